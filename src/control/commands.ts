@@ -1,0 +1,72 @@
+/**
+ * The one command language. lvsadm, ipvsadm-save rules, keepalived.conf, ldirectord.cf, the HTTP
+ * API and health-check transitions all become `Command`s applied in one place (control/apply.ts).
+ * Every shape here is plain JSON so it crosses the control socket unchanged.
+ */
+import type { DestConfig, DestKey, ServiceConfig, ServiceKey } from '../core/types.js';
+
+/** A change to the director's table or settings. */
+export type Command =
+  | { readonly op: 'add-service'; readonly service: ServiceKey; readonly config: ServiceConfig }
+  /** Full replace of a service's settings, as `ipvsadm -E` does (ipvs.md §6.4). */
+  | { readonly op: 'edit-service'; readonly service: ServiceKey; readonly config: ServiceConfig }
+  | { readonly op: 'del-service'; readonly service: ServiceKey }
+  | { readonly op: 'clear' }
+  | { readonly op: 'add-dest'; readonly service: ServiceKey; readonly dest: DestConfig }
+  /** Full replace of a destination's settings, as `ipvsadm -e` does. */
+  | { readonly op: 'edit-dest'; readonly service: ServiceKey; readonly dest: DestConfig }
+  | { readonly op: 'del-dest'; readonly service: ServiceKey; readonly dest: DestKey }
+  /** Zero counters of one service, or of everything when `service` is absent. */
+  | { readonly op: 'zero'; readonly service?: ServiceKey }
+  /** `--set tcp tcpfin udp`: seconds, 0 keeps the current value. */
+  | { readonly op: 'set-timeouts'; readonly tcp: number; readonly tcpfin: number; readonly udp: number }
+  | { readonly op: 'start-daemon'; readonly daemon: SyncDaemonConfig }
+  | { readonly op: 'stop-daemon'; readonly state: 'master' | 'backup' }
+  /** FULLNAT local address (DPVS `--add-laddr -z LIP`), our extension. */
+  | {
+      readonly op: 'add-laddr';
+      readonly service: ServiceKey;
+      readonly addr: string;
+      readonly ifname?: string;
+    }
+  | { readonly op: 'del-laddr'; readonly service: ServiceKey; readonly addr: string }
+  /** A net.ipv4.vs.* style setting, e.g. `expire_nodest_conn`. */
+  | { readonly op: 'set-sysctl'; readonly name: SysctlName; readonly value: number };
+
+/** The sync daemon settings `--start-daemon` carries (ipvs.md §7). */
+export interface SyncDaemonConfig {
+  readonly state: 'master' | 'backup';
+  readonly mcastInterface: string;
+  readonly syncId: number;
+  readonly syncMaxLen?: number;
+  readonly mcastGroup?: string;
+  readonly mcastPort?: number;
+  readonly mcastTtl?: number;
+}
+
+/** Settings the core honours, named as the kernel's net.ipv4.vs sysctls. */
+export const SYSCTLS = [
+  'conn_reuse_mode',
+  'expire_nodest_conn',
+  'expire_quiescent_template',
+  'sloppy_tcp',
+  'sloppy_sctp',
+  'secure_tcp',
+  'schedule_icmp',
+  'nat_icmp_send',
+  'cache_bypass',
+  'lblc_expiration',
+  'lblcr_expiration',
+  'run_estimation',
+  'pmtu_disc',
+] as const;
+/** A settable sysctl name. */
+export type SysctlName = (typeof SYSCTLS)[number];
+
+/** A read-only request; answered with views (control/views.ts). */
+export type Query =
+  | { readonly q: 'list'; readonly service?: ServiceKey; readonly conns?: boolean }
+  | { readonly q: 'timeouts' }
+  | { readonly q: 'daemons' }
+  | { readonly q: 'laddrs'; readonly service?: ServiceKey }
+  | { readonly q: 'status' };
