@@ -1,0 +1,90 @@
+/**
+ * Per-service, per-destination and global counters, and the kernel's 2-second rate estimator
+ * (ipvs.md §8). Counters are plain numbers: exact up to 2^53, far beyond any u32 wrap a
+ * listing would show.
+ */
+import type { RateView, StatsView } from '../control/views.js';
+
+/** Estimator period: the kernel samples every 2 s (ip_vs_est.c). */
+export const EST_PERIOD_MS = 2000;
+
+/** Counters of one stats object, with the zero baseline and the estimator's state. */
+export class Stats {
+  conns = 0;
+  inpkts = 0;
+  outpkts = 0;
+  inbytes = 0;
+  outbytes = 0;
+  // Baseline stored by `zero` (the kernel's kstats0): listings show current − baseline.
+  private z = [0, 0, 0, 0, 0];
+  // Estimator: last sampled values and scaled EWMA averages (cps/pps ×2^10, bps ×2^5).
+  private last = [0, 0, 0, 0, 0];
+  private avg = [0, 0, 0, 0, 0];
+
+  /** Counts one packet in the client→server direction. */
+  countIn(bytes: number): void {
+    this.inpkts++;
+    this.inbytes += bytes;
+  }
+
+  /** Counts one packet in the server→client direction. */
+  countOut(bytes: number): void {
+    this.outpkts++;
+    this.outbytes += bytes;
+  }
+
+  private raw(): number[] {
+    return [this.conns, this.inpkts, this.outpkts, this.inbytes, this.outbytes];
+  }
+
+  /**
+   * One estimator step, run every 2 s: rate = delta << 9 for conns/packets and delta << 4 for
+   * bytes (per-second values scaled by 2^10 and 2^5), then avg += (rate − avg) / 4
+   * (matches ip_vs_est.c ip_vs_chain_estimation; shifts written as multiplications to stay exact
+   * past 2^31).
+   */
+  estimate(): void {
+    const now = this.raw();
+    for (let i = 0; i < 5; i++) {
+      const delta = (now[i] ?? 0) - (this.last[i] ?? 0);
+      this.last[i] = now[i] ?? 0;
+      const rate = i >= 3 ? delta * 16 : delta * 512;
+      const a = this.avg[i] ?? 0;
+      this.avg[i] = a + Math.floor((rate - a) / 4);
+    }
+  }
+
+  /** Zeroes the counters as `ipvsadm -Z` does: stores a baseline and resets the rates. */
+  zero(): void {
+    this.z = this.raw();
+    this.last = this.raw();
+    this.avg = [0, 0, 0, 0, 0];
+  }
+
+  /** Counters as listings show them (current minus the zero baseline). */
+  view(): StatsView {
+    const r = this.raw();
+    const z = this.z;
+    return {
+      conns: (r[0] ?? 0) - (z[0] ?? 0),
+      inpkts: (r[1] ?? 0) - (z[1] ?? 0),
+      outpkts: (r[2] ?? 0) - (z[2] ?? 0),
+      inbytes: (r[3] ?? 0) - (z[3] ?? 0),
+      outbytes: (r[4] ?? 0) - (z[4] ?? 0),
+    };
+  }
+
+  /** Rates as ipvsadm reads them out: (avg + 0x1FF) >> 10 and (avg + 0xF) >> 5 (ip_vs_read_estimator). */
+  rates(): RateView {
+    const a = this.avg;
+    const pps = (x: number) => Math.max(0, Math.floor((x + 0x1ff) / 1024));
+    const bps = (x: number) => Math.max(0, Math.floor((x + 0xf) / 32));
+    return {
+      cps: pps(a[0] ?? 0),
+      inpps: pps(a[1] ?? 0),
+      outpps: pps(a[2] ?? 0),
+      inbps: bps(a[3] ?? 0),
+      outbps: bps(a[4] ?? 0),
+    };
+  }
+}
