@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "lvs_packet",
+      "sources": ["packet_socket.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "conditions": [["OS!='linux'", {"type": "none"}]]
+    }
+  ]
+}

@@ -1,0 +1,550 @@
+/*
+ * Thin AF_PACKET binding for LVS.ts (see src/io/packet-socket/packet-socket.ts).
+ *
+ * Deliberately dumb, like Node's udp_wrap: every syscall failure comes back as a -errno int and
+ * nothing here throws for one. Validation, state and errno -> coded error live in TypeScript.
+ *
+ * Receive: a TPACKET_V3 ring is mmap'd and exposed to JS once as an external ArrayBuffer. When the
+ * fd is readable (uv_poll_t, no busy polling) the ready blocks are walked here and one metadata
+ * record per frame is written into a caller-provided Uint32Array; then ONE JS callback runs with
+ * the frame count, JS reads the frames straight out of the ring, and the blocks go back to the
+ * kernel when the callback returns. Transmit is batched with sendmmsg(2).
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Bumped when the JS-visible contract changes, so a stale build is refused by the wrapper. */
+#define LVS_PACKET_ABI 1
+/* u32 words per frame record: ring offset, captured len, wire len, tp_status, vlan, pkttype. */
+#define META_WORDS 6
+/* Each ring frame holds at least a tpacket3_hdr + sockaddr_ll, so a block never holds more. */
+#define MIN_FRAME_BYTES 64
+#define TX_CHUNK 256
+
+#define BIND_PROMISC 1
+#define BIND_IGNORE_OUTGOING 2
+#define BIND_QDISC_BYPASS 4
+
+typedef struct {
+  napi_env env;
+  int fd;
+  int ifindex;
+  uint8_t *ring;
+  size_t ring_len;
+  uint32_t block_size, block_count, cur_block;
+  uint32_t *meta;
+  uint32_t meta_cap; /* records */
+  napi_ref ring_ref, meta_ref, cb_ref;
+  napi_async_context actx;
+  uv_poll_t *poll;
+  int in_cb, close_pending;
+} psock;
+
+#define CHECK(call)                                                                                 \
+  do {                                                                                              \
+    if ((call) != napi_ok) return NULL;                                                             \
+  } while (0)
+
+static napi_value num(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static psock *get_sock(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not a packet socket handle");
+    return NULL;
+  }
+  return (psock *)p;
+}
+
+/* Parses argv: the handle first, then up to n-1 further values. */
+static psock *args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  return get_sock(env, argv[0]);
+}
+
+static void drop_ref(napi_env env, napi_ref *r) {
+  if (*r) napi_delete_reference(env, *r);
+  *r = NULL;
+}
+
+static void poll_closed(uv_handle_t *h) { free(h); }
+
+/* Releases everything. The ring ArrayBuffer is detached first so a view kept by JS reads as
+ * empty instead of touching unmapped memory. */
+static void teardown(psock *s) {
+  if (s->poll) {
+    uv_poll_stop(s->poll);
+    uv_close((uv_handle_t *)s->poll, poll_closed);
+    s->poll = NULL;
+  }
+  if (s->ring_ref) {
+    napi_value ab;
+    if (napi_get_reference_value(s->env, s->ring_ref, &ab) == napi_ok && ab)
+      napi_detach_arraybuffer(s->env, ab);
+  }
+  drop_ref(s->env, &s->ring_ref);
+  drop_ref(s->env, &s->meta_ref);
+  drop_ref(s->env, &s->cb_ref);
+  if (s->actx) napi_async_destroy(s->env, s->actx);
+  s->actx = NULL;
+  if (s->ring) munmap(s->ring, s->ring_len);
+  s->ring = NULL;
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+  s->meta = NULL;
+}
+
+static void finalize_sock(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  psock *s = data;
+  teardown(s);
+  free(s);
+}
+
+/* createHandle(): an unbound handle, freed (and closed) by GC if JS forgets close(). */
+static napi_value create_handle(napi_env env, napi_callback_info info) {
+  (void)info;
+  psock *s = calloc(1, sizeof(*s));
+  if (!s) return num(env, -ENOMEM);
+  s->env = env;
+  s->fd = -1;
+  napi_value out;
+  if (napi_create_external(env, s, finalize_sock, NULL, &out) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  return out;
+}
+
+static int fail(psock *s, int err) {
+  teardown(s);
+  return -err;
+}
+
+static int do_bind(psock *s, const char *ifname, uint32_t bsize, uint32_t bcount, uint32_t tov,
+                   uint32_t flags, int64_t fanout) {
+  if (s->fd >= 0) return -EISCONN;
+  unsigned idx = if_nametoindex(ifname);
+  if (idx == 0) return -ENODEV;
+  /* Protocol 0 until bind(): no frames queue up before the ring and filters are in place. */
+  s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0) return -errno;
+  int v = TPACKET_V3;
+  if (setsockopt(s->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return fail(s, errno);
+  struct tpacket_req3 req;
+  memset(&req, 0, sizeof req);
+  req.tp_block_size = bsize;
+  req.tp_block_nr = bcount;
+  req.tp_frame_size = 2048; /* V3 packs frames freely; the kernel only checks the arithmetic */
+  req.tp_frame_nr = (bsize / req.tp_frame_size) * bcount;
+  req.tp_retire_blk_tov = tov;
+  if (setsockopt(s->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return fail(s, errno);
+  s->ring_len = (size_t)bsize * bcount;
+  void *m = mmap(NULL, s->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+  if (m == MAP_FAILED) return fail(s, errno);
+  s->ring = m;
+  s->block_size = bsize;
+  s->block_count = bcount;
+  s->cur_block = 0;
+  v = 1;
+  /* Our own transmits would otherwise loop back into the ring (dev_queue_xmit_nit). */
+  if ((flags & BIND_IGNORE_OUTGOING) &&
+      setsockopt(s->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &v, sizeof v) < 0 && errno != ENOPROTOOPT)
+    return fail(s, errno);
+  if ((flags & BIND_QDISC_BYPASS) && setsockopt(s->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &v, sizeof v) < 0)
+    return fail(s, errno);
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = (int)idx;
+  if (bind(s->fd, (struct sockaddr *)&sll, sizeof sll) < 0) return fail(s, errno);
+  s->ifindex = (int)idx;
+  if (flags & BIND_PROMISC) {
+    /* A membership, not IFF_PROMISC: the kernel drops it when the socket closes. */
+    struct packet_mreq mr;
+    memset(&mr, 0, sizeof mr);
+    mr.mr_ifindex = (int)idx;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (setsockopt(s->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) return fail(s, errno);
+  }
+  if (fanout >= 0) {
+    int arg = (int)fanout;
+    if (setsockopt(s->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return fail(s, errno);
+  }
+  return 0;
+}
+
+/* bind(h, ifname, blockSize, blockCount, retireMs, flags, fanoutArg) -> 0 | -errno */
+static napi_value js_bind(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  psock *s = args(env, info, 7, argv);
+  if (!s) return NULL;
+  char name[IF_NAMESIZE + 1];
+  size_t len = 0;
+  uint32_t bsize, bcount, tov, flags;
+  int64_t fanout;
+  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) return num(env, -EINVAL);
+  if (len >= IF_NAMESIZE) return num(env, -ENODEV);
+  CHECK(napi_get_value_uint32(env, argv[2], &bsize));
+  CHECK(napi_get_value_uint32(env, argv[3], &bcount));
+  CHECK(napi_get_value_uint32(env, argv[4], &tov));
+  CHECK(napi_get_value_uint32(env, argv[5], &flags));
+  CHECK(napi_get_value_int64(env, argv[6], &fanout));
+  int r = do_bind(s, name, bsize, bcount, tov, flags, fanout);
+  if (r < 0) return num(env, r);
+  napi_value ab;
+  CHECK(napi_create_external_arraybuffer(env, s->ring, s->ring_len, NULL, NULL, &ab));
+  CHECK(napi_create_reference(env, ab, 1, &s->ring_ref));
+  return num(env, 0);
+}
+
+/* ring(h) -> ArrayBuffer over the mmap'd receive ring (or undefined when unbound). */
+static napi_value js_ring(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out = NULL;
+  psock *s = args(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->ring_ref) napi_get_reference_value(env, s->ring_ref, &out);
+  if (!out) napi_get_undefined(env, &out);
+  return out;
+}
+
+/* Walks ready blocks in ring order and fills meta records, stopping before the record array
+ * would overflow. Returns the number of frames; *nblocks gets the blocks consumed. */
+static uint32_t collect(psock *s, uint32_t *nblocks) {
+  uint32_t n = 0, blocks = 0, b = s->cur_block;
+  while (blocks < s->block_count) {
+    struct tpacket_block_desc *bd = (void *)(s->ring + (size_t)b * s->block_size);
+    if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
+    uint32_t np = bd->hdr.bh1.num_pkts;
+    if (n + np > s->meta_cap) break;
+    uint8_t *p = (uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
+    for (uint32_t i = 0; i < np; i++) {
+      struct tpacket3_hdr *h = (void *)p;
+      struct sockaddr_ll *ll = (void *)(p + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+      uint32_t *m = s->meta + (size_t)(n + i) * META_WORDS;
+      m[0] = (uint32_t)(p - s->ring) + h->tp_mac;
+      m[1] = h->tp_snaplen;
+      m[2] = h->tp_len;
+      m[3] = h->tp_status;
+      m[4] = (uint32_t)h->hv1.tp_vlan_tci | ((uint32_t)h->hv1.tp_vlan_tpid << 16);
+      m[5] = ll->sll_pkttype;
+      p += h->tp_next_offset;
+    }
+    n += np;
+    blocks++;
+    b = (b + 1) % s->block_count;
+  }
+  *nblocks = blocks;
+  return n;
+}
+
+static void release(psock *s, uint32_t blocks) {
+  for (uint32_t i = 0; i < blocks; i++) {
+    struct tpacket_block_desc *bd = (void *)(s->ring + (size_t)s->cur_block * s->block_size);
+    __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    s->cur_block = (s->cur_block + 1) % s->block_count;
+  }
+}
+
+/* Delivers every ready block, one JS call per batch. from_uv selects napi_make_callback (runs
+ * the nextTick queue afterwards) over a plain call from inside JS. Returns frames or -1 when the
+ * callback threw (the exception is left pending for a JS caller, reported as uncaught otherwise). */
+static int64_t drain(psock *s, int from_uv) {
+  napi_env env = s->env;
+  int64_t total = 0;
+  for (uint32_t round = 0; round < s->block_count && s->ring && !s->close_pending; round++) {
+    uint32_t blocks;
+    uint32_t n = collect(s, &blocks);
+    if (blocks == 0) break;
+    napi_value cb, recv, argv[2], ret;
+    napi_status st = napi_get_reference_value(env, s->cb_ref, &cb);
+    napi_get_global(env, &recv);
+    argv[0] = num(env, n);
+    argv[1] = num(env, 0);
+    s->in_cb = 1;
+    if (st == napi_ok && cb) {
+      st = from_uv ? napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret)
+                   : napi_call_function(env, recv, cb, 2, argv, &ret);
+    }
+    s->in_cb = 0;
+    release(s, blocks);
+    total += n;
+    if (st == napi_pending_exception) {
+      if (from_uv) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err);
+      }
+      total = -1;
+      break;
+    }
+  }
+  if (s->close_pending) {
+    s->close_pending = 0;
+    teardown(s);
+  }
+  return total;
+}
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  (void)events;
+  psock *s = p->data;
+  napi_handle_scope scope;
+  napi_open_handle_scope(s->env, &scope);
+  int64_t got = status < 0 ? 0 : drain(s, 1);
+  /* A readable fd with nothing in the ring means a pending socket error (e.g. ENETDOWN); reading
+   * SO_ERROR clears it, otherwise level-triggered polling would spin. */
+  int err = status < 0 ? -status : 0;
+  if (got == 0 && err == 0 && s->fd >= 0) {
+    socklen_t l = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
+  }
+  if (err && s->cb_ref) {
+    napi_value cb, recv, argv[2], ret;
+    napi_get_reference_value(s->env, s->cb_ref, &cb);
+    napi_get_global(s->env, &recv);
+    argv[0] = num(s->env, 0);
+    argv[1] = num(s->env, -err);
+    if (napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception) {
+      napi_value e;
+      napi_get_and_clear_last_exception(s->env, &e);
+      napi_fatal_exception(s->env, e);
+    }
+  }
+  napi_close_handle_scope(s->env, scope);
+}
+
+/* readStart(h, meta: Uint32Array, cb(count, err)) -> 0 | -errno */
+static napi_value js_read_start(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  psock *s = args(env, info, 3, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return num(env, -EBADF);
+  if (s->poll) return num(env, -EALREADY);
+  napi_typedarray_type t;
+  size_t len;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint32_array)
+    return num(env, -EINVAL);
+  if (len / META_WORDS < s->block_size / MIN_FRAME_BYTES) return num(env, -ENOBUFS);
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  uv_poll_t *p = malloc(sizeof *p);
+  if (!p) return num(env, -ENOMEM);
+  int r = uv_poll_init(loop, p, s->fd);
+  if (r < 0) {
+    free(p);
+    return num(env, r);
+  }
+  p->data = s;
+  napi_value name;
+  napi_create_string_utf8(env, "LVS_PACKET_SOCKET", NAPI_AUTO_LENGTH, &name);
+  drop_ref(env, &s->meta_ref);
+  drop_ref(env, &s->cb_ref);
+  if (!s->actx) CHECK(napi_async_init(env, NULL, name, &s->actx));
+  CHECK(napi_create_reference(env, argv[1], 1, &s->meta_ref));
+  CHECK(napi_create_reference(env, argv[2], 1, &s->cb_ref));
+  s->meta = data;
+  s->meta_cap = (uint32_t)(len / META_WORDS);
+  s->poll = p;
+  r = uv_poll_start(p, UV_READABLE, on_readable);
+  if (r < 0) {
+    s->poll = NULL;
+    uv_close((uv_handle_t *)p, poll_closed);
+    return num(env, r);
+  }
+  return num(env, 0);
+}
+
+/* readStop(h) -> 0 */
+static napi_value js_read_stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  psock *s = args(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->poll) {
+    uv_poll_stop(s->poll);
+    uv_close((uv_handle_t *)s->poll, poll_closed);
+    s->poll = NULL;
+  }
+  return num(env, 0);
+}
+
+/* drain(h) -> frames delivered synchronously through the readStart callback | -errno */
+static napi_value js_drain(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  psock *s = args(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->fd < 0 || !s->cb_ref) return num(env, -EBADF);
+  if (s->in_cb) return num(env, -EBUSY);
+  int64_t r = drain(s, 0);
+  return r < 0 ? NULL : num(env, r);
+}
+
+static int send_chunk(psock *s, struct iovec *iov, uint32_t n) {
+  struct mmsghdr msgs[TX_CHUNK];
+  memset(msgs, 0, sizeof(struct mmsghdr) * n);
+  for (uint32_t i = 0; i < n; i++) {
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int r = sendmmsg(s->fd, msgs, n, MSG_DONTWAIT);
+  return r < 0 ? -errno : r;
+}
+
+/* Sends iov in chunks; returns frames sent, or -errno when the very first frame failed. */
+static int64_t send_all(psock *s, struct iovec *iov, uint32_t n, uint32_t *sent) {
+  if (n == 0) return 0;
+  int r = send_chunk(s, iov, n);
+  if (r < 0) return *sent ? (int64_t)*sent : r;
+  *sent += (uint32_t)r;
+  return *sent;
+}
+
+/* send(h, buf, pairs: Uint32Array [off, len]*, count) -> frames sent | -errno */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  psock *s = args(env, info, 4, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return num(env, -EBADF);
+  napi_typedarray_type t;
+  size_t blen, plen;
+  void *bdata, *pdata;
+  uint32_t count;
+  if (napi_get_typedarray_info(env, argv[1], &t, &blen, &bdata, NULL, NULL) != napi_ok || t != napi_uint8_array)
+    return num(env, -EINVAL);
+  if (napi_get_typedarray_info(env, argv[2], &t, &plen, &pdata, NULL, NULL) != napi_ok || t != napi_uint32_array)
+    return num(env, -EINVAL);
+  CHECK(napi_get_value_uint32(env, argv[3], &count));
+  if ((size_t)count * 2 > plen) return num(env, -EINVAL);
+  const uint32_t *pairs = pdata;
+  struct iovec iov[TX_CHUNK];
+  uint32_t sent = 0;
+  for (uint32_t i = 0; i < count; i += TX_CHUNK) {
+    uint32_t n = count - i < TX_CHUNK ? count - i : TX_CHUNK;
+    for (uint32_t j = 0; j < n; j++) {
+      uint64_t off = pairs[(i + j) * 2], len = pairs[(i + j) * 2 + 1];
+      if (off + len > blen) return num(env, sent ? (int64_t)sent : -EINVAL);
+      iov[j].iov_base = (uint8_t *)bdata + off;
+      iov[j].iov_len = len;
+    }
+    uint32_t before = sent;
+    int64_t r = send_all(s, iov, n, &sent);
+    if (r < 0 || sent - before < n) return num(env, r);
+  }
+  return num(env, sent);
+}
+
+/* sendv(h, frames: Uint8Array[]) -> frames sent | -errno */
+static napi_value js_sendv(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  psock *s = args(env, info, 2, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return num(env, -EBADF);
+  uint32_t count;
+  if (napi_get_array_length(env, argv[1], &count) != napi_ok) return num(env, -EINVAL);
+  struct iovec iov[TX_CHUNK];
+  uint32_t sent = 0;
+  for (uint32_t i = 0; i < count; i += TX_CHUNK) {
+    uint32_t n = count - i < TX_CHUNK ? count - i : TX_CHUNK;
+    for (uint32_t j = 0; j < n; j++) {
+      napi_value el;
+      napi_typedarray_type t;
+      size_t len;
+      void *data;
+      if (napi_get_element(env, argv[1], i + j, &el) != napi_ok ||
+          napi_get_typedarray_info(env, el, &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array)
+        return num(env, sent ? (int64_t)sent : -EINVAL);
+      iov[j].iov_base = data;
+      iov[j].iov_len = len;
+    }
+    uint32_t before = sent;
+    int64_t r = send_all(s, iov, n, &sent);
+    if (r < 0 || sent - before < n) return num(env, r);
+  }
+  return num(env, sent);
+}
+
+/* stats(h, out: Uint32Array[3]) -> 0 | -errno. PACKET_STATISTICS resets the kernel counters
+ * on read, so out gets {packets, drops, freezes} since the previous call. */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  psock *s = args(env, info, 2, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return num(env, -EBADF);
+  napi_typedarray_type t;
+  size_t len;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint32_array ||
+      len < 3)
+    return num(env, -EINVAL);
+  struct tpacket_stats_v3 st;
+  socklen_t l = sizeof st;
+  if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &l) < 0) return num(env, -errno);
+  uint32_t *o = data;
+  o[0] = st.tp_packets;
+  o[1] = st.tp_drops;
+  o[2] = st.tp_freeze_q_cnt;
+  return num(env, 0);
+}
+
+/* ifindex(h) -> the bound interface index, 0 when unbound. */
+static napi_value js_ifindex(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  psock *s = args(env, info, 1, argv);
+  if (!s) return NULL;
+  return num(env, s->fd >= 0 ? s->ifindex : 0);
+}
+
+/* close(h) -> 0. Inside the batch callback the teardown waits until the ring blocks are back. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  psock *s = args(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->in_cb)
+    s->close_pending = 1;
+  else
+    teardown(s);
+  return num(env, 0);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"createHandle", create_handle}, {"bind", js_bind},   {"ring", js_ring},       {"readStart", js_read_start},
+      {"readStop", js_read_stop},      {"drain", js_drain}, {"send", js_send},       {"sendv", js_sendv},
+      {"stats", js_stats},             {"ifindex", js_ifindex}, {"close", js_close},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f));
+    CHECK(napi_set_named_property(env, exports, fns[i].name, f));
+  }
+  napi_set_named_property(env, exports, "abiVersion", num(env, LVS_PACKET_ABI));
+  napi_set_named_property(env, exports, "metaWords", num(env, META_WORDS));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
