@@ -1,0 +1,102 @@
+/**
+ * The one place where commands change the director. lvsadm, rules files, config reloads, the
+ * HTTP API and health transitions all arrive here as `Command`s; `apply` performs the change on
+ * the pure core and returns what changed, and callers (data planes, logs, the dashboard) react
+ * to the returned changes.
+ */
+import { TableError } from '../core/errors.js';
+import type { ServiceTable } from '../core/service-table.js';
+import type { DestKey, ServiceKey } from '../core/types.js';
+import type { Command, SyncDaemonConfig, SysctlName } from './commands.js';
+
+/** What apply needs from the director; the core's Director implements it. */
+export interface ControlTarget {
+  readonly table: ServiceTable;
+  /** `--set tcp tcpfin udp` in seconds; 0 keeps a value. */
+  setTimeouts(tcp: number, tcpfin: number, udp: number): void;
+  setSysctl(name: SysctlName, value: number): void;
+  /** Zeroes the global counters (part of `-Z` without a service). */
+  zeroGlobal(): void;
+  /** Sync daemons; a target without connection sync throws ERR_LVS_NOT_SUPPORTED. */
+  startDaemon?(cfg: SyncDaemonConfig): void;
+  stopDaemon?(state: 'master' | 'backup'): void;
+}
+
+/** One effect of an applied command. */
+export type Change =
+  | { readonly kind: 'service-added' | 'service-edited' | 'service-deleted'; readonly service: ServiceKey }
+  | {
+      readonly kind: 'dest-added' | 'dest-edited' | 'dest-deleted';
+      readonly service: ServiceKey;
+      readonly dest: DestKey;
+    }
+  | { readonly kind: 'laddr-added' | 'laddr-deleted'; readonly service: ServiceKey; readonly addr: string }
+  | { readonly kind: 'cleared' | 'zeroed' | 'timeouts' | 'sysctl' | 'daemon' };
+
+/**
+ * Applies one command at time `now` (ms). Throws TableError with the kernel's errno meaning on
+ * failure; a failed command changes nothing.
+ */
+export function apply(target: ControlTarget, cmd: Command, now: number): Change[] {
+  const t = target.table;
+  switch (cmd.op) {
+    case 'add-service':
+      t.addService(cmd.service, cmd.config);
+      return [{ kind: 'service-added', service: cmd.service }];
+    case 'edit-service':
+      t.editService(cmd.service, cmd.config);
+      return [{ kind: 'service-edited', service: cmd.service }];
+    case 'del-service':
+      t.delService(cmd.service, now);
+      return [{ kind: 'service-deleted', service: cmd.service }];
+    case 'clear':
+      t.clear(now);
+      return [{ kind: 'cleared' }];
+    case 'add-dest':
+      t.addDest(cmd.service, cmd.dest);
+      return [{ kind: 'dest-added', service: cmd.service, dest: cmd.dest }];
+    case 'edit-dest':
+      t.editDest(cmd.service, cmd.dest);
+      return [{ kind: 'dest-edited', service: cmd.service, dest: cmd.dest }];
+    case 'del-dest':
+      t.delDest(cmd.service, cmd.dest, now);
+      return [{ kind: 'dest-deleted', service: cmd.service, dest: cmd.dest }];
+    case 'zero':
+      t.zero(cmd.service);
+      if (!cmd.service) target.zeroGlobal();
+      return [{ kind: 'zeroed' }];
+    case 'set-timeouts':
+      target.setTimeouts(cmd.tcp, cmd.tcpfin, cmd.udp);
+      return [{ kind: 'timeouts' }];
+    case 'set-sysctl':
+      target.setSysctl(cmd.name, cmd.value);
+      return [{ kind: 'sysctl' }];
+    case 'start-daemon':
+      if (!target.startDaemon)
+        throw new TableError('ERR_LVS_NOT_SUPPORTED', 'connection sync is not available');
+      target.startDaemon(cmd.daemon);
+      return [{ kind: 'daemon' }];
+    case 'stop-daemon':
+      if (!target.stopDaemon)
+        throw new TableError('ERR_LVS_NOT_SUPPORTED', 'connection sync is not available');
+      target.stopDaemon(cmd.state);
+      return [{ kind: 'daemon' }];
+    case 'add-laddr': {
+      const svc = t.find(cmd.service);
+      if (!svc) throw new TableError('ERR_LVS_NO_SERVICE', 'no such service');
+      if (svc.laddrs.includes(cmd.addr)) throw new TableError('ERR_LVS_LADDR_EXISTS', 'local address exists');
+      svc.laddrs.push(cmd.addr);
+      t.generation++;
+      return [{ kind: 'laddr-added', service: cmd.service, addr: cmd.addr }];
+    }
+    case 'del-laddr': {
+      const svc = t.find(cmd.service);
+      if (!svc) throw new TableError('ERR_LVS_NO_SERVICE', 'no such service');
+      const i = svc.laddrs.indexOf(cmd.addr);
+      if (i < 0) throw new TableError('ERR_LVS_NO_LADDR', 'no such local address');
+      svc.laddrs.splice(i, 1);
+      t.generation++;
+      return [{ kind: 'laddr-deleted', service: cmd.service, addr: cmd.addr }];
+    }
+  }
+}
