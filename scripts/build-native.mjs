@@ -11,7 +11,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 
 function warn(reason) {
-  process.stderr.write(`lvs-ts: native AF_PACKET addon not built (${reason}); --dataplane packet is unavailable\n`);
+  process.stderr.write(
+    `lvs-ts: native AF_PACKET addon not built (${reason}); --dataplane packet is unavailable\n`,
+  );
   process.exit(0);
 }
 
@@ -21,10 +23,14 @@ function findNodeGyp() {
   const candidates = [];
   if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
   if (process.env.npm_execpath) {
-    candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+    candidates.push(
+      join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    );
   }
   const prefix = dirname(dirname(process.execPath));
-  candidates.push(join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  candidates.push(
+    join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  );
   return candidates.find((p) => existsSync(p));
 }
 
