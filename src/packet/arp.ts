@@ -1,0 +1,71 @@
+/** ARP for Ethernet/IPv4 (RFC 826): the only hardware/protocol pair the director answers. */
+import {
+  checkBytes,
+  checkField,
+  copyBytes,
+  fail,
+  need,
+  PACKET_ERR,
+  rd16,
+  rd32,
+  room,
+  wr16,
+  wr32,
+} from './bytes.js';
+import { ETHERTYPE } from './ethernet.js';
+
+/** Length of an Ethernet/IPv4 ARP packet. */
+export const ARP_LEN = 28;
+
+/** ARP opcodes. */
+export const ARP_OP = { REQUEST: 1, REPLY: 2 } as const;
+
+/** An Ethernet/IPv4 ARP packet; IPv4 addresses are host-order u32 (as core/addr parseIPv4). */
+export interface ArpPacket {
+  readonly op: number;
+  readonly senderMac: Uint8Array;
+  readonly senderIp: number;
+  readonly targetMac: Uint8Array;
+  readonly targetIp: number;
+}
+
+/** Decodes an ARP packet; other hardware/protocol types are ERR_PACKET_UNSUPPORTED. */
+export function decodeArp(buf: Uint8Array, off: number): ArpPacket {
+  need(buf, off, 8, 'arp');
+  if (
+    rd16(buf, off) !== 1 ||
+    rd16(buf, off + 2) !== ETHERTYPE.IPV4 ||
+    buf[off + 4] !== 6 ||
+    buf[off + 5] !== 4
+  ) {
+    fail(PACKET_ERR.UNSUPPORTED, 'arp: only Ethernet/IPv4 is supported');
+  }
+  need(buf, off, ARP_LEN, 'arp');
+  return {
+    op: rd16(buf, off + 6),
+    senderMac: copyBytes(buf, off + 8, 6),
+    senderIp: rd32(buf, off + 14),
+    targetMac: copyBytes(buf, off + 18, 6),
+    targetIp: rd32(buf, off + 24),
+  };
+}
+
+/** Encodes an ARP packet at `off`; returns {@link ARP_LEN}. */
+export function encodeArp(p: ArpPacket, buf: Uint8Array, off: number): number {
+  checkField(p.op, 0xffff, 'arp op');
+  checkField(p.senderIp, 0xffffffff, 'arp sender ip');
+  checkField(p.targetIp, 0xffffffff, 'arp target ip');
+  checkBytes(p.senderMac, 6, 'arp sender mac');
+  checkBytes(p.targetMac, 6, 'arp target mac');
+  room(buf, off, ARP_LEN, 'arp');
+  wr16(buf, off, 1);
+  wr16(buf, off + 2, ETHERTYPE.IPV4);
+  buf[off + 4] = 6;
+  buf[off + 5] = 4;
+  wr16(buf, off + 6, p.op);
+  buf.set(p.senderMac, off + 8);
+  wr32(buf, off + 14, p.senderIp);
+  buf.set(p.targetMac, off + 18);
+  wr32(buf, off + 24, p.targetIp);
+  return ARP_LEN;
+}
