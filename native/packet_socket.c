@@ -189,7 +189,7 @@ static int do_bind(psock *s, const char *ifname, uint32_t bsize, uint32_t bcount
     if (setsockopt(s->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) return fail(s, errno);
   }
   if (fanout >= 0) {
-    int arg = (int)fanout;
+    int arg = (int)(uint32_t)fanout; /* group | type << 16, flag bits may set bit 31 */
     if (setsockopt(s->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return fail(s, errno);
   }
   return 0;

@@ -1,0 +1,17 @@
+/** The AF_PACKET data-plane driver: the socket wrapper, its errors and the addon loader. */
+export {
+  loadPacketAddon,
+  PACKET_ADDON_ABI,
+  type PacketBinding,
+  packetAddonUnavailableReason,
+} from './addon.js';
+export { errnoName, PacketSocketError, type PacketSocketErrorCode, PacketSystemError } from './errors.js';
+export {
+  FANOUT_MODES,
+  type FanoutMode,
+  type FanoutOptions,
+  PacketSocket,
+  type PacketSocketOptions,
+  PacketSocketState,
+  type PacketStats,
+} from './packet-socket.js';
