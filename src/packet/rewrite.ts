@@ -1,0 +1,131 @@
+/**
+ * In-place header rewrites driven by a parsed {@link Flow}: addresses, ports and TTL, each keeping
+ * the IP and L4 checksums right with RFC 1624 updates (as ip_vs_nat_xmit + tcp/udp_dnat_handler do),
+ * and completion of CHECKSUM_PARTIAL frames. The Flow's fields are updated to match, so one parse
+ * serves every later step. Allocation-free; the caller has had parseFlow return OK.
+ */
+import { wr16, wr32 } from './bytes.js';
+import {
+  completePartialChecksum,
+  IPPROTO,
+  updateChecksum16,
+  updateChecksum32,
+  updateChecksumBytes,
+  updateUdpChecksum16,
+  updateUdpChecksum32,
+} from './checksum.js';
+import type { Flow } from './flow.js';
+
+/** Offset of the L4 checksum a pseudo-header change affects, or -1 (ICMPv4, SCTP, later fragments). */
+function pseudoCsumOff(flow: Flow): number {
+  if (!flow.hasL4) return -1;
+  switch (flow.proto) {
+    case IPPROTO.TCP:
+      return flow.l4Off + 16;
+    case IPPROTO.UDP:
+      return flow.l4Off + 6;
+    case IPPROTO.ICMPV6:
+      return flow.l4Off + 2;
+    default:
+      return -1;
+  }
+}
+
+function update32(buf: Uint8Array, flow: Flow, oldVal: number, newVal: number): void {
+  const co = pseudoCsumOff(flow);
+  if (co < 0) return;
+  if (flow.proto === IPPROTO.UDP) updateUdpChecksum32(buf, co, oldVal, newVal);
+  else updateChecksum32(buf, co, oldVal, newVal);
+}
+
+/** Sets the IPv4 source address, updating the header and L4 checksums. */
+export function setSrc4(buf: Uint8Array, flow: Flow, addr: number): void {
+  const old = flow.src4;
+  wr32(buf, flow.srcOff, addr);
+  updateChecksum32(buf, flow.l3Off + 10, old, addr);
+  update32(buf, flow, old, addr);
+  flow.src4 = addr >>> 0;
+}
+
+/** Sets the IPv4 destination address, updating the header and L4 checksums. */
+export function setDst4(buf: Uint8Array, flow: Flow, addr: number): void {
+  const old = flow.dst4;
+  wr32(buf, flow.dstOff, addr);
+  updateChecksum32(buf, flow.l3Off + 10, old, addr);
+  update32(buf, flow, old, addr);
+  flow.dst4 = addr >>> 0;
+}
+
+function set6(buf: Uint8Array, flow: Flow, fieldOff: number, addr: Uint8Array, addrOff: number): void {
+  const co = pseudoCsumOff(flow);
+  if (co >= 0) {
+    // UDP over IPv6 always has a checksum (RFC 8200 §8.1), so no zero rule applies here.
+    updateChecksumBytes(buf, co, buf, fieldOff, addr, addrOff, 16);
+    if (flow.proto === IPPROTO.UDP && buf[co] === 0 && buf[co + 1] === 0) wr16(buf, co, 0xffff);
+  }
+  for (let i = 0; i < 16; i++) buf[fieldOff + i] = addr[addrOff + i]!;
+}
+
+/** Sets the IPv6 source address from `addr[addrOff..+16]`, updating the L4 checksum. */
+export function setSrc6(buf: Uint8Array, flow: Flow, addr: Uint8Array, addrOff = 0): void {
+  set6(buf, flow, flow.srcOff, addr, addrOff);
+  for (let i = 0; i < 16; i++) flow.src6[i] = addr[addrOff + i]!;
+}
+
+/** Sets the IPv6 destination address from `addr[addrOff..+16]`, updating the L4 checksum. */
+export function setDst6(buf: Uint8Array, flow: Flow, addr: Uint8Array, addrOff = 0): void {
+  set6(buf, flow, flow.dstOff, addr, addrOff);
+  for (let i = 0; i < 16; i++) flow.dst6[i] = addr[addrOff + i]!;
+}
+
+function setPort(buf: Uint8Array, flow: Flow, at: number, oldPort: number, port: number): void {
+  wr16(buf, at, port);
+  if (flow.proto === IPPROTO.TCP) updateChecksum16(buf, flow.l4Off + 16, oldPort, port);
+  else if (flow.proto === IPPROTO.UDP) updateUdpChecksum16(buf, flow.l4Off + 6, oldPort, port);
+  // SCTP's CRC32c covers ports but not addresses; the caller must recompute it (not done here).
+}
+
+/** Sets the TCP/UDP source port, updating the L4 checksum. No-op without an L4 header. */
+export function setSport(buf: Uint8Array, flow: Flow, port: number): void {
+  if (!flow.hasL4 || flow.sport === port) return;
+  setPort(buf, flow, flow.l4Off, flow.sport, port);
+  flow.sport = port;
+}
+
+/** Sets the TCP/UDP destination port, updating the L4 checksum. No-op without an L4 header. */
+export function setDport(buf: Uint8Array, flow: Flow, port: number): void {
+  if (!flow.hasL4 || flow.dport === port) return;
+  setPort(buf, flow, flow.l4Off + 2, flow.dport, port);
+  flow.dport = port;
+}
+
+/**
+ * Decrements the IPv4 TTL (updating the header checksum, RFC 1141 style) or IPv6 hop limit.
+ * Returns false, changing nothing, if it is already ≤ 1: the caller sends time-exceeded instead.
+ */
+export function decrementTtl(buf: Uint8Array, flow: Flow): boolean {
+  if (flow.ttl <= 1) return false;
+  if (flow.af === 4) {
+    const o = flow.l3Off + 8;
+    const oldWord = (buf[o]! << 8) | buf[o + 1]!;
+    buf[o] = flow.ttl - 1;
+    updateChecksum16(buf, flow.l3Off + 10, oldWord, oldWord - 0x100);
+  } else {
+    buf[flow.l3Off + 7] = flow.ttl - 1;
+  }
+  flow.ttl--;
+  return true;
+}
+
+/**
+ * Completes the L4 checksum of a frame AF_PACKET flagged CHECKSUM_PARTIAL (TP_STATUS_CSUMNOTREADY),
+ * so the engine always emits correct checksums. Call right after parseFlow, before any rewrite.
+ * Returns false if there is nothing to complete (later fragment, SCTP, unknown protocol).
+ */
+export function completeChecksum(buf: Uint8Array, flow: Flow): boolean {
+  if (!flow.hasL4 || flow.fragment) return false;
+  const p = flow.proto;
+  if (p !== IPPROTO.TCP && p !== IPPROTO.UDP && p !== IPPROTO.ICMPV6 && p !== IPPROTO.ICMP) return false;
+  completePartialChecksum(buf, flow.l4Off, flow.l4Off + flow.l4Len, p);
+  return true;
+}
