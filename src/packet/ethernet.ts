@@ -38,7 +38,7 @@ export function decodeEthernet(buf: Uint8Array, off: number): EthernetHeader {
   const type = rd16(buf, off + 12);
   const dst = copyBytes(buf, off, 6);
   const src = copyBytes(buf, off + 6, 6);
-  if (type !== ETHERTYPE.VLAN) return { dst, src, etherType: type };
+  if (type !== ETHERTYPE.VLAN) return { dst, src, vlan: undefined, etherType: type };
   need(buf, off, ETHERNET_LEN + VLAN_TAG_LEN, 'ethernet vlan tag');
   const tci = rd16(buf, off + 14);
   const etherType = rd16(buf, off + 16);

@@ -193,7 +193,8 @@ const up6 = newIPv6Upper();
 /** Parses the frame `buf[0, len)` into `flow`. Returns a {@link PARSE} code; never throws. */
 export function parseFlow(buf: Uint8Array, len: number, flow: Flow): number {
   flow.reset();
-  const n = len < buf.length ? len : buf.length;
+  // NaN or negative lengths read as empty, so a bad caller cannot push reads past the bounds checks.
+  const n = len > 0 ? Math.min(len, buf.length) : 0;
   flow.len = n;
   if (n < 14) return PARSE.TRUNCATED_L2;
   let type = (buf[12]! << 8) | buf[13]!;

@@ -14,6 +14,8 @@ export const LINKTYPE_ETHERNET = 1;
 
 const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;
+// The pcapng section header block type, same in either byte order.
+const MAGIC_PCAPNG = 0x0a0d0d0a;
 
 /** One captured frame. */
 export interface PcapRecord {
@@ -93,6 +95,8 @@ export function decodePcap(buf: Uint8Array): PcapFile {
   } else if (be === MAGIC_US || be === MAGIC_NS) {
     little = false;
     nanos = be === MAGIC_NS;
+  } else if (be === MAGIC_PCAPNG) {
+    return fail(PACKET_ERR.UNSUPPORTED, 'pcap: pcapng is not supported; convert with `editcap -F pcap`');
   } else {
     return fail(PACKET_ERR.BAD_VERSION, 'pcap: bad magic number');
   }
