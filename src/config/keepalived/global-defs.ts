@@ -1,0 +1,171 @@
+/**
+ * `global_defs` (spec §1.5 and §3.1). LVS- and VRRP-relevant keywords are modelled; the other
+ * documented keywords (process tuning, SNMP, D-Bus, nftables, ...) are accepted and kept as
+ * written in `extra` so a real-world file checks clean.
+ */
+import { canonicalIp, ipFamily } from '../../core/addr.js';
+import type { Diagnostics } from '../diagnostics.js';
+import type { GlobalSettings } from '../model.js';
+import type { Node } from './tree.js';
+import { bool, int, str, timer } from './values.js';
+
+/** Mutable global settings while parsing. */
+export interface RawGlobals {
+  g: { -readonly [K in keyof GlobalSettings]: GlobalSettings[K] };
+  vrrpStrict: boolean;
+  vrrpVersion: 2 | 3;
+  mcast4: string;
+  mcast6: string;
+  extra: Record<string, string[]>;
+}
+
+/** Accepted global_defs keywords with no model field (KC5 "Global definitions"). */
+const ACCEPTED = new Set(
+  (
+    'bfd_cpu_affinity bfd_no_swap bfd_priority bfd_process_name bfd_rlimit_rttime bfd_rt_priority ' +
+    'checker_cpu_affinity checker_log_all_failures checker_no_swap checker_priority checker_process_name ' +
+    'checker_rlimit_rttime checker_rt_priority child_wait_time config_save_dir data_use_instance ' +
+    'dbus_service_name default_interface disable_local_igmp dynamic_interfaces enable_dbus ' +
+    'enable_script_security enable_snmp_checker enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3 ' +
+    'enable_snmp_vrrp enable_snmp_keepalived enable_traps fifo_write_vrrp_states_on_reload include_check instance ' +
+    'linkbeat_use_polling log_unknown_vrids lvs_flush_on_stop lvs_netlink_cmd_rcv_bufs ' +
+    'lvs_netlink_cmd_rcv_bufs_force lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force ' +
+    'lvs_notify_fifo lvs_notify_fifo_script max_auto_priority min_auto_priority_delay ' +
+    'namespace_with_ipsets net_namespace net_namespace_ipvs nftables nftables_counters nftables_ifindex ' +
+    'nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_priority no_checker_emails ' +
+    'no_email_faults notify_fifo notify_fifo_script process_monitor_rcv_bufs ' +
+    'process_monitor_rcv_bufs_force process_name process_names random_seed reload_check_config ' +
+    'reload_file reload_repeat reload_time_file rs_init_notifies script_user shutdown_script ' +
+    'shutdown_script_timeout smtp_alert smtp_alert_checker smtp_alert_vrrp smtp_connect_timeout ' +
+    'smtp_helo_name snmp_socket startup_script startup_script_timeout tmp_config_directory umask ' +
+    'use_pid_dir vmac_addr_prefix vmac_prefix vrrp_check_unicast_src vrrp_cpu_affinity ' +
+    'vrrp_down_timer_adverts vrrp_garp_extra_if vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat ' +
+    'vrrp_garp_master_delay vrrp_garp_master_refresh vrrp_garp_master_refresh_repeat ' +
+    'vrrp_garp_master_repeat vrrp_higher_prio_send_advert vrrp_ipsets vrrp_iptables ' +
+    'vrrp_lower_prio_no_advert vrrp_min_garp vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force ' +
+    'vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force vrrp_no_swap vrrp_notify_fifo ' +
+    'vrrp_notify_fifo_script vrrp_notify_priority_changes vrrp_priority vrrp_process_name ' +
+    'vrrp_rlimit_rttime vrrp_rt_priority vrrp_rx_bufs_multiplier vrrp_rx_bufs_policy ' +
+    'vrrp_skip_check_adv_addr vrrp_startup_delay vrrp_delay_after_boot snmp_vs_stats_update_interval ' +
+    'snmp_rs_stats_update_interval v3_checksum_as_v2 vrrp_gna_interval vrrp_garp_interval'
+  ).split(' '),
+);
+
+/** Parses the body of a global_defs block into `rg`. */
+export function parseGlobalDefs(d: Diagnostics, n: Node, rg: RawGlobals): void {
+  for (const c of n.children ?? []) {
+    switch (c.kw) {
+      case 'router_id':
+        rg.g.routerId = str(d, c) ?? rg.g.routerId;
+        break;
+      case 'notification_email':
+        rg.g.notificationEmail = [
+          ...rg.g.notificationEmail,
+          ...(c.children ?? []).flatMap((x) => [x.kw, ...x.args]),
+          ...c.args,
+        ];
+        break;
+      case 'notification_email_from':
+        rg.g.notificationEmailFrom = str(d, c) ?? rg.g.notificationEmailFrom;
+        break;
+      case 'smtp_server':
+        rg.g.smtpServer = str(d, c) ?? rg.g.smtpServer;
+        break;
+      case 'lvs_timeouts':
+        lvsTimeouts(d, c, rg);
+        break;
+      case 'lvs_flush':
+        rg.g.lvsFlush = true;
+        break;
+      case 'lvs_sync_daemon':
+        lvsSyncDaemon(d, c, rg);
+        break;
+      case 'vrrp_strict':
+        rg.vrrpStrict = true;
+        break;
+      case 'vrrp_version': {
+        const v = int(d, c, 0, 2, 3);
+        if (v !== undefined) rg.vrrpVersion = v as 2 | 3;
+        break;
+      }
+      case 'vrrp_mcast_group4':
+      case 'vrrp_mcast_group6': {
+        const a = canonicalIp(c.args[0] ?? '');
+        const want = c.kw.endsWith('4') ? 4 : 6;
+        if (a === undefined || ipFamily(a) !== want)
+          d.error('ERR_CONFIG_BAD_VALUE', `${c.kw}: invalid group`, c);
+        else if (want === 4) rg.mcast4 = a;
+        else rg.mcast6 = a;
+        break;
+      }
+      case 'vrrp_garp_interval':
+      case 'vrrp_gna_interval':
+        // KC5 timer range starts at 1 µs: `0` is reported invalid (Debian's sample hits this).
+        if (timer(d, c) !== undefined) rg.extra[c.kw] = [...c.args];
+        break;
+      case 'smtp_connect_timeout':
+        if (int(d, c, 0, 1, 2147483647) !== undefined) rg.extra[c.kw] = [...c.args];
+        break;
+      case 'smtp_alert':
+      case 'smtp_alert_checker':
+      case 'smtp_alert_vrrp':
+        if (bool(d, c) !== undefined) rg.extra[c.kw] = [...c.args];
+        break;
+      default:
+        if (ACCEPTED.has(c.kw)) rg.extra[c.kw] = [...c.args];
+        else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
+    }
+  }
+}
+
+function lvsTimeouts(d: Diagnostics, c: Node, rg: RawGlobals): void {
+  const t = { ...rg.g.lvsTimeouts };
+  for (let i = 0; i < c.args.length; i += 2) {
+    const k = c.args[i]!;
+    const v = Number(c.args[i + 1]);
+    if ((k === 'tcp' || k === 'tcpfin' || k === 'udp') && Number.isInteger(v) && v >= 1 && v <= 86400 * 31)
+      t[k] = v;
+    else d.error('ERR_CONFIG_BAD_VALUE', `lvs_timeouts: invalid '${k} ${c.args[i + 1] ?? ''}'`, c);
+  }
+  rg.g.lvsTimeouts = t;
+}
+
+function lvsSyncDaemon(d: Diagnostics, c: Node, rg: RawGlobals): void {
+  const ifname = c.args[0];
+  if (!ifname) {
+    d.error('ERR_CONFIG_MISSING_VALUE', 'lvs_sync_daemon needs an interface', c);
+    return;
+  }
+  const s: {
+    -readonly [K in keyof NonNullable<GlobalSettings['lvsSyncDaemon']>]: NonNullable<
+      GlobalSettings['lvsSyncDaemon']
+    >[K];
+  } = { ifname };
+  const nums: Record<string, [keyof typeof s, number, number]> = {
+    id: ['syncId', 0, 255],
+    maxlen: ['maxLen', 1, 65507],
+    port: ['port', 1, 65535],
+    ttl: ['ttl', 1, 255],
+  };
+  for (let i = 1; i < c.args.length; i++) {
+    const k = c.args[i]!;
+    const v = c.args[i + 1];
+    const spec = nums[k];
+    if (spec) {
+      const x = Number(v);
+      if (!Number.isInteger(x) || x < spec[1] || x > spec[2])
+        d.error('ERR_CONFIG_BAD_VALUE', `lvs_sync_daemon ${k} '${v ?? ''}' invalid`, c);
+      else (s as Record<string, unknown>)[spec[0]] = x;
+      i++;
+    } else if (k === 'group') {
+      const a = canonicalIp(v ?? '');
+      if (a) s.group = a;
+      else d.error('ERR_CONFIG_BAD_VALUE', `lvs_sync_daemon group '${v ?? ''}' invalid`, c);
+      i++;
+    } else if (k === 'inst') {
+      if (v) s.instance = v;
+      i++;
+    } else s.instance = k;
+  }
+  rg.g.lvsSyncDaemon = s;
+}

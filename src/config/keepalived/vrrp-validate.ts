@@ -1,0 +1,179 @@
+/**
+ * Post-parse VRRP checks and fix-ups (keepalived vrrp.c `vrrp_complete_instance`, `chk_min_cfg`),
+ * plus address/route/rule line checks for static_* and virtual_routes/rules blocks.
+ */
+import { canonicalIp } from '../../core/addr.js';
+import type { Diagnostics, SourcePos } from '../diagnostics.js';
+import type { VrrpInstance, VrrpModel, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { MInstance } from './vrrp.js';
+
+/** Optional environment knowledge used by the checks keepalived does against the host. */
+export interface HostFacts {
+  /** True when a network interface exists; unset means interfaces are not checked. */
+  readonly interfaceExists?: (name: string) => boolean;
+}
+
+/** Reports a missing interface (keepalived: "interface X ... doesn't exist", exit 5). */
+export function checkIf(
+  d: Diagnostics,
+  host: HostFacts,
+  name: string | undefined,
+  what: string,
+  pos: SourcePos,
+): void {
+  if (name === undefined || !host.interfaceExists || host.interfaceExists(name)) return;
+  d.error('ERR_CONFIG_NO_INTERFACE', `interface ${name} for ${what} doesn't exist`, pos);
+}
+
+const ADDR_AFTER = new Set(['via', 'gw', 'from', 'to', 'src', 'or', 'peer', 'brd']);
+const DEV_AFTER = new Set(['dev', 'oif', 'iif']);
+const ROUTE_TYPES = new Set([
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'local',
+  'broadcast',
+  'multicast',
+  'unicast',
+  'nat',
+  'anycast',
+]);
+
+/** Validates one `ip address|route|rule`-style line: addresses and `dev` interfaces. */
+export function checkIpLine(
+  d: Diagnostics,
+  host: HostFacts,
+  words: readonly string[],
+  what: string,
+  pos: SourcePos,
+): void {
+  const isAddr = (w: string) => {
+    if (w === 'all' || w === 'default') return true;
+    const [a, p] = w.split('/', 2);
+    const ok = canonicalIp(a ?? '') !== undefined;
+    return ok && (p === undefined || /^\d{1,3}$/.test(p));
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const next = words[i + 1];
+    const first = i === 0 || (i === 1 && ROUTE_TYPES.has(words[0]!));
+    if (
+      (first && /^[\d:a-fA-F.]+(\/\d+)?$/.test(w) && /[.:]/.test(w)) ||
+      (ADDR_AFTER.has(w) && next !== undefined)
+    ) {
+      const target = first && !ADDR_AFTER.has(w) ? w : next!;
+      if (!isAddr(target)) d.error('ERR_CONFIG_BAD_VALUE', `invalid IP ${target} in ${what} - skipping`, pos);
+    }
+    if (DEV_AFTER.has(w)) checkIf(d, host, next, what, pos);
+  }
+}
+
+/** Applies keepalived's instance fix-ups and cross-references; returns the VRRP model part. */
+export function completeVrrp(
+  d: Diagnostics,
+  host: HostFacts,
+  raw: MInstance[],
+  groups: VrrpSyncGroup[],
+  scripts: VrrpScript[],
+  globals: { strict: boolean; version: 2 | 3; mcast4: string; mcast6: string },
+): VrrpModel {
+  const instances: VrrpInstance[] = [];
+  const scriptNames = new Set(scripts.map((s) => s.name));
+  for (const vi of raw) {
+    const tag = `(${vi.name})`;
+    if (!vi.prioritySet) vi.priority = vi.stateSet && vi.state === 'MASTER' ? 255 : 100;
+    if (!vi.stateSet) vi.state = vi.priority === 255 ? 'MASTER' : 'BACKUP';
+    if (vi.vrid === 0) {
+      d.error('ERR_CONFIG_MISSING_VALUE', `${tag} the virtual router id must be set`, vi);
+      continue;
+    }
+    if (vi.interface === undefined && vi.unicastPeers.length === 0) {
+      d.error('ERR_CONFIG_MISSING_VALUE', `${tag} unknown interface!`, vi);
+      continue;
+    }
+    checkIf(d, host, vi.interface, `vrrp_instance ${vi.name}`, vi);
+    for (const t of vi.trackInterfaces) checkIf(d, host, t.name, `${tag} track_interface`, t);
+    for (const v of [...vi.vips, ...vi.vipsExcluded]) checkIf(d, host, v.dev, `ip address ${v.addr}`, v);
+    for (const [k, lines] of Object.entries(vi.extra)) {
+      if (k === 'virtual_routes' || k === 'virtual_rules')
+        for (const l of lines) checkIpLine(d, host, l, k, vi);
+    }
+    if (vi.vips.some((v) => v.af === 6)) vi.version = 3;
+    if (vi.version === 2) {
+      if (vi.advertInt % 1000 !== 0) {
+        d.warn('ERR_CONFIG_ADJUSTED', `${tag} advert_int must be whole seconds for VRRPv2 - rounding`, vi);
+        vi.advertInt = Math.max(1000, Math.round(vi.advertInt / 1000) * 1000);
+      }
+      if (vi.advertInt > 255_000) {
+        d.warn('ERR_CONFIG_ADJUSTED', `${tag} advert_int above 255 s - using 255`, vi);
+        vi.advertInt = 255_000;
+      }
+    } else {
+      const r = Math.min(40_950, Math.max(10, Math.round(vi.advertInt / 10) * 10));
+      if (r !== vi.advertInt)
+        d.warn('ERR_CONFIG_ADJUSTED', `${tag} advert_int rounded to ${r / 1000} s for VRRPv3`, vi);
+      vi.advertInt = r;
+    }
+    if (vi.state === 'MASTER' && !vi.preempt) {
+      d.warn('ERR_CONFIG_ADJUSTED', `${tag} nopreempt is incompatible with state MASTER - clearing`, vi);
+      vi.preempt = true;
+    }
+    if (vi.state === 'MASTER' && vi.preemptDelay > 0) {
+      d.warn('ERR_CONFIG_ADJUSTED', `${tag} preempt_delay is incompatible with state MASTER - clearing`, vi);
+      vi.preemptDelay = 0;
+    }
+    if (vi.auth && vi.version === 3) {
+      d.warn('ERR_CONFIG_IGNORED', `${tag} authentication is not supported with VRRPv3 - ignoring`, vi);
+      vi.auth = undefined;
+    }
+    if (vi.auth?.type === 'AH' && vi.state === 'MASTER' && vi.priority !== 255) {
+      d.warn(
+        'ERR_CONFIG_ADJUSTED',
+        `${tag} initial state master is incompatible with AH authentication - clearing`,
+        vi,
+      );
+      vi.state = 'BACKUP';
+    }
+    if (globals.strict) {
+      if (vi.state === 'MASTER' && vi.priority !== 255) {
+        d.error('ERR_CONFIG_CONFLICT', `${tag} state MASTER must match being address owner`, vi);
+        vi.state = 'BACKUP';
+      }
+      if (vi.auth) {
+        d.warn('ERR_CONFIG_IGNORED', `${tag} strict mode does not support authentication - ignoring`, vi);
+        vi.auth = undefined;
+      }
+      if (vi.unicastPeers.length > 0)
+        d.error('ERR_CONFIG_CONFLICT', `${tag} strict mode does not support unicast peers`, vi);
+      if (vi.vips.length === 0)
+        d.error('ERR_CONFIG_CONFLICT', `${tag} strict mode requires at least one VIP`, vi);
+    }
+    vi.trackScripts = vi.trackScripts.filter((t) => {
+      if (scriptNames.has(t.name)) return true;
+      d.error('ERR_CONFIG_IGNORED', `${tag} track script ${t.name} not found, ignoring`, t);
+      return false;
+    });
+    const { stateSet: _s, prioritySet: _p, ...rest } = vi;
+    instances.push(rest);
+  }
+  const names = new Set(instances.map((i) => i.name));
+  const syncGroups = groups.filter((g) => {
+    for (const m of g.members)
+      if (!names.has(m)) d.error('ERR_CONFIG_IGNORED', `sync group ${g.name}: instance ${m} not found`, g);
+    if (g.members.length === 0) {
+      d.error('ERR_CONFIG_IGNORED', `sync group ${g.name} has no members - removing`, g);
+      return false;
+    }
+    return true;
+  });
+  return {
+    instances,
+    syncGroups,
+    scripts,
+    strict: globals.strict,
+    version: globals.version,
+    mcastGroup4: globals.mcast4,
+    mcastGroup6: globals.mcast6,
+  };
+}

@@ -1,0 +1,350 @@
+/**
+ * vrrp_instance, vrrp_sync_group and vrrp_script blocks (spec §3.2; keepalived vrrp_parser.c and
+ * `vrrp_complete_instance`). Parsed and validated into the model now; the VRRP layer applies them.
+ */
+import { type Af, canonicalIp, ipFamily } from '../../core/addr.js';
+import type { Diagnostics } from '../diagnostics.js';
+import type { ScriptSpec, TrackRef, VipSpec, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { Node } from './tree.js';
+import { int, script, str, timer } from './values.js';
+
+type Notify = Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>;
+const NOTIFY: Record<string, keyof Notify> = {
+  notify_master: 'master',
+  notify_backup: 'backup',
+  notify_fault: 'fault',
+  notify_stop: 'stop',
+  notify: 'any',
+};
+
+/** vrrp_instance keywords accepted and kept as written (KC5 "VRRP instance(s)"). */
+const INSTANCE_EXTRA = new Set(
+  (
+    'virtual_routes virtual_rules track_file track_process track_bfd dont_track_primary track_src_ip ' +
+    'use_vmac_addr vmac_xmit_base use_ipvlan garp_master_refresh garp_master_refresh_repeat ' +
+    'garp_lower_prio_delay garp_lower_prio_repeat garp_extra_if down_timer_adverts lower_prio_no_advert ' +
+    'higher_prio_send_advert owner_ignore_adverts timer_expired_backup v3_checksum_as_v2 ' +
+    'old_unicast_checksum skip_check_adv_addr strict_mode promote_secondaries kernel_rx_buf_size debug ' +
+    'linkbeat_use_polling native_ipv6 unicast_ttl unicast_fault_no_peer check_unicast_src mcast_dst_ip ' +
+    'notify_deleted notify_master_rx_lower_pri smtp_alert notify_priority_changes no_virtual_ipaddress ' +
+    'auth_hmac interface_up_down_delays'
+  ).split(' '),
+);
+
+/** Parses one `ip[/prefix] [options...]` line of virtual_ipaddress. */
+function vip(d: Diagnostics, n: Node): VipSpec | undefined {
+  const [a, p] = n.kw.split('/', 2);
+  const addr = canonicalIp(a ?? '');
+  if (!addr) {
+    d.error('ERR_CONFIG_BAD_VALUE', `invalid virtual IP '${n.kw}' - skipping`, n);
+    return undefined;
+  }
+  const af: Af = ipFamily(addr) === 6 ? 6 : 4;
+  const max = af === 4 ? 32 : 128;
+  const prefix = p === undefined ? max : Number(p);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+    d.error('ERR_CONFIG_BAD_VALUE', `invalid prefix in '${n.kw}' - skipping`, n);
+    return undefined;
+  }
+  const di = n.args.indexOf('dev');
+  const dev = di >= 0 ? n.args[di + 1] : undefined;
+  return { addr, prefix, af, ...(dev ? { dev } : {}), raw: [n.kw, ...n.args], file: n.file, line: n.line };
+}
+
+function tracks(d: Diagnostics, n: Node): TrackRef[] {
+  const out: TrackRef[] = [];
+  for (const c of n.children ?? []) {
+    const wi = c.args.indexOf('weight');
+    let weight: number | undefined;
+    if (wi >= 0) {
+      const w = Number(c.args[wi + 1]);
+      if (Number.isInteger(w) && w >= -253 && w <= 253) weight = w;
+      else d.error('ERR_CONFIG_BAD_VALUE', `${c.kw}: weight must be -253..253`, c);
+    }
+    out.push({
+      name: c.kw,
+      reverse: c.args.includes('reverse'),
+      ...(weight !== undefined ? { weight } : {}),
+      file: c.file,
+      line: c.line,
+    });
+  }
+  return out;
+}
+
+/** Mutable instance while parsing (with flags telling whether state/priority were set). */
+export type MInstance = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] } & {
+  stateSet: boolean;
+  prioritySet: boolean;
+  extra: Record<string, Array<readonly string[]>>;
+};
+
+/** Parses a vrrp_instance block (defaults from VDATA `alloc_vrrp`). */
+export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstance | undefined {
+  const name = str(d, n, 0);
+  if (name === undefined) return undefined;
+  const vi: MInstance = {
+    name,
+    file: n.file,
+    line: n.line,
+    state: 'BACKUP',
+    vrid: 0,
+    priority: 100,
+    advertInt: 1000,
+    version,
+    preempt: true,
+    preemptDelay: 0,
+    vips: [],
+    vipsExcluded: [],
+    unicastPeers: [],
+    accept: true,
+    useVmac: false,
+    trackInterfaces: [],
+    trackScripts: [],
+    notify: {},
+    garpMasterDelay: 5000,
+    garpMasterRepeat: 5,
+    stateSet: false,
+    prioritySet: false,
+    extra: {},
+  };
+  const notify: Notify = {};
+  for (const c of n.children ?? []) {
+    const k = NOTIFY[c.kw];
+    if (k) {
+      const s = script(d, c);
+      if (s) notify[k] = s;
+      continue;
+    }
+    switch (c.kw) {
+      case 'state': {
+        const s = (c.args[0] ?? '').toUpperCase();
+        vi.state = s === 'MASTER' ? 'MASTER' : 'BACKUP';
+        if (s !== 'MASTER' && s !== 'BACKUP')
+          d.error('ERR_CONFIG_BAD_VALUE', `unknown state '${c.args[0] ?? ''}' - using BACKUP`, c);
+        vi.stateSet = true;
+        break;
+      }
+      case 'interface':
+        vi.interface = str(d, c) ?? vi.interface;
+        if (vi.interface === 'lo') {
+          d.error(
+            'ERR_CONFIG_BAD_VALUE',
+            `(${name}) cannot use a loopback interface (lo) for vrrp - ignoring`,
+            c,
+          );
+          vi.interface = undefined;
+        }
+        break;
+      case 'virtual_router_id':
+        vi.vrid = int(d, c, 0, 1, 255) ?? vi.vrid;
+        break;
+      case 'priority': {
+        const p = int(d, c, 0, 1, 255);
+        if (p !== undefined) [vi.priority, vi.prioritySet] = [p, true];
+        break;
+      }
+      case 'advert_int': {
+        const t = timer(d, c);
+        if (t !== undefined) vi.advertInt = t;
+        break;
+      }
+      case 'version': {
+        const v = int(d, c, 0, 2, 3);
+        if (v !== undefined) vi.version = v as 2 | 3;
+        break;
+      }
+      case 'nopreempt':
+        vi.preempt = false;
+        break;
+      case 'preempt':
+        vi.preempt = true;
+        break;
+      case 'preempt_delay': {
+        const t = timer(d, c, 0, 0);
+        if (t !== undefined && t <= 1_000_000) vi.preemptDelay = t;
+        else if (t !== undefined) d.error('ERR_CONFIG_BAD_VALUE', 'preempt_delay must be 0..1000', c);
+        break;
+      }
+      case 'authentication':
+        auth(d, c, vi);
+        break;
+      case 'virtual_ipaddress':
+      case 'virtual_ipaddress_excluded': {
+        const list = (c.children ?? []).map((x) => vip(d, x)).filter((x): x is VipSpec => x !== undefined);
+        if (c.kw === 'virtual_ipaddress') vi.vips = [...vi.vips, ...list];
+        else vi.vipsExcluded = [...vi.vipsExcluded, ...list];
+        break;
+      }
+      case 'unicast_src_ip':
+      case 'mcast_src_ip': {
+        const a = canonicalIp(c.args[0] ?? '');
+        if (!a) d.error('ERR_CONFIG_BAD_VALUE', `${c.kw}: invalid address`, c);
+        else if (c.kw === 'unicast_src_ip') vi.unicastSrcIp = a;
+        else vi.mcastSrcIp = a;
+        break;
+      }
+      case 'unicast_peer':
+        for (const x of c.children ?? []) {
+          const a = canonicalIp(x.kw);
+          if (a) vi.unicastPeers = [...vi.unicastPeers, a];
+          else d.error('ERR_CONFIG_BAD_VALUE', `invalid unicast peer '${x.kw}'`, x);
+        }
+        break;
+      case 'accept':
+        vi.accept = true;
+        break;
+      case 'no_accept':
+        vi.accept = false;
+        break;
+      case 'use_vmac':
+        vi.useVmac = true;
+        break;
+      case 'track_interface':
+        vi.trackInterfaces = [...vi.trackInterfaces, ...tracks(d, c)];
+        break;
+      case 'track_script':
+        vi.trackScripts = [...vi.trackScripts, ...tracks(d, c)];
+        break;
+      case 'garp_master_delay':
+        vi.garpMasterDelay = timer(d, c, 0, 0) ?? vi.garpMasterDelay;
+        break;
+      case 'garp_master_repeat':
+        vi.garpMasterRepeat = int(d, c, 0, 1, 2147483647) ?? vi.garpMasterRepeat;
+        break;
+      case 'lvs_sync_daemon_interface':
+        d.warn(
+          'ERR_CONFIG_DEPRECATED',
+          `(${name}) lvs_sync_daemon_interface is deprecated; use global lvs_sync_daemon`,
+          c,
+        );
+        break;
+      default:
+        if (INSTANCE_EXTRA.has(c.kw)) {
+          vi.extra[c.kw] = [
+            ...(vi.extra[c.kw] ?? []),
+            ...(c.children ? c.children.map((x) => [x.kw, ...x.args]) : [c.args]),
+          ];
+        } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
+    }
+  }
+  vi.notify = notify;
+  return vi;
+}
+
+function auth(d: Diagnostics, c: Node, vi: MInstance): void {
+  let type: 'PASS' | 'AH' | undefined;
+  let pass: string | undefined;
+  for (const x of c.children ?? []) {
+    if (x.kw === 'auth_type') {
+      const t = (x.args[0] ?? '').toUpperCase();
+      if (t === 'PASS' || t === 'AH') type = t;
+      else d.error('ERR_CONFIG_BAD_VALUE', `unknown auth_type '${x.args[0] ?? ''}'`, x);
+    } else if (x.kw === 'auth_pass') {
+      pass = x.args[0];
+      if (pass !== undefined && pass.length > 8) {
+        d.warn('ERR_CONFIG_ADJUSTED', 'auth_pass longer than 8 characters - truncating', x);
+        pass = pass.slice(0, 8);
+      }
+    } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${x.kw}'`, x);
+  }
+  if (type && pass) vi.auth = { type, pass };
+  else d.error('ERR_CONFIG_IGNORED', `(${vi.name}) incomplete authentication block - ignoring`, c);
+}
+
+/** Parses a vrrp_sync_group; members listed outside `group {}` are unknown keywords (spec §3.2). */
+export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefined {
+  const name = str(d, n, 0);
+  if (name === undefined) return undefined;
+  let members: string[] = [];
+  let trackScripts: TrackRef[] = [];
+  const notify: Notify = {};
+  for (const c of n.children ?? []) {
+    const k = NOTIFY[c.kw];
+    if (k) {
+      const s = script(d, c);
+      if (s) notify[k] = s;
+    } else if (c.kw === 'group') members = [...members, ...(c.children ?? []).map((x) => x.kw), ...c.args];
+    else if (c.kw === 'track_script') trackScripts = [...trackScripts, ...tracks(d, c)];
+    else if (
+      [
+        'track_interface',
+        'track_file',
+        'track_process',
+        'track_bfd',
+        'smtp_alert',
+        'global_tracking',
+        'sync_group_tracking_weight',
+        'notify_priority_changes',
+        'notify_deleted',
+      ].includes(c.kw)
+    ) {
+      // accepted; applied by the VRRP layer when it supports them
+    } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
+  }
+  return { name, members, trackScripts, notify, file: n.file, line: n.line };
+}
+
+/** Parses a vrrp_script (defaults: interval 1 s, timeout = interval, rise/fall 1, weight 0). */
+export function parseScript(d: Diagnostics, n: Node): VrrpScript | undefined {
+  const name = str(d, n, 0);
+  if (name === undefined) return undefined;
+  let sc: ScriptSpec | undefined;
+  let interval = 1000;
+  let timeout: number | undefined;
+  let weight = 0;
+  let weightReverse = false;
+  let rise = 1;
+  let fall = 1;
+  let initFail = false;
+  let user: [string, string?] | undefined;
+  for (const c of n.children ?? []) {
+    switch (c.kw) {
+      case 'script':
+        sc = script(d, c) ?? sc;
+        break;
+      case 'interval':
+        interval = timer(d, c) ?? interval;
+        break;
+      case 'timeout':
+        timeout = timer(d, c) ?? timeout;
+        break;
+      case 'weight':
+        weight = int(d, c, 0, -253, 253) ?? weight;
+        weightReverse = c.args[1] === 'reverse';
+        break;
+      case 'rise':
+        rise = int(d, c, 0, 1, 2147483647) ?? rise;
+        break;
+      case 'fall':
+        fall = int(d, c, 0, 1, 2147483647) ?? fall;
+        break;
+      case 'init_fail':
+        initFail = true;
+        break;
+      case 'user':
+        if (c.args[0]) user = [c.args[0], c.args[1]];
+        break;
+      default:
+        d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
+    }
+  }
+  if (!sc) {
+    d.error('ERR_CONFIG_IGNORED', `no script set for vrrp_script ${name} - removing`, n);
+    return undefined;
+  }
+  if (user) sc = { ...sc, user: user[0], ...(user[1] ? { group: user[1] } : {}) };
+  return {
+    name,
+    script: sc,
+    interval,
+    timeout: timeout || interval,
+    weight,
+    weightReverse,
+    rise,
+    fall,
+    initFail,
+    file: n.file,
+    line: n.line,
+  };
+}
