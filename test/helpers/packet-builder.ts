@@ -303,7 +303,7 @@ export class PacketBuilder {
       total += n;
     }
     const buf = Buffer.alloc(Math.max(total, this.padTo));
-    L.forEach((l, i) => encodeLayer(l, L[i + 1], buf, offs[i]!, total - offs[i]!));
+    for (let i = 0; i < L.length; i++) encodeLayer(L[i]!, L[i + 1], buf, offs[i]!, total - offs[i]!);
     // Checksums innermost first, so outer checksums (UDP of GUE, GRE, ICMP) cover final inner bytes.
     for (let i = L.length - 1; i >= 0; i--) finishLayer(L, i, buf, offs, total);
     return buf;
