@@ -1,4 +1,69 @@
-/** lvsd entry point: wiring only. The full daemon arrives with the lvsd/lvsadm issue. */
-export function main(_argv: string[]): void {
-  process.stderr.write('lvsd: no services configured (the daemon is not wired yet)\n');
+/**
+ * lvsd entry point: argument parsing, logging and signal wiring only; the daemon itself is
+ * daemon/daemon.ts. Exit codes: 0 clean stop, 1 cannot start (socket taken, bad rules), 2 usage.
+ */
+import { LvsError } from '../core/errors.js';
+import { type Daemon, startDaemon } from './daemon.js';
+import { createLogger } from './logger.js';
+import { parseLvsdArgs } from './options.js';
+
+/** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
+export const EXIT_START_FAILED = 1;
+
+/** Runs lvsd in the foreground until SIGTERM or SIGINT. */
+export function main(argv: string[]): void {
+  const a = parseLvsdArgs(argv);
+  if (a.kind === 'help') {
+    process.stdout.write(a.text);
+    return;
+  }
+  if (a.kind === 'error') {
+    process.stderr.write(`${a.text}\n`);
+    process.exitCode = a.exitCode;
+    return;
+  }
+  const o = a.options;
+  if (o.dataplane === 'packet') {
+    process.stderr.write(
+      'lvsd: the packet data plane has not landed yet; use --dataplane proxy (the default)\n',
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const log = createLogger(o.logLevel);
+  let daemon: Daemon | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void (daemon?.close() ?? Promise.resolve()).then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  startDaemon({ socket: o.socket, connTabBits: o.connTabBits, tickMs: o.tickMs, logger: log }).then(
+    (d) => {
+      daemon = d;
+      if (stopping) {
+        void d.close().then(() => process.exit(0));
+        return;
+      }
+      log.info(
+        { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
+        d.director.table.size === 0
+          ? 'lvsd ready: no services configured (add some with lvsadm)'
+          : 'lvsd ready',
+      );
+    },
+    (e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`lvsd: ${msg}\n`);
+      if (!(e instanceof LvsError)) log.error({ err: e }, 'start failed');
+      process.exit(EXIT_START_FAILED);
+    },
+  );
 }

@@ -1,0 +1,89 @@
+/**
+ * The daemon's request handler: one request line in, one response line out. It is the only
+ * code that turns socket input into `apply` calls, and it never throws, so no request can
+ * crash the daemon (the socket server in control-server.ts only frames lines).
+ */
+import { apply, type Change, type ControlTarget } from '../control/apply.js';
+import type { Command, Query } from '../control/commands.js';
+import {
+  decodeRequest,
+  encodeResponse,
+  errorResponse,
+  type QueryResult,
+  type Response,
+  type StatusView,
+  toWireError,
+} from '../control/protocol.js';
+import { serviceView, serviceViews } from '../control/snapshot.js';
+import type { ConnView, DaemonView, Snapshot, TimeoutsView } from '../control/views.js';
+import { TableError } from '../core/errors.js';
+
+/** What the handler needs from the running director; main.ts builds it from a Director. */
+export interface ControlDeps {
+  /** The target commands are applied to. */
+  readonly target: ControlTarget;
+  /** 2^conn_tab_bits, the listing header's size. */
+  readonly connTabSize: number;
+  timeouts(): TimeoutsView;
+  daemons(): readonly DaemonView[];
+  conns(now: number): readonly ConnView[];
+  status(now: number): StatusView;
+  /** Called after every successful command, e.g. so the data plane follows the table. */
+  onChanges?(cmd: Command, changes: readonly Change[]): void;
+  /** Wall clock in ms (injected so tests control time). */
+  now(): number;
+}
+
+/** Answers one query. Throws TableError (ESRCH) for a listing of a missing service. */
+export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResult {
+  switch (q.q) {
+    case 'list':
+    case 'laddrs': {
+      let services: Snapshot['services'];
+      if (q.service) {
+        const svc = deps.target.table.find(q.service);
+        if (!svc) throw new TableError('ERR_LVS_NO_SERVICE', 'no such service');
+        services = [serviceView(svc)];
+      } else {
+        services = serviceViews(deps.target.table);
+      }
+      const conns = q.q === 'list' && q.conns ? { conns: deps.conns(now) } : {};
+      return { q: q.q, snapshot: { connTabSize: deps.connTabSize, services, ...conns } };
+    }
+    case 'timeouts':
+      return { q: 'timeouts', timeouts: deps.timeouts() };
+    case 'daemons':
+      return { q: 'daemons', daemons: deps.daemons() };
+    case 'status':
+      return { q: 'status', status: deps.status(now) };
+  }
+}
+
+/** Handles one decoded-or-not request line and returns the response object. Never throws. */
+export function handleRequest(deps: ControlDeps, line: string): Response {
+  const d = decodeRequest(line);
+  if (!d.ok) return errorResponse(d.id, d.error);
+  const { request } = d;
+  try {
+    const now = deps.now();
+    if ('command' in request) {
+      const changes = apply(deps.target, request.command, now);
+      try {
+        deps.onChanges?.(request.command, changes);
+      } catch {
+        // A data plane that cannot follow a change reports it through status and logs; the
+        // table command itself succeeded, as with the kernel (issue 3: "never makes a table
+        // command fail").
+      }
+      return { v: 1, id: request.id, ok: true, changes };
+    }
+    return { v: 1, id: request.id, ok: true, result: answerQuery(deps, request.query, now) };
+  } catch (e) {
+    return errorResponse(request.id, toWireError(e));
+  }
+}
+
+/** handleRequest, encoded as one response line (with newline). */
+export function handleLine(deps: ControlDeps, line: string): string {
+  return encodeResponse(handleRequest(deps, line));
+}

@@ -1,0 +1,121 @@
+/**
+ * lvsd's command line. Parsing is separate from main.ts so it can be tested without starting a
+ * daemon; it returns either options or a usage failure (exit 2, like ipvsadm's usage errors).
+ */
+import { parseArgs } from 'node:util';
+import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../cli/socket-path.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+/** Data planes lvsd knows by name. */
+export const DATAPLANES = ['proxy', 'packet'] as const;
+/** A `--dataplane` value. */
+export type DataplaneName = (typeof DATAPLANES)[number];
+
+/** Default and bounds of `--conn-tab-bits`, as the kernel's CONFIG_IP_VS_TAB_BITS (8..20, 12). */
+export const CONN_TAB_BITS = { default: 12, min: 8, max: 20 } as const;
+
+/** Parsed lvsd options. */
+export interface LvsdOptions {
+  readonly socket: string;
+  readonly restore?: string;
+  readonly dataplane: DataplaneName;
+  readonly connTabBits: number;
+  readonly logLevel: LogLevel;
+  /** Tick period of the director's timers in ms. */
+  readonly tickMs: number;
+}
+
+/** The outcome of parsing lvsd's argv. */
+export type LvsdArgs =
+  | { readonly kind: 'run'; readonly options: LvsdOptions }
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'error'; readonly text: string; readonly exitCode: number };
+
+/** lvsd's --help text. */
+export function lvsdUsage(defaultSocket: string): string {
+  return `Usage: lvsd [options]
+
+Runs the LVS.ts director in the foreground. lvsadm talks to it over a Unix socket.
+
+Options:
+  --socket PATH          control socket (default ${defaultSocket};
+                         also set by LVSD_SOCKET)
+  --restore FILE         load rules in ipvsadm-save format at start
+  --dataplane NAME       proxy (default) or packet
+  --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
+  --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
+  -h, --help             show this help
+
+With no --restore, lvsd starts the quick-start demo: three HTTP real servers on
+loopback behind a round-robin service on 127.0.0.1:8080.
+`;
+}
+
+function fail(text: string): LvsdArgs {
+  return { kind: 'error', text: `lvsd: ${text}\nTry 'lvsd --help' for more information.`, exitCode: 2 };
+}
+
+/** Parses lvsd's argv (without the program name). Never throws. */
+export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSocketEnv()): LvsdArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        socket: { type: 'string' },
+        restore: { type: 'string' },
+        dataplane: { type: 'string' },
+        'conn-tab-bits': { type: 'string' },
+        'log-level': { type: 'string' },
+        'tick-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    return fail(e instanceof Error ? e.message.replace(/\. To specify.*$/s, '') : String(e));
+  }
+  const socketDefault = defaultSocketPath(se);
+  if (values.help) return { kind: 'help', text: lvsdUsage(socketDefault) };
+  const str = (k: string): string | undefined =>
+    typeof values[k] === 'string' ? (values[k] as string) : undefined;
+
+  const socket = str('socket') ?? socketDefault;
+  if (socket === '') return fail('--socket needs a path');
+
+  const dp = str('dataplane') ?? 'proxy';
+  if (!(DATAPLANES as readonly string[]).includes(dp)) {
+    return fail(`unknown data plane '${dp}' (expected ${DATAPLANES.join(' or ')})`);
+  }
+
+  const bitsText = str('conn-tab-bits') ?? String(CONN_TAB_BITS.default);
+  const bits = /^\d+$/.test(bitsText) ? Number(bitsText) : Number.NaN;
+  if (!(bits >= CONN_TAB_BITS.min && bits <= CONN_TAB_BITS.max)) {
+    return fail(
+      `--conn-tab-bits must be an integer in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max}, got '${bitsText}'`,
+    );
+  }
+
+  const level = str('log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    return fail(`unknown log level '${level}' (expected ${LOG_LEVELS.join('|')})`);
+  }
+
+  const tickText = str('tick-ms') ?? '250';
+  const tickMs = /^\d+$/.test(tickText) ? Number(tickText) : Number.NaN;
+  if (!(tickMs >= 10 && tickMs <= 2000)) return fail(`--tick-ms must be in 10..2000, got '${tickText}'`);
+
+  const restore = str('restore');
+  return {
+    kind: 'run',
+    options: {
+      socket,
+      ...(restore !== undefined ? { restore } : {}),
+      dataplane: dp as DataplaneName,
+      connTabBits: bits,
+      logLevel: level as LogLevel,
+      tickMs,
+    },
+  };
+}
