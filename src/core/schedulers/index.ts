@@ -1,7 +1,8 @@
 /** Registry of schedulers by ipvsadm name. Each scheduler lives in its own file. */
+import { BUILTIN_SCHEDULERS } from './all.js';
 import type { SchedulerFactory } from './scheduler.js';
 
-const registry = new Map<string, SchedulerFactory>();
+const registry = new Map<string, SchedulerFactory>(Object.entries(BUILTIN_SCHEDULERS));
 
 /** Registers a scheduler factory under its ipvsadm name. */
 export function registerScheduler(name: string, factory: SchedulerFactory): void {
