@@ -1,0 +1,731 @@
+/**
+ * The IPVS connection table in structure-of-arrays form (ipvs.md §1.5, §4.0): every field lives
+ * in a preallocated, growable typed array and an entry is an integer index, so the per-packet
+ * path allocates nothing and the GC never sees ten million small objects.
+ *
+ * Hashing follows ip_vs_conn.c: each entry is hashed once, by (protocol, caddr, cport); inbound
+ * lookups hash the packet source and outbound lookups the packet destination (the client).
+ * `size` reports 2^conn_tab_bits like the kernel's `size=` header, but the internal bucket array
+ * doubles whenever the load passes 2 entries per bucket: the kernel keeps 4096 buckets and lets
+ * chains grow, which would make 10 M-entry lookups walk thousand-long chains here.
+ *
+ * Expiry uses a timer wheel of 64 ms ticks with doubly linked slot lists, so `expire(now)` costs
+ * O(expired + ticks passed) instead of O(table). Re-arming later (the common per-packet case)
+ * only rewrites the expiry time; the entry is re-filed when its old slot comes round. Re-arming
+ * earlier (e.g. ESTABLISHED → CLOSE) moves it at once.
+ *
+ * IPv6 entries keep their three addresses (12 words) in a side table; the main `caddr` field then
+ * holds the side-table slot, so IPv4 entries stay small.
+ */
+
+/** Conn flags (IP_VS_CONN_F_*), kernel values. */
+export const CONN_F = {
+  FWD_MASK: 0x0007,
+  SYNC: 0x0020,
+  HASHED: 0x0040,
+  NOOUTPUT: 0x0080,
+  INACTIVE: 0x0100,
+  OUT_SEQ: 0x0200,
+  IN_SEQ: 0x0400,
+  NO_CPORT: 0x0800,
+  TEMPLATE: 0x1000,
+  ONE_PACKET: 0x2000,
+  NFCT: 0x10000,
+} as const;
+
+/** Template states (IP_VS_CTPL_S_*): NONE until a controlled conn is confirmed, then ASSURED. */
+export const CTPL_S = { NONE: 0, ASSURED: 1 } as const;
+
+/** Entry kinds kept in the low bits of `meta`. */
+export const KIND = { FREE: 0, LIVE: 1, OPS: 3 } as const;
+const KIND_MASK = 3;
+/** meta bit: client/virtual addresses are IPv6 (af = 6). */
+export const META_AF6 = 4;
+/** meta bit: the destination address is IPv6 (daf = 6; differs from af only for tunnels). */
+export const META_DAF6 = 8;
+const META_LOCAL = 16;
+
+/** Wheel tick in ms and number of slots (2^14 × 64 ms ≈ 17.5 min horizon; later timers go round). */
+export const WHEEL_TICK_MS = 64;
+const WHEEL_SLOTS = 1 << 14;
+const WHEEL_MASK = WHEEL_SLOTS - 1;
+
+/** Options of a connection table. */
+export interface ConnTableOptions {
+  /** conn_tab_bits: the reported size is 2^bits (kernel default 12, clamped 8..27). */
+  tabBits?: number;
+  /** Entries to preallocate (the table grows past it). */
+  initialCapacity?: number;
+  /** Called just before an entry is freed (expiry or kill) so the owner can unbind its dest. */
+  onFree?: (idx: number) => void;
+  /** Hash seed (the kernel uses a random one); fixed by default so runs are reproducible. */
+  seed?: number;
+}
+
+/** A 4-word address buffer: IPv4 uses word 0 (host order), IPv6 all four (network word order). */
+export type AddrWords = Uint32Array;
+
+/** The connection table. */
+export class ConnTable {
+  /** 2^conn_tab_bits, what `ipvsadm -L` reports as `size=`. */
+  readonly size: number;
+  /** Allocated entries (conns, templates and unhashed one-packet conns). */
+  count = 0;
+  /** Number of entries carrying a FULLNAT local address (0 means the local hash is unused). */
+  localCount = 0;
+
+  // Per-entry fields. Public for the director's hot path; replaced on growth, so never cache them.
+  meta: Uint8Array;
+  proto: Uint8Array;
+  state: Uint8Array;
+  flags: Uint32Array;
+  caddr: Uint32Array;
+  vaddr: Uint32Array;
+  daddr: Uint32Array;
+  cport: Uint16Array;
+  vport: Uint16Array;
+  dport: Uint16Array;
+  fwmark: Uint32Array;
+  /** Current timeout in seconds (what the next re-arm uses). */
+  timeout: Uint32Array;
+  /** Expiry time in ms. */
+  expires: Float64Array;
+  dest: Int32Array;
+  svc: Int32Array;
+  /** For a conn: its controlling template index or -1. For a template: n_control. */
+  ctl: Int32Array;
+  inPkts: Uint32Array;
+  private hnext: Int32Array;
+  private tprev: Int32Array;
+  private tnext: Int32Array;
+
+  private cap: number;
+  private high = 0;
+  private freeHead = -1;
+  private buckets: Int32Array;
+  private mask: number;
+  private readonly seed: number;
+  private readonly onFree: ((idx: number) => void) | undefined;
+
+  private readonly wheel = new Int32Array(WHEEL_SLOTS).fill(-1);
+  private curTick = -1;
+  private slotMin = 0;
+
+  // IPv6 side table: 12 words per slot (c, v, d), its own free list.
+  private v6: Uint32Array = new Uint32Array(0);
+  private v6next: Int32Array = new Int32Array(0);
+  private v6cap = 0;
+  private v6high = 0;
+  private v6free = -1;
+
+  // FULLNAT local address side table, allocated on first use.
+  private laddr: Uint32Array = new Uint32Array(0);
+  private lport: Uint16Array = new Uint16Array(0);
+  private lnext: Int32Array = new Int32Array(0);
+  private lbuckets: Int32Array = new Int32Array(0);
+
+  constructor(opts: ConnTableOptions = {}) {
+    const bits = Math.min(27, Math.max(8, opts.tabBits ?? 12));
+    this.size = 2 ** bits;
+    this.seed = (opts.seed ?? 0x2545f491) | 0;
+    this.onFree = opts.onFree;
+    this.cap = Math.max(16, opts.initialCapacity ?? 1024);
+    const c = this.cap;
+    this.meta = new Uint8Array(c);
+    this.proto = new Uint8Array(c);
+    this.state = new Uint8Array(c);
+    this.flags = new Uint32Array(c);
+    this.caddr = new Uint32Array(c);
+    this.vaddr = new Uint32Array(c);
+    this.daddr = new Uint32Array(c);
+    this.cport = new Uint16Array(c);
+    this.vport = new Uint16Array(c);
+    this.dport = new Uint16Array(c);
+    this.fwmark = new Uint32Array(c);
+    this.timeout = new Uint32Array(c);
+    this.expires = new Float64Array(c);
+    this.dest = new Int32Array(c);
+    this.svc = new Int32Array(c);
+    this.ctl = new Int32Array(c);
+    this.inPkts = new Uint32Array(c);
+    this.hnext = new Int32Array(c);
+    this.tprev = new Int32Array(c);
+    this.tnext = new Int32Array(c);
+    let nb = this.size;
+    while (nb * 2 < this.cap) nb *= 2;
+    this.buckets = new Int32Array(nb).fill(-1);
+    this.mask = nb - 1;
+  }
+
+  /** Bytes held by the typed arrays (for the memory benchmark). */
+  arrayBytes(): number {
+    const per = 1 + 1 + 1 + 4 * 4 + 2 * 3 + 4 * 2 + 8 + 4 * 6;
+    return (
+      this.cap * per +
+      this.buckets.byteLength +
+      this.wheel.byteLength +
+      this.v6.byteLength +
+      this.v6next.byteLength +
+      this.laddr.byteLength +
+      this.lport.byteLength +
+      this.lnext.byteLength +
+      this.lbuckets.byteLength
+    );
+  }
+
+  /** Current entry capacity of the arrays. */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** One past the highest index ever used: iterate 0..limit and test `kind` to walk the table. */
+  get limit(): number {
+    return this.high;
+  }
+
+  /** KIND of an entry. */
+  kind(idx: number): number {
+    return (this.meta[idx] as number) & KIND_MASK;
+  }
+
+  /** 4 or 6: the client/virtual address family of an entry. */
+  af(idx: number): 4 | 6 {
+    return (this.meta[idx] as number) & META_AF6 ? 6 : 4;
+  }
+
+  /** 4 or 6: the destination address family of an entry. */
+  daf(idx: number): 4 | 6 {
+    return (this.meta[idx] as number) & META_DAF6 ? 6 : 4;
+  }
+
+  /**
+   * Creates an entry and hashes it (unless ONE_PACKET): state 0, timeout 3 s until the first
+   * state transition (ip_vs_conn_new). Addresses are 4-word buffers; only word 0 matters for IPv4.
+   */
+  create(
+    af: number,
+    proto: number,
+    c: AddrWords,
+    cport: number,
+    v: AddrWords,
+    vport: number,
+    daf: number,
+    d: AddrWords,
+    dport: number,
+    flags: number,
+    fwmark: number,
+    dest: number,
+    svc: number,
+    now: number,
+  ): number {
+    if (this.curTick < 0) this.curTick = Math.floor(now / WHEEL_TICK_MS);
+    let i = this.freeHead;
+    if (i >= 0) this.freeHead = this.tnext[i] as number;
+    else {
+      if (this.high === this.cap) this.grow();
+      i = this.high++;
+    }
+    let meta: number = flags & CONN_F.ONE_PACKET ? KIND.OPS : KIND.LIVE;
+    if (af === 6 || daf === 6) {
+      // IPv6 addresses go to the side table; an IPv4 conn with an IPv6 tunnel dest keeps its
+      // client/virtual addresses inline and stores the slot in `daddr`.
+      const s = this.allocV6();
+      const o = s * 12;
+      const w = this.v6;
+      for (let k = 0; k < 4; k++) {
+        w[o + k] = af === 6 ? (c[k] as number) : 0;
+        w[o + 4 + k] = af === 6 ? (v[k] as number) : 0;
+        w[o + 8 + k] = daf === 6 ? (d[k] as number) : k === 0 ? (d[0] as number) : 0;
+      }
+      if (af === 6) {
+        meta |= META_AF6;
+        this.caddr[i] = s;
+        this.vaddr[i] = 0;
+        this.daddr[i] = daf === 6 ? 0 : (d[0] as number);
+      } else {
+        this.caddr[i] = c[0] as number;
+        this.vaddr[i] = v[0] as number;
+        this.daddr[i] = s;
+      }
+      if (daf === 6) meta |= META_DAF6;
+    } else {
+      this.caddr[i] = c[0] as number;
+      this.vaddr[i] = v[0] as number;
+      this.daddr[i] = d[0] as number;
+    }
+    this.meta[i] = meta;
+    this.proto[i] = proto;
+    this.state[i] = 0;
+    this.flags[i] = flags;
+    this.cport[i] = cport;
+    this.vport[i] = vport;
+    this.dport[i] = dport;
+    this.fwmark[i] = fwmark;
+    this.timeout[i] = 3;
+    this.dest[i] = dest;
+    this.svc[i] = svc;
+    this.ctl[i] = flags & CONN_F.TEMPLATE ? 0 : -1;
+    this.inPkts[i] = 0;
+    this.count++;
+    if ((meta & KIND_MASK) === KIND.LIVE) {
+      this.flags[i] = flags | CONN_F.HASHED;
+      this.hashIn(i);
+      this.expires[i] = now + 3000;
+      this.wheelInsert(i);
+    } else {
+      this.expires[i] = now;
+      this.tprev[i] = -1;
+      this.tnext[i] = -1;
+    }
+    if (this.count > this.buckets.length * 2) this.rehash(this.buckets.length * 2);
+    return i;
+  }
+
+  /** Side-table slot of an entry with any IPv6 address, or -1. */
+  private slot6(i: number): number {
+    const m = this.meta[i] as number;
+    if (m & META_AF6) return this.caddr[i] as number;
+    if (m & META_DAF6) return this.daddr[i] as number;
+    return -1;
+  }
+
+  /** Finds the conn of an inbound packet: client (c:cport) → virtual (v:vport); -1 if none (ip_vs_conn_in_get). */
+  findIn(af: number, proto: number, c: AddrWords, cport: number, v: AddrWords, vport: number): number {
+    let i = this.buckets[this.hash(af, proto, c, cport) & this.mask] as number;
+    if (af === 4) {
+      const c0 = c[0] as number;
+      const v0 = v[0] as number;
+      while (i >= 0) {
+        if (
+          this.cport[i] === cport &&
+          this.caddr[i] === c0 &&
+          this.vport[i] === vport &&
+          this.vaddr[i] === v0 &&
+          this.proto[i] === proto &&
+          ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
+          ((this.meta[i] as number) & META_AF6) === 0
+        ) {
+          return i;
+        }
+        i = this.hnext[i] as number;
+      }
+      return -1;
+    }
+    while (i >= 0) {
+      if (
+        this.cport[i] === cport &&
+        this.vport[i] === vport &&
+        this.proto[i] === proto &&
+        ((this.meta[i] as number) & META_AF6) !== 0 &&
+        ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
+        this.eq6(i, 0, c) &&
+        this.eq6(i, 4, v)
+      ) {
+        return i;
+      }
+      i = this.hnext[i] as number;
+    }
+    return -1;
+  }
+
+  /**
+   * Finds the conn of a reply: real server (d:dport) → client (c:cport) (ip_vs_conn_out_get).
+   * The caller decides for which forwarding methods a reply can be seen at all.
+   */
+  findOut(af: number, proto: number, d: AddrWords, dport: number, c: AddrWords, cport: number): number {
+    let i = this.buckets[this.hash(af, proto, c, cport) & this.mask] as number;
+    if (af === 4) {
+      const c0 = c[0] as number;
+      const d0 = d[0] as number;
+      while (i >= 0) {
+        if (
+          this.cport[i] === cport &&
+          this.caddr[i] === c0 &&
+          this.dport[i] === dport &&
+          this.daddr[i] === d0 &&
+          this.proto[i] === proto &&
+          ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
+          ((this.meta[i] as number) & (META_AF6 | META_DAF6)) === 0
+        ) {
+          return i;
+        }
+        i = this.hnext[i] as number;
+      }
+      return -1;
+    }
+    while (i >= 0) {
+      if (
+        this.cport[i] === cport &&
+        this.dport[i] === dport &&
+        this.proto[i] === proto &&
+        ((this.meta[i] as number) & (META_AF6 | META_DAF6)) === (META_AF6 | META_DAF6) &&
+        ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
+        this.eq6(i, 0, c) &&
+        this.eq6(i, 8, d)
+      ) {
+        return i;
+      }
+      i = this.hnext[i] as number;
+    }
+    return -1;
+  }
+
+  /** Finds a persistence template <proto, snet, 0, vaddr, vport> (ip_vs_ct_in_get). */
+  findTemplate(af: number, proto: number, snet: AddrWords, v: AddrWords, vport: number): number {
+    let i = this.buckets[this.hash(af, proto, snet, 0) & this.mask] as number;
+    while (i >= 0) {
+      if (
+        ((this.flags[i] as number) & CONN_F.TEMPLATE) !== 0 &&
+        this.cport[i] === 0 &&
+        this.vport[i] === vport &&
+        this.proto[i] === proto
+      ) {
+        if (af === 4) {
+          if (
+            ((this.meta[i] as number) & META_AF6) === 0 &&
+            this.caddr[i] === snet[0] &&
+            this.vaddr[i] === v[0]
+          )
+            return i;
+        } else if (((this.meta[i] as number) & META_AF6) !== 0 && this.eq6(i, 0, snet) && this.eq6(i, 4, v)) {
+          return i;
+        }
+      }
+      i = this.hnext[i] as number;
+    }
+    return -1;
+  }
+
+  /** Re-arms an entry's timer to now + its timeout (ip_vs_conn_put). */
+  touch(i: number, now: number): void {
+    if (((this.meta[i] as number) & KIND_MASK) !== KIND.LIVE) return;
+    const exp = now + (this.timeout[i] as number) * 1000;
+    const old = this.expires[i] as number;
+    this.expires[i] = exp;
+    // Later: stay in the old slot and be re-filed lazily. Earlier: move now so it is not late.
+    if (exp < old) {
+      this.wheelUnlink(i);
+      this.wheelInsert(i);
+    }
+  }
+
+  /** Expires every entry due at `now`; templates still controlling conns are re-armed for 60 s. Returns how many were freed. */
+  expire(now: number): number {
+    const nt = Math.floor(now / WHEEL_TICK_MS);
+    if (nt === this.curTick && now < this.slotMin) return 0;
+    if (this.curTick < 0) this.curTick = nt;
+    if (nt < this.curTick) return 0; // time went backwards: nothing can be due that was not before
+    let freed = 0;
+    this.slotMin = Number.POSITIVE_INFINITY;
+    if (nt - this.curTick >= WHEEL_SLOTS) {
+      for (let s = 0; s < WHEEL_SLOTS; s++) freed += this.walk(s, now, nt);
+      this.curTick = nt;
+      freed += this.walk(nt & WHEEL_MASK, now, nt);
+    } else {
+      for (let t = this.curTick; t <= nt; t++) {
+        this.curTick = t;
+        freed += this.walk(t & WHEEL_MASK, now, nt);
+      }
+    }
+    return freed;
+  }
+
+  private walk(slot: number, now: number, nt: number): number {
+    let freed = 0;
+    let i = this.wheel[slot] as number;
+    while (i >= 0) {
+      const next = this.tnext[i] as number;
+      const exp = this.expires[i] as number;
+      if (exp <= now) {
+        if (((this.flags[i] as number) & CONN_F.TEMPLATE) !== 0 && (this.ctl[i] as number) > 0) {
+          // ip_vs_conn_expire: "do I control anybody?" → try again in 60 s, with timeout 60 from now on.
+          this.timeout[i] = 60;
+          this.expires[i] = now + 60_000;
+          this.wheelUnlink(i);
+          this.wheelInsert(i);
+        } else {
+          this.kill(i);
+          freed++;
+        }
+      } else {
+        const tick = Math.floor(exp / WHEEL_TICK_MS);
+        const ts = tick & WHEEL_MASK;
+        if (ts !== slot) {
+          this.wheelUnlink(i);
+          this.wheelInsert(i);
+        } else if (tick <= nt && exp < this.slotMin) {
+          this.slotMin = exp;
+        }
+      }
+      i = next;
+    }
+    return freed;
+  }
+
+  /**
+   * Frees an entry now: unhash, stop its timer, let the owner unbind the dest, drop the control
+   * link (n_control--). Used by expiry and by "expire now" paths (rescheduling, nodest flush).
+   */
+  kill(i: number): void {
+    const kind = (this.meta[i] as number) & KIND_MASK;
+    if (kind === KIND.FREE) return;
+    if (kind === KIND.LIVE) {
+      this.unhashIn(i);
+      this.wheelUnlink(i);
+    }
+    if ((this.meta[i] as number) & META_LOCAL) this.unhashLocal(i);
+    this.onFree?.(i);
+    const f = this.flags[i] as number;
+    const ct = this.ctl[i] as number;
+    if ((f & CONN_F.TEMPLATE) === 0 && ct >= 0) this.ctl[ct] = (this.ctl[ct] as number) - 1;
+    const s6 = this.slot6(i);
+    if (s6 >= 0) this.freeV6(s6);
+    this.meta[i] = KIND.FREE;
+    this.flags[i] = 0;
+    this.dest[i] = -1;
+    this.tnext[i] = this.freeHead;
+    this.freeHead = i;
+    this.count--;
+  }
+
+  /** Links conn `i` to template `t` (ip_vs_control_add): n_control++. */
+  setControl(i: number, t: number): void {
+    this.ctl[i] = t;
+    this.ctl[t] = (this.ctl[t] as number) + 1;
+  }
+
+  /**
+   * Invalidates a template whose dest is gone (ip_vs_check_template): rehash with vport = dport =
+   * 0xFFFF and cport 0 so no lookup matches it again; it dies by its own timer.
+   */
+  neutralise(t: number): void {
+    if (this.vport[t] === 0xffff) return;
+    this.vport[t] = 0xffff;
+    this.dport[t] = 0xffff;
+    this.cport[t] = 0;
+  }
+
+  /** Copies address `which` (0 client, 4 virtual, 8 destination) of entry `i` into `out` (4 words). */
+  readAddr(i: number, which: 0 | 4 | 8, out: AddrWords): void {
+    const m = this.meta[i] as number;
+    if (which === 8 ? m & META_DAF6 : m & META_AF6) {
+      const o = this.slot6(i) * 12 + which;
+      for (let k = 0; k < 4; k++) out[k] = this.v6[o + k] as number;
+      return;
+    }
+    out[0] = (which === 0 ? this.caddr[i] : which === 4 ? this.vaddr[i] : this.daddr[i]) as number;
+    out[1] = 0;
+    out[2] = 0;
+    out[3] = 0;
+  }
+
+  /** Gives entry `i` a FULLNAT local address (laddr:lport) and hashes it for reply lookups. */
+  setLocal(i: number, l: AddrWords, lport: number): void {
+    if (this.lbuckets.length === 0) this.lbuckets = new Int32Array(1024).fill(-1);
+    if (this.laddr.length < this.cap * 4) this.growLocal();
+    if ((this.meta[i] as number) & META_LOCAL) this.unhashLocal(i);
+    for (let k = 0; k < 4; k++) this.laddr[i * 4 + k] = l[k] as number;
+    this.lport[i] = lport;
+    this.meta[i] = (this.meta[i] as number) | META_LOCAL;
+    const b = this.localHash(l, lport);
+    this.lnext[i] = this.lbuckets[b] as number;
+    this.lbuckets[b] = i;
+    this.localCount++;
+  }
+
+  /** Finds a FULLNAT conn by the reply tuple real server (d:dport) → local address (l:lport). */
+  findOutLocal(proto: number, d: AddrWords, dport: number, l: AddrWords, lport: number): number {
+    if (this.localCount === 0) return -1;
+    let i = this.lbuckets[this.localHash(l, lport)] as number;
+    const tmp = this.scratch;
+    while (i >= 0) {
+      if (this.lport[i] === lport && this.dport[i] === dport && this.proto[i] === proto) {
+        let same = true;
+        for (let k = 0; k < 4; k++) if (this.laddr[i * 4 + k] !== l[k]) same = false;
+        this.readAddr(i, 8, tmp);
+        for (let k = 0; k < 4; k++) if (tmp[k] !== d[k]) same = false;
+        if (same) return i;
+      }
+      i = this.lnext[i] as number;
+    }
+    return -1;
+  }
+
+  /** Reads the FULLNAT local address of entry `i` into `out`; returns lport, or -1 if it has none. */
+  readLocal(i: number, out: AddrWords): number {
+    if (((this.meta[i] as number) & META_LOCAL) === 0) return -1;
+    for (let k = 0; k < 4; k++) out[k] = this.laddr[i * 4 + k] as number;
+    return this.lport[i] as number;
+  }
+
+  private readonly scratch = new Uint32Array(4);
+
+  private localHash(l: AddrWords, lport: number): number {
+    const h = Math.imul((l[0] as number) ^ (l[3] as number) ^ Math.imul(lport, 0x9e3779b1), 0x85ebca6b);
+    return (h ^ (h >>> 15)) & (this.lbuckets.length - 1);
+  }
+
+  private unhashLocal(i: number): void {
+    const b = this.localHash(this.laddr.subarray(i * 4, i * 4 + 4), this.lport[i] as number);
+    let p = -1;
+    let j = this.lbuckets[b] as number;
+    while (j >= 0 && j !== i) {
+      p = j;
+      j = this.lnext[j] as number;
+    }
+    if (j === i) {
+      if (p < 0) this.lbuckets[b] = this.lnext[i] as number;
+      else this.lnext[p] = this.lnext[i] as number;
+    }
+    this.meta[i] = (this.meta[i] as number) & ~META_LOCAL;
+    this.localCount--;
+  }
+
+  private growLocal(): void {
+    const la = new Uint32Array(this.cap * 4);
+    la.set(this.laddr);
+    this.laddr = la;
+    const lp = new Uint16Array(this.cap);
+    lp.set(this.lport);
+    this.lport = lp;
+    const ln = new Int32Array(this.cap);
+    ln.set(this.lnext);
+    this.lnext = ln;
+  }
+
+  private hash(af: number, proto: number, c: AddrWords, cport: number): number {
+    let a = c[0] as number;
+    if (af === 6) {
+      a ^= Math.imul(c[1] as number, 0x9e3779b1) ^ Math.imul(c[2] as number, 0x85ebca77);
+      a ^= Math.imul(c[3] as number, 0xc2b2ae3d);
+    }
+    let h = Math.imul(a ^ this.seed, 0xcc9e2d51);
+    h = (h << 15) | (h >>> 17);
+    h ^= Math.imul((cport << 8) | proto, 0x1b873593);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  private entryHash(i: number): number {
+    const af = (this.meta[i] as number) & META_AF6 ? 6 : 4;
+    const c = this.scratch;
+    this.readAddr(i, 0, c);
+    return this.hash(af, this.proto[i] as number, c, this.cport[i] as number);
+  }
+
+  private hashIn(i: number): void {
+    const b = this.entryHash(i) & this.mask;
+    this.hnext[i] = this.buckets[b] as number;
+    this.buckets[b] = i;
+  }
+
+  private unhashIn(i: number): void {
+    const b = this.entryHash(i) & this.mask;
+    let p = -1;
+    let j = this.buckets[b] as number;
+    while (j >= 0 && j !== i) {
+      p = j;
+      j = this.hnext[j] as number;
+    }
+    if (j !== i) return;
+    if (p < 0) this.buckets[b] = this.hnext[i] as number;
+    else this.hnext[p] = this.hnext[i] as number;
+  }
+
+  private rehash(n: number): void {
+    this.buckets = new Int32Array(n).fill(-1);
+    this.mask = n - 1;
+    for (let i = 0; i < this.high; i++) {
+      if (((this.meta[i] as number) & KIND_MASK) === KIND.LIVE) this.hashIn(i);
+    }
+  }
+
+  private eq6(i: number, which: number, a: AddrWords): boolean {
+    const o = (this.caddr[i] as number) * 12 + which;
+    const w = this.v6;
+    return w[o] === a[0] && w[o + 1] === a[1] && w[o + 2] === a[2] && w[o + 3] === a[3];
+  }
+
+  // Slot heads store -(slot + 2) in tprev so unlinking a head needs no slot field.
+  private wheelInsert(i: number): void {
+    let tick = Math.floor((this.expires[i] as number) / WHEEL_TICK_MS);
+    if (this.curTick >= 0 && tick <= this.curTick) {
+      tick = this.curTick;
+      if ((this.expires[i] as number) < this.slotMin) this.slotMin = this.expires[i] as number;
+    }
+    const s = tick & WHEEL_MASK;
+    const h = this.wheel[s] as number;
+    this.tnext[i] = h;
+    this.tprev[i] = -(s + 2);
+    if (h >= 0) this.tprev[h] = i;
+    this.wheel[s] = i;
+  }
+
+  private wheelUnlink(i: number): void {
+    const p = this.tprev[i] as number;
+    const n = this.tnext[i] as number;
+    if (p >= 0) this.tnext[p] = n;
+    else if (p <= -2) this.wheel[-p - 2] = n;
+    if (n >= 0) this.tprev[n] = p;
+    this.tprev[i] = -1;
+    this.tnext[i] = -1;
+  }
+
+  private allocV6(): number {
+    let s = this.v6free;
+    if (s >= 0) {
+      this.v6free = this.v6next[s] as number;
+      return s;
+    }
+    if (this.v6high === this.v6cap) {
+      const nc = Math.max(64, this.v6cap * 2);
+      const w = new Uint32Array(nc * 12);
+      w.set(this.v6);
+      this.v6 = w;
+      const n = new Int32Array(nc);
+      n.set(this.v6next);
+      this.v6next = n;
+      this.v6cap = nc;
+    }
+    s = this.v6high++;
+    return s;
+  }
+
+  private freeV6(s: number): void {
+    this.v6next[s] = this.v6free;
+    this.v6free = s;
+  }
+
+  // Doubles while small, then grows by a quarter so a 10 M-entry table wastes at most ~25 %.
+  private grow(): void {
+    const nc = this.cap < 1 << 20 ? this.cap * 2 : this.cap + (this.cap >>> 2);
+    const g = <T extends { length: number; set(a: T): void }>(a: T, make: (n: number) => T): T => {
+      const b = make(nc);
+      b.set(a);
+      return b;
+    };
+    this.meta = g(this.meta, (n) => new Uint8Array(n));
+    this.proto = g(this.proto, (n) => new Uint8Array(n));
+    this.state = g(this.state, (n) => new Uint8Array(n));
+    this.flags = g(this.flags, (n) => new Uint32Array(n));
+    this.caddr = g(this.caddr, (n) => new Uint32Array(n));
+    this.vaddr = g(this.vaddr, (n) => new Uint32Array(n));
+    this.daddr = g(this.daddr, (n) => new Uint32Array(n));
+    this.cport = g(this.cport, (n) => new Uint16Array(n));
+    this.vport = g(this.vport, (n) => new Uint16Array(n));
+    this.dport = g(this.dport, (n) => new Uint16Array(n));
+    this.fwmark = g(this.fwmark, (n) => new Uint32Array(n));
+    this.timeout = g(this.timeout, (n) => new Uint32Array(n));
+    this.expires = g(this.expires, (n) => new Float64Array(n));
+    this.dest = g(this.dest, (n) => new Int32Array(n));
+    this.svc = g(this.svc, (n) => new Int32Array(n));
+    this.ctl = g(this.ctl, (n) => new Int32Array(n));
+    this.inPkts = g(this.inPkts, (n) => new Uint32Array(n));
+    this.hnext = g(this.hnext, (n) => new Int32Array(n));
+    this.tprev = g(this.tprev, (n) => new Int32Array(n));
+    this.tnext = g(this.tnext, (n) => new Int32Array(n));
+    this.cap = nc;
+    if (this.lbuckets.length > 0) this.growLocal();
+  }
+}
