@@ -94,13 +94,14 @@ function harness(sched: string, opts: Parameters<typeof build>[2] = {}): Harness
         return false;
       }
       // Load changes also hit deleted (trash) dests, whose counts keep moving.
-      const d = known.get(op.i);
+      const lo = op as Extract<Op, { active: boolean }>;
+      const d = known.get(lo.i);
       if (!d) return false;
-      const kind = op.active ? CONN_COUNT.ACTIVE : CONN_COUNT.INACTIVE;
-      if (op.t === 'bind') d.bind(kind);
-      else if (op.t === 'unbind') {
-        if ((op.active ? d.activeConns : d.inactConns) > 0) d.unbind(kind);
-      } else if (op.active ? d.inactConns > 0 : d.activeConns > 0) d.setActivity(!op.active, op.active);
+      const kind = lo.active ? CONN_COUNT.ACTIVE : CONN_COUNT.INACTIVE;
+      if (lo.t === 'bind') d.bind(kind);
+      else if (lo.t === 'unbind') {
+        if ((lo.active ? d.activeConns : d.inactConns) > 0) d.unbind(kind);
+      } else if (lo.active ? d.inactConns > 0 : d.activeConns > 0) d.setActivity(!lo.active, lo.active);
       return false;
     },
   };
