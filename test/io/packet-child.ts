@@ -6,6 +6,8 @@
  * Modes:
  * - rx:  receive `expect` test frames on `ifname` and verify every byte;
  * - tx:  send `count` test frames on `ifname` in one batch;
+ * - fanout: two sockets in one round-robin PACKET_FANOUT group count the test frames each gets;
+ * - bind: only try to bind `ifname` and report the error code (run without CAP_NET_RAW);
  * - tcp: run a TCP sink on `port` and watch its traffic on `ifname` with two sockets, one with
  *        ignoreOutgoing (the default) and one without.
  */
@@ -15,7 +17,7 @@ import { PacketSocket } from '../../src/io/packet-socket/packet-socket.js';
 import { craftTestFrame, TEST_ETHERTYPE, tagFrame, testVid } from './test-frames.js';
 
 interface Config {
-  mode: 'rx' | 'tx' | 'tcp';
+  mode: 'rx' | 'tx' | 'tcp' | 'bind' | 'fanout';
   ifname: string;
   expect?: number;
   count?: number;
@@ -129,7 +131,39 @@ function tcp(): void {
   server.listen(port, () => say({ ready: true }));
 }
 
+function bindOnly(): void {
+  say({ ready: true });
+  try {
+    new PacketSocket().bind(cfg.ifname).close();
+    say({ code: 'OK' });
+  } catch (e) {
+    const err = e as { code?: string; syscall?: string };
+    say({ code: err.code, syscall: err.syscall });
+  }
+}
+
+function fanout(): void {
+  const counts = [0, 0];
+  const socks = counts.map((_, k) => {
+    const sock = new PacketSocket({ fanout: { group: 42, mode: 'lb' }, promiscuous: true }).bind(cfg.ifname);
+    sock.start((b) => {
+      for (let i = 0; i < b.count; i++) {
+        if (b.buffer.readUInt16BE(b.offset(i) + 12) === TEST_ETHERTYPE) counts[k]!++;
+      }
+    });
+    return sock;
+  });
+  setTimeout(() => {
+    for (const s of socks) s.close();
+    say({ first: counts[0]!, second: counts[1]! });
+    process.exit(0);
+  }, cfg.timeoutMs ?? 1500);
+  say({ ready: true });
+}
+
 if (cfg.mode === 'rx') rx();
+else if (cfg.mode === 'fanout') fanout();
+else if (cfg.mode === 'bind') bindOnly();
 else if (cfg.mode === 'tx') tx();
 else if (cfg.mode === 'tcp') tcp();
 else {

@@ -40,11 +40,17 @@ function startChild(
   });
 }
 
+function promiscuity(ns: Netns): number {
+  return Number(/promiscuity (\d+)/.exec(ns.ip('b', '-d', 'link', 'show', 'eth0'))?.[1] ?? -1);
+}
+
 describe('packet socket on a veth pair in namespaces', { skip }, () => {
   let ns: Netns;
   let rx: Record<string, number>;
   let tx: Record<string, number>;
   let tcp: Record<string, number>;
+  let fan: Record<string, number>;
+  let promiscuityOpen = -1;
 
   before(async () => {
     ns = createNetns({
@@ -67,6 +73,11 @@ describe('packet socket on a veth pair in namespaces', { skip }, () => {
     ]);
     assert.equal(client.status, 0, client.stderr);
     tcp = await sink.result;
+
+    const group = await startChild(ns, 'b', { mode: 'fanout', ifname: 'eth0', timeoutMs: 1500 });
+    promiscuityOpen = promiscuity(ns);
+    ns.exec('a', [...NODE, JSON.stringify({ mode: 'tx', ifname: 'eth0', count: FRAMES, dst })]);
+    fan = await group.result;
   });
 
   after(() => ns?.destroy());
@@ -107,6 +118,26 @@ describe('packet socket on a veth pair in namespaces', { skip }, () => {
 
   it('sees outgoing frames as PACKET_OUTGOING when ignoreOutgoing is off', () => {
     assert.ok(tcp.observerOutgoing! > 0);
+  });
+
+  it('spreads one interface over the sockets of a round-robin fanout group', () => {
+    assert.equal(fan.first! + fan.second!, FRAMES);
+    assert.ok(fan.first! > FRAMES / 4 && fan.second! > FRAMES / 4, JSON.stringify(fan));
+  });
+
+  it('holds the interface promiscuous while promiscuous sockets are open, and releases it on close', () => {
+    // A PACKET_MR_PROMISC membership raises the device's promiscuity count (ip -d shows it).
+    assert.equal(promiscuityOpen, 2);
+    assert.equal(promiscuity(ns), 0);
+  });
+
+  it('maps a bind without CAP_NET_RAW to EPERM on the bind syscall', () => {
+    const drop = ['setpriv', '--bounding-set', '-net_raw', '--inh-caps', '-net_raw'];
+    const r = ns.exec('a', [...drop, ...NODE, JSON.stringify({ mode: 'bind', ifname: 'eth0' })]);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}'), {
+      code: 'EPERM',
+      syscall: 'bind',
+    });
   });
 
   it('leaves no namespace behind after teardown', () => {
