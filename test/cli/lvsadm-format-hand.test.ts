@@ -68,5 +68,5 @@ test('without -n names replace addresses and ports; IPv4 service labels are cut 
   } as unknown as Parameters<typeof formatServices>[0];
   const out = formatServices(snap, fmt(['-L']), r).split('\n');
   assert.equal(out[3], 'TCP  a-very-long-virtual-host-nam lc');
-  assert.equal(out[4], '  -> real-server-number-one.exam Masq    4      0          0         ');
+  assert.equal(out[4], '  -> real-server-number-one.examp Masq    4      0          0         ');
 });
