@@ -102,7 +102,7 @@ function readText(st: LexState, file: string, text: string, depth: number): void
     let raw = lines[i]!;
     const pos = { file, line: i + 1 };
     // Multi-line definition: `$NAME=` with nothing after, continued by lines ending in `\`.
-    const def = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=\s*$/.exec(stripComment(raw));
+    const def = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=\s*\\?\s*$/.exec(stripComment(raw));
     if (def) {
       const parts: string[] = [];
       while (i + 1 < lines.length) {
