@@ -101,7 +101,7 @@ export interface TcpOpts {
   ack?: number;
   window?: number;
   urgent?: number;
-  options?: TcpOption[] | Uint8Array;
+  options?: readonly TcpOption[] | Uint8Array;
   csum?: CsumMode;
 }
 
