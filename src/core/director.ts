@@ -1,0 +1,552 @@
+/**
+ * The director core: the pure ip_vs_in / ip_vs_out decisions both data planes call per packet
+ * (ipvs.md §2.2–§2.5, §3.6, §4, §8). It owns the service table, the connection table, settings
+ * and global stats. Nothing here allocates per packet: packets arrive in a caller-owned
+ * {@link PacketInfo}, conns are integer indexes, verdicts are negative numbers.
+ */
+import type { Af } from './addr.js';
+import { CONN_F, ConnTable, type ConnTableOptions, CTPL_S, KIND } from './conn-table.js';
+import type { Dest } from './dest.js';
+import {
+  bytesToWords,
+  countKind,
+  destConnFlags,
+  destWords,
+  findOrCreateTemplate,
+  type PersistContext,
+} from './persistence.js';
+import { SCTP_CHUNK, SCTP_S, SCTP_STATE_COUNT, sctpEvent, sctpNextState } from './proto/sctp.js';
+import { DIR, TCP_FLAG, TCP_S, TCP_STATE_ACTIVE, tcpEvent, tcpNextState } from './proto/tcp.js';
+import type { SchedPacket, SchedulerOptions } from './schedulers/scheduler.js';
+import type { Service } from './service.js';
+import { type SchedulerLookup, ServiceTable } from './service-table.js';
+import { Settings } from './settings.js';
+import { EST_PERIOD_MS, Stats } from './stats.js';
+import { PROTO } from './types.js';
+
+/** Negative results of inPacket/outPacket (a conn index is ≥ 0). */
+export const VERDICT = {
+  /** Not ours (no service, not a conn-starting segment, unknown protocol): let the packet pass to the local stack. */
+  ACCEPT: -1,
+  /** Service found but no dest (or port-0 misuse): drop and send ICMP port unreachable (ip_vs_leave). */
+  NO_DEST: -2,
+  /** Drop silently (conn whose dest was deleted while expire_nodest_conn = 0). */
+  DROP: -3,
+  /** Old conn expired for rescheduling but the packet belongs to a confirmed conntrack: drop, the client retransmits. */
+  DROP_RESCHED: -4,
+} as const;
+
+/** Synthetic events for the proxy data plane, which sees sockets rather than segments. */
+export const CONN_EVENT = {
+  /** Handshake completed with both sides (server SYN-ACK then client ACK). */
+  ESTABLISHED: 1,
+  CLIENT_FIN: 2,
+  SERVER_FIN: 3,
+  CLIENT_RST: 4,
+  SERVER_RST: 5,
+  CLIENT_DATA: 6,
+  SERVER_DATA: 7,
+} as const;
+
+/** A packet as the director needs it; the caller owns one and refills it per packet. */
+export class PacketInfo implements SchedPacket {
+  af: Af = 4;
+  protocol = 6;
+  /** Source address bytes (4 or 16); may be a view into the frame. */
+  srcAddr: Uint8Array = new Uint8Array(4);
+  srcPort = 0;
+  dstAddr: Uint8Array = new Uint8Array(4);
+  dstPort = 0;
+  /** skb->mark equivalent (0 = none). */
+  fwmark = 0;
+  /** TCP flag byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10). */
+  tcpFlags = 0;
+  /** SCTP: type of the first chunk, and of the chunk after it (-1 when none). */
+  sctpChunk = -1;
+  sctpNextChunk = -1;
+  /** Full IP packet length in bytes, for byte counters. */
+  length = 0;
+  /** A non-first fragment: it may use an existing conn but never starts one. */
+  fragment = false;
+  /** The packet belongs to a confirmed netfilter conntrack (kernel's "old conntrack"); false in our planes. */
+  oldConntrack = false;
+}
+
+/** Options of a director. */
+export interface DirectorOptions extends ConnTableOptions {
+  schedulers: SchedulerLookup;
+  schedulerOptions?: SchedulerOptions;
+}
+
+/** The director core. */
+export class Director implements PersistContext {
+  readonly table: ServiceTable;
+  readonly conns: ConnTable;
+  readonly settings = new Settings();
+  /** Global counters (the kernel's tot_stats). */
+  readonly stats = new Stats();
+  /** Scheduler options shared with the service table; sysctl changes update them in place. */
+  readonly schedulerOptions: SchedulerOptions;
+  private readonly c = new Uint32Array(4);
+  private readonly v = new Uint32Array(4);
+  private readonly snet = new Uint32Array(4);
+  private readonly tv = new Uint32Array(4);
+  private readonly synth = new PacketInfo();
+  private opsPending = -1;
+  private lastEst = -1;
+  private lastGen = -1;
+  private pickSvc: Service | null = null;
+  private pickPkt: PacketInfo = this.synth;
+  private pickNow = 0;
+  private readonly pick = (): Dest | null => {
+    const s = this.pickSvc as Service;
+    return s.sched ? s.sched.schedule(s, this.pickPkt, this.pickNow) : null;
+  };
+
+  constructor(opts: DirectorOptions) {
+    this.schedulerOptions = { ...(opts.schedulerOptions ?? {}) };
+    this.table = new ServiceTable({ schedulers: opts.schedulers, schedulerOptions: this.schedulerOptions });
+    this.conns = new ConnTable({ ...opts, onFree: (i) => this.release(i) });
+  }
+
+  /** The dest with this id (linked or trashed). */
+  destById(id: number): Dest | undefined {
+    return id >= 0 ? this.table.destById(id) : undefined;
+  }
+
+  /** The dest of conn `idx`, if any. */
+  destOf(idx: number): Dest | undefined {
+    return this.destById(this.conns.dest[idx] as number);
+  }
+
+  /** Sets a sysctl (validated) and passes lblc expirations on to schedulers created later. */
+  setSysctl(name: Parameters<Settings['set']>[0], value: number): void {
+    this.settings.set(name, value);
+    if (name === 'lblc_expiration' || name === 'lblcr_expiration') {
+      this.schedulerOptions.lblcExpirationMs = value * 1000;
+    }
+  }
+
+  /**
+   * ip_vs_in: handles a client→virtual-service packet. Returns the conn index to forward with, or
+   * a VERDICT. A one-packet conn's index stays valid until the next call into the director.
+   */
+  inPacket(p: PacketInfo, now: number): number {
+    if (this.opsPending >= 0) this.flushOps();
+    this.conns.expire(now);
+    const proto = p.protocol;
+    if (proto !== PROTO.TCP && proto !== PROTO.UDP && proto !== PROTO.SCTP) return VERDICT.ACCEPT;
+    const conns = this.conns;
+    const s = this.settings;
+    bytesToWords(p.srcAddr, this.c);
+    bytesToWords(p.dstAddr, this.v);
+    let idx = conns.findIn(p.af, proto, this.c, p.srcPort, this.v, p.dstPort);
+    if (idx >= 0 && !p.fragment && isNewConn(p)) {
+      const dest = this.destOf(idx);
+      let resched = false;
+      if (s.expireNodestConn && dest && dest.weight === 0) resched = true;
+      else if (s.connReuseMode !== 0 && this.newConnExpected(idx)) resched = true;
+      if (resched) {
+        conns.kill(idx);
+        if (p.oldConntrack) return VERDICT.DROP_RESCHED;
+        idx = -1;
+      }
+    }
+    if (idx >= 0) {
+      const dest = this.destOf(idx);
+      if (dest && !dest.available) {
+        if (!s.expireNodestConn) return VERDICT.DROP;
+        conns.kill(idx);
+        if (p.oldConntrack) return VERDICT.DROP;
+        idx = -1;
+      }
+    }
+    if (idx < 0) {
+      if (p.fragment || !this.mayStart(p)) return VERDICT.ACCEPT;
+      const svc = this.table.lookup(p.af, proto, p.dstAddr, p.dstPort, p.fwmark);
+      if (!svc) return VERDICT.ACCEPT;
+      idx = this.schedule(svc, p, now);
+      if (idx < 0) return idx;
+    }
+    this.countIn(idx, p.length, 1);
+    this.transition(idx, DIR.INPUT, p);
+    const f = conns.flags[idx] as number;
+    if (f & CONN_F.ONE_PACKET) {
+      const ct = conns.ctl[idx] as number;
+      if (ct >= 0) conns.inPkts[ct] = (conns.inPkts[ct] as number) + 1;
+      this.opsPending = idx;
+    } else {
+      conns.inPkts[idx] = (conns.inPkts[idx] as number) + 1;
+      conns.touch(idx, now);
+    }
+    return idx;
+  }
+
+  /**
+   * ip_vs_out: handles a real-server→client reply. Looks the conn up by the reply tuple (RS
+   * daddr:dport and client, or a FULLNAT local address), counts out-stats and runs the OUTPUT
+   * transition. Returns the conn index or VERDICT.ACCEPT when the packet is not ours.
+   */
+  outPacket(p: PacketInfo, now: number): number {
+    if (this.opsPending >= 0) this.flushOps();
+    this.conns.expire(now);
+    const proto = p.protocol;
+    if (proto !== PROTO.TCP && proto !== PROTO.UDP && proto !== PROTO.SCTP) return VERDICT.ACCEPT;
+    bytesToWords(p.srcAddr, this.v); // real server
+    bytesToWords(p.dstAddr, this.c); // client (or FULLNAT local address)
+    let idx = this.conns.findOut(p.af, proto, this.v, p.srcPort, this.c, p.dstPort);
+    if (idx < 0) idx = this.conns.findOutLocal(proto, this.v, p.srcPort, this.c, p.dstPort);
+    if (idx < 0) return VERDICT.ACCEPT;
+    this.countOut(idx, p.length, 1);
+    this.transition(idx, DIR.OUTPUT, p);
+    this.conns.touch(idx, now);
+    return idx;
+  }
+
+  /**
+   * ip_vs_schedule: creates a conn for a packet that may start one. Persistent services go through
+   * a template; non-persistent port-0 services are refused; dport = dest.port or the packet's vport.
+   */
+  schedule(svc: Service, p: PacketInfo, now: number): number {
+    // Never schedule active-FTP data connections (source port 20).
+    if (p.srcPort === 20) return VERDICT.ACCEPT;
+    this.pickSvc = svc;
+    this.pickPkt = p;
+    this.pickNow = now;
+    const conns = this.conns;
+    const af = p.af;
+    const oneFlag = svc.onePacket && p.protocol === PROTO.UDP ? CONN_F.ONE_PACKET : 0;
+    if (svc.persistent) {
+      const t = findOrCreateTemplate(
+        this,
+        svc,
+        af,
+        p.protocol,
+        this.c,
+        this.v,
+        p.dstPort,
+        p.fwmark,
+        this.snet,
+        this.tv,
+        this.pick,
+        now,
+      );
+      if (t < 0) return VERDICT.NO_DEST;
+      const dest = this.destOf(t) as Dest;
+      const dport = p.dstPort === svc.port && dest.port !== 0 ? dest.port : p.dstPort;
+      const idx = this.newConn(svc, p, dest, dport, oneFlag, now);
+      conns.setControl(idx, t);
+      conns.touch(t, now);
+      return idx;
+    }
+    // Non-persistent port-0 services are a configuration error ("port zero only supported in persistent services").
+    if (svc.fwmark === 0 && p.dstPort !== svc.port) return VERDICT.NO_DEST;
+    const dest = this.pick();
+    if (!dest) return VERDICT.NO_DEST;
+    return this.newConn(svc, p, dest, dest.port !== 0 ? dest.port : p.dstPort, oneFlag, now);
+  }
+
+  private newConn(
+    svc: Service,
+    p: PacketInfo,
+    dest: Dest,
+    dport: number,
+    extra: number,
+    now: number,
+  ): number {
+    const idx = this.conns.create(
+      p.af,
+      p.protocol,
+      this.c,
+      p.srcPort,
+      this.v,
+      p.dstPort,
+      dest.af,
+      destWords(dest),
+      dport,
+      extra | destConnFlags(dest),
+      p.fwmark,
+      dest.id,
+      svc.id,
+      now,
+    );
+    dest.bind(1);
+    // ip_vs_conn_stats: conns are counted on every scheduled conn.
+    dest.stats.conns++;
+    svc.stats.conns++;
+    this.stats.conns++;
+    return idx;
+  }
+
+  /** Counts `pkts` client→server packets totalling `bytes` on the conn's dest, service and globally (only while the dest is AVAILABLE). */
+  countIn(idx: number, bytes: number, pkts: number): void {
+    const d = this.destOf(idx);
+    if (!d?.available) return;
+    d.stats.inpkts += pkts;
+    d.stats.inbytes += bytes;
+    d.svc.stats.inpkts += pkts;
+    d.svc.stats.inbytes += bytes;
+    this.stats.inpkts += pkts;
+    this.stats.inbytes += bytes;
+  }
+
+  /** Counts server→client packets like {@link countIn}. */
+  countOut(idx: number, bytes: number, pkts: number): void {
+    const d = this.destOf(idx);
+    if (!d?.available) return;
+    d.stats.outpkts += pkts;
+    d.stats.outbytes += bytes;
+    d.svc.stats.outpkts += pkts;
+    d.svc.stats.outbytes += bytes;
+    this.stats.outpkts += pkts;
+    this.stats.outbytes += bytes;
+  }
+
+  /** Proxy plane: counts bytes of an accepted connection in direction DIR.INPUT or DIR.OUTPUT. */
+  countBytes(idx: number, dir: number, bytes: number, pkts: number): void {
+    if (dir === DIR.OUTPUT) this.countOut(idx, bytes, pkts);
+    else this.countIn(idx, bytes, pkts);
+  }
+
+  /**
+   * Proxy plane: a client connected to `svc` (optionally at a specific vaddr/vport for fwmark or
+   * port-0 services). Schedules exactly as a SYN would, including persistence and port reuse,
+   * and marks the conn as seeing replies. Returns the conn index or a VERDICT.
+   */
+  openConn(
+    svc: Service,
+    client: Uint8Array,
+    cport: number,
+    now: number,
+    vaddr?: Uint8Array,
+    vport?: number,
+  ): number {
+    const p = this.synth;
+    p.af = svc.af;
+    p.protocol = svc.protocol;
+    p.srcAddr = client;
+    p.srcPort = cport;
+    p.dstAddr = vaddr ?? svc.addrBytes ?? client;
+    p.dstPort = vport ?? svc.port;
+    p.fwmark = svc.fwmark;
+    p.tcpFlags = TCP_FLAG.SYN;
+    p.sctpChunk = SCTP_CHUNK.INIT;
+    p.sctpNextChunk = -1;
+    p.length = 0;
+    p.fragment = false;
+    p.oldConntrack = false;
+    const idx = this.inPacket(p, now);
+    if (idx >= 0) this.conns.flags[idx] = (this.conns.flags[idx] as number) & ~CONN_F.NOOUTPUT;
+    return idx;
+  }
+
+  /** Proxy plane: drives the conn's state machine with a synthetic event (CONN_EVENT) and re-arms it. */
+  connEvent(idx: number, ev: number, now: number): void {
+    if (this.conns.kind(idx) !== KIND.LIVE && this.conns.kind(idx) !== KIND.OPS) return;
+    const p = this.synth;
+    const proto = this.conns.proto[idx] as number;
+    const step = (dir: number, tcp: number, chunk: number) => {
+      p.tcpFlags = tcp;
+      p.sctpChunk = chunk;
+      p.sctpNextChunk = -1;
+      this.transition(idx, dir, p);
+    };
+    const A = TCP_FLAG.ACK;
+    const C = SCTP_CHUNK;
+    switch (ev) {
+      case CONN_EVENT.ESTABLISHED:
+        if (proto === PROTO.SCTP) {
+          step(DIR.OUTPUT, 0, C.INIT_ACK);
+          step(DIR.INPUT, 0, C.COOKIE_ECHO);
+          step(DIR.OUTPUT, 0, C.COOKIE_ACK);
+        } else {
+          step(DIR.OUTPUT, TCP_FLAG.SYN | A, C.DATA);
+          step(DIR.INPUT, A, C.DATA);
+        }
+        break;
+      case CONN_EVENT.CLIENT_FIN:
+        step(DIR.INPUT, TCP_FLAG.FIN | A, C.SHUTDOWN);
+        break;
+      case CONN_EVENT.SERVER_FIN:
+        step(
+          DIR.OUTPUT,
+          TCP_FLAG.FIN | A,
+          this.conns.state[idx] === SCTP_S.SHUTDOWN_RECEIVED ? C.SHUTDOWN_ACK : C.SHUTDOWN,
+        );
+        break;
+      case CONN_EVENT.CLIENT_RST:
+        step(DIR.INPUT, TCP_FLAG.RST, C.ABORT);
+        break;
+      case CONN_EVENT.SERVER_RST:
+        step(DIR.OUTPUT, TCP_FLAG.RST, C.ABORT);
+        break;
+      case CONN_EVENT.CLIENT_DATA:
+        step(DIR.INPUT, A, C.DATA);
+        break;
+      case CONN_EVENT.SERVER_DATA:
+        step(DIR.OUTPUT, A, C.DATA);
+        break;
+    }
+    this.conns.touch(idx, now);
+  }
+
+  /**
+   * Runs the protocol state machine for one packet (ip_vs_set_state): NOOUTPUT conns use the
+   * INPUT_ONLY table until the first OUTPUT packet, timeouts follow the new state, and the dest's
+   * active/inactive counts move on every activity change (§4.5).
+   */
+  transition(idx: number, dir: number, p: PacketInfo): void {
+    const conns = this.conns;
+    const f = conns.flags[idx] as number;
+    if (f & CONN_F.TEMPLATE) return;
+    const proto = conns.proto[idx] as number;
+    const s = this.settings;
+    if (proto === PROTO.UDP) {
+      conns.timeout[idx] = s.udpTimeouts[0] as number;
+      if (dir === DIR.OUTPUT) this.assure(idx);
+      return;
+    }
+    let d = dir;
+    if (f & CONN_F.NOOUTPUT) {
+      if (dir === DIR.OUTPUT) conns.flags[idx] = f & ~CONN_F.NOOUTPUT;
+      else d = DIR.INPUT_ONLY;
+    }
+    const old = conns.state[idx] as number;
+    let next: number;
+    let active: boolean;
+    if (proto === PROTO.TCP) {
+      next = tcpNextState(s.secureTcp, d, tcpEvent(p.tcpFlags), old);
+      active = TCP_STATE_ACTIVE[next] === true;
+      conns.timeout[idx] = s.tcpTimeouts[next] as number;
+    } else {
+      next = old < SCTP_STATE_COUNT ? sctpNextState(d, sctpEvent(p.sctpChunk, p.sctpNextChunk), old) : old;
+      active = next === SCTP_S.ESTABLISHED;
+      conns.timeout[idx] = s.sctpTimeouts[next] as number;
+    }
+    if (next !== old) {
+      const dest = this.destOf(idx);
+      if (dest) {
+        const fl = conns.flags[idx] as number;
+        const wasActive = (fl & CONN_F.INACTIVE) === 0;
+        if (wasActive && !active) {
+          conns.flags[idx] = fl | CONN_F.INACTIVE;
+          dest.setActivity(true, false);
+        } else if (!wasActive && active) {
+          conns.flags[idx] = fl & ~CONN_F.INACTIVE;
+          dest.setActivity(false, true);
+        }
+      }
+      if (next === (proto === PROTO.TCP ? TCP_S.ESTABLISHED : SCTP_S.ESTABLISHED)) this.assure(idx);
+      conns.state[idx] = next;
+    }
+  }
+
+  // ip_vs_control_assure_ct: the controlling template becomes ASSURED.
+  private assure(idx: number): void {
+    const ct = this.conns.ctl[idx] as number;
+    if (ct >= 0 && ((this.conns.flags[ct] as number) & CONN_F.TEMPLATE) !== 0) {
+      this.conns.state[ct] = CTPL_S.ASSURED;
+    }
+  }
+
+  // is_new_conn_expected: an uncontrolled conn in TIME_WAIT/CLOSE (or FIN_WAIT+NOOUTPUT with bit 2), or SCTP CLOSED.
+  private newConnExpected(idx: number): boolean {
+    const conns = this.conns;
+    if ((conns.ctl[idx] as number) >= 0) return false;
+    const st = conns.state[idx] as number;
+    const proto = conns.proto[idx] as number;
+    if (proto === PROTO.TCP) {
+      return (
+        st === TCP_S.TIME_WAIT ||
+        st === TCP_S.CLOSE ||
+        ((this.settings.connReuseMode & 2) !== 0 &&
+          st === TCP_S.FIN_WAIT &&
+          ((conns.flags[idx] as number) & CONN_F.NOOUTPUT) !== 0)
+      );
+    }
+    if (proto === PROTO.SCTP) return st === SCTP_S.CLOSED;
+    return false;
+  }
+
+  // tcp/udp/sctp_conn_schedule: which packets may create a conn.
+  private mayStart(p: PacketInfo): boolean {
+    if (p.protocol === PROTO.TCP) {
+      if (p.tcpFlags & TCP_FLAG.RST) return false;
+      return (p.tcpFlags & TCP_FLAG.SYN) !== 0 || this.settings.sloppyTcp;
+    }
+    if (p.protocol === PROTO.SCTP) {
+      if (p.sctpChunk === SCTP_CHUNK.ABORT) return false;
+      return p.sctpChunk === SCTP_CHUNK.INIT || this.settings.sloppySctp;
+    }
+    return true;
+  }
+
+  // Called by the conn table before an entry is freed: uncount it on its dest (ip_vs_unbind_dest).
+  private release(idx: number): void {
+    const d = this.destOf(idx);
+    if (d) d.unbind(countKind(this.conns.flags[idx] as number));
+  }
+
+  /** Frees the pending one-packet conn (OPS conns live only for their packet). */
+  flushOps(): void {
+    const i = this.opsPending;
+    this.opsPending = -1;
+    if (i >= 0 && this.conns.kind(i) === KIND.OPS) this.conns.kill(i);
+  }
+
+  /**
+   * Periodic work: conn expiry, the 2 s rate estimator on every stats object, the trash,
+   * scheduler housekeeping, and the expire_nodest_conn flush after dest deletions.
+   */
+  tick(now: number): void {
+    this.flushOps();
+    this.conns.expire(now);
+    const gen = this.table.generation;
+    if (gen !== this.lastGen) {
+      this.lastGen = gen;
+      if (this.settings.expireNodestConn && this.table.trashed().length > 0) this.flushNodest();
+    }
+    if (this.lastEst < 0) this.lastEst = now;
+    let rounds = 0;
+    while (now - this.lastEst >= EST_PERIOD_MS) {
+      this.lastEst += EST_PERIOD_MS;
+      if (this.settings.runEstimation && rounds++ < 64) this.estimate();
+    }
+    this.table.expireTrash(now);
+    for (const svc of this.table.list()) svc.sched?.tick?.(svc, now);
+  }
+
+  private estimate(): void {
+    this.stats.estimate();
+    for (const svc of this.table.list()) {
+      svc.stats.estimate();
+      for (const d of svc.dests) d.stats.estimate();
+    }
+  }
+
+  /** ip_vs_expire_nodest_conn_flush: expires every conn (and then-idle template) whose dest is no longer AVAILABLE. */
+  flushNodest(): void {
+    const conns = this.conns;
+    for (let i = 0; i < conns.limit; i++) {
+      if (conns.kind(i) !== KIND.LIVE) continue;
+      const d = this.destOf(i);
+      if (!d || d.available) continue;
+      const f = conns.flags[i] as number;
+      if (f & CONN_F.TEMPLATE) {
+        if ((conns.ctl[i] as number) > 0) continue;
+        conns.kill(i);
+        continue;
+      }
+      const ct = conns.ctl[i] as number;
+      conns.kill(i);
+      if (ct >= 0 && conns.kind(ct) === KIND.LIVE && (conns.ctl[ct] as number) === 0) conns.kill(ct);
+    }
+  }
+}
+
+// is_new_conn: a TCP SYN or an SCTP INIT.
+function isNewConn(p: PacketInfo): boolean {
+  if (p.protocol === PROTO.TCP) return (p.tcpFlags & TCP_FLAG.SYN) !== 0;
+  if (p.protocol === PROTO.SCTP) return p.sctpChunk === SCTP_CHUNK.INIT;
+  return false;
+}
