@@ -1,5 +1,239 @@
-/** lvsadm entry point: parse argv, talk to lvsd, print ipvsadm's output. */
-export function main(_argv: string[]): void {
-  process.stderr.write('lvsadm: not implemented yet\n');
-  process.exitCode = 2;
+/**
+ * lvsadm's runner: parse argv (pure, parse.ts), talk to lvsd over the control socket, format the
+ * answer (pure, format.ts) and exit with ipvsadm's codes: 0 success, 2 usage, 255 failed
+ * operation, 1 failed listing (ipvs.md §6.3). `run` is the programmatic form: it returns the
+ * exit code and writes through injected streams, so tests never call process.exit.
+ */
+import type { Command, Query } from '../../control/commands.js';
+import type { Response } from '../../control/protocol.js';
+import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../socket-path.js';
+import { ClientError, type ControlClient, connectClient } from './client.js';
+import {
+  formatConnections,
+  formatDaemons,
+  formatOneService,
+  formatSave,
+  formatServices,
+  formatTimeouts,
+} from './format.js';
+import { EXIT_OPERATION, EXIT_USAGE, errorMessage, type OperationKind, operationOf } from './messages.js';
+import { type ListRequest, type ParsedCommand, parse } from './parse.js';
+import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
+
+/** Everything the runner touches outside itself, injectable for tests. */
+export interface RunnerEnv {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input (for `-R`). */
+  readStdin(): Promise<string>;
+  /** Opens a connection to lvsd; rejects with ClientError when none answers. */
+  connect(path: string): Promise<ControlClient>;
+  readonly socketEnv: SocketEnv;
+  /** Name lookups for argv words and listings; defaults to numeric only. */
+  resolver?(argv: readonly string[]): Promise<Resolver>;
+  /** Program name for usage and try-help lines. */
+  readonly prog?: string;
+}
+
+/** Exit code when no daemon answers: a usage-level problem the operator fixes by starting lvsd. */
+export const EXIT_NO_DAEMON = 2;
+
+/** The one line printed when lvsd cannot be reached. */
+export function noDaemonLine(e: ClientError): string {
+  if (e.code === 'ERR_LVSADM_ACCESS') {
+    return `lvsadm: cannot reach lvsd at ${e.path}: permission denied (you must be root or lvsd's owner)`;
+  }
+  return `lvsadm: cannot reach lvsd at ${e.path} (start it with: lvsd --socket ${e.path})`;
+}
+
+/** A failure that ends the run with an exit code after its message was printed. */
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/** One invocation's state: a lazily opened connection shared by every request of a restore. */
+class Session {
+  private client: ControlClient | undefined;
+  constructor(
+    private readonly env: RunnerEnv,
+    private readonly socket: string,
+  ) {}
+
+  async request(body: { command: Command } | { query: Query }): Promise<Response> {
+    try {
+      this.client ??= await this.env.connect(this.socket);
+      return await this.client.request(body);
+    } catch (e) {
+      if (e instanceof ClientError && e.code !== 'ERR_LVSADM_DISCONNECTED') {
+        this.env.stderr(`${noDaemonLine(e)}\n`);
+        throw new Exit(EXIT_NO_DAEMON);
+      }
+      this.env.stderr(`lvsadm: lost connection to lvsd at ${this.socket}: ${(e as Error).message}\n`);
+      throw new Exit(EXIT_OPERATION);
+    }
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+}
+
+/** Prints a failed response the way ipvsadm prints the kernel's answer; returns the exit code. */
+function reportFailure(env: RunnerEnv, kind: OperationKind, r: Response): number {
+  if (r.ok) return 0;
+  if (r.error.errno !== undefined) {
+    const f = errorMessage(kind, r.error.errno);
+    env.stderr(`${f.text}\n`);
+    return f.exitCode;
+  }
+  // Not a kernel-style failure (bad request, version mismatch): say what lvsd said.
+  env.stderr(`lvsadm: ${r.error.message} (${r.error.code})\n`);
+  return errorMessage(kind, undefined).exitCode;
+}
+
+async function runList(env: RunnerEnv, s: Session, list: ListRequest, r: Resolver): Promise<number> {
+  const f = list.format;
+  const res = (x: Resolver) => (f.numeric ? NUMERIC_RESOLVER : x);
+  switch (list.view) {
+    case 'timeout': {
+      const resp = await s.request({ query: { q: 'timeouts' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'timeouts')
+        return reportFailure(env, 'get-timeouts', resp);
+      env.stdout(formatTimeouts(resp.result.timeouts));
+      return 0;
+    }
+    case 'daemon': {
+      const resp = await s.request({ query: { q: 'daemons' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'daemons')
+        return reportFailure(env, 'get-daemons', resp);
+      env.stdout(formatDaemons(resp.result.daemons));
+      return 0;
+    }
+    case 'connections': {
+      const resp = await s.request({ query: { q: 'list', conns: true } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'list')
+        return reportFailure(env, 'get-services', resp);
+      env.stdout(formatConnections(resp.result.snapshot.conns ?? [], f, res(r)));
+      return 0;
+    }
+    case 'status': {
+      const resp = await s.request({ query: { q: 'status' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'status')
+        return reportFailure(env, 'other', resp);
+      env.stdout(`${JSON.stringify(resp.result.status, null, 2)}\n`);
+      return 0;
+    }
+    default: {
+      const q = list.service ? { q: 'list' as const, service: list.service } : { q: 'list' as const };
+      const resp = await s.request({ query: q });
+      const kind: OperationKind = list.service ? 'get-service' : 'get-services';
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'list') return reportFailure(env, kind, resp);
+      const snap = resp.result.snapshot;
+      const one = snap.services[0];
+      env.stdout(list.service && one ? formatOneService(one, f, res(r)) : formatServices(snap, f, res(r)));
+      return 0;
+    }
+  }
+}
+
+/** Runs one parsed command line against the session; returns its exit code. */
+async function execute(env: RunnerEnv, s: Session, p: ParsedCommand, r: Resolver): Promise<number> {
+  switch (p.kind) {
+    case 'help':
+    case 'version':
+      env.stdout(p.text);
+      throw new Exit(0);
+    case 'error':
+      env.stderr(`${p.text}\n`);
+      throw new Exit(p.exitCode);
+    case 'command': {
+      const resp = await s.request({ command: p.command });
+      return reportFailure(env, operationOf(p.command.op), resp);
+    }
+    case 'list':
+      return runList(env, s, p.list, r);
+    case 'save': {
+      const resp = await s.request({ query: { q: 'list' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'list')
+        return reportFailure(env, 'get-services', resp);
+      env.stdout(formatSave(resp.result.snapshot, p.numeric, p.numeric ? NUMERIC_RESOLVER : r));
+      return 0;
+    }
+    case 'restore':
+      return restore(env, s, r);
+  }
+}
+
+/** Splits one `-R` input line as ipvsadm does: on whitespace, no quoting, program names dropped. */
+export function restoreTokens(line: string): string[] {
+  return line.split(/[ \t\r\n\f\v]+/).filter((t) => t !== '' && t !== 'ipvsadm' && t !== 'lvsadm');
+}
+
+/**
+ * `-R`: each stdin line is a full command line (ipvs.md §6.4). Blank lines are skipped; a parse
+ * error ends the restore with its code (lines before it stay applied, as in ipvsadm); a failed
+ * operation prints its message and the restore goes on; the last line's result is returned.
+ */
+async function restore(env: RunnerEnv, s: Session, r: Resolver): Promise<number> {
+  const text = await env.readStdin();
+  let result = 0;
+  for (const line of text.split('\n')) {
+    const argv = restoreTokens(line);
+    if (argv.length === 0) continue;
+    const lineResolver = env.resolver ? await env.resolver(argv) : r;
+    const p = parse(argv, { prog: env.prog ?? 'lvsadm', resolver: lineResolver, restoring: true });
+    result = await execute(env, s, p, lineResolver);
+  }
+  return result;
+}
+
+/** Runs lvsadm with `argv` (without the program name) and returns the exit code. */
+export async function run(argv: readonly string[], env: RunnerEnv): Promise<number> {
+  const resolver = env.resolver ? await env.resolver(argv) : NUMERIC_RESOLVER;
+  const p = parse(argv, { prog: env.prog ?? 'lvsadm', resolver });
+  const socket = p.socket ?? defaultSocketPath(env.socketEnv);
+  const session = new Session(env, socket);
+  try {
+    return await execute(env, session, p, resolver);
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    env.stderr(`lvsadm: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_USAGE;
+  } finally {
+    session.close();
+  }
+}
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let s = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => {
+      s += c;
+    });
+    stream.on('end', () => resolve(s));
+    stream.on('error', reject);
+  });
+}
+
+/** The real process environment for `run`. */
+export function processEnv(): RunnerEnv {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readStdin: () => readAll(process.stdin),
+    connect: (path) => connectClient(path),
+    socketEnv: processSocketEnv(),
+    prog: 'lvsadm',
+  };
+}
+
+/** bin/lvsadm entry point. */
+export function main(argv: string[]): void {
+  void run(argv, processEnv()).then((code) => {
+    process.exitCode = code;
+  });
 }
