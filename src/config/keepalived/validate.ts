@@ -255,7 +255,7 @@ function completeReals(d: Diagnostics, vs: RawVs): RealServer[] {
         );
       }
       port = vs.port;
-    } else if (vs.kind !== 'addr' && m.fwd !== FWD.MASQ && port !== undefined && port !== 0) {
+    } else if (vs.kind === 'fwmark' && m.fwd !== FWD.MASQ && port !== undefined && port !== 0) {
       d.warn(
         'ERR_CONFIG_ADJUSTED',
         `real server [${rs.addr}]:${port} of ${label(vs)}: port ignored for non-NAT fwmark service`,
