@@ -273,7 +273,8 @@ static void release(psock *s, uint32_t blocks) {
 static int64_t drain(psock *s, int from_uv) {
   napi_env env = s->env;
   int64_t total = 0;
-  for (uint32_t round = 0; round < s->block_count && s->ring && !s->close_pending; round++) {
+  /* Stop early when the callback closed the socket or (from uv) stopped reading. */
+  for (uint32_t round = 0; round < s->block_count && s->ring && !s->close_pending && (!from_uv || s->poll); round++) {
     uint32_t blocks;
     uint32_t n = collect(s, &blocks);
     if (blocks == 0) break;

@@ -50,7 +50,8 @@ export interface PacketSocketOptions {
   /** Ring block size in bytes: a power of two, 4 KiB..64 MiB. It bounds the largest frame
    * (GSO super-frames reach 64 KiB), so 256 KiB by default. */
   blockSize?: number;
-  /** Ring blocks (default 64, a 16 MiB ring). */
+  /** Ring blocks (default 64, a 16 MiB ring). Blocks are handed over whole; at low rates each
+   * one is retired after retireMs, so the ring absorbs about blockCount × retireMs of stall. */
   blockCount?: number;
   /** Block retire timeout in ms: the most a frame waits in a half-full block (default 1). */
   retireMs?: number;
