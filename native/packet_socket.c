@@ -402,24 +402,24 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
   return r < 0 ? NULL : num(env, r);
 }
 
-static int send_chunk(psock *s, struct iovec *iov, uint32_t n) {
+/* One sendmmsg(2) for n frames, adding what went out to *sent. Returns 1 when the caller must stop
+ * and return *out to JS (frames sent so far, or -errno when nothing went at all), 0 to go on. */
+static int send_iov(psock *s, struct iovec *iov, uint32_t n, uint32_t *sent, int64_t *out) {
   struct mmsghdr msgs[TX_CHUNK];
   memset(msgs, 0, sizeof(struct mmsghdr) * n);
   for (uint32_t i = 0; i < n; i++) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  /* No address: a bound packet socket transmits on its interface. */
   int r = sendmmsg(s->fd, msgs, n, MSG_DONTWAIT);
-  return r < 0 ? -errno : r;
-}
-
-/* Sends iov in chunks; returns frames sent, or -errno when the very first frame failed. */
-static int64_t send_all(psock *s, struct iovec *iov, uint32_t n, uint32_t *sent) {
-  if (n == 0) return 0;
-  int r = send_chunk(s, iov, n);
-  if (r < 0) return *sent ? (int64_t)*sent : r;
+  if (r < 0) {
+    *out = *sent ? (int64_t)*sent : -errno;
+    return 1;
+  }
   *sent += (uint32_t)r;
-  return *sent;
+  *out = *sent;
+  return (uint32_t)r < n;
 }
 
 /* send(h, buf, pairs: Uint32Array [off, len]*, count) -> frames sent | -errno */
@@ -449,9 +449,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       iov[j].iov_base = (uint8_t *)bdata + off;
       iov[j].iov_len = len;
     }
-    uint32_t before = sent;
-    int64_t r = send_all(s, iov, n, &sent);
-    if (r < 0 || sent - before < n) return num(env, r);
+    int64_t out;
+    if (send_iov(s, iov, n, &sent, &out)) return num(env, out);
   }
   return num(env, sent);
 }
@@ -479,9 +478,8 @@ static napi_value js_sendv(napi_env env, napi_callback_info info) {
       iov[j].iov_base = data;
       iov[j].iov_len = len;
     }
-    uint32_t before = sent;
-    int64_t r = send_all(s, iov, n, &sent);
-    if (r < 0 || sent - before < n) return num(env, r);
+    int64_t out;
+    if (send_iov(s, iov, n, &sent, &out)) return num(env, out);
   }
   return num(env, sent);
 }
