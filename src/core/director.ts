@@ -93,6 +93,8 @@ export class Director implements PersistContext {
   private readonly tv = new Uint32Array(4);
   private readonly synth = new PacketInfo();
   private opsPending = -1;
+  // openConn's synthetic SYN drives scheduling and state but is not a real packet to count.
+  private synthetic = false;
   private lastEst = -1;
   private lastGen = -1;
   private pickSvc: Service | null = null;
@@ -168,7 +170,7 @@ export class Director implements PersistContext {
       idx = this.schedule(svc, p, now);
       if (idx < 0) return idx;
     }
-    this.countIn(idx, p.length, 1);
+    if (!this.synthetic) this.countIn(idx, p.length, 1);
     this.transition(idx, DIR.INPUT, p);
     const f = conns.flags[idx] as number;
     if (f & CONN_F.ONE_PACKET) {
@@ -311,7 +313,8 @@ export class Director implements PersistContext {
   /**
    * Proxy plane: a client connected to `svc` (optionally at a specific vaddr/vport for fwmark or
    * port-0 services). Schedules exactly as a SYN would, including persistence and port reuse,
-   * and marks the conn as seeing replies. Returns the conn index or a VERDICT.
+   * and marks the conn as seeing replies. Packets and bytes are left to {@link countBytes}.
+   * Returns the conn index or a VERDICT.
    */
   openConn(
     svc: Service,
@@ -335,7 +338,9 @@ export class Director implements PersistContext {
     p.length = 0;
     p.fragment = false;
     p.oldConntrack = false;
+    this.synthetic = true;
     const idx = this.inPacket(p, now);
+    this.synthetic = false;
     if (idx >= 0) this.conns.flags[idx] = (this.conns.flags[idx] as number) & ~CONN_F.NOOUTPUT;
     return idx;
   }
