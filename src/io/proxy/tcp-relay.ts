@@ -1,0 +1,418 @@
+/**
+ * The TCP relay: one small record per proxied connection joining the accepted client handle and
+ * the handle connected to the real server chosen by the core. Engineering choices, measured in
+ * bench/proxy.ts:
+ * - libuv handles directly (raw.ts), not net.Socket: no stream state machines, no per-chunk
+ *   events or closures; callbacks are shared functions that find their record through `rec`.
+ * - Reads land in one process-wide buffer; a small chunk is copied out (from Node's slab pool)
+ *   before it is written, so the shared buffer is never referenced by a pending write. A side that
+ *   reads big chunks (bulk transfer) gets a private read buffer and is written without a copy;
+ *   it returns to the shared one when traffic gets small again, so idle connections own no
+ *   buffer at all.
+ * - Backpressure both ways: a write libuv had to queue stops reading on the other side until it
+ *   completes, so at most one chunk per direction is ever buffered in the proxy.
+ * - Half-close: an EOF becomes a shutdown() of the other side, queued behind pending writes;
+ *   the connection closes once both sides are done. A reset (or a failed write) resets the peer.
+ */
+import type { Dest } from '../../core/dest.js';
+import type { Service } from '../../core/service.js';
+import { DEST_F } from '../../core/types.js';
+import { proxyHeader } from '../../forward/proxy-protocol.js';
+import { CONN_EV, DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import {
+  K_ASYNC,
+  K_READ,
+  newConnectReq,
+  newShutdownReq,
+  newSocketHandle,
+  newWriteReq,
+  type RawConnectReq,
+  type RawTcp,
+  type RawWriteReq,
+  streamState,
+  UV_EOF,
+} from './raw.js';
+
+/** Size of the shared read buffer and of a bulk side's private buffer. */
+const READ_BUF = 64 * 1024;
+/** A read at least this big moves its side to a private, zero-copy buffer. */
+const BULK_AT = 16 * 1024;
+/** Packet counts are estimated as segments of one loopback/Ethernet MSS (documented in README). */
+const MSS = 1448;
+
+const F_CONNECTING = 1;
+const F_C_EOF = 2;
+const F_S_EOF = 4;
+const F_C_SHUT = 8;
+const F_S_SHUT = 16;
+const F_CLOSED = 32;
+const F_BLOCK_IN = 64; // a write to the server is pending: client reads stopped
+const F_BLOCK_OUT = 128; // a write to the client is pending: server reads stopped
+const F_RETRIED = 256;
+
+const shared = Buffer.allocUnsafeSlow(READ_BUF);
+
+/** One proxied TCP connection. */
+class Conn {
+  s: RawTcp | null = null;
+  idx = -1;
+  dest: Dest | null = null;
+  flags = F_CONNECTING;
+  deadline = 0;
+  cBuf: Buffer | null = null;
+  sBuf: Buffer | null = null;
+  constructor(
+    readonly relay: TcpRelay,
+    readonly c: RawTcp,
+    readonly svc: Service,
+    readonly caddr: Uint8Array,
+    readonly cport: number,
+  ) {}
+}
+
+/** Counters of the relay (shown by the data plane's status). */
+export interface TcpRelayCounters {
+  accepted: number;
+  noDest: number;
+  connectFailures: number;
+  retries: number;
+  expired: number;
+}
+
+/** Relays accepted client connections to real servers. */
+export class TcpRelay {
+  readonly counters: TcpRelayCounters = {
+    accepted: 0,
+    noDest: 0,
+    connectFailures: 0,
+    retries: 0,
+    expired: 0,
+  };
+  /** Live records by core connection index, so core expiry can find them. */
+  private readonly byIdx: (Conn | undefined)[] = [];
+  private readonly connecting = new Set<Conn>();
+  private spareReq: RawWriteReq | null = null;
+  private live = 0;
+
+  constructor(
+    readonly core: ProxyCore,
+    private readonly connectTimeoutMs: number,
+    private readonly log: (msg: string, fields?: Record<string, unknown>) => void = () => {},
+  ) {}
+
+  /** Connections currently relayed (or connecting). */
+  get liveConnections(): number {
+    return this.live;
+  }
+
+  /** Takes an accepted client handle for `svc`; the VIP is the service's own address. */
+  accept(c: RawTcp, svc: Service, caddr: Uint8Array, cport: number, now: number): void {
+    this.counters.accepted++;
+    const r = new Conn(this, c, svc, caddr, cport);
+    c.rec = r;
+    this.live++;
+    const idx = this.core.openConn(svc, caddr, cport, svc.addrBytes as Uint8Array, svc.port, now);
+    if (idx < 0) {
+      this.counters.noDest++;
+      this.abort(r, true);
+      return;
+    }
+    this.bindIdx(r, idx);
+    this.startConnect(r, now);
+  }
+
+  /** The core expired connection `idx` (idle timeout or expire_nodest_conn): reset both sides. */
+  expire(idx: number): void {
+    const r = this.byIdx[idx];
+    if (!r || r.idx !== idx) return;
+    this.counters.expired++;
+    this.byIdx[idx] = undefined;
+    r.idx = -1;
+    this.abort(r, true);
+  }
+
+  /** Fails connects that have waited longer than the connect timeout. */
+  sweep(now: number): void {
+    for (const r of this.connecting) {
+      if (r.deadline > now) continue;
+      const s = r.s;
+      r.s = null;
+      s?.close();
+      this.connectFailed(r, now);
+    }
+  }
+
+  private bindIdx(r: Conn, idx: number): void {
+    r.idx = idx;
+    r.dest = this.core.connDest(idx) ?? null;
+    this.byIdx[idx] = r;
+  }
+
+  private unbindIdx(r: Conn): void {
+    if (r.idx >= 0 && this.byIdx[r.idx] === r) this.byIdx[r.idx] = undefined;
+    r.idx = -1;
+  }
+
+  private startConnect(r: Conn, now: number): void {
+    const d = r.dest;
+    if (!d) {
+      this.abort(r, true);
+      return;
+    }
+    const s = newSocketHandle();
+    s.rec = r;
+    r.s = s;
+    r.flags |= F_CONNECTING;
+    r.deadline = now + this.connectTimeoutMs;
+    this.connecting.add(r);
+    const req = newConnectReq();
+    req.oncomplete = onConnect;
+    req.address = d.addr;
+    req.port = d.port;
+    const err = d.af === 6 ? s.connect6(req, d.addr, d.port) : s.connect(req, d.addr, d.port);
+    if (err !== 0) {
+      r.s = null;
+      s.close();
+      this.connectFailed(r, now);
+    }
+  }
+
+  /** @internal Connect completed (called from the shared oncomplete). */
+  connected(r: Conn, s: RawTcp, status: number): void {
+    if (r.s !== s || (r.flags & F_CLOSED) !== 0) {
+      s.close();
+      return;
+    }
+    this.connecting.delete(r);
+    const now = Date.now();
+    if (status < 0) {
+      r.s = null;
+      s.close();
+      this.connectFailed(r, now);
+      return;
+    }
+    r.flags &= ~F_CONNECTING;
+    this.core.connEvent(r.idx, CONN_EV.ESTABLISHED, now);
+    const c = r.c;
+    c.setNoDelay(true);
+    s.setNoDelay(true);
+    c.useUserBuffer(shared);
+    s.useUserBuffer(shared);
+    c.onread = onClientRead;
+    s.onread = onServerRead;
+    const pp = r.dest?.proxyProtocol ?? 0;
+    if (pp !== 0) {
+      const svc = r.svc;
+      const hdr = proxyHeader(pp, {
+        protocol: 6,
+        srcAddr: r.caddr,
+        srcPort: r.cport,
+        dstAddr: svc.addrBytes as Uint8Array,
+        dstPort: svc.port,
+      });
+      if (this.write(r, s, hdr, DIR_IN)) r.flags |= F_BLOCK_IN;
+    }
+    if ((r.flags & F_BLOCK_IN) === 0) c.readStart();
+    s.readStart();
+  }
+
+  private connectFailed(r: Conn, now: number): void {
+    this.connecting.delete(r);
+    this.counters.connectFailures++;
+    const failed = r.dest;
+    this.log('connect to real server failed', { dest: failed ? `${failed.addr}:${failed.port}` : '?' });
+    if (r.idx >= 0) this.core.dropConn(r.idx, now);
+    this.unbindIdx(r);
+    if ((r.flags & F_RETRIED) !== 0 || (r.flags & F_CLOSED) !== 0 || !failed) {
+      this.abort(r, true);
+      return;
+    }
+    r.flags |= F_RETRIED;
+    this.counters.retries++;
+    // Schedule once more, to another server: every scheduler skips OVERLOAD dests, so the failed
+    // one is marked overloaded for this one decision (persistence still pins to it, as it should).
+    const was = failed.flags & DEST_F.OVERLOAD;
+    failed.flags |= DEST_F.OVERLOAD;
+    failed.svc.sched?.loadChanged?.(failed);
+    const idx = this.core.openConn(r.svc, r.caddr, r.cport, r.svc.addrBytes as Uint8Array, r.svc.port, now);
+    if (!was) {
+      failed.flags &= ~DEST_F.OVERLOAD;
+      failed.svc.sched?.loadChanged?.(failed);
+    }
+    if (idx < 0) {
+      this.counters.noDest++;
+      this.abort(r, true);
+      return;
+    }
+    this.bindIdx(r, idx);
+    this.startConnect(r, now);
+  }
+
+  /** Writes `buf` to `dst`; returns true when libuv queued it (the caller must stop reading). */
+  write(r: Conn, dst: RawTcp, buf: Uint8Array, dir: number): boolean {
+    const req = this.spareReq ?? newWriteReq();
+    this.spareReq = null;
+    req.handle = dst;
+    req.oncomplete = onWriteDone;
+    req.async = false;
+    req.buffer = buf;
+    req.rec = r;
+    req.dir = dir;
+    const err = dst.writeBuffer(req, buf);
+    if (err !== 0) {
+      req.buffer = null;
+      this.spareReq = req;
+      this.peerFailed(r, dir === DIR_IN ? CONN_EV.SERVER_RST : CONN_EV.CLIENT_RST);
+      return false;
+    }
+    if (streamState[K_ASYNC] !== 0) return true;
+    // Completed synchronously: the request object was never handed to libuv, so reuse it.
+    req.buffer = null;
+    req.rec = null;
+    this.spareReq = req;
+    return false;
+  }
+
+  /** @internal Data or EOF/error arrived on one side. Returns the next read buffer, if it changes. */
+  onRead(r: Conn, fromClient: boolean): Uint8Array | undefined {
+    const n = streamState[K_READ] as number;
+    if (n > 0) {
+      const dst = fromClient ? r.s : r.c;
+      if (!dst || (r.flags & F_CLOSED) !== 0) return undefined;
+      const priv = fromClient ? r.cBuf : r.sBuf;
+      let next: Buffer | null = priv;
+      let out: Uint8Array;
+      if (priv) {
+        out = priv.subarray(0, n);
+      } else {
+        // Copy out of the shared buffer: it must never be referenced by a pending write.
+        const copy = Buffer.allocUnsafe(n);
+        shared.copy(copy, 0, 0, n);
+        out = copy;
+        if (n >= BULK_AT) next = Buffer.allocUnsafeSlow(READ_BUF);
+      }
+      const dir = fromClient ? DIR_IN : DIR_OUT;
+      this.core.countBytes(r.idx, dir, n, ((n + MSS - 1) / MSS) | 0, Date.now());
+      const queued = this.write(r, dst, out, dir);
+      if (queued) {
+        r.flags |= fromClient ? F_BLOCK_IN : F_BLOCK_OUT;
+        (fromClient ? r.c : (r.s as RawTcp)).readStop();
+        // The private buffer now belongs to the pending write; read into a fresh one.
+        if (priv) next = Buffer.allocUnsafeSlow(READ_BUF);
+      }
+      if (next && n < BULK_AT && !queued) next = null; // traffic got small: back to shared
+      if (next === priv) return undefined;
+      if (fromClient) r.cBuf = next;
+      else r.sBuf = next;
+      return next ?? shared;
+    }
+    if (n === 0) return undefined;
+    if (n === UV_EOF) this.eof(r, fromClient);
+    else this.peerFailed(r, fromClient ? CONN_EV.CLIENT_RST : CONN_EV.SERVER_RST);
+    return undefined;
+  }
+
+  /** @internal A queued write finished. */
+  writeDone(req: RawWriteReq, status: number): void {
+    const r = req.rec as Conn;
+    const dir = req.dir;
+    req.buffer = null;
+    req.rec = null;
+    if (!r || (r.flags & F_CLOSED) !== 0) return;
+    if (status < 0) {
+      this.peerFailed(r, dir === DIR_IN ? CONN_EV.SERVER_RST : CONN_EV.CLIENT_RST);
+      return;
+    }
+    if (dir === DIR_IN) {
+      r.flags &= ~F_BLOCK_IN;
+      if ((r.flags & F_C_EOF) === 0) r.c.readStart();
+    } else {
+      r.flags &= ~F_BLOCK_OUT;
+      if ((r.flags & F_S_EOF) === 0) r.s?.readStart();
+    }
+  }
+
+  private eof(r: Conn, fromClient: boolean): void {
+    const now = Date.now();
+    const dst = fromClient ? r.s : r.c;
+    r.flags |= fromClient ? F_C_EOF : F_S_EOF;
+    this.core.connEvent(r.idx, fromClient ? CONN_EV.CLIENT_FIN : CONN_EV.SERVER_FIN, now);
+    if (!dst) {
+      this.abort(r, false);
+      return;
+    }
+    // libuv runs the shutdown after every queued write, so no data is lost behind the FIN.
+    const req = newShutdownReq();
+    req.handle = dst;
+    req.rec = r;
+    req.dir = fromClient ? DIR_IN : DIR_OUT;
+    req.oncomplete = onShutdownDone;
+    if (dst.shutdown(req) !== 0) this.shutDone(r, req.dir);
+  }
+
+  /** @internal A half-close toward one side completed. */
+  shutDone(r: Conn, dir: number): void {
+    r.flags |= dir === DIR_IN ? F_S_SHUT : F_C_SHUT;
+    const all = F_C_EOF | F_S_EOF | F_C_SHUT | F_S_SHUT;
+    if ((r.flags & all) === all) this.abort(r, false);
+  }
+
+  private peerFailed(r: Conn, ev: number): void {
+    if ((r.flags & F_CLOSED) !== 0) return;
+    if (r.idx >= 0) this.core.connEvent(r.idx, ev as 3 | 4, Date.now());
+    this.abort(r, true);
+  }
+
+  /** Closes both sides, with a reset when `rst`, and forgets the record. */
+  private abort(r: Conn, rst: boolean): void {
+    if ((r.flags & F_CLOSED) !== 0) return;
+    r.flags |= F_CLOSED;
+    this.connecting.delete(r);
+    this.unbindIdx(r);
+    this.live--;
+    closeHandle(r.c, rst);
+    if (r.s) closeHandle(r.s, rst);
+    r.cBuf = null;
+    r.sBuf = null;
+  }
+}
+
+function closeHandle(h: RawTcp, rst: boolean): void {
+  h.onread = noRead; // the binding insists on a function here
+  h.rec = null;
+  if (rst && h.reset() === 0) return;
+  h.close();
+}
+
+function noRead(): undefined {
+  return undefined;
+}
+
+function onConnect(status: number, handle: RawTcp, _req: RawConnectReq): void {
+  const r = handle.rec as Conn | null;
+  if (!r) {
+    handle.close();
+    return;
+  }
+  r.relay.connected(r, handle, status);
+}
+
+function onClientRead(this: RawTcp): Uint8Array | undefined {
+  const r = this.rec as Conn | null;
+  return r ? r.relay.onRead(r, true) : undefined;
+}
+
+function onServerRead(this: RawTcp): Uint8Array | undefined {
+  const r = this.rec as Conn | null;
+  return r ? r.relay.onRead(r, false) : undefined;
+}
+
+function onWriteDone(this: RawWriteReq, status: number): void {
+  const r = this.rec as Conn | null;
+  if (r) r.relay.writeDone(this, status);
+}
+
+function onShutdownDone(this: { rec: unknown; dir: number }, _status: number): void {
+  const r = this.rec as Conn | null;
+  if (r && (r.flags & F_CLOSED) === 0) r.relay.shutDone(r, this.dir);
+}

@@ -1,0 +1,148 @@
+/**
+ * The UDP relay for one virtual service: a flow per client (address, port) with its own socket
+ * toward the real server the core picked, so replies can be told apart; replies go back through
+ * the listening socket, so the client sees them come from VIP:port as NAT would. A flow lives as
+ * long as its connection entry in the core, which the udp timeout (300 s, `--set`) expires.
+ * With `-o` every datagram is scheduled on its own (ip_vs_core.c one-packet scheduling); the
+ * client's socket is kept only to carry replies back, for one udp timeout after its last use.
+ */
+import dgram from 'node:dgram';
+import { ipBytes } from '../../core/addr.js';
+import type { Service } from '../../core/service.js';
+import { proxyHeader } from '../../forward/proxy-protocol.js';
+import { DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+
+class Flow {
+  up: dgram.Socket | null = null;
+  idx = -1;
+  last = 0;
+  constructor(
+    readonly key: number | string,
+    readonly caddr: string,
+    readonly cport: number,
+    readonly cbytes: Uint8Array,
+  ) {}
+}
+
+/** Relays datagrams of one UDP service. */
+export class UdpRelay {
+  private readonly flows = new Map<number | string, Flow>();
+  private readonly byIdx = new Map<number, Flow>();
+  /** Datagrams dropped because no real server was available. */
+  noDest = 0;
+
+  constructor(
+    private readonly core: ProxyCore,
+    /** The listening socket on VIP:port; replies leave through it. */
+    private readonly sock: dgram.Socket,
+    public svc: Service,
+    private readonly udpTimeoutMs: () => number,
+  ) {
+    sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+  }
+
+  /** Client flows currently open. */
+  get flowCount(): number {
+    return this.flows.size;
+  }
+
+  private onMessage(msg: Buffer, caddr: string, cport: number): void {
+    const now = Date.now();
+    const svc = this.svc;
+    const key = flowKey(caddr, cport);
+    let f = this.flows.get(key);
+    if (!f) {
+      f = new Flow(key, caddr, cport, addrBytes(caddr));
+      this.flows.set(key, f);
+    }
+    f.last = now;
+    let idx = f.idx;
+    if (svc.onePacket || idx < 0) {
+      idx = this.core.openConn(svc, f.cbytes, cport, svc.addrBytes as Uint8Array, svc.port, now);
+      if (idx < 0) {
+        this.noDest++;
+        if (!f.up) this.flows.delete(key);
+        return;
+      }
+      if (!svc.onePacket) {
+        f.idx = idx;
+        this.byIdx.set(idx, f);
+      }
+    }
+    const d = this.core.connDest(idx);
+    if (!d) return;
+    this.core.countBytes(idx, DIR_IN, msg.length, 1, now);
+    if (svc.onePacket) this.core.dropConn(idx, now);
+    const up = f.up ?? this.openUp(f, d.af);
+    let out: Uint8Array = msg;
+    if (d.proxyProtocol === 2) {
+      // v2 names UDP; the header leads every datagram since each one stands alone.
+      const h = proxyHeader(2, {
+        protocol: 17,
+        srcAddr: f.cbytes,
+        srcPort: cport,
+        dstAddr: svc.addrBytes as Uint8Array,
+        dstPort: svc.port,
+      });
+      out = Buffer.concat([h, msg]);
+    }
+    up.send(out, d.port, d.addr);
+  }
+
+  private openUp(f: Flow, af: number): dgram.Socket {
+    const up = dgram.createSocket(af === 6 ? 'udp6' : 'udp4');
+    f.up = up;
+    up.on('message', (m) => {
+      const now = Date.now();
+      f.last = now;
+      if (f.idx >= 0) this.core.countBytes(f.idx, DIR_OUT, m.length, 1, now);
+      this.sock.send(m, f.cport, f.caddr);
+    });
+    up.on('error', () => this.closeFlow(f));
+    return up;
+  }
+
+  /** The core expired connection `idx`: close its flow if it is one of ours. */
+  expire(idx: number): boolean {
+    const f = this.byIdx.get(idx);
+    if (!f) return false;
+    this.byIdx.delete(idx);
+    f.idx = -1;
+    this.closeFlow(f);
+    return true;
+  }
+
+  /** Closes one-packet flows idle for a udp timeout (they have no core entry to expire them). */
+  sweep(now: number): void {
+    if (!this.svc.onePacket) return;
+    const limit = this.udpTimeoutMs();
+    for (const f of this.flows.values()) if (f.idx < 0 && now - f.last >= limit) this.closeFlow(f);
+  }
+
+  private closeFlow(f: Flow): void {
+    if (this.flows.get(f.key) === f) this.flows.delete(f.key);
+    if (f.idx >= 0) this.byIdx.delete(f.idx);
+    f.up?.close();
+    f.up = null;
+  }
+
+  /** Closes every flow (the service went away or the plane stops). */
+  closeAll(): void {
+    for (const f of [...this.flows.values()]) this.closeFlow(f);
+  }
+}
+
+function flowKey(addr: string, port: number): number | string {
+  const b = addr.includes(':') ? null : addr.split('.');
+  if (b?.length !== 4) return `${addr}|${port}`;
+  // IPv4 address and port packed in one 48-bit number: no string key per datagram.
+  return (
+    ((Number(b[0]) * 256 + Number(b[1])) * 256 + Number(b[2])) * 256 * 256 * 256 + Number(b[3]) * 65536 + port
+  );
+}
+
+/** Address text (IPv4 or IPv6, zone id ignored) to bytes. */
+export function addrBytes(addr: string): Uint8Array {
+  const pct = addr.indexOf('%');
+  return ipBytes(pct < 0 ? addr : addr.slice(0, pct)) ?? new Uint8Array(4);
+}
