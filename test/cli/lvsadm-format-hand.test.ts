@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { addrPort, formatSave, formatServices, largenum } from '../../src/cli/lvsadm/format.js';
+import { addrPort, format, formatSave, formatServices, largenum } from '../../src/cli/lvsadm/format.js';
 import { type ListFormat, parse } from '../../src/cli/lvsadm/parse.js';
 import { tableResolver } from '../../src/cli/lvsadm/resolve.js';
 import { HAND_SNAPSHOT } from '../fixtures/ipvsadm/hand/snapshot.js';
@@ -69,4 +69,34 @@ test('without -n names replace addresses and ports; IPv4 service labels are cut 
   const out = formatServices(snap, fmt(['-L']), r).split('\n');
   assert.equal(out[3], 'TCP  a-very-long-virtual-host-nam lc');
   assert.equal(out[4], '  -> real-server-number-one.examp Masq    4      0          0         ');
+});
+
+test('format() dispatches views and reports a missing single service', () => {
+  const f = fmt(['-Ln']);
+  const all = format({ view: 'services', format: f }, { snapshot: HAND_SNAPSHOT });
+  assert.deepEqual(all, { ok: true, text: read('list-n') });
+  const missing = format(
+    { view: 'services', format: f, service: { kind: 'fwmark', af: 4, fwmark: 99 } },
+    { snapshot: HAND_SNAPSHOT },
+  );
+  assert.deepEqual(missing, { ok: false, missing: 'service' });
+  const one = format(
+    { view: 'services', format: f, service: { kind: 'fwmark', af: 6, fwmark: 42 } },
+    { snapshot: HAND_SNAPSHOT },
+  );
+  assert.ok(one.ok && one.text.startsWith('Prot LocalAddress:Port') && one.text.includes('FWM  42 IPv6 rr'));
+  assert.deepEqual(format({ view: 'timeout', format: f }, { timeouts: { tcp: 1, tcpfin: 2, udp: 3 } }), {
+    ok: true,
+    text: 'Timeout (tcp tcpfin udp): 1 2 3\n',
+  });
+});
+
+test('-G lists FULLNAT local addresses per service', () => {
+  const snap = {
+    connTabSize: 4096,
+    services: [{ ...HAND_SNAPSHOT.services[3], laddrs: ['192.0.2.200', '192.0.2.201'] }],
+  };
+  const out = format({ view: 'laddrs', format: fmt(['-Ln']) }, { snapshot: snap as typeof HAND_SNAPSHOT });
+  assert.ok(out.ok);
+  assert.equal(out.text.split('\n')[1], `${'SCTP 192.0.2.2:3868'.padEnd(33)} 192.0.2.200`);
 });

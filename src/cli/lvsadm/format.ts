@@ -297,3 +297,69 @@ export function formatDaemons(ds: readonly DaemonView[]): string {
   }
   return out;
 }
+
+/** Data a listing may need; the runner fetches what the request's view asks for. */
+export interface ListData {
+  readonly snapshot?: Snapshot;
+  readonly conns?: readonly ConnView[];
+  readonly timeouts?: TimeoutsView;
+  readonly daemons?: readonly DaemonView[];
+}
+
+/** A listing's stdout, or the failure ipvsadm reports (exit 1) for a missing service. */
+export type ListOutput =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly missing: 'service' };
+
+const sameKey = (a: ServiceView['key'], b: ServiceView['key']) =>
+  a.kind === 'fwmark'
+    ? b.kind === 'fwmark' && a.fwmark === b.fwmark && a.af === b.af
+    : b.kind === 'addr' &&
+      a.af === b.af &&
+      a.protocol === b.protocol &&
+      a.addr === b.addr &&
+      a.port === b.port;
+
+/**
+ * One entry point for every ipvsadm view: `-L` (all or one service), `-c`, `--timeout`, `--daemon`,
+ * and `-G` local addresses. A missing single service yields `{ok:false}`: print
+ * errorMessage('get-service', 'ESRCH') ("No such service", exit 1) as ipvsadm does.
+ * The extension views status/health/availability are formatted by their owners, not here.
+ */
+export function format(
+  req: { readonly view: string; readonly format: ListFormat; readonly service?: ServiceView['key'] },
+  data: ListData,
+  r: Resolver = NUMERIC_RESOLVER,
+): ListOutput {
+  const snap = data.snapshot ?? { connTabSize: 4096, services: [] };
+  switch (req.view) {
+    case 'connections':
+      return { ok: true, text: formatConnections(data.conns ?? [], req.format, r) };
+    case 'timeout':
+      return { ok: true, text: formatTimeouts(data.timeouts ?? { tcp: 900, tcpfin: 120, udp: 300 }) };
+    case 'daemon':
+      return { ok: true, text: formatDaemons(data.daemons ?? []) };
+    case 'laddrs':
+      return { ok: true, text: formatLaddrs(snap, req.format, r, req.service) };
+    default: {
+      if (!req.service) return { ok: true, text: formatServices(snap, req.format, r) };
+      const key = req.service;
+      const s = snap.services.find((x) => sameKey(x.key, key));
+      return s ? { ok: true, text: formatOneService(s, req.format, r) } : { ok: false, missing: 'service' };
+    }
+  }
+}
+
+/**
+ * `-G`: FULLNAT local addresses per service (our extension; loosely DPVS's `VIP:VPORT … SNAT_IP`
+ * columns, one row per local address).
+ */
+export function formatLaddrs(snap: Snapshot, f: ListFormat, r: Resolver, only?: ServiceView['key']): string {
+  let out = `${ljust('VIP:VPORT', 33)} LADDR\n`;
+  for (const s of f.nosort ? snap.services : sortServices(snap.services)) {
+    if (only && !sameKey(s.key, only)) continue;
+    const name = serviceName(s, false, f.numeric, r);
+    for (const l of s.laddrs ?? []) out += `${ljust(name, 33)} ${l}\n`;
+  }
+  return out;
+}
