@@ -1,17 +1,18 @@
 /**
  * What the daemon needs from the director, as one narrow interface: apply's ControlTarget plus
- * the read side (timeouts, daemons, connections) and the periodic tick. main.ts builds it with
- * createDirectorPort; tests can build one over any ServiceTable.
+ * the read side (timeouts, daemons, connections) and the periodic tick. createDirectorPort wraps
+ * the core's Director; data planes reach the Director itself through `director`.
  */
 import type { ControlTarget } from '../control/apply.js';
-import type { SysctlName } from '../control/commands.js';
 import type { ConnView, DaemonView, TimeoutsView } from '../control/views.js';
-import { TableError } from '../core/errors.js';
+import { connViews } from '../core/conn-views.js';
+import { Director } from '../core/director.js';
 import { findScheduler } from '../core/schedulers/index.js';
-import { ServiceTable } from '../core/service-table.js';
 
 /** The running director as the daemon sees it. */
 export interface DirectorPort extends ControlTarget {
+  /** The core director, for data planes. */
+  readonly director: Director;
   /** 2^conn_tab_bits. */
   readonly connTabSize: number;
   timeouts(): TimeoutsView;
@@ -21,39 +22,23 @@ export interface DirectorPort extends ControlTarget {
   tick(now: number): void;
 }
 
-/** Largest `--set` timeout in seconds (ipvsadm's 2678400 passes; the kernel caps at int jiffies). */
-const MAX_TIMEOUT_S = 2147483;
-
 /**
- * A director with a service table and settings but no connection table, used until the core's
- * Director is wired in: listings show no connections and `--set` only records the values.
+ * A Director with every built-in scheduler, seen as a DirectorPort. No sync daemon exists yet,
+ * so `startDaemon`/`stopDaemon` are absent and apply answers EOPNOTSUPP for them.
  */
 export function createDirectorPort(connTabBits: number): DirectorPort {
-  const table = new ServiceTable({ schedulers: findScheduler });
-  const tmo = { tcp: 900, tcpfin: 120, udp: 300 };
-  const sysctls = new Map<SysctlName, number>();
+  const director = new Director({ schedulers: findScheduler, tabBits: connTabBits });
   return {
-    table,
-    connTabSize: 2 ** connTabBits,
-    setTimeouts(tcp, tcpfin, udp) {
-      for (const v of [tcp, tcpfin, udp]) {
-        if (!Number.isInteger(v) || v < 0 || v > MAX_TIMEOUT_S) {
-          throw new TableError('ERR_LVS_INVALID', `timeout out of range: ${v}`);
-        }
-      }
-      if (tcp) tmo.tcp = tcp;
-      if (tcpfin) tmo.tcpfin = tcpfin;
-      if (udp) tmo.udp = udp;
-    },
-    setSysctl(name, value) {
-      sysctls.set(name, value);
-    },
-    zeroGlobal() {},
-    timeouts: () => ({ ...tmo }),
+    director,
+    table: director.table,
+    connTabSize: director.conns.size,
+    setTimeouts: (tcp, tcpfin, udp) => director.settings.setTimeouts(tcp, tcpfin, udp),
+    setSysctl: (name, value) => director.setSysctl(name, value),
+    // -Z without a service also zeroes the global counters (ip_vs_zero_all).
+    zeroGlobal: () => director.stats.zero(),
+    timeouts: () => director.settings.timeouts(),
     daemons: () => [],
-    conns: () => [],
-    tick(now) {
-      table.expireTrash(now);
-    },
+    conns: (now) => connViews(director, now),
+    tick: (now) => director.tick(now),
   };
 }

@@ -2,10 +2,13 @@
  * lvsd entry point: argument parsing, logging and signal wiring only; the daemon itself is
  * daemon/daemon.ts. Exit codes: 0 clean stop, 1 cannot start (socket taken, bad rules), 2 usage.
  */
+import type { Command } from '../control/commands.js';
 import { LvsError } from '../core/errors.js';
 import { type Daemon, startDaemon } from './daemon.js';
+import type { DirectorPort } from './director-port.js';
 import { createLogger } from './logger.js';
 import { parseLvsdArgs } from './options.js';
+import { applyRules, commandText, readRules } from './restore.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
 export const EXIT_START_FAILED = 1;
@@ -30,6 +33,16 @@ export function main(argv: string[]): void {
     process.exitCode = 2;
     return;
   }
+  let rules: Command[] | undefined;
+  if (o.restore !== undefined) {
+    try {
+      rules = readRules(o.restore);
+    } catch (e) {
+      process.stderr.write(`lvsd: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = EXIT_START_FAILED;
+      return;
+    }
+  }
   const log = createLogger(o.logLevel);
   let daemon: Daemon | undefined;
   let stopping = false;
@@ -45,7 +58,13 @@ export function main(argv: string[]): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  startDaemon({ socket: o.socket, connTabBits: o.connTabBits, tickMs: o.tickMs, logger: log }).then(
+  const initial = (port: DirectorPort, now: number) => {
+    if (!rules) return;
+    const failures = applyRules(port, rules, now);
+    for (const f of failures) log.warn({ rule: commandText(f.command), file: o.restore }, f.message);
+    log.info({ file: o.restore, rules: rules.length, refused: failures.length }, 'rules restored');
+  };
+  startDaemon({ socket: o.socket, connTabBits: o.connTabBits, tickMs: o.tickMs, logger: log, initial }).then(
     (d) => {
       daemon = d;
       if (stopping) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -144,6 +144,75 @@ describe('lvsd process', () => {
       const r = await c.request({ query: { q: 'timeouts' } });
       c.close();
       assert.equal(r.ok, true);
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+describe('lvsd --restore', () => {
+  const RULES = `-A -t 12.0.0.1:80 -s rr
+-a -t 12.0.0.1:80 -r 172.16.0.2:80 -m -w 1
+-a -t 12.0.0.1:80 -r 172.16.0.3:80 -m -w 2
+-A -u 10.0.0.53:53 -s wlc -p 600
+`;
+
+  function save(socket: string): string {
+    const r = spawnSync(process.execPath, ['bin/lvsadm', '-Sn', '--socket', socket], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  }
+
+  it('loads ipvsadm-save rules (with # comments) before serving', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'rules');
+    writeFileSync(file, `# saved by ipvsadm-save\n${RULES}`);
+    const d = spawnLvsd(['--restore', file], { dir });
+    try {
+      await waitReady(d);
+      assert.equal(save(d.socket), RULES);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('keeps loading past a rule the table refuses, and logs it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'rules');
+    writeFileSync(file, `${RULES}-A -t 12.0.0.1:80 -s wlc\n-A -t 12.0.0.2:80 -s rr\n`);
+    const d = spawnLvsd(['--restore', file], { dir });
+    try {
+      await waitReady(d);
+      assert.equal(
+        save(d.socket),
+        `${RULES.split('-A -u')[0]}-A -t 12.0.0.2:80 -s rr\n-A -u${RULES.split('-A -u')[1]}`,
+      );
+      assert.match(d.stderr(), /Service already exists/);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('refuses to start on a syntax error, naming file and line', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'rules');
+    writeFileSync(file, '-A -t 12.0.0.1:80 -s rr\n-A -t 12.0.0.2:80 -w 3\n');
+    const d = spawnLvsd(['--restore', file], { dir });
+    try {
+      assert.equal(await d.exited, 1);
+      assert.equal(d.stderr(), `lvsd: ${file}:2: Illegal 'weight' option with the 'add-service' command\n`);
+      assert.equal(existsSync(d.socket), false);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('refuses to start when the rules file cannot be read', async () => {
+    const dir = tempDir();
+    const d = spawnLvsd(['--restore', join(dir, 'missing')], { dir });
+    try {
+      assert.equal(await d.exited, 1);
+      assert.match(d.stderr(), /cannot read rules \(ENOENT\)/);
     } finally {
       await d.stop();
     }
