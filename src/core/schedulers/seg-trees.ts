@@ -135,14 +135,14 @@ export class SumTree {
     const s = this.sum;
     if ((s[1] as number) < t) return -1;
     let i = 1;
-    while (i < this.size) {
+    const size = this.size;
+    // Branch-free descent: random targets make a branchy one mispredict at every level.
+    while (i < size) {
       const l = s[2 * i] as number;
-      if (l >= t) i = 2 * i;
-      else {
-        t -= l;
-        i = 2 * i + 1;
-      }
+      const right = +(l < t);
+      t -= l * right;
+      i = 2 * i + right;
     }
-    return i - this.size;
+    return i - size;
   }
 }

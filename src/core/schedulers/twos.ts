@@ -24,6 +24,19 @@ function mathRandomU32(): number {
 export function randomBelow(ceil: number, random: () => number): number {
   let r = random() >>> 0;
   if (ceil === 0) return r;
+  if (ceil < 0x200000) {
+    // ceil * r < 2^53: the double product is exact, so take both halves from it directly.
+    let m = ceil * r;
+    let low = m % 0x100000000;
+    if (low < ceil) {
+      const bound = (0x100000000 - ceil) % ceil;
+      while (low < bound) {
+        m = ceil * (random() >>> 0);
+        low = m % 0x100000000;
+      }
+    }
+    return Math.floor(m / 0x100000000);
+  }
   let lo = Math.imul(ceil, r) >>> 0;
   if (lo < ceil) {
     const bound = (0x100000000 - ceil) % ceil;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CONN_COUNT, type Dest } from '../../../src/core/dest.js';
+import { randomBelow } from '../../../src/core/schedulers/twos.js';
 import { DEST_F } from '../../../src/core/types.js';
 import { destConfig } from '../../helpers/table.js';
 import { type Built, build, bytes, pkt, xorshift } from './helpers.js';
@@ -262,3 +263,26 @@ for (const name of ['lblc', 'lblcr']) {
     );
   });
 }
+
+test('randomBelow equals the kernel get_random_u32_below (multiply-high with rejection) for any ceil', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 0xffffffff }),
+      fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 8, maxLength: 8 }),
+      (ceil, draws) => {
+        const ref = () => {
+          let k = 0;
+          let m = BigInt(ceil) * BigInt(draws[k++] as number);
+          if (m % 2n ** 32n < BigInt(ceil)) {
+            const bound = (2n ** 32n - BigInt(ceil)) % BigInt(ceil);
+            while (m % 2n ** 32n < bound && k < draws.length) m = BigInt(ceil) * BigInt(draws[k++] as number);
+          }
+          return Number(m >> 32n);
+        };
+        let k = 0;
+        const got = randomBelow(ceil, () => draws[k++ % draws.length] as number);
+        assert.equal(got, ref());
+      },
+    ),
+  );
+});
