@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: keepalived.conf uses ${NAME} in plain strings
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Diagnostics } from '../../src/config/diagnostics.js';
@@ -141,4 +142,15 @@ test('_PWD, _INSTANCE, _ENV and _RANDOM are predefined', () => {
     { configId: 'node1', env: { HOME: '/root' }, random: () => 0.5 },
   );
   assert.deepEqual(words(lines), ['k /etc/k node1 /root 5']);
+});
+
+test('a self-doubling parameter stops with a coded error instead of exhausting memory', () => {
+  const { d } = lex({ '/etc/k/main.conf': '$X=${X}${X}\nk ${X}\n' });
+  assert.ok(d.list.some((x) => x.code === 'ERR_CONFIG_BAD_VALUE' && x.line === 2));
+});
+
+test('a huge ~SEQ is refused rather than expanded', () => {
+  const { lines, d } = lex({ '/etc/k/main.conf': '~SEQ(A, 0, 10000000) x ${A}\n' });
+  assert.equal(lines.length, 0);
+  assert.equal(d.list[0]!.code, 'ERR_CONFIG_BAD_VALUE');
 });

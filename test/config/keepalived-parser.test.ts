@@ -271,7 +271,7 @@ test('unknown keywords, bad values and deprecated nb_get_retry are located and c
 });
 
 test('brace errors are reported: extra } and missing }', () => {
-  assert.ok(codes(vsText(' real_server 10.0.0.2 80 { }') + '}\n').includes('ERR_CONFIG_SYNTAX'));
+  assert.ok(codes(`${vsText(' real_server 10.0.0.2 80 { }')}}\n`).includes('ERR_CONFIG_SYNTAX'));
   assert.ok(codes(vsText(' real_server 10.0.0.2 80 { }').slice(0, -2)).includes('ERR_CONFIG_SYNTAX'));
 });
 

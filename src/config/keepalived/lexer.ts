@@ -43,6 +43,7 @@ export interface LexLine extends SourcePos {
 /** Upper bound on produced lines, so a hostile `~SEQ` cannot exhaust memory. */
 export const MAX_LINES = 200_000;
 const MAX_INCLUDE_DEPTH = 32;
+const MAX_LINE_CHARS = 65_536;
 
 /** Mutable reader state shared by the include recursion and the macro expander. */
 export interface LexState {
@@ -203,6 +204,15 @@ export function processLine(st: LexState, line: string, pos: SourcePos, depth: n
     return;
   }
   const expanded = substitute(st, s, pos);
+  if (expanded.length > MAX_LINE_CHARS) {
+    // Self-referencing definitions double on every pass; stop before memory does.
+    st.diags.error(
+      'ERR_CONFIG_BAD_VALUE',
+      `parameter expansion longer than ${MAX_LINE_CHARS} characters`,
+      pos,
+    );
+    return;
+  }
   if (expanded !== s) {
     // A substituted value may hold several lines, `@` conditions or further definitions.
     for (const part of expanded.split('\n')) processLine(st, part, pos, depth + 1);
