@@ -6,11 +6,12 @@
 import { type ConfigDiagnostic, Diagnostics, exitCodeFor } from '../diagnostics.js';
 import { DEFAULT_GLOBALS, type LvsModel, type VrrpScript, type VrrpSyncGroup } from '../model.js';
 import { parseGlobalDefs, type RawGlobals } from './global-defs.js';
+import { parseGroup } from './group.js';
 import { type ConfigIo, type LexOptions, lexKeepalived } from './lexer.js';
 import type { RawGroup, RawVs } from './raw.js';
 import { buildTree, type Node } from './tree.js';
 import { completeServices } from './validate.js';
-import { parseGroup, parseVirtualServer } from './virtual-server.js';
+import { parseVirtualServer } from './virtual-server.js';
 import { type MInstance, parseInstance, parseScript, parseSyncGroup } from './vrrp.js';
 import { checkIpLine, completeVrrp, type HostFacts } from './vrrp-validate.js';
 
