@@ -21,6 +21,8 @@ export class RatioTree {
   num = new Float64Array(1);
   /** Denominator per position (e.g. the weight). */
   den = new Float64Array(1);
+  /** num/den as a double: rounding is monotonic, so unequal doubles order the exact fractions. */
+  private ratio = new Float64Array(1);
 
   /** Starts over with `n` leaves, all ineligible; call setLeaf for each, then build(). */
   reset(n: number): void {
@@ -31,6 +33,7 @@ export class RatioTree {
       this.win = new Int32Array(2 * size);
       this.num = new Float64Array(size);
       this.den = new Float64Array(size);
+      this.ratio = new Float64Array(size);
     }
     this.win.fill(-1);
     this.n = n;
@@ -40,6 +43,7 @@ export class RatioTree {
   setLeaf(pos: number, eligible: boolean, num: number, den: number): void {
     this.num[pos] = num;
     this.den[pos] = den;
+    this.ratio[pos] = num / den;
     this.win[this.size + pos] = eligible ? pos : -1;
   }
 
@@ -51,8 +55,12 @@ export class RatioTree {
 
   /** Changes one leaf and repairs its path to the root, stopping once nothing above can change. */
   update(pos: number, eligible: boolean, num: number, den: number): void {
+    // Most load changes leave the key alone (fo always, sed/nq on inactive conns): nothing to do.
+    if (this.num[pos] === num && this.den[pos] === den && (this.win[this.size + pos] === pos) === eligible)
+      return;
     this.num[pos] = num;
     this.den[pos] = den;
+    this.ratio[pos] = num / den;
     const w = this.win;
     let i = this.size + pos;
     w[i] = eligible ? pos : -1;
@@ -76,6 +84,11 @@ export class RatioTree {
   private pick(a: number, b: number): number {
     if (a < 0) return b;
     if (b < 0) return a;
+    const ra = this.ratio[a] as number;
+    const rb = this.ratio[b] as number;
+    if (rb < ra) return b;
+    if (rb > ra) return a;
+    // Equal doubles: the fractions may still differ past 53 bits, so cross-multiply exactly.
     const x = (this.num[a] as number) * (this.den[b] as number);
     const y = (this.num[b] as number) * (this.den[a] as number);
     if (x <= EXACT && y <= EXACT) return x > y ? b : a;
