@@ -1,33 +1,36 @@
 /** Loopback fixtures for the proxy data plane tests: a table, a core, the plane and named backends. */
 import net from 'node:net';
+import { Director } from '../../src/core/director.js';
 import { findScheduler } from '../../src/core/schedulers/index.js';
-import { ServiceTable } from '../../src/core/service-table.js';
+import type { ServiceTable } from '../../src/core/service-table.js';
 import type { DestConfig, ServiceConfig, ServiceKey } from '../../src/core/types.js';
-import { LocalProxyCore } from '../../src/io/proxy/local-core.js';
+import { DirectorProxyCore } from '../../src/io/proxy/director-core.js';
 import { ProxyDataPlane } from '../../src/io/proxy/proxy-data-plane.js';
 
 /** A running plane over a fresh table. */
 export interface Rig {
   table: ServiceTable;
-  core: LocalProxyCore;
+  director: Director;
+  core: DirectorProxyCore;
   plane: ProxyDataPlane;
+  logs: string[];
   close(): Promise<void>;
 }
 
-/** Builds a table, a LocalProxyCore and a started ProxyDataPlane. */
+/** Builds a Director, its proxy adapter and a started ProxyDataPlane that ticks it every second. */
 export function rig(opts: { connectTimeoutMs?: number } = {}): Rig {
-  const table = new ServiceTable({ schedulers: findScheduler });
-  const core = new LocalProxyCore(table);
+  const director = new Director({ schedulers: findScheduler });
+  const core = new DirectorProxyCore(director);
   const logs: string[] = [];
   const plane = new ProxyDataPlane({
     core,
     connectTimeoutMs: opts.connectTimeoutMs ?? 2000,
     retryMs: 200,
-    udpTimeoutMs: () => (core.settings.udpTimeouts[0] ?? 300) * 1000,
+    tickCore: true,
     log: (_l, m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
   });
   plane.start();
-  return { table, core, plane, close: () => plane.close() };
+  return { table: director.table, director, core, plane, logs, close: () => plane.close() };
 }
 
 /** A TCP service key on 127.0.0.1. */

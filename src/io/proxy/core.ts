@@ -62,6 +62,10 @@ export interface ProxyCore {
   dropConn(idx: number, now: number): void;
   /** Registers the function the core calls when it expires or flushes a connection. */
   onExpire(fn: (idx: number) => void): void;
+  /** Reports (through the onExpire handler) entries the core freed since the last call. */
+  checkExpired(now: number): void;
+  /** The udp timeout in ms (`--set`), for one-packet flows that have no entry of their own. */
+  udpTimeoutMs(): number;
   /** Runs the core's timers (connection expiry, estimator, trash). */
   tick(now: number): void;
 }

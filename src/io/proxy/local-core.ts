@@ -179,6 +179,14 @@ export class LocalProxyCore implements ProxyCore {
     this.expireFn = fn;
   }
 
+  checkExpired(_now: number): void {
+    // tick() reports expiries as it frees entries; nothing to poll.
+  }
+
+  udpTimeoutMs(): number {
+    return (this.settings.udpTimeouts[0] ?? 300) * 1000;
+  }
+
   tick(now: number): void {
     const nodest = this.settings.expireNodestConn;
     for (let i = 0; i < this.entries.length; i++) {

@@ -30,8 +30,6 @@ export interface ProxyDataPlaneOptions {
   backlog?: number;
   /** Call core.tick every second (embedded use); the daemon ticks its Director itself. */
   tickCore?: boolean;
-  /** The udp timeout in ms, for one-packet flows that have no core entry (default 300 s). */
-  udpTimeoutMs?: () => number;
   log?: ProxyLog;
 }
 
@@ -61,10 +59,7 @@ interface Listener {
 export class ProxyDataPlane {
   readonly tcp: TcpRelay;
   private readonly listeners = new Map<string, Listener>();
-  private readonly opts: Required<Omit<ProxyDataPlaneOptions, 'log' | 'udpTimeoutMs'>> & {
-    log: ProxyLog;
-    udpTimeoutMs: () => number;
-  };
+  private readonly opts: Required<Omit<ProxyDataPlaneOptions, 'log'>> & { log: ProxyLog };
   private timers: NodeJS.Timeout[] = [];
   private lastGen = -1;
   private closed = false;
@@ -77,7 +72,6 @@ export class ProxyDataPlane {
       retryMs: o.retryMs ?? 2000,
       backlog: o.backlog ?? 4096,
       tickCore: o.tickCore ?? false,
-      udpTimeoutMs: o.udpTimeoutMs ?? (() => 300_000),
       log: o.log ?? (() => {}),
     };
     this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (msg, f) => this.opts.log('warn', msg, f));
@@ -157,6 +151,7 @@ export class ProxyDataPlane {
 
   private housekeeping(): void {
     const now = Date.now();
+    this.opts.core.checkExpired(now);
     this.tcp.sweep(now);
     for (const l of this.listeners.values()) l.udpRelay?.sweep(now);
     this.sync();
@@ -234,7 +229,7 @@ export class ProxyDataPlane {
       sock.off('error', onErr);
       sock.on('error', (e) => this.opts.log('warn', 'udp socket error', { err: String(e) }));
       l.udp = sock;
-      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs);
+      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc);
       this.nowServed(l);
     });
   }
