@@ -256,6 +256,22 @@ describe('lvsadm against lvsd', () => {
     ]);
   });
 
+  it('resolves names from /etc/hosts and /etc/services without -n, as ipvsadm does', () => {
+    runSteps(d.socket, [
+      ['-C', '', '', 0],
+      ['-A -t localhost:http -s rr', '', '', 0],
+      ['-a -t 127.0.0.1:80 -r 127.0.0.2:http-alt -m', '', '', 0],
+      [
+        '-L',
+        `${HEAD}${TITLES}TCP  localhost:http rr\n  -> 127.0.0.2:http-alt           Masq    1      0          0         \n`,
+        '',
+        0,
+      ],
+      ['-S', '-A -t localhost:http -s rr\n-a -t localhost:http -r 127.0.0.2:http-alt -m -w 1\n', '', 0],
+      ['-Sn', '-A -t 127.0.0.1:80 -s rr\n-a -t 127.0.0.1:80 -r 127.0.0.2:8080 -m -w 1\n', '', 0],
+    ]);
+  });
+
   it('takes --socket anywhere in the arguments', () => {
     const got = lvsadm(undefined, ['-L', '--socket', d.socket, '-n', '-t', '9.9.9.9:80']);
     assert.deepEqual(got, { code: 1, out: '', err: NO_SERVICE });

@@ -4,8 +4,11 @@
  * operation, 1 failed listing (ipvs.md §6.3). `run` is the programmatic form: it returns the
  * exit code and writes through injected streams, so tests never call process.exit.
  */
+
+import { restoreArgvs } from '../../config/ipvsadm-rules.js';
 import type { Command, Query } from '../../control/commands.js';
 import type { Response } from '../../control/protocol.js';
+import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../socket-path.js';
 import { ClientError, type ControlClient, connectClient } from './client.js';
 import {
@@ -17,8 +20,9 @@ import {
   formatTimeouts,
 } from './format.js';
 import { EXIT_OPERATION, EXIT_USAGE, errorMessage, type OperationKind, operationOf } from './messages.js';
-import { type ListRequest, type ParsedCommand, parse } from './parse.js';
+import { type ListRequest, namesIn, type ParsedCommand, parse } from './parse.js';
 import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
+import { addressesIn, createSystemResolver, type Wanted } from './system-resolver.js';
 
 /** Everything the runner touches outside itself, injectable for tests. */
 export interface RunnerEnv {
@@ -29,8 +33,11 @@ export interface RunnerEnv {
   /** Opens a connection to lvsd; rejects with ClientError when none answers. */
   connect(path: string): Promise<ControlClient>;
   readonly socketEnv: SocketEnv;
-  /** Name lookups for argv words and listings; defaults to numeric only. */
-  resolver?(argv: readonly string[]): Promise<Resolver>;
+  /**
+   * Builds a resolver with the wanted names (from argv) or addresses (for a listing without
+   * `-n`) looked up ahead of time; without it everything stays numeric.
+   */
+  resolver?(want: Wanted): Promise<Resolver>;
   /** Program name for usage and try-help lines. */
   readonly prog?: string;
 }
@@ -94,9 +101,14 @@ function reportFailure(env: RunnerEnv, kind: OperationKind, r: Response): number
   return errorMessage(kind, undefined).exitCode;
 }
 
-async function runList(env: RunnerEnv, s: Session, list: ListRequest, r: Resolver): Promise<number> {
+/** A resolver for printing `snap` by name (ipvsadm without -n), or the numeric one. */
+async function namesFor(env: RunnerEnv, numeric: boolean, snap: Snapshot): Promise<Resolver> {
+  if (numeric || !env.resolver) return NUMERIC_RESOLVER;
+  return env.resolver({ addrs: addressesIn(snap, snap.conns ?? []) });
+}
+
+async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<number> {
   const f = list.format;
-  const res = (x: Resolver) => (f.numeric ? NUMERIC_RESOLVER : x);
   switch (list.view) {
     case 'timeout': {
       const resp = await s.request({ query: { q: 'timeouts' } });
@@ -116,7 +128,8 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest, r: Resolve
       const resp = await s.request({ query: { q: 'list', conns: true } });
       if (!resp.ok || !('result' in resp) || resp.result.q !== 'list')
         return reportFailure(env, 'get-services', resp);
-      env.stdout(formatConnections(resp.result.snapshot.conns ?? [], f, res(r)));
+      const snap = resp.result.snapshot;
+      env.stdout(formatConnections(snap.conns ?? [], f, await namesFor(env, f.numeric, snap)));
       return 0;
     }
     case 'status': {
@@ -133,14 +146,15 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest, r: Resolve
       if (!resp.ok || !('result' in resp) || resp.result.q !== 'list') return reportFailure(env, kind, resp);
       const snap = resp.result.snapshot;
       const one = snap.services[0];
-      env.stdout(list.service && one ? formatOneService(one, f, res(r)) : formatServices(snap, f, res(r)));
+      const r = await namesFor(env, f.numeric, snap);
+      env.stdout(list.service && one ? formatOneService(one, f, r) : formatServices(snap, f, r));
       return 0;
     }
   }
 }
 
 /** Runs one parsed command line against the session; returns its exit code. */
-async function execute(env: RunnerEnv, s: Session, p: ParsedCommand, r: Resolver): Promise<number> {
+async function execute(env: RunnerEnv, s: Session, p: ParsedCommand): Promise<number> {
   switch (p.kind) {
     case 'help':
     case 'version':
@@ -154,22 +168,23 @@ async function execute(env: RunnerEnv, s: Session, p: ParsedCommand, r: Resolver
       return reportFailure(env, operationOf(p.command.op), resp);
     }
     case 'list':
-      return runList(env, s, p.list, r);
+      return runList(env, s, p.list);
     case 'save': {
       const resp = await s.request({ query: { q: 'list' } });
       if (!resp.ok || !('result' in resp) || resp.result.q !== 'list')
         return reportFailure(env, 'get-services', resp);
-      env.stdout(formatSave(resp.result.snapshot, p.numeric, p.numeric ? NUMERIC_RESOLVER : r));
+      const snap = resp.result.snapshot;
+      env.stdout(formatSave(snap, p.numeric, await namesFor(env, p.numeric, snap)));
       return 0;
     }
     case 'restore':
-      return restore(env, s, r);
+      return restore(env, s);
   }
 }
 
-/** Splits one `-R` input line as ipvsadm does: on whitespace, no quoting, program names dropped. */
-export function restoreTokens(line: string): string[] {
-  return line.split(/[ \t\r\n\f\v]+/).filter((t) => t !== '' && t !== 'ipvsadm' && t !== 'lvsadm');
+/** A resolver for the host and service names in argv (ports like `http` need /etc/services). */
+function argvResolver(env: RunnerEnv, argv: readonly string[]): Promise<Resolver> {
+  return env.resolver ? env.resolver({ names: namesIn(argv) }) : Promise.resolve(NUMERIC_RESOLVER);
 }
 
 /**
@@ -177,27 +192,27 @@ export function restoreTokens(line: string): string[] {
  * error ends the restore with its code (lines before it stay applied, as in ipvsadm); a failed
  * operation prints its message and the restore goes on; the last line's result is returned.
  */
-async function restore(env: RunnerEnv, s: Session, r: Resolver): Promise<number> {
+async function restore(env: RunnerEnv, s: Session): Promise<number> {
   const text = await env.readStdin();
   let result = 0;
-  for (const line of text.split('\n')) {
-    const argv = restoreTokens(line);
-    if (argv.length === 0) continue;
-    const lineResolver = env.resolver ? await env.resolver(argv) : r;
-    const p = parse(argv, { prog: env.prog ?? 'lvsadm', resolver: lineResolver, restoring: true });
-    result = await execute(env, s, p, lineResolver);
+  for (const { argv } of restoreArgvs(text)) {
+    const p = parse(argv, {
+      prog: env.prog ?? 'lvsadm',
+      resolver: await argvResolver(env, argv),
+      restoring: true,
+    });
+    result = await execute(env, s, p);
   }
   return result;
 }
 
 /** Runs lvsadm with `argv` (without the program name) and returns the exit code. */
 export async function run(argv: readonly string[], env: RunnerEnv): Promise<number> {
-  const resolver = env.resolver ? await env.resolver(argv) : NUMERIC_RESOLVER;
-  const p = parse(argv, { prog: env.prog ?? 'lvsadm', resolver });
+  const p = parse(argv, { prog: env.prog ?? 'lvsadm', resolver: await argvResolver(env, argv) });
   const socket = p.socket ?? defaultSocketPath(env.socketEnv);
   const session = new Session(env, socket);
   try {
-    return await execute(env, session, p, resolver);
+    return await execute(env, session, p);
   } catch (e) {
     if (e instanceof Exit) return e.code;
     env.stderr(`lvsadm: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -226,6 +241,7 @@ export function processEnv(): RunnerEnv {
     stderr: (t) => process.stderr.write(t),
     readStdin: () => readAll(process.stdin),
     connect: (path) => connectClient(path),
+    resolver: (want) => createSystemResolver(want),
     socketEnv: processSocketEnv(),
     prog: 'lvsadm',
   };
