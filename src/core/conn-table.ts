@@ -45,6 +45,18 @@ export const META_AF6 = 4;
 export const META_DAF6 = 8;
 const META_LOCAL = 16;
 
+// Chain-link and tag encoding of keys[i*4+3].
+const NIL = 0x0fffffff;
+const NEXT_MASK = 0x0fffffff;
+const TAG_TEMPLATE = 0x4 << 28;
+const TAG_AF6 = 0x8 << 28;
+// Protocol codes in the tag: the table only ever holds IP (fwmark templates), TCP, UDP and SCTP.
+const PCODE = new Uint8Array(256);
+PCODE[6] = 1;
+PCODE[17] = 2;
+PCODE[132] = 3;
+const pcode = (proto: number): number => (PCODE[proto & 255] as number) << 28;
+
 /** Wheel tick in ms and number of slots (2^14 × 64 ms ≈ 17.5 min horizon; later timers go round). */
 export const WHEEL_TICK_MS = 64;
 const WHEEL_SLOTS = 1 << 14;
@@ -95,7 +107,12 @@ export class ConnTable {
   /** For a conn: its controlling template index or -1. For a template: n_control. */
   ctl: Int32Array;
   inPkts: Uint32Array;
-  private hnext: Int32Array;
+  /**
+   * Lookup keys packed 4 words per entry so a hash-chain step touches one cache line:
+   * [caddr (or IPv6 slot), vaddr, cport << 16 | vport, tag << 28 | next]. The tag holds the
+   * protocol code (IP/TCP/UDP/SCTP), TEMPLATE and AF6; `next` is the chain link (NIL = end).
+   */
+  private keys: Uint32Array;
   private tprev: Int32Array;
   private tnext: Int32Array;
 
@@ -148,7 +165,7 @@ export class ConnTable {
     this.svc = new Int32Array(c);
     this.ctl = new Int32Array(c);
     this.inPkts = new Uint32Array(c);
-    this.hnext = new Int32Array(c);
+    this.keys = new Uint32Array(c * 4);
     this.tprev = new Int32Array(c);
     this.tnext = new Int32Array(c);
     let nb = this.size;
@@ -159,18 +176,39 @@ export class ConnTable {
 
   /** Bytes held by the typed arrays (for the memory benchmark). */
   arrayBytes(): number {
-    const per = 1 + 1 + 1 + 4 * 4 + 2 * 3 + 4 * 2 + 8 + 4 * 6;
-    return (
-      this.cap * per +
-      this.buckets.byteLength +
-      this.wheel.byteLength +
-      this.v6.byteLength +
-      this.v6next.byteLength +
-      this.laddr.byteLength +
-      this.lport.byteLength +
-      this.lnext.byteLength +
-      this.lbuckets.byteLength
-    );
+    const arrays = [
+      this.meta,
+      this.proto,
+      this.state,
+      this.flags,
+      this.caddr,
+      this.vaddr,
+      this.daddr,
+      this.cport,
+      this.vport,
+      this.dport,
+      this.fwmark,
+      this.timeout,
+      this.expires,
+      this.dest,
+      this.svc,
+      this.ctl,
+      this.inPkts,
+      this.keys,
+      this.tprev,
+      this.tnext,
+      this.buckets,
+      this.wheel,
+      this.v6,
+      this.v6next,
+      this.laddr,
+      this.lport,
+      this.lnext,
+      this.lbuckets,
+    ];
+    let n = 0;
+    for (const a of arrays) n += a.byteLength;
+    return n;
   }
 
   /** Current entry capacity of the arrays. */
@@ -291,39 +329,41 @@ export class ConnTable {
 
   /** Finds the conn of an inbound packet: client (c:cport) → virtual (v:vport); -1 if none (ip_vs_conn_in_get). */
   findIn(af: number, proto: number, c: AddrWords, cport: number, v: AddrWords, vport: number): number {
+    const keys = this.keys;
     let i = this.buckets[this.hash(af, proto, c, cport) & this.mask] as number;
+    const ports = ((cport << 16) | vport) >>> 0;
+    // Tag must be exactly this protocol, not a template, and of this family.
+    const tag = (pcode(proto) | (af === 6 ? TAG_AF6 : 0)) >>> 0;
     if (af === 4) {
       const c0 = c[0] as number;
       const v0 = v[0] as number;
       while (i >= 0) {
+        const o = i << 2;
+        const w3 = keys[o + 3] as number;
         if (
-          this.cport[i] === cport &&
-          this.caddr[i] === c0 &&
-          this.vport[i] === vport &&
-          this.vaddr[i] === v0 &&
-          this.proto[i] === proto &&
-          ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
-          ((this.meta[i] as number) & META_AF6) === 0
+          keys[o] === c0 &&
+          keys[o + 2] === ports &&
+          keys[o + 1] === v0 &&
+          (w3 & ~NEXT_MASK) >>> 0 === tag
         ) {
           return i;
         }
-        i = this.hnext[i] as number;
+        i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
       }
       return -1;
     }
     while (i >= 0) {
+      const o = i << 2;
+      const w3 = keys[o + 3] as number;
       if (
-        this.cport[i] === cport &&
-        this.vport[i] === vport &&
-        this.proto[i] === proto &&
-        ((this.meta[i] as number) & META_AF6) !== 0 &&
-        ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
+        keys[o + 2] === ports &&
+        (w3 & ~NEXT_MASK) >>> 0 === tag &&
         this.eq6(i, 0, c) &&
         this.eq6(i, 4, v)
       ) {
         return i;
       }
-      i = this.hnext[i] as number;
+      i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
     }
     return -1;
   }
@@ -333,65 +373,46 @@ export class ConnTable {
    * The caller decides for which forwarding methods a reply can be seen at all.
    */
   findOut(af: number, proto: number, d: AddrWords, dport: number, c: AddrWords, cport: number): number {
+    const keys = this.keys;
     let i = this.buckets[this.hash(af, proto, c, cport) & this.mask] as number;
-    if (af === 4) {
-      const c0 = c[0] as number;
-      const d0 = d[0] as number;
-      while (i >= 0) {
-        if (
-          this.cport[i] === cport &&
-          this.caddr[i] === c0 &&
-          this.dport[i] === dport &&
-          this.daddr[i] === d0 &&
-          this.proto[i] === proto &&
-          ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
-          ((this.meta[i] as number) & (META_AF6 | META_DAF6)) === 0
-        ) {
+    const tag = (pcode(proto) | (af === 6 ? TAG_AF6 : 0)) >>> 0;
+    const daf = af === 6 ? META_DAF6 : 0;
+    while (i >= 0) {
+      const o = i << 2;
+      const w3 = keys[o + 3] as number;
+      if (
+        (keys[o + 2] as number) >>> 16 === cport &&
+        (w3 & ~NEXT_MASK) >>> 0 === tag &&
+        this.dport[i] === dport &&
+        ((this.meta[i] as number) & META_DAF6) === daf
+      ) {
+        if (af === 4) {
+          if (keys[o] === c[0] && this.daddr[i] === d[0]) return i;
+        } else if (this.eq6(i, 0, c) && this.eq6(i, 8, d)) {
           return i;
         }
-        i = this.hnext[i] as number;
       }
-      return -1;
-    }
-    while (i >= 0) {
-      if (
-        this.cport[i] === cport &&
-        this.dport[i] === dport &&
-        this.proto[i] === proto &&
-        ((this.meta[i] as number) & (META_AF6 | META_DAF6)) === (META_AF6 | META_DAF6) &&
-        ((this.flags[i] as number) & CONN_F.TEMPLATE) === 0 &&
-        this.eq6(i, 0, c) &&
-        this.eq6(i, 8, d)
-      ) {
-        return i;
-      }
-      i = this.hnext[i] as number;
+      i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
     }
     return -1;
   }
 
   /** Finds a persistence template <proto, snet, 0, vaddr, vport> (ip_vs_ct_in_get). */
   findTemplate(af: number, proto: number, snet: AddrWords, v: AddrWords, vport: number): number {
+    const keys = this.keys;
     let i = this.buckets[this.hash(af, proto, snet, 0) & this.mask] as number;
+    const tag = (pcode(proto) | TAG_TEMPLATE | (af === 6 ? TAG_AF6 : 0)) >>> 0;
     while (i >= 0) {
-      if (
-        ((this.flags[i] as number) & CONN_F.TEMPLATE) !== 0 &&
-        this.cport[i] === 0 &&
-        this.vport[i] === vport &&
-        this.proto[i] === proto
-      ) {
+      const o = i << 2;
+      const w3 = keys[o + 3] as number;
+      if (keys[o + 2] === vport && (w3 & ~NEXT_MASK) >>> 0 === tag) {
         if (af === 4) {
-          if (
-            ((this.meta[i] as number) & META_AF6) === 0 &&
-            this.caddr[i] === snet[0] &&
-            this.vaddr[i] === v[0]
-          )
-            return i;
-        } else if (((this.meta[i] as number) & META_AF6) !== 0 && this.eq6(i, 0, snet) && this.eq6(i, 4, v)) {
+          if (keys[o] === snet[0] && keys[o + 1] === v[0]) return i;
+        } else if (this.eq6(i, 0, snet) && this.eq6(i, 4, v)) {
           return i;
         }
       }
-      i = this.hnext[i] as number;
+      i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
     }
     return -1;
   }
@@ -503,6 +524,7 @@ export class ConnTable {
     this.vport[t] = 0xffff;
     this.dport[t] = 0xffff;
     this.cport[t] = 0;
+    this.writeKey(t, this.nextOf(t));
   }
 
   /** Copies address `which` (0 client, 4 virtual, 8 destination) of entry `i` into `out` (4 words). */
@@ -614,9 +636,32 @@ export class ConnTable {
     return this.hash(af, this.proto[i] as number, c, this.cport[i] as number);
   }
 
+  private writeKey(i: number, next: number): void {
+    const o = i << 2;
+    const m = this.meta[i] as number;
+    this.keys[o] = this.caddr[i] as number;
+    this.keys[o + 1] = this.vaddr[i] as number;
+    this.keys[o + 2] = (((this.cport[i] as number) << 16) | (this.vport[i] as number)) >>> 0;
+    const tag =
+      pcode(this.proto[i] as number) |
+      ((this.flags[i] as number) & CONN_F.TEMPLATE ? TAG_TEMPLATE : 0) |
+      (m & META_AF6 ? TAG_AF6 : 0);
+    this.keys[o + 3] = (tag | (next < 0 ? NIL : next)) >>> 0;
+  }
+
+  private nextOf(i: number): number {
+    const n = (this.keys[(i << 2) + 3] as number) & NEXT_MASK;
+    return n === NIL ? -1 : n;
+  }
+
+  private setNext(i: number, next: number): void {
+    const o = (i << 2) + 3;
+    this.keys[o] = (((this.keys[o] as number) & ~NEXT_MASK) | (next < 0 ? NIL : next)) >>> 0;
+  }
+
   private hashIn(i: number): void {
     const b = this.entryHash(i) & this.mask;
-    this.hnext[i] = this.buckets[b] as number;
+    this.writeKey(i, this.buckets[b] as number);
     this.buckets[b] = i;
   }
 
@@ -626,11 +671,11 @@ export class ConnTable {
     let j = this.buckets[b] as number;
     while (j >= 0 && j !== i) {
       p = j;
-      j = this.hnext[j] as number;
+      j = this.nextOf(j);
     }
     if (j !== i) return;
-    if (p < 0) this.buckets[b] = this.hnext[i] as number;
-    else this.hnext[p] = this.hnext[i] as number;
+    if (p < 0) this.buckets[b] = this.nextOf(i);
+    else this.setNext(p, this.nextOf(i));
   }
 
   private rehash(n: number): void {
@@ -722,7 +767,9 @@ export class ConnTable {
     this.svc = g(this.svc, (n) => new Int32Array(n));
     this.ctl = g(this.ctl, (n) => new Int32Array(n));
     this.inPkts = g(this.inPkts, (n) => new Uint32Array(n));
-    this.hnext = g(this.hnext, (n) => new Int32Array(n));
+    const k = new Uint32Array(nc * 4);
+    k.set(this.keys);
+    this.keys = k;
     this.tprev = g(this.tprev, (n) => new Int32Array(n));
     this.tnext = g(this.tnext, (n) => new Int32Array(n));
     this.cap = nc;
