@@ -32,21 +32,26 @@ export const VIP = '192.0.2.1';
 export function build(
   scheduler: string,
   list: D[],
-  opts: { flags?: number; schedulerOptions?: SchedulerOptions; key?: ServiceKey; mhTableSize?: number } = {},
+  opts: {
+    flags?: number;
+    schedulerOptions?: SchedulerOptions;
+    key?: ServiceKey;
+    mhTableSize?: number;
+    /** Add the dests under `none`, then switch scheduler with editService (one init with all dests). */
+    viaEdit?: boolean;
+  } = {},
 ): Built {
   const table = new ServiceTable({
     schedulers: findScheduler,
     ...(opts.schedulerOptions ? { schedulerOptions: opts.schedulerOptions } : {}),
   });
   const key = opts.key ?? tcp(VIP, 80);
-  const svc = table.addService(
-    key,
-    svcConfig({
-      scheduler,
-      flags: opts.flags ?? 0,
-      ...(opts.mhTableSize ? { mhTableSize: opts.mhTableSize } : {}),
-    }),
-  );
+  const cfg = svcConfig({
+    scheduler,
+    flags: opts.flags ?? 0,
+    ...(opts.mhTableSize ? { mhTableSize: opts.mhTableSize } : {}),
+  });
+  const svc = table.addService(key, opts.viaEdit ? { ...cfg, scheduler: 'none' } : cfg);
   const by: Record<string, Dest> = {};
   for (const d of [...list].reverse()) {
     by[d.addr] = table.addDest(
@@ -54,6 +59,7 @@ export function build(
       destConfig(d.addr, d.port ?? 80, { weight: d.weight ?? 1, uThreshold: d.u ?? 0, lThreshold: d.l ?? 0 }),
     );
   }
+  if (opts.viaEdit) table.editService(key, cfg);
   return { table, svc, key, by };
 }
 
