@@ -8,6 +8,7 @@ import { type Daemon, startDaemon } from './daemon.js';
 import type { DirectorPort } from './director-port.js';
 import { createLogger } from './logger.js';
 import { parseLvsdArgs } from './options.js';
+import { startProxyPlane } from './proxy-plane.js';
 import { applyRules, commandText, readRules } from './restore.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
@@ -64,7 +65,14 @@ export function main(argv: string[]): void {
     for (const f of failures) log.warn({ rule: commandText(f.command), file: o.restore }, f.message);
     log.info({ file: o.restore, rules: rules.length, refused: failures.length }, 'rules restored');
   };
-  startDaemon({ socket: o.socket, connTabBits: o.connTabBits, tickMs: o.tickMs, logger: log, initial }).then(
+  startDaemon({
+    socket: o.socket,
+    connTabBits: o.connTabBits,
+    tickMs: o.tickMs,
+    logger: log,
+    initial,
+    dataplane: (port) => startProxyPlane(port, log),
+  }).then(
     (d) => {
       daemon = d;
       if (stopping) {

@@ -1,0 +1,130 @@
+/**
+ * The quick start behind `npm start`: three demo HTTP real servers on loopback, each answering
+ * with its own name, and the commands for a round-robin service on 127.0.0.1:8080 over them.
+ * lvsd applies the commands like restored rules, so the demo is an ordinary table that lvsadm
+ * can list, edit and clear; the banner says what to try.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Command } from '../control/commands.js';
+import type { ServiceKey } from '../core/types.js';
+
+/** The demo's virtual service address. */
+export const DEMO_VIP = '127.0.0.1';
+/** The demo's virtual service port. */
+export const DEMO_PORT = 8080;
+
+/** A running demo: its real servers, the commands that build its table, and the banner. */
+export interface Demo {
+  readonly servers: readonly { readonly name: string; readonly port: number }[];
+  /** Commands to apply at start: one rr service and three masq destinations. */
+  readonly commands: readonly Command[];
+  /** What to try, for the terminal. */
+  banner(socketPath?: string): string;
+  /** Stops the real servers. */
+  close(): Promise<void>;
+}
+
+/** Options of the demo. */
+export interface DemoOptions {
+  vip?: string;
+  port?: number;
+  /** Ports for the three real servers; 0 (the default) picks free ones. */
+  serverPorts?: readonly [number, number, number];
+}
+
+/** Starts the three demo real servers and returns the demo. */
+export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
+  const vip = o.vip ?? DEMO_VIP;
+  const vport = o.port ?? DEMO_PORT;
+  const names = ['web1', 'web2', 'web3'];
+  const servers: http.Server[] = [];
+  const info: { name: string; port: number }[] = [];
+  try {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const srv = http.createServer((req, res) => {
+        const body = `Hello from ${name} (real server 127.0.0.1:${info[i]?.port ?? 0}), you asked for ${req.url}\n`;
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(o.serverPorts?.[i] ?? 0, '127.0.0.1', () => resolve());
+      });
+      info.push({ name, port: (srv.address() as AddressInfo).port });
+    }
+  } catch (e) {
+    for (const s of servers) s.close();
+    throw e;
+  }
+  const service: ServiceKey = { kind: 'addr', af: 4, protocol: 6, addr: vip, port: vport };
+  const commands: Command[] = [
+    {
+      op: 'add-service',
+      service,
+      config: { scheduler: 'rr', flags: 0, timeout: 0, netmask: '255.255.255.255', pe: '' },
+    },
+    ...info.map(
+      (s): Command => ({
+        op: 'add-dest',
+        service,
+        dest: {
+          addr: '127.0.0.1',
+          port: s.port,
+          af: 4,
+          fwd: 0,
+          weight: 1,
+          uThreshold: 0,
+          lThreshold: 0,
+          tunType: 0,
+          tunPort: 0,
+          tunFlags: 0,
+        },
+      }),
+    ),
+  ];
+  return {
+    servers: info,
+    commands,
+    banner: (socketPath) => demoBanner(vip, vport, info, socketPath),
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** The what-to-try text printed when the demo starts. */
+export function demoBanner(
+  vip: string,
+  port: number,
+  servers: readonly { name: string; port: number }[],
+  socketPath?: string,
+): string {
+  const env = socketPath ? `LVSD_SOCKET=${socketPath} ` : '';
+  const reals = servers.map((s) => `${s.name} on 127.0.0.1:${s.port}`).join(', ');
+  return [
+    '',
+    `LVS.ts quick start: virtual service TCP ${vip}:${port} (rr) over three real servers:`,
+    `  ${reals}`,
+    '',
+    'Try, in another terminal:',
+    `  for i in 1 2 3 4 5 6; do curl -s http://${vip}:${port}/; done   # rr: web3 web2 web1 ...`,
+    `  ${env}npx lvsadm -Ln              # the table, as ipvsadm shows it`,
+    `  ${env}npx lvsadm -Ln --stats      # connections, packets and bytes`,
+    `  ${env}npx lvsadm -Lnc             # the connection table`,
+    `  ${env}npx lvsadm -e -t ${vip}:${port} -r 127.0.0.1:${servers[0]?.port ?? 0} -w 0   # drain web1`,
+    '',
+    'Stop with Ctrl-C.',
+    '',
+  ].join('\n');
+}
