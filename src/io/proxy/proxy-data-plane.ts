@@ -28,6 +28,8 @@ export interface ProxyDataPlaneOptions {
   retryMs?: number;
   /** Listen backlog (default 4096; the kernel caps it at somaxconn). */
   backlog?: number;
+  /** The udp timeout in ms for one-packet flows (default: the core's `udpTimeoutMs()`). */
+  udpTimeoutMs?: () => number;
   /** Call core.tick every second (embedded use); the daemon ticks its Director itself. */
   tickCore?: boolean;
   log?: ProxyLog;
@@ -59,7 +61,10 @@ interface Listener {
 export class ProxyDataPlane {
   readonly tcp: TcpRelay;
   private readonly listeners = new Map<string, Listener>();
-  private readonly opts: Required<Omit<ProxyDataPlaneOptions, 'log'>> & { log: ProxyLog };
+  private readonly opts: Required<Omit<ProxyDataPlaneOptions, 'log' | 'udpTimeoutMs'>> & {
+    log: ProxyLog;
+    udpTimeoutMs: () => number;
+  };
   private timers: NodeJS.Timeout[] = [];
   private lastGen = -1;
   private closed = false;
@@ -73,6 +78,7 @@ export class ProxyDataPlane {
       backlog: o.backlog ?? 4096,
       tickCore: o.tickCore ?? false,
       log: o.log ?? (() => {}),
+      udpTimeoutMs: o.udpTimeoutMs ?? (() => o.core.udpTimeoutMs()),
     };
     this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (msg, f) => this.opts.log('warn', msg, f));
     o.core.onExpire((idx) => {
@@ -229,7 +235,7 @@ export class ProxyDataPlane {
       sock.off('error', onErr);
       sock.on('error', (e) => this.opts.log('warn', 'udp socket error', { err: String(e) }));
       l.udp = sock;
-      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc);
+      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs);
       this.nowServed(l);
     });
   }

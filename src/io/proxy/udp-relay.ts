@@ -36,6 +36,7 @@ export class UdpRelay {
     /** The listening socket on VIP:port; replies leave through it. */
     private readonly sock: dgram.Socket,
     public svc: Service,
+    private readonly udpTimeoutMs: () => number = () => core.udpTimeoutMs(),
   ) {
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
   }
@@ -114,7 +115,7 @@ export class UdpRelay {
   /** Closes one-packet flows idle for a udp timeout (they have no core entry to expire them). */
   sweep(now: number): void {
     if (!this.svc.onePacket) return;
-    const limit = this.core.udpTimeoutMs();
+    const limit = this.udpTimeoutMs();
     for (const f of this.flows.values()) if (f.idx < 0 && now - f.last >= limit) this.closeFlow(f);
   }
 
