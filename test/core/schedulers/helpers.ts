@@ -48,6 +48,7 @@ export function build(
   const key = opts.key ?? tcp(VIP, 80);
   const cfg = svcConfig({
     scheduler,
+    ...(key.af === 6 ? { netmask: '128' } : {}),
     flags: opts.flags ?? 0,
     ...(opts.mhTableSize ? { mhTableSize: opts.mhTableSize } : {}),
   });
