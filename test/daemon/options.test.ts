@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultSocketPath, ROOT_SOCKET_PATH } from '../../src/cli/socket-path.js';
+import { prettyLine } from '../../src/daemon/logger.js';
+import { parseLvsdArgs } from '../../src/daemon/options.js';
+
+const user = { env: {}, uid: 1000, tmp: '/tmp' };
+
+describe('default socket path', () => {
+  it('uses LVSD_SOCKET above everything', () => {
+    assert.equal(
+      defaultSocketPath({ env: { LVSD_SOCKET: '/x.sock', XDG_RUNTIME_DIR: '/run/user/1' }, uid: 0 }),
+      '/x.sock',
+    );
+  });
+  it('uses /run/lvsd.sock for root', () => {
+    assert.equal(defaultSocketPath({ env: { XDG_RUNTIME_DIR: '/run/user/0' }, uid: 0 }), ROOT_SOCKET_PATH);
+  });
+  it('uses $XDG_RUNTIME_DIR for other users', () => {
+    assert.equal(
+      defaultSocketPath({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, uid: 1000 }),
+      '/run/user/1000/lvsd.sock',
+    );
+  });
+  it('falls back to a per-user directory under the temp dir', () => {
+    assert.equal(defaultSocketPath(user), '/tmp/lvsd-1000/lvsd.sock');
+  });
+});
+
+describe('lvsd options', () => {
+  it('defaults to the proxy plane, 12 table bits and info logs', () => {
+    const a = parseLvsdArgs([], user);
+    assert.deepEqual(a, {
+      kind: 'run',
+      options: {
+        socket: '/tmp/lvsd-1000/lvsd.sock',
+        dataplane: 'proxy',
+        connTabBits: 12,
+        logLevel: 'info',
+        tickMs: 250,
+      },
+    });
+  });
+
+  it('reads every option', () => {
+    const a = parseLvsdArgs(
+      [
+        '--socket',
+        '/s',
+        '--restore',
+        '/r',
+        '--dataplane',
+        'packet',
+        '--conn-tab-bits',
+        '20',
+        '--log-level',
+        'debug',
+      ],
+      user,
+    );
+    assert.deepEqual(a.kind === 'run' && a.options, {
+      socket: '/s',
+      restore: '/r',
+      dataplane: 'packet',
+      connTabBits: 20,
+      logLevel: 'debug',
+      tickMs: 250,
+    });
+  });
+
+  for (const [argv, re] of [
+    [['--conn-tab-bits', '7'], /--conn-tab-bits must be an integer in 8\.\.20, got '7'/],
+    [['--conn-tab-bits', '1e1'], /got '1e1'/],
+    [['--dataplane', 'xdp'], /unknown data plane 'xdp'/],
+    [['--log-level', 'loud'], /unknown log level 'loud'/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['extra'], /Unexpected argument 'extra'/],
+  ] as const) {
+    it(`refuses ${argv.join(' ')} with exit 2`, () => {
+      const a = parseLvsdArgs([...argv], user);
+      assert.equal(a.kind, 'error');
+      assert.ok(a.kind === 'error');
+      assert.equal(a.exitCode, 2);
+      assert.match(a.text, re);
+    });
+  }
+
+  it('prints help naming the default socket', () => {
+    const a = parseLvsdArgs(['-h'], user);
+    assert.ok(a.kind === 'help');
+    assert.match(a.text, /default \/tmp\/lvsd-1000\/lvsd\.sock/);
+  });
+});
+
+describe('pretty log lines', () => {
+  it('renders time, level, message and extra fields', () => {
+    const line = prettyLine(
+      JSON.stringify({
+        level: 40,
+        time: Date.UTC(2024, 0, 1, 12, 3, 4, 5),
+        pid: 1,
+        msg: 'hi',
+        vip: 'TCP 1.2.3.4:80',
+        n: 2,
+      }),
+    );
+    assert.equal(line, '12:03:04.005 WARN  hi vip=TCP 1.2.3.4:80 n=2');
+  });
+  it('passes non-JSON through', () => {
+    assert.equal(prettyLine('plain'), 'plain');
+  });
+});
