@@ -1,0 +1,182 @@
+/**
+ * The proxy race (`npm run bench:proxy`): HAProxy (mode tcp, 1 thread), nginx stream (1 worker)
+ * and lvsd's proxy data plane (1 process) in front of the same backends (nginx HTTP returning
+ * 28 bytes, iperf3), measured with the same clients in the same run: iperf3 bulk with 1 and 8
+ * streams, wrk keep-alive and `Connection: close` requests/s with p99 latency, and RSS per idle
+ * proxied connection with 4,000 held. Medians of several rounds; ratios to HAProxy; results in
+ * bench/results/proxy.json. Loopback only: client, proxy and backend share the machine's cores,
+ * so the numbers are relative, not absolute.
+ *
+ * Options: --rounds N (default 3), --secs S per measurement (default 5), --conns N (default 4000).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { holdIdle, iperf, wrk } from './lib/clients.js';
+import {
+  backendNginxConf,
+  ensurePeers,
+  haproxyConf,
+  lvsRules,
+  nginxStreamConf,
+  type Ports,
+  type Proc,
+  peerVersions,
+  rss,
+  start,
+  waitPort,
+} from './lib/peers.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const ROUNDS = arg('rounds', 3);
+const SECS = arg('secs', 5);
+const CONNS = arg('conns', 4000);
+
+type Metric = 'bulk1' | 'bulk8' | 'keepalive' | 'newconn' | 'p99ka' | 'p99close' | 'rssPerConn';
+const METRICS: Metric[] = ['bulk1', 'bulk8', 'keepalive', 'newconn', 'p99ka', 'p99close', 'rssPerConn'];
+const LABEL: Record<Metric, string> = {
+  bulk1: 'bulk, iperf3 1 stream (Gbit/s)',
+  bulk8: 'bulk, iperf3 8 streams (Gbit/s)',
+  keepalive: 'keep-alive req/s (wrk -c50)',
+  newconn: 'new conn/s (wrk Connection: close)',
+  p99ka: 'p99 latency keep-alive (ms)',
+  p99close: 'p99 latency new conn (ms)',
+  rssPerConn: 'RSS per idle proxied conn (bytes)',
+};
+const PEERS = ['haproxy', 'nginx', 'lvs'] as const;
+type Peer = (typeof PEERS)[number];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function measure(proc: Proc, ports: [number, number]): Promise<Record<Metric, number>> {
+  const [http, bulk] = ports;
+  const bulk1 = await iperf(bulk, 1, SECS);
+  const bulk8 = await iperf(bulk, 8, SECS);
+  const ka = await wrk(http, false, SECS);
+  await sleep(500);
+  const nc = await wrk(http, true, SECS);
+  // Let TIME_WAIT-heavy state settle before the memory test.
+  await sleep(1500);
+  const pid = proc.rssPid();
+  const before = rss(pid);
+  const release = await holdIdle(http, CONNS);
+  await sleep(1500);
+  const after = rss(pid);
+  release();
+  await sleep(1000);
+  if (ka.errors || nc.errors) console.log(`  ${proc.name}: wrk errors ka=${ka.errors} close=${nc.errors}`);
+  return {
+    bulk1,
+    bulk8,
+    keepalive: ka.rps,
+    newconn: nc.rps,
+    p99ka: ka.p99ms,
+    p99close: nc.p99ms,
+    rssPerConn: Math.max(0, (after - before) / CONNS),
+  };
+}
+
+async function main(): Promise<void> {
+  ensurePeers();
+  const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-'));
+  const base = 20000 + Math.floor(Math.random() * 20000);
+  const ports: Ports = {
+    httpBackend: base,
+    iperf: base + 1,
+    haproxy: [base + 2, base + 3],
+    nginx: [base + 4, base + 5],
+    lvs: [base + 6, base + 7],
+  };
+  const procs: Proc[] = [];
+  const runs: Record<Peer, Record<Metric, number>[]> = { haproxy: [], nginx: [], lvs: [] };
+  try {
+    procs.push(start('backend-nginx', 'nginx', ['-p', dir, '-c', backendNginxConf(dir, ports.httpBackend)]));
+    procs.push(start('iperf3-server', 'iperf3', ['-s', '-p', String(ports.iperf)]));
+    const peers: Record<Peer, Proc> = {
+      haproxy: start('haproxy', 'haproxy', ['-db', '-f', haproxyConf(dir, ports)]),
+      nginx: start('nginx-stream', 'nginx', ['-p', dir, '-c', nginxStreamConf(dir, ports)], true),
+      lvs: start('lvsd', process.execPath, [
+        'bin/lvsd',
+        '--socket',
+        join(dir, 'lvsd.sock'),
+        '--restore',
+        lvsRules(dir, ports),
+        '--log-level',
+        'warn',
+      ]),
+    };
+    procs.push(...Object.values(peers));
+    for (const p of [ports.httpBackend, ...ports.haproxy, ...ports.nginx, ...ports.lvs]) await waitPort(p);
+    const order = { haproxy: ports.haproxy, nginx: ports.nginx, lvs: ports.lvs };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const peer of PEERS) {
+        process.stdout.write(`round ${round}/${ROUNDS}: ${peer} ... `);
+        const m = await measure(peers[peer], order[peer]);
+        runs[peer].push(m);
+        console.log(
+          `bulk ${m.bulk1.toFixed(1)}/${m.bulk8.toFixed(1)} Gbit/s, ka ${m.keepalive.toFixed(0)}/s, new ${m.newconn.toFixed(0)}/s, rss/conn ${m.rssPerConn.toFixed(0)} B`,
+        );
+      }
+    }
+  } finally {
+    for (const p of procs.reverse()) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const med = {} as Record<Peer, Record<Metric, number>>;
+  for (const peer of PEERS) {
+    med[peer] = {} as Record<Metric, number>;
+    for (const k of METRICS) med[peer][k] = median(runs[peer].map((r) => r[k]));
+  }
+  const ratio = (peer: Peer, k: Metric) => med[peer][k] / med.haproxy[k];
+  const targets = {
+    bulk1: { min: 0.9 },
+    bulk8: { min: 0.9 },
+    keepalive: { min: 0.9 },
+    newconn: { min: 0.6 },
+    rssPerConn: { max: 2 },
+  } as const;
+  console.log(`\nMedians of ${ROUNDS} rounds, ${SECS} s each, ${CONNS} idle conns (${cpus().length} CPUs, loopback):`);
+  console.log(`${'metric'.padEnd(38)}${'HAProxy'.padStart(12)}${'nginx'.padStart(12)}${'lvsd'.padStart(12)}${'lvsd/HAProxy'.padStart(14)}  target`);
+  for (const k of METRICS) {
+    const f = (v: number) => (k.startsWith('bulk') || k.startsWith('p99') ? v.toFixed(2) : v.toFixed(0));
+    const t = (targets as Record<string, { min?: number; max?: number }>)[k];
+    const r = ratio('lvs', k);
+    const verdict = t ? (t.min !== undefined ? (r >= t.min ? `≥${t.min} met` : `≥${t.min} MISSED`) : r <= (t.max ?? 0) ? `≤${t.max} met` : `≤${t.max} MISSED`) : '';
+    console.log(
+      `${LABEL[k].padEnd(38)}${f(med.haproxy[k]).padStart(12)}${f(med.nginx[k]).padStart(12)}${f(med.lvs[k]).padStart(12)}${r.toFixed(2).padStart(14)}  ${verdict}`,
+    );
+  }
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/proxy.json',
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, kernel: release() },
+        versions: peerVersions(),
+        settings: { rounds: ROUNDS, secs: SECS, idleConns: CONNS },
+        medians: med,
+        ratiosToHaproxy: Object.fromEntries(
+          (['nginx', 'lvs'] as const).map((p) => [p, Object.fromEntries(METRICS.map((k) => [k, ratio(p, k)]))]),
+        ),
+        runs,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log('\nwrote bench/results/proxy.json');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
