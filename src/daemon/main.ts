@@ -5,6 +5,7 @@
 import type { Command } from '../control/commands.js';
 import { LvsError } from '../core/errors.js';
 import { type Daemon, startDaemon } from './daemon.js';
+import { type Demo, startDemo } from './demo.js';
 import type { DirectorPort } from './director-port.js';
 import { createLogger } from './logger.js';
 import { parseLvsdArgs } from './options.js';
@@ -46,12 +47,13 @@ export function main(argv: string[]): void {
   }
   const log = createLogger(o.logLevel);
   let daemon: Daemon | undefined;
+  let demo: Demo | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void (daemon?.close() ?? Promise.resolve()).then(() => {
+    void Promise.all([daemon?.close(), demo?.close()]).then(() => {
       log.info('stopped');
       process.exit(0);
     });
@@ -60,37 +62,46 @@ export function main(argv: string[]): void {
   process.on('SIGINT', () => stop('SIGINT'));
 
   const initial = (port: DirectorPort, now: number) => {
+    if (demo) rules = [...demo.commands];
     if (!rules) return;
     const failures = applyRules(port, rules, now);
     for (const f of failures) log.warn({ rule: commandText(f.command), file: o.restore }, f.message);
-    log.info({ file: o.restore, rules: rules.length, refused: failures.length }, 'rules restored');
+    const from = demo ? { demo: true } : { file: o.restore };
+    log.info({ ...from, rules: rules.length, refused: failures.length }, 'rules applied');
   };
-  startDaemon({
-    socket: o.socket,
-    connTabBits: o.connTabBits,
-    tickMs: o.tickMs,
-    logger: log,
-    initial,
-    dataplane: (port) => startProxyPlane(port, log),
-  }).then(
-    (d) => {
-      daemon = d;
-      if (stopping) {
-        void d.close().then(() => process.exit(0));
-        return;
-      }
-      log.info(
-        { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
-        d.director.table.size === 0
-          ? 'lvsd ready: no services configured (add some with lvsadm)'
-          : 'lvsd ready',
-      );
-    },
-    (e: unknown) => {
-      const msg = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`lvsd: ${msg}\n`);
-      if (!(e instanceof LvsError)) log.error({ err: e }, 'start failed');
-      process.exit(EXIT_START_FAILED);
-    },
-  );
+  const demoStarted = o.demo ? startDemo() : Promise.resolve(undefined);
+  demoStarted
+    .then((dm) => {
+      demo = dm;
+      return startDaemon({
+        socket: o.socket,
+        connTabBits: o.connTabBits,
+        tickMs: o.tickMs,
+        logger: log,
+        initial,
+        dataplane: (port) => startProxyPlane(port, log),
+      });
+    })
+    .then(
+      (d) => {
+        daemon = d;
+        if (stopping) {
+          void Promise.all([d.close(), demo?.close()]).then(() => process.exit(0));
+          return;
+        }
+        if (demo) process.stdout.write(demo.banner(o.socket));
+        log.info(
+          { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
+          d.director.table.size === 0
+            ? 'lvsd ready: no services configured (add some with lvsadm)'
+            : 'lvsd ready',
+        );
+      },
+      (e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        process.stderr.write(`lvsd: ${msg}\n`);
+        if (!(e instanceof LvsError)) log.error({ err: e }, 'start failed');
+        process.exit(EXIT_START_FAILED);
+      },
+    );
 }

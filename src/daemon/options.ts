@@ -23,6 +23,8 @@ export interface LvsdOptions {
   readonly logLevel: LogLevel;
   /** Tick period of the director's timers in ms. */
   readonly tickMs: number;
+  /** Run the quick-start demo (no arguments at all, as `npm start`, or `--demo`). */
+  readonly demo: boolean;
 }
 
 /** The outcome of parsing lvsd's argv. */
@@ -44,10 +46,11 @@ Options:
   --dataplane NAME       proxy (default) or packet
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
+  --demo                 start the quick-start demo (the default with no options)
   -h, --help             show this help
 
-With no --restore, lvsd starts the quick-start demo: three HTTP real servers on
-loopback behind a round-robin service on 127.0.0.1:8080.
+With no options at all (npm start), lvsd runs the quick-start demo: three HTTP
+real servers on loopback behind a round-robin service on 127.0.0.1:8080.
 `;
 }
 
@@ -70,6 +73,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
         'conn-tab-bits': { type: 'string' },
         'log-level': { type: 'string' },
         'tick-ms': { type: 'string' },
+        demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -107,6 +111,8 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
   if (!(tickMs >= 10 && tickMs <= 2000)) return fail(`--tick-ms must be in 10..2000, got '${tickText}'`);
 
   const restore = str('restore');
+  const demo = argv.length === 0 || values.demo === true;
+  if (demo && restore !== undefined) return fail('--demo and --restore cannot be used together');
   return {
     kind: 'run',
     options: {
@@ -116,6 +122,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
       connTabBits: bits,
       logLevel: level as LogLevel,
       tickMs,
+      demo,
     },
   };
 }

@@ -150,6 +150,25 @@ describe('lvsd process', () => {
   });
 });
 
+describe('lvsd --demo', () => {
+  it('starts with the quick-start table: rr on 127.0.0.1:8080 over three masq real servers', async () => {
+    const d = spawnLvsd(['--demo']);
+    try {
+      await waitReady(d);
+      const r = spawnSync(process.execPath, ['bin/lvsadm', '-Sn', '--socket', d.socket], {
+        encoding: 'utf8',
+      });
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      assert.equal(lines[0], '-A -t 127.0.0.1:8080 -s rr');
+      assert.equal(lines.length, 4);
+      for (const l of lines.slice(1))
+        assert.match(l, /^-a -t 127\.0\.0\.1:8080 -r 127\.0\.0\.1:\d+ -m -w 1$/);
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
 describe('lvsd --restore', () => {
   const RULES = `-A -t 12.0.0.1:80 -s rr
 -a -t 12.0.0.1:80 -r 172.16.0.2:80 -m -w 1

@@ -28,7 +28,7 @@ describe('default socket path', () => {
 });
 
 describe('lvsd options', () => {
-  it('defaults to the proxy plane, 12 table bits and info logs', () => {
+  it('defaults to the proxy plane, 12 table bits, info logs, and the demo when given no options', () => {
     const a = parseLvsdArgs([], user);
     assert.deepEqual(a, {
       kind: 'run',
@@ -38,6 +38,7 @@ describe('lvsd options', () => {
         connTabBits: 12,
         logLevel: 'info',
         tickMs: 250,
+        demo: true,
       },
     });
   });
@@ -65,6 +66,7 @@ describe('lvsd options', () => {
       connTabBits: 20,
       logLevel: 'debug',
       tickMs: 250,
+      demo: false,
     });
   });
 
@@ -75,6 +77,7 @@ describe('lvsd options', () => {
     [['--log-level', 'loud'], /unknown log level 'loud'/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /Unexpected argument 'extra'/],
+    [['--demo', '--restore', '/r'], /--demo and --restore cannot be used together/],
   ] as const) {
     it(`refuses ${argv.join(' ')} with exit 2`, () => {
       const a = parseLvsdArgs([...argv], user);
@@ -84,6 +87,15 @@ describe('lvsd options', () => {
       assert.match(a.text, re);
     });
   }
+
+  it('runs the demo with --demo alongside other options, and not with options alone', () => {
+    const on = parseLvsdArgs(['--demo', '--socket', '/s'], user);
+    const off = parseLvsdArgs(['--socket', '/s'], user);
+    assert.deepEqual(
+      [on.kind === 'run' && on.options.demo, off.kind === 'run' && off.options.demo],
+      [true, false],
+    );
+  });
 
   it('prints help naming the default socket', () => {
     const a = parseLvsdArgs(['-h'], user);

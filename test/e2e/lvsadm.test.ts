@@ -272,6 +272,41 @@ describe('lvsadm against lvsd', () => {
     ]);
   });
 
+  it('manages FULLNAT local addresses with the DPVS spellings (-P, -Q, -G, -z, -b)', () => {
+    const laddrs = 'VIP:VPORT                         LADDR\nTCP  12.0.0.1:80                  10.0.0.100\n';
+    runSteps(d.socket, [
+      ['-C', '', '', 0],
+      ['-A -t 12.0.0.1:80 -s rr', '', '', 0],
+      ['-a -t 12.0.0.1:80 -r 10.1.1.1:80 -b', '', '', 0],
+      ['-P -t 12.0.0.1:80 -z 10.0.0.100', '', '', 0],
+      ['-P -t 12.0.0.1:80 -z 10.0.0.100', '', 'Local address already exists\n', 255],
+      ['-P -t 12.0.0.9:80 -z 10.0.0.100', '', 'Service not defined\n', 255],
+      ['-G -n', laddrs, '', 0],
+      ['-G -n -t 12.0.0.1:80', laddrs, '', 0],
+      ['-G -n -t 12.0.0.9:80', '', NO_SERVICE, 1],
+      ['-Q -t 12.0.0.1:80 -z 10.0.0.101', '', 'No such local address\n', 255],
+      ['-Q -t 12.0.0.1:80 -z 10.0.0.100', '', '', 0],
+      ['-G -n', 'VIP:VPORT                         LADDR\n', '', 0],
+      [
+        '-Ln',
+        `${HEAD}${TITLES}TCP  12.0.0.1:80 rr\n  -> 10.1.1.1:80                  FullNat 1      0          0         \n`,
+        '',
+        0,
+      ],
+    ]);
+  });
+
+  it('reports data-plane status: a VIP the host cannot bind stays in the table, unserved', () => {
+    runSteps(d.socket, [
+      ['-C', '', '', 0],
+      ['-A -t 192.0.2.1:80 -s rr', '', '', 0],
+    ]);
+    const st = lvsadm(d.socket, ['-L', '--status']);
+    assert.equal(st.code, 0);
+    assert.match(st.out, /^lvsd \S+ pid \d+ up \d+s, data plane proxy, 1 services, size=4096\n/);
+    assert.match(st.out, /\nTCP 192\.0\.2\.1:80 {2}not served: /);
+  });
+
   it('takes --socket anywhere in the arguments', () => {
     const got = lvsadm(undefined, ['-L', '--socket', d.socket, '-n', '-t', '9.9.9.9:80']);
     assert.deepEqual(got, { code: 1, out: '', err: NO_SERVICE });

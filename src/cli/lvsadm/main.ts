@@ -7,13 +7,14 @@
 
 import { restoreArgvs } from '../../config/ipvsadm-rules.js';
 import type { Command, Query } from '../../control/commands.js';
-import type { Response } from '../../control/protocol.js';
+import type { Response, StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../socket-path.js';
 import { ClientError, type ControlClient, connectClient } from './client.js';
 import {
   formatConnections,
   formatDaemons,
+  formatLaddrs,
   formatOneService,
   formatSave,
   formatServices,
@@ -132,13 +133,27 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       env.stdout(formatConnections(snap.conns ?? [], f, await namesFor(env, f.numeric, snap)));
       return 0;
     }
+    case 'laddrs': {
+      const resp = await s.request({
+        query: list.service ? { q: 'laddrs', service: list.service } : { q: 'laddrs' },
+      });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'laddrs')
+        return reportFailure(env, 'get-laddrs', resp);
+      const snap = resp.result.snapshot;
+      env.stdout(formatLaddrs(snap, f, await namesFor(env, f.numeric, snap), list.service));
+      return 0;
+    }
     case 'status': {
       const resp = await s.request({ query: { q: 'status' } });
       if (!resp.ok || !('result' in resp) || resp.result.q !== 'status')
         return reportFailure(env, 'other', resp);
-      env.stdout(`${JSON.stringify(resp.result.status, null, 2)}\n`);
+      env.stdout(formatStatus(resp.result.status));
       return 0;
     }
+    case 'health':
+    case 'availability':
+      env.stderr(`lvsadm: the --${list.view} view needs health checking, which this lvsd does not run\n`);
+      return EXIT_OPERATION;
     default: {
       const q = list.service ? { q: 'list' as const, service: list.service } : { q: 'list' as const };
       const resp = await s.request({ query: q });
@@ -151,6 +166,16 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       return 0;
     }
   }
+}
+
+/** `--status` (our extension): the daemon line, then whether the data plane serves each service. */
+export function formatStatus(st: StatusView): string {
+  let out = `lvsd ${st.version} pid ${st.pid} up ${Math.floor(st.uptimeMs / 1000)}s, data plane ${st.dataplane}, ${st.services} services, size=${st.connTabSize}\n`;
+  const w = Math.max(0, ...st.vips.map((v) => v.service.length));
+  for (const v of st.vips) {
+    out += `${v.service.padEnd(w)}  ${v.serving ? 'served' : `not served: ${v.reason ?? 'unknown'}`}\n`;
+  }
+  return out;
 }
 
 /** Runs one parsed command line against the session; returns its exit code. */
