@@ -1,0 +1,211 @@
+/**
+ * The packet plane's driver loop: every receive batch from every interface goes through the
+ * engine frame by frame, the engine appends tx/drop actions, and the loop then copies the tx
+ * frames into one {@link TxBatch} per egress interface and sends each with a single sendmmsg.
+ * `now` is read once per batch. Nothing is allocated per frame; counters are typed arrays.
+ */
+
+import { ACT, ActionList } from '../../engine/actions.js';
+import { encodeArp } from '../../packet/arp.js';
+import { encodeEthernet } from '../../packet/ethernet.js';
+import {
+  type Driver,
+  FRAME_META_WORDS,
+  META_STATUS,
+  META_VLAN,
+  type RxFrameBatch,
+  TP_STATUS_VLAN_VALID,
+  TxBatch,
+} from '../driver.js';
+
+/**
+ * What the loop needs from the engine: process one frame (`flags` are the ring's tp_status bits,
+ * with TP_STATUS_CSUMNOTREADY for a partial checksum and `vlanTci` or -1), appending actions.
+ * Buffers of tx actions must stay valid until {@link FrameEngine.flush}.
+ */
+export interface FrameEngine {
+  handle(
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    ifindex: number,
+    flags: number,
+    vlanTci: number,
+    now: number,
+    actions: ActionList,
+  ): void;
+  /** Called after a batch's actions were executed; the engine may reuse its tx memory. */
+  flush?(): void;
+}
+
+/** Counter slots of {@link PlaneLoop.counters}. */
+export const PLANE_COUNTER = {
+  RX_FRAMES: 0,
+  RX_BYTES: 1,
+  TX_FRAMES: 2,
+  TX_BYTES: 3,
+  /** tx frames the socket refused (full queue) or that had no interface. */
+  TX_DROPPED: 4,
+  /** Drop actions returned by the engine. */
+  ENGINE_DROPS: 5,
+  BATCHES: 6,
+  GARP_SENT: 7,
+} as const;
+
+/** One interface the loop drives. */
+export interface PlaneInterface {
+  readonly ifindex: number;
+  readonly name: string;
+  readonly mac: Uint8Array;
+  readonly driver: Driver;
+}
+
+/** Per-interface counters: rx frames, rx bytes, tx frames, tx bytes, tx dropped. */
+export const IF_COUNTER_WORDS = 5;
+
+/** Runs the engine over every interface's receive batches. */
+export class PlaneLoop {
+  /** Global counters, indexed by {@link PLANE_COUNTER}. */
+  readonly counters = new Float64Array(8);
+  /** Engine drops by reason code. */
+  readonly dropReasons = new Float64Array(256);
+  /** Per-interface counters in {@link IF_COUNTER_WORDS} slots, in interface order. */
+  readonly ifCounters: Float64Array;
+  private readonly actions: ActionList;
+  private readonly tx: TxBatch[];
+  private readonly slotOf = new Map<number, number>();
+  private started = false;
+
+  constructor(
+    private readonly engine: FrameEngine,
+    readonly interfaces: readonly PlaneInterface[],
+    private readonly clock: () => number = Date.now,
+    actionCapacity = 4096,
+  ) {
+    this.actions = new ActionList(actionCapacity);
+    this.tx = interfaces.map(() => new TxBatch(1 << 22, 4096));
+    this.ifCounters = new Float64Array(interfaces.length * IF_COUNTER_WORDS);
+    for (let slot = 0; slot < interfaces.length; slot++) this.slotOf.set(interfaces[slot]!.ifindex, slot);
+  }
+
+  /** Starts receiving on every interface. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const i of this.interfaces) i.driver.start((b) => this.onBatch(b));
+  }
+
+  /** Processes one receive batch (public for tests and busy-poll callers). */
+  onBatch(b: RxFrameBatch): void {
+    const now = this.clock();
+    const c = this.counters;
+    const slot = this.slotOf.get(b.ifindex) ?? -1;
+    const meta = b.meta;
+    const acts = this.actions;
+    acts.clear();
+    let bytes = 0;
+    for (let i = 0; i < b.count; i++) {
+      const w = i * FRAME_META_WORDS;
+      const status = meta[w + META_STATUS]!;
+      const off = b.offset(i);
+      const len = b.length(i);
+      bytes += len;
+      // Leave room for the worst case of one frame's actions (a GSO frame split into segments).
+      if (acts.count > acts.capacity - 64) this.execute();
+      const tci = (status & TP_STATUS_VLAN_VALID) !== 0 ? meta[w + META_VLAN]! & 0xffff : -1;
+      this.engine.handle(b.buffer, off, len, b.ifindex, status, tci, now, acts);
+    }
+    c[PLANE_COUNTER.RX_FRAMES]! += b.count;
+    c[PLANE_COUNTER.RX_BYTES]! += bytes;
+    c[PLANE_COUNTER.BATCHES]!++;
+    if (slot >= 0) {
+      this.ifCounters[slot * IF_COUNTER_WORDS]! += b.count;
+      this.ifCounters[slot * IF_COUNTER_WORDS + 1]! += bytes;
+    }
+    this.execute();
+  }
+
+  /** Copies pending tx actions into per-interface batches, sends them, and resets the list. */
+  private execute(): void {
+    const acts = this.actions;
+    const c = this.counters;
+    for (let i = 0; i < acts.count; i++) {
+      if (acts.kind[i] === ACT.DROP) {
+        c[PLANE_COUNTER.ENGINE_DROPS]!++;
+        this.dropReasons[acts.reason[i]! & 255]!++;
+        continue;
+      }
+      const slot = this.slotOf.get(acts.ifindex[i]!);
+      if (slot === undefined) {
+        c[PLANE_COUNTER.TX_DROPPED]!++;
+        continue;
+      }
+      const tx = this.tx[slot]!;
+      const len = acts.len[i]!;
+      let at = tx.reserve(len);
+      if (at < 0) {
+        this.sendSlot(slot);
+        at = tx.reserve(len);
+        if (at < 0) {
+          c[PLANE_COUNTER.TX_DROPPED]!++;
+          continue;
+        }
+      }
+      const src = acts.bufs[i]!;
+      const o = acts.off[i]!;
+      tx.buffer.set(src.subarray(o, o + len), at);
+    }
+    for (let s = 0; s < this.tx.length; s++) this.sendSlot(s);
+    acts.clear();
+    this.engine.flush?.();
+  }
+
+  private sendSlot(slot: number): void {
+    const tx = this.tx[slot]!;
+    if (tx.count === 0) return;
+    let bytes = 0;
+    for (let k = 0; k < tx.count; k++) bytes += tx.pairs[k * 2 + 1]!;
+    let sent = 0;
+    try {
+      sent = this.interfaces[slot]!.driver.send(tx);
+    } catch {
+      sent = 0;
+    }
+    const c = this.counters;
+    c[PLANE_COUNTER.TX_FRAMES]! += sent;
+    c[PLANE_COUNTER.TX_BYTES]! += sent === tx.count ? bytes : 0;
+    c[PLANE_COUNTER.TX_DROPPED]! += tx.count - sent;
+    const w = slot * IF_COUNTER_WORDS;
+    this.ifCounters[w + 2]! += sent;
+    this.ifCounters[w + 3]! += sent === tx.count ? bytes : 0;
+    this.ifCounters[w + 4]! += tx.count - sent;
+    tx.clear();
+  }
+
+  /**
+   * Sends a gratuitous ARP for `ip` (host-order u32) from interface `ifindex`: an ARP request
+   * with sender and target both the address, broadcast (RFC 5227 §3 "ARP Announcement"), so
+   * neighbours and switches learn that the VIP now lives behind this MAC.
+   */
+  announce(ifindex: number, ip: number): boolean {
+    const slot = this.slotOf.get(ifindex);
+    if (slot === undefined) return false;
+    const i = this.interfaces[slot]!;
+    const frame = new Uint8Array(60);
+    const bcast = new Uint8Array([255, 255, 255, 255, 255, 255]);
+    const off = encodeEthernet({ dst: bcast, src: i.mac, etherType: 0x0806 }, frame, 0);
+    encodeArp(
+      { op: 1, senderMac: i.mac, senderIp: ip >>> 0, targetMac: new Uint8Array(6), targetIp: ip >>> 0 },
+      frame,
+      off,
+    );
+    const ok = i.driver.send([frame]) === 1;
+    if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
+    return ok;
+  }
+
+  /** Stops every driver. */
+  close(): void {
+    for (const i of this.interfaces) i.driver.close();
+  }
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ActionList } from '../../src/engine/actions.js';
+import { TP_STATUS_CSUMNOTREADY } from '../../src/io/driver.js';
+import { FakeDriver } from '../../src/io/fake-driver.js';
+import { type FrameEngine, PLANE_COUNTER, PlaneLoop } from '../../src/io/packet-plane/plane-loop.js';
+import { decodeArp } from '../../src/packet/arp.js';
+import { pkt } from '../helpers/packet-builder.js';
+
+const MAC_A = new Uint8Array([2, 0, 0, 0, 0, 0xa]);
+const MAC_B = new Uint8Array([2, 0, 0, 0, 0, 0xb]);
+
+/** Forwards every frame out of interface 2 with its first byte set to 0xee; drops frames whose
+ * last byte is 0xdd with reason 7; records the flags it saw. */
+class ToyEngine implements FrameEngine {
+  seen: { flags: number; tci: number; now: number; ifindex: number }[] = [];
+  flushes = 0;
+  private readonly out = new Uint8Array(1 << 16);
+  private used = 0;
+  handle(
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    ifindex: number,
+    flags: number,
+    tci: number,
+    now: number,
+    a: ActionList,
+  ): void {
+    this.seen.push({ flags, tci, now, ifindex });
+    if (buf[off + len - 1] === 0xdd) {
+      a.drop(7);
+      return;
+    }
+    this.out.set(buf.subarray(off, off + len), this.used);
+    this.out[this.used] = 0xee;
+    a.tx(this.out, this.used, len, 2);
+    this.used += len;
+  }
+  flush(): void {
+    this.flushes++;
+    this.used = 0;
+  }
+}
+
+function setup(txCapacity = Number.POSITIVE_INFINITY) {
+  const a = new FakeDriver({ ifindex: 1 });
+  const b = new FakeDriver({ ifindex: 2, txCapacity });
+  const engine = new ToyEngine();
+  const loop = new PlaneLoop(
+    engine,
+    [
+      { ifindex: 1, name: 'eth0', mac: MAC_A, driver: a },
+      { ifindex: 2, name: 'eth1', mac: MAC_B, driver: b },
+    ],
+    () => 1234,
+  );
+  loop.start();
+  return { a, b, engine, loop };
+}
+
+const frame = (last: number) => {
+  const f = pkt()
+    .eth()
+    .ipv4({ src: '203.0.113.10', dst: '203.0.113.100' })
+    .udp({ sport: 1000, dport: 53 })
+    .payload(8)
+    .build();
+  f[f.length - 1] = last;
+  return f;
+};
+
+test('a received batch is forwarded in one send on the egress interface with the engine rewrite', () => {
+  const { a, b, loop } = setup();
+  const frames = [frame(1), frame(2), frame(3)];
+  a.inject(frames);
+  assert.equal(b.sent.length, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(b.sent[i]![0], 0xee);
+    assert.deepEqual(b.sent[i]!.subarray(1), frames[i]!.subarray(1));
+  }
+  assert.equal(loop.counters[PLANE_COUNTER.RX_FRAMES], 3);
+  assert.equal(loop.counters[PLANE_COUNTER.TX_FRAMES], 3);
+  assert.equal(loop.counters[PLANE_COUNTER.BATCHES], 1);
+  assert.equal(a.sent.length, 0);
+});
+
+test('engine drops are counted by reason and nothing is sent for them', () => {
+  const { a, b, loop } = setup();
+  a.inject([frame(0xdd), frame(1), frame(0xdd)]);
+  assert.equal(b.sent.length, 1);
+  assert.equal(loop.counters[PLANE_COUNTER.ENGINE_DROPS], 2);
+  assert.equal(loop.dropReasons[7], 2);
+});
+
+test('frames the socket refuses are counted as tx drops', () => {
+  const { a, loop } = setup(2);
+  a.inject([frame(1), frame(2), frame(3), frame(4), frame(5)]);
+  assert.equal(loop.counters[PLANE_COUNTER.TX_FRAMES], 2);
+  assert.equal(loop.counters[PLANE_COUNTER.TX_DROPPED], 3);
+  assert.equal(loop.ifCounters[5 + 4], 3);
+});
+
+test('partial-checksum flags, VLAN tags, ifindex and the batch clock reach the engine', () => {
+  const { a, engine } = setup();
+  a.inject([frame(1), frame(2)], [{ partialChecksum: true, vlanTci: 42 }, undefined]);
+  assert.equal(engine.seen.length, 2);
+  assert.ok((engine.seen[0]!.flags & TP_STATUS_CSUMNOTREADY) !== 0);
+  assert.equal(engine.seen[0]!.tci, 42);
+  assert.equal(engine.seen[1]!.tci, -1);
+  assert.equal(engine.seen[1]!.flags & TP_STATUS_CSUMNOTREADY, 0);
+  assert.deepEqual(
+    engine.seen.map((s) => [s.ifindex, s.now]),
+    [
+      [1, 1234],
+      [1, 1234],
+    ],
+  );
+});
+
+test('a batch larger than the action list is executed in chunks without losing frames', () => {
+  const a = new FakeDriver({ ifindex: 1 });
+  const b = new FakeDriver({ ifindex: 2 });
+  const engine = new ToyEngine();
+  const loop = new PlaneLoop(
+    engine,
+    [
+      { ifindex: 1, name: 'eth0', mac: MAC_A, driver: a },
+      { ifindex: 2, name: 'eth1', mac: MAC_B, driver: b },
+    ],
+    () => 0,
+    128,
+  );
+  loop.start();
+  const frames = Array.from({ length: 500 }, (_, i) => frame(i & 0x7f));
+  a.inject(frames);
+  assert.equal(b.sent.length, 500);
+  assert.ok(engine.flushes >= 500 / 64, `flushes ${engine.flushes}`);
+  assert.deepEqual(b.sent[499]!.subarray(1), frames[499]!.subarray(1));
+});
+
+test('announce sends a broadcast gratuitous ARP with sender = target = the VIP', () => {
+  const { b, loop } = setup();
+  assert.equal(loop.announce(2, 0xc0000264), true);
+  assert.equal(b.sent.length, 1);
+  const f = b.sent[0]!;
+  assert.deepEqual([...f.subarray(0, 6)], [255, 255, 255, 255, 255, 255]);
+  assert.deepEqual(f.subarray(6, 12), Buffer.from(MAC_B));
+  assert.equal(f.readUInt16BE(12), 0x0806);
+  const arp = decodeArp(f, 14);
+  assert.equal(arp.op, 1);
+  assert.equal(arp.senderIp, 0xc0000264);
+  assert.equal(arp.targetIp, 0xc0000264);
+  assert.deepEqual(arp.senderMac, MAC_B);
+  assert.equal(loop.announce(9, 1), false);
+});
