@@ -60,6 +60,8 @@ export interface ProxyCore {
   countBytes(idx: number, dir: number, bytes: number, pkts: number, now: number): void;
   /** Removes a connection at once (a connect that failed before anything was relayed). */
   dropConn(idx: number, now: number): void;
+  /** The plane no longer holds `idx` (its sockets closed); the entry itself lives on until it expires. */
+  release(idx: number): void;
   /** Registers the function the core calls when it expires or flushes a connection. */
   onExpire(fn: (idx: number) => void): void;
   /** Reports (through the onExpire handler) entries the core freed since the last call. */

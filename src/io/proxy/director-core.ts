@@ -68,6 +68,12 @@ export class DirectorProxyCore implements ProxyCore {
     else if (c.kind(idx) === KIND.LIVE) c.kill(idx);
   }
 
+  release(idx: number): void {
+    // Only entries the plane still holds are watched, so the sweep stays O(open connections)
+    // while closed ones sit out TIME_WAIT in the Director's table.
+    this.watched.delete(idx);
+  }
+
   onExpire(fn: (idx: number) => void): void {
     this.expireFn = fn;
   }

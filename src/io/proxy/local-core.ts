@@ -172,7 +172,11 @@ export class LocalProxyCore implements ProxyCore {
   }
 
   dropConn(idx: number, _now: number): void {
-    this.release(idx);
+    this.freeEntry(idx);
+  }
+
+  release(_idx: number): void {
+    // Expiry is reported from tick() for every entry; nothing to forget.
   }
 
   onExpire(fn: (idx: number) => void): void {
@@ -194,7 +198,7 @@ export class LocalProxyCore implements ProxyCore {
       if (!e) continue;
       // expire_nodest_conn flushes conns whose dest was deleted (ip_vs_expire_nodest_conn_flush).
       if (e.expires <= now || (nodest && !e.dest.available)) {
-        this.release(i);
+        this.freeEntry(i);
         this.expireFn(i);
       }
     }
@@ -240,7 +244,7 @@ export class LocalProxyCore implements ProxyCore {
     return svc.sched.schedule(svc, p, now);
   }
 
-  private release(idx: number): void {
+  private freeEntry(idx: number): void {
     const e = this.entries[idx];
     if (!e) return;
     const tcp = e.svc.protocol === PROTO.TCP;

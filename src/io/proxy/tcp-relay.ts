@@ -149,7 +149,10 @@ export class TcpRelay {
   }
 
   private unbindIdx(r: Conn): void {
-    if (r.idx >= 0 && this.byIdx[r.idx] === r) this.byIdx[r.idx] = undefined;
+    if (r.idx >= 0 && this.byIdx[r.idx] === r) {
+      this.byIdx[r.idx] = undefined;
+      this.core.release(r.idx);
+    }
     r.idx = -1;
   }
 
