@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { errorMessage, operationOf } from '../cli/lvsadm/messages.js';
-import { parseRules } from '../config/ipvsadm-rules.js';
+import { parseRules } from '../cli/lvsadm/rules.js';
 import { apply } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
 import { LvsError } from '../core/errors.js';

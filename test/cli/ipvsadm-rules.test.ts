@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseRules, restoreArgvs, saveRules } from '../../src/config/ipvsadm-rules.js';
+import { parseRules, restoreArgvs, saveRules } from '../../src/cli/lvsadm/rules.js';
 import type { Command } from '../../src/control/commands.js';
 import type { Snapshot } from '../../src/control/views.js';
 import { ConfigError } from '../../src/core/errors.js';

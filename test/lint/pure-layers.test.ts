@@ -36,6 +36,14 @@ for (const layer of ['core', 'packet', 'forward', 'engine', 'control', 'config']
   });
 }
 
+test('a pure layer importing the CLI or the daemon fails lint', () => {
+  const r = lint({
+    'src/config/probe.ts': "import { parse } from '../cli/lvsadm/parse.js';\n\nexport const p = parse;\n",
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /dependencies point one way/);
+});
+
 test('a timer in a pure layer fails lint', () => {
   const r = lint({ 'src/engine/probe.ts': timer });
   assert.notEqual(r.status, 0);

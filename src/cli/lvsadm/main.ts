@@ -5,7 +5,6 @@
  * exit code and writes through injected streams, so tests never call process.exit.
  */
 
-import { restoreArgvs } from '../../config/ipvsadm-rules.js';
 import type { Command, Query } from '../../control/commands.js';
 import type { Response, StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
@@ -23,6 +22,7 @@ import {
 import { EXIT_OPERATION, EXIT_USAGE, errorMessage, type OperationKind, operationOf } from './messages.js';
 import { type ListRequest, namesIn, type ParsedCommand, parse } from './parse.js';
 import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
+import { restoreArgvs } from './rules.js';
 import { addressesIn, createSystemResolver, type Wanted } from './system-resolver.js';
 
 /** Everything the runner touches outside itself, injectable for tests. */

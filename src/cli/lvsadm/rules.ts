@@ -4,12 +4,13 @@
  * ipvsadm -R splits each line on white space with no quoting and drops words equal to `ipvsadm`
  * (config_stream.c); the ipvsadm-restore wrapper also drops `#` comment lines, which we accept.
  */
-import { formatSave } from '../cli/lvsadm/format.js';
-import { type ParsedCommand, parse } from '../cli/lvsadm/parse.js';
-import type { Resolver } from '../cli/lvsadm/resolve.js';
-import type { Command } from '../control/commands.js';
-import type { Snapshot } from '../control/views.js';
-import { ConfigError } from '../core/errors.js';
+
+import type { Command } from '../../control/commands.js';
+import type { Snapshot } from '../../control/views.js';
+import { ConfigError } from '../../core/errors.js';
+import { formatSave } from './format.js';
+import { type ParsedCommand, parse } from './parse.js';
+import type { Resolver } from './resolve.js';
 
 /** One non-empty line of a restore stream, split as config_stream.c splits it. */
 export interface RestoreLine {
