@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { parseIPv4 } from '../../core/addr.js';
-import type { StaticRoute } from '../../engine/routes.js';
 
 /** One IPv4 address of an interface. */
 export interface HostAddr {
@@ -26,10 +25,23 @@ export interface HostInterface {
   readonly addrs: readonly HostAddr[];
 }
 
+/** One IPv4 route, in the shape of engine/routes.ts StaticRoute (addresses host-order u32). */
+export interface HostRoute {
+  readonly prefix: number;
+  readonly len: number;
+  readonly ifindex: number;
+  /** Gateway (0 = on-link). */
+  readonly gateway: number;
+  /** Preferred source (0 = interface address). */
+  readonly src: number;
+  /** Route MTU (0 = the interface's). */
+  readonly mtu: number;
+}
+
 /** Interfaces and routes as read together. */
 export interface HostConfig {
   readonly interfaces: readonly HostInterface[];
-  readonly routes: readonly StaticRoute[];
+  readonly routes: readonly HostRoute[];
 }
 
 interface IpAddrJson {
@@ -77,9 +89,9 @@ export function parseIpAddrJson(json: string): HostInterface[] {
  * routes and routes over unknown devices are skipped: the engine then finds no route and counts
  * the drop, which is what the kernel would do.
  */
-export function parseIpRouteJson(json: string, ifs: readonly HostInterface[]): StaticRoute[] {
+export function parseIpRouteJson(json: string, ifs: readonly HostInterface[]): HostRoute[] {
   const byName = new Map(ifs.map((i) => [i.name, i.ifindex]));
-  const out: StaticRoute[] = [];
+  const out: HostRoute[] = [];
   for (const r of JSON.parse(json) as IpRouteJson[]) {
     if (r.type !== undefined && r.type !== 'unicast') continue;
     const ifindex = r.dev === undefined ? undefined : byName.get(r.dev);

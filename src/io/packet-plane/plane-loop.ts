@@ -5,38 +5,50 @@
  * `now` is read once per batch. Nothing is allocated per frame; counters are typed arrays.
  */
 
-import { ACT, ActionList } from '../../engine/actions.js';
 import { encodeArp } from '../../packet/arp.js';
 import { encodeEthernet } from '../../packet/ethernet.js';
 import {
   type Driver,
   FRAME_META_WORDS,
   META_STATUS,
-  META_VLAN,
   type RxFrameBatch,
-  TP_STATUS_VLAN_VALID,
+  TP_STATUS_CSUMNOTREADY,
+  TP_STATUS_GSO_TCP,
   TxBatch,
 } from '../driver.js';
 
+/** ACT.DROP of engine/actions.ts. */
+const ACT_DROP = 2;
+
+/** The engine's action records as the loop reads them (engine/actions.ts ActionList). */
+export interface EngineActions {
+  readonly count: number;
+  readonly capacity: number;
+  readonly kind: Uint8Array;
+  readonly ifindex: Int32Array;
+  readonly off: Uint32Array;
+  readonly len: Uint32Array;
+  readonly reason: Uint16Array;
+  readonly bufs: Uint8Array[];
+}
+
 /**
- * What the loop needs from the engine: process one frame (`flags` are the ring's tp_status bits,
- * with TP_STATUS_CSUMNOTREADY for a partial checksum and `vlanTci` or -1), appending actions.
- * Buffers of tx actions must stay valid until {@link FrameEngine.flush}.
+ * What the loop needs from the engine (engine/engine.ts Engine has this shape): handle one frame
+ * with FRAME_F flags, appending to `actions`; tx buffers stay valid until `flush`.
  */
 export interface FrameEngine {
-  handle(
-    buf: Uint8Array,
-    off: number,
-    len: number,
-    ifindex: number,
-    flags: number,
-    vlanTci: number,
-    now: number,
-    actions: ActionList,
-  ): void;
-  /** Called after a batch's actions were executed; the engine may reuse its tx memory. */
-  flush?(): void;
+  readonly actions: EngineActions;
+  handleFrame(buf: Uint8Array, off: number, len: number, ifindex: number, flags: number, now: number): void;
+  /** Releases the batch's actions and tx memory. */
+  flush(): void;
+  /** Timer work (ARP retries); appends actions. */
+  tick?(now: number): void;
 }
+
+/** FRAME_F.PARTIAL_CSUM of the engine. */
+const F_PARTIAL = 1;
+/** FRAME_F.GSO of the engine. */
+const F_GSO = 2;
 
 /** Counter slots of {@link PlaneLoop.counters}. */
 export const PLANE_COUNTER = {
@@ -71,7 +83,6 @@ export class PlaneLoop {
   readonly dropReasons = new Float64Array(256);
   /** Per-interface counters in {@link IF_COUNTER_WORDS} slots, in interface order. */
   readonly ifCounters: Float64Array;
-  private readonly actions: ActionList;
   private readonly tx: TxBatch[];
   private readonly slotOf = new Map<number, number>();
   private started = false;
@@ -80,9 +91,7 @@ export class PlaneLoop {
     private readonly engine: FrameEngine,
     readonly interfaces: readonly PlaneInterface[],
     private readonly clock: () => number = Date.now,
-    actionCapacity = 4096,
   ) {
-    this.actions = new ActionList(actionCapacity);
     this.tx = interfaces.map(() => new TxBatch(1 << 22, 4096));
     this.ifCounters = new Float64Array(interfaces.length * IF_COUNTER_WORDS);
     for (let slot = 0; slot < interfaces.length; slot++) this.slotOf.set(interfaces[slot]!.ifindex, slot);
@@ -101,8 +110,8 @@ export class PlaneLoop {
     const c = this.counters;
     const slot = this.slotOf.get(b.ifindex) ?? -1;
     const meta = b.meta;
-    const acts = this.actions;
-    acts.clear();
+    const acts = this.engine.actions;
+    const engine = this.engine;
     let bytes = 0;
     for (let i = 0; i < b.count; i++) {
       const w = i * FRAME_META_WORDS;
@@ -112,8 +121,11 @@ export class PlaneLoop {
       bytes += len;
       // Leave room for the worst case of one frame's actions (a GSO frame split into segments).
       if (acts.count > acts.capacity - 64) this.execute();
-      const tci = (status & TP_STATUS_VLAN_VALID) !== 0 ? meta[w + META_VLAN]! & 0xffff : -1;
-      this.engine.handle(b.buffer, off, len, b.ifindex, status, tci, now, acts);
+      // tp_status bits become the engine's FRAME_F flags (partial checksum, TCP GSO).
+      const flags =
+        ((status & TP_STATUS_CSUMNOTREADY) !== 0 ? F_PARTIAL : 0) |
+        ((status & TP_STATUS_GSO_TCP) !== 0 ? F_GSO : 0);
+      engine.handleFrame(b.buffer, off, len, b.ifindex, flags, now);
     }
     c[PLANE_COUNTER.RX_FRAMES]! += b.count;
     c[PLANE_COUNTER.RX_BYTES]! += bytes;
@@ -127,10 +139,10 @@ export class PlaneLoop {
 
   /** Copies pending tx actions into per-interface batches, sends them, and resets the list. */
   private execute(): void {
-    const acts = this.actions;
+    const acts = this.engine.actions;
     const c = this.counters;
     for (let i = 0; i < acts.count; i++) {
-      if (acts.kind[i] === ACT.DROP) {
+      if (acts.kind[i] === ACT_DROP) {
         c[PLANE_COUNTER.ENGINE_DROPS]!++;
         this.dropReasons[acts.reason[i]! & 255]!++;
         continue;
@@ -156,8 +168,7 @@ export class PlaneLoop {
       tx.buffer.set(src.subarray(o, o + len), at);
     }
     for (let s = 0; s < this.tx.length; s++) this.sendSlot(s);
-    acts.clear();
-    this.engine.flush?.();
+    this.engine.flush();
   }
 
   private sendSlot(slot: number): void {
@@ -202,6 +213,13 @@ export class PlaneLoop {
     const ok = i.driver.send([frame]) === 1;
     if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
     return ok;
+  }
+
+  /** Runs the engine's timers and sends what they produce (ARP retries). */
+  tick(): void {
+    if (!this.engine.tick) return;
+    this.engine.tick(this.clock());
+    this.execute();
   }
 
   /** Stops every driver. */
