@@ -58,8 +58,10 @@ export function isMalformed(code: number): boolean {
 
 /** The flat result of {@link parseFlow}. Allocate one per worker and reuse it for every frame. */
 export class Flow {
-  /** Frame length considered (min of `len` and the buffer). */
+  /** Frame length considered (min of `len` and what the buffer holds after `base`). */
   len = 0;
+  /** Offset of the frame's first (Ethernet) byte in the buffer: parseFlow's `base`. */
+  base = 0;
   /** VLAN id of the 802.1Q tag, or -1 if untagged. */
   vlan = -1;
   /** EtherType after any VLAN tag. */
@@ -190,20 +192,26 @@ export class Flow {
 // Scratch for IPv6 extension walks; parseFlow is synchronous so one module-level object is safe.
 const up6 = newIPv6Upper();
 
-/** Parses the frame `buf[0, len)` into `flow`. Returns a {@link PARSE} code; never throws. */
-export function parseFlow(buf: Uint8Array, len: number, flow: Flow): number {
+/**
+ * Parses the frame `buf[base, base + len)` into `flow`. Returns a {@link PARSE} code; never throws.
+ * Every offset the Flow records is absolute in `buf`, so a frame inside a ring buffer is parsed
+ * (and rewritten) where it lies, without a per-packet subarray view.
+ */
+export function parseFlow(buf: Uint8Array, len: number, flow: Flow, base = 0): number {
   flow.reset();
+  const b0 = Math.max(base, 0);
+  flow.base = b0;
   // NaN or negative lengths read as empty, so a bad caller cannot push reads past the bounds checks.
-  const n = len > 0 ? Math.min(len, buf.length) : 0;
-  flow.len = n;
-  if (n < 14) return PARSE.TRUNCATED_L2;
-  let type = (buf[12]! << 8) | buf[13]!;
-  let off = 14;
+  const n = len > 0 ? Math.min(b0 + len, buf.length) : b0;
+  flow.len = n > b0 ? n - b0 : 0;
+  if (n - b0 < 14) return PARSE.TRUNCATED_L2;
+  let type = (buf[b0 + 12]! << 8) | buf[b0 + 13]!;
+  let off = b0 + 14;
   if (type === ETHERTYPE.VLAN) {
-    if (n < 18) return PARSE.TRUNCATED_L2;
-    flow.vlan = ((buf[14]! << 8) | buf[15]!) & 0x0fff;
-    type = (buf[16]! << 8) | buf[17]!;
-    off = 18;
+    if (n - b0 < 18) return PARSE.TRUNCATED_L2;
+    flow.vlan = ((buf[b0 + 14]! << 8) | buf[b0 + 15]!) & 0x0fff;
+    type = (buf[b0 + 16]! << 8) | buf[b0 + 17]!;
+    off = b0 + 18;
   }
   flow.etherType = type;
   flow.l3Off = off;
