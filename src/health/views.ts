@@ -1,0 +1,224 @@
+/**
+ * Views for our two lvsadm extensions, built from the monitor state, plus pure text formatters.
+ * Plain JSON shapes, so they cross the control socket unchanged.
+ *
+ * `lvsadm --health` text format: one block per virtual service, a header line
+ *   `<service id>  quorum <up|down> since <ISO time>  weight <alive sum>/<quorum>+<hysteresis>[  sorry <addr:port> ACTIVE]`
+ * then one line per real server
+ *   `  -> <addr:port>  <UP|DOWN>  since <ISO time>  weight <effective>  <type> <ok|FAIL> <ms>ms "<message>"`
+ * repeating the last four fields for each further checker (`no checker` when it has none; `-`
+ * before the first result). IPv6 addresses are bracketed.
+ *
+ * `lvsadm --availability` text format: a header line, then one line per service followed by its
+ * real servers indented by two spaces, columns separated by at least two spaces:
+ *   `Subject  State  Uptime%  Failures  MTBF  MTTR  A`
+ * Uptime% with 3 decimals, A with 6 decimals, MTBF/MTTR as compact durations (`3d4h`, `12m5s`,
+ * `250ms`); `-` when not defined (nothing observed yet).
+ */
+import type { AvailabilityAccount, AvailabilityStats } from './availability.js';
+import { effectiveWeight, type ServiceMonitor } from './service-monitor.js';
+
+/** One checker in the health view. */
+export interface CheckerView {
+  readonly type: string;
+  readonly up: boolean;
+  readonly since: number;
+  readonly last?: {
+    readonly ok: boolean;
+    readonly message: string;
+    readonly durationMs: number;
+    readonly at: number;
+  };
+  readonly nextAt: number;
+}
+
+/** One real server in the health view. */
+export interface RealHealthView {
+  readonly addr: string;
+  readonly port: number;
+  readonly up: boolean;
+  readonly since: number;
+  readonly weight: number;
+  readonly configuredWeight: number;
+  readonly message: string;
+  readonly checkers: readonly CheckerView[];
+}
+
+/** One virtual service in the health view. */
+export interface ServiceHealthView {
+  readonly id: string;
+  readonly quorumUp: boolean;
+  readonly since: number;
+  readonly weightSum: number;
+  readonly quorum: number;
+  readonly hysteresis: number;
+  readonly sorry?: { readonly addr: string; readonly port: number; readonly active: boolean };
+  readonly reals: readonly RealHealthView[];
+}
+
+/** `lvsadm --health` data. */
+export interface HealthView {
+  readonly now: number;
+  readonly services: readonly ServiceHealthView[];
+}
+
+/** One row of the availability view. */
+export interface AvailabilityRow extends AvailabilityStats {
+  /** Service id, or `addr:port` for a real server. */
+  readonly subject: string;
+}
+
+/** `lvsadm --availability` data: each service followed by its real servers. */
+export interface AvailabilityView {
+  readonly now: number;
+  readonly services: ReadonlyArray<{
+    readonly service: AvailabilityRow;
+    readonly reals: readonly AvailabilityRow[];
+  }>;
+}
+
+/** Builds the health view from monitor state. */
+export function healthView(services: readonly ServiceMonitor[], now: number): HealthView {
+  return {
+    now,
+    services: services.map((s) => ({
+      id: s.svc.id,
+      quorumUp: s.quorumUp,
+      since: s.quorumSince,
+      weightSum: s.weightSum(),
+      quorum: s.svc.quorum,
+      hysteresis: s.svc.hysteresis,
+      ...(s.svc.sorry
+        ? { sorry: { addr: s.svc.sorry.dest.addr, port: s.svc.sorry.dest.port, active: s.sorryActive } }
+        : {}),
+      reals: s.reals.map((r) => ({
+        addr: r.rs.dest.addr,
+        port: r.rs.dest.port,
+        up: r.alive,
+        since: r.since,
+        weight: effectiveWeight(r),
+        configuredWeight: r.rs.dest.weight,
+        message: r.message,
+        checkers: r.checkers.map((c) => ({
+          type: c.cfg.type,
+          up: c.state.up,
+          since: c.state.since,
+          ...(c.last ? { last: c.last } : {}),
+          nextAt: c.state.nextAt,
+        })),
+      })),
+    })),
+  };
+}
+
+/** Builds the availability view from the accounts the runner keeps (`svc` and `svc rsId` keys). */
+export function availabilityView(
+  services: readonly ServiceMonitor[],
+  accounts: ReadonlyMap<string, AvailabilityAccount>,
+  now: number,
+): AvailabilityView {
+  const row = (key: string, subject: string): AvailabilityRow => {
+    const acc = accounts.get(key);
+    const stats = acc ? acc.stats(now) : availabilityOfNothing();
+    return { subject, ...stats };
+  };
+  return {
+    now,
+    services: services.map((s) => ({
+      service: row(s.svc.id, s.svc.id),
+      reals: s.reals.map((r) => row(`${s.svc.id} ${r.id}`, hostPort(r.rs.dest.addr, r.rs.dest.port))),
+    })),
+  };
+}
+
+function availabilityOfNothing(): AvailabilityStats {
+  const n = Number.NaN;
+  return {
+    up: false,
+    since: n,
+    observedMs: 0,
+    upMs: 0,
+    downMs: 0,
+    failures: 0,
+    uptimePct: n,
+    mtbfMs: 0,
+    mttrMs: 0,
+    availability: n,
+  };
+}
+
+/** `addr:port` with IPv6 bracketed. */
+export function hostPort(addr: string, port: number): string {
+  return `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : '-';
+}
+
+/** Compact duration: `250ms`, `12s`, `5m3s`, `2h0m`, `3d4h`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${m % 60}m`;
+  return `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+/** Text for `lvsadm --health` (format in the file header). */
+export function formatHealth(v: HealthView): string {
+  const out: string[] = [];
+  for (const s of v.services) {
+    let head = `${s.id}  quorum ${s.quorumUp ? 'up' : 'down'} since ${iso(s.since)}  weight ${s.weightSum}/${s.quorum}+${s.hysteresis}`;
+    if (s.sorry) head += `  sorry ${hostPort(s.sorry.addr, s.sorry.port)}${s.sorry.active ? ' ACTIVE' : ''}`;
+    out.push(head);
+    for (const r of s.reals) {
+      let line = `  -> ${hostPort(r.addr, r.port)}  ${r.up ? 'UP' : 'DOWN'}  since ${iso(r.since)}  weight ${r.weight}`;
+      if (r.checkers.length === 0) line += '  no checker';
+      for (const c of r.checkers) {
+        const l = c.last;
+        line += l
+          ? `  ${c.type} ${l.ok ? 'ok' : 'FAIL'} ${Math.round(l.durationMs)}ms ${JSON.stringify(l.message)}`
+          : `  ${c.type} -`;
+      }
+      out.push(line);
+    }
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+function pad(cols: string[][]): string {
+  const widths = cols[0]?.map((_, i) => Math.max(...cols.map((r) => (r[i] ?? '').length))) ?? [];
+  return cols
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 2)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Text for `lvsadm --availability` (format in the file header). */
+export function formatAvailability(v: AvailabilityView): string {
+  const rows: string[][] = [['Subject', 'State', 'Uptime%', 'Failures', 'MTBF', 'MTTR', 'A']];
+  const line = (r: AvailabilityRow, indent: string) =>
+    rows.push([
+      indent + r.subject,
+      r.up ? 'UP' : 'DOWN',
+      Number.isNaN(r.uptimePct) ? '-' : r.uptimePct.toFixed(3),
+      String(r.failures),
+      r.observedMs === 0 ? '-' : formatDuration(r.mtbfMs),
+      r.observedMs === 0 ? '-' : formatDuration(r.mttrMs),
+      Number.isNaN(r.availability) ? '-' : r.availability.toFixed(6),
+    ]);
+  for (const s of v.services) {
+    line(s.service, '');
+    for (const r of s.reals) line(r, '  ');
+  }
+  return `${pad(rows)}\n`;
+}
