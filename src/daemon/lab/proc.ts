@@ -24,8 +24,8 @@ async function run(): Promise<void> {
       return;
     }
     case 'lvsd': {
-      const { main } = await import('../main.js');
-      main(args);
+      const { runLabLvsd } = await import('./lab-lvsd.js');
+      await runLabLvsd(args);
       return;
     }
     default:

@@ -250,8 +250,6 @@ export function labUp(mode: LabMode, o: LabUpOptions = {}): LabState {
         'director',
         procArgv(
           'lvsd',
-          '--dataplane',
-          'packet',
           ...ifs,
           '--socket',
           st.socket,

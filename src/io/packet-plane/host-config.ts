@@ -118,11 +118,10 @@ export function readHostConfig(): HostConfig {
   const a = spawnSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' });
   const all = spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' });
   if (a.status !== 0 || all.status !== 0) throw new Error(`ip -j addr failed: ${a.stderr}${all.stderr}`);
-  // `ip -4 addr` omits interfaces without IPv4 addresses; merge them from `ip link` so a bare
-  // interface can still be bound.
-  const withAddrs = parseIpAddrJson(a.stdout);
-  const seen = new Set(withAddrs.map((i) => i.ifindex));
-  const interfaces = [...withAddrs, ...parseIpAddrJson(all.stdout).filter((i) => !seen.has(i.ifindex))];
+  // `ip -4 addr` omits the MAC and interfaces without IPv4 addresses; `ip link` has every
+  // interface with its MAC, so links come from there and addresses are merged in.
+  const addrsOf = new Map(parseIpAddrJson(a.stdout).map((i) => [i.ifindex, i.addrs]));
+  const interfaces = parseIpAddrJson(all.stdout).map((i) => ({ ...i, addrs: addrsOf.get(i.ifindex) ?? [] }));
   const r = spawnSync('ip', ['-j', '-4', 'route', 'show'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip -j route failed: ${r.stderr}`);
   return { interfaces, routes: parseIpRouteJson(r.stdout || '[]', interfaces) };

@@ -1,0 +1,212 @@
+/**
+ * `lvsd --dataplane packet`: one AF_PACKET socket per `--interface`, the packet engine between
+ * them (PlaneLoop), routes and interface addresses read from the host itself (re-read whenever
+ * `ip monitor` reports a change), and a gratuitous ARP for every VIP and LIP when it first
+ * appears, so neighbours learn that lvsd (not the director's kernel) owns it.
+ */
+import type { Command } from '../../control/commands.js';
+import type { VipStatus } from '../../control/protocol.js';
+import { serviceKeyText } from '../../core/types.js';
+import type { DirectorPort } from '../../daemon/director-port.js';
+import { DROP_NAME } from '../../engine/drops.js';
+import { Engine } from '../../engine/engine.js';
+import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
+import { PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
+import {
+  type HostConfig,
+  type HostInterface,
+  interfaceForAddr,
+  readHostConfig,
+  watchHostConfig,
+} from './host-config.js';
+import { IF_COUNTER_WORDS, PLANE_COUNTER, PlaneLoop } from './plane-loop.js';
+
+/** Minimal logger (pino's shape). */
+export interface PlaneLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Options of {@link startPacketDataPlane}. */
+export interface PacketPlaneOptions {
+  /** Interface names to bind (lvsd's `--interface`, repeatable). */
+  readonly interfaces: readonly string[];
+  readonly log?: PlaneLogger;
+  /** Engine timer period (ARP retries), ms. */
+  readonly tickMs?: number;
+}
+
+/** Per-interface and global counters of the running plane. */
+export interface PacketPlaneStatus {
+  readonly interfaces: {
+    name: string;
+    ifindex: number;
+    rxFrames: number;
+    rxBytes: number;
+    txFrames: number;
+    txBytes: number;
+    txDropped: number;
+  }[];
+  readonly rxFrames: number;
+  readonly txFrames: number;
+  readonly txDropped: number;
+  readonly garpSent: number;
+  /** Engine drops by reason name. */
+  readonly drops: Record<string, number>;
+}
+
+/** The running packet plane, in the daemon's DataPlaneHandle shape plus status(). */
+export interface PacketPlaneHandle {
+  readonly name: 'packet';
+  onChanges(cmd: Command, changes: readonly unknown[]): void;
+  vipStatus(): readonly VipStatus[];
+  status(): PacketPlaneStatus;
+  close(): Promise<void>;
+}
+
+/** Error thrown when the plane cannot start (addon missing, unknown interface). */
+export class PacketPlaneError extends Error {
+  constructor(
+    readonly code: 'ERR_PACKET_PLANE_UNAVAILABLE' | 'ERR_PACKET_PLANE_INTERFACE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PacketPlaneError';
+  }
+}
+
+/** A route table whose contents are swapped whole when the host's routes change. */
+class HostRoutes implements RouteTable {
+  current = new StaticRoutes();
+  lookup4(dst: number, out: RouteResult): boolean {
+    return this.current.lookup4(dst, out);
+  }
+}
+
+function addr4Of(i: HostInterface): number {
+  return i.addrs[0]?.addr ?? 0;
+}
+
+/** Starts the packet data plane on `o.interfaces` for the daemon's director. */
+export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions): PacketPlaneHandle {
+  const why = packetAddonUnavailableReason();
+  if (why !== undefined)
+    throw new PacketPlaneError('ERR_PACKET_PLANE_UNAVAILABLE', `packet data plane unavailable: ${why}`);
+  if (o.interfaces.length === 0)
+    throw new PacketPlaneError('ERR_PACKET_PLANE_INTERFACE', 'the packet data plane needs --interface');
+  let host: HostConfig = readHostConfig();
+  const chosen = o.interfaces.map((name) => {
+    const i = host.interfaces.find((x) => x.name === name);
+    if (!i) throw new PacketPlaneError('ERR_PACKET_PLANE_INTERFACE', `no such interface: ${name}`);
+    return i;
+  });
+  const routes = new HostRoutes();
+  // Only routes over bound interfaces are usable: the engine cannot send anywhere else.
+  const bound = new Set(chosen.map((i) => i.ifindex));
+  const loadRoutes = (h: HostConfig): void => {
+    routes.current = new StaticRoutes(h.routes.filter((r) => bound.has(r.ifindex)));
+  };
+  loadRoutes(host);
+  const engine = new Engine({
+    director: port.director,
+    routes,
+    interfaces: chosen.map((i) => ({ ifindex: i.ifindex, mac: i.mac, mtu: i.mtu, addr4: addr4Of(i) })),
+  });
+  const sockets: PacketSocket[] = [];
+  try {
+    for (const i of chosen) sockets.push(new PacketSocket().bind(i.name));
+  } catch (e) {
+    for (const s of sockets) s.close();
+    throw e;
+  }
+  const loop = new PlaneLoop(
+    engine,
+    chosen.map((i, k) => ({ ifindex: i.ifindex, name: i.name, mac: i.mac, driver: sockets[k]! })),
+  );
+  for (const s of sockets)
+    s.on('error', (e: Error) => o.log?.warn({ err: e.message }, 'packet socket error'));
+  loop.start();
+  const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
+  timer.unref();
+
+  const announced = new Set<number>();
+  const rr = new RouteResult();
+  const announceNew = (): void => {
+    const want = new Set<number>();
+    for (const s of port.director.table.list()) {
+      if (s.af !== 4) continue;
+      const b = s.addrBytes;
+      if (b) want.add(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
+      for (const l of s.laddrs) {
+        const p = l.split('.').map(Number);
+        if (p.length === 4) want.add(((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0);
+      }
+    }
+    for (const a of want) {
+      if (announced.has(a)) continue;
+      announced.add(a);
+      // The VIP's own subnet decides the interface; else its route; else every interface.
+      const itf = interfaceForAddr(chosen, a);
+      const targets = itf ? [itf.ifindex] : routes.lookup4(a, rr) ? [rr.ifindex] : [...bound];
+      for (const t of targets) loop.announce(t, a);
+    }
+    for (const a of announced) if (!want.has(a)) announced.delete(a);
+  };
+  announceNew();
+  const stopWatch = watchHostConfig(() => {
+    try {
+      host = readHostConfig();
+      loadRoutes(host);
+      o.log?.info({ routes: host.routes.length }, 'host routes re-read');
+    } catch (e) {
+      o.log?.warn({ err: (e as Error).message }, 'cannot re-read host config');
+    }
+  });
+  o.log?.info({ interfaces: o.interfaces }, 'packet data plane started');
+
+  return {
+    name: 'packet',
+    onChanges: () => announceNew(),
+    vipStatus: () =>
+      port.director.table.list().map((s) =>
+        s.af === 4
+          ? { service: serviceKeyText(s.key), serving: true }
+          : {
+              service: serviceKeyText(s.key),
+              serving: false,
+              reason: 'IPv6 is not served by the packet plane yet (no NDP)',
+            },
+      ),
+    status: () => {
+      const c = loop.counters;
+      const drops: Record<string, number> = {};
+      const d = engine.out.drops;
+      for (let i = 0; i < d.length; i++) if (d[i]! > 0) drops[DROP_NAME[i] || `drop_${i}`] = d[i]!;
+      return {
+        interfaces: chosen.map((i, k) => {
+          const w = k * IF_COUNTER_WORDS;
+          const f = loop.ifCounters;
+          return {
+            name: i.name,
+            ifindex: i.ifindex,
+            rxFrames: f[w]!,
+            rxBytes: f[w + 1]!,
+            txFrames: f[w + 2]!,
+            txBytes: f[w + 3]!,
+            txDropped: f[w + 4]!,
+          };
+        }),
+        rxFrames: c[PLANE_COUNTER.RX_FRAMES]!,
+        txFrames: c[PLANE_COUNTER.TX_FRAMES]!,
+        txDropped: c[PLANE_COUNTER.TX_DROPPED]!,
+        garpSent: c[PLANE_COUNTER.GARP_SENT]!,
+        drops,
+      };
+    },
+    close: async () => {
+      clearInterval(timer);
+      stopWatch();
+      loop.close();
+    },
+  };
+}
