@@ -190,7 +190,12 @@ test('PING_CHECK: 127.0.0.1 answers an echo; a missing ping binary fails with a 
 
 test('PING_CHECK uses an injected in-process ICMP echo instead of spawning', async () => {
   const hosts: string[] = [];
-  const icmp = { echo: async (h: string) => (hosts.push(h), false) };
+  const icmp = {
+    echo: async (h: string) => {
+      hosts.push(h);
+      return false;
+    },
+  };
   const r = await new PingChecker('127.0.0.1', icmp, '/nonexistent/ping').check(ctx);
   assert.deepEqual([r.ok, r.message, hosts], [false, 'no echo reply', ['127.0.0.1']]);
 });
