@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { type LabMode, labNamespace, labPlan } from '../../src/daemon/lab/plan.js';
 import { labPattern } from '../../src/daemon/lab/rs-http.js';
@@ -30,6 +31,7 @@ export function labSuite(mode: LabMode, peer: string): void {
   });
   after(() => {
     labDown(mode, root);
+    rmSync(root, { recursive: true, force: true });
   });
 
   test(`${mode}: curl through the VIP alternates between rs1 and rs2 (rr)`, () => {
