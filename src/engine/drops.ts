@@ -1,0 +1,67 @@
+/**
+ * Drop reasons of the packet engine, one counter each. Codes below 64 are parseFlow verdicts
+ * (PARSE: malformed frames and unsupported EtherTypes/protocols), so the parser's own verdict is
+ * the counter index; the engine's reasons start at 64. Names are stable: they appear in
+ * `lvsd simulate` summaries and metrics.
+ */
+import { PARSE_NAME } from '../packet/flow.js';
+
+/** Engine drop reasons (codes ≥ 64; 1..63 are PARSE verdicts). */
+export const DROP = {
+  /** An IP packet neither to a VIP/LIP nor a reply of a known NAT conn: not ours to forward. */
+  NOT_OURS: 64,
+  /** To a VIP but no service matches (the kernel would hand it to the local stack). */
+  NO_SERVICE: 65,
+  /** Service found but no usable real server: ICMP port unreachable sent (ip_vs_leave). */
+  NO_DEST: 66,
+  /** The conn's real server was deleted and expire_nodest_conn is 0 (silent drop). */
+  DEST_GONE: 67,
+  /** Old conn expired for rescheduling; the client retransmits (conn_reuse_mode). */
+  RESCHEDULED: 68,
+  /** A forwarding method or address-family combination the engine does not implement. */
+  UNSUPPORTED: 69,
+  /** IP fragments: IPVS sees reassembled packets; the engine does not reassemble. */
+  FRAGMENT: 70,
+  /** No route to the next hop. */
+  NO_ROUTE: 71,
+  /** The frame waiting for ARP resolution found the queue full. */
+  NEIGH_QUEUE_FULL: 72,
+  /** ARP resolution failed (no answer after 3 probes): queued frames dropped. */
+  NEIGH_FAILED: 73,
+  /** The neighbour table is full. */
+  NEIGH_TABLE_FULL: 74,
+  /** TTL / hop limit would reach 0: ICMP time exceeded sent. */
+  TTL_EXCEEDED: 75,
+  /** Too big for the path with DF set: ICMP fragmentation needed / packet too big sent. */
+  TOO_BIG: 76,
+  /** Too big without DF: the engine does not fragment. */
+  NEEDS_FRAGMENTATION: 77,
+  /** FULLNAT: no local address:port left for the real server. */
+  NO_LOCAL_PORT: 78,
+  /** FULLNAT service without local addresses. */
+  NO_LOCAL_ADDRESS: 79,
+  /** An ICMP error that matches no connection. */
+  ICMP_NO_CONN: 80,
+  /** ICMP other than echo requests and errors (e.g. echo replies, redirects) addressed to a VIP. */
+  ICMP_IGNORED: 81,
+  /** ARP not asking for one of our addresses, or an unsolicited reply. */
+  ARP_IGNORED: 82,
+  /** The action list or the output arena of this batch is full. */
+  TX_FULL: 83,
+  /** Our own tunnel packet came back in an ICMP error that quotes too little to relay. */
+  ICMP_TUNNEL_SHORT: 84,
+} as const;
+
+/** Number of drop counters (codes 0..DROP_COUNT-1). */
+export const DROP_COUNT = 96;
+
+/** Stable counter names by code: PARSE verdicts as `malformed_<verdict>` / `unsupported_*`, then the engine's. */
+export const DROP_NAME: readonly string[] = (() => {
+  const names: string[] = new Array<string>(DROP_COUNT).fill('');
+  for (const [code, name] of Object.entries(PARSE_NAME)) {
+    const c = Number(code);
+    if (c > 0) names[c] = c < 32 ? `malformed_${name}` : name;
+  }
+  for (const [k, v] of Object.entries(DROP)) names[v] = k.toLowerCase();
+  return names;
+})();

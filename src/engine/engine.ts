@@ -1,0 +1,191 @@
+/**
+ * The packet engine: `handleFrame(buf, off, len, ifindex, flags, now)` turns one received frame
+ * into actions (architecture.md habit 9) with no I/O and no allocation per packet. It parses once
+ * (packet/flow.ts), answers ARP for the VIPs and LIPs the director's kernel does not hold, learns
+ * neighbours from ARP, answers echo requests to its addresses, completes partial checksums, and
+ * hands IPv4 packets to the IPVS path (ip-path.ts). Every frame that goes nowhere is counted by
+ * reason (drops.ts).
+ *
+ * GSO super-frames: AF_PACKET on veth (and for locally generated traffic) delivers TCP frames up
+ * to ~64 KB with partial checksums. A packet socket cannot send a frame above the egress MTU, so
+ * when the driver flags a frame as GSO (FRAME_F.GSO) the engine completes its checksum, rewrites
+ * it once, and cuts it into MSS-sized segments in software (forward/tso.ts) for every method,
+ * tunnels included (segments are sized so the encapsulated packet fits). Without the flag, an
+ * oversized DF packet gets ICMP fragmentation-needed as in the kernel.
+ *
+ * IPv6 frames are counted as UNSUPPORTED for now: the director core and the rewrites handle IPv6,
+ * but the engine has no NDP yet.
+ */
+import type { Director } from '../core/director.js';
+import { ETH_LEN, writeEth } from '../forward/frame.js';
+import { ETHERTYPE } from '../packet/ethernet.js';
+import { Flow, PARSE, parseFlow } from '../packet/flow.js';
+import { completeChecksum } from '../packet/rewrite.js';
+import type { ActionList } from './actions.js';
+import { DROP, DROP_COUNT, DROP_NAME } from './drops.js';
+import { IpPath, type IpPathOptions } from './ip-path.js';
+import { LocalAddrs } from './local-addrs.js';
+import { type EngineInterface, Output, type OutputOptions, writeArp } from './output.js';
+import type { RouteTable } from './routes.js';
+
+/** Per-frame flags from the driver. */
+export const FRAME_F = {
+  /** The L4 checksum is CHECKSUM_PARTIAL (TP_STATUS_CSUMNOTREADY): complete it before anything else. */
+  PARTIAL_CSUM: 1,
+  /** A TCP GSO super-frame (TP_STATUS_GSO_TCP): segment it instead of applying the MTU check. */
+  GSO: 2,
+} as const;
+
+/** Engine configuration. */
+export interface EngineOptions extends OutputOptions, IpPathOptions {
+  readonly director: Director;
+  readonly routes: RouteTable;
+  readonly interfaces: readonly EngineInterface[];
+}
+
+/** A snapshot of the engine's counters (allocates; for summaries and metrics, not per packet). */
+export interface EngineCounters {
+  rxFrames: number;
+  txFrames: number;
+  arpReplies: number;
+  arpRequests: number;
+  echoReplies: number;
+  icmpErrors: number;
+  /** Non-zero drop counters by name. */
+  drops: Record<string, number>;
+}
+
+/** The packet engine. */
+export class Engine {
+  readonly director: Director;
+  readonly out: Output;
+  readonly ip: IpPath;
+  readonly local = new LocalAddrs();
+  /** Frames handed to handleFrame. */
+  rxFrames = 0;
+  /** ARP replies sent for VIPs and LIPs. */
+  arpReplies = 0;
+  private readonly flow = new Flow();
+
+  constructor(o: EngineOptions) {
+    this.director = o.director;
+    this.out = new Output(o.routes, o.interfaces, o);
+    this.ip = new IpPath(o.director, this.out, this.local, o);
+  }
+
+  /** The actions produced since the last {@link flush}. */
+  get actions(): ActionList {
+    return this.out.actions;
+  }
+
+  /**
+   * Handles the frame `buf[off, off + len)` received on `ifindex` with FRAME_F `flags` at time
+   * `now` (ms), appending its actions. Never throws on frame contents. The frame may be rewritten
+   * in place and sent from where it lies, so `buf` must stay untouched until {@link flush}.
+   */
+  handleFrame(buf: Uint8Array, off: number, len: number, ifindex: number, flags: number, now: number): void {
+    this.rxFrames++;
+    const out = this.out;
+    const flow = this.flow;
+    const v = parseFlow(buf, len, flow, off);
+    if (v !== PARSE.OK) {
+      out.drop(v);
+      return;
+    }
+    if (this.local.generation !== this.director.table.generation) this.local.rebuild(this.director.table);
+    const et = flow.etherType;
+    if (et === ETHERTYPE.ARP) {
+      this.arp(buf, flow, ifindex, now);
+      return;
+    }
+    if (et !== ETHERTYPE.IPV4) {
+      out.drop(DROP.UNSUPPORTED);
+      return;
+    }
+    if (flags & FRAME_F.PARTIAL_CSUM) completeChecksum(buf, flow);
+    this.ip.handle(buf, flow, (flags & FRAME_F.GSO) !== 0, now);
+  }
+
+  // ARP: answer requests for VIPs/LIPs (arp_process for addresses the kernel would own), learn senders.
+  private arp(buf: Uint8Array, flow: Flow, ifindex: number, now: number): void {
+    const out = this.out;
+    const sha = flow.l3Off + 8;
+    const forUs = this.local.kind(flow.arpTargetIp) !== 0;
+    // Like arp_process: update an existing entry from any ARP, create one when the request is for us.
+    if (flow.arpSenderIp !== 0)
+      out.learn(flow.arpSenderIp, buf, sha, ifindex, now, forUs && flow.arpOp === 1);
+    if (flow.arpOp !== 1 || !forUs) {
+      out.drop(DROP.ARP_IGNORED);
+      return;
+    }
+    const slot = out.slotOf(ifindex);
+    if (slot < 0) {
+      out.drop(DROP.ARP_IGNORED);
+      return;
+    }
+    const o = out.reserve(42);
+    if (o < 0) {
+      out.drop(DROP.TX_FULL);
+      return;
+    }
+    const a = out.arena;
+    writeEth(a, o, buf, sha, out.ifMac, slot * 6, ETHERTYPE.ARP);
+    writeArp(a, o + ETH_LEN, 2, out.ifMac, slot * 6, flow.arpTargetIp, buf, sha, flow.arpSenderIp);
+    this.arpReplies++;
+    out.tx(a, o, 42, ifindex);
+  }
+
+  /** Adds a permanent neighbour (e.g. from `--neighbours`): `mac` is 6 bytes. */
+  addNeighbour(ip: number, mac: Uint8Array, ifindex: number, now: number): void {
+    this.out.learn(ip >>> 0, mac, 0, ifindex, now, true, true);
+  }
+
+  /**
+   * Timer work: re-sends ARP probes every second for unresolved next hops and, after the third,
+   * drops their queued frames (NEIGH_FAILED). Appends actions like handleFrame.
+   */
+  tick(now: number): void {
+    const out = this.out;
+    const neigh = out.neigh;
+    let i = neigh.due(0, now);
+    while (i >= 0) {
+      if (neigh.exhausted(i)) {
+        let s = neigh.remove(i);
+        while (s >= 0) {
+          out.drop(DROP.NEIGH_FAILED);
+          s = neigh.nextQueued(s);
+        }
+        // remove() may shift a later entry into slot i: look at i again.
+        i = neigh.due(i, now);
+        continue;
+      }
+      const slot = out.slotOf(neigh.ifindex[i]!);
+      if (slot >= 0) out.arpRequest(i, slot, now);
+      else neigh.probed(i, now);
+      i = neigh.due(i + 1, now);
+    }
+  }
+
+  /** Releases the batch: clears the actions and reuses the arena and queue memory. */
+  flush(): void {
+    this.out.flush();
+  }
+
+  /** The counters by name (allocates). */
+  counters(): EngineCounters {
+    const drops: Record<string, number> = {};
+    const d = this.out.drops;
+    for (let i = 0; i < DROP_COUNT; i++) {
+      if (d[i]! > 0) drops[DROP_NAME[i] || `drop_${i}`] = d[i]!;
+    }
+    return {
+      rxFrames: this.rxFrames,
+      txFrames: this.out.txFrames,
+      arpReplies: this.arpReplies,
+      arpRequests: this.out.arpRequests,
+      echoReplies: this.ip.echoReplies,
+      icmpErrors: this.ip.icmpSent,
+      drops,
+    };
+  }
+}

@@ -1,0 +1,498 @@
+/**
+ * The IPVS part of the engine for IPv4 packets: ip_vs_in / ip_vs_out / ip_vs_in_icmp /
+ * ip_vs_out_icmp (ipvs.md §2) over a parsed Flow, with the forwarding methods of src/forward and
+ * the kernel's transmit checks (__ip_vs_get_out_rt): route, MTU (ICMP frag-needed when DF is set
+ * and the packet is not a GSO super-frame, sized for tunnel overhead), TTL (ICMP time-exceeded),
+ * then the rewrite and the send. Order matters as in the kernel: the route and MTU are checked
+ * before the packet is mangled, so an ICMP error quotes the packet as the client sent it.
+ */
+import { CONN_F } from '../core/conn-table.js';
+import { type Director, PacketInfo, VERDICT } from '../core/director.js';
+import { FWD } from '../core/types.js';
+import { copyBytes, ETH_LEN, moveFrame } from '../forward/frame.js';
+import {
+  adjustSynAckMss,
+  fnatIcmpIn4,
+  fnatIcmpOut4,
+  fnatIn4,
+  fnatOut4,
+  insertToa4,
+  toaFits,
+} from '../forward/fullnat.js';
+import { FNAT_S, FullnatPorts } from '../forward/fullnat-ports.js';
+import { echoReplyInPlace, writeIcmpError4 } from '../forward/icmp-reply.js';
+import { natIcmpIn4, natIcmpOut4, natIn4, natOut4 } from '../forward/nat.js';
+import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
+import { TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
+import { IPPROTO } from '../packet/checksum.js';
+import { ETHERTYPE } from '../packet/ethernet.js';
+import type { Flow } from '../packet/flow.js';
+import { decrementTtl } from '../packet/rewrite.js';
+import { DROP } from './drops.js';
+import { LOCAL, type LocalAddrs } from './local-addrs.js';
+import type { Output } from './output.js';
+
+const SYN = 0x02;
+const RST = 0x04;
+const FIN = 0x01;
+const ACK = 0x10;
+
+/** Options of the IP path. */
+export interface IpPathOptions {
+  /** Insert TOA into FULLNAT TCP requests (DPVS always does). Default true. */
+  toa?: boolean;
+  /** FULLNAT local port range. */
+  lportMin?: number;
+  lportMax?: number;
+}
+
+/** IPv4 forwarding through the director core. */
+export class IpPath {
+  readonly fnat: FullnatPorts;
+  /** ICMP errors and echo replies the engine originated. */
+  icmpSent = 0;
+  echoReplies = 0;
+  private readonly pkt = new PacketInfo();
+  private readonly tun = new TunParams();
+  private readonly w1 = new Uint32Array(4);
+  private readonly w2 = new Uint32Array(4);
+  private readonly toa: boolean;
+
+  constructor(
+    private readonly director: Director,
+    private readonly out: Output,
+    private readonly local: LocalAddrs,
+    o: IpPathOptions = {},
+  ) {
+    this.toa = o.toa ?? true;
+    this.fnat = new FullnatPorts(o.lportMin, o.lportMax);
+    this.pkt.srcAddr = new Uint8Array(4);
+    this.pkt.dstAddr = new Uint8Array(4);
+  }
+
+  /** Handles a parsed IPv4 packet whose checksums are complete; `gso` marks a TCP super-frame. */
+  handle(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
+    if (flow.fragment) {
+      this.out.drop(DROP.FRAGMENT);
+      return;
+    }
+    const kind = this.local.kind(flow.dst4);
+    if (flow.proto === IPPROTO.ICMP) {
+      this.icmp(buf, flow, kind, gso, now);
+      return;
+    }
+    if (flow.proto !== IPPROTO.TCP && flow.proto !== IPPROTO.UDP && flow.proto !== IPPROTO.SCTP) {
+      this.out.drop(kind !== 0 ? DROP.UNSUPPORTED : DROP.NOT_OURS);
+      return;
+    }
+    this.fillPkt(buf, flow);
+    // The kernel runs ip_vs_out before ip_vs_in at LOCAL_IN, so replies to a LIP that is also a VIP win.
+    if (kind & LOCAL.LIP || kind === 0) {
+      const idx = this.director.outPacket(this.pkt, now);
+      if (idx >= 0) {
+        this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
+        return;
+      }
+      if ((kind & LOCAL.VIP) === 0) {
+        this.out.drop(DROP.NOT_OURS);
+        return;
+      }
+    }
+    this.request(buf, flow, gso, now);
+    return;
+  }
+
+  private fillPkt(buf: Uint8Array, flow: Flow): void {
+    const p = this.pkt;
+    const s = p.srcAddr;
+    const d = p.dstAddr;
+    for (let i = 0; i < 4; i++) {
+      s[i] = buf[flow.srcOff + i]!;
+      d[i] = buf[flow.dstOff + i]!;
+    }
+    p.af = 4;
+    p.protocol = flow.proto;
+    p.srcPort = flow.sport;
+    p.dstPort = flow.dport;
+    p.tcpFlags = flow.tcpFlags & 0xff;
+    p.sctpChunk = flow.proto === IPPROTO.SCTP && flow.l4Off + 13 <= flow.ipEnd ? buf[flow.l4Off + 12]! : -1;
+    p.sctpNextChunk = -1;
+    p.length = flow.ipEnd - flow.l3Off;
+    p.fragment = false;
+  }
+
+  // ip_vs_in: schedule or find the conn, then transmit by its method.
+  private request(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
+    const idx = this.director.inPacket(this.pkt, now);
+    if (idx < 0) {
+      if (idx === VERDICT.NO_DEST) {
+        // ip_vs_leave: ICMP port unreachable from the VIP.
+        this.icmpError(buf, flow, 3, 3, 0, now);
+        this.out.drop(DROP.NO_DEST);
+        return;
+      }
+      if (idx === VERDICT.ACCEPT) {
+        this.out.drop(DROP.NO_SERVICE);
+        return;
+      }
+      this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
+      return;
+    }
+    const conns = this.director.conns;
+    if (conns.daf(idx) !== 4) {
+      this.out.drop(DROP.UNSUPPORTED);
+      return;
+    }
+    this.xmitIn(buf, flow, idx, (conns.flags[idx] as number) & CONN_F.FWD_MASK, false, gso, now);
+  }
+
+  /**
+   * Transmits a client-side packet (a request, or an ICMP error about a reply) to the conn's real
+   * server by method `fwd`; `icmp` selects the ICMP-error rewrites.
+   */
+  private xmitIn(
+    buf: Uint8Array,
+    flow: Flow,
+    idx: number,
+    fwd: number,
+    icmp: boolean,
+    gso: boolean,
+    now: number,
+  ): void {
+    const out = this.out;
+    const conns = this.director.conns;
+    const rip = conns.daddr[idx] as number;
+    if (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL && fwd !== FWD.FULLNAT) {
+      out.drop(DROP.UNSUPPORTED);
+      return;
+    }
+    const slot = out.routeTo(rip);
+    if (slot < 0) {
+      out.drop(DROP.NO_ROUTE);
+      return;
+    }
+    const nh = out.route.gateway4 || rip;
+    const mtu = out.routeMtu(slot);
+    let over = 0;
+    if (fwd === FWD.TUNNEL) {
+      const dest = this.director.destOf(idx);
+      if (!dest) {
+        out.drop(DROP.DEST_GONE);
+        return;
+      }
+      const t = this.tun;
+      t.type = dest.tunType;
+      t.flags = dest.tunFlags;
+      t.port = dest.tunPort;
+      t.src4 = out.routeSrc(slot);
+      t.dst4 = rip;
+      over = tunOverhead(t.type, t.flags);
+    }
+    if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
+    if (!decrementTtl(buf, flow)) {
+      if (!icmp) this.icmpError(buf, flow, 11, 0, 0, now);
+      out.drop(DROP.TTL_EXCEEDED);
+      return;
+    }
+    const rport = conns.dport[idx] as number;
+    let b = buf;
+    if (fwd === FWD.MASQ) {
+      if (icmp) natIcmpIn4(b, flow, rip, rport);
+      else natIn4(b, flow, rip, rport);
+    } else if (fwd === FWD.FULLNAT) {
+      let lport = conns.readLocal(idx, this.w1);
+      if (lport < 0) {
+        if (icmp) {
+          out.drop(DROP.ICMP_NO_CONN);
+          return;
+        }
+        lport = this.allocLocal(idx, rip, rport);
+        if (lport < 0) return;
+      }
+      const lip = this.w1[0] as number;
+      if (icmp) fnatIcmpIn4(b, flow, lip, lport, rip, rport);
+      else {
+        const toa = this.toa && flow.proto === IPPROTO.TCP && this.wantsToa(b, flow, idx);
+        fnatIn4(b, flow, lip, lport, rip, rport);
+        if (toa && toaFits(b, flow, mtu)) {
+          const o = out.reserve(flow.ipEnd - flow.base + 16);
+          if (o >= 0) {
+            moveFrame(b, flow, out.arena, o);
+            b = out.arena;
+            insertToa4(b, flow, conns.caddr[idx] as number, conns.cport[idx] as number);
+          }
+        }
+      }
+    }
+    this.emit(b, flow, slot, nh, mtu, over, now);
+  }
+
+  // DPVS tcp_fnat_in_handler: TOA goes into the SYN and into segments acknowledging the server's SYN-ACK.
+  private wantsToa(buf: Uint8Array, flow: Flow, idx: number): boolean {
+    const f = flow.tcpFlags;
+    if ((f & (SYN | ACK)) === SYN) return true;
+    if (f & (SYN | RST | FIN)) return false;
+    if (((this.fnat.state[idx] as number) & FNAT_S.FDATA) === 0) return false;
+    const o = flow.l4Off + 8;
+    const ack = ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+    return ack === this.fnat.fdataSeq[idx];
+  }
+
+  // Gives a new FULLNAT conn its LIP:lport; returns lport (LIP in w1[0]) or -1 after counting the drop.
+  private allocLocal(idx: number, rip: number, rport: number): number {
+    const conns = this.director.conns;
+    const local = this.local;
+    const svc = conns.svc[idx] as number;
+    const n = svc < local.lipCount.length ? (local.lipCount[svc] as number) : 0;
+    if (n === 0) {
+      conns.kill(idx);
+      this.out.drop(DROP.NO_LOCAL_ADDRESS);
+      return -1;
+    }
+    const f = this.fnat;
+    const base = local.lipBase[svc] as number;
+    if (!f.allocate(conns, conns.proto[idx] as number, svc, local.lips, local.lipIds, base, n, rip, rport)) {
+      conns.kill(idx);
+      this.out.drop(DROP.NO_LOCAL_PORT);
+      return -1;
+    }
+    this.w1[0] = f.lip;
+    this.w1[1] = 0;
+    this.w1[2] = 0;
+    this.w1[3] = 0;
+    conns.setLocal(idx, this.w1, f.lport);
+    f.resetConn(idx);
+    return f.lport;
+  }
+
+  // ip_vs_out for MASQ (to the client) and FULLNAT (to a LIP) replies.
+  private reply(buf: Uint8Array, flow: Flow, idx: number, toLip: boolean, gso: boolean, now: number): void {
+    const conns = this.director.conns;
+    const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
+    if (fwd !== (toLip ? FWD.FULLNAT : FWD.MASQ)) {
+      this.out.drop(DROP.NOT_OURS);
+      return;
+    }
+    if (!this.prepareToClient(buf, flow, idx, gso, false, now)) return;
+    const vip = conns.vaddr[idx] as number;
+    const vport = conns.vport[idx] as number;
+    if (toLip) {
+      if (flow.proto === IPPROTO.TCP && (flow.tcpFlags & (SYN | ACK)) === (SYN | ACK)) {
+        const o = flow.l4Off + 4;
+        const f = this.fnat;
+        f.fdataSeq[idx] =
+          (((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) + 1) >>> 0;
+        f.state[idx] = (f.state[idx] as number) | FNAT_S.FDATA;
+        if (this.toa) adjustSynAckMss(buf, flow);
+      }
+      fnatOut4(buf, flow, vip, vport, conns.caddr[idx] as number, conns.cport[idx] as number);
+    } else {
+      natOut4(buf, flow, vip, vport);
+    }
+    this.emit(buf, flow, this.cSlot, this.cNh, this.cMtu, 0, now);
+  }
+
+  private cSlot = 0;
+  private cNh = 0;
+  private cMtu = 0;
+
+  // Route, MTU and TTL for a packet going back to conn idx's client; false after counting a drop.
+  private prepareToClient(
+    buf: Uint8Array,
+    flow: Flow,
+    idx: number,
+    gso: boolean,
+    icmp: boolean,
+    now: number,
+  ): boolean {
+    const out = this.out;
+    const cip = this.director.conns.caddr[idx] as number;
+    const slot = out.routeTo(cip);
+    if (slot < 0) {
+      out.drop(DROP.NO_ROUTE);
+      return false;
+    }
+    this.cSlot = slot;
+    this.cNh = out.route.gateway4 || cip;
+    this.cMtu = out.routeMtu(slot);
+    if (!this.mtuOk(buf, flow, this.cMtu, gso && !icmp, now)) return false;
+    if (!decrementTtl(buf, flow)) {
+      if (!icmp) this.icmpError(buf, flow, 11, 0, 0, now);
+      out.drop(DROP.TTL_EXCEEDED);
+      return false;
+    }
+    return true;
+  }
+
+  // ensure_mtu_is_adequate: too big with DF (and not GSO) → frag-needed with the usable MTU.
+  private mtuOk(buf: Uint8Array, flow: Flow, mtu: number, gso: boolean, now: number): boolean {
+    const len = flow.ipEnd - flow.l3Off;
+    if (len <= mtu) return true;
+    if (gso && flow.proto === IPPROTO.TCP) return true;
+    if (flow.df && flow.proto !== IPPROTO.ICMP) {
+      this.icmpError(buf, flow, 3, 4, mtu & 0xffff, now);
+      this.out.drop(DROP.TOO_BIG);
+    } else {
+      this.out.drop(DROP.NEEDS_FRAGMENTATION);
+    }
+    return false;
+  }
+
+  /**
+   * Sends the (rewritten) packet: in place when it fits, through the arena when it needs outer
+   * tunnel headers or software segmentation (GSO super-frames).
+   */
+  private emit(
+    buf: Uint8Array,
+    flow: Flow,
+    slot: number,
+    nh: number,
+    mtu: number,
+    over: number,
+    now: number,
+  ): void {
+    const out = this.out;
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const room = mtu - over;
+    if (ipLen <= room && over === 0) {
+      out.sendL3(buf, flow.l3Off, ipLen, ETHERTYPE.IPV4, slot, nh, now);
+      return;
+    }
+    const count = ipLen <= room ? 1 : tcpSegmentCount(flow, room);
+    if (count < 0) {
+      out.drop(DROP.NEEDS_FRAGMENTATION);
+      return;
+    }
+    const hash = flowHash(flow);
+    for (let k = 0; k < count; k++) {
+      const seg = count === 1 ? ipLen : room;
+      const o = out.reserve(ETH_LEN + over + seg);
+      if (o < 0) {
+        out.drop(DROP.TX_FULL);
+        return;
+      }
+      const inner = o + ETH_LEN + over;
+      let len = ipLen;
+      if (count === 1) copyBytes(out.arena, inner, buf, flow.l3Off, ipLen);
+      else len = writeTcpSegment(buf, flow, room, k, count, out.arena, inner);
+      let l3 = inner;
+      if (over > 0) {
+        this.tun.id = out.nextIpId();
+        l3 = tunEncap(out.arena, inner, len, 4, flow.tos, flow.ttl, flow.df, hash, this.tun);
+      }
+      out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now);
+    }
+  }
+
+  /** Sends an ICMP error about the packet in `flow` back to its source (icmp_send). */
+  icmpError(buf: Uint8Array, flow: Flow, type: number, code: number, rest: number, now: number): void {
+    const out = this.out;
+    const dst = flow.src4;
+    const slot = out.routeTo(dst);
+    if (slot < 0) return;
+    // icmp_send answers from the offending packet's destination when that is a local address.
+    const src = this.local.kind(flow.dst4) !== 0 ? flow.dst4 : out.routeSrc(slot);
+    const nh = out.route.gateway4 || dst;
+    const o = out.reserve(ETH_LEN + 576);
+    if (o < 0) return;
+    const len = writeIcmpError4(
+      out.arena,
+      o + ETH_LEN,
+      buf,
+      flow.l3Off,
+      flow.ipEnd - flow.l3Off,
+      type,
+      code,
+      rest,
+      src,
+      dst,
+      out.nextIpId(),
+    );
+    this.icmpSent++;
+    out.sendL3(out.arena, o + ETH_LEN, len, ETHERTYPE.IPV4, slot, nh, now);
+  }
+
+  // ip_vs_in_icmp / ip_vs_out_icmp, and echo replies for our addresses.
+  private icmp(buf: Uint8Array, flow: Flow, kind: number, gso: boolean, now: number): void {
+    const out = this.out;
+    if (flow.icmpType === 8 && kind !== 0) {
+      echoReplyInPlace(buf, flow);
+      const slot = out.routeTo(flow.dst4);
+      if (slot < 0) {
+        out.drop(DROP.NO_ROUTE);
+        return;
+      }
+      this.echoReplies++;
+      out.sendL3(
+        buf,
+        flow.l3Off,
+        flow.ipEnd - flow.l3Off,
+        ETHERTYPE.IPV4,
+        slot,
+        out.route.gateway4 || flow.dst4,
+        now,
+      );
+      return;
+    }
+    if (!flow.inner) {
+      out.drop(kind !== 0 ? DROP.ICMP_IGNORED : DROP.NOT_OURS);
+      return;
+    }
+    const p = flow.innerProto;
+    if (p !== IPPROTO.TCP && p !== IPPROTO.UDP && p !== IPPROTO.SCTP) {
+      out.drop(kind !== 0 ? DROP.ICMP_IGNORED : DROP.NOT_OURS);
+      return;
+    }
+    const conns = this.director.conns;
+    const a = this.w1;
+    const b = this.w2;
+    if (kind & LOCAL.VIP) {
+      // About our reply VIP:vport → client: find the conn by the quoted tuple reversed.
+      a[0] = flow.innerDst4;
+      b[0] = flow.innerSrc4;
+      const idx = conns.findIn(4, p, a, flow.innerDport, b, flow.innerSport);
+      if (idx < 0 || conns.daf(idx) !== 4) {
+        out.drop(DROP.ICMP_NO_CONN);
+        return;
+      }
+      this.xmitIn(buf, flow, idx, (conns.flags[idx] as number) & CONN_F.FWD_MASK, true, false, now);
+      return;
+    }
+    let idx: number;
+    if (kind & LOCAL.LIP) {
+      // About a request we sent LIP:lport → RIP:rport.
+      a[0] = flow.innerDst4;
+      b[0] = flow.innerSrc4;
+      idx = conns.findOutLocal(p, a, flow.innerDport, b, flow.innerSport);
+      if (idx < 0 || ((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.FULLNAT) {
+        out.drop(DROP.ICMP_NO_CONN);
+        return;
+      }
+    } else {
+      // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
+      a[0] = flow.innerDst4;
+      b[0] = flow.innerSrc4;
+      idx = conns.findOut(4, p, a, flow.innerDport, b, flow.innerSport);
+      if (idx < 0 || ((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+        out.drop(DROP.NOT_OURS);
+        return;
+      }
+    }
+    if (!this.prepareToClient(buf, flow, idx, gso, true, now)) return;
+    const vip = conns.vaddr[idx] as number;
+    const vport = conns.vport[idx] as number;
+    if (kind & LOCAL.LIP)
+      fnatIcmpOut4(buf, flow, vip, vport, conns.caddr[idx] as number, conns.cport[idx] as number);
+    else natIcmpOut4(buf, flow, vip, vport);
+    this.emit(buf, flow, this.cSlot, this.cNh, this.cMtu, 0, now);
+  }
+}
+
+// A flow hash for the GUE source port (udp_flow_src_port hashes the inner flow).
+function flowHash(flow: Flow): number {
+  let h = Math.imul(flow.src4 ^ 0x9e3779b9, 0x85ebca6b);
+  h ^= Math.imul(flow.dst4, 0xc2b2ae35);
+  h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
+  h ^= h >>> 15;
+  return h >>> 0;
+}

@@ -1,0 +1,92 @@
+/**
+ * The director's own IPv4 addresses as the engine sees them: VIPs (from services) and FULLNAT
+ * local addresses (LIPs), which the director's kernel does not hold, so the engine answers ARP
+ * and echo requests for them and recognises traffic to them. Built off the hot path whenever the
+ * service table's generation changes, as one open-addressing set in typed arrays, plus each
+ * service's LIP list for FULLNAT port allocation.
+ */
+import { parseIPv4 } from '../core/addr.js';
+import type { ServiceTable } from '../core/service-table.js';
+
+/** Address kinds (bits). */
+export const LOCAL = { VIP: 1, LIP: 2 } as const;
+
+/** The set of local addresses and per-service LIP lists. */
+export class LocalAddrs {
+  private keys = new Uint32Array(16);
+  private kinds = new Uint8Array(16);
+  private mask = 15;
+  /** All LIPs of all services, grouped per service; `lipId` is each LIP's distinct index. */
+  lips = new Uint32Array(0);
+  lipIds = new Uint32Array(0);
+  /** Per service id: start and count in `lips`. */
+  lipBase = new Int32Array(0);
+  lipCount = new Int32Array(0);
+  /** Service-table generation this set was built from. */
+  generation = -1;
+
+  /** Rebuilds from the service table (IPv4 services only). */
+  rebuild(table: ServiceTable): void {
+    const entries: [number, number][] = [];
+    const lipList: number[] = [];
+    const lipIdList: number[] = [];
+    const ids = new Map<number, number>();
+    let maxSvc = 0;
+    for (const s of table.list()) maxSvc = Math.max(maxSvc, s.id + 1);
+    const base = new Int32Array(maxSvc);
+    const count = new Int32Array(maxSvc);
+    for (const s of table.list()) {
+      if (s.af !== 4) continue;
+      if (s.addrBytes) {
+        const b = s.addrBytes;
+        entries.push([((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, LOCAL.VIP]);
+      }
+      base[s.id] = lipList.length;
+      for (const l of s.laddrs) {
+        const a = parseIPv4(l);
+        if (a === undefined) continue;
+        entries.push([a >>> 0, LOCAL.LIP]);
+        let id = ids.get(a);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(a, id);
+        }
+        lipList.push(a >>> 0);
+        lipIdList.push(id);
+      }
+      count[s.id] = lipList.length - (base[s.id] ?? 0);
+    }
+    let cap = 16;
+    while (cap < entries.length * 4) cap *= 2;
+    this.keys = new Uint32Array(cap);
+    this.kinds = new Uint8Array(cap);
+    this.mask = cap - 1;
+    for (const [a, k] of entries) {
+      let i = hash(a) & this.mask;
+      while (this.kinds[i] !== 0 && this.keys[i] !== a) i = (i + 1) & this.mask;
+      this.keys[i] = a;
+      this.kinds[i] = (this.kinds[i] as number) | k;
+    }
+    this.lips = Uint32Array.from(lipList);
+    this.lipIds = Uint32Array.from(lipIdList);
+    this.lipBase = base;
+    this.lipCount = count;
+    this.generation = table.generation;
+  }
+
+  /** LOCAL bits of `addr` (host-order u32), 0 if not ours. */
+  kind(addr: number): number {
+    let i = hash(addr) & this.mask;
+    for (;;) {
+      const k = this.kinds[i]!;
+      if (k === 0) return 0;
+      if (this.keys[i] === addr) return k;
+      i = (i + 1) & this.mask;
+    }
+  }
+}
+
+function hash(a: number): number {
+  const h = Math.imul(a ^ (a >>> 16), 0x45d9f3b);
+  return h ^ (h >>> 16);
+}

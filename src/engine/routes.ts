@@ -1,0 +1,97 @@
+/**
+ * Route lookups are injected (the daemon reads the kernel's table; tests and `lvsd simulate` use
+ * {@link StaticRoutes}). The engine asks one question per forwarded packet, "which interface and
+ * next hop for this IPv4 destination, and from which source address", and answers arrive in a
+ * caller-owned {@link RouteResult} so the lookup allocates nothing.
+ */
+
+/** The answer of a route lookup; the engine owns one and passes it to every lookup. */
+export class RouteResult {
+  /** Egress interface. */
+  ifindex = 0;
+  /** Next-hop gateway (host-order u32), or 0 when the destination is on-link. */
+  gateway4 = 0;
+  /** Preferred source address on this route (host-order u32), or 0 for the interface's address. */
+  src4 = 0;
+  /** Route MTU, or 0 for the interface MTU. */
+  mtu = 0;
+}
+
+/** An injected IPv4 routing table. */
+export interface RouteTable {
+  /** Fills `out` for destination `dst` (host-order u32); false when there is no route. */
+  lookup4(dst: number, out: RouteResult): boolean;
+}
+
+/** One static route. */
+export interface StaticRoute {
+  /** Network address (host-order u32) and prefix length. */
+  readonly prefix: number;
+  readonly len: number;
+  readonly ifindex: number;
+  /** Gateway (0 = on-link). */
+  readonly gateway?: number;
+  /** Preferred source (0 = interface address). */
+  readonly src?: number;
+  readonly mtu?: number;
+}
+
+/**
+ * A small longest-prefix-match table in typed arrays, kept sorted by prefix length so the first
+ * match wins. Linear in the number of routes: directors have a handful.
+ */
+export class StaticRoutes implements RouteTable {
+  private prefix = new Uint32Array(0);
+  private mask = new Uint32Array(0);
+  private ifindex = new Int32Array(0);
+  private gateway = new Uint32Array(0);
+  private src = new Uint32Array(0);
+  private mtu = new Uint32Array(0);
+  private readonly routes: StaticRoute[] = [];
+
+  constructor(routes: readonly StaticRoute[] = []) {
+    for (const r of routes) this.routes.push(r);
+    this.rebuild();
+  }
+
+  /** Adds a route (off the hot path: rebuilds the arrays). */
+  add(r: StaticRoute): void {
+    this.routes.push(r);
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    const rs = [...this.routes].sort((a, b) => b.len - a.len);
+    const n = rs.length;
+    this.prefix = new Uint32Array(n);
+    this.mask = new Uint32Array(n);
+    this.ifindex = new Int32Array(n);
+    this.gateway = new Uint32Array(n);
+    this.src = new Uint32Array(n);
+    this.mtu = new Uint32Array(n);
+    rs.forEach((r, i) => {
+      const m = r.len <= 0 ? 0 : r.len >= 32 ? 0xffffffff : (0xffffffff << (32 - r.len)) >>> 0;
+      this.mask[i] = m;
+      this.prefix[i] = (r.prefix & m) >>> 0;
+      this.ifindex[i] = r.ifindex;
+      this.gateway[i] = r.gateway ?? 0;
+      this.src[i] = r.src ?? 0;
+      this.mtu[i] = r.mtu ?? 0;
+    });
+  }
+
+  /** Longest-prefix match. */
+  lookup4(dst: number, out: RouteResult): boolean {
+    const n = this.prefix.length;
+    for (let i = 0; i < n; i++) {
+      if ((dst & this.mask[i]!) >>> 0 === this.prefix[i]) {
+        out.ifindex = this.ifindex[i]!;
+        out.gateway4 = this.gateway[i]!;
+        out.src4 = this.src[i]!;
+        out.mtu = this.mtu[i]!;
+        return true;
+      }
+    }
+    return false;
+  }
+}
