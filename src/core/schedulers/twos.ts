@@ -30,7 +30,9 @@ export function randomBelow(ceil: number, random: () => number): number {
     let low = m % 0x100000000;
     if (low < ceil) {
       const bound = (0x100000000 - ceil) % ceil;
-      while (low < bound) {
+      // Bounded retries: a real u32 source is rejected with probability < ceil / 2^32, but an
+      // injected constant source must not hang the scheduler.
+      for (let tries = 0; low < bound && tries < 64; tries++) {
         m = ceil * (random() >>> 0);
         low = m % 0x100000000;
       }
@@ -40,7 +42,7 @@ export function randomBelow(ceil: number, random: () => number): number {
   let lo = Math.imul(ceil, r) >>> 0;
   if (lo < ceil) {
     const bound = (0x100000000 - ceil) % ceil;
-    while (lo < bound) {
+    for (let tries = 0; lo < bound && tries < 64; tries++) {
       r = random() >>> 0;
       lo = Math.imul(ceil, r) >>> 0;
     }
