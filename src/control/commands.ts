@@ -69,4 +69,8 @@ export type Query =
   | { readonly q: 'timeouts' }
   | { readonly q: 'daemons' }
   | { readonly q: 'laddrs'; readonly service?: ServiceKey }
-  | { readonly q: 'status' };
+  | { readonly q: 'status' }
+  /** `lvsadm --health` (our extension): per real server state from the health checker. */
+  | { readonly q: 'health' }
+  /** `lvsadm --availability` (our extension): uptime, MTBF, MTTR and A per server and service. */
+  | { readonly q: 'availability' };

@@ -55,7 +55,16 @@ export type QueryResult =
   | { readonly q: 'timeouts'; readonly timeouts: TimeoutsView }
   | { readonly q: 'daemons'; readonly daemons: readonly DaemonView[] }
   | { readonly q: 'laddrs'; readonly snapshot: Snapshot }
-  | { readonly q: 'status'; readonly status: StatusView };
+  | { readonly q: 'status'; readonly status: StatusView }
+  /**
+   * Health views are built by src/health (views.ts), which a pure layer may not import; they
+   * cross the socket as the plain JSON that module defines and lvsadm formats with it.
+   */
+  | { readonly q: 'health'; readonly health: unknown }
+  | { readonly q: 'availability'; readonly availability: unknown };
+
+/** Code of the answer to a health query when lvsd runs no health checks (no `--config`). */
+export const NO_HEALTH_CODE = 'ERR_LVS_NO_HEALTH';
 
 /** A coded failure as it crosses the socket. `errno` is set for table errors (ipvs.md §6.3). */
 export interface WireError {

@@ -196,6 +196,8 @@ export function validateQuery(x: unknown): Query {
     case 'timeouts':
     case 'daemons':
     case 'status':
+    case 'health':
+    case 'availability':
       return { q: o.q };
     default:
       throw new RequestError('query.q: unknown query');

@@ -9,6 +9,7 @@ import {
   decodeRequest,
   encodeResponse,
   errorResponse,
+  NO_HEALTH_CODE,
   type QueryResult,
   type Response,
   type StatusView,
@@ -16,7 +17,7 @@ import {
 } from '../control/protocol.js';
 import { serviceView, serviceViews } from '../control/snapshot.js';
 import type { ConnView, DaemonView, Snapshot, TimeoutsView } from '../control/views.js';
-import { TableError } from '../core/errors.js';
+import { LvsError, TableError } from '../core/errors.js';
 
 /** What the handler needs from the running director; main.ts builds it from a Director. */
 export interface ControlDeps {
@@ -32,6 +33,14 @@ export interface ControlDeps {
   onChanges?(cmd: Command, changes: readonly Change[]): void;
   /** Wall clock in ms (injected so tests control time). */
   now(): number;
+  /** `--health` data; absent or undefined when lvsd runs no health checks. */
+  health?(): unknown;
+  /** `--availability` data; absent or undefined when lvsd runs no health checks. */
+  availability?(): unknown;
+}
+
+function noHealth(): never {
+  throw new LvsError(NO_HEALTH_CODE, 'lvsd runs no health checks (start it with --config FILE)');
 }
 
 /** Answers one query. Throws TableError (ESRCH) for a listing of a missing service. */
@@ -56,6 +65,14 @@ export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResu
       return { q: 'daemons', daemons: deps.daemons() };
     case 'status':
       return { q: 'status', status: deps.status(now) };
+    case 'health': {
+      const health = deps.health?.();
+      return health === undefined ? noHealth() : { q: 'health', health };
+    }
+    case 'availability': {
+      const availability = deps.availability?.();
+      return availability === undefined ? noHealth() : { q: 'availability', availability };
+    }
   }
 }
 

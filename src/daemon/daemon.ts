@@ -3,7 +3,7 @@
  * unit. main.ts parses arguments and handles signals; everything with a lifetime lives here.
  */
 import type { Logger } from 'pino';
-import type { Change } from '../control/apply.js';
+import { apply, type Change } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
 import type { StatusView, VipStatus } from '../control/protocol.js';
 import { serviceKeyText } from '../core/types.js';
@@ -32,12 +32,20 @@ export interface DaemonConfig {
   readonly dataplane?: (director: DirectorPort) => Promise<DataPlaneHandle> | DataPlaneHandle;
   /** Commands applied before the socket opens (from --restore or the demo). */
   readonly initial?: (director: DirectorPort, now: number) => void;
+  /** Health views for `lvsadm --health`/`--availability` (from `--config`); undefined = none. */
+  readonly health?: { health(): unknown; availability(): unknown };
 }
 
 /** A running daemon. */
 export interface Daemon {
   readonly director: DirectorPort;
   readonly socket: string;
+  /**
+   * Applies one command from inside the daemon (health transitions, config reloads) through
+   * control/apply, logged and followed by the data plane exactly like a socket command. Throws
+   * the table's coded error when the command is refused.
+   */
+  apply(cmd: Command): readonly Change[];
   /** Stops timers, the socket (removing its file) and the data plane. Idempotent. */
   close(): Promise<void>;
 }
@@ -69,6 +77,9 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       services: director.table.size,
       vips: plane?.vipStatus() ?? [],
     }),
+    ...(cfg.health
+      ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
+      : {}),
     onChanges(cmd, changes) {
       log.info(
         { op: cmd.op, ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}) },
@@ -102,6 +113,11 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   return {
     director,
     socket: cfg.socket,
+    apply(cmd) {
+      const changes = apply(director, cmd, Date.now());
+      deps.onChanges?.(cmd, changes);
+      return changes;
+    },
     close() {
       closing ??= (async () => {
         clearInterval(timer);

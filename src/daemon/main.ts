@@ -2,24 +2,53 @@
  * lvsd entry point: argument parsing, logging and signal wiring only; the daemon itself is
  * daemon/daemon.ts. Exit codes: 0 clean stop, 1 cannot start (socket taken, bad rules), 2 usage.
  */
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { ConfigFormat } from '../config/check-config.js';
+import { apply } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
 import { LvsError } from '../core/errors.js';
+import { diagnosticLine, loadConfig } from './config-loader.js';
 import { type Daemon, startDaemon } from './daemon.js';
 import { type Demo, startDemo } from './demo.js';
 import type { DirectorPort } from './director-port.js';
 import { createLogger } from './logger.js';
-import { parseLvsdArgs } from './options.js';
+import { type LvsdOptions, parseLvsdArgs } from './options.js';
 import { startProxyPlane } from './proxy-plane.js';
+import { ConfigSession, healthRunnerEngine } from './reload.js';
 import { applyRules, commandText, readRules } from './restore.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
 export const EXIT_START_FAILED = 1;
+
+/**
+ * `lvsd --check-config FILE`: every finding on stderr as `FILE:LINE: severity: text (CODE)`, a
+ * summary on stdout, and the original tool's exit code (keepalived -t 0/4/5, ldirectord 0/2).
+ */
+async function checkOnly(file: string, format?: ConfigFormat, configId?: string): Promise<number> {
+  const c = await loadConfig(file, {
+    ...(format !== undefined ? { format } : {}),
+    ...(configId !== undefined ? { configId } : {}),
+  });
+  for (const d of c.diagnostics) process.stderr.write(`${diagnosticLine(d)}\n`);
+  const verdict = c.exitCode === 0 ? 'OK' : c.exitCode === 5 ? 'has errors (would run)' : 'not usable';
+  process.stdout.write(
+    `${file}: ${c.format} configuration ${verdict}: ${c.model.services.length} virtual services, ${c.diagnostics.length} findings\n`,
+  );
+  return c.exitCode;
+}
 
 /** Runs lvsd in the foreground until SIGTERM or SIGINT. */
 export function main(argv: string[]): void {
   const a = parseLvsdArgs(argv);
   if (a.kind === 'help') {
     process.stdout.write(a.text);
+    return;
+  }
+  if (a.kind === 'check') {
+    void checkOnly(a.file, a.format, a.configId).then((code) => {
+      process.exitCode = code;
+    });
     return;
   }
   if (a.kind === 'error') {
@@ -48,11 +77,13 @@ export function main(argv: string[]): void {
   const log = createLogger(o.logLevel);
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
+  let session: ConfigSession | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    session?.close();
     void Promise.all([daemon?.close(), demo?.close()]).then(() => {
       log.info('stopped');
       process.exit(0);
@@ -60,8 +91,17 @@ export function main(argv: string[]): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // keepalived and ldirectord reload on SIGHUP (spec §2.7, §4.1); without --config there is
+  // nothing to re-read, and HUP must not kill the director either.
+  process.on('SIGHUP', () => {
+    if (session) void session.reload('SIGHUP');
+    else log.info('SIGHUP ignored: lvsd was started without --config');
+  });
 
   const initial = (port: DirectorPort, now: number) => {
+    // Health transitions arrive later through the daemon's apply, which the data plane follows;
+    // the first table is built here, before the socket opens and the plane starts.
+    session?.start((cmd) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now())));
     if (demo) rules = [...demo.commands];
     if (!rules) return;
     const failures = applyRules(port, rules, now);
@@ -70,10 +110,20 @@ export function main(argv: string[]): void {
     log.info({ ...from, rules: rules.length, refused: failures.length }, 'rules applied');
   };
   const demoStarted = o.demo ? startDemo() : Promise.resolve(undefined);
-  demoStarted
-    .then((dm) => {
+  const configOpened = o.config === undefined ? Promise.resolve(undefined) : openConfig(o, log);
+  Promise.all([demoStarted, configOpened])
+    .then(([dm, cs]) => {
       demo = dm;
+      session = cs;
       return startDaemon({
+        ...(session
+          ? {
+              health: {
+                health: () => session?.healthView(),
+                availability: () => session?.availabilityView(),
+              },
+            }
+          : {}),
         socket: o.socket,
         connTabBits: o.connTabBits,
         tickMs: o.tickMs,
@@ -98,10 +148,26 @@ export function main(argv: string[]): void {
         );
       },
       (e: unknown) => {
+        session?.close();
         const msg = e instanceof Error ? e.message : String(e);
         process.stderr.write(`lvsd: ${msg}\n`);
         if (!(e instanceof LvsError)) log.error({ err: e }, 'start failed');
         process.exit(EXIT_START_FAILED);
       },
     );
+}
+
+/** Loads `--config` for startup; a refused file prints its findings and rejects (exit 1). */
+async function openConfig(o: LvsdOptions, log: Logger): Promise<ConfigSession> {
+  const path = o.config as string;
+  const r = await ConfigSession.open({
+    path: resolve(path),
+    ...(o.configFormat !== undefined ? { format: o.configFormat } : {}),
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    log,
+    engine: healthRunnerEngine(log),
+  });
+  if (r.ok) return r.session;
+  for (const d of r.findings) process.stderr.write(`${diagnosticLine(d)}\n`);
+  throw new LvsError('ERR_LVS_CONFIG_REFUSED', `${path}: configuration not usable, not starting`);
 }

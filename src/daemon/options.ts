@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../cli/socket-path.js';
+import type { ConfigFormat } from '../config/check-config.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** Data planes lvsd knows by name. */
@@ -25,12 +26,28 @@ export interface LvsdOptions {
   readonly tickMs: number;
   /** Run the quick-start demo (no arguments at all, as `npm start`, or `--demo`). */
   readonly demo: boolean;
+  /** `--config FILE`: keepalived.conf or ldirectord.cf driving the table and health checks. */
+  readonly config?: string;
+  /** `--config-format`: the dialect, detected when absent. */
+  readonly configFormat?: ConfigFormat;
+  /** `--config-id`: keepalived's `@ID` selector (KC5 "Conditional configuration"). */
+  readonly configId?: string;
 }
+
+/** Dialects `--config-format` accepts. */
+export const CONFIG_FORMATS: readonly ConfigFormat[] = ['keepalived', 'ldirectord'];
 
 /** The outcome of parsing lvsd's argv. */
 export type LvsdArgs =
   | { readonly kind: 'run'; readonly options: LvsdOptions }
   | { readonly kind: 'help'; readonly text: string }
+  /** `--check-config FILE`: validate like `keepalived -t` and exit. */
+  | {
+      readonly kind: 'check';
+      readonly file: string;
+      readonly format?: ConfigFormat;
+      readonly configId?: string;
+    }
   | { readonly kind: 'error'; readonly text: string; readonly exitCode: number };
 
 /** lvsd's --help text. */
@@ -47,6 +64,12 @@ Options:
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
   --demo                 start the quick-start demo (the default with no options)
+  --config FILE          run a keepalived.conf or ldirectord.cf: its services,
+                         health checks and sorry/fallback servers; SIGHUP reloads
+  --config-format FMT    keepalived or ldirectord (default: detected)
+  --config-id ID         keepalived @ID lines (default: the host name's first label)
+  --check-config FILE    validate FILE like keepalived -t and exit: 0 clean,
+                         4 fatal, 5 errors/warnings (ldirectord files: 2 on error)
   -h, --help             show this help
 
 With no options at all (npm start), lvsd runs the quick-start demo: three HTTP
@@ -74,6 +97,10 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
         'log-level': { type: 'string' },
         'tick-ms': { type: 'string' },
         demo: { type: 'boolean' },
+        config: { type: 'string' },
+        'config-format': { type: 'string' },
+        'config-id': { type: 'string' },
+        'check-config': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -113,6 +140,35 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
   const restore = str('restore');
   const demo = argv.length === 0 || values.demo === true;
   if (demo && restore !== undefined) return fail('--demo and --restore cannot be used together');
+
+  const fmt = str('config-format');
+  if (fmt !== undefined && !(CONFIG_FORMATS as readonly string[]).includes(fmt)) {
+    return fail(`unknown config format '${fmt}' (expected ${CONFIG_FORMATS.join(' or ')})`);
+  }
+  const configFormat = fmt as ConfigFormat | undefined;
+  const configId = str('config-id');
+  const cfgOpts = {
+    ...(configFormat !== undefined ? { configFormat } : {}),
+    ...(configId !== undefined ? { configId } : {}),
+  };
+  const check = str('check-config');
+  if (check !== undefined) {
+    if (check === '') return fail('--check-config needs a file');
+    return {
+      kind: 'check',
+      file: check,
+      ...(configFormat !== undefined ? { format: configFormat } : {}),
+      ...(configId !== undefined ? { configId } : {}),
+    };
+  }
+  const config = str('config');
+  if (config === '') return fail('--config needs a file');
+  if (config !== undefined && (demo || restore !== undefined)) {
+    return fail('--config cannot be used with --demo or --restore');
+  }
+  if (config === undefined && (fmt !== undefined || configId !== undefined)) {
+    return fail('--config-format and --config-id need --config or --check-config');
+  }
   return {
     kind: 'run',
     options: {
@@ -123,6 +179,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
       logLevel: level as LogLevel,
       tickMs,
       demo,
+      ...(config !== undefined ? { config, ...cfgOpts } : {}),
     },
   };
 }

@@ -6,8 +6,14 @@
  */
 
 import type { Command, Query } from '../../control/commands.js';
-import type { Response, StatusView } from '../../control/protocol.js';
+import { NO_HEALTH_CODE, type Response, type StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
+import {
+  type AvailabilityView,
+  formatAvailability,
+  formatHealth,
+  type HealthView,
+} from '../../health/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../socket-path.js';
 import { ClientError, type ControlClient, connectClient } from './client.js';
 import {
@@ -151,9 +157,20 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       return 0;
     }
     case 'health':
-    case 'availability':
-      env.stderr(`lvsadm: the --${list.view} view needs health checking, which this lvsd does not run\n`);
-      return EXIT_OPERATION;
+    case 'availability': {
+      const resp = await s.request({ query: { q: list.view } });
+      if (!resp.ok && resp.error.code === NO_HEALTH_CODE) {
+        env.stderr(`lvsadm: --${list.view}: ${resp.error.message}\n`);
+        return EXIT_OPERATION;
+      }
+      if (!resp.ok || !('result' in resp)) return reportFailure(env, 'other', resp);
+      const r = resp.result;
+      if (r.q === 'health') env.stdout(formatHealth(reviveNaN(r.health) as HealthView));
+      else if (r.q === 'availability') {
+        env.stdout(formatAvailability(reviveNaN(r.availability) as AvailabilityView));
+      } else return reportFailure(env, 'other', resp);
+      return 0;
+    }
     default: {
       const q = list.service ? { q: 'list' as const, service: list.service } : { q: 'list' as const };
       const resp = await s.request({ query: q });
@@ -166,6 +183,16 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       return 0;
     }
   }
+}
+
+/** Numeric view fields JSON cannot carry (NaN = "not defined yet") arrive as null; restore them. */
+function reviveNaN(x: unknown): unknown {
+  if (x === null) return Number.NaN;
+  if (Array.isArray(x)) return x.map(reviveNaN);
+  if (typeof x === 'object' && x !== null) {
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, reviveNaN(v)]));
+  }
+  return x;
 }
 
 /** `--status` (our extension): the daemon line, then whether the data plane serves each service. */
@@ -233,7 +260,13 @@ async function restore(env: RunnerEnv, s: Session): Promise<number> {
 
 /** Runs lvsadm with `argv` (without the program name) and returns the exit code. */
 export async function run(argv: readonly string[], env: RunnerEnv): Promise<number> {
-  const p = parse(argv, { prog: env.prog ?? 'lvsadm', resolver: await argvResolver(env, argv) });
+  const opts = { prog: env.prog ?? 'lvsadm', resolver: await argvResolver(env, argv) };
+  let p = parse(argv, opts);
+  // `lvsadm --health` and `lvsadm --availability` (the issue's spelling) mean `-L --health`.
+  if (p.kind === 'error' && argv.some((a) => a === '--health' || a === '--availability')) {
+    const listed = parse(['-L', ...argv], opts);
+    if (listed.kind === 'list') p = listed;
+  }
   const socket = p.socket ?? defaultSocketPath(env.socketEnv);
   const session = new Session(env, socket);
   try {
@@ -274,6 +307,15 @@ export function processEnv(): RunnerEnv {
 
 /** bin/lvsadm entry point. */
 export function main(argv: string[]): void {
+  // `lvsadm lab ...` (our extension) builds netns labs; loaded lazily so plain ipvsadm use never pays for it.
+  if (argv[0] === 'lab') {
+    void import('../../daemon/lab/lab-command.js')
+      .then(({ runLab }) => runLab(argv.slice(1)))
+      .then((code) => {
+        process.exitCode = code;
+      });
+    return;
+  }
   void run(argv, processEnv()).then((code) => {
     process.exitCode = code;
   });

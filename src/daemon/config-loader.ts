@@ -1,0 +1,156 @@
+/**
+ * The file-system side of the pure config readers (src/config): reads files, expands include
+ * globs, answers "does this interface exist" from os.networkInterfaces() and resolves
+ * ldirectord host names. The parsers stay pure and synchronous; name resolution is done ahead of
+ * time (a first parse records the names asked for, dns.lookup resolves them, a second parse uses
+ * the answers), so a reload never blocks the event loop on DNS.
+ */
+import { lookup } from 'node:dns/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { type ConfigCheck, type ConfigFormat, checkConfig } from '../config/check-config.js';
+import type { ConfigDiagnostic } from '../config/diagnostics.js';
+import { type ConfigIo, expandBraces, matchGlob } from '../config/keepalived/index.js';
+
+/** How a configuration file is read. */
+export interface LoadOptions {
+  /** Dialect; detected from the file name and contents when absent. */
+  readonly format?: ConfigFormat;
+  /** keepalived `--config-id` for `@ID` lines; default: the first label of the host name (KC5). */
+  readonly configId?: string;
+  /** Upper bound on one host-name lookup (ms). */
+  readonly resolveTimeoutMs?: number;
+}
+
+/** Largest number of directory entries one include glob may visit (a typo must not walk `/`). */
+const GLOB_VISIT_LIMIT = 100_000;
+
+/** Reads a file as UTF-8, or undefined when it is missing, a directory or unreadable. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every path under `base` down to `depth` more components (files and directories). */
+function walk(base: string, depth: number, out: string[]): void {
+  if (depth <= 0 || out.length >= GLOB_VISIT_LIMIT) return;
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const p = join(base, n);
+    out.push(p);
+    if (depth > 1) {
+      try {
+        if (statSync(p).isDirectory()) walk(p, depth - 1, out);
+      } catch {
+        // vanished or unreadable: skipped, as glob(3) does
+      }
+    }
+  }
+}
+
+/**
+ * Absolute paths matching an absolute glob with braces (keepalived `include`, spec §1.2): the
+ * literal directory prefix is listed to the pattern's depth and matched with the parser's own
+ * glob rules, so in-memory tests and the daemon agree on what a pattern means.
+ */
+export function globFiles(pattern: string): string[] {
+  const found = new Set<string>();
+  for (const p of expandBraces(pattern)) {
+    const parts = p.split(sep);
+    const firstWild = parts.findIndex((s) => /[*?[]/.test(s));
+    if (firstWild < 0) {
+      if (readText(p) !== undefined) found.add(p);
+      continue;
+    }
+    const base = parts.slice(0, firstWild).join(sep) || sep;
+    const listed: string[] = [];
+    walk(base, parts.length - firstWild, listed);
+    for (const m of matchGlob(p, listed)) {
+      try {
+        if (statSync(m).isFile()) found.add(m);
+      } catch {
+        // gone between listing and stat
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+/** The ConfigIo of the real file system. */
+export function fsConfigIo(): ConfigIo {
+  return { readFile: readText, glob: globFiles };
+}
+
+/** True when the host has a network interface called `name` (keepalived's interface checks). */
+export function interfaceExists(name: string): boolean {
+  return Object.hasOwn(networkInterfaces(), name);
+}
+
+/** keepalived's default config-id: the node name up to its first dot (KC5 "Conditional configuration"). */
+export function defaultConfigId(): string {
+  return hostname().split('.')[0] ?? '';
+}
+
+async function resolveOne(name: string, af: 4 | 6, timeoutMs: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), timeoutMs);
+  });
+  try {
+    const found = lookup(name, { family: af }).then(
+      (a) => a.address,
+      () => undefined,
+    );
+    return await Promise.race([found, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Reads, parses and validates a keepalived.conf or ldirectord.cf. Never throws for bad input:
+ * an unreadable file is a fatal diagnostic in the result, like every other finding.
+ */
+export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<ConfigCheck> {
+  const path = isAbsolute(file) ? file : resolve(file);
+  const io = fsConfigIo();
+  const base = {
+    ...(opts.format !== undefined ? { format: opts.format } : {}),
+    configId: opts.configId ?? defaultConfigId(),
+    env: Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
+    interfaceExists,
+  };
+  const asked = new Map<string, { name: string; af: 4 | 6 }>();
+  const first = checkConfig(path, io, {
+    ...base,
+    resolveHost: (name, af) => {
+      asked.set(`${af} ${name}`, { name, af });
+      return undefined;
+    },
+  });
+  if (asked.size === 0) return first;
+  const answers = new Map<string, string>();
+  await Promise.all(
+    [...asked].map(async ([k, q]) => {
+      const a = await resolveOne(q.name, q.af, opts.resolveTimeoutMs ?? 5000);
+      if (a !== undefined) answers.set(k, a);
+    }),
+  );
+  return checkConfig(path, io, { ...base, resolveHost: (name, af) => answers.get(`${af} ${name}`) });
+}
+
+/** One diagnostic as `lvsd --check-config` prints it: `FILE:LINE: severity: text (CODE)`. */
+export function diagnosticLine(d: ConfigDiagnostic): string {
+  return `${d.file}:${d.line}: ${d.severity}: ${d.text} (${d.code})`;
+}

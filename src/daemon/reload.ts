@@ -1,0 +1,293 @@
+/**
+ * `lvsd --config FILE` at run time: the configuration in force, its health engine, and reloads
+ * (SIGHUP, and ldirectord's `autoreload` which watches the file). A reload re-reads the file; on
+ * any error the old configuration stays in force and the findings are logged with file:line
+ * (keepalived `reload_check_config`, ldirectord `reread_config`, spec §2.7 and §4.1); otherwise
+ * the engine applies the minimal diff, so untouched services keep their connections.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { Logger } from 'pino';
+import type { ConfigCheck, ConfigFormat } from '../config/check-config.js';
+import type { ConfigDiagnostic } from '../config/diagnostics.js';
+import type { LvsModel, ScriptSpec } from '../config/model.js';
+import type { Command } from '../control/commands.js';
+import { HealthRunner } from '../health/runner.js';
+import { diagnosticLine, type LoadOptions, loadConfig } from './config-loader.js';
+
+/** What drives the table for a configuration: the HealthRunner, or a check-less stand-in. */
+export interface HealthEngine {
+  /** Builds the table (through `apply`) and starts checking. */
+  start(): void;
+  /** Moves to a new configuration, carrying identical checkers' state over. */
+  reload(model: LvsModel): void;
+  stop(opts?: { clean?: boolean }): void;
+  /** `lvsadm --health` data (plain JSON). */
+  healthView(): unknown;
+  /** `lvsadm --availability` data (plain JSON). */
+  availabilityView(): unknown;
+}
+
+/** Builds the engine of a loaded configuration; `apply` is the daemon's one command path. */
+export type EngineFactory = (model: LvsModel, apply: (cmd: Command) => void) => HealthEngine;
+
+/**
+ * Findings that stop a load. At start keepalived runs with anything short of fatal (exit 4) and
+ * ldirectord refuses any error (exit 2, spec §4.1). On reload both keep the old configuration on
+ * any error, except a missing interface: VRRP is not applied yet and the same finding was
+ * accepted at start, so refusing it would make such a file impossible to reload.
+ */
+export function blockingFindings(check: ConfigCheck, phase: 'start' | 'reload'): ConfigDiagnostic[] {
+  return check.diagnostics.filter((d) => {
+    if (d.severity === 'fatal') return true;
+    if (d.severity !== 'error') return false;
+    if (phase === 'start') return check.format === 'ldirectord';
+    return d.code !== 'ERR_CONFIG_NO_INTERFACE';
+  });
+}
+
+/** Result of one reload attempt. */
+export type ReloadOutcome =
+  | { readonly ok: true; readonly commands: number; readonly services: number }
+  | { readonly ok: false; readonly findings: readonly ConfigDiagnostic[] };
+
+/** Settings of a {@link ConfigSession}. */
+export interface ConfigSessionOptions {
+  readonly path: string;
+  readonly format?: ConfigFormat;
+  readonly configId?: string;
+  readonly log: Logger;
+  readonly engine: EngineFactory;
+  /** Reads and checks the file; the fs-backed loader by default (tests inject one). */
+  readonly load?: (path: string, opts: LoadOptions) => Promise<ConfigCheck>;
+  /** Poll interval of the autoreload watch (ldirectord polls once per check loop). */
+  readonly watchIntervalMs?: number;
+  /** Quiet time after a change before reloading, so a file being written is read once. */
+  readonly debounceMs?: number;
+}
+
+function digest(path: string): string | undefined {
+  try {
+    return createHash('md5').update(readFileSync(path)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Logs each finding at a level matching its severity. */
+export function logFindings(log: Logger, diags: readonly ConfigDiagnostic[]): void {
+  for (const d of diags) {
+    const fields = { file: d.file, line: d.line, code: d.code };
+    const text = diagnosticLine(d);
+    if (d.severity === 'notice') log.info(fields, text);
+    else if (d.severity === 'warning') log.warn(fields, text);
+    else log.error(fields, text);
+  }
+}
+
+function hasVrrp(m: LvsModel): boolean {
+  return m.vrrp.instances.length + m.vrrp.syncGroups.length + m.vrrp.scripts.length > 0;
+}
+
+/** A loaded configuration driving the director, with reloads. */
+export class ConfigSession {
+  private engine: HealthEngine | undefined;
+  private model: LvsModel;
+  private sum: string | undefined;
+  private busy: Promise<ReloadOutcome> | undefined;
+  private again = false;
+  private debounce: NodeJS.Timeout | undefined;
+  private watching = false;
+  private commands = 0;
+
+  private constructor(
+    private readonly opts: ConfigSessionOptions,
+    private check: ConfigCheck,
+  ) {
+    this.model = check.model;
+    this.sum = digest(opts.path);
+  }
+
+  /**
+   * Loads the file for startup. Returns the session, or the findings that refuse the start
+   * (already logged by the caller's choice: they are returned, not printed).
+   */
+  static async open(
+    opts: ConfigSessionOptions,
+  ): Promise<{ ok: true; session: ConfigSession } | { ok: false; findings: readonly ConfigDiagnostic[] }> {
+    const check = await (opts.load ?? loadConfig)(opts.path, ConfigSession.loadOptions(opts));
+    const findings = blockingFindings(check, 'start');
+    if (findings.length > 0) return { ok: false, findings: check.diagnostics };
+    return { ok: true, session: new ConfigSession(opts, check) };
+  }
+
+  private static loadOptions(opts: ConfigSessionOptions): LoadOptions {
+    return {
+      ...(opts.format !== undefined ? { format: opts.format } : {}),
+      ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+    };
+  }
+
+  /** The configuration in force. */
+  get current(): LvsModel {
+    return this.model;
+  }
+
+  /** The dialect of the file. */
+  get format(): ConfigFormat {
+    return this.check.format;
+  }
+
+  /** Starts the engine, which builds the table through `apply`; then watches the file if asked. */
+  start(apply: (cmd: Command) => void): void {
+    const log = this.opts.log;
+    logFindings(log, this.check.diagnostics);
+    const counted = (cmd: Command) => {
+      this.commands++;
+      apply(cmd);
+    };
+    this.engine = this.opts.engine(this.model, counted);
+    this.engine.start();
+    log.info(
+      {
+        file: this.opts.path,
+        format: this.check.format,
+        services: this.model.services.length,
+        commands: this.commands,
+      },
+      'configuration loaded',
+    );
+    this.noteVrrp(undefined);
+    this.watch();
+  }
+
+  private noteVrrp(before: LvsModel | undefined): void {
+    if (hasVrrp(this.model) && (before === undefined || !hasVrrp(before))) {
+      const v = this.model.vrrp;
+      this.opts.log.info(
+        { instances: v.instances.length, syncGroups: v.syncGroups.length, scripts: v.scripts.length },
+        'vrrp_* blocks are parsed and validated but not applied: VRRP is not implemented yet',
+      );
+    }
+  }
+
+  /** Data for `lvsadm --health`. */
+  healthView(): unknown {
+    return this.engine?.healthView();
+  }
+
+  /** Data for `lvsadm --availability`. */
+  availabilityView(): unknown {
+    return this.engine?.availabilityView();
+  }
+
+  /**
+   * Re-reads the file and applies it, or keeps the old configuration on any error. Reloads are
+   * serialised: a request during a reload runs once more after it, never concurrently.
+   */
+  reload(reason: string): Promise<ReloadOutcome> {
+    if (this.busy) {
+      this.again = true;
+      return this.busy;
+    }
+    const run = async (): Promise<ReloadOutcome> => {
+      let out: ReloadOutcome;
+      do {
+        this.again = false;
+        out = await this.reloadOnce(reason);
+      } while (this.again);
+      return out;
+    };
+    this.busy = run().finally(() => {
+      this.busy = undefined;
+    });
+    return this.busy;
+  }
+
+  private async reloadOnce(reason: string): Promise<ReloadOutcome> {
+    const log = this.opts.log;
+    const file = this.opts.path;
+    log.info({ file, reason }, 'reloading configuration');
+    const sum = digest(file);
+    const check = await (this.opts.load ?? loadConfig)(file, ConfigSession.loadOptions(this.opts));
+    const findings = blockingFindings(check, 'reload');
+    if (findings.length > 0 || !this.engine) {
+      logFindings(log, check.diagnostics);
+      log.error(
+        { file, errors: findings.length },
+        'configuration has errors: reload refused, the previous configuration stays in force',
+      );
+      return { ok: false, findings };
+    }
+    logFindings(log, check.diagnostics);
+    const before = this.model;
+    const n0 = this.commands;
+    this.check = check;
+    this.model = check.model;
+    this.sum = sum;
+    this.engine.reload(check.model);
+    const commands = this.commands - n0;
+    log.info({ file, services: check.model.services.length, commands }, 'configuration reloaded');
+    this.noteVrrp(before);
+    this.watch();
+    return { ok: true, commands, services: check.model.services.length };
+  }
+
+  /** ldirectord `autoreload` (spec §4.6): poll the file, reload when its contents change. */
+  private watch(): void {
+    const want = this.model.globals.autoreload || this.model.globals.callback !== undefined;
+    if (want === this.watching) return;
+    const file = this.opts.path;
+    if (!want) {
+      unwatchFile(file);
+      this.watching = false;
+      return;
+    }
+    this.watching = true;
+    watchFile(file, { interval: this.opts.watchIntervalMs ?? 1000, persistent: false }, () => {
+      if (this.debounce) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => this.onFileChange(), this.opts.debounceMs ?? 200);
+      this.debounce.unref();
+    });
+  }
+
+  private onFileChange(): void {
+    this.debounce = undefined;
+    const sum = digest(this.opts.path);
+    // ldirectord compares the mtime, then the MD5: a touch alone reloads nothing.
+    if (sum === undefined || sum === this.sum) return;
+    const g = this.model.globals;
+    if (g.callback) this.runCallback(g.callback);
+    if (g.autoreload) void this.reload('autoreload');
+    else this.sum = sum;
+  }
+
+  private runCallback(cb: ScriptSpec): void {
+    const [cmd, ...args] = cb.argv;
+    if (cmd === undefined) return;
+    try {
+      const child = spawn(cmd, [...args, this.opts.path], { stdio: 'ignore', detached: false });
+      child.on('error', (e) =>
+        this.opts.log.warn({ err: e.message, command: cb.command }, 'callback failed'),
+      );
+      child.unref();
+    } catch (e) {
+      this.opts.log.warn({ err: String(e), command: cb.command }, 'callback failed');
+    }
+  }
+
+  /** Stops watching and the engine; `clean` removes the managed services (cleanstop). */
+  close(opts: { clean?: boolean } = {}): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.watching) unwatchFile(this.opts.path);
+    this.watching = false;
+    this.engine?.stop(opts);
+  }
+}
+
+/** The real engine: a HealthRunner whose log lines go to lvsd's logger. */
+export function healthRunnerEngine(log: Logger): EngineFactory {
+  return (model, apply) =>
+    new HealthRunner({ model, apply, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+}
