@@ -47,7 +47,7 @@ export function writeTcpSegment(
   const start = k * mss;
   const len = Math.min(mss, payload - start);
   copyBytes(out, outOff, src, l3, hdr);
-  if (len > 0) copyBytes(out, outOff + hdr, src, flow.payloadOff, len);
+  if (len > 0) copyBytes(out, outOff + hdr, src, flow.payloadOff + start, len);
   const total = hdr + Math.max(len, 0);
   const t = outOff + (flow.l4Off - l3);
   if (flow.af === 4) {
