@@ -61,9 +61,21 @@ function packets(count: number): SchedPacket[] {
   return out;
 }
 
+/** The modules the benchmark drives: the TypeScript sources, or the compiled dist/ build. */
+interface Deps {
+  ServiceTable: typeof ServiceTable;
+  findScheduler: typeof findScheduler;
+  names: string[];
+}
+
+const SRC: Deps = { ServiceTable, findScheduler, names: Object.keys(BUILTIN_SCHEDULERS) };
+
 /** Builds a service with `n` dests already in place, then binds the scheduler once (as -E would). */
-function service(name: string, n: number) {
-  const table = new ServiceTable({ schedulers: findScheduler, schedulerOptions: { random: xorshift(42) } });
+function service(deps: Deps, name: string, n: number) {
+  const table = new deps.ServiceTable({
+    schedulers: deps.findScheduler,
+    schedulerOptions: { random: xorshift(42) },
+  });
   const key: ServiceKey = { kind: 'addr', af: 4, protocol: PROTO.TCP, addr: '192.0.2.1', port: 80 };
   const base = { scheduler: 'none', flags: 0, timeout: 0, netmask: '255.255.255.255', pe: '' };
   table.addService(key, base);
@@ -88,9 +100,35 @@ function service(name: string, n: number) {
   return svc;
 }
 
-/** Runs the scheduler benchmark and returns one row per (scheduler, servers). */
+/** Runs the scheduler benchmark on the TypeScript sources; one row per (scheduler, servers). */
 export function benchSchedulers(opts: SchedulerBenchOptions = {}): SchedulerBenchRow[] {
-  const names = opts.schedulers ?? Object.keys(BUILTIN_SCHEDULERS);
+  return run(SRC, opts);
+}
+
+/**
+ * The same benchmark on the compiled dist/ build (run `npm run build` first), which is what lvsd
+ * executes. Prefer it for published numbers: under `node --import tsx` the transpiled sources run
+ * the hot path about twice as slowly as tsc's output.
+ */
+export async function benchSchedulersCompiled(
+  opts: SchedulerBenchOptions = {},
+): Promise<SchedulerBenchRow[]> {
+  const dist = new URL('../dist/core/', import.meta.url).href;
+  const st = (await import(`${dist}service-table.js`)) as { ServiceTable: typeof ServiceTable };
+  const ix = (await import(`${dist}schedulers/index.js`)) as { findScheduler: typeof findScheduler };
+  const all = (await import(`${dist}schedulers/all.js`)) as { BUILTIN_SCHEDULERS: typeof BUILTIN_SCHEDULERS };
+  return run(
+    {
+      ServiceTable: st.ServiceTable,
+      findScheduler: ix.findScheduler,
+      names: Object.keys(all.BUILTIN_SCHEDULERS),
+    },
+    opts,
+  );
+}
+
+function run(deps: Deps, opts: SchedulerBenchOptions): SchedulerBenchRow[] {
+  const names = opts.schedulers ?? deps.names;
   const sizes = opts.servers ?? [10, 100, 1000, 10000];
   const iterations = opts.iterations ?? 300_000;
   const warmup = opts.warmup ?? 100_000;
@@ -99,7 +137,7 @@ export function benchSchedulers(opts: SchedulerBenchOptions = {}): SchedulerBenc
   const rows: SchedulerBenchRow[] = [];
   for (const name of names) {
     for (const n of sizes) {
-      const svc = service(name, n);
+      const svc = service(deps, name, n);
       const sched = svc.sched;
       if (!sched) throw new Error(`no scheduler ${name}`);
       const live: (Dest | null)[] = new Array(4 * n).fill(null);
@@ -143,7 +181,8 @@ export function benchSchedulers(opts: SchedulerBenchOptions = {}): SchedulerBenc
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = benchSchedulers();
+  // Standalone: `npm run build && node --import tsx bench/core-schedulers.ts [--src]`.
+  const rows = process.argv.includes('--src') ? benchSchedulers() : await benchSchedulersCompiled();
   const sizes = [...new Set(rows.map((r) => r.servers))];
   console.log(['scheduler', ...sizes.map((s) => `${s} srv`)].map((c) => c.padStart(10)).join(''));
   for (const name of new Set(rows.map((r) => r.scheduler))) {

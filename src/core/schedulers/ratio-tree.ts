@@ -15,14 +15,17 @@ export class RatioTree {
   n = 0;
   /** Leaf capacity, a power of two. */
   private size = 1;
-  /** Winner position per node (root at 1, leaves at size + pos), -1 = no eligible leaf below. */
-  private win = new Int32Array(2).fill(-1);
+  /** Winner position per node (root at 1, leaves at size + pos); every leaf names itself. */
+  private win = new Int32Array(2);
   /** Numerator per position (e.g. the conn overhead). */
   num = new Float64Array(1);
   /** Denominator per position (e.g. the weight). */
   den = new Float64Array(1);
-  /** num/den as a double: rounding is monotonic, so unequal doubles order the exact fractions. */
-  private ratio = new Float64Array(1);
+  /**
+   * num/den as a double, +Infinity when ineligible. Rounding is monotonic, so unequal doubles
+   * order the exact fractions; and ineligible leaves lose every comparison without a branch.
+   */
+  private key = new Float64Array(1).fill(Number.POSITIVE_INFINITY);
 
   /** Starts over with `n` leaves, all ineligible; call setLeaf for each, then build(). */
   reset(n: number): void {
@@ -33,9 +36,10 @@ export class RatioTree {
       this.win = new Int32Array(2 * size);
       this.num = new Float64Array(size);
       this.den = new Float64Array(size);
-      this.ratio = new Float64Array(size);
+      this.key = new Float64Array(size);
     }
-    this.win.fill(-1);
+    this.key.fill(Number.POSITIVE_INFINITY);
+    for (let p = 0; p < size; p++) this.win[size + p] = p;
     this.n = n;
   }
 
@@ -43,8 +47,7 @@ export class RatioTree {
   setLeaf(pos: number, eligible: boolean, num: number, den: number): void {
     this.num[pos] = num;
     this.den[pos] = den;
-    this.ratio[pos] = num / den;
-    this.win[this.size + pos] = eligible ? pos : -1;
+    this.key[pos] = eligible ? num / den : Number.POSITIVE_INFINITY;
   }
 
   /** Recomputes every internal node from the leaves. */
@@ -55,16 +58,14 @@ export class RatioTree {
 
   /** Changes one leaf and repairs its path to the root, stopping once nothing above can change. */
   update(pos: number, eligible: boolean, num: number, den: number): void {
+    const key = eligible ? num / den : Number.POSITIVE_INFINITY;
     // Most load changes leave the key alone (fo always, sed/nq on inactive conns): nothing to do.
-    if (this.num[pos] === num && this.den[pos] === den && (this.win[this.size + pos] === pos) === eligible)
-      return;
+    if (this.num[pos] === num && this.den[pos] === den && this.key[pos] === key) return;
     this.num[pos] = num;
     this.den[pos] = den;
-    this.ratio[pos] = num / den;
+    this.key[pos] = key;
     const w = this.win;
-    let i = this.size + pos;
-    w[i] = eligible ? pos : -1;
-    i >>= 1;
+    let i = (this.size + pos) >> 1;
     while (i >= 1) {
       const old = w[i] as number;
       const nw = this.pick(w[2 * i] as number, w[2 * i + 1] as number);
@@ -77,18 +78,21 @@ export class RatioTree {
 
   /** The winning position, or -1 when no leaf is eligible. */
   winner(): number {
-    return this.win[1] as number;
+    const w = this.win[1] as number;
+    return this.key[w] === Number.POSITIVE_INFINITY ? -1 : w;
   }
 
   /** Left operand `a` precedes `b` in list order; `b` wins only when strictly better. */
   private pick(a: number, b: number): number {
-    if (a < 0) return b;
-    if (b < 0) return a;
-    const ra = this.ratio[a] as number;
-    const rb = this.ratio[b] as number;
-    if (rb < ra) return b;
-    if (rb > ra) return a;
-    // Equal doubles: the fractions may still differ past 53 bits, so cross-multiply exactly.
+    const ka = this.key[a] as number;
+    const kb = this.key[b] as number;
+    if (kb < ka) return b;
+    if (kb !== ka || ka === Number.POSITIVE_INFINITY) return a;
+    return this.tie(a, b);
+  }
+
+  /** Equal doubles: the fractions may still differ past 53 bits, so cross-multiply exactly. */
+  private tie(a: number, b: number): number {
     const x = (this.num[a] as number) * (this.den[b] as number);
     const y = (this.num[b] as number) * (this.den[a] as number);
     if (x <= EXACT && y <= EXACT) return x > y ? b : a;
