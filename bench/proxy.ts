@@ -58,20 +58,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(proc: Proc, ports: [number, number]): Promise<Record<Metric, number>> {
   const [http, bulk] = ports;
-  const bulk1 = await iperf(bulk, 1, SECS);
-  const bulk8 = await iperf(bulk, 8, SECS);
-  const ka = await wrk(http, false, SECS);
-  await sleep(500);
-  const nc = await wrk(http, true, SECS);
-  // Let TIME_WAIT-heavy state settle before the memory test.
-  await sleep(1500);
+  // Memory first, on a freshly started proxy: allocators and pools (HAProxy's, V8's) keep
+  // memory after load, so a later delta would measure reuse, not the cost of a connection.
   const pid = proc.rssPid();
+  await sleep(500);
   const before = rss(pid);
   const release = await holdIdle(http, CONNS);
   await sleep(1500);
   const after = rss(pid);
   release();
   await sleep(1000);
+  const bulk1 = await iperf(bulk, 1, SECS);
+  const bulk8 = await iperf(bulk, 8, SECS);
+  const ka = await wrk(http, false, SECS);
+  await sleep(500);
+  const nc = await wrk(http, true, SECS);
   if (ka.errors || nc.errors) console.log(`  ${proc.name}: wrk errors ka=${ka.errors} close=${nc.errors}`);
   return {
     bulk1,
@@ -100,30 +101,38 @@ async function main(): Promise<void> {
   try {
     procs.push(start('backend-nginx', 'nginx', ['-p', dir, '-c', backendNginxConf(dir, ports.httpBackend)]));
     procs.push(start('iperf3-server', 'iperf3', ['-s', '-p', String(ports.iperf)]));
-    const peers: Record<Peer, Proc> = {
-      haproxy: start('haproxy', 'haproxy', ['-db', '-f', haproxyConf(dir, ports)]),
-      nginx: start('nginx-stream', 'nginx', ['-p', dir, '-c', nginxStreamConf(dir, ports)], true),
-      lvs: start('lvsd', process.execPath, [
-        'bin/lvsd',
-        '--socket',
-        join(dir, 'lvsd.sock'),
-        '--restore',
-        lvsRules(dir, ports),
-        '--log-level',
-        'warn',
-      ]),
+    // Each proxy is started fresh for every round and stopped after it.
+    const launch: Record<Peer, () => Proc> = {
+      haproxy: () => start('haproxy', 'haproxy', ['-db', '-f', haproxyConf(dir, ports)]),
+      nginx: () => start('nginx-stream', 'nginx', ['-p', dir, '-c', nginxStreamConf(dir, ports)], true),
+      lvs: () =>
+        start('lvsd', process.execPath, [
+          'bin/lvsd',
+          '--socket',
+          join(dir, 'lvsd.sock'),
+          '--restore',
+          lvsRules(dir, ports),
+          '--log-level',
+          'warn',
+        ]),
     };
-    procs.push(...Object.values(peers));
-    for (const p of [ports.httpBackend, ...ports.haproxy, ...ports.nginx, ...ports.lvs]) await waitPort(p);
+    await waitPort(ports.httpBackend);
     const order = { haproxy: ports.haproxy, nginx: ports.nginx, lvs: ports.lvs };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const peer of PEERS) {
         process.stdout.write(`round ${round}/${ROUNDS}: ${peer} ... `);
-        const m = await measure(peers[peer], order[peer]);
-        runs[peer].push(m);
-        console.log(
-          `bulk ${m.bulk1.toFixed(1)}/${m.bulk8.toFixed(1)} Gbit/s, ka ${m.keepalive.toFixed(0)}/s, new ${m.newconn.toFixed(0)}/s, rss/conn ${m.rssPerConn.toFixed(0)} B`,
-        );
+        const proc = launch[peer]();
+        try {
+          for (const p of order[peer]) await waitPort(p);
+          const m = await measure(proc, order[peer]);
+          runs[peer].push(m);
+          console.log(
+            `bulk ${m.bulk1.toFixed(1)}/${m.bulk8.toFixed(1)} Gbit/s, ka ${m.keepalive.toFixed(0)}/s, new ${m.newconn.toFixed(0)}/s, rss/conn ${m.rssPerConn.toFixed(0)} B`,
+          );
+        } finally {
+          await proc.stop();
+          await sleep(500);
+        }
       }
     }
   } finally {
@@ -143,13 +152,25 @@ async function main(): Promise<void> {
     newconn: { min: 0.6 },
     rssPerConn: { max: 2 },
   } as const;
-  console.log(`\nMedians of ${ROUNDS} rounds, ${SECS} s each, ${CONNS} idle conns (${cpus().length} CPUs, loopback):`);
-  console.log(`${'metric'.padEnd(38)}${'HAProxy'.padStart(12)}${'nginx'.padStart(12)}${'lvsd'.padStart(12)}${'lvsd/HAProxy'.padStart(14)}  target`);
+  console.log(
+    `\nMedians of ${ROUNDS} rounds, ${SECS} s each, ${CONNS} idle conns (${cpus().length} CPUs, loopback):`,
+  );
+  console.log(
+    `${'metric'.padEnd(38)}${'HAProxy'.padStart(12)}${'nginx'.padStart(12)}${'lvsd'.padStart(12)}${'lvsd/HAProxy'.padStart(14)}  target`,
+  );
   for (const k of METRICS) {
     const f = (v: number) => (k.startsWith('bulk') || k.startsWith('p99') ? v.toFixed(2) : v.toFixed(0));
     const t = (targets as Record<string, { min?: number; max?: number }>)[k];
     const r = ratio('lvs', k);
-    const verdict = t ? (t.min !== undefined ? (r >= t.min ? `≥${t.min} met` : `≥${t.min} MISSED`) : r <= (t.max ?? 0) ? `≤${t.max} met` : `≤${t.max} MISSED`) : '';
+    const verdict = t
+      ? t.min !== undefined
+        ? r >= t.min
+          ? `≥${t.min} met`
+          : `≥${t.min} MISSED`
+        : r <= (t.max ?? 0)
+          ? `≤${t.max} met`
+          : `≤${t.max} MISSED`
+      : '';
     console.log(
       `${LABEL[k].padEnd(38)}${f(med.haproxy[k]).padStart(12)}${f(med.nginx[k]).padStart(12)}${f(med.lvs[k]).padStart(12)}${r.toFixed(2).padStart(14)}  ${verdict}`,
     );
@@ -165,7 +186,10 @@ async function main(): Promise<void> {
         settings: { rounds: ROUNDS, secs: SECS, idleConns: CONNS },
         medians: med,
         ratiosToHaproxy: Object.fromEntries(
-          (['nginx', 'lvs'] as const).map((p) => [p, Object.fromEntries(METRICS.map((k) => [k, ratio(p, k)]))]),
+          (['nginx', 'lvs'] as const).map((p) => [
+            p,
+            Object.fromEntries(METRICS.map((k) => [k, ratio(p, k)])),
+          ]),
         ),
         runs,
       },

@@ -7,9 +7,13 @@ const run = promisify(execFile);
 
 /** Bulk throughput through `port` with iperf3 (`streams` parallel streams), in Gbit/s. */
 export async function iperf(port: number, streams: number, secs: number): Promise<number> {
-  const { stdout } = await run('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', String(secs), '-P', String(streams), '-J'], {
-    maxBuffer: 64 << 20,
-  });
+  const { stdout } = await run(
+    'iperf3',
+    ['-c', '127.0.0.1', '-p', String(port), '-t', String(secs), '-P', String(streams), '-J'],
+    {
+      maxBuffer: 64 << 20,
+    },
+  );
   const j = JSON.parse(stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
   return (j.end?.sum_received?.bits_per_second ?? 0) / 1e9;
 }

@@ -82,7 +82,9 @@ export function start(name: string, cmd: string, args: string[], rssChild = fals
     rssPid: () => {
       const pid = child.pid as number;
       if (!rssChild) return pid;
-      const kids = execFileSync('sh', ['-c', `pgrep -P ${pid} || true`], { encoding: 'utf8' }).trim().split('\n');
+      const kids = execFileSync('sh', ['-c', `pgrep -P ${pid} || true`], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
       return Number(kids[0]) || pid;
     },
     stop: () =>
