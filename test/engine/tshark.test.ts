@@ -78,12 +78,12 @@ describe('tshark cross-check of engine output', { skip }, () => {
     const bad = out.flatMap((d, i) =>
       d.problems.length > 0 ? [`${descs[i]}: ${d.problems.join('; ')}`] : [],
     );
-    // The one frame quoting a cut-short TCP segment (frag-needed for a 1510-byte packet, quoted up to
+    // The one frame quoting a cut-short TCP segment (frag-needed for a 1490-byte packet, quoted up to
     // 576 bytes as icmp_send does) is checked again below with the quoted-TCP check off.
     const cut = descs.findIndex((d) => d.includes('frag-needed sized for the tunnel #4'));
     assert.ok(cut >= 0);
     assert.deepEqual(
-      bad.filter((b) => b !== `${descs[cut]}: Bad checksum [should be 0x0ef1]`),
+      bad.filter((b) => !b.startsWith(`${descs[cut]}: Bad checksum [should be `)),
       [],
     );
     assert.deepEqual(dissect([frames[cut]!], { quotedTcpChecksum: false })[0]?.problems, []);

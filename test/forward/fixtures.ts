@@ -339,7 +339,7 @@ export const TUN: Scenario[] = [
         in: fromClient()
           .ipv4({ src: CLIENT, dst: VIP, df: true })
           .tcp({ sport: 40000, dport: 82, flags: 'A', seq: 1001 })
-          .payload(1470)
+          .payload(1450)
           .build(),
         drops: ['too_big'],
         check: (tx) => {
