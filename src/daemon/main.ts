@@ -2,6 +2,7 @@
  * lvsd entry point: argument parsing, logging and signal wiring only; the daemon itself is
  * daemon/daemon.ts. Exit codes: 0 clean stop, 1 cannot start (socket taken, bad rules), 2 usage.
  */
+
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigFormat } from '../config/check-config.js';
@@ -40,6 +41,25 @@ async function checkOnly(file: string, format?: ConfigFormat, configId?: string)
 
 /** Runs lvsd in the foreground until SIGTERM or SIGINT. */
 export function main(argv: string[]): void {
+  // Real-server helpers (daemon/rs-setup.ts, daemon/rs-agent.ts) share the lvsd binary.
+  if (argv[0] === 'rs-setup') {
+    void import('./rs-setup.js').then((m) => {
+      process.exitCode = m.runRsSetup(argv.slice(1));
+    });
+    return;
+  }
+  if (argv[0] === 'simulate') {
+    void import('./simulate.js')
+      .then((m) => m.runSimulate(argv.slice(1)))
+      .then((c) => {
+        process.exitCode = c;
+      });
+    return;
+  }
+  if (argv[0] === 'rs-agent') {
+    void import('./rs-agent.js').then((m) => m.runRsAgent(argv.slice(1))).then((c) => process.exit(c));
+    return;
+  }
   const a = parseLvsdArgs(argv);
   if (a.kind === 'help') {
     process.stdout.write(a.text);
@@ -57,10 +77,8 @@ export function main(argv: string[]): void {
     return;
   }
   const o = a.options;
-  if (o.dataplane === 'packet') {
-    process.stderr.write(
-      'lvsd: the packet data plane has not landed yet; use --dataplane proxy (the default)\n',
-    );
+  if (o.dataplane === 'packet' && o.interfaces.length === 0) {
+    process.stderr.write('lvsd: --dataplane packet needs at least one --interface\n');
     process.exitCode = 2;
     return;
   }
@@ -129,7 +147,12 @@ export function main(argv: string[]): void {
         tickMs: o.tickMs,
         logger: log,
         initial,
-        dataplane: (port) => startProxyPlane(port, log),
+        dataplane: (port) =>
+          o.dataplane === 'packet'
+            ? import('../io/packet-plane/index.js').then((m) =>
+                m.startPacketDataPlane(port, { interfaces: o.interfaces, log }),
+              )
+            : startProxyPlane(port, log),
       });
     })
     .then(

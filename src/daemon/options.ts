@@ -20,6 +20,8 @@ export interface LvsdOptions {
   readonly socket: string;
   readonly restore?: string;
   readonly dataplane: DataplaneName;
+  /** Interfaces of the packet data plane (`--interface`, repeatable). */
+  readonly interfaces: readonly string[];
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
   /** Tick period of the director's timers in ms. */
@@ -61,6 +63,7 @@ Options:
                          also set by LVSD_SOCKET)
   --restore FILE         load rules in ipvsadm-save format at start
   --dataplane NAME       proxy (default) or packet
+  --interface IF         packet data plane: interface to serve (repeatable)
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
   --demo                 start the quick-start demo (the default with no options)
@@ -83,7 +86,7 @@ function fail(text: string): LvsdArgs {
 
 /** Parses lvsd's argv (without the program name). Never throws. */
 export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSocketEnv()): LvsdArgs {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -93,6 +96,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
         socket: { type: 'string' },
         restore: { type: 'string' },
         dataplane: { type: 'string' },
+        interface: { type: 'string', multiple: true },
         'conn-tab-bits': { type: 'string' },
         'log-level': { type: 'string' },
         'tick-ms': { type: 'string' },
@@ -175,6 +179,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
       socket,
       ...(restore !== undefined ? { restore } : {}),
       dataplane: dp as DataplaneName,
+      interfaces: Array.isArray(values.interface) ? (values.interface as string[]) : [],
       connTabBits: bits,
       logLevel: level as LogLevel,
       tickMs,
