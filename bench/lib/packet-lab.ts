@@ -1,0 +1,220 @@
+/**
+ * Namespace-side helpers of the packet benchmark: tools check (apt-get installs what is missing,
+ * since fresh machines lack the peers), CPU pinning and RPS steering so "the director" is one
+ * core, interface counters read from /proc/PID/net/dev (no process spawned per sample), ARP
+ * resolution of the VIP from the client, and nginx/HAProxy started with temporary configs inside
+ * the lab namespaces. Everything started here is a child of the bench or lives in a lab
+ * namespace, so lab teardown (labDown) ends it.
+ */
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run as lvsadm, processEnv } from '../../src/cli/lvsadm/main.js';
+import { type LabHost, type LabMode, labNamespace } from '../../src/daemon/lab/plan.js';
+import { labExec, labSpawn } from '../../src/daemon/lab/topology.js';
+
+/** Binary → Debian package providing it. */
+const TOOLS: Record<string, string> = {
+  nft: 'nftables',
+  haproxy: 'haproxy',
+  wrk: 'wrk',
+  nginx: 'nginx-light',
+  taskset: 'util-linux',
+  ping: 'iputils-ping',
+  curl: 'curl',
+};
+
+function has(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).status === 0;
+}
+
+/** Installs (apt-get) the peers and tools the benchmark needs when any is missing. */
+export function ensureTools(log: (s: string) => void): void {
+  const missing = Object.entries(TOOLS).filter(([bin]) => !has(bin));
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map(([, p]) => p))];
+  log(`installing ${pkgs.join(' ')} with apt-get\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], {
+    stdio: 'inherit',
+    env,
+  });
+  const still = missing.filter(([bin]) => !has(bin)).map(([b]) => b);
+  if (r.status !== 0 || still.length) throw new Error(`missing tools after apt-get: ${still.join(' ')}`);
+}
+
+/** Versions of the peers, for the results file. */
+export function toolVersions(): Record<string, string> {
+  const first = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+  };
+  return {
+    nft: first('nft', ['--version']),
+    haproxy: first('haproxy', ['-v']),
+    nginx: first('nginx', ['-v']),
+    wrk: first('wrk', ['-v']),
+  };
+}
+
+/** Runs argv in a lab namespace and throws with its stderr when it fails. */
+export function nsRun(mode: LabMode, host: LabHost, argv: readonly string[]): string {
+  const r = labExec(mode, host, argv);
+  if (r.status !== 0) throw new Error(`${host}: ${argv.join(' ')}: ${r.stderr.trim() || r.status}`);
+  return r.stdout;
+}
+
+/** Pins every thread of `pid` to `cpu` (taskset -a); false when that is impossible. */
+export function pin(pid: number, cpu: number): boolean {
+  return spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Steers the receive processing of `ifname` in `host` to `cpu` with RPS, so the director's
+ * kernel work (AF_PACKET delivery for lvsd, netfilter forwarding for the kernel baseline) is
+ * charged to the director's core and not to the generator's.
+ */
+export function steerRx(mode: LabMode, host: LabHost, ifname: string, cpu: number): boolean {
+  const mask = (1 << cpu).toString(16);
+  const r = labExec(mode, host, ['sh', '-c', `echo ${mask} > /sys/class/net/${ifname}/queues/rx-0/rps_cpus`]);
+  return r.status === 0;
+}
+
+/** rx/tx packet counters of `ifname` in the namespace of process `pid` (/proc/PID/net/dev). */
+export function ifCounters(pid: number, ifname: string): { rx: number; rxDrop: number; tx: number } {
+  const text = readFileSync(`/proc/${pid}/net/dev`, 'utf8');
+  for (const line of text.split('\n')) {
+    const [name, rest] = line.split(':');
+    if (name?.trim() !== ifname || rest === undefined) continue;
+    const f = rest.trim().split(/\s+/).map(Number);
+    return { rx: f[1] ?? 0, rxDrop: f[3] ?? 0, tx: f[9] ?? 0 };
+  }
+  throw new Error(`no interface ${ifname} in the namespace of pid ${pid}`);
+}
+
+/** A long-lived process inside a namespace whose pid anchors /proc/PID/net/dev reads. */
+export function anchor(mode: LabMode, host: LabHost): ChildProcess {
+  return labSpawn(mode, host, ['sleep', '3600']);
+}
+
+/** MAC address of `ifname` inside a namespace. */
+export function macOf(mode: LabMode, host: LabHost, ifname: string): string {
+  return nsRun(mode, host, ['cat', `/sys/class/net/${ifname}/address`]).trim();
+}
+
+/** Makes the client's kernel ARP for `ip` and returns the answer's MAC (who owns the VIP). */
+export function resolveNeighbour(mode: LabMode, ip: string, ifname = 'eth0'): string {
+  for (let i = 0; i < 20; i++) {
+    labExec(mode, 'client', ['ping', '-c', '1', '-W', '0.3', ip], 5000);
+    const out = labExec(mode, 'client', ['ip', '-j', 'neigh', 'show', ip, 'dev', ifname]).stdout;
+    const n = (JSON.parse(out || '[]') as { lladdr?: string; state?: string[] }[])[0];
+    if (n?.lladdr && !n.state?.includes('FAILED') && !n.state?.includes('INCOMPLETE')) return n.lladdr;
+  }
+  throw new Error(`the client got no ARP answer for ${ip}`);
+}
+
+/** Drops (and so counts at the interface) benchmark UDP at the real server's ingress: the
+ * real servers then spend nothing on it, so only the director's work limits the rate. */
+export function sinkUdp(mode: LabMode, host: LabHost, port: number): void {
+  const nft = `table netdev bench {\n chain in {\n  type filter hook ingress device eth0 priority 0;\n  udp dport ${port} drop\n }\n}\n`;
+  nsRun(mode, host, ['sh', '-c', `printf '%s' '${nft}' | nft -f -`]);
+}
+
+/** Runs lvsadm against the lab's lvsd; throws with its output when it fails. */
+export async function lvsadmAt(socket: string, argv: readonly string[]): Promise<void> {
+  let out = '';
+  const code = await lvsadm(['--socket', socket, ...argv], {
+    ...processEnv(),
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      out += t;
+    },
+  });
+  if (code !== 0) throw new Error(`lvsadm ${argv.join(' ')}: exit ${code}: ${out.trim()}`);
+}
+
+/** nginx real server config: one worker, keep-alive, a fixed short body naming the server. */
+export function nginxConf(dir: string, name: string, port: number): string {
+  const conf = join(dir, `nginx-${name}.conf`);
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+pid ${dir}/nginx-${name}.pid;
+error_log ${dir}/nginx-${name}.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/cb-${name};
+  proxy_temp_path ${dir}/px-${name};
+  fastcgi_temp_path ${dir}/fc-${name};
+  uwsgi_temp_path ${dir}/uw-${name};
+  scgi_temp_path ${dir}/sc-${name};
+  server {
+    listen ${port} reuseport backlog=4096;
+    location / { return 200 "this is ${name}\\n"; }
+  }
+}
+`,
+  );
+  return conf;
+}
+
+/** HAProxy, mode tcp, one thread, round robin over the real servers (the proxy peer). */
+export function haproxyConf(dir: string, vip: string, port: number, rips: readonly string[]): string {
+  const conf = join(dir, 'haproxy.cfg');
+  const servers = rips.map((r, i) => `  server rs${i + 1} ${r}:${port}`).join('\n');
+  writeFileSync(
+    conf,
+    `global
+  nbthread 1
+  maxconn 5000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend fe
+  bind ${vip}:${port}
+  default_backend be
+backend be
+  balance roundrobin
+${servers}
+`,
+  );
+  return conf;
+}
+
+/** A daemon started by {@link startIn}, with its output so far (for error messages). */
+export interface Started {
+  readonly proc: ChildProcess;
+  output(): string;
+}
+
+/** Starts a foreground daemon inside a namespace, keeping the tail of its output. */
+export function startIn(mode: LabMode, host: LabHost, argv: readonly string[]): Started {
+  const c = labSpawn(mode, host, argv);
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString('utf8')).slice(-2000);
+  };
+  c.stdout?.on('data', keep);
+  c.stderr?.on('data', keep);
+  return { proc: c, output: () => out.trim() };
+}
+
+/** Waits until a TCP port answers from the client namespace (curl), or throws. */
+export function waitHttp(mode: LabMode, url: string, timeoutMs = 10_000): string {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    const r = labExec(mode, 'client', ['curl', '-s', '-m', '1', url], 3000);
+    if (r.status === 0 && r.stdout) return r.stdout;
+    last = r.stderr;
+    spawnSync('sleep', ['0.1']);
+  }
+  throw new Error(`${url} did not answer from ${labNamespace(mode, 'client')}: ${last.trim()}`);
+}

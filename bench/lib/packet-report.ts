@@ -1,0 +1,160 @@
+/**
+ * Pure reporting for the packet benchmark: medians, wrk output parsing, the issue's three
+ * targets judged from measured medians (met / missed / not measured, never assumed), and the
+ * text table printed at the end.
+ */
+
+/** Median of the finite values; NaN when there are none. */
+export function median(xs: readonly number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const m = v.length >> 1;
+  return v.length & 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+}
+
+/** What one wrk run reported. */
+export interface WrkSummary {
+  rps: number;
+  /** Connect/write/timeout socket errors plus non-2xx answers. */
+  errors: number;
+}
+
+/** Reads requests/s and errors from wrk's text output (0 rps when the line is missing). */
+export function parseWrk(stdout: string): WrkSummary {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const e = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const sockErr = e ? Number(e[1]) + Number(e[3]) + Number(e[4]) : 0;
+  return { rps, errors: sockErr + non2xx };
+}
+
+/** Director setups measured for packets/s. */
+export type PpsCase = 'lvsd-dr' | 'lvsd-nat' | 'kernel-dr' | 'kernel-nat';
+/** Director setups measured for HTTP requests/s. */
+export type HttpCase = 'lvsd-dr' | 'lvsd-nat' | 'haproxy';
+
+/** Medians per case (NaN or absent = not measured or failed). */
+export interface Medians {
+  pps: Partial<Record<PpsCase, number>>;
+  /** Packets the generator offered per second in the same runs. */
+  offered: Partial<Record<PpsCase, number>>;
+  rps: Partial<Record<HttpCase, number>>;
+  /** Director cores used for the pps runs (1 when pinned). */
+  directorCores: number;
+}
+
+/** Outcome of one target. */
+export type Verdict = 'met' | 'missed' | 'not measured';
+
+/** One target with the numbers it was judged on. */
+export interface TargetResult {
+  name: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+const ok = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x) && x > 0;
+const fmt = (x: number | undefined, digits = 0) =>
+  ok(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : 'n/a';
+
+/**
+ * True when a case forwarded at least 90% of what the generator offered: the generator, not the
+ * director, set the rate, so the director's real capacity is at least the measured figure.
+ */
+export function generatorBound(m: Medians, c: PpsCase): boolean {
+  const f = m.pps[c];
+  const o = m.offered[c];
+  return ok(f) && ok(o) && f >= 0.9 * o;
+}
+
+/** lvsd / kernel for the same job, or NaN when either side is missing. */
+export function ratio(a: number | undefined, b: number | undefined): number {
+  return ok(a) && ok(b) ? a / b : Number.NaN;
+}
+
+/**
+ * The issue's targets: DR ≥ 1 Mpps per director core; lvsd ≥ 0.5× the kernel doing the same
+ * job (NAT against nftables DNAT, DR against netdev fwd, each judged separately); DR requests/s
+ * ≥ HAProxy's.
+ */
+export function judgeTargets(m: Medians): TargetResult[] {
+  const out: TargetResult[] = [];
+  const drPerCore = ok(m.pps['lvsd-dr']) ? m.pps['lvsd-dr'] / Math.max(1, m.directorCores) : Number.NaN;
+  out.push({
+    name: 'DR >= 1 Mpps per director core',
+    verdict: ok(drPerCore) ? (drPerCore >= 1e6 ? 'met' : 'missed') : 'not measured',
+    detail: `${fmt(drPerCore)} pps per core${generatorBound(m, 'lvsd-dr') ? ' (generator-bound: a lower bound)' : ''}`,
+  });
+  for (const [l, k, job] of [
+    ['lvsd-nat', 'kernel-nat', 'NAT vs nftables DNAT'],
+    ['lvsd-dr', 'kernel-dr', 'DR vs nftables netdev fwd'],
+  ] as const) {
+    const r = ratio(m.pps[l], m.pps[k]);
+    const notes = [
+      generatorBound(m, l) ? 'lvsd generator-bound: ratio is a lower bound' : '',
+      generatorBound(m, k) ? 'kernel generator-bound: ratio is an upper bound' : '',
+    ].filter(Boolean);
+    out.push({
+      name: `${job} >= 0.5x kernel pps`,
+      verdict: Number.isFinite(r) ? (r >= 0.5 ? 'met' : 'missed') : 'not measured',
+      detail: `${fmt(m.pps[l])} / ${fmt(m.pps[k])} = ${Number.isFinite(r) ? r.toFixed(2) : 'n/a'}x${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    });
+  }
+  const h = ratio(m.rps['lvsd-dr'], m.rps.haproxy);
+  out.push({
+    name: 'DR requests/s >= HAProxy',
+    verdict: Number.isFinite(h) ? (h >= 1 ? 'met' : 'missed') : 'not measured',
+    detail: `${fmt(m.rps['lvsd-dr'])} / ${fmt(m.rps.haproxy)} = ${Number.isFinite(h) ? h.toFixed(2) : 'n/a'}x`,
+  });
+  return out;
+}
+
+/** Renders rows as a fixed-width text table (first column left-aligned, the rest right). */
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The full text report: pps table, HTTP table, targets. */
+export function formatReport(m: Medians, runs: number, secs: number): string {
+  const pps: PpsCase[] = ['lvsd-dr', 'lvsd-nat', 'kernel-dr', 'kernel-nat'];
+  const kernelOf: Record<PpsCase, PpsCase> = {
+    'lvsd-dr': 'kernel-dr',
+    'lvsd-nat': 'kernel-nat',
+    'kernel-dr': 'kernel-dr',
+    'kernel-nat': 'kernel-nat',
+  };
+  const cores = Math.max(1, m.directorCores);
+  const ppsRows = pps.map((c) => {
+    const r = ratio(m.pps[c], m.pps[kernelOf[c]]);
+    return [
+      c,
+      fmt(m.offered[c]),
+      fmt(m.pps[c]),
+      fmt(ok(m.pps[c]) ? m.pps[c] / cores : undefined),
+      c.startsWith('lvsd') && Number.isFinite(r) ? `${r.toFixed(2)}x` : '',
+      ok(m.pps[c]) ? (generatorBound(m, c) ? 'generator' : 'director') : '',
+    ];
+  });
+  const http: HttpCase[] = ['lvsd-dr', 'lvsd-nat', 'haproxy'];
+  const httpRows = http.map((c) => {
+    const r = ratio(m.rps[c], m.rps.haproxy);
+    return [c, fmt(m.rps[c]), c !== 'haproxy' && Number.isFinite(r) ? `${r.toFixed(2)}x` : ''];
+  });
+  const t = judgeTargets(m)
+    .map((x) => `  [${x.verdict}] ${x.name}: ${x.detail}`)
+    .join('\n');
+  return [
+    `64-byte UDP forwarding, medians of ${runs} runs x ${secs} s (received at the real servers)`,
+    table(['director', 'offered pps', 'forwarded pps', 'pps/core', 'vs kernel', 'limited by'], ppsRows),
+    '',
+    `HTTP through the VIP (wrk keep-alive), medians of ${runs} runs x ${secs} s`,
+    table(['director', 'requests/s', 'vs HAProxy'], httpRows),
+    '',
+    'Targets:',
+    t,
+    '',
+  ].join('\n');
+}

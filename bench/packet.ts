@@ -1,0 +1,389 @@
+/**
+ * The packet data plane benchmark (`npm run bench:packet`, root only). One script, the lab
+ * topologies of `lvsadm lab` (src/daemon/lab), the same run:
+ *  - packets/s: 64-byte UDP over many flows (source ports vary) from an AF_PACKET batch
+ *    generator in the client namespace, counted at the real servers' interfaces (which drop it
+ *    at ingress), for lvsd DR, lvsd NAT, and the director namespace's kernel doing the same job
+ *    (nftables netdev fwd for DR, nftables DNAT for NAT: kernel IPVS is not built here);
+ *  - HTTP requests/s through the VIP (wrk keep-alive from the client, nginx real servers) for
+ *    lvsd DR, lvsd NAT and HAProxy (mode tcp, 1 thread, in the director namespace).
+ * The director (lvsd or HAProxy, every thread) is pinned to the last CPU and the director
+ * namespace's receive processing is steered there with RPS, so "director" means one core in
+ * every case; generator, wrk and nginx run on CPU 0. Medians of --runs runs of --secs seconds;
+ * table on stdout, raw runs and medians in bench/results/packet.json. Labs are always torn down,
+ * on failure and on Ctrl-C too.
+ *
+ * Options: --runs N (3) --secs S (5) --flows N (4096) --warm S (1) --only pps|http
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LabMode, labNamespace, labPlan } from '../src/daemon/lab/plan.js';
+import {
+  type DirectorKind,
+  type LabState,
+  labDown,
+  labNamespacesPresent,
+  labUp,
+  readLabState,
+} from '../src/daemon/lab/topology.js';
+import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
+import {
+  anchor,
+  ensureTools,
+  haproxyConf,
+  ifCounters,
+  lvsadmAt,
+  macOf,
+  nginxConf,
+  nsRun,
+  pin,
+  resolveNeighbour,
+  type Started,
+  sinkUdp,
+  startIn,
+  steerRx,
+  toolVersions,
+  waitHttp,
+} from './lib/packet-lab.js';
+import {
+  formatReport,
+  type HttpCase,
+  judgeTargets,
+  type Medians,
+  median,
+  type PpsCase,
+  parseWrk,
+} from './lib/packet-report.js';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? def) : def;
+};
+const RUNS = Number(arg('runs', '3'));
+const SECS = Number(arg('secs', '5'));
+const FLOWS = Number(arg('flows', '4096'));
+const WARM = Number(arg('warm', '1'));
+const ONLY = arg('only', 'all');
+const UDP_PORT = 9;
+/** Bound on generated traffic per run, whatever the rate. */
+const MAX_PACKETS_PER_RUN = 50_000_000;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const STATE_ROOT = '/run/lvs-ts/bench-lab';
+const NCPU = cpus().length;
+const DIRECTOR_CPU = NCPU - 1;
+const LOAD_CPU = 0;
+
+const log = (s: string) => process.stderr.write(s);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let current: LabMode | undefined;
+const children: ChildProcess[] = [];
+
+function cleanup(): void {
+  for (const c of children.splice(0)) {
+    if (c.exitCode === null && c.pid) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  if (current) labDown(current, STATE_ROOT);
+  current = undefined;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    log(`\n${sig}: tearing the lab down\n`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+/** Removes a lab this benchmark left behind (killed hard); refuses to touch a user's lab. */
+function clearStale(mode: LabMode): void {
+  if (labNamespacesPresent(mode).length === 0) return;
+  if (readLabState(mode, STATE_ROOT)) {
+    labDown(mode, STATE_ROOT);
+    return;
+  }
+  throw new Error(`lab ${mode} is up (not the benchmark's); run \`lvsadm lab down ${mode}\` first`);
+}
+
+async function withLab<T>(
+  mode: LabMode,
+  director: DirectorKind,
+  fn: (st: LabState) => Promise<T>,
+): Promise<T> {
+  clearStale(mode);
+  current = mode;
+  try {
+    const st = labUp(mode, { director, stateRoot: STATE_ROOT });
+    const plan = labPlan(mode);
+    for (const i of plan.directorIfs) steerRx(mode, 'director', i, DIRECTOR_CPU);
+    if (director === 'lvsd' && st.pids.lvsd && !pin(st.pids.lvsd, DIRECTOR_CPU)) log('could not pin lvsd\n');
+    return await fn(st);
+  } finally {
+    cleanup();
+  }
+}
+
+interface PpsRun {
+  offered: number;
+  forwarded: number;
+  /** Packets/s the director's interface received (offered minus what the path dropped). */
+  atDirector: number;
+  perRs: [number, number];
+}
+
+/** Runs the generator in the client namespace on the load CPU; resolves when it is done. */
+function runGenerator(mode: LabMode, dstMac: string, secs: number): Promise<{ sent: number; secs: number }> {
+  const plan = labPlan(mode);
+  const ns = labNamespace(mode, 'client');
+  const srcMac = macOf(mode, 'client', plan.clientIf);
+  const srcIp = mode === 'nat' ? '203.0.113.10' : '192.0.2.10';
+  const c = spawn(
+    'taskset',
+    [
+      '-c',
+      String(LOAD_CPU),
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      '--import',
+      'tsx',
+      join(root, 'bench/lib/packet-gen.ts'),
+      ...['--if', plan.clientIf, '--src-mac', srcMac, '--dst-mac', dstMac, '--src-ip', srcIp],
+      ...['--dst-ip', plan.vip, '--dport', String(UDP_PORT), '--flows', String(FLOWS)],
+      ...['--secs', String(secs), '--max-packets', String(MAX_PACKETS_PER_RUN)],
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(c);
+  let out = '';
+  let err = '';
+  c.stdout.on('data', (d) => {
+    out += d;
+  });
+  c.stderr.on('data', (d) => {
+    err += d;
+  });
+  return new Promise((resolve, reject) => {
+    c.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`generator exited ${code}: ${err.trim()}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as { sent: number; secs: number });
+    });
+  });
+}
+
+async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
+  const plan = labPlan(mode);
+  if (st.director === 'lvsd') {
+    const fwd = mode === 'dr' ? '-g' : '-m';
+    await lvsadmAt(st.socket, ['-A', '-u', `${plan.vip}:${UDP_PORT}`, '-s', 'rr']);
+    for (const r of plan.rips)
+      await lvsadmAt(st.socket, ['-a', '-u', `${plan.vip}:${UDP_PORT}`, '-r', `${r}:${UDP_PORT}`, fwd]);
+  }
+  for (const h of ['rs1', 'rs2'] as const) sinkUdp(mode, h, UDP_PORT);
+  const anchors = (['rs1', 'rs2', 'director', 'client'] as const).map((h) => anchor(mode, h));
+  children.push(...anchors);
+  await sleep(200);
+  const [a1, a2, ad, ac] = anchors.map((a) => a.pid as number) as [number, number, number, number];
+  const dstMac = resolveNeighbour(mode, plan.vip, plan.clientIf);
+  const dirMac = macOf(mode, 'director', plan.directorIfs[0] as string);
+  if (dstMac !== dirMac) throw new Error(`the VIP resolves to ${dstMac}, not the director (${dirMac})`);
+  const runs: PpsRun[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const gen = runGenerator(mode, dstMac, WARM + SECS + 0.5);
+    await sleep(WARM * 1000);
+    const dirIf = plan.directorIfs[0] as string;
+    // One sample: packets at each real server, at the director, and sent by the client.
+    const sample = () => ({
+      t: process.hrtime.bigint(),
+      rs1: ifCounters(a1, 'eth0').rx,
+      rs2: ifCounters(a2, 'eth0').rx,
+      dir: ifCounters(ad, dirIf).rx,
+      cli: ifCounters(ac, plan.clientIf).tx,
+    });
+    const s0 = sample();
+    await sleep(SECS * 1000);
+    const s1 = sample();
+    await gen;
+    const dt = Number(s1.t - s0.t) / 1e9;
+    const run: PpsRun = {
+      offered: (s1.cli - s0.cli) / dt,
+      atDirector: (s1.dir - s0.dir) / dt,
+      forwarded: (s1.rs1 - s0.rs1 + s1.rs2 - s0.rs2) / dt,
+      perRs: [(s1.rs1 - s0.rs1) / dt, (s1.rs2 - s0.rs2) / dt],
+    };
+    runs.push(run);
+    log(
+      `  run ${i + 1}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps\n`,
+    );
+    await sleep(500);
+  }
+  return runs;
+}
+
+async function measureHttp(mode: LabMode, st: LabState, dir: string, haproxy: boolean): Promise<number[]> {
+  const plan = labPlan(mode);
+  // The lab's own Node HTTP servers make way for nginx (same port, same answers).
+  for (const h of ['rs1', 'rs2'] as const) {
+    const pid = st.pids[h];
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  await sleep(200);
+  const started: Started[] = [];
+  for (const h of ['rs1', 'rs2'] as const) {
+    const conf = nginxConf(dir, h, plan.port);
+    const argv = ['nginx', '-c', conf, '-p', dir, '-g', 'daemon off;'];
+    started.push(startIn(mode, h, ['taskset', '-c', String(LOAD_CPU), ...argv]));
+  }
+  if (haproxy) {
+    // The kernel stand-in's DNAT would steal the VIP's traffic from HAProxy: remove it.
+    nsRun(mode, 'director', ['nft', 'delete', 'table', 'ip', 'lab']);
+    const conf = haproxyConf(dir, plan.vip, plan.port, plan.rips);
+    const argv = ['haproxy', '-f', conf, '-db'];
+    started.push(startIn(mode, 'director', ['taskset', '-c', String(DIRECTOR_CPU), ...argv]));
+  }
+  children.push(...started.map((x) => x.proc));
+  const url = `http://${plan.vip}:${plan.port}/`;
+  let first: string;
+  try {
+    first = waitHttp(mode, url);
+  } catch (e) {
+    const logs = started.map((x) => x.output()).filter(Boolean);
+    throw new Error(`${(e as Error).message}${logs.length ? `; daemon output: ${logs.join(' | ')}` : ''}`);
+  }
+  if (!first.startsWith('this is rs')) throw new Error(`unexpected answer through the VIP: ${first}`);
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = nsRun(mode, 'client', [
+      'taskset',
+      '-c',
+      String(LOAD_CPU),
+      'wrk',
+      '-t1',
+      '-c50',
+      `-d${SECS}s`,
+      url,
+    ]);
+    const w = parseWrk(r);
+    log(`  run ${i + 1}: ${Math.round(w.rps)} requests/s, ${w.errors} errors\n`);
+    out.push(w.errors > 0 && w.rps === 0 ? Number.NaN : w.rps);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    log('bench:packet needs root (network namespaces); skipped\n');
+    return;
+  }
+  const why = packetAddonUnavailableReason();
+  if (why) throw new Error(`the packet plane cannot run: ${why}`);
+  ensureTools(log);
+  mkdirSync(STATE_ROOT, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-packet-'));
+  const raw: { pps: Partial<Record<PpsCase, PpsRun[]>>; rps: Partial<Record<HttpCase, number[]>> } = {
+    pps: {},
+    rps: {},
+  };
+  const errors: Record<string, string> = {};
+  const load0 = loadavg();
+  const cases: { name: PpsCase; mode: LabMode; director: DirectorKind; http?: HttpCase }[] = [
+    { name: 'lvsd-dr', mode: 'dr', director: 'lvsd', http: 'lvsd-dr' },
+    { name: 'lvsd-nat', mode: 'nat', director: 'lvsd', http: 'lvsd-nat' },
+    { name: 'kernel-dr', mode: 'dr', director: 'kernel' },
+    { name: 'kernel-nat', mode: 'nat', director: 'kernel', http: 'haproxy' },
+  ];
+  try {
+    for (const c of cases) {
+      log(`${c.name}: building the ${c.mode} lab (director: ${c.director})\n`);
+      try {
+        await withLab(c.mode, c.director, async (st) => {
+          if (ONLY !== 'http') raw.pps[c.name] = await measurePps(c.mode, st);
+          if (c.http && ONLY !== 'pps') {
+            log(`${c.http}: HTTP through the VIP\n`);
+            raw.rps[c.http] = await measureHttp(c.mode, st, dir, c.http === 'haproxy');
+          }
+        });
+      } catch (e) {
+        errors[c.name] = e instanceof Error ? e.message : String(e);
+        log(`${c.name} failed: ${errors[c.name]}\n`);
+      }
+    }
+  } finally {
+    cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const med: Medians = { pps: {}, offered: {}, rps: {}, directorCores: 1 };
+  for (const [k, runs] of Object.entries(raw.pps) as [PpsCase, PpsRun[]][]) {
+    med.pps[k] = median(runs.map((r) => r.forwarded));
+    med.offered[k] = median(runs.map((r) => r.offered));
+  }
+  for (const [k, runs] of Object.entries(raw.rps) as [HttpCase, number[]][]) med.rps[k] = median(runs);
+  const report = formatReport(med, RUNS, SECS);
+  process.stdout.write(`\n${report}`);
+  if (Object.keys(errors).length)
+    process.stdout.write(
+      `Failures:\n${Object.entries(errors)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}\n`,
+    );
+  const resultsDir = join(root, 'bench/results');
+  if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, 'packet.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        host: {
+          cpus: NCPU,
+          model: cpus()[0]?.model,
+          kernel: release(),
+          node: process.version,
+          loadavgBefore: load0,
+          loadavgAfter: loadavg(),
+        },
+        settings: {
+          runs: RUNS,
+          secs: SECS,
+          warm: WARM,
+          flows: FLOWS,
+          frameBytes: 64,
+          directorCpu: DIRECTOR_CPU,
+          loadCpu: LOAD_CPU,
+        },
+        versions: toolVersions(),
+        medians: med,
+        targets: judgeTargets(med),
+        raw,
+        errors,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`results written to ${file}\n`);
+}
+
+main().catch((e: unknown) => {
+  cleanup();
+  log(`bench:packet: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
