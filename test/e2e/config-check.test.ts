@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { tempDir } from '../daemon/lvsd-process.js';
+import { spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
 import { runBin } from './config-helpers.js';
 
 let dir: string;
@@ -108,4 +108,19 @@ test('lvsd --config with an ldirectord file that has an error refuses to start (
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`${p}:1: error: `));
   assert.equal(existsSync(socket), false);
+});
+
+test('lvsadm --health against an lvsd without --config says so and exits 255', async () => {
+  const d = spawnLvsd([]);
+  try {
+    await waitReady(d);
+    // `spawnLvsd([])` passes only --socket, so this lvsd runs no demo and no configuration.
+    const r = await runBin('lvsadm', ['--socket', d.socket, '--health']);
+    assert.equal(r.code, 255);
+    assert.match(r.stderr, /^lvsadm: --health: lvsd runs no health checks \(start it with --config FILE\)$/m);
+    const listed = await runBin('lvsadm', ['--socket', d.socket, '-L', '--availability']);
+    assert.equal(listed.code, 255);
+  } finally {
+    await d.stop();
+  }
 });
