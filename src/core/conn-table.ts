@@ -5,9 +5,11 @@
  *
  * Hashing follows ip_vs_conn.c: each entry is hashed once, by (protocol, caddr, cport); inbound
  * lookups hash the packet source and outbound lookups the packet destination (the client).
- * `size` reports 2^conn_tab_bits like the kernel's `size=` header, but the internal bucket array
- * doubles whenever the load passes 2 entries per bucket: the kernel keeps 4096 buckets and lets
- * chains grow, which would make 10 M-entry lookups walk thousand-long chains here.
+ * `size` reports 2^conn_tab_bits like the kernel's `size=` header, but the index is an
+ * open-addressed table (conn-hash.ts) that keeps each key and its entry index in one 16-byte slot
+ * and grows with the load: the kernel keeps 4096 chained buckets and lets chains grow, which
+ * would make 10 M-entry lookups walk thousand-long chains here, and chaining costs a second
+ * random memory access per lookup. Equal keys are found newest first, like hlist_add_head.
  *
  * Expiry uses a timer wheel of 64 ms ticks with doubly linked slot lists, so `expire(now)` costs
  * O(expired + ticks passed) instead of O(table). Re-arming later (the common per-packet case)
@@ -17,6 +19,9 @@
  * IPv6 entries keep their three addresses (12 words) in a side table; the main `caddr` field then
  * holds the side-table slot, so IPv4 entries stay small.
  */
+
+import { ConnKeyIndex, fold6, IDX_MASK, MAX_INDEX } from './conn-hash.js';
+import { TableError } from './errors.js';
 
 /** Conn flags (IP_VS_CONN_F_*), kernel values. */
 export const CONN_F = {
@@ -45,17 +50,15 @@ export const META_AF6 = 4;
 export const META_DAF6 = 8;
 const META_LOCAL = 16;
 
-// Chain-link and tag encoding of keys[i*4+3].
-const NIL = 0x0fffffff;
-const NEXT_MASK = 0x0fffffff;
-const TAG_TEMPLATE = 0x4 << 28;
-const TAG_AF6 = 0x8 << 28;
+// Slot tag bits (conn-hash.ts): protocol code in bits 0-1, then TEMPLATE and AF6.
+const TAG_TEMPLATE = 4;
+const TAG_AF6 = 8;
 // Protocol codes in the tag: the table only ever holds IP (fwmark templates), TCP, UDP and SCTP.
 const PCODE = new Uint8Array(256);
 PCODE[6] = 1;
 PCODE[17] = 2;
 PCODE[132] = 3;
-const pcode = (proto: number): number => (PCODE[proto & 255] as number) << 28;
+const pcode = (proto: number): number => PCODE[proto & 255] as number;
 
 /** Wheel tick in ms and number of slots (2^14 × 64 ms ≈ 17.5 min horizon; later timers go round). */
 export const WHEEL_TICK_MS = 64;
@@ -107,21 +110,14 @@ export class ConnTable {
   /** For a conn: its controlling template index or -1. For a template: n_control. */
   ctl: Int32Array;
   inPkts: Uint32Array;
-  /**
-   * Lookup keys packed 4 words per entry so a hash-chain step touches one cache line:
-   * [caddr (or IPv6 slot), vaddr, cport << 16 | vport, tag << 28 | next]. The tag holds the
-   * protocol code (IP/TCP/UDP/SCTP), TEMPLATE and AF6; `next` is the chain link (NIL = end).
-   */
-  private keys: Uint32Array;
+  /** Lookup index: key and entry index per 16-byte slot, one random access per lookup. */
+  private readonly ix: ConnKeyIndex;
   private tprev: Int32Array;
   private tnext: Int32Array;
 
   private cap: number;
   private high = 0;
   private freeHead = -1;
-  private buckets: Int32Array;
-  private mask: number;
-  private readonly seed: number;
   private readonly onFree: ((idx: number) => void) | undefined;
 
   private readonly wheel = new Int32Array(WHEEL_SLOTS).fill(-1);
@@ -144,7 +140,6 @@ export class ConnTable {
   constructor(opts: ConnTableOptions = {}) {
     const bits = Math.min(27, Math.max(8, opts.tabBits ?? 12));
     this.size = 2 ** bits;
-    this.seed = (opts.seed ?? 0x2545f491) | 0;
     this.onFree = opts.onFree;
     this.cap = Math.max(16, opts.initialCapacity ?? 1024);
     const c = this.cap;
@@ -165,13 +160,9 @@ export class ConnTable {
     this.svc = new Int32Array(c);
     this.ctl = new Int32Array(c);
     this.inPkts = new Uint32Array(c);
-    this.keys = new Uint32Array(c * 4);
     this.tprev = new Int32Array(c);
     this.tnext = new Int32Array(c);
-    let nb = this.size;
-    while (nb * 2 < this.cap) nb *= 2;
-    this.buckets = new Int32Array(nb).fill(-1);
-    this.mask = nb - 1;
+    this.ix = new ConnKeyIndex(this.cap, opts.seed ?? 0x2545f491);
   }
 
   /** Bytes held by the typed arrays (for the memory benchmark). */
@@ -194,10 +185,9 @@ export class ConnTable {
       this.svc,
       this.ctl,
       this.inPkts,
-      this.keys,
+      this.ix.slots,
       this.tprev,
       this.tnext,
-      this.buckets,
       this.wheel,
       this.v6,
       this.v6next,
@@ -260,7 +250,10 @@ export class ConnTable {
     let i = this.freeHead;
     if (i >= 0) this.freeHead = this.tnext[i] as number;
     else {
-      if (this.high === this.cap) this.grow();
+      if (this.high === this.cap) {
+        if (this.cap > MAX_INDEX) throw new TableError('ERR_LVS_RANGE', 'connection table is full');
+        this.grow();
+      }
       i = this.high++;
     }
     let meta: number = flags & CONN_F.ONE_PACKET ? KIND.OPS : KIND.LIVE;
@@ -315,7 +308,6 @@ export class ConnTable {
       this.tprev[i] = -1;
       this.tnext[i] = -1;
     }
-    if (this.count > this.buckets.length * 2) this.rehash(this.buckets.length * 2);
     return i;
   }
 
@@ -329,43 +321,26 @@ export class ConnTable {
 
   /** Finds the conn of an inbound packet: client (c:cport) → virtual (v:vport); -1 if none (ip_vs_conn_in_get). */
   findIn(af: number, proto: number, c: AddrWords, cport: number, v: AddrWords, vport: number): number {
-    const keys = this.keys;
-    let i = this.buckets[this.hash(af, proto, c, cport) & this.mask] as number;
-    const ports = ((cport << 16) | vport) >>> 0;
+    const ports = (cport << 16) | vport;
     // Tag must be exactly this protocol, not a template, and of this family.
-    const tag = (pcode(proto) | (af === 6 ? TAG_AF6 : 0)) >>> 0;
-    if (af === 4) {
-      const c0 = c[0] as number;
-      const v0 = v[0] as number;
-      while (i >= 0) {
-        const o = i << 2;
-        const w3 = keys[o + 3] as number;
-        if (
-          keys[o] === c0 &&
-          keys[o + 2] === ports &&
-          keys[o + 1] === v0 &&
-          (w3 & ~NEXT_MASK) >>> 0 === tag
-        ) {
-          return i;
-        }
-        i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
+    if (af === 4) return this.ix.find((c[0] as number) | 0, (v[0] as number) | 0, ports, pcode(proto));
+    const ix = this.ix;
+    const T = ix.slots;
+    const n = ix.n;
+    const w0 = fold6(c[0] as number, c[1] as number, c[2] as number, c[3] as number);
+    const w1 = fold6(v[0] as number, v[1] as number, v[2] as number, v[3] as number);
+    const tag = pcode(proto) | TAG_AF6;
+    let s = ix.home(ix.hash(w0, cport, tag & 3));
+    for (;;) {
+      const o = s << 2;
+      const w3 = T[o + 3] as number;
+      if (w3 === 0) return -1;
+      if (T[o] === w0 && T[o + 2] === ports && T[o + 1] === w1 && w3 >>> 28 === tag) {
+        const i = (w3 & IDX_MASK) - 1;
+        if (this.eq6(i, 0, c) && this.eq6(i, 4, v)) return i;
       }
-      return -1;
+      s = s + 1 === n ? 0 : s + 1;
     }
-    while (i >= 0) {
-      const o = i << 2;
-      const w3 = keys[o + 3] as number;
-      if (
-        keys[o + 2] === ports &&
-        (w3 & ~NEXT_MASK) >>> 0 === tag &&
-        this.eq6(i, 0, c) &&
-        this.eq6(i, 4, v)
-      ) {
-        return i;
-      }
-      i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
-    }
-    return -1;
   }
 
   /**
@@ -373,48 +348,54 @@ export class ConnTable {
    * The caller decides for which forwarding methods a reply can be seen at all.
    */
   findOut(af: number, proto: number, d: AddrWords, dport: number, c: AddrWords, cport: number): number {
-    const keys = this.keys;
-    let i = this.buckets[this.hash(af, proto, c, cport) & this.mask] as number;
-    const tag = (pcode(proto) | (af === 6 ? TAG_AF6 : 0)) >>> 0;
-    const daf = af === 6 ? META_DAF6 : 0;
-    while (i >= 0) {
-      const o = i << 2;
-      const w3 = keys[o + 3] as number;
-      if (
-        (keys[o + 2] as number) >>> 16 === cport &&
-        (w3 & ~NEXT_MASK) >>> 0 === tag &&
-        this.dport[i] === dport &&
-        ((this.meta[i] as number) & META_DAF6) === daf
-      ) {
-        if (af === 4) {
-          if (keys[o] === c[0] && this.daddr[i] === d[0]) return i;
-        } else if (this.eq6(i, 0, c) && this.eq6(i, 8, d)) {
-          return i;
+    const ix = this.ix;
+    const T = ix.slots;
+    const n = ix.n;
+    const v4 = af !== 6;
+    const w0 = v4
+      ? (c[0] as number) | 0
+      : fold6(c[0] as number, c[1] as number, c[2] as number, c[3] as number);
+    const tag = pcode(proto) | (v4 ? 0 : TAG_AF6);
+    const daf = v4 ? 0 : META_DAF6;
+    let s = ix.home(ix.hash(w0, cport, tag & 3));
+    for (;;) {
+      const o = s << 2;
+      const w3 = T[o + 3] as number;
+      if (w3 === 0) return -1;
+      if (T[o] === w0 && (T[o + 2] as number) >>> 16 === cport && w3 >>> 28 === tag) {
+        const i = (w3 & IDX_MASK) - 1;
+        if (this.dport[i] === dport && ((this.meta[i] as number) & META_DAF6) === daf) {
+          if (v4) {
+            if (this.daddr[i] === d[0]) return i;
+          } else if (this.eq6(i, 0, c) && this.eq6(i, 8, d)) {
+            return i;
+          }
         }
       }
-      i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
+      s = s + 1 === n ? 0 : s + 1;
     }
-    return -1;
   }
 
   /** Finds a persistence template <proto, snet, 0, vaddr, vport> (ip_vs_ct_in_get). */
   findTemplate(af: number, proto: number, snet: AddrWords, v: AddrWords, vport: number): number {
-    const keys = this.keys;
-    let i = this.buckets[this.hash(af, proto, snet, 0) & this.mask] as number;
-    const tag = (pcode(proto) | TAG_TEMPLATE | (af === 6 ? TAG_AF6 : 0)) >>> 0;
-    while (i >= 0) {
-      const o = i << 2;
-      const w3 = keys[o + 3] as number;
-      if (keys[o + 2] === vport && (w3 & ~NEXT_MASK) >>> 0 === tag) {
-        if (af === 4) {
-          if (keys[o] === snet[0] && keys[o + 1] === v[0]) return i;
-        } else if (this.eq6(i, 0, snet) && this.eq6(i, 4, v)) {
-          return i;
-        }
+    const tag = pcode(proto) | TAG_TEMPLATE;
+    if (af !== 6) return this.ix.find((snet[0] as number) | 0, (v[0] as number) | 0, vport, tag);
+    const ix = this.ix;
+    const T = ix.slots;
+    const n = ix.n;
+    const w0 = fold6(snet[0] as number, snet[1] as number, snet[2] as number, snet[3] as number);
+    const w1 = fold6(v[0] as number, v[1] as number, v[2] as number, v[3] as number);
+    let s = ix.home(ix.hash(w0, 0, tag & 3));
+    for (;;) {
+      const o = s << 2;
+      const w3 = T[o + 3] as number;
+      if (w3 === 0) return -1;
+      if (T[o] === w0 && T[o + 2] === vport && T[o + 1] === w1 && w3 >>> 28 === (tag | TAG_AF6)) {
+        const i = (w3 & IDX_MASK) - 1;
+        if (this.eq6(i, 0, snet) && this.eq6(i, 4, v)) return i;
       }
-      i = (w3 & NEXT_MASK) === NIL ? -1 : w3 & NEXT_MASK;
+      s = s + 1 === n ? 0 : s + 1;
     }
-    return -1;
   }
 
   /** Re-arms an entry's timer to now + its timeout (ip_vs_conn_put). */
@@ -521,10 +502,13 @@ export class ConnTable {
    */
   neutralise(t: number): void {
     if (this.vport[t] === 0xffff) return;
+    const hashed = ((this.meta[t] as number) & KIND_MASK) === KIND.LIVE;
+    // ip_vs_check_template unhashes and rehashes: cport is part of the hash.
+    if (hashed) this.unhashIn(t);
     this.vport[t] = 0xffff;
     this.dport[t] = 0xffff;
     this.cport[t] = 0;
-    this.writeKey(t, this.nextOf(t));
+    if (hashed) this.hashIn(t);
   }
 
   /** Copies address `which` (0 client, 4 virtual, 8 destination) of entry `i` into `out` (4 words). */
@@ -615,75 +599,28 @@ export class ConnTable {
     this.lnext = ln;
   }
 
-  private hash(af: number, proto: number, c: AddrWords, cport: number): number {
-    let a = c[0] as number;
-    if (af === 6) {
-      a ^= Math.imul(c[1] as number, 0x9e3779b1) ^ Math.imul(c[2] as number, 0x85ebca77);
-      a ^= Math.imul(c[3] as number, 0xc2b2ae3d);
+  /** Slot word 0 or 1 of entry `i`: the IPv4 address, or the fold of the IPv6 one. */
+  private keyWord(i: number, which: 0 | 4): number {
+    if ((this.meta[i] as number) & META_AF6) {
+      const o = (this.caddr[i] as number) * 12 + which;
+      const w = this.v6;
+      return fold6(w[o] as number, w[o + 1] as number, w[o + 2] as number, w[o + 3] as number);
     }
-    let h = Math.imul(a ^ this.seed, 0xcc9e2d51);
-    h = (h << 15) | (h >>> 17);
-    h ^= Math.imul((cport << 8) | proto, 0x1b873593);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    return h ^ (h >>> 13);
+    return ((which === 0 ? this.caddr[i] : this.vaddr[i]) as number) | 0;
   }
 
-  private entryHash(i: number): number {
-    const af = (this.meta[i] as number) & META_AF6 ? 6 : 4;
-    const c = this.scratch;
-    this.readAddr(i, 0, c);
-    return this.hash(af, this.proto[i] as number, c, this.cport[i] as number);
-  }
-
-  private writeKey(i: number, next: number): void {
-    const o = i << 2;
+  private hashIn(i: number): void {
     const m = this.meta[i] as number;
-    this.keys[o] = this.caddr[i] as number;
-    this.keys[o + 1] = this.vaddr[i] as number;
-    this.keys[o + 2] = (((this.cport[i] as number) << 16) | (this.vport[i] as number)) >>> 0;
     const tag =
       pcode(this.proto[i] as number) |
       ((this.flags[i] as number) & CONN_F.TEMPLATE ? TAG_TEMPLATE : 0) |
       (m & META_AF6 ? TAG_AF6 : 0);
-    this.keys[o + 3] = (tag | (next < 0 ? NIL : next)) >>> 0;
-  }
-
-  private nextOf(i: number): number {
-    const n = (this.keys[(i << 2) + 3] as number) & NEXT_MASK;
-    return n === NIL ? -1 : n;
-  }
-
-  private setNext(i: number, next: number): void {
-    const o = (i << 2) + 3;
-    this.keys[o] = (((this.keys[o] as number) & ~NEXT_MASK) | (next < 0 ? NIL : next)) >>> 0;
-  }
-
-  private hashIn(i: number): void {
-    const b = this.entryHash(i) & this.mask;
-    this.writeKey(i, this.buckets[b] as number);
-    this.buckets[b] = i;
+    const w2 = ((this.cport[i] as number) << 16) | (this.vport[i] as number);
+    this.ix.insert(this.keyWord(i, 0), this.keyWord(i, 4), w2, tag, i);
   }
 
   private unhashIn(i: number): void {
-    const b = this.entryHash(i) & this.mask;
-    let p = -1;
-    let j = this.buckets[b] as number;
-    while (j >= 0 && j !== i) {
-      p = j;
-      j = this.nextOf(j);
-    }
-    if (j !== i) return;
-    if (p < 0) this.buckets[b] = this.nextOf(i);
-    else this.setNext(p, this.nextOf(i));
-  }
-
-  private rehash(n: number): void {
-    this.buckets = new Int32Array(n).fill(-1);
-    this.mask = n - 1;
-    for (let i = 0; i < this.high; i++) {
-      if (((this.meta[i] as number) & KIND_MASK) === KIND.LIVE) this.hashIn(i);
-    }
+    this.ix.remove(this.keyWord(i, 0), this.cport[i] as number, pcode(this.proto[i] as number), i);
   }
 
   private eq6(i: number, which: number, a: AddrWords): boolean {
@@ -767,9 +704,6 @@ export class ConnTable {
     this.svc = g(this.svc, (n) => new Int32Array(n));
     this.ctl = g(this.ctl, (n) => new Int32Array(n));
     this.inPkts = g(this.inPkts, (n) => new Uint32Array(n));
-    const k = new Uint32Array(nc * 4);
-    k.set(this.keys);
-    this.keys = k;
     this.tprev = g(this.tprev, (n) => new Int32Array(n));
     this.tnext = g(this.tnext, (n) => new Int32Array(n));
     this.cap = nc;
