@@ -48,8 +48,6 @@ export const DROP = {
   ARP_IGNORED: 82,
   /** The action list or the output arena of this batch is full. */
   TX_FULL: 83,
-  /** Our own tunnel packet came back in an ICMP error that quotes too little to relay. */
-  ICMP_TUNNEL_SHORT: 84,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */
