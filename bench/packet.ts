@@ -32,6 +32,7 @@ import {
 import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
 import {
   anchor,
+  cpuJiffies,
   ensureTools,
   haproxyConf,
   ifCounters,
@@ -139,6 +140,8 @@ interface PpsRun {
   /** Packets/s the director's interface received (offered minus what the path dropped). */
   atDirector: number;
   perRs: [number, number];
+  /** Busy fraction of the director's CPU during the window (everything on it, 0..1). */
+  directorBusy: number;
 }
 
 /** Runs the generator in the client namespace on the load CPU; resolves when it is done. */
@@ -211,13 +214,16 @@ async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
       rs2: ifCounters(a2, 'eth0').rx,
       dir: ifCounters(ad, dirIf).rx,
       cli: ifCounters(ac, plan.clientIf).tx,
+      cpu: cpuJiffies(DIRECTOR_CPU),
     });
     const s0 = sample();
     await sleep(SECS * 1000);
     const s1 = sample();
     await gen;
     const dt = Number(s1.t - s0.t) / 1e9;
+    const busy = (s1.cpu.busy - s0.cpu.busy) / Math.max(1, s1.cpu.total - s0.cpu.total);
     const run: PpsRun = {
+      directorBusy: busy,
       offered: (s1.cli - s0.cli) / dt,
       atDirector: (s1.dir - s0.dir) / dt,
       forwarded: (s1.rs1 - s0.rs1 + s1.rs2 - s0.rs2) / dt,
@@ -225,7 +231,7 @@ async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
     };
     runs.push(run);
     log(
-      `  run ${i + 1}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps\n`,
+      `  run ${i + 1}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps, director CPU ${Math.round(busy * 100)}% busy\n`,
     );
     await sleep(500);
   }
@@ -330,10 +336,11 @@ async function main(): Promise<void> {
     cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
-  const med: Medians = { pps: {}, offered: {}, rps: {}, directorCores: 1 };
+  const med: Medians = { pps: {}, offered: {}, perCore: {}, rps: {}, directorCores: 1 };
   for (const [k, runs] of Object.entries(raw.pps) as [PpsCase, PpsRun[]][]) {
     med.pps[k] = median(runs.map((r) => r.forwarded));
     med.offered[k] = median(runs.map((r) => r.offered));
+    med.perCore[k] = median(runs.map((r) => r.forwarded / Math.max(r.directorBusy, 0.01)));
   }
   for (const [k, runs] of Object.entries(raw.rps) as [HttpCase, number[]][]) med.rps[k] = median(runs);
   const report = formatReport(med, RUNS, SECS);

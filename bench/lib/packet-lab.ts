@@ -93,6 +93,22 @@ export function ifCounters(pid: number, ifname: string): { rx: number; rxDrop: n
   throw new Error(`no interface ${ifname} in the namespace of pid ${pid}`);
 }
 
+/**
+ * Busy and total jiffies of one CPU from /proc/stat (busy = user+nice+system+irq+softirq;
+ * idle, iowait and steal are not the director's work).
+ */
+export function cpuJiffies(cpu: number): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${cpu} `));
+  const f = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  return {
+    busy: user + nice + system + irq + softirq,
+    total: user + nice + system + idle + iowait + irq + softirq + steal,
+  };
+}
+
 /** A long-lived process inside a namespace whose pid anchors /proc/PID/net/dev reads. */
 export function anchor(mode: LabMode, host: LabHost): ChildProcess {
   return labSpawn(mode, host, ['sleep', '3600']);
