@@ -31,6 +31,11 @@ export interface ControlDeps {
   status(now: number): StatusView;
   /** Called after every successful command, e.g. so the data plane follows the table. */
   onChanges?(cmd: Command, changes: readonly Change[]): void;
+  /**
+   * Why the running data plane refuses a command before it reaches the table (the proxy plane
+   * refuses `-g`/`-i` destinations at `-a`/`-e` time, issue 4), or undefined to accept it.
+   */
+  refuse?(cmd: Command): string | undefined;
   /** Wall clock in ms (injected so tests control time). */
   now(): number;
   /** `--health` data; absent or undefined when lvsd runs no health checks. */
@@ -84,6 +89,8 @@ export function handleRequest(deps: ControlDeps, line: string): Response {
   try {
     const now = deps.now();
     if ('command' in request) {
+      const why = deps.refuse?.(request.command);
+      if (why) return errorResponse(request.id, { code: 'ERR_LVS_DATAPLANE_UNSUPPORTED', message: why });
       const changes = apply(deps.target, request.command, now);
       try {
         deps.onChanges?.(request.command, changes);

@@ -19,6 +19,8 @@ export interface DataPlaneHandle {
   onChanges(cmd: Command, changes: readonly Change[]): void;
   /** What is and is not being served, for status and logs. */
   vipStatus(): readonly VipStatus[];
+  /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
+  refuse?(cmd: Command): string | undefined;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     ...(cfg.health
       ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
       : {}),
+    refuse: (cmd) => plane?.refuse?.(cmd),
     onChanges(cmd, changes) {
       log.info(
         { op: cmd.op, ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}) },

@@ -122,7 +122,7 @@ export function demoBanner(
     `  ${env}npx lvsadm -Ln              # the table, as ipvsadm shows it`,
     `  ${env}npx lvsadm -Ln --stats      # connections, packets and bytes`,
     `  ${env}npx lvsadm -Lnc             # the connection table`,
-    `  ${env}npx lvsadm -e -t ${vip}:${port} -r 127.0.0.1:${servers[0]?.port ?? 0} -w 0   # drain web1`,
+    `  ${env}npx lvsadm -e -t ${vip}:${port} -r 127.0.0.1:${servers[0]?.port ?? 0} -m -w 0   # drain web1`,
     '',
     'Stop with Ctrl-C.',
     '',

@@ -147,12 +147,16 @@ export function main(argv: string[]): void {
         tickMs: o.tickMs,
         logger: log,
         initial,
-        dataplane: (port) =>
-          o.dataplane === 'packet'
-            ? import('../io/packet-plane/index.js').then((m) =>
-                m.startPacketDataPlane(port, { interfaces: o.interfaces, log }),
-              )
-            : startProxyPlane(port, log),
+        ...(o.dataplane === 'none'
+          ? {}
+          : {
+              dataplane: (port: DirectorPort) =>
+                o.dataplane === 'packet'
+                  ? import('../io/packet-plane/index.js').then((m) =>
+                      m.startPacketDataPlane(port, { interfaces: o.interfaces, log }),
+                    )
+                  : startProxyPlane(port, log),
+            }),
       });
     })
     .then(

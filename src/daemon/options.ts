@@ -8,7 +8,12 @@ import type { ConfigFormat } from '../config/check-config.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** Data planes lvsd knows by name. */
-export const DATAPLANES = ['proxy', 'packet'] as const;
+/**
+ * Data planes: `proxy` (sockets, the default), `packet` (AF_PACKET frames) and `none`, our
+ * extension: the table alone, accepting every rule as the kernel table does and forwarding
+ * nothing (for checking rule files and scripts, and for ipvsadm-compatibility runs).
+ */
+export const DATAPLANES = ['proxy', 'packet', 'none'] as const;
 /** A `--dataplane` value. */
 export type DataplaneName = (typeof DATAPLANES)[number];
 
@@ -62,7 +67,7 @@ Options:
   --socket PATH          control socket (default ${defaultSocket};
                          also set by LVSD_SOCKET)
   --restore FILE         load rules in ipvsadm-save format at start
-  --dataplane NAME       proxy (default) or packet
+  --dataplane NAME       proxy (default), packet, or none (table only)
   --interface IF         packet data plane: interface to serve (repeatable)
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)

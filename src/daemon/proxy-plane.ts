@@ -1,8 +1,10 @@
 /**
  * `--dataplane proxy`: the socket-level data plane (io/proxy) attached to the daemon's Director.
- * The table stays authoritative, as with the kernel: a VIP the host cannot bind, or a DR/TUN
- * destination a socket proxy cannot honour, is accepted into the table, logged once per command,
- * and shown as unserved in `{q:'status'}` (issue 3: never a table command failure).
+ * The table stays authoritative, as with the kernel: a VIP the host cannot bind is accepted into
+ * the table and shown as unserved in `{q:'status'}` (issue 3). DR/TUN destinations are the one
+ * exception: `lvsadm -a/-e` with `-g`/`-i` is refused with a message naming the packet plane
+ * (issue 4). Rules loaded from files (--restore, --config) are not refused, only logged, so a
+ * keepalived.conf written for kernel DR still loads.
  */
 import type { Logger } from 'pino';
 import { DirectorProxyCore } from '../io/proxy/director-core.js';
@@ -25,6 +27,7 @@ export function startProxyPlane(port: DirectorPort, log: Logger): DataPlaneHandl
       if (why) log.warn({ op: cmd.op }, `accepted into the table but not served: ${why}`);
       plane.sync();
     },
+    refuse: proxyRefusal,
     vipStatus: () =>
       plane.status().map((s) => ({
         service: s.service,

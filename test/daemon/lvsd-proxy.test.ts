@@ -92,13 +92,13 @@ describe('lvsd with the proxy data plane', () => {
     }
   });
 
-  it('accepts a VIP the host cannot bind and a DR destination, reporting them as not served', async () => {
+  it('accepts a VIP the host cannot bind, reporting it as not served', async () => {
     const d = spawnLvsd();
     try {
       await waitReady(d);
       // 192.0.2.1 (TEST-NET-1) is not a local address here, so no socket can bind it.
       assert.deepEqual(lvsadm(d.socket, '-A -t 192.0.2.1:80 -s rr'), { code: 0, err: '' });
-      assert.deepEqual(lvsadm(d.socket, '-a -t 192.0.2.1:80 -r 198.51.100.7:80 -g'), { code: 0, err: '' });
+      assert.deepEqual(lvsadm(d.socket, '-a -t 192.0.2.1:80 -r 198.51.100.7:80 -m'), { code: 0, err: '' });
       const st = await until(
         () => status(d.socket),
         (s) => s.vips[0]?.reason !== undefined && s.vips[0].reason !== 'opening',
@@ -106,7 +106,37 @@ describe('lvsd with the proxy data plane', () => {
       assert.equal(st.vips[0]?.service, 'TCP 192.0.2.1:80');
       assert.equal(st.vips[0]?.serving, false);
       assert.match(st.vips[0]?.reason ?? '', /EADDRNOTAVAIL/);
-      assert.match(d.stderr(), /direct routing \(-g\) needs the packet data plane/);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('refuses -g and -i destinations naming the packet data plane, leaving the table unchanged', async () => {
+    const d = spawnLvsd();
+    try {
+      await waitReady(d);
+      assert.equal(lvsadm(d.socket, '-A -t 127.0.0.1:80 -s rr').code, 0);
+      assert.equal(lvsadm(d.socket, '-a -t 127.0.0.1:80 -r 198.51.100.7:80 -m').code, 0);
+      const before = spawnSync(process.execPath, ['bin/lvsadm', '--socket', d.socket, '-Sn'], {
+        encoding: 'utf8',
+      });
+      for (const [flag, what] of [
+        ['-g', /direct routing \(-g\) needs the packet data plane/],
+        ['-i', /tunnelling \(-i\) needs the packet data plane/],
+      ] as const) {
+        const add = lvsadm(d.socket, `-a -t 127.0.0.1:80 -r 198.51.100.8:80 ${flag}`);
+        assert.equal(add.code, 255);
+        assert.match(add.err, what);
+        assert.match(add.err, /lvsd --dataplane packet/);
+        // -e replaces the whole entry, so an edit without -m asks for DR and is refused too.
+        const edit = lvsadm(d.socket, `-e -t 127.0.0.1:80 -r 198.51.100.7:80 ${flag} -w 0`);
+        assert.equal(edit.code, 255);
+      }
+      const after = spawnSync(process.execPath, ['bin/lvsadm', '--socket', d.socket, '-Sn'], {
+        encoding: 'utf8',
+      });
+      assert.equal(after.stdout, before.stdout);
+      assert.match(after.stdout, /-a -t 127\.0\.0\.1:80 -r 198\.51\.100\.7:80 -m -w 1/);
     } finally {
       await d.stop();
     }

@@ -103,11 +103,11 @@ describe('lvsd process', () => {
     }
   });
 
-  it('refuses --dataplane packet with exit 2 until the packet plane lands', async () => {
+  it('refuses --dataplane packet without an --interface with exit 2', async () => {
     const d = spawnLvsd(['--dataplane', 'packet']);
     try {
       assert.equal(await d.exited, 2);
-      assert.match(d.stderr(), /packet data plane/);
+      assert.match(d.stderr(), /--dataplane packet needs at least one --interface/);
       assert.equal(existsSync(d.socket), false);
     } finally {
       await d.stop();

@@ -71,7 +71,9 @@ const NO_SERVICE = 'No such service\n';
 describe('lvsadm against lvsd', () => {
   let d: LvsdProc;
   before(async () => {
-    d = spawnLvsd();
+    // Table only: these are ipvsadm byte-compatibility runs, and ipvsadm's default method is DR,
+    // which the default proxy plane refuses (issue 4); the none plane accepts what the kernel would.
+    d = spawnLvsd(['--dataplane', 'none']);
     await waitReady(d);
   });
   after(async () => {
@@ -296,15 +298,29 @@ describe('lvsadm against lvsd', () => {
     ]);
   });
 
-  it('reports data-plane status: a VIP the host cannot bind stays in the table, unserved', () => {
-    runSteps(d.socket, [
-      ['-C', '', '', 0],
-      ['-A -t 192.0.2.1:80 -s rr', '', '', 0],
-    ]);
+  it('reports data-plane status: a VIP the host cannot bind stays in the table, unserved', async () => {
+    // Its own lvsd on the default proxy plane: the shared one runs table-only.
+    const p = spawnLvsd();
+    try {
+      await waitReady(p);
+      runSteps(p.socket, [['-A -t 192.0.2.1:80 -s rr', '', '', 0]]);
+      let st = lvsadm(p.socket, ['-L', '--status']);
+      for (let i = 0; i < 50 && !/not served: /.test(st.out); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        st = lvsadm(p.socket, ['-L', '--status']);
+      }
+      assert.equal(st.code, 0);
+      assert.match(st.out, /^lvsd \S+ pid \d+ up \d+s, data plane proxy, 1 services, size=4096\n/);
+      assert.match(st.out, /\nTCP 192\.0\.2\.1:80 {2}not served: /);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('reports the table-only plane in the status view', () => {
     const st = lvsadm(d.socket, ['-L', '--status']);
     assert.equal(st.code, 0);
-    assert.match(st.out, /^lvsd \S+ pid \d+ up \d+s, data plane proxy, 1 services, size=4096\n/);
-    assert.match(st.out, /\nTCP 192\.0\.2\.1:80 {2}not served: /);
+    assert.match(st.out, /data plane none, /);
   });
 
   it('takes --socket anywhere in the arguments', () => {
