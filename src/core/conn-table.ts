@@ -511,6 +511,14 @@ export class ConnTable {
     if (hashed) this.hashIn(t);
   }
 
+  /** Verifies the lookup index (probe invariant, occupancy = hashed entries) and returns its longest probe; for tests. */
+  checkIndex(): number {
+    let hashed = 0;
+    for (let i = 0; i < this.high; i++) if (((this.meta[i] as number) & KIND_MASK) === KIND.LIVE) hashed++;
+    if (hashed !== this.ix.used) throw new Error(`index holds ${this.ix.used} slots for ${hashed} entries`);
+    return this.ix.check();
+  }
+
   /** Copies address `which` (0 client, 4 virtual, 8 destination) of entry `i` into `out` (4 words). */
   readAddr(i: number, which: 0 | 4 | 8, out: AddrWords): void {
     const m = this.meta[i] as number;
