@@ -13,7 +13,7 @@
  * table on stdout, raw runs and medians in bench/results/packet.json. Labs are always torn down,
  * on failure and on Ctrl-C too.
  *
- * Options: --runs N (3) --secs S (5) --flows N (4096) --warm S (1) --only pps|http
+ * Options: --runs N (3) --secs S (5) --flows N (4096) --warm S (1) --only pps|http --rps 0|1
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
 import {
   anchor,
   cpuJiffies,
+  dedicate,
   ensureTools,
   haproxyConf,
   ifCounters,
@@ -40,7 +41,6 @@ import {
   macOf,
   nginxConf,
   nsRun,
-  pin,
   resolveNeighbour,
   type Started,
   sinkUdp,
@@ -68,6 +68,8 @@ const SECS = Number(arg('secs', '5'));
 const FLOWS = Number(arg('flows', '4096'));
 const WARM = Number(arg('warm', '1'));
 const ONLY = arg('only', 'all');
+/** Steer the director's receive processing to its core (--rps 0: leave it where packets arrive). */
+const RPS = arg('rps', '1') !== '0';
 const UDP_PORT = 9;
 /** Bound on generated traffic per run, whatever the rate. */
 const MAX_PACKETS_PER_RUN = 50_000_000;
@@ -126,8 +128,9 @@ async function withLab<T>(
   try {
     const st = labUp(mode, { director, stateRoot: STATE_ROOT });
     const plan = labPlan(mode);
-    for (const i of plan.directorIfs) steerRx(mode, 'director', i, DIRECTOR_CPU);
-    if (director === 'lvsd' && st.pids.lvsd && !pin(st.pids.lvsd, DIRECTOR_CPU)) log('could not pin lvsd\n');
+    if (RPS) for (const i of plan.directorIfs) steerRx(mode, 'director', i, DIRECTOR_CPU);
+    if (director === 'lvsd' && st.pids.lvsd && !dedicate(st.pids.lvsd, DIRECTOR_CPU))
+      log('could not pin lvsd\n');
     return await fn(st);
   } finally {
     cleanup();
@@ -263,7 +266,10 @@ async function measureHttp(mode: LabMode, st: LabState, dir: string, haproxy: bo
     nsRun(mode, 'director', ['nft', 'delete', 'table', 'ip', 'lab']);
     const conf = haproxyConf(dir, plan.vip, plan.port, plan.rips);
     const argv = ['haproxy', '-f', conf, '-db'];
-    started.push(startIn(mode, 'director', ['taskset', '-c', String(DIRECTOR_CPU), ...argv]));
+    const hp = startIn(mode, 'director', ['taskset', '-c', String(DIRECTOR_CPU), ...argv]);
+    started.push(hp);
+    await sleep(300);
+    if (hp.proc.pid) dedicate(hp.proc.pid, DIRECTOR_CPU);
   }
   children.push(...started.map((x) => x.proc));
   const url = `http://${plan.vip}:${plan.port}/`;
@@ -368,6 +374,8 @@ async function main(): Promise<void> {
           loadavgAfter: loadavg(),
         },
         settings: {
+          rps: RPS,
+          directorNice: -19,
           runs: RUNS,
           secs: SECS,
           warm: WARM,
