@@ -120,6 +120,11 @@ export class ConnTable {
   private freeHead = -1;
   private readonly onFree: ((idx: number) => void) | undefined;
 
+  // Index removals deferred while expire() runs: [w0, cport << 2 | pcode, idx] per kill, or
+  // npend = -2 once more than ~3 % of the index died, and then one sweep replaces them all.
+  private pend: Int32Array = new Int32Array(0);
+  private npend = -1;
+
   private readonly wheel = new Int32Array(WHEEL_SLOTS).fill(-1);
   private curTick = -1;
   private slotMin = 0;
@@ -419,17 +424,54 @@ export class ConnTable {
     if (nt < this.curTick) return 0; // time went backwards: nothing can be due that was not before
     let freed = 0;
     this.slotMin = Number.POSITIVE_INFINITY;
-    if (nt - this.curTick >= WHEEL_SLOTS) {
-      for (let s = 0; s < WHEEL_SLOTS; s++) freed += this.walk(s, now, nt);
-      this.curTick = nt;
-      freed += this.walk(nt & WHEEL_MASK, now, nt);
-    } else {
-      for (let t = this.curTick; t <= nt; t++) {
-        this.curTick = t;
-        freed += this.walk(t & WHEEL_MASK, now, nt);
+    const room = Math.max(64, this.ix.n >>> 5) * 3;
+    if (this.pend.length < room) this.pend = new Int32Array(room);
+    this.npend = 0;
+    try {
+      if (nt - this.curTick >= WHEEL_SLOTS) {
+        for (let s = 0; s < WHEEL_SLOTS; s++) freed += this.walk(s, now, nt);
+        this.curTick = nt;
+        freed += this.walk(nt & WHEEL_MASK, now, nt);
+      } else {
+        for (let t = this.curTick; t <= nt; t++) {
+          this.curTick = t;
+          freed += this.walk(t & WHEEL_MASK, now, nt);
+        }
       }
+    } finally {
+      this.flushUnhash();
     }
     return freed;
+  }
+
+  // Dead entries stay in the index only until here; nothing allocates an entry during expire(),
+  // so no freed index can be reused while its stale slot is still present.
+  private flushUnhash(): void {
+    const k = this.npend;
+    this.npend = -1;
+    if (k === -2) {
+      this.ix.sweep(this.meta, KIND_MASK);
+      return;
+    }
+    const p = this.pend;
+    for (let j = 0; j < k * 3; j += 3) {
+      const x = p[j + 1] as number;
+      this.ix.remove(p[j] as number, x >>> 2, x & 3, p[j + 2] as number);
+    }
+  }
+
+  private deferUnhash(i: number): void {
+    const k = this.npend;
+    if (k < 0) return;
+    const o = k * 3;
+    if (o + 3 > this.pend.length) {
+      this.npend = -2;
+      return;
+    }
+    this.pend[o] = this.keyWord(i, 0);
+    this.pend[o + 1] = ((this.cport[i] as number) << 2) | pcode(this.proto[i] as number);
+    this.pend[o + 2] = i;
+    this.npend = k + 1;
   }
 
   private walk(slot: number, now: number, nt: number): number {
@@ -472,7 +514,8 @@ export class ConnTable {
     const kind = (this.meta[i] as number) & KIND_MASK;
     if (kind === KIND.FREE) return;
     if (kind === KIND.LIVE) {
-      this.unhashIn(i);
+      if (this.npend === -1) this.unhashIn(i);
+      else this.deferUnhash(i);
       this.wheelUnlink(i);
     }
     if ((this.meta[i] as number) & META_LOCAL) this.unhashLocal(i);

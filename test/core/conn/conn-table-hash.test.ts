@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { ConnKeyIndex, fold6, MAX_LOAD, slotsFor } from '../../../src/core/conn-hash.js';
 import { CONN_F, ConnTable } from '../../../src/core/conn-table.js';
 
@@ -183,4 +184,55 @@ test('IPv6 conns whose addresses fold to the same 32 bits are told apart by the 
   assert.equal(t.findIn(6, 6, a, 7000, v6, 443), -1);
   assert.equal(t.findIn(6, 6, b, 7000, v6, 443), ib);
   t.checkIndex();
+});
+
+test('a sweep removes exactly the dead entries and leaves a valid index with equal keys newest first', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ c: fc.nat(15), p: fc.nat(3), v: fc.nat(2), dead: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 600,
+      }),
+      (rows) => {
+        const ix = new ConnKeyIndex(1, SEED); // grows while filling, and wraps clusters often
+        const alive = new Uint8Array(rows.length);
+        rows.forEach((r, k) => {
+          ix.insert(...key(r.c, r.p, r.v, 80), 1, k);
+          alive[k] = r.dead ? 0 : 1;
+        });
+        const freed = ix.sweep(alive, 1);
+        assert.equal(freed, rows.filter((r) => r.dead).length);
+        ix.check();
+        for (const r of rows) {
+          let want = -1;
+          rows.forEach((x, k) => {
+            if (!x.dead && x.c === r.c && x.p === r.p && x.v === r.v) want = k;
+          });
+          assert.equal(ix.find(...key(r.c, r.p, r.v, 80), 1), want);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('mass expiry (the sweep path) frees the due conns and keeps the others findable', () => {
+  const t = new ConnTable({ initialCapacity: 16 });
+  const kept: number[] = [];
+  for (let k = 0; k < 4000; k++) {
+    const i = t.create(4, 6, w(0x0a000000 + (k >>> 2)), 1000 + (k & 3), V, 80, 4, D, 80, 0, 0, 1, 1, 0);
+    if (k % 4 === 0) {
+      t.timeout[i] = 60;
+      t.touch(i, 0);
+      kept.push(k);
+    }
+  }
+  assert.equal(t.expire(3000), 3000);
+  assert.equal(t.checkIndex() >= 0, true);
+  for (let k = 0; k < 4000; k++) {
+    const found = t.findIn(4, 6, w(0x0a000000 + (k >>> 2)), 1000 + (k & 3), V, 80) >= 0;
+    assert.equal(found, k % 4 === 0, `conn ${k}`);
+  }
+  assert.equal(t.expire(60_000), 1000);
+  assert.equal(t.checkIndex(), 0);
 });
