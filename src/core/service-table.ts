@@ -133,13 +133,15 @@ export class ServiceTable {
     const svc = this.find(key);
     if (!svc) throw new TableError('ERR_LVS_NO_SERVICE', 'no such service');
     this.validateService(key, config);
-    const old = svc.config;
+    // Only a new scheduler is rebound (ip_vs_edit_service); flags are read at schedule time.
+    // It is built before anything changes, so a refused scheduler leaves the service as it was.
+    const rebind = svc.config.scheduler !== config.scheduler || svc.config.mhTableSize !== config.mhTableSize;
+    const next = rebind ? this.makeScheduler(config) : svc.sched;
     svc.config = config;
     svc.setNetmask(config.netmask);
-    // Only a new scheduler is rebound (ip_vs_edit_service); flags are read at schedule time.
-    if (old.scheduler !== config.scheduler || old.mhTableSize !== config.mhTableSize) {
+    if (rebind) {
       svc.sched?.done?.(svc);
-      svc.sched = this.makeScheduler(config);
+      svc.sched = next;
       svc.sched?.init(svc);
     }
     this.generation++;

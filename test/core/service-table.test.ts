@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ipBytes } from '../../src/core/addr.js';
 import { CONN_COUNT } from '../../src/core/dest.js';
-import { DEST_TRASH_IDLE_MS } from '../../src/core/service-table.js';
+import { findScheduler } from '../../src/core/schedulers/index.js';
+import { DEST_TRASH_IDLE_MS, ServiceTable } from '../../src/core/service-table.js';
 import { destConfig, svcConfig, tcp, testTable, udp } from '../helpers/table.js';
 
 const code = (fn: () => unknown) => {
@@ -211,4 +212,21 @@ test('nosort enumeration is stable and lists fwmark services after address servi
     t.enumerate().map((s) => s.id),
     t.enumerate().map((s) => s.id),
   );
+});
+
+test('an edit to a scheduler that refuses its settings leaves the service unchanged', () => {
+  const t = new ServiceTable({ schedulers: findScheduler });
+  const k = tcp('192.0.2.1', 80);
+  t.addService(k, svcConfig({ scheduler: 'rr', flags: 1, timeout: 300 }));
+  t.addDest(k, destConfig('198.51.100.1', 80));
+  const before = t.find(k)?.sched;
+  assert.equal(
+    code(() => t.editService(k, svcConfig({ scheduler: 'mh', mhTableSize: 1000 }))),
+    'ERR_LVS_INVALID',
+  );
+  const svc = t.find(k);
+  assert.equal(svc?.config.scheduler, 'rr');
+  assert.equal(svc?.config.timeout, 300);
+  assert.equal(svc?.sched, before);
+  assert.equal(svc?.sched?.name, 'rr');
 });
