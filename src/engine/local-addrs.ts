@@ -13,7 +13,8 @@ export const LOCAL = { VIP: 1, LIP: 2 } as const;
 
 /** The set of local addresses and per-service LIP lists. */
 export class LocalAddrs {
-  private keys = new Uint32Array(16);
+  // int32 keys (`| 0`), so lookups of addresses above 2^31 compare small integers, not doubles.
+  private keys = new Int32Array(16);
   private kinds = new Uint8Array(16);
   private mask = 15;
   /** All LIPs of all services, grouped per service; `lipId` is each LIP's distinct index. */
@@ -58,10 +59,11 @@ export class LocalAddrs {
     }
     let cap = 16;
     while (cap < entries.length * 4) cap *= 2;
-    this.keys = new Uint32Array(cap);
+    this.keys = new Int32Array(cap);
     this.kinds = new Uint8Array(cap);
     this.mask = cap - 1;
-    for (const [a, k] of entries) {
+    for (const [u, k] of entries) {
+      const a = u | 0;
       let i = hash(a) & this.mask;
       while (this.kinds[i] !== 0 && this.keys[i] !== a) i = (i + 1) & this.mask;
       this.keys[i] = a;
@@ -76,11 +78,12 @@ export class LocalAddrs {
 
   /** LOCAL bits of `addr` (host-order u32), 0 if not ours. */
   kind(addr: number): number {
-    let i = hash(addr) & this.mask;
+    const a = addr | 0;
+    let i = hash(a) & this.mask;
     for (;;) {
       const k = this.kinds[i]!;
       if (k === 0) return 0;
-      if (this.keys[i] === addr) return k;
+      if (this.keys[i] === a) return k;
       i = (i + 1) & this.mask;
     }
   }

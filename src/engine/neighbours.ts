@@ -34,7 +34,8 @@ export const PROBE_INTERVAL_MS = 1000;
 export class NeighbourTable {
   readonly capacity: number;
   private readonly mask: number;
-  private readonly keys: Uint32Array;
+  // Addresses as int32 (`| 0`): values above 2^31 would otherwise be doubles on every compare.
+  private readonly keys: Int32Array;
   /** NUD state per slot (NONE = empty). */
   readonly state: Uint8Array;
   /** MAC per slot (6 bytes each). */
@@ -68,7 +69,7 @@ export class NeighbourTable {
     while (cap < (o.capacity ?? 1024) * 2) cap *= 2;
     this.capacity = cap >>> 1;
     this.mask = cap - 1;
-    this.keys = new Uint32Array(cap);
+    this.keys = new Int32Array(cap);
     this.state = new Uint8Array(cap);
     this.macs = new Uint8Array(cap * 6);
     this.ifindex = new Int32Array(cap);
@@ -92,10 +93,11 @@ export class NeighbourTable {
 
   /** Slot of `ip` (host-order u32), or -1. */
   find(ip: number): number {
-    let i = hash(ip) & this.mask;
+    const a = ip | 0;
+    let i = hash(a) & this.mask;
     for (;;) {
       if (this.state[i] === NUD.NONE) return -1;
-      if (this.keys[i] === ip) return i;
+      if (this.keys[i] === a) return i;
       i = (i + 1) & this.mask;
     }
   }
@@ -103,9 +105,10 @@ export class NeighbourTable {
   /** Creates an INCOMPLETE entry for `ip`; returns its slot, or -1 when the table is full. */
   create(ip: number, ifindex: number): number {
     if (this.size >= this.capacity) return -1;
-    let i = hash(ip) & this.mask;
+    const a = ip | 0;
+    let i = hash(a) & this.mask;
     while (this.state[i] !== NUD.NONE) i = (i + 1) & this.mask;
-    this.keys[i] = ip >>> 0;
+    this.keys[i] = a;
     this.state[i] = NUD.INCOMPLETE;
     this.ifindex[i] = ifindex;
     this.probes[i] = 0;
@@ -117,9 +120,9 @@ export class NeighbourTable {
     return i;
   }
 
-  /** Address of slot `i`. */
+  /** Address of slot `i` (host-order u32). */
   ipOf(i: number): number {
-    return this.keys[i]!;
+    return this.keys[i]! >>> 0;
   }
 
   /** True when slot `i` has a MAC to send to. */

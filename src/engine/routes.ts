@@ -41,8 +41,9 @@ export interface StaticRoute {
  * match wins. Linear in the number of routes: directors have a handful.
  */
 export class StaticRoutes implements RouteTable {
-  private prefix = new Uint32Array(0);
-  private mask = new Uint32Array(0);
+  // int32 prefixes and masks: compares stay on small integers for addresses above 2^31.
+  private prefix = new Int32Array(0);
+  private mask = new Int32Array(0);
   private ifindex = new Int32Array(0);
   private gateway = new Uint32Array(0);
   private src = new Uint32Array(0);
@@ -63,16 +64,16 @@ export class StaticRoutes implements RouteTable {
   private rebuild(): void {
     const rs = [...this.routes].sort((a, b) => b.len - a.len);
     const n = rs.length;
-    this.prefix = new Uint32Array(n);
-    this.mask = new Uint32Array(n);
+    this.prefix = new Int32Array(n);
+    this.mask = new Int32Array(n);
     this.ifindex = new Int32Array(n);
     this.gateway = new Uint32Array(n);
     this.src = new Uint32Array(n);
     this.mtu = new Uint32Array(n);
     rs.forEach((r, i) => {
       const m = r.len <= 0 ? 0 : r.len >= 32 ? 0xffffffff : (0xffffffff << (32 - r.len)) >>> 0;
-      this.mask[i] = m;
-      this.prefix[i] = (r.prefix & m) >>> 0;
+      this.mask[i] = m | 0;
+      this.prefix[i] = r.prefix & m;
       this.ifindex[i] = r.ifindex;
       this.gateway[i] = r.gateway ?? 0;
       this.src[i] = r.src ?? 0;
@@ -83,8 +84,9 @@ export class StaticRoutes implements RouteTable {
   /** Longest-prefix match. */
   lookup4(dst: number, out: RouteResult): boolean {
     const n = this.prefix.length;
+    const d = dst | 0;
     for (let i = 0; i < n; i++) {
-      if ((dst & this.mask[i]!) >>> 0 === this.prefix[i]) {
+      if ((d & this.mask[i]!) === this.prefix[i]) {
         out.ifindex = this.ifindex[i]!;
         out.gateway4 = this.gateway[i]!;
         out.src4 = this.src[i]!;
