@@ -14,7 +14,9 @@
  * Expiry uses a timer wheel of 64 ms ticks with doubly linked slot lists, so `expire(now)` costs
  * O(expired + ticks passed) instead of O(table). Re-arming later (the common per-packet case)
  * only rewrites the expiry time; the entry is re-filed when its old slot comes round. Re-arming
- * earlier (e.g. ESTABLISHED → CLOSE) moves it at once.
+ * earlier (e.g. ESTABLISHED → CLOSE) moves it at once. Index removals of one expire() call are
+ * deferred to its end: a few are removed one by one, a mass expiry (over ~3 % of the index) is
+ * one sequential sweep of the index instead of one random memory access per entry.
  *
  * IPv6 entries keep their three addresses (12 words) in a side table; the main `caddr` field then
  * holds the side-table slot, so IPv4 entries stay small.
@@ -588,6 +590,8 @@ export class ConnTable {
     this.lnext[i] = this.lbuckets[b] as number;
     this.lbuckets[b] = i;
     this.localCount++;
+    // Keep FULLNAT chains short too: double the local buckets past 2 entries per bucket.
+    if (this.localCount > this.lbuckets.length * 2) this.rehashLocal(this.lbuckets.length * 2);
   }
 
   /** Finds a FULLNAT conn by the reply tuple real server (d:dport) → local address (l:lport). */
@@ -616,6 +620,16 @@ export class ConnTable {
   }
 
   private readonly scratch = new Uint32Array(4);
+
+  private rehashLocal(nb: number): void {
+    this.lbuckets = new Int32Array(nb).fill(-1);
+    for (let i = 0; i < this.high; i++) {
+      if (((this.meta[i] as number) & META_LOCAL) === 0) continue;
+      const b = this.localHash(this.laddr.subarray(i * 4, i * 4 + 4), this.lport[i] as number);
+      this.lnext[i] = this.lbuckets[b] as number;
+      this.lbuckets[b] = i;
+    }
+  }
 
   private localHash(l: AddrWords, lport: number): number {
     const h = Math.imul((l[0] as number) ^ (l[3] as number) ^ Math.imul(lport, 0x9e3779b1), 0x85ebca6b);

@@ -236,3 +236,19 @@ test('mass expiry (the sweep path) frees the due conns and keeps the others find
   assert.equal(t.expire(60_000), 1000);
   assert.equal(t.checkIndex(), 0);
 });
+
+test('FULLNAT local-address lookups keep working as the local hash grows past its first 1024 buckets', () => {
+  const t = new ConnTable();
+  const l = w(0xc0000264);
+  const idx: number[] = [];
+  for (let k = 0; k < 5000; k++) {
+    const i = t.create(4, 6, w(0x0a000000 + k), 40000, V, 80, 4, D, 8080, 0, 0, 1, 1, 0);
+    t.setLocal(i, l, 1024 + k);
+    idx.push(i);
+  }
+  for (let k = 0; k < 5000; k += 7) assert.equal(t.findOutLocal(6, D, 8080, l, 1024 + k), idx[k]);
+  t.kill(idx[7] as number);
+  assert.equal(t.findOutLocal(6, D, 8080, l, 1024 + 7), -1);
+  assert.equal(t.findOutLocal(6, D, 8080, l, 1024 + 14), idx[14]);
+  assert.equal(t.localCount, 4999);
+});
