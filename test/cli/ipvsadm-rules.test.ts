@@ -145,3 +145,34 @@ test('random rules files only ever produce commands or coded, line-numbered erro
     { numRuns: 400 },
   );
 });
+
+test('a PROXY protocol real server saves its --proxy-protocol and restores with it', () => {
+  const rules =
+    '-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 1 --proxy-protocol v2\n';
+  const cmds = parseRules(rules, 'rules');
+  const add = cmds[1];
+  assert.ok(add?.op === 'add-dest');
+  assert.equal(add.dest.proxyProtocol, 2);
+  const snap: Snapshot = {
+    connTabSize: 4096,
+    services: [
+      {
+        key: { kind: 'addr', af: 4, protocol: 6, addr: '192.0.2.1', port: 80 },
+        config: { scheduler: 'rr', flags: 0, timeout: 0, netmask: '255.255.255.255', pe: '' },
+        stats: { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 },
+        rates: { cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 },
+        dests: [
+          {
+            ...add.dest,
+            activeConns: 0,
+            inactConns: 0,
+            persistConns: 0,
+            stats: { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 },
+            rates: { cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 },
+          },
+        ],
+      },
+    ],
+  };
+  assert.equal(saveRules(snap), rules);
+});

@@ -160,6 +160,8 @@ export function serviceEntry(s: ServiceView, f: ListFormat & { rule?: boolean },
         else if (d.tunType === TUN_TYPE.GRE) out += ` --tun-type gre ${TUN_OPT[d.tunFlags] ?? ''}`;
         else out += ' --tun-type ipip';
       }
+      // Our extension: saved so that -R restores it (ipvsadm has no such option).
+      if (d.proxyProtocol) out += ` --proxy-protocol v${d.proxyProtocol}`;
       out += '\n';
     } else if (f.stats) out += `  -> ${ljust(dn, 28)}${statsCols(d.stats, f.exact)}\n`;
     else if (f.rate) {
