@@ -100,6 +100,7 @@ export class Director implements PersistContext {
   private pickSvc: Service | null = null;
   private pickPkt: PacketInfo = this.synth;
   private pickNow = 0;
+  private expireHook: ((idx: number) => void) | null = null;
   private readonly pick = (): Dest | null => {
     const s = this.pickSvc as Service;
     return s.sched ? s.sched.schedule(s, this.pickPkt, this.pickNow) : null;
@@ -304,10 +305,27 @@ export class Director implements PersistContext {
     this.stats.outbytes += bytes;
   }
 
-  /** Proxy plane: counts bytes of an accepted connection in direction DIR.INPUT or DIR.OUTPUT. */
-  countBytes(idx: number, dir: number, bytes: number, pkts: number): void {
+  /**
+   * Proxy plane: counts bytes of an accepted connection in direction DIR.INPUT or DIR.OUTPUT.
+   * With `now`, traffic also re-arms the entry's timer with its state's timeout, as every packet
+   * does in inPacket/outPacket (ip_vs_conn_put), so a busy proxied connection never idles out.
+   */
+  countBytes(idx: number, dir: number, bytes: number, pkts: number, now?: number): void {
     if (dir === DIR.OUTPUT) this.countOut(idx, bytes, pkts);
     else this.countIn(idx, bytes, pkts);
+    if (now !== undefined) this.conns.touch(idx, now);
+  }
+
+  /**
+   * Proxy plane: registers the one function told, synchronously, about every entry the table
+   * frees: timer expiry, the expire_nodest_conn flush, a one-packet flush, a conn killed for
+   * rescheduling, or any kill(). A socket plane holds sockets per entry and must close them when
+   * the entry goes; being told at the moment of freeing means an index is never mistaken for the
+   * next connection that reuses its slot. The handler runs while the entry is being freed (it is
+   * still readable), so it must not call back into the Director or its table; null unregisters.
+   */
+  onConnExpire(fn: ((idx: number) => void) | null): void {
+    this.expireHook = fn;
   }
 
   /**
@@ -486,10 +504,13 @@ export class Director implements PersistContext {
     return true;
   }
 
-  // Called by the conn table before an entry is freed: uncount it on its dest (ip_vs_unbind_dest).
+  // Called by the conn table before an entry is freed: uncount it on its dest (ip_vs_unbind_dest),
+  // then tell the proxy plane (onConnExpire).
   private release(idx: number): void {
     const d = this.destOf(idx);
     if (d) d.unbind(countKind(this.conns.flags[idx] as number));
+    const h = this.expireHook;
+    if (h !== null) h(idx);
   }
 
   /** Frees the pending one-packet conn (OPS conns live only for their packet). */

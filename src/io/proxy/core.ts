@@ -60,12 +60,12 @@ export interface ProxyCore {
   countBytes(idx: number, dir: number, bytes: number, pkts: number, now: number): void;
   /** Removes a connection at once (a connect that failed before anything was relayed). */
   dropConn(idx: number, now: number): void;
-  /** The plane no longer holds `idx` (its sockets closed); the entry itself lives on until it expires. */
-  release(idx: number): void;
-  /** Registers the function the core calls when it expires or flushes a connection. */
+  /**
+   * Registers the function the core calls, synchronously, when it frees a connection the plane
+   * did not drop itself (timer expiry, expire_nodest_conn, rescheduling). The handler closes the
+   * connection's sockets and must not call back into the core.
+   */
   onExpire(fn: (idx: number) => void): void;
-  /** Reports (through the onExpire handler) entries the core freed since the last call. */
-  checkExpired(now: number): void;
   /** The udp timeout in ms (`--set`), for one-packet flows that have no entry of their own. */
   udpTimeoutMs(): number;
   /** Runs the core's timers (connection expiry, estimator, trash). */

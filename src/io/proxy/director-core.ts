@@ -1,8 +1,8 @@
 /**
  * Adapts the core's Director to {@link ProxyCore}, so lvsd's proxy data plane shares the one
- * connection table that `lvsadm -Lc`, `--stats` and `--rate` read. The Director frees entries
- * from its own timer wheel and has no expiry callback, so `checkExpired` notices entries that
- * are gone (or whose slot was reused by another connection) on the plane's 250 ms sweep.
+ * connection table that `lvsadm -Lc`, `--stats` and `--rate` read. The Director tells us about
+ * every entry it frees, synchronously (onConnExpire), so the plane closes an expired entry's
+ * sockets at once and can never confuse a stale index with the connection reusing its slot.
  */
 import { KIND } from '../../core/conn-table.js';
 import type { Dest } from '../../core/dest.js';
@@ -21,11 +21,15 @@ const EV_MAP: readonly number[] = [
 
 /** A ProxyCore over a Director. */
 export class DirectorProxyCore implements ProxyCore {
-  // idx → (service index << 16 | client port) of the entry the plane opened, to spot slot reuse.
-  private readonly watched = new Map<number, number>();
   private expireFn: (idx: number) => void = () => {};
+  // The entry dropConn is freeing: the plane asked for it, so it is not reported back as expired.
+  private dropping = -1;
 
-  constructor(readonly director: Director) {}
+  constructor(readonly director: Director) {
+    director.onConnExpire((idx) => {
+      if (idx !== this.dropping) this.expireFn(idx);
+    });
+  }
 
   get table() {
     return this.director.table;
@@ -40,10 +44,7 @@ export class DirectorProxyCore implements ProxyCore {
     now: number,
   ): number {
     const idx = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
-    if (idx < 0) return -1;
-    const c = this.director.conns;
-    if (c.kind(idx) === KIND.LIVE) this.watched.set(idx, (c.svc[idx] as number) * 65536 + cport);
-    return idx;
+    return idx < 0 ? -1 : idx;
   }
 
   connDest(idx: number): Dest | undefined {
@@ -56,36 +57,23 @@ export class DirectorProxyCore implements ProxyCore {
   }
 
   countBytes(idx: number, dir: number, bytes: number, pkts: number, now: number): void {
-    this.director.countBytes(idx, dir, bytes, pkts);
-    // Traffic re-arms the entry's timer with its state's timeout, as every packet does.
-    if (this.director.conns.kind(idx) === KIND.LIVE) this.director.conns.touch(idx, now);
+    this.director.countBytes(idx, dir, bytes, pkts, now);
   }
 
   dropConn(idx: number, _now: number): void {
-    const c = this.director.conns;
-    this.watched.delete(idx);
-    if (c.kind(idx) === KIND.OPS) this.director.flushOps();
-    else if (c.kind(idx) === KIND.LIVE) c.kill(idx);
-  }
-
-  release(idx: number): void {
-    // Only entries the plane still holds are watched, so the sweep stays O(open connections)
-    // while closed ones sit out TIME_WAIT in the Director's table.
-    this.watched.delete(idx);
+    const d = this.director;
+    const kind = d.conns.kind(idx);
+    this.dropping = idx;
+    try {
+      if (kind === KIND.OPS) d.flushOps();
+      else if (kind === KIND.LIVE) d.conns.kill(idx);
+    } finally {
+      this.dropping = -1;
+    }
   }
 
   onExpire(fn: (idx: number) => void): void {
     this.expireFn = fn;
-  }
-
-  checkExpired(_now: number): void {
-    const c = this.director.conns;
-    for (const [idx, sig] of this.watched) {
-      if (c.kind(idx) === KIND.LIVE && (c.svc[idx] as number) * 65536 + (c.cport[idx] as number) === sig)
-        continue;
-      this.watched.delete(idx);
-      this.expireFn(idx);
-    }
   }
 
   udpTimeoutMs(): number {
@@ -94,6 +82,5 @@ export class DirectorProxyCore implements ProxyCore {
 
   tick(now: number): void {
     this.director.tick(now);
-    this.checkExpired(now);
   }
 }

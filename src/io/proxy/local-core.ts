@@ -175,16 +175,8 @@ export class LocalProxyCore implements ProxyCore {
     this.freeEntry(idx);
   }
 
-  release(_idx: number): void {
-    // Expiry is reported from tick() for every entry; nothing to forget.
-  }
-
   onExpire(fn: (idx: number) => void): void {
     this.expireFn = fn;
-  }
-
-  checkExpired(_now: number): void {
-    // tick() reports expiries as it frees entries; nothing to poll.
   }
 
   udpTimeoutMs(): number {

@@ -157,7 +157,6 @@ export class ProxyDataPlane {
 
   private housekeeping(): void {
     const now = Date.now();
-    this.opts.core.checkExpired(now);
     this.tcp.sweep(now);
     for (const l of this.listeners.values()) l.udpRelay?.sweep(now);
     this.sync();

@@ -149,10 +149,7 @@ export class TcpRelay {
   }
 
   private unbindIdx(r: Conn): void {
-    if (r.idx >= 0 && this.byIdx[r.idx] === r) {
-      this.byIdx[r.idx] = undefined;
-      this.core.release(r.idx);
-    }
+    if (r.idx >= 0 && this.byIdx[r.idx] === r) this.byIdx[r.idx] = undefined;
     r.idx = -1;
   }
 
