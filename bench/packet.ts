@@ -28,6 +28,7 @@ import {
   labNamespacesPresent,
   labUp,
   readLabState,
+  tail,
 } from '../src/daemon/lab/topology.js';
 import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
 import {
@@ -244,6 +245,10 @@ async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
       forwarded: (s1.rs1 - s0.rs1 + s1.rs2 - s0.rs2) / dt,
       perRs: [(s1.rs1 - s0.rs1) / dt, (s1.rs2 - s0.rs2) / dt],
     };
+    if (run.forwarded < 0.01 * run.offered) {
+      const why = st.director === 'lvsd' ? `; lvsd log: ${tail(st, 'lvsd', 5)}` : '';
+      throw new Error(`the director forwarded nothing (${Math.round(run.offered)} pps offered)${why}`);
+    }
     runs.push(run);
     log(
       `  run ${i + 1}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps, director CPU ${Math.round(busy * 100)}% busy\n`,
