@@ -112,6 +112,16 @@ export class Director implements PersistContext {
     this.conns = new ConnTable({ ...opts, onFree: (i) => this.release(i) });
   }
 
+  /** `--set tcp tcpfin udp` in seconds, 0 keeping a value; with setSysctl this makes a Director a control target. */
+  setTimeouts(tcp: number, tcpfin: number, udp: number): void {
+    this.settings.setTimeouts(tcp, tcpfin, udp);
+  }
+
+  /** Zeroes the global counters, as `-Z` without a service does (ip_vs_zero_all). */
+  zeroGlobal(): void {
+    this.stats.zero();
+  }
+
   /** The dest with this id (linked or trashed). */
   destById(id: number): Dest | undefined {
     return id >= 0 ? this.table.destById(id) : undefined;

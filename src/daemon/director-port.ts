@@ -32,10 +32,9 @@ export function createDirectorPort(connTabBits: number): DirectorPort {
     director,
     table: director.table,
     connTabSize: director.conns.size,
-    setTimeouts: (tcp, tcpfin, udp) => director.settings.setTimeouts(tcp, tcpfin, udp),
+    setTimeouts: (tcp, tcpfin, udp) => director.setTimeouts(tcp, tcpfin, udp),
     setSysctl: (name, value) => director.setSysctl(name, value),
-    // -Z without a service also zeroes the global counters (ip_vs_zero_all).
-    zeroGlobal: () => director.stats.zero(),
+    zeroGlobal: () => director.zeroGlobal(),
     timeouts: () => director.settings.timeouts(),
     daemons: () => [],
     conns: (now) => connViews(director, now),

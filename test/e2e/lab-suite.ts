@@ -16,6 +16,8 @@ import { netnsSkipReason } from '../helpers/netns.js';
 
 /** Registers the lab tests of one mode. `peer` is the address the real servers must see. */
 export function labSuite(mode: LabMode, peer: string): void {
+  // Our own namespace names, so a concurrent `lvsadm lab` or bench:packet never shares them.
+  process.env.LVS_LAB_PREFIX ??= `lvsts${process.pid}`;
   const skip = netnsSkipReason();
   if (skip) {
     test(`lab ${mode}`, { skip }, () => {});

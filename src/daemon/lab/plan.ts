@@ -198,7 +198,20 @@ export function isLabMode(s: string): s is LabMode {
   return (LAB_MODES as readonly string[]).includes(s);
 }
 
-/** Namespace name of a lab host: fixed, so `lab down` works from any shell after `lab up`. */
+/**
+ * Prefix of lab namespace names: `lvslab` unless LVS_LAB_PREFIX says otherwise. Fixed by default,
+ * so `lab down` works from any shell after `lab up`; tests and benchmarks set their own so
+ * concurrent runs never share a namespace.
+ */
+export function labPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const p = env.LVS_LAB_PREFIX;
+  if (p === undefined || p === '') return 'lvslab';
+  if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(p))
+    throw new Error(`LVS_LAB_PREFIX must match [a-z0-9][a-z0-9-]{0,23}, got '${p}'`);
+  return p;
+}
+
+/** Namespace name of a lab host: `<prefix>-<mode>-<host>`. */
 export function labNamespace(mode: LabMode, host: LabHost): string {
-  return `lvslab-${mode}-${host}`;
+  return `${labPrefix()}-${mode}-${host}`;
 }

@@ -1,6 +1,6 @@
 /**
  * Builds and removes a lab plan (plan.ts) as real network namespaces with fixed names
- * (`lvslab-<mode>-<host>`), so `lab down` works from any later shell. Processes started in the
+ * (`lvslab-<mode>-<host>`, prefix from LVS_LAB_PREFIX), so `lab down` works from any later shell. Processes started in the
  * namespaces (HTTP real servers, rs-agent, lvsd) are detached; their pids and logs live in a
  * state directory. Teardown kills every process still inside a lab namespace (`ip netns pids`),
  * then deletes the namespaces, so nothing is left behind even after a crash.
@@ -9,7 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LabHost, type LabMode, type LabPlan, labNamespace, labPlan } from './plan.js';
+import { type LabHost, type LabMode, type LabPlan, labNamespace, labPlan, labPrefix } from './plan.js';
 
 /** Who does the director's job: lvsd on the packet plane, or the kernel with nftables (a
  * stand-in used to validate the topologies and as the benchmark's kernel baseline). */
@@ -91,7 +91,7 @@ export function readLabState(mode: LabMode, root = LAB_STATE_ROOT): LabState | u
 /** Namespaces of a lab that exist right now. */
 export function labNamespacesPresent(mode: LabMode): string[] {
   const out = ip(['netns', 'list'], true);
-  const prefix = `lvslab-${mode}-`;
+  const prefix = `${labPrefix()}-${mode}-`;
   return out
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
