@@ -64,6 +64,8 @@ const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? (process.argv[i + 1] ?? def) : def;
 };
+// Its own namespace names, so a concurrent `lvsadm lab` or lab test never shares them.
+process.env.LVS_LAB_PREFIX ??= 'lvsbench';
 const RUNS = Number(arg('runs', '3'));
 const SECS = Number(arg('secs', '5'));
 const FLOWS = Number(arg('flows', '4096'));
