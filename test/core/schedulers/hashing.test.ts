@@ -113,7 +113,9 @@ test('mh keeps a quiesced dest in its slots: its clients get none, or another de
   const owner = clients.map((c) => pick(b, pkt(c)));
   b.table.editDest(b.key, destConfig(B, 80, { weight: 0 }));
   assert.deepEqual(addrs(sch.lookup), before, 'last_weight keeps the table');
-  clients.forEach((c, i) => assert.equal(pick(b, pkt(c)), owner[i] === B ? '-' : owner[i]));
+  clients.forEach((c, i) => {
+    assert.equal(pick(b, pkt(c)), owner[i] === B ? '-' : owner[i]);
+  });
   const fb = build('mh', [{ addr: A }, { addr: B }, { addr: C }], { flags: SCHED_F.MH_FALLBACK });
   fb.table.editDest(fb.key, destConfig(B, 80, { weight: 0 }));
   const moved = clients.map((c) => pick(fb, pkt(c)));
