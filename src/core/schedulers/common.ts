@@ -35,3 +35,13 @@ export function mulGreater(a: number, b: number, c: number, d: number): boolean 
 export function hasPorts(protocol: number): boolean {
   return protocol === 6 || protocol === 17 || protocol === 132;
 }
+
+/** Greatest common divisor of two non-negative integers: the kernel's gcd() that wrr and mh apply to weights. */
+export function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}

@@ -16,10 +16,11 @@ export function hash32(val: number, bits: number): number {
 /**
  * Folds 4 or 16 address bytes into one host-order u32 as the hash schedulers do (IPv6: XOR of the
  * four 32-bit words, then ntohl). Same result as addr.ts foldAddr, without a closure per call.
+ * `n` limits the fold to the first n bytes (mh folds only the first word for an IPv4 service).
  */
-export function foldBytes(b: Uint8Array): number {
+export function foldBytes(b: Uint8Array, n: number = b.length): number {
   let v = 0;
-  for (let i = 0; i + 3 < b.length; i += 4) {
+  for (let i = 0; i + 3 < n; i += 4) {
     v ^=
       ((b[i] as number) << 24) |
       ((b[i + 1] as number) << 16) |

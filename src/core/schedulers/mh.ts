@@ -11,8 +11,8 @@ import type { Dest } from '../dest.js';
 import { TableError } from '../errors.js';
 import type { Service } from '../service.js';
 import { SCHED_F } from '../types.js';
-import { hasPorts, usable } from './common.js';
-import { type HsipKey, hsiphash32, hsipKey } from './hash.js';
+import { gcd, hasPorts, usable } from './common.js';
+import { foldBytes, type HsipKey, hsiphash32, hsipKey } from './hash.js';
 import type { DestChange, SchedPacket, Scheduler, SchedulerOptions } from './scheduler.js';
 
 /** The kernel's table sizes (primes[] in ip_vs_mh.c), indexed by CONFIG_IP_VS_MH_TAB_INDEX - 8. */
@@ -26,30 +26,12 @@ const HASH2: HsipKey = hsipKey(2654446892, 2654446892);
 
 /** Folds an address as ip_vs_mh_hashkey does for the service's family (first word for IPv4). */
 function foldAs(af: number, b: Uint8Array): number {
-  const n = af === 4 ? 4 : b.length;
-  let v = 0;
-  for (let i = 0; i + 3 < n; i += 4) {
-    v ^=
-      ((b[i] as number) << 24) |
-      ((b[i + 1] as number) << 16) |
-      ((b[i + 2] as number) << 8) |
-      (b[i + 3] as number);
-  }
-  return v >>> 0;
+  return foldBytes(b, af === 4 ? 4 : b.length);
 }
 
 /** ip_vs_mh_hashkey: hsiphash of offset + port + folded address (u32 wrap-around). */
 export function mhHash(key: HsipKey, fold: number, port: number, offset: number): number {
   return hsiphash32((offset + port + fold) >>> 0, key);
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
 }
 
 /** Maglev hashing. */

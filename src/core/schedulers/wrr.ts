@@ -10,18 +10,9 @@
 import type { Dest } from '../dest.js';
 import type { Service } from '../service.js';
 import { DEST_F } from '../types.js';
-import { assignSlots, slotOf } from './common.js';
+import { assignSlots, gcd, slotOf } from './common.js';
 import type { DestChange, Scheduler, SchedulerOptions } from './scheduler.js';
 import { MaxTree } from './seg-trees.js';
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
 
 /** The weight the scan compares with cw: -1 while OVERLOAD is set, so it never matches. */
 function level(d: Dest): number {
