@@ -9,9 +9,9 @@
 import type { Dest } from '../dest.js';
 import type { Service } from '../service.js';
 import { DEST_F } from '../types.js';
-import { LocalityBase } from './locality-base.js';
-import { DEFAULT_EXPIRATION_MS, LocalityTable, type LocEntry } from './locality-table.js';
-import type { DestChange, SchedPacket, Scheduler, SchedulerOptions } from './scheduler.js';
+import { LocalityScheduler } from './locality-base.js';
+import { DEFAULT_EXPIRATION_MS, type LocEntry } from './locality-table.js';
+import type { SchedPacket, Scheduler, SchedulerOptions } from './scheduler.js';
 
 /** An lblc entry: destination address -> dest. */
 export interface LblcEntry extends LocEntry {
@@ -19,29 +19,13 @@ export interface LblcEntry extends LocEntry {
 }
 
 /** Locality-based least connection. */
-export class LblcScheduler implements Scheduler {
+export class LblcScheduler extends LocalityScheduler<LblcEntry> {
   readonly name = 'lblc';
-  private readonly base = new LocalityBase();
-  /** The entry table (exposed for tests and listings). */
-  readonly table = new LocalityTable<LblcEntry>((e) => {
-    e.dest.refs--;
-  });
-  private readonly expirationMs: number;
 
   constructor(expirationMs: number) {
-    this.expirationMs = expirationMs;
-  }
-
-  init(svc: Service): void {
-    this.base.init(svc);
-  }
-
-  destChanged(svc: Service, change: DestChange, dest: Dest, index: number): void {
-    this.base.destChanged(svc, change, dest, index);
-  }
-
-  loadChanged(dest: Dest): void {
-    this.base.loadChanged(dest);
+    super(expirationMs, (e) => {
+      e.dest.refs--;
+    });
   }
 
   schedule(_svc: Service, pkt: SchedPacket, now: number): Dest | null {
@@ -64,14 +48,6 @@ export class LblcScheduler implements Scheduler {
     d.refs++;
     t.add({ fold: k.fold, addr: k.addr, lastuse: now, dest: d });
     return d;
-  }
-
-  tick(_svc: Service, now: number): void {
-    this.table.tick(now, this.expirationMs);
-  }
-
-  done(): void {
-    this.table.flush();
   }
 }
 

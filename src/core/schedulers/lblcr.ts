@@ -11,9 +11,9 @@ import type { Dest } from '../dest.js';
 import type { Service } from '../service.js';
 import { DEST_F } from '../types.js';
 import { mulGreater, overhead } from './common.js';
-import { LocalityBase } from './locality-base.js';
-import { DEFAULT_EXPIRATION_MS, LocalityTable, type LocEntry } from './locality-table.js';
-import type { DestChange, SchedPacket, Scheduler, SchedulerOptions } from './scheduler.js';
+import { LocalityScheduler } from './locality-base.js';
+import { DEFAULT_EXPIRATION_MS, type LocEntry } from './locality-table.js';
+import type { SchedPacket, Scheduler, SchedulerOptions } from './scheduler.js';
 
 /** An lblcr entry: destination address -> dest set. */
 export interface LblcrEntry extends LocEntry {
@@ -51,30 +51,14 @@ export function setMax(set: readonly Dest[]): Dest | null {
 }
 
 /** Locality-based least connection with replication. */
-export class LblcrScheduler implements Scheduler {
+export class LblcrScheduler extends LocalityScheduler<LblcrEntry> {
   readonly name = 'lblcr';
-  private readonly base = new LocalityBase();
-  /** The entry table (exposed for tests and listings). */
-  readonly table = new LocalityTable<LblcrEntry>((e) => {
-    for (const d of e.set) d.refs--;
-    e.set.length = 0;
-  });
-  private readonly expirationMs: number;
 
   constructor(expirationMs: number) {
-    this.expirationMs = expirationMs;
-  }
-
-  init(svc: Service): void {
-    this.base.init(svc);
-  }
-
-  destChanged(svc: Service, change: DestChange, dest: Dest, index: number): void {
-    this.base.destChanged(svc, change, dest, index);
-  }
-
-  loadChanged(dest: Dest): void {
-    this.base.loadChanged(dest);
+    super(expirationMs, (e) => {
+      for (const d of e.set) d.refs--;
+      e.set.length = 0;
+    });
   }
 
   schedule(_svc: Service, pkt: SchedPacket, now: number): Dest | null {
@@ -109,14 +93,6 @@ export class LblcrScheduler implements Scheduler {
     d.refs++;
     t.add({ fold: k.fold, addr: k.addr, lastuse: now, set: [d], lastmod: now });
     return d;
-  }
-
-  tick(_svc: Service, now: number): void {
-    this.table.tick(now, this.expirationMs);
-  }
-
-  done(): void {
-    this.table.flush();
   }
 }
 

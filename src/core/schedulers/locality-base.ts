@@ -1,14 +1,15 @@
 /**
- * What lblc and lblcr share besides the entry table: the wlc fallback over all dests
- * (__ip_vs_lblc_schedule, identical to wlc) and is_overloaded(), which asks whether some linked
- * dest has activeconns * 2 < weight. The kernel rescans the list for that; we keep a count of
- * such dests, updated on every load change.
+ * What lblc and lblcr share: the wlc fallback over all dests (__ip_vs_lblc_schedule, identical to
+ * wlc), is_overloaded(), which asks whether some linked dest has activeconns * 2 < weight, and the
+ * scheduler hooks around the entry table (only schedule() differs). The kernel rescans the list
+ * for is_overloaded(); we keep a count of such dests, updated on every load change.
  */
 import type { Dest } from '../dest.js';
 import type { Service } from '../service.js';
 import { slotOf } from './common.js';
 import { LEAST, LeastConnScheduler } from './least-conn.js';
-import type { DestChange } from './scheduler.js';
+import { LocalityTable, type LocEntry } from './locality-table.js';
+import type { DestChange, SchedPacket, Scheduler } from './scheduler.js';
 
 /** The wlc fallback plus the "some dest is under half its weight" count. */
 export class LocalityBase {
@@ -60,5 +61,42 @@ export class LocalityBase {
       this.under[i] = u;
       this.underCount += u;
     }
+  }
+}
+
+/** The hooks lblc and lblcr share: fallback state, the entry table and its periodic collector. */
+export abstract class LocalityScheduler<E extends LocEntry> implements Scheduler {
+  abstract readonly name: string;
+  protected readonly base = new LocalityBase();
+  /** The entry table (exposed for tests and listings). */
+  readonly table: LocalityTable<E>;
+  protected readonly expirationMs: number;
+
+  /** `onFree` drops the dest references an entry holds when it leaves the table. */
+  constructor(expirationMs: number, onFree: (e: E) => void) {
+    this.expirationMs = expirationMs;
+    this.table = new LocalityTable<E>(onFree);
+  }
+
+  init(svc: Service): void {
+    this.base.init(svc);
+  }
+
+  destChanged(svc: Service, change: DestChange, dest: Dest, index: number): void {
+    this.base.destChanged(svc, change, dest, index);
+  }
+
+  loadChanged(dest: Dest): void {
+    this.base.loadChanged(dest);
+  }
+
+  abstract schedule(svc: Service, pkt: SchedPacket, now: number): Dest | null;
+
+  tick(_svc: Service, now: number): void {
+    this.table.tick(now, this.expirationMs);
+  }
+
+  done(): void {
+    this.table.flush();
   }
 }
