@@ -257,10 +257,9 @@ export class ConnTable {
     let i = this.freeHead;
     if (i >= 0) this.freeHead = this.tnext[i] as number;
     else {
-      if (this.high === this.cap) {
-        if (this.cap > MAX_INDEX) throw new TableError('ERR_LVS_RANGE', 'connection table is full');
-        this.grow();
-      }
+      // The index slot keeps entry indexes in 28 bits (2^28 - 2 entries, far past memory limits).
+      if (this.high > MAX_INDEX) throw new TableError('ERR_LVS_RANGE', 'connection table is full');
+      if (this.high === this.cap) this.grow();
       i = this.high++;
     }
     let meta: number = flags & CONN_F.ONE_PACKET ? KIND.OPS : KIND.LIVE;
