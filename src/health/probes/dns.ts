@@ -5,11 +5,10 @@
  * `receive` pattern (`expect`).
  */
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
 import { LvsError } from '../../core/errors.js';
 import type { CheckContext, Checker, Result } from '../checker.js';
-import { resultOf } from '../checker.js';
 import { DNS_TYPES, decodeMessage, encodeQuery } from '../dns-codec.js';
+import { udpExchange, type Verdict } from './udp-exchange.js';
 
 /** DNS checker settings. */
 export interface DnsTarget {
@@ -37,43 +36,34 @@ export class DnsChecker implements Checker {
   check(ctx: CheckContext): Promise<Result> {
     const start = process.hrtime.bigint();
     const id = randomInt(0, 0x10000);
-    const query = encodeQuery({ id, name: this.t.name, type: this.qtype, rd: true });
-    const sock = dgram.createSocket(this.t.host.includes(':') ? 'udp6' : 'udp4');
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (ok: boolean, msg: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        try {
-          sock.close();
-        } catch {
-          // closed already
-        }
-        resolve(resultOf(ok, msg, start));
-      };
-      const timer = setTimeout(() => finish(false, `no answer within ${ctx.timeoutMs} ms`), ctx.timeoutMs);
-      sock.on('error', (e: NodeJS.ErrnoException) =>
-        finish(false, e.code === 'ECONNREFUSED' ? 'port unreachable (ICMP)' : (e.code ?? e.message)),
-      );
-      sock.on('message', (buf) => {
-        let m: ReturnType<typeof decodeMessage>;
-        try {
-          m = decodeMessage(buf);
-        } catch (e) {
-          return finish(false, `malformed reply: ${e instanceof LvsError ? e.code : String(e)}`);
-        }
-        if (m.id !== id || !m.qr) return; // not ours: keep waiting, as check_dns.c does
-        if (m.rcode !== 0) return finish(false, `rcode ${m.rcode}`);
-        if (this.expect) {
-          const hit = m.answers.some((a) => (this.expect as RegExp).test(a.data));
-          return finish(hit, hit ? 'answer matched' : 'no answer matched the receive pattern');
-        }
-        finish(true, `rcode 0, ${m.answers.length} answer(s)`);
-      });
-      const go = () => sock.connect(this.t.port, this.t.host, () => sock.send(query));
-      if (this.t.bindTo) sock.bind({ port: 0, address: this.t.bindTo }, go);
-      else go();
-    });
+    return udpExchange(
+      {
+        host: this.t.host,
+        port: this.t.port,
+        ...(this.t.bindTo ? { bindTo: this.t.bindTo } : {}),
+        payload: encodeQuery({ id, name: this.t.name, type: this.qtype, rd: true }),
+        timeoutMs: ctx.timeoutMs,
+        onTimeout: () => [false, `no answer within ${ctx.timeoutMs} ms`],
+        onMessage: (buf) => this.judge(buf, id),
+      },
+      start,
+    );
+  }
+
+  /** Judges one reply: undefined for one not carrying our ID, as check_dns.c keeps waiting then. */
+  private judge(buf: Buffer, id: number): Verdict | undefined {
+    let m: ReturnType<typeof decodeMessage>;
+    try {
+      m = decodeMessage(buf);
+    } catch (e) {
+      return [false, `malformed reply: ${e instanceof LvsError ? e.code : String(e)}`];
+    }
+    if (m.id !== id || !m.qr) return undefined;
+    if (m.rcode !== 0) return [false, `rcode ${m.rcode}`];
+    if (this.expect) {
+      const hit = m.answers.some((a) => (this.expect as RegExp).test(a.data));
+      return [hit, hit ? 'answer matched' : 'no answer matched the receive pattern'];
+    }
+    return [true, `rcode 0, ${m.answers.length} answer(s)`];
   }
 }

@@ -7,9 +7,8 @@
  * match; a hex `X` nibble clears its mask bits).
  */
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import type { CheckContext, Checker, Result } from '../checker.js';
-import { resultOf } from '../checker.js';
+import { udpExchange } from './udp-exchange.js';
 
 /** UDP checker settings. */
 export interface UdpTarget {
@@ -46,42 +45,22 @@ export class UdpChecker implements Checker {
   check(ctx: CheckContext): Promise<Result> {
     const start = process.hrtime.bigint();
     const t = this.t;
-    const sock = dgram.createSocket(t.host.includes(':') ? 'udp6' : 'udp4');
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (ok: boolean, msg: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        try {
-          sock.close();
-        } catch {
-          // already closed by an error
-        }
-        resolve(resultOf(ok, msg, start));
-      };
-      const timer = setTimeout(() => {
-        if (t.requireReply) finish(false, `no reply within ${ctx.timeoutMs} ms`);
-        else finish(true, 'no ICMP error');
-      }, ctx.timeoutMs);
-      sock.on('error', (e: NodeJS.ErrnoException) => {
-        const why = e.code === 'ECONNREFUSED' ? 'port unreachable (ICMP)' : (e.code ?? e.message);
-        finish(false, why);
-      });
-      sock.on('message', (msg) => {
-        if (replyMatches(t, msg)) finish(true, `reply of ${msg.length} bytes`);
-        else if (t.requireReply) finish(false, `unexpected reply of ${msg.length} bytes`);
-      });
-      const payload = t.payload.length > 0 ? t.payload : randomBytes(16);
-      const go = () =>
-        sock.connect(t.port, t.host, () => {
-          sock.send(payload, (err) => {
-            if (err) finish(false, `send failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
-          });
-        });
-      if (t.bindTo || t.bindPort)
-        sock.bind({ port: t.bindPort ?? 0, ...(t.bindTo ? { address: t.bindTo } : {}) }, go);
-      else go();
-    });
+    return udpExchange(
+      {
+        host: t.host,
+        port: t.port,
+        ...(t.bindTo ? { bindTo: t.bindTo } : {}),
+        ...(t.bindPort ? { bindPort: t.bindPort } : {}),
+        payload: t.payload.length > 0 ? t.payload : randomBytes(16),
+        timeoutMs: ctx.timeoutMs,
+        onTimeout: () =>
+          t.requireReply ? [false, `no reply within ${ctx.timeoutMs} ms`] : [true, 'no ICMP error'],
+        onMessage: (msg) => {
+          if (replyMatches(t, msg)) return [true, `reply of ${msg.length} bytes`];
+          return t.requireReply ? [false, `unexpected reply of ${msg.length} bytes`] : undefined;
+        },
+      },
+      start,
+    );
   }
 }
