@@ -5,20 +5,13 @@
  * check can fail. tshark comes from Debian's `tshark` package (.ci/run installs it).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   completeChecksum,
-  encodePcap,
   Flow,
-  LINKTYPE_ETHERNET,
   mssOption,
   PARSE,
   parseFlow,
-  pcapRecordAt,
   setDport,
   setDst4,
   setSport,
@@ -26,6 +19,7 @@ import {
   toaOption,
 } from '../../src/packet/index.js';
 import { pkt } from '../helpers/packet-builder.js';
+import { dissect, hasTshark } from '../helpers/tshark.js';
 
 const C = '192.0.2.10';
 const V = '198.51.100.1';
@@ -237,85 +231,6 @@ const fixtures: { desc: string; frame: () => Buffer }[] = [
   },
 ];
 
-interface Dissection {
-  frame: number;
-  problems: string[];
-}
-
-/** Error severity and the checksum/malformed groups from epan/proto.h (PI_ERROR, PI_CHECKSUM, PI_MALFORMED). */
-const PI_ERROR = 0x00800000;
-const PI_CHECKSUM = 0x01000000;
-const PI_MALFORMED = 0x07000000;
-
-function dissect(frames: Buffer[]): Dissection[] {
-  const dir = mkdtempSync(join(tmpdir(), 'lvs-tshark-'));
-  try {
-    const file = join(dir, 'fixtures.pcap');
-    writeFileSync(
-      file,
-      encodePcap({
-        linktype: LINKTYPE_ETHERNET,
-        snaplen: 65535,
-        nanos: false,
-        records: frames.map((d, i) => pcapRecordAt(1_700_000_000_000 + i, d)),
-      }),
-    );
-    const r = spawnSync(
-      'tshark',
-      [
-        '-n',
-        '-r',
-        file,
-        '-o',
-        'ip.check_checksum:TRUE',
-        '-o',
-        'tcp.check_checksum:TRUE',
-        '-o',
-        'udp.check_checksum:TRUE',
-        '-T',
-        'fields',
-        '-E',
-        'separator=\t',
-        '-E',
-        'occurrence=a',
-        '-E',
-        'aggregator=|',
-        '-e',
-        'frame.number',
-        '-e',
-        '_ws.expert.severity',
-        '-e',
-        '_ws.expert.group',
-        '-e',
-        '_ws.malformed',
-        '-e',
-        '_ws.expert.message',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(r.status, 0, `tshark failed: ${r.stderr}`);
-    return r.stdout
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const [num, sev = '', grp = '', malformed = '', msg = ''] = line.split('\t');
-        const sevs = sev ? sev.split('|').map(Number) : [];
-        const grps = grp ? grp.split('|').map(Number) : [];
-        const msgs = msg ? msg.split('|') : [];
-        const problems = sevs.flatMap((s, i) =>
-          s >= PI_ERROR || grps[i] === PI_CHECKSUM || grps[i] === PI_MALFORMED
-            ? [msgs[i] ?? `severity ${s}`]
-            : [],
-        );
-        if (malformed) problems.push('malformed');
-        return { frame: Number(num), problems };
-      });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const hasTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 const isRoot = process.getuid?.() === 0;
 // CI runs as root and installs tshark, so there a missing tshark is a failure, not a skip.
 const skip =
