@@ -3,27 +3,14 @@ import { test } from 'node:test';
 import { parseKeepalived } from '../../src/config/keepalived/index.js';
 import { parseLdirectord } from '../../src/config/ldirectord/parser.js';
 import type { LvsModel } from '../../src/config/model.js';
-import type { Command } from '../../src/control/commands.js';
-import { FakeClock, FakeProber } from '../../src/health/fake-prober.js';
-import { HealthRunner } from '../../src/health/runner.js';
 import { memIo } from '../config/mem-io.js';
+import { fakeRunner } from './fake-runner.js';
 import { brief } from './sim.js';
 
 function run(m: LvsModel) {
-  const clock = new FakeClock();
-  const prober = new FakeProber();
-  const cmds: Command[] = [];
-  const scripts: string[] = [];
-  const runner = new HealthRunner({
-    model: m,
-    apply: (c) => cmds.push(c),
-    now: clock,
-    prober: prober.factory,
-    spawn: (s, args) => scripts.push([s.command, ...args].join(' ')),
-    random: () => 0,
-  });
-  runner.start();
-  return { clock, prober, cmds, scripts, runner };
+  const r = fakeRunner(m);
+  r.runner.start();
+  return r;
 }
 
 const KEEPALIVED = `

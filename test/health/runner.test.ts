@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ScriptSpec } from '../../src/config/model.js';
-import type { Command } from '../../src/control/commands.js';
 import { FakeClock, FakeProber } from '../../src/health/fake-prober.js';
 import { HealthRunner } from '../../src/health/runner.js';
 import { formatAvailability, formatHealth } from '../../src/health/views.js';
+import { fakeRunner } from './fake-runner.js';
 import { model, real, script, service, tcpCheck } from './model-builder.js';
 import { brief } from './sim.js';
 
@@ -12,19 +11,7 @@ const A = '10.0.0.1';
 const B = '10.0.0.2';
 
 function setup(m = model([service([real(A, { notifyDown: script('/bin/nd') }), real(B)])])) {
-  const clock = new FakeClock(1_000_000);
-  const prober = new FakeProber();
-  const cmds: Command[] = [];
-  const scripts: string[] = [];
-  const runner = new HealthRunner({
-    model: m,
-    apply: (c) => cmds.push(c),
-    now: clock,
-    prober: prober.factory,
-    spawn: (s: ScriptSpec, args) => scripts.push([s.command, ...args].join(' ')),
-    random: () => 0,
-  });
-  return { clock, prober, cmds, scripts, runner };
+  return fakeRunner(m, 1_000_000);
 }
 
 test('runner drives timers and fake probes: a failing server is removed and notify_down runs', async () => {
