@@ -527,6 +527,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+napi_value lvs_icmp_register(napi_env env, napi_value exports);
+
 static napi_value init(napi_env env, napi_value exports) {
   struct {
     const char *name;
@@ -543,7 +545,8 @@ static napi_value init(napi_env env, napi_value exports) {
   }
   napi_set_named_property(env, exports, "abiVersion", num(env, LVS_PACKET_ABI));
   napi_set_named_property(env, exports, "metaWords", num(env, META_WORDS));
-  return exports;
+  /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
+  return lvs_icmp_register(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

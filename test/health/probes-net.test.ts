@@ -183,7 +183,7 @@ test('DNS_CHECK against a UDP responder: RCODE 0 passes, NXDOMAIN fails, ldirect
 test('PING_CHECK: 127.0.0.1 answers an echo; a missing ping binary fails with a clear message', async () => {
   const r = await new PingChecker('127.0.0.1').check({ timeoutMs: 2000, part: 0 });
   assert.equal(r.ok, true, r.message);
-  const none = await new PingChecker('127.0.0.1', undefined, '/nonexistent/ping').check(ctx);
+  const none = await new PingChecker('127.0.0.1', null, '/nonexistent/ping').check(ctx);
   assert.equal(none.ok, false);
   assert.match(none.message, /cannot run ping: ENOENT/);
 });

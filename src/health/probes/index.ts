@@ -17,7 +17,7 @@ import { UdpChecker } from './udp.js';
 
 /** Options for building probes. */
 export interface ProbeOptions {
-  /** An in-process ICMP echo, when one exists (see ping.ts). */
+  /** The in-process ICMP echo (default: the native addon's, falling back to `ping`; see ping.ts). */
   readonly icmp?: IcmpEcho;
   /** The ping binary (default `ping` on PATH). */
   readonly pingPath?: string;
