@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { proxyRefusal } from '../../src/io/proxy/refusal.js';
+import { addProxyService } from '../helpers/proxy-service.js';
 import {
   type Backend,
   backend,
@@ -31,13 +32,7 @@ after(async () => {
   await Promise.all([A.close(), B.close()]);
 });
 
-async function service(sched: string, ds: [number, number][]): Promise<number> {
-  const port = await freePort();
-  r.table.addService(tcpKey(port), svcConfig(sched));
-  for (const [p, w] of ds) r.table.addDest(tcpKey(port), dest(p, w));
-  r.plane.sync();
-  return port;
-}
+const service = (sched: string, ds: [number, number][]) => addProxyService(r, sched, ds);
 
 /** Sends `line` and resolves with the echoed text. */
 function echo(sock: net.Socket, line: string): Promise<string> {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SVC_F } from '../../src/core/types.js';
+import { addProxyService } from '../helpers/proxy-service.js';
 import {
   type Backend,
   backend,
-  dest,
-  freePort,
   greet,
   names,
   type Rig,
@@ -30,12 +29,13 @@ after(async () => {
 });
 
 /** Adds a service on a fresh port with dests added in the given order (so the list is reversed). */
-async function service(sched: string, adds: [Backend, number][], extra = {}): Promise<number> {
-  const port = await freePort();
-  r.table.addService(tcpKey(port), svcConfig(sched, extra));
-  for (const [b, w] of adds) r.table.addDest(tcpKey(port), dest(b.port, w));
-  r.plane.sync();
-  return port;
+function service(sched: string, adds: [Backend, number][], extra = {}): Promise<number> {
+  return addProxyService(
+    r,
+    sched,
+    adds.map(([b, w]) => [b.port, w] as const),
+    extra,
+  );
 }
 
 test('rr follows the kernel list order, newest destination first', async () => {
