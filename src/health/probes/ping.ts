@@ -4,6 +4,8 @@
  *   src/io/icmp) opens one per address family, shared by every check: an unprivileged ping
  *   socket (SOCK_DGRAM/IPPROTO_ICMP[V6], allowed when the process's gid is inside
  *   net.ipv4.ping_group_range, which also governs ICMPv6), else a raw ICMP socket (CAP_NET_RAW).
+ *   Root is NOT inside the kernel's default range "1 0" (each new network namespace starts with
+ *   it; systemd sets "0 2147483647" on the host), so a root lvsd often gets the raw socket.
  *   A check is then one sendto(2) and a timer; replies are matched by identifier and sequence,
  *   and an ICMP error about the request (host unreachable, ...) fails the check at once.
  * - The system `ping -c1 -W<s>` is spawned per check ONLY when that family has no in-process
