@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Install step: builds the AF_PACKET addon in native/ with node-gyp. The addon is optional:
+// Install step: builds the native addon (AF_PACKET + ICMP echo sockets) in native/ with node-gyp. Optional:
 // when it cannot build (no compiler, not Linux, no headers) this prints one warning line and
 // exits 0, so `npm install` still succeeds and `lvsd --dataplane packet` reports why later.
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ const nativeDir = join(root, 'native');
 
 function warn(reason) {
   process.stderr.write(
-    `lvs-ts: native AF_PACKET addon not built (${reason}); --dataplane packet is unavailable\n`,
+    `lvs-ts: native addon not built (${reason}); --dataplane packet is unavailable and PING checks spawn ping\n`,
   );
   process.exit(0);
 }
