@@ -24,7 +24,9 @@ import { parseArgs } from 'node:util';
 import type * as SimMod from '../src/daemon/simulate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (p: string) => pathToFileURL(join(root, 'dist', p)).href;
+// BENCH_DIST points at another build output (e.g. a private tsc --outDir while others rebuild dist/).
+const distDir = process.env.BENCH_DIST || join(root, 'dist');
+const dist = (p: string) => pathToFileURL(join(distDir, p)).href;
 const sim = (await import(dist('daemon/simulate.js'))) as typeof SimMod;
 
 const { values } = parseArgs({
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     packets: { type: 'string', default: '2000000' },
     flows: { type: 'string', default: '1000,65536,1000000' },
+    methods: { type: 'string', default: 'DR,NAT,TUN,FULLNAT' },
   },
 });
 const RUNS = Number(values.runs);
@@ -42,14 +45,16 @@ const SLOT = 64;
 
 const VIP = '192.0.2.100';
 // DR and TUN keep the VIP's port (ipvsadm forces it); NAT and FULLNAT map to 8080.
-const METHODS = [
+const ALL_METHODS = [
   { name: 'DR', flag: '-g', port: 80 },
   { name: 'NAT', flag: '-m', port: 8080 },
   { name: 'TUN', flag: '-i', port: 80 },
   { name: 'FULLNAT', flag: '-b', port: 8080 },
 ] as const;
+const WANT = String(values.methods).toUpperCase().split(',');
+const METHODS = ALL_METHODS.filter((m) => WANT.includes(m.name));
 
-function rules(m: (typeof METHODS)[number]): string {
+function rules(m: (typeof ALL_METHODS)[number]): string {
   let r = `-A -t ${VIP}:80 -s rr\n`;
   for (let k = 0; k < 4; k++) r += `-a -t ${VIP}:80 -r 192.0.2.${10 + k}:${m.port} ${m.flag} -w 1\n`;
   if (m.name === 'FULLNAT')
@@ -102,7 +107,7 @@ interface Cell {
   drops: Record<string, number>;
 }
 
-function cell(m: (typeof METHODS)[number], flows: number): Cell {
+function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
   const s = sim.createSimulation({
     rules: rules(m),
     directorMac: '02:00:00:00:00:01',

@@ -36,6 +36,12 @@ export const VERDICT = {
   DROP_RESCHED: -4,
 } as const;
 
+/**
+ * Result of {@link Director.inPacket4} / {@link Director.outPacket4} when the packet needs the
+ * general {@link Director.inPacket} / {@link Director.outPacket} (nothing has been changed then).
+ */
+export const FAST_MISS = -16;
+
 /** Synthetic events for the proxy data plane, which sees sockets rather than segments. */
 export const CONN_EVENT = {
   /** Handshake completed with both sides (server SYN-ACK then client ACK). */
@@ -92,6 +98,8 @@ export class Director implements PersistContext {
   private readonly snet = new Uint32Array(4);
   private readonly tv = new Uint32Array(4);
   private readonly synth = new PacketInfo();
+  // Carries the TCP flags of inPacket4/outPacket4 into transition().
+  private readonly fast = new PacketInfo();
   private opsPending = -1;
   // openConn's synthetic SYN drives scheduling and state but is not a real packet to count.
   private synthetic = false;
@@ -213,6 +221,86 @@ export class Director implements PersistContext {
     this.countOut(idx, p.length, 1);
     this.transition(idx, DIR.OUTPUT, p);
     this.conns.touch(idx, now);
+    return idx;
+  }
+
+  /**
+   * ip_vs_in's fast path for an IPv4 TCP/UDP packet of an existing conn, as the kernel's path for
+   * established conns is lookup → transition → counters: the tuple arrives as host-order u32
+   * addresses, not a PacketInfo. Returns the conn index, or FAST_MISS when the packet needs
+   * {@link inPacket} (no conn yet, a SYN that may reschedule, a dest no longer available, SCTP).
+   */
+  inPacket4(
+    proto: number,
+    caddr: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+    tcpFlags: number,
+    length: number,
+    now: number,
+  ): number {
+    if (proto !== PROTO.TCP && proto !== PROTO.UDP) return FAST_MISS;
+    if (proto === PROTO.TCP && (tcpFlags & TCP_FLAG.SYN) !== 0) return FAST_MISS;
+    if (this.opsPending >= 0) this.flushOps();
+    const conns = this.conns;
+    conns.expire(now);
+    setWord4(this.c, caddr);
+    setWord4(this.v, vaddr);
+    const idx = conns.findIn(4, proto, this.c, cport, this.v, vport);
+    if (idx < 0) return FAST_MISS;
+    const d = this.table.destById(conns.dest[idx] as number);
+    if (d !== undefined) {
+      if (!d.available) return FAST_MISS;
+      if (!this.synthetic) {
+        d.stats.inpkts++;
+        d.stats.inbytes += length;
+        d.svc.stats.inpkts++;
+        d.svc.stats.inbytes += length;
+        this.stats.inpkts++;
+        this.stats.inbytes += length;
+      }
+    }
+    const p = this.fast;
+    p.protocol = proto;
+    p.tcpFlags = tcpFlags;
+    this.transition(idx, DIR.INPUT, p);
+    // Hashed conns are never ONE_PACKET (those are not in the index), so no OPS handling here.
+    conns.inPkts[idx] = (conns.inPkts[idx] as number) + 1;
+    conns.touch(idx, now);
+    return idx;
+  }
+
+  /**
+   * {@link outPacket} for an IPv4 TCP/UDP reply given as host-order u32 addresses (real server or
+   * FULLNAT peer `saddr:sport` → client or local address `daddr:dport`). Returns the conn index,
+   * VERDICT.ACCEPT when it is not ours, or FAST_MISS for other protocols.
+   */
+  outPacket4(
+    proto: number,
+    saddr: number,
+    sport: number,
+    daddr: number,
+    dport: number,
+    tcpFlags: number,
+    length: number,
+    now: number,
+  ): number {
+    if (proto !== PROTO.TCP && proto !== PROTO.UDP) return FAST_MISS;
+    if (this.opsPending >= 0) this.flushOps();
+    const conns = this.conns;
+    conns.expire(now);
+    setWord4(this.v, saddr);
+    setWord4(this.c, daddr);
+    let idx = conns.findOut(4, proto, this.v, sport, this.c, dport);
+    if (idx < 0) idx = conns.findOutLocal(proto, this.v, sport, this.c, dport);
+    if (idx < 0) return VERDICT.ACCEPT;
+    this.countOut(idx, length, 1);
+    const p = this.fast;
+    p.protocol = proto;
+    p.tcpFlags = tcpFlags;
+    this.transition(idx, DIR.OUTPUT, p);
+    conns.touch(idx, now);
     return idx;
   }
 
@@ -578,6 +666,14 @@ export class Director implements PersistContext {
       if (ct >= 0 && conns.kind(ct) === KIND.LIVE && (conns.ctl[ct] as number) === 0) conns.kill(ct);
     }
   }
+}
+
+// An IPv4 address in the 4-word form the conn table compares (words 1..3 zero, as bytesToWords).
+function setWord4(w: Uint32Array, a: number): void {
+  w[0] = a;
+  w[1] = 0;
+  w[2] = 0;
+  w[3] = 0;
 }
 
 // is_new_conn: a TCP SYN or an SCTP INIT.

@@ -85,10 +85,16 @@ export class IpPath {
       this.out.drop(kind !== 0 ? DROP.UNSUPPORTED : DROP.NOT_OURS);
       return;
     }
-    this.fillPkt(buf, flow);
+    // TCP and UDP take the director's u32 entry points; SCTP (chunk types) the PacketInfo ones.
+    const sctp = flow.proto === IPPROTO.SCTP;
+    const len = flow.ipEnd - flow.l3Off;
+    const tf = flow.tcpFlags & 0xff;
+    if (sctp) this.fillPkt(buf, flow);
     // The kernel runs ip_vs_out before ip_vs_in at LOCAL_IN, so replies to a LIP that is also a VIP win.
     if (kind & LOCAL.LIP || kind === 0) {
-      const idx = this.director.outPacket(this.pkt, now);
+      const idx = sctp
+        ? this.director.outPacket(this.pkt, now)
+        : this.director.outPacket4(flow.proto, flow.src4, flow.sport, flow.dst4, flow.dport, tf, len, now);
       if (idx >= 0) {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
         return;
@@ -98,8 +104,24 @@ export class IpPath {
         return;
       }
     }
+    if (!sctp) {
+      const idx = this.director.inPacket4(
+        flow.proto,
+        flow.src4,
+        flow.sport,
+        flow.dst4,
+        flow.dport,
+        tf,
+        len,
+        now,
+      );
+      if (idx >= 0) {
+        this.forward(buf, flow, idx, gso, now);
+        return;
+      }
+      this.fillPkt(buf, flow);
+    }
     this.request(buf, flow, gso, now);
-    return;
   }
 
   private fillPkt(buf: Uint8Array, flow: Flow): void {
@@ -138,6 +160,11 @@ export class IpPath {
       this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
       return;
     }
+    this.forward(buf, flow, idx, gso, now);
+  }
+
+  // Transmits a request of conn idx by its method.
+  private forward(buf: Uint8Array, flow: Flow, idx: number, gso: boolean, now: number): void {
     const conns = this.director.conns;
     if (conns.daf(idx) !== 4) {
       this.out.drop(DROP.UNSUPPORTED);
