@@ -1,11 +1,14 @@
 /**
  * Shared pieces of the `lvsd --config` end-to-end tests: named HTTP real servers that can be
- * killed and brought back on the same port, plain HTTP requests through the VIP, lvsadm runs
- * and polling.
+ * killed and brought back on the same port, an lvsd started on a generated config file, plain
+ * HTTP requests through the VIP, lvsadm runs and polling.
  */
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type net from 'node:net';
+import { join } from 'node:path';
+import { type LvsdProc, spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
+import { freePort } from '../proxy/helpers.js';
 
 /** A named HTTP real server on 127.0.0.1: `/health` answers `OK`, every other path its name. */
 export interface RealHttp {
@@ -133,5 +136,61 @@ export async function until(fn: () => Promise<boolean>, ms: number, what: string
     if (await fn()) return Date.now() - t0;
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** An lvsd running on a config file that names loopback real servers and a free virtual port. */
+export interface ConfigLab {
+  /** The config file (tests edit it to check reloads). */
+  readonly conf: string;
+  readonly d: LvsdProc;
+  /** The real servers, in the order their names were given. */
+  readonly servers: readonly RealHttp[];
+  readonly vport: number;
+  /** `lvsadm -Ln` output. */
+  list(): Promise<string>;
+  /** Stops lvsd and every real server. */
+  stop(): Promise<void>;
+}
+
+/** What {@link startConfigLab} starts. */
+export interface ConfigLabSpec {
+  /** Config file name inside the lab's temporary directory. */
+  readonly confName: string;
+  /** Real server names (each answers its name over HTTP). */
+  readonly servers: readonly string[];
+  /** Writes the config file (and anything it includes) once the ports are known. */
+  write(lab: { dir: string; conf: string; vport: number; servers: readonly RealHttp[] }): void;
+  /** lvsd arguments after `--config FILE`. */
+  readonly args?: readonly string[];
+}
+
+/** Starts the real servers, picks the virtual port, writes the config and waits for lvsd. */
+export async function startConfigLab(spec: ConfigLabSpec): Promise<ConfigLab> {
+  const dir = tempDir();
+  const conf = join(dir, spec.confName);
+  const servers = await Promise.all(spec.servers.map((n) => realHttp(n)));
+  let d: LvsdProc | undefined;
+  const stop = async () => {
+    await d?.stop();
+    await Promise.all(servers.map((x) => x.close()));
+  };
+  try {
+    const vport = await freePort();
+    spec.write({ dir, conf, vport, servers });
+    const lvsd = spawnLvsd(['--config', conf, ...(spec.args ?? [])], { dir });
+    d = lvsd;
+    await waitReady(lvsd);
+    return {
+      conf,
+      d: lvsd,
+      servers,
+      vport,
+      list: async () => (await lvsadm(lvsd.socket, '-Ln')).stdout,
+      stop,
+    };
+  } catch (e) {
+    await stop(); // a failed start must not leave lvsd or the servers running
+    throw e;
   }
 }

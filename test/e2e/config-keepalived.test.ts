@@ -9,9 +9,18 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type LvsdProc, spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
+import type { LvsdProc } from '../daemon/lvsd-process.js';
 import { freePort } from '../proxy/helpers.js';
-import { destWeight, get, lvsadm, type RealHttp, realHttp, tableShape, until } from './config-helpers.js';
+import {
+  type ConfigLab,
+  destWeight,
+  get,
+  lvsadm,
+  type RealHttp,
+  startConfigLab,
+  tableShape,
+  until,
+} from './config-helpers.js';
 
 const FIXTURE = 'test/fixtures/keepalived/e2e-web.conf';
 // Fixture timing: delay_loop 0.5 s, retry 1, delay_before_retry 0.5 s, connect_timeout 0.5 s.
@@ -20,7 +29,7 @@ const DOWN_BOUND_MS = 500 * 2 + 2 * 500;
 // Scheduling slack for a loaded test machine (process start-up, polling every 100 ms).
 const SLACK_MS = 1500;
 
-let dir: string;
+let lab: ConfigLab;
 let conf: string;
 let d: LvsdProc;
 let A: RealHttp;
@@ -28,20 +37,23 @@ let B: RealHttp;
 let S: RealHttp;
 let vport: number;
 
-const list = async () => (await lvsadm(d.socket, '-Ln')).stdout;
+const list = () => lab.list();
 
 before(async () => {
-  dir = tempDir();
-  conf = join(dir, 'keepalived.conf');
-  [A, B, S] = await Promise.all([realHttp('A'), realHttp('B'), realHttp('sorry')]);
-  vport = await freePort();
-  writeFileSync(
-    join(dir, 'ports.conf'),
-    `$VPORT=${vport}\n$RS_A=${A.port}\n$RS_B=${B.port}\n$SORRY=${S.port}\n`,
-  );
-  copyFileSync(FIXTURE, conf);
-  d = spawnLvsd(['--config', conf, '--log-level', 'info'], { dir });
-  await waitReady(d);
+  lab = await startConfigLab({
+    confName: 'keepalived.conf',
+    servers: ['A', 'B', 'sorry'],
+    args: ['--log-level', 'info'],
+    write: ({ dir, conf, vport, servers: [a, b, s] }) => {
+      writeFileSync(
+        join(dir, 'ports.conf'),
+        `$VPORT=${vport}\n$RS_A=${a?.port}\n$RS_B=${b?.port}\n$SORRY=${s?.port}\n`,
+      );
+      copyFileSync(FIXTURE, conf);
+    },
+  });
+  ({ conf, d, vport } = lab);
+  [A, B, S] = lab.servers as [RealHttp, RealHttp, RealHttp];
   // Both servers pass their first check before the tests start.
   await until(
     async () => /http ok.*\n.*tcp ok/.test((await lvsadm(d.socket, '--health')).stdout),
@@ -50,10 +62,7 @@ before(async () => {
   );
 });
 
-after(async () => {
-  await d?.stop();
-  await Promise.all([A?.close(), B?.close(), S?.close()]);
-});
+after(() => lab?.stop());
 
 test('the file builds the table: service, both real servers at their weights, no sorry server', async () => {
   const out = await list();

@@ -5,46 +5,50 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type LvsdProc, spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
-import { freePort } from '../proxy/helpers.js';
-import { destWeight, get, lvsadm, type RealHttp, realHttp, until } from './config-helpers.js';
+import type { LvsdProc } from '../daemon/lvsd-process.js';
+import {
+  type ConfigLab,
+  destWeight,
+  get,
+  lvsadm,
+  type RealHttp,
+  startConfigLab,
+  until,
+} from './config-helpers.js';
 
 const TEMPLATE = 'test/fixtures/ldirectord/e2e-web.cf.in';
 // checkinterval 1 s, checktimeout 1 s, failurecount 1: down after the next failing check.
 const DOWN_BOUND_MS = 1000 + 1000;
 const SLACK_MS = 1500;
 
-let dir: string;
+let lab: ConfigLab;
 let conf: string;
 let d: LvsdProc;
 let A: RealHttp;
 let B: RealHttp;
 let vport: number;
 
-const list = async () => (await lvsadm(d.socket, '-Ln')).stdout;
+const list = () => lab.list();
 
 before(async () => {
-  dir = tempDir();
-  conf = join(dir, 'ldirectord.cf');
-  [A, B] = await Promise.all([realHttp('A'), realHttp('B')]);
-  vport = await freePort();
-  writeFileSync(
-    conf,
-    readFileSync(TEMPLATE, 'utf8')
-      .replaceAll('@VPORT@', String(vport))
-      .replaceAll('@RS_A@', String(A.port))
-      .replaceAll('@RS_B@', String(B.port)),
-  );
-  d = spawnLvsd(['--config', conf], { dir });
-  await waitReady(d);
+  lab = await startConfigLab({
+    confName: 'ldirectord.cf',
+    servers: ['A', 'B'],
+    write: ({ conf, vport, servers: [a, b] }) =>
+      writeFileSync(
+        conf,
+        readFileSync(TEMPLATE, 'utf8')
+          .replaceAll('@VPORT@', String(vport))
+          .replaceAll('@RS_A@', String(a?.port))
+          .replaceAll('@RS_B@', String(b?.port)),
+      ),
+  });
+  ({ conf, d, vport } = lab);
+  [A, B] = lab.servers as [RealHttp, RealHttp];
 });
 
-after(async () => {
-  await d?.stop();
-  await Promise.all([A?.close(), B?.close()]);
-});
+after(() => lab?.stop());
 
 test('ldirectord.cf loads: the rr service with both real servers once their checks pass', async () => {
   await until(
