@@ -81,6 +81,7 @@ export interface State {
 const protoName = (p: Protocol | 0): ServiceProto | undefined =>
   p === PROTO.TCP ? 'tcp' : p === PROTO.UDP ? 'udp' : undefined;
 
+/** Records option `o`; a repeat fails as ipvsadm's set_option does ("multiple ... options specified"). */
 export function setOption(st: State, o: OptName): void {
   if (st.options.has(o)) fail(`multiple '${o}' options specified`);
   st.options.add(o);
