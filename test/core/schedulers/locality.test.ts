@@ -97,7 +97,8 @@ test('lblc collector over max_size drops entries idle for 6 min, whole buckets, 
   assert.ok(dropped >= goal && dropped < goal + biggest + 40, `dropped ${dropped}, goal ${goal}`);
 });
 
-test('lblcr grows the set with the wlc pick when its least loaded member is overloaded', () => {
+/** An lblcr service over A, B, C (weight 1 each) with lblcr_expiration 10 min. */
+function lblcr3() {
   const b = build(
     'lblcr',
     [
@@ -105,11 +106,13 @@ test('lblcr grows the set with the wlc pick when its least loaded member is over
       { addr: B, weight: 1 },
       { addr: C, weight: 1 },
     ],
-    {
-      schedulerOptions: { lblcExpirationMs: 10 * MIN },
-    },
+    { schedulerOptions: { lblcExpirationMs: 10 * MIN } },
   );
-  const s = b.svc.sched as LblcrScheduler;
+  return { b, s: b.svc.sched as LblcrScheduler };
+}
+
+test('lblcr grows the set with the wlc pick when its least loaded member is overloaded', () => {
+  const { b, s } = lblcr3();
   const dst = to('198.51.100.1');
   assert.equal(s.schedule(b.svc, dst, 0)?.addr, A);
   load(b.by[A]!, 2); // 2 > 1 while B, C sit at 0*2 < 1
@@ -125,18 +128,7 @@ test('lblcr grows the set with the wlc pick when its least loaded member is over
 });
 
 test('lblcr drops the most loaded member once the set is older than lblcr_expiration', () => {
-  const b = build(
-    'lblcr',
-    [
-      { addr: A, weight: 1 },
-      { addr: B, weight: 1 },
-      { addr: C, weight: 1 },
-    ],
-    {
-      schedulerOptions: { lblcExpirationMs: 10 * MIN },
-    },
-  );
-  const s = b.svc.sched as LblcrScheduler;
+  const { b, s } = lblcr3();
   const dst = to('198.51.100.1');
   s.schedule(b.svc, dst, 0);
   load(b.by[A]!, 2);
