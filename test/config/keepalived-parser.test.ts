@@ -189,6 +189,22 @@ test('vrrp_instance, vrrp_script and sync group are modelled', () => {
   assert.deepEqual(v.syncGroups[0]?.members, ['VI_1']);
 });
 
+test('a vrrp_sync_group takes notify scripts and members; other keywords are unknown', () => {
+  const r = parse(
+    'vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n' +
+      ' virtual_ipaddress {\n 192.0.2.10\n }\n}\n' +
+      'vrrp_sync_group G1 {\n group {\n VI_1\n }\n notify_master "/bin/m up"\n notify /bin/any\n bogus_kw 1\n}\n',
+  );
+  const g = r.model.vrrp.syncGroups[0];
+  assert.deepEqual(g?.members, ['VI_1']);
+  assert.deepEqual(g?.notify.master?.argv, ['/bin/m', 'up']);
+  assert.deepEqual(g?.notify.any?.argv, ['/bin/any']);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.line]),
+    [['ERR_CONFIG_UNKNOWN_KEYWORD', 16]],
+  );
+});
+
 test('missing protocol, scheduler and method default to UDP, wlc and NAT with warnings', () => {
   const r = parse('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n }\n}\n');
   assert.deepEqual(

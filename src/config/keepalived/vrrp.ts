@@ -17,6 +17,15 @@ const NOTIFY: Record<string, keyof Notify> = {
   notify: 'any',
 };
 
+/** Takes a notify_* keyword (instance or sync group alike) into `notify`; false for any other keyword. */
+function takeNotify(d: Diagnostics, c: Node, notify: Notify): boolean {
+  const k = NOTIFY[c.kw];
+  if (!k) return false;
+  const s = script(d, c);
+  if (s) notify[k] = s;
+  return true;
+}
+
 /** vrrp_instance keywords accepted and kept as written (KC5 "VRRP instance(s)"). */
 const INSTANCE_EXTRA = new Set(
   (
@@ -110,12 +119,7 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
   };
   const notify: Notify = {};
   for (const c of n.children ?? []) {
-    const k = NOTIFY[c.kw];
-    if (k) {
-      const s = script(d, c);
-      if (s) notify[k] = s;
-      continue;
-    }
+    if (takeNotify(d, c, notify)) continue;
     switch (c.kw) {
       case 'state': {
         const s = (c.args[0] ?? '').toUpperCase();
@@ -260,11 +264,8 @@ export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefin
   let trackScripts: TrackRef[] = [];
   const notify: Notify = {};
   for (const c of n.children ?? []) {
-    const k = NOTIFY[c.kw];
-    if (k) {
-      const s = script(d, c);
-      if (s) notify[k] = s;
-    } else if (c.kw === 'group') members = [...members, ...(c.children ?? []).map((x) => x.kw), ...c.args];
+    if (takeNotify(d, c, notify)) continue;
+    if (c.kw === 'group') members = [...members, ...(c.children ?? []).map((x) => x.kw), ...c.args];
     else if (c.kw === 'track_script') trackScripts = [...trackScripts, ...tracks(d, c)];
     else if (
       [
