@@ -5,7 +5,8 @@
  *
  * Modes:
  * - ping:  open one IcmpSocket of `family`/`kind` and send every `pings` entry concurrently
- *          over it; report the kind opened and each outcome with its elapsed time;
+ *          over it (one after another with `sequential`); report the kind opened and each
+ *          outcome with its elapsed time;
  * - open:  only try to open a socket of `family`/`kind`; report the kind or the error code;
  * - check: run one PingChecker (default in-process echo, `pingPath`) against `host` and report
  *          the result and how it was made.
@@ -18,6 +19,8 @@ interface Config {
   family?: 4 | 6;
   kind?: 'auto' | 'dgram' | 'raw';
   pings?: [string, number][];
+  /** Send each ping after the previous one finished instead of all at once. */
+  sequential?: boolean;
   host?: string;
   pingPath?: string;
   timeoutMs?: number;
@@ -45,13 +48,14 @@ async function main(): Promise<void> {
     sock.close();
     return;
   }
-  const results = await Promise.all(
-    (cfg.pings ?? []).map(async ([addr, timeoutMs]) => {
-      const t0 = monotonicMs();
-      const r = await sock.ping(addr, timeoutMs);
-      return { addr, ...r, elapsedMs: monotonicMs() - t0 };
-    }),
-  );
+  const one = async ([addr, timeoutMs]: [string, number]) => {
+    const t0 = monotonicMs();
+    const r = await sock.ping(addr, timeoutMs);
+    return { addr, ...r, elapsedMs: monotonicMs() - t0 };
+  };
+  const results = [];
+  if (cfg.sequential) for (const p of cfg.pings ?? []) results.push(await one(p));
+  else results.push(...(await Promise.all((cfg.pings ?? []).map(one))));
   say({ kind: sock.kind, pending: sock.pendingCount, results });
   sock.close();
 }

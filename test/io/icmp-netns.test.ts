@@ -54,7 +54,19 @@ describe('ICMP echo sockets in namespaces', { skip }, () => {
     ns.ip('a', '-6', 'route', 'add', '2001:db8:99::/64', 'via', '2001:db8:1::2');
     ns.ip('b', 'route', 'add', 'unreachable', '203.0.113.0/24');
     ns.ip('b', '-6', 'route', 'add', 'unreachable', '2001:db8:99::/64');
-    const fw = ns.exec('b', ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+    // Errors for a forwarded packet are rate limited per source address twice (ip_error's bucket
+    // and icmp_ratelimit, sharing one inet_peer): switch the per-namespace one off, and give the
+    // test that needs two errors in a row its own source address (a fresh bucket).
+    ns.ip('a', 'addr', 'add', '198.51.100.11/32', 'dev', 'eth0');
+    ns.ip('a', 'route', 'add', '203.0.113.128/25', 'via', '198.51.100.2', 'src', '198.51.100.11');
+    const fw = ns.exec('b', [
+      'sysctl',
+      '-qw',
+      'net.ipv4.ip_forward=1',
+      'net.ipv6.conf.all.forwarding=1',
+      'net.ipv4.icmp_ratelimit=0',
+      'net.ipv6.icmp.ratelimit=0',
+    ]);
     assert.equal(fw.status, 0, fw.stderr);
     // A new namespace starts with the kernel's default range "1 0" (nobody, not even root's
     // gid 0): widen it where ping sockets are wanted, state it explicitly in d.
@@ -105,6 +117,27 @@ describe('ICMP echo sockets in namespaces', { skip }, () => {
       });
     }
   }
+
+  it('dgram: the socket keeps receiving after an ICMP error was read from its error queue', async () => {
+    // libuv stops a poll handle on POLLERR; the addon must resume it after draining the queue.
+    const pings: [string, number][] = [
+      ['203.0.113.129', 3000],
+      ['127.0.0.1', 1000],
+      ['203.0.113.130', 3000],
+      ['127.0.0.1', 1000],
+    ];
+    const r = await runIcmpChild(ns, 'a', {
+      mode: 'ping',
+      family: 4,
+      kind: 'dgram',
+      sequential: true,
+      pings,
+    });
+    assert.deepEqual(
+      results(r).map((p) => p.code ?? p.ok),
+      ['EHOSTUNREACH', true, 'EHOSTUNREACH', true],
+    );
+  });
 
   it('without a route the echo fails at once with ENETUNREACH (EINVAL through a local blackhole)', async () => {
     const r = await runIcmpChild(ns, 'c', {
