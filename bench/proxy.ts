@@ -7,7 +7,10 @@
  * bench/results/proxy.json. Loopback only: client, proxy and backend share the machine's cores,
  * so the numbers are relative, not absolute.
  *
- * Options: --rounds N (default 3), --secs S per measurement (default 5), --conns N (default 4000).
+ * Options: --rounds N (default 3), --secs S per measurement (default 5), --conns N (default 4000),
+ * --only keepalive,newconn,... (measure a subset; the others print 0), --peers haproxy,lvs (race a
+ * subset; HAProxy is always kept since every ratio is to it). A subset is for quick A/B work on
+ * one metric; the recorded race is the full run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { holdIdle, iperf, wrk } from './lib/clients.js';
 import {
   backendNginxConf,
+  cpuMicros,
   ensurePeers,
   haproxyConf,
   lvsRules,
@@ -34,9 +38,34 @@ const arg = (name: string, def: number) => {
 const ROUNDS = arg('rounds', 3);
 const SECS = arg('secs', 5);
 const CONNS = arg('conns', 4000);
+const list = (name: string): string[] | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;
+};
+const ONLY = list('only');
+const want = (k: string) => !ONLY || ONLY.includes(k);
 
-type Metric = 'bulk1' | 'bulk8' | 'keepalive' | 'newconn' | 'p99ka' | 'p99close' | 'rssPerConn';
-const METRICS: Metric[] = ['bulk1', 'bulk8', 'keepalive', 'newconn', 'p99ka', 'p99close', 'rssPerConn'];
+type Metric =
+  | 'bulk1'
+  | 'bulk8'
+  | 'keepalive'
+  | 'newconn'
+  | 'p99ka'
+  | 'p99close'
+  | 'cpuKa'
+  | 'cpuClose'
+  | 'rssPerConn';
+const METRICS: Metric[] = [
+  'bulk1',
+  'bulk8',
+  'keepalive',
+  'newconn',
+  'p99ka',
+  'p99close',
+  'cpuKa',
+  'cpuClose',
+  'rssPerConn',
+];
 const LABEL: Record<Metric, string> = {
   bulk1: 'bulk, iperf3 1 stream (Gbit/s)',
   bulk8: 'bulk, iperf3 8 streams (Gbit/s)',
@@ -44,10 +73,13 @@ const LABEL: Record<Metric, string> = {
   newconn: 'new conn/s (wrk Connection: close)',
   p99ka: 'p99 latency keep-alive (ms)',
   p99close: 'p99 latency new conn (ms)',
+  cpuKa: 'proxy CPU per keep-alive request (µs)',
+  cpuClose: 'proxy CPU per new-conn request (µs)',
   rssPerConn: 'RSS per idle proxied conn (bytes)',
 };
-const PEERS = ['haproxy', 'nginx', 'lvs'] as const;
-type Peer = (typeof PEERS)[number];
+const ALL_PEERS = ['haproxy', 'nginx', 'lvs'] as const;
+type Peer = (typeof ALL_PEERS)[number];
+const PEERS = ALL_PEERS.filter((p) => p === 'haproxy' || (list('peers') ?? [p]).includes(p));
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -61,18 +93,29 @@ async function measure(proc: Proc, ports: [number, number]): Promise<Record<Metr
   // Memory first, on a freshly started proxy: allocators and pools (HAProxy's, V8's) keep
   // memory after load, so a later delta would measure reuse, not the cost of a connection.
   const pid = proc.rssPid();
-  await sleep(500);
-  const before = rss(pid);
-  const release = await holdIdle(http, CONNS);
-  await sleep(1500);
-  const after = rss(pid);
-  release();
-  await sleep(1000);
-  const bulk1 = await iperf(bulk, 1, SECS);
-  const bulk8 = await iperf(bulk, 8, SECS);
-  const ka = await wrk(http, false, SECS);
-  await sleep(500);
-  const nc = await wrk(http, true, SECS);
+  let before = 0;
+  let after = 0;
+  if (want('rssPerConn')) {
+    await sleep(500);
+    before = rss(pid);
+    const release = await holdIdle(http, CONNS);
+    await sleep(1500);
+    after = rss(pid);
+    release();
+    await sleep(1000);
+  }
+  const none = { rps: 0, p99ms: 0, errors: 0, requests: 0 };
+  const bulk1 = want('bulk1') ? await iperf(bulk, 1, SECS) : 0;
+  const bulk8 = want('bulk8') ? await iperf(bulk, 8, SECS) : 0;
+  // CPU time the proxy used per request: steadier than requests/s on a shared machine, since
+  // other load mostly steals wall-clock time, not the proxy's own CPU cost per request.
+  const cpu0 = cpuMicros(pid);
+  const ka = want('keepalive') ? await wrk(http, false, SECS) : none;
+  const cpu1 = cpuMicros(pid);
+  if (want('newconn')) await sleep(500);
+  const cpu2 = cpuMicros(pid);
+  const nc = want('newconn') ? await wrk(http, true, SECS) : none;
+  const cpu3 = cpuMicros(pid);
   if (ka.errors || nc.errors) console.log(`  ${proc.name}: wrk errors ka=${ka.errors} close=${nc.errors}`);
   return {
     bulk1,
@@ -81,6 +124,8 @@ async function measure(proc: Proc, ports: [number, number]): Promise<Record<Metr
     newconn: nc.rps,
     p99ka: ka.p99ms,
     p99close: nc.p99ms,
+    cpuKa: ka.requests ? (cpu1 - cpu0) / ka.requests : 0,
+    cpuClose: nc.requests ? (cpu3 - cpu2) / nc.requests : 0,
     rssPerConn: Math.max(0, (after - before) / CONNS),
   };
 }
@@ -127,7 +172,7 @@ async function main(): Promise<void> {
           const m = await measure(proc, order[peer]);
           runs[peer].push(m);
           console.log(
-            `bulk ${m.bulk1.toFixed(1)}/${m.bulk8.toFixed(1)} Gbit/s, ka ${m.keepalive.toFixed(0)}/s, new ${m.newconn.toFixed(0)}/s, rss/conn ${m.rssPerConn.toFixed(0)} B`,
+            `bulk ${m.bulk1.toFixed(1)}/${m.bulk8.toFixed(1)} Gbit/s, ka ${m.keepalive.toFixed(0)}/s (${m.cpuKa.toFixed(1)} µs CPU), new ${m.newconn.toFixed(0)}/s (${m.cpuClose.toFixed(1)} µs), rss/conn ${m.rssPerConn.toFixed(0)} B`,
           );
         } finally {
           await proc.stop();
@@ -140,7 +185,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const med = {} as Record<Peer, Record<Metric, number>>;
-  for (const peer of PEERS) {
+  for (const peer of ALL_PEERS) {
     med[peer] = {} as Record<Metric, number>;
     for (const k of METRICS) med[peer][k] = median(runs[peer].map((r) => r[k]));
   }
@@ -159,7 +204,8 @@ async function main(): Promise<void> {
     `${'metric'.padEnd(38)}${'HAProxy'.padStart(12)}${'nginx'.padStart(12)}${'lvsd'.padStart(12)}${'lvsd/HAProxy'.padStart(14)}  target`,
   );
   for (const k of METRICS) {
-    const f = (v: number) => (k.startsWith('bulk') || k.startsWith('p99') ? v.toFixed(2) : v.toFixed(0));
+    const f = (v: number) =>
+      k.startsWith('bulk') || k.startsWith('p99') || k.startsWith('cpu') ? v.toFixed(2) : v.toFixed(0);
     const t = (targets as Record<string, { min?: number; max?: number }>)[k];
     const r = ratio('lvs', k);
     const verdict = t
@@ -174,6 +220,13 @@ async function main(): Promise<void> {
     console.log(
       `${LABEL[k].padEnd(38)}${f(med.haproxy[k]).padStart(12)}${f(med.nginx[k]).padStart(12)}${f(med.lvs[k]).padStart(12)}${r.toFixed(2).padStart(14)}  ${verdict}`,
     );
+  }
+  if (ONLY || list('peers')) {
+    // A subset is for quick A/B work; only the full race is recorded.
+    const per = (k: Metric) =>
+      runs.lvs.map((r, i) => (r[k] / (runs.haproxy[i]?.[k] ?? 1)).toFixed(2)).join(' ');
+    console.log(`\nper-round lvsd/HAProxy: keep-alive ${per('keepalive')}; CPU per request ${per('cpuKa')}`);
+    return;
   }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(

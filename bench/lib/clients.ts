@@ -23,6 +23,8 @@ export interface WrkResult {
   rps: number;
   p99ms: number;
   errors: number;
+  /** Requests completed in the run. */
+  requests: number;
 }
 
 function ms(v: string, unit: string): number {
@@ -44,7 +46,8 @@ export async function wrk(port: number, close: boolean, secs: number): Promise<W
   const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const errors = errs ? Number(errs[1]) + Number(errs[3]) + Number(errs[4]) : 0;
-  return { rps, p99ms: p ? ms(p[1] as string, p[2] as string) : 0, errors: errors + non2xx };
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  return { rps, p99ms: p ? ms(p[1] as string, p[2] as string) : 0, errors: errors + non2xx, requests };
 }
 
 /**

@@ -103,6 +103,14 @@ export function rss(pid: number): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
+/** CPU time (user + system) a pid has used so far, in microseconds (/proc/PID/stat, USER_HZ = 100). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
 /** Waits until 127.0.0.1:port accepts a connection. */
 export async function waitPort(port: number, ms = 10000): Promise<void> {
   const end = Date.now() + ms;

@@ -13,7 +13,7 @@ import type { Service } from '../../core/service.js';
 import { PROTO, serviceKeyText } from '../../core/types.js';
 import type { ProxyCore } from './core.js';
 import { IPV6ONLY, newServerHandle, type RawTcp } from './raw.js';
-import { TcpRelay } from './tcp-relay.js';
+import { CLOCK_STEP_MS, TcpRelay } from './tcp-relay.js';
 import { addrBytes, UdpRelay } from './udp-relay.js';
 
 /** Log sink: level, message and structured fields (the daemon passes pino through it). */
@@ -90,7 +90,7 @@ export class ProxyDataPlane {
   /** Opens listeners for the current table and starts the timers. */
   start(): void {
     this.sync();
-    const t1 = setInterval(() => this.housekeeping(), 250);
+    const t1 = setInterval(() => this.housekeeping(), CLOCK_STEP_MS);
     const t2 = setInterval(() => this.retry(), this.opts.retryMs);
     t1.unref();
     t2.unref();

@@ -4,11 +4,15 @@
  * bench/proxy.ts:
  * - libuv handles directly (raw.ts), not net.Socket: no stream state machines, no per-chunk
  *   events or closures; callbacks are shared functions that find their record through `rec`.
- * - Reads land in one process-wide buffer; a small chunk is copied out (from Node's slab pool)
- *   before it is written, so the shared buffer is never referenced by a pending write. A side that
+ * - Reads land in one process-wide buffer. A small chunk is copied into one process-wide staging
+ *   buffer and written from a cached view of it, so a request/response relay allocates nothing
+ *   per read; the shared read buffer is never referenced by a pending write. The rare small write
+ *   libuv has to queue keeps its staging buffer, and a fresh one takes its place. A side that
  *   reads big chunks (bulk transfer) gets a private read buffer and is written without a copy;
  *   it returns to the shared one when traffic gets small again, so idle connections own no
  *   buffer at all.
+ * - Traffic re-arms the core's timer with a clock read by the 250 ms sweep (plus one sweep
+ *   period, so an entry never expires before its timeout), not Date.now() per read.
  * - Backpressure both ways: a write libuv had to queue stops reading on the other side until it
  *   completes, so at most one chunk per direction is ever buffered in the proxy.
  * - Half-close: an EOF becomes a shutdown() of the other side, queued behind pending writes;
@@ -50,7 +54,35 @@ const F_BLOCK_IN = 64; // a write to the server is pending: client reads stopped
 const F_BLOCK_OUT = 128; // a write to the client is pending: server reads stopped
 const F_RETRIED = 256;
 
-const shared = Buffer.allocUnsafeSlow(READ_BUF);
+/** Chunks up to this size are written from the staging buffer through a cached view. */
+const STAGE = 4096;
+/** How stale the relay's clock may be: the plane sweeps (and refreshes it) this often. */
+export const CLOCK_STEP_MS = 250;
+
+// Plain Uint8Arrays, not Buffers: TypedArray set() between them is a straight memcpy, and the
+// binding's writeBuffer/useUserBuffer take any Uint8Array.
+const shared = new Uint8Array(READ_BUF);
+// sharedViews[n] = shared[0, n), stageViews[n] = stage[0, n): made once per length, so a
+// request/response relay writes without creating a view per read.
+const sharedViews: (Uint8Array | undefined)[] = [];
+let stage = new Uint8Array(STAGE);
+let stageViews: (Uint8Array | undefined)[] = [];
+
+/** Copies shared[0, n) (n ≤ STAGE) into the staging buffer and returns the view to write. */
+function staged(n: number): Uint8Array {
+  let src = sharedViews[n];
+  if (src === undefined) {
+    src = shared.subarray(0, n);
+    sharedViews[n] = src;
+  }
+  let dst = stageViews[n];
+  if (dst === undefined) {
+    dst = stage.subarray(0, n);
+    stageViews[n] = dst;
+  }
+  dst.set(src);
+  return dst;
+}
 
 /** One proxied TCP connection. */
 class Conn {
@@ -59,8 +91,8 @@ class Conn {
   dest: Dest | null = null;
   flags = F_CONNECTING;
   deadline = 0;
-  cBuf: Buffer | null = null;
-  sBuf: Buffer | null = null;
+  cBuf: Uint8Array | null = null;
+  sBuf: Uint8Array | null = null;
   constructor(
     readonly relay: TcpRelay,
     readonly c: RawTcp,
@@ -92,6 +124,9 @@ export class TcpRelay {
   private readonly byIdx: (Conn | undefined)[] = [];
   private readonly connecting = new Set<Conn>();
   private spareReq: RawWriteReq | null = null;
+  // The time traffic re-arms entries with: refreshed by sweep() and connection events, and one
+  // sweep period ahead, so a re-armed entry never expires before its timeout.
+  private clock = Date.now() + CLOCK_STEP_MS;
   private live = 0;
 
   constructor(
@@ -108,6 +143,7 @@ export class TcpRelay {
   /** Takes an accepted client handle for `svc`; the VIP is the service's own address. */
   accept(c: RawTcp, svc: Service, caddr: Uint8Array, cport: number, now: number): void {
     this.counters.accepted++;
+    this.clock = now + CLOCK_STEP_MS;
     const r = new Conn(this, c, svc, caddr, cport);
     c.rec = r;
     this.live++;
@@ -131,8 +167,9 @@ export class TcpRelay {
     this.abort(r, true);
   }
 
-  /** Fails connects that have waited longer than the connect timeout. */
+  /** Fails connects that have waited longer than the connect timeout; call every CLOCK_STEP_MS. */
   sweep(now: number): void {
+    this.clock = now + CLOCK_STEP_MS;
     for (const r of this.connecting) {
       if (r.deadline > now) continue;
       const s = r.s;
@@ -250,27 +287,32 @@ export class TcpRelay {
 
   /** Writes `buf` to `dst`; returns true when libuv queued it (the caller must stop reading). */
   write(r: Conn, dst: RawTcp, buf: Uint8Array, dir: number): boolean {
+    // Most writes complete synchronously, and then the binding never looks at the request
+    // object: one spare is reused, and it is dressed for completion only when libuv queued it.
     const req = this.spareReq ?? newWriteReq();
-    this.spareReq = null;
-    req.handle = dst;
-    req.oncomplete = onWriteDone;
-    req.async = false;
-    req.buffer = buf;
-    req.rec = r;
-    req.dir = dir;
     const err = dst.writeBuffer(req, buf);
     if (err !== 0) {
-      req.buffer = null;
-      this.spareReq = req;
+      this.spareReq = null; // the binding may have attached state to it: never reuse
       this.peerFailed(r, dir === DIR_IN ? CONN_EV.SERVER_RST : CONN_EV.CLIENT_RST);
       return false;
     }
-    if (streamState[K_ASYNC] !== 0) return true;
-    // Completed synchronously: the request object was never handed to libuv, so reuse it.
-    req.buffer = null;
-    req.rec = null;
-    this.spareReq = req;
-    return false;
+    if (streamState[K_ASYNC] === 0) {
+      this.spareReq = req;
+      return false;
+    }
+    this.spareReq = null;
+    req.handle = dst;
+    req.oncomplete = onWriteDone;
+    req.async = true;
+    req.buffer = buf;
+    req.rec = r;
+    req.dir = dir;
+    if (buf.buffer === stage.buffer) {
+      // libuv still points into the staging buffer: it now belongs to this write.
+      stage = new Uint8Array(STAGE);
+      stageViews = [];
+    }
+    return true;
   }
 
   /** @internal Data or EOF/error arrived on one side. Returns the next read buffer, if it changes. */
@@ -280,25 +322,25 @@ export class TcpRelay {
       const dst = fromClient ? r.s : r.c;
       if (!dst || (r.flags & F_CLOSED) !== 0) return undefined;
       const priv = fromClient ? r.cBuf : r.sBuf;
-      let next: Buffer | null = priv;
+      let next: Uint8Array | null = priv;
       let out: Uint8Array;
       if (priv) {
         out = priv.subarray(0, n);
+      } else if (n <= STAGE) {
+        out = staged(n);
       } else {
         // Copy out of the shared buffer: it must never be referenced by a pending write.
-        const copy = Buffer.allocUnsafe(n);
-        shared.copy(copy, 0, 0, n);
-        out = copy;
-        if (n >= BULK_AT) next = Buffer.allocUnsafeSlow(READ_BUF);
+        out = shared.slice(0, n);
+        if (n >= BULK_AT) next = new Uint8Array(READ_BUF);
       }
       const dir = fromClient ? DIR_IN : DIR_OUT;
-      this.core.countBytes(r.idx, dir, n, ((n + MSS - 1) / MSS) | 0, Date.now());
+      this.core.countBytes(r.idx, dir, n, n <= MSS ? 1 : ((n + MSS - 1) / MSS) | 0, this.clock);
       const queued = this.write(r, dst, out, dir);
       if (queued) {
         r.flags |= fromClient ? F_BLOCK_IN : F_BLOCK_OUT;
         (fromClient ? r.c : (r.s as RawTcp)).readStop();
         // The private buffer now belongs to the pending write; read into a fresh one.
-        if (priv) next = Buffer.allocUnsafeSlow(READ_BUF);
+        if (priv) next = new Uint8Array(READ_BUF);
       }
       if (next && n < BULK_AT && !queued) next = null; // traffic got small: back to shared
       if (next === priv) return undefined;
