@@ -193,13 +193,28 @@ export class IpPath {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
-    const slot = out.routeTo(rip);
-    if (slot < 0) {
-      out.drop(DROP.NO_ROUTE);
-      return;
+    // The transmit cache is keyed by the conn's dest id (the kernel caches the route per dest).
+    const key = conns.dest[idx] as number;
+    let slot: number;
+    let nh = 0;
+    let mtu: number;
+    let src: number;
+    let hit = false;
+    if (key >= 0 && out.cached(key, rip, now)) {
+      hit = true;
+      slot = out.xcSlot[key]!;
+      mtu = out.xcMtu[key]!;
+      src = out.xcSrc[key]!;
+    } else {
+      slot = out.routeTo(rip);
+      if (slot < 0) {
+        out.drop(DROP.NO_ROUTE);
+        return;
+      }
+      nh = out.route.gateway4 || rip;
+      mtu = out.routeMtu(slot);
+      src = out.routeSrc(slot);
     }
-    const nh = out.route.gateway4 || rip;
-    const mtu = out.routeMtu(slot);
     let over = 0;
     if (fwd === FWD.TUNNEL) {
       const dest = this.director.destOf(idx);
@@ -211,7 +226,7 @@ export class IpPath {
       t.type = dest.tunType;
       t.flags = dest.tunFlags;
       t.port = dest.tunPort;
-      t.src4 = out.routeSrc(slot);
+      t.src4 = src;
       t.dst4 = rip;
       over = tunOverhead(t.type, t.flags);
     }
@@ -251,7 +266,7 @@ export class IpPath {
         }
       }
     }
-    this.emit(b, flow, slot, nh, mtu, over, now);
+    this.emit(b, flow, slot, nh, mtu, over, now, hit ? key : key >= 0 ? -1 - key : -1, rip);
   }
 
   // DPVS tcp_fnat_in_handler: TOA goes into the SYN and into segments acknowledging the server's SYN-ACK.
@@ -367,7 +382,9 @@ export class IpPath {
 
   /**
    * Sends the (rewritten) packet: in place when it fits, through the arena when it needs outer
-   * tunnel headers or software segmentation (GSO super-frames).
+   * tunnel headers or software segmentation (GSO super-frames). `cache` ≥ 0 sends by that valid
+   * transmit-cache entry; -1 - k (k ≥ 0) sends by route and neighbour and fills entry k for
+   * `cacheDst`; -1 uses no cache.
    */
   private emit(
     buf: Uint8Array,
@@ -377,12 +394,15 @@ export class IpPath {
     mtu: number,
     over: number,
     now: number,
+    cache = -1,
+    cacheDst = 0,
   ): void {
     const out = this.out;
     const ipLen = flow.ipEnd - flow.l3Off;
     const room = mtu - over;
     if (ipLen <= room && over === 0) {
-      out.sendL3(buf, flow.l3Off, ipLen, ETHERTYPE.IPV4, slot, nh, now);
+      if (cache >= 0) out.sendCached(buf, flow.l3Off, ipLen, cache);
+      else out.sendL3(buf, flow.l3Off, ipLen, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
       return;
     }
     const count = ipLen <= room ? 1 : tcpSegmentCount(flow, room);
@@ -407,7 +427,8 @@ export class IpPath {
         this.tun.id = out.nextIpId();
         l3 = tunEncap(out.arena, inner, len, 4, flow.tos, flow.ttl, flow.df, hash, this.tun);
       }
-      out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now);
+      if (cache >= 0) out.sendCached(out.arena, l3, len + over, cache);
+      else out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
     }
   }
 

@@ -48,6 +48,11 @@ export class NeighbourTable {
   private readonly qcount: Uint16Array;
   /** Entries in use. */
   size = 0;
+  /**
+   * Bumped whenever an entry's MAC or slot may change (learn, remove), so transmit caches that
+   * hold a slot and a MAC know to look again.
+   */
+  generation = 0;
   private readonly reachableMs: number;
 
   // Queue pool.
@@ -143,6 +148,17 @@ export class NeighbourTable {
     return this.state[i] === NUD.STALE && now - this.lastProbe[i]! >= PROBE_INTERVAL_MS;
   }
 
+  /**
+   * Until when (ms) slot `i` may be used without {@link wantsProbe}: forever when PERMANENT, the end
+   * of REACHABLE for a confirmed entry, and never (-Infinity) otherwise.
+   */
+  usableUntil(i: number): number {
+    const s = this.state[i]!;
+    if (s === NUD.PERMANENT) return Number.POSITIVE_INFINITY;
+    if (s === NUD.REACHABLE) return this.confirmed[i]! + this.reachableMs;
+    return Number.NEGATIVE_INFINITY;
+  }
+
   /** Records that a probe for slot `i` went out at `now`. */
   probed(i: number, now: number): void {
     this.lastProbe[i] = now;
@@ -154,6 +170,7 @@ export class NeighbourTable {
    * Returns the head of its waiting queue (now detached; walk it with {@link nextQueued}) or -1.
    */
   learn(i: number, mac: Uint8Array, macOff: number, now: number, permanent = false): number {
+    this.generation++;
     for (let k = 0; k < 6; k++) this.macs[i * 6 + k] = mac[macOff + k]!;
     if (this.state[i] !== NUD.PERMANENT) this.state[i] = permanent ? NUD.PERMANENT : NUD.REACHABLE;
     this.confirmed[i] = now;
@@ -227,6 +244,7 @@ export class NeighbourTable {
 
   /** Removes entry `i`; returns its detached queue head (to drop) or -1. */
   remove(i: number): number {
+    this.generation++;
     const h = this.qhead[i]!;
     this.state[i] = NUD.NONE;
     this.qhead[i] = -1;

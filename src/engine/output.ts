@@ -59,6 +59,23 @@ export class Output {
   readonly ifAddr4: Uint32Array;
   private ipIdCounter = 1;
 
+  // Transmit cache per key (a real server's dest id), as the kernel's per-dest dst cache: the
+  // destination it was filled for, the route and neighbour generations it is valid for, until
+  // when the neighbour needs no probe, and what a send needs (interface, MTU, source, Ethernet
+  // header). A hit skips the route lookup, the neighbour lookup and its state checks.
+  private xcAddr = new Int32Array(0);
+  private xcRouteGen = new Float64Array(0);
+  private xcNeighGen = new Float64Array(0);
+  private xcUntil = new Float64Array(0);
+  /** Egress interface slot of cache entry k. */
+  xcSlot = new Int32Array(0);
+  /** Path MTU of cache entry k. */
+  xcMtu = new Uint32Array(0);
+  /** Source address of cache entry k's route. */
+  xcSrc = new Uint32Array(0);
+  private xcIfindex = new Int32Array(0);
+  private xcEth = new Uint8Array(0);
+
   constructor(routes: RouteTable, interfaces: readonly EngineInterface[], o: OutputOptions = {}) {
     this.routes = routes;
     this.actions = new ActionList(o.maxActions ?? 4096);
@@ -111,6 +128,74 @@ export class Output {
     return this.route.src4 || this.ifAddr4[slot]!;
   }
 
+  /**
+   * True when transmit-cache entry `key` (≥ 0) holds a still-valid path to `dst`: same routes and
+   * neighbours as when it was filled, and the next hop needs no ARP probe at `now`.
+   */
+  cached(key: number, dst: number, now: number): boolean {
+    const rg = this.routes.generation;
+    return (
+      key < this.xcAddr.length &&
+      this.xcAddr[key] === (dst | 0) &&
+      this.xcNeighGen[key] === this.neigh.generation &&
+      rg !== undefined &&
+      this.xcRouteGen[key] === rg &&
+      now <= this.xcUntil[key]!
+    );
+  }
+
+  /** Sends the IPv4 packet `buf[l3Off, l3Off + ipLen)` by a valid transmit-cache entry (see {@link cached}). */
+  sendCached(buf: Uint8Array, l3Off: number, ipLen: number, key: number): void {
+    const o = l3Off - ETH_LEN;
+    const e = this.xcEth;
+    const h = key * 12;
+    for (let i = 0; i < 12; i++) buf[o + i] = e[h + i]!;
+    buf[o + 12] = 0x08;
+    buf[o + 13] = 0x00;
+    this.tx(buf, o, ipLen + ETH_LEN, this.xcIfindex[key]!);
+  }
+
+  // Fills transmit-cache entry `key` for `dst` after a send through the route in `route` and
+  // usable neighbour slot `n`; nothing when the route table has no generation.
+  private fillCache(key: number, dst: number, slot: number, n: number): void {
+    const rg = this.routes.generation;
+    if (rg === undefined) return;
+    if (key >= this.xcAddr.length) this.growCache(key + 1);
+    const neigh = this.neigh;
+    this.xcAddr[key] = dst | 0;
+    this.xcRouteGen[key] = rg;
+    this.xcNeighGen[key] = neigh.generation;
+    this.xcUntil[key] = neigh.usableUntil(n);
+    this.xcSlot[key] = slot;
+    this.xcMtu[key] = this.routeMtu(slot);
+    this.xcSrc[key] = this.routeSrc(slot);
+    this.xcIfindex[key] = this.ifIndex[slot]!;
+    const h = key * 12;
+    for (let i = 0; i < 6; i++) {
+      this.xcEth[h + i] = neigh.macs[n * 6 + i]!;
+      this.xcEth[h + 6 + i] = this.ifMac[slot * 6 + i]!;
+    }
+  }
+
+  private growCache(min: number): void {
+    let n = Math.max(16, this.xcAddr.length);
+    while (n < min) n *= 2;
+    const g = <T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.xcAddr = g(this.xcAddr, new Int32Array(n));
+    // NaN never equals a generation, so new entries start invalid.
+    this.xcRouteGen = g(this.xcRouteGen, new Float64Array(n).fill(Number.NaN));
+    this.xcNeighGen = g(this.xcNeighGen, new Float64Array(n).fill(Number.NaN));
+    this.xcUntil = g(this.xcUntil, new Float64Array(n));
+    this.xcSlot = g(this.xcSlot, new Int32Array(n));
+    this.xcMtu = g(this.xcMtu, new Uint32Array(n));
+    this.xcSrc = g(this.xcSrc, new Uint32Array(n));
+    this.xcIfindex = g(this.xcIfindex, new Int32Array(n));
+    this.xcEth = g(this.xcEth, new Uint8Array(n * 12));
+  }
+
   /** Reserves `len` arena bytes for a frame built this batch; -1 (and a TX_FULL drop by the caller) when full. */
   reserve(len: number): number {
     const o = this.arenaUsed;
@@ -134,7 +219,8 @@ export class Output {
   /**
    * Sends the IP packet `buf[l3Off, l3Off + ipLen)` out of interface `slot` to next hop `nh`:
    * writes the Ethernet header into the 14 bytes before l3Off when the MAC is known, else queues
-   * a copy and probes (dropping it when the queue or the table is full).
+   * a copy and probes (dropping it when the queue or the table is full). With `cacheKey` ≥ 0 an
+   * IPv4 send that found a usable neighbour fills that transmit-cache entry for `cacheDst`.
    */
   sendL3(
     buf: Uint8Array,
@@ -144,6 +230,8 @@ export class Output {
     slot: number,
     nh: number,
     now: number,
+    cacheKey = -1,
+    cacheDst = 0,
   ): void {
     const neigh = this.neigh;
     let n = neigh.find(nh);
@@ -156,6 +244,7 @@ export class Output {
     }
     if (neigh.usable(n)) {
       if (neigh.wantsProbe(n, now)) this.arpRequest(n, slot, now);
+      else if (cacheKey >= 0) this.fillCache(cacheKey, cacheDst, slot, n);
       writeEth(buf, l3Off - ETH_LEN, neigh.macs, n * 6, this.ifMac, slot * 6, etherType);
       this.tx(buf, l3Off - ETH_LEN, ipLen + ETH_LEN, this.ifIndex[slot]!);
       return;

@@ -21,7 +21,15 @@ export class RouteResult {
 export interface RouteTable {
   /** Fills `out` for destination `dst` (host-order u32); false when there is no route. */
   lookup4(dst: number, out: RouteResult): boolean;
+  /**
+   * Changes whenever any answer may change. Optional: without it the engine looks the route up
+   * for every packet; with it the engine caches routes per real server (the kernel's dest_dst).
+   */
+  readonly generation?: number;
 }
+
+// Every StaticRoutes contents gets a distinct generation, so swapping one table for another counts as a change.
+let routeGenerations = 0;
 
 /** One static route. */
 export interface StaticRoute {
@@ -49,6 +57,8 @@ export class StaticRoutes implements RouteTable {
   private src = new Uint32Array(0);
   private mtu = new Uint32Array(0);
   private readonly routes: StaticRoute[] = [];
+  /** Distinct for every contents of every StaticRoutes (see RouteTable.generation). */
+  generation = 0;
 
   constructor(routes: readonly StaticRoute[] = []) {
     for (const r of routes) this.routes.push(r);
@@ -62,6 +72,7 @@ export class StaticRoutes implements RouteTable {
   }
 
   private rebuild(): void {
+    this.generation = ++routeGenerations;
     const rs = [...this.routes].sort((a, b) => b.len - a.len);
     const n = rs.length;
     this.prefix = new Int32Array(n);

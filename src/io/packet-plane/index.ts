@@ -78,6 +78,10 @@ export class PacketPlaneError extends Error {
 /** A route table whose contents are swapped whole when the host's routes change. */
 class HostRoutes implements RouteTable {
   current = new StaticRoutes();
+  /** Every StaticRoutes has its own generations, so swapping `current` invalidates the engine's route cache. */
+  get generation(): number {
+    return this.current.generation;
+  }
   lookup4(dst: number, out: RouteResult): boolean {
     return this.current.lookup4(dst, out);
   }
