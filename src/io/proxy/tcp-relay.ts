@@ -331,7 +331,7 @@ export class TcpRelay {
       } else {
         // Copy out of the shared buffer: it must never be referenced by a pending write.
         out = shared.slice(0, n);
-        if (n >= BULK_AT) next = new Uint8Array(READ_BUF);
+        if (n >= BULK_AT) next = Buffer.allocUnsafeSlow(READ_BUF);
       }
       const dir = fromClient ? DIR_IN : DIR_OUT;
       this.core.countBytes(r.idx, dir, n, n <= MSS ? 1 : ((n + MSS - 1) / MSS) | 0, this.clock);
@@ -340,7 +340,7 @@ export class TcpRelay {
         r.flags |= fromClient ? F_BLOCK_IN : F_BLOCK_OUT;
         (fromClient ? r.c : (r.s as RawTcp)).readStop();
         // The private buffer now belongs to the pending write; read into a fresh one.
-        if (priv) next = new Uint8Array(READ_BUF);
+        if (priv) next = Buffer.allocUnsafeSlow(READ_BUF);
       }
       if (next && n < BULK_AT && !queued) next = null; // traffic got small: back to shared
       if (next === priv) return undefined;
