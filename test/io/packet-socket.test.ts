@@ -220,6 +220,30 @@ describe('PacketSocket batches', () => {
     assert.deepEqual(binding.calls.at(-1), { fn: 'send', args: [4096, [0, 60, 64, 61], 2] });
   });
 
+  it('sends frames straight from a caller buffer with sendFrom, validating its arguments', () => {
+    const { binding, sock } = make();
+    sock.bind('eth0');
+    const ring = Buffer.alloc(8192);
+    const pairs = new Uint32Array([100, 60, 4000, 64, 0, 0]);
+    assert.equal(sock.sendFrom(ring, pairs, 2), 2);
+    assert.deepEqual(binding.calls.at(-1), { fn: 'send', args: [8192, [100, 60, 4000, 64], 2] });
+    const before = binding.calls.length;
+    assert.equal(sock.sendFrom(ring, pairs, 0), 0);
+    assert.equal(binding.calls.length, before, 'an empty run makes no native call');
+    assert.throws(() => sock.sendFrom(ring, pairs, 4), code('ERR_INVALID_ARG_VALUE'));
+    assert.throws(
+      () => sock.sendFrom(ring, [1, 2] as unknown as Uint32Array, 1),
+      code('ERR_INVALID_ARG_TYPE'),
+    );
+    binding.sendResult = -105; // ENOBUFS: a full queue, not an error
+    assert.equal(sock.sendFrom(ring, pairs, 1), 0);
+    binding.sendResult = -100;
+    assert.throws(
+      () => sock.sendFrom(ring, pairs, 1),
+      (e: unknown) => e instanceof PacketSystemError && e.code === 'ENETDOWN' && e.syscall === 'sendmmsg',
+    );
+  });
+
   it('sends an array of frames with sendv and rejects non-byte elements', () => {
     const { binding, sock } = make();
     sock.bind('eth0');

@@ -1,8 +1,16 @@
 /**
  * The packet plane's driver loop: every receive batch from every interface goes through the
- * engine frame by frame, the engine appends tx/drop actions, and the loop then copies the tx
- * frames into one {@link TxBatch} per egress interface and sends each with a single sendmmsg.
- * `now` is read once per batch. Nothing is allocated per frame; counters are typed arrays.
+ * engine frame by frame, the engine appends tx/drop actions, and the loop then sends them with
+ * one batched call per egress interface. `now` is read once per batch. Nothing is allocated per
+ * frame; counters are typed arrays.
+ *
+ * Zero-copy transmit: the engine rewrites most frames in place (DR only changes the MACs), so a
+ * tx action usually points into the receive ring itself. When the driver can send straight from
+ * a caller's buffer ({@link DirectSend}, the AF_PACKET socket), the loop only records
+ * [offset, length] pairs and sends runs of frames from the memory they lie in; the ring blocks
+ * are handed back to the kernel after the callback returns, so the memory is still valid. Other
+ * drivers get the frames copied into a {@link TxBatch}. Frame order per interface is kept: a run
+ * is sent before a frame from another buffer joins the queue.
  */
 
 import { encodeArp } from '../../packet/arp.js';
@@ -64,12 +72,29 @@ export const PLANE_COUNTER = {
   GARP_SENT: 7,
 } as const;
 
+/** A driver that can transmit frames straight from a caller's buffer (no copy into a TxBatch). */
+export interface DirectSend {
+  /** Sends `count` frames at the [offset, length] `pairs` of `buf`; returns how many went. */
+  sendFrom(buf: Uint8Array, pairs: Uint32Array, count: number): number;
+}
+
 /** One interface the loop drives. */
 export interface PlaneInterface {
   readonly ifindex: number;
   readonly name: string;
   readonly mac: Uint8Array;
-  readonly driver: Driver;
+  readonly driver: Driver & Partial<DirectSend>;
+}
+
+/** Most frames one zero-copy run holds before it is sent. */
+const RUN_FRAMES = 4096;
+
+/** A per-interface run of frames that all lie in one buffer, sent with one sendFrom. */
+class TxRun {
+  buf: Uint8Array | undefined = undefined;
+  readonly pairs = new Uint32Array(RUN_FRAMES * 2);
+  count = 0;
+  bytes = 0;
 }
 
 /** Per-interface counters: rx frames, rx bytes, tx frames, tx bytes, tx dropped. */
@@ -84,7 +109,10 @@ export class PlaneLoop {
   /** Per-interface counters in {@link IF_COUNTER_WORDS} slots, in interface order. */
   readonly ifCounters: Float64Array;
   private readonly tx: TxBatch[];
-  private readonly slotOf = new Map<number, number>();
+  /** Zero-copy runs, one per interface whose driver has sendFrom (else undefined). */
+  private readonly runs: (TxRun | undefined)[];
+  /** ifindex of each slot; a linear scan of 1–3 entries beats a Map lookup per frame. */
+  private readonly slotIfindex: Int32Array;
   private started = false;
 
   constructor(
@@ -93,8 +121,16 @@ export class PlaneLoop {
     private readonly clock: () => number = Date.now,
   ) {
     this.tx = interfaces.map(() => new TxBatch(1 << 22, 4096));
+    this.runs = interfaces.map((i) => (typeof i.driver.sendFrom === 'function' ? new TxRun() : undefined));
     this.ifCounters = new Float64Array(interfaces.length * IF_COUNTER_WORDS);
-    for (let slot = 0; slot < interfaces.length; slot++) this.slotOf.set(interfaces[slot]!.ifindex, slot);
+    this.slotIfindex = Int32Array.from(interfaces, (i) => i.ifindex);
+  }
+
+  /** Slot of interface `ifindex`, or -1. */
+  private slotOf(ifindex: number): number {
+    const x = this.slotIfindex;
+    for (let s = 0; s < x.length; s++) if (x[s] === ifindex) return s;
+    return -1;
   }
 
   /** Starts receiving on every interface. */
@@ -108,7 +144,7 @@ export class PlaneLoop {
   onBatch(b: RxFrameBatch): void {
     const now = this.clock();
     const c = this.counters;
-    const slot = this.slotOf.get(b.ifindex) ?? -1;
+    const slot = this.slotOf(b.ifindex);
     const meta = b.meta;
     const acts = this.engine.actions;
     const engine = this.engine;
@@ -147,13 +183,28 @@ export class PlaneLoop {
         this.dropReasons[acts.reason[i]! & 255]!++;
         continue;
       }
-      const slot = this.slotOf.get(acts.ifindex[i]!);
-      if (slot === undefined) {
+      const slot = this.slotOf(acts.ifindex[i]!);
+      if (slot < 0) {
         c[PLANE_COUNTER.TX_DROPPED]!++;
         continue;
       }
-      const tx = this.tx[slot]!;
       const len = acts.len[i]!;
+      const src = acts.bufs[i]!;
+      const o = acts.off[i]!;
+      const run = this.runs[slot];
+      if (run !== undefined) {
+        // Zero copy: queue the frame where it lies; a new buffer or a full run sends the run.
+        if (run.buf !== src || run.count === RUN_FRAMES) {
+          this.sendRun(slot);
+          run.buf = src;
+        }
+        run.pairs[run.count * 2] = o;
+        run.pairs[run.count * 2 + 1] = len;
+        run.count++;
+        run.bytes += len;
+        continue;
+      }
+      const tx = this.tx[slot]!;
       let at = tx.reserve(len);
       if (at < 0) {
         this.sendSlot(slot);
@@ -163,12 +214,32 @@ export class PlaneLoop {
           continue;
         }
       }
-      const src = acts.bufs[i]!;
-      const o = acts.off[i]!;
       tx.buffer.set(src.subarray(o, o + len), at);
     }
-    for (let s = 0; s < this.tx.length; s++) this.sendSlot(s);
+    for (let s = 0; s < this.tx.length; s++) {
+      this.sendRun(s);
+      this.sendSlot(s);
+    }
     this.engine.flush();
+  }
+
+  /** Sends slot's pending zero-copy run (if any) and forgets its buffer. */
+  private sendRun(slot: number): void {
+    const run = this.runs[slot];
+    if (run === undefined || run.count === 0) {
+      if (run !== undefined) run.buf = undefined;
+      return;
+    }
+    let sent = 0;
+    try {
+      sent = this.interfaces[slot]!.driver.sendFrom!(run.buf!, run.pairs, run.count);
+    } catch {
+      sent = 0;
+    }
+    this.countSent(slot, sent, run.count, run.bytes);
+    run.count = 0;
+    run.bytes = 0;
+    run.buf = undefined;
   }
 
   private sendSlot(slot: number): void {
@@ -182,15 +253,19 @@ export class PlaneLoop {
     } catch {
       sent = 0;
     }
+    this.countSent(slot, sent, tx.count, bytes);
+    tx.clear();
+  }
+
+  private countSent(slot: number, sent: number, count: number, bytes: number): void {
     const c = this.counters;
     c[PLANE_COUNTER.TX_FRAMES]! += sent;
-    c[PLANE_COUNTER.TX_BYTES]! += sent === tx.count ? bytes : 0;
-    c[PLANE_COUNTER.TX_DROPPED]! += tx.count - sent;
+    c[PLANE_COUNTER.TX_BYTES]! += sent === count ? bytes : 0;
+    c[PLANE_COUNTER.TX_DROPPED]! += count - sent;
     const w = slot * IF_COUNTER_WORDS;
     this.ifCounters[w + 2]! += sent;
-    this.ifCounters[w + 3]! += sent === tx.count ? bytes : 0;
-    this.ifCounters[w + 4]! += tx.count - sent;
-    tx.clear();
+    this.ifCounters[w + 3]! += sent === count ? bytes : 0;
+    this.ifCounters[w + 4]! += count - sent;
   }
 
   /**
@@ -199,8 +274,8 @@ export class PlaneLoop {
    * neighbours and switches learn that the VIP now lives behind this MAC.
    */
   announce(ifindex: number, ip: number): boolean {
-    const slot = this.slotOf.get(ifindex);
-    if (slot === undefined) return false;
+    const slot = this.slotOf(ifindex);
+    if (slot < 0) return false;
     const i = this.interfaces[slot]!;
     const frame = new Uint8Array(60);
     const bcast = new Uint8Array([255, 255, 255, 255, 255, 255]);

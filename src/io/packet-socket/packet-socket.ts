@@ -250,6 +250,25 @@ export class PacketSocket extends EventEmitter implements Driver {
     return r;
   }
 
+  /**
+   * Transmits `count` frames lying at the [offset, length] `pairs` of `buf`, straight from that
+   * memory (the receive ring itself, for frames rewritten in place): no copy into a TxBatch.
+   * Same return value and errors as {@link PacketSocket.send}.
+   */
+  sendFrom(buf: Uint8Array, pairs: Uint32Array, count: number): number {
+    const s = this.bound();
+    if (!(buf instanceof Uint8Array)) throw argType('buf', 'a Uint8Array', buf);
+    if (!(pairs instanceof Uint32Array)) throw argType('pairs', 'a Uint32Array', pairs);
+    if (!Number.isInteger(count) || count < 0 || count * 2 > pairs.length) {
+      throw argValue('count', `an integer from 0 to ${pairs.length >> 1}`, count);
+    }
+    if (count === 0) return 0;
+    const r = s.binding.send(s.handle!, buf, pairs, count);
+    if (r === EAGAIN || r === ENOBUFS) return 0;
+    if (r < 0) throw new PacketSystemError(r, 'sendmmsg', s.ifname);
+    return r;
+  }
+
   /** Alias of {@link PacketSocket.send}, named as in the design notes. */
   sendBatch(frames: Frames): number {
     return this.send(frames);
