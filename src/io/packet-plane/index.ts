@@ -34,6 +34,12 @@ export interface PacketPlaneOptions {
   readonly log?: PlaneLogger;
   /** Engine timer period (ARP retries), ms. */
   readonly tickMs?: number;
+  /**
+   * Logs rate counters (frames, batches, tx drops, ring drops) every this many ms; 0 = never.
+   * Default: the LVS_PACKET_STATS_MS environment variable, so a benchmark can see where frames
+   * are lost without a control-protocol change.
+   */
+  readonly statsLogMs?: number;
 }
 
 /** Per-interface and global counters of the running plane. */
@@ -132,6 +138,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   loop.start();
   const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
   timer.unref();
+  const statsTimer = startStatsLog(loop, sockets, o);
 
   const announced = new Set<number>();
   const rr = new RouteResult();
@@ -209,8 +216,54 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     },
     close: async () => {
       clearInterval(timer);
+      if (statsTimer) clearInterval(statsTimer);
       stopWatch();
       loop.close();
     },
   };
+}
+
+/** Periodic rate log of the plane's counters and the sockets' kernel ring drops (diagnostics). */
+function startStatsLog(
+  loop: PlaneLoop,
+  sockets: readonly PacketSocket[],
+  o: PacketPlaneOptions,
+): NodeJS.Timeout | undefined {
+  const ms = o.statsLogMs ?? Number(process.env.LVS_PACKET_STATS_MS ?? 0);
+  if (!o.log || !(ms > 0)) return undefined;
+  const log = o.log;
+  const prev = new Float64Array(loop.counters.length);
+  const t = setInterval(() => {
+    const c = loop.counters;
+    const d = (k: number): number => c[k]! - prev[k]!;
+    let ringDrops = 0;
+    let freezes = 0;
+    for (const s of sockets) {
+      try {
+        const st = s.stats();
+        ringDrops += st.drops;
+        freezes += st.freezes;
+      } catch {
+        /* closed */
+      }
+    }
+    const batches = d(PLANE_COUNTER.BATCHES);
+    log.info(
+      {
+        rx: d(PLANE_COUNTER.RX_FRAMES),
+        tx: d(PLANE_COUNTER.TX_FRAMES),
+        txDropped: d(PLANE_COUNTER.TX_DROPPED),
+        engineDrops: d(PLANE_COUNTER.ENGINE_DROPS),
+        batches,
+        perBatch: batches > 0 ? Math.round(d(PLANE_COUNTER.RX_FRAMES) / batches) : 0,
+        ringDrops,
+        freezes,
+        ms,
+      },
+      'packet plane rates',
+    );
+    prev.set(c);
+  }, ms);
+  t.unref();
+  return t;
 }
