@@ -68,12 +68,13 @@ export class Dest {
 
   /**
    * Applies new settings as __ip_vs_update_dest does: AVAILABLE set, OVERLOAD cleared when the
-   * new upper threshold is 0 or above the old one, last_weight kept at the latest non-zero weight.
+   * new upper threshold is 0 or above the old one. last_weight follows every add (even weight 0,
+   * so a dest revived from the trash with weight 0 drops out of mh) and every non-zero edit.
    */
-  update(cfg: DestConfig): void {
+  update(cfg: DestConfig, add = false): void {
     this.fwd = cfg.fwd;
     this.weight = cfg.weight;
-    if (cfg.weight !== 0) this.lastWeight = cfg.weight;
+    if (add || cfg.weight !== 0) this.lastWeight = cfg.weight;
     if (cfg.uThreshold === 0 || cfg.uThreshold > this.uThreshold) this.flags &= ~DEST_F.OVERLOAD;
     this.uThreshold = cfg.uThreshold;
     this.lThreshold = cfg.lThreshold;

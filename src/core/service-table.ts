@@ -188,7 +188,7 @@ export class ServiceTable {
       dest = new Dest(id, svc, cfg);
       this.destsById[id] = dest;
     }
-    dest.update(cfg);
+    dest.update(cfg, true);
     svc.dests.unshift(dest);
     svc.sched?.destChanged(svc, 'add', dest, 0);
     this.generation++;
