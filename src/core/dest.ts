@@ -102,14 +102,14 @@ export class Dest {
     };
   }
 
-  /** Counts a new connection or template on this dest; sets OVERLOAD at the upper threshold (ip_vs_bind_dest). */
+  /**
+   * Counts a new connection or template on this dest; sets OVERLOAD at the upper threshold
+   * (ip_vs_bind_dest runs the threshold check for templates too, though they are not counted in it).
+   */
   bind(kind: ConnCount): void {
     this.refs++;
-    if (kind === CONN_COUNT.TEMPLATE) {
-      this.persistConns++;
-      return;
-    }
-    if (kind === CONN_COUNT.ACTIVE) this.activeConns++;
+    if (kind === CONN_COUNT.TEMPLATE) this.persistConns++;
+    else if (kind === CONN_COUNT.ACTIVE) this.activeConns++;
     else this.inactConns++;
     if (this.uThreshold !== 0 && this.activeConns + this.inactConns >= this.uThreshold) {
       this.flags |= DEST_F.OVERLOAD;
@@ -119,15 +119,13 @@ export class Dest {
 
   /**
    * Uncounts an expiring connection or template; clears OVERLOAD below the lower threshold, or
-   * below 3/4 of the upper one when no lower threshold is set (ip_vs_unbind_dest).
+   * below 3/4 of the upper one when no lower threshold is set (ip_vs_unbind_dest, which runs
+   * these checks after a template is uncounted too).
    */
   unbind(kind: ConnCount): void {
     this.refs--;
-    if (kind === CONN_COUNT.TEMPLATE) {
-      this.persistConns--;
-      return;
-    }
-    if (kind === CONN_COUNT.ACTIVE) this.activeConns--;
+    if (kind === CONN_COUNT.TEMPLATE) this.persistConns--;
+    else if (kind === CONN_COUNT.ACTIVE) this.activeConns--;
     else this.inactConns--;
     const total = this.activeConns + this.inactConns;
     if (this.lThreshold !== 0) {
