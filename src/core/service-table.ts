@@ -289,6 +289,8 @@ export class ServiceTable {
     );
     if (i < 0) return undefined;
     const [dest] = this.trash.splice(i, 1) as [Dest];
+    // __ip_vs_update_dest: a dest that comes back under a re-created service starts from zero.
+    if (dest.svc !== svc) dest.stats.zero();
     dest.svc = svc;
     dest.trashedAt = -1;
     return dest;
