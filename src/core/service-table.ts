@@ -336,7 +336,8 @@ export class ServiceTable {
     if (!Number.isInteger(cfg.weight) || cfg.weight < 0)
       throw new TableError('ERR_LVS_RANGE', 'weight out of range');
     if (cfg.lThreshold > cfg.uThreshold) throw new TableError('ERR_LVS_RANGE', 'lower threshold above upper');
-    if (cfg.tunType === TUN_TYPE.GUE && cfg.fwd === FWD.TUNNEL && cfg.tunPort === 0) {
+    // ip_vs_add_dest / ip_vs_edit_dest test tun_type alone, whatever the forwarding method.
+    if (cfg.tunType === TUN_TYPE.GUE && cfg.tunPort === 0) {
       throw new TableError('ERR_LVS_INVALID', 'GUE tunnel needs a port');
     }
     const b = ipBytes(cfg.addr);
