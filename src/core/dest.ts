@@ -43,6 +43,8 @@ export class Dest {
   readonly stats = new Stats();
   /** When the dest went to the trash (ms), or -1 while linked. */
   trashedAt = -1;
+  /** When the trash timer first found it unreferenced (the kernel's idle_start), or -1. */
+  idleStart = -1;
   /** Scheduler-private slot (e.g. a position in an index structure). */
   schedSlot = -1;
 

@@ -20,6 +20,8 @@ import {
 
 /** A trash dest with no references is freed after this long idle (IP_VS_DEST_TRASH_PERIOD). */
 export const DEST_TRASH_IDLE_MS = 120_000;
+/** The trash timer's period: IP_VS_DEST_TRASH_PERIOD >> 1. */
+export const DEST_TRASH_TICK_MS = DEST_TRASH_IDLE_MS / 2;
 
 /** Finds a scheduler factory by ipvsadm name; undefined means "Scheduler not found". */
 export type SchedulerLookup = (name: string) => SchedulerFactory | undefined;
@@ -42,6 +44,8 @@ export class ServiceTable {
   private readonly freeDestIds: number[] = [];
   private readonly trash: Dest[] = [];
   private nextServiceId = 1;
+  /** When the trash timer runs next (ms), or -1 while it is not armed. */
+  private trashTimerAt = -1;
   private port0Count = 0;
   /** Bumped on every change, so data planes can cheaply notice that the table moved. */
   generation = 0;
@@ -235,20 +239,31 @@ export class ServiceTable {
     }
   }
 
-  /** Frees trash dests that have had no references for 120 s (ip_vs_dest_trash_expire); returns how many. */
+  /**
+   * Runs the trash timer up to `now`, replaying every 60 s run that fell due, as
+   * ip_vs_dest_trash_expire does: a run stamps an unreferenced dest's idle start, and a later run
+   * at least 120 s after that frees it. The timer is armed 60 s after a delete into an empty
+   * trash and re-armed while the trash holds dests, so an idle dest deleted at 0 goes at 180 s.
+   * Returns how many dests were freed.
+   */
   expireTrash(now: number): number {
     let freed = 0;
-    for (let i = this.trash.length - 1; i >= 0; i--) {
-      const d = this.trash[i] as Dest;
-      if (d.refs > 0) {
-        d.trashedAt = now;
-        continue;
+    while (this.trashTimerAt >= 0 && now >= this.trashTimerAt) {
+      const t = this.trashTimerAt;
+      for (let i = this.trash.length - 1; i >= 0; i--) {
+        const d = this.trash[i] as Dest;
+        if (d.refs > 0) continue;
+        if (d.idleStart < 0) {
+          d.idleStart = t;
+          continue;
+        }
+        if (t < d.idleStart + DEST_TRASH_IDLE_MS) continue;
+        this.trash.splice(i, 1);
+        this.destsById[d.id] = undefined;
+        this.freeDestIds.push(d.id);
+        freed++;
       }
-      if (now - d.trashedAt < DEST_TRASH_IDLE_MS) continue;
-      this.trash.splice(i, 1);
-      this.destsById[d.id] = undefined;
-      this.freeDestIds.push(d.id);
-      freed++;
+      this.trashTimerAt = this.trash.length > 0 ? t + DEST_TRASH_TICK_MS : -1;
     }
     return freed;
   }
@@ -276,6 +291,9 @@ export class ServiceTable {
     dest.flags &= ~DEST_F.AVAILABLE;
     svc.sched?.destChanged(svc, 'del', dest, index);
     dest.trashedAt = now;
+    dest.idleStart = -1;
+    // __ip_vs_del_dest arms the trash timer when the trash was empty.
+    if (this.trash.length === 0) this.trashTimerAt = now + DEST_TRASH_TICK_MS;
     this.trash.push(dest);
     this.generation++;
   }
@@ -293,6 +311,7 @@ export class ServiceTable {
     if (dest.svc !== svc) dest.stats.zero();
     dest.svc = svc;
     dest.trashedAt = -1;
+    dest.idleStart = -1;
     return dest;
   }
 

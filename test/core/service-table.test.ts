@@ -122,18 +122,21 @@ test('a deleted destination waits in the trash and is revived with its counters'
   assert.equal(t.trashed().length, 0);
 });
 
-test('a trash destination is freed only after 120 s without references', () => {
+test('a trash destination is freed by the 60 s trash timer once unreferenced for 120 s', () => {
   const t = testTable();
   const k = tcp('192.0.2.1', 80);
   t.addService(k, svcConfig());
   const d = t.addDest(k, destConfig('198.51.100.1', 80));
   d.bind(CONN_COUNT.INACTIVE);
+  // Deleted at 0 into an empty trash: the timer runs at 60 s, then every 60 s (ip_vs_dest_trash_expire).
   t.delDest(k, d, 0);
   assert.equal(t.expireTrash(DEST_TRASH_IDLE_MS * 10), 0, 'still referenced');
   d.unbind(CONN_COUNT.INACTIVE);
-  const t0 = DEST_TRASH_IDLE_MS * 10;
-  assert.equal(t.expireTrash(t0 + DEST_TRASH_IDLE_MS - 1), 0);
-  assert.equal(t.expireTrash(t0 + DEST_TRASH_IDLE_MS), 1);
+  // Runs fall at 60 s steps: 1260 s stamps idle_start, 1320 s keeps it, 1380 s frees it.
+  assert.equal(t.expireTrash(1_260_000), 0);
+  assert.equal(t.expireTrash(1_379_999), 0);
+  assert.equal(t.destById(d.id), d);
+  assert.equal(t.expireTrash(1_380_000), 1);
   assert.equal(t.destById(d.id), undefined);
 });
 

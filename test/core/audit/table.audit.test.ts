@@ -153,9 +153,7 @@ test('a dest revived into the same service keeps its counters; into a re-created
   assert.equal(d.activeConns, 1, 'connection counts are not statistics');
 });
 
-test('trash expiry: idle_start is stamped by the 60 s trash timer, so an idle dest deleted at 0 is freed at 180 s, not 120 s', {
-  todo: 'ip_vs_dest_trash_expire timing: needs the 60 s timer model; test/core/service-table.test.ts pins the 120 s behaviour',
-}, () => {
+test('trash expiry: idle_start is stamped by the 60 s trash timer, so an idle dest deleted at 0 is freed at 180 s, not 120 s', () => {
   const t = testTable();
   t.addService(K, svcConfig());
   const d = t.addDest(K, destConfig('198.51.100.1', 80));
