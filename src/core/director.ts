@@ -100,6 +100,7 @@ export class Director implements PersistContext {
   private readonly synth = new PacketInfo();
   // Carries the TCP flags of inPacket4/outPacket4 into transition().
   private readonly fast = new PacketInfo();
+  private fastNow = Number.NaN;
   private opsPending = -1;
   // openConn's synthetic SYN drives scheduling and state but is not a real packet to count.
   private synthetic = false;
@@ -244,7 +245,11 @@ export class Director implements PersistContext {
     if (proto === PROTO.TCP && (tcpFlags & TCP_FLAG.SYN) !== 0) return FAST_MISS;
     if (this.opsPending >= 0) this.flushOps();
     const conns = this.conns;
-    conns.expire(now);
+    // A receive batch shares one `now`: expiring once per distinct time is enough.
+    if (now !== this.fastNow) {
+      this.fastNow = now;
+      conns.expire(now);
+    }
     setWord4(this.c, caddr);
     setWord4(this.v, vaddr);
     const idx = conns.findIn(4, proto, this.c, cport, this.v, vport);
@@ -264,7 +269,20 @@ export class Director implements PersistContext {
     const p = this.fast;
     p.protocol = proto;
     p.tcpFlags = tcpFlags;
-    this.transition(idx, DIR.INPUT, p);
+    if (proto === PROTO.TCP) {
+      // Most segments leave the state as it is; then all transition() would do is re-set the timeout.
+      const f = conns.flags[idx] as number;
+      const old = conns.state[idx] as number;
+      const d = f & CONN_F.NOOUTPUT ? DIR.INPUT_ONLY : DIR.INPUT;
+      const s = this.settings;
+      if (tcpNextState(s.secureTcp, d, tcpEvent(tcpFlags), old) === old) {
+        conns.timeout[idx] = s.tcpTimeouts[old] as number;
+      } else {
+        this.transition(idx, DIR.INPUT, p);
+      }
+    } else {
+      this.transition(idx, DIR.INPUT, p);
+    }
     // Hashed conns are never ONE_PACKET (those are not in the index), so no OPS handling here.
     conns.inPkts[idx] = (conns.inPkts[idx] as number) + 1;
     conns.touch(idx, now);
@@ -289,7 +307,10 @@ export class Director implements PersistContext {
     if (proto !== PROTO.TCP && proto !== PROTO.UDP) return FAST_MISS;
     if (this.opsPending >= 0) this.flushOps();
     const conns = this.conns;
-    conns.expire(now);
+    if (now !== this.fastNow) {
+      this.fastNow = now;
+      conns.expire(now);
+    }
     setWord4(this.v, saddr);
     setWord4(this.c, daddr);
     let idx = conns.findOut(4, proto, this.v, sport, this.c, dport);
