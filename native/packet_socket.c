@@ -528,6 +528,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 }
 
 napi_value lvs_icmp_register(napi_env env, napi_value exports);
+napi_value lvs_blast_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   struct {
@@ -546,6 +547,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "abiVersion", num(env, LVS_PACKET_ABI));
   napi_set_named_property(env, exports, "metaWords", num(env, META_WORDS));
   /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
+  /* The benchmark's TX-ring generator (packet_blast.c) rides along for the same reason. */
+  if (!lvs_blast_register(env, exports)) return NULL;
   return lvs_icmp_register(env, exports);
 }
 
