@@ -93,6 +93,12 @@ export function steerRx(mode: LabMode, host: LabHost, ifname: string, cpu: numbe
   return r.status === 0;
 }
 
+/** Turns off br_netfilter's iptables/arptables calls on the lab switch (a per-namespace sysctl). */
+export function quietBridge(mode: LabMode): void {
+  const keys = ['iptables', 'ip6tables', 'arptables'].map((k) => `net.bridge.bridge-nf-call-${k}=0`);
+  labExec(mode, 'sw', ['sysctl', '-q', '-w', ...keys]);
+}
+
 /** rx/tx packet counters of `ifname` in the namespace of process `pid` (/proc/PID/net/dev). */
 export function ifCounters(pid: number, ifname: string): { rx: number; rxDrop: number; tx: number } {
   const text = readFileSync(`/proc/${pid}/net/dev`, 'utf8');
@@ -109,7 +115,7 @@ export function ifCounters(pid: number, ifname: string): { rx: number; rxDrop: n
  * Busy and total jiffies of one CPU from /proc/stat (busy = user+nice+system+irq+softirq;
  * idle, iowait and steal are not the director's work).
  */
-export function cpuJiffies(cpu: number): { busy: number; total: number } {
+export function cpuJiffies(cpu: number): { busy: number; total: number; softirq: number } {
   const line = readFileSync('/proc/stat', 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`cpu${cpu} `));
@@ -117,8 +123,22 @@ export function cpuJiffies(cpu: number): { busy: number; total: number } {
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
   return {
     busy: user + nice + system + irq + softirq,
+    softirq,
     total: user + nice + system + idle + iowait + irq + softirq + steal,
   };
+}
+
+/** CPU jiffies (user + system, all threads) a process has used, from /proc/PID/stat; 0 when gone. */
+export function procJiffies(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    // Fields after the ")" of the command name: state is [0], utime [11], stime [12].
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11] ?? 0) + Number(f[12] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** A long-lived process inside a namespace whose pid anchors /proc/PID/net/dev reads. */
@@ -147,6 +167,15 @@ export function resolveNeighbour(mode: LabMode, ip: string, ifname = 'eth0'): st
 export function sinkUdp(mode: LabMode, host: LabHost, port: number): void {
   const nft = `table netdev bench {\n chain in {\n  type filter hook ingress device eth0 priority 0;\n  udp dport ${port} drop\n }\n}\n`;
   nsRun(mode, host, ['sh', '-c', `printf '%s' '${nft}' | nft -f -`]);
+}
+
+/**
+ * Drops UDP to vip:port at the director's netdev ingress (after AF_PACKET taps, so lvsd still
+ * receives it): the director's kernel then skips routing frames that lvsd forwards.
+ */
+export function bypassKernel(mode: LabMode, ifname: string, vip: string, port: number): void {
+  const nft = `table netdev lvsbypass {\n chain in {\n  type filter hook ingress device ${ifname} priority 0;\n  ip daddr ${vip} udp dport ${port} drop\n }\n}\n`;
+  nsRun(mode, 'director', ['sh', '-c', `printf '${nft}' | nft -f -`]);
 }
 
 /** Runs lvsadm against the lab's lvsd; throws with its output when it fails. */

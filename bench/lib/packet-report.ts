@@ -45,6 +45,14 @@ export interface Medians {
    */
   perCore: Partial<Record<PpsCase, number>>;
   rps: Partial<Record<HttpCase, number>>;
+  /**
+   * Director-core CPU time per forwarded packet, in µs, from CPU accounting: the lvsd process's
+   * own user+system time plus the softirq time of the director's CPU (its receive path, steered
+   * there by RPS); for the kernel director the softirq time alone. Unlike `perCore` it does not
+   * charge other processes sharing the core, so 1e6 / costUs estimates what a dedicated core
+   * would forward. Softirq work of other namespaces on that CPU still inflates it.
+   */
+  costUs?: Partial<Record<PpsCase, number>>;
   /** Director cores used for the pps runs (1 when pinned). */
   directorCores: number;
 }
@@ -81,6 +89,12 @@ export function perCore(m: Medians, c: PpsCase): number {
   return ok(f) ? f / Math.max(1, m.directorCores) : Number.NaN;
 }
 
+/** Packets/s one dedicated director core would forward by CPU accounting (1e6 / costUs). */
+export function perCoreByCost(m: Medians, c: PpsCase): number {
+  const u = m.costUs?.[c];
+  return ok(u) ? 1e6 / u : Number.NaN;
+}
+
 /** lvsd / kernel for the same job, or NaN when either side is missing. */
 export function ratio(a: number | undefined, b: number | undefined): number {
   return ok(a) && ok(b) ? a / b : Number.NaN;
@@ -97,7 +111,7 @@ export function judgeTargets(m: Medians): TargetResult[] {
   out.push({
     name: 'DR >= 1 Mpps per director core',
     verdict: ok(drPerCore) ? (drPerCore >= 1e6 ? 'met' : 'missed') : 'not measured',
-    detail: `${fmt(drPerCore)} pps per busy director core (${fmt(m.pps['lvsd-dr'])} pps forwarded)`,
+    detail: `${fmt(drPerCore)} pps per busy director core (${fmt(m.pps['lvsd-dr'])} pps forwarded; ${fmt(perCoreByCost(m, 'lvsd-dr'))} pps per core by CPU accounting)`,
   });
   for (const [l, k, job] of [
     ['lvsd-nat', 'kernel-nat', 'NAT vs nftables DNAT'],
@@ -152,6 +166,8 @@ export function formatReport(m: Medians, runs: number, secs: number): string {
       fmt(m.pps[c]),
       fmt(perCore(m, c)),
       c.startsWith('lvsd') && Number.isFinite(r) ? `${r.toFixed(2)}x` : '',
+      fmt(m.costUs?.[c], 2),
+      fmt(perCoreByCost(m, c)),
       ok(m.pps[c]) ? (generatorBound(m, c) ? 'generator' : 'director') : '',
     ];
   });
@@ -165,7 +181,19 @@ export function formatReport(m: Medians, runs: number, secs: number): string {
     .join('\n');
   return [
     `64-byte UDP forwarding, medians of ${runs} runs x ${secs} s (received at the real servers)`,
-    table(['director', 'offered pps', 'forwarded pps', 'pps/busy core', 'vs kernel', 'limited by'], ppsRows),
+    table(
+      [
+        'director',
+        'offered pps',
+        'forwarded pps',
+        'pps/busy core',
+        'vs kernel',
+        'µs CPU/pkt',
+        'pps/core (CPU)',
+        'limited by',
+      ],
+      ppsRows,
+    ),
     '',
     `HTTP through the VIP (wrk keep-alive), medians of ${runs} runs x ${secs} s`,
     table(['director', 'requests/s', 'vs HAProxy'], httpRows),
