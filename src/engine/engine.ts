@@ -41,6 +41,11 @@ export interface EngineOptions extends OutputOptions, IpPathOptions {
   readonly director: Director;
   readonly routes: RouteTable;
   readonly interfaces: readonly EngineInterface[];
+  /**
+   * Take the established-conn fast path (IpPath.fastRequest). Default true; false sends every
+   * packet through the general path, which tests use as the reference the fast path must match.
+   */
+  fastPath?: boolean;
 }
 
 /** A snapshot of the engine's counters (allocates; for summaries and metrics, not per packet). */
@@ -66,11 +71,13 @@ export class Engine {
   /** ARP replies sent for VIPs and LIPs. */
   arpReplies = 0;
   private readonly flow = new Flow();
+  private readonly fast: boolean;
 
   constructor(o: EngineOptions) {
     this.director = o.director;
     this.out = new Output(o.routes, o.interfaces, o);
     this.ip = new IpPath(o.director, this.out, this.local, o);
+    this.fast = o.fastPath ?? true;
   }
 
   /** The actions produced since the last {@link flush}. */
@@ -94,6 +101,7 @@ export class Engine {
     }
     if (this.local.generation !== this.director.table.generation) this.local.rebuild(this.director.table);
     const et = flow.etherType;
+    if (et === ETHERTYPE.IPV4 && flags === 0 && this.fast && this.ip.fastRequest(buf, flow, now)) return;
     if (et === ETHERTYPE.ARP) {
       this.arp(buf, flow, ifindex, now);
       return;

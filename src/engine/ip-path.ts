@@ -27,7 +27,7 @@ import { TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
 import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
 import type { Flow } from '../packet/flow.js';
-import { decrementTtl } from '../packet/rewrite.js';
+import { decrementTtl, translate4 } from '../packet/rewrite.js';
 import { DROP } from './drops.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import type { Output } from './output.js';
@@ -122,6 +122,65 @@ export class IpPath {
       this.fillPkt(buf, flow);
     }
     this.request(buf, flow, gso, now);
+  }
+
+  /**
+   * The fast path for an IPv4 TCP/UDP packet to a VIP of an established conn (the kernel's
+   * lookup → transition → counters → xmit): the director's u32 entry point, then, when the real
+   * server's path is cached and no ICMP, TOA or tunnel work applies, a one-pass rewrite and the
+   * send. Returns false, having changed nothing, when the packet needs {@link handle}; once the
+   * director has taken the packet it is always finished here (by the general transmit if need be).
+   * The caller has checked that the frame is IPv4 with complete checksums and not a GSO frame.
+   */
+  fastRequest(buf: Uint8Array, flow: Flow, now: number): boolean {
+    const proto = flow.proto;
+    if ((proto !== IPPROTO.TCP && proto !== IPPROTO.UDP) || flow.fragment) return false;
+    if (this.local.kind(flow.dst4) !== LOCAL.VIP) return false;
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const idx = this.director.inPacket4(
+      proto,
+      flow.src4,
+      flow.sport,
+      flow.dst4,
+      flow.dport,
+      flow.tcpFlags & 0xff,
+      ipLen,
+      now,
+    );
+    if (idx < 0) return false;
+    const conns = this.director.conns;
+    const out = this.out;
+    const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
+    const key = conns.dest[idx] as number;
+    const rip = conns.daddr[idx] as number;
+    if (
+      fwd === FWD.TUNNEL ||
+      key < 0 ||
+      flow.ttl <= 1 ||
+      conns.daf(idx) !== 4 ||
+      !out.cached(key, rip, now) ||
+      ipLen > (out.xcMtu[key] as number)
+    ) {
+      this.forward(buf, flow, idx, false, now);
+      return true;
+    }
+    if (fwd === FWD.DROUTE) {
+      decrementTtl(buf, flow);
+    } else if (fwd === FWD.MASQ) {
+      translate4(buf, flow, flow.src4, flow.sport, rip, conns.dport[idx] as number);
+    } else if (fwd === FWD.FULLNAT) {
+      const lport = conns.readLocal(idx, this.w1);
+      if (lport < 0 || (this.toa && proto === IPPROTO.TCP && this.wantsToa(buf, flow, idx))) {
+        this.forward(buf, flow, idx, false, now);
+        return true;
+      }
+      translate4(buf, flow, this.w1[0] as number, lport, rip, conns.dport[idx] as number);
+    } else {
+      this.forward(buf, flow, idx, false, now);
+      return true;
+    }
+    out.sendCached(buf, flow.l3Off, ipLen, key);
+    return true;
   }
 
   private fillPkt(buf: Uint8Array, flow: Flow): void {

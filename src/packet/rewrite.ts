@@ -7,6 +7,7 @@
 import { wr16, wr32 } from './bytes.js';
 import {
   completePartialChecksum,
+  fold,
   IPPROTO,
   updateChecksum16,
   updateChecksum32,
@@ -115,6 +116,74 @@ export function decrementTtl(buf: Uint8Array, flow: Flow): boolean {
   }
   flow.ttl--;
   return true;
+}
+
+/**
+ * Sets an IPv4 TCP or UDP packet's source and destination address and port and decrements its
+ * TTL in one pass: the engine's fast path for established conns (NAT and FULLNAT requests). Each
+ * checksum gets a single RFC 1624 update summing every change, which folds to the value the
+ * updates one by one ({@link setSrc4}, {@link setSport}, ..., {@link decrementTtl}) produce. The
+ * caller has checked af 4, TCP or UDP with its header (hasL4), and TTL > 1.
+ */
+export function translate4(
+  buf: Uint8Array,
+  flow: Flow,
+  src: number,
+  sport: number,
+  dst: number,
+  dport: number,
+): void {
+  const l3 = flow.l3Off;
+  const ns = src >>> 0;
+  const nd = dst >>> 0;
+  // Address changes enter both checksums (the L4 one through the pseudo-header).
+  let a = 0;
+  const os = flow.src4;
+  if (os !== ns) {
+    a += (~os >>> 16) + (~os & 0xffff) + (ns >>> 16) + (ns & 0xffff);
+    wr32(buf, flow.srcOff, ns);
+    flow.src4 = ns;
+  }
+  const od = flow.dst4;
+  if (od !== nd) {
+    a += (~od >>> 16) + (~od & 0xffff) + (nd >>> 16) + (nd & 0xffff);
+    wr32(buf, flow.dstOff, nd);
+    flow.dst4 = nd;
+  }
+  // TTL shares its header word with the protocol byte.
+  const ttl = flow.ttl;
+  const tw = (ttl << 8) | flow.proto;
+  buf[l3 + 8] = ttl - 1;
+  flow.ttl = ttl - 1;
+  const ic = l3 + 10;
+  const ip = (~((buf[ic]! << 8) | buf[ic + 1]!) & 0xffff) + a + (~tw & 0xffff) + (tw - 0x100);
+  const c = ~fold(ip) & 0xffff;
+  buf[ic] = c >>> 8;
+  buf[ic + 1] = c & 0xff;
+  const l4 = flow.l4Off;
+  let p = 0;
+  if (flow.sport !== sport) {
+    p += (~flow.sport & 0xffff) + sport;
+    buf[l4] = sport >>> 8;
+    buf[l4 + 1] = sport & 0xff;
+    flow.sport = sport;
+  }
+  if (flow.dport !== dport) {
+    p += (~flow.dport & 0xffff) + dport;
+    buf[l4 + 2] = dport >>> 8;
+    buf[l4 + 3] = dport & 0xff;
+    flow.dport = dport;
+  }
+  if (a + p === 0) return;
+  const udp = flow.proto === IPPROTO.UDP;
+  const lc = l4 + (udp ? 6 : 16);
+  const old = (buf[lc]! << 8) | buf[lc + 1]!;
+  // An IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xFFFF (RFC 768).
+  if (udp && old === 0) return;
+  let n = ~fold((~old & 0xffff) + a + p) & 0xffff;
+  if (udp && n === 0) n = 0xffff;
+  buf[lc] = n >>> 8;
+  buf[lc + 1] = n & 0xff;
 }
 
 /**
