@@ -3,11 +3,15 @@
  * and lvsd's proxy data plane (1 process) in front of the same backends (nginx HTTP returning
  * 28 bytes, iperf3), measured with the same clients in the same run: iperf3 bulk with 1 and 8
  * streams, wrk keep-alive and `Connection: close` requests/s with p99 latency, and RSS per idle
- * proxied connection with 4,000 held. Medians of several rounds; ratios to HAProxy; results in
- * bench/results/proxy.json. Loopback only: client, proxy and backend share the machine's cores,
- * so the numbers are relative, not absolute.
+ * proxied connection with 4,000 held. Every round starts all peers fresh and runs each
+ * measurement on the peers back to back (rotating the order per round); wrk runs in 1-second
+ * slices taken by the peers in turn (after one uncounted warm-up slice each), so a shared
+ * machine's drifting load hits them alike.
+ * Medians of the rounds; ratios to HAProxy; results in bench/results/proxy.json. Loopback only:
+ * client, proxy and backend share the machine's cores, so the numbers are relative.
  *
- * Options: --rounds N (default 3), --secs S per measurement (default 5), --conns N (default 4000),
+ * Options: --rounds N (default 3), --secs S per measurement (iperf3 seconds, and wrk 1-second
+ * slices per peer; default 5), --conns N (default 4000),
  * --only keepalive,newconn,... (measure a subset; the others print 0), --peers haproxy,lvs (race a
  * subset; HAProxy is always kept since every ratio is to it). A subset is for quick A/B work on
  * one metric; the recorded race is the full run.
@@ -88,46 +92,68 @@ const median = (xs: number[]) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function measure(proc: Proc, ports: [number, number]): Promise<Record<Metric, number>> {
-  const [http, bulk] = ports;
+/** RSS per idle proxied connection, measured on a fresh, idle proxy. */
+async function memory(proc: Proc, http: number): Promise<number> {
   // Memory first, on a freshly started proxy: allocators and pools (HAProxy's, V8's) keep
   // memory after load, so a later delta would measure reuse, not the cost of a connection.
   const pid = proc.rssPid();
-  let before = 0;
-  let after = 0;
-  if (want('rssPerConn')) {
-    await sleep(500);
-    before = rss(pid);
-    const release = await holdIdle(http, CONNS);
-    await sleep(1500);
-    after = rss(pid);
-    release();
-    await sleep(1000);
+  await sleep(500);
+  const before = rss(pid);
+  const release = await holdIdle(http, CONNS);
+  await sleep(1500);
+  const after = rss(pid);
+  release();
+  await sleep(1000);
+  return Math.max(0, (after - before) / CONNS);
+}
+
+interface WrkSummary {
+  rps: number;
+  p99ms: number;
+  cpuUs: number;
+}
+
+/**
+ * wrk against every peer in 1-second slices taken in turn (A B C A B C ...), SECS slices each:
+ * on a shared machine the load drifts over seconds, so interleaving puts the peers under the
+ * same conditions far better than one long run each. Requests/s is the mean over the slices,
+ * p99 the median of the slices' p99, CPU µs per request the proxy's CPU time (all threads,
+ * /proc) over all its slices divided by their requests.
+ */
+async function interleavedWrk(
+  order: readonly Peer[],
+  procs: Record<Peer, Proc>,
+  ports: Record<Peer, [number, number]>,
+  close: boolean,
+): Promise<Record<Peer, WrkSummary>> {
+  const acc = new Map<Peer, { rps: number[]; p99: number[]; cpu: number; req: number; errors: number }>();
+  for (const p of order) acc.set(p, { rps: [], p99: [], cpu: 0, req: 0, errors: 0 });
+  // One uncounted slice each first: a JIT (V8's) warms up, as any long-running proxy has.
+  for (const peer of order) await wrk(ports[peer][0], close, 1);
+  for (let slice = 0; slice < SECS; slice++) {
+    for (const peer of order) {
+      const a = acc.get(peer) as NonNullable<ReturnType<typeof acc.get>>;
+      const pid = procs[peer].rssPid();
+      const c0 = cpuMicros(pid);
+      const w = await wrk(ports[peer][0], close, 1);
+      a.cpu += cpuMicros(pid) - c0;
+      a.req += w.requests;
+      a.errors += w.errors;
+      a.rps.push(w.rps);
+      a.p99.push(w.p99ms);
+      if (close) await sleep(200); // let TIME_WAIT sockets of the last slice settle
+    }
   }
-  const none = { rps: 0, p99ms: 0, errors: 0, requests: 0 };
-  const bulk1 = want('bulk1') ? await iperf(bulk, 1, SECS) : 0;
-  const bulk8 = want('bulk8') ? await iperf(bulk, 8, SECS) : 0;
-  // CPU time the proxy used per request: steadier than requests/s on a shared machine, since
-  // other load mostly steals wall-clock time, not the proxy's own CPU cost per request.
-  const cpu0 = cpuMicros(pid);
-  const ka = want('keepalive') ? await wrk(http, false, SECS) : none;
-  const cpu1 = cpuMicros(pid);
-  if (want('newconn')) await sleep(500);
-  const cpu2 = cpuMicros(pid);
-  const nc = want('newconn') ? await wrk(http, true, SECS) : none;
-  const cpu3 = cpuMicros(pid);
-  if (ka.errors || nc.errors) console.log(`  ${proc.name}: wrk errors ka=${ka.errors} close=${nc.errors}`);
-  return {
-    bulk1,
-    bulk8,
-    keepalive: ka.rps,
-    newconn: nc.rps,
-    p99ka: ka.p99ms,
-    p99close: nc.p99ms,
-    cpuKa: ka.requests ? (cpu1 - cpu0) / ka.requests : 0,
-    cpuClose: nc.requests ? (cpu3 - cpu2) / nc.requests : 0,
-    rssPerConn: Math.max(0, (after - before) / CONNS),
-  };
+  const out = {} as Record<Peer, WrkSummary>;
+  for (const [peer, a] of acc) {
+    if (a.errors) console.log(`  ${peer}: wrk errors ${close ? 'close' : 'keep-alive'}=${a.errors}`);
+    out[peer] = {
+      rps: a.rps.reduce((x, y) => x + y, 0) / a.rps.length,
+      p99ms: median(a.p99),
+      cpuUs: a.req ? a.cpu / a.req : 0,
+    };
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -162,22 +188,53 @@ async function main(): Promise<void> {
         ]),
     };
     await waitPort(ports.httpBackend);
-    const order = { haproxy: ports.haproxy, nginx: ports.nginx, lvs: ports.lvs };
+    const portsOf: Record<Peer, [number, number]> = {
+      haproxy: ports.haproxy,
+      nginx: ports.nginx,
+      lvs: ports.lvs,
+    };
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const peer of PEERS) {
-        process.stdout.write(`round ${round}/${ROUNDS}: ${peer} ... `);
-        const proc = launch[peer]();
-        try {
-          for (const p of order[peer]) await waitPort(p);
-          const m = await measure(proc, order[peer]);
-          runs[peer].push(m);
-          console.log(
-            `bulk ${m.bulk1.toFixed(1)}/${m.bulk8.toFixed(1)} Gbit/s, ka ${m.keepalive.toFixed(0)}/s (${m.cpuKa.toFixed(1)} µs CPU), new ${m.newconn.toFixed(0)}/s (${m.cpuClose.toFixed(1)} µs), rss/conn ${m.rssPerConn.toFixed(0)} B`,
-          );
-        } finally {
-          await proc.stop();
-          await sleep(500);
+      // Every peer starts fresh each round; each measurement runs the peers back to back, in an
+      // order that rotates per round, so no peer always goes first (or last).
+      const order = PEERS.map((_, i) => PEERS[(i + round - 1) % PEERS.length] as Peer);
+      console.log(`round ${round}/${ROUNDS} (order ${order.join(', ')})`);
+      const live = {} as Record<Peer, Proc>;
+      const m = {} as Record<Peer, Record<Metric, number>>;
+      try {
+        for (const peer of order) live[peer] = launch[peer]();
+        for (const peer of order) for (const p of portsOf[peer]) await waitPort(p);
+        for (const peer of order)
+          m[peer] = Object.fromEntries(METRICS.map((k) => [k, 0])) as Record<Metric, number>;
+        if (want('rssPerConn'))
+          for (const peer of order) m[peer].rssPerConn = await memory(live[peer], portsOf[peer][0]);
+        if (want('bulk1')) for (const peer of order) m[peer].bulk1 = await iperf(portsOf[peer][1], 1, SECS);
+        if (want('bulk8')) for (const peer of order) m[peer].bulk8 = await iperf(portsOf[peer][1], 8, SECS);
+        if (want('keepalive')) {
+          const ka = await interleavedWrk(order, live, portsOf, false);
+          for (const peer of order) {
+            m[peer].keepalive = ka[peer].rps;
+            m[peer].p99ka = ka[peer].p99ms;
+            m[peer].cpuKa = ka[peer].cpuUs;
+          }
         }
+        if (want('newconn')) {
+          const nc = await interleavedWrk(order, live, portsOf, true);
+          for (const peer of order) {
+            m[peer].newconn = nc[peer].rps;
+            m[peer].p99close = nc[peer].p99ms;
+            m[peer].cpuClose = nc[peer].cpuUs;
+          }
+        }
+      } finally {
+        for (const peer of order) await live[peer]?.stop();
+        await sleep(500);
+      }
+      for (const peer of PEERS) {
+        const x = m[peer];
+        runs[peer].push(x);
+        console.log(
+          `  ${peer.padEnd(8)} bulk ${x.bulk1.toFixed(1)}/${x.bulk8.toFixed(1)} Gbit/s, ka ${x.keepalive.toFixed(0)}/s (${x.cpuKa.toFixed(1)} µs CPU), new ${x.newconn.toFixed(0)}/s (${x.cpuClose.toFixed(1)} µs), rss/conn ${x.rssPerConn.toFixed(0)} B`,
+        );
       }
     }
   } finally {
