@@ -154,7 +154,6 @@ export class IpPath {
     const key = conns.dest[idx] as number;
     const rip = conns.daddr[idx] as number;
     if (
-      fwd === FWD.TUNNEL ||
       key < 0 ||
       flow.ttl <= 1 ||
       conns.daf(idx) !== 4 ||
@@ -168,6 +167,9 @@ export class IpPath {
       decrementTtl(buf, flow);
     } else if (fwd === FWD.MASQ) {
       translate4(buf, flow, flow.src4, flow.sport, rip, conns.dport[idx] as number);
+    } else if (fwd === FWD.TUNNEL) {
+      this.fastTunnel(buf, flow, idx, key, rip, now);
+      return true;
     } else if (fwd === FWD.FULLNAT) {
       const lport = conns.readLocal(idx, this.w1);
       if (lport < 0 || (this.toa && proto === IPPROTO.TCP && this.wantsToa(buf, flow, idx))) {
@@ -181,6 +183,31 @@ export class IpPath {
     }
     out.sendCached(buf, flow.l3Off, ipLen, key);
     return true;
+  }
+
+  // TUN on a cached path: the inner packet (TTL decremented) copied behind outer headers in the arena.
+  private fastTunnel(buf: Uint8Array, flow: Flow, idx: number, key: number, rip: number, now: number): void {
+    const out = this.out;
+    const dest = this.director.destOf(idx);
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const over = dest ? tunOverhead(dest.tunType, dest.tunFlags) : 0;
+    const o = dest && ipLen <= (out.xcMtu[key] as number) - over ? out.reserve(ETH_LEN + over + ipLen) : -1;
+    if (!dest || o < 0) {
+      this.forward(buf, flow, idx, false, now);
+      return;
+    }
+    const t = this.tun;
+    t.type = dest.tunType;
+    t.flags = dest.tunFlags;
+    t.port = dest.tunPort;
+    t.src4 = out.xcSrc[key] as number;
+    t.dst4 = rip;
+    decrementTtl(buf, flow);
+    const inner = o + ETH_LEN + over;
+    copyBytes(out.arena, inner, buf, flow.l3Off, ipLen);
+    t.id = out.nextIpId();
+    const l3 = tunEncap(out.arena, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
+    out.sendCached(out.arena, l3, ipLen + over, key);
   }
 
   private fillPkt(buf: Uint8Array, flow: Flow): void {

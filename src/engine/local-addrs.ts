@@ -73,12 +73,25 @@ export class LocalAddrs {
     this.lipIds = Uint32Array.from(lipIdList);
     this.lipBase = base;
     this.lipCount = count;
+    this.lastKind = -1;
     this.generation = table.generation;
   }
+
+  // The last answer: traffic mostly goes to a few VIPs, so consecutive packets ask the same.
+  private lastAddr = 0;
+  private lastKind = -1;
 
   /** LOCAL bits of `addr` (host-order u32), 0 if not ours. */
   kind(addr: number): number {
     const a = addr | 0;
+    if (a === this.lastAddr && this.lastKind >= 0) return this.lastKind;
+    const k = this.probe(a);
+    this.lastAddr = a;
+    this.lastKind = k;
+    return k;
+  }
+
+  private probe(a: number): number {
     let i = hash(a) & this.mask;
     for (;;) {
       const k = this.kinds[i]!;

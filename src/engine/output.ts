@@ -8,6 +8,7 @@
 
 import { copyBytes, ETH_LEN, writeEth } from '../forward/frame.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
+import { frameView } from '../packet/flow.js';
 import { ActionList } from './actions.js';
 import { DROP, DROP_COUNT } from './drops.js';
 import { type NeighbourOptions, NeighbourTable } from './neighbours.js';
@@ -41,6 +42,8 @@ export class Output {
   readonly actions: ActionList;
   readonly neigh: NeighbourTable;
   readonly arena: Uint8Array;
+  // The arena's own view, so sends from it do not displace the input ring's (frameView).
+  private readonly arenaView: DataView;
   private arenaUsed = 0;
   /** Drop counters by reason (drops.ts). */
   readonly drops = new Float64Array(DROP_COUNT);
@@ -74,13 +77,14 @@ export class Output {
   /** Source address of cache entry k's route. */
   xcSrc = new Uint32Array(0);
   private xcIfindex = new Int32Array(0);
-  private xcEth = new Uint8Array(0);
+  private xcEth = new Int32Array(0);
 
   constructor(routes: RouteTable, interfaces: readonly EngineInterface[], o: OutputOptions = {}) {
     this.routes = routes;
     this.actions = new ActionList(o.maxActions ?? 4096);
     this.neigh = new NeighbourTable(o.neighbours);
     this.arena = new Uint8Array(o.arenaBytes ?? 1 << 20);
+    this.arenaView = new DataView(this.arena.buffer);
     const n = interfaces.length;
     this.ifIndex = new Int32Array(n);
     this.ifMac = new Uint8Array(n * 6);
@@ -147,11 +151,14 @@ export class Output {
   /** Sends the IPv4 packet `buf[l3Off, l3Off + ipLen)` by a valid transmit-cache entry (see {@link cached}). */
   sendCached(buf: Uint8Array, l3Off: number, ipLen: number, key: number): void {
     const o = l3Off - ETH_LEN;
+    // The prebuilt header as three big-endian words plus the IPv4 EtherType: four stores.
+    const v = buf === this.arena ? this.arenaView : frameView(buf);
+    const h = key * 3;
     const e = this.xcEth;
-    const h = key * 12;
-    for (let i = 0; i < 12; i++) buf[o + i] = e[h + i]!;
-    buf[o + 12] = 0x08;
-    buf[o + 13] = 0x00;
+    v.setInt32(o, e[h]!);
+    v.setInt32(o + 4, e[h + 1]!);
+    v.setInt32(o + 8, e[h + 2]!);
+    v.setUint16(o + 12, ETHERTYPE.IPV4);
     this.tx(buf, o, ipLen + ETH_LEN, this.xcIfindex[key]!);
   }
 
@@ -170,11 +177,15 @@ export class Output {
     this.xcMtu[key] = this.routeMtu(slot);
     this.xcSrc[key] = this.routeSrc(slot);
     this.xcIfindex[key] = this.ifIndex[slot]!;
-    const h = key * 12;
-    for (let i = 0; i < 6; i++) {
-      this.xcEth[h + i] = neigh.macs[n * 6 + i]!;
-      this.xcEth[h + 6 + i] = this.ifMac[slot * 6 + i]!;
-    }
+    // Destination MAC then source MAC, as three big-endian 32-bit words.
+    const m = neigh.macs;
+    const d = n * 6;
+    const sm = this.ifMac;
+    const q = slot * 6;
+    const h = key * 3;
+    this.xcEth[h] = (m[d]! << 24) | (m[d + 1]! << 16) | (m[d + 2]! << 8) | m[d + 3]!;
+    this.xcEth[h + 1] = (m[d + 4]! << 24) | (m[d + 5]! << 16) | (sm[q]! << 8) | sm[q + 1]!;
+    this.xcEth[h + 2] = (sm[q + 2]! << 24) | (sm[q + 3]! << 16) | (sm[q + 4]! << 8) | sm[q + 5]!;
   }
 
   private growCache(min: number): void {
@@ -193,7 +204,7 @@ export class Output {
     this.xcMtu = g(this.xcMtu, new Uint32Array(n));
     this.xcSrc = g(this.xcSrc, new Uint32Array(n));
     this.xcIfindex = g(this.xcIfindex, new Int32Array(n));
-    this.xcEth = g(this.xcEth, new Uint8Array(n * 12));
+    this.xcEth = g(this.xcEth, new Int32Array(n * 3));
   }
 
   /** Reserves `len` arena bytes for a frame built this batch; -1 (and a TX_FULL drop by the caller) when full. */
