@@ -159,7 +159,8 @@ async function interleavedWrk(
 async function main(): Promise<void> {
   ensurePeers();
   const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-'));
-  const base = 20000 + Math.floor(Math.random() * 20000);
+  // Below the ephemeral range (32768+ on Linux), so no client socket of the run already holds one.
+  const base = 20000 + Math.floor(Math.random() * 12000);
   const ports: Ports = {
     httpBackend: base,
     iperf: base + 1,
