@@ -101,17 +101,18 @@ export class Engine {
     }
     if (this.local.generation !== this.director.table.generation) this.local.rebuild(this.director.table);
     const et = flow.etherType;
-    if (et === ETHERTYPE.IPV4 && flags === 0 && this.fast && this.ip.fastRequest(buf, flow, now)) return;
+    if (et === ETHERTYPE.IPV4) {
+      if (flags & FRAME_F.PARTIAL_CSUM) completeChecksum(buf, flow);
+      // GSO super-frames need segmenting: the general path only.
+      if ((flags & FRAME_F.GSO) === 0 && this.fast && this.ip.fastRequest(buf, flow, now)) return;
+      this.ip.handle(buf, flow, (flags & FRAME_F.GSO) !== 0, now);
+      return;
+    }
     if (et === ETHERTYPE.ARP) {
       this.arp(buf, flow, ifindex, now);
       return;
     }
-    if (et !== ETHERTYPE.IPV4) {
-      out.drop(DROP.UNSUPPORTED);
-      return;
-    }
-    if (flags & FRAME_F.PARTIAL_CSUM) completeChecksum(buf, flow);
-    this.ip.handle(buf, flow, (flags & FRAME_F.GSO) !== 0, now);
+    out.drop(DROP.UNSUPPORTED);
   }
 
   // ARP: answer requests for VIPs/LIPs (arp_process for addresses the kernel would own), learn senders.

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseIPv4 } from '../../src/core/addr.js';
 import { SIM_IFINDEX, type Simulation } from '../../src/daemon/simulate.js';
-import { Engine } from '../../src/engine/engine.js';
+import { Engine, FRAME_F } from '../../src/engine/engine.js';
 import { StaticRoutes } from '../../src/engine/routes.js';
 import { parseMac } from '../../src/packet/ethernet.js';
 import { fromClient, fromRs } from '../forward/fixtures.js';
@@ -71,6 +71,8 @@ const frame = fc.record({
   ack: fc.constantFrom(0, 5001, 77),
   dt: fc.constantFrom(0, 0, 10, 1000, 200_000),
   reply: fc.boolean(),
+  // CHECKSUM_PARTIAL as AF_PACKET delivers veth and local traffic.
+  partial: fc.boolean(),
 });
 
 type Frame = typeof frame extends fc.Arbitrary<infer T> ? T : never;
@@ -105,9 +107,14 @@ function build(f: Frame, sim: Simulation): Buffer {
     return Buffer.from(l4.payload(f.payload).build());
   }
   const b = fromClient().ipv4({ src: CLIENT, dst: VIP, ttl: f.ttl, tos: f.tos, df: f.df });
+  const csum = f.partial
+    ? ('partial' as const)
+    : f.noUdpCsum && s.udp
+      ? ('zero' as const)
+      : ('auto' as const);
   const l4 = s.udp
-    ? b.udp({ sport: f.sport, dport: s.port, ...(f.noUdpCsum ? { csum: 'zero' as const } : {}) })
-    : b.tcp({ sport: f.sport, dport: s.port, flags: f.flags, seq: 1000, ack: f.ack });
+    ? b.udp({ sport: f.sport, dport: s.port, csum })
+    : b.tcp({ sport: f.sport, dport: s.port, flags: f.flags, seq: 1000, ack: f.ack, csum });
   return Buffer.from(l4.payload(f.payload).build());
 }
 
@@ -138,7 +145,8 @@ describe('engine fast path', () => {
             now += f.dt;
             const outs = [fast, slow].map((sim) => {
               const b = build(f, sim);
-              sim.engine.handleFrame(b, 0, b.length, SIM_IFINDEX, 0, now);
+              const partial = f.partial && !(f.reply && (f.svc <= 1 || f.svc === 6));
+              sim.engine.handleFrame(b, 0, b.length, SIM_IFINDEX, partial ? FRAME_F.PARTIAL_CSUM : 0, now);
               const r = collect(sim);
               return { tx: r.tx.map(hex), drops: r.drops };
             });
