@@ -153,7 +153,11 @@ export function main(argv: string[]): void {
               dataplane: (port: DirectorPort) =>
                 o.dataplane === 'packet'
                   ? import('../io/packet-plane/index.js').then((m) =>
-                      m.startPacketDataPlane(port, { interfaces: o.interfaces, log }),
+                      m.startPacketDataPlane(port, {
+                        interfaces: o.interfaces,
+                        log,
+                        ingressBypass: o.ingressBypass === true,
+                      }),
                     )
                   : startProxyPlane(port, log),
             }),

@@ -27,6 +27,12 @@ export interface LvsdOptions {
   readonly dataplane: DataplaneName;
   /** Interfaces of the packet data plane (`--interface`, repeatable). */
   readonly interfaces: readonly string[];
+  /**
+   * `--ingress-bypass` (packet plane): nftables netdev ingress drops for the traffic lvsd takes,
+   * so the director's kernel stops routing it a second time. Opt-in: it writes host firewall
+   * state (removed on a clean stop, replaced at the next start after a crash).
+   */
+  readonly ingressBypass?: boolean;
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
   /** Tick period of the director's timers in ms. */
@@ -69,6 +75,9 @@ Options:
   --restore FILE         load rules in ipvsadm-save format at start
   --dataplane NAME       proxy (default), packet, or none (table only)
   --interface IF         packet data plane: interface to serve (repeatable)
+  --ingress-bypass       packet data plane: drop lvsd's traffic at netdev ingress
+                         (nftables table lvsd_bypass_IF) so the kernel does not
+                         route it too; writes host firewall state, hence opt-in
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
   --demo                 start the quick-start demo (the default with no options)
@@ -102,6 +111,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
         restore: { type: 'string' },
         dataplane: { type: 'string' },
         interface: { type: 'string', multiple: true },
+        'ingress-bypass': { type: 'boolean' },
         'conn-tab-bits': { type: 'string' },
         'log-level': { type: 'string' },
         'tick-ms': { type: 'string' },
@@ -146,6 +156,9 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
   const tickMs = /^\d+$/.test(tickText) ? Number(tickText) : Number.NaN;
   if (!(tickMs >= 10 && tickMs <= 2000)) return fail(`--tick-ms must be in 10..2000, got '${tickText}'`);
 
+  const ingressBypass = values['ingress-bypass'] === true;
+  if (ingressBypass && dp !== 'packet') return fail('--ingress-bypass needs --dataplane packet');
+
   const restore = str('restore');
   const demo = argv.length === 0 || values.demo === true;
   if (demo && restore !== undefined) return fail('--demo and --restore cannot be used together');
@@ -185,6 +198,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
       ...(restore !== undefined ? { restore } : {}),
       dataplane: dp as DataplaneName,
       interfaces: Array.isArray(values.interface) ? (values.interface as string[]) : [],
+      ...(ingressBypass ? { ingressBypass } : {}),
       connTabBits: bits,
       logLevel: level as LogLevel,
       tickMs,

@@ -164,3 +164,21 @@ export function interfaceForAddr(ifs: readonly HostInterface[], addr: number): H
   }
   return undefined;
 }
+
+/** Every address (IPv4 and IPv6, any scope) in `ip -j addr show` output, as text. */
+export function parseLocalAddrsJson(json: string): string[] {
+  const list = JSON.parse(json) as IpAddrJson[];
+  return list.flatMap((l) =>
+    (l.addr_info ?? []).filter((a) => a.family === 'inet' || a.family === 'inet6').map((a) => a.local),
+  );
+}
+
+/**
+ * The host's own addresses, both families: the ingress bypass must never drop traffic addressed
+ * to the director itself (its health checks' replies, its own LIPs). Empty when `ip` fails.
+ */
+export function readLocalAddrs(): string[] {
+  const r = spawnSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' });
+  if (r.status !== 0) return [];
+  return parseLocalAddrsJson(r.stdout || '[]');
+}

@@ -2,7 +2,9 @@
  * `lvsd --dataplane packet`: one AF_PACKET socket per `--interface`, the packet engine between
  * them (PlaneLoop), routes and interface addresses read from the host itself (re-read whenever
  * `ip monitor` reports a change), and a gratuitous ARP for every VIP and LIP when it first
- * appears, so neighbours learn that lvsd (not the director's kernel) owns it.
+ * appears, so neighbours learn that lvsd (not the director's kernel) owns it. With
+ * `ingressBypass`, nftables netdev tables (ingress-bypass.ts) also stop the director's kernel
+ * from routing, only to drop, the frames lvsd takes; they follow the table and host changes.
  */
 import type { Command } from '../../control/commands.js';
 import type { VipStatus } from '../../control/protocol.js';
@@ -12,13 +14,16 @@ import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
+import { type BypassSpec, bypassSpecFromServices } from './bypass-rules.js';
 import {
   type HostConfig,
   type HostInterface,
   interfaceForAddr,
   readHostConfig,
+  readLocalAddrs,
   watchHostConfig,
 } from './host-config.js';
+import { IngressBypass } from './ingress-bypass.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, PlaneLoop } from './plane-loop.js';
 
 /** Minimal logger (pino's shape). */
@@ -40,6 +45,14 @@ export interface PacketPlaneOptions {
    * are lost without a control-protocol change.
    */
   readonly statsLogMs?: number;
+  /**
+   * Installs nftables netdev ingress drops for the traffic lvsd takes (`--ingress-bypass`), so
+   * the director's kernel does not route each forwarded frame a second time. Off by default: it
+   * writes host firewall state.
+   */
+  readonly ingressBypass?: boolean;
+  /** The nft command of the ingress bypass (default `['nft']`, on PATH). */
+  readonly nft?: readonly string[];
 }
 
 /** Per-interface and global counters of the running plane. */
@@ -61,12 +74,24 @@ export interface PacketPlaneStatus {
   readonly drops: Record<string, number>;
 }
 
+/** The ingress bypass of a running plane, for tests: wait for nft, read the ruleset. */
+export interface PacketPlaneBypass {
+  /** Resolves when every table change so far has reached nft. */
+  settled(): Promise<void>;
+  /** The ruleset nft last accepted ('' when none). */
+  readonly installed: string;
+  /** False once nft was found missing. */
+  readonly active: boolean;
+}
+
 /** The running packet plane, in the daemon's DataPlaneHandle shape plus status(). */
 export interface PacketPlaneHandle {
   readonly name: 'packet';
   onChanges(cmd: Command, changes: readonly unknown[]): void;
   vipStatus(): readonly VipStatus[];
   status(): PacketPlaneStatus;
+  /** The ingress bypass, when `ingressBypass` was asked for. */
+  readonly bypass?: PacketPlaneBypass;
   close(): Promise<void>;
 }
 
@@ -164,6 +189,22 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     for (const a of announced) if (!want.has(a)) announced.delete(a);
   };
   announceNew();
+  const bypass = o.ingressBypass
+    ? new IngressBypass({
+        interfaces: o.interfaces,
+        ...(o.log ? { log: o.log } : {}),
+        ...(o.nft ? { nft: o.nft } : {}),
+      })
+    : undefined;
+  let localAddrs = bypass ? readLocalAddrs() : [];
+  // IPv4 only, as the engine: IPv6 services stay the kernel's until the engine has NDP.
+  const bypassSpec = (): BypassSpec =>
+    bypassSpecFromServices(port.director.table.list(), {
+      interfaces: o.interfaces,
+      localAddrs,
+      families: [4],
+    });
+  bypass?.update(bypassSpec());
   const stopWatch = watchHostConfig(() => {
     try {
       host = readHostConfig();
@@ -172,12 +213,21 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     } catch (e) {
       o.log?.warn({ err: (e as Error).message }, 'cannot re-read host config');
     }
+    if (bypass) {
+      // A new host address may be a LIP or a NAT reply's destination the bypass must spare.
+      localAddrs = readLocalAddrs();
+      bypass.update(bypassSpec());
+    }
   });
   o.log?.info({ interfaces: o.interfaces }, 'packet data plane started');
 
   return {
     name: 'packet',
-    onChanges: () => announceNew(),
+    onChanges: () => {
+      announceNew();
+      bypass?.update(bypassSpec());
+    },
+    ...(bypass ? { bypass } : {}),
     vipStatus: () =>
       port.director.table.list().map((s) =>
         s.af === 4
@@ -219,6 +269,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       if (statsTimer) clearInterval(statsTimer);
       stopWatch();
       loop.close();
+      await bypass?.close();
     },
   };
 }
