@@ -14,7 +14,7 @@
  * on failure and on Ctrl-C too.
  *
  * Options: --runs N (3) --secs S (5) --flows N (4096) --warm S (1) --only pps|http --rps 0|1
- *   --cases lvsd-dr,lvsd-nat,kernel-dr,kernel-nat
+ *   --cases lvsd-dr,lvsd-nat,kernel-dr,kernel-nat --bypass 0|1
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,6 @@ import {
 import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
 import {
   anchor,
-  bypassKernel,
   cpuJiffies,
   dedicate,
   ensureTools,
@@ -52,6 +51,7 @@ import {
   startIn,
   steerRx,
   toolVersions,
+  waitBypass,
   waitHttp,
 } from './lib/packet-lab.js';
 import {
@@ -80,9 +80,10 @@ const CASES = arg('cases', 'lvsd-dr,lvsd-nat,kernel-dr,kernel-nat').split(',');
 /** Steer the director's receive processing to its core (--rps 0: leave it where packets arrive). */
 const RPS = arg('rps', '1') !== '0';
 /**
- * --bypass 1: for lvsd, drop the benchmark's VIP traffic at the director's netdev ingress hook
- * (nftables), which runs after AF_PACKET taps: lvsd still gets every frame, but the director's
- * kernel no longer routes each one only to discard it (ip_forward is off).
+ * --bypass 1: lvsd runs with its own `--ingress-bypass`: nftables netdev ingress drops for the
+ * traffic it takes (the hook runs after AF_PACKET taps, so lvsd still gets every frame), so the
+ * director's kernel no longer routes each one only to discard it (ip_forward is off). The
+ * kernel baselines are unchanged. Results go to packet-bypass.json instead of packet.json.
  */
 const BYPASS = arg('bypass', '0') === '1';
 const UDP_PORT = 9;
@@ -152,7 +153,11 @@ async function withLab<T>(
   await clearStale(mode);
   current = mode;
   try {
-    const st = labUp(mode, { director, stateRoot: STATE_ROOT });
+    const st = labUp(mode, {
+      director,
+      stateRoot: STATE_ROOT,
+      ...(BYPASS && director === 'lvsd' ? { lvsdArgs: ['--ingress-bypass'] } : {}),
+    });
     const plan = labPlan(mode);
     if (RPS) {
       for (const i of plan.directorIfs) steerRx(mode, 'director', i, DIRECTOR_CPU);
@@ -237,7 +242,9 @@ async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
       await lvsadmAt(st.socket, ['-a', '-u', `${plan.vip}:${UDP_PORT}`, '-r', `${r}:${UDP_PORT}`, fwd]);
   }
   for (const h of ['rs1', 'rs2'] as const) sinkUdp(mode, h, UDP_PORT);
-  if (BYPASS && st.director === 'lvsd') bypassKernel(mode, plan.directorIfs[0] as string, plan.vip, UDP_PORT);
+  // lvsd follows the new service into its bypass table asynchronously: measure once it is there.
+  if (BYPASS && st.director === 'lvsd')
+    await waitBypass(mode, plan.directorIfs[0] as string, plan.vip, UDP_PORT);
   const anchors = (['rs1', 'rs2', 'director', 'client'] as const).map((h) => anchor(mode, h));
   children.push(...anchors);
   await sleep(200);
@@ -419,7 +426,7 @@ async function main(): Promise<void> {
     );
   const resultsDir = join(root, 'bench/results');
   if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, 'packet.json');
+  const file = join(resultsDir, BYPASS ? 'packet-bypass.json' : 'packet.json');
   writeFileSync(
     file,
     `${JSON.stringify(
@@ -435,6 +442,7 @@ async function main(): Promise<void> {
         },
         settings: {
           rps: RPS,
+          lvsdIngressBypass: BYPASS,
           directorNice: -19,
           runs: RUNS,
           secs: SECS,

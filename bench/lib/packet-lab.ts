@@ -170,12 +170,17 @@ export function sinkUdp(mode: LabMode, host: LabHost, port: number): void {
 }
 
 /**
- * Drops UDP to vip:port at the director's netdev ingress (after AF_PACKET taps, so lvsd still
- * receives it): the director's kernel then skips routing frames that lvsd forwards.
+ * Waits until lvsd's own ingress bypass (`--ingress-bypass`) drops UDP to vip:port on the
+ * director's `ifname`, so a measurement never starts before the table caught up with lvsadm.
  */
-export function bypassKernel(mode: LabMode, ifname: string, vip: string, port: number): void {
-  const nft = `table netdev lvsbypass {\n chain in {\n  type filter hook ingress device ${ifname} priority 0;\n  ip daddr ${vip} udp dport ${port} drop\n }\n}\n`;
-  nsRun(mode, 'director', ['sh', '-c', `printf '${nft}' | nft -f -`]);
+export async function waitBypass(mode: LabMode, ifname: string, vip: string, port: number): Promise<void> {
+  const want = `${vip} . udp . ${port}`;
+  for (let i = 0; i < 100; i++) {
+    const r = labExec(mode, 'director', ['nft', 'list', 'table', 'netdev', `lvsd_bypass_${ifname}`]);
+    if (r.status === 0 && r.stdout.includes(want)) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`lvsd installed no ingress bypass for ${want} on ${ifname} (see the lab's lvsd.log)`);
 }
 
 /** Runs lvsadm against the lab's lvsd; throws with its output when it fails. */

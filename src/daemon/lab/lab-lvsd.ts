@@ -2,7 +2,7 @@
  * The lab's director process: lvsd with the packet data plane, started through the same
  * startDaemon/restore path as `lvsd --dataplane packet --interface IF --restore FILE`, but
  * without depending on main.ts's argument handling so the lab runs whatever lvsd's CLI looks
- * like. Args: --socket PATH --restore FILE --interface IF [--interface IF...].
+ * like. Args: --socket PATH --restore FILE --interface IF [--interface IF...] [--ingress-bypass].
  */
 import { parseArgs } from 'node:util';
 import { startPacketDataPlane } from '../../io/packet-plane/index.js';
@@ -18,6 +18,7 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
       socket: { type: 'string' },
       restore: { type: 'string' },
       interface: { type: 'string', multiple: true },
+      'ingress-bypass': { type: 'boolean' },
     },
   });
   const log = createLogger('info', false);
@@ -30,7 +31,12 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
     initial: (port, now) => {
       for (const f of applyRules(port, rules, now)) log.warn({ rule: f.command }, f.message);
     },
-    dataplane: (port) => startPacketDataPlane(port, { interfaces: values.interface ?? [], log }),
+    dataplane: (port) =>
+      startPacketDataPlane(port, {
+        interfaces: values.interface ?? [],
+        log,
+        ingressBypass: values['ingress-bypass'] === true,
+      }),
   });
   log.info({ socket: d.socket }, 'lab lvsd ready');
   const stop = (): void => {
