@@ -227,8 +227,9 @@ export class Director implements PersistContext {
 
   /**
    * ip_vs_in's fast path for an IPv4 TCP/UDP packet of an existing conn, as the kernel's path for
-   * established conns is lookup → transition → counters: the tuple arrives as host-order u32
-   * addresses, not a PacketInfo. Returns the conn index, or FAST_MISS when the packet needs
+   * established conns is lookup → transition → counters: the tuple arrives as host-order
+   * addresses (u32, or the same bits as int32, which callers prefer: they stay small integers),
+   * not a PacketInfo. Returns the conn index, or FAST_MISS when the packet needs
    * {@link inPacket} (no conn yet, a SYN that may reschedule, a dest no longer available, SCTP).
    */
   inPacket4(

@@ -94,7 +94,16 @@ export class IpPath {
     if (kind & LOCAL.LIP || kind === 0) {
       const idx = sctp
         ? this.director.outPacket(this.pkt, now)
-        : this.director.outPacket4(flow.proto, flow.src4, flow.sport, flow.dst4, flow.dport, tf, len, now);
+        : this.director.outPacket4(
+            flow.proto,
+            flow.src4 | 0,
+            flow.sport,
+            flow.dst4 | 0,
+            flow.dport,
+            tf,
+            len,
+            now,
+          );
       if (idx >= 0) {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
         return;
@@ -107,9 +116,9 @@ export class IpPath {
     if (!sctp) {
       const idx = this.director.inPacket4(
         flow.proto,
-        flow.src4,
+        flow.src4 | 0,
         flow.sport,
-        flow.dst4,
+        flow.dst4 | 0,
         flow.dport,
         tf,
         len,
@@ -133,15 +142,16 @@ export class IpPath {
    * The caller has checked that the frame is IPv4 with complete checksums and not a GSO frame.
    */
   fastRequest(buf: Uint8Array, flow: Flow, now: number): boolean {
+    // Addresses cross calls as int32 (`| 0`): a u32 above 2^31 would be boxed as a heap number per call.
     const proto = flow.proto;
     if ((proto !== IPPROTO.TCP && proto !== IPPROTO.UDP) || flow.fragment) return false;
-    if (this.local.kind(flow.dst4) !== LOCAL.VIP) return false;
+    if (this.local.kind(flow.dst4 | 0) !== LOCAL.VIP) return false;
     const ipLen = flow.ipEnd - flow.l3Off;
     const idx = this.director.inPacket4(
       proto,
-      flow.src4,
+      flow.src4 | 0,
       flow.sport,
-      flow.dst4,
+      flow.dst4 | 0,
       flow.dport,
       flow.tcpFlags & 0xff,
       ipLen,
@@ -152,7 +162,7 @@ export class IpPath {
     const out = this.out;
     const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
     const key = conns.dest[idx] as number;
-    const rip = conns.daddr[idx] as number;
+    const rip = (conns.daddr[idx] as number) | 0;
     if (
       key < 0 ||
       flow.ttl <= 1 ||
@@ -166,7 +176,7 @@ export class IpPath {
     if (fwd === FWD.DROUTE) {
       decrementTtl(buf, flow);
     } else if (fwd === FWD.MASQ) {
-      translate4(buf, flow, flow.src4, flow.sport, rip, conns.dport[idx] as number);
+      translate4(buf, flow, flow.src4 | 0, flow.sport, rip, conns.dport[idx] as number);
     } else if (fwd === FWD.TUNNEL) {
       this.fastTunnel(buf, flow, idx, key, rip, now);
       return true;
@@ -176,7 +186,7 @@ export class IpPath {
         this.forward(buf, flow, idx, false, now);
         return true;
       }
-      translate4(buf, flow, this.w1[0] as number, lport, rip, conns.dport[idx] as number);
+      translate4(buf, flow, (this.w1[0] as number) | 0, lport, rip, conns.dport[idx] as number);
     } else {
       this.forward(buf, flow, idx, false, now);
       return true;
@@ -200,7 +210,7 @@ export class IpPath {
     t.type = dest.tunType;
     t.flags = dest.tunFlags;
     t.port = dest.tunPort;
-    t.src4 = out.xcSrc[key] as number;
+    t.src4 = (out.xcSrc[key] as number) | 0;
     t.dst4 = rip;
     decrementTtl(buf, flow);
     const inner = o + ETH_LEN + over;
@@ -312,8 +322,8 @@ export class IpPath {
       t.type = dest.tunType;
       t.flags = dest.tunFlags;
       t.port = dest.tunPort;
-      t.src4 = src;
-      t.dst4 = rip;
+      t.src4 = src | 0;
+      t.dst4 = rip | 0;
       over = tunOverhead(t.type, t.flags);
     }
     if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
@@ -628,5 +638,6 @@ function flowHash(flow: Flow): number {
   h ^= Math.imul(flow.dst4, 0xc2b2ae35);
   h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
   h ^= h >>> 15;
-  return h >>> 0;
+  // int32, not u32: a value above 2^31 would be boxed when passed on (tunEncap takes it >>> 0).
+  return h;
 }

@@ -36,7 +36,7 @@ export class TunParams {
   flags = 0;
   /** GUE destination port (`--tun-port`). */
   port = 0;
-  /** Outer source (director) and destination (RIP), host-order u32. */
+  /** Outer source (director) and destination (RIP): host-order address bits (int32 or u32). */
   src4 = 0;
   dst4 = 0;
   /** Outer IP ID. */
