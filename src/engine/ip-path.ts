@@ -214,7 +214,7 @@ export class IpPath {
     t.dst4 = rip;
     decrementTtl(buf, flow);
     const inner = o + ETH_LEN + over;
-    copyBytes(out.arena, inner, buf, flow.l3Off, ipLen);
+    out.copyToArena(buf, flow.l3Off, inner, ipLen);
     t.id = out.nextIpId();
     const l3 = tunEncap(out.arena, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
     out.sendCached(out.arena, l3, ipLen + over, key);
