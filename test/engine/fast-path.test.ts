@@ -66,7 +66,7 @@ const frame = fc.record({
   ttl: fc.constantFrom(64, 64, 2, 1),
   tos: fc.constantFrom(0, 3),
   df: fc.boolean(),
-  payload: fc.constantFrom(0, 0, 10, 200, 1400),
+  payload: fc.constantFrom(0, 0, 9, 10, 11, 200, 1400),
   noUdpCsum: fc.boolean(),
   ack: fc.constantFrom(0, 5001, 77),
   dt: fc.constantFrom(0, 0, 10, 1000, 200_000),
@@ -76,6 +76,9 @@ const frame = fc.record({
 });
 
 type Frame = typeof frame extends fc.Arbitrary<infer T> ? T : never;
+
+// Payload bytes that are never all zero, so a byte left uncopied shows.
+const fill = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
 
 function build(f: Frame, sim: Simulation): Buffer {
   const s = SERVICES[f.svc]!;
@@ -93,7 +96,7 @@ function build(f: Frame, sim: Simulation): Buffer {
         fromRs(RS2_MAC)
           .ipv4({ src: RS2, dst: lip, ttl: f.ttl, df: f.df })
           .tcp({ sport: 8085, dport: lport, flags: f.flags, seq: 5000, ack: 1001 })
-          .payload(f.payload)
+          .payload(fill(f.payload))
           .build(),
       );
     }
@@ -104,7 +107,7 @@ function build(f: Frame, sim: Simulation): Buffer {
     const l4 = s.udp
       ? b.udp({ sport: s.port === 80 ? 8080 : 5353, dport: f.sport })
       : b.tcp({ sport: 8080, dport: f.sport, flags: f.flags, seq: 7, ack: f.ack });
-    return Buffer.from(l4.payload(f.payload).build());
+    return Buffer.from(l4.payload(fill(f.payload)).build());
   }
   const b = fromClient().ipv4({ src: CLIENT, dst: VIP, ttl: f.ttl, tos: f.tos, df: f.df });
   const csum = f.partial
@@ -115,7 +118,7 @@ function build(f: Frame, sim: Simulation): Buffer {
   const l4 = s.udp
     ? b.udp({ sport: f.sport, dport: s.port, csum })
     : b.tcp({ sport: f.sport, dport: s.port, flags: f.flags, seq: 1000, ack: f.ack, csum });
-  return Buffer.from(l4.payload(f.payload).build());
+  return Buffer.from(l4.payload(fill(f.payload)).build());
 }
 
 function state(sim: Simulation): unknown {
