@@ -74,24 +74,12 @@ export interface PacketPlaneStatus {
   readonly drops: Record<string, number>;
 }
 
-/** The ingress bypass of a running plane, for tests: wait for nft, read the ruleset. */
-export interface PacketPlaneBypass {
-  /** Resolves when every table change so far has reached nft. */
-  settled(): Promise<void>;
-  /** The ruleset nft last accepted ('' when none). */
-  readonly installed: string;
-  /** False once nft was found missing. */
-  readonly active: boolean;
-}
-
 /** The running packet plane, in the daemon's DataPlaneHandle shape plus status(). */
 export interface PacketPlaneHandle {
   readonly name: 'packet';
   onChanges(cmd: Command, changes: readonly unknown[]): void;
   vipStatus(): readonly VipStatus[];
   status(): PacketPlaneStatus;
-  /** The ingress bypass, when `ingressBypass` was asked for. */
-  readonly bypass?: PacketPlaneBypass;
   close(): Promise<void>;
 }
 
@@ -227,7 +215,6 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       announceNew();
       bypass?.update(bypassSpec());
     },
-    ...(bypass ? { bypass } : {}),
     vipStatus: () =>
       port.director.table.list().map((s) =>
         s.af === 4
