@@ -1,5 +1,5 @@
 /**
- * End-to-end checks of `lvsd --dataplane packet --ingress-bypass` in a lab (root): the lab's
+ * End-to-end checks of `lvsd --dataplane packet --ingress-bypass` in a DR, NAT or FULLNAT lab (root): the lab's
  * own director process is replaced by the real lvsd command line (src/daemon/main.ts), run
  * first without `nft` on its PATH (it warns and still forwards, and the director's kernel still
  * routes the VIP traffic: the control) and then with it (tables with the expected rules, drops
@@ -54,7 +54,7 @@ function pathWithoutNft(tmp: string): string {
 }
 
 /** Registers the bypass tests of one lab mode. */
-export function bypassSuite(mode: 'dr' | 'nat'): void {
+export function bypassSuite(mode: 'dr' | 'nat' | 'fullnat'): void {
   // Our own namespace names, so concurrent lab tests, `lvsadm lab` or bench:packet never clash.
   process.env.LVS_LAB_PREFIX ??= `lvsbp${process.pid}`;
   const skip = netnsSkipReason();
@@ -90,6 +90,8 @@ export function bypassSuite(mode: 'dr' | 'nat'): void {
     }
     return out;
   };
+  const rule = (ifname: string, comment: string): NftRule | undefined =>
+    rules(ifname)?.find((r) => r.comment === `lvsd: ${comment}`);
   const inAddrErrors = (): number => {
     // /proc/net/snmp "Ip:" header and value lines of the director's namespace.
     const lines = inDirector(['cat', '/proc/net/snmp'])
@@ -208,43 +210,48 @@ export function bypassSuite(mode: 'dr' | 'nat'): void {
       inDirector(['nft', 'list', 'table', 'netdev', 'lvsd_bypass_eth0']).stdout,
       /chain old|192\.0\.2\.99|arp/,
     );
-    const natReply = mode === 'nat' ? 1 : 0;
+    const extra = mode === 'nat' ? ['lvsd: NAT reply'] : mode === 'fullnat' ? ['lvsd: FULLNAT LIP'] : [];
     for (const i of plan.directorIfs) {
-      const rs = rules(i)!;
       assert.deepEqual(
-        rs.map((r) => r.comment),
-        ['lvsd: VIP:port', ...(natReply ? ['lvsd: NAT reply'] : [])],
+        rules(i)!.map((r) => r.comment),
+        ['lvsd: VIP:port', ...extra],
       );
-      assert.deepEqual(rs[0]!.elems, [`${plan.vip} . tcp . 80`]);
-      if (natReply) {
-        assert.deepEqual(rs[1]!.elems, plan.rips.map((r) => `${r} . tcp . 80`).sort());
+      assert.deepEqual(rule(i, 'VIP:port')!.elems, [`${plan.vip} . tcp . 80`]);
+      if (mode === 'nat') {
+        const nat = rule(i, 'NAT reply')!;
+        assert.deepEqual(nat.elems, plan.rips.map((r) => `${r} . tcp . 80`).sort());
         // The director's own addresses are spared (its health checks' replies).
-        for (const a of ['192.0.2.1', '203.0.113.2'])
-          assert.ok(rs[1]!.except.includes(a), rs[1]!.except.join());
+        for (const a of ['192.0.2.1', '203.0.113.2']) assert.ok(nat.except.includes(a), nat.except.join());
       }
+      if (mode === 'fullnat') assert.deepEqual(rule(i, 'FULLNAT LIP')!.elems, [`${plan.lip} . tcp`]);
     }
     const errs0 = inAddrErrors();
     assertRoundRobin(curl4());
     assert.equal(inAddrErrors() - errs0, 0, 'the kernel routed none of the frames lvsd took');
-    const clientSide = rules('eth0')!;
-    assert.ok(clientSide[0]!.packets >= 4 * 3, `VIP drops: ${clientSide[0]!.packets}`);
-    if (natReply) {
-      const rsSide = rules('eth1')!;
-      assert.ok(rsSide[1]!.packets >= 4 * 2, `NAT reply drops: ${rsSide[1]!.packets}`);
+    const vipDrops = rule('eth0', 'VIP:port')!.packets;
+    assert.ok(vipDrops >= 4 * 3, `VIP drops: ${vipDrops}`);
+    // Replies come back on the real servers' side: to the director (NAT) or to the LIP (FULLNAT).
+    const back = mode === 'nat' ? 'NAT reply' : mode === 'fullnat' ? 'FULLNAT LIP' : undefined;
+    if (back) {
+      const n = rule('eth1', back)!.packets;
+      assert.ok(n >= 4 * 2, `${back} drops: ${n}`);
     }
     // Table changes reach the tables: a UDP service appears, then goes with its deletion.
     const fwd = mode === 'dr' ? '-g' : '-m';
     await lvsadmIn(['-A', '-u', `${plan.vip}:9`, '-s', 'rr']);
     await lvsadmIn(['-a', '-u', `${plan.vip}:9`, '-r', `${plan.rips[0]}:9`, fwd]);
     await waitUntil('the UDP service in the bypass', () =>
-      (rules('eth0')?.[0]?.elems ?? []).includes(`${plan.vip} . udp . 9`),
+      (rule('eth0', 'VIP:port')?.elems ?? []).includes(`${plan.vip} . udp . 9`),
     );
-    if (natReply)
+    if (fwd === '-m')
       await waitUntil('the UDP NAT reply in the bypass', () =>
-        (rules('eth0')?.[1]?.elems ?? []).includes(`${plan.rips[0]} . udp . 9`),
+        (rule('eth0', 'NAT reply')?.elems ?? []).includes(`${plan.rips[0]} . udp . 9`),
       );
     await lvsadmIn(['-D', '-u', `${plan.vip}:9`]);
-    await waitUntil('the UDP service gone', () => !(rules('eth0')?.[0]?.elems ?? []).join().includes('udp'));
+    await waitUntil(
+      'the UDP service gone',
+      () => !(rules('eth0') ?? []).some((r) => r.elems.join().includes('udp')),
+    );
     assert.equal(await stopLvsd(), 0);
     assert.doesNotMatch(tables(), /lvsd_bypass/);
   });

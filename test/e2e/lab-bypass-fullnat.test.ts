@@ -1,0 +1,3 @@
+import { bypassSuite } from './lab-bypass-suite.js';
+
+bypassSuite('fullnat');
