@@ -1,10 +1,10 @@
 /**
- * End-to-end checks of `lvsd --dataplane packet --ingress-bypass` in a DR, NAT or FULLNAT lab (root): the lab's
- * own director process is replaced by the real lvsd command line (src/daemon/main.ts), run
- * first without `nft` on its PATH (it warns and still forwards, and the director's kernel still
- * routes the VIP traffic: the control) and then with it (tables with the expected rules, drops
- * counted by nft, the kernel no longer routing, tables following lvsadm changes and gone after
- * SIGTERM).
+ * End-to-end checks of `lvsd --dataplane packet --ingress-bypass` in a DR, NAT or FULLNAT lab
+ * (root): the lab's own director process is replaced by the real lvsd command line
+ * (src/daemon/main.ts), run first without `nft` on its PATH (it warns and still forwards, and
+ * the director's kernel still routes the VIP traffic: the control) and then with it (tables with
+ * the expected rules, drops counted by nft, the kernel no longer routing, tables following
+ * lvsadm changes and gone after SIGTERM).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
