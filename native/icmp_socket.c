@@ -28,6 +28,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi_util.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -64,41 +66,14 @@ typedef struct {
   int in_cb, close_pending;
 } isock;
 
-static napi_value num(napi_env env, int64_t v) {
-  napi_value out;
-  napi_create_int64(env, v, &out);
-  return out;
-}
-
 static isock *args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  void *p = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (napi_get_value_external(env, argv[0], &p) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not an ICMP socket handle");
-    return NULL;
-  }
-  return p;
-}
-
-static void drop_ref(napi_env env, napi_ref *r) {
-  if (*r) napi_delete_reference(env, *r);
-  *r = NULL;
-}
-
-static void poll_closed(uv_handle_t *h) { free(h); }
-
-static void stop_poll(isock *s) {
-  if (!s->poll) return;
-  uv_poll_stop(s->poll);
-  uv_close((uv_handle_t *)s->poll, poll_closed);
-  s->poll = NULL;
+  return lvs_handle_args(env, info, n, argv, "not an ICMP socket handle");
 }
 
 static void teardown(isock *s) {
-  stop_poll(s);
-  drop_ref(s->env, &s->cb_ref);
-  drop_ref(s->env, &s->out_ref);
+  lvs_poll_stop(&s->poll);
+  lvs_drop_ref(s->env, &s->cb_ref);
+  lvs_drop_ref(s->env, &s->out_ref);
   if (s->actx) napi_async_destroy(s->env, s->actx);
   s->actx = NULL;
   s->out = NULL;
@@ -117,15 +92,10 @@ static void finalize(napi_env env, void *data, void *hint) {
 static napi_value js_create(napi_env env, napi_callback_info info) {
   (void)info;
   isock *s = calloc(1, sizeof(*s));
-  if (!s) return num(env, -ENOMEM);
+  if (!s) return lvs_num(env, -ENOMEM);
   s->env = env;
   s->fd = -1;
-  napi_value out;
-  if (napi_create_external(env, s, finalize, NULL, &out) != napi_ok) {
-    free(s);
-    return NULL;
-  }
-  return out;
+  return lvs_wrap_handle(env, s, finalize);
 }
 
 static int fail(isock *s, int err) {
@@ -188,10 +158,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   isock *s = args(env, info, 4, argv);
   if (!s) return NULL;
   uint32_t family, kind, ident;
-  if (napi_get_value_uint32(env, argv[1], &family) != napi_ok || (family != 4 && family != 6)) return num(env, -EAFNOSUPPORT);
-  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || (kind != KIND_DGRAM && kind != KIND_RAW)) return num(env, -EINVAL);
-  if (napi_get_value_uint32(env, argv[3], &ident) != napi_ok) return num(env, -EINVAL);
-  return num(env, do_open(s, (int)family, (int)kind, (uint16_t)ident));
+  if (napi_get_value_uint32(env, argv[1], &family) != napi_ok || (family != 4 && family != 6)) return lvs_num(env, -EAFNOSUPPORT);
+  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || (kind != KIND_DGRAM && kind != KIND_RAW)) return lvs_num(env, -EINVAL);
+  if (napi_get_value_uint32(env, argv[3], &ident) != napi_ok) return lvs_num(env, -EINVAL);
+  return lvs_num(env, do_open(s, (int)family, (int)kind, (uint16_t)ident));
 }
 
 /* icmpIdent(h) -> the echo identifier replies must carry (kernel-chosen for ping sockets). */
@@ -199,7 +169,7 @@ static napi_value js_ident(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   isock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  return num(env, s->fd >= 0 ? s->ident : -EBADF);
+  return lvs_num(env, s->fd >= 0 ? s->ident : -EBADF);
 }
 
 static uint16_t csum(const uint8_t *p, size_t n) {
@@ -215,18 +185,15 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   isock *s = args(env, info, 4, argv);
   if (!s) return NULL;
-  if (s->fd < 0) return num(env, -EBADF);
-  napi_typedarray_type t;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
   size_t alen, plen;
   void *adata, *pdata;
   uint32_t seq;
-  if (napi_get_typedarray_info(env, argv[1], &t, &alen, &adata, NULL, NULL) != napi_ok || t != napi_uint8_array ||
-      alen != (s->family == 6 ? 16u : 4u))
-    return num(env, -EINVAL);
-  if (napi_get_value_uint32(env, argv[2], &seq) != napi_ok) return num(env, -EINVAL);
-  if (napi_get_typedarray_info(env, argv[3], &t, &plen, &pdata, NULL, NULL) != napi_ok || t != napi_uint8_array)
-    return num(env, -EINVAL);
-  if (plen > MAX_PAYLOAD) return num(env, -EMSGSIZE);
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &adata, &alen) || alen != (s->family == 6 ? 16u : 4u))
+    return lvs_num(env, -EINVAL);
+  if (napi_get_value_uint32(env, argv[2], &seq) != napi_ok) return lvs_num(env, -EINVAL);
+  if (!lvs_typed(env, argv[3], napi_uint8_array, &pdata, &plen)) return lvs_num(env, -EINVAL);
+  if (plen > MAX_PAYLOAD) return lvs_num(env, -EMSGSIZE);
   uint8_t pkt[8 + MAX_PAYLOAD];
   pkt[0] = s->family == 6 ? ICMP6_ECHO_REQUEST : 8;
   pkt[1] = 0;
@@ -256,8 +223,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     memcpy(&a->sin_addr, adata, 4);
     sl = sizeof *a;
   }
-  if (sendto(s->fd, pkt, 8 + plen, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) return num(env, -errno);
-  return num(env, 0);
+  if (sendto(s->fd, pkt, 8 + plen, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) return lvs_num(env, -errno);
+  return lvs_num(env, 0);
 }
 
 static double mono_ms(const struct timespec *kernel_real) {
@@ -403,16 +370,12 @@ static void call_js(isock *s, uint32_t count, int err) {
   napi_value cb, recv, argv[2], ret;
   if (!s->cb_ref || napi_get_reference_value(s->env, s->cb_ref, &cb) != napi_ok || !cb) return;
   napi_get_global(s->env, &recv);
-  argv[0] = num(s->env, count);
-  argv[1] = num(s->env, err);
+  argv[0] = lvs_num(s->env, count);
+  argv[1] = lvs_num(s->env, err);
   s->in_cb = 1;
   napi_status st = napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret);
   s->in_cb = 0;
-  if (st == napi_pending_exception) {
-    napi_value e;
-    napi_get_and_clear_last_exception(s->env, &e);
-    napi_fatal_exception(s->env, e);
-  }
+  if (st == napi_pending_exception) lvs_fatal_pending(s->env);
 }
 
 static void on_readable(uv_poll_t *p, int status, int events) {
@@ -453,44 +416,30 @@ static napi_value js_read_start(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   isock *s = args(env, info, 3, argv);
   if (!s) return NULL;
-  if (s->fd < 0) return num(env, -EBADF);
-  if (s->poll) return num(env, -EALREADY);
-  napi_typedarray_type t;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
+  if (s->poll) return lvs_num(env, -EALREADY);
   size_t len;
   void *data;
-  if (napi_get_typedarray_info(env, argv[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array ||
-      len < REC_BYTES || ((uintptr_t)data & 7))
-    return num(env, -EINVAL);
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
-  uv_poll_t *p = malloc(sizeof *p);
-  if (!p) return num(env, -ENOMEM);
-  int r = uv_poll_init(loop, p, s->fd);
-  if (r < 0) {
-    free(p);
-    return num(env, r);
-  }
-  p->data = s;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &data, &len) || len < REC_BYTES || ((uintptr_t)data & 7))
+    return lvs_num(env, -EINVAL);
+  uv_poll_t *p;
+  int r = lvs_poll_new(env, s->fd, s, &p);
+  if (r == LVS_POLL_NAPI_FAILED) return NULL;
+  if (r < 0) return lvs_num(env, r);
   uv_unref((uv_handle_t *)p);
-  drop_ref(env, &s->cb_ref);
-  drop_ref(env, &s->out_ref);
+  lvs_drop_ref(env, &s->cb_ref);
+  lvs_drop_ref(env, &s->out_ref);
   napi_value name;
   napi_create_string_utf8(env, "LVS_ICMP_SOCKET", NAPI_AUTO_LENGTH, &name);
   if ((!s->actx && napi_async_init(env, NULL, name, &s->actx) != napi_ok) ||
       napi_create_reference(env, argv[1], 1, &s->out_ref) != napi_ok ||
       napi_create_reference(env, argv[2], 1, &s->cb_ref) != napi_ok) {
-    uv_close((uv_handle_t *)p, poll_closed);
+    uv_close((uv_handle_t *)p, lvs_poll_closed);
     return NULL;
   }
   s->out = data;
   s->out_cap = (uint32_t)(len / REC_BYTES);
-  s->poll = p;
-  r = uv_poll_start(p, UV_READABLE, on_readable);
-  if (r < 0) {
-    stop_poll(s);
-    return num(env, r);
-  }
-  return num(env, 0);
+  return lvs_poll_begin(env, &s->poll, p, on_readable);
 }
 
 /* icmpClose(h) -> 0. Inside the receive callback the teardown waits until it returns. */
@@ -502,25 +451,17 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     s->close_pending = 1;
   else
     teardown(s);
-  return num(env, 0);
+  return lvs_num(env, 0);
 }
 
 /* Adds the icmp* functions to the addon's exports; called from packet_socket.c's init. */
 napi_value lvs_icmp_register(napi_env env, napi_value exports) {
-  struct {
-    const char *name;
-    napi_callback fn;
-  } fns[] = {
+  static const lvs_fn fns[] = {
       {"icmpCreateHandle", js_create}, {"icmpOpen", js_open},           {"icmpIdent", js_ident},
       {"icmpSend", js_send},           {"icmpReadStart", js_read_start}, {"icmpClose", js_close},
   };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok ||
-        napi_set_named_property(env, exports, fns[i].name, f) != napi_ok)
-      return NULL;
-  }
-  napi_set_named_property(env, exports, "icmpAbiVersion", num(env, LVS_ICMP_ABI));
-  napi_set_named_property(env, exports, "icmpRecordBytes", num(env, REC_BYTES));
+  if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
+  napi_set_named_property(env, exports, "icmpAbiVersion", lvs_num(env, LVS_ICMP_ABI));
+  napi_set_named_property(env, exports, "icmpRecordBytes", lvs_num(env, REC_BYTES));
   return exports;
 }

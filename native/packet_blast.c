@@ -16,6 +16,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi_util.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -31,12 +33,6 @@
 #define BLAST_BLOCK (1u << 16)
 /* Slots flipped to SEND_REQUEST before each send(); the kernel sends them all in one call. */
 #define BLAST_BATCH 512u
-
-static napi_value num(napi_env env, int64_t v) {
-  napi_value out;
-  napi_create_int64(env, v, &out);
-  return out;
-}
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -132,36 +128,33 @@ static int64_t ring_run(txring *r, uint64_t max, uint64_t deadline) {
 static napi_value js_blast(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return num(env, -EINVAL);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return lvs_num(env, -EINVAL);
   char name[IF_NAMESIZE + 1];
   size_t nlen = 0;
   if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &nlen) != napi_ok || nlen >= IF_NAMESIZE)
-    return num(env, -ENODEV);
-  napi_typedarray_type t;
+    return lvs_num(env, -ENODEV);
   size_t blen, plen;
   void *bdata, *pdata;
-  if (napi_get_typedarray_info(env, argv[1], &t, &blen, &bdata, NULL, NULL) != napi_ok || t != napi_uint8_array)
-    return num(env, -EINVAL);
-  if (napi_get_typedarray_info(env, argv[2], &t, &plen, &pdata, NULL, NULL) != napi_ok || t != napi_uint32_array)
-    return num(env, -EINVAL);
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &bdata, &blen)) return lvs_num(env, -EINVAL);
+  if (!lvs_typed(env, argv[2], napi_uint32_array, &pdata, &plen)) return lvs_num(env, -EINVAL);
   uint32_t count;
   double secs, maxf;
   if (napi_get_value_uint32(env, argv[3], &count) != napi_ok || napi_get_value_double(env, argv[4], &secs) != napi_ok ||
       napi_get_value_double(env, argv[5], &maxf) != napi_ok)
-    return num(env, -EINVAL);
-  if (count == 0 || (size_t)count * 2 > plen || !(secs > 0) || !(maxf >= 1)) return num(env, -EINVAL);
+    return lvs_num(env, -EINVAL);
+  if (count == 0 || (size_t)count * 2 > plen || !(secs > 0) || !(maxf >= 1)) return lvs_num(env, -EINVAL);
   const uint32_t *pairs = pdata;
   uint32_t max_len = 0;
   for (uint32_t i = 0; i < count; i++) {
     uint64_t off = pairs[i * 2], len = pairs[i * 2 + 1];
-    if (len == 0 || off + len > blen) return num(env, -EINVAL);
+    if (len == 0 || off + len > blen) return lvs_num(env, -EINVAL);
     if (len > max_len) max_len = (uint32_t)len;
   }
   txring r;
   int rc = ring_open(&r, name, max_len, count);
   if (rc < 0) {
     ring_close(&r);
-    return num(env, rc);
+    return lvs_num(env, rc);
   }
   /* Slot i holds frame i % count; the whole ring is built before the first send. */
   for (uint32_t i = 0; i < r.frames; i++) {
@@ -174,13 +167,11 @@ static napi_value js_blast(napi_env env, napi_callback_info info) {
   uint64_t deadline = now_ns() + (uint64_t)(secs * 1e9);
   int64_t out = ring_run(&r, (uint64_t)maxf, deadline);
   ring_close(&r);
-  return num(env, out);
+  return lvs_num(env, out);
 }
 
 /* Adds blast() to the addon's exports (called from packet_socket.c's init). */
 napi_value lvs_blast_register(napi_env env, napi_value exports) {
-  napi_value f;
-  if (napi_create_function(env, "blast", NAPI_AUTO_LENGTH, js_blast, NULL, &f) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "blast", f) != napi_ok) return NULL;
-  return exports;
+  static const lvs_fn fns[] = {{"blast", js_blast}};
+  return lvs_register_fns(env, exports, fns, 1);
 }

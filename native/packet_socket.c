@@ -15,6 +15,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi_util.h"
+
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -54,56 +56,23 @@ typedef struct {
   int in_cb, close_pending;
 } psock;
 
-#define CHECK(call)                                                                                 \
-  do {                                                                                              \
-    if ((call) != napi_ok) return NULL;                                                             \
-  } while (0)
-
-static napi_value num(napi_env env, int64_t v) {
-  napi_value out;
-  napi_create_int64(env, v, &out);
-  return out;
-}
-
-static psock *get_sock(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not a packet socket handle");
-    return NULL;
-  }
-  return (psock *)p;
-}
-
 /* Parses argv: the handle first, then up to n-1 further values. */
 static psock *args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  return get_sock(env, argv[0]);
+  return lvs_handle_args(env, info, n, argv, "not a packet socket handle");
 }
-
-static void drop_ref(napi_env env, napi_ref *r) {
-  if (*r) napi_delete_reference(env, *r);
-  *r = NULL;
-}
-
-static void poll_closed(uv_handle_t *h) { free(h); }
 
 /* Releases everything. The ring ArrayBuffer is detached first so a view kept by JS reads as
  * empty instead of touching unmapped memory. */
 static void teardown(psock *s) {
-  if (s->poll) {
-    uv_poll_stop(s->poll);
-    uv_close((uv_handle_t *)s->poll, poll_closed);
-    s->poll = NULL;
-  }
+  lvs_poll_stop(&s->poll);
   if (s->ring_ref) {
     napi_value ab;
     if (napi_get_reference_value(s->env, s->ring_ref, &ab) == napi_ok && ab)
       napi_detach_arraybuffer(s->env, ab);
   }
-  drop_ref(s->env, &s->ring_ref);
-  drop_ref(s->env, &s->meta_ref);
-  drop_ref(s->env, &s->cb_ref);
+  lvs_drop_ref(s->env, &s->ring_ref);
+  lvs_drop_ref(s->env, &s->meta_ref);
+  lvs_drop_ref(s->env, &s->cb_ref);
   if (s->actx) napi_async_destroy(s->env, s->actx);
   s->actx = NULL;
   if (s->ring) munmap(s->ring, s->ring_len);
@@ -125,15 +94,10 @@ static void finalize_sock(napi_env env, void *data, void *hint) {
 static napi_value create_handle(napi_env env, napi_callback_info info) {
   (void)info;
   psock *s = calloc(1, sizeof(*s));
-  if (!s) return num(env, -ENOMEM);
+  if (!s) return lvs_num(env, -ENOMEM);
   s->env = env;
   s->fd = -1;
-  napi_value out;
-  if (napi_create_external(env, s, finalize_sock, NULL, &out) != napi_ok) {
-    free(s);
-    return NULL;
-  }
-  return out;
+  return lvs_wrap_handle(env, s, finalize_sock);
 }
 
 static int fail(psock *s, int err) {
@@ -204,19 +168,19 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   size_t len = 0;
   uint32_t bsize, bcount, tov, flags;
   int64_t fanout;
-  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) return num(env, -EINVAL);
-  if (len >= IF_NAMESIZE) return num(env, -ENODEV);
+  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) return lvs_num(env, -EINVAL);
+  if (len >= IF_NAMESIZE) return lvs_num(env, -ENODEV);
   CHECK(napi_get_value_uint32(env, argv[2], &bsize));
   CHECK(napi_get_value_uint32(env, argv[3], &bcount));
   CHECK(napi_get_value_uint32(env, argv[4], &tov));
   CHECK(napi_get_value_uint32(env, argv[5], &flags));
   CHECK(napi_get_value_int64(env, argv[6], &fanout));
   int r = do_bind(s, name, bsize, bcount, tov, flags, fanout);
-  if (r < 0) return num(env, r);
+  if (r < 0) return lvs_num(env, r);
   napi_value ab;
   CHECK(napi_create_external_arraybuffer(env, s->ring, s->ring_len, NULL, NULL, &ab));
   CHECK(napi_create_reference(env, ab, 1, &s->ring_ref));
-  return num(env, 0);
+  return lvs_num(env, 0);
 }
 
 /* ring(h) -> ArrayBuffer over the mmap'd receive ring (or undefined when unbound). */
@@ -281,8 +245,8 @@ static int64_t drain(psock *s, int from_uv) {
     napi_value cb, recv, argv[2], ret;
     napi_status st = napi_get_reference_value(env, s->cb_ref, &cb);
     napi_get_global(env, &recv);
-    argv[0] = num(env, n);
-    argv[1] = num(env, 0);
+    argv[0] = lvs_num(env, n);
+    argv[1] = lvs_num(env, 0);
     s->in_cb = 1;
     if (st == napi_ok && cb) {
       st = from_uv ? napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret)
@@ -292,11 +256,7 @@ static int64_t drain(psock *s, int from_uv) {
     release(s, blocks);
     total += n;
     if (st == napi_pending_exception) {
-      if (from_uv) {
-        napi_value err;
-        napi_get_and_clear_last_exception(env, &err);
-        napi_fatal_exception(env, err);
-      }
+      if (from_uv) lvs_fatal_pending(env);
       total = -1;
       break;
     }
@@ -325,13 +285,10 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     napi_value cb, recv, argv[2], ret;
     napi_get_reference_value(s->env, s->cb_ref, &cb);
     napi_get_global(s->env, &recv);
-    argv[0] = num(s->env, 0);
-    argv[1] = num(s->env, -err);
-    if (napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception) {
-      napi_value e;
-      napi_get_and_clear_last_exception(s->env, &e);
-      napi_fatal_exception(s->env, e);
-    }
+    argv[0] = lvs_num(s->env, 0);
+    argv[1] = lvs_num(s->env, -err);
+    if (napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception)
+      lvs_fatal_pending(s->env);
   }
   napi_close_handle_scope(s->env, scope);
 }
@@ -341,41 +298,26 @@ static napi_value js_read_start(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   psock *s = args(env, info, 3, argv);
   if (!s) return NULL;
-  if (s->fd < 0) return num(env, -EBADF);
-  if (s->poll) return num(env, -EALREADY);
-  napi_typedarray_type t;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
+  if (s->poll) return lvs_num(env, -EALREADY);
   size_t len;
   void *data;
-  if (napi_get_typedarray_info(env, argv[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint32_array)
-    return num(env, -EINVAL);
-  if (len / META_WORDS < s->block_size / MIN_FRAME_BYTES) return num(env, -ENOBUFS);
-  uv_loop_t *loop;
-  CHECK(napi_get_uv_event_loop(env, &loop));
-  uv_poll_t *p = malloc(sizeof *p);
-  if (!p) return num(env, -ENOMEM);
-  int r = uv_poll_init(loop, p, s->fd);
-  if (r < 0) {
-    free(p);
-    return num(env, r);
-  }
-  p->data = s;
+  if (!lvs_typed(env, argv[1], napi_uint32_array, &data, &len)) return lvs_num(env, -EINVAL);
+  if (len / META_WORDS < s->block_size / MIN_FRAME_BYTES) return lvs_num(env, -ENOBUFS);
+  uv_poll_t *p;
+  int r = lvs_poll_new(env, s->fd, s, &p);
+  if (r == LVS_POLL_NAPI_FAILED) return NULL;
+  if (r < 0) return lvs_num(env, r);
   napi_value name;
   napi_create_string_utf8(env, "LVS_PACKET_SOCKET", NAPI_AUTO_LENGTH, &name);
-  drop_ref(env, &s->meta_ref);
-  drop_ref(env, &s->cb_ref);
+  lvs_drop_ref(env, &s->meta_ref);
+  lvs_drop_ref(env, &s->cb_ref);
   if (!s->actx) CHECK(napi_async_init(env, NULL, name, &s->actx));
   CHECK(napi_create_reference(env, argv[1], 1, &s->meta_ref));
   CHECK(napi_create_reference(env, argv[2], 1, &s->cb_ref));
   s->meta = data;
   s->meta_cap = (uint32_t)(len / META_WORDS);
-  s->poll = p;
-  r = uv_poll_start(p, UV_READABLE, on_readable);
-  if (r < 0) {
-    s->poll = NULL;
-    uv_close((uv_handle_t *)p, poll_closed);
-    return num(env, r);
-  }
-  return num(env, 0);
+  return lvs_poll_begin(env, &s->poll, p, on_readable);
 }
 
 /* readStop(h) -> 0 */
@@ -383,12 +325,8 @@ static napi_value js_read_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   psock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->poll) {
-    uv_poll_stop(s->poll);
-    uv_close((uv_handle_t *)s->poll, poll_closed);
-    s->poll = NULL;
-  }
-  return num(env, 0);
+  lvs_poll_stop(&s->poll);
+  return lvs_num(env, 0);
 }
 
 /* drain(h) -> frames delivered synchronously through the readStart callback | -errno */
@@ -396,10 +334,10 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   psock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->fd < 0 || !s->cb_ref) return num(env, -EBADF);
-  if (s->in_cb) return num(env, -EBUSY);
+  if (s->fd < 0 || !s->cb_ref) return lvs_num(env, -EBADF);
+  if (s->in_cb) return lvs_num(env, -EBUSY);
   int64_t r = drain(s, 0);
-  return r < 0 ? NULL : num(env, r);
+  return r < 0 ? NULL : lvs_num(env, r);
 }
 
 /* One sendmmsg(2) for n frames, adding what went out to *sent. Returns 1 when the caller must stop
@@ -427,17 +365,14 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   psock *s = args(env, info, 4, argv);
   if (!s) return NULL;
-  if (s->fd < 0) return num(env, -EBADF);
-  napi_typedarray_type t;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
   size_t blen, plen;
   void *bdata, *pdata;
   uint32_t count;
-  if (napi_get_typedarray_info(env, argv[1], &t, &blen, &bdata, NULL, NULL) != napi_ok || t != napi_uint8_array)
-    return num(env, -EINVAL);
-  if (napi_get_typedarray_info(env, argv[2], &t, &plen, &pdata, NULL, NULL) != napi_ok || t != napi_uint32_array)
-    return num(env, -EINVAL);
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &bdata, &blen)) return lvs_num(env, -EINVAL);
+  if (!lvs_typed(env, argv[2], napi_uint32_array, &pdata, &plen)) return lvs_num(env, -EINVAL);
   CHECK(napi_get_value_uint32(env, argv[3], &count));
-  if ((size_t)count * 2 > plen) return num(env, -EINVAL);
+  if ((size_t)count * 2 > plen) return lvs_num(env, -EINVAL);
   const uint32_t *pairs = pdata;
   struct iovec iov[TX_CHUNK];
   uint32_t sent = 0;
@@ -445,14 +380,14 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     uint32_t n = count - i < TX_CHUNK ? count - i : TX_CHUNK;
     for (uint32_t j = 0; j < n; j++) {
       uint64_t off = pairs[(i + j) * 2], len = pairs[(i + j) * 2 + 1];
-      if (off + len > blen) return num(env, sent ? (int64_t)sent : -EINVAL);
+      if (off + len > blen) return lvs_num(env, sent ? (int64_t)sent : -EINVAL);
       iov[j].iov_base = (uint8_t *)bdata + off;
       iov[j].iov_len = len;
     }
     int64_t out;
-    if (send_iov(s, iov, n, &sent, &out)) return num(env, out);
+    if (send_iov(s, iov, n, &sent, &out)) return lvs_num(env, out);
   }
-  return num(env, sent);
+  return lvs_num(env, sent);
 }
 
 /* sendv(h, frames: Uint8Array[]) -> frames sent | -errno */
@@ -460,28 +395,26 @@ static napi_value js_sendv(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   psock *s = args(env, info, 2, argv);
   if (!s) return NULL;
-  if (s->fd < 0) return num(env, -EBADF);
+  if (s->fd < 0) return lvs_num(env, -EBADF);
   uint32_t count;
-  if (napi_get_array_length(env, argv[1], &count) != napi_ok) return num(env, -EINVAL);
+  if (napi_get_array_length(env, argv[1], &count) != napi_ok) return lvs_num(env, -EINVAL);
   struct iovec iov[TX_CHUNK];
   uint32_t sent = 0;
   for (uint32_t i = 0; i < count; i += TX_CHUNK) {
     uint32_t n = count - i < TX_CHUNK ? count - i : TX_CHUNK;
     for (uint32_t j = 0; j < n; j++) {
       napi_value el;
-      napi_typedarray_type t;
       size_t len;
       void *data;
-      if (napi_get_element(env, argv[1], i + j, &el) != napi_ok ||
-          napi_get_typedarray_info(env, el, &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array)
-        return num(env, sent ? (int64_t)sent : -EINVAL);
+      if (napi_get_element(env, argv[1], i + j, &el) != napi_ok || !lvs_typed(env, el, napi_uint8_array, &data, &len))
+        return lvs_num(env, sent ? (int64_t)sent : -EINVAL);
       iov[j].iov_base = data;
       iov[j].iov_len = len;
     }
     int64_t out;
-    if (send_iov(s, iov, n, &sent, &out)) return num(env, out);
+    if (send_iov(s, iov, n, &sent, &out)) return lvs_num(env, out);
   }
-  return num(env, sent);
+  return lvs_num(env, sent);
 }
 
 /* stats(h, out: Uint32Array[3]) -> 0 | -errno. PACKET_STATISTICS resets the kernel counters
@@ -490,21 +423,18 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   psock *s = args(env, info, 2, argv);
   if (!s) return NULL;
-  if (s->fd < 0) return num(env, -EBADF);
-  napi_typedarray_type t;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
   size_t len;
   void *data;
-  if (napi_get_typedarray_info(env, argv[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint32_array ||
-      len < 3)
-    return num(env, -EINVAL);
+  if (!lvs_typed(env, argv[1], napi_uint32_array, &data, &len) || len < 3) return lvs_num(env, -EINVAL);
   struct tpacket_stats_v3 st;
   socklen_t l = sizeof st;
-  if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &l) < 0) return num(env, -errno);
+  if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &l) < 0) return lvs_num(env, -errno);
   uint32_t *o = data;
   o[0] = st.tp_packets;
   o[1] = st.tp_drops;
   o[2] = st.tp_freeze_q_cnt;
-  return num(env, 0);
+  return lvs_num(env, 0);
 }
 
 /* ifindex(h) -> the bound interface index, 0 when unbound. */
@@ -512,7 +442,7 @@ static napi_value js_ifindex(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   psock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  return num(env, s->fd >= 0 ? s->ifindex : 0);
+  return lvs_num(env, s->fd >= 0 ? s->ifindex : 0);
 }
 
 /* close(h) -> 0. Inside the batch callback the teardown waits until the ring blocks are back. */
@@ -524,28 +454,21 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     s->close_pending = 1;
   else
     teardown(s);
-  return num(env, 0);
+  return lvs_num(env, 0);
 }
 
 napi_value lvs_icmp_register(napi_env env, napi_value exports);
 napi_value lvs_blast_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
-  struct {
-    const char *name;
-    napi_callback fn;
-  } fns[] = {
+  static const lvs_fn fns[] = {
       {"createHandle", create_handle}, {"bind", js_bind},   {"ring", js_ring},       {"readStart", js_read_start},
       {"readStop", js_read_stop},      {"drain", js_drain}, {"send", js_send},       {"sendv", js_sendv},
       {"stats", js_stats},             {"ifindex", js_ifindex}, {"close", js_close},
   };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f));
-    CHECK(napi_set_named_property(env, exports, fns[i].name, f));
-  }
-  napi_set_named_property(env, exports, "abiVersion", num(env, LVS_PACKET_ABI));
-  napi_set_named_property(env, exports, "metaWords", num(env, META_WORDS));
+  if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
+  napi_set_named_property(env, exports, "abiVersion", lvs_num(env, LVS_PACKET_ABI));
+  napi_set_named_property(env, exports, "metaWords", lvs_num(env, META_WORDS));
   /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
   /* The benchmark's TX-ring generator (packet_blast.c) rides along for the same reason. */
   if (!lvs_blast_register(env, exports)) return NULL;
