@@ -15,73 +15,61 @@ import { setDport, setDst4, setSport, setSrc4 } from '../packet/rewrite.js';
 import { clampTcpMss, TCPOLEN_TOA, tcpMss, writeToa4 } from '../packet/tcp-options.js';
 import { fixIcmpChecksum, setInnerDst4, setInnerSrc4 } from './icmp-embedded.js';
 
-/** Request: client:cport → VIP:vport becomes `lip:lport` → `rip:rport`. */
-export function fnatIn4(
+/**
+ * Rewrites both ends of a FULLNAT packet to `src:sport` → `dst:dport`. One function serves both
+ * directions (the translation is symmetric), so every call site stays monomorphic.
+ */
+function fnatRewrite4(
   buf: Uint8Array,
   flow: Flow,
-  lip: number,
-  lport: number,
-  rip: number,
-  rport: number,
+  src: number,
+  sport: number,
+  dst: number,
+  dport: number,
 ): void {
-  setSrc4(buf, flow, lip);
-  setSport(buf, flow, lport);
-  setDst4(buf, flow, rip);
-  setDport(buf, flow, rport);
+  setSrc4(buf, flow, src);
+  setSport(buf, flow, sport);
+  setDst4(buf, flow, dst);
+  setDport(buf, flow, dport);
 }
 
-/** Reply: RIP:rport → LIP:lport becomes `vip:vport` → `cip:cport`. */
-export function fnatOut4(
+/**
+ * Relays an ICMP error as one from `src` to `dst` about the packet `dst:dport` → `src:sport` it
+ * quotes (the quoted packet runs the other way), then fixes the ICMP checksum.
+ */
+function fnatIcmpRewrite4(
   buf: Uint8Array,
   flow: Flow,
-  vip: number,
-  vport: number,
-  cip: number,
-  cport: number,
+  src: number,
+  sport: number,
+  dst: number,
+  dport: number,
 ): void {
-  setSrc4(buf, flow, vip);
-  setSport(buf, flow, vport);
-  setDst4(buf, flow, cip);
-  setDport(buf, flow, cport);
+  setSrc4(buf, flow, src);
+  setDst4(buf, flow, dst);
+  setInnerSrc4(buf, flow, dst, dport);
+  setInnerDst4(buf, flow, src, sport);
+  fixIcmpChecksum(buf, flow);
 }
+
+/** Request: client:cport → VIP:vport becomes `lip:lport` → `rip:rport` (args: lip, lport, rip, rport). */
+export const fnatIn4: typeof fnatRewrite4 = fnatRewrite4;
+
+/** Reply: RIP:rport → LIP:lport becomes `vip:vport` → `cip:cport` (args: vip, vport, cip, cport). */
+export const fnatOut4: typeof fnatRewrite4 = fnatRewrite4;
 
 /**
  * An ICMP error for the VIP about a reply (quoted VIP:vport → client:cport), relayed to the real
- * server as an error about its own packet: outer LIP → RIP, quoted RIP:rport → LIP:lport.
+ * server as an error about its own packet: outer LIP → RIP, quoted RIP:rport → LIP:lport
+ * (args: lip, lport, rip, rport).
  */
-export function fnatIcmpIn4(
-  buf: Uint8Array,
-  flow: Flow,
-  lip: number,
-  lport: number,
-  rip: number,
-  rport: number,
-): void {
-  setSrc4(buf, flow, lip);
-  setDst4(buf, flow, rip);
-  setInnerSrc4(buf, flow, rip, rport);
-  setInnerDst4(buf, flow, lip, lport);
-  fixIcmpChecksum(buf, flow);
-}
+export const fnatIcmpIn4: typeof fnatIcmpRewrite4 = fnatIcmpRewrite4;
 
 /**
  * An ICMP error to a LIP about a forwarded request (quoted LIP:lport → RIP:rport), relayed to the
- * client: outer VIP → client, quoted client:cport → VIP:vport.
+ * client: outer VIP → client, quoted client:cport → VIP:vport (args: vip, vport, cip, cport).
  */
-export function fnatIcmpOut4(
-  buf: Uint8Array,
-  flow: Flow,
-  vip: number,
-  vport: number,
-  cip: number,
-  cport: number,
-): void {
-  setSrc4(buf, flow, vip);
-  setDst4(buf, flow, cip);
-  setInnerSrc4(buf, flow, cip, cport);
-  setInnerDst4(buf, flow, vip, vport);
-  fixIcmpChecksum(buf, flow);
-}
+export const fnatIcmpOut4: typeof fnatIcmpRewrite4 = fnatIcmpRewrite4;
 
 /**
  * True if a TOA option fits: the TCP header stays within 60 bytes and the grown packet within
