@@ -24,7 +24,7 @@ import {
   run,
   VIP,
 } from '../engine/lab.js';
-import { type PacketBuilder, pkt } from '../helpers/packet-builder.js';
+import { type IPv4Opts, type PacketBuilder, pkt, type TcpOpts } from '../helpers/packet-builder.js';
 
 /** A router between the client and the director that reports errors. */
 export const ROUTER = '198.51.100.1';
@@ -86,6 +86,32 @@ function outerId(b: Buffer): number {
   return b.readUInt16BE(14 + 4);
 }
 
+/** ICMP frag-needed (type 3 code 4, next-hop MTU 1400) on top of `ip`, quoting `embed`. */
+const fragNeeded = (ip: PacketBuilder, embed: PacketBuilder): PacketBuilder =>
+  ip.icmp({ type: 3, code: 4, mtu: 1400, embed });
+/** ICMP unreachable `code` on top of `ip`, quoting `embed`'s IP header and first 8 bytes (RFC 792). */
+const unreach8 = (ip: PacketBuilder, code: number, embed: PacketBuilder): PacketBuilder =>
+  ip.icmp({ type: 3, code, embed, embedTruncate: 8 });
+/** A quoted TCP segment `src:sport` → `dst:dport`; `ip` and `tcp` add fields. */
+const quoted = (
+  src: string,
+  sport: number,
+  dst: string,
+  dport: number,
+  ip: Partial<IPv4Opts> = {},
+  tcp: Partial<TcpOpts> = {},
+): PacketBuilder =>
+  pkt()
+    .ipv4({ src, dst, ...ip })
+    .tcp({ sport, dport, ...tcp });
+/** A router's frag-needed to the VIP about the VIP's reply from `vport` to the client's port 40000. */
+const routerFragNeeded = (
+  vport: number,
+  ip: Partial<IPv4Opts> = {},
+  tcp: Partial<TcpOpts> = {},
+): PacketBuilder =>
+  fragNeeded(fromClient().ipv4({ src: ROUTER, dst: VIP }), quoted(VIP, vport, CLIENT, 40000, ip, tcp));
+
 const syn = (dport: number, extra: object = {}) =>
   fromClient()
     .ipv4({ src: CLIENT, dst: VIP, ...extra })
@@ -136,52 +162,27 @@ export const NAT: Scenario[] = [
       },
       {
         desc: 'frag-needed from a router about our reply goes to RS1 quoting RS1:8080',
-        in: fromClient()
-          .ipv4({ src: ROUTER, dst: VIP })
-          .icmp({
-            type: 3,
-            code: 4,
-            mtu: 1400,
-            embed: pkt()
-              .ipv4({ src: VIP, dst: CLIENT, df: true })
-              .tcp({ sport: 80, dport: 40000, seq: 5001 }),
-          })
-          .build(),
+        in: routerFragNeeded(80, { df: true }, { seq: 5001 }).build(),
         out: [
-          toRs(RS1_MAC)
-            .ipv4({ src: ROUTER, dst: RS1, ttl: 63 })
-            .icmp({
-              type: 3,
-              code: 4,
-              mtu: 1400,
-              embed: pkt()
-                .ipv4({ src: RS1, dst: CLIENT, df: true })
-                .tcp({ sport: 8080, dport: 40000, seq: 5001 }),
-            })
-            .build(),
+          fragNeeded(
+            toRs(RS1_MAC).ipv4({ src: ROUTER, dst: RS1, ttl: 63 }),
+            quoted(RS1, 8080, CLIENT, 40000, { df: true }, { seq: 5001 }),
+          ).build(),
         ],
       },
       {
         desc: 'an ICMP error from RS1 about the request reaches the client quoting VIP:80',
-        in: fromRs(RS1_MAC)
-          .ipv4({ src: RS1, dst: CLIENT })
-          .icmp({
-            type: 3,
-            code: 3,
-            embed: pkt().ipv4({ src: CLIENT, dst: RS1, ttl: 63 }).tcp({ sport: 40000, dport: 8080 }),
-            embedTruncate: 8,
-          })
-          .build(),
+        in: unreach8(
+          fromRs(RS1_MAC).ipv4({ src: RS1, dst: CLIENT }),
+          3,
+          quoted(CLIENT, 40000, RS1, 8080, { ttl: 63 }),
+        ).build(),
         out: [
-          toClient()
-            .ipv4({ src: VIP, dst: CLIENT, ttl: 63 })
-            .icmp({
-              type: 3,
-              code: 3,
-              embed: pkt().ipv4({ src: CLIENT, dst: VIP, ttl: 63 }).tcp({ sport: 40000, dport: 80 }),
-              embedTruncate: 8,
-            })
-            .build(),
+          unreach8(
+            toClient().ipv4({ src: VIP, dst: CLIENT, ttl: 63 }),
+            3,
+            quoted(CLIENT, 40000, VIP, 80, { ttl: 63 }),
+          ).build(),
         ],
       },
     ],
@@ -243,25 +244,12 @@ export const DR: Scenario[] = [
       },
       {
         desc: 'an ICMP error about the VIP reply is relayed to RS1 as is',
-        in: fromClient()
-          .ipv4({ src: ROUTER, dst: VIP })
-          .icmp({
-            type: 3,
-            code: 4,
-            mtu: 1400,
-            embed: pkt().ipv4({ src: VIP, dst: CLIENT }).tcp({ sport: 81, dport: 40000 }),
-          })
-          .build(),
+        in: routerFragNeeded(81).build(),
         out: [
-          toRs(RS1_MAC)
-            .ipv4({ src: ROUTER, dst: VIP, ttl: 63 })
-            .icmp({
-              type: 3,
-              code: 4,
-              mtu: 1400,
-              embed: pkt().ipv4({ src: VIP, dst: CLIENT }).tcp({ sport: 81, dport: 40000 }),
-            })
-            .build(),
+          fragNeeded(
+            toRs(RS1_MAC).ipv4({ src: ROUTER, dst: VIP, ttl: 63 }),
+            quoted(VIP, 81, CLIENT, 40000),
+          ).build(),
         ],
       },
       {
@@ -360,27 +348,15 @@ export const TUN: Scenario[] = [
       },
       {
         desc: 'an ICMP error about the VIP reply is relayed encapsulated',
-        in: fromClient()
-          .ipv4({ src: ROUTER, dst: VIP })
-          .icmp({
-            type: 3,
-            code: 4,
-            mtu: 1400,
-            embed: pkt().ipv4({ src: VIP, dst: CLIENT }).tcp({ sport: 82, dport: 40000 }),
-          })
-          .build(),
+        in: routerFragNeeded(82).build(),
         check: (tx) => {
           assert.equal(tx.length, 1);
-          const want = toRs(RS1_MAC)
-            .ipip({ src: DIR_IP, dst: RS1, ttl: 63, id: outerId(tx[0]!) })
-            .ipv4({ src: ROUTER, dst: VIP, ttl: 63 })
-            .icmp({
-              type: 3,
-              code: 4,
-              mtu: 1400,
-              embed: pkt().ipv4({ src: VIP, dst: CLIENT }).tcp({ sport: 82, dport: 40000 }),
-            })
-            .build();
+          const want = fragNeeded(
+            toRs(RS1_MAC)
+              .ipip({ src: DIR_IP, dst: RS1, ttl: 63, id: outerId(tx[0]!) })
+              .ipv4({ src: ROUTER, dst: VIP, ttl: 63 }),
+            quoted(VIP, 82, CLIENT, 40000),
+          ).build();
           assert.equal(hex(tx[0]!), hex(want));
         },
       },
@@ -451,48 +427,27 @@ export const FULLNAT: Scenario[] = [
       },
       {
         desc: 'frag-needed about our reply goes to RS2 quoting RS2:8085 → LIP:1024',
-        in: fromClient()
-          .ipv4({ src: ROUTER, dst: VIP })
-          .icmp({
-            type: 3,
-            code: 4,
-            mtu: 1400,
-            embed: pkt().ipv4({ src: VIP, dst: CLIENT }).tcp({ sport: 85, dport: 40000 }),
-          })
-          .build(),
+        in: routerFragNeeded(85).build(),
         out: [
-          toRs(RS2_MAC)
-            .ipv4({ src: LIP, dst: RS2, ttl: 63 })
-            .icmp({
-              type: 3,
-              code: 4,
-              mtu: 1400,
-              embed: pkt().ipv4({ src: RS2, dst: LIP }).tcp({ sport: 8085, dport: 1024 }),
-            })
-            .build(),
+          fragNeeded(
+            toRs(RS2_MAC).ipv4({ src: LIP, dst: RS2, ttl: 63 }),
+            quoted(RS2, 8085, LIP, 1024),
+          ).build(),
         ],
       },
       {
         desc: 'an ICMP error to the LIP about our request reaches the client quoting client → VIP:85',
-        in: fromRs(RS2_MAC)
-          .ipv4({ src: RS2, dst: LIP })
-          .icmp({
-            type: 3,
-            code: 1,
-            embed: pkt().ipv4({ src: LIP, dst: RS2, ttl: 63 }).tcp({ sport: 1024, dport: 8085 }),
-            embedTruncate: 8,
-          })
-          .build(),
+        in: unreach8(
+          fromRs(RS2_MAC).ipv4({ src: RS2, dst: LIP }),
+          1,
+          quoted(LIP, 1024, RS2, 8085, { ttl: 63 }),
+        ).build(),
         out: [
-          toClient()
-            .ipv4({ src: VIP, dst: CLIENT, ttl: 63 })
-            .icmp({
-              type: 3,
-              code: 1,
-              embed: pkt().ipv4({ src: CLIENT, dst: VIP, ttl: 63 }).tcp({ sport: 40000, dport: 85 }),
-              embedTruncate: 8,
-            })
-            .build(),
+          unreach8(
+            toClient().ipv4({ src: VIP, dst: CLIENT, ttl: 63 }),
+            1,
+            quoted(CLIENT, 40000, VIP, 85, { ttl: 63 }),
+          ).build(),
         ],
       },
       {
