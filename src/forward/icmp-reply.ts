@@ -41,6 +41,26 @@ export function writeIcmpError4(
   const tos = 0xc0 | (orig[origL3Off + 1]! & 0x1e);
   writeIPv4Header(out, outOff, tos, total, id, false, ORIGIN_TTL, IPPROTO.ICMP, src4, dst4);
   const o = outOff + 20;
+  writeIcmpErrorBody(out, o, type, code, rest, orig, origL3Off, quote);
+  fillIcmpChecksum(out, o, outOff + total);
+  return total;
+}
+
+/**
+ * Writes the ICMP/ICMPv6 error header (type, code, zero checksum, the 32-bit `rest` word: MTU or
+ * unused) and the quoted packet at `out[o]`; the same layout serves both families (RFC 792,
+ * RFC 4443 §2.1). The caller fills the checksum.
+ */
+function writeIcmpErrorBody(
+  out: Uint8Array,
+  o: number,
+  type: number,
+  code: number,
+  rest: number,
+  orig: Uint8Array,
+  origL3Off: number,
+  quote: number,
+): void {
   out[o] = type;
   out[o + 1] = code;
   out[o + 2] = 0;
@@ -50,8 +70,6 @@ export function writeIcmpError4(
   out[o + 6] = (rest >>> 8) & 0xff;
   out[o + 7] = rest & 0xff;
   copyBytes(out, o + 8, orig, origL3Off, quote);
-  fillIcmpChecksum(out, o, outOff + total);
-  return total;
 }
 
 /**
@@ -77,15 +95,7 @@ export function writeIcmpError6(
   const plen = 8 + quote;
   writeIPv6Header(out, outOff, 0, plen, IPPROTO.ICMPV6, ORIGIN_TTL, src, srcOff, dst, dstOff);
   const o = outOff + 40;
-  out[o] = type;
-  out[o + 1] = code;
-  out[o + 2] = 0;
-  out[o + 3] = 0;
-  out[o + 4] = rest >>> 24;
-  out[o + 5] = (rest >>> 16) & 0xff;
-  out[o + 6] = (rest >>> 8) & 0xff;
-  out[o + 7] = rest & 0xff;
-  copyBytes(out, o + 8, orig, origL3Off, quote);
+  writeIcmpErrorBody(out, o, type, code, rest, orig, origL3Off, quote);
   fillL4Checksum(out, outOff, o, o + plen, IPPROTO.ICMPV6);
   return 40 + plen;
 }
