@@ -1,9 +1,526 @@
-/* Placeholder: filled in by its owner. Registers nothing yet, so the module loads unchanged. */
+/*
+ * Native steady-state TCP relay of the proxy data plane (see src/io/proxy/native-relay.ts).
+ *
+ * JS accepts the client, schedules, connects to the real server and then hands both sockets
+ * over: start() dup()s the two fds (F_DUPFD_CLOEXEC) and JS closes its libuv handles. Closing
+ * the original fd sends no FIN while the dup lives, and libuv EPOLL_CTL_DELs the old fd on close,
+ * so from then on only this file touches the connection. Why below JS: Node's floor per relayed
+ * chunk is a JS callback (MakeCallback, async hooks, microtask checkpoint) plus a writeBuffer
+ * binding call; a request/response round trip paid that twice, which held keep-alive to ~0.8×
+ * HAProxy (BENCHMARKS.md, "Proxy data plane").
+ *
+ * Design choices:
+ * - uv_poll_t on Node's own loop, no thread: the relay shares the one core with the rest of lvsd,
+ *   as HAProxy nbthread 1 does in the benchmark. One poll handle per socket, embedded in the
+ *   connection record; the mask only changes on backpressure or EOF, because every
+ *   uv_poll_start costs an EPOLL_CTL_DEL + ADD in libuv.
+ * - recv()/send() once per readiness event (level-triggered epoll re-reports leftovers): a
+ *   request costs 2 reads + 2 writes like HAProxy. Reads land in one process-wide 64 KB buffer;
+ *   a chunk the destination could not take whole is copied into a per-direction buffer from a
+ *   small pool, the source stops being read and the destination is polled for writability, so
+ *   at most one chunk per direction is buffered (backpressure). A direction whose reads are big
+ *   (bulk) keeps that buffer and reads straight into it until its reads get small again, so bulk
+ *   never copies and idle connections own no buffer (memory per idle connection: the record).
+ * - Counters without JS per read: bytes and a packet estimate (one per MSS-sized segment, as
+ *   the JS relay counts) are added to the connection's slot of a Float64Array JS owns; the first
+ *   count after JS read the slot appends the slot number to a dirty list, which JS's 250 ms
+ *   sweep walks to feed the core (bytes, rates, idle-timer re-arm). So idle connections cost the
+ *   sweep nothing.
+ * - Rare events (a FIN per side, a reset, the final close) call one JS function: per connection,
+ *   not per read. A reset on one side resets the other (SO_LINGER {1,0} + close), as the kernel
+ *   forwards an RST through a NAT conn; an EOF becomes shutdown(SHUT_WR) of the other side once
+ *   its pending bytes are written.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
 #include <node_api.h>
+#include <uv.h>
+
+#include "napi_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Bumped when the JS-visible contract of the relay functions changes (native-relay.ts checks). */
+#define RELAY_ABI 1
+#define RELAY_BUF (64 * 1024)
+/* A read this big keeps its direction's private buffer (bulk mode, no copies). */
+#define BULK_AT (16 * 1024)
+/* Packets are estimated as segments of one loopback/Ethernet MSS, as the JS relay does. */
+#define MSS 1448
+/* Buffers kept for reuse: bulk connections come and go without malloc churn, and idle memory
+ * stays bounded (at most POOL_MAX * 64 KB beyond what live transfers hold). */
+#define POOL_MAX 32
+
+/* Float64 words per stats slot: bytes in, bytes out, packets in, packets out, dirty flag. */
+#define STAT_WORDS 5
+/* Events passed to JS: the same numbers as CONN_EV in src/io/proxy/core.ts, plus a bit saying
+ * the relay closed both sockets (it is then gone and its slot free). */
+#define EV_CLIENT_FIN 1
+#define EV_SERVER_FIN 2
+#define EV_CLIENT_RST 3
+#define EV_SERVER_RST 4
+#define EV_CLOSED 8
+
+/* Per-side flags. Side 0 is the client, 1 the real server; direction d carries side d's bytes
+ * to side 1-d, so direction 0 is the kernel's "in" (DIR_IN) and 1 is "out" (DIR_OUT). */
+#define F_EOF(s) (1u << (s))       /* side s sent its FIN */
+#define F_SHUT(s) (4u << (s))      /* we shut down writing toward side s */
+#define F_CLOSED 16u
+
+typedef struct relay_ctx relay_ctx;
+
+typedef struct {
+  uv_poll_t poll[2];
+  relay_ctx *ctx;
+  int fd[2];
+  uint32_t slot;
+  uint32_t flags;
+  uint8_t mask[2];   /* current uv_poll events per side */
+  uint8_t open;      /* poll handles not yet closed by libuv */
+  uint8_t *own[2];   /* per-direction buffer (pending bytes or bulk reads) */
+  uint32_t off[2], len[2]; /* pending bytes of direction d in own[d] */
+} relay;
+
+struct relay_ctx {
+  napi_env env;
+  napi_ref stats_ref, dirty_ref, cb_ref;
+  napi_async_context actx;
+  double *stats;
+  int32_t *dirty;  /* dirty[0]: count (may exceed capacity: JS then scans all), then slots */
+  size_t dirty_cap;
+  relay **slots;
+  size_t nslots;
+  size_t live;
+  uint8_t *pool[POOL_MAX];
+  int npool;
+  uint8_t *shared;
+};
+
+static uint8_t *buf_get(relay_ctx *c) { return c->npool > 0 ? c->pool[--c->npool] : malloc(RELAY_BUF); }
+
+static void buf_put(relay_ctx *c, uint8_t *b) {
+  if (!b) return;
+  if (c->npool < POOL_MAX) c->pool[c->npool++] = b;
+  else free(b);
+}
+
+static void count(relay *r, int d, ssize_t n) {
+  relay_ctx *c = r->ctx;
+  double *st = c->stats + (size_t)r->slot * STAT_WORDS;
+  st[d] += (double)n;
+  st[2 + d] += n <= MSS ? 1 : (double)((n + MSS - 1) / MSS);
+  if (st[4] == 0) {
+    st[4] = 1;
+    int32_t k = c->dirty[0];
+    if ((size_t)k < c->dirty_cap) c->dirty[1 + k] = (int32_t)r->slot;
+    if (k < INT32_MAX) c->dirty[0] = k + 1;
+  }
+}
+
+static void on_poll(uv_poll_t *p, int status, int events);
+
+static void set_mask(relay *r, int s, uint8_t m) {
+  if (r->mask[s] == m) return;
+  r->mask[s] = m;
+  if (m == 0) uv_poll_stop(&r->poll[s]);
+  else uv_poll_start(&r->poll[s], m, on_poll);
+}
+
+static void on_closed(uv_handle_t *h) {
+  relay *r = h->data;
+  if (--r->open == 0) free(r);
+}
+
+/* Closes both sockets (with an RST when rst) and releases the record's buffers and slot. */
+static void close_relay(relay *r, int rst) {
+  relay_ctx *c = r->ctx;
+  r->flags |= F_CLOSED;
+  for (int s = 0; s < 2; s++) {
+    uv_close((uv_handle_t *)&r->poll[s], on_closed); /* EPOLL_CTL_DEL happens here, before close */
+    if (rst) {
+      struct linger l = {1, 0};
+      setsockopt(r->fd[s], SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    close(r->fd[s]);
+    r->fd[s] = -1;
+    buf_put(c, r->own[s]);
+    r->own[s] = NULL;
+  }
+  if (r->slot < c->nslots && c->slots[r->slot] == r) c->slots[r->slot] = NULL;
+  c->live--;
+}
+
+/* Calls JS: onEvent(slot, ev). From a uv callback, so through napi_make_callback. */
+static void emit(relay_ctx *c, uint32_t slot, int ev) {
+  napi_env env = c->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, argv[2], ret;
+  if (c->cb_ref && napi_get_reference_value(env, c->cb_ref, &cb) == napi_ok && cb) {
+    napi_get_global(env, &recv);
+    argv[0] = lvs_num(env, slot);
+    argv[1] = lvs_num(env, ev);
+    if (napi_make_callback(env, c->actx, recv, cb, 2, argv, &ret) == napi_pending_exception)
+      lvs_fatal_pending(env);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* Side s failed (reset, or a socket error): the peer gets a reset, JS gets s's RST event. */
+static void fail(relay *r, int s) {
+  if (r->flags & F_CLOSED) return;
+  uint32_t slot = r->slot;
+  relay_ctx *c = r->ctx;
+  close_relay(r, 1);
+  emit(c, slot, (s == 0 ? EV_CLIENT_RST : EV_SERVER_RST) | EV_CLOSED);
+}
+
+static int is_again(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+
+/* Shuts down writing toward side s; returns EV_CLOSED when that finished the connection. */
+static int shut(relay *r, int s) {
+  shutdown(r->fd[s], SHUT_WR); /* ENOTCONN after a peer reset is harmless: the read side sees it */
+  r->flags |= F_SHUT(s);
+  const uint32_t all = F_EOF(0) | F_EOF(1) | F_SHUT(0) | F_SHUT(1);
+  if ((r->flags & all) != all) return 0;
+  close_relay(r, 0);
+  return EV_CLOSED;
+}
+
+/* Writes direction d's pending bytes to side 1-d. Returns 0, or -1 when the relay closed. */
+static int flush(relay *r, int d) {
+  int t = 1 - d;
+  ssize_t w = send(r->fd[t], r->own[d] + r->off[d], r->len[d], MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (w < 0) {
+    if (is_again(errno)) return 0;
+    fail(r, t);
+    return -1;
+  }
+  r->off[d] += (uint32_t)w;
+  r->len[d] -= (uint32_t)w;
+  if (r->len[d] > 0) return 0;
+  set_mask(r, t, r->mask[t] & ~UV_WRITABLE);
+  if (!(r->flags & F_EOF(d))) {
+    set_mask(r, d, r->mask[d] | UV_READABLE);
+    return 0;
+  }
+  /* The source already ended: its FIN goes out now that nothing is queued before it. */
+  if (shut(r, t)) {
+    uint32_t slot = r->slot;
+    emit(r->ctx, slot, EV_CLOSED);
+    return -1;
+  }
+  return 0;
+}
+
+/* Direction d's bytes wait in own[d]: stop reading its source, poll its destination. */
+static void backpressure(relay *r, int d) {
+  int t = 1 - d;
+  set_mask(r, d, r->mask[d] & ~UV_READABLE);
+  set_mask(r, t, r->mask[t] | UV_WRITABLE);
+}
+
+/* Copies n bytes of direction d that side 1-d did not take into own[d]; -1 when it closed. */
+static int hold(relay *r, int d, const uint8_t *buf, size_t n) {
+  if (!r->own[d] && !(r->own[d] = buf_get(r->ctx))) {
+    fail(r, d);
+    return -1;
+  }
+  memcpy(r->own[d], buf, n);
+  r->off[d] = 0;
+  r->len[d] = (uint32_t)n;
+  backpressure(r, d);
+  return 0;
+}
+
+/* Side s ended: stop reading it, tell JS, and pass the FIN on once nothing is pending. */
+static void eof(relay *r, int s) {
+  r->flags |= F_EOF(s);
+  set_mask(r, s, r->mask[s] & ~UV_READABLE);
+  uint32_t slot = r->slot;
+  relay_ctx *c = r->ctx;
+  int ev = s == 0 ? EV_CLIENT_FIN : EV_SERVER_FIN;
+  if (r->len[s] == 0) ev |= shut(r, 1 - s);
+  emit(c, slot, ev);
+}
+
+/* One read from side s, written on to the other side. */
+static void pump(relay *r, int s) {
+  relay_ctx *c = r->ctx;
+  int t = 1 - s;
+  uint8_t *buf = r->own[s] ? r->own[s] : c->shared;
+  ssize_t n = recv(r->fd[s], buf, RELAY_BUF, 0);
+  if (n < 0) {
+    if (!is_again(errno)) fail(r, s);
+    return;
+  }
+  if (n == 0) {
+    eof(r, s);
+    return;
+  }
+  count(r, s, n);
+  ssize_t w = send(r->fd[t], buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (w < 0) {
+    if (!is_again(errno)) {
+      fail(r, t);
+      return;
+    }
+    w = 0;
+  }
+  if (w < n) {
+    if (buf == r->own[s]) { /* bulk: the rest waits where it is */
+      r->off[s] = (uint32_t)w;
+      r->len[s] = (uint32_t)(n - w);
+      backpressure(r, s);
+    } else {
+      hold(r, s, buf + w, (size_t)(n - w));
+    }
+    return;
+  }
+  if (r->own[s] && n < BULK_AT) {
+    buf_put(c, r->own[s]); /* traffic got small again: back to the shared buffer */
+    r->own[s] = NULL;
+  } else if (!r->own[s] && n >= BULK_AT) {
+    r->own[s] = buf_get(c); /* bulk: read straight into a private buffer from now on */
+  }
+}
+
+static void on_poll(uv_poll_t *p, int status, int events) {
+  relay *r = p->data;
+  int s = p == &r->poll[1];
+  if (r->flags & F_CLOSED) return;
+  if (status < 0) {
+    /* EPOLLERR (a reset, typically): libuv has already stopped this handle. */
+    r->mask[s] = 0;
+    fail(r, s);
+    return;
+  }
+  if ((events & UV_WRITABLE) && r->len[1 - s] > 0 && flush(r, 1 - s) < 0) return;
+  if ((events & UV_READABLE) && (r->mask[s] & UV_READABLE) && !(r->flags & F_CLOSED)) pump(r, s);
+}
+
+/* ---- JS API ---- */
+
+/* One relay context per process, bound to the env that loaded the module first (lvsd's main
+ * thread). Not napi instance data: other units of the addon may want that slot. A worker thread
+ * loading the addon gets no relay functions and JS falls back to its own relay there. */
+static relay_ctx *g_ctx;
+
+static relay_ctx *ctx_of(napi_env env) { return g_ctx && g_ctx->env == env ? g_ctx : NULL; }
+
+/* relayInit(stats: Float64Array, dirty: Int32Array, onEvent(slot, ev)) -> 0 | -errno.
+ * Called again with larger arrays when JS needs more slots (JS copies the old contents). */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  relay_ctx *c = ctx_of(env);
+  if (!c) return lvs_num(env, -ENOMEM);
+  void *sd, *dd;
+  size_t slen, dlen;
+  napi_valuetype cbt;
+  if (argc < 3 || !lvs_typed(env, argv[0], napi_float64_array, &sd, &slen) ||
+      !lvs_typed(env, argv[1], napi_int32_array, &dd, &dlen) || dlen < 1 ||
+      napi_typeof(env, argv[2], &cbt) != napi_ok || cbt != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayInit(Float64Array, Int32Array, function)");
+    return NULL;
+  }
+  size_t n = slen / STAT_WORDS;
+  if (n < c->nslots) return lvs_num(env, -EINVAL); /* never shrink under live connections */
+  if (n > c->nslots) {
+    relay **ns = realloc(c->slots, n * sizeof *ns);
+    if (!ns) return lvs_num(env, -ENOMEM);
+    memset(ns + c->nslots, 0, (n - c->nslots) * sizeof *ns);
+    c->slots = ns;
+    c->nslots = n;
+  }
+  if (!c->shared && !(c->shared = malloc(RELAY_BUF))) return lvs_num(env, -ENOMEM);
+  lvs_drop_ref(env, &c->stats_ref);
+  lvs_drop_ref(env, &c->dirty_ref);
+  lvs_drop_ref(env, &c->cb_ref);
+  CHECK(napi_create_reference(env, argv[0], 1, &c->stats_ref));
+  CHECK(napi_create_reference(env, argv[1], 1, &c->dirty_ref));
+  CHECK(napi_create_reference(env, argv[2], 1, &c->cb_ref));
+  if (!c->actx) {
+    napi_value name;
+    CHECK(napi_create_string_utf8(env, "lvs:tcp-relay", NAPI_AUTO_LENGTH, &name));
+    CHECK(napi_async_init(env, NULL, name, &c->actx));
+  }
+  c->stats = sd;
+  c->dirty = dd;
+  c->dirty_cap = dlen - 1;
+  return lvs_num(env, 0);
+}
+
+static int dup_fd(int fd) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return -errno;
+  int fl = fcntl(d, F_GETFL);
+  if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(d, F_SETFL, fl | O_NONBLOCK) < 0)) {
+    int e = errno;
+    close(d);
+    return -e;
+  }
+  int one = 1;
+  setsockopt(d, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* both sides, as HAProxy does */
+  return d;
+}
+
+/* relayStart(slot, clientFd, serverFd, first?: Uint8Array) -> 0 | -errno. On success the relay
+ * owns dups of both fds (JS closes its handles); `first` (the PROXY protocol header) is sent to
+ * the server before anything the client sends. */
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  relay_ctx *c = ctx_of(env);
+  uint32_t slot;
+  int32_t cfd, sfd;
+  if (argc < 3 || napi_get_value_uint32(env, argv[0], &slot) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &cfd) != napi_ok || napi_get_value_int32(env, argv[2], &sfd) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayStart(slot, fd, fd, [Uint8Array])");
+    return NULL;
+  }
+  void *first = NULL;
+  size_t flen = 0;
+  if (argc >= 4) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[3], &t));
+    if (t != napi_undefined && !lvs_typed(env, argv[3], napi_uint8_array, &first, &flen)) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayStart: first must be a Uint8Array");
+      return NULL;
+    }
+  }
+  if (!c || !c->stats) return lvs_num(env, -ENOTCONN);
+  if (slot >= c->nslots || c->slots[slot]) return lvs_num(env, -EINVAL);
+  if (cfd < 0 || sfd < 0) return lvs_num(env, -EBADF);
+  if (flen > RELAY_BUF) return lvs_num(env, -EMSGSIZE);
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
+  relay *r = calloc(1, sizeof *r);
+  if (!r) return lvs_num(env, -ENOMEM);
+  r->ctx = c;
+  r->slot = slot;
+  r->fd[0] = dup_fd(cfd);
+  r->fd[1] = r->fd[0] < 0 ? -1 : dup_fd(sfd);
+  int err = r->fd[0] < 0 ? r->fd[0] : r->fd[1] < 0 ? r->fd[1] : 0;
+  for (int s = 0; s < 2 && !err; s++) {
+    err = uv_poll_init(loop, &r->poll[s], r->fd[s]);
+    if (err) {
+      for (int k = 0; k < s; k++) uv_close((uv_handle_t *)&r->poll[k], on_closed);
+    } else {
+      r->poll[s].data = r;
+      r->open++;
+    }
+  }
+  if (err) {
+    if (r->fd[0] >= 0) close(r->fd[0]);
+    if (r->fd[1] >= 0) close(r->fd[1]);
+    if (r->open == 0) free(r);
+    else r->flags = F_CLOSED; /* freed by on_closed */
+    return lvs_num(env, err);
+  }
+  double *st = c->stats + (size_t)slot * STAT_WORDS;
+  memset(st, 0, STAT_WORDS * sizeof *st);
+  c->slots[slot] = r;
+  c->live++;
+  set_mask(r, 1, UV_READABLE);
+  if (flen > 0) {
+    ssize_t w = send(r->fd[1], first, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && !is_again(errno)) {
+      int e = errno;
+      close_relay(r, 1);
+      return lvs_num(env, -e);
+    }
+    if (w < 0) w = 0;
+    if ((size_t)w < flen && hold(r, 0, (const uint8_t *)first + w, flen - (size_t)w) < 0)
+      return lvs_num(env, -ENOMEM);
+    if ((size_t)w < flen) return lvs_num(env, 0);
+  }
+  set_mask(r, 0, UV_READABLE);
+  return lvs_num(env, 0);
+}
+
+/* relayClose(slot, rst) -> 0 | -ENOENT: JS closes a relay (idle timeout, expire_nodest_conn);
+ * no event follows. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  relay_ctx *c = ctx_of(env);
+  uint32_t slot;
+  bool rst = true;
+  if (argc < 1 || napi_get_value_uint32(env, argv[0], &slot) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayClose(slot, rst)");
+    return NULL;
+  }
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &rst);
+  if (!c || slot >= c->nslots || !c->slots[slot]) return lvs_num(env, -ENOENT);
+  close_relay(c->slots[slot], rst);
+  return lvs_num(env, 0);
+}
+
+/* relayInfo(out: Float64Array) -> 0: live relays, pooled buffers, buffers held by live relays. */
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  relay_ctx *c = ctx_of(env);
+  void *d;
+  size_t n;
+  if (argc < 1 || !lvs_typed(env, argv[0], napi_float64_array, &d, &n) || n < 3) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayInfo(Float64Array(3))");
+    return NULL;
+  }
+  double *o = d;
+  size_t held = 0;
+  for (size_t i = 0; c && i < c->nslots; i++)
+    if (c->slots[i]) held += (c->slots[i]->own[0] != NULL) + (c->slots[i]->own[1] != NULL);
+  o[0] = c ? (double)c->live : 0;
+  o[1] = c ? c->npool : 0;
+  o[2] = (double)held;
+  return lvs_num(env, 0);
+}
+
+static void ctx_free(void *data) {
+  relay_ctx *c = data;
+  napi_env env = c->env;
+  g_ctx = NULL;
+  /* Module teardown (env exit): live relays' fds close with the process; only memory here. */
+  lvs_drop_ref(env, &c->stats_ref);
+  lvs_drop_ref(env, &c->dirty_ref);
+  lvs_drop_ref(env, &c->cb_ref);
+  if (c->actx) napi_async_destroy(env, c->actx);
+  for (int i = 0; i < c->npool; i++) free(c->pool[i]);
+  free(c->shared);
+  free(c->slots);
+  free(c);
+}
 
 napi_value lvs_relay_register(napi_env env, napi_value exports);
 
 napi_value lvs_relay_register(napi_env env, napi_value exports) {
-  (void)env;
+  static const lvs_fn fns[] = {
+      {"relayInit", js_init}, {"relayStart", js_start}, {"relayClose", js_close}, {"relayInfo", js_info}};
+  if (g_ctx) return exports; /* another env owns the relay: functions absent, JS falls back */
+  relay_ctx *c = calloc(1, sizeof *c);
+  if (!c) return exports;
+  c->env = env;
+  if (napi_add_env_cleanup_hook(env, ctx_free, c) != napi_ok) {
+    free(c);
+    return exports;
+  }
+  g_ctx = c;
+  if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
+  napi_set_named_property(env, exports, "relayAbi", lvs_num(env, RELAY_ABI));
+  napi_set_named_property(env, exports, "relayStatWords", lvs_num(env, STAT_WORDS));
   return exports;
 }

@@ -27,6 +27,8 @@ export interface RawTcp {
   onread: (this: RawTcp, ab: ArrayBuffer | undefined) => Uint8Array | undefined;
   onconnection: (err: number, client: RawTcp | undefined) => void;
   readonly writeQueueSize: number;
+  /** The OS file descriptor (-1 before open); the native relay dups it. */
+  readonly fd: number;
   /** Our back-pointer from a handle to the relay record that owns it. */
   rec: unknown;
 }

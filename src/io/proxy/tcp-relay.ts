@@ -17,12 +17,16 @@
  *   completes, so at most one chunk per direction is ever buffered in the proxy.
  * - Half-close: an EOF becomes a shutdown() of the other side, queued behind pending writes;
  *   the connection closes once both sides are done. A reset (or a failed write) resets the peer.
+ * - Native relay (default when the addon loads; `LVS_PROXY_RELAY=js` keeps everything here):
+ *   accept, scheduling, connect, retry and the PROXY header stay in JS, then the two sockets
+ *   are handed to native/tcp_relay.c (native-relay.ts), which relays without JS per read.
  */
 import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
 import { DEST_F } from '../../core/types.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
 import { CONN_EV, DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import { loadRelayBinding, NativeRelay, relayStartError } from './native-relay.js';
 import {
   K_ASYNC,
   K_READ,
@@ -109,6 +113,17 @@ export interface TcpRelayCounters {
   connectFailures: number;
   retries: number;
   expired: number;
+  /** Connections handed to the native relay. */
+  native: number;
+}
+
+/** Which relay moves the bytes: `native` (tcp_relay.c) or `js` (this file). */
+export type RelayKind = 'native' | 'js';
+
+/** Options of {@link TcpRelay}. */
+export interface TcpRelayOptions {
+  /** `auto` (default, from LVS_PROXY_RELAY when set): native when the addon loads, else js. */
+  relay?: RelayKind | 'auto';
 }
 
 /** Relays accepted client connections to real servers. */
@@ -119,7 +134,13 @@ export class TcpRelay {
     connectFailures: 0,
     retries: 0,
     expired: 0,
+    native: 0,
   };
+  /** The relay in use for new connections. */
+  readonly relayKind: RelayKind;
+  /** Why the native relay is not used, when it is not. */
+  readonly nativeUnavailable: string | undefined;
+  private readonly native: NativeRelay | null = null;
   /** Live records by core connection index, so core expiry can find them. */
   private readonly byIdx: (Conn | undefined)[] = [];
   private readonly connecting = new Set<Conn>();
@@ -133,11 +154,33 @@ export class TcpRelay {
     readonly core: ProxyCore,
     private readonly connectTimeoutMs: number,
     private readonly log: (msg: string, fields?: Record<string, unknown>) => void = () => {},
-  ) {}
+    opts: TcpRelayOptions = {},
+  ) {
+    const env = process.env.LVS_PROXY_RELAY;
+    const want = opts.relay ?? (env === 'js' || env === 'native' ? env : 'auto');
+    let why: string | undefined = 'LVS_PROXY_RELAY=js';
+    if (want !== 'js') {
+      const b = loadRelayBinding();
+      if (b instanceof Error) {
+        why = b.message;
+        this.log('native TCP relay unavailable; relaying in JavaScript', { code: b.code, reason: why });
+      } else {
+        this.native = new NativeRelay(b, core);
+        why = undefined;
+      }
+    }
+    this.relayKind = this.native ? 'native' : 'js';
+    this.nativeUnavailable = why;
+  }
 
   /** Connections currently relayed (or connecting). */
   get liveConnections(): number {
-    return this.live;
+    return this.live + (this.native?.liveConnections ?? 0);
+  }
+
+  /** The native relay's buffer accounting (undefined with the JS relay), for tests and status. */
+  nativeInfo(): { live: number; pooled: number; held: number } | undefined {
+    return this.native?.info();
   }
 
   /** Takes an accepted client handle for `svc`; the VIP is the service's own address. */
@@ -159,6 +202,10 @@ export class TcpRelay {
 
   /** The core expired connection `idx` (idle timeout or expire_nodest_conn): reset both sides. */
   expire(idx: number): void {
+    if (this.native?.expire(idx)) {
+      this.counters.expired++;
+      return;
+    }
     const r = this.byIdx[idx];
     if (!r || r.idx !== idx) return;
     this.counters.expired++;
@@ -170,6 +217,7 @@ export class TcpRelay {
   /** Fails connects that have waited longer than the connect timeout; call every CLOCK_STEP_MS. */
   sweep(now: number): void {
     this.clock = now + CLOCK_STEP_MS;
+    this.native?.sweep(now);
     for (const r of this.connecting) {
       if (r.deadline > now) continue;
       const s = r.s;
@@ -231,26 +279,51 @@ export class TcpRelay {
     r.flags &= ~F_CONNECTING;
     this.core.connEvent(r.idx, CONN_EV.ESTABLISHED, now);
     const c = r.c;
-    c.setNoDelay(true);
-    s.setNoDelay(true);
-    c.useUserBuffer(shared);
-    s.useUserBuffer(shared);
-    c.onread = onClientRead;
-    s.onread = onServerRead;
     const pp = r.dest?.proxyProtocol ?? 0;
+    let hdr: Uint8Array | undefined;
     if (pp !== 0) {
       const svc = r.svc;
-      const hdr = proxyHeader(pp, {
+      hdr = proxyHeader(pp, {
         protocol: 6,
         srcAddr: r.caddr,
         srcPort: r.cport,
         dstAddr: svc.addrBytes as Uint8Array,
         dstPort: svc.port,
       });
-      if (this.write(r, s, hdr, DIR_IN)) r.flags |= F_BLOCK_IN;
     }
+    if (this.native && this.handOver(r, s, hdr)) return;
+    c.setNoDelay(true);
+    s.setNoDelay(true);
+    c.useUserBuffer(shared);
+    s.useUserBuffer(shared);
+    c.onread = onClientRead;
+    s.onread = onServerRead;
+    if (hdr && this.write(r, s, hdr, DIR_IN)) r.flags |= F_BLOCK_IN;
     if ((r.flags & F_BLOCK_IN) === 0) c.readStart();
     s.readStart();
+  }
+
+  /**
+   * Gives a connected pair to the native relay: C relays between dups of the two fds, so the
+   * handles close here without a FIN (the dups keep the sockets open). False when C could not
+   * take it (fd limit, memory): the connection then stays with the JS relay.
+   */
+  private handOver(r: Conn, s: RawTcp, hdr: Uint8Array | undefined): boolean {
+    const n = this.native as NativeRelay;
+    const slot = n.start(r.idx, r.c.fd, s.fd, hdr);
+    if (slot < 0) {
+      const e = relayStartError(slot);
+      this.log('native relay refused a connection; relaying it in JavaScript', { code: e.syscallError });
+      return false;
+    }
+    this.counters.native++;
+    r.flags |= F_CLOSED;
+    this.unbindIdx(r);
+    this.live--;
+    closeHandle(r.c, false);
+    closeHandle(s, false);
+    r.s = null;
+    return true;
   }
 
   private connectFailed(r: Conn, now: number): void {
