@@ -14,7 +14,8 @@
  * slices per peer; default 5), --conns N (default 4000),
  * --only keepalive,newconn,... (measure a subset; the others print 0), --peers haproxy,lvs (race a
  * subset; HAProxy is always kept since every ratio is to it). A subset is for quick A/B work on
- * one metric; the recorded race is the full run.
+ * one metric; the recorded race is the full run. `--peers haproxy,lvs,lvsjs` adds lvsd with
+ * LVS_PROXY_RELAY=js (its JavaScript relay) to A/B the native relay in the same slices.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
@@ -81,9 +82,12 @@ const LABEL: Record<Metric, string> = {
   cpuClose: 'proxy CPU per new-conn request (µs)',
   rssPerConn: 'RSS per idle proxied conn (bytes)',
 };
-const ALL_PEERS = ['haproxy', 'nginx', 'lvs'] as const;
+const ALL_PEERS = ['haproxy', 'nginx', 'lvs', 'lvsjs'] as const;
 type Peer = (typeof ALL_PEERS)[number];
-const PEERS = ALL_PEERS.filter((p) => p === 'haproxy' || (list('peers') ?? [p]).includes(p));
+// lvsjs (lvsd relaying in JavaScript) only races when asked for.
+const PEERS = ALL_PEERS.filter(
+  (p) => p === 'haproxy' || (list('peers') ?? ALL_PEERS.filter((x) => x !== 'lvsjs')).includes(p),
+);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -168,8 +172,9 @@ async function main(): Promise<void> {
     nginx: [base + 4, base + 5],
     lvs: [base + 6, base + 7],
   };
+  const lvsjsPorts: [number, number] = [base + 8, base + 9];
   const procs: Proc[] = [];
-  const runs: Record<Peer, Record<Metric, number>[]> = { haproxy: [], nginx: [], lvs: [] };
+  const runs: Record<Peer, Record<Metric, number>[]> = { haproxy: [], nginx: [], lvs: [], lvsjs: [] };
   try {
     procs.push(start('backend-nginx', 'nginx', ['-p', dir, '-c', backendNginxConf(dir, ports.httpBackend)]));
     procs.push(start('iperf3-server', 'iperf3', ['-s', '-p', String(ports.iperf)]));
@@ -187,12 +192,29 @@ async function main(): Promise<void> {
           '--log-level',
           'warn',
         ]),
+      lvsjs: () =>
+        start(
+          'lvsd-js',
+          process.execPath,
+          [
+            'bin/lvsd',
+            '--socket',
+            join(dir, 'lvsd-js.sock'),
+            '--restore',
+            lvsRules(dir, { ...ports, lvs: lvsjsPorts }, 'lvsjs.rules'),
+            '--log-level',
+            'warn',
+          ],
+          false,
+          { LVS_PROXY_RELAY: 'js' },
+        ),
     };
     await waitPort(ports.httpBackend);
     const portsOf: Record<Peer, [number, number]> = {
       haproxy: ports.haproxy,
       nginx: ports.nginx,
       lvs: ports.lvs,
+      lvsjs: lvsjsPorts,
     };
     for (let round = 1; round <= ROUNDS; round++) {
       // Every peer starts fresh each round; each measurement runs the peers back to back, in an
@@ -245,7 +267,8 @@ async function main(): Promise<void> {
   const med = {} as Record<Peer, Record<Metric, number>>;
   for (const peer of ALL_PEERS) {
     med[peer] = {} as Record<Metric, number>;
-    for (const k of METRICS) med[peer][k] = median(runs[peer].map((r) => r[k]));
+    for (const k of METRICS)
+      med[peer][k] = runs[peer].length ? median(runs[peer].map((r) => r[k])) : Number.NaN;
   }
   const ratio = (peer: Peer, k: Metric) => med[peer][k] / med.haproxy[k];
   const targets = {
@@ -284,6 +307,13 @@ async function main(): Promise<void> {
     const per = (k: Metric) =>
       runs.lvs.map((r, i) => (r[k] / (runs.haproxy[i]?.[k] ?? 1)).toFixed(2)).join(' ');
     console.log(`\nper-round lvsd/HAProxy: keep-alive ${per('keepalive')}; CPU per request ${per('cpuKa')}`);
+    if (runs.lvsjs.length) {
+      const pj = (k: Metric) =>
+        runs.lvsjs.map((r, i) => (r[k] / (runs.haproxy[i]?.[k] ?? 1)).toFixed(2)).join(' ');
+      console.log(
+        `per-round lvsd-js/HAProxy: keep-alive ${pj('keepalive')}; CPU per request ${pj('cpuKa')}; new conn ${pj('newconn')}; bulk1 ${pj('bulk1')}; medians ka ${ratio('lvsjs', 'keepalive').toFixed(2)} cpu ${ratio('lvsjs', 'cpuKa').toFixed(2)}`,
+      );
+    }
     return;
   }
   mkdirSync('bench/results', { recursive: true });

@@ -65,9 +65,16 @@ export interface Proc {
 }
 
 /** Starts `cmd args` in the foreground of a child process with a high fd limit. */
-export function start(name: string, cmd: string, args: string[], rssChild = false): Proc {
+export function start(
+  name: string,
+  cmd: string,
+  args: string[],
+  rssChild = false,
+  env: Record<string, string> = {},
+): Proc {
   const child = spawn('sh', ['-c', 'ulimit -n 20000; exec "$0" "$@"', cmd, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -214,8 +221,8 @@ stream {
 }
 
 /** lvsd's rules in ipvsadm-save format: two rr services with one masq real server each. */
-export function lvsRules(dir: string, p: Ports): string {
-  const f = join(dir, 'lvs.rules');
+export function lvsRules(dir: string, p: Ports, name = 'lvs.rules'): string {
+  const f = join(dir, name);
   writeFileSync(
     f,
     `-A -t 127.0.0.1:${p.lvs[0]} -s rr
