@@ -5,12 +5,15 @@
  *
  *   lvsd simulate --rules FILE --in IN.pcap --out OUT.pcap --director-mac MAC --director-ip IP
  *                 [--neighbours FILE] [--laddr IP ...] [--gateway IP] [--mtu N] [--no-toa]
+ *                 [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
  *
  * The director has one interface (ifindex 1) with the given MAC and address (`IP[/LEN]`, /24 by
  * default): its subnet is on-link, and other destinations too unless `--gateway` names a next hop. Next hops not in the neighbours file
  * (`IP MAC` per line, `#` comments) are resolved by ARP, which a capture can answer. `--laddr`
  * gives FULLNAT services without local addresses of their own these LIPs. A TCP frame larger than
- * the MTU is taken for a GSO super-frame (captures on veth with offloads hold them). Prints frames
+ * the MTU is taken for a GSO super-frame (captures on veth with offloads hold them). IPv6 works the
+ * same way with `--director-ip6` (/64 by default) and `--gateway6`, IPv6 lines in the neighbours
+ * file, and neighbour discovery for next hops the file does not name. Prints frames
  * in and out and drops by reason; exit 0, 1 on unreadable input, 2 on usage errors.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { parseRules } from '../cli/lvsadm/rules.js';
 import { apply } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
-import { parseIPv4 } from '../core/addr.js';
+import { parseIPv4, parseIPv6 } from '../core/addr.js';
 import { Director } from '../core/director.js';
 import { LvsError } from '../core/errors.js';
 import { findScheduler } from '../core/schedulers/index.js';
@@ -26,6 +29,7 @@ import { FWD } from '../core/types.js';
 import { ACT } from '../engine/actions.js';
 import { Engine, type EngineCounters, FRAME_F } from '../engine/engine.js';
 import { StaticRoutes } from '../engine/routes.js';
+import { type StaticRoute6, StaticRoutes6 } from '../engine/routes6.js';
 import { ETHERTYPE, parseMac } from '../packet/ethernet.js';
 import { decodePcap, encodePcap, LINKTYPE_ETHERNET, type PcapRecord } from '../packet/pcap.js';
 
@@ -40,6 +44,10 @@ export interface SimulationConfig {
   /** LIPs for FULLNAT services that have none. */
   readonly laddrs?: readonly string[];
   readonly gateway?: string;
+  /** The director's IPv6 address, `IP6[/LEN]` (/64 by default). */
+  readonly directorIp6?: string;
+  /** IPv6 next hop for destinations off the director's IPv6 subnet. */
+  readonly gateway6?: string;
   readonly mtu?: number;
   readonly toa?: boolean;
   /** Start time in ms (the first frame's time is typical). */
@@ -90,10 +98,12 @@ export function createSimulation(c: SimulationConfig): Simulation {
     { prefix: ip, len: prefixLen, ifindex: SIM_IFINDEX },
     { prefix: 0, len: 0, ifindex: SIM_IFINDEX, gateway: gw },
   ]);
+  const v6 = ipv6Setup(c);
   const engine = new Engine({
     director,
     routes,
-    interfaces: [{ ifindex: SIM_IFINDEX, mac, mtu, addr4: ip }],
+    routes6: new StaticRoutes6(v6.routes),
+    interfaces: [{ ifindex: SIM_IFINDEX, mac, mtu, addr4: ip, ...(v6.addr ? { addr6: v6.addr } : {}) }],
     toa: c.toa ?? true,
   });
   for (const [n, line] of (c.neighbours ?? '').split('\n').entries()) {
@@ -101,12 +111,35 @@ export function createSimulation(c: SimulationConfig): Simulation {
     if (t === '') continue;
     const [a, m] = t.split(/\s+/);
     const addr = parseIPv4(a ?? '');
-    if (addr === undefined || m === undefined) {
+    const addr6 = addr === undefined ? parseIPv6(a ?? '') : undefined;
+    if ((addr === undefined && addr6 === undefined) || m === undefined) {
       throw new LvsError('ERR_LVS_SIMULATE_USAGE', `neighbours line ${n + 1}: expected "IP MAC"`);
     }
-    engine.addNeighbour(addr, macOf(m, `neighbours line ${n + 1}`), SIM_IFINDEX, now);
+    const hw = macOf(m, `neighbours line ${n + 1}`);
+    if (addr6) engine.addNeighbour6(addr6, hw, SIM_IFINDEX, now);
+    else engine.addNeighbour(addr as number, hw, SIM_IFINDEX, now);
   }
   return { director, engine, mtu };
+}
+
+// The IPv6 side of the one interface: its address and prefix on-link, the rest via --gateway6.
+function ipv6Setup(c: SimulationConfig): { addr?: Uint8Array; routes: StaticRoute6[] } {
+  if (c.directorIp6 === undefined) return { routes: [] };
+  const [text = '', lenText = '64'] = c.directorIp6.split('/');
+  const addr = parseIPv6(text);
+  const len = Number(lenText);
+  if (addr === undefined || !Number.isInteger(len) || len < 0 || len > 128) {
+    throw new LvsError('ERR_LVS_SIMULATE_USAGE', `bad --director-ip6 ${c.directorIp6}`);
+  }
+  const gw = c.gateway6 === undefined ? undefined : parseIPv6(c.gateway6);
+  if (c.gateway6 !== undefined && gw === undefined) {
+    throw new LvsError('ERR_LVS_SIMULATE_USAGE', `bad --gateway6 ${c.gateway6}`);
+  }
+  const routes: StaticRoute6[] = [
+    { prefix: addr, len, ifindex: SIM_IFINDEX },
+    { prefix: new Uint8Array(16), len: 0, ifindex: SIM_IFINDEX, ...(gw ? { gateway: gw } : {}) },
+  ];
+  return { addr, routes };
 }
 
 function macOf(s: string, what: string): Uint8Array {
@@ -171,6 +204,7 @@ export function formatSummary(framesIn: number, framesOut: number, c: EngineCoun
   let s = `frames in: ${framesIn}\nframes out: ${framesOut}\n`;
   s += `arp replies: ${c.arpReplies}\narp requests: ${c.arpRequests}\n`;
   s += `echo replies: ${c.echoReplies}\nicmp errors: ${c.icmpErrors}\n`;
+  if (c.ndpAdverts + c.ndpSolicits > 0) s += `ndp adverts: ${c.ndpAdverts}\nndp solicits: ${c.ndpSolicits}\n`;
   const names = Object.keys(c.drops).sort();
   s += `drops: ${names.reduce((a, n) => a + (c.drops[n] ?? 0), 0)}\n`;
   for (const n of names) s += `  ${n}: ${c.drops[n]}\n`;
@@ -179,6 +213,7 @@ export function formatSummary(framesIn: number, framesOut: number, c: EngineCoun
 
 const USAGE = `Usage: lvsd simulate --rules FILE --in IN.pcap --out OUT.pcap --director-mac MAC --director-ip IP
                     [--neighbours FILE] [--laddr IP ...] [--gateway IP] [--mtu N] [--no-toa]
+                    [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
 `;
 
 /** `lvsd simulate ...` (argv after the word `simulate`); resolves to the exit code. */
@@ -196,6 +231,8 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
         neighbours: { type: 'string' },
         laddr: { type: 'string', multiple: true },
         gateway: { type: 'string' },
+        'director-ip6': { type: 'string' },
+        gateway6: { type: 'string' },
         mtu: { type: 'string' },
         'no-toa': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -237,6 +274,8 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
       mtu,
       toa: v['no-toa'] !== true,
       ...(typeof v.gateway === 'string' ? { gateway: v.gateway } : {}),
+      ...(typeof v['director-ip6'] === 'string' ? { directorIp6: v['director-ip6'] } : {}),
+      ...(typeof v.gateway6 === 'string' ? { gateway6: v.gateway6 } : {}),
       now: cap.records[0] ? cap.records[0].tsSec * 1000 : 0,
     });
     const frames = simulateRecords(sim, cap.records, cap.nanos);

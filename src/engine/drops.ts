@@ -48,6 +48,8 @@ export const DROP = {
   ARP_IGNORED: 82,
   /** The action list or the output arena of this batch is full. */
   TX_FULL: 83,
+  /** Neighbour discovery not asking for one of our addresses, an unsolicited advert, or invalid (RFC 4861 §7.1). */
+  NDP_IGNORED: 84,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */

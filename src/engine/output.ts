@@ -23,6 +23,8 @@ export interface EngineInterface {
   readonly mtu: number;
   /** The director's IPv4 address on it (host-order u32): ARP sender, tunnel and ICMP source. */
   readonly addr4: number;
+  /** The director's IPv6 address on it (16 bytes), if any: NDP, tunnel and ICMPv6 source. */
+  readonly addr6?: Uint8Array;
 }
 
 /** Sizing of the output side. */

@@ -1,0 +1,344 @@
+/**
+ * The IPVS part of the engine for IPv6 packets (ip_vs_in / ip_vs_out / ip_vs_in_icmp_v6 /
+ * ip_vs_out_icmp_v6 over a parsed Flow), through the director's general entry points: NAT (DNAT
+ * of requests, SNAT of replies, ICMPv6 errors both ways), DR (hop limit and MAC only) and TUN as
+ * IPv6-in-IPv6 (ip_vs_tunnel_xmit_v6 with the default ipip tunnel type: next header 41). The
+ * kernel's transmit checks come first, as in __ip_vs_get_out_rt_v6: route, then MTU (ICMPv6
+ * packet too big, never fragmentation: IPv6 routers do not fragment, RFC 8200 §5), then hop
+ * limit (time exceeded), so an error quotes the packet as the client sent it.
+ *
+ * Not carried over IPv6 yet, each counted as UNSUPPORTED: FULLNAT (DPVS's IPv6 local addresses),
+ * GUE and GRE tunnel types, and real servers of the other family (IPv4 RIPs under an IPv6 VIP).
+ */
+import { CONN_F } from '../core/conn-table.js';
+import { type Director, PacketInfo, VERDICT } from '../core/director.js';
+import { bytesToWords } from '../core/persistence.js';
+import { FWD, TUN_TYPE } from '../core/types.js';
+import { copyBytes, ETH_LEN, writeIPv6Header } from '../forward/frame.js';
+import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
+import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
+import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
+import { IPPROTO } from '../packet/checksum.js';
+import type { Flow } from '../packet/flow.js';
+import { decrementTtl } from '../packet/rewrite.js';
+import { DROP } from './drops.js';
+import { LOCAL } from './local-addrs.js';
+import type { LocalAddrs6 } from './local-addrs6.js';
+import type { Output6 } from './ndp.js';
+import type { Output } from './output.js';
+
+/** Outer IPv6 header of an IPv6-in-IPv6 tunnel. */
+const OUTER6 = 40;
+/** The minimum link MTU every IPv6 path has (RFC 8200 §5): packet-too-big never advertises less. */
+const IPV6_MIN_MTU = 1280;
+const ICMPV6_DEST_UNREACH = 1;
+const ICMPV6_PKT_TOOBIG = 2;
+const ICMPV6_TIME_EXCEED = 3;
+const ICMPV6_PORT_UNREACH = 4;
+const ICMPV6_ECHO_REQUEST = 128;
+
+/** IPv6 forwarding through the director core. */
+export class Ip6Path {
+  /** ICMPv6 errors and echo replies the engine originated. */
+  icmpSent = 0;
+  echoReplies = 0;
+  private readonly pkt = new PacketInfo();
+  private readonly w1 = new Uint32Array(4);
+  private readonly w2 = new Uint32Array(4);
+  // Addresses read from the conn table: the real server, the client, the VIP, a source.
+  private readonly rip = new Uint8Array(16);
+  private readonly cip = new Uint8Array(16);
+  private readonly vip = new Uint8Array(16);
+  private readonly src = new Uint8Array(16);
+  private readonly nh = new Uint8Array(16);
+
+  constructor(
+    private readonly director: Director,
+    private readonly out: Output,
+    private readonly out6: Output6,
+    private readonly local: LocalAddrs6,
+  ) {
+    this.pkt.af = 6;
+    this.pkt.srcAddr = new Uint8Array(16);
+    this.pkt.dstAddr = new Uint8Array(16);
+  }
+
+  /** Handles a parsed IPv6 packet (not NDP) whose checksums are complete; `gso` marks a TCP super-frame. */
+  handle(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
+    if (flow.fragment) {
+      this.out.drop(DROP.FRAGMENT);
+      return;
+    }
+    const kind = this.local.kind(buf, flow.dstOff);
+    if (flow.proto === IPPROTO.ICMPV6) {
+      this.icmp(buf, flow, kind, gso, now);
+      return;
+    }
+    if (flow.proto !== IPPROTO.TCP && flow.proto !== IPPROTO.UDP && flow.proto !== IPPROTO.SCTP) {
+      this.out.drop(kind !== 0 ? DROP.UNSUPPORTED : DROP.NOT_OURS);
+      return;
+    }
+    this.fillPkt(buf, flow);
+    if (kind === 0) {
+      // ip_vs_out: a reply from a NAT real server on its way to the client.
+      const idx = this.director.outPacket(this.pkt, now);
+      if (idx < 0) {
+        this.out.drop(DROP.NOT_OURS);
+        return;
+      }
+      this.reply(buf, flow, idx, gso, now);
+      return;
+    }
+    const idx = this.director.inPacket(this.pkt, now);
+    if (idx < 0) {
+      if (idx === VERDICT.NO_DEST) {
+        // ip_vs_leave: ICMPv6 port unreachable from the VIP.
+        this.icmpError(buf, flow, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, now);
+        this.out.drop(DROP.NO_DEST);
+      } else if (idx === VERDICT.ACCEPT) this.out.drop(DROP.NO_SERVICE);
+      else this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
+      return;
+    }
+    this.xmitIn(buf, flow, idx, false, gso, now);
+  }
+
+  private fillPkt(buf: Uint8Array, flow: Flow): void {
+    const p = this.pkt;
+    p.srcAddr.set(flow.src6);
+    p.dstAddr.set(flow.dst6);
+    p.protocol = flow.proto;
+    p.srcPort = flow.sport;
+    p.dstPort = flow.dport;
+    p.tcpFlags = flow.tcpFlags & 0xff;
+    p.sctpChunk = flow.proto === IPPROTO.SCTP && flow.l4Off + 13 <= flow.ipEnd ? buf[flow.l4Off + 12]! : -1;
+    p.sctpNextChunk = -1;
+    p.length = flow.ipEnd - flow.l3Off;
+    p.fragment = false;
+  }
+
+  // Transmits a client-side packet (a request, or an ICMPv6 error about a reply) to conn idx's real server.
+  private xmitIn(buf: Uint8Array, flow: Flow, idx: number, icmp: boolean, gso: boolean, now: number): void {
+    const out = this.out;
+    const out6 = this.out6;
+    const conns = this.director.conns;
+    const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
+    if (conns.daf(idx) !== 6 || (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL)) {
+      out.drop(DROP.UNSUPPORTED);
+      return;
+    }
+    conns.readAddr(idx, 8, this.w1);
+    wordsToBytes(this.w1, this.rip);
+    let over = 0;
+    if (fwd === FWD.TUNNEL) {
+      const dest = this.director.destOf(idx);
+      if (!dest) {
+        out.drop(DROP.DEST_GONE);
+        return;
+      }
+      if (dest.tunType !== TUN_TYPE.IPIP) {
+        out.drop(DROP.UNSUPPORTED);
+        return;
+      }
+      over = OUTER6;
+    }
+    const slot = out6.routeTo(this.rip, 0);
+    if (slot < 0) {
+      out.drop(DROP.NO_ROUTE);
+      return;
+    }
+    this.nh.set(out6.route.hasGateway ? out6.route.gateway : this.rip);
+    const mtu = out6.routeMtu(slot);
+    if (over > 0 && !out6.routeSrc(slot, this.src, 0)) {
+      out.drop(DROP.NO_ROUTE);
+      return;
+    }
+    if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
+    if (!decrementTtl(buf, flow)) {
+      if (!icmp) this.icmpError(buf, flow, ICMPV6_TIME_EXCEED, 0, 0, now);
+      out.drop(DROP.TTL_EXCEEDED);
+      return;
+    }
+    if (fwd === FWD.MASQ) {
+      const rport = conns.dport[idx] as number;
+      if (icmp) natIcmpIn6(buf, flow, this.rip, rport);
+      else natIn6(buf, flow, this.rip, rport);
+    }
+    this.emit(buf, flow, slot, mtu, over, now);
+  }
+
+  // ip_vs_out for a MASQ reply: SNAT to VIP:vport and on to the client.
+  private reply(buf: Uint8Array, flow: Flow, idx: number, gso: boolean, now: number): void {
+    const conns = this.director.conns;
+    if (((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+      this.out.drop(DROP.NOT_OURS);
+      return;
+    }
+    const slot = this.toClient(buf, flow, idx, gso, false, now);
+    if (slot < 0) return;
+    conns.readAddr(idx, 4, this.w1);
+    wordsToBytes(this.w1, this.vip);
+    natOut6(buf, flow, this.vip, conns.vport[idx] as number);
+    this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
+  }
+
+  // Route, MTU and hop limit toward conn idx's client; the egress slot (next hop in this.nh), or -1 after a drop.
+  private toClient(
+    buf: Uint8Array,
+    flow: Flow,
+    idx: number,
+    gso: boolean,
+    icmp: boolean,
+    now: number,
+  ): number {
+    const out6 = this.out6;
+    this.director.conns.readAddr(idx, 0, this.w1);
+    wordsToBytes(this.w1, this.cip);
+    const slot = out6.routeTo(this.cip, 0);
+    if (slot < 0) {
+      this.out.drop(DROP.NO_ROUTE);
+      return -1;
+    }
+    this.nh.set(out6.route.hasGateway ? out6.route.gateway : this.cip);
+    if (!this.mtuOk(buf, flow, out6.routeMtu(slot), gso && !icmp, now)) return -1;
+    if (!decrementTtl(buf, flow)) {
+      if (!icmp) this.icmpError(buf, flow, ICMPV6_TIME_EXCEED, 0, 0, now);
+      this.out.drop(DROP.TTL_EXCEEDED);
+      return -1;
+    }
+    return slot;
+  }
+
+  // ensure_mtu_is_adequate (v6): too big and not a GSO super-frame → packet too big.
+  private mtuOk(buf: Uint8Array, flow: Flow, mtu: number, gso: boolean, now: number): boolean {
+    if (flow.ipEnd - flow.l3Off <= mtu) return true;
+    if (gso && flow.proto === IPPROTO.TCP) return true;
+    if (flow.proto !== IPPROTO.ICMPV6 || flow.icmpType >= 128) {
+      this.icmpError(buf, flow, ICMPV6_PKT_TOOBIG, 0, Math.max(mtu, IPV6_MIN_MTU), now);
+    }
+    this.out.drop(DROP.TOO_BIG);
+    return false;
+  }
+
+  // Sends in place, or through the arena when an outer header or software segmentation is needed.
+  private emit(buf: Uint8Array, flow: Flow, slot: number, mtu: number, over: number, now: number): void {
+    const out = this.out;
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const room = mtu - over;
+    if (ipLen <= room && over === 0) {
+      this.out6.send(buf, flow.l3Off, ipLen, slot, this.nh, 0, now);
+      return;
+    }
+    const count = ipLen <= room ? 1 : tcpSegmentCount(flow, room);
+    if (count < 0) {
+      out.drop(DROP.NEEDS_FRAGMENTATION);
+      return;
+    }
+    for (let k = 0; k < count; k++) {
+      const seg = count === 1 ? ipLen : room;
+      const o = out.reserve(ETH_LEN + over + seg);
+      if (o < 0) {
+        out.drop(DROP.TX_FULL);
+        return;
+      }
+      const inner = o + ETH_LEN + over;
+      let len = ipLen;
+      if (count === 1) copyBytes(out.arena, inner, buf, flow.l3Off, ipLen);
+      else len = writeTcpSegment(buf, flow, room, k, count, out.arena, inner);
+      let l3 = inner;
+      if (over > 0) {
+        // ip6_tnl: traffic class copied with ECN encapsulation, hop limit from the inner packet.
+        l3 = inner - OUTER6;
+        const tc = (flow.tos & 3) === 3 ? (flow.tos & ~3) | 2 : flow.tos;
+        writeIPv6Header(out.arena, l3, tc, len, IPPROTO.IPV6, flow.ttl, this.src, 0, this.rip, 0);
+      }
+      this.out6.send(out.arena, l3, len + over, slot, this.nh, 0, now);
+    }
+  }
+
+  /** Sends an ICMPv6 error about the packet in `flow` back to its source (icmpv6_send). */
+  icmpError(buf: Uint8Array, flow: Flow, type: number, code: number, rest: number, now: number): void {
+    const out = this.out;
+    const out6 = this.out6;
+    const slot = out6.routeTo(buf, flow.srcOff);
+    if (slot < 0) return;
+    // Answer from the offending packet's destination when it is ours (a VIP), else the route's source.
+    if (this.local.kind(buf, flow.dstOff) !== 0) this.src.set(flow.dst6);
+    else if (!out6.routeSrc(slot, this.src, 0)) return;
+    this.nh.set(out6.route.hasGateway ? out6.route.gateway : flow.src6);
+    const o = out.reserve(ETH_LEN + 1280);
+    if (o < 0) return;
+    const len = writeIcmpError6(
+      out.arena,
+      o + ETH_LEN,
+      buf,
+      flow.l3Off,
+      flow.ipEnd - flow.l3Off,
+      type,
+      code,
+      rest,
+      this.src,
+      0,
+      flow.src6,
+      0,
+    );
+    this.icmpSent++;
+    out6.send(out.arena, o + ETH_LEN, len, slot, this.nh, 0, now);
+  }
+
+  // ip_vs_in_icmp_v6 / ip_vs_out_icmp_v6, and echo replies for our addresses.
+  private icmp(buf: Uint8Array, flow: Flow, kind: number, gso: boolean, now: number): void {
+    const out = this.out;
+    if (flow.icmpType === ICMPV6_ECHO_REQUEST && kind !== 0) {
+      echoReplyInPlace(buf, flow);
+      const slot = this.out6.routeTo(flow.dst6, 0);
+      if (slot < 0) {
+        out.drop(DROP.NO_ROUTE);
+        return;
+      }
+      this.nh.set(this.out6.route.hasGateway ? this.out6.route.gateway : flow.dst6);
+      this.echoReplies++;
+      this.out6.send(buf, flow.l3Off, flow.ipEnd - flow.l3Off, slot, this.nh, 0, now);
+      return;
+    }
+    const p = flow.innerProto;
+    if (!flow.inner || (p !== IPPROTO.TCP && p !== IPPROTO.UDP && p !== IPPROTO.SCTP)) {
+      out.drop(kind !== 0 ? DROP.ICMP_IGNORED : DROP.NOT_OURS);
+      return;
+    }
+    const conns = this.director.conns;
+    bytesToWords(flow.innerDst6, this.w1);
+    bytesToWords(flow.innerSrc6, this.w2);
+    if (kind & LOCAL.VIP) {
+      // About our reply VIP:vport → client: the conn by the quoted tuple reversed.
+      const idx = conns.findIn(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      if (idx < 0) {
+        out.drop(DROP.ICMP_NO_CONN);
+        return;
+      }
+      this.xmitIn(buf, flow, idx, true, false, now);
+      return;
+    }
+    // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
+    const idx = conns.findOut(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+    if (idx < 0 || ((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+      out.drop(DROP.NOT_OURS);
+      return;
+    }
+    const slot = this.toClient(buf, flow, idx, gso, true, now);
+    if (slot < 0) return;
+    conns.readAddr(idx, 4, this.w1);
+    wordsToBytes(this.w1, this.vip);
+    natIcmpOut6(buf, flow, this.vip, conns.vport[idx] as number);
+    this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
+  }
+}
+
+function wordsToBytes(w: Uint32Array, b: Uint8Array): void {
+  for (let k = 0; k < 4; k++) {
+    const v = w[k]!;
+    b[k * 4] = v >>> 24;
+    b[k * 4 + 1] = (v >>> 16) & 0xff;
+    b[k * 4 + 2] = (v >>> 8) & 0xff;
+    b[k * 4 + 3] = v & 0xff;
+  }
+}
