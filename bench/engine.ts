@@ -133,6 +133,13 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
     engine.flush();
   }
   for (let i = 0; i < n; i++) writeFrame(pristine, i * SLOT, i % flows, 0x10);
+  const meta = new Int32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    meta[2 * i] = i * SLOT;
+    meta[2 * i + 1] = 54;
+  }
+  // Builds before Engine.handleBatch (BENCH_DIST of an older commit) hand frames one by one.
+  const batchApi = typeof engine.handleBatch === 'function' && !process.env.BENCH_NO_BATCH;
   const tx0 = engine.out.txFrames;
   const rx0 = engine.rxFrames;
   const batches = Math.max(1, Math.round(PACKETS / BATCH));
@@ -143,7 +150,10 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
       const base = b * BATCH * SLOT;
       pristine.copy(work, base, base, base + BATCH * SLOT);
       if (withEngine) {
-        for (let k = 0; k < BATCH; k++) engine.handleFrame(work, base + k * SLOT, 54, 1, 0, now);
+        // [offset, length] per frame; the batch's pairs start at word 2 × its first frame.
+        const w = 2 * b * BATCH;
+        if (batchApi) engine.handleBatch(work, meta, BATCH, 2, w, w + 1, 1, 0, now);
+        else for (let k = 0; k < BATCH; k++) engine.handleFrame(work, base + k * SLOT, 54, 1, 0, now);
         engine.flush();
       }
       now += 0.01;

@@ -61,6 +61,8 @@ PCODE[6] = 1;
 PCODE[17] = 2;
 PCODE[132] = 3;
 const pcode = (proto: number): number => PCODE[proto & 255] as number;
+/** The protocol code the index hashes (TCP 1, UDP 2, SCTP 3, else 0), for {@link ConnTable.warmIn4} keys. */
+export const pcodeOf = pcode;
 
 /** Wheel tick in ms and number of slots (2^14 × 64 ms ≈ 17.5 min horizon; later timers go round). */
 export const WHEEL_TICK_MS = 64;
@@ -348,6 +350,19 @@ export class ConnTable {
       s = s + 1 === n ? 0 : s + 1;
     }
   }
+
+  /**
+   * Warms the index for `n` coming IPv4 inbound lookups, keys as [caddr | 0, cport << 2 | pcode]
+   * pairs ({@link pcodeOf}): a batch's index-slot misses overlap here instead of stalling one
+   * lookup each. Touches memory only; the table is unchanged, so lookups stay exact whatever
+   * happens between this call and them.
+   */
+  warmIn4(keys: Int32Array, n: number): void {
+    this.warmSink ^= this.ix.touch(keys, n);
+  }
+
+  /** XOR of what {@link warmIn4} read: stored so the compiler keeps the loads. */
+  warmSink = 0;
 
   /**
    * Finds the conn of a reply: real server (d:dport) → client (c:cport) (ip_vs_conn_out_get).

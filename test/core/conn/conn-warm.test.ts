@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ConnKeyIndex } from '../../../src/core/conn-hash.js';
+import { ConnTable, pcodeOf } from '../../../src/core/conn-table.js';
+
+// The batch warm-up (ConnKeyIndex.touch, ConnTable.warmIn4) must load exactly the home slot the
+// lookup will probe first, and must change nothing: lookups after it answer as before.
+
+const SEED = 0x2545f491;
+const w = (a: number) => Uint32Array.from([a >>> 0, 0, 0, 0]);
+
+test('touch reads the home slot a lookup of the same key probes first', () => {
+  const ix = new ConnKeyIndex(100, SEED);
+  const keys = Int32Array.from([0x0a000001, (5000 << 2) | 1]);
+  assert.equal(ix.touch(keys, 1), 0, 'an empty table reads an empty slot');
+  ix.insert(0x0a000001, 0xcb007101 | 0, (5000 << 16) | 80, 1, 41);
+  // The only key sits at its home: the word read is its tag << 28 | (idx + 1).
+  assert.equal(ix.touch(keys, 1), (1 << 28) | 42);
+  // Same client and port, other protocol code: another home slot, still empty.
+  assert.equal(ix.touch(Int32Array.from([0x0a000001, (5000 << 2) | 2]), 1), 0);
+});
+
+test('warming any keys leaves every lookup and the index exactly as they were', () => {
+  const conn = fc.record({
+    c: fc.integer({ min: 0x0a000000, max: 0x0a00000f }),
+    cport: fc.integer({ min: 1000, max: 1007 }),
+    proto: fc.constantFrom(6, 17),
+  });
+  fc.assert(
+    fc.property(fc.array(conn, { maxLength: 120 }), fc.array(conn, { maxLength: 40 }), (live, warm) => {
+      const t = new ConnTable({ initialCapacity: 16 });
+      const v = w(0xcb007101);
+      for (const x of live)
+        t.create(4, x.proto, w(x.c), x.cport, v, 80, 4, w(0xc6336401), 8080, 0, 0, 0, 0, 0);
+      const probe = [...live, ...warm];
+      const before = probe.map((x) => t.findIn(4, x.proto, w(x.c), x.cport, v, 80));
+      const keys = new Int32Array(warm.length * 2);
+      warm.forEach((x, k) => {
+        keys[2 * k] = x.c | 0;
+        keys[2 * k + 1] = (x.cport << 2) | pcodeOf(x.proto);
+      });
+      t.warmIn4(keys, warm.length);
+      assert.deepEqual(
+        probe.map((x) => t.findIn(4, x.proto, w(x.c), x.cport, v, 80)),
+        before,
+      );
+      t.checkIndex();
+    }),
+    { numRuns: 100 },
+  );
+});
