@@ -13,8 +13,8 @@
  * tunnels included (segments are sized so the encapsulated packet fits). Without the flag, an
  * oversized DF packet gets ICMP fragmentation-needed as in the kernel.
  *
- * IPv6 frames are counted as UNSUPPORTED for now: the director core and the rewrites handle IPv6,
- * but the engine has no NDP yet.
+ * IPv6 frames take the same way through their own halves: neighbour discovery (ndp.ts) in place
+ * of ARP and the IPv6 IPVS path (ip6-path.ts), with routes from the optional `routes6` table.
  */
 import { pcodeOf } from '../core/conn-table.js';
 import type { Director } from '../core/director.js';
@@ -26,9 +26,13 @@ import { completeChecksum } from '../packet/rewrite.js';
 import type { ActionList } from './actions.js';
 import { DROP, DROP_COUNT, DROP_NAME } from './drops.js';
 import { IpPath, type IpPathOptions } from './ip-path.js';
+import { Ip6Path } from './ip6-path.js';
 import { LocalAddrs } from './local-addrs.js';
+import { LocalAddrs6 } from './local-addrs6.js';
+import { Output6 } from './ndp.js';
 import { type EngineInterface, Output, type OutputOptions, writeArp } from './output.js';
 import type { RouteTable } from './routes.js';
+import type { RouteTable6 } from './routes6.js';
 
 /** Per-frame flags from the driver. */
 export const FRAME_F = {
@@ -42,6 +46,8 @@ export const FRAME_F = {
 export interface EngineOptions extends OutputOptions, IpPathOptions {
   readonly director: Director;
   readonly routes: RouteTable;
+  /** IPv6 routes; without them IPv6 packets that need a route are dropped as NO_ROUTE. */
+  readonly routes6?: RouteTable6;
   readonly interfaces: readonly EngineInterface[];
   /**
    * Take the established-conn fast path (IpPath.fastRequest). Default true; false sends every
@@ -58,6 +64,10 @@ export interface EngineCounters {
   arpRequests: number;
   echoReplies: number;
   icmpErrors: number;
+  /** Neighbour adverts sent for IPv6 VIPs. */
+  ndpAdverts: number;
+  /** Neighbour solicitations sent to resolve IPv6 next hops. */
+  ndpSolicits: number;
   /** Non-zero drop counters by name. */
   drops: Record<string, number>;
 }
@@ -68,6 +78,10 @@ export class Engine {
   readonly out: Output;
   readonly ip: IpPath;
   readonly local = new LocalAddrs();
+  readonly local6 = new LocalAddrs6();
+  /** IPv6 output and neighbour discovery. */
+  readonly out6: Output6;
+  readonly ip6: Ip6Path;
   /** Frames handed to handleFrame. */
   rxFrames = 0;
   /** ARP replies sent for VIPs and LIPs. */
@@ -79,6 +93,8 @@ export class Engine {
     this.director = o.director;
     this.out = new Output(o.routes, o.interfaces, o);
     this.ip = new IpPath(o.director, this.out, this.local, o);
+    this.out6 = new Output6(this.out, o.routes6, o.interfaces, o.neighbours);
+    this.ip6 = new Ip6Path(o.director, this.out, this.out6, this.local6);
     this.fast = o.fastPath ?? true;
   }
 
@@ -114,8 +130,28 @@ export class Engine {
       this.arp(buf, flow, ifindex, now);
       return;
     }
+    if (et === ETHERTYPE.IPV6) {
+      this.ipv6(buf, flow, ifindex, flags, now);
+      return;
+    }
     out.drop(DROP.UNSUPPORTED);
   }
+
+  // IPv6: neighbour discovery for our addresses, else the IPVS path.
+  private ipv6(buf: Uint8Array, flow: Flow, ifindex: number, flags: number, now: number): void {
+    if (this.local6.generation !== this.director.table.generation) this.local6.rebuild(this.director.table);
+    if (flags & FRAME_F.PARTIAL_CSUM) completeChecksum(buf, flow);
+    const t = flow.icmpType;
+    if (flow.proto === IPPROTO.ICMPV6 && t >= 133 && t <= 137) {
+      // Router solicitations/adverts and redirects are the host kernel's business.
+      if (t === 135 || t === 136) this.out6.handle(buf, flow, ifindex, this.isLocal6, now);
+      else this.out.drop(DROP.NDP_IGNORED);
+      return;
+    }
+    this.ip6.handle(buf, flow, (flags & FRAME_F.GSO) !== 0, now);
+  }
+
+  private readonly isLocal6 = (b: Uint8Array, off: number): boolean => this.local6.kind(b, off) !== 0;
 
   /**
    * Handles `count` frames of one receive batch: {@link warmBatch}, then {@link handleFrame} for
@@ -200,6 +236,11 @@ export class Engine {
     out.tx(a, o, 42, ifindex);
   }
 
+  /** Adds a permanent IPv6 neighbour: `ip` is 16 bytes, `mac` 6. */
+  addNeighbour6(ip: Uint8Array, mac: Uint8Array, ifindex: number, now: number): void {
+    this.out6.learn(ip, 0, mac, 0, ifindex, now, true, true);
+  }
+
   /** Adds a permanent neighbour (e.g. from `--neighbours`): `mac` is 6 bytes. */
   addNeighbour(ip: number, mac: Uint8Array, ifindex: number, now: number): void {
     this.out.learn(ip >>> 0, mac, 0, ifindex, now, true, true);
@@ -229,11 +270,13 @@ export class Engine {
       else neigh.probed(i, now);
       i = neigh.due(i + 1, now);
     }
+    this.out6.tick(now);
   }
 
   /** Releases the batch: clears the actions and reuses the arena and queue memory. */
   flush(): void {
     this.out.flush();
+    this.out6.flush();
   }
 
   /** The counters by name (allocates). */
@@ -248,8 +291,10 @@ export class Engine {
       txFrames: this.out.txFrames,
       arpReplies: this.arpReplies,
       arpRequests: this.out.arpRequests,
-      echoReplies: this.ip.echoReplies,
-      icmpErrors: this.ip.icmpSent,
+      echoReplies: this.ip.echoReplies + this.ip6.echoReplies,
+      icmpErrors: this.ip.icmpSent + this.ip6.icmpSent,
+      ndpAdverts: this.out6.naSent,
+      ndpSolicits: this.out6.nsSent,
       drops,
     };
   }
