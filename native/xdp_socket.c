@@ -1,9 +1,912 @@
-/* Placeholder: filled in by its owner. Registers nothing yet, so the module loads unchanged. */
+/*
+ * AF_XDP fast path of the packet plane (see src/io/packet-socket/xdp-socket.ts, xdp-filter.ts).
+ *
+ * Two parts, both as dumb as packet_socket.c (every failure is a -errno int; state, validation
+ * and errno -> coded error live in TypeScript):
+ *
+ * 1. Raw bpf(2) without libbpf: map create/update/delete, BPF_PROG_LOAD of a hand-assembled XDP
+ *    filter (verifier log copied into a caller buffer), BPF_LINK_CREATE attach (the link dies
+ *    with its fd, so the program detaches by itself when lvsd exits) and BPF_PROG_TEST_RUN.
+ *    The filter redirects to the XSKMAP only IPv4 TCP/UDP/SCTP frames whose (daddr, proto,
+ *    dport|0) or, unless daddr is a host address, (saddr, proto, sport|0) is in a hash map that
+ *    TypeScript fills from bypass-rules.ts; everything else is XDP_PASS (kernel, AF_PACKET).
+ *
+ * 2. The AF_XDP socket: a UMEM of fixed chunks, fill/completion/RX/TX rings, XDP_COPY bind (veth
+ *    has no zero-copy), watched by a uv_poll on Node's loop. Received descriptors become records
+ *    in the same 6-word layout as the AF_PACKET ring (offset = UMEM address), one JS call per
+ *    batch over the UMEM as an external ArrayBuffer. JS rewrites frames in place and hands
+ *    [offset, length] pairs back: a pair inside a chunk this batch delivered goes to the TX ring
+ *    as is (classic AF_XDP forwarding); any other memory is copied into a free chunk first.
+ *    Chunks come back through the completion ring; those JS did not send go back after the
+ *    callback. Every chunk is in exactly one place: free list, kernel (fill/RX), held by JS, TX.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
 #include <node_api.h>
+#include <uv.h>
+
+#include "napi_util.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+/* setsockopt of 6.17+: frames one sendto() may push in copy mode (default 32). Optional. */
+#define LVS_XDP_MAX_TX_SKB_BUDGET 9
+
+#define META_WORDS 6
+#define TP_STATUS_CSUMNOTREADY (1 << 3)
+/* Chunks kept off the fill ring so copies (cross-interface, engine-built frames) find room. */
+#define TX_RESERVE 512
+
+/* ---------------------------------------------------------------- bpf(2) */
+
+static long sys_bpf(int cmd, union bpf_attr *a) { return syscall(__NR_bpf, cmd, a, sizeof *a); }
+
+static napi_value num_arg(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  for (size_t i = argc; i < n; i++) napi_get_undefined(env, &argv[i]);
+  return argv[0];
+}
+
+static int64_t geti(napi_env env, napi_value v) {
+  int64_t x = -1;
+  if (napi_get_value_int64(env, v, &x) != napi_ok) return -1;
+  return x;
+}
+
+/* bpfMapCreate(type, keySize, valueSize, maxEntries, name) -> fd | -errno */
+static napi_value js_map_create(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!num_arg(env, info, 5, argv)) return NULL;
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_type = (uint32_t)geti(env, argv[0]);
+  a.key_size = (uint32_t)geti(env, argv[1]);
+  a.value_size = (uint32_t)geti(env, argv[2]);
+  a.max_entries = (uint32_t)geti(env, argv[3]);
+  size_t len = 0;
+  napi_get_value_string_utf8(env, argv[4], a.map_name, sizeof a.map_name, &len);
+  long fd = sys_bpf(BPF_MAP_CREATE, &a);
+  return lvs_num(env, fd < 0 ? -errno : fd);
+}
+
+/* bpfMapUpdate(fd, key: Uint8Array, value: Uint8Array) -> 0 | -errno */
+static napi_value js_map_update(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!num_arg(env, info, 3, argv)) return NULL;
+  void *k, *v;
+  size_t kl, vl;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
+    return lvs_num(env, -EINVAL);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)geti(env, argv[0]);
+  a.key = (uint64_t)(uintptr_t)k;
+  a.value = (uint64_t)(uintptr_t)v;
+  a.flags = BPF_ANY;
+  return lvs_num(env, sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0);
+}
+
+/* bpfMapDelete(fd, key: Uint8Array) -> 0 | -errno */
+static napi_value js_map_delete(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!num_arg(env, info, 2, argv)) return NULL;
+  void *k;
+  size_t kl;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl)) return lvs_num(env, -EINVAL);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)geti(env, argv[0]);
+  a.key = (uint64_t)(uintptr_t)k;
+  return lvs_num(env, sys_bpf(BPF_MAP_DELETE_ELEM, &a) < 0 ? -errno : 0);
+}
+
+/* A tiny assembler: jumps name a label, resolved once the program is complete. */
+enum { L_PASS, L_REDIRECT, L_PORTS, L_COUNT };
+typedef struct {
+  struct bpf_insn in[96];
+  int n;
+  int label[L_COUNT];
+  int fix_at[32], fix_to[32], nfix;
+} bpf_asm;
+
+static void emit(bpf_asm *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  struct bpf_insn *i = &p->in[p->n++];
+  memset(i, 0, sizeof *i);
+  i->code = code;
+  i->dst_reg = dst;
+  i->src_reg = src;
+  i->off = off;
+  i->imm = imm;
+}
+#define MOVR(d, s) emit(p, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define MOVI(d, i) emit(p, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define ALUI(op, d, i) emit(p, BPF_ALU64 | (op) | BPF_K, d, 0, 0, i)
+#define ALUR(op, d, s) emit(p, BPF_ALU64 | (op) | BPF_X, d, s, 0, 0)
+#define LDX(sz, d, s, o) emit(p, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
+#define STX(sz, d, s, o) emit(p, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
+#define STI(sz, d, o, i) emit(p, BPF_ST | BPF_MEM | (sz), d, 0, o, i)
+#define CALL(f) emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define EXIT() emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define LABEL(l) (p->label[l] = p->n)
+
+static void jmp(bpf_asm *p, uint8_t op, uint8_t src_kind, uint8_t d, uint8_t s, int32_t imm, int to) {
+  p->fix_at[p->nfix] = p->n;
+  p->fix_to[p->nfix++] = to;
+  emit(p, BPF_JMP | op | src_kind, d, s, 0, imm);
+}
+#define JI(op, d, i, to) jmp(p, op, BPF_K, d, 0, i, to)
+#define JR(op, d, s, to) jmp(p, op, BPF_X, d, s, 0, to)
+
+static void ld_map(bpf_asm *p, uint8_t d, int fd) {
+  emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd);
+  emit(p, 0, 0, 0, 0, 0);
+}
+
+/* r0 = map_lookup(map, fp + off) */
+static void lookup(bpf_asm *p, int map, int16_t off) {
+  ld_map(p, BPF_REG_1, map);
+  MOVR(BPF_REG_2, BPF_REG_10);
+  ALUI(BPF_ADD, BPF_REG_2, off);
+  CALL(BPF_FUNC_map_lookup_elem);
+}
+
+/*
+ * The filter. Registers: r6 ctx, r7 protocol, r8 saddr, r9 daddr (network order as loaded).
+ * Stack: fp-8 key {addr u32, proto u8, kind u8 (0 dst, 1 src), port u16 (network order)},
+ * fp-16 sport, fp-14 dport, fp-24 local-address key. Byte constants below are the little-endian
+ * views of network-order fields (0x0008 = EtherType 0x0800; 0xff1f masks the fragment offset).
+ */
+static void assemble(bpf_asm *p, int xsks, int filter, int local) {
+  memset(p, 0, sizeof *p);
+  MOVR(BPF_REG_6, BPF_REG_1);
+  LDX(BPF_W, BPF_REG_2, BPF_REG_6, 0); /* data */
+  LDX(BPF_W, BPF_REG_3, BPF_REG_6, 4); /* data_end */
+  MOVR(BPF_REG_4, BPF_REG_2);
+  ALUI(BPF_ADD, BPF_REG_4, 34); /* Ethernet + a minimal IPv4 header */
+  JR(BPF_JGT, BPF_REG_4, BPF_REG_3, L_PASS);
+  LDX(BPF_H, BPF_REG_4, BPF_REG_2, 12);
+  JI(BPF_JNE, BPF_REG_4, 0x0008, L_PASS); /* untagged IPv4 only */
+  LDX(BPF_B, BPF_REG_4, BPF_REG_2, 14);
+  MOVR(BPF_REG_5, BPF_REG_4);
+  ALUI(BPF_AND, BPF_REG_5, 0xf0);
+  JI(BPF_JNE, BPF_REG_5, 0x40, L_PASS);
+  ALUI(BPF_AND, BPF_REG_4, 0x0f);
+  JI(BPF_JLT, BPF_REG_4, 5, L_PASS);
+  ALUI(BPF_LSH, BPF_REG_4, 2); /* header bytes, 20..60 */
+  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 20);
+  ALUI(BPF_AND, BPF_REG_5, 0xff1f);
+  JI(BPF_JNE, BPF_REG_5, 0, L_PASS); /* later fragments carry no ports: the kernel's */
+  LDX(BPF_B, BPF_REG_7, BPF_REG_2, 23);
+  JI(BPF_JEQ, BPF_REG_7, 6, L_PORTS);
+  JI(BPF_JEQ, BPF_REG_7, 17, L_PORTS);
+  JI(BPF_JNE, BPF_REG_7, 132, L_PASS);
+  LABEL(L_PORTS);
+  LDX(BPF_W, BPF_REG_8, BPF_REG_2, 26);
+  LDX(BPF_W, BPF_REG_9, BPF_REG_2, 30);
+  ALUR(BPF_ADD, BPF_REG_2, BPF_REG_4);
+  MOVR(BPF_REG_5, BPF_REG_2);
+  ALUI(BPF_ADD, BPF_REG_5, 18); /* Ethernet + the two ports */
+  JR(BPF_JGT, BPF_REG_5, BPF_REG_3, L_PASS);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 14);
+  STX(BPF_H, BPF_REG_10, BPF_REG_5, -16);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 16);
+  STX(BPF_H, BPF_REG_10, BPF_REG_5, -14);
+  /* (daddr, proto, dport), then (daddr, proto, every port) */
+  STX(BPF_W, BPF_REG_10, BPF_REG_9, -8);
+  STX(BPF_B, BPF_REG_10, BPF_REG_7, -4);
+  STI(BPF_B, BPF_REG_10, -3, 0);
+  STX(BPF_H, BPF_REG_10, BPF_REG_5, -2);
+  lookup(p, filter, -8);
+  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
+  STI(BPF_H, BPF_REG_10, -2, 0);
+  lookup(p, filter, -8);
+  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
+  /* To a host address: the director's own connection (health check), not a NAT reply. */
+  STX(BPF_W, BPF_REG_10, BPF_REG_9, -24);
+  lookup(p, local, -24);
+  JI(BPF_JNE, BPF_REG_0, 0, L_PASS);
+  /* (saddr, proto, sport), then (saddr, proto, every port) */
+  STX(BPF_W, BPF_REG_10, BPF_REG_8, -8);
+  STI(BPF_B, BPF_REG_10, -3, 1);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_10, -16);
+  STX(BPF_H, BPF_REG_10, BPF_REG_5, -2);
+  lookup(p, filter, -8);
+  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
+  STI(BPF_H, BPF_REG_10, -2, 0);
+  lookup(p, filter, -8);
+  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
+  LABEL(L_PASS);
+  MOVI(BPF_REG_0, XDP_PASS);
+  EXIT();
+  LABEL(L_REDIRECT);
+  ld_map(p, BPF_REG_1, xsks);
+  LDX(BPF_W, BPF_REG_2, BPF_REG_6, 16); /* rx_queue_index */
+  MOVI(BPF_REG_3, XDP_PASS);             /* no socket on this queue: the kernel's */
+  CALL(BPF_FUNC_redirect_map);
+  EXIT();
+  for (int i = 0; i < p->nfix; i++) p->in[p->fix_at[i]].off = (int16_t)(p->label[p->fix_to[i]] - p->fix_at[i] - 1);
+}
+
+/* bpfXdpFilterLoad(xskMapFd, filterMapFd, localMapFd, log: Uint8Array) -> prog fd | -errno.
+ * On failure the verifier's log (NUL-terminated) is in `log`. */
+static napi_value js_filter_load(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!num_arg(env, info, 4, argv)) return NULL;
+  void *log = NULL;
+  size_t loglen = 0;
+  if (!lvs_typed(env, argv[3], napi_uint8_array, &log, &loglen)) return lvs_num(env, -EINVAL);
+  bpf_asm *p = malloc(sizeof *p);
+  if (!p) return lvs_num(env, -ENOMEM);
+  assemble(p, (int)geti(env, argv[0]), (int)geti(env, argv[1]), (int)geti(env, argv[2]));
+  static const char license[] = "GPL";
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.prog_type = BPF_PROG_TYPE_XDP;
+  a.insn_cnt = (uint32_t)p->n;
+  a.insns = (uint64_t)(uintptr_t)p->in;
+  a.license = (uint64_t)(uintptr_t)license;
+  a.expected_attach_type = BPF_XDP;
+  strncpy(a.prog_name, "lvsd_xdp", sizeof a.prog_name - 1);
+  if (loglen > 0) ((char *)log)[0] = 0;
+  long fd = sys_bpf(BPF_PROG_LOAD, &a);
+  if (fd < 0 && loglen > 1) {
+    /* Again with the log on: only failures pay for it. */
+    int e = errno;
+    a.log_level = 1;
+    a.log_size = (uint32_t)(loglen > 0xffffff ? 0xffffff : loglen);
+    a.log_buf = (uint64_t)(uintptr_t)log;
+    fd = sys_bpf(BPF_PROG_LOAD, &a);
+    if (fd >= 0) close((int)fd);
+    fd = -1;
+    errno = e;
+  }
+  free(p);
+  return lvs_num(env, fd < 0 ? -errno : fd);
+}
+
+/* bpfXdpFilterInsns() -> instruction count of the filter (diagnostics). */
+static napi_value js_filter_insns(napi_env env, napi_callback_info info) {
+  (void)info;
+  bpf_asm p;
+  assemble(&p, 0, 0, 0);
+  return lvs_num(env, p.n);
+}
+
+/* bpfLinkXdp(progFd, ifindex, flags) -> link fd | -errno. The link detaches when its fd closes. */
+static napi_value js_link_xdp(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!num_arg(env, info, 3, argv)) return NULL;
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.link_create.prog_fd = (uint32_t)geti(env, argv[0]);
+  a.link_create.target_ifindex = (uint32_t)geti(env, argv[1]);
+  a.link_create.attach_type = BPF_XDP;
+  a.link_create.flags = (uint32_t)geti(env, argv[2]);
+  long fd = sys_bpf(BPF_LINK_CREATE, &a);
+  return lvs_num(env, fd < 0 ? -errno : fd);
+}
+
+/* bpfTestRun(progFd, frame: Uint8Array) -> the program's return value | -errno */
+static napi_value js_test_run(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!num_arg(env, info, 2, argv)) return NULL;
+  void *d;
+  size_t dl;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &d, &dl)) return lvs_num(env, -EINVAL);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.test.prog_fd = (uint32_t)geti(env, argv[0]);
+  a.test.data_in = (uint64_t)(uintptr_t)d;
+  a.test.data_size_in = (uint32_t)dl;
+  a.test.repeat = 1;
+  if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0) return lvs_num(env, -errno);
+  return lvs_num(env, a.test.retval);
+}
+
+/* bpfClose(fd) -> 0 | -errno */
+static napi_value js_fd_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!num_arg(env, info, 1, argv)) return NULL;
+  int64_t fd = geti(env, argv[0]);
+  if (fd < 0) return lvs_num(env, -EBADF);
+  return lvs_num(env, close((int)fd) < 0 ? -errno : 0);
+}
+
+/* ---------------------------------------------------------------- AF_XDP socket */
+
+typedef struct {
+  uint32_t *prod, *cons, *flags;
+  void *ring;
+  void *map;
+  size_t map_len;
+  uint32_t size, mask, cached_prod, cached_cons;
+} xring;
+
+enum { CH_FREE, CH_KERNEL, CH_HELD, CH_TX };
+/* Our counters, after the 6 of XDP_STATISTICS in stats(). */
+enum { C_TX_ZERO, C_TX_COPY, C_TX_DROP, C_CSUM_PARTIAL, C_KICKS, C_COUNT };
+
+typedef struct {
+  napi_env env;
+  int fd, ifindex, csum_check;
+  uint32_t mtu;
+  uint8_t *umem;
+  size_t umem_len;
+  uint32_t chunk, nchunks;
+  xring fill, comp, rx, tx;
+  uint32_t *freel, nfree;
+  uint8_t *state;
+  uint32_t *held, nheld;
+  uint32_t *meta, meta_cap;
+  uint64_t cnt[C_COUNT];
+  int tx_budget;
+  napi_ref umem_ref, meta_ref, cb_ref;
+  napi_async_context actx;
+  uv_poll_t *poll;
+  int in_cb, close_pending;
+} xsock;
+
+static xsock *xargs(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  return lvs_handle_args(env, info, n, argv, "not an AF_XDP socket handle");
+}
+
+static void unmap_ring(xring *r) {
+  if (r->map) munmap(r->map, r->map_len);
+  memset(r, 0, sizeof *r);
+}
+
+static void xteardown(xsock *s) {
+  lvs_poll_stop(&s->poll);
+  if (s->umem_ref) {
+    napi_value ab;
+    if (napi_get_reference_value(s->env, s->umem_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(s->env, ab);
+  }
+  lvs_drop_ref(s->env, &s->umem_ref);
+  lvs_drop_ref(s->env, &s->meta_ref);
+  lvs_drop_ref(s->env, &s->cb_ref);
+  if (s->actx) napi_async_destroy(s->env, s->actx);
+  s->actx = NULL;
+  unmap_ring(&s->fill);
+  unmap_ring(&s->comp);
+  unmap_ring(&s->rx);
+  unmap_ring(&s->tx);
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+  if (s->umem) munmap(s->umem, s->umem_len);
+  s->umem = NULL;
+  free(s->freel);
+  free(s->state);
+  free(s->held);
+  s->freel = NULL;
+  s->state = NULL;
+  s->held = NULL;
+  s->meta = NULL;
+}
+
+static void xfinalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  xteardown(data);
+  free(data);
+}
+
+/* xskCreate() -> handle */
+static napi_value js_xsk_create(napi_env env, napi_callback_info info) {
+  (void)info;
+  xsock *s = calloc(1, sizeof *s);
+  if (!s) return lvs_num(env, -ENOMEM);
+  s->env = env;
+  s->fd = -1;
+  return lvs_wrap_handle(env, s, xfinalize);
+}
+
+static int map_ring(xsock *s, xring *r, struct xdp_ring_offset *o, uint32_t size, size_t entry, off_t pgoff) {
+  r->map_len = o->desc + (size_t)size * entry;
+  void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, s->fd, pgoff);
+  if (m == MAP_FAILED) {
+    r->map = NULL;
+    return -errno;
+  }
+  r->map = m;
+  r->prod = (uint32_t *)((uint8_t *)m + o->producer);
+  r->cons = (uint32_t *)((uint8_t *)m + o->consumer);
+  r->flags = (uint32_t *)((uint8_t *)m + o->flags);
+  r->ring = (uint8_t *)m + o->desc;
+  r->size = size;
+  r->mask = size - 1;
+  r->cached_prod = *r->prod;
+  r->cached_cons = *r->cons;
+  return 0;
+}
+
+static void free_chunk(xsock *s, uint32_t c) {
+  s->state[c] = CH_FREE;
+  s->freel[s->nfree++] = c;
+}
+
+/* Moves completed TX chunks back to the free list. */
+static void reap(xsock *s) {
+  xring *r = &s->comp;
+  uint32_t prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+  uint32_t cons = r->cached_cons;
+  if (prod == cons) return;
+  const uint64_t *addrs = r->ring;
+  for (; cons != prod; cons++) {
+    uint64_t c = addrs[cons & r->mask] / s->chunk;
+    if (c < s->nchunks && s->state[c] == CH_TX) free_chunk(s, (uint32_t)c);
+  }
+  r->cached_cons = cons;
+  __atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+}
+
+/* Tops the fill ring up from the free list, keeping TX_RESERVE chunks for copies. */
+static void refill(xsock *s) {
+  xring *r = &s->fill;
+  uint32_t cons = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+  uint32_t room = r->size - (r->cached_prod - cons);
+  uint32_t spare = s->nfree > TX_RESERVE ? s->nfree - TX_RESERVE : 0;
+  uint32_t n = room < spare ? room : spare;
+  if (n == 0) return;
+  uint64_t *addrs = r->ring;
+  uint32_t prod = r->cached_prod;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t c = s->freel[--s->nfree];
+    s->state[c] = CH_KERNEL;
+    addrs[prod++ & r->mask] = (uint64_t)c * s->chunk;
+  }
+  r->cached_prod = prod;
+  __atomic_store_n(r->prod, prod, __ATOMIC_RELEASE);
+}
+
+static int xfail(xsock *s, int err) {
+  xteardown(s);
+  return -err;
+}
+
+static int xbind(xsock *s, const char *ifname, uint32_t queue, uint32_t nchunks, uint32_t chunk, uint32_t ring,
+                 uint32_t flags) {
+  if (s->fd >= 0) return -EISCONN;
+  unsigned idx = if_nametoindex(ifname);
+  if (idx == 0) return -ENODEV;
+  s->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (s->fd < 0) return -errno;
+  {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+    s->mtu = ioctl(s->fd, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
+  }
+  s->chunk = chunk;
+  s->nchunks = nchunks;
+  s->umem_len = (size_t)chunk * nchunks;
+  void *m = mmap(NULL, s->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (m == MAP_FAILED) {
+    s->umem = NULL;
+    return xfail(s, errno);
+  }
+  s->umem = m;
+  s->freel = malloc(sizeof(uint32_t) * nchunks);
+  s->state = calloc(nchunks, 1);
+  s->held = malloc(sizeof(uint32_t) * ring);
+  if (!s->freel || !s->state || !s->held) return xfail(s, ENOMEM);
+  for (uint32_t c = nchunks; c > 0; c--) s->freel[s->nfree++] = c - 1;
+  struct xdp_umem_reg reg;
+  memset(&reg, 0, sizeof reg);
+  reg.addr = (uint64_t)(uintptr_t)s->umem;
+  reg.len = s->umem_len;
+  reg.chunk_size = chunk;
+  if (setsockopt(s->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof reg) < 0) return xfail(s, errno);
+  if (setsockopt(s->fd, SOL_XDP, XDP_UMEM_FILL_RING, &ring, sizeof ring) < 0 ||
+      setsockopt(s->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ring, sizeof ring) < 0 ||
+      setsockopt(s->fd, SOL_XDP, XDP_RX_RING, &ring, sizeof ring) < 0 ||
+      setsockopt(s->fd, SOL_XDP, XDP_TX_RING, &ring, sizeof ring) < 0)
+    return xfail(s, errno);
+  int budget = (int)ring;
+  s->tx_budget = setsockopt(s->fd, SOL_XDP, LVS_XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget) == 0 ? budget : 32;
+  struct xdp_mmap_offsets off;
+  socklen_t ol = sizeof off;
+  if (getsockopt(s->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0) return xfail(s, errno);
+  int r;
+  if ((r = map_ring(s, &s->fill, &off.fr, ring, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING)) < 0 ||
+      (r = map_ring(s, &s->comp, &off.cr, ring, sizeof(uint64_t), XDP_UMEM_PGOFF_COMPLETION_RING)) < 0 ||
+      (r = map_ring(s, &s->rx, &off.rx, ring, sizeof(struct xdp_desc), XDP_PGOFF_RX_RING)) < 0 ||
+      (r = map_ring(s, &s->tx, &off.tx, ring, sizeof(struct xdp_desc), XDP_PGOFF_TX_RING)) < 0)
+    return xfail(s, -r);
+  /* The fill ring must hold chunks before bind, or the first frames find nowhere to go. */
+  refill(s);
+  struct sockaddr_xdp sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sxdp_family = AF_XDP;
+  sa.sxdp_ifindex = idx;
+  sa.sxdp_queue_id = queue;
+  sa.sxdp_flags = XDP_COPY;
+  if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0) return xfail(s, errno);
+  s->ifindex = (int)idx;
+  s->csum_check = (flags & 1) != 0;
+  return 0;
+}
+
+/* xskBind(h, ifname, queue, chunks, chunkSize, ringSize, flags) -> 0 | -errno. flags bit 0:
+ * classify L4 checksums (see csum_state). Sizes must be powers of two (checked in TS). */
+static napi_value js_xsk_bind(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  xsock *s = xargs(env, info, 7, argv);
+  if (!s) return NULL;
+  char name[IF_NAMESIZE + 1];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) return lvs_num(env, -EINVAL);
+  if (len >= IF_NAMESIZE) return lvs_num(env, -ENODEV);
+  int r = xbind(s, name, (uint32_t)geti(env, argv[2]), (uint32_t)geti(env, argv[3]), (uint32_t)geti(env, argv[4]),
+                (uint32_t)geti(env, argv[5]), (uint32_t)geti(env, argv[6]));
+  if (r < 0) return lvs_num(env, r);
+  napi_value ab;
+  CHECK(napi_create_external_arraybuffer(env, s->umem, s->umem_len, NULL, NULL, &ab));
+  CHECK(napi_create_reference(env, ab, 1, &s->umem_ref));
+  return lvs_num(env, 0);
+}
+
+/* xskUmem(h) -> ArrayBuffer over the UMEM (undefined when unbound). */
+static napi_value js_xsk_umem(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out = NULL;
+  xsock *s = xargs(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->umem_ref) napi_get_reference_value(env, s->umem_ref, &out);
+  if (!out) napi_get_undefined(env, &out);
+  return out;
+}
+
+/* xskFd(h) -> the socket's fd (for the XSKMAP), -EBADF when unbound. */
+static napi_value js_xsk_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  xsock *s = xargs(env, info, 1, argv);
+  if (!s) return NULL;
+  return lvs_num(env, s->fd >= 0 ? s->fd : -EBADF);
+}
+
+static uint32_t fold(uint64_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint32_t)sum;
+}
+
+static uint64_t sum16(const uint8_t *p, size_t n, uint64_t sum) {
+  for (; n > 1; n -= 2, p += 2) sum += (uint32_t)(p[0] << 8 | p[1]);
+  if (n) sum += (uint32_t)p[0] << 8;
+  return sum;
+}
+
+/*
+ * Veth hands XDP a locally sent segment as it was queued: CHECKSUM_PARTIAL, the L4 field holding
+ * only the pseudo-header sum, and XDP carries no checksum metadata. So an IPv4 TCP/UDP frame
+ * whose checksum does not verify but whose field equals that partial seed is marked
+ * TP_STATUS_CSUMNOTREADY, as AF_PACKET would, and the engine completes it. A verifying checksum
+ * is never touched. Returns the status word.
+ */
+static uint32_t csum_state(const uint8_t *f, uint32_t len) {
+  if (len < 34 || f[12] != 0x08 || f[13] != 0 || (f[14] >> 4) != 4) return 0;
+  uint32_t ihl = (uint32_t)(f[14] & 15) * 4;
+  uint32_t tot = (uint32_t)(f[16] << 8 | f[17]);
+  uint8_t proto = f[23];
+  if (ihl < 20 || (f[20] & 0x3f) || f[21] || tot < ihl || 14 + tot > len) return 0;
+  uint32_t l4len = tot - ihl, co = proto == 6 ? 16 : proto == 17 ? 6 : 0;
+  if (!co || l4len < co + 2) return 0;
+  const uint8_t *l4 = f + 14 + ihl;
+  uint32_t field = (uint32_t)(l4[co] << 8 | l4[co + 1]);
+  if (proto == 17 && field == 0) return 0;
+  uint64_t pseudo = sum16(f + 26, 8, 0) + proto + l4len;
+  if (fold(sum16(l4, l4len, pseudo)) == 0xffff) return 0;
+  return fold(pseudo) == field ? TP_STATUS_CSUMNOTREADY : 0;
+}
+
+/* Takes up to meta_cap descriptors off the RX ring into meta records; returns the count. */
+static uint32_t xcollect(xsock *s) {
+  xring *r = &s->rx;
+  uint32_t prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+  uint32_t cons = r->cached_cons, n = 0;
+  const struct xdp_desc *d = r->ring;
+  while (cons != prod && n < s->meta_cap) {
+    const struct xdp_desc *x = &d[cons++ & r->mask];
+    uint64_t c = x->addr / s->chunk;
+    uint32_t *m = s->meta + (size_t)n * META_WORDS;
+    m[0] = (uint32_t)x->addr;
+    m[1] = x->len;
+    m[2] = x->len;
+    m[3] = s->csum_check ? csum_state(s->umem + x->addr, x->len) : 0;
+    if (m[3]) s->cnt[C_CSUM_PARTIAL]++;
+    m[4] = 0;
+    m[5] = 0;
+    if (c < s->nchunks) {
+      s->state[c] = CH_HELD;
+      s->held[s->nheld++] = (uint32_t)c;
+    }
+    n++;
+  }
+  r->cached_cons = cons;
+  __atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+  return n;
+}
+
+/* After a batch: chunks JS did not send are free again, and the fill ring is topped up. */
+static void xrelease(xsock *s) {
+  for (uint32_t i = 0; i < s->nheld; i++)
+    if (s->state[s->held[i]] == CH_HELD) free_chunk(s, s->held[i]);
+  s->nheld = 0;
+  reap(s);
+  refill(s);
+}
+
+static int64_t xdrain(xsock *s, int from_uv) {
+  napi_env env = s->env;
+  int64_t total = 0;
+  for (int round = 0; round < 4 && s->umem && !s->close_pending && (!from_uv || s->poll); round++) {
+    reap(s);
+    uint32_t n = xcollect(s);
+    if (n == 0) break;
+    napi_value cb, recv, argv[2], ret;
+    napi_status st = napi_get_reference_value(env, s->cb_ref, &cb);
+    napi_get_global(env, &recv);
+    argv[0] = lvs_num(env, n);
+    argv[1] = lvs_num(env, 0);
+    s->in_cb = 1;
+    if (st == napi_ok && cb)
+      st = from_uv ? napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret)
+                   : napi_call_function(env, recv, cb, 2, argv, &ret);
+    s->in_cb = 0;
+    if (s->umem) xrelease(s);
+    total += n;
+    if (st == napi_pending_exception) {
+      if (from_uv) lvs_fatal_pending(env);
+      total = -1;
+      break;
+    }
+  }
+  if (s->close_pending) {
+    s->close_pending = 0;
+    xteardown(s);
+  }
+  return total;
+}
+
+static void xon_readable(uv_poll_t *p, int status, int events) {
+  (void)events;
+  xsock *s = p->data;
+  napi_handle_scope scope;
+  napi_open_handle_scope(s->env, &scope);
+  int64_t got = status < 0 ? 0 : xdrain(s, 1);
+  int err = status < 0 ? -status : 0;
+  if (got == 0 && err == 0 && s->fd >= 0) {
+    socklen_t l = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
+  }
+  if (err && s->cb_ref) {
+    napi_value cb, recv, argv[2], ret;
+    napi_get_reference_value(s->env, s->cb_ref, &cb);
+    napi_get_global(s->env, &recv);
+    argv[0] = lvs_num(s->env, 0);
+    argv[1] = lvs_num(s->env, -err);
+    if (napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception)
+      lvs_fatal_pending(s->env);
+  }
+  napi_close_handle_scope(s->env, scope);
+}
+
+/* xskReadStart(h, meta: Uint32Array, cb(count, err)) -> 0 | -errno */
+static napi_value js_xsk_read_start(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  xsock *s = xargs(env, info, 3, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
+  if (s->poll) return lvs_num(env, -EALREADY);
+  size_t len;
+  void *data;
+  if (!lvs_typed(env, argv[1], napi_uint32_array, &data, &len)) return lvs_num(env, -EINVAL);
+  if (len / META_WORDS < 1 || len / META_WORDS > s->rx.size) return lvs_num(env, -ENOBUFS);
+  uv_poll_t *p;
+  int r = lvs_poll_new(env, s->fd, s, &p);
+  if (r == LVS_POLL_NAPI_FAILED) return NULL;
+  if (r < 0) return lvs_num(env, r);
+  napi_value name;
+  napi_create_string_utf8(env, "LVS_XDP_SOCKET", NAPI_AUTO_LENGTH, &name);
+  lvs_drop_ref(env, &s->meta_ref);
+  lvs_drop_ref(env, &s->cb_ref);
+  if (!s->actx) CHECK(napi_async_init(env, NULL, name, &s->actx));
+  CHECK(napi_create_reference(env, argv[1], 1, &s->meta_ref));
+  CHECK(napi_create_reference(env, argv[2], 1, &s->cb_ref));
+  s->meta = data;
+  s->meta_cap = (uint32_t)(len / META_WORDS);
+  return lvs_poll_begin(env, &s->poll, p, xon_readable);
+}
+
+/* xskReadStop(h) -> 0 */
+static napi_value js_xsk_read_stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  xsock *s = xargs(env, info, 1, argv);
+  if (!s) return NULL;
+  lvs_poll_stop(&s->poll);
+  return lvs_num(env, 0);
+}
+
+/* xskDrain(h) -> frames delivered synchronously through the readStart callback | -errno */
+static napi_value js_xsk_drain(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  xsock *s = xargs(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->fd < 0 || !s->cb_ref) return lvs_num(env, -EBADF);
+  if (s->in_cb) return lvs_num(env, -EBUSY);
+  int64_t r = xdrain(s, 0);
+  return r < 0 ? NULL : lvs_num(env, r);
+}
+
+/* Copy mode transmits inside sendto(), tx_budget frames per call; kick until the ring is empty
+ * or the kernel stops making progress. */
+static void kick(xsock *s) {
+  xring *r = &s->tx;
+  for (int i = 0; i < 1024; i++) {
+    uint32_t before = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+    if (before == r->cached_prod) break;
+    int rc = (int)sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+    int e = errno;
+    s->cnt[C_KICKS]++;
+    reap(s);
+    if (rc < 0 && e != EAGAIN && e != EBUSY && e != ENOBUFS && e != EINTR) break;
+    if (__atomic_load_n(r->cons, __ATOMIC_ACQUIRE) == before) break;
+  }
+}
+
+/* xskSend(h, buf, pairs: Uint32Array [off, len]*, count) -> frames queued | -errno.
+ * Frames inside a chunk JS holds from this batch go out of it; the rest are copied. */
+static napi_value js_xsk_send(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  xsock *s = xargs(env, info, 4, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
+  size_t blen, plen;
+  void *bdata, *pdata;
+  uint32_t count;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &bdata, &blen)) return lvs_num(env, -EINVAL);
+  if (!lvs_typed(env, argv[2], napi_uint32_array, &pdata, &plen)) return lvs_num(env, -EINVAL);
+  CHECK(napi_get_value_uint32(env, argv[3], &count));
+  if ((size_t)count * 2 > plen) return lvs_num(env, -EINVAL);
+  const uint32_t *pairs = pdata;
+  const uint8_t *b = bdata;
+  int in_umem = b >= s->umem && b < s->umem + s->umem_len;
+  size_t base = in_umem ? (size_t)(b - s->umem) : 0;
+  xring *r = &s->tx;
+  struct xdp_desc *d = r->ring;
+  uint32_t queued = 0, maxlen = s->mtu + 14;
+  reap(s);
+  uint32_t room = r->size - (r->cached_prod - __atomic_load_n(r->cons, __ATOMIC_ACQUIRE));
+  uint32_t prod = r->cached_prod;
+  for (uint32_t i = 0; i < count; i++) {
+    uint64_t off = pairs[i * 2], len = pairs[i * 2 + 1];
+    if (off + len > blen || len > maxlen || len > s->chunk || len < 14) {
+      s->cnt[C_TX_DROP]++;
+      continue;
+    }
+    if (room == 0) {
+      /* Ring full: publish, push what is queued, and look again. */
+      r->cached_prod = prod;
+      __atomic_store_n(r->prod, prod, __ATOMIC_RELEASE);
+      kick(s);
+      room = r->size - (r->cached_prod - __atomic_load_n(r->cons, __ATOMIC_ACQUIRE));
+      if (room == 0) {
+        s->cnt[C_TX_DROP] += count - i;
+        break;
+      }
+    }
+    uint64_t addr = base + off, c = addr / s->chunk;
+    if (in_umem && c < s->nchunks && s->state[c] == CH_HELD && (addr + len - 1) / s->chunk == c) {
+      s->state[c] = CH_TX;
+      s->cnt[C_TX_ZERO]++;
+    } else {
+      if (s->nfree == 0) reap(s);
+      if (s->nfree == 0) {
+        s->cnt[C_TX_DROP]++;
+        continue;
+      }
+      c = s->freel[--s->nfree];
+      s->state[c] = CH_TX;
+      addr = c * s->chunk;
+      memcpy(s->umem + addr, b + off, len);
+      s->cnt[C_TX_COPY]++;
+    }
+    struct xdp_desc *x = &d[prod++ & r->mask];
+    x->addr = addr;
+    x->len = (uint32_t)len;
+    x->options = 0;
+    room--;
+    queued++;
+  }
+  r->cached_prod = prod;
+  __atomic_store_n(r->prod, prod, __ATOMIC_RELEASE);
+  kick(s);
+  return lvs_num(env, queued);
+}
+
+/* xskStats(h, out: Float64Array[11]) -> 0 | -errno: XDP_STATISTICS (rx_dropped,
+ * rx_invalid_descs, tx_invalid_descs, rx_ring_full, rx_fill_ring_empty_descs,
+ * tx_ring_empty_descs), then tx zero-copy, tx copied, tx dropped, partial checksums, kicks;
+ * then free chunks and the per-sendto TX budget. Cumulative. */
+static napi_value js_xsk_stats(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  xsock *s = xargs(env, info, 2, argv);
+  if (!s) return NULL;
+  if (s->fd < 0) return lvs_num(env, -EBADF);
+  size_t len;
+  void *data;
+  if (!lvs_typed(env, argv[1], napi_float64_array, &data, &len) || len < 6 + C_COUNT + 2)
+    return lvs_num(env, -EINVAL);
+  struct xdp_statistics st;
+  memset(&st, 0, sizeof st);
+  socklen_t l = sizeof st;
+  if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &st, &l) < 0) return lvs_num(env, -errno);
+  double *o = data;
+  o[0] = (double)st.rx_dropped;
+  o[1] = (double)st.rx_invalid_descs;
+  o[2] = (double)st.tx_invalid_descs;
+  o[3] = (double)st.rx_ring_full;
+  o[4] = (double)st.rx_fill_ring_empty_descs;
+  o[5] = (double)st.tx_ring_empty_descs;
+  for (int i = 0; i < C_COUNT; i++) o[6 + i] = (double)s->cnt[i];
+  o[6 + C_COUNT] = s->nfree;
+  o[7 + C_COUNT] = s->tx_budget;
+  return lvs_num(env, 0);
+}
+
+/* xskClose(h) -> 0. Inside the batch callback the teardown waits until the callback returns. */
+static napi_value js_xsk_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  xsock *s = xargs(env, info, 1, argv);
+  if (!s) return NULL;
+  if (s->in_cb)
+    s->close_pending = 1;
+  else
+    xteardown(s);
+  return lvs_num(env, 0);
+}
 
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
 
 napi_value lvs_xdp_register(napi_env env, napi_value exports) {
-  (void)env;
+  static const lvs_fn fns[] = {
+      {"bpfMapCreate", js_map_create},
+      {"bpfMapUpdate", js_map_update},
+      {"bpfMapDelete", js_map_delete},
+      {"bpfXdpFilterLoad", js_filter_load},
+      {"bpfXdpFilterInsns", js_filter_insns},
+      {"bpfLinkXdp", js_link_xdp},
+      {"bpfTestRun", js_test_run},
+      {"bpfClose", js_fd_close},
+      {"xskCreate", js_xsk_create},
+      {"xskBind", js_xsk_bind},
+      {"xskUmem", js_xsk_umem},
+      {"xskFd", js_xsk_fd},
+      {"xskReadStart", js_xsk_read_start},
+      {"xskReadStop", js_xsk_read_stop},
+      {"xskDrain", js_xsk_drain},
+      {"xskSend", js_xsk_send},
+      {"xskStats", js_xsk_stats},
+      {"xskClose", js_xsk_close},
+  };
+  if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
+  napi_set_named_property(env, exports, "xdpAbiVersion", lvs_num(env, 1));
   return exports;
 }

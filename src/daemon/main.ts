@@ -157,6 +157,7 @@ export function main(argv: string[]): void {
                         interfaces: o.interfaces,
                         log,
                         ingressBypass: o.ingressBypass === true,
+                        ...(o.xdp ? { xdp: o.xdp } : {}),
                       }),
                     )
                   : startProxyPlane(port, log),

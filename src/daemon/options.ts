@@ -7,6 +7,9 @@ import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../cli/sock
 import type { ConfigFormat } from '../config/check-config.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
+/** `--xdp` values (packet plane's AF_XDP fast path; src/io/packet-plane/xdp-plane.ts XDP_MODES). */
+export const XDP_FLAG_VALUES = ['auto', 'on', 'off'] as const;
+
 /** Data planes lvsd knows by name. */
 /**
  * Data planes: `proxy` (sockets, the default), `packet` (AF_PACKET frames) and `none`, our
@@ -33,6 +36,11 @@ export interface LvsdOptions {
    * state (removed on a clean stop, replaced at the next start after a crash).
    */
   readonly ingressBypass?: boolean;
+  /**
+   * `--xdp auto|on|off` (packet plane): the AF_XDP fast path. auto (the default) uses it when
+   * the XDP program loads and logs why not; on refuses to start without it; off is AF_PACKET only.
+   */
+  readonly xdp?: (typeof XDP_FLAG_VALUES)[number];
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
   /** Tick period of the director's timers in ms. */
@@ -78,6 +86,8 @@ Options:
   --ingress-bypass       packet data plane: drop lvsd's traffic at netdev ingress
                          (nftables table lvsd_bypass_IF) so the kernel does not
                          route it too; writes host firewall state, hence opt-in
+  --xdp auto|on|off      packet data plane: AF_XDP fast path for the traffic lvsd
+                         serves (default auto: used when the XDP program loads)
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
   --demo                 start the quick-start demo (the default with no options)
@@ -112,6 +122,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
         dataplane: { type: 'string' },
         interface: { type: 'string', multiple: true },
         'ingress-bypass': { type: 'boolean' },
+        xdp: { type: 'string' },
         'conn-tab-bits': { type: 'string' },
         'log-level': { type: 'string' },
         'tick-ms': { type: 'string' },
@@ -159,6 +170,12 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
   const ingressBypass = values['ingress-bypass'] === true;
   if (ingressBypass && dp !== 'packet') return fail('--ingress-bypass needs --dataplane packet');
 
+  const xdpText = str('xdp');
+  if (xdpText !== undefined && !(XDP_FLAG_VALUES as readonly string[]).includes(xdpText))
+    return fail(`--xdp must be ${XDP_FLAG_VALUES.join('|')}, got '${xdpText}'`);
+  if (xdpText !== undefined && dp !== 'packet') return fail('--xdp needs --dataplane packet');
+  const xdp = dp === 'packet' ? ((xdpText ?? 'auto') as (typeof XDP_FLAG_VALUES)[number]) : undefined;
+
   const restore = str('restore');
   const demo = argv.length === 0 || values.demo === true;
   if (demo && restore !== undefined) return fail('--demo and --restore cannot be used together');
@@ -199,6 +216,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
       dataplane: dp as DataplaneName,
       interfaces: Array.isArray(values.interface) ? (values.interface as string[]) : [],
       ...(ingressBypass ? { ingressBypass } : {}),
+      ...(xdp !== undefined ? { xdp } : {}),
       connTabBits: bits,
       logLevel: level as LogLevel,
       tickMs,

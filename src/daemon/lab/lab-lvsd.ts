@@ -2,7 +2,7 @@
  * The lab's director process: lvsd with the packet data plane, started through the same
  * startDaemon/restore path as `lvsd --dataplane packet --interface IF --restore FILE`, but
  * without depending on main.ts's argument handling so the lab runs whatever lvsd's CLI looks
- * like. Args: --socket PATH --restore FILE --interface IF [--interface IF...] [--ingress-bypass].
+ * like. Args: --socket PATH --restore FILE --interface IF [--interface IF...] [--ingress-bypass] [--xdp auto|on|off].
  */
 import { parseArgs } from 'node:util';
 import { startPacketDataPlane } from '../../io/packet-plane/index.js';
@@ -19,6 +19,7 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
       restore: { type: 'string' },
       interface: { type: 'string', multiple: true },
       'ingress-bypass': { type: 'boolean' },
+      xdp: { type: 'string' },
     },
   });
   const log = createLogger('info', false);
@@ -36,6 +37,8 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
         interfaces: values.interface ?? [],
         log,
         ingressBypass: values['ingress-bypass'] === true,
+        // As lvsd's CLI: auto unless told otherwise.
+        xdp: values.xdp === 'on' || values.xdp === 'off' ? values.xdp : 'auto',
       }),
   });
   log.info({ socket: d.socket }, 'lab lvsd ready');

@@ -42,7 +42,11 @@ function waitReady(c: ChildProcess): Promise<void> {
 export async function traceRequest(mode: LabMode, path = '/'): Promise<TraceResult> {
   const plan = labPlan(mode);
   const caps = plan.links.map((l) => {
-    const c = labSpawn(mode, l.a.host, procArgv('capture', l.a.ifname));
+    // A link is captured at its far end from the director: with lvsd's AF_XDP path the frames
+    // it takes never reach the director's packet taps (XDP runs first) and its AF_XDP transmits
+    // skip them too; the peer's taps see the same frames either way.
+    const end = l.a.host === 'director' ? l.b : l.a;
+    const c = labSpawn(mode, end.host, procArgv('capture', end.ifname));
     let out = '';
     c.stdout?.on('data', (d: Buffer) => {
       out += d.toString();

@@ -24,7 +24,8 @@ import {
   watchHostConfig,
 } from './host-config.js';
 import { IngressBypass } from './ingress-bypass.js';
-import { IF_COUNTER_WORDS, PLANE_COUNTER, PlaneLoop } from './plane-loop.js';
+import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
+import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
 
 /** Minimal logger (pino's shape). */
 export interface PlaneLogger {
@@ -53,6 +54,12 @@ export interface PacketPlaneOptions {
   readonly ingressBypass?: boolean;
   /** The nft command of the ingress bypass (default `['nft']`, on PATH). */
   readonly nft?: readonly string[];
+  /**
+   * The AF_XDP fast path (`--xdp`, xdp-plane.ts): 'auto' uses it when it loads and logs why not,
+   * 'on' fails the start without it, 'off' (the default here; lvsd's CLI defaults to auto) keeps
+   * AF_PACKET alone.
+   */
+  readonly xdp?: XdpMode;
 }
 
 /** Per-interface and global counters of the running plane. */
@@ -72,6 +79,8 @@ export interface PacketPlaneStatus {
   readonly garpSent: number;
   /** Engine drops by reason name. */
   readonly drops: Record<string, number>;
+  /** The AF_XDP path, when it runs. */
+  readonly xdp?: XdpStatus;
 }
 
 /** The running packet plane, in the daemon's DataPlaneHandle shape plus status(). */
@@ -86,7 +95,7 @@ export interface PacketPlaneHandle {
 /** Error thrown when the plane cannot start (addon missing, unknown interface). */
 export class PacketPlaneError extends Error {
   constructor(
-    readonly code: 'ERR_PACKET_PLANE_UNAVAILABLE' | 'ERR_PACKET_PLANE_INTERFACE',
+    readonly code: 'ERR_PACKET_PLANE_UNAVAILABLE' | 'ERR_PACKET_PLANE_INTERFACE' | 'ERR_PACKET_PLANE_XDP',
     message: string,
   ) {
     super(message);
@@ -142,9 +151,25 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     for (const s of sockets) s.close();
     throw e;
   }
+  let localAddrs = o.ingressBypass || (o.xdp ?? 'off') !== 'off' ? readLocalAddrs() : [];
+  // IPv4 only, as the engine: IPv6 services stay the kernel's until the engine has NDP.
+  const bypassSpec = (): BypassSpec =>
+    bypassSpecFromServices(port.director.table.list(), {
+      interfaces: o.interfaces,
+      localAddrs,
+      families: [4],
+    });
+  const xdp = startXdp(chosen, sockets, bypassSpec(), o);
   const loop = new PlaneLoop(
     engine,
-    chosen.map((i, k) => ({ ifindex: i.ifindex, name: i.name, mac: i.mac, driver: sockets[k]! })),
+    chosen.map(
+      (i, k): PlaneInterface => ({
+        ifindex: i.ifindex,
+        name: i.name,
+        mac: i.mac,
+        driver: xdp ? xdp.drivers[k]! : sockets[k]!,
+      }),
+    ),
   );
   for (const s of sockets)
     s.on('error', (e: Error) => o.log?.warn({ err: e.message }, 'packet socket error'));
@@ -184,14 +209,6 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         ...(o.nft ? { nft: o.nft } : {}),
       })
     : undefined;
-  let localAddrs = bypass ? readLocalAddrs() : [];
-  // IPv4 only, as the engine: IPv6 services stay the kernel's until the engine has NDP.
-  const bypassSpec = (): BypassSpec =>
-    bypassSpecFromServices(port.director.table.list(), {
-      interfaces: o.interfaces,
-      localAddrs,
-      families: [4],
-    });
   bypass?.update(bypassSpec());
   const stopWatch = watchHostConfig(() => {
     try {
@@ -201,10 +218,11 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     } catch (e) {
       o.log?.warn({ err: (e as Error).message }, 'cannot re-read host config');
     }
-    if (bypass) {
+    if (bypass || xdp) {
       // A new host address may be a LIP or a NAT reply's destination the bypass must spare.
       localAddrs = readLocalAddrs();
-      bypass.update(bypassSpec());
+      bypass?.update(bypassSpec());
+      updateXdp(xdp, bypassSpec, o);
     }
   });
   o.log?.info({ interfaces: o.interfaces }, 'packet data plane started');
@@ -214,6 +232,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     onChanges: () => {
       announceNew();
       bypass?.update(bypassSpec());
+      updateXdp(xdp, bypassSpec, o);
     },
     vipStatus: () =>
       port.director.table.list().map((s) =>
@@ -249,6 +268,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         txDropped: c[PLANE_COUNTER.TX_DROPPED]!,
         garpSent: c[PLANE_COUNTER.GARP_SENT]!,
         drops,
+        ...(xdp ? { xdp: xdp.status() } : {}),
       };
     },
     close: async () => {
@@ -256,9 +276,54 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       if (statsTimer) clearInterval(statsTimer);
       stopWatch();
       loop.close();
+      xdp?.close();
       await bypass?.close();
     },
   };
+}
+
+/**
+ * Starts the AF_XDP path per `o.xdp`: undefined when off, or (auto) when it cannot start, with
+ * the reason logged; with 'on' a failure stops the plane (sockets closed) with
+ * ERR_PACKET_PLANE_XDP.
+ */
+function startXdp(
+  chosen: readonly HostInterface[],
+  sockets: readonly PacketSocket[],
+  spec: BypassSpec,
+  o: PacketPlaneOptions,
+): XdpPath | undefined {
+  const mode = o.xdp ?? 'off';
+  if (mode === 'off') return undefined;
+  try {
+    const x = XdpPath.start(chosen, sockets, spec);
+    o.log?.info(
+      {
+        interfaces: chosen.map((i, k) => `${i.name}:${x.modes[k]}`),
+        filterEntries: x.program.entries.filter.size,
+      },
+      'AF_XDP fast path attached',
+    );
+    return x;
+  } catch (e) {
+    const why = xdpFailureReason(e);
+    if (mode === 'on') {
+      for (const s of sockets) s.close();
+      throw new PacketPlaneError('ERR_PACKET_PLANE_XDP', `--xdp on: AF_XDP path unavailable: ${why}`);
+    }
+    o.log?.warn({ reason: why }, 'AF_XDP fast path unavailable, using AF_PACKET only');
+    return undefined;
+  }
+}
+
+/** Refills the XDP filter maps; a failure is logged (the old entries stay). */
+function updateXdp(xdp: XdpPath | undefined, spec: () => BypassSpec, o: PacketPlaneOptions): void {
+  if (!xdp) return;
+  try {
+    xdp.update(spec());
+  } catch (e) {
+    o.log?.warn({ err: xdpFailureReason(e) }, 'cannot update the XDP filter');
+  }
 }
 
 /** Periodic rate log of the plane's counters and the sockets' kernel ring drops (diagnostics). */

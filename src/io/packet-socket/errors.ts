@@ -52,3 +52,38 @@ export function errnoName(errnum: number): string {
     return `Unknown system error ${errnum}`;
   }
 }
+
+/** Stable codes of {@link XdpError}. */
+export type XdpErrorCode =
+  /** The addon (or its AF_XDP part) is missing. */
+  | 'ERR_XDP_UNAVAILABLE'
+  /** bpf(2) or AF_XDP refused for lack of privilege (EPERM/EACCES: no CAP_BPF/CAP_NET_ADMIN). */
+  | 'ERR_XDP_NOT_PERMITTED'
+  /** The verifier rejected the filter program; the message carries its log. */
+  | 'ERR_XDP_PROG_REJECTED'
+  /** A BPF map could not be created or updated. */
+  | 'ERR_XDP_MAP'
+  /** The program could not be attached to an interface. */
+  | 'ERR_XDP_ATTACH'
+  /** The AF_XDP socket could not be set up (UMEM, rings, bind). */
+  | 'ERR_XDP_SOCKET';
+
+/** Why the AF_XDP path could not start; `errnum` is the negative errno when a syscall failed. */
+export class XdpError extends LvsError {
+  readonly errnum: number;
+  constructor(code: XdpErrorCode, message: string, errnum = 0) {
+    super(code, message);
+    this.name = 'XdpError';
+    this.errnum = errnum;
+  }
+}
+
+/** An XdpError for a failed syscall: EPERM/EACCES become ERR_XDP_NOT_PERMITTED, else `code`. */
+export function xdpSyscallError(code: XdpErrorCode, what: string, errnum: number): XdpError {
+  const denied = errnum === -1 || errnum === -13;
+  return new XdpError(
+    denied ? 'ERR_XDP_NOT_PERMITTED' : code,
+    `${what}: ${errnoName(errnum)}${denied ? ' (needs root or CAP_BPF + CAP_NET_ADMIN)' : ''}`,
+    errnum,
+  );
+}

@@ -5,7 +5,14 @@ export {
   type PacketBinding,
   packetAddonUnavailableReason,
 } from './addon.js';
-export { errnoName, PacketSocketError, type PacketSocketErrorCode, PacketSystemError } from './errors.js';
+export {
+  errnoName,
+  PacketSocketError,
+  type PacketSocketErrorCode,
+  PacketSystemError,
+  XdpError,
+  type XdpErrorCode,
+} from './errors.js';
 export {
   FANOUT_MODES,
   type FanoutMode,
@@ -15,3 +22,7 @@ export {
   PacketSocketState,
   type PacketStats,
 } from './packet-socket.js';
+export { loadXdpBinding, XDP_ACTION, type XdpBinding } from './xdp-binding.js';
+export { filterEntries, filterRedirects } from './xdp-filter-keys.js';
+export { type XdpAttachMode, XdpProgram } from './xdp-program.js';
+export { XdpSocket, type XdpSocketStats } from './xdp-socket.js';

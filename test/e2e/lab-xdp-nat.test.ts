@@ -1,0 +1,3 @@
+import { labSuite } from './lab-suite.js';
+
+labSuite('nat', '203.0.113.10', { xdp: 'on' });
