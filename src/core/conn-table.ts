@@ -351,6 +351,11 @@ export class ConnTable {
     }
   }
 
+  /** {@link findIn} for IPv4 with the addresses as numbers (host-order bits; int32 stays unboxed). */
+  findIn4(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
+    return this.ix.find(caddr | 0, vaddr | 0, (cport << 16) | vport, pcode(proto));
+  }
+
   /**
    * Warms the index for `n` coming IPv4 inbound lookups, keys as [caddr | 0, cport << 2 | pcode]
    * pairs ({@link pcodeOf}): a batch's index-slot misses overlap here instead of stalling one

@@ -251,9 +251,7 @@ export class Director implements PersistContext {
       this.fastNow = now;
       conns.expire(now);
     }
-    setWord4(this.c, caddr);
-    setWord4(this.v, vaddr);
-    const idx = conns.findIn(4, proto, this.c, cport, this.v, vport);
+    const idx = conns.findIn4(proto, caddr, cport, vaddr, vport);
     if (idx < 0) return FAST_MISS;
     const d = this.table.destById(conns.dest[idx] as number);
     if (d !== undefined) {

@@ -8,7 +8,7 @@
  */
 import { CONN_F } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
-import { FWD } from '../core/types.js';
+import { FWD, TUN_TYPE } from '../core/types.js';
 import { copyBytes, ETH_LEN, moveFrame } from '../forward/frame.js';
 import {
   adjustSynAckMss,
@@ -23,7 +23,7 @@ import { FNAT_S, FullnatPorts } from '../forward/fullnat-ports.js';
 import { echoReplyInPlace, writeIcmpError4 } from '../forward/icmp-reply.js';
 import { natIcmpIn4, natIcmpOut4, natIn4, natOut4 } from '../forward/nat.js';
 import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
-import { TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
+import { ipipEncap4, TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
 import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
 import type { Flow } from '../packet/flow.js';
@@ -206,15 +206,23 @@ export class IpPath {
       this.forward(buf, flow, idx, false, now);
       return;
     }
+    decrementTtl(buf, flow);
+    const inner = o + ETH_LEN + over;
+    out.copyToArena(buf, flow.l3Off, inner, ipLen);
+    const src = (out.xcSrc[key] as number) | 0;
+    if (dest.tunType === TUN_TYPE.IPIP) {
+      // The common tunnel: no parameters to fill, no flow hash (GUE only), the outer header as words.
+      const id = out.nextIpId();
+      const l3 = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+      out.sendCached(out.arena, l3, ipLen + over, key);
+      return;
+    }
     const t = this.tun;
     t.type = dest.tunType;
     t.flags = dest.tunFlags;
     t.port = dest.tunPort;
-    t.src4 = (out.xcSrc[key] as number) | 0;
+    t.src4 = src;
     t.dst4 = rip;
-    decrementTtl(buf, flow);
-    const inner = o + ETH_LEN + over;
-    out.copyToArena(buf, flow.l3Off, inner, ipLen);
     t.id = out.nextIpId();
     const l3 = tunEncap(out.arena, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
     out.sendCached(out.arena, l3, ipLen + over, key);

@@ -93,6 +93,36 @@ export function writeIPv4Header(
   buf[off + 11] = c & 0xff;
 }
 
+/**
+ * {@link writeIPv4Header} as five 32-bit stores through a DataView over the buffer (same bytes):
+ * the tunnel fast path writes its outer header this way instead of twenty byte stores.
+ */
+export function writeIPv4HeaderWords(
+  v: DataView,
+  off: number,
+  tos: number,
+  totalLen: number,
+  id: number,
+  df: boolean,
+  ttl: number,
+  proto: number,
+  src: number,
+  dst: number,
+): void {
+  const w0 = 0x4500 | (tos & 0xff);
+  const len = totalLen & 0xffff;
+  const w1 = id & 0xffff;
+  const fl = df ? 0x4000 : 0;
+  const w2 = ((ttl & 0xff) << 8) | (proto & 0xff);
+  const s = w0 + len + w1 + fl + w2 + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  const c = ~fold(s) & 0xffff;
+  v.setInt32(off, (w0 << 16) | len);
+  v.setInt32(off + 4, (w1 << 16) | fl);
+  v.setInt32(off + 8, (w2 << 16) | c);
+  v.setInt32(off + 12, src | 0);
+  v.setInt32(off + 16, dst | 0);
+}
+
 /** Writes a 40-byte IPv6 header at `off`; addresses are copied from `src`/`dst` at their offsets. */
 export function writeIPv6Header(
   buf: Uint8Array,

@@ -14,7 +14,7 @@
 import { TUN_F, TUN_TYPE } from '../core/types.js';
 import { fillL4Checksum, IPPROTO } from '../packet/checksum.js';
 import { fillGreChecksum } from '../packet/gre.js';
-import { writeIPv4Header } from './frame.js';
+import { writeIPv4Header, writeIPv4HeaderWords } from './frame.js';
 
 /** Outer IPv4 header length. */
 const OUTER4 = 20;
@@ -46,6 +46,27 @@ export class TunParams {
 // INET_ECN_encapsulate: the outer ECN field copies the inner one, except CE becomes ECT(0).
 function ecnEncap(tos: number): number {
   return (tos & 3) === 3 ? (tos & ~3) | 2 : tos;
+}
+
+/**
+ * {@link tunEncap} for IPIP over an IPv4 inner packet, the engine's tunnel fast path: the outer
+ * header as five word stores through `v` (a DataView over the buffer), the same bytes tunEncap
+ * writes. Returns the outer header's offset (`innerOff` - 20).
+ */
+export function ipipEncap4(
+  v: DataView,
+  innerOff: number,
+  innerLen: number,
+  tos: number,
+  ttl: number,
+  df: boolean,
+  id: number,
+  src4: number,
+  dst4: number,
+): number {
+  const o = innerOff - OUTER4;
+  writeIPv4HeaderWords(v, o, ecnEncap(tos), innerLen + OUTER4, id, df, ttl, IPPROTO.IPIP, src4, dst4);
+  return o;
 }
 
 /**
