@@ -14,7 +14,7 @@
  * on failure and on Ctrl-C too.
  *
  * Options: --runs N (3) --secs S (5) --flows N (4096) --warm S (1) --only pps|http --rps 0|1
- *   --cases lvsd-dr,lvsd-nat,kernel-dr,kernel-nat --bypass 0|1
+ *   --cases lvsd-dr,lvsd-nat,lvsd-dr-xdp,lvsd-nat-xdp,kernel-dr,kernel-nat --bypass 0|1
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,8 +75,11 @@ const SECS = Number(arg('secs', '5'));
 const FLOWS = Number(arg('flows', '4096'));
 const WARM = Number(arg('warm', '1'));
 const ONLY = arg('only', 'all');
-/** Comma-separated subset of the pps cases to run (default: all four). */
-const CASES = arg('cases', 'lvsd-dr,lvsd-nat,kernel-dr,kernel-nat').split(',');
+/**
+ * Comma-separated subset of the pps cases to run (default: all six). lvsd-dr and lvsd-nat run
+ * lvsd with `--xdp off` (AF_PACKET only), the -xdp cases with `--xdp on` (the AF_XDP path).
+ */
+const CASES = arg('cases', 'lvsd-dr,lvsd-nat,lvsd-dr-xdp,lvsd-nat-xdp,kernel-dr,kernel-nat').split(',');
 /** Steer the director's receive processing to its core (--rps 0: leave it where packets arrive). */
 const RPS = arg('rps', '1') !== '0';
 /**
@@ -149,6 +152,7 @@ async function withLab<T>(
   mode: LabMode,
   director: DirectorKind,
   fn: (st: LabState) => Promise<T>,
+  xdp = false,
 ): Promise<T> {
   await clearStale(mode);
   current = mode;
@@ -156,7 +160,9 @@ async function withLab<T>(
     const st = labUp(mode, {
       director,
       stateRoot: STATE_ROOT,
-      ...(BYPASS && director === 'lvsd' ? { lvsdArgs: ['--ingress-bypass'] } : {}),
+      ...(director === 'lvsd'
+        ? { lvsdArgs: [...(BYPASS ? ['--ingress-bypass'] : []), '--xdp', xdp ? 'on' : 'off'] }
+        : {}),
     });
     const plan = labPlan(mode);
     if (RPS) {
@@ -372,9 +378,11 @@ async function main(): Promise<void> {
   };
   const errors: Record<string, string> = {};
   const load0 = loadavg();
-  const cases: { name: PpsCase; mode: LabMode; director: DirectorKind; http?: HttpCase }[] = [
+  const cases: { name: PpsCase; mode: LabMode; director: DirectorKind; http?: HttpCase; xdp?: boolean }[] = [
     { name: 'lvsd-dr', mode: 'dr', director: 'lvsd', http: 'lvsd-dr' },
+    { name: 'lvsd-dr-xdp', mode: 'dr', director: 'lvsd', xdp: true },
     { name: 'lvsd-nat', mode: 'nat', director: 'lvsd', http: 'lvsd-nat' },
+    { name: 'lvsd-nat-xdp', mode: 'nat', director: 'lvsd', xdp: true },
     { name: 'kernel-dr', mode: 'dr', director: 'kernel' },
     { name: 'kernel-nat', mode: 'nat', director: 'kernel', http: 'haproxy' },
   ];
@@ -385,13 +393,18 @@ async function main(): Promise<void> {
       // One retry: a failure is usually the lab being disturbed, not the director.
       for (let attempt = 1; attempt <= 2; attempt++) {
         try {
-          await withLab(c.mode, c.director, async (st) => {
-            if (ONLY !== 'http') raw.pps[c.name] = await measurePps(c.mode, st);
-            if (c.http && ONLY !== 'pps') {
-              log(`${c.http}: HTTP through the VIP\n`);
-              raw.rps[c.http] = await measureHttp(c.mode, st, dir, c.http === 'haproxy');
-            }
-          });
+          await withLab(
+            c.mode,
+            c.director,
+            async (st) => {
+              if (ONLY !== 'http') raw.pps[c.name] = await measurePps(c.mode, st);
+              if (c.http && ONLY !== 'pps') {
+                log(`${c.http}: HTTP through the VIP\n`);
+                raw.rps[c.http] = await measureHttp(c.mode, st, dir, c.http === 'haproxy');
+              }
+            },
+            c.xdp === true,
+          );
           delete errors[c.name];
           break;
         } catch (e) {

@@ -29,7 +29,7 @@ export function parseWrk(stdout: string): WrkSummary {
 }
 
 /** Director setups measured for packets/s. */
-export type PpsCase = 'lvsd-dr' | 'lvsd-nat' | 'kernel-dr' | 'kernel-nat';
+export type PpsCase = 'lvsd-dr' | 'lvsd-nat' | 'lvsd-dr-xdp' | 'lvsd-nat-xdp' | 'kernel-dr' | 'kernel-nat';
 /** Director setups measured for HTTP requests/s. */
 export type HttpCase = 'lvsd-dr' | 'lvsd-nat' | 'haproxy';
 
@@ -107,15 +107,22 @@ export function ratio(a: number | undefined, b: number | undefined): number {
  */
 export function judgeTargets(m: Medians): TargetResult[] {
   const out: TargetResult[] = [];
-  const drPerCore = perCore(m, 'lvsd-dr');
-  out.push({
-    name: 'DR >= 1 Mpps per director core',
-    verdict: ok(drPerCore) ? (drPerCore >= 1e6 ? 'met' : 'missed') : 'not measured',
-    detail: `${fmt(drPerCore)} pps per busy director core (${fmt(m.pps['lvsd-dr'])} pps forwarded; ${fmt(perCoreByCost(m, 'lvsd-dr'))} pps per core by CPU accounting)`,
-  });
+  for (const [c, path] of [
+    ['lvsd-dr', 'AF_PACKET'],
+    ['lvsd-dr-xdp', 'AF_XDP'],
+  ] as const) {
+    const drPerCore = perCore(m, c);
+    out.push({
+      name: `DR (${path}) >= 1 Mpps per director core`,
+      verdict: ok(drPerCore) ? (drPerCore >= 1e6 ? 'met' : 'missed') : 'not measured',
+      detail: `${fmt(drPerCore)} pps per busy director core (${fmt(m.pps[c])} pps forwarded; ${fmt(perCoreByCost(m, c))} pps per core by CPU accounting)`,
+    });
+  }
   for (const [l, k, job] of [
-    ['lvsd-nat', 'kernel-nat', 'NAT vs nftables DNAT'],
-    ['lvsd-dr', 'kernel-dr', 'DR vs nftables netdev fwd'],
+    ['lvsd-nat', 'kernel-nat', 'NAT (AF_PACKET) vs nftables DNAT'],
+    ['lvsd-nat-xdp', 'kernel-nat', 'NAT (AF_XDP) vs nftables DNAT'],
+    ['lvsd-dr', 'kernel-dr', 'DR (AF_PACKET) vs nftables netdev fwd'],
+    ['lvsd-dr-xdp', 'kernel-dr', 'DR (AF_XDP) vs nftables netdev fwd'],
   ] as const) {
     // Judged per busy core: when the generator cannot saturate the kernel, raw pps would
     // compare the generator with itself.
@@ -151,10 +158,12 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
 
 /** The full text report: pps table, HTTP table, targets. */
 export function formatReport(m: Medians, runs: number, secs: number): string {
-  const pps: PpsCase[] = ['lvsd-dr', 'lvsd-nat', 'kernel-dr', 'kernel-nat'];
+  const pps: PpsCase[] = ['lvsd-dr', 'lvsd-dr-xdp', 'lvsd-nat', 'lvsd-nat-xdp', 'kernel-dr', 'kernel-nat'];
   const kernelOf: Record<PpsCase, PpsCase> = {
     'lvsd-dr': 'kernel-dr',
     'lvsd-nat': 'kernel-nat',
+    'lvsd-dr-xdp': 'kernel-dr',
+    'lvsd-nat-xdp': 'kernel-nat',
     'kernel-dr': 'kernel-dr',
     'kernel-nat': 'kernel-nat',
   };

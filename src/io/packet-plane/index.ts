@@ -176,7 +176,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   loop.start();
   const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
   timer.unref();
-  const statsTimer = startStatsLog(loop, sockets, o);
+  const statsTimer = startStatsLog(loop, sockets, o, xdp);
 
   const announced = new Set<number>();
   const rr = new RouteResult();
@@ -331,6 +331,7 @@ function startStatsLog(
   loop: PlaneLoop,
   sockets: readonly PacketSocket[],
   o: PacketPlaneOptions,
+  xdp?: XdpPath,
 ): NodeJS.Timeout | undefined {
   const ms = o.statsLogMs ?? Number(process.env.LVS_PACKET_STATS_MS ?? 0);
   if (!o.log || !(ms > 0)) return undefined;
@@ -362,6 +363,8 @@ function startStatsLog(
         ringDrops,
         freezes,
         ms,
+        // Cumulative AF_XDP counters (ring drops, zero-copy vs copied transmits, kicks).
+        ...(xdp ? { xdp: xdp.status().interfaces.map((i) => ({ name: i.name, ...i.stats })) } : {}),
       },
       'packet plane rates',
     );
