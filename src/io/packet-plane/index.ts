@@ -13,6 +13,7 @@ import type { DirectorPort } from '../../daemon/director-port.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
+import { StaticRoutes6 } from '../../engine/routes6.js';
 import { PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
 import { type BypassSpec, bypassSpecFromServices } from './bypass-rules.js';
 import {
@@ -23,6 +24,7 @@ import {
   readLocalAddrs,
   watchHostConfig,
 } from './host-config.js';
+import { HostRoutes6, readHostConfig6 } from './host-config6.js';
 import { IngressBypass } from './ingress-bypass.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
 import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
@@ -139,10 +141,22 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     routes.current = new StaticRoutes(h.routes.filter((r) => bound.has(r.ifindex)));
   };
   loadRoutes(host);
+  // IPv6: the interfaces' own addresses (NDP and ICMPv6 source) and the IPv6 main table.
+  const byName = (): Map<string, number> => new Map(host.interfaces.map((i) => [i.name, i.ifindex]));
+  const host6 = readHostConfig6(byName());
+  const routes6 = new HostRoutes6();
+  const loadRoutes6 = (r: ReturnType<typeof readHostConfig6>['routes']): void => {
+    routes6.current = new StaticRoutes6(r.filter((x) => bound.has(x.ifindex)));
+  };
+  loadRoutes6(host6.routes);
   const engine = new Engine({
     director: port.director,
     routes,
-    interfaces: chosen.map((i) => ({ ifindex: i.ifindex, mac: i.mac, mtu: i.mtu, addr4: addr4Of(i) })),
+    routes6,
+    interfaces: chosen.map((i) => {
+      const addr6 = host6.addrs.get(i.ifindex);
+      return { ifindex: i.ifindex, mac: i.mac, mtu: i.mtu, addr4: addr4Of(i), ...(addr6 ? { addr6 } : {}) };
+    }),
   });
   const sockets: PacketSocket[] = [];
   try {
@@ -152,7 +166,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     throw e;
   }
   let localAddrs = o.ingressBypass || (o.xdp ?? 'off') !== 'off' ? readLocalAddrs() : [];
-  // IPv4 only, as the engine: IPv6 services stay the kernel's until the engine has NDP.
+  // IPv4 only: IPv6 traffic reaches lvsd through AF_PACKET (the kernel drops it, it holds no VIP).
   const bypassSpec = (): BypassSpec =>
     bypassSpecFromServices(port.director.table.list(), {
       interfaces: o.interfaces,
@@ -214,6 +228,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     try {
       host = readHostConfig();
       loadRoutes(host);
+      loadRoutes6(readHostConfig6(byName()).routes);
       o.log?.info({ routes: host.routes.length }, 'host routes re-read');
     } catch (e) {
       o.log?.warn({ err: (e as Error).message }, 'cannot re-read host config');
