@@ -307,6 +307,31 @@ export class Output6 {
   }
 }
 
+/** Length of the frame {@link writeUnsolicitedAdvert} writes. */
+export const UNSOLICITED_ADVERT_LEN = ETH_LEN + 40 + ND_LEN;
+
+/**
+ * Writes an unsolicited neighbour advert for `target` (16 bytes at targetOff) from `mac` to all
+ * nodes, with the override flag (RFC 4861 §7.2.6): the IPv6 counterpart of a gratuitous ARP,
+ * sent when lvsd starts serving a VIP so neighbours with a stale entry switch to the director.
+ * Returns the frame length ({@link UNSOLICITED_ADVERT_LEN}).
+ */
+export function writeUnsolicitedAdvert(
+  b: Uint8Array,
+  off: number,
+  mac: Uint8Array,
+  macOff: number,
+  target: Uint8Array,
+  targetOff: number,
+): number {
+  writeEth(b, off, ALL_NODES_MAC, 0, mac, macOff, ETHERTYPE.IPV6);
+  const l3 = off + ETH_LEN;
+  writeIPv6Header(b, l3, 0, ND_LEN, IPPROTO.ICMPV6, 255, target, targetOff, ALL_NODES, 0);
+  writeNd(b, l3 + 40, NA, NA_OVERRIDE, target, targetOff, OPT_TLLA, mac, macOff);
+  fillL4Checksum(b, l3, l3 + 40, l3 + 40 + ND_LEN, IPPROTO.ICMPV6);
+  return UNSOLICITED_ADVERT_LEN;
+}
+
 const SOLICITED_PREFIX = new Uint8Array([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0]);
 const ALL_NODES_MAC = new Uint8Array([0x33, 0x33, 0, 0, 0, 1]);
 

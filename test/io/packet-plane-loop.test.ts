@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseIPv6 } from '../../src/core/addr.js';
 import { ActionList } from '../../src/engine/actions.js';
 import { FRAME_F } from '../../src/engine/engine.js';
 import { FakeDriver } from '../../src/io/fake-driver.js';
@@ -147,6 +148,22 @@ test('announce sends a broadcast gratuitous ARP with sender = target = the VIP',
   assert.equal(arp.targetIp, 0xc0000264);
   assert.deepEqual(arp.senderMac, MAC_B);
   assert.equal(loop.announce(9, 1), false);
+});
+
+test('announce6 sends an unsolicited override advert for the IPv6 VIP to all nodes', () => {
+  const { b, loop } = setup();
+  const vip = parseIPv6('2001:db8:1::100')!;
+  assert.equal(loop.announce6(2, vip), true);
+  const mac = [...MAC_B].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  const want = pkt()
+    .eth({ src: mac, dst: '33:33:00:00:00:01' })
+    .ipv6({ src: '2001:db8:1::100', dst: 'ff02::1', hopLimit: 255 })
+    .icmpv6({ type: 136, rest: 0x20000000 })
+    .payload(Buffer.concat([Buffer.from(vip), Buffer.from([2, 1]), Buffer.from(MAC_B)]))
+    .build();
+  assert.deepEqual(Buffer.from(b.sent[0]!).toString('hex'), want.toString('hex'));
+  assert.equal(loop.counters[PLANE_COUNTER.GARP_SENT], 1);
+  assert.equal(loop.announce6(9, vip), false);
 });
 
 /** A FakeDriver that also sends straight from a caller's buffer, recording which buffer each

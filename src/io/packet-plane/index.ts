@@ -13,7 +13,7 @@ import type { DirectorPort } from '../../daemon/director-port.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
-import { StaticRoutes6 } from '../../engine/routes6.js';
+import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
 import { PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
 import { type BypassSpec, bypassSpecFromServices } from './bypass-rules.js';
 import {
@@ -193,7 +193,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   const statsTimer = startStatsLog(loop, sockets, o, xdp);
 
   const announced = new Set<number>();
+  const announced6 = new Set<string>();
   const rr = new RouteResult();
+  const rr6 = new RouteResult6();
   const announceNew = (): void => {
     const want = new Set<number>();
     for (const s of port.director.table.list()) {
@@ -214,6 +216,18 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       for (const t of targets) loop.announce(t, a);
     }
     for (const a of announced) if (!want.has(a)) announced.delete(a);
+    // IPv6 VIPs: an unsolicited advert on every interface whose IPv6 routes reach them.
+    const want6 = new Set<string>();
+    for (const s of port.director.table.list()) {
+      if (s.af !== 6 || s.addrBytes?.length !== 16) continue;
+      const key = Buffer.from(s.addrBytes).toString('hex');
+      want6.add(key);
+      if (announced6.has(key)) continue;
+      announced6.add(key);
+      const targets = routes6.lookup6(s.addrBytes, 0, rr6) ? [rr6.ifindex] : [...bound];
+      for (const t of targets) loop.announce6(t, s.addrBytes);
+    }
+    for (const k of announced6) if (!want6.has(k)) announced6.delete(k);
   };
   announceNew();
   const bypass = o.ingressBypass

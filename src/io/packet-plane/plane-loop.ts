@@ -13,6 +13,7 @@
  * is sent before a frame from another buffer joins the queue.
  */
 
+import { UNSOLICITED_ADVERT_LEN, writeUnsolicitedAdvert } from '../../engine/ndp.js';
 import { encodeArp } from '../../packet/arp.js';
 import { encodeEthernet } from '../../packet/ethernet.js';
 import {
@@ -285,6 +286,18 @@ export class PlaneLoop {
       frame,
       off,
     );
+    const ok = i.driver.send([frame]) === 1;
+    if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
+    return ok;
+  }
+
+  /** Sends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex`. */
+  announce6(ifindex: number, ip: Uint8Array): boolean {
+    const slot = this.slotOf(ifindex);
+    if (slot < 0) return false;
+    const i = this.interfaces[slot]!;
+    const frame = new Uint8Array(UNSOLICITED_ADVERT_LEN);
+    writeUnsolicitedAdvert(frame, 0, i.mac, 0, ip, 0);
     const ok = i.driver.send([frame]) === 1;
     if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
     return ok;
