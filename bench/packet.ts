@@ -50,6 +50,7 @@ import {
   sinkUdp,
   startIn,
   steerRx,
+  threadedNapi,
   toolVersions,
   waitBypass,
   waitHttp,
@@ -103,6 +104,8 @@ const log = (s: string) => process.stderr.write(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let current: LabMode | undefined;
+/** Threaded-NAPI kernel threads of the director's interfaces (AF_XDP cases), charged to the director. */
+let napiPids: number[] = [];
 const children: ChildProcess[] = [];
 
 function cleanup(): void {
@@ -177,6 +180,11 @@ async function withLab<T>(
     quietBridge(mode);
     if (director === 'lvsd' && st.pids.lvsd && !dedicate(st.pids.lvsd, DIRECTOR_CPU))
       log('could not pin lvsd\n');
+    napiPids = [];
+    if (xdp && RPS)
+      for (const i of plan.directorIfs) napiPids.push(...threadedNapi(mode, 'director', i, DIRECTOR_CPU));
+    if (xdp && RPS && napiPids.length === 0)
+      log('no threaded NAPI: XDP receive work stays on the sender CPU\n');
     return await fn(st);
   } finally {
     cleanup();
@@ -272,7 +280,7 @@ async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
       dir: ifCounters(ad, dirIf).rx,
       cli: ifCounters(ac, plan.clientIf).tx,
       cpu: cpuJiffies(DIRECTOR_CPU),
-      proc: procJiffies(st.pids.lvsd),
+      proc: procJiffies(st.pids.lvsd) + napiPids.reduce((a, p) => a + procJiffies(p), 0),
     });
     const s0 = sample();
     await sleep(SECS * 1000);
@@ -439,7 +447,8 @@ async function main(): Promise<void> {
     );
   const resultsDir = join(root, 'bench/results');
   if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, BYPASS ? 'packet-bypass.json' : 'packet.json');
+  // --out NAME: another results file (partial runs must not overwrite the full one).
+  const file = join(resultsDir, arg('out', BYPASS ? 'packet-bypass.json' : 'packet.json'));
   writeFileSync(
     file,
     `${JSON.stringify(

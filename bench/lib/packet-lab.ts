@@ -280,3 +280,35 @@ export function waitHttp(mode: LabMode, url: string, timeoutMs = 10_000): string
   }
   throw new Error(`${url} did not answer from ${labNamespace(mode, 'client')}: ${last.trim()}`);
 }
+
+/** Pids of the kernel threads whose name starts with `prefix` (e.g. `napi/eth0-`). */
+function kthreads(prefix: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').startsWith(prefix)) out.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * Moves the NAPI polling of `ifname` in `host` into kernel threads pinned to `cpu` (threaded
+ * NAPI), and returns their pids. With an XDP program on a veth, the receive work (the program,
+ * the copy into the AF_XDP UMEM) runs in the veth's NAPI, which the sender's CPU schedules and
+ * RPS cannot move (XDP runs before RPS): without this the director's receive cost would be
+ * charged to the generator's core. The threads' CPU time then counts as the director's.
+ */
+export function threadedNapi(mode: LabMode, host: LabHost, ifname: string, cpu: number): number[] {
+  const before = new Set(kthreads(`napi/${ifname}-`));
+  labExec(mode, host, ['sh', '-c', `echo 1 > /sys/class/net/${ifname}/threaded`]);
+  const pids = kthreads(`napi/${ifname}-`).filter((p) => !before.has(p));
+  for (const p of pids) {
+    spawnSync('taskset', ['-p', '-c', String(cpu), String(p)], { stdio: 'ignore' });
+    spawnSync('renice', ['-n', '-19', '-p', String(p)], { stdio: 'ignore' });
+  }
+  return pids;
+}
