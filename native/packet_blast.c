@@ -11,6 +11,13 @@
  * The director's transmit path therefore does not use a TX ring.
  *
  * Bounded by a frame count and a wall-clock budget; returns the frames handed to the kernel.
+ *
+ * Optional rate (frames/s, 0 = as fast as possible): the frames are then paced by the clock, in
+ * small batches of about 200 µs each (absolute clock_nanosleep between them), so the benchmark
+ * can offer a director a known load below saturation instead of only drowning it. A generator
+ * that falls behind (its CPU taken) catches up by at most 2 ms worth of frames, never in one
+ * burst of everything it missed, since a long burst would overflow a receive ring that the
+ * steady rate does not.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -27,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,14 +105,45 @@ static inline struct tpacket2_hdr *slot(txring *r, uint32_t i) {
   return (struct tpacket2_hdr *)(r->ring + (size_t)i * r->frame_size);
 }
 
-/* Sends frames round-robin from the filled ring until `max` went or `deadline` passed. */
-static int64_t ring_run(txring *r, uint64_t max, uint64_t deadline) {
+/* Frames per paced batch: about 200 µs of the rate, 16..BLAST_BATCH. */
+static uint32_t paced_batch(double rate) {
+  double b = rate / 5000.0;
+  if (b < 16) b = 16;
+  if (b > BLAST_BATCH) b = BLAST_BATCH;
+  return (uint32_t)b;
+}
+
+/* Behind schedule by more than this, the schedule moves forward instead of bursting. */
+#define BLAST_MAX_LAG_NS 2000000ull
+
+/*
+ * Sends frames round-robin from the filled ring until `max` went or `deadline` passed; with
+ * rate > 0 the frame with sequence number k is not queued before start + k / rate.
+ */
+static int64_t ring_run(txring *r, uint64_t max, uint64_t deadline, double rate) {
   uint64_t queued = 0;
   uint32_t head = 0;
   int64_t err = 0;
+  uint32_t batch = rate > 0 ? paced_batch(rate) : BLAST_BATCH;
+  double ns_per_frame = rate > 0 ? 1e9 / rate : 0;
+  /* Schedule origin: frame k is due at base + (k - base_k) * ns_per_frame. */
+  uint64_t base = now_ns(), base_k = 0;
   while (queued < max) {
+    if (rate > 0) {
+      uint64_t due = base + (uint64_t)((double)(queued - base_k) * ns_per_frame);
+      uint64_t now = now_ns();
+      if (due > now) {
+        if (due >= deadline) break;
+        struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ull), .tv_nsec = (long)(due % 1000000000ull)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+      } else if (now - due > BLAST_MAX_LAG_NS) {
+        base = now - BLAST_MAX_LAG_NS;
+        base_k = queued;
+      }
+    }
     uint32_t n = 0;
-    while (n < BLAST_BATCH && queued + n < max) {
+    while (n < batch && queued + n < max) {
       struct tpacket2_hdr *h = slot(r, head);
       uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
       if (st != TP_STATUS_AVAILABLE && st != TP_STATUS_WRONG_FORMAT) break; /* still in flight */
@@ -124,10 +163,13 @@ static int64_t ring_run(txring *r, uint64_t max, uint64_t deadline) {
   return queued ? (int64_t)queued : err;
 }
 
-/* blast(ifname, buf, pairs: Uint32Array [off, len]*, count, secs, maxFrames) -> frames | -errno */
+/*
+ * blast(ifname, buf, pairs: Uint32Array [off, len]*, count, secs, maxFrames[, rate]) -> frames | -errno
+ * rate: frames per second, 0 or absent = unpaced.
+ */
 static napi_value js_blast(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return lvs_num(env, -EINVAL);
   char name[IF_NAMESIZE + 1];
   size_t nlen = 0;
@@ -142,7 +184,14 @@ static napi_value js_blast(napi_env env, napi_callback_info info) {
   if (napi_get_value_uint32(env, argv[3], &count) != napi_ok || napi_get_value_double(env, argv[4], &secs) != napi_ok ||
       napi_get_value_double(env, argv[5], &maxf) != napi_ok)
     return lvs_num(env, -EINVAL);
-  if (count == 0 || (size_t)count * 2 > plen || !(secs > 0) || !(maxf >= 1)) return lvs_num(env, -EINVAL);
+  double rate = 0;
+  if (argc >= 7) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[6], &t) != napi_ok) return lvs_num(env, -EINVAL);
+    if (t != napi_undefined && napi_get_value_double(env, argv[6], &rate) != napi_ok) return lvs_num(env, -EINVAL);
+  }
+  if (count == 0 || (size_t)count * 2 > plen || !(secs > 0) || !(maxf >= 1) || !(rate >= 0))
+    return lvs_num(env, -EINVAL);
   const uint32_t *pairs = pdata;
   uint32_t max_len = 0;
   for (uint32_t i = 0; i < count; i++) {
@@ -164,8 +213,10 @@ static napi_value js_blast(napi_env env, napi_callback_info info) {
     h->tp_len = pairs[f * 2 + 1];
     h->tp_status = TP_STATUS_AVAILABLE;
   }
+  /* Paced sleeps should wake on time, not up to the default 50 µs late. */
+  if (rate > 0) prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   uint64_t deadline = now_ns() + (uint64_t)(secs * 1e9);
-  int64_t out = ring_run(&r, (uint64_t)maxf, deadline);
+  int64_t out = ring_run(&r, (uint64_t)maxf, deadline, rate);
   ring_close(&r);
   return lvs_num(env, out);
 }

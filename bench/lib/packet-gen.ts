@@ -1,12 +1,14 @@
 /**
  * The packet benchmark's load generator, run inside the client namespace:
  *   node --import tsx bench/lib/packet-gen.ts --if eth0 --src-mac M --dst-mac M --src-ip A
- *     --dst-ip A --dport P --flows N --secs S --max-packets N
+ *     --dst-ip A --dport P --flows N --secs S --max-packets N [--rate PPS]
  * It prebuilds one 64-byte UDP frame per flow. By default the addon's blast() sends them
  * round-robin from a PACKET_TX_RING filled once (native/packet_blast.c: only slot states change
  * per packet, qdisc bypassed), the cheapest path a 2-vCPU machine has; `--method sendmmsg` (or an
  * addon without blast) pushes them through the batched sendmmsg send, 1024 frames per call. No
  * per-packet work happens in JS either way. Traffic is bounded by --secs and --max-packets.
+ * --rate PPS (ring method only; 0 = unpaced) paces the ring by the clock, so a director can be
+ * offered a known load below saturation.
  * Prints one JSON line: {"sent":N,"refused":N,"secs":S,"method":M}.
  */
 import { parseArgs } from 'node:util';
@@ -32,8 +34,11 @@ function main(): void {
       secs: { type: 'string', default: '5' },
       'max-packets': { type: 'string', default: '100000000' },
       method: { type: 'string', default: 'ring' },
+      rate: { type: 'string', default: '0' },
     },
   });
+  const rate = Number(v.rate);
+  if (!(rate >= 0)) throw new Error(`--rate ${v.rate}: not a rate`);
   const flows = Number(v.flows);
   const block = buildUdpFlows({
     srcMac: v['src-mac'] ?? '',
@@ -55,12 +60,14 @@ function main(): void {
   const b = loadPacketAddon();
   const secs = Number(v.secs);
   const max = Number(v['max-packets']);
+  if (rate > 0 && (v.method === 'sendmmsg' || typeof b.blast !== 'function'))
+    throw new Error("--rate needs the ring method (the addon's blast)");
   if (v.method !== 'sendmmsg' && typeof b.blast === 'function') {
     const t0 = process.hrtime.bigint();
-    const r = b.blast(v.if ?? 'eth0', block.buffer, block.pairs, block.count, secs, max);
+    const r = b.blast(v.if ?? 'eth0', block.buffer, block.pairs, block.count, secs, max, rate);
     if (r < 0) throw new Error(`blast ${v.if}: errno ${-r}`);
     const took = Number(process.hrtime.bigint() - t0) / 1e9;
-    process.stdout.write(`${JSON.stringify({ sent: r, refused: 0, secs: took, method: 'ring' })}\n`);
+    process.stdout.write(`${JSON.stringify({ sent: r, refused: 0, secs: took, method: 'ring', rate })}\n`);
     return;
   }
   const h = b.createHandle();

@@ -1,7 +1,8 @@
 /**
  * The benchmark generator's blast() (native/packet_blast.c) on a veth pair between two
  * throw-away namespaces: it sends exactly the frames it reports, round-robin over the prebuilt
- * set, and refuses bad arguments with -errno. Root only; blast runs in `ip netns exec` children.
+ * set, paces itself to a requested rate, and refuses bad arguments with -errno. Root only; blast
+ * runs in `ip netns exec` children.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,12 +16,15 @@ if (skip) console.log(`# skipping blast tests: ${skip}`);
 const CHILD = `
 import { loadPacketAddon } from './src/io/packet-socket/addon.ts';
 import { buildUdpFlows } from './bench/lib/packet-frames.ts';
-const [ifname, flows, max, srcMac, dstMac, bad] = process.argv.slice(1);
+const [ifname, flows, max, srcMac, dstMac, bad, secs = '5', rate = '0'] = process.argv.slice(1);
 const b = loadPacketAddon();
 const block = buildUdpFlows({ srcMac, dstMac, srcIp: '192.0.2.1', dstIp: '192.0.2.2', dstPort: 9,
   firstSrcPort: 10000, flows: Number(flows) });
 const pairs = bad === 'pairs' ? new Uint32Array([0, 1 << 20]) : block.pairs;
-console.log(b.blast(ifname, block.buffer, pairs, bad === 'pairs' ? 1 : block.count, 5, Number(max)));
+const t0 = process.hrtime.bigint();
+const sent = b.blast(ifname, block.buffer, pairs, bad === 'pairs' ? 1 : block.count, Number(secs), Number(max),
+  Number(rate));
+console.log(sent, Number(process.hrtime.bigint() - t0) / 1e9);
 `;
 
 describe('blast() load generator on a veth pair', { skip }, () => {
@@ -28,7 +32,15 @@ describe('blast() load generator on a veth pair', { skip }, () => {
   let srcMac: string;
   let dstMac: string;
   const fmt = (b: Buffer) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-  const blast = (ifname: string, flows: number, max: number, bad = ''): number => {
+  /** Runs blast in namespace a; returns [its result, seconds it took]. */
+  const blastTimed = (
+    ifname: string,
+    flows: number,
+    max: number,
+    bad = '',
+    secs = 5,
+    rate = 0,
+  ): [number, number] => {
     const r = ns.exec('a', [
       process.execPath,
       '--import',
@@ -42,10 +54,15 @@ describe('blast() load generator on a veth pair', { skip }, () => {
       srcMac,
       dstMac,
       bad,
+      String(secs),
+      String(rate),
     ]);
     assert.equal(r.status, 0, r.stderr);
-    return Number(r.stdout.trim());
+    const [sent, took] = r.stdout.trim().split(' ').map(Number);
+    return [sent as number, took as number];
   };
+  const blast = (ifname: string, flows: number, max: number, bad = ''): number =>
+    blastTimed(ifname, flows, max, bad)[0];
   /** Frames the receiving end counted, from its interface statistics. */
   const rxPackets = (): number =>
     Number(/RX:.*\n\s*\d+\s+(\d+)/.exec(ns.ip('b', '-s', 'link', 'show', 'eth0'))?.[1] ?? -1);
@@ -69,6 +86,28 @@ describe('blast() load generator on a veth pair', { skip }, () => {
     // The peer counts what arrived; stray kernel traffic (IPv6 DAD, ...) can only add.
     const got = rxPackets() - before;
     assert.ok(got >= 5000 && got < 5100, `peer received ${got}`);
+  });
+
+  it('paces to the requested rate: 4,000 frames at 8,000 frames/s take about half a second', () => {
+    const before = rxPackets();
+    const [sent, took] = blastTimed('eth0', 64, 4000, '', 5, 8000);
+    assert.equal(sent, 4000);
+    // Unpaced, 4,000 frames leave in a few ms; paced they cannot finish before 3,999 / 8,000 s.
+    assert.ok(took >= 0.48 && took < 2, `took ${took} s`);
+    const got = rxPackets() - before;
+    assert.ok(got >= 4000 && got < 4100, `peer received ${got}`);
+  });
+
+  it('stops a paced run at its time budget: about rate x secs frames', () => {
+    const [sent, took] = blastTimed('eth0', 64, 1e9, '', 0.5, 10_000);
+    // 5,000 due in 0.5 s; a late wake-up on a busy machine can only send fewer, never more
+    // than the schedule plus one batch.
+    assert.ok(sent >= 3500 && sent <= 5000 + 16, `sent ${sent}`);
+    assert.ok(took >= 0.45 && took < 1.5, `took ${took} s`);
+  });
+
+  it('refuses a negative rate with -EINVAL', () => {
+    assert.equal(blastTimed('eth0', 4, 10, '', 5, -1)[0], -22);
   });
 
   it('returns -ENODEV for an unknown interface and -EINVAL for a frame outside the buffer', () => {

@@ -40,7 +40,8 @@ export interface PacketBinding {
   /**
    * Benchmark load generator (native/packet_blast.c): sends the `count` frames at `pairs` of
    * `buf` round-robin on `ifname` from a TX ring filled once, for `secs` seconds or `maxFrames`
-   * frames; returns the frames handed to the kernel or -errno. Absent from older builds.
+   * frames; returns the frames handed to the kernel or -errno. `rate` (frames/s, 0 or absent =
+   * unpaced) paces the sends by the clock. Absent from older builds.
    */
   blast?(
     ifname: string,
@@ -49,6 +50,7 @@ export interface PacketBinding {
     count: number,
     secs: number,
     maxFrames: number,
+    rate?: number,
   ): number;
 }
 
