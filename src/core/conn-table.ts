@@ -426,7 +426,11 @@ export class ConnTable {
 
   /** Re-arms an entry's timer to now + its timeout (ip_vs_conn_put). */
   touch(i: number, now: number): void {
-    if (((this.meta[i] as number) & KIND_MASK) !== KIND.LIVE) return;
+    if (((this.meta[i] as number) & KIND_MASK) === KIND.LIVE) this.touchLive(i, now);
+  }
+
+  /** {@link touch} for an entry known to be LIVE (one a lookup just found in the index). */
+  touchLive(i: number, now: number): void {
     const exp = now + (this.timeout[i] as number) * 1000;
     const old = this.expires[i] as number;
     this.expires[i] = exp;
@@ -629,6 +633,16 @@ export class ConnTable {
       i = this.lnext[i] as number;
     }
     return -1;
+  }
+
+  /** FULLNAT local port of entry `i`, or -1 if it has none (the fast path's {@link readLocal}). */
+  localPort(i: number): number {
+    return (this.meta[i] as number) & META_LOCAL ? (this.lport[i] as number) : -1;
+  }
+
+  /** Word 0 of entry `i`'s FULLNAT local address as int32: the IPv4 LIP when {@link localPort} ≥ 0. */
+  localAddr4(i: number): number {
+    return (this.laddr[i * 4] as number) | 0;
   }
 
   /** Reads the FULLNAT local address of entry `i` into `out`; returns lport, or -1 if it has none. */

@@ -265,9 +265,6 @@ export class Director implements PersistContext {
         this.stats.inbytes += length;
       }
     }
-    const p = this.fast;
-    p.protocol = proto;
-    p.tcpFlags = tcpFlags;
     if (proto === PROTO.TCP) {
       // Most segments leave the state as it is; then all transition() would do is re-set the timeout.
       const f = conns.flags[idx] as number;
@@ -277,15 +274,24 @@ export class Director implements PersistContext {
       if (tcpNextState(s.secureTcp, d, tcpEvent(tcpFlags), old) === old) {
         conns.timeout[idx] = s.tcpTimeouts[old] as number;
       } else {
-        this.transition(idx, DIR.INPUT, p);
+        this.fastTransition(idx, proto, tcpFlags);
       }
     } else {
-      this.transition(idx, DIR.INPUT, p);
+      this.fastTransition(idx, proto, tcpFlags);
     }
-    // Hashed conns are never ONE_PACKET (those are not in the index), so no OPS handling here.
+    // Hashed conns are never ONE_PACKET (those are not in the index), so no OPS handling here;
+    // and an entry the index found is LIVE, so the timer is re-armed without asking.
     conns.inPkts[idx] = (conns.inPkts[idx] as number) + 1;
-    conns.touch(idx, now);
+    conns.touchLive(idx, now);
     return idx;
+  }
+
+  // transition() for an input packet of the fast path, its TCP flags carried in a PacketInfo.
+  private fastTransition(idx: number, proto: number, tcpFlags: number): void {
+    const p = this.fast;
+    p.protocol = proto;
+    p.tcpFlags = tcpFlags;
+    this.transition(idx, DIR.INPUT, p);
   }
 
   /**

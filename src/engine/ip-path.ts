@@ -181,12 +181,12 @@ export class IpPath {
       this.fastTunnel(buf, flow, idx, key, rip, now);
       return true;
     } else if (fwd === FWD.FULLNAT) {
-      const lport = conns.readLocal(idx, this.w1);
+      const lport = conns.localPort(idx);
       if (lport < 0 || (this.toa && proto === IPPROTO.TCP && this.wantsToa(buf, flow, idx))) {
         this.forward(buf, flow, idx, false, now);
         return true;
       }
-      translate4(buf, flow, (this.w1[0] as number) | 0, lport, rip, conns.dport[idx] as number);
+      translate4(buf, flow, conns.localAddr4(idx), lport, rip, conns.dport[idx] as number);
     } else {
       this.forward(buf, flow, idx, false, now);
       return true;

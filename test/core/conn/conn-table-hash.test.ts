@@ -252,3 +252,18 @@ test('FULLNAT local-address lookups keep working as the local hash grows past it
   assert.equal(t.findOutLocal(6, D, 8080, l, 1024 + 14), idx[14]);
   assert.equal(t.localCount, 4999);
 });
+
+test('the home slot is floor(hash × n / 2^32) for every hash and table size up to 2^28 slots', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.integer({ min: 1, max: 2 ** 28 }),
+      (h, x) => {
+        const ix = new ConnKeyIndex(16, SEED);
+        ix.n = slotsFor(x);
+        assert.equal(ix.home(h), Math.floor(((h >>> 0) * ix.n) / 2 ** 32));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
