@@ -1,7 +1,8 @@
 /**
  * `lvsd rs-agent --decap --vip VIP [--interface IF] [--tun-port N]`: a user-space tunnel endpoint
  * for real servers whose kernel cannot decapsulate (no ipip module, as on this project's CI
- * kernel). It reads IPIP, GRE and GUE frames from an AF_PACKET socket, strips the outer headers
+ * kernel). It reads IPIP, GRE and GUE frames (and IPv6-in-IPv6 for IPv6 VIPs: the kernel here has
+ * no ip6_tunnel either) from an AF_PACKET socket, strips the outer headers
  * and hands the inner packet to the local stack by transmitting it on `lo`, where the kernel
  * receives it as if it had arrived (loopback_xmit feeds netif_rx). An nftables rule drops the
  * outer packets before local delivery, otherwise the kernel would answer each one with ICMP
@@ -10,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { parseIPv4 } from '../core/addr.js';
+import { parseIPv4, parseIPv6 } from '../core/addr.js';
 import { type RxFrameBatch, TxBatch } from '../io/driver.js';
 import { PacketSocket } from '../io/packet-socket/index.js';
 
@@ -76,6 +77,33 @@ export function findInner(
   return true;
 }
 
+/**
+ * Finds the inner IPv6 packet of an untagged Ethernet frame carrying IPv6-in-IPv6 (outer next
+ * header 41, as ip_vs_tunnel_xmit_v6 sends with the default tunnel type) whose inner destination
+ * is one of `vips6` (16 bytes each). Outer extension headers are not stepped over: LVS sends
+ * none. Pure and allocation-free.
+ */
+export function findInner6(buf: Uint8Array, len: number, vips6: Uint8Array, out: DecapResult): boolean {
+  if (len < 14 + 80 || buf[12] !== 0x86 || buf[13] !== 0xdd) return false;
+  const l3 = 14;
+  if (buf[l3]! >> 4 !== 6 || buf[l3 + 6] !== 41) return false;
+  const end = l3 + 40 + ((buf[l3 + 4]! << 8) | buf[l3 + 5]!);
+  const inner = l3 + 40;
+  if (end > len || inner + 40 > end || buf[inner]! >> 4 !== 6) return false;
+  const innerLen = 40 + ((buf[inner + 4]! << 8) | buf[inner + 5]!);
+  if (inner + innerLen > end) return false;
+  let ok = false;
+  for (let v = 0; v + 16 <= vips6.length && !ok; v += 16) {
+    let same = true;
+    for (let k = 0; k < 16 && same; k++) same = vips6[v + k] === buf[inner + 24 + k];
+    ok = same;
+  }
+  if (!ok) return false;
+  out.off = inner;
+  out.len = innerLen;
+  return true;
+}
+
 const NFT_TABLE = 'lvs_rs_agent';
 
 function nft(args: string): boolean {
@@ -94,17 +122,32 @@ export function startRsAgent(opts: { vips: string[]; ifname: string; guePort: nu
   stats: RsAgentStats;
   stop(): void;
 } {
-  const vips = new Uint32Array(opts.vips.map((v) => parseIPv4(v) ?? 0));
+  const v4 = opts.vips.filter((v) => parseIPv4(v) !== undefined);
+  const v6 = opts.vips.flatMap((v) => {
+    const b = parseIPv4(v) === undefined ? parseIPv6(v) : undefined;
+    return b ? [b] : [];
+  });
+  const vips = new Uint32Array(v4.map((v) => parseIPv4(v) ?? 0));
+  const vips6 = new Uint8Array(v6.length * 16);
+  v6.forEach((b, i) => vips6.set(b, i * 16));
   const rx = new PacketSocket({ blockSize: 1 << 18, blockCount: 32 }).bind(opts.ifname);
   const lo = new PacketSocket({ blockSize: 1 << 16, blockCount: 1 }).bind('lo');
   const tx = new TxBatch(1 << 22, 4096);
   const r: DecapResult = { off: 0, len: 0 };
   const stats: RsAgentStats = { decapsulated: 0, ignored: 0, injectFailed: 0 };
   nft(`delete table ip ${NFT_TABLE}`);
-  const dropped = nft(
-    `add table ip ${NFT_TABLE}; add chain ip ${NFT_TABLE} in { type filter hook input priority -150; }; ` +
-      `add rule ip ${NFT_TABLE} in ip protocol { 4, 47 } drop; add rule ip ${NFT_TABLE} in udp dport ${opts.guePort} drop`,
-  );
+  nft(`delete table ip6 ${NFT_TABLE}`);
+  const dropped =
+    nft(
+      `add table ip ${NFT_TABLE}; add chain ip ${NFT_TABLE} in { type filter hook input priority -150; }; ` +
+        `add rule ip ${NFT_TABLE} in ip protocol { 4, 47 } drop; add rule ip ${NFT_TABLE} in udp dport ${opts.guePort} drop`,
+    ) &&
+    // Without ip6_tunnel the kernel would answer each outer packet with a parameter problem.
+    (v6.length === 0 ||
+      nft(
+        `add table ip6 ${NFT_TABLE}; add chain ip6 ${NFT_TABLE} in { type filter hook input priority -150; }; ` +
+          `add rule ip6 ${NFT_TABLE} in meta l4proto 41 drop`,
+      ));
   if (!dropped) {
     process.stderr.write(
       'rs-agent: warning: nft unavailable; the kernel will send ICMP protocol-unreachable for each tunnelled packet\n',
@@ -115,7 +158,8 @@ export function startRsAgent(opts: { vips: string[]; ifname: string; guePort: nu
     for (let i = 0; i < batch.count; i++) {
       const off = batch.offset(i);
       const frame = batch.buffer.subarray(off, off + batch.length(i));
-      if (!findInner(frame, frame.length, vips, opts.guePort, r)) {
+      const six = vips6.length > 0 && findInner6(frame, frame.length, vips6, r);
+      if (!six && !findInner(frame, frame.length, vips, opts.guePort, r)) {
         stats.ignored++;
         continue;
       }
@@ -126,8 +170,8 @@ export function startRsAgent(opts: { vips: string[]; ifname: string; guePort: nu
       }
       // lo takes Ethernet framing with zero MACs; only the EtherType matters to eth_type_trans.
       tx.buffer.fill(0, at, at + 12);
-      tx.buffer[at + 12] = 0x08;
-      tx.buffer[at + 13] = 0x00;
+      tx.buffer[at + 12] = six ? 0x86 : 0x08;
+      tx.buffer[at + 13] = six ? 0xdd : 0x00;
       tx.buffer.set(frame.subarray(r.off, r.off + r.len), at + 14);
       stats.decapsulated++;
     }
@@ -139,6 +183,7 @@ export function startRsAgent(opts: { vips: string[]; ifname: string; guePort: nu
       rx.close();
       lo.close();
       nft(`delete table ip ${NFT_TABLE}`);
+      if (v6.length > 0) nft(`delete table ip6 ${NFT_TABLE}`);
     },
   };
 }
@@ -171,7 +216,7 @@ export function runRsAgent(argv: readonly string[]): Promise<number> {
   if (
     !values.decap ||
     vips.length === 0 ||
-    vips.some((v) => parseIPv4(v) === undefined) ||
+    vips.some((v) => parseIPv4(v) === undefined && parseIPv6(v) === undefined) ||
     !(port > 0 && port < 65536)
   ) {
     process.stderr.write(
@@ -181,7 +226,9 @@ export function runRsAgent(argv: readonly string[]): Promise<number> {
   }
   const ifname = values.interface ?? defaultInterface();
   const agent = startRsAgent({ vips, ifname, guePort: port });
-  process.stdout.write(`rs-agent: decapsulating IPIP/GRE/GUE(${port}) for ${vips.join(', ')} on ${ifname}\n`);
+  process.stdout.write(
+    `rs-agent: decapsulating IPIP/GRE/GUE(${port})/IPv6-in-IPv6 for ${vips.join(', ')} on ${ifname}\n`,
+  );
   return new Promise((resolve) => {
     const stop = (): void => {
       agent.stop();
