@@ -184,9 +184,13 @@ export class Engine {
    * TCP/UDP tuple of every frame and loads the conn-table index slots their lookups will probe,
    * all at once, so the cache misses of the batch overlap (ConnTable.warmIn4) instead of costing
    * one stall per packet. It changes no state and parses nothing that counts: a frame it misreads
-   * (tagged, options, not IPv4) is simply not warmed. `meta` is laid out as for {@link handleBatch}.
+   * (tagged, options, not IPv4) is simply not warmed. It does nothing while the conn index is small
+   * enough to stay in cache (ConnTable.warmWorthwhile). `meta` is laid out as for {@link handleBatch}.
    */
   warmBatch(buf: Uint8Array, meta: ArrayLike<number>, count: number, stride: number, offIndex: number): void {
+    const conns = this.director.conns;
+    // A small index is in cache anyway: then the pass would only cost its hashing.
+    if (!conns.warmWorthwhile) return;
     if (this.warmKeys.length < count * 2) this.warmKeys = new Int32Array(count * 2);
     const keys = this.warmKeys;
     const v = frameView(buf);
@@ -202,7 +206,7 @@ export class Engine {
       keys[2 * k + 1] = (v.getUint16(o + 34) << 2) | pcodeOf(proto);
       k++;
     }
-    if (k > 0) this.director.conns.warmIn4(keys, k);
+    if (k > 0) conns.warmIn4(keys, k);
   }
 
   private warmKeys = new Int32Array(512);
