@@ -26,8 +26,8 @@ import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
 import { ipipEncap4, TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
 import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
-import type { Flow } from '../packet/flow.js';
-import { decrementTtl, translate4 } from '../packet/rewrite.js';
+import { type Flow, frameView } from '../packet/flow.js';
+import { decrementTtl, decrementTtl4, translate4 } from '../packet/rewrite.js';
 import { DROP } from './drops.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import type { Output } from './output.js';
@@ -174,7 +174,7 @@ export class IpPath {
       return true;
     }
     if (fwd === FWD.DROUTE) {
-      decrementTtl(buf, flow);
+      decrementTtl4(frameView(buf), flow);
     } else if (fwd === FWD.MASQ) {
       translate4(buf, flow, flow.src4 | 0, flow.sport, rip, conns.dport[idx] as number);
     } else if (fwd === FWD.TUNNEL) {
@@ -206,7 +206,7 @@ export class IpPath {
       this.forward(buf, flow, idx, false, now);
       return;
     }
-    decrementTtl(buf, flow);
+    decrementTtl4(frameView(buf), flow);
     const inner = o + ETH_LEN + over;
     out.copyToArena(buf, flow.l3Off, inner, ipLen);
     const src = (out.xcSrc[key] as number) | 0;

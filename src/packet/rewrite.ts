@@ -119,6 +119,23 @@ export function decrementTtl(buf: Uint8Array, flow: Flow): boolean {
 }
 
 /**
+ * {@link decrementTtl} for an IPv4 packet whose TTL the caller has checked is above 1, on the
+ * header word holding TTL, protocol and checksum: one 32-bit read and one write through `v`, a
+ * DataView over the frame's buffer (the fast path's DR and TUN rewrite). Same bytes, same Flow.
+ */
+export function decrementTtl4(v: DataView, flow: Flow): void {
+  const o = flow.l3Off + 8;
+  const w = v.getInt32(o);
+  const old = w >>> 16;
+  // RFC 1624 eqn. 3 for the TTL/protocol word going from `old` to `old - 0x100`, as csumReplace16.
+  let s = (~w & 0xffff) + (~old & 0xffff) + ((old - 0x100) & 0xffff);
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  v.setInt32(o, ((w - 0x01000000) & ~0xffff) | (~s & 0xffff));
+  flow.ttl = (old >>> 8) - 1;
+}
+
+/**
  * Sets an IPv4 TCP or UDP packet's source and destination address and port and decrements its
  * TTL in one pass: the engine's fast path for established conns (NAT and FULLNAT requests). Each
  * checksum gets a single RFC 1624 update summing every change, which folds to the value the
