@@ -468,7 +468,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return lvs_num(env, 0);
 }
 
-/* relayInfo(out: Float64Array) -> 0: live relays, pooled buffers, buffers held by live relays. */
+/* relayInfo(out: Float64Array(4)) -> 0: live relays, pooled buffers, buffers held by live relays,
+ * bytes waiting in them for a slow destination (what backpressure bounds). */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -476,17 +477,22 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   relay_ctx *c = ctx_of(env);
   void *d;
   size_t n;
-  if (argc < 1 || !lvs_typed(env, argv[0], napi_float64_array, &d, &n) || n < 3) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayInfo(Float64Array(3))");
+  if (argc < 1 || !lvs_typed(env, argv[0], napi_float64_array, &d, &n) || n < 4) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "relayInfo(Float64Array(4))");
     return NULL;
   }
   double *o = d;
-  size_t held = 0;
-  for (size_t i = 0; c && i < c->nslots; i++)
-    if (c->slots[i]) held += (c->slots[i]->own[0] != NULL) + (c->slots[i]->own[1] != NULL);
+  size_t held = 0, pending = 0;
+  for (size_t i = 0; c && i < c->nslots; i++) {
+    relay *r = c->slots[i];
+    if (!r) continue;
+    held += (r->own[0] != NULL) + (r->own[1] != NULL);
+    pending += (size_t)r->len[0] + r->len[1];
+  }
   o[0] = c ? (double)c->live : 0;
   o[1] = c ? c->npool : 0;
   o[2] = (double)held;
+  o[3] = (double)pending;
   return lvs_num(env, 0);
 }
 

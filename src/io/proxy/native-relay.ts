@@ -75,6 +75,18 @@ export function relayStartError(errno: number): ProxyRelayError {
   );
 }
 
+/** The native relay's own accounting (see {@link NativeRelay.info}). */
+export interface NativeRelayInfo {
+  /** Connections C relays. */
+  live: number;
+  /** Free 64 KB buffers kept for reuse. */
+  pooled: number;
+  /** 64 KB buffers owned by live connections (bulk reads or bytes waiting). */
+  held: number;
+  /** Bytes read but not yet written because a destination is slow (backpressure bounds it). */
+  pending: number;
+}
+
 const W = 5; // Float64 words per slot: bytes in, bytes out, packets in, packets out, dirty
 const EV_CLOSED = 8;
 const FIRST_SLOTS = 1024;
@@ -159,11 +171,11 @@ export class NativeRelay {
     d[0] = 0;
   }
 
-  /** Live relays, pooled buffers and buffers held by live relays, as C counts them. */
-  info(): { live: number; pooled: number; held: number } {
-    const o = new Float64Array(3);
+  /** C's own accounting: live relays, pooled and held 64 KB buffers, bytes waiting to be written. */
+  info(): NativeRelayInfo {
+    const o = new Float64Array(4);
     this.b.relayInfo(o);
-    return { live: o[0] as number, pooled: o[1] as number, held: o[2] as number };
+    return { live: o[0] as number, pooled: o[1] as number, held: o[2] as number, pending: o[3] as number };
   }
 
   /** Counts slot's unreported traffic into the core (re-arming its timer) and clears it. */

@@ -26,7 +26,7 @@ import type { Service } from '../../core/service.js';
 import { DEST_F } from '../../core/types.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
 import { CONN_EV, DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
-import { loadRelayBinding, NativeRelay, relayStartError } from './native-relay.js';
+import { loadRelayBinding, NativeRelay, type NativeRelayInfo, relayStartError } from './native-relay.js';
 import {
   K_ASYNC,
   K_READ,
@@ -179,7 +179,7 @@ export class TcpRelay {
   }
 
   /** The native relay's buffer accounting (undefined with the JS relay), for tests and status. */
-  nativeInfo(): { live: number; pooled: number; held: number } | undefined {
+  nativeInfo(): NativeRelayInfo | undefined {
     return this.native?.info();
   }
 
