@@ -44,6 +44,12 @@ describe('AF_XDP socket on a veth pair', { skip }, () => {
     assert.equal(r.txZeroCopy, N);
   });
 
+  it('marks only a frame carrying the partial-checksum seed CSUMNOTREADY (not a correct or a wrong sum)', () => {
+    assert.equal(r.csumSeed, 8);
+    assert.equal(r.csumGood, 0);
+    assert.equal(r.csumBad, 0);
+  });
+
   it('copies frames from foreign memory into a free chunk', () => {
     assert.equal(r.txCopied, r.batches);
     assert.equal(r.backCopied, r.batches);
