@@ -506,7 +506,8 @@ static int xbind(xsock *s, const char *ifname, uint32_t queue, uint32_t nchunks,
   s->umem = m;
   s->freel = malloc(sizeof(uint32_t) * nchunks);
   s->state = calloc(nchunks, 1);
-  s->held = malloc(sizeof(uint32_t) * ring);
+  /* Up to one RX ring of descriptors per round (the RX ring may be 2 x ring). */
+  s->held = malloc(sizeof(uint32_t) * ring * 2);
   if (!s->freel || !s->state || !s->held) return xfail(s, ENOMEM);
   for (uint32_t c = nchunks; c > 0; c--) s->freel[s->nfree++] = c - 1;
   struct xdp_umem_reg reg;
@@ -516,16 +517,28 @@ static int xbind(xsock *s, const char *ifname, uint32_t queue, uint32_t nchunks,
   reg.chunk_size = chunk;
   if (setsockopt(s->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof reg) < 0) return xfail(s, errno);
   /*
-   * The fill ring is twice the RX ring when the UMEM has room: on one shared core the NAPI
-   * thread keeps receiving while lvsd runs a batch, and every frame it takes needs a chunk on the
-   * fill ring (rx_fill_ring_empty_descs was the first loss under load with equal sizes).
+   * The receive side (fill and RX rings) is twice `ring` when the UMEM has room: on one shared
+   * core the NAPI thread keeps receiving while lvsd runs a batch or is not scheduled, and each
+   * frame then needs a chunk on the fill ring and a slot on the RX ring (rx_fill_ring_empty_descs,
+   * then rx_ring_full, were the losses under load with equal sizes). The transmit side stays at
+   * `ring`: one sendto pushes up to that many frames into the peer at once.
    */
-  uint32_t fill = nchunks >= ring * 4 ? ring * 2 : ring;
+  uint32_t fill = nchunks >= ring * 8 ? ring * 2 : ring;
   if (setsockopt(s->fd, SOL_XDP, XDP_UMEM_FILL_RING, &fill, sizeof fill) < 0 ||
       setsockopt(s->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ring, sizeof ring) < 0 ||
-      setsockopt(s->fd, SOL_XDP, XDP_RX_RING, &ring, sizeof ring) < 0 ||
+      setsockopt(s->fd, SOL_XDP, XDP_RX_RING, &fill, sizeof fill) < 0 ||
       setsockopt(s->fd, SOL_XDP, XDP_TX_RING, &ring, sizeof ring) < 0)
     return xfail(s, errno);
+  /*
+   * Copy mode builds one skb per frame, charged to this socket until the receiving side frees
+   * it (a veth peer's backlog on another CPU, the switch, ...). The default send buffer (~210 KB)
+   * holds only ~270 such skbs, so a short stall downstream made sendto() stop progressing and
+   * the TX ring overflow; a few MB ride it out. SO_SNDBUFFORCE needs CAP_NET_ADMIN, which an
+   * AF_XDP socket already does; SO_SNDBUF (capped by wmem_max) is the fallback.
+   */
+  int sndbuf = 8 << 20;
+  if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+    setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   int budget = (int)ring;
   s->tx_budget = setsockopt(s->fd, SOL_XDP, LVS_XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget) == 0 ? budget : 32;
   struct xdp_mmap_offsets off;
@@ -534,7 +547,7 @@ static int xbind(xsock *s, const char *ifname, uint32_t queue, uint32_t nchunks,
   int r;
   if ((r = map_ring(s, &s->fill, &off.fr, fill, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING)) < 0 ||
       (r = map_ring(s, &s->comp, &off.cr, ring, sizeof(uint64_t), XDP_UMEM_PGOFF_COMPLETION_RING)) < 0 ||
-      (r = map_ring(s, &s->rx, &off.rx, ring, sizeof(struct xdp_desc), XDP_PGOFF_RX_RING)) < 0 ||
+      (r = map_ring(s, &s->rx, &off.rx, fill, sizeof(struct xdp_desc), XDP_PGOFF_RX_RING)) < 0 ||
       (r = map_ring(s, &s->tx, &off.tx, ring, sizeof(struct xdp_desc), XDP_PGOFF_TX_RING)) < 0)
     return xfail(s, -r);
   /* The fill ring must hold chunks before bind, or the first frames find nowhere to go. */

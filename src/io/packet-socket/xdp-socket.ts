@@ -23,11 +23,14 @@ import { loadXdpBinding, type XdpBinding, XSK_BIND_CSUM_CHECK, XSK_STATS_WORDS }
 export interface XdpSocketOptions {
   /** Queue to bind (veth: 0). */
   readonly queue?: number;
-  /** UMEM chunks (power of two, default 8192). */
+  /** UMEM chunks (power of two, default 16384: 32 MB of 2 KB chunks). */
   readonly chunks?: number;
   /** Bytes per chunk (2048 or 4096; default 2048, room for 256 B headroom + a 1514 B frame). */
   readonly chunkSize?: number;
-  /** Entries of each of the four rings (power of two, default 2048). */
+  /**
+   * Entries of the TX and completion rings and of one receive batch (power of two, default
+   * 2048); the fill and RX rings get twice that when chunks ≥ 8 × ringSize (native xbind).
+   */
   readonly ringSize?: number;
   /** Classify partial L4 checksums on receive (default true; needed on veth). */
   readonly checksumCheck?: boolean;
@@ -75,7 +78,7 @@ export class XdpSocket extends EventEmitter implements Driver {
     super();
     this.o = {
       queue: o.queue ?? 0,
-      chunks: o.chunks ?? 8192,
+      chunks: o.chunks ?? 16384,
       chunkSize: o.chunkSize ?? 2048,
       ringSize: o.ringSize ?? 2048,
       checksumCheck: o.checksumCheck ?? true,
