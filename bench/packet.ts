@@ -8,12 +8,19 @@
  *  - HTTP requests/s through the VIP (wrk keep-alive from the client, nginx real servers) for
  *    lvsd DR, lvsd NAT and HAProxy (mode tcp, 1 thread, in the director namespace).
  * The director (lvsd or HAProxy, every thread) is pinned to the last CPU and the director
- * namespace's receive processing is steered there with RPS, so "director" means one core in
- * every case; generator, wrk and nginx run on CPU 0. Medians of --runs runs of --secs seconds;
- * table on stdout, raw runs and medians in bench/results/packet.json. Labs are always torn down,
- * on failure and on Ctrl-C too.
+ * interfaces' receive work runs there too, so "director" means one core in every case: by
+ * default (--napi 1) their veth NAPI polling runs in kernel threads (threaded NAPI) pinned to
+ * that core and charged to the director, the same for the kernel, AF_PACKET and AF_XDP cases
+ * (XDP runs in that poll, before RPS could move it); --napi 0 steers with RPS only. Generator,
+ * wrk and nginx run on CPU 0. By default (--sweep 1) each pps run is a search for the highest
+ * offered rate the director forwards ≥ 95% of (bench/lib/packet-sweep.ts, paced generator), so
+ * no director is judged drowned in overload; --sweep 0 measures unpaced only. Medians of --runs
+ * runs; table on stdout, raw runs and medians in bench/results/packet.json. Labs are always torn
+ * down, on failure and on Ctrl-C too.
  *
- * Options: --runs N (3) --secs S (5) --flows N (4096) --warm S (1) --only pps|http --rps 0|1
+ * Options: --runs N (3) --secs S (5; HTTP and --sweep 0 runs) --step-secs S (3; one sweep point)
+ *   --flows N (4096) --warm S (1) --only pps|http --rps 0|1 --napi 0|1 --sweep 0|1 --out FILE
+ *   --rates R1,R2 (fixed offered rates per run instead of the search; 0 = unpaced)
  *   --cases lvsd-dr,lvsd-nat,lvsd-dr-xdp,lvsd-nat-xdp,kernel-dr,kernel-nat --bypass 0|1
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -41,6 +48,7 @@ import {
   ifCounters,
   lvsadmAt,
   macOf,
+  napiOnDirector,
   nginxConf,
   nsRun,
   procJiffies,
@@ -50,7 +58,6 @@ import {
   sinkUdp,
   startIn,
   steerRx,
-  threadedNapi,
   toolVersions,
   waitBypass,
   waitHttp,
@@ -64,6 +71,7 @@ import {
   type PpsCase,
   parseWrk,
 } from './lib/packet-report.js';
+import { bestPass, generatorLimited, nextRate, SWEEP_POLICY, type SweepPoint } from './lib/packet-sweep.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -90,6 +98,14 @@ const RPS = arg('rps', '1') !== '0';
  * kernel baselines are unchanged. Results go to packet-bypass.json instead of packet.json.
  */
 const BYPASS = arg('bypass', '0') === '1';
+/** Threaded NAPI for the director's interfaces, pinned to its core and charged to it (all cases). */
+const NAPI = arg('napi', '1') !== '0';
+/** Search each run for the highest rate forwarded ≥ 95% (paced generator) instead of unpaced only. */
+const SWEEP = arg('sweep', '1') !== '0';
+/** Seconds measured per sweep point (after --warm). */
+const STEP_SECS = Number(arg('step-secs', '3'));
+/** --rates R1,R2,...: measure these offered rates (0 = unpaced) instead of searching (profiling). */
+const RATES = arg('rates', '').split(',').filter(Boolean).map(Number);
 const UDP_PORT = 9;
 /** Bound on generated traffic per run, whatever the rate. */
 const MAX_PACKETS_PER_RUN = 50_000_000;
@@ -104,7 +120,7 @@ const log = (s: string) => process.stderr.write(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let current: LabMode | undefined;
-/** Threaded-NAPI kernel threads of the director's interfaces (AF_XDP cases), charged to the director. */
+/** Threaded-NAPI kernel threads of the director's interfaces, charged to the director. */
 let napiPids: number[] = [];
 const children: ChildProcess[] = [];
 
@@ -168,8 +184,17 @@ async function withLab<T>(
         : {}),
     });
     const plan = labPlan(mode);
+    napiPids = [];
+    // Same receive accounting for every director: the veth NAPI of each director interface in a
+    // kernel thread on the director core (then RPS would only re-queue to the same core).
+    if (NAPI)
+      for (const i of plan.directorIfs) {
+        const pids = napiOnDirector(mode, i, DIRECTOR_CPU);
+        if (pids.length === 0) throw new Error(`no threaded NAPI on the director's ${i}`);
+        napiPids.push(...pids);
+      }
     if (RPS) {
-      for (const i of plan.directorIfs) steerRx(mode, 'director', i, DIRECTOR_CPU);
+      if (!NAPI) for (const i of plan.directorIfs) steerRx(mode, 'director', i, DIRECTOR_CPU);
       // What the director transmits is the switch's and the real servers' work, as it would be
       // on real wires: steer the switch port facing the director to the load CPU, so the
       // director core does not also run the bridge and the real servers' receive path.
@@ -180,11 +205,6 @@ async function withLab<T>(
     quietBridge(mode);
     if (director === 'lvsd' && st.pids.lvsd && !dedicate(st.pids.lvsd, DIRECTOR_CPU))
       log('could not pin lvsd\n');
-    napiPids = [];
-    if (xdp && RPS)
-      for (const i of plan.directorIfs) napiPids.push(...threadedNapi(mode, 'director', i, DIRECTOR_CPU));
-    if (xdp && RPS && napiPids.length === 0)
-      log('no threaded NAPI: XDP receive work stays on the sender CPU\n');
     return await fn(st);
   } finally {
     cleanup();
@@ -192,6 +212,8 @@ async function withLab<T>(
 }
 
 interface PpsRun {
+  /** Rate asked of the generator (frames/s), 0 = unpaced. */
+  target: number;
   offered: number;
   forwarded: number;
   /** Packets/s the director's interface received (offered minus what the path dropped). */
@@ -199,14 +221,22 @@ interface PpsRun {
   perRs: [number, number];
   /** Busy fraction of the director's CPU during the window (everything on it, 0..1). */
   directorBusy: number;
-  /** CPU the lvsd process itself used (user + system, in cores; 0 for the kernel director). */
+  /**
+   * CPU the lvsd process (user + system, in cores) and the director interfaces' NAPI threads
+   * used; the NAPI threads alone for the kernel director.
+   */
   procCpu: number;
   /** Softirq fraction of the director's CPU (receive processing steered there by RPS). */
   softirq: number;
 }
 
 /** Runs the generator in the client namespace on the load CPU; resolves when it is done. */
-function runGenerator(mode: LabMode, dstMac: string, secs: number): Promise<{ sent: number; secs: number }> {
+function runGenerator(
+  mode: LabMode,
+  dstMac: string,
+  secs: number,
+  rate: number,
+): Promise<{ sent: number; secs: number }> {
   const plan = labPlan(mode);
   const ns = labNamespace(mode, 'client');
   const srcMac = macOf(mode, 'client', plan.clientIf);
@@ -226,7 +256,7 @@ function runGenerator(mode: LabMode, dstMac: string, secs: number): Promise<{ se
       join(root, 'bench/lib/packet-gen.ts'),
       ...['--if', plan.clientIf, '--src-mac', srcMac, '--dst-mac', dstMac, '--src-ip', srcIp],
       ...['--dst-ip', plan.vip, '--dport', String(UDP_PORT), '--flows', String(FLOWS)],
-      ...['--secs', String(secs), '--max-packets', String(MAX_PACKETS_PER_RUN)],
+      ...['--secs', String(secs), '--max-packets', String(MAX_PACKETS_PER_RUN), '--rate', String(rate)],
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -247,7 +277,73 @@ function runGenerator(mode: LabMode, dstMac: string, secs: number): Promise<{ se
   });
 }
 
-async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
+/** One pps run: the sweep's points and the one it settled on. */
+interface PpsSweep {
+  points: PpsRun[];
+  /** Index of the point the run is judged at: the best pass, else the most forwarded. */
+  chosen: number;
+  /** The unpaced probe passed: the generator, not the director, limited the run. */
+  generatorLimited: boolean;
+  /** No point reached the pass ratio. */
+  noPass: boolean;
+}
+
+/** Everything one measurement point needs to sample. */
+interface Probe {
+  mode: LabMode;
+  st: LabState;
+  dstMac: string;
+  anchors: [number, number, number, number];
+}
+
+/** One point: the generator at `rate` (0 = unpaced) for warm-up + `secs`, sampled over `secs`. */
+async function measurePoint(p: Probe, rate: number, secs: number): Promise<PpsRun> {
+  const { mode, st } = p;
+  const plan = labPlan(mode);
+  const [a1, a2, ad, ac] = p.anchors;
+  const gen = runGenerator(mode, p.dstMac, WARM + secs + 0.5, rate);
+  gen.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+  await sleep(WARM * 1000);
+  const dirIf = plan.directorIfs[0] as string;
+  // One sample: packets at each real server, at the director, and sent by the client.
+  const sample = () => ({
+    t: process.hrtime.bigint(),
+    rs1: ifCounters(a1, 'eth0').rx,
+    rs2: ifCounters(a2, 'eth0').rx,
+    dir: ifCounters(ad, dirIf).rx,
+    cli: ifCounters(ac, plan.clientIf).tx,
+    cpu: cpuJiffies(DIRECTOR_CPU),
+    proc: procJiffies(st.pids.lvsd) + napiPids.reduce((a, q) => a + procJiffies(q), 0),
+  });
+  const s0 = sample();
+  await sleep(secs * 1000);
+  const s1 = sample();
+  await gen;
+  const dt = Number(s1.t - s0.t) / 1e9;
+  const ticks = Math.max(1, s1.cpu.total - s0.cpu.total);
+  const busy = (s1.cpu.busy - s0.cpu.busy) / ticks;
+  const run: PpsRun = {
+    target: rate,
+    directorBusy: busy,
+    procCpu: (s1.proc - s0.proc) / ticks,
+    softirq: (s1.cpu.softirq - s0.cpu.softirq) / ticks,
+    offered: (s1.cli - s0.cli) / dt,
+    atDirector: (s1.dir - s0.dir) / dt,
+    forwarded: (s1.rs1 - s0.rs1 + s1.rs2 - s0.rs2) / dt,
+    perRs: [(s1.rs1 - s0.rs1) / dt, (s1.rs2 - s0.rs2) / dt],
+  };
+  if (run.forwarded < 0.01 * run.offered) {
+    const why = st.director === 'lvsd' ? `; lvsd log: ${tail(st, 'lvsd', 5)}` : '';
+    throw new Error(`the director forwarded nothing (${Math.round(run.offered)} pps offered)${why}`);
+  }
+  log(
+    `    ${rate ? `rate ${Math.round(rate)}` : 'unpaced'}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps, director CPU ${Math.round(busy * 100)}% busy (lvsd+napi ${Math.round(run.procCpu * 100)}%, softirq ${Math.round(run.softirq * 100)}%)\n`,
+  );
+  await sleep(300);
+  return run;
+}
+
+async function measurePps(mode: LabMode, st: LabState): Promise<PpsSweep[]> {
   const plan = labPlan(mode);
   if (st.director === 'lvsd') {
     const fwd = mode === 'dr' ? '-g' : '-m';
@@ -262,50 +358,43 @@ async function measurePps(mode: LabMode, st: LabState): Promise<PpsRun[]> {
   const anchors = (['rs1', 'rs2', 'director', 'client'] as const).map((h) => anchor(mode, h));
   children.push(...anchors);
   await sleep(200);
-  const [a1, a2, ad, ac] = anchors.map((a) => a.pid as number) as [number, number, number, number];
   const dstMac = resolveNeighbour(mode, plan.vip, plan.clientIf);
   const dirMac = macOf(mode, 'director', plan.directorIfs[0] as string);
   if (dstMac !== dirMac) throw new Error(`the VIP resolves to ${dstMac}, not the director (${dirMac})`);
-  const runs: PpsRun[] = [];
+  const probe: Probe = {
+    mode,
+    st,
+    dstMac,
+    anchors: anchors.map((a) => a.pid as number) as [number, number, number, number],
+  };
+  const runs: PpsSweep[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const gen = runGenerator(mode, dstMac, WARM + SECS + 0.5);
-    gen.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
-    await sleep(WARM * 1000);
-    const dirIf = plan.directorIfs[0] as string;
-    // One sample: packets at each real server, at the director, and sent by the client.
-    const sample = () => ({
-      t: process.hrtime.bigint(),
-      rs1: ifCounters(a1, 'eth0').rx,
-      rs2: ifCounters(a2, 'eth0').rx,
-      dir: ifCounters(ad, dirIf).rx,
-      cli: ifCounters(ac, plan.clientIf).tx,
-      cpu: cpuJiffies(DIRECTOR_CPU),
-      proc: procJiffies(st.pids.lvsd) + napiPids.reduce((a, p) => a + procJiffies(p), 0),
-    });
-    const s0 = sample();
-    await sleep(SECS * 1000);
-    const s1 = sample();
-    await gen;
-    const dt = Number(s1.t - s0.t) / 1e9;
-    const ticks = Math.max(1, s1.cpu.total - s0.cpu.total);
-    const busy = (s1.cpu.busy - s0.cpu.busy) / ticks;
-    const run: PpsRun = {
-      directorBusy: busy,
-      procCpu: st.director === 'lvsd' ? (s1.proc - s0.proc) / ticks : 0,
-      softirq: (s1.cpu.softirq - s0.cpu.softirq) / ticks,
-      offered: (s1.cli - s0.cli) / dt,
-      atDirector: (s1.dir - s0.dir) / dt,
-      forwarded: (s1.rs1 - s0.rs1 + s1.rs2 - s0.rs2) / dt,
-      perRs: [(s1.rs1 - s0.rs1) / dt, (s1.rs2 - s0.rs2) / dt],
-    };
-    if (run.forwarded < 0.01 * run.offered) {
-      const why = st.director === 'lvsd' ? `; lvsd log: ${tail(st, 'lvsd', 5)}` : '';
-      throw new Error(`the director forwarded nothing (${Math.round(run.offered)} pps offered)${why}`);
+    const points: PpsRun[] = [];
+    if (RATES.length) {
+      for (const rate of RATES) points.push(await measurePoint(probe, rate, STEP_SECS));
+    } else if (SWEEP) {
+      for (let rate = nextRate(points); rate !== undefined; rate = nextRate(points))
+        points.push(await measurePoint(probe, rate, STEP_SECS));
+    } else points.push(await measurePoint(probe, 0, SECS));
+    const best = SWEEP || RATES.length ? bestPass(points) : 0;
+    let chosen = best;
+    if (chosen < 0) {
+      chosen = 0;
+      points.forEach((p, k) => {
+        if (p.forwarded > (points[chosen] as PpsRun).forwarded) chosen = k;
+      });
     }
-    runs.push(run);
+    const sweep: PpsSweep = {
+      points,
+      chosen,
+      generatorLimited: generatorLimited(points as SweepPoint[]),
+      noPass: SWEEP && best < 0,
+    };
+    const c = points[chosen] as PpsRun;
     log(
-      `  run ${i + 1}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps, director CPU ${Math.round(busy * 100)}% busy (lvsd ${Math.round(run.procCpu * 100)}%, softirq ${Math.round(run.softirq * 100)}%)\n`,
+      `  run ${i + 1}: ${SWEEP ? (sweep.generatorLimited ? 'generator-limited at' : sweep.noPass ? 'no rate passed; best' : `max rate forwarded >= ${SWEEP_POLICY.passRatio * 100}%:`) : ''} offered ${Math.round(c.offered)} pps, forwarded ${Math.round(c.forwarded)} pps\n`,
     );
+    runs.push(sweep);
     await sleep(500);
   }
   return runs;
@@ -380,7 +469,7 @@ async function main(): Promise<void> {
   ensureTools(log);
   mkdirSync(STATE_ROOT, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-packet-'));
-  const raw: { pps: Partial<Record<PpsCase, PpsRun[]>>; rps: Partial<Record<HttpCase, number[]>> } = {
+  const raw: { pps: Partial<Record<PpsCase, PpsSweep[]>>; rps: Partial<Record<HttpCase, number[]>> } = {
     pps: {},
     rps: {},
   };
@@ -425,8 +514,24 @@ async function main(): Promise<void> {
     cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
-  const med: Medians = { pps: {}, offered: {}, perCore: {}, rps: {}, costUs: {}, directorCores: 1 };
-  for (const [k, runs] of Object.entries(raw.pps) as [PpsCase, PpsRun[]][]) {
+  const med: Medians = {
+    pps: {},
+    offered: {},
+    perCore: {},
+    rps: {},
+    costUs: {},
+    peakOffered: {},
+    peakForwarded: {},
+    limitedBy: {},
+    directorCores: 1,
+  };
+  for (const [k, sweeps] of Object.entries(raw.pps) as [PpsCase, PpsSweep[]][]) {
+    // Each run is judged at its chosen point; the medians are over runs.
+    const runs = sweeps.map((w) => w.points[w.chosen] as PpsRun);
+    med.peakOffered![k] = median(sweeps.map((w) => (w.points[0] as PpsRun).offered));
+    med.peakForwarded![k] = median(sweeps.map((w) => Math.max(...w.points.map((p) => p.forwarded))));
+    const genRuns = sweeps.filter((w) => w.generatorLimited).length;
+    med.limitedBy![k] = 2 * genRuns > sweeps.length ? 'generator' : 'director';
     med.pps[k] = median(runs.map((r) => r.forwarded));
     med.offered[k] = median(runs.map((r) => r.offered));
     med.perCore[k] = median(runs.map((r) => r.forwarded / Math.max(r.directorBusy, 0.01)));
@@ -464,6 +569,8 @@ async function main(): Promise<void> {
         },
         settings: {
           rps: RPS,
+          threadedNapi: NAPI,
+          sweep: SWEEP ? { ...SWEEP_POLICY, stepSecs: STEP_SECS } : false,
           lvsdIngressBypass: BYPASS,
           directorNice: -19,
           runs: RUNS,

@@ -10,7 +10,7 @@ import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as lvsadm, processEnv } from '../../src/cli/lvsadm/main.js';
-import { type LabHost, type LabMode, labNamespace } from '../../src/daemon/lab/plan.js';
+import { type LabHost, type LabMode, labNamespace, labPlan } from '../../src/daemon/lab/plan.js';
 import { labExec, labSpawn } from '../../src/daemon/lab/topology.js';
 
 /** Binary → Debian package providing it. */
@@ -20,6 +20,7 @@ const TOOLS: Record<string, string> = {
   wrk: 'wrk',
   nginx: 'nginx-light',
   taskset: 'util-linux',
+  ethtool: 'ethtool',
   ping: 'iputils-ping',
   curl: 'curl',
 };
@@ -311,4 +312,29 @@ export function threadedNapi(mode: LabMode, host: LabHost, ifname: string, cpu: 
     spawnSync('renice', ['-n', '-19', '-p', String(p)], { stdio: 'ignore' });
   }
   return pids;
+}
+
+/** The other end of the director's veth `ifname` in the lab plan (host and interface). */
+export function peerOf(mode: LabMode, ifname: string): { host: LabHost; ifname: string } {
+  for (const l of labPlan(mode).links) {
+    if (l.a.host === 'director' && l.a.ifname === ifname) return { host: l.b.host, ifname: l.b.ifname };
+    if (l.b.host === 'director' && l.b.ifname === ifname) return { host: l.a.host, ifname: l.a.ifname };
+  }
+  throw new Error(`the ${mode} lab has no director interface ${ifname}`);
+}
+
+/**
+ * Runs the receive work of the director's `ifname` in a NAPI kernel thread pinned to `cpu`, for
+ * every kind of director alike, and returns the thread pids (to charge their CPU to the
+ * director). A veth only polls with NAPI when an XDP program is attached or GRO is on, and its
+ * transmitting peer only hands frames to that NAPI when the peer has TSO off (veth_xmit's
+ * GRO-eligibility check; attaching XDP turns it off itself): so GRO on here, TSO off on the peer,
+ * then threaded NAPI. Otherwise the kernel and AF_PACKET directors would receive through the
+ * sender's backlog (netif_rx + RPS) while the AF_XDP one receives in NAPI.
+ */
+export function napiOnDirector(mode: LabMode, ifname: string, cpu: number): number[] {
+  const peer = peerOf(mode, ifname);
+  labExec(mode, peer.host, ['ethtool', '-K', peer.ifname, 'tso', 'off']);
+  labExec(mode, 'director', ['ethtool', '-K', ifname, 'gro', 'on']);
+  return threadedNapi(mode, 'director', ifname, cpu);
 }

@@ -8,7 +8,14 @@ import {
   parseIpv4,
   parseMac,
 } from '../../bench/lib/packet-frames.js';
-import { judgeTargets, type Medians, median, parseWrk, ratio } from '../../bench/lib/packet-report.js';
+import {
+  judgeTargets,
+  kernelRatio,
+  type Medians,
+  median,
+  parseWrk,
+  ratio,
+} from '../../bench/lib/packet-report.js';
 
 const SPEC = {
   srcMac: '02:00:00:00:00:0a',
@@ -105,9 +112,10 @@ Transfer/sec:    390.12KB
       directorCores: 1,
     };
     const v = Object.fromEntries(judgeTargets(m).map((t) => [t.name, t.verdict]));
-    assert.equal(v['DR >= 1 Mpps per director core'], 'met');
-    assert.equal(v['NAT vs nftables DNAT >= 0.5x kernel pps'], 'missed');
-    assert.equal(v['DR vs nftables netdev fwd >= 0.5x kernel pps'], 'met');
+    assert.equal(v['DR (AF_PACKET) >= 1 Mpps per director core'], 'met');
+    assert.equal(v['NAT (AF_PACKET) vs nftables DNAT >= 0.5x kernel pps'], 'missed');
+    assert.equal(v['DR (AF_PACKET) vs nftables netdev fwd >= 0.5x kernel pps'], 'met');
+    assert.equal(v['NAT (AF_XDP) vs nftables DNAT >= 0.5x kernel pps'], 'not measured');
     assert.equal(v['DR requests/s >= HAProxy'], 'missed');
     const none = judgeTargets({ pps: {}, offered: {}, perCore: {}, rps: {}, directorCores: 1 });
     assert.ok(none.every((t) => t.verdict === 'not measured'));
@@ -119,18 +127,51 @@ Transfer/sec:    390.12KB
     assert.equal(judgeTargets(m)[0]?.verdict, 'missed');
   });
 
-  it('judges the kernel ratio per busy core, so a generator-bound kernel is not compared with the generator', () => {
-    // Raw pps says 0.5x; per busy core the kernel (30% busy) forwards 1 Mpps, lvsd 0.2 Mpps.
+  it('judges the kernel ratio on forwarded pps when the kernel set its own limit', () => {
+    // Per core by CPU lvsd looks poor (0.3x), but both were measured at their own ceilings.
     const m: Medians = {
-      pps: { 'lvsd-nat': 1.5e5, 'kernel-nat': 3e5 },
-      offered: { 'lvsd-nat': 3e5, 'kernel-nat': 3e5 },
-      perCore: { 'lvsd-nat': 2e5, 'kernel-nat': 1e6 },
+      pps: { 'lvsd-nat': 3e5, 'kernel-nat': 5e5 },
+      offered: { 'lvsd-nat': 3e5, 'kernel-nat': 5e5 },
+      perCore: {},
+      costUs: { 'lvsd-nat': 5, 'kernel-nat': 1.5 },
+      limitedBy: { 'lvsd-nat': 'director', 'kernel-nat': 'director' },
       rps: {},
       directorCores: 1,
     };
-    const t = judgeTargets(m).find((x) => x.name.startsWith('NAT'));
-    assert.equal(t?.verdict, 'missed');
-    assert.match(t?.detail ?? '', /raw 0\.50x/);
+    const r = kernelRatio(m, 'lvsd-nat', 'kernel-nat');
+    assert.equal(r.judged, 0.6);
+    assert.equal(r.basis, 'forwarded pps');
+    const t = judgeTargets(m).find((x) => x.name.startsWith('NAT (AF_PACKET)'));
+    assert.equal(t?.verdict, 'met');
+  });
+
+  it('takes the lower of the pps and CPU ratios when the generator limited the kernel', () => {
+    const base: Medians = {
+      pps: { 'lvsd-nat': 2.4e5, 'kernel-nat': 3e5 },
+      offered: { 'lvsd-nat': 2.4e5, 'kernel-nat': 3e5 },
+      perCore: {},
+      costUs: { 'lvsd-nat': 4, 'kernel-nat': 1.5 },
+      limitedBy: { 'lvsd-nat': 'director', 'kernel-nat': 'generator' },
+      rps: {},
+      directorCores: 1,
+    };
+    // pps says 0.8x, but that is only an upper bound; by CPU it is 1.5/4 = 0.375x.
+    const a = kernelRatio(base, 'lvsd-nat', 'kernel-nat');
+    assert.equal(a.judged, 0.375);
+    assert.match(a.basis, /CPU accounting/);
+    assert.equal(judgeTargets(base).find((x) => x.name.startsWith('NAT (AF_PACKET)'))?.verdict, 'missed');
+    // pps 0.4x (upper bound) below CPU 0.6x: the upper bound already decides.
+    const b = kernelRatio(
+      {
+        ...base,
+        pps: { 'lvsd-nat': 1.2e5, 'kernel-nat': 3e5 },
+        costUs: { 'lvsd-nat': 2.5, 'kernel-nat': 1.5 },
+      },
+      'lvsd-nat',
+      'kernel-nat',
+    );
+    assert.equal(b.judged, 0.4);
+    assert.match(b.basis, /upper bound/);
   });
 
   it('notes which side the generator limited', () => {
