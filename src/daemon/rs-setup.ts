@@ -18,6 +18,8 @@ export interface RsHostState {
   readonly sysctls: Readonly<Record<string, string>>;
   /** True when the kernel can decapsulate IPIP itself (ipip module or built in). */
   readonly kernelIpip: boolean;
+  /** True when the kernel can decapsulate IPv6-in-IPv6 itself (ip6_tunnel: the ip6tnl0 device). */
+  readonly kernelIp6Tunnel?: boolean;
 }
 
 /** The changes and warnings for one real server. */
@@ -39,7 +41,10 @@ export function planRsSetup(vip: string, mode: 'dr' | 'tun', host: RsHostState):
   const commands: string[][] = [];
   const warnings: string[] = [];
   const plen = v6 ? 128 : 32;
-  const tunDev = mode === 'tun' && host.kernelIpip && !v6 ? 'tunl0' : 'lo';
+  // The kernel's catch-all tunnel devices receive every tunnelled packet (ipip: tunl0,
+  // ip6_tunnel: ip6tnl0); without the module rs-agent re-injects inner packets on lo.
+  const kernelTun = v6 ? host.kernelIp6Tunnel === true : host.kernelIpip;
+  const tunDev = mode === 'tun' && kernelTun ? (v6 ? 'ip6tnl0' : 'tunl0') : 'lo';
   const holders = Object.entries(host.addrs)
     .filter(([, list]) => list.includes(vip))
     .map(([ifname]) => ifname);
@@ -50,8 +55,10 @@ export function planRsSetup(vip: string, mode: 'dr' | 'tun', host: RsHostState):
       );
     }
   }
-  if (tunDev === 'tunl0') commands.push(['ip', 'link', 'set', 'tunl0', 'up']);
-  if (!holders.includes(tunDev)) commands.push(['ip', 'addr', 'add', `${vip}/${plen}`, 'dev', tunDev]);
+  if (tunDev !== 'lo') commands.push(['ip', 'link', 'set', tunDev, 'up']);
+  if (!holders.includes(tunDev)) {
+    commands.push(['ip', ...(v6 ? ['-6'] : []), 'addr', 'add', `${vip}/${plen}`, 'dev', tunDev]);
+  }
 
   const want: [string, string][] = [];
   if (!v6) {
@@ -64,13 +71,16 @@ export function planRsSetup(vip: string, mode: 'dr' | 'tun', host: RsHostState):
   if (mode === 'tun') {
     // Decapsulated packets arrive on tunl0 (or the agent's inject link) while the route back to
     // the client leaves by eth0: strict rp_filter (1) drops them, the kernel uses max(all, dev).
-    want.push(['net.ipv4.conf.all.rp_filter', '0'], [`net.ipv4.conf.${tunDev}.rp_filter`, '0']);
-    if (!host.kernelIpip) {
+    // IPv6 has no rp_filter sysctl.
+    if (!v6) want.push(['net.ipv4.conf.all.rp_filter', '0'], [`net.ipv4.conf.${tunDev}.rp_filter`, '0']);
+    if (!kernelTun) {
       warnings.push(
-        `this kernel cannot decapsulate IPIP (no ipip module): run \`lvsd rs-agent --decap --vip ${vip}\` on this server, or load the ipip module (modprobe ipip) and use tunl0`,
+        v6
+          ? `this kernel cannot decapsulate IPv6-in-IPv6 (no ip6_tunnel module): run \`lvsd rs-agent --decap --vip ${vip}\` on this server, or load ip6_tunnel (modprobe ip6_tunnel) and use ip6tnl0`
+          : `this kernel cannot decapsulate IPIP (no ipip module): run \`lvsd rs-agent --decap --vip ${vip}\` on this server, or load the ipip module (modprobe ipip) and use tunl0`,
       );
     }
-  } else {
+  } else if (!v6) {
     for (const [k, v] of Object.entries(host.sysctls)) {
       if (k.endsWith('.rp_filter') && v === '1' && !k.includes('.lo.')) {
         // DR packets keep the client's source and arrive on the interface that routes back to
@@ -120,7 +130,8 @@ function readHostState(): RsHostState {
     }
   }
   const kernelIpip = existsSync('/sys/module/ipip') || 'tunl0' in addrs;
-  return { addrs, sysctls, kernelIpip };
+  const kernelIp6Tunnel = existsSync('/sys/module/ip6_tunnel') || 'ip6tnl0' in addrs;
+  return { addrs, sysctls, kernelIpip, kernelIp6Tunnel };
 }
 
 /** Runs `lvsd rs-setup`; returns the exit code. */

@@ -60,3 +60,26 @@ test('DR warns about strict rp_filter on an interface', () => {
   const p = planRsSetup('192.0.2.100', 'dr', { ...bare, sysctls: { 'net.ipv4.conf.eth0.rp_filter': '1' } });
   assert.equal(p.warnings.length, 1);
 });
+
+test('IPv6 DR puts the VIP on lo/128 and needs no ARP or rp_filter sysctls (NDP answers only for the receiving interface)', () => {
+  const p = planRsSetup('2001:db8:1::100', 'dr', {
+    ...bare,
+    sysctls: { 'net.ipv4.conf.eth0.rp_filter': '1' },
+  });
+  assert.deepEqual(p.commands, [['ip', '-6', 'addr', 'add', '2001:db8:1::100/128', 'dev', 'lo']]);
+  assert.deepEqual(p.sysctls, []);
+  assert.deepEqual(p.warnings, []);
+});
+
+test('IPv6 TUN uses ip6tnl0 when the kernel has ip6_tunnel, else lo and rs-agent', () => {
+  const withMod = planRsSetup('2001:db8:1::100', 'tun', { ...bare, kernelIpip: true, kernelIp6Tunnel: true });
+  assert.deepEqual(withMod.commands, [
+    ['ip', 'link', 'set', 'ip6tnl0', 'up'],
+    ['ip', '-6', 'addr', 'add', '2001:db8:1::100/128', 'dev', 'ip6tnl0'],
+  ]);
+  assert.deepEqual(withMod.sysctls, []);
+  assert.deepEqual(withMod.warnings, []);
+  const without = planRsSetup('2001:db8:1::100', 'tun', { ...bare, kernelIpip: true });
+  assert.deepEqual(without.commands, [['ip', '-6', 'addr', 'add', '2001:db8:1::100/128', 'dev', 'lo']]);
+  assert.ok(without.warnings.some((w) => w.includes('ip6_tunnel') && w.includes('rs-agent')));
+});
