@@ -15,7 +15,7 @@ import {
   updateUdpChecksum16,
   updateUdpChecksum32,
 } from './checksum.js';
-import type { Flow } from './flow.js';
+import { type Flow, frameView } from './flow.js';
 
 /** Offset of the L4 checksum a pseudo-header change affects, or -1 (ICMPv4, SCTP, later fragments). */
 function pseudoCsumOff(flow: Flow): number {
@@ -150,6 +150,8 @@ export function translate4(
   dst: number,
   dport: number,
 ): void {
+  // Word reads and writes through the buffer's DataView: the header words change whole.
+  const v = frameView(buf);
   const l3 = flow.l3Off;
   const ns = src >>> 0;
   const nd = dst >>> 0;
@@ -158,49 +160,44 @@ export function translate4(
   const os = flow.src4;
   if (os !== ns) {
     a += (~os >>> 16) + (~os & 0xffff) + (ns >>> 16) + (ns & 0xffff);
-    wr32(buf, flow.srcOff, ns);
+    v.setInt32(flow.srcOff, ns | 0);
     flow.src4 = ns;
   }
   const od = flow.dst4;
   if (od !== nd) {
     a += (~od >>> 16) + (~od & 0xffff) + (nd >>> 16) + (nd & 0xffff);
-    wr32(buf, flow.dstOff, nd);
+    v.setInt32(flow.dstOff, nd | 0);
     flow.dst4 = nd;
   }
-  // TTL shares its header word with the protocol byte.
+  // TTL shares its header word with the protocol byte and the header checksum: one word.
   const ttl = flow.ttl;
+  const w = v.getInt32(l3 + 8);
   const tw = (ttl << 8) | flow.proto;
-  buf[l3 + 8] = ttl - 1;
+  const ip = (~w & 0xffff) + a + (~tw & 0xffff) + (tw - 0x100);
+  v.setInt32(l3 + 8, ((w - 0x01000000) & ~0xffff) | (~fold(ip) & 0xffff));
   flow.ttl = ttl - 1;
-  const ic = l3 + 10;
-  const ip = (~((buf[ic]! << 8) | buf[ic + 1]!) & 0xffff) + a + (~tw & 0xffff) + (tw - 0x100);
-  const c = ~fold(ip) & 0xffff;
-  buf[ic] = c >>> 8;
-  buf[ic + 1] = c & 0xff;
   const l4 = flow.l4Off;
   let p = 0;
-  if (flow.sport !== sport) {
-    p += (~flow.sport & 0xffff) + sport;
-    buf[l4] = sport >>> 8;
-    buf[l4 + 1] = sport & 0xff;
+  const osp = flow.sport;
+  const odp = flow.dport;
+  if (osp !== sport) {
+    p += (~osp & 0xffff) + sport;
     flow.sport = sport;
   }
-  if (flow.dport !== dport) {
-    p += (~flow.dport & 0xffff) + dport;
-    buf[l4 + 2] = dport >>> 8;
-    buf[l4 + 3] = dport & 0xff;
+  if (odp !== dport) {
+    p += (~odp & 0xffff) + dport;
     flow.dport = dport;
   }
+  if (osp !== sport || odp !== dport) v.setInt32(l4, (sport << 16) | dport);
   if (a + p === 0) return;
   const udp = flow.proto === IPPROTO.UDP;
   const lc = l4 + (udp ? 6 : 16);
-  const old = (buf[lc]! << 8) | buf[lc + 1]!;
+  const old = v.getUint16(lc);
   // An IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xFFFF (RFC 768).
   if (udp && old === 0) return;
   let n = ~fold((~old & 0xffff) + a + p) & 0xffff;
   if (udp && n === 0) n = 0xffff;
-  buf[lc] = n >>> 8;
-  buf[lc + 1] = n & 0xff;
+  v.setUint16(lc, n);
 }
 
 /**
