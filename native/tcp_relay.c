@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,6 +59,9 @@
 /* Buffers kept for reuse: bulk connections come and go without malloc churn, and idle memory
  * stays bounded (at most POOL_MAX * 64 KB beyond what live transfers hold). */
 #define POOL_MAX 32
+/* Events taken per epoll_wait, and rounds per libuv wakeup before yielding to the loop. */
+#define BATCH 256
+#define ROUNDS 4
 
 /* Float64 words per stats slot: bytes in, bytes out, packets in, packets out, dirty flag. */
 #define STAT_WORDS 5
@@ -71,21 +75,20 @@
 
 /* Per-side flags. Side 0 is the client, 1 the real server; direction d carries side d's bytes
  * to side 1-d, so direction 0 is the kernel's "in" (DIR_IN) and 1 is "out" (DIR_OUT). */
-#define F_EOF(s) (1u << (s))       /* side s sent its FIN */
-#define F_SHUT(s) (4u << (s))      /* we shut down writing toward side s */
-#define F_CLOSED 16u
+#define F_EOF(s) (1u << (s))   /* side s sent its FIN */
+#define F_SHUT(s) (4u << (s))  /* we shut down writing toward side s */
+#define F_CAN_R(s) (16u << (s)) /* edge seen: side s may have bytes to read */
+#define F_CAN_W(s) (64u << (s)) /* side s took everything we wrote so far */
+#define F_RDHUP(s) (256u << (s)) /* side s's FIN has arrived: read until recv says 0 */
 
 typedef struct relay_ctx relay_ctx;
 
 typedef struct {
-  uv_poll_t poll[2];
   relay_ctx *ctx;
   int fd[2];
-  uint32_t slot;
+  uint32_t slot, gen;
   uint32_t flags;
-  uint8_t mask[2];   /* current uv_poll events per side */
-  uint8_t open;      /* poll handles not yet closed by libuv */
-  uint8_t *own[2];   /* per-direction buffer (pending bytes or bulk reads) */
+  uint8_t *own[2];         /* per-direction buffer (pending bytes or bulk reads) */
   uint32_t off[2], len[2]; /* pending bytes of direction d in own[d] */
 } relay;
 
@@ -94,11 +97,14 @@ struct relay_ctx {
   napi_ref stats_ref, dirty_ref, cb_ref;
   napi_async_context actx;
   double *stats;
-  int32_t *dirty;  /* dirty[0]: count (may exceed capacity: JS then scans all), then slots */
+  int32_t *dirty; /* dirty[0]: count (may exceed capacity: JS then scans all), then slots */
   size_t dirty_cap;
   relay **slots;
   size_t nslots;
   size_t live;
+  uint32_t gen;
+  int epfd;
+  uv_poll_t *epoll_poll;
   uint8_t *pool[POOL_MAX];
   int npool;
   uint8_t *shared;
@@ -125,37 +131,32 @@ static void count(relay *r, int d, ssize_t n) {
   }
 }
 
-static void on_poll(uv_poll_t *p, int status, int events);
-
-static void set_mask(relay *r, int s, uint8_t m) {
-  if (r->mask[s] == m) return;
-  r->mask[s] = m;
-  if (m == 0) uv_poll_stop(&r->poll[s]);
-  else uv_poll_start(&r->poll[s], m, on_poll);
+/* The epoll fd's libuv watcher keeps the loop alive only while connections are relayed, as
+ * their libuv handles did. */
+static void live_changed(relay_ctx *c) {
+  if (!c->epoll_poll) return;
+  if (c->live) uv_ref((uv_handle_t *)c->epoll_poll);
+  else uv_unref((uv_handle_t *)c->epoll_poll);
 }
 
-static void on_closed(uv_handle_t *h) {
-  relay *r = h->data;
-  if (--r->open == 0) free(r);
-}
-
-/* Closes both sockets (with an RST when rst) and releases the record's buffers and slot. */
+/* Closes both sockets (with an RST when rst) and frees the record. Closing our dups (the only
+ * fds left on these sockets) drops them from the epoll set; a stale event already fetched, or
+ * one kept alive by a forked child briefly sharing the fds, names slot and generation and is
+ * ignored once the slot is empty or reused. */
 static void close_relay(relay *r, int rst) {
   relay_ctx *c = r->ctx;
-  r->flags |= F_CLOSED;
   for (int s = 0; s < 2; s++) {
-    uv_close((uv_handle_t *)&r->poll[s], on_closed); /* EPOLL_CTL_DEL happens here, before close */
     if (rst) {
       struct linger l = {1, 0};
       setsockopt(r->fd[s], SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
     close(r->fd[s]);
-    r->fd[s] = -1;
     buf_put(c, r->own[s]);
-    r->own[s] = NULL;
   }
   if (r->slot < c->nslots && c->slots[r->slot] == r) c->slots[r->slot] = NULL;
   c->live--;
+  live_changed(c);
+  free(r);
 }
 
 /* Calls JS: onEvent(slot, ev). From a uv callback, so through napi_make_callback. */
@@ -176,7 +177,6 @@ static void emit(relay_ctx *c, uint32_t slot, int ev) {
 
 /* Side s failed (reset, or a socket error): the peer gets a reset, JS gets s's RST event. */
 static void fail(relay *r, int s) {
-  if (r->flags & F_CLOSED) return;
   uint32_t slot = r->slot;
   relay_ctx *c = r->ctx;
   close_relay(r, 1);
@@ -185,7 +185,7 @@ static void fail(relay *r, int s) {
 
 static int is_again(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
 
-/* Shuts down writing toward side s; returns EV_CLOSED when that finished the connection. */
+/* Shuts down writing toward side s; returns EV_CLOSED when that finished (and freed) r. */
 static int shut(relay *r, int s) {
   shutdown(r->fd[s], SHUT_WR); /* ENOTCONN after a peer reset is harmless: the read side sees it */
   r->flags |= F_SHUT(s);
@@ -195,95 +195,96 @@ static int shut(relay *r, int s) {
   return EV_CLOSED;
 }
 
-/* Writes direction d's pending bytes to side 1-d. Returns 0, or -1 when the relay closed. */
+/* Writes direction d's pending bytes to side 1-d. Returns 0, or -1 when r is gone. */
 static int flush(relay *r, int d) {
   int t = 1 - d;
   ssize_t w = send(r->fd[t], r->own[d] + r->off[d], r->len[d], MSG_NOSIGNAL | MSG_DONTWAIT);
   if (w < 0) {
-    if (is_again(errno)) return 0;
+    if (is_again(errno)) {
+      r->flags &= ~F_CAN_W(t);
+      return 0;
+    }
     fail(r, t);
     return -1;
   }
   r->off[d] += (uint32_t)w;
   r->len[d] -= (uint32_t)w;
-  if (r->len[d] > 0) return 0;
-  set_mask(r, t, r->mask[t] & ~UV_WRITABLE);
-  if (!(r->flags & F_EOF(d))) {
-    set_mask(r, d, r->mask[d] | UV_READABLE);
+  if (r->len[d] > 0) {
+    r->flags &= ~F_CAN_W(t);
     return 0;
   }
+  if (!(r->flags & F_EOF(d))) return 0;
   /* The source already ended: its FIN goes out now that nothing is queued before it. */
+  uint32_t slot = r->slot;
+  relay_ctx *c = r->ctx;
   if (shut(r, t)) {
-    uint32_t slot = r->slot;
-    emit(r->ctx, slot, EV_CLOSED);
+    emit(c, slot, EV_CLOSED);
     return -1;
   }
   return 0;
 }
 
-/* Direction d's bytes wait in own[d]: stop reading its source, poll its destination. */
-static void backpressure(relay *r, int d) {
-  int t = 1 - d;
-  set_mask(r, d, r->mask[d] & ~UV_READABLE);
-  set_mask(r, t, r->mask[t] | UV_WRITABLE);
-}
-
-/* Copies n bytes of direction d that side 1-d did not take into own[d]; -1 when it closed. */
-static int hold(relay *r, int d, const uint8_t *buf, size_t n) {
-  if (!r->own[d] && !(r->own[d] = buf_get(r->ctx))) {
-    fail(r, d);
-    return -1;
-  }
-  memcpy(r->own[d], buf, n);
-  r->off[d] = 0;
-  r->len[d] = (uint32_t)n;
-  backpressure(r, d);
-  return 0;
-}
-
-/* Side s ended: stop reading it, tell JS, and pass the FIN on once nothing is pending. */
-static void eof(relay *r, int s) {
+/* Side s ended: tell JS, and pass the FIN on once nothing is pending. -1 when r is gone. */
+static int eof(relay *r, int s) {
   r->flags |= F_EOF(s);
-  set_mask(r, s, r->mask[s] & ~UV_READABLE);
   uint32_t slot = r->slot;
   relay_ctx *c = r->ctx;
   int ev = s == 0 ? EV_CLIENT_FIN : EV_SERVER_FIN;
   if (r->len[s] == 0) ev |= shut(r, 1 - s);
   emit(c, slot, ev);
+  return ev & EV_CLOSED ? -1 : 0;
 }
 
-/* One read from side s, written on to the other side. */
-static void pump(relay *r, int s) {
+/* One read from side s, written on to the other side. Returns 1 to read again, 0 when s has
+ * nothing more for now (or its bytes must wait), -1 when r is gone. */
+static int pump(relay *r, int s) {
   relay_ctx *c = r->ctx;
   int t = 1 - s;
   uint8_t *buf = r->own[s] ? r->own[s] : c->shared;
   ssize_t n = recv(r->fd[s], buf, RELAY_BUF, 0);
   if (n < 0) {
-    if (!is_again(errno)) fail(r, s);
-    return;
+    if (is_again(errno)) {
+      r->flags &= ~F_CAN_R(s);
+      return 0;
+    }
+    fail(r, s);
+    return -1;
   }
   if (n == 0) {
-    eof(r, s);
-    return;
+    r->flags &= ~F_CAN_R(s);
+    return eof(r, s);
   }
+  /* TCP recv returns all that is queued up to the buffer size: a short read drained the socket,
+   * and the next arrival is a new edge. Not so a FIN that came with the data (EPOLLRDHUP in the
+   * same edge): nothing would report it again, so read on to the 0. */
+  if (n < RELAY_BUF && !(r->flags & F_RDHUP(s))) r->flags &= ~F_CAN_R(s);
   count(r, s, n);
-  ssize_t w = send(r->fd[t], buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (w < 0) {
-    if (!is_again(errno)) {
-      fail(r, t);
-      return;
+  ssize_t w = 0;
+  if (r->flags & F_CAN_W(t)) {
+    w = send(r->fd[t], buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) {
+      if (!is_again(errno)) {
+        fail(r, t);
+        return -1;
+      }
+      w = 0;
     }
-    w = 0;
   }
   if (w < n) {
-    if (buf == r->own[s]) { /* bulk: the rest waits where it is */
+    /* Backpressure: the rest waits in own[s] and s is not read until t took it (EPOLLOUT). */
+    r->flags &= ~F_CAN_W(t);
+    if (buf == r->own[s]) {
       r->off[s] = (uint32_t)w;
-      r->len[s] = (uint32_t)(n - w);
-      backpressure(r, s);
     } else {
-      hold(r, s, buf + w, (size_t)(n - w));
+      if (!(r->own[s] = buf_get(c))) {
+        fail(r, s);
+        return -1;
+      }
+      memcpy(r->own[s], buf + w, (size_t)(n - w));
+      r->off[s] = 0;
     }
-    return;
+    r->len[s] = (uint32_t)(n - w);
+    return 0;
   }
   if (r->own[s] && n < BULK_AT) {
     buf_put(c, r->own[s]); /* traffic got small again: back to the shared buffer */
@@ -291,20 +292,53 @@ static void pump(relay *r, int s) {
   } else if (!r->own[s] && n >= BULK_AT) {
     r->own[s] = buf_get(c); /* bulk: read straight into a private buffer from now on */
   }
+  return (r->flags & F_CAN_R(s)) ? 1 : 0;
 }
 
-static void on_poll(uv_poll_t *p, int status, int events) {
-  relay *r = p->data;
-  int s = p == &r->poll[1];
-  if (r->flags & F_CLOSED) return;
-  if (status < 0) {
-    /* EPOLLERR (a reset, typically): libuv has already stopped this handle. */
-    r->mask[s] = 0;
+/* Moves side s's bytes on while it has some and nothing of its direction is pending. */
+static int drain_side(relay *r, int s) {
+  /* Edge-triggered: read until the socket is drained or the destination pushes back (its send
+   * buffer bounds how long one side can hold the loop), since no new edge would come. */
+  while ((r->flags & F_CAN_R(s)) && !(r->flags & F_EOF(s)) && r->len[s] == 0) {
+    int st = pump(r, s);
+    if (st < 0) return -1;
+    if (st == 0) break;
+  }
+  return 0;
+}
+
+/* One readiness event of side s of r (edge-triggered: the flags remember what is possible). */
+static void on_event(relay *r, int s, uint32_t ev) {
+  if (ev & EPOLLERR) {
     fail(r, s);
     return;
   }
-  if ((events & UV_WRITABLE) && r->len[1 - s] > 0 && flush(r, 1 - s) < 0) return;
-  if ((events & UV_READABLE) && (r->mask[s] & UV_READABLE) && !(r->flags & F_CLOSED)) pump(r, s);
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) r->flags |= F_CAN_R(s);
+  if (ev & (EPOLLHUP | EPOLLRDHUP)) r->flags |= F_RDHUP(s);
+  if (ev & EPOLLOUT) r->flags |= F_CAN_W(s);
+  int t = 1 - s;
+  if ((r->flags & F_CAN_W(s)) && r->len[t] > 0) {
+    if (flush(r, t) < 0) return;
+    if (r->len[t] == 0 && drain_side(r, t) < 0) return; /* its source may have waited */
+  }
+  drain_side(r, s);
+}
+
+static void on_epoll(uv_poll_t *p, int status, int events) {
+  (void)events;
+  relay_ctx *c = p->data;
+  if (status < 0) return;
+  struct epoll_event evs[BATCH];
+  for (int round = 0; round < ROUNDS; round++) {
+    int n = epoll_wait(c->epfd, evs, BATCH, 0);
+    for (int i = 0; i < n; i++) {
+      uint64_t u = evs[i].data.u64;
+      uint32_t slot = (uint32_t)u >> 1, gen = (uint32_t)(u >> 32);
+      relay *r = slot < c->nslots ? c->slots[slot] : NULL;
+      if (r && r->gen == gen) on_event(r, (int)(u & 1), evs[i].events);
+    }
+    if (n < BATCH) break;
+  }
 }
 
 /* ---- JS API ---- */
@@ -343,6 +377,20 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     c->nslots = n;
   }
   if (!c->shared && !(c->shared = malloc(RELAY_BUF))) return lvs_num(env, -ENOMEM);
+  if (c->epfd < 0) {
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (c->epfd < 0) return lvs_num(env, -errno);
+    int r = lvs_poll_new(env, c->epfd, c, &c->epoll_poll);
+    if (r == 0) r = uv_poll_start(c->epoll_poll, UV_READABLE, on_epoll);
+    if (r != 0) {
+      lvs_poll_stop(&c->epoll_poll);
+      close(c->epfd);
+      c->epfd = -1;
+      if (r == LVS_POLL_NAPI_FAILED) return NULL;
+      return lvs_num(env, r);
+    }
+    live_changed(c);
+  }
   lvs_drop_ref(env, &c->stats_ref);
   lvs_drop_ref(env, &c->dirty_ref);
   lvs_drop_ref(env, &c->cb_ref);
@@ -363,12 +411,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 static int dup_fd(int fd) {
   int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (d < 0) return -errno;
-  int fl = fcntl(d, F_GETFL);
-  if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(d, F_SETFL, fl | O_NONBLOCK) < 0)) {
-    int e = errno;
-    close(d);
-    return -e;
-  }
+  /* O_NONBLOCK lives on the open file description, shared with libuv's (non-blocking) fd. */
   int one = 1;
   setsockopt(d, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* both sides, as HAProxy does */
   return d;
@@ -403,36 +446,33 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   if (slot >= c->nslots || c->slots[slot]) return lvs_num(env, -EINVAL);
   if (cfd < 0 || sfd < 0) return lvs_num(env, -EBADF);
   if (flen > RELAY_BUF) return lvs_num(env, -EMSGSIZE);
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
   relay *r = calloc(1, sizeof *r);
   if (!r) return lvs_num(env, -ENOMEM);
   r->ctx = c;
   r->slot = slot;
+  r->gen = c->gen = (c->gen + 1) & 0x7fffffff;
+  r->flags = F_CAN_W(0) | F_CAN_W(1);
   r->fd[0] = dup_fd(cfd);
   r->fd[1] = r->fd[0] < 0 ? -1 : dup_fd(sfd);
   int err = r->fd[0] < 0 ? r->fd[0] : r->fd[1] < 0 ? r->fd[1] : 0;
-  for (int s = 0; s < 2 && !err; s++) {
-    err = uv_poll_init(loop, &r->poll[s], r->fd[s]);
-    if (err) {
-      for (int k = 0; k < s; k++) uv_close((uv_handle_t *)&r->poll[k], on_closed);
-    } else {
-      r->poll[s].data = r;
-      r->open++;
-    }
+  for (int k = 0; k < 2 && !err; k++) {
+    /* Registered once, edge-triggered: no epoll_ctl again for the connection's life (closing
+     * our dup removes it), where a uv_poll_t per socket cost a DEL + ADD per mask change. */
+    struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                            .data.u64 = ((uint64_t)r->gen << 32) | ((uint64_t)slot << 1) | (uint64_t)k};
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, r->fd[k], &e) < 0) err = -errno;
   }
   if (err) {
     if (r->fd[0] >= 0) close(r->fd[0]);
     if (r->fd[1] >= 0) close(r->fd[1]);
-    if (r->open == 0) free(r);
-    else r->flags = F_CLOSED; /* freed by on_closed */
+    free(r);
     return lvs_num(env, err);
   }
   double *st = c->stats + (size_t)slot * STAT_WORDS;
   memset(st, 0, STAT_WORDS * sizeof *st);
   c->slots[slot] = r;
   c->live++;
-  set_mask(r, 1, UV_READABLE);
+  live_changed(c);
   if (flen > 0) {
     ssize_t w = send(r->fd[1], first, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0 && !is_again(errno)) {
@@ -441,11 +481,17 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
       return lvs_num(env, -e);
     }
     if (w < 0) w = 0;
-    if ((size_t)w < flen && hold(r, 0, (const uint8_t *)first + w, flen - (size_t)w) < 0)
-      return lvs_num(env, -ENOMEM);
-    if ((size_t)w < flen) return lvs_num(env, 0);
+    if ((size_t)w < flen) {
+      /* The header's rest waits like any pending chunk: the client is read once it is out. */
+      if (!(r->own[0] = buf_get(c))) {
+        close_relay(r, 1);
+        return lvs_num(env, -ENOMEM);
+      }
+      memcpy(r->own[0], (const uint8_t *)first + w, flen - (size_t)w);
+      r->len[0] = (uint32_t)(flen - (size_t)w);
+      r->flags &= ~F_CAN_W(1);
+    }
   }
-  set_mask(r, 0, UV_READABLE);
   return lvs_num(env, 0);
 }
 
@@ -464,7 +510,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   }
   if (argc >= 2) napi_get_value_bool(env, argv[1], &rst);
   if (!c || slot >= c->nslots || !c->slots[slot]) return lvs_num(env, -ENOENT);
-  close_relay(c->slots[slot], rst);
+  close_relay(c->slots[slot], rst); /* pending events of the slot are ignored (generation) */
   return lvs_num(env, 0);
 }
 
@@ -505,6 +551,8 @@ static void ctx_free(void *data) {
   lvs_drop_ref(env, &c->dirty_ref);
   lvs_drop_ref(env, &c->cb_ref);
   if (c->actx) napi_async_destroy(env, c->actx);
+  lvs_poll_stop(&c->epoll_poll);
+  if (c->epfd >= 0) close(c->epfd);
   for (int i = 0; i < c->npool; i++) free(c->pool[i]);
   free(c->shared);
   free(c->slots);
@@ -520,6 +568,7 @@ napi_value lvs_relay_register(napi_env env, napi_value exports) {
   relay_ctx *c = calloc(1, sizeof *c);
   if (!c) return exports;
   c->env = env;
+  c->epfd = -1;
   if (napi_add_env_cleanup_hook(env, ctx_free, c) != napi_ok) {
     free(c);
     return exports;
