@@ -10,17 +10,26 @@
  * HAProxy (BENCHMARKS.md, "Proxy data plane").
  *
  * Design choices:
- * - uv_poll_t on Node's own loop, no thread: the relay shares the one core with the rest of lvsd,
- *   as HAProxy nbthread 1 does in the benchmark. One poll handle per socket, embedded in the
- *   connection record; the mask only changes on backpressure or EOF, because every
- *   uv_poll_start costs an EPOLL_CTL_DEL + ADD in libuv.
- * - recv()/send() once per readiness event (level-triggered epoll re-reports leftovers): a
- *   request costs 2 reads + 2 writes like HAProxy. Reads land in one process-wide 64 KB buffer;
- *   a chunk the destination could not take whole is copied into a per-direction buffer from a
- *   small pool, the source stops being read and the destination is polled for writability, so
- *   at most one chunk per direction is buffered (backpressure). A direction whose reads are big
- *   (bulk) keeps that buffer and reads straight into it until its reads get small again, so bulk
- *   never copies and idle connections own no buffer (memory per idle connection: the record).
+ * - No thread: the relay shares lvsd's one core, as HAProxy nbthread 1 does in the benchmark.
+ *   The relay keeps one epoll set of its own, edge-triggered, and Node's loop watches that one
+ *   fd with a single uv_poll_t; each wakeup drains it with epoll_wait(0). Each socket is added
+ *   once (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET) and leaves the set when its fd closes, so a
+ *   connection costs 2 epoll_ctl in all. A uv_poll_t per socket (the first version) cost ~12:
+ *   libuv's uv_poll_start does EPOLL_CTL_DEL + ADD on every mask change, and closing one DELs
+ *   again; with `Connection: close` that made it slower than the JS relay.
+ * - Edge-triggered, so flags remember readiness: CAN_R(s) from an EPOLLIN edge until recv says
+ *   EAGAIN or returns short (TCP recv takes all that is queued, and later bytes make a new edge;
+ *   a FIN that came in the same edge is read through to the 0), CAN_W(s) until a send is short,
+ *   then back with the EPOLLOUT edge the kernel raises once the send buffer drains.
+ * - recv()/send() per chunk: a request costs 2 reads + 2 writes like HAProxy. Reads land in one
+ *   process-wide 64 KB buffer; a chunk the destination could not take whole is copied into a
+ *   per-direction buffer from a small pool and its source is not read until that chunk is out,
+ *   so at most one chunk per direction is buffered (backpressure). A direction whose reads are
+ *   big (bulk) keeps that buffer and reads straight into it until its reads get small again, so
+ *   bulk never copies and an idle connection owns no buffer (its memory is one ~64-byte record).
+ * - Events carry slot and generation, not a pointer: an event fetched in the same batch as the
+ *   close of its connection, or one a forked child's brief copy of the fd keeps alive, is
+ *   ignored instead of touching freed memory.
  * - Counters without JS per read: bytes and a packet estimate (one per MSS-sized segment, as
  *   the JS relay counts) are added to the connection's slot of a Float64Array JS owns; the first
  *   count after JS read the slot appends the slot number to a dirty list, which JS's 250 ms
