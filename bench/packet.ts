@@ -18,7 +18,7 @@
  * runs; table on stdout, raw runs and medians in bench/results/packet.json. Labs are always torn
  * down, on failure and on Ctrl-C too.
  *
- * Options: --runs N (3) --secs S (5; HTTP and --sweep 0 runs) --step-secs S (3; one sweep point)
+ * Options: --rounds N (3) --runs N (1 per case per round) --secs S (5; HTTP and --sweep 0 runs) --step-secs S (3; one sweep point)
  *   --flows N (4096) --warm S (1) --only pps|http --rps 0|1 --napi 0|1 --sweep 0|1 --out FILE
  *   --rates R1,R2 (fixed offered rates per run instead of the search; 0 = unpaced)
  *   --cases lvsd-dr,lvsd-nat,lvsd-dr-xdp,lvsd-nat-xdp,kernel-dr,kernel-nat --bypass 0|1
@@ -41,6 +41,7 @@ import {
 import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
 import {
   anchor,
+  backlogDrops,
   cpuJiffies,
   dedicate,
   ensureTools,
@@ -79,7 +80,13 @@ const arg = (name: string, def: string): string => {
 };
 // Its own namespace names, so a concurrent `lvsadm lab` or lab test never shares them.
 process.env.LVS_LAB_PREFIX ??= 'lvsbench';
-const RUNS = Number(arg('runs', '3'));
+const RUNS = Number(arg('runs', '1'));
+/**
+ * Rounds over the case list: each round runs every case --runs times, so with the defaults
+ * (3 rounds x 1 run) the cases interleave in time and a burst of other people's load on this
+ * shared machine lands on one run of each case rather than on all runs of one.
+ */
+const ROUNDS = Number(arg('rounds', '3'));
 const SECS = Number(arg('secs', '5'));
 const FLOWS = Number(arg('flows', '4096'));
 const WARM = Number(arg('warm', '1'));
@@ -228,6 +235,12 @@ interface PpsRun {
   procCpu: number;
   /** Softirq fraction of the director's CPU (receive processing steered there by RPS). */
   softirq: number;
+  /**
+   * Frames/s the load CPU's backlog dropped (softnet_stat, system-wide for that CPU): what the
+   * switch and real servers lost after the director forwarded them, when CPU 0 (shared with the
+   * generator and other people's work) fell behind. Counted against the director all the same.
+   */
+  loadCpuBacklogDrops?: number;
 }
 
 /** Runs the generator in the client namespace on the load CPU; resolves when it is done. */
@@ -314,6 +327,7 @@ async function measurePoint(p: Probe, rate: number, secs: number): Promise<PpsRu
     cli: ifCounters(ac, plan.clientIf).tx,
     cpu: cpuJiffies(DIRECTOR_CPU),
     proc: procJiffies(st.pids.lvsd) + napiPids.reduce((a, q) => a + procJiffies(q), 0),
+    backlogDrops: backlogDrops(LOAD_CPU),
   });
   const s0 = sample();
   await sleep(secs * 1000);
@@ -331,13 +345,14 @@ async function measurePoint(p: Probe, rate: number, secs: number): Promise<PpsRu
     atDirector: (s1.dir - s0.dir) / dt,
     forwarded: (s1.rs1 - s0.rs1 + s1.rs2 - s0.rs2) / dt,
     perRs: [(s1.rs1 - s0.rs1) / dt, (s1.rs2 - s0.rs2) / dt],
+    loadCpuBacklogDrops: (s1.backlogDrops - s0.backlogDrops) / dt,
   };
   if (run.forwarded < 0.01 * run.offered) {
     const why = st.director === 'lvsd' ? `; lvsd log: ${tail(st, 'lvsd', 5)}` : '';
     throw new Error(`the director forwarded nothing (${Math.round(run.offered)} pps offered)${why}`);
   }
   log(
-    `    ${rate ? `rate ${Math.round(rate)}` : 'unpaced'}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps, director CPU ${Math.round(busy * 100)}% busy (lvsd+napi ${Math.round(run.procCpu * 100)}%, softirq ${Math.round(run.softirq * 100)}%)\n`,
+    `    ${rate ? `rate ${Math.round(rate)}` : 'unpaced'}: offered ${Math.round(run.offered)} pps, forwarded ${Math.round(run.forwarded)} pps, director CPU ${Math.round(busy * 100)}% busy (lvsd+napi ${Math.round(run.procCpu * 100)}%, softirq ${Math.round(run.softirq * 100)}%)${run.loadCpuBacklogDrops ? `, CPU ${LOAD_CPU} backlog drops ${Math.round(run.loadCpuBacklogDrops)}/s` : ''}\n`,
   );
   await sleep(300);
   return run;
@@ -484,32 +499,35 @@ async function main(): Promise<void> {
     { name: 'kernel-nat', mode: 'nat', director: 'kernel', http: 'haproxy' },
   ];
   try {
-    for (const c of cases) {
-      if (!CASES.includes(c.name)) continue;
-      log(`${c.name}: building the ${c.mode} lab (director: ${c.director})\n`);
-      // One retry: a failure is usually the lab being disturbed, not the director.
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        try {
-          await withLab(
-            c.mode,
-            c.director,
-            async (st) => {
-              if (ONLY !== 'http') raw.pps[c.name] = await measurePps(c.mode, st);
-              if (c.http && ONLY !== 'pps') {
-                log(`${c.http}: HTTP through the VIP\n`);
-                raw.rps[c.http] = await measureHttp(c.mode, st, dir, c.http === 'haproxy');
-              }
-            },
-            c.xdp === true,
-          );
-          delete errors[c.name];
-          break;
-        } catch (e) {
-          errors[c.name] = e instanceof Error ? e.message : String(e);
-          log(`${c.name} failed (attempt ${attempt}): ${errors[c.name]}\n`);
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const c of cases) {
+        if (!CASES.includes(c.name)) continue;
+        log(`${c.name}: building the ${c.mode} lab (director: ${c.director}), round ${round}/${ROUNDS}\n`);
+        // One retry: a failure is usually the lab being disturbed, not the director.
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          try {
+            await withLab(
+              c.mode,
+              c.director,
+              async (st) => {
+                if (ONLY !== 'http') (raw.pps[c.name] ??= []).push(...(await measurePps(c.mode, st)));
+                if (c.http && ONLY !== 'pps') {
+                  log(`${c.http}: HTTP through the VIP\n`);
+                  (raw.rps[c.http] ??= []).push(
+                    ...(await measureHttp(c.mode, st, dir, c.http === 'haproxy')),
+                  );
+                }
+              },
+              c.xdp === true,
+            );
+            delete errors[c.name];
+            break;
+          } catch (e) {
+            errors[c.name] = e instanceof Error ? e.message : String(e);
+            log(`${c.name} failed (attempt ${attempt}): ${errors[c.name]}\n`);
+          }
         }
       }
-    }
   } finally {
     cleanup();
     rmSync(dir, { recursive: true, force: true });
@@ -542,7 +560,7 @@ async function main(): Promise<void> {
     );
   }
   for (const [k, runs] of Object.entries(raw.rps) as [HttpCase, number[]][]) med.rps[k] = median(runs);
-  const report = formatReport(med, RUNS, SECS);
+  const report = formatReport(med, RUNS * ROUNDS, SECS);
   process.stdout.write(`\n${report}`);
   if (Object.keys(errors).length)
     process.stdout.write(
@@ -574,6 +592,7 @@ async function main(): Promise<void> {
           lvsdIngressBypass: BYPASS,
           directorNice: -19,
           runs: RUNS,
+          rounds: ROUNDS,
           secs: SECS,
           warm: WARM,
           flows: FLOWS,

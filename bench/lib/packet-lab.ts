@@ -129,6 +129,12 @@ export function cpuJiffies(cpu: number): { busy: number; total: number; softirq:
   };
 }
 
+/** Frames `cpu`'s input backlog has dropped since boot (/proc/net/softnet_stat, 2nd column). */
+export function backlogDrops(cpu: number): number {
+  const line = readFileSync('/proc/net/softnet_stat', 'utf8').split('\n')[cpu] ?? '';
+  return Number.parseInt(line.trim().split(/\s+/)[1] ?? '0', 16) || 0;
+}
+
 /** CPU jiffies (user + system, all threads) a process has used, from /proc/PID/stat; 0 when gone. */
 export function procJiffies(pid: number | undefined): number {
   if (!pid) return 0;

@@ -80,5 +80,9 @@ export function nextRate(
   for (const p of points) if (!passes(p, policy) && p.offered > lo) hi = Math.min(hi, p.offered);
   // Every failure lies below the best pass (noise): nothing left to narrow.
   if (!Number.isFinite(hi) || hi / lo <= policy.resolution) return undefined;
-  return Math.round(Math.sqrt(lo * hi));
+  const next = Math.round(Math.sqrt(lo * hi));
+  // Asked for before and the generator fell short of it (its CPU is taken): asking again
+  // would only repeat that point.
+  if (points.some((p) => p.target > 0 && Math.abs(p.target - next) <= 0.01 * next)) return undefined;
+  return next;
 }

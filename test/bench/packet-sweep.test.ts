@@ -71,7 +71,9 @@ describe('offered-rate sweep', () => {
           const b = bestPass(pts);
           assert.ok(b >= 0, 'the overloaded rate itself passes');
           const best = pts[b] as SweepPoint;
-          assert.ok(best.offered <= cap);
+          // A pass may lose up to 5%: the rate can exceed the capacity by that much, never more.
+          assert.ok(best.forwarded <= cap);
+          assert.ok(best.offered <= cap / SWEEP_POLICY.passRatio);
           assert.ok(best.offered >= Math.round(cap * overload) - 1);
           // Stopped early only when the bracket is within the resolution.
           if (pts.length < SWEEP_POLICY.maxSteps) {
@@ -87,5 +89,20 @@ describe('offered-rate sweep', () => {
     const pts = runSweep(1e6, 0.5, 6e5);
     assert.equal(pts.length, 1);
     assert.ok(generatorLimited(pts));
+  });
+});
+
+describe('offered-rate sweep under a starved generator', () => {
+  it('stops instead of asking again for a rate the generator fell short of', () => {
+    const p: SweepPoint[] = [
+      { target: 0, offered: 6e5, forwarded: 1e5 },
+      { target: 1e5, offered: 1e5, forwarded: 1e5 },
+      { target: 244949, offered: 1.5e5, forwarded: 1.5e5 },
+    ];
+    // Best pass 150k, lowest failure 600k: the midpoint is 300k, not asked yet.
+    assert.equal(nextRate(p), 300000);
+    p.push({ target: 300000, offered: 1.5e5, forwarded: 1.5e5 });
+    // Still bracketed by 150k..600k, but 300k was asked and only 150k came: done.
+    assert.equal(nextRate(p), undefined);
   });
 });
