@@ -103,17 +103,34 @@ export class ConnKeyIndex {
    * the probes that follow find their lines in cache. The loads are independent of each other,
    * so the CPU overlaps their misses, which one-lookup-per-packet cannot do: the work between
    * two packets is longer than the reorder window (the batched lookup of DPDK/VPP, without a
-   * prefetch instruction). Returns an XOR of what was read, so the loads are not optimised away.
+   * prefetch instruction). Each key's home slot goes to `homes[k]`, so the lookup need not hash
+   * it again ({@link findAt}). Returns an XOR of what was read, so the loads stay.
    */
-  touch(keys: Int32Array, n: number): number {
+  touch(keys: Int32Array, n: number, homes: Int32Array): number {
     const T = this.slots;
     let x = 0;
     for (let k = 0; k < n; k++) {
       const w0 = keys[2 * k] as number;
       const cp = keys[2 * k + 1] as number;
-      x ^= T[(this.home(this.hash(w0, cp >>> 2, cp & 3)) << 2) + 3] as number;
+      const s = this.home(this.hash(w0, cp >>> 2, cp & 3));
+      homes[k] = s;
+      x ^= T[(s << 2) + 3] as number;
     }
     return x;
+  }
+
+  /** {@link find} starting at slot `s`, which must be the key's home slot at the current size. */
+  findAt(s0: number, w0: number, w1: number, w2: number, tag: number): number {
+    const T = this.slots;
+    const n = this.n;
+    let s = s0;
+    for (;;) {
+      const o = s << 2;
+      const w3 = T[o + 3] as number;
+      if (w3 === 0) return -1;
+      if (T[o] === w0 && T[o + 2] === w2 && T[o + 1] === w1 && w3 >>> 28 === tag) return (w3 & IDX_MASK) - 1;
+      s = s + 1 === n ? 0 : s + 1;
+    }
   }
 
   /**

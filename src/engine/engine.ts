@@ -34,6 +34,13 @@ import { type EngineInterface, Output, type OutputOptions, writeArp } from './ou
 import type { RouteTable } from './routes.js';
 import type { RouteTable6 } from './routes6.js';
 
+/**
+ * Frames warmed at a time by {@link Engine.handleBatch}: as many independent loads as possible
+ * overlap their misses (measured: chunks of 64 lost ~10 % against 256 at 1 M flows, and kept
+ * nothing more in L1 at 64 k that showed).
+ */
+export const WARM_CHUNK = 256;
+
 /** Per-frame flags from the driver. */
 export const FRAME_F = {
   /** The L4 checksum is CHECKSUM_PARTIAL (TP_STATUS_CSUMNOTREADY): complete it before anything else. */
@@ -154,12 +161,13 @@ export class Engine {
   private readonly isLocal6 = (b: Uint8Array, off: number): boolean => this.local6.kind(b, off) !== 0;
 
   /**
-   * Handles `count` frames of one receive batch: {@link warmBatch}, then {@link handleFrame} for
-   * each in order, with the same result as calling handleFrame alone. Frame i lies at
-   * `buf[meta[i * stride + offIndex], + meta[i * stride + lenIndex])`, so the driver's meta words
-   * (RxFrameBatch.meta, FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as they are.
-   * Every frame gets the same FRAME_F `flags`; the caller flushes when done (the action list must
-   * have room for the batch).
+   * Handles `count` frames of one receive batch with the same result as {@link handleFrame} on
+   * each in order: in chunks of {@link WARM_CHUNK} frames, {@link warmBatch} loads the conn-index
+   * slots of the chunk at once, then each frame goes through handleFrame with its warmed slot as
+   * the lookup's start (ConnTable.hintIn4). Frame i lies at `buf[meta[i * stride + offIndex], +
+   * meta[i * stride + lenIndex])`, so the driver's meta words (RxFrameBatch.meta,
+   * FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as they are. Every frame gets the
+   * same FRAME_F `flags`; the caller flushes when done (the action list must have room).
    */
   handleBatch(
     buf: Uint8Array,
@@ -172,44 +180,72 @@ export class Engine {
     flags: number,
     now: number,
   ): void {
-    this.warmBatch(buf, meta, count, stride, offIndex);
-    for (let i = 0; i < count; i++) {
-      const w = i * stride;
-      this.handleFrame(buf, meta[w + offIndex] as number, meta[w + lenIndex] as number, ifindex, flags, now);
+    const conns = this.director.conns;
+    for (let first = 0; first < count; first += WARM_CHUNK) {
+      const n = Math.min(WARM_CHUNK, count - first);
+      const mo = first * stride;
+      const warm = this.warmBatch(buf, meta, n, stride, mo + offIndex);
+      const fk = this.frameKey;
+      for (let i = 0; i < n; i++) {
+        const w = mo + i * stride;
+        if (warm) conns.hintIn4(fk[i] as number);
+        this.handleFrame(
+          buf,
+          meta[w + offIndex] as number,
+          meta[w + lenIndex] as number,
+          ifindex,
+          flags,
+          now,
+        );
+      }
     }
   }
 
   /**
-   * Prepares a receive batch before its frames go through {@link handleFrame}: reads the IPv4
-   * TCP/UDP tuple of every frame and loads the conn-table index slots their lookups will probe,
-   * all at once, so the cache misses of the batch overlap (ConnTable.warmIn4) instead of costing
-   * one stall per packet. It changes no state and parses nothing that counts: a frame it misreads
-   * (tagged, options, not IPv4) is simply not warmed. It does nothing while the conn index is small
-   * enough to stay in cache (ConnTable.warmWorthwhile). `meta` is laid out as for {@link handleBatch}.
+   * Prepares frames before they go through {@link handleFrame}: reads the IPv4 TCP/UDP tuple of
+   * each of `count` frames and loads the conn-index slots their lookups will probe, all at once,
+   * so their cache misses overlap (ConnTable.warmIn4) instead of costing one stall per packet.
+   * It changes no state and parses nothing that counts: a frame it misreads (tagged, options,
+   * not IPv4) is simply not warmed. `meta` is laid out as for {@link handleBatch}. Returns false,
+   * doing nothing, while the conn index is small enough to stay in cache (ConnTable.warmWorthwhile).
    */
-  warmBatch(buf: Uint8Array, meta: ArrayLike<number>, count: number, stride: number, offIndex: number): void {
+  warmBatch(
+    buf: Uint8Array,
+    meta: ArrayLike<number>,
+    count: number,
+    stride: number,
+    offIndex: number,
+  ): boolean {
     const conns = this.director.conns;
-    // A small index is in cache anyway: then the pass would only cost its hashing.
-    if (!conns.warmWorthwhile) return;
-    if (this.warmKeys.length < count * 2) this.warmKeys = new Int32Array(count * 2);
+    if (!conns.warmWorthwhile) return false;
+    if (this.warmKeys.length < count * 2) {
+      this.warmKeys = new Int32Array(count * 2);
+      this.frameKey = new Int32Array(count);
+    }
     const keys = this.warmKeys;
+    const fk = this.frameKey;
     const v = frameView(buf);
     const end = buf.length - 38;
     let k = 0;
     for (let i = 0; i < count; i++) {
       const o = meta[i * stride + offIndex] as number;
+      fk[i] = -1;
       // Untagged, option-less IPv4 TCP or UDP: the frames the fast path takes.
       if (o > end || v.getInt32(o + 12) >> 8 !== 0x080045) continue;
       const proto = buf[o + 23] as number;
       if (proto !== IPPROTO.TCP && proto !== IPPROTO.UDP) continue;
       keys[2 * k] = v.getInt32(o + 26);
       keys[2 * k + 1] = (v.getUint16(o + 34) << 2) | pcodeOf(proto);
+      fk[i] = k;
       k++;
     }
-    if (k > 0) conns.warmIn4(keys, k);
+    conns.warmIn4(keys, k);
+    return true;
   }
 
-  private warmKeys = new Int32Array(512);
+  private warmKeys = new Int32Array(2 * WARM_CHUNK);
+  // Per frame of the last warmBatch: its key's position in warmKeys, or -1 when not warmed.
+  private frameKey = new Int32Array(WARM_CHUNK);
 
   // ARP: answer requests for VIPs/LIPs (arp_process for addresses the kernel would own), learn senders.
   private arp(buf: Uint8Array, flow: Flow, ifindex: number, now: number): void {

@@ -162,6 +162,50 @@ describe('engine fast path', () => {
     });
   }
 
+  it('handles a batch longer than one warm chunk (WARM_CHUNK) exactly as frame by frame', () => {
+    // 700 frames: a SYN and then an ACK per client port, in two batches, over NAT, DR and FULLNAT.
+    const sims = [engineOn(lab(), true, 1500), engineOn(lab(), true, 1500)] as const;
+    sims[0].director.conns.warmMinSlots = 0;
+    const outs = sims.map((sim, which) => {
+      const res: unknown[] = [];
+      for (const flags of ['S', 'A']) {
+        const frames = Array.from({ length: 700 }, (_, i) =>
+          Buffer.from(
+            fromClient()
+              .ipv4({ src: CLIENT, dst: VIP })
+              .tcp({
+                sport: 20000 + i,
+                dport: [80, 81, 85][i % 3]!,
+                flags,
+                seq: 1000,
+                ack: flags === 'A' ? 1 : 0,
+              })
+              .build(),
+          ),
+        );
+        const meta = new Uint32Array(frames.length * 2);
+        let off = 0;
+        frames.forEach((b, k) => {
+          meta[2 * k] = off;
+          meta[2 * k + 1] = b.length;
+          off += b.length + 10;
+        });
+        const buf = Buffer.alloc(off);
+        for (let k = 0; k < frames.length; k++) frames[k]!.copy(buf, meta[2 * k]!);
+        if (which === 0) sim.engine.handleBatch(buf, meta, frames.length, 2, 0, 1, SIM_IFINDEX, 0, 2_000_000);
+        else
+          for (let k = 0; k < frames.length; k++)
+            sim.engine.handleFrame(buf, meta[2 * k]!, meta[2 * k + 1]!, SIM_IFINDEX, 0, 2_000_000);
+        const r = collect(sim);
+        res.push(r.tx.map(hex), r.drops);
+      }
+      return res;
+    });
+    assert.equal((outs[0]![2] as string[]).length, 700, 'every ACK forwarded');
+    assert.deepEqual(outs[0], outs[1]);
+    assert.deepEqual(state(sims[0]), state(sims[1]));
+  });
+
   it('handles a batch through handleBatch exactly as frame by frame through handleFrame', () => {
     // Batches of random frames packed into one buffer at gaps, as a ring holds them.
     const batches = fc.array(fc.array(frame, { minLength: 1, maxLength: 12 }), {

@@ -13,12 +13,15 @@ const w = (a: number) => Uint32Array.from([a >>> 0, 0, 0, 0]);
 test('touch reads the home slot a lookup of the same key probes first', () => {
   const ix = new ConnKeyIndex(100, SEED);
   const keys = Int32Array.from([0x0a000001, (5000 << 2) | 1]);
-  assert.equal(ix.touch(keys, 1), 0, 'an empty table reads an empty slot');
+  const homes = new Int32Array(1);
+  assert.equal(ix.touch(keys, 1, homes), 0, 'an empty table reads an empty slot');
   ix.insert(0x0a000001, 0xcb007101 | 0, (5000 << 16) | 80, 1, 41);
   // The only key sits at its home: the word read is its tag << 28 | (idx + 1).
-  assert.equal(ix.touch(keys, 1), (1 << 28) | 42);
+  assert.equal(ix.touch(keys, 1, homes), (1 << 28) | 42);
+  // ... and the home it reports is where findAt finds the key.
+  assert.equal(ix.findAt(homes[0]!, 0x0a000001, 0xcb007101 | 0, (5000 << 16) | 80, 1), 41);
   // Same client and port, other protocol code: another home slot, still empty.
-  assert.equal(ix.touch(Int32Array.from([0x0a000001, (5000 << 2) | 2]), 1), 0);
+  assert.equal(ix.touch(Int32Array.from([0x0a000001, (5000 << 2) | 2]), 1, homes), 0);
 });
 
 test('warming any keys leaves every lookup and the index exactly as they were', () => {
@@ -45,6 +48,22 @@ test('warming any keys leaves every lookup and the index exactly as they were', 
         probe.map((x) => t.findIn(4, x.proto, w(x.c), x.cport, v, 80)),
         before,
       );
+      // findIn4 with any warmed key named as the hint answers as findIn for every key, and so it
+      // does after more entries are created (which may resize the index and move home slots).
+      const check = () => {
+        for (let k = -1; k < warm.length; k++) {
+          t.hintIn4(k);
+          for (const x of probe)
+            assert.equal(
+              t.findIn4(x.proto, x.c, x.cport, 0xcb007101, 80),
+              t.findIn(4, x.proto, w(x.c), x.cport, v, 80),
+            );
+        }
+      };
+      check();
+      for (const x of warm)
+        t.create(4, x.proto, w(x.c), x.cport, v, 80, 4, w(0xc6336401), 8080, 0, 0, 0, 0, 0);
+      check();
       t.checkIndex();
     }),
     { numRuns: 100 },
