@@ -238,10 +238,14 @@ static int eof(relay *r, int s) {
   r->flags |= F_EOF(s);
   uint32_t slot = r->slot;
   relay_ctx *c = r->ctx;
+  uint32_t gen = r->gen;
   int ev = s == 0 ? EV_CLIENT_FIN : EV_SERVER_FIN;
   if (r->len[s] == 0) ev |= shut(r, 1 - s);
   emit(c, slot, ev);
-  return ev & EV_CLOSED ? -1 : 0;
+  if (ev & EV_CLOSED) return -1;
+  /* JS may have closed the relay from its handler (relayClose): then r is gone. */
+  relay *x = slot < c->nslots ? c->slots[slot] : NULL;
+  return x == r && x->gen == gen ? 0 : -1;
 }
 
 /* One read from side s, written on to the other side. Returns 1 to read again, 0 when s has
