@@ -129,7 +129,7 @@ export function startRsAgent(opts: { vips: string[]; ifname: string; guePort: nu
   });
   const vips = new Uint32Array(v4.map((v) => parseIPv4(v) ?? 0));
   const vips6 = new Uint8Array(v6.length * 16);
-  v6.forEach((b, i) => vips6.set(b, i * 16));
+  for (const [i, b] of v6.entries()) vips6.set(b, i * 16);
   const rx = new PacketSocket({ blockSize: 1 << 18, blockCount: 32 }).bind(opts.ifname);
   const lo = new PacketSocket({ blockSize: 1 << 16, blockCount: 1 }).bind('lo');
   const tx = new TxBatch(1 << 22, 4096);
