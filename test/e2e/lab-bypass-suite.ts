@@ -141,6 +141,9 @@ export function bypassSuite(mode: 'dr' | 'nat' | 'fullnat'): void {
     const args = [
       ...['--dataplane', 'packet', ...plan.directorIfs.flatMap((i) => ['--interface', i])],
       ...['--socket', st!.socket, '--restore', join(st!.stateDir, 'rules'), '--ingress-bypass'],
+      // The AF_PACKET path, which is what the nft bypass is for: with the AF_XDP path (the CLI
+      // default is --xdp auto) lvsd's traffic never reaches the kernel or its ingress hook.
+      ...['--xdp', 'off'],
     ];
     const proc = spawn(
       'ip',
