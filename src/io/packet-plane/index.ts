@@ -14,6 +14,7 @@ import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
+import { serviceSupport } from '../../engine/support.js';
 import { PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
 import { type BypassSpec, bypassSpecFromServices } from './bypass-rules.js';
 import {
@@ -264,15 +265,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       updateXdp(xdp, bypassSpec, o);
     },
     vipStatus: () =>
-      port.director.table.list().map((s) =>
-        s.af === 4
-          ? { service: serviceKeyText(s.key), serving: true }
-          : {
-              service: serviceKeyText(s.key),
-              serving: false,
-              reason: 'IPv6 is not served by the packet plane yet (no NDP)',
-            },
-      ),
+      port.director.table.list().map((s) => ({ service: serviceKeyText(s.key), ...serviceSupport(s) })),
     status: () => {
       const c = loop.counters;
       const drops: Record<string, number> = {};

@@ -1,0 +1,36 @@
+/**
+ * What the engine forwards, per service, for the data plane's status view (`lvsadm --status`):
+ * a service is served unless none of its real servers can be reached by a method the engine
+ * carries for that family. Kept beside the paths that decide it (ip-path.ts, ip6-path.ts), so
+ * the two cannot drift silently: the tests check each reason against a forwarded packet.
+ */
+import type { Dest } from '../core/dest.js';
+import type { Service } from '../core/service.js';
+import { FWD, TUN_TYPE } from '../core/types.js';
+
+/** Why the engine cannot forward to `d` of a service of family `af`, or undefined when it can. */
+export function destUnsupported(af: number, d: Dest): string | undefined {
+  if (d.af !== af && d.fwd !== FWD.TUNNEL) return 'real servers of the other family need a tunnel';
+  if (d.af !== af) return 'tunnels to real servers of the other family are not carried yet';
+  if (af === 6 && d.fwd === FWD.FULLNAT) return 'FULLNAT over IPv6 is not carried yet';
+  if (af === 6 && d.fwd === FWD.TUNNEL && d.tunType !== TUN_TYPE.IPIP) {
+    return 'GUE and GRE tunnels over IPv6 are not carried yet';
+  }
+  return undefined;
+}
+
+/** The status of one service on the packet plane: served, or why not (every real server unsupported). */
+export function serviceSupport(s: Service): { serving: boolean; reason?: string } {
+  const reasons = new Set<string>();
+  let ok = 0;
+  for (const d of s.dests) {
+    const r = destUnsupported(s.af, d);
+    if (r === undefined) ok++;
+    else reasons.add(r);
+  }
+  if (reasons.size === 0) return { serving: true };
+  const reason = [...reasons].join('; ');
+  return ok > 0
+    ? { serving: true, reason: `some real servers skipped: ${reason}` }
+    : { serving: false, reason };
+}
