@@ -166,6 +166,7 @@ describe('engine fast path', () => {
     // 700 frames: a SYN and then an ACK per client port, in two batches, over NAT, DR and FULLNAT.
     const sims = [engineOn(lab(), true, 1500), engineOn(lab(), true, 1500)] as const;
     sims[0].director.conns.warmMinSlots = 0;
+    sims[0].director.conns.warmEntries = true;
     const outs = sims.map((sim, which) => {
       const res: unknown[] = [];
       for (const flags of ['S', 'A']) {

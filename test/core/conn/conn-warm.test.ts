@@ -33,6 +33,7 @@ test('warming any keys leaves every lookup and the index exactly as they were', 
   fc.assert(
     fc.property(fc.array(conn, { maxLength: 120 }), fc.array(conn, { maxLength: 40 }), (live, warm) => {
       const t = new ConnTable({ initialCapacity: 16 });
+      t.warmEntries = true;
       const v = w(0xcb007101);
       for (const x of live)
         t.create(4, x.proto, w(x.c), x.cport, v, 80, 4, w(0xc6336401), 8080, 0, 0, 0, 0, 0);
