@@ -116,7 +116,7 @@ export function ratio(a: number | undefined, b: number | undefined): number {
 export interface KernelRatio {
   /** Forwarded pps (at each side's chosen point: max rate forwarded ≥ 95% in a sweep). */
   pps: number;
-  /** pps per core by CPU accounting (10⁶ / µs of director CPU per packet). */
+  /** pps per core by CPU accounting (10⁶ / µs of director CPU per packet); shown, not judged. */
   cpu: number;
   /** Forwarded pps per busy fraction of the director CPU. */
   busy: number;
@@ -125,20 +125,28 @@ export interface KernelRatio {
 }
 
 /**
- * Ratio lvsd / kernel for one job. Judged on forwarded pps when the kernel set its own limit;
- * when the generator limited the kernel, its forwarded pps is only a floor of its capacity (the
- * pps ratio an upper bound for lvsd), so the judgement takes the lower of the pps ratio and the
- * CPU-accounting ratio: a "met" then needs both.
+ * Ratio lvsd / kernel for one job. Judged on forwarded pps when the kernel set its own limit.
+ * When the generator limited the kernel, its forwarded pps is only a floor of its capacity, so
+ * the kernel's capacity is estimated as that floor scaled to a full core by its busy fraction
+ * (pps per busy core; its cost per packet only falls with load, so this rather underestimates
+ * it), and lvsd's forwarded pps is judged against the larger of the two. `pps` (against the
+ * floor) is then an upper bound; `cpu` compares the CPU cost per packet of both at their judged
+ * points and is shown, not judged (lvsd's cost does not say it can use the whole core loss-free).
  */
 export function kernelRatio(m: Medians, l: PpsCase, k: PpsCase): KernelRatio {
   const pps = ratio(m.pps[l], m.pps[k]);
   const cpu = ratio(perCoreByCost(m, l), perCoreByCost(m, k));
   const busy = ratio(perCore(m, l), perCore(m, k));
-  if (!generatorBound(m, k) || !Number.isFinite(cpu))
+  const kBusy = m.perCore[k];
+  if (!generatorBound(m, k) || !ok(kBusy) || !ok(m.pps[k]) || kBusy <= m.pps[k])
     return { pps, cpu, busy, judged: pps, basis: 'forwarded pps' };
-  return Number.isFinite(pps) && pps < cpu
-    ? { pps, cpu, busy, judged: pps, basis: 'forwarded pps (kernel generator-bound: an upper bound)' }
-    : { pps, cpu, busy, judged: cpu, basis: 'pps per core by CPU accounting (kernel generator-bound)' };
+  return {
+    pps,
+    cpu,
+    busy,
+    judged: ratio(m.pps[l], kBusy),
+    basis: `forwarded pps against the kernel's ${fmt(m.pps[k])} scaled to a full core (${fmt(kBusy)}; kernel generator-bound)`,
+  };
 }
 
 /**
@@ -217,7 +225,7 @@ export function formatReport(m: Medians, runs: number, secs: number): string {
       fmt(m.peakForwarded?.[c]),
       fmt(m.offered[c]),
       fmt(m.pps[c]),
-      lvsd ? x(v.pps) : '',
+      lvsd ? x(v.judged) : '',
       fmt(m.costUs?.[c], 2),
       fmt(perCoreByCost(m, c)),
       lvsd ? x(v.cpu) : '',

@@ -145,33 +145,27 @@ Transfer/sec:    390.12KB
     assert.equal(t?.verdict, 'met');
   });
 
-  it('takes the lower of the pps and CPU ratios when the generator limited the kernel', () => {
-    const base: Medians = {
-      pps: { 'lvsd-nat': 2.4e5, 'kernel-nat': 3e5 },
-      offered: { 'lvsd-nat': 2.4e5, 'kernel-nat': 3e5 },
-      perCore: {},
-      costUs: { 'lvsd-nat': 4, 'kernel-nat': 1.5 },
+  it('judges against the kernel scaled to a full core when the generator limited the kernel', () => {
+    const m: Medians = {
+      pps: { 'lvsd-nat': 2.4e5, 'kernel-nat': 4.8e5 },
+      offered: { 'lvsd-nat': 2.4e5, 'kernel-nat': 4.8e5 },
+      // The kernel forwarded all 480k at 80% busy: ~600k on a full core.
+      perCore: { 'lvsd-nat': 3e5, 'kernel-nat': 6e5 },
+      costUs: { 'lvsd-nat': 2.5, 'kernel-nat': 1.7 },
       limitedBy: { 'lvsd-nat': 'director', 'kernel-nat': 'generator' },
       rps: {},
       directorCores: 1,
     };
-    // pps says 0.8x, but that is only an upper bound; by CPU it is 1.5/4 = 0.375x.
-    const a = kernelRatio(base, 'lvsd-nat', 'kernel-nat');
-    assert.equal(a.judged, 0.375);
-    assert.match(a.basis, /CPU accounting/);
-    assert.equal(judgeTargets(base).find((x) => x.name.startsWith('NAT (AF_PACKET)'))?.verdict, 'missed');
-    // pps 0.4x (upper bound) below CPU 0.6x: the upper bound already decides.
-    const b = kernelRatio(
-      {
-        ...base,
-        pps: { 'lvsd-nat': 1.2e5, 'kernel-nat': 3e5 },
-        costUs: { 'lvsd-nat': 2.5, 'kernel-nat': 1.5 },
-      },
-      'lvsd-nat',
-      'kernel-nat',
-    );
-    assert.equal(b.judged, 0.4);
-    assert.match(b.basis, /upper bound/);
+    const r = kernelRatio(m, 'lvsd-nat', 'kernel-nat');
+    // Against the floor it would be 0.5x (an upper bound); against the full core, 0.4x.
+    assert.equal(r.pps, 0.5);
+    assert.equal(r.judged, 0.4);
+    assert.match(r.basis, /scaled to a full core/);
+    assert.equal(judgeTargets(m).find((x) => x.name.startsWith('NAT (AF_PACKET)'))?.verdict, 'missed');
+    // A kernel that was not limited by the generator is taken at its forwarded pps.
+    const own = kernelRatio({ ...m, limitedBy: { 'kernel-nat': 'director' } }, 'lvsd-nat', 'kernel-nat');
+    assert.equal(own.judged, 0.5);
+    assert.equal(own.basis, 'forwarded pps');
   });
 
   it('notes which side the generator limited', () => {
