@@ -62,7 +62,7 @@ export function benchConnTable(n: number, lookups = 5_000_000): ConnTabResult {
   for (let i = 0; i < n; i++) {
     c[0] = caddrOf(i);
     const idx = t.create(4, 6, c, 1024 + (i & 15), v, 80, 4, d, 80, 0x180, 0, 1, 1, 0);
-    t.timeout[idx] = 900;
+    t.setTimeoutSecs(idx, 900);
     t.touch(idx, 0);
   }
   const t1 = cpuMs();

@@ -208,13 +208,14 @@ export class ConnKeyIndex {
   }
 
   /**
-   * Removes in one sequential pass every slot whose entry has `alive[idx] & mask` zero: the bulk
+   * Removes in one sequential pass every slot whose entry has `alive[idx * stride + off] & mask`
+   * zero (the entry's kind byte in the table's hot records): the bulk
    * form of `remove` for mass expiry, cheaper than one random access per entry once a few percent
    * of the table goes at once. After the first hole of a cluster every survivor is re-placed at
    * the first empty slot from its home, which is never later than where it was, so probe paths
    * stay unbroken and equal keys keep their order. Returns how many slots were freed.
    */
-  sweep(alive: Uint8Array, mask: number): number {
+  sweep(alive: Uint8Array, stride: number, off: number, mask: number): number {
     const T = this.slots;
     const n = this.n;
     let e = 0;
@@ -230,7 +231,7 @@ export class ConnKeyIndex {
         dirty = false; // an original gap ends the cluster: nothing later can probe across it
         continue;
       }
-      if (((alive[(w3 & IDX_MASK) - 1] as number) & mask) === 0) {
+      if (((alive[((w3 & IDX_MASK) - 1) * stride + off] as number) & mask) === 0) {
         T[o] = 0;
         T[o + 1] = 0;
         T[o + 2] = 0;

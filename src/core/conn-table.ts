@@ -76,6 +76,20 @@ export const WHEEL_TICK_MS = 64;
 const WHEEL_SLOTS = 1 << 14;
 const WHEEL_MASK = WHEEL_SLOTS - 1;
 
+/**
+ * Bytes of an entry's hot record: flags (int32 word 0), dest (word 1), daddr (word 2, u32),
+ * timeout in seconds (word 3), inPkts (word 4), dport (u16 at byte 20), meta (byte 22), state
+ * (byte 23), expires in ms (float64 at byte 24). Exactly the nine arrays it replaces (32 B), so
+ * the bytes per entry do not change.
+ */
+export const REC_BYTES = 32;
+const RW = REC_BYTES >> 2; // int32 words per record
+const R16_DPORT = 10; // u16 index within a record
+const R8_META = 22;
+const R8_STATE = 23;
+const RF_EXPIRES = 3; // float64 index within a record
+const LOC_W = 8; // int32 words per FULLNAT local-address record
+
 /** Options of a connection table. */
 export interface ConnTableOptions {
   /** conn_tab_bits: the reported size is 2^bits (kernel default 12, clamped 8..27). */
@@ -100,27 +114,27 @@ export class ConnTable {
   /** Number of entries carrying a FULLNAT local address (0 means the local hash is unused). */
   localCount = 0;
 
-  // Per-entry fields. Public for the director's hot path; replaced on growth, so never cache them.
-  meta: Uint8Array;
+  // Cold per-entry fields (the general path's). Public for the director; replaced on growth, so
+  // never cache them.
   proto: Uint8Array;
-  state: Uint8Array;
-  flags: Uint32Array;
   caddr: Uint32Array;
   vaddr: Uint32Array;
-  daddr: Uint32Array;
   cport: Uint16Array;
   vport: Uint16Array;
-  dport: Uint16Array;
   fwmark: Uint32Array;
-  /** Current timeout in seconds (what the next re-arm uses). */
-  timeout: Uint32Array;
-  /** Expiry time in ms. */
-  expires: Float64Array;
-  dest: Int32Array;
   svc: Int32Array;
   /** For a conn: its controlling template index or -1. For a template: n_control. */
   ctl: Int32Array;
-  inPkts: Uint32Array;
+  // The hot record: every field the fast path reads or writes per packet (flags, dest, daddr,
+  // timeout, inPkts, dport, meta, state, expires) in one 32-byte record per entry, two per cache
+  // line, through views of one buffer (layout at REC_BYTES). Nine separate arrays cost one random
+  // line each per packet when traffic does not come in creation order; this is one. Accessors
+  // (flagsOf, setFlags, ...) are the API: TurboFan inlines them.
+  private hi: Int32Array;
+  private hu: Uint32Array;
+  private h16: Uint16Array;
+  private h8: Uint8Array;
+  private hf: Float64Array;
   /** Lookup index: key and entry index per 16-byte slot, one random access per lookup. */
   private readonly ix: ConnKeyIndex;
   private tprev: Int32Array;
@@ -148,9 +162,9 @@ export class ConnTable {
   private v6free = -1;
 
   // FULLNAT local address side table, allocated on first use.
-  private laddr: Uint32Array = new Uint32Array(0);
-  private lport: Uint16Array = new Uint16Array(0);
-  private lnext: Int32Array = new Int32Array(0);
+  // One 32-byte record per entry (LOC_W words: laddr 0-3, lport 4, chain link 5), so FULLNAT's
+  // fast path reads its local address and port from one line.
+  private loc: Int32Array = new Int32Array(0);
   private lbuckets: Int32Array = new Int32Array(0);
 
   constructor(opts: ConnTableOptions = {}) {
@@ -159,23 +173,20 @@ export class ConnTable {
     this.onFree = opts.onFree;
     this.cap = Math.max(16, opts.initialCapacity ?? 1024);
     const c = this.cap;
-    this.meta = new Uint8Array(c);
     this.proto = new Uint8Array(c);
-    this.state = new Uint8Array(c);
-    this.flags = new Uint32Array(c);
     this.caddr = new Uint32Array(c);
     this.vaddr = new Uint32Array(c);
-    this.daddr = new Uint32Array(c);
     this.cport = new Uint16Array(c);
     this.vport = new Uint16Array(c);
-    this.dport = new Uint16Array(c);
     this.fwmark = new Uint32Array(c);
-    this.timeout = new Uint32Array(c);
-    this.expires = new Float64Array(c);
-    this.dest = new Int32Array(c);
     this.svc = new Int32Array(c);
     this.ctl = new Int32Array(c);
-    this.inPkts = new Uint32Array(c);
+    const hot = new ArrayBuffer(c * REC_BYTES);
+    this.hi = new Int32Array(hot);
+    this.hu = new Uint32Array(hot);
+    this.h16 = new Uint16Array(hot);
+    this.h8 = new Uint8Array(hot);
+    this.hf = new Float64Array(hot);
     this.tprev = new Int32Array(c);
     this.tnext = new Int32Array(c);
     this.ix = new ConnKeyIndex(this.cap, opts.seed ?? 0x2545f491);
@@ -184,32 +195,22 @@ export class ConnTable {
   /** Bytes held by the typed arrays (for the memory benchmark). */
   arrayBytes(): number {
     const arrays = [
-      this.meta,
+      this.hi,
       this.proto,
-      this.state,
-      this.flags,
       this.caddr,
       this.vaddr,
-      this.daddr,
       this.cport,
       this.vport,
-      this.dport,
       this.fwmark,
-      this.timeout,
-      this.expires,
-      this.dest,
       this.svc,
       this.ctl,
-      this.inPkts,
       this.ix.slots,
       this.tprev,
       this.tnext,
       this.wheel,
       this.v6,
       this.v6next,
-      this.laddr,
-      this.lport,
-      this.lnext,
+      this.loc,
       this.lbuckets,
     ];
     let n = 0;
@@ -227,19 +228,109 @@ export class ConnTable {
     return this.high;
   }
 
+  /** Conn flags (CONN_F) of entry `i`. */
+  flagsOf(i: number): number {
+    return this.hi[i * RW] as number;
+  }
+
+  /** Sets the conn flags of entry `i`. */
+  setFlags(i: number, v: number): void {
+    this.hi[i * RW] = v;
+  }
+
+  /** Dest id of entry `i` (-1 for none). */
+  destOf(i: number): number {
+    return this.hi[i * RW + 1] as number;
+  }
+
+  /** Sets the dest id of entry `i`. */
+  setDest(i: number, v: number): void {
+    this.hi[i * RW + 1] = v;
+  }
+
+  /** IPv4 destination address of entry `i` as u32 (its IPv6 side-table slot when daf is 6). */
+  daddrOf(i: number): number {
+    return this.hu[i * RW + 2] as number;
+  }
+
+  /** {@link daddrOf} as int32 bits: the fast path's form (stays a small integer, no heap number). */
+  daddr4(i: number): number {
+    return this.hi[i * RW + 2] as number;
+  }
+
+  private setDaddr(i: number, v: number): void {
+    this.hu[i * RW + 2] = v;
+  }
+
+  /** Current timeout in seconds of entry `i` (what the next re-arm uses). */
+  timeoutOf(i: number): number {
+    return this.hu[i * RW + 3] as number;
+  }
+
+  /** Sets the timeout in seconds of entry `i` (used from the next re-arm on). */
+  setTimeoutSecs(i: number, v: number): void {
+    this.hu[i * RW + 3] = v;
+  }
+
+  /** Input packets counted on entry `i` (u32, wraps like the kernel's atomic_t). */
+  inPktsOf(i: number): number {
+    return this.hu[i * RW + 4] as number;
+  }
+
+  /** Sets the input packet count of entry `i`. */
+  setInPkts(i: number, v: number): void {
+    this.hu[i * RW + 4] = v;
+  }
+
+  /** Destination port of entry `i`. */
+  dportOf(i: number): number {
+    return this.h16[i * (REC_BYTES >> 1) + R16_DPORT] as number;
+  }
+
+  private setDport(i: number, v: number): void {
+    this.h16[i * (REC_BYTES >> 1) + R16_DPORT] = v;
+  }
+
+  /** Protocol state of entry `i` (TCP_S / UDP_S / SCTP_S, or CTPL_S for a template). */
+  stateOf(i: number): number {
+    return this.h8[i * REC_BYTES + R8_STATE] as number;
+  }
+
+  /** Sets the protocol state of entry `i`. */
+  setState(i: number, v: number): void {
+    this.h8[i * REC_BYTES + R8_STATE] = v;
+  }
+
+  /** Expiry time of entry `i` in ms. */
+  expiresOf(i: number): number {
+    return this.hf[i * (REC_BYTES >> 3) + RF_EXPIRES] as number;
+  }
+
+  private setExpires(i: number, v: number): void {
+    this.hf[i * (REC_BYTES >> 3) + RF_EXPIRES] = v;
+  }
+
+  private metaOf(i: number): number {
+    return this.h8[i * REC_BYTES + R8_META] as number;
+  }
+
+  private setMeta(i: number, v: number): void {
+    this.h8[i * REC_BYTES + R8_META] = v;
+  }
+
   /** KIND of an entry. */
   kind(idx: number): number {
-    return (this.meta[idx] as number) & KIND_MASK;
+    return this.metaOf(idx) & KIND_MASK;
   }
 
   /** 4 or 6: the client/virtual address family of an entry. */
   af(idx: number): 4 | 6 {
-    return (this.meta[idx] as number) & META_AF6 ? 6 : 4;
+    return this.metaOf(idx) & META_AF6 ? 6 : 4;
   }
 
   /** 4 or 6: the destination address family of an entry. */
   daf(idx: number): 4 | 6 {
-    return (this.meta[idx] as number) & META_DAF6 ? 6 : 4;
+    return this.metaOf(idx) & META_DAF6 ? 6 : 4;
   }
 
   /**
@@ -287,39 +378,39 @@ export class ConnTable {
         meta |= META_AF6;
         this.caddr[i] = s;
         this.vaddr[i] = 0;
-        this.daddr[i] = daf === 6 ? 0 : (d[0] as number);
+        this.setDaddr(i, daf === 6 ? 0 : (d[0] as number));
       } else {
         this.caddr[i] = c[0] as number;
         this.vaddr[i] = v[0] as number;
-        this.daddr[i] = s;
+        this.setDaddr(i, s);
       }
       if (daf === 6) meta |= META_DAF6;
     } else {
       this.caddr[i] = c[0] as number;
       this.vaddr[i] = v[0] as number;
-      this.daddr[i] = d[0] as number;
+      this.setDaddr(i, d[0] as number);
     }
-    this.meta[i] = meta;
+    this.setMeta(i, meta);
     this.proto[i] = proto;
-    this.state[i] = 0;
-    this.flags[i] = flags;
+    this.setState(i, 0);
+    this.setFlags(i, flags);
     this.cport[i] = cport;
     this.vport[i] = vport;
-    this.dport[i] = dport;
+    this.setDport(i, dport);
     this.fwmark[i] = fwmark;
-    this.timeout[i] = 3;
-    this.dest[i] = dest;
+    this.setTimeoutSecs(i, 3);
+    this.setDest(i, dest);
     this.svc[i] = svc;
     this.ctl[i] = flags & CONN_F.TEMPLATE ? 0 : -1;
-    this.inPkts[i] = 0;
+    this.setInPkts(i, 0);
     this.count++;
     if ((meta & KIND_MASK) === KIND.LIVE) {
-      this.flags[i] = flags | CONN_F.HASHED;
+      this.setFlags(i, flags | CONN_F.HASHED);
       this.hashIn(i);
-      this.expires[i] = now + 3000;
+      this.setExpires(i, now + 3000);
       this.wheelInsert(i);
     } else {
-      this.expires[i] = now;
+      this.setExpires(i, now);
       this.tprev[i] = -1;
       this.tnext[i] = -1;
     }
@@ -328,9 +419,9 @@ export class ConnTable {
 
   /** Side-table slot of an entry with any IPv6 address, or -1. */
   private slot6(i: number): number {
-    const m = this.meta[i] as number;
+    const m = this.metaOf(i);
     if (m & META_AF6) return this.caddr[i] as number;
-    if (m & META_DAF6) return this.daddr[i] as number;
+    if (m & META_DAF6) return this.daddrOf(i);
     return -1;
   }
 
@@ -415,16 +506,9 @@ export class ConnTable {
       )
         continue;
       const i = (w3 & IDX_MASK) - 1;
-      x ^=
-        (this.flags[i] as number) ^
-        (this.dest[i] as number) ^
-        (this.daddr[i] as number) ^
-        (this.timeout[i] as number) ^
-        (this.inPkts[i] as number) ^
-        (this.state[i] as number) ^
-        (this.meta[i] as number) ^
-        (this.dport[i] as number) ^
-        ((this.expires[i] as number) | 0);
+      // One load: the hot record is one line (and the FULLNAT local record when present).
+      x ^= this.hi[i * RW] as number;
+      if (this.localCount > 0) x ^= this.loc[i * LOC_W] as number;
     }
     return x;
   }
@@ -480,9 +564,9 @@ export class ConnTable {
       if (w3 === 0) return -1;
       if (T[o] === w0 && (T[o + 2] as number) >>> 16 === cport && w3 >>> 28 === tag) {
         const i = (w3 & IDX_MASK) - 1;
-        if (this.dport[i] === dport && ((this.meta[i] as number) & META_DAF6) === daf) {
+        if (this.dportOf(i) === dport && (this.metaOf(i) & META_DAF6) === daf) {
           if (v4) {
-            if (this.daddr[i] === d[0]) return i;
+            if (this.daddrOf(i) === d[0]) return i;
           } else if (this.eq6(i, 0, c) && this.eq6(i, 8, d)) {
             return i;
           }
@@ -516,14 +600,14 @@ export class ConnTable {
 
   /** Re-arms an entry's timer to now + its timeout (ip_vs_conn_put). */
   touch(i: number, now: number): void {
-    if (((this.meta[i] as number) & KIND_MASK) === KIND.LIVE) this.touchLive(i, now);
+    if ((this.metaOf(i) & KIND_MASK) === KIND.LIVE) this.touchLive(i, now);
   }
 
   /** {@link touch} for an entry known to be LIVE (one a lookup just found in the index). */
   touchLive(i: number, now: number): void {
-    const exp = now + (this.timeout[i] as number) * 1000;
-    const old = this.expires[i] as number;
-    this.expires[i] = exp;
+    const exp = now + this.timeoutOf(i) * 1000;
+    const old = this.expiresOf(i);
+    this.setExpires(i, exp);
     // Later: stay in the old slot and be re-filed lazily. Earlier: move now so it is not late.
     if (exp < old) {
       this.wheelUnlink(i);
@@ -565,7 +649,7 @@ export class ConnTable {
     const k = this.npend;
     this.npend = -1;
     if (k === -2) {
-      this.ix.sweep(this.meta, KIND_MASK);
+      this.ix.sweep(this.h8, REC_BYTES, R8_META, KIND_MASK);
       return;
     }
     const p = this.pend;
@@ -594,12 +678,12 @@ export class ConnTable {
     let i = this.wheel[slot] as number;
     while (i >= 0) {
       const next = this.tnext[i] as number;
-      const exp = this.expires[i] as number;
+      const exp = this.expiresOf(i);
       if (exp <= now) {
-        if (((this.flags[i] as number) & CONN_F.TEMPLATE) !== 0 && (this.ctl[i] as number) > 0) {
+        if ((this.flagsOf(i) & CONN_F.TEMPLATE) !== 0 && (this.ctl[i] as number) > 0) {
           // ip_vs_conn_expire: "do I control anybody?" → try again in 60 s, with timeout 60 from now on.
-          this.timeout[i] = 60;
-          this.expires[i] = now + 60_000;
+          this.setTimeoutSecs(i, 60);
+          this.setExpires(i, now + 60_000);
           this.wheelUnlink(i);
           this.wheelInsert(i);
         } else {
@@ -626,23 +710,23 @@ export class ConnTable {
    * link (n_control--). Used by expiry and by "expire now" paths (rescheduling, nodest flush).
    */
   kill(i: number): void {
-    const kind = (this.meta[i] as number) & KIND_MASK;
+    const kind = this.metaOf(i) & KIND_MASK;
     if (kind === KIND.FREE) return;
     if (kind === KIND.LIVE) {
       if (this.npend === -1) this.unhashIn(i);
       else this.deferUnhash(i);
       this.wheelUnlink(i);
     }
-    if ((this.meta[i] as number) & META_LOCAL) this.unhashLocal(i);
+    if (this.metaOf(i) & META_LOCAL) this.unhashLocal(i);
     this.onFree?.(i);
-    const f = this.flags[i] as number;
+    const f = this.flagsOf(i);
     const ct = this.ctl[i] as number;
     if ((f & CONN_F.TEMPLATE) === 0 && ct >= 0) this.ctl[ct] = (this.ctl[ct] as number) - 1;
     const s6 = this.slot6(i);
     if (s6 >= 0) this.freeV6(s6);
-    this.meta[i] = KIND.FREE;
-    this.flags[i] = 0;
-    this.dest[i] = -1;
+    this.setMeta(i, KIND.FREE);
+    this.setFlags(i, 0);
+    this.setDest(i, -1);
     this.tnext[i] = this.freeHead;
     this.freeHead = i;
     this.count--;
@@ -660,11 +744,11 @@ export class ConnTable {
    */
   neutralise(t: number): void {
     if (this.vport[t] === 0xffff) return;
-    const hashed = ((this.meta[t] as number) & KIND_MASK) === KIND.LIVE;
+    const hashed = (this.metaOf(t) & KIND_MASK) === KIND.LIVE;
     // ip_vs_check_template unhashes and rehashes: cport is part of the hash.
     if (hashed) this.unhashIn(t);
     this.vport[t] = 0xffff;
-    this.dport[t] = 0xffff;
+    this.setDport(t, 0xffff);
     this.cport[t] = 0;
     if (hashed) this.hashIn(t);
   }
@@ -672,20 +756,20 @@ export class ConnTable {
   /** Verifies the lookup index (probe invariant, occupancy = hashed entries) and returns its longest probe; for tests. */
   checkIndex(): number {
     let hashed = 0;
-    for (let i = 0; i < this.high; i++) if (((this.meta[i] as number) & KIND_MASK) === KIND.LIVE) hashed++;
+    for (let i = 0; i < this.high; i++) if ((this.metaOf(i) & KIND_MASK) === KIND.LIVE) hashed++;
     if (hashed !== this.ix.used) throw new Error(`index holds ${this.ix.used} slots for ${hashed} entries`);
     return this.ix.check();
   }
 
   /** Copies address `which` (0 client, 4 virtual, 8 destination) of entry `i` into `out` (4 words). */
   readAddr(i: number, which: 0 | 4 | 8, out: AddrWords): void {
-    const m = this.meta[i] as number;
+    const m = this.metaOf(i);
     if (which === 8 ? m & META_DAF6 : m & META_AF6) {
       const o = this.slot6(i) * 12 + which;
       for (let k = 0; k < 4; k++) out[k] = this.v6[o + k] as number;
       return;
     }
-    out[0] = (which === 0 ? this.caddr[i] : which === 4 ? this.vaddr[i] : this.daddr[i]) as number;
+    out[0] = (which === 0 ? this.caddr[i] : which === 4 ? this.vaddr[i] : this.daddrOf(i)) as number;
     out[1] = 0;
     out[2] = 0;
     out[3] = 0;
@@ -694,13 +778,15 @@ export class ConnTable {
   /** Gives entry `i` a FULLNAT local address (laddr:lport) and hashes it for reply lookups. */
   setLocal(i: number, l: AddrWords, lport: number): void {
     if (this.lbuckets.length === 0) this.lbuckets = new Int32Array(1024).fill(-1);
-    if (this.laddr.length < this.cap * 4) this.growLocal();
-    if ((this.meta[i] as number) & META_LOCAL) this.unhashLocal(i);
-    for (let k = 0; k < 4; k++) this.laddr[i * 4 + k] = l[k] as number;
-    this.lport[i] = lport;
-    this.meta[i] = (this.meta[i] as number) | META_LOCAL;
-    const b = this.localHash(l, lport);
-    this.lnext[i] = this.lbuckets[b] as number;
+    if (this.loc.length < this.cap * LOC_W) this.growLocal();
+    if (this.metaOf(i) & META_LOCAL) this.unhashLocal(i);
+    const o = i * LOC_W;
+    const L = this.loc;
+    for (let k = 0; k < 4; k++) L[o + k] = l[k] as number;
+    L[o + 4] = lport;
+    this.setMeta(i, this.metaOf(i) | META_LOCAL);
+    const b = this.localHash(L[o] as number, L[o + 3] as number, lport);
+    L[o + 5] = this.lbuckets[b] as number;
     this.lbuckets[b] = i;
     this.localCount++;
     // Keep FULLNAT chains short too: double the local buckets past 2 entries per bucket.
@@ -710,86 +796,88 @@ export class ConnTable {
   /** Finds a FULLNAT conn by the reply tuple real server (d:dport) → local address (l:lport). */
   findOutLocal(proto: number, d: AddrWords, dport: number, l: AddrWords, lport: number): number {
     if (this.localCount === 0) return -1;
-    let i = this.lbuckets[this.localHash(l, lport)] as number;
+    const L = this.loc;
+    let i = this.lbuckets[this.localHash((l[0] as number) | 0, (l[3] as number) | 0, lport)] as number;
     const tmp = this.scratch;
     while (i >= 0) {
-      if (this.lport[i] === lport && this.dport[i] === dport && this.proto[i] === proto) {
+      const o = i * LOC_W;
+      if (L[o + 4] === lport && this.dportOf(i) === dport && this.proto[i] === proto) {
         let same = true;
-        for (let k = 0; k < 4; k++) if (this.laddr[i * 4 + k] !== l[k]) same = false;
+        for (let k = 0; k < 4; k++) if (L[o + k] !== ((l[k] as number) | 0)) same = false;
         this.readAddr(i, 8, tmp);
         for (let k = 0; k < 4; k++) if (tmp[k] !== d[k]) same = false;
         if (same) return i;
       }
-      i = this.lnext[i] as number;
+      i = L[o + 5] as number;
     }
     return -1;
   }
 
   /** FULLNAT local port of entry `i`, or -1 if it has none (the fast path's {@link readLocal}). */
   localPort(i: number): number {
-    return (this.meta[i] as number) & META_LOCAL ? (this.lport[i] as number) : -1;
+    return this.metaOf(i) & META_LOCAL ? (this.loc[i * LOC_W + 4] as number) : -1;
   }
 
   /** Word 0 of entry `i`'s FULLNAT local address as int32: the IPv4 LIP when {@link localPort} ≥ 0. */
   localAddr4(i: number): number {
-    return (this.laddr[i * 4] as number) | 0;
+    return this.loc[i * LOC_W] as number;
   }
 
   /** Reads the FULLNAT local address of entry `i` into `out`; returns lport, or -1 if it has none. */
   readLocal(i: number, out: AddrWords): number {
-    if (((this.meta[i] as number) & META_LOCAL) === 0) return -1;
-    for (let k = 0; k < 4; k++) out[k] = this.laddr[i * 4 + k] as number;
-    return this.lport[i] as number;
+    if ((this.metaOf(i) & META_LOCAL) === 0) return -1;
+    const o = i * LOC_W;
+    for (let k = 0; k < 4; k++) out[k] = this.loc[o + k] as number;
+    return this.loc[o + 4] as number;
   }
 
   private readonly scratch = new Uint32Array(4);
 
   private rehashLocal(nb: number): void {
     this.lbuckets = new Int32Array(nb).fill(-1);
+    const L = this.loc;
     for (let i = 0; i < this.high; i++) {
-      if (((this.meta[i] as number) & META_LOCAL) === 0) continue;
-      const b = this.localHash(this.laddr.subarray(i * 4, i * 4 + 4), this.lport[i] as number);
-      this.lnext[i] = this.lbuckets[b] as number;
+      if ((this.metaOf(i) & META_LOCAL) === 0) continue;
+      const o = i * LOC_W;
+      const b = this.localHash(L[o] as number, L[o + 3] as number, L[o + 4] as number);
+      L[o + 5] = this.lbuckets[b] as number;
       this.lbuckets[b] = i;
     }
   }
 
-  private localHash(l: AddrWords, lport: number): number {
-    const h = Math.imul((l[0] as number) ^ (l[3] as number) ^ Math.imul(lport, 0x9e3779b1), 0x85ebca6b);
+  // Words 0 and 3 of the local address as int32 (same bits as before, so the same buckets).
+  private localHash(l0: number, l3: number, lport: number): number {
+    const h = Math.imul(l0 ^ l3 ^ Math.imul(lport, 0x9e3779b1), 0x85ebca6b);
     return (h ^ (h >>> 15)) & (this.lbuckets.length - 1);
   }
 
   private unhashLocal(i: number): void {
-    const b = this.localHash(this.laddr.subarray(i * 4, i * 4 + 4), this.lport[i] as number);
+    const L = this.loc;
+    const o = i * LOC_W;
+    const b = this.localHash(L[o] as number, L[o + 3] as number, L[o + 4] as number);
     let p = -1;
     let j = this.lbuckets[b] as number;
     while (j >= 0 && j !== i) {
       p = j;
-      j = this.lnext[j] as number;
+      j = L[j * LOC_W + 5] as number;
     }
     if (j === i) {
-      if (p < 0) this.lbuckets[b] = this.lnext[i] as number;
-      else this.lnext[p] = this.lnext[i] as number;
+      if (p < 0) this.lbuckets[b] = L[o + 5] as number;
+      else L[p * LOC_W + 5] = L[o + 5] as number;
     }
-    this.meta[i] = (this.meta[i] as number) & ~META_LOCAL;
+    this.setMeta(i, this.metaOf(i) & ~META_LOCAL);
     this.localCount--;
   }
 
   private growLocal(): void {
-    const la = new Uint32Array(this.cap * 4);
-    la.set(this.laddr);
-    this.laddr = la;
-    const lp = new Uint16Array(this.cap);
-    lp.set(this.lport);
-    this.lport = lp;
-    const ln = new Int32Array(this.cap);
-    ln.set(this.lnext);
-    this.lnext = ln;
+    const la = new Int32Array(this.cap * LOC_W);
+    la.set(this.loc);
+    this.loc = la;
   }
 
   /** Slot word 0 or 1 of entry `i`: the IPv4 address, or the fold of the IPv6 one. */
   private keyWord(i: number, which: 0 | 4): number {
-    if ((this.meta[i] as number) & META_AF6) {
+    if (this.metaOf(i) & META_AF6) {
       const o = (this.caddr[i] as number) * 12 + which;
       const w = this.v6;
       return fold6(w[o] as number, w[o + 1] as number, w[o + 2] as number, w[o + 3] as number);
@@ -798,10 +886,10 @@ export class ConnTable {
   }
 
   private hashIn(i: number): void {
-    const m = this.meta[i] as number;
+    const m = this.metaOf(i);
     const tag =
       pcode(this.proto[i] as number) |
-      ((this.flags[i] as number) & CONN_F.TEMPLATE ? TAG_TEMPLATE : 0) |
+      (this.flagsOf(i) & CONN_F.TEMPLATE ? TAG_TEMPLATE : 0) |
       (m & META_AF6 ? TAG_AF6 : 0);
     const w2 = ((this.cport[i] as number) << 16) | (this.vport[i] as number);
     this.ix.insert(this.keyWord(i, 0), this.keyWord(i, 4), w2, tag, i);
@@ -819,10 +907,10 @@ export class ConnTable {
 
   // Slot heads store -(slot + 2) in tprev so unlinking a head needs no slot field.
   private wheelInsert(i: number): void {
-    let tick = Math.floor((this.expires[i] as number) / WHEEL_TICK_MS);
+    let tick = Math.floor(this.expiresOf(i) / WHEEL_TICK_MS);
     if (this.curTick >= 0 && tick <= this.curTick) {
       tick = this.curTick;
-      if ((this.expires[i] as number) < this.slotMin) this.slotMin = this.expires[i] as number;
+      if (this.expiresOf(i) < this.slotMin) this.slotMin = this.expiresOf(i);
     }
     const s = tick & WHEEL_MASK;
     const h = this.wheel[s] as number;
@@ -875,23 +963,21 @@ export class ConnTable {
       b.set(a);
       return b;
     };
-    this.meta = g(this.meta, (n) => new Uint8Array(n));
     this.proto = g(this.proto, (n) => new Uint8Array(n));
-    this.state = g(this.state, (n) => new Uint8Array(n));
-    this.flags = g(this.flags, (n) => new Uint32Array(n));
     this.caddr = g(this.caddr, (n) => new Uint32Array(n));
     this.vaddr = g(this.vaddr, (n) => new Uint32Array(n));
-    this.daddr = g(this.daddr, (n) => new Uint32Array(n));
     this.cport = g(this.cport, (n) => new Uint16Array(n));
     this.vport = g(this.vport, (n) => new Uint16Array(n));
-    this.dport = g(this.dport, (n) => new Uint16Array(n));
     this.fwmark = g(this.fwmark, (n) => new Uint32Array(n));
-    this.timeout = g(this.timeout, (n) => new Uint32Array(n));
-    this.expires = g(this.expires, (n) => new Float64Array(n));
-    this.dest = g(this.dest, (n) => new Int32Array(n));
     this.svc = g(this.svc, (n) => new Int32Array(n));
     this.ctl = g(this.ctl, (n) => new Int32Array(n));
-    this.inPkts = g(this.inPkts, (n) => new Uint32Array(n));
+    const hot = new ArrayBuffer(nc * REC_BYTES);
+    new Uint8Array(hot).set(this.h8);
+    this.hi = new Int32Array(hot);
+    this.hu = new Uint32Array(hot);
+    this.h16 = new Uint16Array(hot);
+    this.h8 = new Uint8Array(hot);
+    this.hf = new Float64Array(hot);
     this.tprev = g(this.tprev, (n) => new Int32Array(n));
     this.tnext = g(this.tnext, (n) => new Int32Array(n));
     this.cap = nc;

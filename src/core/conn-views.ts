@@ -47,7 +47,7 @@ export function connViews(director: Director, now: number, opts: ConnViewOptions
   const withTemplates = opts.templatesToo ?? true;
   for (let i = 0; i < t.limit; i++) {
     if (t.kind(i) !== KIND.LIVE) continue;
-    const flags = t.flags[i] as number;
+    const flags = t.flagsOf(i);
     const template = (flags & CONN_F.TEMPLATE) !== 0;
     if (template && !withTemplates) continue;
     const af = t.af(i);
@@ -67,9 +67,9 @@ export function connViews(director: Director, now: number, opts: ConnViewOptions
       vaddr,
       vport: t.vport[i] as number,
       daddr,
-      dport: t.dport[i] as number,
-      state: connStateName(protocol, flags, t.state[i] as number),
-      expiresMs: Math.max(0, (t.expires[i] as number) - now),
+      dport: t.dportOf(i),
+      state: connStateName(protocol, flags, t.stateOf(i)),
+      expiresMs: Math.max(0, t.expiresOf(i) - now),
       flags,
       fwmark: t.fwmark[i] as number,
       template,

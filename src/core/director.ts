@@ -138,7 +138,7 @@ export class Director implements PersistContext {
 
   /** The dest of conn `idx`, if any. */
   destOf(idx: number): Dest | undefined {
-    return this.destById(this.conns.dest[idx] as number);
+    return this.destById(this.conns.destOf(idx));
   }
 
   /** Sets a sysctl (validated) and passes lblc expirations on to schedulers created later. */
@@ -192,13 +192,13 @@ export class Director implements PersistContext {
     }
     if (!this.synthetic) this.countIn(idx, p.length, 1);
     this.transition(idx, DIR.INPUT, p);
-    const f = conns.flags[idx] as number;
+    const f = conns.flagsOf(idx);
     if (f & CONN_F.ONE_PACKET) {
       const ct = conns.ctl[idx] as number;
-      if (ct >= 0) conns.inPkts[ct] = (conns.inPkts[ct] as number) + 1;
+      if (ct >= 0) conns.setInPkts(ct, conns.inPktsOf(ct) + 1);
       this.opsPending = idx;
     } else {
-      conns.inPkts[idx] = (conns.inPkts[idx] as number) + 1;
+      conns.setInPkts(idx, conns.inPktsOf(idx) + 1);
       conns.touch(idx, now);
     }
     return idx;
@@ -253,7 +253,7 @@ export class Director implements PersistContext {
     }
     const idx = conns.findIn4(proto, caddr, cport, vaddr, vport);
     if (idx < 0) return FAST_MISS;
-    const d = this.table.destById(conns.dest[idx] as number);
+    const d = this.table.destById(conns.destOf(idx));
     if (d !== undefined) {
       if (!d.available) return FAST_MISS;
       if (!this.synthetic) {
@@ -267,12 +267,12 @@ export class Director implements PersistContext {
     }
     if (proto === PROTO.TCP) {
       // Most segments leave the state as it is; then all transition() would do is re-set the timeout.
-      const f = conns.flags[idx] as number;
-      const old = conns.state[idx] as number;
+      const f = conns.flagsOf(idx);
+      const old = conns.stateOf(idx);
       const d = f & CONN_F.NOOUTPUT ? DIR.INPUT_ONLY : DIR.INPUT;
       const s = this.settings;
       if (tcpNextState(s.secureTcp, d, tcpEvent(tcpFlags), old) === old) {
-        conns.timeout[idx] = s.tcpTimeouts[old] as number;
+        conns.setTimeoutSecs(idx, s.tcpTimeouts[old] as number);
       } else {
         this.fastTransition(idx, proto, tcpFlags);
       }
@@ -281,7 +281,7 @@ export class Director implements PersistContext {
     }
     // Hashed conns are never ONE_PACKET (those are not in the index), so no OPS handling here;
     // and an entry the index found is LIVE, so the timer is re-armed without asking.
-    conns.inPkts[idx] = (conns.inPkts[idx] as number) + 1;
+    conns.setInPkts(idx, conns.inPktsOf(idx) + 1);
     conns.touchLive(idx, now);
     return idx;
   }
@@ -483,7 +483,7 @@ export class Director implements PersistContext {
     this.synthetic = true;
     const idx = this.inPacket(p, now);
     this.synthetic = false;
-    if (idx >= 0) this.conns.flags[idx] = (this.conns.flags[idx] as number) & ~CONN_F.NOOUTPUT;
+    if (idx >= 0) this.conns.setFlags(idx, this.conns.flagsOf(idx) & ~CONN_F.NOOUTPUT);
     return idx;
   }
 
@@ -518,7 +518,7 @@ export class Director implements PersistContext {
         step(
           DIR.OUTPUT,
           TCP_FLAG.FIN | A,
-          this.conns.state[idx] === SCTP_S.SHUTDOWN_RECEIVED ? C.SHUTDOWN_ACK : C.SHUTDOWN,
+          this.conns.stateOf(idx) === SCTP_S.SHUTDOWN_RECEIVED ? C.SHUTDOWN_ACK : C.SHUTDOWN,
         );
         break;
       case CONN_EVENT.CLIENT_RST:
@@ -544,55 +544,55 @@ export class Director implements PersistContext {
    */
   transition(idx: number, dir: number, p: PacketInfo): void {
     const conns = this.conns;
-    const f = conns.flags[idx] as number;
+    const f = conns.flagsOf(idx);
     if (f & CONN_F.TEMPLATE) return;
     const proto = conns.proto[idx] as number;
     const s = this.settings;
     if (proto === PROTO.UDP) {
-      conns.timeout[idx] = s.udpTimeouts[0] as number;
+      conns.setTimeoutSecs(idx, s.udpTimeouts[0] as number);
       if (dir === DIR.OUTPUT) this.assure(idx);
       return;
     }
     let d = dir;
     if (f & CONN_F.NOOUTPUT) {
-      if (dir === DIR.OUTPUT) conns.flags[idx] = f & ~CONN_F.NOOUTPUT;
+      if (dir === DIR.OUTPUT) conns.setFlags(idx, f & ~CONN_F.NOOUTPUT);
       else d = DIR.INPUT_ONLY;
     }
-    const old = conns.state[idx] as number;
+    const old = conns.stateOf(idx);
     let next: number;
     let active: boolean;
     if (proto === PROTO.TCP) {
       next = tcpNextState(s.secureTcp, d, tcpEvent(p.tcpFlags), old);
       active = TCP_STATE_ACTIVE[next] === true;
-      conns.timeout[idx] = s.tcpTimeouts[next] as number;
+      conns.setTimeoutSecs(idx, s.tcpTimeouts[next] as number);
     } else {
       next = old < SCTP_STATE_COUNT ? sctpNextState(d, sctpEvent(p.sctpChunk, p.sctpNextChunk), old) : old;
       active = next === SCTP_S.ESTABLISHED;
-      conns.timeout[idx] = s.sctpTimeouts[next] as number;
+      conns.setTimeoutSecs(idx, s.sctpTimeouts[next] as number);
     }
     if (next !== old) {
       const dest = this.destOf(idx);
       if (dest) {
-        const fl = conns.flags[idx] as number;
+        const fl = conns.flagsOf(idx);
         const wasActive = (fl & CONN_F.INACTIVE) === 0;
         if (wasActive && !active) {
-          conns.flags[idx] = fl | CONN_F.INACTIVE;
+          conns.setFlags(idx, fl | CONN_F.INACTIVE);
           dest.setActivity(true, false);
         } else if (!wasActive && active) {
-          conns.flags[idx] = fl & ~CONN_F.INACTIVE;
+          conns.setFlags(idx, fl & ~CONN_F.INACTIVE);
           dest.setActivity(false, true);
         }
       }
       if (next === (proto === PROTO.TCP ? TCP_S.ESTABLISHED : SCTP_S.ESTABLISHED)) this.assure(idx);
-      conns.state[idx] = next;
+      conns.setState(idx, next);
     }
   }
 
   // ip_vs_control_assure_ct: the controlling template becomes ASSURED.
   private assure(idx: number): void {
     const ct = this.conns.ctl[idx] as number;
-    if (ct >= 0 && ((this.conns.flags[ct] as number) & CONN_F.TEMPLATE) !== 0) {
-      this.conns.state[ct] = CTPL_S.ASSURED;
+    if (ct >= 0 && (this.conns.flagsOf(ct) & CONN_F.TEMPLATE) !== 0) {
+      this.conns.setState(ct, CTPL_S.ASSURED);
     }
   }
 
@@ -600,7 +600,7 @@ export class Director implements PersistContext {
   private newConnExpected(idx: number): boolean {
     const conns = this.conns;
     if ((conns.ctl[idx] as number) >= 0) return false;
-    const st = conns.state[idx] as number;
+    const st = conns.stateOf(idx);
     const proto = conns.proto[idx] as number;
     if (proto === PROTO.TCP) {
       return (
@@ -608,7 +608,7 @@ export class Director implements PersistContext {
         st === TCP_S.CLOSE ||
         ((this.settings.connReuseMode & 2) !== 0 &&
           st === TCP_S.FIN_WAIT &&
-          ((conns.flags[idx] as number) & CONN_F.NOOUTPUT) !== 0)
+          (conns.flagsOf(idx) & CONN_F.NOOUTPUT) !== 0)
       );
     }
     if (proto === PROTO.SCTP) return st === SCTP_S.CLOSED;
@@ -632,7 +632,7 @@ export class Director implements PersistContext {
   // then tell the proxy plane (onConnExpire).
   private release(idx: number): void {
     const d = this.destOf(idx);
-    if (d) d.unbind(countKind(this.conns.flags[idx] as number));
+    if (d) d.unbind(countKind(this.conns.flagsOf(idx)));
     const h = this.expireHook;
     if (h !== null) h(idx);
   }
@@ -681,7 +681,7 @@ export class Director implements PersistContext {
       if (conns.kind(i) !== KIND.LIVE) continue;
       const d = this.destOf(i);
       if (!d || d.available) continue;
-      const f = conns.flags[i] as number;
+      const f = conns.flagsOf(i);
       if (f & CONN_F.TEMPLATE) {
         if ((conns.ctl[i] as number) > 0) continue;
         conns.kill(i);

@@ -99,7 +99,7 @@ export function findOrCreateTemplate(
   }
   const conns = ctx.conns;
   let t = conns.findTemplate(af, tproto, snet, tv, tvport);
-  if (t >= 0 && checkTemplate(conns, t, ctx.destById(conns.dest[t] as number), ctx.settings)) return t;
+  if (t >= 0 && checkTemplate(conns, t, ctx.destById(conns.destOf(t)), ctx.settings)) return t;
   const dest = pick();
   if (!dest) return -1;
   const tdport = vport === svc.port && svc.port !== FTP_PORT ? dest.port : 0;
@@ -120,7 +120,7 @@ export function findOrCreateTemplate(
     now,
   );
   dest.bind(CONN_COUNT.TEMPLATE);
-  conns.timeout[t] = Math.max(1, svc.config.timeout);
+  conns.setTimeoutSecs(t, Math.max(1, svc.config.timeout));
   return t;
 }
 

@@ -160,9 +160,9 @@ export class IpPath {
     if (idx < 0) return false;
     const conns = this.director.conns;
     const out = this.out;
-    const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
-    const key = conns.dest[idx] as number;
-    const rip = (conns.daddr[idx] as number) | 0;
+    const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
+    const key = conns.destOf(idx);
+    const rip = conns.daddr4(idx);
     if (
       key < 0 ||
       flow.ttl <= 1 ||
@@ -176,7 +176,7 @@ export class IpPath {
     if (fwd === FWD.DROUTE) {
       decrementTtl4(frameView(buf), flow);
     } else if (fwd === FWD.MASQ) {
-      translate4(buf, flow, flow.src4 | 0, flow.sport, rip, conns.dport[idx] as number);
+      translate4(buf, flow, flow.src4 | 0, flow.sport, rip, conns.dportOf(idx));
     } else if (fwd === FWD.TUNNEL) {
       this.fastTunnel(buf, flow, idx, key, rip, now);
       return true;
@@ -186,7 +186,7 @@ export class IpPath {
         this.forward(buf, flow, idx, false, now);
         return true;
       }
-      translate4(buf, flow, conns.localAddr4(idx), lport, rip, conns.dport[idx] as number);
+      translate4(buf, flow, conns.localAddr4(idx), lport, rip, conns.dportOf(idx));
     } else {
       this.forward(buf, flow, idx, false, now);
       return true;
@@ -274,7 +274,7 @@ export class IpPath {
       this.out.drop(DROP.UNSUPPORTED);
       return;
     }
-    this.xmitIn(buf, flow, idx, (conns.flags[idx] as number) & CONN_F.FWD_MASK, false, gso, now);
+    this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, false, gso, now);
   }
 
   /**
@@ -292,13 +292,13 @@ export class IpPath {
   ): void {
     const out = this.out;
     const conns = this.director.conns;
-    const rip = conns.daddr[idx] as number;
+    const rip = conns.daddrOf(idx);
     if (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL && fwd !== FWD.FULLNAT) {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
     // The transmit cache is keyed by the conn's dest id (the kernel caches the route per dest).
-    const key = conns.dest[idx] as number;
+    const key = conns.destOf(idx);
     let slot: number;
     let nh = 0;
     let mtu: number;
@@ -340,7 +340,7 @@ export class IpPath {
       out.drop(DROP.TTL_EXCEEDED);
       return;
     }
-    const rport = conns.dport[idx] as number;
+    const rport = conns.dportOf(idx);
     let b = buf;
     if (fwd === FWD.MASQ) {
       if (icmp) natIcmpIn4(b, flow, rip, rport);
@@ -414,7 +414,7 @@ export class IpPath {
   // ip_vs_out for MASQ (to the client) and FULLNAT (to a LIP) replies.
   private reply(buf: Uint8Array, flow: Flow, idx: number, toLip: boolean, gso: boolean, now: number): void {
     const conns = this.director.conns;
-    const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
+    const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
     if (fwd !== (toLip ? FWD.FULLNAT : FWD.MASQ)) {
       this.out.drop(DROP.NOT_OURS);
       return;
@@ -607,7 +607,7 @@ export class IpPath {
         out.drop(DROP.ICMP_NO_CONN);
         return;
       }
-      this.xmitIn(buf, flow, idx, (conns.flags[idx] as number) & CONN_F.FWD_MASK, true, false, now);
+      this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, true, false, now);
       return;
     }
     let idx: number;
@@ -616,7 +616,7 @@ export class IpPath {
       a[0] = flow.innerDst4;
       b[0] = flow.innerSrc4;
       idx = conns.findOutLocal(p, a, flow.innerDport, b, flow.innerSport);
-      if (idx < 0 || ((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.FULLNAT) {
+      if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.FULLNAT) {
         out.drop(DROP.ICMP_NO_CONN);
         return;
       }
@@ -625,7 +625,7 @@ export class IpPath {
       a[0] = flow.innerDst4;
       b[0] = flow.innerSrc4;
       idx = conns.findOut(4, p, a, flow.innerDport, b, flow.innerSport);
-      if (idx < 0 || ((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+      if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
         out.drop(DROP.NOT_OURS);
         return;
       }

@@ -121,7 +121,7 @@ export class Ip6Path {
     const out = this.out;
     const out6 = this.out6;
     const conns = this.director.conns;
-    const fwd = (conns.flags[idx] as number) & CONN_F.FWD_MASK;
+    const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
     if (conns.daf(idx) !== 6 || (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL)) {
       out.drop(DROP.UNSUPPORTED);
       return;
@@ -159,7 +159,7 @@ export class Ip6Path {
       return;
     }
     if (fwd === FWD.MASQ) {
-      const rport = conns.dport[idx] as number;
+      const rport = conns.dportOf(idx);
       if (icmp) natIcmpIn6(buf, flow, this.rip, rport);
       else natIn6(buf, flow, this.rip, rport);
     }
@@ -169,7 +169,7 @@ export class Ip6Path {
   // ip_vs_out for a MASQ reply: SNAT to VIP:vport and on to the client.
   private reply(buf: Uint8Array, flow: Flow, idx: number, gso: boolean, now: number): void {
     const conns = this.director.conns;
-    if (((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+    if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
       this.out.drop(DROP.NOT_OURS);
       return;
     }
@@ -320,7 +320,7 @@ export class Ip6Path {
     }
     // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
     const idx = conns.findOut(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
-    if (idx < 0 || ((conns.flags[idx] as number) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+    if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
       out.drop(DROP.NOT_OURS);
       return;
     }

@@ -126,7 +126,15 @@ function state(sim: Simulation): unknown {
   const t = d.conns;
   const entries: unknown[] = [];
   for (let i = 0; i < t.limit; i++)
-    entries.push([t.kind(i), t.state[i], t.flags[i], t.timeout[i], t.expires[i], t.inPkts[i], t.cport[i]]);
+    entries.push([
+      t.kind(i),
+      t.stateOf(i),
+      t.flagsOf(i),
+      t.timeoutOf(i),
+      t.expiresOf(i),
+      t.inPktsOf(i),
+      t.cport[i],
+    ]);
   return { entries, stats: { ...d.stats }, counters: sim.engine.counters() };
 }
 

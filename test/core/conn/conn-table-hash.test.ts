@@ -200,7 +200,7 @@ test('a sweep removes exactly the dead entries and leaves a valid index with equ
           ix.insert(...key(r.c, r.p, r.v, 80), 1, k);
           alive[k] = r.dead ? 0 : 1;
         });
-        const freed = ix.sweep(alive, 1);
+        const freed = ix.sweep(alive, 1, 0, 1);
         assert.equal(freed, rows.filter((r) => r.dead).length);
         ix.check();
         for (const r of rows) {
@@ -222,7 +222,7 @@ test('mass expiry (the sweep path) frees the due conns and keeps the others find
   for (let k = 0; k < 4000; k++) {
     const i = t.create(4, 6, w(0x0a000000 + (k >>> 2)), 1000 + (k & 3), V, 80, 4, D, 80, 0, 0, 1, 1, 0);
     if (k % 4 === 0) {
-      t.timeout[i] = 60;
+      t.setTimeoutSecs(i, 60);
       t.touch(i, 0);
       kept.push(k);
     }

@@ -26,10 +26,10 @@ test('an inbound lookup finds a conn by client and virtual address; the reply lo
   assert.equal(t.findIn(4, 6, C, 40000, V, 81), -1);
   assert.equal(t.findOut(4, 6, D, 8080, C, 40000), i);
   assert.equal(t.findOut(4, 6, D, 80, C, 40000), -1);
-  assert.equal(t.dport[i], 8080);
-  assert.equal(t.state[i], 0);
-  assert.equal(t.timeout[i], 3);
-  assert.ok(((t.flags[i] as number) & CONN_F.HASHED) !== 0);
+  assert.equal(t.dportOf(i), 8080);
+  assert.equal(t.stateOf(i), 0);
+  assert.equal(t.timeoutOf(i), 3);
+  assert.ok((t.flagsOf(i) & CONN_F.HASHED) !== 0);
 });
 
 test('templates are found only by the template lookup, and a neutralised template never again', () => {
@@ -86,10 +86,10 @@ test('a new conn expires exactly 3 s after creation unless re-armed', () => {
 test('re-arming later postpones expiry and re-arming earlier is honoured at once', () => {
   const t = new ConnTable();
   const i = mk(t, 1, 0);
-  t.timeout[i] = 900;
+  t.setTimeoutSecs(i, 900);
   t.touch(i, 1000);
   assert.equal(t.expire(500_000), 0);
-  t.timeout[i] = 10;
+  t.setTimeoutSecs(i, 10);
   t.touch(i, 500_000);
   assert.equal(t.expire(509_999), 0);
   assert.equal(t.expire(510_000), 1);
@@ -98,16 +98,16 @@ test('re-arming later postpones expiry and re-arming earlier is honoured at once
 test('a template that still controls conns is re-armed for 60 s instead of expiring', () => {
   const t = new ConnTable();
   const tpl = t.create(4, 6, C, 0, V, 80, 4, D, 80, CONN_F.TEMPLATE, 0, 1, 1, 0);
-  t.timeout[tpl] = 10;
+  t.setTimeoutSecs(tpl, 10);
   t.touch(tpl, 0);
   const c = mk(t, 5, 0);
   t.setControl(c, tpl);
-  t.timeout[c] = 100;
+  t.setTimeoutSecs(c, 100);
   t.touch(c, 0);
   t.expire(10_000);
   assert.equal(t.kind(tpl), KIND.LIVE);
-  assert.equal(t.timeout[tpl], 60);
-  assert.equal(t.expires[tpl], 70_000);
+  assert.equal(t.timeoutOf(tpl), 60);
+  assert.equal(t.expiresOf(tpl), 70_000);
   t.expire(70_000);
   assert.equal(t.kind(tpl), KIND.LIVE, 'still controlling at 70 s');
   t.expire(100_000); // the conn goes, n_control drops to 0
@@ -130,7 +130,7 @@ test('a time jump beyond the wheel horizon still expires every due entry and kee
   const t = new ConnTable();
   const a = mk(t, 1, 0);
   const b = mk(t, 2, 0);
-  t.timeout[b] = 100_000;
+  t.setTimeoutSecs(b, 100_000);
   t.touch(b, 0);
   assert.equal(t.expire(3 * 3600_000), 1);
   assert.equal(t.kind(a), KIND.FREE);

@@ -98,12 +98,12 @@ function snapshot(d: Director): unknown {
   for (let i = 0; i < t.limit; i++) {
     entries.push([
       t.kind(i),
-      t.state[i],
-      t.flags[i],
-      t.timeout[i],
-      t.expires[i],
-      t.inPkts[i],
-      t.dest[i],
+      t.stateOf(i),
+      t.flagsOf(i),
+      t.timeoutOf(i),
+      t.expiresOf(i),
+      t.inPktsOf(i),
+      t.destOf(i),
       t.ctl[i],
       t.caddr[i],
       t.cport[i],

@@ -93,9 +93,9 @@ function checkInvariants(d: Director): void {
   for (let i = 0; i < t.limit; i++) {
     if (t.kind(i) === KIND.FREE) continue;
     assert.equal(t.kind(i), KIND.LIVE, 'no one-packet conn survives');
-    const id = t.dest[i] as number;
+    const id = t.destOf(i);
     assert.ok(known.has(id), `conn ${i} points at dest ${id} that is neither linked nor trashed`);
-    const f = t.flags[i] as number;
+    const f = t.flagsOf(i);
     const m = f & CONN_F.TEMPLATE ? tpl : f & CONN_F.INACTIVE ? inact : act;
     m.set(id, (m.get(id) ?? 0) + 1);
     const ct = t.ctl[i] as number;

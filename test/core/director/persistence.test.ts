@@ -115,7 +115,7 @@ test('fwmark templates use protocol IP and the mark as address; port-0 templates
   d.table.addService({ kind: 'fwmark', af: 4, fwmark: 5 }, svcConfig({ flags: 1, timeout: 60 }));
   d.table.addDest({ kind: 'fwmark', af: 4, fwmark: 5 }, destConfig(A, 0, { fwd: FWD.MASQ }));
   const i = d.inPacket(pkt('tcp', '192.0.2.1', 1, VIP, 8443, { flags: F.SYN, mark: 5 }), 0);
-  assert.equal(d.conns.dport[i], 8443, 'dest port 0 keeps the packet port');
+  assert.equal(d.conns.dportOf(i), 8443, 'dest port 0 keeps the packet port');
   const t = connViews(d, 0).find((c) => c.template);
   assert.equal(t?.protocol, 0);
   assert.equal(t?.vaddr, '0.0.0.5');
