@@ -69,6 +69,7 @@ describe('lvsd options', () => {
       restore: '/r',
       dataplane: 'packet',
       interfaces: ['veth0', 'veth1'],
+      xdp: 'auto',
       connTabBits: 20,
       logLevel: 'debug',
       tickMs: 250,
@@ -80,6 +81,11 @@ describe('lvsd options', () => {
     [['--conn-tab-bits', '7'], /--conn-tab-bits must be an integer in 8\.\.20, got '7'/],
     [['--conn-tab-bits', '1e1'], /got '1e1'/],
     [['--dataplane', 'xdp'], /unknown data plane 'xdp'/],
+    [
+      ['--dataplane', 'packet', '--interface', 'eth0', '--xdp', 'maybe'],
+      /--xdp must be auto\|on\|off, got 'maybe'/,
+    ],
+    [['--xdp', 'on'], /--xdp needs --dataplane packet/],
     [['--log-level', 'loud'], /unknown log level 'loud'/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /Unexpected argument 'extra'/],
@@ -93,6 +99,18 @@ describe('lvsd options', () => {
       assert.match(a.text, re);
     });
   }
+
+  it('takes --xdp on/off on the packet plane, auto by default, and none on the proxy plane', () => {
+    const xdpOf = (argv: string[]) => {
+      const a = parseLvsdArgs(argv, user);
+      return a.kind === 'run' ? a.options.xdp : 'error';
+    };
+    const pk = ['--dataplane', 'packet', '--interface', 'eth0'];
+    assert.equal(xdpOf(pk), 'auto');
+    assert.equal(xdpOf([...pk, '--xdp', 'on']), 'on');
+    assert.equal(xdpOf([...pk, '--xdp', 'off']), 'off');
+    assert.equal(xdpOf([]), undefined);
+  });
 
   it('runs the demo with --demo alongside other options, and not with options alone', () => {
     const on = parseLvsdArgs(['--demo', '--socket', '/s'], user);
