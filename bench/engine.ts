@@ -21,7 +21,8 @@
  * that create the conns go through the general path untimed.
  *
  * Options: --runs N (5) --packets N (timed packets per run, default 2,000,000) --flows a,b,c
- * --methods DR,NAT,TUN,FULLNAT --order memory|random (flows replayed in creation order, the
+ * --methods DR,NAT,TUN,FULLNAT --headroom N (32; bytes before each frame the driver leaves writable)
+ * --order memory|random (flows replayed in creation order, the
  * default, or in a fixed random permutation as real traffic arrives). BENCH_DIST=dir loads another build output than dist/ (a private
  * `tsc --outDir` while others rebuild dist/; give it a package.json with "type": "module").
  */
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     flows: { type: 'string', default: '1000,65536,1000000' },
     methods: { type: 'string', default: 'DR,NAT,TUN,FULLNAT' },
     order: { type: 'string', default: 'memory' },
+    headroom: { type: 'string', default: '32' },
   },
 });
 const RUNS = Number(values.runs);
@@ -51,7 +53,11 @@ const PACKETS = Number(values.packets);
 const FLOWS = String(values.flows).split(',').map(Number);
 const ORDER = String(values.order);
 const BATCH = 256;
-const SLOT = 64;
+// --headroom: bytes in front of every frame that the driver guarantees writable (AF_PACKET
+// PACKET_RESERVE, AF_XDP UMEM headroom); 32 (TUN_HEADROOM) lets TUN build every IPv4 tunnel in
+// place. Builds without headroom support ignore it; frames are laid out the same for both.
+const HEADROOM = Number(values.headroom);
+const SLOT = HEADROOM > 0 ? (64 + HEADROOM + 31) & ~31 : 64;
 
 const VIP = '192.0.2.100';
 // DR and TUN keep the VIP's port (ipvsadm forces it); NAT and FULLNAT map to 8080.
@@ -87,7 +93,7 @@ function csum(b: Buffer, off: number, len: number, init = 0): number {
 
 // Frame i: client 10.x.y.z:port → VIP:80, flags SYN or ACK, padded to 64 bytes.
 function writeFrame(b: Buffer, o: number, i: number, flags: number): void {
-  b.fill(0, o, o + SLOT);
+  b.fill(0, o, o + 64);
   b.set([0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0xfe, 0x08, 0x00], o);
   const ip = o + 14;
   const src = (0x0a000000 | (i >>> 4)) >>> 0;
@@ -127,14 +133,18 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
     now: 0,
   });
   const engine = s.engine;
+  (engine.ip as { headroom?: number }).headroom = HEADROOM;
+  // BENCH_WARM_ENTRIES=1|0 turns ConnTable.warmEntries on or off (default: the build's own).
+  const we = process.env.BENCH_WARM_ENTRIES;
+  if (we !== undefined && we !== '') s.director.conns.warmEntries = we === '1';
   const n = Math.ceil(flows / BATCH) * BATCH;
   const work = Buffer.alloc(n * SLOT);
   const pristine = Buffer.alloc(n * SLOT);
   let now = 1000;
   // Setup: one SYN per flow creates the connections.
-  for (let i = 0; i < n; i++) writeFrame(work, i * SLOT, i % flows, 0x02);
+  for (let i = 0; i < n; i++) writeFrame(work, i * SLOT + HEADROOM, i % flows, 0x02);
   for (let i = 0; i < n; i += BATCH) {
-    for (let k = 0; k < BATCH; k++) engine.handleFrame(work, (i + k) * SLOT, 54, 1, 0, now);
+    for (let k = 0; k < BATCH; k++) engine.handleFrame(work, (i + k) * SLOT + HEADROOM, 54, 1, 0, now);
     engine.flush();
   }
   // --order random: the ACKs come in a fixed random permutation of the flows, so conn entries
@@ -150,10 +160,10 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
       perm[j] = t;
     }
   }
-  for (let i = 0; i < n; i++) writeFrame(pristine, i * SLOT, perm[i]! % flows, 0x10);
+  for (let i = 0; i < n; i++) writeFrame(pristine, i * SLOT + HEADROOM, perm[i]! % flows, 0x10);
   const meta = new Int32Array(n * 2);
   for (let i = 0; i < n; i++) {
-    meta[2 * i] = i * SLOT;
+    meta[2 * i] = i * SLOT + HEADROOM;
     meta[2 * i + 1] = 54;
   }
   // Builds before Engine.handleBatch (BENCH_DIST of an older commit) hand frames one by one.
@@ -171,7 +181,8 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
         // [offset, length] per frame; the batch's pairs start at word 2 × its first frame.
         const w = 2 * b * BATCH;
         if (batchApi) engine.handleBatch(work, meta, BATCH, 2, w, w + 1, 1, 0, now);
-        else for (let k = 0; k < BATCH; k++) engine.handleFrame(work, base + k * SLOT, 54, 1, 0, now);
+        else
+          for (let k = 0; k < BATCH; k++) engine.handleFrame(work, base + k * SLOT + HEADROOM, 54, 1, 0, now);
         engine.flush();
       }
       now += 0.01;
@@ -234,5 +245,5 @@ process.stdout.write(
 );
 writeFileSync(
   join(root, 'bench', 'results', 'engine.json'),
-  `${JSON.stringify({ node: process.version, runs: RUNS, order: ORDER, packets: PACKETS, batch: BATCH, date: new Date().toISOString(), cells: cells.map((c) => ({ ...c, medianNs: median(c.nsPerPacket) - median(c.copyNsPerPacket), bestNs: best(c.nsPerPacket) - best(c.copyNsPerPacket) })) }, null, 2)}\n`,
+  `${JSON.stringify({ node: process.version, runs: RUNS, order: ORDER, headroom: HEADROOM, packets: PACKETS, batch: BATCH, date: new Date().toISOString(), cells: cells.map((c) => ({ ...c, medianNs: median(c.nsPerPacket) - median(c.copyNsPerPacket), bestNs: best(c.nsPerPacket) - best(c.copyNsPerPacket) })) }, null, 2)}\n`,
 );

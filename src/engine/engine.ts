@@ -26,6 +26,10 @@ import { completeChecksum } from '../packet/rewrite.js';
 import type { ActionList } from './actions.js';
 import { DROP, DROP_COUNT, DROP_NAME } from './drops.js';
 import { IpPath, type IpPathOptions } from './ip-path.js';
+
+/** Driver headroom (EngineOptions.headroom) from which every IPv4 tunnel is built in place. */
+export { TUN_HEADROOM } from './ip-path.js';
+
 import { Ip6Path } from './ip6-path.js';
 import { LocalAddrs } from './local-addrs.js';
 import { LocalAddrs6 } from './local-addrs6.js';

@@ -7,6 +7,7 @@
  * before the packet is mangled, so an ICMP error quotes the packet as the client sent it.
  */
 import { CONN_F } from '../core/conn-table.js';
+import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
 import { copyBytes, ETH_LEN, moveFrame } from '../forward/frame.js';
@@ -44,7 +45,21 @@ export interface IpPathOptions {
   /** FULLNAT local port range. */
   lportMin?: number;
   lportMax?: number;
+  /**
+   * Bytes the driver guarantees writable in front of every received frame (its headroom: e.g.
+   * AF_PACKET's PACKET_RESERVE, AF_XDP's UMEM headroom). Default 0. From {@link TUN_HEADROOM} on,
+   * TUN writes the outer headers in front of the received packet and sends it from there instead
+   * of copying it into the arena behind them.
+   */
+  headroom?: number;
 }
+
+/**
+ * Headroom that lets every IPv4 tunnel be built in place: the largest IPv4 outer header, GUE's
+ * 20 (IP) + 8 (UDP) + 4 (GUE), in front of the received frame's Ethernet header (the Ethernet
+ * header moves down by the outer header's length). IPIP alone needs 20.
+ */
+export const TUN_HEADROOM = 32;
 
 /** IPv4 forwarding through the director core. */
 export class IpPath {
@@ -57,6 +72,13 @@ export class IpPath {
   private readonly w1 = new Uint32Array(4);
   private readonly w2 = new Uint32Array(4);
   private readonly toa: boolean;
+  /** See {@link IpPathOptions.headroom}; may be changed between frames. */
+  headroom: number;
+  // Per dest id, the tunnel's (type << 8 | overhead) + 1 (0: not known yet), valid for the
+  // service table generation `tunGen` (tunnel settings change only with it): the fast path then
+  // reads one int instead of the Dest object.
+  private tunInfo = new Int32Array(0);
+  private tunGen = -1;
 
   constructor(
     private readonly director: Director,
@@ -65,6 +87,7 @@ export class IpPath {
     o: IpPathOptions = {},
   ) {
     this.toa = o.toa ?? true;
+    this.headroom = o.headroom ?? 0;
     this.fnat = new FullnatPorts(o.lportMin, o.lportMax);
     this.pkt.srcAddr = new Uint8Array(4);
     this.pkt.dstAddr = new Uint8Array(4);
@@ -195,37 +218,92 @@ export class IpPath {
     return true;
   }
 
-  // TUN on a cached path: the inner packet (TTL decremented) copied behind outer headers in the arena.
+  // TUN on a cached path. With enough driver headroom, the outer headers go in front of the
+  // received packet and the frame is sent from there; otherwise the inner packet (TTL
+  // decremented) is copied behind outer headers in the arena.
   private fastTunnel(buf: Uint8Array, flow: Flow, idx: number, key: number, rip: number, now: number): void {
     const out = this.out;
-    const dest = this.director.destOf(idx);
+    const info = this.tunInfoOf(key, idx);
+    const over = info & 0xff;
     const ipLen = flow.ipEnd - flow.l3Off;
-    const over = dest ? tunOverhead(dest.tunType, dest.tunFlags) : 0;
-    const o = dest && ipLen <= (out.xcMtu[key] as number) - over ? out.reserve(ETH_LEN + over + ipLen) : -1;
-    if (!dest || o < 0) {
+    if (info < 0 || ipLen > (out.xcMtu[key] as number) - over) {
+      this.forward(buf, flow, idx, false, now);
+      return;
+    }
+    const type = info >>> 8;
+    const src = (out.xcSrc[key] as number) | 0;
+    const l3 = flow.l3Off - over;
+    if (l3 - ETH_LEN >= flow.base - this.headroom && l3 >= ETH_LEN) {
+      decrementTtl4(frameView(buf), flow);
+      if (type === TUN_TYPE.IPIP) {
+        const id = out.nextIpId();
+        ipipEncap4(frameView(buf), flow.l3Off, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+      } else {
+        this.tunEncapOf(buf, flow.l3Off, ipLen, flow, idx, src, rip);
+      }
+      out.sendCached(buf, l3, ipLen + over, key);
+      return;
+    }
+    const o = out.reserve(ETH_LEN + over + ipLen);
+    if (o < 0) {
       this.forward(buf, flow, idx, false, now);
       return;
     }
     decrementTtl4(frameView(buf), flow);
     const inner = o + ETH_LEN + over;
     out.copyToArena(buf, flow.l3Off, inner, ipLen);
-    const src = (out.xcSrc[key] as number) | 0;
-    if (dest.tunType === TUN_TYPE.IPIP) {
+    if (type === TUN_TYPE.IPIP) {
       // The common tunnel: no parameters to fill, no flow hash (GUE only), the outer header as words.
       const id = out.nextIpId();
-      const l3 = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
-      out.sendCached(out.arena, l3, ipLen + over, key);
+      const at = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+      out.sendCached(out.arena, at, ipLen + over, key);
       return;
     }
+    const at = this.tunEncapOf(out.arena, inner, ipLen, flow, idx, src, rip);
+    out.sendCached(out.arena, at, ipLen + over, key);
+  }
+
+  // GUE and GRE: the tunnel parameters from the conn's Dest, then the general encapsulation.
+  private tunEncapOf(
+    b: Uint8Array,
+    inner: number,
+    ipLen: number,
+    flow: Flow,
+    idx: number,
+    src: number,
+    rip: number,
+  ): number {
+    const dest = this.director.destOf(idx) as Dest;
     const t = this.tun;
     t.type = dest.tunType;
     t.flags = dest.tunFlags;
     t.port = dest.tunPort;
     t.src4 = src;
     t.dst4 = rip;
-    t.id = out.nextIpId();
-    const l3 = tunEncap(out.arena, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
-    out.sendCached(out.arena, l3, ipLen + over, key);
+    t.id = this.out.nextIpId();
+    return tunEncap(b, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
+  }
+
+  // (tunnel type << 8 | IPv4 outer overhead) of dest `key` (conn `idx`'s), or -1 without a Dest.
+  private tunInfoOf(key: number, idx: number): number {
+    const gen = this.director.table.generation;
+    if (gen !== this.tunGen) {
+      this.tunGen = gen;
+      this.tunInfo.fill(0);
+    }
+    if (key < this.tunInfo.length) {
+      const v = this.tunInfo[key] as number;
+      if (v !== 0) return v - 1;
+    } else {
+      const t = new Int32Array(Math.max(16, key * 2));
+      t.set(this.tunInfo);
+      this.tunInfo = t;
+    }
+    const dest = this.director.destOf(idx);
+    if (!dest) return -1;
+    const v = (dest.tunType << 8) | tunOverhead(dest.tunType, dest.tunFlags);
+    this.tunInfo[key] = v + 1;
+    return v;
   }
 
   private fillPkt(buf: Uint8Array, flow: Flow): void {

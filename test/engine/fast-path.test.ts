@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseIPv4 } from '../../src/core/addr.js';
 import { SIM_IFINDEX, type Simulation } from '../../src/daemon/simulate.js';
+import { ACT } from '../../src/engine/actions.js';
 import { Engine, FRAME_F } from '../../src/engine/engine.js';
+import { TUN_HEADROOM } from '../../src/engine/ip-path.js';
 import { StaticRoutes } from '../../src/engine/routes.js';
 import { parseMac } from '../../src/packet/ethernet.js';
 import { fromClient, fromRs } from '../forward/fixtures.js';
@@ -29,7 +31,7 @@ import {
 
 const ip = (s: string) => parseIPv4(s) as number;
 
-function engineOn(sim: Simulation, fastPath: boolean, mtu: number): Simulation {
+function engineOn(sim: Simulation, fastPath: boolean, mtu: number, headroom = 0): Simulation {
   const engine = new Engine({
     director: sim.director,
     routes: new StaticRoutes([
@@ -38,6 +40,7 @@ function engineOn(sim: Simulation, fastPath: boolean, mtu: number): Simulation {
     ]),
     interfaces: [{ ifindex: SIM_IFINDEX, mac: parseMac(DIR_MAC), mtu, addr4: ip(DIR_IP) }],
     fastPath,
+    headroom,
   });
   for (const [a, m] of [
     [GW, GW_MAC],
@@ -151,19 +154,34 @@ describe('engine fast path', () => {
           const frames = only === null ? all : all.map((f) => ({ ...f, svc: only }));
           const fast = engineOn(lab(), true, mtu);
           const slow = engineOn(lab(), false, mtu);
+          // The fast path again with driver headroom: frames lie after TUN_HEADROOM junk bytes,
+          // and tunnels are built in place over them.
+          const roomy = engineOn(lab(), true, mtu, TUN_HEADROOM);
           let now = 1_000_000;
           for (const f of frames) {
             now += f.dt;
-            const outs = [fast, slow].map((sim) => {
-              const b = build(f, sim);
+            const outs = [fast, slow, roomy].map((sim) => {
+              const b0 = build(f, sim);
+              const room = sim === roomy ? TUN_HEADROOM : 0;
+              const b = Buffer.alloc(room + b0.length, 0xee);
+              b0.copy(b, room);
               const partial = f.partial && !(f.reply && (f.svc <= 1 || f.svc === 6));
-              sim.engine.handleFrame(b, 0, b.length, SIM_IFINDEX, partial ? FRAME_F.PARTIAL_CSUM : 0, now);
+              sim.engine.handleFrame(
+                b,
+                room,
+                b0.length,
+                SIM_IFINDEX,
+                partial ? FRAME_F.PARTIAL_CSUM : 0,
+                now,
+              );
               const r = collect(sim);
               return { tx: r.tx.map(hex), drops: r.drops };
             });
             assert.deepEqual(outs[0], outs[1]);
+            assert.deepEqual(outs[2], outs[1]);
           }
           assert.deepEqual(state(fast), state(slow));
+          assert.deepEqual(state(roomy), state(slow));
         }),
         { numRuns: 150 },
       );
@@ -254,5 +272,56 @@ describe('engine fast path', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('builds TUN outer headers in front of the received frame when the headroom allows, else in the arena', () => {
+    // IPIP (82), GUE (83/udp), GRE (84): a handshake, then one ACK taken by the fast path.
+    for (const [port, udp] of [
+      [82, false],
+      [83, true],
+      [84, false],
+    ] as const) {
+      for (const room of [0, 19, 20, TUN_HEADROOM]) {
+        const sim = engineOn(lab(), true, 1500, room);
+        const send = (flags: string) => {
+          const b = fromClient().ipv4({ src: CLIENT, dst: VIP });
+          const f = Buffer.from(
+            (udp
+              ? b.udp({ sport: 40000, dport: port })
+              : b.tcp({ sport: 40000, dport: port, flags, seq: 1000, ack: flags === 'S' ? 0 : 1 })
+            ).build(),
+          );
+          const buf = Buffer.alloc(room + f.length);
+          f.copy(buf, room);
+          sim.engine.handleFrame(buf, room, f.length, SIM_IFINDEX, 0, 1_000_000);
+          const a = sim.engine.actions;
+          assert.equal(a.count, 1);
+          assert.equal(a.kind[0], ACT.TX);
+          const r = { inPlace: a.bufs[0] === buf, off: a.off[0], bytes: hex(a.frame(0)) };
+          sim.engine.flush();
+          return r;
+        };
+        send('S');
+        const r = send('A');
+        const over = port === 82 ? 20 : port === 83 ? 32 : 28; // the lab's GRE has checksums
+        const fits = room >= over;
+        assert.equal(r.inPlace, fits, `port ${port} headroom ${room}`);
+        if (fits) assert.equal(r.off, room - over);
+        // Same bytes as without headroom.
+        const ref = engineOn(lab(), false, 1500);
+        for (const flags of ['S', 'A']) {
+          const b = fromClient().ipv4({ src: CLIENT, dst: VIP });
+          const f = Buffer.from(
+            (udp
+              ? b.udp({ sport: 40000, dport: port })
+              : b.tcp({ sport: 40000, dport: port, flags, seq: 1000, ack: flags === 'S' ? 0 : 1 })
+            ).build(),
+          );
+          ref.engine.handleFrame(f, 0, f.length, SIM_IFINDEX, 0, 1_000_000);
+          const out = collect(ref).tx.map(hex);
+          if (flags === 'A') assert.deepEqual(out, [r.bytes]);
+        }
+      }
+    }
   });
 });
