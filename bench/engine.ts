@@ -134,7 +134,7 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
   });
   const engine = s.engine;
   (engine.ip as { headroom?: number }).headroom = HEADROOM;
-  // BENCH_WARM_ENTRIES=1|0 turns ConnTable.warmEntries on or off (default: the build's own).
+  // BENCH_WARM_ENTRIES=1|0 forces ConnTable.warmEntries on or off (default: the build's own rule).
   const we = process.env.BENCH_WARM_ENTRIES;
   if (we !== undefined && we !== '') s.director.conns.warmEntries = we === '1';
   const n = Math.ceil(flows / BATCH) * BATCH;

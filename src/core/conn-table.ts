@@ -71,6 +71,13 @@ export const pcodeOf = pcode;
  */
 export const WARM_MIN_SLOTS = 1 << 15;
 
+/**
+ * Live entries from which the batch warm-up also loads each key's hot record (see
+ * ConnTable.warmEntries): 2^19 entries are 16 MB of records, half this machine's L3; below it
+ * the records mostly hit in L3 and the extra load per packet did not pay (64 k: measured).
+ */
+export const WARM_ENTRIES_FROM = 1 << 19;
+
 /** Wheel tick in ms and number of slots (2^14 × 64 ms ≈ 17.5 min horizon; later timers go round). */
 export const WHEEL_TICK_MS = 64;
 const WHEEL_SLOTS = 1 << 14;
@@ -478,19 +485,23 @@ export class ConnTable {
     for (let j = 0; j < n * 2; j++) this.warmKeys[j] = keys[j] as number;
     this.warmSink ^= this.ix.touch(keys, n, this.warmHomes);
     this.warmN = this.ix.n;
-    if (this.warmEntries) this.warmSink ^= this.touchEntries(keys, n);
+    const we = this.warmEntries;
+    if (we === true || (we === undefined && this.count >= this.warmEntriesFrom))
+      this.warmSink ^= this.touchEntries(keys, n);
   }
 
   /**
-   * Also load, in {@link warmIn4}, the fields the fast path reads of the entry each home slot
-   * names (when the slot's client address and port are the key's): in arrival order unrelated to
-   * creation order, as real traffic comes, those are ~9 random lines per packet (one per field
-   * array), and here their misses overlap. Off by default: measured with bench:engine --order
-   * random it saves ~100-150 ns per packet at 1 M flows, but in creation order (the benchmark's
-   * default, where the arrays stream) the nine extra loads per packet cost more than they save at
-   * 64 k. With the hot fields packed into one line per entry it would be one load and pay always.
+   * Also load, in {@link warmIn4}, the hot record (one line) of the entry each home slot names
+   * (when the slot's client address and port are the key's), so those misses overlap too: true
+   * forces it, false stops it, undefined (the default) warms once the table holds
+   * {@link warmEntriesFrom} entries. Measured with bench:engine (2f28d22+): at 1 M flows in random
+   * order (as real traffic comes) it saves ~65-115 ns per packet; at 64 k flows, where the
+   * records (2 MB) stay in L3, it costs ~5-40 ns (creation order) and gains nothing (random).
    */
-  warmEntries = false;
+  warmEntries: boolean | undefined = undefined;
+
+  /** Entries from which {@link warmEntries} (when undefined) warms: 2^19, 16 MB of records, half the L3. */
+  warmEntriesFrom = WARM_ENTRIES_FROM;
 
   private touchEntries(keys: Int32Array, n: number): number {
     const T = this.ix.slots;

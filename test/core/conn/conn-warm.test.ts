@@ -70,3 +70,27 @@ test('warming any keys leaves every lookup and the index exactly as they were', 
     { numRuns: 100 },
   );
 });
+
+test('record warming follows warmEntries: forced on, forced off, or from warmEntriesFrom entries', () => {
+  // The sink XORs the first word (flags, HASHED set) of every record warmed: it moves iff
+  // records are loaded.
+  const sinkAfter = (we: boolean | undefined, from: number): number => {
+    const t = new ConnTable({ initialCapacity: 16 });
+    t.warmEntries = we;
+    t.warmEntriesFrom = from;
+    for (let k = 0; k < 10; k++)
+      t.create(4, 6, w(0x0a000000 + k), 1000, w(0xcb007101), 80, 4, w(1), 80, 0, 0, 0, 0, 0);
+    const keys = new Int32Array(2);
+    keys[0] = 0x0a000003;
+    keys[1] = (1000 << 2) | pcodeOf(6);
+    const s0 = t.warmSink;
+    t.warmIn4(keys, 1);
+    // The index word alone (tag << 28 | idx + 1) is also XORed in; take it out.
+    return t.warmSink ^ s0;
+  };
+  const indexOnly = sinkAfter(false, 0);
+  assert.notEqual(sinkAfter(true, 1 << 30), indexOnly, 'forced on warms below the threshold');
+  assert.equal(sinkAfter(false, 0), indexOnly);
+  assert.equal(sinkAfter(undefined, 11), indexOnly, 'below warmEntriesFrom: index only');
+  assert.notEqual(sinkAfter(undefined, 10), indexOnly, 'at warmEntriesFrom: records too');
+});
