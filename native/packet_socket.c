@@ -31,6 +31,13 @@
 
 /* Bumped when the JS-visible contract changes, so a stale build is refused by the wrapper. */
 #define LVS_PACKET_ABI 1
+/*
+ * Bytes kept free in front of every received frame (PACKET_RESERVE): the engine writes tunnel
+ * headers there and sends the frame in place instead of copying it (EngineOptions.headroom).
+ * tpacket_rcv puts the MAC header at TPACKET_ALIGN(hdrlen + 16) + reserve - maclen, so at least
+ * this many bytes after the tpacket3_hdr and sockaddr_ll are ours to write.
+ */
+#define LVS_RX_HEADROOM 32
 /* u32 words per frame record: ring offset, captured len, wire len, tp_status, vlan, pkttype. */
 #define META_WORDS 6
 /* Each ring frame holds at least a tpacket3_hdr + sockaddr_ll, so a block never holds more. */
@@ -115,6 +122,8 @@ static int do_bind(psock *s, const char *ifname, uint32_t bsize, uint32_t bcount
   if (s->fd < 0) return -errno;
   int v = TPACKET_V3;
   if (setsockopt(s->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return fail(s, errno);
+  unsigned int reserve = LVS_RX_HEADROOM;
+  if (setsockopt(s->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) return fail(s, errno);
   struct tpacket_req3 req;
   memset(&req, 0, sizeof req);
   req.tp_block_size = bsize;
@@ -471,6 +480,7 @@ static napi_value init(napi_env env, napi_value exports) {
   if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
   napi_set_named_property(env, exports, "abiVersion", lvs_num(env, LVS_PACKET_ABI));
   napi_set_named_property(env, exports, "metaWords", lvs_num(env, META_WORDS));
+  napi_set_named_property(env, exports, "rxHeadroom", lvs_num(env, LVS_RX_HEADROOM));
   /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
   /* The benchmark's TX-ring generator (packet_blast.c) rides along for the same reason. */
   if (!lvs_blast_register(env, exports)) return NULL;

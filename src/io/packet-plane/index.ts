@@ -15,7 +15,7 @@ import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
 import { serviceSupport } from '../../engine/support.js';
-import { PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
+import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
 import { type BypassSpec, bypassSpecFromServices } from './bypass-rules.js';
 import {
   type HostConfig,
@@ -158,6 +158,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       const addr6 = host6.addrs.get(i.ifindex);
       return { ifindex: i.ifindex, mac: i.mac, mtu: i.mtu, addr4: addr4Of(i), ...(addr6 ? { addr6 } : {}) };
     }),
+    // Both drivers leave room before every received frame: AF_PACKET its PACKET_RESERVE, AF_XDP
+    // the XDP_PACKET_HEADROOM (256) in front of each chunk's data. TUN then encapsulates in place.
+    headroom: loadPacketAddon().rxHeadroom ?? 0,
   });
   const sockets: PacketSocket[] = [];
   try {

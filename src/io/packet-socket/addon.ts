@@ -18,6 +18,8 @@ export type PacketHandle = object;
 export interface PacketBinding {
   readonly abiVersion: number;
   readonly metaWords: number;
+  /** Bytes free before every received frame of the AF_PACKET ring (PACKET_RESERVE). */
+  readonly rxHeadroom?: number;
   createHandle(): PacketHandle;
   bind(
     h: PacketHandle,
