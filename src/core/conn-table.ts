@@ -660,7 +660,14 @@ export class ConnTable {
     const k = this.npend;
     this.npend = -1;
     if (k === -2) {
-      this.ix.sweep(this.h8, REC_BYTES, R8_META, KIND_MASK);
+      // The sweep asks each slot's entry for its kind in index order, i.e. at random: from a
+      // dense copy of the kind bytes (1 B per entry, made in one sequential pass and dropped)
+      // that is one cached byte, from the records one line per slot (measured: 2x the time).
+      const n = this.high;
+      const kinds = new Uint8Array(n);
+      const h8 = this.h8;
+      for (let i = 0; i < n; i++) kinds[i] = h8[i * REC_BYTES + R8_META] as number;
+      this.ix.sweep(kinds, 1, 0, KIND_MASK);
       return;
     }
     const p = this.pend;
