@@ -170,8 +170,9 @@ export class Engine {
    * slots of the chunk at once, then each frame goes through handleFrame with its warmed slot as
    * the lookup's start (ConnTable.hintIn4). Frame i lies at `buf[meta[i * stride + offIndex], +
    * meta[i * stride + lenIndex])`, so the driver's meta words (RxFrameBatch.meta,
-   * FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as they are. Every frame gets the
-   * same FRAME_F `flags`; the caller flushes when done (the action list must have room).
+   * FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as they are. `flags` is the FRAME_F
+   * value of every frame, or one value per frame (`flags[i]`); the caller flushes when done (the
+   * action list must have room).
    */
   handleBatch(
     buf: Uint8Array,
@@ -181,10 +182,11 @@ export class Engine {
     offIndex: number,
     lenIndex: number,
     ifindex: number,
-    flags: number,
+    flags: number | ArrayLike<number>,
     now: number,
   ): void {
     const conns = this.director.conns;
+    const perFrame = typeof flags !== 'number';
     for (let first = 0; first < count; first += WARM_CHUNK) {
       const n = Math.min(WARM_CHUNK, count - first);
       const mo = first * stride;
@@ -198,7 +200,7 @@ export class Engine {
           meta[w + offIndex] as number,
           meta[w + lenIndex] as number,
           ifindex,
-          flags,
+          perFrame ? (flags[first + i] as number) : flags,
           now,
         );
       }

@@ -16,6 +16,7 @@ import {
   META_WIRELEN,
   RxFrameBatch,
   TP_STATUS_CSUMNOTREADY,
+  TP_STATUS_GSO_TCP,
   TP_STATUS_VLAN_VALID,
   TxBatch,
 } from './driver.js';
@@ -24,6 +25,8 @@ import {
 export interface InjectedFrameInfo {
   /** Mark the frame as carrying a partial checksum (TP_STATUS_CSUMNOTREADY). */
   partialChecksum?: boolean;
+  /** Mark the frame as a TCP GSO super-frame (TP_STATUS_GSO_TCP). */
+  gso?: boolean;
   /** A VLAN TCI the "kernel" stripped from the frame. */
   vlanTci?: number;
   /** sll_pkttype; PACKET_HOST (0) when absent. */
@@ -124,7 +127,7 @@ export class FakeDriver implements Driver {
       meta[w + META_OFFSET] = off;
       meta[w + META_CAPLEN] = f.length;
       meta[w + META_WIRELEN] = f.length;
-      let status = fi?.partialChecksum ? TP_STATUS_CSUMNOTREADY : 0;
+      let status = (fi?.partialChecksum ? TP_STATUS_CSUMNOTREADY : 0) | (fi?.gso ? TP_STATUS_GSO_TCP : 0);
       if (fi?.vlanTci !== undefined) {
         status |= TP_STATUS_VLAN_VALID;
         meta[w + META_VLAN] = (fi.vlanTci & 0xffff) | (0x8100 << 16);

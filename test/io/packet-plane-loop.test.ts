@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseIPv6 } from '../../src/core/addr.js';
+import { SIM_IFINDEX } from '../../src/daemon/simulate.js';
 import { ActionList } from '../../src/engine/actions.js';
 import { FRAME_F } from '../../src/engine/engine.js';
-import { FakeDriver } from '../../src/io/fake-driver.js';
+import { FakeDriver, type InjectedFrameInfo } from '../../src/io/fake-driver.js';
 import { type FrameEngine, PLANE_COUNTER, PlaneLoop } from '../../src/io/packet-plane/plane-loop.js';
 import { decodeArp } from '../../src/packet/arp.js';
+import { DIR_MAC, GW_MAC, lab, VIP } from '../engine/lab.js';
 import { pkt } from '../helpers/packet-builder.js';
 
 const MAC_A = new Uint8Array([2, 0, 0, 0, 0, 0xa]);
@@ -278,4 +280,59 @@ test('a driver that refuses part of a zero-copy run has the rest counted as tx d
   assert.equal(loop.counters[PLANE_COUNTER.TX_FRAMES], 2);
   assert.equal(loop.counters[PLANE_COUNTER.TX_DROPPED], 3);
   assert.equal(loop.ifCounters[5 + 4], 3);
+});
+
+test('with Engine.handleBatch the loop sends exactly what frame-by-frame handling sends (partial checksums, GSO batches, chunk boundaries)', () => {
+  // Two real engines on the lab's rules: one the loop drives through handleBatch, one without it.
+  const run = (batched: boolean) => {
+    const sim = lab();
+    const e = sim.engine;
+    const engine: FrameEngine = batched
+      ? e
+      : {
+          actions: e.actions,
+          handleFrame: (...a) => e.handleFrame(...a),
+          flush: () => e.flush(),
+        };
+    assert.equal(engine.handleBatch !== undefined, batched);
+    const wire = new FakeDriver({ ifindex: SIM_IFINDEX, maxBatch: 150 });
+    const loop = new PlaneLoop(
+      engine,
+      [{ ifindex: SIM_IFINDEX, name: 'eth0', mac: MAC_A, driver: wire }],
+      () => 1_000_000,
+    );
+    loop.start();
+    const frames: Buffer[] = [];
+    const info: InjectedFrameInfo[] = [];
+    for (let i = 0; i < 300; i++) {
+      // NAT, DR and TUN SYNs from many clients, every third with a partial checksum.
+      const partial = i % 3 === 0;
+      frames.push(
+        pkt()
+          .eth({ src: GW_MAC, dst: DIR_MAC })
+          .ipv4({ src: `203.0.113.${1 + (i % 200)}`, dst: VIP })
+          .tcp({
+            sport: 1024 + i,
+            dport: [80, 81, 82][i % 3]!,
+            flags: 'S',
+            csum: partial ? 'partial' : 'auto',
+          })
+          .build(),
+      );
+      info.push({ partialChecksum: partial });
+    }
+    // A GSO super-frame of frame 1's DR conn in the second batch: that batch goes frame by frame.
+    frames[200] = pkt()
+      .eth({ src: GW_MAC, dst: DIR_MAC })
+      .ipv4({ src: '203.0.113.2', dst: VIP, df: true })
+      .tcp({ sport: 1025, dport: 81, flags: 'PA', csum: 'partial' })
+      .payload(5000)
+      .build();
+    info[200] = { partialChecksum: true, gso: true };
+    wire.inject(frames, info);
+    return wire.sent.map((f) => f.toString('hex'));
+  };
+  const batched = run(true);
+  assert.ok(batched.length >= 300, `${batched.length} frames sent`);
+  assert.deepEqual(batched, run(false));
 });
