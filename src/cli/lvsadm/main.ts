@@ -200,7 +200,10 @@ export function formatStatus(st: StatusView): string {
   let out = `lvsd ${st.version} pid ${st.pid} up ${Math.floor(st.uptimeMs / 1000)}s, data plane ${st.dataplane}, ${st.services} services, size=${st.connTabSize}\n`;
   const w = Math.max(0, ...st.vips.map((v) => v.service.length));
   for (const v of st.vips) {
-    out += `${v.service.padEnd(w)}  ${v.serving ? 'served' : `not served: ${v.reason ?? 'unknown'}`}\n`;
+    const what = v.serving
+      ? `served${v.reason ? ` (${v.reason})` : ''}`
+      : `not served: ${v.reason ?? 'unknown'}`;
+    out += `${v.service.padEnd(w)}  ${what}\n`;
   }
   return out;
 }
