@@ -297,27 +297,12 @@ export class Engine {
    * drops their queued frames (NEIGH_FAILED). Appends actions like handleFrame.
    */
   tick(now: number): void {
-    const out = this.out;
-    const neigh = out.neigh;
-    let i = neigh.due(0, now);
-    while (i >= 0) {
-      if (neigh.exhausted(i)) {
-        let s = neigh.remove(i);
-        while (s >= 0) {
-          out.drop(DROP.NEIGH_FAILED);
-          s = neigh.nextQueued(s);
-        }
-        // remove() may shift a later entry into slot i: look at i again.
-        i = neigh.due(i, now);
-        continue;
-      }
-      const slot = out.slotOf(neigh.ifindex[i]!);
-      if (slot >= 0) out.arpRequest(i, slot, now);
-      else neigh.probed(i, now);
-      i = neigh.due(i + 1, now);
-    }
+    this.out.tickNeighbours(this.out.neigh, now, this.arpProbe);
     this.out6.tick(now);
   }
+
+  private readonly arpProbe = (i: number, slot: number, now: number): void =>
+    this.out.arpRequest(i, slot, now);
 
   /** Releases the batch: clears the actions and reuses the arena and queue memory. */
   flush(): void {

@@ -116,14 +116,7 @@ export class Output6 {
       out.tx(buf, l3Off - ETH_LEN, ipLen + ETH_LEN, out.ifIndex[slot]!);
       return;
     }
-    const s = neigh.enqueue(n, ipLen + ETH_LEN);
-    if (s < 0) {
-      out.drop(DROP.NEIGH_QUEUE_FULL);
-      return;
-    }
-    const q = s * neigh.slotBytes;
-    writeEth(neigh.qbuf, q, ALL_NODES, 0, out.ifMac, slot * 6, ETHERTYPE.IPV6);
-    neigh.qbuf.set(buf.subarray(l3Off, l3Off + ipLen), q + ETH_LEN);
+    if (!out.enqueue(neigh, n, buf, l3Off, ipLen, slot, ETHERTYPE.IPV6)) return;
     if (neigh.wantsProbe(n, now)) this.solicit(n, slot, now);
   }
 
@@ -189,14 +182,7 @@ export class Output6 {
         return;
       }
     }
-    let s = neigh.learn(n, mac, macOff, now, permanent);
-    const ifx = neigh.ifindex[n]!;
-    while (s >= 0) {
-      const q = s * neigh.slotBytes;
-      for (let k = 0; k < 6; k++) neigh.qbuf[q + k] = mac[macOff + k]!;
-      this.out.tx(neigh.qbuf, q, neigh.qlen[s]!, ifx);
-      s = neigh.nextQueued(s);
-    }
+    this.out.learnSlot(neigh, n, mac, macOff, now, permanent);
   }
 
   /**
@@ -279,27 +265,12 @@ export class Output6 {
 
   /** Timer work: re-solicits unresolved next hops and fails them after the third probe. */
   tick(now: number): void {
-    const out = this.out;
-    const neigh = this.neigh;
-    let i = neigh.due(0, now);
-    while (i >= 0) {
-      if (neigh.exhausted(i)) {
-        const key = neigh.ipOf(i);
-        let s = neigh.remove(i);
-        this.keys.release(key);
-        while (s >= 0) {
-          out.drop(DROP.NEIGH_FAILED);
-          s = neigh.nextQueued(s);
-        }
-        i = neigh.due(i, now);
-        continue;
-      }
-      const slot = out.slotOf(neigh.ifindex[i]!);
-      if (slot >= 0) this.solicit(i, slot, now);
-      else neigh.probed(i, now);
-      i = neigh.due(i + 1, now);
-    }
+    this.out.tickNeighbours(this.neigh, now, this.probe, this.release);
   }
+
+  private readonly probe = (i: number, slot: number, now: number): void => this.solicit(i, slot, now);
+  // A failed entry gives its address's id back.
+  private readonly release = (i: number): void => this.keys.release(this.neigh.ipOf(i));
 
   /** Makes released queue slots reusable (with Output.flush). */
   flush(): void {

@@ -280,14 +280,7 @@ export class Output {
       this.tx(buf, l3Off - ETH_LEN, ipLen + ETH_LEN, this.ifIndex[slot]!);
       return;
     }
-    const s = neigh.enqueue(n, ipLen + ETH_LEN);
-    if (s < 0) {
-      this.drop(DROP.NEIGH_QUEUE_FULL);
-      return;
-    }
-    const q = s * neigh.slotBytes;
-    writeEth(neigh.qbuf, q, ZERO_MAC, 0, this.ifMac, slot * 6, etherType);
-    copyBytes(neigh.qbuf, q + ETH_LEN, buf, l3Off, ipLen);
+    if (!this.enqueue(neigh, n, buf, l3Off, ipLen, slot, etherType)) return;
     if (neigh.wantsProbe(n, now)) this.arpRequest(n, slot, now);
   }
 
@@ -326,6 +319,21 @@ export class Output {
       n = neigh.create(ip, ifindex);
       if (n < 0) return;
     }
+    this.learnSlot(neigh, n, mac, macOff, now, permanent);
+  }
+
+  /**
+   * Stores `mac` in entry `n` of `neigh` (the IPv4 table or the IPv6 one) and sends the frames
+   * that waited for it, their destination MAC filled in, as tx actions.
+   */
+  learnSlot(
+    neigh: NeighbourTable,
+    n: number,
+    mac: Uint8Array,
+    macOff: number,
+    now: number,
+    permanent: boolean,
+  ): void {
     let s = neigh.learn(n, mac, macOff, now, permanent);
     const ifx = neigh.ifindex[n]!;
     while (s >= 0) {
@@ -334,6 +342,62 @@ export class Output {
       this.tx(neigh.qbuf, q, neigh.qlen[s]!, ifx);
       s = neigh.nextQueued(s);
     }
+  }
+
+  /**
+   * Timer work of a neighbour table: `probe(i, slot, now)` for every unresolved entry due for
+   * another probe, and after the last one the entry is removed (`removed(i)` first sees it) and
+   * its queued frames dropped as NEIGH_FAILED.
+   */
+  tickNeighbours(
+    neigh: NeighbourTable,
+    now: number,
+    probe: (i: number, slot: number, now: number) => void,
+    removed?: (i: number) => void,
+  ): void {
+    let i = neigh.due(0, now);
+    while (i >= 0) {
+      if (neigh.exhausted(i)) {
+        removed?.(i);
+        let s = neigh.remove(i);
+        while (s >= 0) {
+          this.drop(DROP.NEIGH_FAILED);
+          s = neigh.nextQueued(s);
+        }
+        // remove() may shift a later entry into slot i: look at i again.
+        i = neigh.due(i, now);
+        continue;
+      }
+      const slot = this.slotOf(neigh.ifindex[i]!);
+      if (slot >= 0) probe(i, slot, now);
+      else neigh.probed(i, now);
+      i = neigh.due(i + 1, now);
+    }
+  }
+
+  /**
+   * Queues a copy of the IP packet `buf[l3Off, l3Off + ipLen)` on entry `n` of `neigh` behind an
+   * Ethernet header from interface `slot` (its destination MAC is filled in on resolution);
+   * false, with a NEIGH_QUEUE_FULL drop counted, when it cannot wait.
+   */
+  enqueue(
+    neigh: NeighbourTable,
+    n: number,
+    buf: Uint8Array,
+    l3Off: number,
+    ipLen: number,
+    slot: number,
+    etherType: number,
+  ): boolean {
+    const s = neigh.enqueue(n, ipLen + ETH_LEN);
+    if (s < 0) {
+      this.drop(DROP.NEIGH_QUEUE_FULL);
+      return false;
+    }
+    const q = s * neigh.slotBytes;
+    writeEth(neigh.qbuf, q, ZERO_MAC, 0, this.ifMac, slot * 6, etherType);
+    copyBytes(neigh.qbuf, q + ETH_LEN, buf, l3Off, ipLen);
+    return true;
   }
 
   /** Makes the batch's memory reusable: clears the actions, the arena and released queue slots. */
