@@ -715,20 +715,7 @@ static void xon_readable(uv_poll_t *p, int status, int events) {
   napi_handle_scope scope;
   napi_open_handle_scope(s->env, &scope);
   int64_t got = status < 0 ? 0 : xdrain(s, 1);
-  int err = status < 0 ? -status : 0;
-  if (got == 0 && err == 0 && s->fd >= 0) {
-    socklen_t l = sizeof err;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
-  }
-  if (err && s->cb_ref) {
-    napi_value cb, recv, argv[2], ret;
-    napi_get_reference_value(s->env, s->cb_ref, &cb);
-    napi_get_global(s->env, &recv);
-    argv[0] = lvs_num(s->env, 0);
-    argv[1] = lvs_num(s->env, -err);
-    if (napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception)
-      lvs_fatal_pending(s->env);
-  }
+  lvs_report_poll_error(s->env, s->fd, status, got, s->cb_ref, s->actx);
   napi_close_handle_scope(s->env, scope);
 }
 
