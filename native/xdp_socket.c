@@ -492,7 +492,7 @@ static int xbind(xsock *s, const char *ifname, uint32_t queue, uint32_t nchunks,
   {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+    memcpy(ifr.ifr_name, ifname, strnlen(ifname, IFNAMSIZ - 1)); /* zeroed above: NUL-terminated */
     s->mtu = ioctl(s->fd, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
   }
   s->chunk = chunk;
