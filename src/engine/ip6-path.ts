@@ -2,22 +2,23 @@
  * The IPVS part of the engine for IPv6 packets (ip_vs_in / ip_vs_out / ip_vs_in_icmp_v6 /
  * ip_vs_out_icmp_v6 over a parsed Flow), through the director's general entry points: NAT (DNAT
  * of requests, SNAT of replies, ICMPv6 errors both ways), DR (hop limit and MAC only) and TUN as
- * IPv6-in-IPv6 (ip_vs_tunnel_xmit_v6 with the default ipip tunnel type: next header 41). The
+ * IPv6-in-IPv6, GUE or GRE (ip_vs_tunnel_xmit_v6; forward/tun6.ts). The
  * kernel's transmit checks come first, as in __ip_vs_get_out_rt_v6: route, then MTU (ICMPv6
  * packet too big, never fragmentation: IPv6 routers do not fragment, RFC 8200 §5), then hop
  * limit (time exceeded), so an error quotes the packet as the client sent it.
  *
- * Not carried over IPv6 yet, each counted as UNSUPPORTED: FULLNAT (DPVS's IPv6 local addresses),
- * GUE and GRE tunnel types, and real servers of the other family (IPv4 RIPs under an IPv6 VIP).
+ * Not carried over IPv6 yet, each counted as UNSUPPORTED: FULLNAT (DPVS's IPv6 local addresses)
+ * and real servers of the other family (IPv4 RIPs under an IPv6 VIP).
  */
 import { CONN_F } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
-import { FWD, TUN_TYPE } from '../core/types.js';
-import { copyBytes, ETH_LEN, writeIPv6Header } from '../forward/frame.js';
+import { FWD } from '../core/types.js';
+import { copyBytes, ETH_LEN } from '../forward/frame.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
 import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
+import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
 import { IPPROTO } from '../packet/checksum.js';
 import type { Flow } from '../packet/flow.js';
 import { decrementTtl } from '../packet/rewrite.js';
@@ -27,8 +28,6 @@ import type { LocalAddrs6 } from './local-addrs6.js';
 import type { Output6 } from './ndp.js';
 import type { Output } from './output.js';
 
-/** Outer IPv6 header of an IPv6-in-IPv6 tunnel. */
-const OUTER6 = 40;
 /** The minimum link MTU every IPv6 path has (RFC 8200 §5): packet-too-big never advertises less. */
 const IPV6_MIN_MTU = 1280;
 const ICMPV6_DEST_UNREACH = 1;
@@ -51,6 +50,10 @@ export class Ip6Path {
   private readonly vip = new Uint8Array(16);
   private readonly src = new Uint8Array(16);
   private readonly nh = new Uint8Array(16);
+  // The tunnel of the packet being sent (set by xmitIn for TUN real servers).
+  private tunType = 0;
+  private tunFlags = 0;
+  private tunPort = 0;
 
   constructor(
     private readonly director: Director,
@@ -135,11 +138,10 @@ export class Ip6Path {
         out.drop(DROP.DEST_GONE);
         return;
       }
-      if (dest.tunType !== TUN_TYPE.IPIP) {
-        out.drop(DROP.UNSUPPORTED);
-        return;
-      }
-      over = OUTER6;
+      this.tunType = dest.tunType;
+      this.tunFlags = dest.tunFlags;
+      this.tunPort = dest.tunPort;
+      over = tunOverhead6(dest.tunType, dest.tunFlags);
     }
     const slot = out6.routeTo(this.rip, 0);
     if (slot < 0) {
@@ -246,10 +248,23 @@ export class Ip6Path {
       else len = writeTcpSegment(buf, flow, room, k, count, out.arena, inner);
       let l3 = inner;
       if (over > 0) {
-        // ip6_tnl: traffic class copied with ECN encapsulation, hop limit from the inner packet.
-        l3 = inner - OUTER6;
-        const tc = (flow.tos & 3) === 3 ? (flow.tos & ~3) | 2 : flow.tos;
-        writeIPv6Header(out.arena, l3, tc, len, IPPROTO.IPV6, flow.ttl, this.src, 0, this.rip, 0);
+        const h = flowHash6(flow);
+        const t = this.tunType;
+        l3 = tunEncap6(
+          out.arena,
+          inner,
+          len,
+          flow.tos,
+          flow.ttl,
+          t,
+          this.tunFlags,
+          this.tunPort,
+          h,
+          this.src,
+          0,
+          this.rip,
+          0,
+        );
       }
       this.out6.send(out.arena, l3, len + over, slot, this.nh, 0, now);
     }
@@ -341,4 +356,14 @@ function wordsToBytes(w: Uint32Array, b: Uint8Array): void {
     b[k * 4 + 2] = (v >>> 8) & 0xff;
     b[k * 4 + 3] = v & 0xff;
   }
+}
+
+// A flow hash for the GUE source port (udp_flow_src_port hashes the inner flow), as int32.
+function flowHash6(flow: Flow): number {
+  const a = flow.src6;
+  const b = flow.dst6;
+  let h = Math.imul((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!, 0x85ebca6b);
+  h ^= Math.imul((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!, 0xc2b2ae35);
+  h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
+  return h ^ (h >>> 15);
 }

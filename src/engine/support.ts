@@ -6,16 +6,13 @@
  */
 import type { Dest } from '../core/dest.js';
 import type { Service } from '../core/service.js';
-import { FWD, TUN_TYPE } from '../core/types.js';
+import { FWD } from '../core/types.js';
 
 /** Why the engine cannot forward to `d` of a service of family `af`, or undefined when it can. */
 export function destUnsupported(af: number, d: Dest): string | undefined {
   if (d.af !== af && d.fwd !== FWD.TUNNEL) return 'real servers of the other family need a tunnel';
   if (d.af !== af) return 'tunnels to real servers of the other family are not carried yet';
   if (af === 6 && d.fwd === FWD.FULLNAT) return 'FULLNAT over IPv6 is not carried yet';
-  if (af === 6 && d.fwd === FWD.TUNNEL && d.tunType !== TUN_TYPE.IPIP) {
-    return 'GUE and GRE tunnels over IPv6 are not carried yet';
-  }
   return undefined;
 }
 

@@ -95,42 +95,72 @@ export function tunEncap(
   if (p.type === TUN_TYPE.GUE) {
     writeIPv4Header(buf, o, ecnEncap(tos), total, p.id, outerDf, ttl, IPPROTO.UDP, p.src4, p.dst4);
     const u = o + OUTER4;
-    const sport = 32768 + ((flowHash >>> 0) % 28232);
-    const ulen = total - OUTER4;
-    buf[u] = sport >>> 8;
-    buf[u + 1] = sport & 0xff;
-    buf[u + 2] = p.port >>> 8;
-    buf[u + 3] = p.port & 0xff;
-    buf[u + 4] = ulen >>> 8;
-    buf[u + 5] = ulen & 0xff;
-    buf[u + 6] = 0;
-    buf[u + 7] = 0;
-    // GUE version 0, no control, no optional fields: one word carrying the inner protocol.
-    buf[u + 8] = 0;
-    buf[u + 9] = ipProto;
-    buf[u + 10] = 0;
-    buf[u + 11] = 0;
+    writeGueHeader(buf, u, guePort(flowHash), p.port, total - OUTER4, ipProto);
     if ((p.flags & TUN_F.CSUM) !== 0) fillL4Checksum(buf, o, u, o + total, IPPROTO.UDP);
     return o;
   }
   if (p.type === TUN_TYPE.GRE) {
     writeIPv4Header(buf, o, ecnEncap(tos), total, p.id, outerDf, ttl, IPPROTO.GRE, p.src4, p.dst4);
-    const g = o + OUTER4;
-    const csum = (p.flags & TUN_F.CSUM) !== 0;
-    buf[g] = csum ? 0x80 : 0;
-    buf[g + 1] = 0;
-    const et = innerAf === 6 ? 0x86dd : 0x0800;
-    buf[g + 2] = et >>> 8;
-    buf[g + 3] = et & 0xff;
-    if (csum) {
-      buf[g + 4] = 0;
-      buf[g + 5] = 0;
-      buf[g + 6] = 0;
-      buf[g + 7] = 0;
-      fillGreChecksum(buf, g, o + total);
-    }
+    writeGreHeader(buf, o + OUTER4, o + total, (p.flags & TUN_F.CSUM) !== 0, innerAf);
     return o;
   }
   writeIPv4Header(buf, o, ecnEncap(tos), total, p.id, outerDf, ttl, ipProto, p.src4, p.dst4);
   return o;
+}
+
+/** The GUE UDP source port for a flow: udp_flow_src_port spreads flows over the ephemeral range. */
+export function guePort(flowHash: number): number {
+  return 32768 + ((flowHash >>> 0) % 28232);
+}
+
+/**
+ * Writes the UDP header (checksum 0; the caller fills it when wanted) and the 4-byte GUE
+ * version-0 data header carrying `ipProto` at `u` (ipvs_gue_encap): `ulen` is the UDP length.
+ */
+export function writeGueHeader(
+  buf: Uint8Array,
+  u: number,
+  sport: number,
+  dport: number,
+  ulen: number,
+  ipProto: number,
+): void {
+  buf[u] = sport >>> 8;
+  buf[u + 1] = sport & 0xff;
+  buf[u + 2] = dport >>> 8;
+  buf[u + 3] = dport & 0xff;
+  buf[u + 4] = ulen >>> 8;
+  buf[u + 5] = ulen & 0xff;
+  buf[u + 6] = 0;
+  buf[u + 7] = 0;
+  // GUE version 0, no control, no optional fields: one word carrying the inner protocol.
+  buf[u + 8] = 0;
+  buf[u + 9] = ipProto;
+  buf[u + 10] = 0;
+  buf[u + 11] = 0;
+}
+
+/**
+ * Writes a GRE header at `g` for an inner packet of family `innerAf` ending at `end`, with the
+ * RFC 2784 checksum word when `csum` (ipvs_gre_encap); returns the header length (4 or 8).
+ */
+export function writeGreHeader(
+  buf: Uint8Array,
+  g: number,
+  end: number,
+  csum: boolean,
+  innerAf: number,
+): number {
+  buf[g] = csum ? 0x80 : 0;
+  buf[g + 1] = 0;
+  const et = innerAf === 6 ? 0x86dd : 0x0800;
+  buf[g + 2] = et >>> 8;
+  buf[g + 3] = et & 0xff;
+  if (!csum) return 4;
+  buf[g + 4] = 0;
+  buf[g + 5] = 0;
+  buf[g + 6] = 0;
+  buf[g + 7] = 0;
+  fillGreChecksum(buf, g, end);
+  return 8;
 }

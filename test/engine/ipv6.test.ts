@@ -174,10 +174,36 @@ describe('IPv6 forwarding', () => {
     assert.deepEqual(run(lab6(), syn(82)).tx.map(hex), [hex(want)]);
   });
 
-  it('counts what IPv6 does not carry yet as unsupported: GUE tunnels and FULLNAT', () => {
-    const sim = lab6();
-    assert.deepEqual(run(sim, syn(83)).drops, ['unsupported']);
-    assert.deepEqual(run(sim, syn(85)).drops, ['unsupported']);
+  it('TUN over GUE: outer IPv6 + UDP to the tunnel port with a valid checksum (mandatory over IPv6), GUE carrying IPv6', () => {
+    const r = run(lab6(), syn(83));
+    assert.equal(r.tx.length, 1);
+    const f = r.tx[0]!;
+    const sport = f.readUInt16BE(14 + 40);
+    assert.ok(sport >= 32768 && sport < 61000, `source port ${sport} from the flow hash`);
+    const want = pkt()
+      .eth({ src: DIR_MAC, dst: RS1_MAC })
+      .ipv6({ src: DIR6, dst: RS6, hopLimit: 63 })
+      .udp({ sport, dport: 6080 })
+      .gue()
+      .ipv6({ src: CLIENT6, dst: VIP6, hopLimit: 63 })
+      .tcp({ sport: 40000, dport: 83, flags: 'S', seq: 1000 })
+      .build();
+    assert.equal(hex(f), hex(want));
+  });
+
+  it('TUN over GRE with --tun-csum: outer IPv6, GRE with checksum and the IPv6 EtherType', () => {
+    const want = pkt()
+      .eth({ src: DIR_MAC, dst: RS1_MAC })
+      .ipv6({ src: DIR6, dst: RS6, hopLimit: 63 })
+      .gre({ csum: true })
+      .ipv6({ src: CLIENT6, dst: VIP6, hopLimit: 63 })
+      .tcp({ sport: 40000, dport: 84, flags: 'S', seq: 1000 })
+      .build();
+    assert.deepEqual(run(lab6(), syn(84)).tx.map(hex), [hex(want)]);
+  });
+
+  it('counts what IPv6 does not carry yet as unsupported: FULLNAT', () => {
+    assert.deepEqual(run(lab6(), syn(85)).drops, ['unsupported']);
   });
 
   it('a service without real servers answers ICMPv6 port unreachable from the VIP', () => {
@@ -368,17 +394,18 @@ describe('tshark cross-check of IPv6 output', { skip: hasTshark ? false : 'tshar
     const sim = lab6();
     const frames: Buffer[] = [];
     frames.push(...run(sim, ns(VIP6)).tx);
-    for (const port of [80, 81, 82, 86]) frames.push(...run(sim, syn(port)).tx);
+    for (const port of [80, 81, 82, 83, 84, 86]) frames.push(...run(sim, syn(port)).tx);
     frames.push(...run(sim, syn(80, { hopLimit: 1, sport: 2 })).tx);
     const s2 = lab6({ neighbours: false });
     frames.push(...run(s2, syn(81)).tx);
-    assert.equal(frames.length, 7);
+    assert.equal(frames.length, 9);
     const out = dissect(frames);
     assert.deepEqual(
       out.flatMap((d, i) => (d.problems.length ? [`#${i}: ${d.problems.join('; ')}`] : [])),
       [],
     );
     assert.match(out.map((d) => d.protocols).join('\n'), /ipv6:ipv6:tcp/);
+    assert.match(out.map((d) => d.protocols).join('\n'), /ipv6:gre:ipv6:tcp/);
     assert.match(out.map((d) => d.protocols).join('\n'), /icmpv6/);
   });
 });

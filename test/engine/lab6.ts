@@ -13,7 +13,7 @@ export const VIP6 = '2001:db8:1::100';
 export const RS6 = '2001:db8:1::10';
 export const RS6B = '2001:db8:1::11';
 
-/** 80 NAT (port-mapped), 81 DR, 82 TUN (ip6ip6), 83 GUE (unsupported over IPv6), 85 FULLNAT (unsupported), 86 no dests, 53/udp NAT. */
+/** 80 NAT (port-mapped), 81 DR, 82 TUN (ip6ip6), 83 GUE, 84 GRE (with checksum), 85 FULLNAT (unsupported over IPv6), 86 no dests, 53/udp NAT. */
 export const RULES6 = `
 -A -t [${VIP6}]:80 -s rr
 -a -t [${VIP6}]:80 -r [${RS6}]:8080 -m -w 1
@@ -25,6 +25,8 @@ export const RULES6 = `
 -a -t [${VIP6}]:82 -r [${RS6}]:82 -i -w 1
 -A -t [${VIP6}]:83 -s rr
 -a -t [${VIP6}]:83 -r [${RS6}]:83 -i -w 1 --tun-type gue --tun-port 6080
+-A -t [${VIP6}]:84 -s rr
+-a -t [${VIP6}]:84 -r [${RS6}]:84 -i -w 1 --tun-type gre --tun-csum
 -A -t [${VIP6}]:85 -s rr
 -a -t [${VIP6}]:85 -r [${RS6B}]:8085 -b -w 1
 -A -t [${VIP6}]:86 -s rr

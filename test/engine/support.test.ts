@@ -13,7 +13,8 @@ describe('packet-plane service support', () => {
     [80, true, undefined, 'forwarded'],
     [81, true, undefined, 'forwarded'],
     [82, true, undefined, 'forwarded'],
-    [83, false, /GUE and GRE tunnels over IPv6/, 'unsupported'],
+    [83, true, undefined, 'forwarded'],
+    [84, true, undefined, 'forwarded'],
     [85, false, /FULLNAT over IPv6/, 'unsupported'],
   ];
   for (const [port, serving, reason, fate] of rows) {
