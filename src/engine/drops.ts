@@ -20,7 +20,11 @@ export const DROP = {
   RESCHEDULED: 68,
   /** A forwarding method or address-family combination the engine does not implement. */
   UNSUPPORTED: 69,
-  /** IP fragments: IPVS sees reassembled packets; the engine does not reassemble. */
+  /**
+   * An IPv4 fragment the engine cannot place: a later fragment whose first one was not seen (out
+   * of order or expired), or an ICMP fragment; and every IPv6 fragment. IPVS sees datagrams whole;
+   * the engine forwards IPv4 fragments one by one (frag-table.ts) instead of reassembling.
+   */
   FRAGMENT: 70,
   /** No route to the next hop. */
   NO_ROUTE: 71,

@@ -6,7 +6,7 @@
  * then the rewrite and the send. Order matters as in the kernel: the route and MTU are checked
  * before the packet is mangled, so an ICMP error quotes the packet as the client sent it.
  */
-import { CONN_F } from '../core/conn-table.js';
+import { CONN_F, KIND } from '../core/conn-table.js';
 import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
@@ -30,6 +30,7 @@ import { ETHERTYPE } from '../packet/ethernet.js';
 import { type Flow, frameView } from '../packet/flow.js';
 import { decrementTtl, decrementTtl4, translate4 } from '../packet/rewrite.js';
 import { DROP } from './drops.js';
+import { FRAG_DIR, FragTable } from './frag-table.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import type { Output } from './output.js';
 
@@ -68,6 +69,8 @@ export class IpPath {
   icmpSent = 0;
   echoReplies = 0;
   private readonly pkt = new PacketInfo();
+  /** Later fragments find their datagram's conn here. */
+  readonly frags = new FragTable();
   private readonly tun = new TunParams();
   private readonly w1 = new Uint32Array(4);
   private readonly w2 = new Uint32Array(4);
@@ -96,8 +99,16 @@ export class IpPath {
   /** Handles a parsed IPv4 packet whose checksums are complete; `gso` marks a TCP super-frame. */
   handle(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
     if (flow.fragment) {
-      this.out.drop(DROP.FRAGMENT);
-      return;
+      // A first fragment goes on like any packet and is remembered (forward, reply); a later one
+      // takes its datagram's conn (frag-table.ts). ICMP fragments are dropped as before.
+      if (flow.proto === IPPROTO.ICMP) {
+        this.out.drop(DROP.FRAGMENT);
+        return;
+      }
+      if (!flow.hasL4) {
+        this.laterFragment(buf, flow, gso, now);
+        return;
+      }
     }
     const kind = this.local.kind(flow.dst4);
     if (flow.proto === IPPROTO.ICMP) {
@@ -346,12 +357,30 @@ export class IpPath {
   }
 
   // Transmits a request of conn idx by its method.
+  // A fragment without the L4 header: the conn its first fragment found, the same rewrite minus ports.
+  private laterFragment(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
+    const f = this.frags;
+    const s = f.find(flow.src4, flow.dst4, flow.ipId, flow.proto, now);
+    const conns = this.director.conns;
+    if (s < 0 || conns.kind(f.conn[s]!) !== KIND.LIVE) {
+      this.out.drop(DROP.FRAGMENT);
+      return;
+    }
+    const idx = f.conn[s]!;
+    const dir = f.dir[s]!;
+    if (dir === FRAG_DIR.REQUEST)
+      this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, false, gso, now);
+    else this.reply(buf, flow, idx, dir === FRAG_DIR.REPLY_LIP, gso, now);
+  }
+
   private forward(buf: Uint8Array, flow: Flow, idx: number, gso: boolean, now: number): void {
     const conns = this.director.conns;
     if (conns.daf(idx) !== 4) {
       this.out.drop(DROP.UNSUPPORTED);
       return;
     }
+    if (flow.fragment)
+      this.frags.put(flow.src4, flow.dst4, flow.ipId, flow.proto, idx, FRAG_DIR.REQUEST, now);
     this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, false, gso, now);
   }
 
@@ -436,7 +465,8 @@ export class IpPath {
       const lip = this.w1[0] as number;
       if (icmp) fnatIcmpIn4(b, flow, lip, lport, rip, rport);
       else {
-        const toa = this.toa && flow.proto === IPPROTO.TCP && this.wantsToa(b, flow, idx);
+        // No TOA in a fragment: growing the first would move every later fragment's offset.
+        const toa = this.toa && flow.proto === IPPROTO.TCP && !flow.fragment && this.wantsToa(b, flow, idx);
         fnatIn4(b, flow, lip, lport, rip, rport);
         if (toa && toaFits(b, flow, mtu)) {
           const o = out.reserve(flow.ipEnd - flow.base + 16);
@@ -491,6 +521,10 @@ export class IpPath {
 
   // ip_vs_out for MASQ (to the client) and FULLNAT (to a LIP) replies.
   private reply(buf: Uint8Array, flow: Flow, idx: number, toLip: boolean, gso: boolean, now: number): void {
+    if (flow.fragment && flow.hasL4) {
+      const dir = toLip ? FRAG_DIR.REPLY_LIP : FRAG_DIR.REPLY;
+      this.frags.put(flow.src4, flow.dst4, flow.ipId, flow.proto, idx, dir, now);
+    }
     const conns = this.director.conns;
     const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
     if (fwd !== (toLip ? FWD.FULLNAT : FWD.MASQ)) {

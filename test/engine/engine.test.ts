@@ -111,14 +111,21 @@ describe('verdicts of the director core', () => {
     assert.deepEqual([f.icmpType, f.icmpCode, f.dst4], [11, 0, 0xcb007107]);
   });
 
-  it('counts fragments and non-IP frames as drops', () => {
+  it('counts unplaceable fragments and non-IP frames as drops', () => {
     const sim = lab();
+    // A later fragment (offset 8, no L4 header) of a datagram whose first fragment never came.
     const frag = fromClient()
-      .ipv4({ src: CLIENT, dst: VIP, mf: true })
-      .udp({ sport: 5000, dport: 53 })
+      .ipv4({ src: CLIENT, dst: VIP, fragOffset: 8, proto: 17 })
       .payload(16)
       .build();
     assert.deepEqual(run(sim, frag).drops, ['fragment']);
+    // ICMP fragments are not forwarded.
+    const icmpFrag = fromClient()
+      .ipv4({ src: CLIENT, dst: VIP, mf: true })
+      .icmp({ type: 8, id: 1, seq: 1 })
+      .payload(16)
+      .build();
+    assert.deepEqual(run(sim, icmpFrag).drops, ['fragment']);
     assert.deepEqual(run(sim, pkt().eth({ type: 0x88b5 }).payload('x').build()).drops, [
       'unsupported_ethertype',
     ]);
