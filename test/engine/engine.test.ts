@@ -114,10 +114,7 @@ describe('verdicts of the director core', () => {
   it('counts unplaceable fragments and non-IP frames as drops', () => {
     const sim = lab();
     // A later fragment (offset 8, no L4 header) of a datagram whose first fragment never came.
-    const frag = fromClient()
-      .ipv4({ src: CLIENT, dst: VIP, fragOffset: 8, proto: 17 })
-      .payload(16)
-      .build();
+    const frag = fromClient().ipv4({ src: CLIENT, dst: VIP, fragOffset: 8, proto: 17 }).payload(16).build();
     assert.deepEqual(run(sim, frag).drops, ['fragment']);
     // ICMP fragments are not forwarded.
     const icmpFrag = fromClient()
