@@ -173,7 +173,7 @@ static void lookup(bpf_asm *p, int map, int16_t off) {
  * The filter. Registers: r6 ctx, r7 protocol, r8 saddr, r9 daddr (network order as loaded).
  * Stack: fp-8 key {addr u32, proto u8, kind u8 (0 dst, 1 src), port u16 (network order)},
  * fp-16 sport, fp-14 dport, fp-24 local-address key. Byte constants below are the little-endian
- * views of network-order fields (0x0008 = EtherType 0x0800; 0xff1f masks the fragment offset).
+ * views of network-order fields (0x0008 = EtherType 0x0800; 0xff3f masks MF and the fragment offset).
  */
 static void assemble(bpf_asm *p, int xsks, int filter, int local) {
   memset(p, 0, sizeof *p);
@@ -193,8 +193,10 @@ static void assemble(bpf_asm *p, int xsks, int filter, int local) {
   JI(BPF_JLT, BPF_REG_4, 5, L_PASS);
   ALUI(BPF_LSH, BPF_REG_4, 2); /* header bytes, 20..60 */
   LDX(BPF_H, BPF_REG_5, BPF_REG_2, 20);
-  ALUI(BPF_AND, BPF_REG_5, 0xff1f);
-  JI(BPF_JNE, BPF_REG_5, 0, L_PASS); /* later fragments carry no ports: the kernel's */
+  ALUI(BPF_AND, BPF_REG_5, 0xff3f);
+  /* Fragments (MF or an offset) pass: all pieces of a datagram then reach the engine through the
+   * AF_PACKET socket, in order (the engine maps later fragments to the first one's conn). */
+  JI(BPF_JNE, BPF_REG_5, 0, L_PASS);
   LDX(BPF_B, BPF_REG_7, BPF_REG_2, 23);
   JI(BPF_JEQ, BPF_REG_7, 6, L_PORTS);
   JI(BPF_JEQ, BPF_REG_7, 17, L_PORTS);

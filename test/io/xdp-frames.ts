@@ -115,7 +115,7 @@ export const EXPECTED: Record<string, number> = {
   vlan: 2,
   ipv6: 2,
   laterFragment: 2,
-  firstFragment: 4,
+  firstFragment: 2,
   withOptions: 4,
   badIhl: 2,
   truncatedPorts: 2,

@@ -71,7 +71,9 @@ export function filterRedirects(frame: Uint8Array, e: FilterEntries): boolean {
   if (frame.length < 34 || frame[12] !== 8 || frame[13] !== 0) return false;
   const vhl = frame[14]!;
   if ((vhl & 0xf0) !== 0x40 || (vhl & 15) < 5) return false;
-  if ((frame[20]! & 0x1f) !== 0 || frame[21] !== 0) return false;
+  // Any fragment (MF or an offset) stays with the kernel and AF_PACKET, so every piece of a
+  // datagram reaches the engine through one socket, in order (engine/frag-table.ts).
+  if ((frame[20]! & 0x3f) !== 0 || frame[21] !== 0) return false;
   const proto = frame[23]!;
   if (proto !== 6 && proto !== 17 && proto !== 132) return false;
   const l4 = 14 + (vhl & 15) * 4;
