@@ -9,6 +9,7 @@
 import { CONN_F, KIND } from '../core/conn-table.js';
 import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
+import { DIR } from '../core/proto/tcp.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
 import { copyBytes, ETH_LEN, moveFrame } from '../forward/frame.js';
 import {
@@ -368,6 +369,10 @@ export class IpPath {
     }
     const idx = f.conn[s]!;
     const dir = f.dir[s]!;
+    // The kernel counts the reassembled datagram once: its payload bytes join the first
+    // fragment's count, with no extra packet. l4Off is where a later fragment's payload starts.
+    const bytes = flow.ipEnd - flow.l4Off;
+    this.director.countBytes(idx, dir === FRAG_DIR.REQUEST ? DIR.INPUT : DIR.OUTPUT, bytes, 0, now);
     if (dir === FRAG_DIR.REQUEST)
       this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, false, gso, now);
     else this.reply(buf, flow, idx, dir === FRAG_DIR.REPLY_LIP, gso, now);

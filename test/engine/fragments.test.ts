@@ -63,6 +63,9 @@ describe('IPv4 fragments', () => {
     const d = reassemble(out);
     assert.deepEqual(l4Of(d), l4OfFrame(whole.tx[0]!));
     assert.ok(verifyL4Checksum(d, 0, 20, d.length, IPPROTO.UDP));
+    // Counted as the kernel counts the reassembled datagram: one packet, all of its bytes.
+    const st = sim.director.stats;
+    assert.deepEqual([st.inpkts, st.inbytes], [1, req.length - 14]);
   });
 
   it('NAT: the fragments of a real server reply leave from VIP:vport', () => {
