@@ -105,7 +105,7 @@ export class Engine {
     this.out = new Output(o.routes, o.interfaces, o);
     this.ip = new IpPath(o.director, this.out, this.local, o);
     this.out6 = new Output6(this.out, o.routes6, o.interfaces, o.neighbours);
-    this.ip6 = new Ip6Path(o.director, this.out, this.out6, this.local6);
+    this.ip6 = new Ip6Path(o.director, this.out, this.out6, this.local6, o);
     this.fast = o.fastPath ?? true;
   }
 

@@ -7,14 +7,17 @@
  * packet too big, never fragmentation: IPv6 routers do not fragment, RFC 8200 §5), then hop
  * limit (time exceeded), so an error quotes the packet as the client sent it.
  *
- * Not carried over IPv6 yet, each counted as UNSUPPORTED: FULLNAT (DPVS's IPv6 local addresses)
- * and real servers of the other family (IPv4 RIPs under an IPv6 VIP).
+ * FULLNAT translates both ends through the service's IPv6 local addresses (without TOA, and
+ * without translating ICMPv6 errors). Not carried over IPv6 yet, counted as UNSUPPORTED: real
+ * servers of the other family (IPv4 RIPs under an IPv6 VIP).
  */
 import { CONN_F } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
 import { FWD } from '../core/types.js';
 import { copyBytes, ETH_LEN } from '../forward/frame.js';
+import { FullnatPorts } from '../forward/fullnat-ports.js';
+import { fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
 import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
@@ -50,6 +53,9 @@ export class Ip6Path {
   private readonly vip = new Uint8Array(16);
   private readonly src = new Uint8Array(16);
   private readonly nh = new Uint8Array(16);
+  private readonly lip = new Uint8Array(16);
+  /** FULLNAT local address and port allocation for IPv6 conns. */
+  readonly fnat: FullnatPorts;
   // The tunnel of the packet being sent (set by xmitIn for TUN real servers).
   private tunType = 0;
   private tunFlags = 0;
@@ -60,7 +66,9 @@ export class Ip6Path {
     private readonly out: Output,
     private readonly out6: Output6,
     private readonly local: LocalAddrs6,
+    o: { lportMin?: number; lportMax?: number } = {},
   ) {
+    this.fnat = new FullnatPorts(o.lportMin, o.lportMax);
     this.pkt.af = 6;
     this.pkt.srcAddr = new Uint8Array(16);
     this.pkt.dstAddr = new Uint8Array(16);
@@ -82,15 +90,18 @@ export class Ip6Path {
       return;
     }
     this.fillPkt(buf, flow);
-    if (kind === 0) {
-      // ip_vs_out: a reply from a NAT real server on its way to the client.
+    // ip_vs_out first, as the kernel at LOCAL_IN: a reply from a NAT real server on its way to
+    // the client, or from a FULLNAT one to a LIP.
+    if (kind === 0 || (kind & LOCAL.LIP) !== 0) {
       const idx = this.director.outPacket(this.pkt, now);
-      if (idx < 0) {
+      if (idx >= 0) {
+        this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
+        return;
+      }
+      if ((kind & LOCAL.VIP) === 0) {
         this.out.drop(DROP.NOT_OURS);
         return;
       }
-      this.reply(buf, flow, idx, gso, now);
-      return;
     }
     const idx = this.director.inPacket(this.pkt, now);
     if (idx < 0) {
@@ -125,7 +136,9 @@ export class Ip6Path {
     const out6 = this.out6;
     const conns = this.director.conns;
     const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
-    if (conns.daf(idx) !== 6 || (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL)) {
+    const methodOk =
+      fwd === FWD.MASQ || fwd === FWD.DROUTE || fwd === FWD.TUNNEL || (fwd === FWD.FULLNAT && !icmp);
+    if (conns.daf(idx) !== 6 || !methodOk) {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
@@ -164,14 +177,22 @@ export class Ip6Path {
       const rport = conns.dportOf(idx);
       if (icmp) natIcmpIn6(buf, flow, this.rip, rport);
       else natIn6(buf, flow, this.rip, rport);
+    } else if (fwd === FWD.FULLNAT) {
+      const rport = conns.dportOf(idx);
+      let lport = conns.readLocal(idx, this.w2);
+      if (lport < 0) lport = this.allocLocal(idx, rport);
+      if (lport < 0) return;
+      wordsToBytes(this.w2, this.lip);
+      fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
     }
     this.emit(buf, flow, slot, mtu, over, now);
   }
 
-  // ip_vs_out for a MASQ reply: SNAT to VIP:vport and on to the client.
-  private reply(buf: Uint8Array, flow: Flow, idx: number, gso: boolean, now: number): void {
+  // ip_vs_out for a MASQ reply (SNAT to VIP:vport) or a FULLNAT one to a LIP (to VIP:vport →
+  // client:cport), and on to the client.
+  private reply(buf: Uint8Array, flow: Flow, idx: number, toLip: boolean, gso: boolean, now: number): void {
     const conns = this.director.conns;
-    if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+    if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) !== (toLip ? FWD.FULLNAT : FWD.MASQ)) {
       this.out.drop(DROP.NOT_OURS);
       return;
     }
@@ -179,7 +200,10 @@ export class Ip6Path {
     if (slot < 0) return;
     conns.readAddr(idx, 4, this.w1);
     wordsToBytes(this.w1, this.vip);
-    natOut6(buf, flow, this.vip, conns.vport[idx] as number);
+    // toClient left the client's address in this.cip.
+    if (toLip)
+      fnatOut6(buf, flow, this.vip, conns.vport[idx] as number, this.cip, conns.cport[idx] as number);
+    else natOut6(buf, flow, this.vip, conns.vport[idx] as number);
     this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
   }
 
@@ -270,6 +294,32 @@ export class Ip6Path {
     }
   }
 
+  // Gives a new FULLNAT conn its LIP:lport (the RIP's words in w1); returns lport (LIP in w2) or
+  // -1 after killing the conn and counting the drop, as the IPv4 path does.
+  private allocLocal(idx: number, rport: number): number {
+    const conns = this.director.conns;
+    const local = this.local;
+    const svc = conns.svc[idx] as number;
+    const n = svc < local.lipCount.length ? (local.lipCount[svc] as number) : 0;
+    if (n === 0) {
+      conns.kill(idx);
+      this.out.drop(DROP.NO_LOCAL_ADDRESS);
+      return -1;
+    }
+    const f = this.fnat;
+    const base = local.lipBase[svc] as number;
+    if (
+      !f.allocate6(conns, conns.proto[idx] as number, svc, local.lips, local.lipIds, base, n, this.w1, rport)
+    ) {
+      conns.kill(idx);
+      this.out.drop(DROP.NO_LOCAL_PORT);
+      return -1;
+    }
+    this.w2.set(f.lipWords);
+    conns.setLocal(idx, this.w2, f.lport);
+    return f.lport;
+  }
+
   /** Sends an ICMPv6 error about the packet in `flow` back to its source (icmpv6_send). */
   icmpError(buf: Uint8Array, flow: Flow, type: number, code: number, rest: number, now: number): void {
     const out = this.out;
@@ -331,6 +381,11 @@ export class Ip6Path {
         return;
       }
       this.xmitIn(buf, flow, idx, true, false, now);
+      return;
+    }
+    if (kind & LOCAL.LIP) {
+      // ICMPv6 errors about FULLNAT traffic are not translated yet.
+      out.drop(DROP.ICMP_NO_CONN);
       return;
     }
     // About a request we forwarded client → RIP:rport (NAT), on its way to the client.

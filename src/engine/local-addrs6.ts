@@ -1,29 +1,76 @@
 /**
- * The director's own IPv6 service addresses as the engine sees them: the VIPs of IPv6 services,
- * which the director's kernel does not hold, so the engine answers neighbour solicitations and
- * echo requests for them and recognises traffic to them (the IPv6 half of local-addrs.ts).
- * Rebuilt off the hot path whenever the service table's generation changes.
+ * The director's own IPv6 service addresses as the engine sees them: the VIPs of IPv6 services
+ * and their FULLNAT local addresses (LIPs), which the director's kernel does not hold, so the
+ * engine answers neighbour solicitations and echo requests for them and recognises traffic to
+ * them (the IPv6 half of local-addrs.ts), plus each service's LIP list for FULLNAT port
+ * allocation. Rebuilt off the hot path whenever the service table's generation changes.
  */
+import { parseIPv6 } from '../core/addr.js';
 import type { ServiceTable } from '../core/service-table.js';
 import { Addr6Keys } from './addr6-keys.js';
 import { LOCAL } from './local-addrs.js';
 
-/** The set of IPv6 VIPs. */
+/** The set of IPv6 VIPs and LIPs. */
 export class LocalAddrs6 {
   private keys = new Addr6Keys(16);
   private kinds = new Uint8Array(17);
+  /** All IPv6 LIPs of all services, 4 big-endian words each, grouped per service. */
+  lips = new Uint32Array(0);
+  /** Each LIP's distinct index (its port cursor), per entry of {@link lips}. */
+  lipIds = new Uint32Array(0);
+  /** Per service id: first entry and count in {@link lips}. */
+  lipBase = new Int32Array(0);
+  lipCount = new Int32Array(0);
   /** Service-table generation this set was built from. */
   generation = -1;
 
-  /** Rebuilds from the service table (IPv6 services with an address; fwmark services have none). */
+  /** Rebuilds from the service table (IPv6 services; fwmark services have no address). */
   rebuild(table: ServiceTable): void {
-    const addrs: Uint8Array[] = [];
-    for (const s of table.list()) if (s.af === 6 && s.addrBytes?.length === 16) addrs.push(s.addrBytes);
-    const keys = new Addr6Keys(Math.max(16, addrs.length));
+    const entries: [Uint8Array, number][] = [];
+    const lipList: Uint8Array[] = [];
+    const lipIdList: number[] = [];
+    const ids = new Map<string, number>();
+    let maxSvc = 0;
+    for (const s of table.list()) maxSvc = Math.max(maxSvc, s.id + 1);
+    const base = new Int32Array(maxSvc);
+    const count = new Int32Array(maxSvc);
+    for (const s of table.list()) {
+      if (s.af !== 6) continue;
+      if (s.addrBytes?.length === 16) entries.push([s.addrBytes, LOCAL.VIP]);
+      base[s.id] = lipList.length;
+      for (const l of s.laddrs) {
+        const a = parseIPv6(l);
+        if (!a) continue;
+        entries.push([a, LOCAL.LIP]);
+        let id = ids.get(l);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(l, id);
+        }
+        lipList.push(a);
+        lipIdList.push(id);
+      }
+      count[s.id] = lipList.length - (base[s.id] ?? 0);
+    }
+    const keys = new Addr6Keys(Math.max(16, entries.length));
     const kinds = new Uint8Array(keys.capacity + 1);
-    for (const a of addrs) kinds[keys.intern(a, 0)] = LOCAL.VIP;
+    for (const [a, k] of entries) {
+      const id = keys.intern(a, 0);
+      kinds[id] = (kinds[id] as number) | k;
+    }
+    const lips = new Uint32Array(lipList.length * 4);
+    lipList.forEach((a, i) => {
+      for (let k = 0; k < 4; k++) {
+        lips[i * 4 + k] =
+          ((a[k * 4]! << 24) | (a[k * 4 + 1]! << 16) | (a[k * 4 + 2]! << 8) | a[k * 4 + 3]!) >>> 0;
+      }
+    });
     this.keys = keys;
     this.kinds = kinds;
+    this.lips = lips;
+    this.lipIds = Uint32Array.from(lipIdList);
+    this.lipBase = base;
+    this.lipCount = count;
     this.generation = table.generation;
   }
 

@@ -12,7 +12,6 @@ import { FWD } from '../core/types.js';
 export function destUnsupported(af: number, d: Dest): string | undefined {
   if (d.af !== af && d.fwd !== FWD.TUNNEL) return 'real servers of the other family need a tunnel';
   if (d.af !== af) return 'tunnels to real servers of the other family are not carried yet';
-  if (af === 6 && d.fwd === FWD.FULLNAT) return 'FULLNAT over IPv6 is not carried yet';
   return undefined;
 }
 

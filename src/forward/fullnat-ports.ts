@@ -62,25 +62,66 @@ export class FullnatPorts {
     rip: number,
     rport: number,
   ): boolean {
+    this.d[0] = rip >>> 0;
+    this.d[1] = 0;
+    this.d[2] = 0;
+    this.d[3] = 0;
+    return this.search(conns, proto, svcId, lips, 1, lipIds, lipBase, nLips, rport);
+  }
+
+  /**
+   * {@link allocate} for IPv6: `lips6` holds 4 words per LIP (big-endian u32s of the address),
+   * `rip6` the real server's 4 words. The chosen LIP is in {@link lipWords}.
+   */
+  allocate6(
+    conns: ConnTable,
+    proto: number,
+    svcId: number,
+    lips6: Uint32Array,
+    lipIds: Uint32Array,
+    lipBase: number,
+    nLips: number,
+    rip6: Uint32Array,
+    rport: number,
+  ): boolean {
+    for (let k = 0; k < 4; k++) this.d[k] = rip6[k]!;
+    return this.search(conns, proto, svcId, lips6, 4, lipIds, lipBase, nLips, rport);
+  }
+
+  /** The words of the LIP the last allocation chose (word 0 alone for IPv4). */
+  get lipWords(): Uint32Array {
+    return this.l;
+  }
+
+  // The search both families share: the RIP is in `d`; LIP li's `w` words start at lips[li * w].
+  private search(
+    conns: ConnTable,
+    proto: number,
+    svcId: number,
+    lips: Uint32Array,
+    w: number,
+    lipIds: Uint32Array,
+    lipBase: number,
+    nLips: number,
+    rport: number,
+  ): boolean {
     if (nLips <= 0) return false;
     if (svcId >= this.svcCursor.length) this.svcCursor = grow32(this.svcCursor, svcId + 1);
     const start = this.svcCursor[svcId]! % nLips;
     this.svcCursor[svcId] = start + 1;
-    this.d[0] = rip >>> 0;
     const tries = Math.min(LPORT_TRIES, this.span);
     for (let k = 0; k < nLips; k++) {
       const li = lipBase + ((start + k) % nLips);
-      const lip = lips[li]! >>> 0;
       const id = lipIds[li]!;
       if (id >= this.cursors.length) this.cursors = grow32(this.cursors, id + 1);
-      this.l[0] = lip;
+      for (let j = 0; j < 4; j++) this.l[j] = j < w ? lips[li * w + j]! >>> 0 : 0;
       let c = this.cursors[id]!;
       for (let t = 0; t < tries; t++) {
         const port = this.min + (c % this.span);
         c++;
         if (conns.findOutLocal(proto, this.d, rport, this.l, port) < 0) {
           this.cursors[id] = c % this.span;
-          this.lip = lip;
+          this.lip = this.l[0]!;
           this.lport = port;
           return true;
         }

@@ -15,7 +15,7 @@ test('--status prints the daemon line, then each service as served, served with 
       {
         service: 'TCP  [2001:db8:1::100]:80',
         serving: true,
-        reason: 'some real servers skipped: FULLNAT over IPv6 is not carried yet',
+        reason: 'some real servers skipped: tunnels to real servers of the other family are not carried yet',
       },
       {
         service: 'UDP  [2001:db8:1::100]:53',
@@ -29,7 +29,7 @@ test('--status prints the daemon line, then each service as served, served with 
     [
       'lvsd 1.0.0 pid 42 up 61s, data plane packet, 3 services, size=4096',
       'TCP  192.0.2.100:80        served',
-      'TCP  [2001:db8:1::100]:80  served (some real servers skipped: FULLNAT over IPv6 is not carried yet)',
+      'TCP  [2001:db8:1::100]:80  served (some real servers skipped: tunnels to real servers of the other family are not carried yet)',
       'UDP  [2001:db8:1::100]:53  not served: real servers of the other family need a tunnel',
       '',
     ].join('\n'),

@@ -20,6 +20,8 @@ import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const VIP = '2001:db8:1::100';
+/** FULLNAT's local address, on the real servers' subnet. */
+const LIP = '2001:db8:2::200';
 const skip = netnsSkipReason();
 
 // A tiny HTTP server per real server: its name, or the peer address at /whoami.
@@ -49,8 +51,9 @@ async function waitFor(what: string, cond: () => boolean, out: () => string, ms 
 const mainScript = `const m = await import(${JSON.stringify(join(repo, 'src/daemon/main.ts'))}); m.main(process.argv.slice(1));`;
 const tsxArgv = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', mainScript, '--'];
 
-async function up(mode: 'dr' | 'nat' | 'tun'): Promise<Lab> {
-  const nat = mode === 'nat';
+async function up(mode: 'dr' | 'nat' | 'tun' | 'fullnat'): Promise<Lab> {
+  // NAT and FULLNAT: the real servers on their own subnet behind the director's eth1.
+  const nat = mode === 'nat' || mode === 'fullnat';
   const ns = createNetns({
     namespaces: ['sw', 'client', 'dir', 'rs1', 'rs2', ...(nat ? ['sw2'] : [])],
     links: [
@@ -123,10 +126,11 @@ async function up(mode: 'dr' | 'nat' | 'tun'): Promise<Lab> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'lvs-v6-'));
   const rip = nat ? '2001:db8:2::' : '2001:db8:1::';
-  const flag = { dr: '-g', nat: '-m', tun: '-i' }[mode];
+  const flag = { dr: '-g', nat: '-m', tun: '-i', fullnat: '-b' }[mode];
   writeFileSync(
     join(dir, 'rules'),
-    `-A -t [${VIP}]:80 -s rr\n-a -t [${VIP}]:80 -r [${rip}10]:80 ${flag} -w 1\n-a -t [${VIP}]:80 -r [${rip}11]:80 ${flag} -w 1\n`,
+    `-A -t [${VIP}]:80 -s rr\n-a -t [${VIP}]:80 -r [${rip}10]:80 ${flag} -w 1\n-a -t [${VIP}]:80 -r [${rip}11]:80 ${flag} -w 1\n` +
+      (mode === 'fullnat' ? `-P -t [${VIP}]:80 -z ${LIP} -F eth1\n` : ''),
   );
   const lvsd = ns.spawn(
     'dir',
@@ -163,7 +167,7 @@ function down(lab: Lab | undefined): void {
 const curl = (lab: Lab, path = '/') =>
   lab.ns.exec('client', ['curl', '-6', '-s', '-m', '5', `http://[${VIP}]${path}`], 15_000);
 
-for (const mode of ['dr', 'nat', 'tun'] as const) {
+for (const mode of ['dr', 'nat', 'tun', 'fullnat'] as const) {
   describe(`IPv6 ${mode} through lvsd --dataplane packet`, { skip }, () => {
     let lab: Lab | undefined;
     before(async () => {
@@ -182,11 +186,11 @@ for (const mode of ['dr', 'nat', 'tun'] as const) {
       assert.equal(got[1], got[3]);
     });
 
-    it(`the real server sees the client's own address`, () => {
-      assert.equal(curl(lab!, '/whoami').stdout.trim(), '2001:db8:1::7');
+    it(`the real server sees ${mode === 'fullnat' ? 'the LIP' : "the client's own address"}`, () => {
+      assert.equal(curl(lab!, '/whoami').stdout.trim(), mode === 'fullnat' ? LIP : '2001:db8:1::7');
     });
 
-    const bypass = mode !== 'nat';
+    const bypass = mode === 'dr' || mode === 'tun';
     it(`a 20 MB download keeps its digest${bypass ? ', and its bytes bypass the director' : ''}`, () => {
       const want = Buffer.alloc(20 * 1024 * 1024);
       for (let i = 0; i < want.length; i++) want[i] = (i * 31 + (i >>> 10)) & 0xff;

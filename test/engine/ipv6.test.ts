@@ -9,8 +9,8 @@ import { RouteResult6, StaticRoutes6 } from '../../src/engine/routes6.js';
 import { IPPROTO, verifyL4Checksum } from '../../src/packet/checksum.js';
 import { flowOf } from '../forward/fixtures.js';
 import { pkt } from '../helpers/packet-builder.js';
-import { collect, DIR_MAC, GW_MAC, hex, RS1_MAC, run } from './lab.js';
-import { CLIENT6, DIR6, fromGw6, GW6, lab6, RS6, toGw6, VIP6 } from './lab6.js';
+import { collect, DIR_MAC, GW_MAC, hex, RS1_MAC, RS2_MAC, run } from './lab.js';
+import { CLIENT6, DIR6, fromGw6, GW6, LIP6, lab6, RS6, RS6B, toGw6, VIP6 } from './lab6.js';
 import { dissect, hasTshark } from './tshark-dissect.js';
 
 const a6 = (s: string) => parseIPv6(s) as Uint8Array;
@@ -202,8 +202,35 @@ describe('IPv6 forwarding', () => {
     assert.deepEqual(run(lab6(), syn(84)).tx.map(hex), [hex(want)]);
   });
 
-  it('counts what IPv6 does not carry yet as unsupported: FULLNAT', () => {
-    assert.deepEqual(run(lab6(), syn(85)).drops, ['unsupported']);
+  it('FULLNAT: the request leaves from LIP:lport to RIP:rport, the reply returns from VIP:vport to the client', () => {
+    const sim = lab6();
+    const r = run(sim, syn(85));
+    assert.equal(r.tx.length, 1);
+    const f = flowOf(r.tx[0]!);
+    const lport = f.sport;
+    assert.ok(lport >= 1024);
+    const want = pkt()
+      .eth({ src: DIR_MAC, dst: RS2_MAC })
+      .ipv6({ src: LIP6, dst: RS6B, hopLimit: 63 })
+      .tcp({ sport: lport, dport: 8085, flags: 'S', seq: 1000 })
+      .build();
+    assert.equal(hex(r.tx[0]!), hex(want));
+    const reply = pkt()
+      .eth({ src: RS2_MAC, dst: DIR_MAC })
+      .ipv6({ src: RS6B, dst: LIP6 })
+      .tcp({ sport: 8085, dport: lport, flags: 'SA', seq: 7000, ack: 1001 })
+      .build();
+    const back = toGw6()
+      .ipv6({ src: VIP6, dst: CLIENT6, hopLimit: 63 })
+      .tcp({ sport: 85, dport: 40000, flags: 'SA', seq: 7000, ack: 1001 })
+      .build();
+    assert.deepEqual(run(sim, reply).tx.map(hex), [hex(back)]);
+  });
+
+  it('FULLNAT: lvsd answers neighbour solicitations for the IPv6 LIP too', () => {
+    const r = run(lab6(), ns(LIP6, { dst: 'ff02::1:ff00:200' }));
+    assert.equal(r.tx.length, 1);
+    assert.equal(r.tx[0]![54], 136);
   });
 
   it('a service without real servers answers ICMPv6 port unreachable from the VIP', () => {
@@ -394,11 +421,11 @@ describe('tshark cross-check of IPv6 output', { skip: hasTshark ? false : 'tshar
     const sim = lab6();
     const frames: Buffer[] = [];
     frames.push(...run(sim, ns(VIP6)).tx);
-    for (const port of [80, 81, 82, 83, 84, 86]) frames.push(...run(sim, syn(port)).tx);
+    for (const port of [80, 81, 82, 83, 84, 85, 86]) frames.push(...run(sim, syn(port)).tx);
     frames.push(...run(sim, syn(80, { hopLimit: 1, sport: 2 })).tx);
     const s2 = lab6({ neighbours: false });
     frames.push(...run(s2, syn(81)).tx);
-    assert.equal(frames.length, 9);
+    assert.equal(frames.length, 10);
     const out = dissect(frames);
     assert.deepEqual(
       out.flatMap((d, i) => (d.problems.length ? [`#${i}: ${d.problems.join('; ')}`] : [])),

@@ -12,8 +12,9 @@ export const CLIENT6 = '2001:db8:99::7';
 export const VIP6 = '2001:db8:1::100';
 export const RS6 = '2001:db8:1::10';
 export const RS6B = '2001:db8:1::11';
+export const LIP6 = '2001:db8:1::200';
 
-/** 80 NAT (port-mapped), 81 DR, 82 TUN (ip6ip6), 83 GUE, 84 GRE (with checksum), 85 FULLNAT (unsupported over IPv6), 86 no dests, 53/udp NAT. */
+/** 80 NAT (port-mapped), 81 DR, 82 TUN (ip6ip6), 83 GUE, 84 GRE (with checksum), 85 FULLNAT (LIP 2001:db8:1::200), 86 no dests, 53/udp NAT. */
 export const RULES6 = `
 -A -t [${VIP6}]:80 -s rr
 -a -t [${VIP6}]:80 -r [${RS6}]:8080 -m -w 1
@@ -43,7 +44,7 @@ export function lab6(o: { neighbours?: boolean; mtu?: number } = {}): Simulation
     gateway6: GW6,
     neighbours: o.neighbours === false ? '' : `${GW6} ${GW_MAC}\n${RS6} ${RS1_MAC}\n${RS6B} ${RS2_MAC}\n`,
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
-    laddrs: ['2001:db8:1::200'],
+    laddrs: [LIP6],
     now: 1_000_000,
   });
 }

@@ -15,7 +15,7 @@ describe('packet-plane service support', () => {
     [82, true, undefined, 'forwarded'],
     [83, true, undefined, 'forwarded'],
     [84, true, undefined, 'forwarded'],
-    [85, false, /FULLNAT over IPv6/, 'unsupported'],
+    [85, true, undefined, 'forwarded'],
   ];
   for (const [port, serving, reason, fate] of rows) {
     it(`IPv6 service port ${port}: status ${serving ? 'served' : 'not served'} agrees with the engine (${fate})`, () => {
