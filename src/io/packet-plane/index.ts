@@ -8,6 +8,7 @@
  */
 import type { Command } from '../../control/commands.js';
 import type { VipStatus } from '../../control/protocol.js';
+import { parseIPv6 } from '../../core/addr.js';
 import { serviceKeyText } from '../../core/types.js';
 import type { DirectorPort } from '../../daemon/director-port.js';
 import { DROP_NAME } from '../../engine/drops.js';
@@ -220,16 +221,21 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       for (const t of targets) loop.announce(t, a);
     }
     for (const a of announced) if (!want.has(a)) announced.delete(a);
-    // IPv6 VIPs: an unsolicited advert on every interface whose IPv6 routes reach them.
+    // IPv6 VIPs and LIPs: an unsolicited advert on the interface whose IPv6 routes reach them.
     const want6 = new Set<string>();
     for (const s of port.director.table.list()) {
-      if (s.af !== 6 || s.addrBytes?.length !== 16) continue;
-      const key = Buffer.from(s.addrBytes).toString('hex');
-      want6.add(key);
-      if (announced6.has(key)) continue;
-      announced6.add(key);
-      const targets = routes6.lookup6(s.addrBytes, 0, rr6) ? [rr6.ifindex] : [...bound];
-      for (const t of targets) loop.announce6(t, s.addrBytes);
+      if (s.af !== 6) continue;
+      // The VIP and the FULLNAT LIPs: the director's kernel holds neither.
+      const addrs = s.laddrs.flatMap((l) => parseIPv6(l) ?? []);
+      if (s.addrBytes?.length === 16) addrs.push(s.addrBytes);
+      for (const a of addrs) {
+        const key = Buffer.from(a).toString('hex');
+        want6.add(key);
+        if (announced6.has(key)) continue;
+        announced6.add(key);
+        const targets = routes6.lookup6(a, 0, rr6) ? [rr6.ifindex] : [...bound];
+        for (const t of targets) loop.announce6(t, a);
+      }
     }
     for (const k of announced6) if (!want6.has(k)) announced6.delete(k);
   };
