@@ -11,7 +11,7 @@ import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { DIR } from '../core/proto/tcp.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
-import { copyBytes, ETH_LEN, moveFrame } from '../forward/frame.js';
+import { ETH_LEN, moveFrame } from '../forward/frame.js';
 import {
   adjustSynAckMss,
   fnatIcmpIn4,
@@ -24,7 +24,6 @@ import {
 import { FNAT_S, FullnatPorts } from '../forward/fullnat-ports.js';
 import { echoReplyInPlace, writeIcmpError4 } from '../forward/icmp-reply.js';
 import { natIcmpIn4, natIcmpOut4, natIn4, natOut4 } from '../forward/nat.js';
-import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
 import { ipipEncap4, TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
 import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
@@ -626,23 +625,13 @@ export class IpPath {
       else out.sendL3(buf, flow.l3Off, ipLen, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
       return;
     }
-    const count = ipLen <= room ? 1 : tcpSegmentCount(flow, room);
-    if (count < 0) {
-      out.drop(DROP.NEEDS_FRAGMENTATION);
-      return;
-    }
+    const count = out.segmentCount(flow, room);
+    if (count < 0) return;
     const hash = flowHash(flow);
     for (let k = 0; k < count; k++) {
-      const seg = count === 1 ? ipLen : room;
-      const o = out.reserve(ETH_LEN + over + seg);
-      if (o < 0) {
-        out.drop(DROP.TX_FULL);
-        return;
-      }
-      const inner = o + ETH_LEN + over;
-      let len = ipLen;
-      if (count === 1) copyBytes(out.arena, inner, buf, flow.l3Off, ipLen);
-      else len = writeTcpSegment(buf, flow, room, k, count, out.arena, inner);
+      const inner = out.placeSegment(buf, flow, room, over, k, count);
+      if (inner < 0) return;
+      const len = out.segLen;
       let l3 = inner;
       if (over > 0) {
         this.tun.id = out.nextIpId();

@@ -15,12 +15,11 @@ import { CONN_F } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
 import { FWD } from '../core/types.js';
-import { copyBytes, ETH_LEN } from '../forward/frame.js';
+import { ETH_LEN } from '../forward/frame.js';
 import { FullnatPorts } from '../forward/fullnat-ports.js';
 import { fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
-import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
 import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
 import { IPPROTO } from '../packet/checksum.js';
 import type { Flow } from '../packet/flow.js';
@@ -254,22 +253,12 @@ export class Ip6Path {
       this.out6.send(buf, flow.l3Off, ipLen, slot, this.nh, 0, now);
       return;
     }
-    const count = ipLen <= room ? 1 : tcpSegmentCount(flow, room);
-    if (count < 0) {
-      out.drop(DROP.NEEDS_FRAGMENTATION);
-      return;
-    }
+    const count = out.segmentCount(flow, room);
+    if (count < 0) return;
     for (let k = 0; k < count; k++) {
-      const seg = count === 1 ? ipLen : room;
-      const o = out.reserve(ETH_LEN + over + seg);
-      if (o < 0) {
-        out.drop(DROP.TX_FULL);
-        return;
-      }
-      const inner = o + ETH_LEN + over;
-      let len = ipLen;
-      if (count === 1) copyBytes(out.arena, inner, buf, flow.l3Off, ipLen);
-      else len = writeTcpSegment(buf, flow, room, k, count, out.arena, inner);
+      const inner = out.placeSegment(buf, flow, room, over, k, count);
+      if (inner < 0) return;
+      const len = out.segLen;
       let l3 = inner;
       if (over > 0) {
         const h = flowHash6(flow);

@@ -7,8 +7,9 @@
  */
 
 import { copyBytes, ETH_LEN, writeEth } from '../forward/frame.js';
+import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
-import { frameView } from '../packet/flow.js';
+import { type Flow, frameView } from '../packet/flow.js';
 import { ActionList } from './actions.js';
 import { DROP, DROP_COUNT } from './drops.js';
 import { type NeighbourOptions, NeighbourTable } from './neighbours.js';
@@ -225,6 +226,43 @@ export class Output {
     for (; i + 4 <= n; i += 4) dv.setInt32(to + i, sv.getInt32(from + i));
     const a = this.arena;
     for (; i < n; i++) a[to + i] = buf[from + i]!;
+  }
+
+  /** Length of the IP packet the last {@link placeSegment} wrote. */
+  segLen = 0;
+
+  /**
+   * How many packets the IP packet in `flow` leaves as when at most `room` bytes fit: 1 when it
+   * fits, else its TCP segments (software TSO of a GSO super-frame); -1, with a
+   * NEEDS_FRAGMENTATION drop counted, when it can be neither (the engine does not fragment).
+   */
+  segmentCount(flow: Flow, room: number): number {
+    const count = flow.ipEnd - flow.l3Off <= room ? 1 : tcpSegmentCount(flow, room);
+    if (count < 0) this.drop(DROP.NEEDS_FRAGMENTATION);
+    return count;
+  }
+
+  /**
+   * Writes packet `k` of `count` ({@link segmentCount}) into the arena with `over` bytes left
+   * free before it for outer headers and ETH_LEN before those: the whole packet when count is 1,
+   * else its k-th TCP segment. Returns the packet's offset ({@link segLen} its length), or -1
+   * after counting a TX_FULL drop. The IPv4 and IPv6 paths share it for tunnels and TSO.
+   */
+  placeSegment(buf: Uint8Array, flow: Flow, room: number, over: number, k: number, count: number): number {
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const o = this.reserve(ETH_LEN + over + (count === 1 ? ipLen : room));
+    if (o < 0) {
+      this.drop(DROP.TX_FULL);
+      return -1;
+    }
+    const inner = o + ETH_LEN + over;
+    if (count === 1) {
+      copyBytes(this.arena, inner, buf, flow.l3Off, ipLen);
+      this.segLen = ipLen;
+    } else {
+      this.segLen = writeTcpSegment(buf, flow, room, k, count, this.arena, inner);
+    }
+    return inner;
   }
 
   /** Reserves `len` arena bytes for a frame built this batch; -1 (and a TX_FULL drop by the caller) when full. */
