@@ -21,7 +21,7 @@ import {
   insertToa4,
   toaFits,
 } from '../forward/fullnat.js';
-import { FNAT_S, FullnatPorts } from '../forward/fullnat-ports.js';
+import { FNAT_FAIL, FNAT_S, FullnatPorts } from '../forward/fullnat-ports.js';
 import { echoReplyInPlace, writeIcmpError4 } from '../forward/icmp-reply.js';
 import { natIcmpIn4, natIcmpOut4, natIn4, natOut4 } from '../forward/nat.js';
 import { ipipEncap4, TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
@@ -498,29 +498,29 @@ export class IpPath {
 
   // Gives a new FULLNAT conn its LIP:lport; returns lport (LIP in w1[0]) or -1 after counting the drop.
   private allocLocal(idx: number, rip: number, rport: number): number {
-    const conns = this.director.conns;
-    const local = this.local;
-    const svc = conns.svc[idx] as number;
-    const n = svc < local.lipCount.length ? (local.lipCount[svc] as number) : 0;
-    if (n === 0) {
-      conns.kill(idx);
-      this.out.drop(DROP.NO_LOCAL_ADDRESS);
+    const w = this.w2;
+    w[0] = rip >>> 0;
+    w[1] = 0;
+    w[2] = 0;
+    w[3] = 0;
+    const l = this.local;
+    const r = this.fnat.assign(
+      this.director.conns,
+      idx,
+      l.lips,
+      1,
+      l.lipIds,
+      l.lipBase,
+      l.lipCount,
+      w,
+      rport,
+    );
+    if (r < 0) {
+      this.out.drop(r === FNAT_FAIL.NO_ADDRESS ? DROP.NO_LOCAL_ADDRESS : DROP.NO_LOCAL_PORT);
       return -1;
     }
-    const f = this.fnat;
-    const base = local.lipBase[svc] as number;
-    if (!f.allocate(conns, conns.proto[idx] as number, svc, local.lips, local.lipIds, base, n, rip, rport)) {
-      conns.kill(idx);
-      this.out.drop(DROP.NO_LOCAL_PORT);
-      return -1;
-    }
-    this.w1[0] = f.lip;
-    this.w1[1] = 0;
-    this.w1[2] = 0;
-    this.w1[3] = 0;
-    conns.setLocal(idx, this.w1, f.lport);
-    f.resetConn(idx);
-    return f.lport;
+    this.w1.set(this.fnat.lipWords);
+    return r;
   }
 
   // ip_vs_out for MASQ (to the client) and FULLNAT (to a LIP) replies.

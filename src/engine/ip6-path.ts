@@ -16,7 +16,7 @@ import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
 import { FWD } from '../core/types.js';
 import { ETH_LEN } from '../forward/frame.js';
-import { FullnatPorts } from '../forward/fullnat-ports.js';
+import { FNAT_FAIL, FullnatPorts } from '../forward/fullnat-ports.js';
 import { fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
@@ -284,29 +284,26 @@ export class Ip6Path {
   }
 
   // Gives a new FULLNAT conn its LIP:lport (the RIP's words in w1); returns lport (LIP in w2) or
-  // -1 after killing the conn and counting the drop, as the IPv4 path does.
+  // -1 after counting the drop, as the IPv4 path does.
   private allocLocal(idx: number, rport: number): number {
-    const conns = this.director.conns;
-    const local = this.local;
-    const svc = conns.svc[idx] as number;
-    const n = svc < local.lipCount.length ? (local.lipCount[svc] as number) : 0;
-    if (n === 0) {
-      conns.kill(idx);
-      this.out.drop(DROP.NO_LOCAL_ADDRESS);
+    const l = this.local;
+    const r = this.fnat.assign(
+      this.director.conns,
+      idx,
+      l.lips,
+      4,
+      l.lipIds,
+      l.lipBase,
+      l.lipCount,
+      this.w1,
+      rport,
+    );
+    if (r < 0) {
+      this.out.drop(r === FNAT_FAIL.NO_ADDRESS ? DROP.NO_LOCAL_ADDRESS : DROP.NO_LOCAL_PORT);
       return -1;
     }
-    const f = this.fnat;
-    const base = local.lipBase[svc] as number;
-    if (
-      !f.allocate6(conns, conns.proto[idx] as number, svc, local.lips, local.lipIds, base, n, this.w1, rport)
-    ) {
-      conns.kill(idx);
-      this.out.drop(DROP.NO_LOCAL_PORT);
-      return -1;
-    }
-    this.w2.set(f.lipWords);
-    conns.setLocal(idx, this.w2, f.lport);
-    return f.lport;
+    this.w2.set(this.fnat.lipWords);
+    return r;
   }
 
   /** Sends an ICMPv6 error about the packet in `flow` back to its source (icmpv6_send). */

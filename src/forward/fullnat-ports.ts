@@ -18,6 +18,14 @@ export const LPORT_MAX = 65535;
 /** Ports tried on one LIP before moving to the next (bounds the cost when a LIP is nearly full). */
 export const LPORT_TRIES = 256;
 
+/** Why {@link FullnatPorts.assign} gave a conn no local address. */
+export const FNAT_FAIL = {
+  /** The service has no local address (of the conn's family). */
+  NO_ADDRESS: -1,
+  /** Every LIP is out of ports toward this real server. */
+  NO_PORT: -2,
+} as const;
+
 /** Per-connection FULLNAT flags in {@link FullnatPorts.state}. */
 export const FNAT_S = {
   /** The server's SYN-ACK was seen: `fdataSeq` holds its ISN + 1 (DPVS fnat_seq.fdata_seq). */
@@ -47,48 +55,42 @@ export class FullnatPorts {
   }
 
   /**
-   * Picks LIP:lport for a new conn to `rip:rport` (IPv4) of service `svcId`, from `lips[lipBase,
-   * lipBase + nLips)` (host-order u32), with `lipIds` giving each LIP's global index for its cursor.
-   * Sets `lip`/`lport` and returns true, or false when every LIP is out of ports for this RIP.
+   * Gives the new FULLNAT conn `idx` its LIP:lport for real server `rip` (4 words; IPv4 in word 0)
+   * and `rport`: the service's LIPs are `lips[lipBase[svc] * w ...]` with `w` words each (1 for
+   * IPv4, 4 for IPv6) and `lipIds` their cursor indexes; the choice is stored in the conn table
+   * (setLocal) and the conn's TOA state reset. Returns lport, or a {@link FNAT_FAIL} code after
+   * killing the conn, as DPVS drops a conn it cannot give a local address.
    */
-  allocate(
+  assign(
     conns: ConnTable,
-    proto: number,
-    svcId: number,
+    idx: number,
     lips: Uint32Array,
+    w: number,
     lipIds: Uint32Array,
-    lipBase: number,
-    nLips: number,
-    rip: number,
+    lipBase: Int32Array,
+    lipCount: Int32Array,
+    rip: Uint32Array,
     rport: number,
-  ): boolean {
-    this.d[0] = rip >>> 0;
-    this.d[1] = 0;
-    this.d[2] = 0;
-    this.d[3] = 0;
-    return this.search(conns, proto, svcId, lips, 1, lipIds, lipBase, nLips, rport);
+  ): number {
+    const svc = conns.svc[idx] as number;
+    const n = svc < lipCount.length ? (lipCount[svc] as number) : 0;
+    if (n === 0) {
+      conns.kill(idx);
+      return FNAT_FAIL.NO_ADDRESS;
+    }
+    for (let k = 0; k < 4; k++) this.d[k] = rip[k]! >>> 0;
+    if (
+      !this.search(conns, conns.proto[idx] as number, svc, lips, w, lipIds, lipBase[svc] as number, n, rport)
+    ) {
+      conns.kill(idx);
+      return FNAT_FAIL.NO_PORT;
+    }
+    conns.setLocal(idx, this.l, this.lport);
+    this.resetConn(idx);
+    return this.lport;
   }
 
-  /**
-   * {@link allocate} for IPv6: `lips6` holds 4 words per LIP (big-endian u32s of the address),
-   * `rip6` the real server's 4 words. The chosen LIP is in {@link lipWords}.
-   */
-  allocate6(
-    conns: ConnTable,
-    proto: number,
-    svcId: number,
-    lips6: Uint32Array,
-    lipIds: Uint32Array,
-    lipBase: number,
-    nLips: number,
-    rip6: Uint32Array,
-    rport: number,
-  ): boolean {
-    for (let k = 0; k < 4; k++) this.d[k] = rip6[k]!;
-    return this.search(conns, proto, svcId, lips6, 4, lipIds, lipBase, nLips, rport);
-  }
-
-  /** The words of the LIP the last allocation chose (word 0 alone for IPv4). */
+  /** The words of the LIP the last assignment chose (word 0 alone for IPv4). */
   get lipWords(): Uint32Array {
     return this.l;
   }
