@@ -6,6 +6,7 @@
  * service's LIP list for FULLNAT port allocation.
  */
 import { parseIPv4 } from '../core/addr.js';
+import type { Service } from '../core/service.js';
 import type { ServiceTable } from '../core/service-table.js';
 
 /** Address kinds (bits). */
@@ -28,35 +29,19 @@ export class LocalAddrs {
 
   /** Rebuilds from the service table (IPv4 services only). */
   rebuild(table: ServiceTable): void {
-    const entries: [number, number][] = [];
-    const lipList: number[] = [];
-    const lipIdList: number[] = [];
-    const ids = new Map<number, number>();
-    let maxSvc = 0;
-    for (const s of table.list()) maxSvc = Math.max(maxSvc, s.id + 1);
-    const base = new Int32Array(maxSvc);
-    const count = new Int32Array(maxSvc);
-    for (const s of table.list()) {
-      if (s.af !== 4) continue;
-      if (s.addrBytes) {
+    const c = collectLocal(
+      table,
+      4,
+      (s) => {
         const b = s.addrBytes;
-        entries.push([((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, LOCAL.VIP]);
-      }
-      base[s.id] = lipList.length;
-      for (const l of s.laddrs) {
+        return b ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : undefined;
+      },
+      (l) => {
         const a = parseIPv4(l);
-        if (a === undefined) continue;
-        entries.push([a >>> 0, LOCAL.LIP]);
-        let id = ids.get(a);
-        if (id === undefined) {
-          id = ids.size;
-          ids.set(a, id);
-        }
-        lipList.push(a >>> 0);
-        lipIdList.push(id);
-      }
-      count[s.id] = lipList.length - (base[s.id] ?? 0);
-    }
+        return a === undefined ? undefined : a >>> 0;
+      },
+    );
+    const entries = c.entries;
     let cap = 16;
     while (cap < entries.length * 4) cap *= 2;
     this.keys = new Int32Array(cap);
@@ -69,10 +54,10 @@ export class LocalAddrs {
       this.keys[i] = a;
       this.kinds[i] = (this.kinds[i] as number) | k;
     }
-    this.lips = Uint32Array.from(lipList);
-    this.lipIds = Uint32Array.from(lipIdList);
-    this.lipBase = base;
-    this.lipCount = count;
+    this.lips = Uint32Array.from(c.lips);
+    this.lipIds = Uint32Array.from(c.lipIds);
+    this.lipBase = c.base;
+    this.lipCount = c.count;
     this.lastKind = -1;
     this.generation = table.generation;
   }
@@ -105,4 +90,58 @@ export class LocalAddrs {
 function hash(a: number): number {
   const h = Math.imul(a ^ (a >>> 16), 0x45d9f3b);
   return h ^ (h >>> 16);
+}
+
+/** The VIPs and LIPs of one family's services, with each service's LIP list (see collectLocal). */
+export interface LocalCollection<T> {
+  /** Every address with its LOCAL kind. */
+  readonly entries: [T, number][];
+  /** All LIPs of all services, grouped per service. */
+  readonly lips: T[];
+  /** Each LIP's distinct index (one port cursor per address), per entry of `lips`. */
+  readonly lipIds: number[];
+  /** Per service id: first entry and count in `lips`. */
+  readonly base: Int32Array<ArrayBuffer>;
+  readonly count: Int32Array<ArrayBuffer>;
+}
+
+/**
+ * Walks the services of family `af` once for both address sets (this file's IPv4 one and
+ * local-addrs6.ts): each VIP (`vipOf`) and each parsable local address (`parse`), in the
+ * representation the caller keys by; equal LIPs share one id (by their text).
+ */
+export function collectLocal<T>(
+  table: ServiceTable,
+  af: number,
+  vipOf: (s: Service) => T | undefined,
+  parse: (text: string) => T | undefined,
+): LocalCollection<T> {
+  const entries: [T, number][] = [];
+  const lips: T[] = [];
+  const lipIds: number[] = [];
+  const ids = new Map<string, number>();
+  let maxSvc = 0;
+  for (const s of table.list()) maxSvc = Math.max(maxSvc, s.id + 1);
+  const base = new Int32Array(maxSvc);
+  const count = new Int32Array(maxSvc);
+  for (const s of table.list()) {
+    if (s.af !== af) continue;
+    const vip = vipOf(s);
+    if (vip !== undefined) entries.push([vip, LOCAL.VIP]);
+    base[s.id] = lips.length;
+    for (const l of s.laddrs) {
+      const a = parse(l);
+      if (a === undefined) continue;
+      entries.push([a, LOCAL.LIP]);
+      let id = ids.get(l);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(l, id);
+      }
+      lips.push(a);
+      lipIds.push(id);
+    }
+    count[s.id] = lips.length - (base[s.id] ?? 0);
+  }
+  return { entries, lips, lipIds, base, count };
 }

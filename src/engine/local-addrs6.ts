@@ -8,7 +8,7 @@
 import { parseIPv6 } from '../core/addr.js';
 import type { ServiceTable } from '../core/service-table.js';
 import { Addr6Keys } from './addr6-keys.js';
-import { LOCAL } from './local-addrs.js';
+import { collectLocal } from './local-addrs.js';
 
 /** The set of IPv6 VIPs and LIPs. */
 export class LocalAddrs6 {
@@ -26,32 +26,14 @@ export class LocalAddrs6 {
 
   /** Rebuilds from the service table (IPv6 services; fwmark services have no address). */
   rebuild(table: ServiceTable): void {
-    const entries: [Uint8Array, number][] = [];
-    const lipList: Uint8Array[] = [];
-    const lipIdList: number[] = [];
-    const ids = new Map<string, number>();
-    let maxSvc = 0;
-    for (const s of table.list()) maxSvc = Math.max(maxSvc, s.id + 1);
-    const base = new Int32Array(maxSvc);
-    const count = new Int32Array(maxSvc);
-    for (const s of table.list()) {
-      if (s.af !== 6) continue;
-      if (s.addrBytes?.length === 16) entries.push([s.addrBytes, LOCAL.VIP]);
-      base[s.id] = lipList.length;
-      for (const l of s.laddrs) {
-        const a = parseIPv6(l);
-        if (!a) continue;
-        entries.push([a, LOCAL.LIP]);
-        let id = ids.get(l);
-        if (id === undefined) {
-          id = ids.size;
-          ids.set(l, id);
-        }
-        lipList.push(a);
-        lipIdList.push(id);
-      }
-      count[s.id] = lipList.length - (base[s.id] ?? 0);
-    }
+    const c = collectLocal(
+      table,
+      6,
+      (s) => (s.addrBytes?.length === 16 ? s.addrBytes : undefined),
+      parseIPv6,
+    );
+    const entries = c.entries;
+    const lipList = c.lips;
     const keys = new Addr6Keys(Math.max(16, entries.length));
     const kinds = new Uint8Array(keys.capacity + 1);
     for (const [a, k] of entries) {
@@ -68,9 +50,9 @@ export class LocalAddrs6 {
     this.keys = keys;
     this.kinds = kinds;
     this.lips = lips;
-    this.lipIds = Uint32Array.from(lipIdList);
-    this.lipBase = base;
-    this.lipCount = count;
+    this.lipIds = Uint32Array.from(c.lipIds);
+    this.lipBase = c.base;
+    this.lipCount = c.count;
     this.generation = table.generation;
   }
 
