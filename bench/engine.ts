@@ -20,6 +20,9 @@
  * The timed ACKs of established conns take the engine's fast path (IpPath.fastRequest); the SYNs
  * that create the conns go through the general path untimed.
  *
+ * V8: lvsd's inlining limits (src/daemon/v8-tuning.ts) are applied first, as lvsd applies them;
+ * LVS_V8_DEFAULTS=1 runs with V8's defaults instead.
+ *
  * Options: --runs N (5) --packets N (timed packets per run, default 2,000,000) --flows a,b,c
  * --methods DR,NAT,TUN,FULLNAT --headroom N (32; bytes before each frame the driver leaves writable)
  * --order memory|random (flows replayed in creation order, the
@@ -31,12 +34,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type * as SimMod from '../src/daemon/simulate.js';
+import type * as TuneMod from '../src/daemon/v8-tuning.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // BENCH_DIST points at another build output (e.g. a private tsc --outDir while others rebuild dist/).
 const distDir = process.env.BENCH_DIST || join(root, 'dist');
 const dist = (p: string) => pathToFileURL(join(distDir, p)).href;
 const sim = (await import(dist('daemon/simulate.js'))) as typeof SimMod;
+// lvsd's V8 settings (daemon/v8-tuning.ts), applied as lvsd applies them, before any hot code is
+// optimized; LVS_V8_DEFAULTS=1 measures with V8's defaults. Builds before v8-tuning.ts have none.
+let v8Flags: readonly string[] = [];
+try {
+  const t = (await import(dist('daemon/v8-tuning.js'))) as typeof TuneMod;
+  v8Flags = t.tuneV8();
+} catch {
+  v8Flags = [];
+}
 
 const { values } = parseArgs({
   options: {
@@ -137,6 +150,8 @@ function cell(m: (typeof ALL_METHODS)[number], flows: number): Cell {
   // BENCH_WARM_ENTRIES=1|0 forces ConnTable.warmEntries on or off (default: the build's own rule).
   const we = process.env.BENCH_WARM_ENTRIES;
   if (we !== undefined && we !== '') s.director.conns.warmEntries = we === '1';
+  // BENCH_NO_WARM=1 turns the batch warm-up off (ConnTable.warmMinSlots beyond any index), to size its effect.
+  if (process.env.BENCH_NO_WARM) s.director.conns.warmMinSlots = 2 ** 40;
   const n = Math.ceil(flows / BATCH) * BATCH;
   const work = Buffer.alloc(n * SLOT);
   const pristine = Buffer.alloc(n * SLOT);
@@ -241,9 +256,9 @@ for (const m of METHODS) {
   table += `| ${m.name} | ${row.join(' | ')} |\n`;
 }
 process.stdout.write(
-  `ns per packet, median of ${RUNS} runs (best run), batch restore memcpy subtracted\n${table}`,
+  `ns per packet, median of ${RUNS} runs (best run), batch restore memcpy subtracted; V8 flags: ${v8Flags.join(' ') || 'defaults'}\n${table}`,
 );
 writeFileSync(
   join(root, 'bench', 'results', 'engine.json'),
-  `${JSON.stringify({ node: process.version, runs: RUNS, order: ORDER, headroom: HEADROOM, packets: PACKETS, batch: BATCH, date: new Date().toISOString(), cells: cells.map((c) => ({ ...c, medianNs: median(c.nsPerPacket) - median(c.copyNsPerPacket), bestNs: best(c.nsPerPacket) - best(c.copyNsPerPacket) })) }, null, 2)}\n`,
+  `${JSON.stringify({ node: process.version, v8Flags, runs: RUNS, order: ORDER, headroom: HEADROOM, packets: PACKETS, batch: BATCH, date: new Date().toISOString(), cells: cells.map((c) => ({ ...c, medianNs: median(c.nsPerPacket) - median(c.copyNsPerPacket), bestNs: best(c.nsPerPacket) - best(c.copyNsPerPacket) })) }, null, 2)}\n`,
 );

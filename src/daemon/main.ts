@@ -18,6 +18,7 @@ import { type LvsdOptions, parseLvsdArgs } from './options.js';
 import { startProxyPlane } from './proxy-plane.js';
 import { ConfigSession, healthRunnerEngine } from './reload.js';
 import { applyRules, commandText, readRules } from './restore.js';
+import { tuneV8 } from './v8-tuning.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
 export const EXIT_START_FAILED = 1;
@@ -41,6 +42,8 @@ async function checkOnly(file: string, format?: ConfigFormat, configId?: string)
 
 /** Runs lvsd in the foreground until SIGTERM or SIGINT. */
 export function main(argv: string[]): void {
+  // Before anything hot is optimized: lvsd's inlining limits (v8-tuning.ts).
+  tuneV8();
   // Real-server helpers (daemon/rs-setup.ts, daemon/rs-agent.ts) share the lvsd binary.
   if (argv[0] === 'rs-setup') {
     void import('./rs-setup.js').then((m) => {
