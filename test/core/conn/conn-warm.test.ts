@@ -94,3 +94,36 @@ test('record warming follows warmEntries: forced on, forced off, or from warmEnt
   assert.equal(sinkAfter(undefined, 11), indexOnly, 'below warmEntriesFrom: index only');
   assert.notEqual(sinkAfter(undefined, 10), indexOnly, 'at warmEntriesFrom: records too');
 });
+
+test('record warming is skipped for a batch that visits entries in creation order and kept for a shuffled one', () => {
+  const t = new ConnTable({ initialCapacity: 512 });
+  t.warmEntriesFrom = 0;
+  const n = 256;
+  for (let k = 0; k < n; k++)
+    t.create(4, 6, w(0x0a000000 + k), 1000, w(0xcb007101), 80, 4, w(1), 80, 0, 0, 0, 0, 0);
+  const keysOf = (order: number[]): Int32Array => {
+    const keys = new Int32Array(2 * order.length);
+    order.forEach((k, j) => {
+      keys[2 * j] = 0x0a000000 + k;
+      keys[2 * j + 1] = (1000 << 2) | pcodeOf(6);
+    });
+    return keys;
+  };
+  const inOrder = Array.from({ length: n }, (_, k) => k);
+  // A fixed shuffle (LCG), so the run is reproducible.
+  const shuffled = [...inOrder];
+  let r = 12345;
+  for (let i = n - 1; i > 0; i--) {
+    r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
+    const j = r % (i + 1);
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const warmed = (order: number[]): number => {
+    t.warmEntries = undefined;
+    t.warmIn4(keysOf(order), order.length);
+    return t.lastRecordsWarmed;
+  };
+  assert.equal(warmed(inOrder), 0, 'creation order: index only');
+  // Every key's entry is found (at home or a few slots on) and its record loaded.
+  assert.equal(warmed(shuffled), n, 'shuffled: records too');
+});
