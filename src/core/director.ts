@@ -267,11 +267,23 @@ export class Director implements PersistContext {
     }
     if (proto === PROTO.TCP) {
       // Most segments leave the state as it is; then all transition() would do is re-set the timeout.
-      const f = conns.flagsOf(idx);
       const old = conns.stateOf(idx);
-      const d = f & CONN_F.NOOUTPUT ? DIR.INPUT_ONLY : DIR.INPUT;
       const s = this.settings;
-      if (tcpNextState(s.secureTcp, d, tcpEvent(tcpFlags), old) === old) {
+      if (
+        old === TCP_S.ESTABLISHED &&
+        (tcpFlags & (TCP_FLAG.ACK | TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST)) === TCP_FLAG.ACK
+      ) {
+        // The common segment: an ACK without SYN, FIN or RST keeps ESTABLISHED in all four tables
+        // (normal and secure_tcp, INPUT and INPUT_ONLY), so no table lookup.
+        conns.setTimeoutSecs(idx, s.tcpTimeouts[TCP_S.ESTABLISHED] as number);
+      } else if (
+        tcpNextState(
+          s.secureTcp,
+          conns.flagsOf(idx) & CONN_F.NOOUTPUT ? DIR.INPUT_ONLY : DIR.INPUT,
+          tcpEvent(tcpFlags),
+          old,
+        ) === old
+      ) {
         conns.setTimeoutSecs(idx, s.tcpTimeouts[old] as number);
       } else {
         this.fastTransition(idx, proto, tcpFlags);

@@ -9,6 +9,8 @@ import {
 import {
   DIR,
   TCP_DEFAULT_TIMEOUTS,
+  TCP_FLAG,
+  TCP_S,
   TCP_STATE_ACTIVE,
   TCP_STATE_NAMES,
   tcpEvent,
@@ -177,4 +179,13 @@ test('SCTP state names and timeouts follow ip_vs_proto_sctp.c', () => {
   assert.equal(SCTP_STATE_NAMES[3], 'C-SENT');
   assert.equal(SCTP_STATE_NAMES[11], 'S-ACK-SENT');
   assert.deepEqual(SCTP_DEFAULT_TIMEOUTS, [2, 4, 61, 61, 61, 61, 61, 61, 900, 61, 61, 61, 4, 61]);
+});
+
+test('an ACK without SYN, FIN or RST keeps ESTABLISHED in every input table (the director fast path skips the lookup)', () => {
+  for (const secure of [false, true])
+    for (const dir of [DIR.INPUT, DIR.INPUT_ONLY])
+      for (let flags = 0; flags < 0x1000; flags++) {
+        if ((flags & (TCP_FLAG.ACK | TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST)) !== TCP_FLAG.ACK) continue;
+        assert.equal(tcpNextState(secure, dir, tcpEvent(flags), TCP_S.ESTABLISHED), TCP_S.ESTABLISHED);
+      }
 });
