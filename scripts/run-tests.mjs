@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts under node:test with tsx. Node 20's --test takes no globs,
 // so the file list is gathered here. Extra arguments narrow the run to matching paths.
+// Before anything runs, the Debian peers the tests use are installed when missing (as root with
+// apt-get; see test-peers.mjs), so `npm test` alone works on a fresh machine.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureTestPeers } from './test-peers.mjs';
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -22,10 +25,10 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
 }
-const reporter = process.env.CI ? 'spec' : 'spec';
+ensureTestPeers();
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

@@ -4,9 +4,10 @@ import { after, before, test } from 'node:test';
 import type { CheckerConfig } from '../../src/config/model.js';
 import { apply, type ControlTarget } from '../../src/control/apply.js';
 import { HealthRunner } from '../../src/health/runner.js';
+import { peerSkipReason } from '../helpers/peers.js';
 import { testTable } from '../helpers/table.js';
 import { model, real, service } from './model-builder.js';
-import { type Nginx, startNginx } from './servers.js';
+import { type Nginx, nginxPath, startNginx } from './servers.js';
 
 // Fast keepalived-style timing: HTTP_GET every 300 ms, retry 1 after 200 ms, 500 ms connect timeout.
 const T = { delayLoop: 300, retry: 1, delayBeforeRetry: 200, connectTimeout: 500 };
@@ -15,10 +16,12 @@ const DOWN_BOUND = T.delayLoop * (T.retry + 1) + T.connectTimeout * (T.retry + 1
 const UP_BOUND = T.delayLoop + T.connectTimeout + 300;
 
 let ng: Nginx;
+const skip = peerSkipReason('nginx (nginx-light)', nginxPath() !== undefined);
 let other: http.Server;
 let otherPort = 0;
 
 before(async () => {
+  if (skip) return;
   ng = await startNginx({ 'index.html': 'alive\n' });
   other = http.createServer((_q, r) => r.end('alive\n'));
   await new Promise<void>((r) => other.listen(0, '127.0.0.2', r));
@@ -82,7 +85,9 @@ function reals(inhibit: boolean) {
 }
 
 for (const inhibit of [false, true]) {
-  test(`kill nginx → ${inhibit ? 'weight 0' : 'removed'} within delay_loop×(retry+1)+timeouts, back when healthy`, async (t) => {
+  test(`kill nginx → ${inhibit ? 'weight 0' : 'removed'} within delay_loop×(retry+1)+timeouts, back when healthy`, {
+    skip,
+  }, async (t) => {
     const d = director();
     const runner = new HealthRunner({
       model: model([service(reals(inhibit))]),
@@ -122,7 +127,9 @@ for (const inhibit of [false, true]) {
   });
 }
 
-test('every real server down → the sorry server is in the table; one back → real servers again', async () => {
+test('every real server down → the sorry server is in the table; one back → real servers again', {
+  skip,
+}, async () => {
   const d = director();
   const sorry = { dest: { ...real('127.0.0.9', { port: 80 }).dest }, inhibit: false };
   const svc = service([reals(false)[0] as ReturnType<typeof real>], { sorry });

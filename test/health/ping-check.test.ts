@@ -15,6 +15,8 @@ import { addonIcmpEcho, PingChecker } from '../../src/health/probes/ping.js';
 import { loadIcmpBinding } from '../../src/io/icmp/icmp-binding.js';
 import { IcmpPinger } from '../../src/io/icmp/icmp-pinger.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import { peerSkipReason } from '../helpers/peers.js';
+import { hostEchoSkipReason } from '../helpers/ping-sockets.js';
 import { runIcmpChild } from '../io/icmp-run-child.js';
 import { real, service, tcpCheck } from './model-builder.js';
 
@@ -42,7 +44,10 @@ function spySpawn() {
 }
 
 describe('PING_CHECK with the addon', { skip: addonSkip }, () => {
-  it('runs 40 checks of 127.0.0.1 and ::1 from the config model without spawning a process', async () => {
+  const hostSkip = hostEchoSkipReason();
+  it('runs 40 checks of 127.0.0.1 and ::1 from the config model without spawning a process', {
+    skip: hostSkip,
+  }, async () => {
     const spy = spySpawn();
     try {
       // A ping binary that cannot exist: a spawned check could only fail.
@@ -81,8 +86,10 @@ describe('PING_CHECK with the addon', { skip: addonSkip }, () => {
 });
 
 describe('PING_CHECK fallback to the ping binary', () => {
-  const pingSkip = existsSync('/usr/bin/ping') || existsSync('/bin/ping') ? undefined : 'no ping binary';
-  if (pingSkip) console.log(`# skipping ping-binary fallback check: ${pingSkip}`);
+  const pingSkip = peerSkipReason(
+    'ping (iputils-ping)',
+    existsSync('/usr/bin/ping') || existsSync('/bin/ping'),
+  );
 
   it('spawns ping, and still finds 127.0.0.1 up, when LVS_PACKET_ADDON points at a missing file', {
     skip: pingSkip,

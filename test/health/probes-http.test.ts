@@ -3,14 +3,16 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { HttpChecker, type HttpTarget } from '../../src/health/probes/http.js';
-import { type Nginx, startNginx } from './servers.js';
+import { peerSkipReason } from '../helpers/peers.js';
+import { type Nginx, nginxPath, startNginx } from './servers.js';
 
 const PAGE = '<html><body>Test Page for LVS</body></html>\n';
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 let ng: Nginx;
+const skip = peerSkipReason('nginx (nginx-light)', nginxPath() !== undefined);
 
 before(async () => {
-  ng = await startNginx({ 'index.html': PAGE, 'other.html': 'other\n' });
+  if (!skip) ng = await startNginx({ 'index.html': PAGE, 'other.html': 'other\n' });
 });
 after(async () => {
   await ng?.stop();
@@ -29,7 +31,7 @@ function target(over: Partial<HttpTarget> & { path?: string } = {}): HttpTarget 
 }
 const ctx = { timeoutMs: 2000, part: 0 };
 
-test('nginx HTTP_GET: status 200 with the right body digest passes', async () => {
+test('nginx HTTP_GET: status 200 with the right body digest passes', { skip }, async () => {
   const r = await new HttpChecker(
     target({ urls: [{ path: '/index.html', statusCodes: [[200, 299]], digest: md5(PAGE) }] }),
   ).check(ctx);
@@ -37,7 +39,7 @@ test('nginx HTTP_GET: status 200 with the right body digest passes', async () =>
   assert.ok(r.durationMs >= 0);
 });
 
-test('nginx HTTP_GET: a wrong digest fails', async () => {
+test('nginx HTTP_GET: a wrong digest fails', { skip }, async () => {
   const r = await new HttpChecker(
     target({ urls: [{ path: '/index.html', statusCodes: [[200, 299]], digest: md5('x') }] }),
   ).check(ctx);
@@ -45,7 +47,9 @@ test('nginx HTTP_GET: a wrong digest fails', async () => {
   assert.match(r.message, /digest mismatch/);
 });
 
-test('nginx HTTP_GET: 404 is outside the default 200-299 and fails; an explicit 404 range passes', async () => {
+test('nginx HTTP_GET: 404 is outside the default 200-299 and fails; an explicit 404 range passes', {
+  skip,
+}, async () => {
   assert.equal((await new HttpChecker(target({ path: '/missing' })).check(ctx)).ok, false);
   const r = await new HttpChecker(target({ urls: [{ path: '/missing', statusCodes: [[404, 404]] }] })).check(
     ctx,
@@ -53,7 +57,9 @@ test('nginx HTTP_GET: 404 is outside the default 200-299 and fails; an explicit 
   assert.equal(r.ok, true);
 });
 
-test('ldirectord receive regex: matching body passes, non-matching fails, regex_no_match inverts', async () => {
+test('ldirectord receive regex: matching body passes, non-matching fails, regex_no_match inverts', {
+  skip,
+}, async () => {
   const url = (regex: string, regexNoMatch = false) => ({
     path: '/index.html',
     statusCodes: [[200, 299]] as const,
@@ -65,7 +71,9 @@ test('ldirectord receive regex: matching body passes, non-matching fails, regex_
   assert.equal((await new HttpChecker(target({ urls: [url('Test Page', true)] })).check(ctx)).ok, false);
 });
 
-test('HTTPS (SSL_GET) against nginx with a self-signed certificate passes with digest', async () => {
+test('HTTPS (SSL_GET) against nginx with a self-signed certificate passes with digest', {
+  skip,
+}, async () => {
   const r = await new HttpChecker(
     target({
       tls: true,
@@ -76,7 +84,7 @@ test('HTTPS (SSL_GET) against nginx with a self-signed certificate passes with d
   assert.equal(r.ok, true, r.message);
 });
 
-test('HEAD method (ldirectord httpmethod) checks the status only', async () => {
+test('HEAD method (ldirectord httpmethod) checks the status only', { skip }, async () => {
   const r = await new HttpChecker(target({ method: 'HEAD' })).check(ctx);
   assert.equal(r.ok, true, r.message);
 });
@@ -110,7 +118,7 @@ test('a server that never answers fails at the timeout', async () => {
   assert.ok(Date.now() - t0 < 1500);
 });
 
-test('a closed port fails with the connect error', async () => {
+test('a closed port fails with the connect error', { skip }, async () => {
   await ng.kill();
   const r = await new HttpChecker(target()).check(ctx);
   await ng.restart();
