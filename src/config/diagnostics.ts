@@ -78,6 +78,3 @@ export function exitCodeFor(diags: readonly ConfigDiagnostic[]): 0 | 4 | 5 {
   if (diags.some((d) => d.severity === 'warning' || d.severity === 'error')) return 5;
   return 0;
 }
-
-/** Exit status of ldirectord for a configuration error at startup (spec §4.1 `config_error`). */
-export const LDIRECTORD_CONFIG_ERROR_EXIT = 2;

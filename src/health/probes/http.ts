@@ -123,8 +123,3 @@ export class HttpChecker implements Checker {
     });
   }
 }
-
-/** The MD5 hex digest of a body, as keepalived's genhash prints it. */
-export function bodyDigest(body: Uint8Array): string {
-  return createHash('md5').update(body).digest('hex');
-}

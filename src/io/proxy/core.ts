@@ -2,8 +2,7 @@
  * What the proxy data plane needs from the director core: schedule a new connection exactly as
  * a SYN would (persistence included), feed it synthetic TCP transitions so ActiveConn/InActConn
  * and state timeouts match a packet director, count its traffic, and learn when the core expires
- * it. The core's Director implements this (see adapters in this folder); `LocalProxyCore` is a
- * small stand-alone implementation for embedding and tests.
+ * it. The core's Director implements this (director-core.ts).
  */
 import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
