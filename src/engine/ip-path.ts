@@ -209,6 +209,7 @@ export class IpPath {
       return true;
     }
     if (fwd === FWD.DROUTE) {
+      // ip_vs_dr_xmit changes no IP or L4 field: only the TTL here, and the MACs on send.
       decrementTtl4(frameView(buf), flow);
     } else if (fwd === FWD.MASQ) {
       translate4(buf, flow, flow.src4 | 0, flow.sport, rip, conns.dportOf(idx));
