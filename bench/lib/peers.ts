@@ -145,7 +145,7 @@ export interface Ports {
   lvs: [number, number];
 }
 
-/** The HTTP backend: nginx, one worker, a 28-byte body (peers.md §5.4). */
+/** The HTTP backend: nginx, one worker, a 28-byte body. */
 export function backendNginxConf(dir: string, port: number): string {
   const f = join(dir, 'backend.conf');
   writeFileSync(

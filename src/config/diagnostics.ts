@@ -1,7 +1,8 @@
 /**
  * Configuration diagnostics: every problem found in keepalived.conf or ldirectord.cf becomes a
  * {@link ConfigDiagnostic} (a ConfigError with a severity), collected rather than thrown, because
- * keepalived warns and continues on nearly every mistake (spec §1.1 "warn-and-continue").
+ * keepalived warns and continues on nearly every mistake (its check_parser.c and vrrp_parser.c
+ * handlers log an invalid value and ignore it or fall back to a default).
  */
 import { ConfigError } from '../core/errors.js';
 
@@ -69,7 +70,7 @@ export class Diagnostics {
 }
 
 /**
- * `keepalived -t` exit status for a list of findings (spec §1.1: HEAD main.c config_test_exit):
+ * `keepalived -t` exit status for a list of findings (keepalived/core/main.c `config_test_exit`):
  * 0 clean, 4 fatal, 5 non-fatal configuration errors. Notices do not count (a missing plain
  * `include` exits 0, as observed with Debian 2.2.7).
  */
@@ -78,6 +79,3 @@ export function exitCodeFor(diags: readonly ConfigDiagnostic[]): 0 | 4 | 5 {
   if (diags.some((d) => d.severity === 'warning' || d.severity === 'error')) return 5;
   return 0;
 }
-
-/** Exit status of ldirectord for a configuration error at startup (spec §4.1 `config_error`). */
-export const LDIRECTORD_CONFIG_ERROR_EXIT = 2;

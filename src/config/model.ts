@@ -7,7 +7,10 @@ import type { Af } from '../core/addr.js';
 import type { DestConfig, ServiceConfig, ServiceKey } from '../core/types.js';
 import type { SourcePos } from './diagnostics.js';
 
-/** An external command: keepalived `<STRING>|<QUOTED-STRING> [user [:][group]]` (KC5 "Quoted strings"). */
+/**
+ * An external command: keepalived `<STRING>|<QUOTED-STRING> [user [:][group]]` (keepalived.conf(5)
+ * "Quoted strings").
+ */
 export interface ScriptSpec {
   /** The command line as written (quotes removed). */
   readonly command: string;
@@ -27,14 +30,15 @@ export interface CheckerTiming {
   readonly delayBeforeRetry: number;
   /** Interval between checks. */
   readonly delayLoop: number;
-  /** First check is at 1 s + random(0..warmup) (CAPI `register_checkers_thread`). */
+  /** First check is at 1 s + random(0..warmup) (check_api.c `register_checkers_thread`). */
   readonly warmup: number;
-  /** The real server starts down and needs one success (spec §2.6). */
+  /** The real server starts down and needs one success (keepalived.conf(5) `alpha`). */
   readonly alpha: boolean;
   readonly logAllFailures: boolean;
   /**
-   * keepalived: before the first state change a single failure marks the checker down (spec §2.1
-   * and §7). ldirectord always needs `failurecount` consecutive failures, so it sets false.
+   * keepalived: before the first state change a single failure marks the checker down (check_data.c
+   * presets retry_it to retry). ldirectord always needs `failurecount` consecutive failures, so it
+   * sets false.
    */
   readonly immediateFirstDown: boolean;
 }
@@ -64,7 +68,10 @@ export interface HttpUrl {
   readonly regexNoMatch: boolean;
 }
 
-/** The checker of one real server, a union on `type` (spec §1.9, §4.5). */
+/**
+ * The checker of one real server, a union on `type` (keepalived.conf(5) checkers, ldirectord
+ * `checktype`).
+ */
 export type CheckerConfig = (
   | ({ readonly type: 'tcp' } & CheckerConn)
   | ({
@@ -101,7 +108,7 @@ export type CheckerConfig = (
       readonly script: ScriptSpec;
       /** Kill the script after this long (ms). */
       readonly timeout: number;
-      /** Exit status 2..255 sets weight status−2 (spec §1.9 MISC_CHECK). */
+      /** Exit status 2..255 sets weight status−2 (keepalived.conf(5) MISC_CHECK `misc_dynamic`). */
       readonly dynamic: boolean;
     }
   | { readonly type: 'file'; readonly trackFile: string; readonly weight: number; readonly reverse: boolean }
@@ -131,7 +138,7 @@ export type CheckerConfig = (
 /** A real server (destination) with its checkers and notifications. */
 export interface RealServer extends SourcePos {
   readonly dest: DestConfig;
-  /** No checker means always alive (KC5; ldirectord `checktype=on`). */
+  /** No checker means always alive (keepalived.conf(5); ldirectord `checktype=on`). */
   readonly checkers: readonly CheckerConfig[];
   /** Set weight 0 instead of removing on failure (keepalived inhibit_on_failure, ldirectord quiescent). */
   readonly inhibitOnFailure: boolean;
@@ -157,7 +164,7 @@ export interface VirtualService extends SourcePos {
   readonly config: ServiceConfig;
   readonly reals: readonly RealServer[];
   readonly sorry?: SorryServer;
-  /** Alive weight sum needed for the service to be "up" (spec §2.5). */
+  /** Alive weight sum needed for the service to be "up" (keepalived ipwrapper.c `update_quorum_state`). */
   readonly quorum: number;
   readonly hysteresis: number;
   readonly quorumUp?: ScriptSpec;
@@ -174,7 +181,7 @@ export interface VirtualService extends SourcePos {
   readonly name?: string;
 }
 
-/** A `vrrp_script` (spec §3.2). */
+/** A `vrrp_script` (keepalived.conf(5)). */
 export interface VrrpScript extends SourcePos {
   readonly name: string;
   readonly script: ScriptSpec;
@@ -204,7 +211,7 @@ export interface VipSpec extends SourcePos {
   readonly raw: readonly string[];
 }
 
-/** A `vrrp_instance` (spec §3.2), parsed and validated now, applied by the VRRP layer. */
+/** A `vrrp_instance` (keepalived.conf(5)), parsed and validated now, applied by the VRRP layer. */
 export interface VrrpInstance extends SourcePos {
   readonly name: string;
   readonly state: 'MASTER' | 'BACKUP';

@@ -1,7 +1,8 @@
 /**
  * Model → `Command[]`: the table a configuration asks for, built from scratch or as the minimal
- * diff applied on reload (spec §2.7: unchanged services and destinations are not touched, so
- * their connections survive; changed ones get edit-service/edit-dest, never delete+add).
+ * diff applied on reload (keepalived ipwrapper.c `clear_diff_services`: unchanged services and
+ * destinations are not touched, so their connections survive; changed ones get
+ * edit-service/edit-dest, never delete+add).
  */
 import type { Command } from '../control/commands.js';
 import { type DestConfig, type ServiceConfig, type ServiceKey, serviceKeyText } from '../core/types.js';
@@ -43,7 +44,7 @@ export function tableOf(model: LvsModel, opts: TableOptions = {}): Map<string, T
     if (!svc.checksOff) {
       const up = svc.reals.filter((r) => alive(svc, r));
       const sum = up.reduce((a, r) => a + r.dest.weight, 0);
-      // Startup rule: quorum is up iff weight_sum >= quorum + hysteresis (spec §2.5).
+      // Startup rule: quorum is up iff weight_sum >= quorum + hysteresis (ipwrapper.c `set_quorum_states`).
       const quorumUp = sum > 0 && sum >= svc.quorum + svc.hysteresis;
       const sorryActive = svc.sorry !== undefined && !quorumUp;
       for (const r of svc.reals) {
@@ -69,7 +70,7 @@ export function buildCommands(model: LvsModel, opts: TableOptions = {}): Command
   if (t.tcp || t.tcpfin || t.udp) cmds.push({ op: 'set-timeouts', tcp: t.tcp, tcpfin: t.tcpfin, udp: t.udp });
   const sd = g.lvsSyncDaemon;
   if (sd && sd.instance === undefined) {
-    // Without a VRRP instance keepalived runs both sync daemons (spec §1.5 lvs_sync_daemon).
+    // Without a VRRP instance keepalived runs both sync daemons (global_parser.c `lvs_syncd_handler`).
     for (const state of ['master', 'backup'] as const) {
       cmds.push({
         op: 'start-daemon',
@@ -88,7 +89,10 @@ export function buildCommands(model: LvsModel, opts: TableOptions = {}): Command
   return [...cmds, ...diffTables(new Map(), tableOf(model, opts))];
 }
 
-/** Reload diff between two models under the same health view (spec §2.7). */
+/**
+ * Reload diff between two models under the same health view (keepalived ipwrapper.c
+ * `clear_diff_services`).
+ */
 export function diffCommands(current: LvsModel, desired: LvsModel, opts: TableOptions = {}): Command[] {
   return diffTables(tableOf(current, opts), tableOf(desired, opts));
 }

@@ -8,7 +8,7 @@ import type { DestConfig, DestKey, ServiceConfig, ServiceKey } from '../core/typ
 /** A change to the director's table or settings. */
 export type Command =
   | { readonly op: 'add-service'; readonly service: ServiceKey; readonly config: ServiceConfig }
-  /** Full replace of a service's settings, as `ipvsadm -E` does (ipvs.md §6.4). */
+  /** Full replace of a service's settings, as `ipvsadm -E` does (ipvsadm.c). */
   | { readonly op: 'edit-service'; readonly service: ServiceKey; readonly config: ServiceConfig }
   | { readonly op: 'del-service'; readonly service: ServiceKey }
   | { readonly op: 'clear' }
@@ -33,7 +33,7 @@ export type Command =
   /** A net.ipv4.vs.* style setting, e.g. `expire_nodest_conn`. */
   | { readonly op: 'set-sysctl'; readonly name: SysctlName; readonly value: number };
 
-/** The sync daemon settings `--start-daemon` carries (ipvs.md §7). */
+/** The sync daemon settings `--start-daemon` carries (ipvsadm(8), ip_vs_sync.c). */
 export interface SyncDaemonConfig {
   readonly state: 'master' | 'backup';
   readonly mcastInterface: string;

@@ -66,7 +66,10 @@ export type QueryResult =
 /** Code of the answer to a health query when lvsd runs no health checks (no `--config`). */
 export const NO_HEALTH_CODE = 'ERR_LVS_NO_HEALTH';
 
-/** A coded failure as it crosses the socket. `errno` is set for table errors (ipvs.md §6.3). */
+/**
+ * A coded failure as it crosses the socket. `errno` is set for table errors (libipvs.c
+ * `ipvs_strerror` maps them).
+ */
 export interface WireError {
   readonly code: string;
   readonly errno?: Errno;

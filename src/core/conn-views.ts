@@ -1,6 +1,6 @@
 /**
  * Connection-table listings: turns live entries into ConnView rows as `ipvsadm -Lc` and
- * /proc/net/ip_vs_conn show them (ipvs.md §4.0, §4.4). Off the hot path: allocates freely.
+ * /proc/net/ip_vs_conn show them (ip_vs_conn.c `ip_vs_conn_seq_show`). Off the hot path: allocates freely.
  */
 import type { ConnView } from '../control/views.js';
 import { formatIPv4, formatIPv6 } from './addr.js';

@@ -1,13 +1,13 @@
 /**
  * A destination (real server) at run time: its settings, connection counts and the OVERLOAD
- * rules of ip_vs_bind_dest / ip_vs_unbind_dest (ipvs.md §1.2, §1.3).
+ * rules of ip_vs_bind_dest / ip_vs_unbind_dest (ip_vs_conn.c).
  */
 import { type Af, ipBytes } from './addr.js';
 import type { Service } from './service.js';
 import { Stats } from './stats.js';
 import { DEST_F, type DestConfig, type FwdMethod } from './types.js';
 
-/** How a connection is counted on its dest (ipvs.md §4.5). */
+/** How a connection is counted on its dest (activeconns, inactconns, persistconns of struct ip_vs_dest). */
 export const CONN_COUNT = { ACTIVE: 0, INACTIVE: 1, TEMPLATE: 2 } as const;
 /** One of {@link CONN_COUNT}. */
 export type ConnCount = (typeof CONN_COUNT)[keyof typeof CONN_COUNT];

@@ -1,6 +1,6 @@
 /**
  * The director core: the pure ip_vs_in / ip_vs_out decisions both data planes call per packet
- * (ipvs.md §2.2–§2.5, §3.6, §4, §8). It owns the service table, the connection table, settings
+ * (net/netfilter/ipvs/ip_vs_core.c). It owns the service table, the connection table, settings
  * and global stats. Nothing here allocates per packet: packets arrive in a caller-owned
  * {@link PacketInfo}, conns are integer indexes, verdicts are negative numbers.
  */
@@ -552,7 +552,7 @@ export class Director implements PersistContext {
   /**
    * Runs the protocol state machine for one packet (ip_vs_set_state): NOOUTPUT conns use the
    * INPUT_ONLY table until the first OUTPUT packet, timeouts follow the new state, and the dest's
-   * active/inactive counts move on every activity change (§4.5).
+   * active/inactive counts move on every activity change (ip_vs_proto_tcp.c `set_tcp_state`).
    */
   transition(idx: number, dir: number, p: PacketInfo): void {
     const conns = this.conns;

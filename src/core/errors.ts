@@ -1,6 +1,6 @@
 /**
  * Typed errors with stable codes. Each table error carries the errno name the kernel would have
- * returned, so lvsadm can print ipvsadm's exact message for it (see ipvs.md §6.3).
+ * returned, so lvsadm can print ipvsadm's exact message for it (libipvs.c `ipvs_strerror`).
  */
 
 /** The errno meanings the IPVS control path can return. */

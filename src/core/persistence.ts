@@ -1,5 +1,5 @@
 /**
- * Persistence templates (ip_vs_sched_persist, ip_vs_check_template; ipvs.md §3.6): a template
+ * Persistence templates (ip_vs_sched_persist, ip_vs_check_template): a template
  * <proto, client-net, 0, vaddr, vport> pins a client network to one dest for the persistence
  * timeout, and every conn scheduled through it is linked to it (n_control).
  */

@@ -1,7 +1,7 @@
 /**
  * The virtual service table: add/edit/delete services and destinations with the kernel's
- * validation and errno meanings (ip_vs_ctl.c), the dest trash and its revival (ipvs.md §1.2),
- * and the packet-time service lookup order of ip_vs_service_find (§1.1).
+ * validation and errno meanings (ip_vs_ctl.c), the dest trash and its revival
+ * (ip_vs_trash_get_dest), and the packet-time service lookup order of ip_vs_service_find.
  */
 import { foldAddr, ipBytes, parseIPv4 } from './addr.js';
 import { Dest } from './dest.js';

@@ -1,6 +1,7 @@
 /**
  * Director settings: per-protocol state timeouts (what `--set tcp tcpfin udp` changes) and the
- * net.ipv4.vs.* sysctls the core honours, with the kernel's defaults (ipvs.md §3.7, §4).
+ * net.ipv4.vs.* sysctls the core honours, with the kernel's defaults (ip_vs_ctl.c,
+ * Documentation/networking/ipvs-sysctl.rst).
  */
 import type { SysctlName } from '../control/commands.js';
 import type { TimeoutsView } from '../control/views.js';

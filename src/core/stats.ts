@@ -1,7 +1,7 @@
 /**
  * Per-service, per-destination and global counters, and the kernel's 2-second rate estimator
- * (ipvs.md §8). Counters are plain numbers: exact up to 2^53, far beyond any u32 wrap a
- * listing would show.
+ * (ip_vs_core.c `ip_vs_in_stats`/`ip_vs_out_stats`, ip_vs_est.c). Counters are plain numbers: exact
+ * up to 2^53, far beyond any u32 wrap a listing would show.
  */
 import type { RateView, StatsView } from '../control/views.js';
 

@@ -1,5 +1,5 @@
 /**
- * Constants and plain configuration shapes of the IPVS model (ipvs.md §1). Values match the
+ * Constants and plain configuration shapes of the IPVS model. Values match the
  * kernel's uapi include/uapi/linux/ip_vs.h so saved rules and sync messages line up.
  */
 import type { Af } from './addr.js';
@@ -44,7 +44,7 @@ export const DEFAULT_PERSIST_TIMEOUT = 360;
 /** Default scheduler of ipvsadm. */
 export const DEFAULT_SCHEDULER = 'wlc';
 
-/** Identity of a virtual service: an address/port triple or a firewall mark (ipvs.md §1.1). */
+/** Identity of a virtual service: an address/port triple or a firewall mark (struct ip_vs_service). */
 export type ServiceKey =
   | {
       readonly kind: 'addr';

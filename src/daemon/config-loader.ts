@@ -17,7 +17,10 @@ import { type ConfigIo, expandBraces, matchGlob } from '../config/keepalived/ind
 export interface LoadOptions {
   /** Dialect; detected from the file name and contents when absent. */
   readonly format?: ConfigFormat;
-  /** keepalived `--config-id` for `@ID` lines; default: the first label of the host name (KC5). */
+  /**
+   * keepalived `--config-id` for `@ID` lines; default: the first label of the host name
+   * (keepalived(8) `--config-id`).
+   */
   readonly configId?: string;
   /** Upper bound on one host-name lookup (ms). */
   readonly resolveTimeoutMs?: number;
@@ -58,7 +61,7 @@ function walk(base: string, depth: number, out: string[]): void {
 }
 
 /**
- * Absolute paths matching an absolute glob with braces (keepalived `include`, spec §1.2): the
+ * Absolute paths matching an absolute glob with braces (keepalived.conf(5) `include`): the
  * literal directory prefix is listed to the pattern's depth and matched with the parser's own
  * glob rules, so in-memory tests and the daemon agree on what a pattern means.
  */
@@ -95,7 +98,10 @@ export function interfaceExists(name: string): boolean {
   return Object.hasOwn(networkInterfaces(), name);
 }
 
-/** keepalived's default config-id: the node name up to its first dot (KC5 "Conditional configuration"). */
+/**
+ * keepalived's default config-id: the node name up to its first dot (keepalived.conf(5)
+ * "Conditional configuration").
+ */
 export function defaultConfigId(): string {
   return hostname().split('.')[0] ?? '';
 }

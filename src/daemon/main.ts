@@ -112,7 +112,7 @@ export function main(argv: string[]): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // keepalived and ldirectord reload on SIGHUP (spec §2.7, §4.1); without --config there is
+  // keepalived and ldirectord reload on SIGHUP (keepalived(8), ldirectord(8)); without --config there is
   // nothing to re-read, and HUP must not kill the director either.
   process.on('SIGHUP', () => {
     if (session) void session.reload('SIGHUP');

@@ -51,7 +51,7 @@ export interface LvsdOptions {
   readonly config?: string;
   /** `--config-format`: the dialect, detected when absent. */
   readonly configFormat?: ConfigFormat;
-  /** `--config-id`: keepalived's `@ID` selector (KC5 "Conditional configuration"). */
+  /** `--config-id`: keepalived's `@ID` selector (keepalived.conf(5) "Conditional configuration"). */
   readonly configId?: string;
 }
 

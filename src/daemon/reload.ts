@@ -2,7 +2,7 @@
  * `lvsd --config FILE` at run time: the configuration in force, its health engine, and reloads
  * (SIGHUP, and ldirectord's `autoreload` which watches the file). A reload re-reads the file; on
  * any error the old configuration stays in force and the findings are logged with file:line
- * (keepalived `reload_check_config`, ldirectord `reread_config`, spec §2.7 and §4.1); otherwise
+ * (keepalived `reload_check_config`, ldirectord `reread_config`); otherwise
  * the engine applies the minimal diff, so untouched services keep their connections.
  */
 import { spawn } from 'node:child_process';
@@ -34,9 +34,9 @@ export type EngineFactory = (model: LvsModel, apply: (cmd: Command) => void) => 
 
 /**
  * Findings that stop a load. At start keepalived runs with anything short of fatal (exit 4) and
- * ldirectord refuses any error (exit 2, spec §4.1). On reload both keep the old configuration on
- * any error, except a missing interface: VRRP is not applied yet and the same finding was
- * accepted at start, so refusing it would make such a file impossible to reload.
+ * ldirectord refuses any error (exit 2, ldirectord `config_error`). On reload both keep the old
+ * configuration on any error, except a missing interface: VRRP is not applied yet and the same
+ * finding was accepted at start, so refusing it would make such a file impossible to reload.
  */
 export function blockingFindings(check: ConfigCheck, phase: 'start' | 'reload'): ConfigDiagnostic[] {
   return check.diagnostics.filter((d) => {
@@ -234,7 +234,7 @@ export class ConfigSession {
     return { ok: true, commands, services: check.model.services.length };
   }
 
-  /** ldirectord `autoreload` (spec §4.6): poll the file, reload when its contents change. */
+  /** ldirectord `autoreload` (ldirectord(8)): poll the file, reload when its contents change. */
   private watch(): void {
     const want = this.model.globals.autoreload || this.model.globals.callback !== undefined;
     if (want === this.watching) return;

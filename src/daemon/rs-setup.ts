@@ -32,9 +32,6 @@ export interface RsSetupPlan {
   readonly warnings: readonly string[];
 }
 
-/** Error code of a bad rs-setup / rs-agent command line. */
-export const ERR_RS_USAGE = 'ERR_LVSD_RS_USAGE';
-
 /** Computes the real-server setup for a VIP and mode; never touches the host. */
 export function planRsSetup(vip: string, mode: 'dr' | 'tun', host: RsHostState): RsSetupPlan {
   const v6 = ipFamily(vip) === 6;

@@ -1,5 +1,5 @@
 /**
- * The engine's output: a preallocated list of actions (architecture.md habit 9). The engine
+ * The engine's output: a preallocated list of actions. The engine
  * never sends anything; it appends `tx` (a frame to transmit on an interface) and `drop` (why a
  * frame went nowhere) records, and the driver performs them. A tx action points at bytes the
  * caller's input frame or the engine's own memory holds; all of them stay valid until

@@ -1,10 +1,11 @@
 /**
  * The IPVS part of the engine for IPv4 packets: ip_vs_in / ip_vs_out / ip_vs_in_icmp /
- * ip_vs_out_icmp (ipvs.md §2) over a parsed Flow, with the forwarding methods of src/forward and
- * the kernel's transmit checks (__ip_vs_get_out_rt): route, MTU (ICMP frag-needed when DF is set
- * and the packet is not a GSO super-frame, sized for tunnel overhead), TTL (ICMP time-exceeded),
- * then the rewrite and the send. Order matters as in the kernel: the route and MTU are checked
- * before the packet is mangled, so an ICMP error quotes the packet as the client sent it.
+ * ip_vs_out_icmp (net/netfilter/ipvs/ip_vs_core.c) over a parsed Flow, with the forwarding methods
+ * of src/forward and the kernel's transmit checks (__ip_vs_get_out_rt): route, MTU (ICMP
+ * frag-needed when DF is set and the packet is not a GSO super-frame, sized for tunnel overhead),
+ * TTL (ICMP time-exceeded), then the rewrite and the send. Order matters as in the kernel: the
+ * route and MTU are checked before the packet is mangled, so an ICMP error quotes the packet as the
+ * client sent it.
  */
 import { CONN_F, KIND } from '../core/conn-table.js';
 import type { Dest } from '../core/dest.js';
@@ -208,6 +209,7 @@ export class IpPath {
       return true;
     }
     if (fwd === FWD.DROUTE) {
+      // ip_vs_dr_xmit changes no IP or L4 field: only the TTL here, and the MACs on send.
       decrementTtl4(frameView(buf), flow);
     } else if (fwd === FWD.MASQ) {
       translate4(buf, flow, flow.src4 | 0, flow.sport, rip, conns.dportOf(idx));

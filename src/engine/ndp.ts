@@ -188,7 +188,7 @@ export class Output6 {
   /**
    * Handles a neighbour solicitation or advert (already parsed into `flow`): validates it as RFC
    * 4861 §7.1 asks, learns the sender's link-layer address, and answers solicitations for one of
-   * our addresses (`forUs` says whether the target is one) with a solicited advert (§7.2.4).
+   * our addresses (`forUs` says whether the target is one) with a solicited advert (RFC 4861 §7.2.4).
    */
   handle(
     buf: Uint8Array,
@@ -218,7 +218,7 @@ export class Output6 {
     }
     const target = o + 8;
     if (type === NA) {
-      // §7.2.5: an advert only updates an entry we already have.
+      // RFC 4861 §7.2.5: an advert only updates an entry we already have.
       if (lla >= 0) this.learn(buf, target, buf, lla, ifindex, now, false);
       out.drop(DROP.NDP_IGNORED);
       return;
@@ -242,7 +242,7 @@ export class Output6 {
     }
     const a = out.arena;
     const l3 = r + ETH_LEN;
-    // To the solicitor (its frame's source MAC), or to all nodes after a DAD probe (§7.2.4).
+    // To the solicitor (its frame's source MAC), or to all nodes after a DAD probe (RFC 4861 §7.2.4).
     if (unspecified) writeEth(a, r, ALL_NODES_MAC, 0, out.ifMac, slot * 6, ETHERTYPE.IPV6);
     else writeEth(a, r, buf, flow.base + 6, out.ifMac, slot * 6, ETHERTYPE.IPV6);
     if (unspecified) writeIPv6Header(a, l3, 0, ND_LEN, IPPROTO.ICMPV6, 255, buf, target, ALL_NODES, 0);

@@ -150,11 +150,6 @@ export function writeIPv6Header(
   }
 }
 
-/** Reads a big-endian u32 as unsigned. */
-export function rdU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
 /**
  * Copies the frame a Flow describes (`buf[flow.base, flow.ipEnd)`) to `dst[dstOff]` and moves the
  * Flow's offsets with it, so later rewrites work on the copy. Used when a packet must grow (TOA)

@@ -1,5 +1,5 @@
 /**
- * FULLNAT (`-b`, Alibaba LVS / DPVS, ipvs.md §5, peers.md): both ends of a request are
+ * FULLNAT (`-b`, alibaba/LVS, iqiyi/dpvs): both ends of a request are
  * translated, client → LIP:lport as source and VIP:vport → RIP:rport as destination, so the real
  * server replies to the director's local address and needs no special routing; replies get the
  * reverse. The client address, lost on the way, travels in TOA: TCP option 254 with the client

@@ -1,5 +1,5 @@
 /**
- * NAT (masquerading, `-m`): the kernel's ip_vs_nat_xmit and ip_vs_nat_icmp (ipvs.md §2.4, §5).
+ * NAT (masquerading, `-m`): the kernel's ip_vs_nat_xmit and ip_vs_nat_icmp (ip_vs_xmit.c, ip_vs_core.c).
  * Requests get their destination rewritten to the real server (port mapping included: the conn's
  * dport may differ from the vport), replies their source rewritten back to VIP:vport, and ICMP
  * errors in both directions have the quoted packet rewritten to match. All rewrites are in place

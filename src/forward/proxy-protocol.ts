@@ -1,23 +1,24 @@
 /**
  * PROXY protocol v1 (text) and v2 (binary) headers, as the haproxy spec "The PROXY protocol,
- * versions 1 & 2" defines them. The proxy data plane writes one before the first client byte so
- * a real server behind a socket proxy still learns the client's address (the job NAT does for
- * free in the packet data plane). Pure: encoders write into a caller's buffer and return the
- * bytes written; decoders exist for tests and for real servers written in TypeScript.
+ * versions 1 & 2" (haproxy doc/proxy-protocol.txt) defines them. The proxy data plane writes one
+ * before the first client byte so a real server behind a socket proxy still learns the client's
+ * address (the job NAT does for free in the packet data plane). Pure: encoders write into a
+ * caller's buffer and return the bytes written; decoders exist for tests and for real servers
+ * written in TypeScript.
  */
 import { formatIpBytes, ipBytes, parseIPv4, parseIPv6 } from '../core/addr.js';
 import { PacketError } from '../core/errors.js';
 
-/** The 12-byte v2 signature (spec §2.2): \r\n\r\n\0\r\nQUIT\n. */
+/** The 12-byte v2 signature (proxy-protocol.txt §2.2): \r\n\r\n\0\r\nQUIT\n. */
 export const PROXY_V2_SIGNATURE: readonly number[] = [
   0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
 ];
 /** Fixed part of a v2 header: signature, ver_cmd, fam, len. */
 export const PROXY_V2_FIXED_LEN = 16;
-/** Longest v1 line the spec allows, CRLF included (spec §2.1: 107 bytes). */
+/** Longest v1 line the spec allows, CRLF included (proxy-protocol.txt §2.1: 107 bytes). */
 export const PROXY_V1_MAX_LEN = 107;
 
-/** v2 version/command byte: version 2, command PROXY (spec §2.2, 0x21). */
+/** v2 version/command byte: version 2, command PROXY (proxy-protocol.txt §2.2, 0x21). */
 const V2_PROXY = 0x21;
 /** v2 version/command byte: version 2, command LOCAL (health checks, 0x20). */
 const V2_LOCAL = 0x20;
@@ -51,7 +52,7 @@ function checkAddrs(a: ProxyAddrs): void {
 }
 
 /**
- * The v1 line: "PROXY TCP4 src dst sport dport\r\n" (spec §2.1). v1 only names TCP, so a UDP
+ * The v1 line: "PROXY TCP4 src dst sport dport\r\n" (proxy-protocol.txt §2.1). v1 only names TCP, so a UDP
  * flow, or mixed families, is sent as "PROXY UNKNOWN\r\n" as the spec says for unsupported ones.
  */
 export function proxyV1Text(a: ProxyAddrs | undefined): string {
@@ -76,7 +77,7 @@ export function proxyV2Length(a: ProxyAddrs | undefined): number {
 }
 
 /**
- * Writes a v2 header at `off` (spec §2.2): signature, 0x21 PROXY (or 0x20 LOCAL with no
+ * Writes a v2 header at `off` (proxy-protocol.txt §2.2): signature, 0x21 PROXY (or 0x20 LOCAL with no
  * addresses), family byte 0x11 TCP4 / 0x12 UDP4 / 0x21 TCP6 / 0x22 UDP6, big-endian length,
  * then src addr, dst addr, src port, dst port. Returns bytes written. No TLVs are sent.
  */
@@ -193,7 +194,7 @@ function decodeV2(buf: Uint8Array): DecodedProxyHeader | undefined {
   const fam = (buf[13] as number) >>> 4;
   const transport = (buf[13] as number) & 0x0f;
   const alen = fam === 1 ? 4 : fam === 2 ? 16 : 0;
-  // AF_UNSPEC or AF_UNIX addresses: the receiver must ignore them (spec §2.2).
+  // AF_UNSPEC or AF_UNIX addresses: the receiver must ignore them (proxy-protocol.txt §2.2).
   if (alen === 0 || (transport !== 1 && transport !== 2)) return { version: 2, local: true, length };
   if (body < alen * 2 + 4) throw new PacketError('ERR_PACKET_INVALID', 'PROXY v2 address block too short');
   const p = PROXY_V2_FIXED_LEN;

@@ -1,6 +1,6 @@
 /**
  * Tunnelling (`-i`, `--tun-type ipip|gue|gre`): ip_vs_tunnel_xmit with ipvs_gue_encap and
- * ipvs_gre_encap (ipvs.md §5). The inner packet is left as the client sent it (after the TTL
+ * ipvs_gre_encap (ip_vs_xmit.c). The inner packet is left as the client sent it (after the TTL
  * decrement) and outer headers are written in front of it: outer source = the director's address
  * on the route to the real server, outer destination = RIP, TTL copied from the inner packet,
  * TOS copied with ECN encapsulation (INET_ECN_encapsulate), DF copied from an IPv4 inner packet

@@ -1,5 +1,5 @@
 /**
- * PURE per-checker up/down stepping (spec §2.1–§2.3): keepalived's `tcp_epilog`/`http epilog`
+ * PURE per-checker up/down stepping: keepalived's `tcp_epilog`/`http epilog`
  * retry logic, and ldirectord's failurecount/checkcount expressed in the same terms. No clock and
  * no I/O: every function takes `now` and returns a new state plus the state change, if any.
  */
@@ -18,7 +18,7 @@ export interface CheckerTimingSpec {
   readonly parts: number;
   /** HTTP `fast_recovery`: walk URLs back-to-back while recovering. */
   readonly fastRecovery: boolean;
-  /** HTTP: while down poll the failed URL every max(delay_before_retry, delay_loop) (spec §2.2). */
+  /** HTTP: while down poll the failed URL every max(delay_before_retry, delay_loop) (check_http.c). */
   readonly httpPolling: boolean;
   /** ldirectord `checkcount`: probes per check; one pass among them passes the check. */
   readonly checkcount: number;
@@ -47,7 +47,7 @@ export interface CheckerState {
 /** The change a step caused, reported to the real server. */
 export type CheckerChange = 'up' | 'down' | undefined;
 
-/** Initial state: up unless alpha (spec §2.1: "is_up initially true"; §2.6 alpha starts down). */
+/** Initial state: up unless alpha (keepalived starts a checker up; check_data.c starts an alpha one down). */
 export function initialCheckerState(t: CheckerTimingSpec, alpha: boolean, firstAt: number): CheckerState {
   return {
     up: !alpha,
@@ -61,7 +61,7 @@ export function initialCheckerState(t: CheckerTimingSpec, alpha: boolean, firstA
   };
 }
 
-/** Applies a passing probe at `now` (CTCP `tcp_epilog` success branch; CHTTP URL walk). */
+/** Applies a passing probe at `now` (check_tcp.c `tcp_epilog` success branch; check_http.c URL walk). */
 export function checkerSucceeded(
   s: CheckerState,
   t: CheckerTimingSpec,
@@ -69,7 +69,8 @@ export function checkerSucceeded(
 ): { state: CheckerState; change: CheckerChange } {
   const base = { ...s, retryIt: 0, attempt: 0, hasRun: true };
   if (s.failedPart >= 0 && s.part === s.failedPart && t.parts > 1) {
-    // The failed URL passes again: re-walk every URL from the first before declaring up (§2.2).
+    // The failed URL passes again: re-walk every URL from the first before declaring up
+    // (check_http.c `epilog`).
     return {
       state: { ...base, failedPart: -1, part: 0, nextAt: now + (t.fastRecovery ? 0 : t.delayLoop) },
       change: undefined,
@@ -87,7 +88,7 @@ export function checkerSucceeded(
   return { state, change: undefined };
 }
 
-/** Applies a failing probe at `now` (CTCP `tcp_epilog` failure branches, spec §2.1 steps 2–4). */
+/** Applies a failing probe at `now` (check_tcp.c `tcp_epilog` failure branches). */
 export function checkerFailed(
   s: CheckerState,
   t: CheckerTimingSpec,
@@ -115,8 +116,9 @@ export function checkerFailed(
 }
 
 /**
- * Carries state over a reload to an identical checker (spec §2.7 step 4): up/down and has_run are
- * kept, retry_it is clamped so one more failure still needs no more attempts than configured.
+ * Carries state over a reload to an identical checker (keepalived ipwrapper.c `migrate_checkers`):
+ * up/down and has_run are kept, retry_it is clamped so one more failure still needs no more
+ * attempts than configured.
  */
 export function migrateCheckerState(old: CheckerState, t: CheckerTimingSpec): CheckerState {
   return {
@@ -127,7 +129,10 @@ export function migrateCheckerState(old: CheckerState, t: CheckerTimingSpec): Ch
   };
 }
 
-/** Worst-case time from the first failing probe of a healthy checker to its "down" (spec §2.1). */
+/**
+ * Worst-case time from the first failing probe of a healthy checker to its "down" (check_tcp.c
+ * `tcp_epilog`).
+ */
 export function worstCaseDetectionMs(t: CheckerTimingSpec): number {
   const attempts = (t.retry + 1) * t.checkcount;
   return attempts * t.connectTimeout + t.retry * t.delayBeforeRetry;

@@ -17,7 +17,7 @@ export interface Result {
    * Undefined leaves the weight as it was.
    */
   readonly weight?: number;
-  /** Weight added to the configured weight (FILE_CHECK value × weight, spec §1.9). */
+  /** Weight added to the configured weight (FILE_CHECK value × weight, keepalived.conf(5) `track_file`). */
   readonly weightOffset?: number;
 }
 
@@ -25,7 +25,7 @@ export interface Result {
 export interface CheckContext {
   /** Give up after this long (the checker's connect_timeout / misc_timeout), ms. */
   readonly timeoutMs: number;
-  /** Which part to check: the URL index for HTTP_GET/SSL_GET (spec §2.2); 0 otherwise. */
+  /** Which part to check: the URL index for HTTP_GET/SSL_GET (check_http.c); 0 otherwise. */
   readonly part: number;
 }
 

@@ -1,7 +1,7 @@
 /**
  * PURE minimal DNS codec for DNS_CHECK (RFC 1035 §4): encode one question, decode a response's
  * header, questions and answer records with name compression. Every read is bounds-checked and
- * malformed input throws only a PacketError with an ERR_DNS_* code (architecture habit 4).
+ * malformed input throws only a PacketError with an ERR_DNS_* code.
  */
 import { formatIPv4, formatIPv6 } from '../core/addr.js';
 import { PacketError } from '../core/errors.js';

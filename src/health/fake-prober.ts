@@ -1,6 +1,7 @@
 /**
- * In-memory fakes for the health runner (architecture habit 2): a manual clock whose timers run
- * when the test advances time, and a prober whose outcome per target address the test sets.
+ * In-memory fakes for the health runner (beside the seam they fake, as seesaw's ncc dummy.go is): a
+ * manual clock whose timers run when the test advances time, and a prober whose outcome per target
+ * address the test sets.
  */
 import type { CheckerConfig } from '../config/model.js';
 import type { CheckContext, Checker, Result } from './checker.js';

@@ -1,5 +1,5 @@
 /**
- * PURE health monitor for a whole configuration (architecture habit 12): `step(event, now)` takes
+ * PURE health monitor for a whole configuration: `step(event, now)` takes
  * a start, a clock tick, a probe result, a reload or a stop, and returns the actions the runner
  * performs (probe, command, script, transition). No timers, no I/O, no randomness of its own
  * (the warmup jitter comes from an injected `random`), so every scenario is a table in a test.
@@ -30,7 +30,7 @@ export type MonitorEvent =
 /** Monitor knobs. */
 export interface MonitorOptions {
   /**
-   * Delay of the first check: keepalived's BOOTSTRAP_DELAY is 1 s (CAPI
+   * Delay of the first check: keepalived's BOOTSTRAP_DELAY is 1 s (check_api.c
    * `register_checkers_thread`); ldirectord checks right after setup. Default by model source.
    */
   readonly bootstrapDelay?: number;
@@ -38,7 +38,10 @@ export interface MonitorOptions {
   readonly random?: () => number;
 }
 
-/** Checker identity for reload matching: every field except its source position (spec §2.7 step 4). */
+/**
+ * Checker identity for reload matching: every field except its source position (ipwrapper.c
+ * `migrate_checkers`).
+ */
 export function checkerIdentity(c: CheckerConfig): string {
   return JSON.stringify(c, (k, v) => (k === 'file' || k === 'line' ? undefined : v));
 }
@@ -156,10 +159,10 @@ export class HealthMonitor {
   }
 
   /**
-   * Reload (spec §2.7): services matched by id, real servers by address+port, checkers by
-   * identical parameters keep their state; failed real servers stay failed until a check passes
-   * (keepalived #1720); the IPVS change is the minimal diff between the old applied table and the
-   * new desired one, so untouched destinations keep their connections.
+   * Reload (keepalived ipwrapper.c `clear_diff_services`): services matched by id, real servers by
+   * address+port, checkers by identical parameters keep their state; failed real servers stay
+   * failed until a check passes (keepalived #1720); the IPVS change is the minimal diff between the
+   * old applied table and the new desired one, so untouched destinations keep their connections.
    */
   private reload(model: LvsModel, now: number, out: MonitorAction[]): void {
     const old = new Map(this.svcs.map((s) => [s.svc.id, s]));

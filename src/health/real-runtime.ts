@@ -40,7 +40,7 @@ export interface RealRuntime {
 export const PROBE_GRACE_MS = 1000;
 const INT32_MAX = 2147483647;
 
-/** Timing spec of a model checker (spec §1.9 defaults are already resolved by the config layer). */
+/** Timing spec of a model checker (keepalived's defaults are already resolved by the config layer). */
 export function timingOf(c: CheckerConfig): CheckerTimingSpec {
   const http = c.type === 'http' || c.type === 'https';
   // The model has no checkcount field yet; ldirectord's deprecated checkcount is read if present.

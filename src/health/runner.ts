@@ -64,7 +64,10 @@ export interface HealthRunnerOptions {
 /** Scripts without their own limit are killed after this long. */
 export const SCRIPT_TIMEOUT_MS = 30_000;
 
-/** Publishes every up/down change (architecture habit 15); subscribers live in daemon/. */
+/**
+ * Publishes every up/down change (a diagnostics_channel, as undici publishes its events);
+ * subscribers live in daemon/.
+ */
 export const healthChangeChannel = channel('lvs:health:change');
 
 const defaultSpawn: ScriptSpawner = (s, args, timeoutMs) => {
@@ -97,7 +100,10 @@ export class HealthRunner {
     this.feed(this.monitor.step({ type: 'start' }, this.clock.now()));
   }
 
-  /** Applies a new configuration, carrying state of identical checkers over (spec §2.7). */
+  /**
+   * Applies a new configuration, carrying state of identical checkers over (ipwrapper.c
+   * `migrate_checkers`).
+   */
   reload(model: LvsModel): void {
     this.feed(this.monitor.step({ type: 'reload', model }, this.clock.now()));
   }

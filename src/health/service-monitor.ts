@@ -1,5 +1,5 @@
 /**
- * PURE per-virtual-service health state (spec §2.4–§2.6): real servers alive iff none of their
+ * PURE per-virtual-service health state (keepalived ipwrapper.c): real servers alive iff none of their
  * checkers failed, effective weights (MISC dynamic, FILE_CHECK), quorum with hysteresis, the sorry
  * server / ldirectord fallback, and the scripts each transition runs. The IPVS side is expressed as
  * the table this service *should* have; commands are the diff against what was applied last, so
@@ -34,7 +34,7 @@ export type MonitorAction =
       /** Extra arguments (ldirectord fallbackcommand `start|stop vip:port proto`). */
       readonly args: readonly string[];
       readonly reason: ScriptReason;
-      /** Kill after this long (omega shutdown scripts get 1 s, spec §2.6). */
+      /** Kill after this long (omega shutdown scripts get 1 s, ipwrapper.c `do_vs_notifies`). */
       readonly timeoutMs?: number;
     }
   /** An up/down change to record for availability and logs. `initial` marks the starting state. */
@@ -72,7 +72,7 @@ export class ServiceMonitor {
     this.quorumSince = now;
   }
 
-  /** Σ effective weight of alive real servers (IPW `weight_sum`). */
+  /** Σ effective weight of alive real servers (ipwrapper.c `weight_sum`). */
   weightSum(): number {
     let w = 0;
     for (const r of this.reals) if (r.alive) w += effectiveWeight(r);
@@ -84,7 +84,7 @@ export class ServiceMonitor {
     return this.svc.sorry !== undefined && !this.quorumUp && !this.svc.checksOff;
   }
 
-  /** Startup quorum rule: up iff weight_sum ≥ quorum + hysteresis (spec §2.5). */
+  /** Startup quorum rule: up iff weight_sum ≥ quorum + hysteresis (ipwrapper.c `set_quorum_states`). */
   initQuorum(): void {
     const w = this.weightSum();
     this.quorumUp = w > 0 && w >= this.svc.quorum + this.svc.hysteresis;
@@ -202,7 +202,7 @@ export class ServiceMonitor {
     this.sync(out);
   }
 
-  /** Quorum with hysteresis (IPW `update_quorum_state`): gain at ≥ q+h, lose at 0 or < q−h. */
+  /** Quorum with hysteresis (ipwrapper.c `update_quorum_state`): gain at ≥ q+h, lose at 0 or < q−h. */
   updateQuorum(now: number, out: MonitorAction[]): void {
     const w = this.weightSum();
     const q = this.svc.quorum;
@@ -223,7 +223,10 @@ export class ServiceMonitor {
     if (fb) out.push({ kind: 'script', script: fb, args: fallbackArgs(this.svc, up), reason: 'fallback' });
   }
 
-  /** Shutdown (spec §2.6): omega scripts with a 1 s timeout, then optional service deletion. */
+  /**
+   * Shutdown (ipwrapper.c `clear_services`): omega scripts with a 1 s timeout, then optional
+   * service deletion.
+   */
   stop(clean: boolean, out: MonitorAction[]): void {
     if (this.svc.omega) {
       for (const r of this.reals) {
@@ -253,7 +256,7 @@ export class ServiceMonitor {
   }
 }
 
-/** ldirectord `fallbackcommand start|stop vip:port proto` arguments (spec §4.3). */
+/** ldirectord `fallbackcommand start|stop vip:port proto` arguments (ldirectord(8)). */
 export function fallbackArgs(svc: VirtualService, quorumUp: boolean): string[] {
   const k = svc.keys[0];
   const verb = quorumUp ? 'stop' : 'start';

@@ -1,5 +1,5 @@
 /**
- * The Driver seam between the packet engine's daemon and the wire (architecture.md habit 2):
+ * The Driver seam between the packet engine's daemon and the wire:
  * frames arrive in batches and leave in batches, so nothing per packet crosses into native code.
  * Real drivers (the AF_PACKET socket) and the in-memory fake share the batch shapes below.
  */

@@ -1,7 +1,7 @@
 /**
  * Conformance: every keepalived.conf sample Debian's keepalived package ships must get the
- * `keepalived -t` verdict spec §5 records (and that Debian 2.2.7 gives on a host whose only
- * interface is eth0). Interface-dependent verdicts use that same host view.
+ * `keepalived -t` verdict Debian's keepalived 2.2.7 gives on a host whose only interface is
+ * eth0. Interface-dependent verdicts use that same host view.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { checkKeepalived } from '../../src/config/keepalived/index.js';
 const DIR = '/usr/share/doc/keepalived/samples';
 const ETC_SAMPLE = '/etc/keepalived/keepalived.conf.sample';
 
-/** spec §5.1 rc column (5 = config errors keepalived reports and works around). */
+/** `keepalived -t` exit status (5 = config errors keepalived reports and works around). */
 const EXPECTED: Record<string, { rc: 0 | 5; codes?: string[]; configId?: string }> = {
   'keepalived.conf.sample': { rc: 0 },
   'keepalived.conf.HTTP_GET.port': { rc: 0 },

@@ -15,7 +15,7 @@ const byId = (t: string, id: string) => {
   return s;
 };
 
-/** The example spec §4.7 describes (same as upstream ldirectord.cf / Debian's examples). */
+/** The example upstream ships as ldirectord/ldirectord.cf (the same as Debian's examples). */
 const SPEC_EXAMPLE = `checktimeout=3
 checkinterval=1
 autoreload=yes

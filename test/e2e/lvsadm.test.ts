@@ -101,7 +101,7 @@ describe('lvsadm against lvsd', () => {
       ['-a -t 12.0.0.1:80 -r 172.16.0.2:80 -m -w 2', '', '', 0],
       ['-a -t 12.0.0.1:80 -r 172.16.0.3:80 -m', '', '', 0],
       ['-E -t 12.0.0.1:80 -s wrr', '', '', 0],
-      // -e without -m: the whole entry is replaced, so the NAT dest becomes DR (ipvs.md §6.4).
+      // -e without -m: the whole entry is replaced, so the NAT dest becomes DR (ipvsadm.c sends it whole).
       ['-e -t 12.0.0.1:80 -r 172.16.0.3:80 -w 0', '', '', 0],
       ['-A -u 10.0.0.53:53 -s rr -p 600 -M 255.255.255.0', '', '', 0],
       ['-a -u 10.0.0.53:53 -r 10.1.0.1 -i', '', '', 0],

@@ -1,5 +1,5 @@
 /**
- * Packet-in / packet-out fixture tables for the four forwarding methods (architecture.md habit 6):
+ * Packet-in / packet-out fixture tables for the four forwarding methods (as katran's test fixtures):
  * each scenario runs a fresh lab engine over a sequence of frames built with the packet builder
  * and states the exact frames that must come out, or a check where a field is chosen at run time
  * (tunnel IP IDs and GUE source ports). Expected frames are built independently with full

@@ -11,7 +11,7 @@ import { type Nginx, nginxPath, startNginx } from './servers.js';
 
 // Fast keepalived-style timing: HTTP_GET every 300 ms, retry 1 after 200 ms, 500 ms connect timeout.
 const T = { delayLoop: 300, retry: 1, delayBeforeRetry: 200, connectTimeout: 500 };
-/** spec §2.1 bound: delay_loop × (retry+1) + timeouts, plus scheduling slack. */
+/** keepalived's HTTP_GET detection bound: delay_loop × (retry+1) + timeouts, plus scheduling slack. */
 const DOWN_BOUND = T.delayLoop * (T.retry + 1) + T.connectTimeout * (T.retry + 1) + 300;
 const UP_BOUND = T.delayLoop + T.connectTimeout + 300;
 

@@ -1,5 +1,5 @@
 /**
- * The shared codec check (dns-packet's testEncoder, architecture.md habit 5): encode → decode →
+ * The shared codec check (dns-packet's testEncoder): encode → decode →
  * re-encode gives the same bytes, the byte count equals encodingLength, encoding at offset 10 of a
  * larger buffer writes the same bytes and nothing else, and short buffers fail with coded errors.
  */

@@ -23,6 +23,31 @@ function setup() {
   return { director, core, svc, expired };
 }
 
+test('DirectorProxyCore schedules in rr list order and counts a new conn as active', () => {
+  const { director, core, svc } = setup();
+  director.table.addDest(tcpKey(80), dest(1002));
+  const a = core.openConn(svc, client, 5000, vip, 80, 0);
+  const b = core.openConn(svc, client, 5001, vip, 80, 0);
+  assert.equal(core.connDest(a)?.port, 1002);
+  assert.equal(core.connDest(b)?.port, 1001);
+  assert.equal(core.connDest(a)?.activeConns, 1);
+});
+
+test('DirectorProxyCore follows FINs to TIME_WAIT (inactive) and expires it after 120 s', () => {
+  const { director, core, svc, expired } = setup();
+  const i = core.openConn(svc, client, 5000, vip, 80, 0);
+  const d = core.connDest(i);
+  core.connEvent(i, CONN_EV.ESTABLISHED, 0);
+  core.connEvent(i, CONN_EV.CLIENT_FIN, 0);
+  core.connEvent(i, CONN_EV.SERVER_FIN, 0);
+  assert.deepEqual([d?.activeConns, d?.inactConns], [0, 1]);
+  director.tick(119_000);
+  assert.deepEqual(expired, []);
+  director.tick(120_100);
+  assert.deepEqual(expired, [i]);
+  assert.equal(d?.inactConns, 0);
+});
+
 test('DirectorProxyCore reports an entry the moment the Director expires it, with no polling', () => {
   const { director, core, svc, expired } = setup();
   director.settings.setTimeouts(10, 0, 0);

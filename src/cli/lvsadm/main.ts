@@ -1,7 +1,7 @@
 /**
  * lvsadm's runner: parse argv (pure, parse.ts), talk to lvsd over the control socket, format the
  * answer (pure, format.ts) and exit with ipvsadm's codes: 0 success, 2 usage, 255 failed
- * operation, 1 failed listing (ipvs.md §6.3). `run` is the programmatic form: it returns the
+ * operation, 1 failed listing (ipvsadm.c). `run` is the programmatic form: it returns the
  * exit code and writes through injected streams, so tests never call process.exit.
  */
 
@@ -243,7 +243,7 @@ function argvResolver(env: RunnerEnv, argv: readonly string[]): Promise<Resolver
 }
 
 /**
- * `-R`: each stdin line is a full command line (ipvs.md §6.4). Blank lines are skipped; a parse
+ * `-R`: each stdin line is a full command line (ipvsadm.c, config_stream.c). Blank lines are skipped; a parse
  * error ends the restore with its code (lines before it stay applied, as in ipvsadm); a failed
  * operation prints its message and the restore goes on; the last line's result is returned.
  */

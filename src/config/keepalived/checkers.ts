@@ -1,5 +1,5 @@
 /**
- * Checker blocks inside real_server (spec §1.9; keepalived check_{tcp,http,smtp,dns,udp,misc,
+ * Checker blocks inside real_server (keepalived.conf(5); keepalived check_{tcp,http,smtp,dns,udp,misc,
  * file}.c and check_api.c common keywords).
  */
 import type { Diagnostics } from '../diagnostics.js';

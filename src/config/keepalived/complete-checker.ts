@@ -1,13 +1,14 @@
 /**
  * One keepalived checker block to its model form: timing resolved checker → real_server →
- * virtual_server → keepalived's built-in default (spec §1.9), and the connection target defaulting
- * to the real server. Split from validate.ts, which completes whole virtual servers.
+ * virtual_server → keepalived's built-in default (check_api.c `queue_checker`), and the connection
+ * target defaulting to the real server. Split from validate.ts, which completes whole virtual
+ * servers.
  */
 import type { Diagnostics } from '../diagnostics.js';
 import type { CheckerConfig, CheckerConn, CheckerTiming } from '../model.js';
 import type { RawChecker, RawReal, RawVs } from './raw.js';
 
-/** keepalived built-in retry per checker type (CAPI `queue_checker` and per-checker handlers). */
+/** keepalived built-in retry per checker type (check_api.c `queue_checker` and per-checker handlers). */
 const DEFAULT_RETRY: Record<RawChecker['type'], number> = {
   tcp: 1,
   http: 1,

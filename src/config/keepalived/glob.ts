@@ -1,5 +1,5 @@
 /**
- * Pure glob helpers for keepalived's `include` (spec §1.2: glob wildcards plus csh brace
+ * Pure glob helpers for keepalived's `include` (keepalived.conf(5): glob wildcards plus csh brace
  * expansion). The parser never touches the file system; the caller's `glob` function may use
  * these to match directory listings, and in-memory tests use them directly.
  */

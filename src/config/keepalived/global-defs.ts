@@ -1,7 +1,7 @@
 /**
- * `global_defs` (spec §1.5 and §3.1). LVS- and VRRP-relevant keywords are modelled; the other
- * documented keywords (process tuning, SNMP, D-Bus, nftables, ...) are accepted and kept as
- * written in `extra` so a real-world file checks clean.
+ * `global_defs` (keepalived.conf(5), keepalived/core/global_parser.c). LVS- and VRRP-relevant
+ * keywords are modelled; the other documented keywords (process tuning, SNMP, D-Bus, nftables, ...)
+ * are accepted and kept as written in `extra` so a real-world file checks clean.
  */
 import { canonicalIp, ipFamily } from '../../core/addr.js';
 import type { Diagnostics } from '../diagnostics.js';
@@ -19,7 +19,7 @@ export interface RawGlobals {
   extra: Record<string, string[]>;
 }
 
-/** Accepted global_defs keywords with no model field (KC5 "Global definitions"). */
+/** Accepted global_defs keywords with no model field (keepalived.conf(5) "Global definitions"). */
 const ACCEPTED = new Set(
   (
     'bfd_cpu_affinity bfd_no_swap bfd_priority bfd_process_name bfd_rlimit_rttime bfd_rt_priority ' +
@@ -100,7 +100,8 @@ export function parseGlobalDefs(d: Diagnostics, n: Node, rg: RawGlobals): void {
       }
       case 'vrrp_garp_interval':
       case 'vrrp_gna_interval':
-        // KC5 timer range starts at 1 µs: `0` is reported invalid (Debian's sample hits this).
+        // keepalived.conf(5)'s timer range starts at 1 µs: `0` is reported invalid (Debian's sample
+        // hits this).
         if (timer(d, c) !== undefined) rg.extra[c.kw] = [...c.args];
         break;
       case 'smtp_connect_timeout':

@@ -1,5 +1,5 @@
 /**
- * virtual_server_group blocks (spec §1.6, keepalived check_parser.c `vsg_handler`): addresses,
+ * virtual_server_group blocks (keepalived.conf(5), keepalived check_parser.c `vsg_handler`): addresses,
  * address ranges and fwmarks that share one real-server list.
  */
 import { type Af, canonicalIp, ipFamily } from '../../core/addr.js';
@@ -12,7 +12,7 @@ function family(addr: string): Af {
   return ipFamily(addr) === 6 ? 6 : 4;
 }
 
-/** Parses a `virtual_server_group` block (CPARSE `vsg_handler`). */
+/** Parses a `virtual_server_group` block (check_parser.c `vsg_handler`). */
 export function parseGroup(d: Diagnostics, n: Node): RawGroup | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;

@@ -1,5 +1,5 @@
 /**
- * keepalived.conf reader (spec §1.1–§1.4, modelled on lib/parser.c `read_line`): includes with
+ * keepalived.conf reader (keepalived.conf(5), modelled on lib/parser.c `read_line`): includes with
  * globs, `@` conditional lines, `$NAME=` definitions and substitution, `~SEQ`/`~LST` expansion,
  * `!`/`#` comments, quoted strings with escapes and brace splitting. Pure: files arrive through
  * the caller's `readFile`/`glob`, and every token keeps the file:line it came from.
@@ -19,7 +19,10 @@ export interface ConfigIo {
 
 /** Options of the keepalived reader. */
 export interface LexOptions {
-  /** `--config-id`; `@ID` lines are kept only when ID equals it (spec §1.3). */
+  /**
+   * `--config-id`; `@ID` lines are kept only when ID equals it (keepalived.conf(5) "Conditional
+   * configuration").
+   */
   readonly configId?: string;
   /** Value of `${_INSTANCE}`; defaults to the config-id. */
   readonly instance?: string;
@@ -155,7 +158,8 @@ function include(st: LexState, kind: string, arg: string, pos: SourcePos, depth:
     readText(st, f, text, depth + 1);
   }
   if (found === 0) {
-    // Plain `include` never fails on a missing file (backward compatibility, KC5); variants do.
+    // Plain `include` never fails on a missing file (backward compatibility, keepalived.conf(5));
+    // variants do.
     const sev = kind === 'include' ? 'notice' : 'error';
     st.diags.add(sev, 'ERR_CONFIG_INCLUDE_MISSING', `config files missing '${name}'`, pos);
   }
@@ -166,7 +170,7 @@ function unquote(s: string): string {
   return m ? m[2]! : s;
 }
 
-/** Removes an unquoted `#` or `!` comment (spec §1.1: comments may start anywhere on a line). */
+/** Removes an unquoted `#` or `!` comment (keepalived.conf(5): comments may start anywhere on a line). */
 export function stripComment(line: string): string {
   let q = '';
   for (let i = 0; i < line.length; i++) {
@@ -241,7 +245,7 @@ const ESC: Record<string, string> = {
 
 /**
  * Splits a line into words and braces. Quotes are removed and touching quoted/unquoted runs
- * join into one word (KC5 "Quoted strings"); escapes apply inside quotes only.
+ * join into one word (keepalived.conf(5) "Quoted strings"); escapes apply inside quotes only.
  */
 export function tokenize(s: string, diags: Diagnostics, pos: SourcePos): Token[] {
   const out: Token[] = [];

@@ -1,5 +1,5 @@
 /**
- * keepalived.conf parameter substitution and `~SEQ`/`~LST` blocks (spec §1.4, KC5 "Parameter
+ * keepalived.conf parameter substitution and `~SEQ`/`~LST` blocks (keepalived.conf(5) "Parameter
  * substitution", "Sequence blocks", "List blocks").
  */
 import type { SourcePos } from '../diagnostics.js';
@@ -7,7 +7,7 @@ import { type LexState, processLine } from './lexer.js';
 
 /**
  * Replaces `${NAME}` anywhere and `$NAME` before whitespace or end of line, once. Undefined names
- * stay verbatim so scripts containing `$` are unchanged (KC5); recursion happens because the
+ * stay verbatim so scripts containing `$` are unchanged (keepalived.conf(5)); recursion happens because the
  * caller re-reads a changed line.
  */
 export function substitute(st: LexState, s: string, pos: SourcePos): string {
@@ -101,7 +101,7 @@ function seqValues(inner: string, hex: boolean): Array<Array<[string, string]>> 
   let start: number;
   let step: number;
   let end: number;
-  // KC5: (var, end), (var, start, end) or (var, start, step, end); omitted values take ±1.
+  // keepalived.conf(5): (var, end), (var, start, end) or (var, start, step, end); omitted values take ±1.
   if (nums.length === 1) {
     end = nums[0]!;
     start = end < 0 ? -1 : 1;

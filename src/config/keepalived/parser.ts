@@ -24,7 +24,7 @@ export interface ParseResult {
   readonly diagnostics: readonly ConfigDiagnostic[];
 }
 
-/** Top-level blocks accepted and not modelled (KC5 "TOP HIERACHY"). */
+/** Top-level blocks accepted and not modelled (keepalived.conf(5) "TOP HIERACHY"). */
 const ACCEPTED_BLOCKS = new Set([
   'linkbeat_interfaces',
   'track_group',
@@ -36,7 +36,7 @@ const ACCEPTED_BLOCKS = new Set([
   'interface_up_down_delays',
   'SSL',
 ]);
-/** Top-level statements outside blocks (KC5 "Global definitions"). */
+/** Top-level statements outside blocks (keepalived.conf(5) "Global definitions"). */
 const ACCEPTED_STATEMENTS = new Set([
   'net_namespace',
   'net_namespace_ipvs',
@@ -166,7 +166,7 @@ export interface CheckResult {
   readonly exitCode: 0 | 4 | 5;
 }
 
-/** Validates like `keepalived -t -f path` (spec §1.1, §5). */
+/** Validates like `keepalived -t -f path` (keepalived main.c `config_test_exit`). */
 export function checkKeepalived(path: string, io: ConfigIo, opts: KeepalivedOptions = {}): CheckResult {
   const { diagnostics } = parseKeepalived(path, io, opts);
   return { diagnostics, exitCode: exitCodeFor(diagnostics) };

@@ -1,7 +1,7 @@
 /**
  * keepalived objects as written, before defaults and fix-ups (validate.ts turns them into the
  * normalised model). Optional fields mean "not set here", which matters for inheritance
- * (checker → real_server → virtual_server → built-in, spec §1.9).
+ * (checker → real_server → virtual_server → built-in, keepalived check_api.c `queue_checker`).
  */
 import type { Af } from '../../core/addr.js';
 import type { FwdMethod, Protocol } from '../../core/types.js';

@@ -1,7 +1,7 @@
 /**
  * Turns logical lines into a tree of statements and blocks. keepalived splits lines at unquoted
- * braces (spec §1.1), so `real_server 1.2.3.4 80 { weight 2 }`, K&R and Allman layouts all give
- * the same tree; stray and missing braces are reported as keepalived does.
+ * braces (lib/parser.c `read_line`), so `real_server 1.2.3.4 80 { weight 2 }`, K&R and Allman
+ * layouts all give the same tree; stray and missing braces are reported as keepalived does.
  */
 import type { Diagnostics, SourcePos } from '../diagnostics.js';
 import type { LexLine } from './lexer.js';

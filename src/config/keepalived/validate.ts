@@ -1,7 +1,7 @@
 /**
- * keepalived's post-parse fix-ups for LVS objects (check_data.c `validate_check_config`, spec §1.7
- * and §1.8) and the conversion of raw blocks into the normalised model; checker blocks are
- * completed in complete-checker.ts (timing resolution, spec §1.9).
+ * keepalived's post-parse fix-ups for LVS objects (check_data.c `validate_check_config`)
+ * and the conversion of raw blocks into the normalised model; checker blocks are
+ * completed in complete-checker.ts (timing resolution).
  */
 import {
   type DestConfig,
@@ -159,7 +159,7 @@ function completeVs(d: Diagnostics, vs: RawVs, groups: Map<string, RawGroup>): V
         0,
         0,
       ),
-      // CDATA: a sorry server that is also a real server gets the real server's inhibit flag.
+      // check_data.c: a sorry server that is also a real server gets the real server's inhibit flag.
       inhibit: same ? same.inhibitOnFailure : vs.sorry.inhibit,
     };
   }
@@ -272,7 +272,7 @@ function completeReals(d: Diagnostics, vs: RawVs): RealServer[] {
       ...(rs.notifyUp ? { notifyUp: rs.notifyUp } : {}),
       ...(rs.notifyDown ? { notifyDown: rs.notifyDown } : {}),
       alpha,
-      // CDATA: real servers default smtp_alert on (backward compatibility), unlike VS and VRRP.
+      // check_data.c: real servers default smtp_alert on (backward compatibility), unlike VS and VRRP.
       smtpAlert: rs.smtpAlert ?? true,
       file: rs.file,
       line: rs.line,

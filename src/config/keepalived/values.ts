@@ -36,7 +36,7 @@ export function timer(d: Diagnostics, n: Node, i = 0, min = 0.000001): number | 
   return Math.round(v * 1e6) / 1e3;
 }
 
-/** Reads an optional `<BOOL>`; a bare keyword means true (PARSER `check_true_false`). */
+/** Reads an optional `<BOOL>`; a bare keyword means true (lib/parser.c `check_true_false`). */
 export function bool(d: Diagnostics, n: Node, i = 0): boolean | undefined {
   const s = n.args[i];
   if (s === undefined) return true;
@@ -68,8 +68,9 @@ export function port(d: Diagnostics, n: Node, i = 0): number | undefined {
 }
 
 /**
- * Splits a script command into argv: unquoted spaces separate, single quotes group (KC5 "Quoted
- * strings"); the optional user/group follow the command in the statement's arguments.
+ * Splits a script command into argv: unquoted spaces separate, single quotes group
+ * (keepalived.conf(5) "Quoted strings"); the optional user/group follow the command in the
+ * statement's arguments.
  */
 export function script(d: Diagnostics, n: Node, from = 0): ScriptSpec | undefined {
   const command = n.args[from];

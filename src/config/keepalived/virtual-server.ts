@@ -1,5 +1,5 @@
 /**
- * virtual_server, real_server and virtual_server_group blocks (spec §1.6–§1.8, keepalived
+ * virtual_server, real_server and virtual_server_group blocks (keepalived.conf(5), keepalived
  * check_parser.c). Values are read as written; defaults and fix-ups are applied in validate.ts.
  */
 import { type Af, canonicalIp, ipFamily } from '../../core/addr.js';
@@ -30,7 +30,7 @@ export const KEEPALIVED_SCHEDULERS = new Set([
 const MAX_PERSIST = 31 * 24 * 3600;
 const INT32_MAX = 2147483647;
 
-/** Reads `lvs_method`/`lb_kind` arguments from index `i` (CPARSE `svr_forwarding_handler`). */
+/** Reads `lvs_method`/`lb_kind` arguments from index `i` (check_parser.c `svr_forwarding_handler`). */
 export function parseMethod(d: Diagnostics, n: Node, i = 0): RawMethod | undefined {
   const kind = (n.args[i] ?? '').toUpperCase();
   if (kind === 'NAT') return { fwd: FWD.MASQ, tunType: 0, tunPort: 0, tunFlags: 0 };
@@ -60,7 +60,7 @@ export function parseMethod(d: Diagnostics, n: Node, i = 0): RawMethod | undefin
       csumSet = true;
     } else return bad(d, n, `unknown tunnel option '${a}'`);
   }
-  // CDATA: gue requires a port, others forbid it; ipip takes no checksum option; gre no remcsum.
+  // check_data.c: gue requires a port, others forbid it; ipip takes no checksum option; gre no remcsum.
   if (tunType === TUN_TYPE.GUE && tunPort === 0) return bad(d, n, 'GUE tunnel requires a port');
   if (tunType !== TUN_TYPE.GUE && tunPort !== 0) return bad(d, n, 'tunnel port only valid for GUE');
   if (tunType === TUN_TYPE.IPIP && csumSet) return bad(d, n, 'IPIP tunnel takes no checksum option');
@@ -173,7 +173,7 @@ function vsKeyword(d: Diagnostics, c: Node, vs: RawVs): void {
       vs.ops = true;
       return;
     case 'hashed':
-      return; // legacy flag, accepted with no effect (CPARSE)
+      return; // legacy flag, accepted with no effect (check_parser.c)
     case 'flag-1':
     case 'flag-2':
     case 'flag-3':
@@ -262,7 +262,7 @@ function vsKeyword(d: Diagnostics, c: Node, vs: RawVs): void {
 }
 
 function schedFlag(d: Diagnostics, c: Node, vs: RawVs): void {
-  // sh-*/mh-* are only valid after `lvs_sched sh|mh` (CPARSE `lbflags_handler`).
+  // sh-*/mh-* are only valid after `lvs_sched sh|mh` (check_parser.c `lbflags_handler`).
   const need = c.kw.startsWith('sh-') ? 'sh' : c.kw.startsWith('mh-') ? 'mh' : undefined;
   if (need && vs.sched !== need) {
     d.error('ERR_CONFIG_CONFLICT', `${c.kw} is only valid for scheduler ${need} (after lvs_sched)`, c);

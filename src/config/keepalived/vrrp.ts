@@ -1,5 +1,5 @@
 /**
- * vrrp_instance, vrrp_sync_group and vrrp_script blocks (spec §3.2; keepalived vrrp_parser.c and
+ * vrrp_instance, vrrp_sync_group and vrrp_script blocks (keepalived.conf(5); keepalived vrrp_parser.c and
  * `vrrp_complete_instance`). Parsed and validated into the model now; the VRRP layer applies them.
  */
 import { type Af, canonicalIp, ipFamily } from '../../core/addr.js';
@@ -26,7 +26,7 @@ function takeNotify(d: Diagnostics, c: Node, notify: Notify): boolean {
   return true;
 }
 
-/** vrrp_instance keywords accepted and kept as written (KC5 "VRRP instance(s)"). */
+/** vrrp_instance keywords accepted and kept as written (keepalived.conf(5) "VRRP instance(s)"). */
 const INSTANCE_EXTRA = new Set(
   (
     'virtual_routes virtual_rules track_file track_process track_bfd dont_track_primary track_src_ip ' +
@@ -88,7 +88,7 @@ export type MInstance = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] }
   extra: Record<string, Array<readonly string[]>>;
 };
 
-/** Parses a vrrp_instance block (defaults from VDATA `alloc_vrrp`). */
+/** Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`). */
 export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstance | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;
@@ -256,7 +256,10 @@ function auth(d: Diagnostics, c: Node, vi: MInstance): void {
   else d.error('ERR_CONFIG_IGNORED', `(${vi.name}) incomplete authentication block - ignoring`, c);
 }
 
-/** Parses a vrrp_sync_group; members listed outside `group {}` are unknown keywords (spec §3.2). */
+/**
+ * Parses a vrrp_sync_group; members listed outside `group {}` are unknown keywords (keepalived
+ * vrrp_parser.c).
+ */
 export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;

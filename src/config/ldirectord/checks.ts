@@ -1,6 +1,6 @@
 /**
- * Maps an ldirectord virtual's checktype/service to normalised checkers (spec §4.5), including
- * ldirectord's timeout resolution (`ld_setup`) and failurecount semantics.
+ * Maps an ldirectord virtual's checktype/service to normalised checkers (ldirectord(8)
+ * `checktype`), including ldirectord's timeout resolution (`ld_setup`) and failurecount semantics.
  */
 import type { DestConfig, ServiceKey } from '../../core/types.js';
 import type { SourcePos } from '../diagnostics.js';

@@ -1,5 +1,5 @@
 /**
- * ldirectord directive handlers (spec §4.3/§4.4, ldirectord `read_config` and `set_defaults`):
+ * ldirectord directive handlers (ldirectord(8), ldirectord `read_config` and `set_defaults`):
  * global settings and per-virtual settings with the same validation messages' meaning.
  */
 import type { Diagnostics } from '../diagnostics.js';

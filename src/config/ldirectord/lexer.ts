@@ -1,5 +1,5 @@
 /**
- * ldirectord.cf line reader (spec §4.2, ldirectord `read_config`): column-0 globals and
+ * ldirectord.cf line reader (ldirectord `read_config`): column-0 globals and
  * `virtual=` lines, sections of lines indented by ≥4 spaces or a tab, blank lines ending a section,
  * `#` comments stripped inside sections but kept in global values (as ldirectord does).
  */
@@ -48,7 +48,7 @@ export function lexLdirectord(file: string, text: string, d: Diagnostics): LdFil
         else d.error('ERR_CONFIG_SYNTAX', `unknown command "${raw.trim()}"`, pos);
         continue;
       }
-      // A non-indented line, or a blank one, ends the section (spec §4.2).
+      // A non-indented line, or a blank one, ends the section (`read_config`'s indentation test).
       cur = undefined;
     }
     if (/^\s*$/.test(raw) || /^\s*#/.test(raw)) continue;

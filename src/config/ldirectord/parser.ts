@@ -1,7 +1,7 @@
 /**
- * ldirectord.cf front end: reads globals and virtual sections and maps them to the normalised
- * model (spec §4). Hostnames are resolved only through the caller's optional `resolveHost`, so
- * the parser stays pure; without it only literal addresses are accepted.
+ * ldirectord.cf front end: reads globals and virtual sections and maps them to the normalised model
+ * (ldirectord(8) and the ldirectord Perl script). Hostnames are resolved only through the caller's
+ * optional `resolveHost`, so the parser stays pure; without it only literal addresses are accepted.
  */
 import { PROTO, type ServiceKey, SVC_F, serviceKeyText } from '../../core/types.js';
 import { type ConfigDiagnostic, Diagnostics } from '../diagnostics.js';
@@ -241,7 +241,7 @@ function schedFlags(s: string | undefined): number {
   return f;
 }
 
-/** Service chosen from the virtual port when `service=` is absent (spec §4.4). */
+/** Service chosen from the virtual port when `service=` is absent (ldirectord(8) `service`). */
 const DEFAULT_SERVICE: Record<number, string> = {
   21: 'ftp',
   25: 'smtp',

@@ -1,5 +1,5 @@
 /**
- * ldirectord `virtual=` section directives (spec §4.4; ldirectord `read_config` inner loop).
+ * ldirectord `virtual=` section directives (ldirectord(8); ldirectord `read_config` inner loop).
  */
 import type { Diagnostics } from '../diagnostics.js';
 import { commonDirective, LD_CHECKTYPES, LD_SERVICES, type LdVirtual, parseFallback } from './directives.js';

@@ -1,6 +1,6 @@
 /**
  * SCTP association states, names, timeouts and the INPUT/OUTPUT/INPUT_ONLY transition tables of
- * ip_vs_proto_sctp.c (ipvs.md §4.3). The event is the type of the first chunk, except that a
+ * ip_vs_proto_sctp.c. The event is the type of the first chunk, except that a
  * COOKIE-ECHO or COOKIE-ACK followed by an ABORT counts as ABORT.
  */
 

@@ -1,7 +1,7 @@
 /**
  * TCP connection states, names, default timeouts and the three transition tables (INPUT, OUTPUT,
  * INPUT_ONLY) in their normal and secure_tcp ("dos") variants, as ip_vs_proto_tcp.c defines them
- * (ipvs.md §4.1). Tables are flat Uint8Arrays so a transition is one indexed read.
+ * (tcp_states, tcp_states_dos). Tables are flat Uint8Arrays so a transition is one indexed read.
  */
 
 /** TCP conn states (IP_VS_TCP_S_*). */

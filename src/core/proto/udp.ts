@@ -1,6 +1,6 @@
 /**
  * UDP has one state, printed "UDP", with a 300 s timeout refreshed by every datagram in either
- * direction (ip_vs_proto_udp.c, ipvs.md §4.2). UDP conns never become active.
+ * direction (ip_vs_proto_udp.c). UDP conns never become active.
  */
 
 /** The only UDP state (IP_VS_UDP_S_NORMAL). */

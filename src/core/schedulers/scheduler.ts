@@ -1,6 +1,6 @@
 /**
- * The scheduler interface: one file per ipvsadm scheduler name implements it (architecture.md
- * habit 7). Hooks mirror the kernel's struct ip_vs_scheduler (init_service, add_dest, del_dest,
+ * The scheduler interface: one file per ipvsadm scheduler name implements it.
+ * Hooks mirror the kernel's struct ip_vs_scheduler (init_service, add_dest, del_dest,
  * upd_dest, schedule).
  */
 import type { Dest } from '../dest.js';

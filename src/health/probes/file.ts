@@ -1,5 +1,5 @@
 /**
- * FILE_CHECK (keepalived track_file, spec §1.9): read an integer from the tracked file; the real
+ * FILE_CHECK (keepalived track_file, keepalived.conf(5)): read an integer from the tracked file; the real
  * server's weight changes by value × weight (negated with `reverse`). A product ≤ INT32_MIN is a
  * FAULT (check fails). A missing or unreadable file reads as 0, as keepalived's track files do.
  */

@@ -1,10 +1,10 @@
 /**
- * HTTP_GET / SSL_GET and ldirectord http/https negotiate checks (spec §1.9, §2.2, §4.5), through
- * node:http/https. Pass criteria per URL, in keepalived's order (check_http.c
- * `http_handle_response`): a response arrived; its status is in the allowed ranges; the MD5 of
- * the body (truncated at Content-Length, as genhash computes it) equals `digest`; the regex
- * matches (or not, with regex_no_match). TLS certificates are not verified, as neither keepalived
- * nor ldirectord verifies them by default.
+ * HTTP_GET / SSL_GET and ldirectord http/https negotiate checks (keepalived check_http.c,
+ * ldirectord(8)), through node:http/https. Pass criteria per URL, in keepalived's order
+ * (check_http.c `http_handle_response`): a response arrived; its status is in the allowed ranges;
+ * the MD5 of the body (truncated at Content-Length, as genhash computes it) equals `digest`; the
+ * regex matches (or not, with regex_no_match). TLS certificates are not verified, as neither
+ * keepalived nor ldirectord verifies them by default.
  *
  * Deviation: node:http always writes an `HTTP/1.1` request line (keepalived's default is 1.0) and
  * sends `Connection: close`; servers answer both the same way for a health probe.
@@ -122,9 +122,4 @@ export class HttpChecker implements Checker {
       req.end();
     });
   }
-}
-
-/** The MD5 hex digest of a body, as keepalived's genhash prints it. */
-export function bodyDigest(body: Uint8Array): string {
-  return createHash('md5').update(body).digest('hex');
 }

@@ -1,6 +1,6 @@
 /**
  * Probe registry: builds the Checker for a model checker config (one file per protocol,
- * architecture habit 7). ldirectord negotiate services without a dedicated prober (ftp, imap,
+ * as seesaw's healthcheck package does). ldirectord negotiate services without a dedicated prober (ftp, imap,
  * ldap, sql, radius, sip, ...) are checked by TCP connect, and say so in their message.
  */
 import type { CheckerConfig, VirtualService } from '../../config/model.js';

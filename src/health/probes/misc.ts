@@ -1,8 +1,8 @@
 /**
- * MISC_CHECK and ldirectord `external` (spec §1.9): run a command; exit 0 = success. On timeout
- * the whole process group gets SIGTERM, then SIGKILL 2 s later (keepalived check_misc.c), and the
- * check fails. With misc_dynamic: 1 = failure, 2..255 = success with weight status−2 (255 → 253),
- * 0 = success with the weight unchanged.
+ * MISC_CHECK and ldirectord `external` (keepalived check_misc.c, ldirectord(8)): run a command;
+ * exit 0 = success. On timeout the whole process group gets SIGTERM, then SIGKILL 2 s later
+ * (keepalived check_misc.c), and the check fails. With misc_dynamic: 1 = failure, 2..255 = success
+ * with weight status−2 (255 → 253), 0 = success with the weight unchanged.
  */
 import { spawn } from 'node:child_process';
 import type { CheckContext, Checker, Result } from '../checker.js';

@@ -1,5 +1,5 @@
 /**
- * UDP_CHECK (keepalived check_udp.c, spec §1.9): send the payload on a connected UDP socket.
+ * UDP_CHECK (keepalived check_udp.c): send the payload on a connected UDP socket.
  * Without `require_reply`, success = no ICMP error (port/host unreachable) before the timeout;
  * the kernel reports the ICMP error to a connected socket, which Node surfaces as an
  * ECONNREFUSED/EHOSTUNREACH error on the socket. With `require_reply`, a reply must arrive whose

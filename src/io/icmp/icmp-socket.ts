@@ -1,6 +1,6 @@
 /**
  * One ICMP echo socket of one address family, in the shape of Node's dgram.Socket over udp_wrap
- * (architecture.md A3): the addon returns -errno ints; this class validates arguments, keeps the
+ * (lib/dgram.js): the addon returns -errno ints; this class validates arguments, keeps the
  * UNOPENED → OPEN → CLOSED state in one private object, turns errnos into codes, and multiplexes
  * any number of concurrent echoes over the one socket by sequence number (the identifier is the
  * socket's: kernel-chosen for ping sockets, random for raw ones). Timeouts are plain timers.

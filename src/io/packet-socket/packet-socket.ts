@@ -1,6 +1,6 @@
 /**
  * AF_PACKET socket on one interface, in the shape of Node's dgram.Socket over udp_wrap
- * (architecture.md A3, habit 11): the addon only returns -errno ints; this class validates
+ * (lib/dgram.js): the addon only returns -errno ints; this class validates
  * arguments, keeps the UNBOUND → BOUND → CLOSED state in one private object, and turns errnos
  * into coded errors. Received frames come in batches straight out of the TPACKET_V3 ring.
  */

@@ -2,15 +2,15 @@
  * What the proxy data plane needs from the director core: schedule a new connection exactly as
  * a SYN would (persistence included), feed it synthetic TCP transitions so ActiveConn/InActConn
  * and state timeouts match a packet director, count its traffic, and learn when the core expires
- * it. The core's Director implements this (see adapters in this folder); `LocalProxyCore` is a
- * small stand-alone implementation for embedding and tests.
+ * it. The core's Director implements this (director-core.ts).
  */
 import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
 import type { ServiceTable } from '../../core/service-table.js';
 
 /**
- * Socket events mapped onto the IPVS TCP state machine (ipvs.md §4.1, NAT worked example):
+ * Socket events mapped onto the IPVS TCP state machine (ip_vs_proto_tcp.c
+ * `tcp_states`, walked as by a NAT conn):
  * the accepted client socket is the SYN (openConn → SYN_RECV), the real server answering the
  * connect is OUTPUT syn + INPUT ack (→ ESTABLISHED), an EOF from either side is its FIN, and a
  * reset is its RST. Both FINs leave the entry in TIME_WAIT until its timeout, as in the kernel.

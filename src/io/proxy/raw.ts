@@ -1,10 +1,11 @@
 /**
  * Typed access to Node's libuv TCP handles (the `tcp_wrap` and `stream_wrap` bindings that
- * `net.Socket` itself sits on). The relay talks to these directly because a `net.Socket` costs
- * two stream state machines, an EventEmitter and several closures per connection: that overhead
- * is what holds a naive `pipe()` proxy to 41% of HAProxy's new-connection rate and 3× its memory
- * (peers.md §5.4). `process.binding` is deprecated (DEP0111, documentation-only) but stable in
- * Node 20; `rawTcpAvailable` lets callers fall back if a future Node removes it.
+ * `net.Socket` itself sits on). The relay talks to these directly because a `net.Socket` costs two
+ * stream state machines, an EventEmitter and several closures per connection: that overhead is what
+ * holds a naive `pipe()` proxy to 41% of HAProxy's new-connection rate and 3× its memory (wrk
+ * against HAProxy 2.6, one thread each, on a 2-vCPU VM). `process.binding` is deprecated (DEP0111,
+ * documentation-only) but stable in Node 20; `rawTcpAvailable` lets callers fall back if a future
+ * Node removes it.
  */
 
 /** A libuv TCP handle as the binding exposes it (methods return 0 or a negative errno). */

@@ -17,7 +17,7 @@ import {
   tcpNextState,
 } from '../../../src/core/proto/tcp.js';
 
-// The tables exactly as ipvs.md §4.1 prints them (rows: dir, event; columns: current state).
+// ip_vs_proto_tcp.c's tcp_states and tcp_states_dos written out (rows: dir, event; columns: current state).
 const TCP_COLS = 'NO ES SS SR FW TW CL CW LA LI SA'.split(' ');
 const TCP_NORMAL = `
 IN syn SR ES ES SR SR SR SR SR SR SR SR
