@@ -6,7 +6,7 @@
  * bytes written; decoders exist for tests and for real servers written in TypeScript.
  */
 import { formatIpBytes, ipBytes, parseIPv4, parseIPv6 } from '../core/addr.js';
-import { PacketError } from '../core/errors.js';
+import { PacketError } from '../packet/packet-error.js';
 
 /** The 12-byte v2 signature (spec §2.2): \r\n\r\n\0\r\nQUIT\n. */
 export const PROXY_V2_SIGNATURE: readonly number[] = [

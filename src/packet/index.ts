@@ -11,6 +11,7 @@ export * from './icmpv6.js';
 export * from './ipip.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
+export * from './packet-error.js';
 export * from './pcap.js';
 export * from './rewrite.js';
 export * from './tcp.js';
