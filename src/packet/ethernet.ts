@@ -82,8 +82,3 @@ export function formatMac(b: Uint8Array, off = 0): string {
   for (let i = 0; i < 6; i++) out.push((b[off + i] ?? 0).toString(16).padStart(2, '0'));
   return out.join(':');
 }
-
-/** The broadcast MAC ff:ff:ff:ff:ff:ff (a fresh copy, so callers may keep it). */
-export function broadcastMac(): Uint8Array {
-  return new Uint8Array([255, 255, 255, 255, 255, 255]);
-}
