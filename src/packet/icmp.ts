@@ -4,6 +4,7 @@
  */
 import { checkField, fail, need, PACKET_ERR, rd16, rd32, room, wr16, wr32 } from './bytes.js';
 import { internetChecksum } from './checksum.js';
+import type { Codec } from './codec.js';
 import { decodeIPv4, type IPv4Header } from './ipv4.js';
 
 /** Length of the fixed ICMP header (type, code, checksum, 4 type-specific bytes). */
@@ -123,3 +124,12 @@ export function icmpNextHopMtu(h: IcmpHeader): number {
 export function icmpRestAt(buf: Uint8Array, icmpOff: number): number {
   return rd32(buf, icmpOff + 4);
 }
+
+/** The 8-byte ICMPv4 header as a {@link Codec}. */
+export const icmpCodec: Codec<IcmpHeader> = {
+  name: 'icmp',
+  extent: 'self',
+  decode: decodeIcmp,
+  encode: encodeIcmp,
+  encodingLength: () => ICMP_LEN,
+};

@@ -4,6 +4,7 @@
  */
 import { fail, PACKET_ERR, wr16 } from './bytes.js';
 import { computeL4Checksum, IPPROTO } from './checksum.js';
+import type { Codec } from './codec.js';
 import { decodeIcmp, encodeIcmp, ICMP_LEN, type IcmpHeader } from './icmp.js';
 import {
   decodeIPv6,
@@ -91,3 +92,12 @@ export function decodeIcmpErrorV6(buf: Uint8Array, off: number, end: number): Ic
     innerL4Bytes: end - up.offset,
   };
 }
+
+/** The 8-byte ICMPv6 header as a {@link Codec}. */
+export const icmpv6Codec: Codec<IcmpHeader> = {
+  name: 'icmpv6',
+  extent: 'self',
+  decode: decodeIcmpv6,
+  encode: encodeIcmpv6,
+  encodingLength: () => ICMP_LEN,
+};
