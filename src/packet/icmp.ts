@@ -105,26 +105,6 @@ export function decodeIcmpErrorV4(buf: Uint8Array, off: number, end: number): Ic
   return { icmp, inner, innerL4Offset, innerL4Bytes: end - innerL4Offset };
 }
 
-/** Echo identifier of an echo request/reply header. */
-export function icmpEchoId(h: IcmpHeader): number {
-  return h.rest >>> 16;
-}
-
-/** Echo sequence number of an echo request/reply header. */
-export function icmpEchoSeq(h: IcmpHeader): number {
-  return h.rest & 0xffff;
-}
-
-/** Next-hop MTU of a frag-needed message (RFC 1191 §4: low 16 bits of the rest word). */
-export function icmpNextHopMtu(h: IcmpHeader): number {
-  return h.rest & 0xffff;
-}
-
-/** Reads the type-specific word at `icmpOff + 4` straight from a buffer the caller has bounds-checked. */
-export function icmpRestAt(buf: Uint8Array, icmpOff: number): number {
-  return rd32(buf, icmpOff + 4);
-}
-
 /** The 8-byte ICMPv4 header as a {@link Codec}. */
 export const icmpCodec: Codec<IcmpHeader> = {
   name: 'icmp',
