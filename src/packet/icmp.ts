@@ -1,6 +1,6 @@
 /**
  * ICMP for IPv4 (RFC 792) and the shared 8-byte ICMP/ICMPv6 header layout. Error messages embed
- * the offending IP header plus at least 8 bytes of its payload; {@link icmpEmbeddedOffset} finds it.
+ * the offending IP header plus at least 8 bytes of its payload; {@link decodeIcmpErrorV4} finds it.
  */
 import { checkField, fail, need, PACKET_ERR, rd16, rd32, room, wr16, wr32 } from './bytes.js';
 import { internetChecksum } from './checksum.js';
@@ -73,15 +73,6 @@ export function isIcmpError(type: number): boolean {
     type === ICMP_TYPE.TIME_EXCEEDED ||
     type === ICMP_TYPE.PARAM_PROBLEM
   );
-}
-
-/**
- * Offset of the IP header embedded in the ICMPv4 error at `icmpOff` (message ends at `end`), or -1
- * if the message is not an error or too short to hold a 20-byte header. Never throws.
- */
-export function icmpEmbeddedOffset(buf: Uint8Array, icmpOff: number, end: number): number {
-  if (icmpOff < 0 || end > buf.length || icmpOff + ICMP_LEN + 20 > end) return -1;
-  return isIcmpError(buf[icmpOff]!) ? icmpOff + ICMP_LEN : -1;
 }
 
 /** An ICMPv4 error decoded with its embedded datagram. */

@@ -50,15 +50,6 @@ export function fillIcmpv6Checksum(buf: Uint8Array, l3off: number, off: number, 
   return c;
 }
 
-/**
- * Offset of the IPv6 header embedded in the ICMPv6 error at `icmpOff`, or -1 if not an error or
- * too short to hold a 40-byte header. Never throws.
- */
-export function icmpv6EmbeddedOffset(buf: Uint8Array, icmpOff: number, end: number): number {
-  if (icmpOff < 0 || end > buf.length || icmpOff + ICMP_LEN + IPV6_LEN > end) return -1;
-  return isIcmpv6Error(buf[icmpOff]!) ? icmpOff + ICMP_LEN : -1;
-}
-
 /** An ICMPv6 error decoded with its embedded packet. */
 export interface IcmpErrorV6 {
   readonly icmp: IcmpHeader;
