@@ -21,13 +21,14 @@ export { type Af, canonicalIp, formatIpBytes, ipBytes, ipFamily } from './core/a
 export { connViews } from './core/conn-views.js';
 export { CONN_COUNT, Dest } from './core/dest.js';
 export { CONN_EVENT, Director, type DirectorOptions, PacketInfo, VERDICT } from './core/director.js';
-export { ConfigError, LvsError, PacketError, TableError } from './core/errors.js';
+export { ConfigError, LvsError, TableError } from './core/errors.js';
 export { findScheduler, registerScheduler, schedulerNames } from './core/schedulers/index.js';
 export type { SchedPacket, Scheduler, SchedulerFactory } from './core/schedulers/scheduler.js';
 export { Service } from './core/service.js';
 export { ServiceTable } from './core/service-table.js';
 export { Stats } from './core/stats.js';
 export * from './core/types.js';
+export { PacketError } from './packet/packet-error.js';
 
 /** The IPVS version this core reproduces, as ipvsadm's listing header prints it. */
 export const IPVS_VERSION = '1.2.1';

@@ -58,14 +58,6 @@ export const TABLE_ERRNO = {
 /** A code of {@link TableError}. */
 export type TableErrorCode = keyof typeof TABLE_ERRNO;
 
-/** A malformed or truncated packet. Decoders throw it; the engine turns it into a counted drop. */
-export class PacketError extends LvsError {
-  constructor(code: string, message: string) {
-    super(code, message);
-    this.name = 'PacketError';
-  }
-}
-
 /** A configuration file error, located by file and line. */
 export class ConfigError extends LvsError {
   readonly file: string;

@@ -7,7 +7,7 @@
  * written in TypeScript.
  */
 import { formatIpBytes, ipBytes, parseIPv4, parseIPv6 } from '../core/addr.js';
-import { PacketError } from '../core/errors.js';
+import { PacketError } from '../packet/packet-error.js';
 
 /** The 12-byte v2 signature (proxy-protocol.txt §2.2): \r\n\r\n\0\r\nQUIT\n. */
 export const PROXY_V2_SIGNATURE: readonly number[] = [

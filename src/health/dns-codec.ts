@@ -4,7 +4,7 @@
  * malformed input throws only a PacketError with an ERR_DNS_* code.
  */
 import { formatIPv4, formatIPv6 } from '../core/addr.js';
-import { PacketError } from '../core/errors.js';
+import { PacketError } from '../packet/packet-error.js';
 
 /** Record types keepalived's DNS_CHECK accepts (check_dns.c), plus PTR for ldirectord. */
 export const DNS_TYPES: Readonly<Record<string, number>> = {

@@ -12,6 +12,7 @@ import {
   wr16,
   wr32,
 } from './bytes.js';
+import type { Codec } from './codec.js';
 import { ETHERTYPE } from './ethernet.js';
 
 /** Length of an Ethernet/IPv4 ARP packet. */
@@ -69,3 +70,12 @@ export function encodeArp(p: ArpPacket, buf: Uint8Array, off: number): number {
   wr32(buf, off + 24, p.targetIp);
   return ARP_LEN;
 }
+
+/** The Ethernet/IPv4 ARP packet as a {@link Codec}. */
+export const arpCodec: Codec<ArpPacket> = {
+  name: 'arp',
+  extent: 'self',
+  decode: decodeArp,
+  encode: encodeArp,
+  encodingLength: () => ARP_LEN,
+};

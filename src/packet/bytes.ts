@@ -2,7 +2,7 @@
  * Big-endian field access and bounds checks shared by every codec. Reads are plain index reads
  * (no DataView) because V8 inlines these tiny functions on the hot path.
  */
-import { PacketError } from '../core/errors.js';
+import { PacketError } from './packet-error.js';
 
 /** Stable codes of {@link PacketError} thrown by the codecs; tests check these, not messages. */
 export const PACKET_ERR = {

@@ -48,11 +48,6 @@ export function internetChecksum(buf: Uint8Array, off: number, len: number): num
   return ~fold(sum16(buf, off, len)) & 0xffff;
 }
 
-/** Unfolded IPv4 pseudo-header sum (RFC 793 §3.1, RFC 768) for host-order u32 addresses. */
-export function pseudoSum4(src: number, dst: number, proto: number, l4len: number): number {
-  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + l4len;
-}
-
 /** Unfolded IPv6 pseudo-header sum (RFC 8200 §8.1) with addresses read from `buf`. */
 export function pseudoSum6(
   buf: Uint8Array,

@@ -1,5 +1,6 @@
 /** Ethernet II frames with an optional IEEE 802.1Q VLAN tag. MACs are 6-byte Uint8Arrays. */
 import { checkBytes, checkField, copyBytes, fail, need, PACKET_ERR, rd16, room, wr16 } from './bytes.js';
+import type { Codec } from './codec.js';
 
 /** EtherType values the engine dispatches on. */
 export const ETHERTYPE = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd } as const;
@@ -83,7 +84,11 @@ export function formatMac(b: Uint8Array, off = 0): string {
   return out.join(':');
 }
 
-/** The broadcast MAC ff:ff:ff:ff:ff:ff (a fresh copy, so callers may keep it). */
-export function broadcastMac(): Uint8Array {
-  return new Uint8Array([255, 255, 255, 255, 255, 255]);
-}
+/** The Ethernet header as a {@link Codec}. */
+export const ethernetCodec: Codec<EthernetHeader> = {
+  name: 'ethernet',
+  extent: 'self',
+  decode: decodeEthernet,
+  encode: encodeEthernet,
+  encodingLength: encodingLengthEthernet,
+};

@@ -4,6 +4,7 @@
  */
 import { checkField, fail, need, PACKET_ERR, rd16, rd32, room, wr16, wr32 } from './bytes.js';
 import { internetChecksum } from './checksum.js';
+import type { Codec } from './codec.js';
 
 /** Length of the base GRE header. */
 export const GRE_LEN = 4;
@@ -93,3 +94,12 @@ export function fillGreChecksum(buf: Uint8Array, off: number, end: number): numb
   wr16(buf, off + 4, c);
   return c;
 }
+
+/** The GRE version-0 header as a {@link Codec}. */
+export const greCodec: Codec<GreHeader> = {
+  name: 'gre',
+  extent: 'self',
+  decode: decodeGre,
+  encode: encodeGre,
+  encodingLength: encodingLengthGre,
+};

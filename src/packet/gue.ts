@@ -4,6 +4,7 @@
  * ipvs_gue_encap writes version 0, C 0, proto 4 or 41, and hlen 0 unless remote checksum offload.
  */
 import { checkField, copyBytes, fail, need, PACKET_ERR, rd16, room, wr16 } from './bytes.js';
+import type { Codec } from './codec.js';
 
 /** Length of the GUE base header. */
 export const GUE_LEN = 4;
@@ -54,3 +55,12 @@ export function encodeGue(h: GueHeader, buf: Uint8Array, off: number): number {
   buf.set(h.fields, off + GUE_LEN);
   return len;
 }
+
+/** The GUE variant-0 header as a {@link Codec}. */
+export const gueCodec: Codec<GueHeader> = {
+  name: 'gue',
+  extent: 'self',
+  decode: decodeGue,
+  encode: encodeGue,
+  encodingLength: encodingLengthGue,
+};

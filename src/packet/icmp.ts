@@ -1,9 +1,10 @@
 /**
  * ICMP for IPv4 (RFC 792) and the shared 8-byte ICMP/ICMPv6 header layout. Error messages embed
- * the offending IP header plus at least 8 bytes of its payload; {@link icmpEmbeddedOffset} finds it.
+ * the offending IP header plus at least 8 bytes of its payload; {@link decodeIcmpErrorV4} finds it.
  */
 import { checkField, fail, need, PACKET_ERR, rd16, rd32, room, wr16, wr32 } from './bytes.js';
 import { internetChecksum } from './checksum.js';
+import type { Codec } from './codec.js';
 import { decodeIPv4, type IPv4Header } from './ipv4.js';
 
 /** Length of the fixed ICMP header (type, code, checksum, 4 type-specific bytes). */
@@ -74,15 +75,6 @@ export function isIcmpError(type: number): boolean {
   );
 }
 
-/**
- * Offset of the IP header embedded in the ICMPv4 error at `icmpOff` (message ends at `end`), or -1
- * if the message is not an error or too short to hold a 20-byte header. Never throws.
- */
-export function icmpEmbeddedOffset(buf: Uint8Array, icmpOff: number, end: number): number {
-  if (icmpOff < 0 || end > buf.length || icmpOff + ICMP_LEN + 20 > end) return -1;
-  return isIcmpError(buf[icmpOff]!) ? icmpOff + ICMP_LEN : -1;
-}
-
 /** An ICMPv4 error decoded with its embedded datagram. */
 export interface IcmpErrorV4 {
   readonly icmp: IcmpHeader;
@@ -104,22 +96,11 @@ export function decodeIcmpErrorV4(buf: Uint8Array, off: number, end: number): Ic
   return { icmp, inner, innerL4Offset, innerL4Bytes: end - innerL4Offset };
 }
 
-/** Echo identifier of an echo request/reply header. */
-export function icmpEchoId(h: IcmpHeader): number {
-  return h.rest >>> 16;
-}
-
-/** Echo sequence number of an echo request/reply header. */
-export function icmpEchoSeq(h: IcmpHeader): number {
-  return h.rest & 0xffff;
-}
-
-/** Next-hop MTU of a frag-needed message (RFC 1191 §4: low 16 bits of the rest word). */
-export function icmpNextHopMtu(h: IcmpHeader): number {
-  return h.rest & 0xffff;
-}
-
-/** Reads the type-specific word at `icmpOff + 4` straight from a buffer the caller has bounds-checked. */
-export function icmpRestAt(buf: Uint8Array, icmpOff: number): number {
-  return rd32(buf, icmpOff + 4);
-}
+/** The 8-byte ICMPv4 header as a {@link Codec}. */
+export const icmpCodec: Codec<IcmpHeader> = {
+  name: 'icmp',
+  extent: 'self',
+  decode: decodeIcmp,
+  encode: encodeIcmp,
+  encodingLength: () => ICMP_LEN,
+};

@@ -4,6 +4,7 @@
  */
 import { fail, PACKET_ERR, wr16 } from './bytes.js';
 import { computeL4Checksum, IPPROTO } from './checksum.js';
+import type { Codec } from './codec.js';
 import { decodeIcmp, encodeIcmp, ICMP_LEN, type IcmpHeader } from './icmp.js';
 import {
   decodeIPv6,
@@ -49,15 +50,6 @@ export function fillIcmpv6Checksum(buf: Uint8Array, l3off: number, off: number, 
   return c;
 }
 
-/**
- * Offset of the IPv6 header embedded in the ICMPv6 error at `icmpOff`, or -1 if not an error or
- * too short to hold a 40-byte header. Never throws.
- */
-export function icmpv6EmbeddedOffset(buf: Uint8Array, icmpOff: number, end: number): number {
-  if (icmpOff < 0 || end > buf.length || icmpOff + ICMP_LEN + IPV6_LEN > end) return -1;
-  return isIcmpv6Error(buf[icmpOff]!) ? icmpOff + ICMP_LEN : -1;
-}
-
 /** An ICMPv6 error decoded with its embedded packet. */
 export interface IcmpErrorV6 {
   readonly icmp: IcmpHeader;
@@ -91,3 +83,12 @@ export function decodeIcmpErrorV6(buf: Uint8Array, off: number, end: number): Ic
     innerL4Bytes: end - up.offset,
   };
 }
+
+/** The 8-byte ICMPv6 header as a {@link Codec}. */
+export const icmpv6Codec: Codec<IcmpHeader> = {
+  name: 'icmpv6',
+  extent: 'self',
+  decode: decodeIcmpv6,
+  encode: encodeIcmpv6,
+  encodingLength: () => ICMP_LEN,
+};

@@ -1,7 +1,8 @@
-/** Pure packet codecs, checksums, the one-parse Flow and in-place rewrites (architecture.md habits 3-4). */
+/** Pure packet codecs (see codec.ts), checksums, the one-parse Flow and in-place rewrites. */
 export * from './arp.js';
 export * from './bytes.js';
 export * from './checksum.js';
+export * from './codec.js';
 export * from './ethernet.js';
 export * from './flow.js';
 export * from './gre.js';
@@ -11,6 +12,7 @@ export * from './icmpv6.js';
 export * from './ipip.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
+export * from './packet-error.js';
 export * from './pcap.js';
 export * from './rewrite.js';
 export * from './tcp.js';

@@ -2,8 +2,9 @@
  * IP-in-IP: an outer IPv4 header with protocol 4 (IPv4 inside, RFC 2003) or 41 (IPv6 inside,
  * RFC 4213), as ip_vs_tunnel_xmit builds for `--tun-type ipip`. No options on the outer header.
  */
-import { fail, PACKET_ERR } from './bytes.js';
+import { copyBytes, fail, need, PACKET_ERR, room } from './bytes.js';
 import { IPPROTO } from './checksum.js';
+import type { Codec } from './codec.js';
 import { decodeIPv4, encodeIPv4, IPV4_FLAG, IPV4_LEN, type IPv4Header } from './ipv4.js';
 
 /** Bytes an IPIP encapsulation adds. */
@@ -16,7 +17,7 @@ export interface IpipOuter {
   readonly ttl: number;
   readonly tos: number;
   readonly id: number;
-  /** Copied from the inner packet when pmtu_disc=1 (ipvs.md §5). */
+  /** Copied from the inner packet when pmtu_disc=1 (net/netfilter/ipvs/ip_vs_xmit.c ip_vs_tunnel_xmit()). */
   readonly df: boolean;
 }
 
@@ -65,3 +66,61 @@ export function decodeIpip(buf: Uint8Array, off: number): IpipPacket {
   if (buf[innerOffset]! >> 4 !== innerVersion) fail(PACKET_ERR.BAD_VERSION, 'ipip: inner version mismatch');
   return { outer, innerOffset, innerVersion };
 }
+
+/** A whole IPIP datagram: the outer fields the tunnel chooses and the inner packet's bytes. */
+export interface IpipDatagram {
+  readonly outer: IpipOuter;
+  /** The encapsulated IPv4 or IPv6 packet; its version nibble picks protocol 4 or 41. */
+  readonly inner: Uint8Array;
+}
+
+/** Bytes an IPIP datagram takes: the 20-byte outer header plus the inner packet. */
+export function encodingLengthIpipDatagram(d: IpipDatagram): number {
+  return IPIP_OVERHEAD + d.inner.length;
+}
+
+/** Encodes an outer header and copies the inner packet after it; returns bytes written. */
+export function encodeIpipDatagram(d: IpipDatagram, buf: Uint8Array, off: number): number {
+  const version = d.inner.length > 0 ? d.inner[0]! >> 4 : 0;
+  if (version !== 4 && version !== 6) fail(PACKET_ERR.BAD_FIELD, `ipip: inner version ${version}`);
+  const len = encodingLengthIpipDatagram(d);
+  room(buf, off, len, 'ipip');
+  encodeIpip(d.outer, version, d.inner.length, buf, off);
+  buf.set(d.inner, off + IPIP_OVERHEAD);
+  return len;
+}
+
+/**
+ * Decodes a whole IPIP datagram, bounded by the outer total length. Outer options are stepped
+ * over; a fragment is ERR_PACKET_UNSUPPORTED, since it does not hold a whole inner packet.
+ */
+export function decodeIpipDatagram(buf: Uint8Array, off: number): IpipDatagram {
+  const { outer, innerOffset } = decodeIpip(buf, off);
+  if ((outer.flags & IPV4_FLAG.MF) !== 0 || outer.fragOffset !== 0) {
+    fail(PACKET_ERR.UNSUPPORTED, 'ipip: outer header is a fragment');
+  }
+  const end = off + outer.totalLength;
+  if (end <= innerOffset)
+    fail(PACKET_ERR.BAD_LENGTH, `ipip: total length ${outer.totalLength} holds no inner packet`);
+  need(buf, off, outer.totalLength, 'ipip inner packet');
+  return {
+    outer: {
+      src: outer.src,
+      dst: outer.dst,
+      ttl: outer.ttl,
+      tos: outer.tos,
+      id: outer.id,
+      df: (outer.flags & IPV4_FLAG.DF) !== 0,
+    },
+    inner: copyBytes(buf, innerOffset, end - innerOffset),
+  };
+}
+
+/** The IPIP datagram as a {@link Codec}. */
+export const ipipCodec: Codec<IpipDatagram> = {
+  name: 'ipip',
+  extent: 'self',
+  decode: decodeIpipDatagram,
+  encode: encodeIpipDatagram,
+  encodingLength: encodingLengthIpipDatagram,
+};

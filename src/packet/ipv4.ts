@@ -2,6 +2,7 @@
 
 import { checkField, copyBytes, fail, need, PACKET_ERR, rd16, rd32, room, wr16, wr32 } from './bytes.js';
 import { fillIPv4Checksum } from './checksum.js';
+import type { Codec } from './codec.js';
 
 /** Length of an IPv4 header without options. */
 export const IPV4_LEN = 20;
@@ -98,3 +99,12 @@ export function encodeIPv4(h: IPv4Header, buf: Uint8Array, off: number): number 
   }
   return hlen;
 }
+
+/** The IPv4 header as a {@link Codec}. */
+export const ipv4Codec: Codec<IPv4Header> = {
+  name: 'ipv4',
+  extent: 'self',
+  decode: decodeIPv4,
+  encode: encodeIPv4,
+  encodingLength: encodingLengthIPv4,
+};

@@ -17,6 +17,7 @@ import {
   wr32,
 } from './bytes.js';
 import { IPPROTO } from './checksum.js';
+import type { Codec } from './codec.js';
 
 /** Length of the IPv6 base header. */
 export const IPV6_LEN = 40;
@@ -139,6 +140,48 @@ export function encodeIPv6Frag(h: IPv6FragHeader, buf: Uint8Array, off: number):
   wr32(buf, off + 4, h.id);
   return IPV6_FRAG_LEN;
 }
+
+/** The IPv6 base header as a {@link Codec}. */
+export const ipv6Codec: Codec<IPv6Header> = {
+  name: 'ipv6',
+  extent: 'self',
+  decode: decodeIPv6,
+  encode: encodeIPv6,
+  encodingLength: () => IPV6_LEN,
+};
+
+/** The IPv6 fragment header as a {@link Codec}. */
+export const ipv6FragCodec: Codec<IPv6FragHeader> = {
+  name: 'ipv6 fragment',
+  extent: 'self',
+  decode: decodeIPv6Frag,
+  encode: encodeIPv6Frag,
+  encodingLength: () => IPV6_FRAG_LEN,
+};
+
+// An extension header's own type is the previous header's next-header value, not a field of its
+// own bytes, so each type gets its codec; encode refuses a value of another type.
+function ipv6ExtCodec(name: string, type: number): Codec<IPv6ExtHeader> {
+  return {
+    name,
+    extent: 'self',
+    decode: (buf, off) => decodeIPv6Ext(buf, off, type),
+    encode: (h, buf, off) => {
+      if (h.type !== type) fail(PACKET_ERR.BAD_FIELD, `${name}: header of type ${h.type}`);
+      return encodeIPv6Ext(h, buf, off);
+    },
+    encodingLength: encodingLengthIPv6Ext,
+  };
+}
+
+/** The hop-by-hop options header (RFC 8200 §4.3) as a {@link Codec}. */
+export const ipv6HopByHopCodec = ipv6ExtCodec('ipv6 hop-by-hop', IPPROTO.HOPOPTS);
+/** The routing header (RFC 8200 §4.4) as a {@link Codec}. */
+export const ipv6RoutingCodec = ipv6ExtCodec('ipv6 routing', IPPROTO.ROUTING);
+/** The destination options header (RFC 8200 §4.6) as a {@link Codec}. */
+export const ipv6DstOptsCodec = ipv6ExtCodec('ipv6 destination options', IPPROTO.DSTOPTS);
+/** The authentication header (RFC 4302 §2) as a {@link Codec}. */
+export const ipv6AhCodec = ipv6ExtCodec('ipv6 ah', IPPROTO.AH);
 
 /** Where the upper layer of an IPv6 packet starts; filled in place by {@link walkIPv6Ext}. */
 export interface IPv6Upper {

@@ -3,7 +3,8 @@
  * per record. Pure encode/decode over bytes; callers (tests, `lvsd simulate`) do the file I/O.
  * Writes little-endian microsecond files; reads either byte order and the nanosecond variant.
  */
-import { checkField, copyBytes, fail, need, PACKET_ERR } from './bytes.js';
+import { checkField, copyBytes, fail, need, PACKET_ERR, room } from './bytes.js';
+import type { Codec } from './codec.js';
 
 /** Length of the global header. */
 export const PCAP_HEADER_LEN = 24;
@@ -59,34 +60,48 @@ export function encodingLengthPcap(f: PcapFile): number {
 
 /** Encodes a capture into a fresh array (little-endian, version 2.4). */
 export function encodePcap(f: PcapFile): Uint8Array {
+  const out = new Uint8Array(encodingLengthPcap(f));
+  writePcap(f, out, 0);
+  return out;
+}
+
+/** Encodes a capture at `off` of `buf` (little-endian, version 2.4); returns bytes written. */
+export function writePcap(f: PcapFile, buf: Uint8Array, off: number): number {
   checkField(f.linktype, 0xffffffff, 'pcap linktype');
   checkField(f.snaplen, 0xffffffff, 'pcap snaplen');
-  const out = new Uint8Array(encodingLengthPcap(f));
-  w32le(out, 0, f.nanos ? MAGIC_NS : MAGIC_US);
-  out[4] = 2;
-  out[6] = 4;
-  w32le(out, 16, f.snaplen);
-  w32le(out, 20, f.linktype);
-  let p = PCAP_HEADER_LEN;
   for (const r of f.records) {
     checkField(r.tsSec, 0xffffffff, 'pcap ts');
     checkField(r.tsFrac, f.nanos ? 999_999_999 : 999_999, 'pcap ts fraction');
     checkField(r.origLen, 0xffffffff, 'pcap orig len');
-    w32le(out, p, r.tsSec);
-    w32le(out, p + 4, r.tsFrac);
-    w32le(out, p + 8, r.data.length);
-    w32le(out, p + 12, r.origLen);
-    out.set(r.data, p + PCAP_RECORD_LEN);
+  }
+  const len = encodingLengthPcap(f);
+  room(buf, off, len, 'pcap');
+  buf.fill(0, off, off + PCAP_HEADER_LEN);
+  w32le(buf, off, f.nanos ? MAGIC_NS : MAGIC_US);
+  buf[off + 4] = 2;
+  buf[off + 6] = 4;
+  w32le(buf, off + 16, f.snaplen);
+  w32le(buf, off + 20, f.linktype);
+  let p = off + PCAP_HEADER_LEN;
+  for (const r of f.records) {
+    w32le(buf, p, r.tsSec);
+    w32le(buf, p + 4, r.tsFrac);
+    w32le(buf, p + 8, r.data.length);
+    w32le(buf, p + 12, r.origLen);
+    buf.set(r.data, p + PCAP_RECORD_LEN);
     p += PCAP_RECORD_LEN + r.data.length;
   }
-  return out;
+  return len;
 }
 
-/** Decodes a capture; a bad magic is ERR_PACKET_BAD_VERSION, a cut record ERR_PACKET_TRUNCATED. */
-export function decodePcap(buf: Uint8Array): PcapFile {
-  need(buf, 0, PCAP_HEADER_LEN, 'pcap header');
-  const be = r32(buf, 0, false);
-  const le = r32(buf, 0, true);
+/**
+ * Decodes the capture at `off` running to the end of `buf`; a bad magic is ERR_PACKET_BAD_VERSION,
+ * a cut record ERR_PACKET_TRUNCATED.
+ */
+export function decodePcap(buf: Uint8Array, off = 0): PcapFile {
+  need(buf, off, PCAP_HEADER_LEN, 'pcap header');
+  const be = r32(buf, off, false);
+  const le = r32(buf, off, true);
   let little: boolean;
   let nanos: boolean;
   if (le === MAGIC_US || le === MAGIC_NS) {
@@ -100,10 +115,10 @@ export function decodePcap(buf: Uint8Array): PcapFile {
   } else {
     return fail(PACKET_ERR.BAD_VERSION, 'pcap: bad magic number');
   }
-  const snaplen = r32(buf, 16, little);
-  const linktype = r32(buf, 20, little) & 0x0fffffff;
+  const snaplen = r32(buf, off + 16, little);
+  const linktype = r32(buf, off + 20, little) & 0x0fffffff;
   const records: PcapRecord[] = [];
-  let p = PCAP_HEADER_LEN;
+  let p = off + PCAP_HEADER_LEN;
   while (p < buf.length) {
     need(buf, p, PCAP_RECORD_LEN, 'pcap record header');
     const incl = r32(buf, p + 8, little);
@@ -118,6 +133,15 @@ export function decodePcap(buf: Uint8Array): PcapFile {
   }
   return { linktype, snaplen, nanos, records };
 }
+
+/** The classic pcap file as a {@link Codec}: records run to the end of the buffer. */
+export const pcapCodec: Codec<PcapFile> = {
+  name: 'pcap',
+  extent: 'buffer',
+  decode: decodePcap,
+  encode: writePcap,
+  encodingLength: encodingLengthPcap,
+};
 
 /** A record stamped at `ms` milliseconds since the epoch, capturing all of `data`. */
 export function pcapRecordAt(ms: number, data: Uint8Array): PcapRecord {

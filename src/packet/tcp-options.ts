@@ -18,6 +18,7 @@ import {
   wr32,
 } from './bytes.js';
 import { updateChecksum16 } from './checksum.js';
+import type { Codec } from './codec.js';
 import { TCP_LEN } from './tcp.js';
 
 /** TCP option kinds. */
@@ -91,6 +92,19 @@ export function encodeTcpOptions(opts: readonly TcpOption[], buf: Uint8Array, of
   buf.fill(TCPOPT.EOL, p, off + len);
   return len;
 }
+
+/**
+ * An option list as a {@link Codec}. The list runs to the end of the buffer (the header's data
+ * offset bounds it), and encode pads with EOL, so a list decodes back to itself when it ends with
+ * EOL or fills a multiple of 4 bytes.
+ */
+export const tcpOptionsCodec: Codec<readonly TcpOption[]> = {
+  name: 'tcp options',
+  extent: 'buffer',
+  decode: (buf, off) => decodeTcpOptions(buf, off, buf.length),
+  encode: encodeTcpOptions,
+  encodingLength: (opts) => (encodingLengthTcpOptions(opts) + 3) & ~3,
+};
 
 /** Encodes an option list into a fresh padded array, ready for TcpHeader.options. */
 export function tcpOptionsBytes(opts: readonly TcpOption[]): Uint8Array {
@@ -188,11 +202,16 @@ export function decodeToa(buf: Uint8Array, off: number): Toa {
   return { port: rd16(buf, off + 2), addr: copyBytes(buf, off + 4, len - 4) };
 }
 
+/** Bytes a TOA option takes: 8 for an IPv4 address, 20 for IPv6. */
+export function encodingLengthToa(t: Toa): number {
+  return t.addr.length === 4 ? TCPOLEN_TOA : TCPOLEN_TOA6;
+}
+
 /** Encodes a TOA option at `off`; returns 8 (IPv4) or 20 (IPv6). */
 export function encodeToa(t: Toa, buf: Uint8Array, off: number): number {
   checkField(t.port, 0xffff, 'toa port');
   if (t.addr.length !== 4) checkBytes(t.addr, 16, 'toa addr');
-  const len = t.addr.length === 4 ? TCPOLEN_TOA : TCPOLEN_TOA6;
+  const len = encodingLengthToa(t);
   room(buf, off, len, 'toa');
   buf[off] = TCPOPT.TOA;
   buf[off + 1] = len;
@@ -214,3 +233,12 @@ export function writeToa4(buf: Uint8Array, off: number, port: number, addr: numb
 export function readToa4Addr(buf: Uint8Array, off: number): number {
   return rd32(buf, off + 4);
 }
+
+/** The TOA option as a {@link Codec}. */
+export const toaCodec: Codec<Toa> = {
+  name: 'toa',
+  extent: 'self',
+  decode: decodeToa,
+  encode: encodeToa,
+  encodingLength: encodingLengthToa,
+};

@@ -1,5 +1,6 @@
 /** TCP headers (RFC 9293 §3.1) with raw options; option helpers live in tcp-options.ts. */
 import { checkField, copyBytes, fail, need, PACKET_ERR, rd16, rd32, room, wr16, wr32 } from './bytes.js';
+import type { Codec } from './codec.js';
 
 /** Length of a TCP header without options. */
 export const TCP_LEN = 20;
@@ -99,3 +100,12 @@ export function parseTcpFlags(s: string): number {
   }
   return v;
 }
+
+/** The TCP header (options as raw bytes) as a {@link Codec}. */
+export const tcpCodec: Codec<TcpHeader> = {
+  name: 'tcp',
+  extent: 'self',
+  decode: decodeTcp,
+  encode: encodeTcp,
+  encodingLength: encodingLengthTcp,
+};

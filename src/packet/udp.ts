@@ -1,5 +1,6 @@
 /** UDP headers (RFC 768). */
 import { checkField, need, rd16, room, wr16 } from './bytes.js';
+import type { Codec } from './codec.js';
 
 /** Length of a UDP header. */
 export const UDP_LEN = 8;
@@ -37,3 +38,12 @@ export function encodeUdp(h: UdpHeader, buf: Uint8Array, off: number): number {
   wr16(buf, off + 6, h.checksum);
   return UDP_LEN;
 }
+
+/** The UDP header as a {@link Codec}. */
+export const udpCodec: Codec<UdpHeader> = {
+  name: 'udp',
+  extent: 'self',
+  decode: decodeUdp,
+  encode: encodeUdp,
+  encodingLength: () => UDP_LEN,
+};

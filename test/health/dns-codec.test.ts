@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { PacketError } from '../../src/core/errors.js';
 import { DNS_TYPES, decodeMessage, encodeQuery, readName } from '../../src/health/dns-codec.js';
+import { PacketError } from '../../src/packet/packet-error.js';
 
 test('encodeQuery writes RFC 1035 header, labels and qtype/qclass', () => {
   const q = encodeQuery({ id: 0x1234, name: 'www.example.com', type: DNS_TYPES.A as number, rd: true });

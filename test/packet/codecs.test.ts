@@ -1,60 +1,62 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import * as packet from '../../src/packet/index.js';
 import {
-  ARP_LEN,
   type ArpPacket,
+  arpCodec,
   decodeArp,
-  decodeEthernet,
   decodeGre,
   decodeGue,
-  decodeIcmp,
-  decodeIcmpv6,
   decodeIPv4,
   decodeIPv6,
   decodeIPv6Ext,
-  decodeIPv6Frag,
   decodeTcp,
   decodeToa,
-  decodeUdp,
   type EthernetHeader,
-  encodeArp,
   encodeEthernet,
-  encodeGre,
-  encodeGue,
-  encodeIcmp,
-  encodeIcmpv6,
   encodeIPv4,
-  encodeIPv6,
   encodeIPv6Ext,
-  encodeIPv6Frag,
   encodeTcp,
-  encodeToa,
   encodeUdp,
-  encodingLengthEthernet,
-  encodingLengthGre,
-  encodingLengthGue,
-  encodingLengthIPv4,
   encodingLengthIPv6Ext,
-  encodingLengthTcp,
+  ethernetCodec,
   type GreHeader,
   type GueHeader,
-  ICMP_LEN,
+  greCodec,
+  gueCodec,
   type IcmpHeader,
   IPPROTO,
-  IPV6_FRAG_LEN,
-  IPV6_LEN,
   type IPv4Header,
   type IPv6ExtHeader,
   type IPv6FragHeader,
   type IPv6Header,
+  type IpipDatagram,
+  icmpCodec,
+  icmpv6Codec,
+  ipipCodec,
+  ipv4Codec,
+  ipv6AhCodec,
+  ipv6Codec,
+  ipv6DstOptsCodec,
+  ipv6FragCodec,
+  ipv6HopByHopCodec,
+  ipv6RoutingCodec,
+  isCodec,
+  type PcapFile,
+  pcapCodec,
+  TCPOPT,
   type TcpHeader,
+  type TcpOption,
   type Toa,
-  UDP_LEN,
+  tcpCodec,
+  tcpOptionsCodec,
+  toaCodec,
   type UdpHeader,
+  udpCodec,
   verifyIPv4Checksum,
 } from '../../src/packet/index.js';
-import { type Codec, roundTrip } from '../helpers/round-trip.js';
+import { type Codec, returnsOrThrowsCoded, roundTrip } from '../helpers/round-trip.js';
 
 // Plain-prototype records, so deepEqual against decoded headers compares values only.
 const rec = <T>(m: { [K in keyof T]: fc.Arbitrary<T[K]> }) =>
@@ -153,43 +155,154 @@ const greArb: fc.Arbitrary<GreHeader> = rec({
 });
 const toaArb: fc.Arbitrary<Toa> = rec({ port: u16, addr: fc.oneof(bytes(4), bytes(16)) });
 
-function check<T>(name: string, codec: Codec<T>, arb: fc.Arbitrary<T>): void {
-  it(`${name}: encode/decode/re-encode round-trips, also at offset 10`, () => {
-    fc.assert(
-      fc.property(arb, (v) => {
-        const { decoded } = roundTrip(codec, v);
-        assert.deepEqual(decoded, v, 'decode(encode(v)) equals v');
+const extArbOf = (type: number): fc.Arbitrary<IPv6ExtHeader> =>
+  type === IPPROTO.AH
+    ? rec({
+        type: fc.constant(type),
+        nextHeader: u8,
+        body: fc.integer({ min: 1, max: 6 }).chain((n) => bytes(2 + n * 4)),
+      })
+    : rec({
+        type: fc.constant(type),
+        nextHeader: u8,
+        body: fc.integer({ min: 0, max: 4 }).chain((n) => bytes(6 + n * 8)),
+      });
+const opt = (kind: number, data: fc.Arbitrary<Uint8Array>): fc.Arbitrary<TcpOption> =>
+  rec<TcpOption>({ kind: fc.constant(kind), data });
+// Lists end with EOL, as encode pads with EOL and decode keeps it and stops there.
+const tcpOptionsArb: fc.Arbitrary<readonly TcpOption[]> = fc
+  .array(
+    fc.oneof(
+      opt(TCPOPT.NOP, bytes(0)),
+      opt(TCPOPT.MSS, bytes(2)),
+      opt(TCPOPT.WSCALE, bytes(1)),
+      opt(TCPOPT.SACK_PERM, bytes(0)),
+      opt(TCPOPT.TIMESTAMP, bytes(8)),
+      fc.integer({ min: 6, max: 253 }).chain((k) => opt(k, fc.uint8Array({ maxLength: 6 }))),
+    ),
+    { maxLength: 6 },
+  )
+  .map((l): readonly TcpOption[] => [...l, { kind: TCPOPT.EOL, data: new Uint8Array(0) }])
+  .filter((l) => tcpOptionsCodec.encodingLength(l) <= 40);
+const pcapArb: fc.Arbitrary<PcapFile> = fc.boolean().chain((nanos) =>
+  rec<PcapFile>({
+    linktype: fc.integer({ min: 0, max: 0x0fffffff }),
+    snaplen: u32,
+    nanos: fc.constant(nanos),
+    records: fc.array(
+      rec({
+        tsSec: u32,
+        tsFrac: fc.integer({ min: 0, max: nanos ? 999_999_999 : 999_999 }),
+        data: fc.uint8Array({ maxLength: 64 }),
+        origLen: u32,
       }),
-      { numRuns: 200 },
-    );
-  });
+      { maxLength: 4 },
+    ),
+  }),
+);
+const ipipArb: fc.Arbitrary<IpipDatagram> = rec<IpipDatagram>({
+  outer: rec({ src: u32, dst: u32, ttl: u8, tos: u8, id: u16, df: fc.boolean() }),
+  inner: fc.tuple(fc.constantFrom(4, 6), fc.uint8Array({ minLength: 1, maxLength: 80 })).map(([v, b]) => {
+    b[0] = (v << 4) | (b[0]! & 0x0f);
+    return b;
+  }),
+});
+
+/** One registered codec with an arbitrary of its values; the tests below run over all of them. */
+interface Registered {
+  readonly codec: Codec<unknown>;
+  /** Round-trips arbitrary values, also at offset 10. */
+  roundTrips(numRuns: number): void;
+  /** Decodes truncated encodings of arbitrary values; each must return or throw a coded error. */
+  truncations(numRuns: number): void;
 }
 
+function register<T>(codec: Codec<T>, arb: fc.Arbitrary<T>): Registered {
+  return {
+    codec: codec as Codec<unknown>,
+    roundTrips(numRuns) {
+      fc.assert(
+        fc.property(arb, (v) => {
+          const { decoded } = roundTrip(codec, v);
+          assert.deepEqual(decoded, v, 'decode(encode(v)) equals v');
+        }),
+        { numRuns },
+      );
+    },
+    truncations(numRuns) {
+      fc.assert(
+        fc.property(arb, fc.nat(), (v, cut) => {
+          const b = new Uint8Array(codec.encodingLength(v));
+          codec.encode(v, b, 0);
+          returnsOrThrowsCoded(() => codec.decode(b.subarray(0, cut % (b.length + 1)), 0));
+        }),
+        { numRuns },
+      );
+    },
+  };
+}
+
+/** Every codec src/packet exports, each with an arbitrary (a test checks none is missing). */
+const REGISTRY: readonly Registered[] = [
+  register(ethernetCodec, ethArb),
+  register(arpCodec, arpArb),
+  register(ipv4Codec, ipv4Arb),
+  register(ipv6Codec, ipv6Arb),
+  register(ipv6FragCodec, fragArb),
+  register(ipv6HopByHopCodec, extArbOf(IPPROTO.HOPOPTS)),
+  register(ipv6RoutingCodec, extArbOf(IPPROTO.ROUTING)),
+  register(ipv6DstOptsCodec, extArbOf(IPPROTO.DSTOPTS)),
+  register(ipv6AhCodec, extArbOf(IPPROTO.AH)),
+  register(icmpCodec, icmpArb),
+  register(icmpv6Codec, icmpArb),
+  register(tcpCodec, tcpArb),
+  register(tcpOptionsCodec, tcpOptionsArb),
+  register(toaCodec, toaArb),
+  register(udpCodec, udpArb),
+  register(gueCodec, gueArb),
+  register(greCodec, greArb),
+  register(ipipCodec, ipipArb),
+  register(pcapCodec, pcapArb),
+];
+
 describe('codec round trips', () => {
-  check(
-    'ethernet',
-    { encode: encodeEthernet, decode: decodeEthernet, encodingLength: encodingLengthEthernet },
-    ethArb,
-  );
-  check('arp', { encode: encodeArp, decode: decodeArp, encodingLength: () => ARP_LEN }, arpArb);
-  check('ipv4', { encode: encodeIPv4, decode: decodeIPv4, encodingLength: encodingLengthIPv4 }, ipv4Arb);
-  check('ipv6', { encode: encodeIPv6, decode: decodeIPv6, encodingLength: () => IPV6_LEN }, ipv6Arb);
-  check(
-    'ipv6 fragment header',
-    { encode: encodeIPv6Frag, decode: decodeIPv6Frag, encodingLength: () => IPV6_FRAG_LEN },
-    fragArb,
-  );
-  check('icmp', { encode: encodeIcmp, decode: decodeIcmp, encodingLength: () => ICMP_LEN }, icmpArb);
-  check('icmpv6', { encode: encodeIcmpv6, decode: decodeIcmpv6, encodingLength: () => ICMP_LEN }, icmpArb);
-  check('tcp', { encode: encodeTcp, decode: decodeTcp, encodingLength: encodingLengthTcp }, tcpArb);
-  check('udp', { encode: encodeUdp, decode: decodeUdp, encodingLength: () => UDP_LEN }, udpArb);
-  check('gue', { encode: encodeGue, decode: decodeGue, encodingLength: encodingLengthGue }, gueArb);
-  check('gre', { encode: encodeGre, decode: decodeGre, encodingLength: encodingLengthGre }, greArb);
-  check(
-    'toa',
-    { encode: encodeToa, decode: decodeToa, encodingLength: (t) => (t.addr.length === 4 ? 8 : 20) },
-    toaArb,
-  );
+  it('every Codec that src/packet exports is registered here, under a unique name', () => {
+    const exported = Object.values(packet as Record<string, unknown>).filter(isCodec);
+    const registered = new Set(REGISTRY.map((r) => r.codec));
+    for (const c of exported) assert.ok(registered.has(c), `codec ${c.name} has no arbitrary here`);
+    assert.equal(registered.size, exported.length, 'only exported codecs are registered');
+    assert.equal(new Set(exported.map((c) => c.name)).size, exported.length, 'codec names are unique');
+  });
+
+  for (const r of REGISTRY) {
+    it(`${r.codec.name}: encode/decode/re-encode round-trips, also at offset 10`, () => r.roundTrips(200));
+    it(`${r.codec.name}: decoding a truncated encoding returns or throws a coded PacketError`, () =>
+      r.truncations(200));
+    it(`${r.codec.name}: decoding random bytes at any offset returns or throws a coded PacketError`, () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 120 }), fc.integer({ min: -2, max: 80 }), (b, off) =>
+          returnsOrThrowsCoded(() => r.codec.decode(b, off)),
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('an extension-header codec refuses a header of another type', () => {
+    const h = { type: IPPROTO.DSTOPTS, nextHeader: 6, body: new Uint8Array(6) };
+    assert.throws(() => ipv6HopByHopCodec.encode(h, new Uint8Array(8), 0), { code: 'ERR_PACKET_BAD_FIELD' });
+  });
+
+  it('the ipip codec refuses an inner packet that is neither IPv4 nor IPv6, and an outer fragment', () => {
+    const outer = { src: 1, dst: 2, ttl: 64, tos: 0, id: 0, df: false };
+    assert.throws(() => ipipCodec.encode({ outer, inner: new Uint8Array([0x50]) }, new Uint8Array(21), 0), {
+      code: 'ERR_PACKET_BAD_FIELD',
+    });
+    const b = new Uint8Array(21);
+    ipipCodec.encode({ outer, inner: new Uint8Array([0x45]) }, b, 0);
+    b[6] = 0x20; // MF
+    assert.throws(() => ipipCodec.decode(b, 0), { code: 'ERR_PACKET_UNSUPPORTED' });
+  });
 
   it('ipv6 extension headers of every kind round-trip given their type', () => {
     fc.assert(

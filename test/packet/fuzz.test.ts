@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { PacketError } from '../../src/core/errors.js';
 import {
   decodeArp,
   decodeEthernet,
@@ -29,6 +28,7 @@ import {
   PARSE,
   parseFlow,
 } from '../../src/packet/index.js';
+import { PacketError } from '../../src/packet/packet-error.js';
 import { pkt } from '../helpers/packet-builder.js';
 
 const CODES = new Set<string>(Object.values(PACKET_ERR));
