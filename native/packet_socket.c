@@ -452,7 +452,6 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 }
 
 napi_value lvs_icmp_register(napi_env env, napi_value exports);
-napi_value lvs_blast_register(napi_env env, napi_value exports);
 napi_value lvs_relay_register(napi_env env, napi_value exports);
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
 
@@ -467,8 +466,6 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "metaWords", lvs_num(env, META_WORDS));
   napi_set_named_property(env, exports, "rxHeadroom", lvs_num(env, LVS_RX_HEADROOM));
   /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
-  /* The benchmark's TX-ring generator (packet_blast.c) rides along for the same reason. */
-  if (!lvs_blast_register(env, exports)) return NULL;
   /* The proxy plane's native TCP relay (tcp_relay.c) and the AF_XDP socket (xdp_socket.c). */
   if (!lvs_relay_register(env, exports)) return NULL;
   if (!lvs_xdp_register(env, exports)) return NULL;
