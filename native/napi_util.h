@@ -32,6 +32,14 @@ static inline napi_value lvs_num(napi_env env, int64_t v) {
   return out;
 }
 
+/* An integer argument, -1 when it is not a number (every caller's invalid value: no fd, size or
+ * index is negative). */
+static inline int64_t lvs_int(napi_env env, napi_value v) {
+  int64_t x = -1;
+  if (napi_get_value_int64(env, v, &x) != napi_ok) return -1;
+  return x;
+}
+
 /* Parses argv for a handle method: the external handle first, then up to n-1 further values.
  * Returns the handle's data, or NULL (a TypeError naming `what` pending when argv[0] is not an
  * external). */

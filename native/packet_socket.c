@@ -454,6 +454,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 napi_value lvs_icmp_register(napi_env env, napi_value exports);
 napi_value lvs_relay_register(napi_env env, napi_value exports);
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
+napi_value lvs_bpf_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {
@@ -466,8 +467,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "metaWords", lvs_num(env, META_WORDS));
   napi_set_named_property(env, exports, "rxHeadroom", lvs_num(env, LVS_RX_HEADROOM));
   /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
-  /* The proxy plane's native TCP relay (tcp_relay.c) and the AF_XDP socket (xdp_socket.c). */
+  /* The proxy plane's native TCP relay (tcp_relay.c), the AF_XDP path's bpf(2) calls (bpf_sys.c)
+   * and its socket (xdp_socket.c). */
   if (!lvs_relay_register(env, exports)) return NULL;
+  if (!lvs_bpf_register(env, exports)) return NULL;
   if (!lvs_xdp_register(env, exports)) return NULL;
   return lvs_icmp_register(env, exports);
 }
