@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "poll_reader.h"
 
 #include <errno.h>
 #include <linux/if_xdp.h>
@@ -59,7 +60,7 @@ enum { CH_FREE, CH_KERNEL, CH_HELD, CH_TX };
 enum { C_TX_ZERO, C_TX_COPY, C_TX_DROP, C_CSUM_PARTIAL, C_KICKS, C_COUNT };
 
 typedef struct {
-  napi_env env;
+  lvs_reader rd; /* the meta records are its buffer */
   int fd, ifindex, csum_check;
   uint32_t mtu;
   uint8_t *umem;
@@ -72,10 +73,7 @@ typedef struct {
   uint32_t *meta, meta_cap;
   uint64_t cnt[C_COUNT];
   int tx_budget;
-  napi_ref umem_ref, meta_ref, cb_ref;
-  napi_async_context actx;
-  uv_poll_t *poll;
-  int in_cb, close_pending;
+  napi_ref umem_ref;
 } xsock;
 
 static xsock *xargs(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
@@ -88,16 +86,13 @@ static void unmap_ring(xring *r) {
 }
 
 static void xteardown(xsock *s) {
-  lvs_poll_stop(&s->poll);
+  napi_env env = s->rd.env;
+  lvs_reader_release(&s->rd);
   if (s->umem_ref) {
     napi_value ab;
-    if (napi_get_reference_value(s->env, s->umem_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(s->env, ab);
+    if (napi_get_reference_value(env, s->umem_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
   }
-  lvs_drop_ref(s->env, &s->umem_ref);
-  lvs_drop_ref(s->env, &s->meta_ref);
-  lvs_drop_ref(s->env, &s->cb_ref);
-  if (s->actx) napi_async_destroy(s->env, s->actx);
-  s->actx = NULL;
+  lvs_drop_ref(env, &s->umem_ref);
   unmap_ring(&s->fill);
   unmap_ring(&s->comp);
   unmap_ring(&s->rx);
@@ -122,12 +117,14 @@ static void xfinalize(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+static const lvs_reader_ops reader_ops;
+
 /* xskCreate() -> handle */
 static napi_value js_xsk_create(napi_env env, napi_callback_info info) {
   (void)info;
   xsock *s = calloc(1, sizeof *s);
   if (!s) return lvs_num(env, -ENOMEM);
-  s->env = env;
+  lvs_reader_init(&s->rd, env, s, &reader_ops, &s->fd);
   s->fd = -1;
   return lvs_wrap_handle(env, s, xfinalize);
 }
@@ -387,50 +384,28 @@ static void xrelease(xsock *s) {
   refill(s);
 }
 
-static int64_t xdrain(xsock *s, int from_uv) {
-  napi_env env = s->env;
-  int64_t total = 0;
-  for (int round = 0; round < 4 && s->umem && !s->close_pending && (!from_uv || s->poll); round++) {
-    reap(s);
-    uint32_t n = xcollect(s);
-    if (n == 0) break;
-    /* Give the kernel chunks for what arrives while JS runs this batch (the held ones come
-     * back after it). */
-    refill(s);
-    napi_value cb, recv, argv[2], ret;
-    napi_status st = napi_get_reference_value(env, s->cb_ref, &cb);
-    napi_get_global(env, &recv);
-    argv[0] = lvs_num(env, n);
-    argv[1] = lvs_num(env, 0);
-    s->in_cb = 1;
-    if (st == napi_ok && cb)
-      st = from_uv ? napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret)
-                   : napi_call_function(env, recv, cb, 2, argv, &ret);
-    s->in_cb = 0;
-    if (s->umem) xrelease(s);
-    total += n;
-    if (st == napi_pending_exception) {
-      if (from_uv) lvs_fatal_pending(env);
-      total = -1;
-      break;
-    }
-  }
-  if (s->close_pending) {
-    s->close_pending = 0;
-    xteardown(s);
-  }
-  return total;
+/* The drain loop's steps (poll_reader.h). */
+static int reader_collect(void *sock, uint32_t *frames) {
+  xsock *s = sock;
+  if (!s->umem) return 0;
+  reap(s);
+  uint32_t n = xcollect(s);
+  if (n == 0) return 0;
+  /* Give the kernel chunks for what arrives while JS runs this batch (the held ones come back
+   * after it). */
+  refill(s);
+  *frames = n;
+  return 1;
 }
 
-static void xon_readable(uv_poll_t *p, int status, int events) {
-  (void)events;
-  xsock *s = p->data;
-  napi_handle_scope scope;
-  napi_open_handle_scope(s->env, &scope);
-  int64_t got = status < 0 ? 0 : xdrain(s, 1);
-  lvs_report_poll_error(s->env, s->fd, status, got, s->cb_ref, s->actx);
-  napi_close_handle_scope(s->env, scope);
+static void reader_release(void *sock) {
+  xsock *s = sock;
+  if (s->umem) xrelease(s);
 }
+
+static void reader_teardown(void *sock) { xteardown(sock); }
+
+static const lvs_reader_ops reader_ops = {reader_collect, reader_release, reader_teardown};
 
 /* xskReadStart(h, meta: Uint32Array, cb(count, err)) -> 0 | -errno */
 static napi_value js_xsk_read_start(napi_env env, napi_callback_info info) {
@@ -438,25 +413,19 @@ static napi_value js_xsk_read_start(napi_env env, napi_callback_info info) {
   xsock *s = xargs(env, info, 3, argv);
   if (!s) return NULL;
   if (s->fd < 0) return lvs_num(env, -EBADF);
-  if (s->poll) return lvs_num(env, -EALREADY);
+  if (s->rd.poll) return lvs_num(env, -EALREADY);
   size_t len;
   void *data;
   if (!lvs_typed(env, argv[1], napi_uint32_array, &data, &len)) return lvs_num(env, -EINVAL);
   if (len / META_WORDS < 1 || len / META_WORDS > s->rx.size) return lvs_num(env, -ENOBUFS);
   uv_poll_t *p;
-  int r = lvs_poll_new(env, s->fd, s, &p);
+  int r = lvs_reader_watch(&s->rd, argv[1], argv[2], "LVS_XDP_SOCKET", 0, &p);
   if (r == LVS_POLL_NAPI_FAILED) return NULL;
   if (r < 0) return lvs_num(env, r);
-  napi_value name;
-  napi_create_string_utf8(env, "LVS_XDP_SOCKET", NAPI_AUTO_LENGTH, &name);
-  lvs_drop_ref(env, &s->meta_ref);
-  lvs_drop_ref(env, &s->cb_ref);
-  if (!s->actx) CHECK(napi_async_init(env, NULL, name, &s->actx));
-  CHECK(napi_create_reference(env, argv[1], 1, &s->meta_ref));
-  CHECK(napi_create_reference(env, argv[2], 1, &s->cb_ref));
   s->meta = data;
   s->meta_cap = (uint32_t)(len / META_WORDS);
-  return lvs_poll_begin(env, &s->poll, p, xon_readable);
+  s->rd.max_rounds = 4;
+  return lvs_reader_begin(&s->rd, p, lvs_reader_on_readable);
 }
 
 /* xskReadStop(h) -> 0 */
@@ -464,7 +433,7 @@ static napi_value js_xsk_read_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   xsock *s = xargs(env, info, 1, argv);
   if (!s) return NULL;
-  lvs_poll_stop(&s->poll);
+  lvs_poll_stop(&s->rd.poll);
   return lvs_num(env, 0);
 }
 
@@ -473,10 +442,7 @@ static napi_value js_xsk_drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   xsock *s = xargs(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->fd < 0 || !s->cb_ref) return lvs_num(env, -EBADF);
-  if (s->in_cb) return lvs_num(env, -EBUSY);
-  int64_t r = xdrain(s, 0);
-  return r < 0 ? NULL : lvs_num(env, r);
+  return lvs_reader_drain_js(&s->rd);
 }
 
 /* Copy mode transmits inside sendto(), tx_budget frames per call; kick until the ring is empty
@@ -600,11 +566,7 @@ static napi_value js_xsk_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   xsock *s = xargs(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->in_cb)
-    s->close_pending = 1;
-  else
-    xteardown(s);
-  return lvs_num(env, 0);
+  return lvs_reader_close_js(&s->rd);
 }
 
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
