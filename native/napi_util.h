@@ -1,8 +1,8 @@
 /*
  * N-API and libuv helpers shared by the addon's translation units (packet_socket.c,
- * icmp_socket.c, xdp_socket.c, tcp_relay.c) and by the benchmark addon (bench/packet_blast.c).
- * Static inline so each unit keeps its own copy and either addon links from independent objects;
- * nothing here holds state.
+ * icmp_socket.c, xdp_socket.c, bpf_sys.c, tcp_relay.c, poll_reader.c) and by the benchmark addon
+ * (bench/packet_blast.c). Static inline so each unit keeps its own copy and either addon links
+ * from independent objects; nothing here holds state.
  *
  * Conventions they encode (same as Node's udp_wrap): a syscall failure is returned to JS as a
  * -errno number, only a wrong handle type throws, and a failed N-API call returns NULL so the
