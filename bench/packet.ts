@@ -39,6 +39,7 @@ import {
   tail,
 } from '../src/daemon/lab/topology.js';
 import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
+import { ensureBenchAddon } from './lib/bench-addon.js';
 import {
   anchor,
   backlogDrops,
@@ -481,6 +482,10 @@ async function main(): Promise<void> {
   }
   const why = packetAddonUnavailableReason();
   if (why) throw new Error(`the packet plane cannot run: ${why}`);
+  // The generator's TX ring lives in a separate addon that install does not build; without it
+  // the generator falls back to sendmmsg and paced (--sweep) runs fail.
+  const noRing = ensureBenchAddon();
+  if (noRing) log(`load generator: no TX-ring addon (${noRing}); unpaced sendmmsg only\n`);
   ensureTools(log);
   mkdirSync(STATE_ROOT, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-packet-'));

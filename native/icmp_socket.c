@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "poll_reader.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,15 +56,11 @@
 #define LVS_ICMP_FILTER 1
 
 typedef struct {
-  napi_env env;
+  lvs_reader rd; /* the records `out` are its buffer */
   int fd, family, kind;
   uint16_t ident;
-  uv_poll_t *poll;
-  napi_ref cb_ref, out_ref;
   uint8_t *out;
   uint32_t out_cap; /* records */
-  napi_async_context actx;
-  int in_cb, close_pending;
 } isock;
 
 static isock *args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
@@ -71,11 +68,7 @@ static isock *args(napi_env env, napi_callback_info info, size_t n, napi_value *
 }
 
 static void teardown(isock *s) {
-  lvs_poll_stop(&s->poll);
-  lvs_drop_ref(s->env, &s->cb_ref);
-  lvs_drop_ref(s->env, &s->out_ref);
-  if (s->actx) napi_async_destroy(s->env, s->actx);
-  s->actx = NULL;
+  lvs_reader_release(&s->rd);
   s->out = NULL;
   if (s->fd >= 0) close(s->fd);
   s->fd = -1;
@@ -88,12 +81,14 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+static const lvs_reader_ops reader_ops;
+
 /* icmpCreateHandle(): an unopened handle, closed by GC if JS forgets close(). */
 static napi_value js_create(napi_env env, napi_callback_info info) {
   (void)info;
   isock *s = calloc(1, sizeof(*s));
   if (!s) return lvs_num(env, -ENOMEM);
-  s->env = env;
+  lvs_reader_init(&s->rd, env, s, &reader_ops, &s->fd);
   s->fd = -1;
   return lvs_wrap_handle(env, s, finalize);
 }
@@ -366,25 +361,11 @@ static int read_one(isock *s, int errq, uint8_t *rec) {
   return 1;
 }
 
-static void call_js(isock *s, uint32_t count, int err) {
-  napi_value cb, recv, argv[2], ret;
-  if (!s->cb_ref || napi_get_reference_value(s->env, s->cb_ref, &cb) != napi_ok || !cb) return;
-  napi_get_global(s->env, &recv);
-  argv[0] = lvs_num(s->env, count);
-  argv[1] = lvs_num(s->env, err);
-  s->in_cb = 1;
-  napi_status st = napi_make_callback(s->env, s->actx, recv, cb, 2, argv, &ret);
-  s->in_cb = 0;
-  if (st == napi_pending_exception) lvs_fatal_pending(s->env);
-}
-
-static void on_readable(uv_poll_t *p, int status, int events) {
-  (void)events;
-  isock *s = p->data;
-  napi_handle_scope scope;
-  napi_open_handle_scope(s->env, &scope);
+/* The drain loop's one round (poll_reader.h): every queued message, error queue first (POLLERR
+ * from a queued ICMP error is what woke us in that case), one record each. */
+static int reader_collect(void *sock, uint32_t *frames) {
+  isock *s = sock;
   uint32_t n = 0;
-  /* The error queue first: POLLERR from a queued ICMP error is what woke us in that case. */
   for (int errq = s->kind == KIND_DGRAM; errq >= 0; errq--) {
     while (n < s->out_cap && s->fd >= 0) {
       int r = read_one(s, errq, s->out + (size_t)n * REC_BYTES);
@@ -395,20 +376,31 @@ static void on_readable(uv_poll_t *p, int status, int events) {
       n += (uint32_t)r;
     }
   }
-  if (n) call_js(s, n, 0);
+  *frames = n;
+  return n != 0;
+}
+
+static void reader_teardown(void *sock) { teardown(sock); }
+
+/* Records are copies: nothing to give back after the callback. */
+static const lvs_reader_ops reader_ops = {reader_collect, NULL, reader_teardown};
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  (void)events;
+  lvs_reader *rd = p->data;
+  isock *s = rd->sock;
+  napi_handle_scope scope;
+  napi_open_handle_scope(rd->env, &scope);
+  lvs_reader_drain(rd, 1);
   /* libuv stops a uv_poll_t on POLLERR (and reports UV_EBADF); our POLLERR is an ICMP error that
-   * has just been read, so polling resumes. */
-  if (status < 0 && s->poll == p && !s->close_pending && s->fd >= 0) {
+   * has just been read, so polling resumes (unless the callback closed the socket). */
+  if (status < 0 && rd->poll == p && s->fd >= 0) {
     int soerr = 0;
     socklen_t l = sizeof soerr;
     getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &l);
     uv_poll_start(p, UV_READABLE, on_readable);
   }
-  if (s->close_pending) {
-    s->close_pending = 0;
-    teardown(s);
-  }
-  napi_close_handle_scope(s->env, scope);
+  napi_close_handle_scope(rd->env, scope);
 }
 
 /* icmpReadStart(h, out: Uint8Array (records × 56, 8-byte aligned), cb(count, err)) -> 0 | -errno */
@@ -417,29 +409,20 @@ static napi_value js_read_start(napi_env env, napi_callback_info info) {
   isock *s = args(env, info, 3, argv);
   if (!s) return NULL;
   if (s->fd < 0) return lvs_num(env, -EBADF);
-  if (s->poll) return lvs_num(env, -EALREADY);
+  if (s->rd.poll) return lvs_num(env, -EALREADY);
   size_t len;
   void *data;
   if (!lvs_typed(env, argv[1], napi_uint8_array, &data, &len) || len < REC_BYTES || ((uintptr_t)data & 7))
     return lvs_num(env, -EINVAL);
   uv_poll_t *p;
-  int r = lvs_poll_new(env, s->fd, s, &p);
+  /* Unref'd: pending checks keep the loop alive by their JS timers, an idle pinger does not. */
+  int r = lvs_reader_watch(&s->rd, argv[1], argv[2], "LVS_ICMP_SOCKET", 1, &p);
   if (r == LVS_POLL_NAPI_FAILED) return NULL;
   if (r < 0) return lvs_num(env, r);
-  uv_unref((uv_handle_t *)p);
-  lvs_drop_ref(env, &s->cb_ref);
-  lvs_drop_ref(env, &s->out_ref);
-  napi_value name;
-  napi_create_string_utf8(env, "LVS_ICMP_SOCKET", NAPI_AUTO_LENGTH, &name);
-  if ((!s->actx && napi_async_init(env, NULL, name, &s->actx) != napi_ok) ||
-      napi_create_reference(env, argv[1], 1, &s->out_ref) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &s->cb_ref) != napi_ok) {
-    uv_close((uv_handle_t *)p, lvs_poll_closed);
-    return NULL;
-  }
   s->out = data;
   s->out_cap = (uint32_t)(len / REC_BYTES);
-  return lvs_poll_begin(env, &s->poll, p, on_readable);
+  s->rd.max_rounds = 1;
+  return lvs_reader_begin(&s->rd, p, on_readable);
 }
 
 /* icmpClose(h) -> 0. Inside the receive callback the teardown waits until it returns. */
@@ -447,11 +430,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   isock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->in_cb)
-    s->close_pending = 1;
-  else
-    teardown(s);
-  return lvs_num(env, 0);
+  return lvs_reader_close_js(&s->rd);
 }
 
 /* Adds the icmp* functions to the addon's exports; called from packet_socket.c's init. */

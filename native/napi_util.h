@@ -1,7 +1,8 @@
 /*
  * N-API and libuv helpers shared by the addon's translation units (packet_socket.c,
- * icmp_socket.c, packet_blast.c). Static inline so each unit keeps its own copy and the addon
- * still links from independent objects; nothing here holds state.
+ * icmp_socket.c, xdp_socket.c, bpf_sys.c, tcp_relay.c, poll_reader.c) and by the benchmark addon
+ * (bench/packet_blast.c). Static inline so each unit keeps its own copy and either addon links
+ * from independent objects; nothing here holds state.
  *
  * Conventions they encode (same as Node's udp_wrap): a syscall failure is returned to JS as a
  * -errno number, only a wrong handle type throws, and a failed N-API call returns NULL so the
@@ -29,6 +30,14 @@ static inline napi_value lvs_num(napi_env env, int64_t v) {
   napi_value out;
   napi_create_int64(env, v, &out);
   return out;
+}
+
+/* An integer argument, -1 when it is not a number (every caller's invalid value: no fd, size or
+ * index is negative). */
+static inline int64_t lvs_int(napi_env env, napi_value v) {
+  int64_t x = -1;
+  if (napi_get_value_int64(env, v, &x) != napi_ok) return -1;
+  return x;
 }
 
 /* Parses argv for a handle method: the external handle first, then up to n-1 further values.
@@ -91,8 +100,6 @@ static inline napi_value lvs_register_fns(napi_env env, napi_value exports, cons
 }
 
 #ifdef UV_VERSION_MAJOR
-#include <sys/socket.h>
-
 static inline void lvs_poll_closed(uv_handle_t *h) { free(h); }
 
 /* Stops and closes *pp (freed once libuv is done with it) and clears it; no-op when unset. */
@@ -123,35 +130,6 @@ static inline int lvs_poll_new(napi_env env, int fd, void *data, uv_poll_t **out
   return 0;
 }
 
-/*
- * After a readable event that yielded no frames (`got` 0) or a poll error (`status` < 0): a
- * readable fd with an empty ring means a pending socket error (e.g. ENETDOWN), and reading
- * SO_ERROR clears it, otherwise level-triggered polling would spin. A found error goes to the
- * JS callback as cb(0, -errno). Needs an open handle scope.
- */
-static inline void lvs_report_poll_error(napi_env env, int fd, int status, int64_t got, napi_ref cb_ref,
-                                         napi_async_context actx) {
-  int err = status < 0 ? -status : 0;
-  if (got == 0 && err == 0 && fd >= 0) {
-    socklen_t l = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
-  }
-  if (!err || !cb_ref) return;
-  napi_value cb, recv, argv[2], ret;
-  napi_get_reference_value(env, cb_ref, &cb);
-  napi_get_global(env, &recv);
-  argv[0] = lvs_num(env, 0);
-  argv[1] = lvs_num(env, -err);
-  if (napi_make_callback(env, actx, recv, cb, 2, argv, &ret) == napi_pending_exception) lvs_fatal_pending(env);
-}
-
-/* Installs p as *slot and starts watching for readability; 0 or -errno for JS (p closed). */
-static inline napi_value lvs_poll_begin(napi_env env, uv_poll_t **slot, uv_poll_t *p, uv_poll_cb cb) {
-  *slot = p;
-  int r = uv_poll_start(p, UV_READABLE, cb);
-  if (r < 0) lvs_poll_stop(slot);
-  return lvs_num(env, r < 0 ? r : 0);
-}
 #endif
 
 #endif

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "poll_reader.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -49,18 +50,16 @@
 #define BIND_QDISC_BYPASS 4
 
 typedef struct {
-  napi_env env;
+  lvs_reader rd; /* the meta records are its buffer */
   int fd;
   int ifindex;
   uint8_t *ring;
   size_t ring_len;
   uint32_t block_size, block_count, cur_block;
+  uint32_t batch_blocks; /* blocks of the batch JS is reading */
   uint32_t *meta;
   uint32_t meta_cap; /* records */
-  napi_ref ring_ref, meta_ref, cb_ref;
-  napi_async_context actx;
-  uv_poll_t *poll;
-  int in_cb, close_pending;
+  napi_ref ring_ref;
 } psock;
 
 /* Parses argv: the handle first, then up to n-1 further values. */
@@ -71,17 +70,13 @@ static psock *args(napi_env env, napi_callback_info info, size_t n, napi_value *
 /* Releases everything. The ring ArrayBuffer is detached first so a view kept by JS reads as
  * empty instead of touching unmapped memory. */
 static void teardown(psock *s) {
-  lvs_poll_stop(&s->poll);
+  napi_env env = s->rd.env;
+  lvs_reader_release(&s->rd);
   if (s->ring_ref) {
     napi_value ab;
-    if (napi_get_reference_value(s->env, s->ring_ref, &ab) == napi_ok && ab)
-      napi_detach_arraybuffer(s->env, ab);
+    if (napi_get_reference_value(env, s->ring_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
   }
-  lvs_drop_ref(s->env, &s->ring_ref);
-  lvs_drop_ref(s->env, &s->meta_ref);
-  lvs_drop_ref(s->env, &s->cb_ref);
-  if (s->actx) napi_async_destroy(s->env, s->actx);
-  s->actx = NULL;
+  lvs_drop_ref(env, &s->ring_ref);
   if (s->ring) munmap(s->ring, s->ring_len);
   s->ring = NULL;
   if (s->fd >= 0) close(s->fd);
@@ -97,12 +92,14 @@ static void finalize_sock(napi_env env, void *data, void *hint) {
   free(s);
 }
 
+static const lvs_reader_ops reader_ops;
+
 /* createHandle(): an unbound handle, freed (and closed) by GC if JS forgets close(). */
 static napi_value create_handle(napi_env env, napi_callback_info info) {
   (void)info;
   psock *s = calloc(1, sizeof(*s));
   if (!s) return lvs_num(env, -ENOMEM);
-  s->env = env;
+  lvs_reader_init(&s->rd, env, s, &reader_ops, &s->fd);
   s->fd = -1;
   return lvs_wrap_handle(env, s, finalize_sock);
 }
@@ -240,52 +237,22 @@ static void release(psock *s, uint32_t blocks) {
   }
 }
 
-/* Delivers every ready block, one JS call per batch. from_uv selects napi_make_callback (runs
- * the nextTick queue afterwards) over a plain call from inside JS. Returns frames or -1 when the
- * callback threw (the exception is left pending for a JS caller, reported as uncaught otherwise). */
-static int64_t drain(psock *s, int from_uv) {
-  napi_env env = s->env;
-  int64_t total = 0;
-  /* Stop early when the callback closed the socket or (from uv) stopped reading. */
-  for (uint32_t round = 0; round < s->block_count && s->ring && !s->close_pending && (!from_uv || s->poll); round++) {
-    uint32_t blocks;
-    uint32_t n = collect(s, &blocks);
-    if (blocks == 0) break;
-    napi_value cb, recv, argv[2], ret;
-    napi_status st = napi_get_reference_value(env, s->cb_ref, &cb);
-    napi_get_global(env, &recv);
-    argv[0] = lvs_num(env, n);
-    argv[1] = lvs_num(env, 0);
-    s->in_cb = 1;
-    if (st == napi_ok && cb) {
-      st = from_uv ? napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret)
-                   : napi_call_function(env, recv, cb, 2, argv, &ret);
-    }
-    s->in_cb = 0;
-    release(s, blocks);
-    total += n;
-    if (st == napi_pending_exception) {
-      if (from_uv) lvs_fatal_pending(env);
-      total = -1;
-      break;
-    }
-  }
-  if (s->close_pending) {
-    s->close_pending = 0;
-    teardown(s);
-  }
-  return total;
+/* The drain loop's steps (poll_reader.h): a batch is every ready block, given back after it. */
+static int reader_collect(void *sock, uint32_t *frames) {
+  psock *s = sock;
+  if (!s->ring) return 0;
+  *frames = collect(s, &s->batch_blocks);
+  return s->batch_blocks != 0;
 }
 
-static void on_readable(uv_poll_t *p, int status, int events) {
-  (void)events;
-  psock *s = p->data;
-  napi_handle_scope scope;
-  napi_open_handle_scope(s->env, &scope);
-  int64_t got = status < 0 ? 0 : drain(s, 1);
-  lvs_report_poll_error(s->env, s->fd, status, got, s->cb_ref, s->actx);
-  napi_close_handle_scope(s->env, scope);
+static void reader_release(void *sock) {
+  psock *s = sock;
+  release(s, s->batch_blocks);
 }
+
+static void reader_teardown(void *sock) { teardown(sock); }
+
+static const lvs_reader_ops reader_ops = {reader_collect, reader_release, reader_teardown};
 
 /* readStart(h, meta: Uint32Array, cb(count, err)) -> 0 | -errno */
 static napi_value js_read_start(napi_env env, napi_callback_info info) {
@@ -293,25 +260,20 @@ static napi_value js_read_start(napi_env env, napi_callback_info info) {
   psock *s = args(env, info, 3, argv);
   if (!s) return NULL;
   if (s->fd < 0) return lvs_num(env, -EBADF);
-  if (s->poll) return lvs_num(env, -EALREADY);
+  if (s->rd.poll) return lvs_num(env, -EALREADY);
   size_t len;
   void *data;
   if (!lvs_typed(env, argv[1], napi_uint32_array, &data, &len)) return lvs_num(env, -EINVAL);
   if (len / META_WORDS < s->block_size / MIN_FRAME_BYTES) return lvs_num(env, -ENOBUFS);
   uv_poll_t *p;
-  int r = lvs_poll_new(env, s->fd, s, &p);
+  int r = lvs_reader_watch(&s->rd, argv[1], argv[2], "LVS_PACKET_SOCKET", 0, &p);
   if (r == LVS_POLL_NAPI_FAILED) return NULL;
   if (r < 0) return lvs_num(env, r);
-  napi_value name;
-  napi_create_string_utf8(env, "LVS_PACKET_SOCKET", NAPI_AUTO_LENGTH, &name);
-  lvs_drop_ref(env, &s->meta_ref);
-  lvs_drop_ref(env, &s->cb_ref);
-  if (!s->actx) CHECK(napi_async_init(env, NULL, name, &s->actx));
-  CHECK(napi_create_reference(env, argv[1], 1, &s->meta_ref));
-  CHECK(napi_create_reference(env, argv[2], 1, &s->cb_ref));
   s->meta = data;
   s->meta_cap = (uint32_t)(len / META_WORDS);
-  return lvs_poll_begin(env, &s->poll, p, on_readable);
+  /* One wakeup may deliver the whole ring, a block at a time at worst. */
+  s->rd.max_rounds = s->block_count;
+  return lvs_reader_begin(&s->rd, p, lvs_reader_on_readable);
 }
 
 /* readStop(h) -> 0 */
@@ -319,7 +281,7 @@ static napi_value js_read_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   psock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  lvs_poll_stop(&s->poll);
+  lvs_poll_stop(&s->rd.poll);
   return lvs_num(env, 0);
 }
 
@@ -328,10 +290,7 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   psock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->fd < 0 || !s->cb_ref) return lvs_num(env, -EBADF);
-  if (s->in_cb) return lvs_num(env, -EBUSY);
-  int64_t r = drain(s, 0);
-  return r < 0 ? NULL : lvs_num(env, r);
+  return lvs_reader_drain_js(&s->rd);
 }
 
 /* One sendmmsg(2) for n frames, adding what went out to *sent. Returns 1 when the caller must stop
@@ -444,17 +403,13 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   psock *s = args(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->in_cb)
-    s->close_pending = 1;
-  else
-    teardown(s);
-  return lvs_num(env, 0);
+  return lvs_reader_close_js(&s->rd);
 }
 
 napi_value lvs_icmp_register(napi_env env, napi_value exports);
-napi_value lvs_blast_register(napi_env env, napi_value exports);
 napi_value lvs_relay_register(napi_env env, napi_value exports);
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
+napi_value lvs_bpf_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {
@@ -467,10 +422,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "metaWords", lvs_num(env, META_WORDS));
   napi_set_named_property(env, exports, "rxHeadroom", lvs_num(env, LVS_RX_HEADROOM));
   /* The ICMP echo sockets (icmp_socket.c) share this module so one build and loader serve both. */
-  /* The benchmark's TX-ring generator (packet_blast.c) rides along for the same reason. */
-  if (!lvs_blast_register(env, exports)) return NULL;
-  /* The proxy plane's native TCP relay (tcp_relay.c) and the AF_XDP socket (xdp_socket.c). */
+  /* The proxy plane's native TCP relay (tcp_relay.c), the AF_XDP path's bpf(2) calls (bpf_sys.c)
+   * and its socket (xdp_socket.c). */
   if (!lvs_relay_register(env, exports)) return NULL;
+  if (!lvs_bpf_register(env, exports)) return NULL;
   if (!lvs_xdp_register(env, exports)) return NULL;
   return lvs_icmp_register(env, exports);
 }

@@ -1,24 +1,18 @@
 /*
- * AF_XDP fast path of the packet plane (see src/io/packet-socket/xdp-socket.ts, xdp-filter.ts).
+ * AF_XDP socket of the packet plane's fast path (see src/io/packet-socket/xdp-socket.ts); the
+ * XDP filter that redirects frames to it is xdp_filter.c, loaded and attached through bpf_sys.c.
+ * As dumb as packet_socket.c: every failure is a -errno int; state, validation and errno ->
+ * coded error live in TypeScript.
  *
- * Two parts, both as dumb as packet_socket.c (every failure is a -errno int; state, validation
- * and errno -> coded error live in TypeScript):
- *
- * 1. Raw bpf(2) without libbpf: map create/update/delete, BPF_PROG_LOAD of a hand-assembled XDP
- *    filter (verifier log copied into a caller buffer), BPF_LINK_CREATE attach (the link dies
- *    with its fd, so the program detaches by itself when lvsd exits) and BPF_PROG_TEST_RUN.
- *    The filter redirects to the XSKMAP only IPv4 TCP/UDP/SCTP frames whose (daddr, proto,
- *    dport|0) or, unless daddr is a host address, (saddr, proto, sport|0) is in a hash map that
- *    TypeScript fills from bypass-rules.ts; everything else is XDP_PASS (kernel, AF_PACKET).
- *
- * 2. The AF_XDP socket: a UMEM of fixed chunks, fill/completion/RX/TX rings, XDP_COPY bind (veth
- *    has no zero-copy), watched by a uv_poll on Node's loop. Received descriptors become records
- *    in the same 6-word layout as the AF_PACKET ring (offset = UMEM address), one JS call per
- *    batch over the UMEM as an external ArrayBuffer. JS rewrites frames in place and hands
- *    [offset, length] pairs back: a pair inside a chunk this batch delivered goes to the TX ring
- *    as is (classic AF_XDP forwarding); any other memory is copied into a free chunk first.
- *    Chunks come back through the completion ring; those JS did not send go back after the
- *    callback. Every chunk is in exactly one place: free list, kernel (fill/RX), held by JS, TX.
+ * A UMEM of fixed chunks, fill/completion/RX/TX rings, XDP_COPY bind (veth has no zero-copy),
+ * watched by a uv_poll on Node's loop (ring protocol: the kernel's
+ * Documentation/networking/af_xdp.rst). Received descriptors become records in the same 6-word
+ * layout as the AF_PACKET ring (offset = UMEM address), one JS call per batch over the UMEM as an
+ * external ArrayBuffer. JS rewrites frames in place and hands [offset, length] pairs back: a pair
+ * inside a chunk this batch delivered goes to the TX ring as is (classic AF_XDP forwarding); any
+ * other memory is copied into a free chunk first. Chunks come back through the completion ring;
+ * those JS did not send go back after the callback. Every chunk is in exactly one place: free
+ * list, kernel (fill/RX), held by JS, TX.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -26,10 +20,9 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "poll_reader.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
-#include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <stdint.h>
@@ -38,7 +31,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef AF_XDP
@@ -55,286 +47,6 @@
 /* Chunks kept off the fill ring so copies (cross-interface, engine-built frames) find room. */
 #define TX_RESERVE 512
 
-/* ---------------------------------------------------------------- bpf(2) */
-
-static long sys_bpf(int cmd, union bpf_attr *a) { return syscall(__NR_bpf, cmd, a, sizeof *a); }
-
-static napi_value num_arg(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  for (size_t i = argc; i < n; i++) napi_get_undefined(env, &argv[i]);
-  return argv[0];
-}
-
-static int64_t geti(napi_env env, napi_value v) {
-  int64_t x = -1;
-  if (napi_get_value_int64(env, v, &x) != napi_ok) return -1;
-  return x;
-}
-
-/* bpfMapCreate(type, keySize, valueSize, maxEntries, name) -> fd | -errno */
-static napi_value js_map_create(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!num_arg(env, info, 5, argv)) return NULL;
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_type = (uint32_t)geti(env, argv[0]);
-  a.key_size = (uint32_t)geti(env, argv[1]);
-  a.value_size = (uint32_t)geti(env, argv[2]);
-  a.max_entries = (uint32_t)geti(env, argv[3]);
-  size_t len = 0;
-  napi_get_value_string_utf8(env, argv[4], a.map_name, sizeof a.map_name, &len);
-  long fd = sys_bpf(BPF_MAP_CREATE, &a);
-  return lvs_num(env, fd < 0 ? -errno : fd);
-}
-
-/* bpfMapUpdate(fd, key: Uint8Array, value: Uint8Array) -> 0 | -errno */
-static napi_value js_map_update(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!num_arg(env, info, 3, argv)) return NULL;
-  void *k, *v;
-  size_t kl, vl;
-  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
-    return lvs_num(env, -EINVAL);
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_fd = (uint32_t)geti(env, argv[0]);
-  a.key = (uint64_t)(uintptr_t)k;
-  a.value = (uint64_t)(uintptr_t)v;
-  a.flags = BPF_ANY;
-  return lvs_num(env, sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0);
-}
-
-/* bpfMapDelete(fd, key: Uint8Array) -> 0 | -errno */
-static napi_value js_map_delete(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!num_arg(env, info, 2, argv)) return NULL;
-  void *k;
-  size_t kl;
-  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl)) return lvs_num(env, -EINVAL);
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_fd = (uint32_t)geti(env, argv[0]);
-  a.key = (uint64_t)(uintptr_t)k;
-  return lvs_num(env, sys_bpf(BPF_MAP_DELETE_ELEM, &a) < 0 ? -errno : 0);
-}
-
-/* A tiny assembler: jumps name a label, resolved once the program is complete. */
-enum { L_PASS, L_REDIRECT, L_PORTS, L_COUNT };
-typedef struct {
-  struct bpf_insn in[96];
-  int n;
-  int label[L_COUNT];
-  int fix_at[32], fix_to[32], nfix;
-} bpf_asm;
-
-static void emit(bpf_asm *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-  struct bpf_insn *i = &p->in[p->n++];
-  memset(i, 0, sizeof *i);
-  i->code = code;
-  i->dst_reg = dst;
-  i->src_reg = src;
-  i->off = off;
-  i->imm = imm;
-}
-#define MOVR(d, s) emit(p, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define MOVI(d, i) emit(p, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
-#define ALUI(op, d, i) emit(p, BPF_ALU64 | (op) | BPF_K, d, 0, 0, i)
-#define ALUR(op, d, s) emit(p, BPF_ALU64 | (op) | BPF_X, d, s, 0, 0)
-#define LDX(sz, d, s, o) emit(p, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
-#define STX(sz, d, s, o) emit(p, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
-#define STI(sz, d, o, i) emit(p, BPF_ST | BPF_MEM | (sz), d, 0, o, i)
-#define CALL(f) emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, f)
-#define EXIT() emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define LABEL(l) (p->label[l] = p->n)
-
-static void jmp(bpf_asm *p, uint8_t op, uint8_t src_kind, uint8_t d, uint8_t s, int32_t imm, int to) {
-  p->fix_at[p->nfix] = p->n;
-  p->fix_to[p->nfix++] = to;
-  emit(p, BPF_JMP | op | src_kind, d, s, 0, imm);
-}
-#define JI(op, d, i, to) jmp(p, op, BPF_K, d, 0, i, to)
-#define JR(op, d, s, to) jmp(p, op, BPF_X, d, s, 0, to)
-
-static void ld_map(bpf_asm *p, uint8_t d, int fd) {
-  emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd);
-  emit(p, 0, 0, 0, 0, 0);
-}
-
-/* r0 = map_lookup(map, fp + off) */
-static void lookup(bpf_asm *p, int map, int16_t off) {
-  ld_map(p, BPF_REG_1, map);
-  MOVR(BPF_REG_2, BPF_REG_10);
-  ALUI(BPF_ADD, BPF_REG_2, off);
-  CALL(BPF_FUNC_map_lookup_elem);
-}
-
-/*
- * The filter. Registers: r6 ctx, r7 protocol, r8 saddr, r9 daddr (network order as loaded).
- * Stack: fp-8 key {addr u32, proto u8, kind u8 (0 dst, 1 src), port u16 (network order)},
- * fp-16 sport, fp-14 dport, fp-24 local-address key. Byte constants below are the little-endian
- * views of network-order fields (0x0008 = EtherType 0x0800; 0xff3f masks MF and the fragment offset).
- */
-static void assemble(bpf_asm *p, int xsks, int filter, int local) {
-  memset(p, 0, sizeof *p);
-  MOVR(BPF_REG_6, BPF_REG_1);
-  LDX(BPF_W, BPF_REG_2, BPF_REG_6, 0); /* data */
-  LDX(BPF_W, BPF_REG_3, BPF_REG_6, 4); /* data_end */
-  MOVR(BPF_REG_4, BPF_REG_2);
-  ALUI(BPF_ADD, BPF_REG_4, 34); /* Ethernet + a minimal IPv4 header */
-  JR(BPF_JGT, BPF_REG_4, BPF_REG_3, L_PASS);
-  LDX(BPF_H, BPF_REG_4, BPF_REG_2, 12);
-  JI(BPF_JNE, BPF_REG_4, 0x0008, L_PASS); /* untagged IPv4 only */
-  LDX(BPF_B, BPF_REG_4, BPF_REG_2, 14);
-  MOVR(BPF_REG_5, BPF_REG_4);
-  ALUI(BPF_AND, BPF_REG_5, 0xf0);
-  JI(BPF_JNE, BPF_REG_5, 0x40, L_PASS);
-  ALUI(BPF_AND, BPF_REG_4, 0x0f);
-  JI(BPF_JLT, BPF_REG_4, 5, L_PASS);
-  ALUI(BPF_LSH, BPF_REG_4, 2); /* header bytes, 20..60 */
-  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 20);
-  ALUI(BPF_AND, BPF_REG_5, 0xff3f);
-  /* Fragments (MF or an offset) pass: all pieces of a datagram then reach the engine through the
-   * AF_PACKET socket, in order (the engine maps later fragments to the first one's conn). */
-  JI(BPF_JNE, BPF_REG_5, 0, L_PASS);
-  LDX(BPF_B, BPF_REG_7, BPF_REG_2, 23);
-  JI(BPF_JEQ, BPF_REG_7, 6, L_PORTS);
-  JI(BPF_JEQ, BPF_REG_7, 17, L_PORTS);
-  JI(BPF_JNE, BPF_REG_7, 132, L_PASS);
-  LABEL(L_PORTS);
-  LDX(BPF_W, BPF_REG_8, BPF_REG_2, 26);
-  LDX(BPF_W, BPF_REG_9, BPF_REG_2, 30);
-  ALUR(BPF_ADD, BPF_REG_2, BPF_REG_4);
-  MOVR(BPF_REG_5, BPF_REG_2);
-  ALUI(BPF_ADD, BPF_REG_5, 18); /* Ethernet + the two ports */
-  JR(BPF_JGT, BPF_REG_5, BPF_REG_3, L_PASS);
-  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 14);
-  STX(BPF_H, BPF_REG_10, BPF_REG_5, -16);
-  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 16);
-  STX(BPF_H, BPF_REG_10, BPF_REG_5, -14);
-  /* (daddr, proto, dport), then (daddr, proto, every port) */
-  STX(BPF_W, BPF_REG_10, BPF_REG_9, -8);
-  STX(BPF_B, BPF_REG_10, BPF_REG_7, -4);
-  STI(BPF_B, BPF_REG_10, -3, 0);
-  STX(BPF_H, BPF_REG_10, BPF_REG_5, -2);
-  lookup(p, filter, -8);
-  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
-  STI(BPF_H, BPF_REG_10, -2, 0);
-  lookup(p, filter, -8);
-  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
-  /* To a host address: the director's own connection (health check), not a NAT reply. */
-  STX(BPF_W, BPF_REG_10, BPF_REG_9, -24);
-  lookup(p, local, -24);
-  JI(BPF_JNE, BPF_REG_0, 0, L_PASS);
-  /* (saddr, proto, sport), then (saddr, proto, every port) */
-  STX(BPF_W, BPF_REG_10, BPF_REG_8, -8);
-  STI(BPF_B, BPF_REG_10, -3, 1);
-  LDX(BPF_H, BPF_REG_5, BPF_REG_10, -16);
-  STX(BPF_H, BPF_REG_10, BPF_REG_5, -2);
-  lookup(p, filter, -8);
-  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
-  STI(BPF_H, BPF_REG_10, -2, 0);
-  lookup(p, filter, -8);
-  JI(BPF_JNE, BPF_REG_0, 0, L_REDIRECT);
-  LABEL(L_PASS);
-  MOVI(BPF_REG_0, XDP_PASS);
-  EXIT();
-  LABEL(L_REDIRECT);
-  ld_map(p, BPF_REG_1, xsks);
-  LDX(BPF_W, BPF_REG_2, BPF_REG_6, 16); /* rx_queue_index */
-  MOVI(BPF_REG_3, XDP_PASS);             /* no socket on this queue: the kernel's */
-  CALL(BPF_FUNC_redirect_map);
-  EXIT();
-  for (int i = 0; i < p->nfix; i++) p->in[p->fix_at[i]].off = (int16_t)(p->label[p->fix_to[i]] - p->fix_at[i] - 1);
-}
-
-/* bpfXdpFilterLoad(xskMapFd, filterMapFd, localMapFd, log: Uint8Array) -> prog fd | -errno.
- * On failure the verifier's log (NUL-terminated) is in `log`. */
-static napi_value js_filter_load(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!num_arg(env, info, 4, argv)) return NULL;
-  void *log = NULL;
-  size_t loglen = 0;
-  if (!lvs_typed(env, argv[3], napi_uint8_array, &log, &loglen)) return lvs_num(env, -EINVAL);
-  bpf_asm *p = malloc(sizeof *p);
-  if (!p) return lvs_num(env, -ENOMEM);
-  assemble(p, (int)geti(env, argv[0]), (int)geti(env, argv[1]), (int)geti(env, argv[2]));
-  static const char license[] = "GPL";
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.prog_type = BPF_PROG_TYPE_XDP;
-  a.insn_cnt = (uint32_t)p->n;
-  a.insns = (uint64_t)(uintptr_t)p->in;
-  a.license = (uint64_t)(uintptr_t)license;
-  a.expected_attach_type = BPF_XDP;
-  strncpy(a.prog_name, "lvsd_xdp", sizeof a.prog_name - 1);
-  if (loglen > 0) ((char *)log)[0] = 0;
-  long fd = sys_bpf(BPF_PROG_LOAD, &a);
-  if (fd < 0 && loglen > 1) {
-    /* Again with the log on: only failures pay for it. */
-    int e = errno;
-    a.log_level = 1;
-    a.log_size = (uint32_t)(loglen > 0xffffff ? 0xffffff : loglen);
-    a.log_buf = (uint64_t)(uintptr_t)log;
-    fd = sys_bpf(BPF_PROG_LOAD, &a);
-    if (fd >= 0) close((int)fd);
-    fd = -1;
-    errno = e;
-  }
-  free(p);
-  return lvs_num(env, fd < 0 ? -errno : fd);
-}
-
-/* bpfXdpFilterInsns() -> instruction count of the filter (diagnostics). */
-static napi_value js_filter_insns(napi_env env, napi_callback_info info) {
-  (void)info;
-  bpf_asm p;
-  assemble(&p, 0, 0, 0);
-  return lvs_num(env, p.n);
-}
-
-/* bpfLinkXdp(progFd, ifindex, flags) -> link fd | -errno. The link detaches when its fd closes. */
-static napi_value js_link_xdp(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!num_arg(env, info, 3, argv)) return NULL;
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.link_create.prog_fd = (uint32_t)geti(env, argv[0]);
-  a.link_create.target_ifindex = (uint32_t)geti(env, argv[1]);
-  a.link_create.attach_type = BPF_XDP;
-  a.link_create.flags = (uint32_t)geti(env, argv[2]);
-  long fd = sys_bpf(BPF_LINK_CREATE, &a);
-  return lvs_num(env, fd < 0 ? -errno : fd);
-}
-
-/* bpfTestRun(progFd, frame: Uint8Array) -> the program's return value | -errno */
-static napi_value js_test_run(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!num_arg(env, info, 2, argv)) return NULL;
-  void *d;
-  size_t dl;
-  if (!lvs_typed(env, argv[1], napi_uint8_array, &d, &dl)) return lvs_num(env, -EINVAL);
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.test.prog_fd = (uint32_t)geti(env, argv[0]);
-  a.test.data_in = (uint64_t)(uintptr_t)d;
-  a.test.data_size_in = (uint32_t)dl;
-  a.test.repeat = 1;
-  if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0) return lvs_num(env, -errno);
-  return lvs_num(env, a.test.retval);
-}
-
-/* bpfClose(fd) -> 0 | -errno */
-static napi_value js_fd_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!num_arg(env, info, 1, argv)) return NULL;
-  int64_t fd = geti(env, argv[0]);
-  if (fd < 0) return lvs_num(env, -EBADF);
-  return lvs_num(env, close((int)fd) < 0 ? -errno : 0);
-}
-
-/* ---------------------------------------------------------------- AF_XDP socket */
-
 typedef struct {
   uint32_t *prod, *cons, *flags;
   void *ring;
@@ -348,7 +60,7 @@ enum { CH_FREE, CH_KERNEL, CH_HELD, CH_TX };
 enum { C_TX_ZERO, C_TX_COPY, C_TX_DROP, C_CSUM_PARTIAL, C_KICKS, C_COUNT };
 
 typedef struct {
-  napi_env env;
+  lvs_reader rd; /* the meta records are its buffer */
   int fd, ifindex, csum_check;
   uint32_t mtu;
   uint8_t *umem;
@@ -361,10 +73,7 @@ typedef struct {
   uint32_t *meta, meta_cap;
   uint64_t cnt[C_COUNT];
   int tx_budget;
-  napi_ref umem_ref, meta_ref, cb_ref;
-  napi_async_context actx;
-  uv_poll_t *poll;
-  int in_cb, close_pending;
+  napi_ref umem_ref;
 } xsock;
 
 static xsock *xargs(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
@@ -377,16 +86,13 @@ static void unmap_ring(xring *r) {
 }
 
 static void xteardown(xsock *s) {
-  lvs_poll_stop(&s->poll);
+  napi_env env = s->rd.env;
+  lvs_reader_release(&s->rd);
   if (s->umem_ref) {
     napi_value ab;
-    if (napi_get_reference_value(s->env, s->umem_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(s->env, ab);
+    if (napi_get_reference_value(env, s->umem_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
   }
-  lvs_drop_ref(s->env, &s->umem_ref);
-  lvs_drop_ref(s->env, &s->meta_ref);
-  lvs_drop_ref(s->env, &s->cb_ref);
-  if (s->actx) napi_async_destroy(s->env, s->actx);
-  s->actx = NULL;
+  lvs_drop_ref(env, &s->umem_ref);
   unmap_ring(&s->fill);
   unmap_ring(&s->comp);
   unmap_ring(&s->rx);
@@ -411,12 +117,14 @@ static void xfinalize(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+static const lvs_reader_ops reader_ops;
+
 /* xskCreate() -> handle */
 static napi_value js_xsk_create(napi_env env, napi_callback_info info) {
   (void)info;
   xsock *s = calloc(1, sizeof *s);
   if (!s) return lvs_num(env, -ENOMEM);
-  s->env = env;
+  lvs_reader_init(&s->rd, env, s, &reader_ops, &s->fd);
   s->fd = -1;
   return lvs_wrap_handle(env, s, xfinalize);
 }
@@ -576,8 +284,8 @@ static napi_value js_xsk_bind(napi_env env, napi_callback_info info) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) return lvs_num(env, -EINVAL);
   if (len >= IF_NAMESIZE) return lvs_num(env, -ENODEV);
-  int r = xbind(s, name, (uint32_t)geti(env, argv[2]), (uint32_t)geti(env, argv[3]), (uint32_t)geti(env, argv[4]),
-                (uint32_t)geti(env, argv[5]), (uint32_t)geti(env, argv[6]));
+  int r = xbind(s, name, (uint32_t)lvs_int(env, argv[2]), (uint32_t)lvs_int(env, argv[3]),
+                (uint32_t)lvs_int(env, argv[4]), (uint32_t)lvs_int(env, argv[5]), (uint32_t)lvs_int(env, argv[6]));
   if (r < 0) return lvs_num(env, r);
   napi_value ab;
   CHECK(napi_create_external_arraybuffer(env, s->umem, s->umem_len, NULL, NULL, &ab));
@@ -676,50 +384,28 @@ static void xrelease(xsock *s) {
   refill(s);
 }
 
-static int64_t xdrain(xsock *s, int from_uv) {
-  napi_env env = s->env;
-  int64_t total = 0;
-  for (int round = 0; round < 4 && s->umem && !s->close_pending && (!from_uv || s->poll); round++) {
-    reap(s);
-    uint32_t n = xcollect(s);
-    if (n == 0) break;
-    /* Give the kernel chunks for what arrives while JS runs this batch (the held ones come
-     * back after it). */
-    refill(s);
-    napi_value cb, recv, argv[2], ret;
-    napi_status st = napi_get_reference_value(env, s->cb_ref, &cb);
-    napi_get_global(env, &recv);
-    argv[0] = lvs_num(env, n);
-    argv[1] = lvs_num(env, 0);
-    s->in_cb = 1;
-    if (st == napi_ok && cb)
-      st = from_uv ? napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret)
-                   : napi_call_function(env, recv, cb, 2, argv, &ret);
-    s->in_cb = 0;
-    if (s->umem) xrelease(s);
-    total += n;
-    if (st == napi_pending_exception) {
-      if (from_uv) lvs_fatal_pending(env);
-      total = -1;
-      break;
-    }
-  }
-  if (s->close_pending) {
-    s->close_pending = 0;
-    xteardown(s);
-  }
-  return total;
+/* The drain loop's steps (poll_reader.h). */
+static int reader_collect(void *sock, uint32_t *frames) {
+  xsock *s = sock;
+  if (!s->umem) return 0;
+  reap(s);
+  uint32_t n = xcollect(s);
+  if (n == 0) return 0;
+  /* Give the kernel chunks for what arrives while JS runs this batch (the held ones come back
+   * after it). */
+  refill(s);
+  *frames = n;
+  return 1;
 }
 
-static void xon_readable(uv_poll_t *p, int status, int events) {
-  (void)events;
-  xsock *s = p->data;
-  napi_handle_scope scope;
-  napi_open_handle_scope(s->env, &scope);
-  int64_t got = status < 0 ? 0 : xdrain(s, 1);
-  lvs_report_poll_error(s->env, s->fd, status, got, s->cb_ref, s->actx);
-  napi_close_handle_scope(s->env, scope);
+static void reader_release(void *sock) {
+  xsock *s = sock;
+  if (s->umem) xrelease(s);
 }
+
+static void reader_teardown(void *sock) { xteardown(sock); }
+
+static const lvs_reader_ops reader_ops = {reader_collect, reader_release, reader_teardown};
 
 /* xskReadStart(h, meta: Uint32Array, cb(count, err)) -> 0 | -errno */
 static napi_value js_xsk_read_start(napi_env env, napi_callback_info info) {
@@ -727,25 +413,19 @@ static napi_value js_xsk_read_start(napi_env env, napi_callback_info info) {
   xsock *s = xargs(env, info, 3, argv);
   if (!s) return NULL;
   if (s->fd < 0) return lvs_num(env, -EBADF);
-  if (s->poll) return lvs_num(env, -EALREADY);
+  if (s->rd.poll) return lvs_num(env, -EALREADY);
   size_t len;
   void *data;
   if (!lvs_typed(env, argv[1], napi_uint32_array, &data, &len)) return lvs_num(env, -EINVAL);
   if (len / META_WORDS < 1 || len / META_WORDS > s->rx.size) return lvs_num(env, -ENOBUFS);
   uv_poll_t *p;
-  int r = lvs_poll_new(env, s->fd, s, &p);
+  int r = lvs_reader_watch(&s->rd, argv[1], argv[2], "LVS_XDP_SOCKET", 0, &p);
   if (r == LVS_POLL_NAPI_FAILED) return NULL;
   if (r < 0) return lvs_num(env, r);
-  napi_value name;
-  napi_create_string_utf8(env, "LVS_XDP_SOCKET", NAPI_AUTO_LENGTH, &name);
-  lvs_drop_ref(env, &s->meta_ref);
-  lvs_drop_ref(env, &s->cb_ref);
-  if (!s->actx) CHECK(napi_async_init(env, NULL, name, &s->actx));
-  CHECK(napi_create_reference(env, argv[1], 1, &s->meta_ref));
-  CHECK(napi_create_reference(env, argv[2], 1, &s->cb_ref));
   s->meta = data;
   s->meta_cap = (uint32_t)(len / META_WORDS);
-  return lvs_poll_begin(env, &s->poll, p, xon_readable);
+  s->rd.max_rounds = 4;
+  return lvs_reader_begin(&s->rd, p, lvs_reader_on_readable);
 }
 
 /* xskReadStop(h) -> 0 */
@@ -753,7 +433,7 @@ static napi_value js_xsk_read_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   xsock *s = xargs(env, info, 1, argv);
   if (!s) return NULL;
-  lvs_poll_stop(&s->poll);
+  lvs_poll_stop(&s->rd.poll);
   return lvs_num(env, 0);
 }
 
@@ -762,10 +442,7 @@ static napi_value js_xsk_drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   xsock *s = xargs(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->fd < 0 || !s->cb_ref) return lvs_num(env, -EBADF);
-  if (s->in_cb) return lvs_num(env, -EBUSY);
-  int64_t r = xdrain(s, 0);
-  return r < 0 ? NULL : lvs_num(env, r);
+  return lvs_reader_drain_js(&s->rd);
 }
 
 /* Copy mode transmits inside sendto(), tx_budget frames per call; kick until the ring is empty
@@ -889,25 +566,13 @@ static napi_value js_xsk_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   xsock *s = xargs(env, info, 1, argv);
   if (!s) return NULL;
-  if (s->in_cb)
-    s->close_pending = 1;
-  else
-    xteardown(s);
-  return lvs_num(env, 0);
+  return lvs_reader_close_js(&s->rd);
 }
 
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
 
 napi_value lvs_xdp_register(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {
-      {"bpfMapCreate", js_map_create},
-      {"bpfMapUpdate", js_map_update},
-      {"bpfMapDelete", js_map_delete},
-      {"bpfXdpFilterLoad", js_filter_load},
-      {"bpfXdpFilterInsns", js_filter_insns},
-      {"bpfLinkXdp", js_link_xdp},
-      {"bpfTestRun", js_test_run},
-      {"bpfClose", js_fd_close},
       {"xskCreate", js_xsk_create},
       {"xskBind", js_xsk_bind},
       {"xskUmem", js_xsk_umem},

@@ -1,16 +1,27 @@
 #!/usr/bin/env node
-// Install step: builds the native addon (AF_PACKET + ICMP echo sockets) in native/ with node-gyp. Optional:
-// when it cannot build (no compiler, not Linux, no headers) this prints one warning line and
-// exits 0, so `npm install` still succeeds and `lvsd --dataplane packet` reports why later.
+// Install step: builds the native addon (AF_PACKET, AF_XDP and ICMP echo sockets, the TCP relay)
+// in native/ with node-gyp. Optional: when it cannot build (no compiler, not Linux, no headers)
+// this prints one warning line and exits 0, so `npm install` still succeeds and
+// `lvsd --dataplane packet` reports why later.
+//
+// `--bench` builds the benchmark's load generator instead (native/bench -> lvs_bench.node), a
+// separate addon that lvsd never loads; bench/lib/bench-addon.ts runs this on demand. A failure
+// there is an error (exit 1, reason on stderr): nothing can run without it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const nativeDir = join(root, 'native');
+const bench = process.argv.includes('--bench');
+const nativeDir = bench ? join(root, 'native', 'bench') : join(root, 'native');
+const target = bench ? 'lvs_bench' : 'lvs_packet';
 
 function warn(reason) {
+  if (bench) {
+    process.stderr.write(`lvs-ts: benchmark addon not built (${reason})\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `lvs-ts: native addon not built (${reason}); --dataplane packet is unavailable and PING checks spawn ping\n`,
   );
@@ -62,4 +73,4 @@ if (r.status !== 0) {
       ?.trim() ?? (r.error ? String(r.error.message) : `node-gyp exited ${r.status}`);
   warn(line.slice(0, 200));
 }
-process.stdout.write('lvs-ts: built native/build/Release/lvs_packet.node\n');
+process.stdout.write(`lvs-ts: built native/${bench ? 'bench/' : ''}build/Release/${target}.node\n`);

@@ -2,10 +2,11 @@
  * The packet benchmark's load generator, run inside the client namespace:
  *   node --import tsx bench/lib/packet-gen.ts --if eth0 --src-mac M --dst-mac M --src-ip A
  *     --dst-ip A --dport P --flows N --secs S --max-packets N [--rate PPS]
- * It prebuilds one 64-byte UDP frame per flow. By default the addon's blast() sends them
- * round-robin from a PACKET_TX_RING filled once (native/packet_blast.c: only slot states change
- * per packet, qdisc bypassed), the cheapest path a 2-vCPU machine has; `--method sendmmsg` (or an
- * addon without blast) pushes them through the batched sendmmsg send, 1024 frames per call. No
+ * It prebuilds one 64-byte UDP frame per flow. By default the benchmark addon's blast() sends them
+ * round-robin from a PACKET_TX_RING filled once (native/bench/packet_blast.c: only slot states
+ * change per packet, qdisc bypassed), the cheapest path a 2-vCPU machine has; `--method sendmmsg`
+ * (or when that addon is not built: bench/packet.ts builds it first) pushes them through the
+ * packet addon's batched sendmmsg send, 1024 frames per call. No
  * per-packet work happens in JS either way. Traffic is bounded by --secs and --max-packets.
  * --rate PPS (ring method only; 0 = unpaced) paces the ring by the clock, so a director can be
  * offered a known load below saturation.
@@ -17,9 +18,19 @@ import {
   BIND_QDISC_BYPASS,
   loadPacketAddon,
 } from '../../src/io/packet-socket/addon.js';
+import { type BenchBinding, loadBenchAddon } from './bench-addon.js';
 import { buildUdpFlows } from './packet-frames.js';
 
 const BATCH = 1024;
+
+/** The TX-ring generator, or undefined when the benchmark addon is not built. */
+function ringGenerator(): BenchBinding | undefined {
+  try {
+    return loadBenchAddon();
+  } catch {
+    return undefined;
+  }
+}
 
 function main(): void {
   const { values: v } = parseArgs({
@@ -57,19 +68,19 @@ function main(): void {
   const views: Uint32Array[] = [];
   for (let start = 0; start < flows; start += BATCH) views.push(pairs.subarray(start * 2));
   const n = Math.min(BATCH, flows);
-  const b = loadPacketAddon();
   const secs = Number(v.secs);
   const max = Number(v['max-packets']);
-  if (rate > 0 && (v.method === 'sendmmsg' || typeof b.blast !== 'function'))
-    throw new Error("--rate needs the ring method (the addon's blast)");
-  if (v.method !== 'sendmmsg' && typeof b.blast === 'function') {
+  const gen = v.method === 'sendmmsg' ? undefined : ringGenerator();
+  if (rate > 0 && !gen) throw new Error("--rate needs the ring method (the benchmark addon's blast)");
+  if (gen) {
     const t0 = process.hrtime.bigint();
-    const r = b.blast(v.if ?? 'eth0', block.buffer, block.pairs, block.count, secs, max, rate);
+    const r = gen.blast(v.if ?? 'eth0', block.buffer, block.pairs, block.count, secs, max, rate);
     if (r < 0) throw new Error(`blast ${v.if}: errno ${-r}`);
     const took = Number(process.hrtime.bigint() - t0) / 1e9;
     process.stdout.write(`${JSON.stringify({ sent: r, refused: 0, secs: took, method: 'ring', rate })}\n`);
     return;
   }
+  const b = loadPacketAddon();
   const h = b.createHandle();
   const r = b.bind(h, v.if ?? 'eth0', 4096, 4, 1, BIND_QDISC_BYPASS | BIND_IGNORE_OUTGOING, -1);
   if (r < 0) throw new Error(`bind ${v.if}: errno ${-r}`);

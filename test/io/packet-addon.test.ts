@@ -58,4 +58,9 @@ describe('packet addon loader', () => {
     assert.throws(() => sock.bind('lvsnope0'), { code: 'ENODEV', syscall: 'bind' });
     assert.equal(sock.state, 'UNBOUND');
   });
+
+  it('carries no benchmark code: the load generator is only in the bench addon', { skip: built }, () => {
+    const b = loadPacketAddon(DEFAULT_ADDON_PATH) as unknown as Record<string, unknown>;
+    assert.equal(b.blast, undefined);
+  });
 });

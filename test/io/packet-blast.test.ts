@@ -1,23 +1,24 @@
 /**
- * The benchmark generator's blast() (native/packet_blast.c) on a veth pair between two
+ * The benchmark generator's blast() (native/bench/packet_blast.c, the separate benchmark addon,
+ * built here on first use) on a veth pair between two
  * throw-away namespaces: it sends exactly the frames it reports, round-robin over the prebuilt
  * set, paces itself to a requested rate, and refuses bad arguments with -errno. Root only; blast
  * runs in `ip netns exec` children.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { packetAddonUnavailableReason } from '../../src/io/packet-socket/addon.js';
+import { ensureBenchAddon } from '../../bench/lib/bench-addon.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 
-const skip = netnsSkipReason() ?? packetAddonUnavailableReason();
+const skip = netnsSkipReason() ?? ensureBenchAddon();
 if (skip) console.log(`# skipping blast tests: ${skip}`);
 
 /** Child script: builds `flows` UDP frames and blasts `max` of them; prints the return value. */
 const CHILD = `
-import { loadPacketAddon } from './src/io/packet-socket/addon.ts';
+import { loadBenchAddon } from './bench/lib/bench-addon.ts';
 import { buildUdpFlows } from './bench/lib/packet-frames.ts';
 const [ifname, flows, max, srcMac, dstMac, bad, secs = '5', rate = '0'] = process.argv.slice(1);
-const b = loadPacketAddon();
+const b = loadBenchAddon();
 const block = buildUdpFlows({ srcMac, dstMac, srcIp: '192.0.2.1', dstIp: '192.0.2.2', dstPort: 9,
   firstSrcPort: 10000, flows: Number(flows) });
 const pairs = bad === 'pairs' ? new Uint32Array([0, 1 << 20]) : block.pairs;

@@ -39,21 +39,6 @@ export interface PacketBinding {
   stats(h: PacketHandle, out: Uint32Array): number;
   ifindex(h: PacketHandle): number;
   close(h: PacketHandle): number;
-  /**
-   * Benchmark load generator (native/packet_blast.c): sends the `count` frames at `pairs` of
-   * `buf` round-robin on `ifname` from a TX ring filled once, for `secs` seconds or `maxFrames`
-   * frames; returns the frames handed to the kernel or -errno. `rate` (frames/s, 0 or absent =
-   * unpaced) paces the sends by the clock. Absent from older builds.
-   */
-  blast?(
-    ifname: string,
-    buf: Uint8Array,
-    pairs: Uint32Array,
-    count: number,
-    secs: number,
-    maxFrames: number,
-    rate?: number,
-  ): number;
 }
 
 /** bind() flag: join the interface's promiscuous membership. */

@@ -1,6 +1,8 @@
 /*
- * Load generator for the packet benchmark (bench/lib/packet-gen.ts), kept in the addon because a
- * generator must be cheaper per packet than the director it measures.
+ * Load generator for the packet benchmark (bench/lib/packet-gen.ts), in C because a generator
+ * must be cheaper per packet than the director it measures. It is its own addon (lvs_bench.node,
+ * built on demand by bench/lib/bench-addon.ts through `node scripts/build-native.mjs --bench`),
+ * so the addon lvsd loads at run time carries no benchmark code.
  *
  * blast() opens its own AF_PACKET socket with a PACKET_TX_RING, copies the caller's prebuilt
  * frames into the ring ONCE, and then only flips slot states to TP_STATUS_SEND_REQUEST and calls
@@ -23,7 +25,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
-#include "napi_util.h"
+#include "napi_util.h" /* from native/, see binding.gyp's include_dirs */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,8 +223,14 @@ static napi_value js_blast(napi_env env, napi_callback_info info) {
   return lvs_num(env, out);
 }
 
-/* Adds blast() to the addon's exports (called from packet_socket.c's init). */
-napi_value lvs_blast_register(napi_env env, napi_value exports) {
+/* Bumped when blast()'s JS contract changes (checked by bench/lib/bench-addon.ts). */
+#define LVS_BENCH_ABI 1
+
+static napi_value init(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {{"blast", js_blast}};
-  return lvs_register_fns(env, exports, fns, 1);
+  if (!lvs_register_fns(env, exports, fns, 1)) return NULL;
+  napi_set_named_property(env, exports, "benchAbiVersion", lvs_num(env, LVS_BENCH_ABI));
+  return exports;
 }
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
