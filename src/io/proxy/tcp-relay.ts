@@ -21,7 +21,7 @@
  *   accept, scheduling, connect, retry and the PROXY header stay in JS, then the two sockets
  *   are handed to native/tcp_relay.c (native-relay.ts), which relays without JS per read.
  */
-import type { DataplaneFaultCode } from '../../control/channels.js';
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
 import { DEST_F } from '../../core/types.js';
@@ -315,7 +315,7 @@ export class TcpRelay {
     const slot = n.start(r.idx, r.c.fd, s.fd, hdr);
     if (slot < 0) {
       const e = relayStartError(slot);
-      this.fault('native-relay-refused', { code: e.syscallError });
+      if (dataplaneFaultChannel.hasSubscribers) this.fault('native-relay-refused', { code: e.syscallError });
       return false;
     }
     this.counters.native++;
@@ -332,7 +332,9 @@ export class TcpRelay {
     this.connecting.delete(r);
     this.counters.connectFailures++;
     const failed = r.dest;
-    this.fault('rs-connect-failed', { dest: failed ? `${failed.addr}:${failed.port}` : '?' });
+    // Per connection: build the detail only when someone listens.
+    if (dataplaneFaultChannel.hasSubscribers)
+      this.fault('rs-connect-failed', { dest: failed ? `${failed.addr}:${failed.port}` : '?' });
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     if ((r.flags & F_RETRIED) !== 0 || (r.flags & F_CLOSED) !== 0 || !failed) {
