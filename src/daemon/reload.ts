@@ -2,7 +2,7 @@
  * `lvsd --config FILE` at run time: the configuration in force, its health engine, and reloads
  * (SIGHUP, and ldirectord's `autoreload` which watches the file). A reload re-reads the file; on
  * any error the old configuration stays in force and the findings are reported with file:line
- * (keepalived `reload_check_config`, ldirectord `reread_config`, spec §2.7 and §4.1); otherwise
+ * (keepalived `reload_check_config`, ldirectord `reread_config`); otherwise
  * the engine applies the minimal diff, so untouched services keep their connections. Every step
  * is published on `lvs:config:reload` (control/channels.ts), where the daemon's logger writes it.
  */
