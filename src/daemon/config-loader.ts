@@ -10,8 +10,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { type ConfigCheck, type ConfigFormat, checkConfig } from '../config/check-config.js';
-import type { ConfigDiagnostic } from '../config/diagnostics.js';
 import { type ConfigIo, expandBraces, matchGlob } from '../config/keepalived/index.js';
+import type { ReloadFinding } from '../control/channels.js';
 
 /** How a configuration file is read. */
 export interface LoadOptions {
@@ -157,6 +157,6 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 }
 
 /** One diagnostic as `lvsd --check-config` prints it: `FILE:LINE: severity: text (CODE)`. */
-export function diagnosticLine(d: ConfigDiagnostic): string {
+export function diagnosticLine(d: ReloadFinding): string {
   return `${d.file}:${d.line}: ${d.severity}: ${d.text} (${d.code})`;
 }

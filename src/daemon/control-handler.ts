@@ -4,6 +4,7 @@
  * crash the daemon (the socket server in control-server.ts only frames lines).
  */
 import { apply, type Change, type ControlTarget } from '../control/apply.js';
+import { tableChangeChannel } from '../control/channels.js';
 import type { Command, Query } from '../control/commands.js';
 import {
   decodeRequest,
@@ -29,7 +30,10 @@ export interface ControlDeps {
   daemons(): readonly DaemonView[];
   conns(now: number): readonly ConnView[];
   status(now: number): StatusView;
-  /** Called after every successful command, e.g. so the data plane follows the table. */
+  /**
+   * Called after every successful command, once it is published on `lvs:table:change`, e.g. so
+   * the data plane follows the table.
+   */
   onChanges?(cmd: Command, changes: readonly Change[]): void;
   /**
    * Why the running data plane refuses a command before it reaches the table (the proxy plane
@@ -92,6 +96,14 @@ export function handleRequest(deps: ControlDeps, line: string): Response {
       const why = deps.refuse?.(request.command);
       if (why) return errorResponse(request.id, { code: 'ERR_LVS_DATAPLANE_UNSUPPORTED', message: why });
       const changes = apply(deps.target, request.command, now);
+      if (tableChangeChannel.hasSubscribers)
+        tableChangeChannel.publish({
+          source: deps.target,
+          origin: 'socket',
+          cmd: request.command,
+          changes,
+          at: now,
+        });
       try {
         deps.onChanges?.(request.command, changes);
       } catch {

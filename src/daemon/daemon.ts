@@ -4,12 +4,13 @@
  */
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
+import { dataplaneFaultChannel, tableChangeChannel } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
 import type { StatusView, VipStatus } from '../control/protocol.js';
-import { serviceKeyText } from '../core/types.js';
 import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort, type DirectorPort } from './director-port.js';
+import { subscribeLogger } from './log-subscriber.js';
 import type { DataplaneName } from './options.js';
 
 /** The data plane as the daemon drives it: it follows table changes and reports what it serves. */
@@ -29,6 +30,10 @@ export interface DaemonConfig {
   readonly socket: string;
   readonly connTabBits: number;
   readonly tickMs: number;
+  /**
+   * Subscribed to the instrumentation channels (control/channels.ts) from start to close: it
+   * writes the table changes, health transitions, faults and reloads of this process.
+   */
   readonly logger: Logger;
   /** Builds the data plane once the director exists; omitted means table only (tests). */
   readonly dataplane?: (director: DirectorPort) => Promise<DataPlaneHandle> | DataPlaneHandle;
@@ -57,11 +62,19 @@ export const LVSD_VERSION = '0.1.0';
 
 /** Starts a daemon. Rejects (with a coded error) when the socket is taken or restore fails. */
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
-  const log = cfg.logger;
+  // Before anything publishes: the initial table and the plane's start report on the channels.
+  // lvsd runs one daemon per process, so its logger takes every message.
+  const unsubscribe = subscribeLogger(cfg.logger);
   const director = createDirectorPort(cfg.connTabBits);
   const started = Date.now();
-  cfg.initial?.(director, started);
-  const plane = cfg.dataplane ? await cfg.dataplane(director) : undefined;
+  let plane: DataPlaneHandle | undefined;
+  try {
+    cfg.initial?.(director, started);
+    plane = cfg.dataplane ? await cfg.dataplane(director) : undefined;
+  } catch (e) {
+    unsubscribe();
+    throw e;
+  }
 
   const deps: ControlDeps = {
     target: director,
@@ -84,14 +97,16 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       : {}),
     refuse: (cmd) => plane?.refuse?.(cmd),
     onChanges(cmd, changes) {
-      log.info(
-        { op: cmd.op, ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}) },
-        'applied',
-      );
       try {
         plane?.onChanges(cmd, changes);
       } catch (e) {
-        log.warn({ err: e }, 'data plane could not follow the change');
+        if (dataplaneFaultChannel.hasSubscribers)
+          dataplaneFaultChannel.publish({
+            source: director,
+            plane: plane?.name === 'proxy' ? 'proxy' : 'packet',
+            code: 'plane-follow-failed',
+            err: e,
+          });
       }
     },
   };
@@ -101,6 +116,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     server = await startControlServer(cfg.socket, (line) => handleLine(deps, line));
   } catch (e) {
     await plane?.close();
+    unsubscribe();
     throw e;
   }
   // The estimator samples every 2 s (ip_vs_est.c); ticking faster keeps expiry timely.
@@ -108,7 +124,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     try {
       director.tick(Date.now());
     } catch (e) {
-      log.error({ err: e }, 'tick failed');
+      if (dataplaneFaultChannel.hasSubscribers)
+        dataplaneFaultChannel.publish({ source: director, plane: 'director', code: 'tick-failed', err: e });
     }
   }, cfg.tickMs);
 
@@ -117,7 +134,10 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     director,
     socket: cfg.socket,
     apply(cmd) {
-      const changes = apply(director, cmd, Date.now());
+      const now = Date.now();
+      const changes = apply(director, cmd, now);
+      if (tableChangeChannel.hasSubscribers)
+        tableChangeChannel.publish({ source: director, origin: 'daemon', cmd, changes, at: now });
       deps.onChanges?.(cmd, changes);
       return changes;
     },
@@ -126,6 +146,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
         clearInterval(timer);
         await server.close();
         await plane?.close();
+        unsubscribe();
       })();
       return closing;
     },

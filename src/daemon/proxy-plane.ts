@@ -7,6 +7,7 @@
  * keepalived.conf written for kernel DR still loads.
  */
 import type { Logger } from 'pino';
+import { dataplaneFaultChannel } from '../control/channels.js';
 import { DirectorProxyCore } from '../io/proxy/director-core.js';
 import { ProxyDataPlane } from '../io/proxy/proxy-data-plane.js';
 import { proxyRefusal } from '../io/proxy/refusal.js';
@@ -24,7 +25,13 @@ export function startProxyPlane(port: DirectorPort, log: Logger): DataPlaneHandl
     name: 'proxy',
     onChanges(cmd) {
       const why = proxyRefusal(cmd);
-      if (why) log.warn({ op: cmd.op }, `accepted into the table but not served: ${why}`);
+      if (why && dataplaneFaultChannel.hasSubscribers)
+        dataplaneFaultChannel.publish({
+          source: plane,
+          plane: 'proxy',
+          code: 'unserved-change',
+          detail: { op: cmd.op, reason: why },
+        });
       plane.sync();
     },
     refuse: proxyRefusal,

@@ -1,9 +1,10 @@
 /**
  * `lvsd --config FILE` at run time: the configuration in force, its health engine, and reloads
  * (SIGHUP, and ldirectord's `autoreload` which watches the file). A reload re-reads the file; on
- * any error the old configuration stays in force and the findings are logged with file:line
+ * any error the old configuration stays in force and the findings are reported with file:line
  * (keepalived `reload_check_config`, ldirectord `reread_config`); otherwise
- * the engine applies the minimal diff, so untouched services keep their connections.
+ * the engine applies the minimal diff, so untouched services keep their connections. Every step
+ * is published on `lvs:config:reload` (control/channels.ts), where the daemon's logger writes it.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,9 +13,10 @@ import type { Logger } from 'pino';
 import type { ConfigCheck, ConfigFormat } from '../config/check-config.js';
 import type { ConfigDiagnostic } from '../config/diagnostics.js';
 import type { LvsModel, ScriptSpec } from '../config/model.js';
+import { reloadChannel, type TableDiffSummary } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
 import { HealthRunner } from '../health/runner.js';
-import { diagnosticLine, type LoadOptions, loadConfig } from './config-loader.js';
+import { type LoadOptions, loadConfig } from './config-loader.js';
 
 /** What drives the table for a configuration: the HealthRunner, or a check-less stand-in. */
 export interface HealthEngine {
@@ -57,6 +59,7 @@ export interface ConfigSessionOptions {
   readonly path: string;
   readonly format?: ConfigFormat;
   readonly configId?: string;
+  /** For the notes that are not reload steps (VRRP not applied, a failed callback). */
   readonly log: Logger;
   readonly engine: EngineFactory;
   /** Reads and checks the file; the fs-backed loader by default (tests inject one). */
@@ -75,17 +78,6 @@ function digest(path: string): string | undefined {
   }
 }
 
-/** Logs each finding at a level matching its severity. */
-export function logFindings(log: Logger, diags: readonly ConfigDiagnostic[]): void {
-  for (const d of diags) {
-    const fields = { file: d.file, line: d.line, code: d.code };
-    const text = diagnosticLine(d);
-    if (d.severity === 'notice') log.info(fields, text);
-    else if (d.severity === 'warning') log.warn(fields, text);
-    else log.error(fields, text);
-  }
-}
-
 function hasVrrp(m: LvsModel): boolean {
   return m.vrrp.instances.length + m.vrrp.syncGroups.length + m.vrrp.scripts.length > 0;
 }
@@ -100,6 +92,8 @@ export class ConfigSession {
   private debounce: NodeJS.Timeout | undefined;
   private watching = false;
   private commands = 0;
+  /** Commands applied by op since the current load or reload began. */
+  private diff: Partial<Record<Command['op'], number>> = {};
 
   private constructor(
     private readonly opts: ConfigSessionOptions,
@@ -141,25 +135,43 @@ export class ConfigSession {
 
   /** Starts the engine, which builds the table through `apply`; then watches the file if asked. */
   start(apply: (cmd: Command) => void): void {
-    const log = this.opts.log;
-    logFindings(log, this.check.diagnostics);
+    this.publishChecked(this.check);
     const counted = (cmd: Command) => {
       this.commands++;
+      this.diff[cmd.op] = (this.diff[cmd.op] ?? 0) + 1;
       apply(cmd);
     };
+    this.diff = {};
     this.engine = this.opts.engine(this.model, counted);
     this.engine.start();
-    log.info(
-      {
-        file: this.opts.path,
-        format: this.check.format,
-        services: this.model.services.length,
-        commands: this.commands,
-      },
-      'configuration loaded',
-    );
+    this.publishFinished(true, this.commands);
     this.noteVrrp(undefined);
     this.watch();
+  }
+
+  private publishChecked(check: ConfigCheck): void {
+    if (reloadChannel.hasSubscribers)
+      reloadChannel.publish({
+        phase: 'checked',
+        source: this,
+        file: this.opts.path,
+        findings: check.diagnostics,
+      });
+  }
+
+  private publishFinished(initial: boolean, commands: number): void {
+    const diff: TableDiffSummary = this.diff;
+    if (reloadChannel.hasSubscribers)
+      reloadChannel.publish({
+        phase: 'finished',
+        source: this,
+        file: this.opts.path,
+        initial,
+        format: this.check.format,
+        services: this.model.services.length,
+        commands,
+        diff,
+      });
   }
 
   private noteVrrp(before: LvsModel | undefined): void {
@@ -206,29 +218,26 @@ export class ConfigSession {
   }
 
   private async reloadOnce(reason: string): Promise<ReloadOutcome> {
-    const log = this.opts.log;
     const file = this.opts.path;
-    log.info({ file, reason }, 'reloading configuration');
+    if (reloadChannel.hasSubscribers) reloadChannel.publish({ phase: 'started', source: this, file, reason });
     const sum = digest(file);
     const check = await (this.opts.load ?? loadConfig)(file, ConfigSession.loadOptions(this.opts));
     const findings = blockingFindings(check, 'reload');
+    this.publishChecked(check);
     if (findings.length > 0 || !this.engine) {
-      logFindings(log, check.diagnostics);
-      log.error(
-        { file, errors: findings.length },
-        'configuration has errors: reload refused, the previous configuration stays in force',
-      );
+      if (reloadChannel.hasSubscribers)
+        reloadChannel.publish({ phase: 'failed', source: this, file, findings });
       return { ok: false, findings };
     }
-    logFindings(log, check.diagnostics);
     const before = this.model;
     const n0 = this.commands;
     this.check = check;
     this.model = check.model;
     this.sum = sum;
+    this.diff = {};
     this.engine.reload(check.model);
     const commands = this.commands - n0;
-    log.info({ file, services: check.model.services.length, commands }, 'configuration reloaded');
+    this.publishFinished(false, commands);
     this.noteVrrp(before);
     this.watch();
     return { ok: true, commands, services: check.model.services.length };

@@ -1,11 +1,12 @@
 /**
  * The health I/O driver: owns the timers and the probes, feeds the pure HealthMonitor, and carries
  * out what it returns — Commands through the daemon's `apply` callback, notify/quorum/fallback
- * scripts through `spawn`, and up/down transitions into the availability accounts. The clock and
- * the probes are injectable (fake-prober.ts), so the runner is testable without sockets.
+ * scripts through `spawn`, and up/down transitions into the availability accounts and onto the
+ * `lvs:health:transition` channel. The clock and the probes are injectable (fake-prober.ts), so
+ * the runner is testable without sockets.
  */
-import { channel } from 'node:diagnostics_channel';
 import type { CheckerConfig, LvsModel, ScriptSpec, VirtualService } from '../config/model.js';
+import { healthTransitionChannel } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
 import { AvailabilityAccount } from './availability.js';
 import type { Checker, Result } from './checker.js';
@@ -38,7 +39,7 @@ export type ScriptSpawner = (script: ScriptSpec, args: readonly string[], timeou
 /** Builds the probe of a checker; the default is the real probe registry. */
 export type ProberFactory = (c: CheckerConfig, svc: VirtualService) => Checker;
 
-/** Log sink: level, message and structured fields. */
+/** Log sink for script runs and refused commands; transitions go to `lvs:health:transition`. */
 export type HealthLog = (
   level: 'info' | 'warn' | 'error',
   msg: string,
@@ -63,12 +64,6 @@ export interface HealthRunnerOptions {
 
 /** Scripts without their own limit are killed after this long. */
 export const SCRIPT_TIMEOUT_MS = 30_000;
-
-/**
- * Publishes every up/down change (a diagnostics_channel, as undici publishes its events);
- * subscribers live in daemon/.
- */
-export const healthChangeChannel = channel('lvs:health:change');
 
 const defaultSpawn: ScriptSpawner = (s, args, timeoutMs) => {
   void runCommand([...s.argv, ...args], timeoutMs);
@@ -163,11 +158,16 @@ export class HealthRunner {
         let acc = this.accounts.get(key);
         if (!acc) this.accounts.set(key, (acc = new AvailabilityAccount()));
         acc.record(a.up, a.at);
-        if (!a.initial) {
-          const what = a.rs === undefined ? `service ${a.svc}` : `real server ${a.rs} of ${a.svc}`;
-          log?.(a.up ? 'info' : 'warn', `${what} ${a.up ? 'UP' : 'DOWN'}: ${a.message}`);
-          if (healthChangeChannel.hasSubscribers) healthChangeChannel.publish(a);
-        }
+        // The starting state is not a transition; the daemon's logger writes the others.
+        if (!a.initial && healthTransitionChannel.hasSubscribers)
+          healthTransitionChannel.publish({
+            source: this,
+            svc: a.svc,
+            rs: a.rs,
+            up: a.up,
+            at: a.at,
+            message: a.message,
+          });
         break;
       }
     }

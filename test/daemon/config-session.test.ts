@@ -5,6 +5,7 @@ import { type ConfigCheck, checkConfig } from '../../src/config/check-config.js'
 import { ConfigDiagnostic } from '../../src/config/diagnostics.js';
 import type { LvsModel } from '../../src/config/model.js';
 import type { Command } from '../../src/control/commands.js';
+import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
 import {
   blockingFindings,
   ConfigSession,
@@ -79,7 +80,12 @@ function rig(initial: string, opts: { gate?: () => Promise<void> } = {}) {
     calls,
     applied,
     stats: () => ({ loads, maxInFlight }),
-    open: () => ConfigSession.open({ path: PATH, log, engine, load }),
+    open: async () => {
+      const o = await ConfigSession.open({ path: PATH, log, engine, load });
+      // Loads and reloads reach the log through lvs:config:reload, as in lvsd.
+      if (o.ok) subscribeLogger(log, (s) => s === o.session);
+      return o;
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
 import { FakeClock, FakeProber } from '../../src/health/fake-prober.js';
 import { HealthRunner } from '../../src/health/runner.js';
 import { formatAvailability, formatHealth } from '../../src/health/views.js';
@@ -55,6 +56,12 @@ test('a failing apply is logged and checking continues', async () => {
     log: (level, msg) => logs.push(`${level} ${msg}`),
     random: () => 0,
   });
+  // Transitions reach the log through lvs:health:transition, as in lvsd.
+  const line = (level: string) => (_f: object, msg: string) => logs.push(`${level} ${msg}`);
+  const unsubscribe = subscribeLogger(
+    { info: line('info'), warn: line('warn'), error: line('error') },
+    (s) => s === runner,
+  );
   runner.start();
   prober.set(A, false);
   await clock.advance(10_000);
@@ -64,6 +71,7 @@ test('a failing apply is logged and checking continues', async () => {
   await clock.advance(10_000);
   assert.ok(prober.calls.length > before);
   runner.stop();
+  unsubscribe();
 });
 
 test('health and availability views report state, last result and MTBF/MTTR', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FWD, PROTO } from '../../src/core/types.js';
+import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
 import { type BypassSpec, bypassSpecFromServices } from '../../src/io/packet-plane/bypass-rules.js';
 import { IngressBypass } from '../../src/io/packet-plane/ingress-bypass.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
@@ -24,13 +25,21 @@ function spec(vipPort: number, natRip?: string): BypassSpec {
   );
 }
 
+const unsubscribers: (() => void)[] = [];
+
+/** A log of memory lines; nft failures reach it through lvs:dataplane:fault, as in lvsd. */
 function memLog() {
   const lines: { level: string; msg: string; obj: object }[] = [];
-  return {
+  const log = {
     lines,
     info: (obj: object, msg?: string) => lines.push({ level: 'info', msg: msg ?? '', obj }),
     warn: (obj: object, msg?: string) => lines.push({ level: 'warn', msg: msg ?? '', obj }),
+    error: (obj: object, msg?: string) => lines.push({ level: 'error', msg: msg ?? '', obj }),
   };
+  // The tests of this file run one at a time, so every fault published meanwhile is this test's.
+  for (const u of unsubscribers.splice(0)) u();
+  unsubscribers.push(subscribeLogger(log));
+  return log;
 }
 
 let ns: Netns | undefined;
@@ -43,7 +52,10 @@ before(() => {
   if (skip) return;
   ns = createNetns({ namespaces: ['d'], links: [{ a: 'd', b: 'd', aIf: 'v0a', bIf: 'v0b' }] });
 });
-after(() => ns?.destroy());
+after(() => {
+  for (const u of unsubscribers) u();
+  ns?.destroy();
+});
 
 test('installs one table per interface, follows changes atomically, and removes them on close', {
   skip,

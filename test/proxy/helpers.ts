@@ -4,6 +4,7 @@ import { Director } from '../../src/core/director.js';
 import { findScheduler } from '../../src/core/schedulers/index.js';
 import type { ServiceTable } from '../../src/core/service-table.js';
 import type { DestConfig, ServiceConfig, ServiceKey } from '../../src/core/types.js';
+import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
 import { DirectorProxyCore } from '../../src/io/proxy/director-core.js';
 import { ProxyDataPlane } from '../../src/io/proxy/proxy-data-plane.js';
 
@@ -29,8 +30,15 @@ export function rig(opts: { connectTimeoutMs?: number } = {}): Rig {
     tickCore: true,
     log: (_l, m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
   });
+  // Faults reach the log through lvs:dataplane:fault, as in lvsd.
+  const line = (f: object, m: string) => logs.push(`${m} ${JSON.stringify(f)}`);
+  const unsubscribe = subscribeLogger({ info: line, warn: line, error: line }, (s) => s === plane);
   plane.start();
-  return { table: director.table, director, core, plane, logs, close: () => plane.close() };
+  const close = async (): Promise<void> => {
+    await plane.close();
+    unsubscribe();
+  };
+  return { table: director.table, director, core, plane, logs, close };
 }
 
 /** A TCP service key on 127.0.0.1. */

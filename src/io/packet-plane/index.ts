@@ -6,6 +6,7 @@
  * `ingressBypass`, nftables netdev tables (ingress-bypass.ts) also stop the director's kernel
  * from routing, only to drop, the frames lvsd takes; they follow the table and host changes.
  */
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Command } from '../../control/commands.js';
 import type { VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
@@ -31,10 +32,9 @@ import { IngressBypass } from './ingress-bypass.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
 import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
 
-/** Minimal logger (pino's shape). */
+/** Minimal logger (pino's shape) for progress lines; faults go to `lvs:dataplane:fault`. */
 export interface PlaneLogger {
   info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
 }
 
 /** Options of {@link startPacketDataPlane}. */
@@ -178,7 +178,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       localAddrs,
       families: [4],
     });
-  const xdp = startXdp(chosen, sockets, bypassSpec(), o);
+  const xdp = startXdp(port, chosen, sockets, bypassSpec(), o);
   const loop = new PlaneLoop(
     engine,
     chosen.map(
@@ -190,8 +190,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       }),
     ),
   );
-  for (const s of sockets)
-    s.on('error', (e: Error) => o.log?.warn({ err: e.message }, 'packet socket error'));
+  for (const s of sockets) s.on('error', (e: Error) => fault(port, 'packet-socket-error', e.message));
   loop.start();
   const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
   timer.unref();
@@ -255,13 +254,13 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       loadRoutes6(readHostConfig6(byName()).routes);
       o.log?.info({ routes: host.routes.length }, 'host routes re-read');
     } catch (e) {
-      o.log?.warn({ err: (e as Error).message }, 'cannot re-read host config');
+      fault(port, 'host-config-unreadable', (e as Error).message);
     }
     if (bypass || xdp) {
       // A new host address may be a LIP or a NAT reply's destination the bypass must spare.
       localAddrs = readLocalAddrs();
       bypass?.update(bypassSpec());
-      updateXdp(xdp, bypassSpec, o);
+      updateXdp(port, xdp, bypassSpec);
     }
   });
   o.log?.info({ interfaces: o.interfaces }, 'packet data plane started');
@@ -271,7 +270,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     onChanges: () => {
       announceNew();
       bypass?.update(bypassSpec());
-      updateXdp(xdp, bypassSpec, o);
+      updateXdp(port, xdp, bypassSpec);
     },
     vipStatus: () =>
       port.director.table.list().map((s) => ({ service: serviceKeyText(s.key), ...serviceSupport(s) })),
@@ -315,10 +314,11 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
 
 /**
  * Starts the AF_XDP path per `o.xdp`: undefined when off, or (auto) when it cannot start, with
- * the reason logged; with 'on' a failure stops the plane (sockets closed) with
+ * the reason published as an `xdp-unavailable` fault; with 'on' a failure stops the plane (sockets closed) with
  * ERR_PACKET_PLANE_XDP.
  */
 function startXdp(
+  port: DirectorPort,
   chosen: readonly HostInterface[],
   sockets: readonly PacketSocket[],
   spec: BypassSpec,
@@ -342,19 +342,31 @@ function startXdp(
       for (const s of sockets) s.close();
       throw new PacketPlaneError('ERR_PACKET_PLANE_XDP', `--xdp on: AF_XDP path unavailable: ${why}`);
     }
-    o.log?.warn({ reason: why }, 'AF_XDP fast path unavailable, using AF_PACKET only');
+    if (dataplaneFaultChannel.hasSubscribers)
+      dataplaneFaultChannel.publish({
+        source: port,
+        plane: 'packet',
+        code: 'xdp-unavailable',
+        detail: { reason: why },
+      });
     return undefined;
   }
 }
 
-/** Refills the XDP filter maps; a failure is logged (the old entries stay). */
-function updateXdp(xdp: XdpPath | undefined, spec: () => BypassSpec, o: PacketPlaneOptions): void {
+/** Refills the XDP filter maps; a failure is published as a fault (the old entries stay). */
+function updateXdp(port: DirectorPort, xdp: XdpPath | undefined, spec: () => BypassSpec): void {
   if (!xdp) return;
   try {
     xdp.update(spec());
   } catch (e) {
-    o.log?.warn({ err: xdpFailureReason(e) }, 'cannot update the XDP filter');
+    fault(port, 'xdp-filter-update-failed', xdpFailureReason(e));
   }
+}
+
+/** Publishes a fault of the packet plane serving `port` on `lvs:dataplane:fault`. */
+function fault(port: DirectorPort, code: DataplaneFaultCode, err: unknown): void {
+  if (dataplaneFaultChannel.hasSubscribers)
+    dataplaneFaultChannel.publish({ source: port, plane: 'packet', code, err });
 }
 
 /** Periodic rate log of the plane's counters and the sockets' kernel ring drops (diagnostics). */

@@ -5,22 +5,24 @@
  *
  * Runs are asynchronous and serialised (a table change must not stall the packet loop behind a
  * spawnSync), and only the latest wanted ruleset is applied: changes that arrive while nft runs
- * collapse into one run. A missing or failing `nft` never stops the daemon: it warns and the
- * plane forwards as before, with the kernel doing its redundant routing.
+ * collapse into one run. A missing or failing `nft` never stops the daemon: it publishes a fault
+ * on `lvs:dataplane:fault` (which lvsd logs as a warning) and the plane forwards as before, with
+ * the kernel doing its redundant routing.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import { type BypassSpec, bypassRemoval, bypassRuleset } from './bypass-rules.js';
 
 /** Minimal logger (pino's shape). */
 interface BypassLogger {
   info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
 }
 
 /** Options of {@link IngressBypass}. */
 export interface IngressBypassOptions {
   /** Served interfaces (their tables are removed on close). */
   readonly interfaces: readonly string[];
+  /** Progress lines (ruleset applied, removed); failures are published on `lvs:dataplane:fault`. */
   readonly log?: BypassLogger;
   /**
    * The nft command (default `['nft']`, looked up on PATH); a prefix such as
@@ -100,7 +102,7 @@ export class IngressBypass {
     if (r.ok) {
       this.applied = '';
       this.o.log?.info({ interfaces: this.o.interfaces }, 'ingress bypass removed');
-    } else this.o.log?.warn({ err: r.err }, 'could not remove the ingress bypass tables');
+    } else this.fault('bypass-remove-failed', r.err);
   }
 
   private async drain(): Promise<void> {
@@ -117,17 +119,20 @@ export class IngressBypass {
       this.requested = undefined;
       if (r.missing) {
         this.disabled = true;
-        this.o.log?.warn(
-          { err: r.err },
-          'ingress bypass unavailable: nft not found; the kernel keeps routing the frames lvsd forwards',
-        );
+        this.fault('bypass-nft-missing', r.err);
         return;
       }
-      this.o.log?.warn({ err: r.err }, 'ingress bypass: nft refused the ruleset; removing the tables');
+      this.fault('bypass-nft-refused', r.err);
       // An old ruleset could drop traffic lvsd no longer takes: better no bypass than that.
       const rm = await runNft(this.nft, bypassRemoval(this.o.interfaces));
       this.applied = rm.ok ? '' : this.applied;
     }
+  }
+
+  /** Publishes an nft failure; `err` is what nft (or the spawn) reported. */
+  private fault(code: DataplaneFaultCode, err: string): void {
+    if (dataplaneFaultChannel.hasSubscribers)
+      dataplaneFaultChannel.publish({ source: this, plane: 'packet', code, err });
   }
 
   private removeSync(): void {

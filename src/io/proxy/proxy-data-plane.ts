@@ -2,13 +2,15 @@
  * The proxy data plane: follows the service table and serves every TCP and UDP service from
  * sockets on VIP:port, relaying to the real servers the core schedules. The table keeps a
  * service whatever happens here (as ipvsadm would); when a VIP is not a local address or the
- * port is taken, the plane logs why once and keeps retrying, and `status()` says which services
- * are really served. Listeners are opened and closed one by one, so a change to one service
- * never touches another's connections, and closing a listener leaves its accepted connections
- * running until they end (the kernel keeps conns of a deleted service the same way).
+ * port is taken, the plane reports why once (on `lvs:dataplane:fault`) and keeps retrying, and
+ * `status()` says which services are really served. Listeners are opened and closed one by one,
+ * so a change to one service never touches another's connections, and closing a listener leaves
+ * its accepted connections running until they end (the kernel keeps conns of a deleted service
+ * the same way).
  */
 import dgram from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Service } from '../../core/service.js';
 import { PROTO, serviceKeyText } from '../../core/types.js';
 import type { ProxyCore } from './core.js';
@@ -32,6 +34,7 @@ export interface ProxyDataPlaneOptions {
   udpTimeoutMs?: () => number;
   /** Call core.tick every second (embedded use); the daemon ticks its Director itself. */
   tickCore?: boolean;
+  /** Progress lines (a service now served); faults are published on `lvs:dataplane:fault`. */
   log?: ProxyLog;
 }
 
@@ -80,7 +83,7 @@ export class ProxyDataPlane {
       log: o.log ?? (() => {}),
       udpTimeoutMs: o.udpTimeoutMs ?? (() => o.core.udpTimeoutMs()),
     };
-    this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (msg, f) => this.opts.log('warn', msg, f));
+    this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (code, detail) => this.fault(code, detail));
     o.core.onExpire((idx) => {
       this.tcp.expire(idx);
       for (const l of this.listeners.values()) if (l.udpRelay?.expire(idx)) break;
@@ -174,13 +177,22 @@ export class ProxyDataPlane {
 
   private notServed(l: Listener, reason: string): void {
     if (l.reason !== reason) {
-      this.opts.log('warn', 'cannot serve virtual service; will retry', {
-        service: serviceKeyText(l.svc.key),
-        reason,
-      });
+      this.fault('proxy-listen-failed', { service: serviceKeyText(l.svc.key), reason });
     }
     l.served = false;
     l.reason = reason;
+  }
+
+  /** Publishes a fault on `lvs:dataplane:fault` (the daemon's logger writes it). */
+  private fault(code: DataplaneFaultCode, detail: Record<string, unknown>, err?: unknown): void {
+    if (!dataplaneFaultChannel.hasSubscribers) return;
+    dataplaneFaultChannel.publish({
+      source: this,
+      plane: 'proxy',
+      code,
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
+      ...(err !== undefined ? { err } : {}),
+    });
   }
 
   private nowServed(l: Listener): void {
@@ -232,7 +244,7 @@ export class ProxyDataPlane {
         return;
       }
       sock.off('error', onErr);
-      sock.on('error', (e) => this.opts.log('warn', 'udp socket error', { err: String(e) }));
+      sock.on('error', (e) => this.fault('proxy-udp-socket-error', {}, String(e)));
       l.udp = sock;
       l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs);
       this.nowServed(l);

@@ -21,6 +21,7 @@
  *   accept, scheduling, connect, retry and the PROXY header stay in JS, then the two sockets
  *   are handed to native/tcp_relay.c (native-relay.ts), which relays without JS per read.
  */
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
 import { DEST_F } from '../../core/types.js';
@@ -153,7 +154,8 @@ export class TcpRelay {
   constructor(
     readonly core: ProxyCore,
     private readonly connectTimeoutMs: number,
-    private readonly log: (msg: string, fields?: Record<string, unknown>) => void = () => {},
+    /** Reports a fault (the owner publishes it on `lvs:dataplane:fault`). */
+    private readonly fault: (code: DataplaneFaultCode, detail: Record<string, unknown>) => void = () => {},
     opts: TcpRelayOptions = {},
   ) {
     const env = process.env.LVS_PROXY_RELAY;
@@ -163,7 +165,7 @@ export class TcpRelay {
       const b = loadRelayBinding();
       if (b instanceof Error) {
         why = b.message;
-        this.log('native TCP relay unavailable; relaying in JavaScript', { code: b.code, reason: why });
+        this.fault('native-relay-unavailable', { code: b.code, reason: why });
       } else {
         this.native = new NativeRelay(b, core);
         why = undefined;
@@ -313,7 +315,7 @@ export class TcpRelay {
     const slot = n.start(r.idx, r.c.fd, s.fd, hdr);
     if (slot < 0) {
       const e = relayStartError(slot);
-      this.log('native relay refused a connection; relaying it in JavaScript', { code: e.syscallError });
+      if (dataplaneFaultChannel.hasSubscribers) this.fault('native-relay-refused', { code: e.syscallError });
       return false;
     }
     this.counters.native++;
@@ -330,7 +332,9 @@ export class TcpRelay {
     this.connecting.delete(r);
     this.counters.connectFailures++;
     const failed = r.dest;
-    this.log('connect to real server failed', { dest: failed ? `${failed.addr}:${failed.port}` : '?' });
+    // Per connection: build the detail only when someone listens.
+    if (dataplaneFaultChannel.hasSubscribers)
+      this.fault('rs-connect-failed', { dest: failed ? `${failed.addr}:${failed.port}` : '?' });
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     if ((r.flags & F_RETRIED) !== 0 || (r.flags & F_CLOSED) !== 0 || !failed) {

@@ -1,0 +1,154 @@
+/**
+ * lvsd's log lines for the instrumented events: the logger subscribes to the channels of
+ * control/channels.ts and turns each message into the line the code used to write itself, so
+ * the code paths only publish and the wording of the log lives here, in one place.
+ */
+import {
+  type DataplaneFaultCode,
+  type DataplaneFaultMessage,
+  dataplaneFaultChannel,
+  type HealthTransitionMessage,
+  healthTransitionChannel,
+  type ReloadFinding,
+  type ReloadMessage,
+  reloadChannel,
+  type TableChangeMessage,
+  tableChangeChannel,
+} from '../control/channels.js';
+import { serviceKeyText } from '../core/types.js';
+import { diagnosticLine } from './config-loader.js';
+
+/** The logger the subscriber writes to; pino's Logger has this shape. */
+export interface LogSink {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+}
+
+/** One log line: its level, message text and structured fields. */
+export interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** The line of an applied table command: `applied` with its op and service. */
+export function tableChangeLine(m: TableChangeMessage): LogLine {
+  const { cmd } = m;
+  return {
+    level: 'info',
+    msg: 'applied',
+    fields: {
+      op: cmd.op,
+      ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}),
+    },
+  };
+}
+
+/** The line of a health transition: `real server R of S DOWN: reason`, warn when down. */
+export function healthTransitionLine(m: HealthTransitionMessage): LogLine {
+  const what = m.rs === undefined ? `service ${m.svc}` : `real server ${m.rs} of ${m.svc}`;
+  return { level: m.up ? 'info' : 'warn', msg: `${what} ${m.up ? 'UP' : 'DOWN'}: ${m.message}`, fields: {} };
+}
+
+const FAULT_TEXT: Readonly<Record<DataplaneFaultCode, string>> = {
+  'packet-socket-error': 'packet socket error',
+  'host-config-unreadable': 'cannot re-read host config',
+  'xdp-unavailable': 'AF_XDP fast path unavailable, using AF_PACKET only',
+  'xdp-filter-update-failed': 'cannot update the XDP filter',
+  'bypass-nft-missing':
+    'ingress bypass unavailable: nft not found; the kernel keeps routing the frames lvsd forwards',
+  'bypass-nft-refused': 'ingress bypass: nft refused the ruleset; removing the tables',
+  'bypass-remove-failed': 'could not remove the ingress bypass tables',
+  'proxy-listen-failed': 'cannot serve virtual service; will retry',
+  'proxy-udp-socket-error': 'udp socket error',
+  'native-relay-unavailable': 'native TCP relay unavailable; relaying in JavaScript',
+  'native-relay-refused': 'native relay refused a connection; relaying it in JavaScript',
+  'rs-connect-failed': 'connect to real server failed',
+  'unserved-change': 'accepted into the table but not served',
+  'plane-follow-failed': 'data plane could not follow the change',
+  'tick-failed': 'tick failed',
+};
+
+/** The line of a data-plane fault: its detail and error as fields; `tick failed` is an error. */
+export function faultLine(m: DataplaneFaultMessage): LogLine {
+  const level = m.code === 'tick-failed' ? 'error' : 'warn';
+  if (m.code === 'unserved-change') {
+    // The refusal's reason is the message ("... not served: -g needs the packet plane").
+    const { reason, ...rest } = m.detail ?? {};
+    return { level, msg: `${FAULT_TEXT[m.code]}: ${String(reason)}`, fields: rest };
+  }
+  return {
+    level,
+    msg: FAULT_TEXT[m.code],
+    fields: { ...m.detail, ...(m.err !== undefined ? { err: m.err } : {}) },
+  };
+}
+
+function findingLine(d: ReloadFinding): LogLine {
+  const level = d.severity === 'notice' ? 'info' : d.severity === 'warning' ? 'warn' : 'error';
+  return { level, msg: diagnosticLine(d), fields: { file: d.file, line: d.line, code: d.code } };
+}
+
+/** The lines of one load or reload step: one per finding when checked, else one. */
+export function reloadLines(m: ReloadMessage): LogLine[] {
+  switch (m.phase) {
+    case 'started':
+      return [{ level: 'info', msg: 'reloading configuration', fields: { file: m.file, reason: m.reason } }];
+    case 'checked':
+      return m.findings.map(findingLine);
+    case 'failed':
+      return [
+        {
+          level: 'error',
+          msg: 'configuration has errors: reload refused, the previous configuration stays in force',
+          fields: { file: m.file, errors: m.findings.length },
+        },
+      ];
+    case 'finished':
+      return [
+        m.initial
+          ? {
+              level: 'info',
+              msg: 'configuration loaded',
+              fields: { file: m.file, format: m.format, services: m.services, commands: m.commands },
+            }
+          : {
+              level: 'info',
+              msg: 'configuration reloaded',
+              fields: { file: m.file, services: m.services, commands: m.commands },
+            },
+      ];
+  }
+}
+
+/**
+ * Subscribes `log` to the four channels and returns the function that unsubscribes it. `accept`
+ * keeps only messages from the sources it accepts (a test's own runner or session); lvsd, one
+ * director per process, takes everything.
+ */
+export function subscribeLogger(log: LogSink, accept: (source: object) => boolean = () => true): () => void {
+  const write = (l: LogLine): void => log[l.level](l.fields, l.msg);
+  const onTable = (m: TableChangeMessage): void => {
+    if (accept(m.source)) write(tableChangeLine(m));
+  };
+  const onHealth = (m: HealthTransitionMessage): void => {
+    if (accept(m.source)) write(healthTransitionLine(m));
+  };
+  const onFault = (m: DataplaneFaultMessage): void => {
+    if (accept(m.source)) write(faultLine(m));
+  };
+  const onReload = (m: ReloadMessage): void => {
+    if (accept(m.source)) for (const l of reloadLines(m)) write(l);
+  };
+  tableChangeChannel.subscribe(onTable);
+  healthTransitionChannel.subscribe(onHealth);
+  dataplaneFaultChannel.subscribe(onFault);
+  reloadChannel.subscribe(onReload);
+  return () => {
+    tableChangeChannel.unsubscribe(onTable);
+    healthTransitionChannel.unsubscribe(onHealth);
+    dataplaneFaultChannel.unsubscribe(onFault);
+    reloadChannel.unsubscribe(onReload);
+  };
+}

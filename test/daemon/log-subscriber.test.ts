@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  DATAPLANE_FAULT_CODES,
+  dataplaneFaultChannel,
+  healthTransitionChannel,
+  reloadChannel,
+  tableChangeChannel,
+} from '../../src/control/channels.js';
+import { faultLine, reloadLines, subscribeLogger } from '../../src/daemon/log-subscriber.js';
+import { memLogger } from '../helpers/channels.js';
+import { tcp } from '../helpers/table.js';
+
+const src = {};
+
+test('every fault code has its own log text', () => {
+  const texts = DATAPLANE_FAULT_CODES.map((code) => faultLine({ source: src, plane: 'packet', code }).msg);
+  assert.equal(new Set(texts).size, DATAPLANE_FAULT_CODES.length);
+  assert.ok(texts.every((t) => t.length > 0));
+});
+
+test('a fault is written with the text, level and fields lvsd logged before the channels', () => {
+  assert.deepEqual(faultLine({ source: src, plane: 'packet', code: 'packet-socket-error', err: 'EIO' }), {
+    level: 'warn',
+    msg: 'packet socket error',
+    fields: { err: 'EIO' },
+  });
+  assert.deepEqual(
+    faultLine({ source: src, plane: 'packet', code: 'xdp-unavailable', detail: { reason: 'no BTF' } }),
+    {
+      level: 'warn',
+      msg: 'AF_XDP fast path unavailable, using AF_PACKET only',
+      fields: { reason: 'no BTF' },
+    },
+  );
+  assert.deepEqual(
+    faultLine({
+      source: src,
+      plane: 'proxy',
+      code: 'proxy-listen-failed',
+      detail: { service: 'TCP 192.0.2.1:80', reason: 'EADDRNOTAVAIL' },
+    }),
+    {
+      level: 'warn',
+      msg: 'cannot serve virtual service; will retry',
+      fields: { service: 'TCP 192.0.2.1:80', reason: 'EADDRNOTAVAIL' },
+    },
+  );
+  assert.deepEqual(
+    faultLine({
+      source: src,
+      plane: 'proxy',
+      code: 'unserved-change',
+      detail: { op: 'add-dest', reason: '-g needs the packet plane' },
+    }),
+    {
+      level: 'warn',
+      msg: 'accepted into the table but not served: -g needs the packet plane',
+      fields: { op: 'add-dest' },
+    },
+  );
+  const e = new Error('boom');
+  assert.deepEqual(faultLine({ source: src, plane: 'director', code: 'tick-failed', err: e }), {
+    level: 'error',
+    msg: 'tick failed',
+    fields: { err: e },
+  });
+});
+
+test('findings are written one per line at their severity, as file:line: severity: text (code)', () => {
+  const f = (severity: 'notice' | 'warning' | 'error', line: number) => ({
+    severity,
+    code: 'ERR_CONFIG_UNKNOWN_KEYWORD',
+    file: '/etc/k.conf',
+    line,
+    text: 'unknown keyword',
+  });
+  const lines = reloadLines({
+    phase: 'checked',
+    source: src,
+    file: '/etc/k.conf',
+    findings: [f('notice', 1), f('warning', 2), f('error', 3)],
+  });
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.msg]),
+    [
+      ['info', '/etc/k.conf:1: notice: unknown keyword (ERR_CONFIG_UNKNOWN_KEYWORD)'],
+      ['warn', '/etc/k.conf:2: warning: unknown keyword (ERR_CONFIG_UNKNOWN_KEYWORD)'],
+      ['error', '/etc/k.conf:3: error: unknown keyword (ERR_CONFIG_UNKNOWN_KEYWORD)'],
+    ],
+  );
+  assert.deepEqual(lines[2]!.fields, { file: '/etc/k.conf', line: 3, code: 'ERR_CONFIG_UNKNOWN_KEYWORD' });
+});
+
+test('a finished load and reload are written with file, services and commands', () => {
+  const base = { phase: 'finished', source: src, file: '/f', format: 'keepalived', services: 2, commands: 5 };
+  assert.deepEqual(reloadLines({ ...base, phase: 'finished', initial: true, diff: { 'add-service': 2 } }), [
+    {
+      level: 'info',
+      msg: 'configuration loaded',
+      fields: { file: '/f', format: 'keepalived', services: 2, commands: 5 },
+    },
+  ]);
+  assert.deepEqual(reloadLines({ ...base, phase: 'finished', initial: false, diff: {} }), [
+    { level: 'info', msg: 'configuration reloaded', fields: { file: '/f', services: 2, commands: 5 } },
+  ]);
+});
+
+test('the subscribed logger writes what each channel publishes, only from accepted sources, until unsubscribed', () => {
+  const log = memLogger();
+  const other = {};
+  const unsubscribe = subscribeLogger(log, (s) => s === src);
+  const vip = tcp('10.0.0.1', 80);
+  tableChangeChannel.publish({
+    source: src,
+    origin: 'socket',
+    cmd: { op: 'del-service', service: vip },
+    changes: [{ kind: 'service-deleted', service: vip }],
+    at: 0,
+  });
+  tableChangeChannel.publish({ source: other, origin: 'socket', cmd: { op: 'clear' }, changes: [], at: 0 });
+  healthTransitionChannel.publish({
+    source: src,
+    svc: 'S',
+    rs: undefined,
+    up: true,
+    at: 0,
+    message: 'quorum',
+  });
+  reloadChannel.publish({ phase: 'started', source: src, file: '/f', reason: 'SIGHUP' });
+  dataplaneFaultChannel.publish({
+    source: src,
+    plane: 'packet',
+    code: 'host-config-unreadable',
+    err: 'EACCES',
+  });
+  unsubscribe();
+  reloadChannel.publish({ phase: 'started', source: src, file: '/f', reason: 'SIGHUP' });
+  assert.deepEqual(log.lines, [
+    { level: 'info', msg: 'applied', fields: { op: 'del-service', service: 'TCP 10.0.0.1:80' } },
+    { level: 'info', msg: 'service S UP: quorum', fields: {} },
+    { level: 'info', msg: 'reloading configuration', fields: { file: '/f', reason: 'SIGHUP' } },
+    { level: 'warn', msg: 'cannot re-read host config', fields: { err: 'EACCES' } },
+  ]);
+});
