@@ -168,13 +168,14 @@ export class Engine {
 
   /**
    * Handles `count` frames of one receive batch with the same result as {@link handleFrame} on
-   * each in order: in chunks of {@link WARM_CHUNK} frames, {@link warmBatch} loads the conn-index
-   * slots of the chunk at once, then each frame goes through handleFrame with its warmed slot as
-   * the lookup's start (ConnTable.hintIn4). Frame i lies at `buf[meta[i * stride + offIndex], +
-   * meta[i * stride + lenIndex])`, so the driver's meta words (RxFrameBatch.meta,
-   * FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as they are. `flags` is the FRAME_F
-   * value of every frame, or one value per frame (`flags[i]`); the caller flushes when done (the
-   * action list must have room).
+   * each in order; the packet plane hands every frame in this way. In chunks of
+   * {@link WARM_CHUNK} frames, while the conn index is too large to stay in cache, the chunk's
+   * conn-index slots are loaded at once (warmBatch) and each frame's lookup starts from its warmed
+   * slot (ConnTable.hintIn4); GSO super-frames take the general path as in handleFrame. Frame i
+   * lies at `buf[meta[i * stride + offIndex], + meta[i * stride + lenIndex])`, so the driver's
+   * meta words (RxFrameBatch.meta, FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as
+   * they are. `flags` is the FRAME_F value of every frame, or one value per frame (`flags[i]`);
+   * the caller flushes when done (the action list must have room).
    */
   handleBatch(
     buf: Uint8Array,
@@ -217,7 +218,7 @@ export class Engine {
    * not IPv4) is simply not warmed. `meta` is laid out as for {@link handleBatch}. Returns false,
    * doing nothing, while the conn index is small enough to stay in cache (ConnTable.warmWorthwhile).
    */
-  warmBatch(
+  private warmBatch(
     buf: Uint8Array,
     meta: ArrayLike<number>,
     count: number,

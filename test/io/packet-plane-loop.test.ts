@@ -36,6 +36,27 @@ class ToyEngine implements FrameEngine {
     a.tx(this.out, this.used, len, 2);
     this.used += len;
   }
+  handleBatch(
+    buf: Uint8Array,
+    meta: ArrayLike<number>,
+    count: number,
+    stride: number,
+    offIndex: number,
+    lenIndex: number,
+    ifindex: number,
+    flags: ArrayLike<number>,
+    now: number,
+  ): void {
+    for (let i = 0; i < count; i++)
+      this.handleFrame(
+        buf,
+        meta[offIndex + i * stride]!,
+        meta[lenIndex + i * stride]!,
+        ifindex,
+        flags[i]!,
+        now,
+      );
+  }
   flush(): void {
     this.actions.clear();
     this.flushes++;
@@ -291,10 +312,15 @@ test('with Engine.handleBatch the loop sends exactly what frame-by-frame handlin
       ? e
       : {
           actions: e.actions,
-          handleFrame: (...a) => e.handleFrame(...a),
+          handleBatch: (buf, meta, count, stride, offIndex, lenIndex, ifindex, flags, now) => {
+            for (let i = 0; i < count; i++) {
+              const o = meta[offIndex + i * stride]!;
+              e.handleFrame(buf, o, meta[lenIndex + i * stride]!, ifindex, flags[i]!, now);
+            }
+          },
           flush: () => e.flush(),
         };
-    assert.equal(engine.handleBatch !== undefined, batched);
+    assert.equal(engine === e, batched);
     const wire = new FakeDriver({ ifindex: SIM_IFINDEX, maxBatch: 150 });
     const loop = new PlaneLoop(
       engine,
