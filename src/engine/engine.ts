@@ -1,6 +1,6 @@
 /**
  * The packet engine: `handleFrame(buf, off, len, ifindex, flags, now)` turns one received frame
- * into actions (architecture.md habit 9) with no I/O and no allocation per packet. It parses once
+ * into actions (actions.ts: the driver performs them) with no I/O and no allocation per packet. It parses once
  * (packet/flow.ts), answers ARP for the VIPs and LIPs the director's kernel does not hold, learns
  * neighbours from ARP, answers echo requests to its addresses, completes partial checksums, and
  * hands IPv4 packets to the IPVS path (ip-path.ts). Every frame that goes nowhere is counted by
@@ -19,6 +19,7 @@
 import { pcodeOf } from '../core/conn-table.js';
 import type { Director } from '../core/director.js';
 import { ETH_LEN, writeEth } from '../forward/frame.js';
+import { ARP_OP, writeArp } from '../packet/arp.js';
 import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
 import { Flow, frameView, PARSE, parseFlow } from '../packet/flow.js';
@@ -34,7 +35,7 @@ import { Ip6Path } from './ip6-path.js';
 import { LocalAddrs } from './local-addrs.js';
 import { LocalAddrs6 } from './local-addrs6.js';
 import { Output6 } from './ndp.js';
-import { type EngineInterface, Output, type OutputOptions, writeArp } from './output.js';
+import { type EngineInterface, Output, type OutputOptions } from './output.js';
 import type { RouteTable } from './routes.js';
 import type { RouteTable6 } from './routes6.js';
 
@@ -280,9 +281,24 @@ export class Engine {
     }
     const a = out.arena;
     writeEth(a, o, buf, sha, out.ifMac, slot * 6, ETHERTYPE.ARP);
-    writeArp(a, o + ETH_LEN, 2, out.ifMac, slot * 6, flow.arpTargetIp, buf, sha, flow.arpSenderIp);
+    writeArp(a, o + ETH_LEN, ARP_OP.REPLY, out.ifMac, slot * 6, flow.arpTargetIp, buf, sha, flow.arpSenderIp);
     this.arpReplies++;
     out.tx(a, o, 42, ifindex);
+  }
+
+  /**
+   * Announces that address `ip` (IPv4, host-order u32) now lives behind interface `ifindex`: a
+   * gratuitous ARP appended as a tx action like an ARP reply (Output.announceArp), for the caller
+   * to send and {@link flush}. Used when a VIP or LIP first appears. False when `ifindex` is not
+   * one of the engine's interfaces or there is no room.
+   */
+  announce(ifindex: number, ip: number): boolean {
+    return this.out.announceArp(ifindex, ip);
+  }
+
+  /** {@link announce} for an IPv6 address (16 bytes): an unsolicited neighbour advert (Output6.announce). */
+  announce6(ifindex: number, ip: Uint8Array): boolean {
+    return this.out6.announce(ifindex, ip);
   }
 
   /** Adds a permanent IPv6 neighbour: `ip` is 16 bytes, `mac` 6. */

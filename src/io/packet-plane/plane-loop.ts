@@ -13,9 +13,6 @@
  * is sent before a frame from another buffer joins the queue.
  */
 
-import { UNSOLICITED_ADVERT_LEN, writeUnsolicitedAdvert } from '../../engine/ndp.js';
-import { encodeArp } from '../../packet/arp.js';
-import { encodeEthernet } from '../../packet/ethernet.js';
 import {
   type Driver,
   FRAME_META_WORDS,
@@ -70,6 +67,10 @@ export interface FrameEngine {
   flush(): void;
   /** Timer work (ARP retries); appends actions. */
   tick?(now: number): void;
+  /** Appends a gratuitous ARP for the IPv4 address `ip` (host-order u32) on `ifindex`; false if it cannot. */
+  announce?(ifindex: number, ip: number): boolean;
+  /** Appends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex`; false if it cannot. */
+  announce6?(ifindex: number, ip: Uint8Array): boolean;
 }
 
 /** Most frames handed to Engine.handleBatch at a time (its warm-up overlaps this many lookups). */
@@ -320,35 +321,26 @@ export class PlaneLoop {
   }
 
   /**
-   * Sends a gratuitous ARP for `ip` (host-order u32) from interface `ifindex`: an ARP request
-   * with sender and target both the address, broadcast (RFC 5227 §3 "ARP Announcement"), so
-   * neighbours and switches learn that the VIP now lives behind this MAC.
+   * Sends a gratuitous ARP for `ip` (host-order u32) from interface `ifindex` (Engine.announce:
+   * RFC 5227 §3 "ARP Announcement"), so neighbours and switches learn that the VIP now lives
+   * behind this MAC. True when it went out.
    */
   announce(ifindex: number, ip: number): boolean {
-    const slot = this.slotOf(ifindex);
-    if (slot < 0) return false;
-    const i = this.interfaces[slot]!;
-    const frame = new Uint8Array(60);
-    const bcast = new Uint8Array([255, 255, 255, 255, 255, 255]);
-    const off = encodeEthernet({ dst: bcast, src: i.mac, etherType: 0x0806 }, frame, 0);
-    encodeArp(
-      { op: 1, senderMac: i.mac, senderIp: ip >>> 0, targetMac: new Uint8Array(6), targetIp: ip >>> 0 },
-      frame,
-      off,
-    );
-    const ok = i.driver.send([frame]) === 1;
-    if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
-    return ok;
+    if (this.slotOf(ifindex) < 0 || this.engine.announce?.(ifindex, ip) !== true) return false;
+    return this.sendAnnouncement();
   }
 
-  /** Sends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex`. */
+  /** Sends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex` (Engine.announce6). */
   announce6(ifindex: number, ip: Uint8Array): boolean {
-    const slot = this.slotOf(ifindex);
-    if (slot < 0) return false;
-    const i = this.interfaces[slot]!;
-    const frame = new Uint8Array(UNSOLICITED_ADVERT_LEN);
-    writeUnsolicitedAdvert(frame, 0, i.mac, 0, ip, 0);
-    const ok = i.driver.send([frame]) === 1;
+    if (this.slotOf(ifindex) < 0 || this.engine.announce6?.(ifindex, ip) !== true) return false;
+    return this.sendAnnouncement();
+  }
+
+  // Announcements come between batches, so the action list holds the announcement alone.
+  private sendAnnouncement(): boolean {
+    const sent = this.counters[PLANE_COUNTER.TX_FRAMES]!;
+    this.execute();
+    const ok = this.counters[PLANE_COUNTER.TX_FRAMES]! > sent;
     if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
     return ok;
   }
