@@ -1,10 +1,11 @@
 /**
  * The packet engine: `handleFrame(buf, off, len, ifindex, flags, now)` turns one received frame
- * into actions (actions.ts: the driver performs them) with no I/O and no allocation per packet. It parses once
- * (packet/flow.ts), answers ARP for the VIPs and LIPs the director's kernel does not hold, learns
- * neighbours from ARP, answers echo requests to its addresses, completes partial checksums, and
- * hands IPv4 packets to the IPVS path (ip-path.ts). Every frame that goes nowhere is counted by
- * reason (drops.ts).
+ * into actions (actions.ts: the driver performs them) with no I/O and no allocation per packet.
+ * It parses once (packet/flow.ts), answers ARP for the VIPs and LIPs the director's kernel does
+ * not hold, learns neighbours from ARP, answers echo requests to its addresses, completes partial
+ * checksums, and hands IPv4 packets to the IPVS path (ip-path.ts). Every frame that goes nowhere
+ * is counted by reason (drops.ts). `handleBatch` does the same for a whole receive batch, and
+ * `announce` emits the gratuitous ARP (or unsolicited advert) for a new VIP or LIP as actions.
  *
  * GSO super-frames: AF_PACKET on veth (and for locally generated traffic) delivers TCP frames up
  * to ~64 KB with partial checksums. A packet socket cannot send a frame above the egress MTU, so
