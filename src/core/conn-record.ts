@@ -53,12 +53,3 @@ export const RF_EXPIRES = 3;
 
 /** A 4-word address buffer: IPv4 uses word 0 (host order), IPv6 all four (network word order). */
 export type AddrWords = Uint32Array;
-
-// Protocol codes in the index tag: the table only ever holds IP (fwmark templates), TCP, UDP and SCTP.
-const PCODE = new Uint8Array(256);
-PCODE[6] = 1;
-PCODE[17] = 2;
-PCODE[132] = 3;
-
-/** The protocol code the index hashes (TCP 1, UDP 2, SCTP 3, else 0), as in ConnTable.warmIn4 keys. */
-export const pcodeOf = (proto: number): number => PCODE[proto & 255] as number;

@@ -30,7 +30,6 @@ import {
   META_AF6,
   META_DAF6,
   META_LOCAL,
-  pcodeOf,
   R8_META,
   R8_STATE,
   R16_DPORT,
@@ -50,7 +49,6 @@ export {
   KIND,
   META_AF6,
   META_DAF6,
-  pcodeOf,
   REC_BYTES,
 } from './conn-record.js';
 export { WARM_ENTRIES_FROM, WARM_MIN_SLOTS } from './conn-warm.js';
@@ -59,7 +57,14 @@ export { WHEEL_TICK_MS } from './conn-wheel.js';
 // Slot tag bits (conn-hash.ts): protocol code in bits 0-1, then TEMPLATE and AF6.
 const TAG_TEMPLATE = 4;
 const TAG_AF6 = 8;
-const pcode = pcodeOf;
+// Protocol codes in the tag: the table only ever holds IP (fwmark templates), TCP, UDP and SCTP.
+const PCODE = new Uint8Array(256);
+PCODE[6] = 1;
+PCODE[17] = 2;
+PCODE[132] = 3;
+const pcode = (proto: number): number => PCODE[proto & 255] as number;
+/** The protocol code the index hashes (TCP 1, UDP 2, SCTP 3, else 0), for {@link ConnTable.warmIn4} keys. */
+export const pcodeOf = pcode;
 
 /** Options of a connection table. */
 export interface ConnTableOptions {
