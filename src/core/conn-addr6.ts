@@ -46,6 +46,22 @@ export class ConnAddr6 {
     return this.high++;
   }
 
+  /**
+   * Takes a slot and stores an entry's addresses in it: client and virtual when `af` is 6 (else
+   * zeros), the destination as IPv6 when `daf` is 6 (else its IPv4 word 0). Returns the slot.
+   */
+  store(af: number, c: AddrWords, v: AddrWords, daf: number, d: AddrWords): number {
+    const s = this.alloc();
+    const o = s * 12;
+    const w = this.words;
+    for (let k = 0; k < 4; k++) {
+      w[o + k] = af === 6 ? (c[k] as number) : 0;
+      w[o + 4 + k] = af === 6 ? (v[k] as number) : 0;
+      w[o + 8 + k] = daf === 6 ? (d[k] as number) : k === 0 ? (d[0] as number) : 0;
+    }
+    return s;
+  }
+
   /** Gives slot `s` back to the free list. */
   release(s: number): void {
     this.next[s] = this.free;

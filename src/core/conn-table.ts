@@ -316,14 +316,7 @@ export class ConnTable implements WheelOwner {
     if (af === 6 || daf === 6) {
       // IPv6 addresses go to the side table; an IPv4 conn with an IPv6 tunnel dest keeps its
       // client/virtual addresses inline and stores the slot in `daddr`.
-      const s = this.a6.alloc();
-      const o = s * 12;
-      const w = this.a6.words;
-      for (let k = 0; k < 4; k++) {
-        w[o + k] = af === 6 ? (c[k] as number) : 0;
-        w[o + 4 + k] = af === 6 ? (v[k] as number) : 0;
-        w[o + 8 + k] = daf === 6 ? (d[k] as number) : k === 0 ? (d[0] as number) : 0;
-      }
+      const s = this.a6.store(af, c, v, daf, d);
       if (af === 6) {
         meta |= META_AF6;
         this.caddr[i] = s;
