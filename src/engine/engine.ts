@@ -1,10 +1,11 @@
 /**
  * The packet engine: `handleFrame(buf, off, len, ifindex, flags, now)` turns one received frame
- * into actions (architecture.md habit 9) with no I/O and no allocation per packet. It parses once
- * (packet/flow.ts), answers ARP for the VIPs and LIPs the director's kernel does not hold, learns
- * neighbours from ARP, answers echo requests to its addresses, completes partial checksums, and
- * hands IPv4 packets to the IPVS path (ip-path.ts). Every frame that goes nowhere is counted by
- * reason (drops.ts).
+ * into actions (actions.ts: the driver performs them) with no I/O and no allocation per packet.
+ * It parses once (packet/flow.ts), answers ARP for the VIPs and LIPs the director's kernel does
+ * not hold, learns neighbours from ARP, answers echo requests to its addresses, completes partial
+ * checksums, and hands IPv4 packets to the IPVS path (ip-path.ts). Every frame that goes nowhere
+ * is counted by reason (drops.ts). `handleBatch` does the same for a whole receive batch, and
+ * `announce` emits the gratuitous ARP (or unsolicited advert) for a new VIP or LIP as actions.
  *
  * GSO super-frames: AF_PACKET on veth (and for locally generated traffic) delivers TCP frames up
  * to ~64 KB with partial checksums. A packet socket cannot send a frame above the egress MTU, so
@@ -19,6 +20,7 @@
 import { pcodeOf } from '../core/conn-table.js';
 import type { Director } from '../core/director.js';
 import { ETH_LEN, writeEth } from '../forward/frame.js';
+import { ARP_OP, writeArp } from '../packet/arp.js';
 import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
 import { Flow, frameView, PARSE, parseFlow } from '../packet/flow.js';
@@ -34,7 +36,7 @@ import { Ip6Path } from './ip6-path.js';
 import { LocalAddrs } from './local-addrs.js';
 import { LocalAddrs6 } from './local-addrs6.js';
 import { Output6 } from './ndp.js';
-import { type EngineInterface, Output, type OutputOptions, writeArp } from './output.js';
+import { type EngineInterface, Output, type OutputOptions } from './output.js';
 import type { RouteTable } from './routes.js';
 import type { RouteTable6 } from './routes6.js';
 
@@ -168,13 +170,14 @@ export class Engine {
 
   /**
    * Handles `count` frames of one receive batch with the same result as {@link handleFrame} on
-   * each in order: in chunks of {@link WARM_CHUNK} frames, {@link warmBatch} loads the conn-index
-   * slots of the chunk at once, then each frame goes through handleFrame with its warmed slot as
-   * the lookup's start (ConnTable.hintIn4). Frame i lies at `buf[meta[i * stride + offIndex], +
-   * meta[i * stride + lenIndex])`, so the driver's meta words (RxFrameBatch.meta,
-   * FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as they are. `flags` is the FRAME_F
-   * value of every frame, or one value per frame (`flags[i]`); the caller flushes when done (the
-   * action list must have room).
+   * each in order; the packet plane hands every frame in this way. In chunks of
+   * {@link WARM_CHUNK} frames, while the conn index is too large to stay in cache, the chunk's
+   * conn-index slots are loaded at once (warmBatch) and each frame's lookup starts from its warmed
+   * slot (ConnTable.hintIn4); GSO super-frames take the general path as in handleFrame. Frame i
+   * lies at `buf[meta[i * stride + offIndex], + meta[i * stride + lenIndex])`, so the driver's
+   * meta words (RxFrameBatch.meta, FRAME_META_WORDS, META_OFFSET, META_CAPLEN) can be passed as
+   * they are. `flags` is the FRAME_F value of every frame, or one value per frame (`flags[i]`);
+   * the caller flushes when done (the action list must have room).
    */
   handleBatch(
     buf: Uint8Array,
@@ -217,7 +220,7 @@ export class Engine {
    * not IPv4) is simply not warmed. `meta` is laid out as for {@link handleBatch}. Returns false,
    * doing nothing, while the conn index is small enough to stay in cache (ConnTable.warmWorthwhile).
    */
-  warmBatch(
+  private warmBatch(
     buf: Uint8Array,
     meta: ArrayLike<number>,
     count: number,
@@ -279,9 +282,24 @@ export class Engine {
     }
     const a = out.arena;
     writeEth(a, o, buf, sha, out.ifMac, slot * 6, ETHERTYPE.ARP);
-    writeArp(a, o + ETH_LEN, 2, out.ifMac, slot * 6, flow.arpTargetIp, buf, sha, flow.arpSenderIp);
+    writeArp(a, o + ETH_LEN, ARP_OP.REPLY, out.ifMac, slot * 6, flow.arpTargetIp, buf, sha, flow.arpSenderIp);
     this.arpReplies++;
     out.tx(a, o, 42, ifindex);
+  }
+
+  /**
+   * Announces that address `ip` (IPv4, host-order u32) now lives behind interface `ifindex`: a
+   * gratuitous ARP appended as a tx action like an ARP reply (Output.announceArp), for the caller
+   * to send and {@link flush}. Used when a VIP or LIP first appears. False when `ifindex` is not
+   * one of the engine's interfaces or there is no room.
+   */
+  announce(ifindex: number, ip: number): boolean {
+    return this.out.announceArp(ifindex, ip);
+  }
+
+  /** {@link announce} for an IPv6 address (16 bytes): an unsolicited neighbour advert (Output6.announce). */
+  announce6(ifindex: number, ip: Uint8Array): boolean {
+    return this.out6.announce(ifindex, ip);
   }
 
   /** Adds a permanent IPv6 neighbour: `ip` is 16 bytes, `mac` 6. */

@@ -263,6 +263,25 @@ export class Output6 {
     out.tx(a, r, ETH_LEN + 40 + ND_LEN, ifindex);
   }
 
+  /**
+   * Appends an unsolicited neighbour advert for `ip` (16 bytes) out of interface `ifindex`
+   * ({@link writeUnsolicitedAdvert}); false when the interface is not the engine's or there is no room.
+   */
+  announce(ifindex: number, ip: Uint8Array): boolean {
+    const out = this.out;
+    const slot = out.slotOf(ifindex);
+    if (slot < 0) return false;
+    const r = out.reserve(UNSOLICITED_ADVERT_LEN);
+    if (r < 0) {
+      out.drops[DROP.TX_FULL] = out.drops[DROP.TX_FULL]! + 1;
+      return false;
+    }
+    writeUnsolicitedAdvert(out.arena, r, out.ifMac, slot * 6, ip, 0);
+    const before = out.actions.count;
+    out.tx(out.arena, r, UNSOLICITED_ADVERT_LEN, ifindex);
+    return out.actions.count > before;
+  }
+
   /** Timer work: re-solicits unresolved next hops and fails them after the third probe. */
   tick(now: number): void {
     this.out.tickNeighbours(this.neigh, now, this.probe, this.release);

@@ -8,6 +8,7 @@
 
 import { copyBytes, ETH_LEN, writeEth } from '../forward/frame.js';
 import { tcpSegmentCount, writeTcpSegment } from '../forward/tso.js';
+import { ARP_LEN, ARP_OP, writeArp } from '../packet/arp.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
 import { type Flow, frameView } from '../packet/flow.js';
 import { ActionList } from './actions.js';
@@ -39,6 +40,8 @@ export interface OutputOptions {
 
 const BCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const ZERO_MAC = new Uint8Array(6);
+/** Length of a gratuitous ARP frame: the 60-byte Ethernet minimum (without FCS). */
+const GARP_LEN = 60;
 
 /** Transmit side of the engine. */
 export class Output {
@@ -332,9 +335,42 @@ export class Output {
     }
     const a = this.arena;
     writeEth(a, o, BCAST, 0, this.ifMac, slot * 6, ETHERTYPE.ARP);
-    writeArp(a, o + ETH_LEN, 1, this.ifMac, slot * 6, this.ifAddr4[slot]!, ZERO_MAC, 0, this.neigh.ipOf(n));
+    writeArp(
+      a,
+      o + ETH_LEN,
+      ARP_OP.REQUEST,
+      this.ifMac,
+      slot * 6,
+      this.ifAddr4[slot]!,
+      ZERO_MAC,
+      0,
+      this.neigh.ipOf(n),
+    );
     this.arpRequests++;
     this.tx(a, o, 42, this.ifIndex[slot]!);
+  }
+
+  /**
+   * Appends a gratuitous ARP for `ip` (host-order u32) out of interface `ifindex`: a broadcast
+   * request with sender and target both the address (RFC 5227 §3 "ARP Announcement"), padded to
+   * the 60-byte Ethernet minimum, so neighbours and switches learn that the address now lives
+   * behind this interface's MAC. False when the interface is not the engine's or there is no room.
+   */
+  announceArp(ifindex: number, ip: number): boolean {
+    const slot = this.slotOf(ifindex);
+    if (slot < 0) return false;
+    const o = this.reserve(GARP_LEN);
+    if (o < 0) {
+      this.drops[DROP.TX_FULL] = this.drops[DROP.TX_FULL]! + 1;
+      return false;
+    }
+    const a = this.arena;
+    writeEth(a, o, BCAST, 0, this.ifMac, slot * 6, ETHERTYPE.ARP);
+    writeArp(a, o + ETH_LEN, ARP_OP.REQUEST, this.ifMac, slot * 6, ip >>> 0, ZERO_MAC, 0, ip >>> 0);
+    a.fill(0, o + ETH_LEN + ARP_LEN, o + GARP_LEN);
+    const before = this.actions.count;
+    this.tx(a, o, GARP_LEN, ifindex);
+    return this.actions.count > before;
   }
 
   /**
@@ -444,39 +480,4 @@ export class Output {
     this.arenaUsed = 0;
     this.neigh.flush();
   }
-}
-
-/** Writes a 28-byte Ethernet/IPv4 ARP packet at `off` (RFC 826). */
-export function writeArp(
-  b: Uint8Array,
-  off: number,
-  op: number,
-  sha: Uint8Array,
-  shaOff: number,
-  spa: number,
-  tha: Uint8Array,
-  thaOff: number,
-  tpa: number,
-): void {
-  b[off] = 0;
-  b[off + 1] = 1;
-  b[off + 2] = 0x08;
-  b[off + 3] = 0;
-  b[off + 4] = 6;
-  b[off + 5] = 4;
-  b[off + 6] = 0;
-  b[off + 7] = op;
-  for (let k = 0; k < 6; k++) {
-    b[off + 8 + k] = sha[shaOff + k]!;
-    b[off + 18 + k] = tha[thaOff + k]!;
-  }
-  wr32(b, off + 14, spa);
-  wr32(b, off + 24, tpa);
-}
-
-function wr32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }

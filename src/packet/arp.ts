@@ -59,15 +59,37 @@ export function encodeArp(p: ArpPacket, buf: Uint8Array, off: number): number {
   checkBytes(p.senderMac, 6, 'arp sender mac');
   checkBytes(p.targetMac, 6, 'arp target mac');
   room(buf, off, ARP_LEN, 'arp');
+  return writeArp(buf, off, p.op, p.senderMac, 0, p.senderIp, p.targetMac, 0, p.targetIp);
+}
+
+/**
+ * Writes an Ethernet/IPv4 ARP packet at `off` from loose fields, allocating nothing: the one ARP
+ * writer, behind {@link encodeArp} and the engine's replies, requests and announcements. The MACs
+ * are read at `shaOff` / `thaOff`; the IPv4 addresses are host-order u32. The caller has checked
+ * the room. Returns {@link ARP_LEN}.
+ */
+export function writeArp(
+  buf: Uint8Array,
+  off: number,
+  op: number,
+  sha: Uint8Array,
+  shaOff: number,
+  spa: number,
+  tha: Uint8Array,
+  thaOff: number,
+  tpa: number,
+): number {
   wr16(buf, off, 1);
   wr16(buf, off + 2, ETHERTYPE.IPV4);
   buf[off + 4] = 6;
   buf[off + 5] = 4;
-  wr16(buf, off + 6, p.op);
-  buf.set(p.senderMac, off + 8);
-  wr32(buf, off + 14, p.senderIp);
-  buf.set(p.targetMac, off + 18);
-  wr32(buf, off + 24, p.targetIp);
+  wr16(buf, off + 6, op);
+  for (let k = 0; k < 6; k++) {
+    buf[off + 8 + k] = sha[shaOff + k] as number;
+    buf[off + 18 + k] = tha[thaOff + k] as number;
+  }
+  wr32(buf, off + 14, spa);
+  wr32(buf, off + 24, tpa);
   return ARP_LEN;
 }
 

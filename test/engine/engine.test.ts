@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SIM_IFINDEX } from '../../src/daemon/simulate.js';
 import { FRAME_F } from '../../src/engine/engine.js';
 import { IPPROTO, verifyIPv4Checksum, verifyL4Checksum } from '../../src/packet/checksum.js';
 import { flowOf, fromClient, fromRs, toClient, toRs } from '../forward/fixtures.js';
@@ -53,6 +54,27 @@ describe('ARP', () => {
     assert.deepEqual(run(sim, arpReq(DIR_IP)).drops, ['arp_ignored']);
     assert.deepEqual(run(sim, arpReq('192.0.2.99')).drops, ['arp_ignored']);
     assert.equal(sim.engine.arpReplies, 0);
+  });
+
+  it('announce emits a broadcast gratuitous ARP for the address as a tx action, padded to 60 bytes', () => {
+    const sim = lab();
+    const vip = VIP.split('.').reduce((a, x) => a * 256 + Number(x), 0);
+    assert.equal(sim.engine.announce(SIM_IFINDEX, vip), true);
+    const want = pkt()
+      .eth({ src: DIR_MAC, dst: 'ff:ff:ff:ff:ff:ff' })
+      .arp({
+        op: 'request',
+        senderMac: DIR_MAC,
+        senderIp: VIP,
+        targetMac: '00:00:00:00:00:00',
+        targetIp: VIP,
+      })
+      .build();
+    const r = collect(sim);
+    assert.deepEqual(r.drops, []);
+    assert.deepEqual(r.tx.map(hex), [hex(Buffer.concat([want, Buffer.alloc(60 - want.length)]))]);
+    assert.equal(sim.engine.announce(SIM_IFINDEX + 1, vip), false, 'not an engine interface');
+    assert.deepEqual(collect(sim).tx, []);
   });
 });
 

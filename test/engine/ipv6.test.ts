@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseIPv6 } from '../../src/core/addr.js';
+import { SIM_IFINDEX } from '../../src/daemon/simulate.js';
 import { Addr6Keys } from '../../src/engine/addr6-keys.js';
 import { FRAME_F } from '../../src/engine/engine.js';
 import { findLla } from '../../src/engine/ndp.js';
@@ -36,6 +37,19 @@ function ns(target: string, o: { src?: string; srcMac?: string; hopLimit?: numbe
 }
 
 describe('IPv6 neighbour discovery', () => {
+  it('announce6 emits an unsolicited override advert for the address to all nodes as a tx action', () => {
+    const sim = lab6();
+    assert.equal(sim.engine.announce6(SIM_IFINDEX, a6(VIP6)), true);
+    const want = pkt()
+      .eth({ src: DIR_MAC, dst: '33:33:00:00:00:01' })
+      .ipv6({ src: VIP6, dst: 'ff02::1', hopLimit: 255 })
+      .icmpv6({ type: 136, rest: 0x20000000 })
+      .payload(cat(a6(VIP6), [2, 1], mac(DIR_MAC)))
+      .build();
+    assert.deepEqual(collect(sim).tx.map(hex), [hex(want)]);
+    assert.equal(sim.engine.announce6(SIM_IFINDEX + 1, a6(VIP6)), false, 'not an engine interface');
+  });
+
   it('answers a solicitation for a VIP with a solicited, override advert carrying the interface MAC', () => {
     const r = run(lab6(), ns(VIP6));
     assert.deepEqual(r.drops, []);

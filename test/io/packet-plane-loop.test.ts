@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { parseIPv6 } from '../../src/core/addr.js';
 import { SIM_IFINDEX } from '../../src/daemon/simulate.js';
 import { ActionList } from '../../src/engine/actions.js';
-import { FRAME_F } from '../../src/engine/engine.js';
+import { Engine, FRAME_F } from '../../src/engine/engine.js';
+import { StaticRoutes } from '../../src/engine/routes.js';
+import { createDirector } from '../../src/index.js';
 import { FakeDriver, type InjectedFrameInfo } from '../../src/io/fake-driver.js';
 import { type FrameEngine, PLANE_COUNTER, PlaneLoop } from '../../src/io/packet-plane/plane-loop.js';
 import { decodeArp } from '../../src/packet/arp.js';
@@ -35,6 +37,27 @@ class ToyEngine implements FrameEngine {
     this.out[this.used] = 0xee;
     a.tx(this.out, this.used, len, 2);
     this.used += len;
+  }
+  handleBatch(
+    buf: Uint8Array,
+    meta: ArrayLike<number>,
+    count: number,
+    stride: number,
+    offIndex: number,
+    lenIndex: number,
+    ifindex: number,
+    flags: ArrayLike<number>,
+    now: number,
+  ): void {
+    for (let i = 0; i < count; i++)
+      this.handleFrame(
+        buf,
+        meta[offIndex + i * stride]!,
+        meta[lenIndex + i * stride]!,
+        ifindex,
+        flags[i]!,
+        now,
+      );
   }
   flush(): void {
     this.actions.clear();
@@ -136,8 +159,32 @@ test('a batch larger than the action list is executed in chunks without losing f
   assert.deepEqual(b.sent[499]!.subarray(1), frames[499]!.subarray(1));
 });
 
+/** A loop over a real engine (no services) on the two interfaces of {@link setup}. */
+function engineSetup() {
+  const a = new FakeDriver({ ifindex: 1 });
+  const b = new FakeDriver({ ifindex: 2 });
+  const engine = new Engine({
+    director: createDirector(),
+    routes: new StaticRoutes([]),
+    interfaces: [
+      { ifindex: 1, mac: MAC_A, mtu: 1500, addr4: 0 },
+      { ifindex: 2, mac: MAC_B, mtu: 1500, addr4: 0 },
+    ],
+  });
+  const loop = new PlaneLoop(
+    engine,
+    [
+      { ifindex: 1, name: 'eth0', mac: MAC_A, driver: a },
+      { ifindex: 2, name: 'eth1', mac: MAC_B, driver: b },
+    ],
+    () => 1234,
+  );
+  loop.start();
+  return { a, b, engine, loop };
+}
+
 test('announce sends a broadcast gratuitous ARP with sender = target = the VIP', () => {
-  const { b, loop } = setup();
+  const { b, loop } = engineSetup();
   assert.equal(loop.announce(2, 0xc0000264), true);
   assert.equal(b.sent.length, 1);
   const f = b.sent[0]!;
@@ -153,7 +200,7 @@ test('announce sends a broadcast gratuitous ARP with sender = target = the VIP',
 });
 
 test('announce6 sends an unsolicited override advert for the IPv6 VIP to all nodes', () => {
-  const { b, loop } = setup();
+  const { b, loop } = engineSetup();
   const vip = parseIPv6('2001:db8:1::100')!;
   assert.equal(loop.announce6(2, vip), true);
   const mac = [...MAC_B].map((x) => x.toString(16).padStart(2, '0')).join(':');
@@ -291,10 +338,15 @@ test('with Engine.handleBatch the loop sends exactly what frame-by-frame handlin
       ? e
       : {
           actions: e.actions,
-          handleFrame: (...a) => e.handleFrame(...a),
+          handleBatch: (buf, meta, count, stride, offIndex, lenIndex, ifindex, flags, now) => {
+            for (let i = 0; i < count; i++) {
+              const o = meta[offIndex + i * stride]!;
+              e.handleFrame(buf, o, meta[lenIndex + i * stride]!, ifindex, flags[i]!, now);
+            }
+          },
           flush: () => e.flush(),
         };
-    assert.equal(engine.handleBatch !== undefined, batched);
+    assert.equal(engine === e, batched);
     const wire = new FakeDriver({ ifindex: SIM_IFINDEX, maxBatch: 150 });
     const loop = new PlaneLoop(
       engine,

@@ -1,6 +1,6 @@
 /**
  * The packet plane's driver loop: every receive batch from every interface goes through the
- * engine frame by frame, the engine appends tx/drop actions, and the loop then sends them with
+ * engine (Engine.handleBatch), the engine appends tx/drop actions, and the loop then sends them with
  * one batched call per egress interface. `now` is read once per batch. Nothing is allocated per
  * frame; counters are typed arrays.
  *
@@ -13,9 +13,6 @@
  * is sent before a frame from another buffer joins the queue.
  */
 
-import { UNSOLICITED_ADVERT_LEN, writeUnsolicitedAdvert } from '../../engine/ndp.js';
-import { encodeArp } from '../../packet/arp.js';
-import { encodeEthernet } from '../../packet/ethernet.js';
 import {
   type Driver,
   FRAME_META_WORDS,
@@ -44,18 +41,18 @@ export interface EngineActions {
 }
 
 /**
- * What the loop needs from the engine (engine/engine.ts Engine has this shape): handle one frame
- * with FRAME_F flags, appending to `actions`; tx buffers stay valid until `flush`.
+ * What the loop needs from the engine (engine/engine.ts Engine has this shape): handle a receive
+ * batch's frames, laid out as its meta words, appending to `actions`; tx buffers stay valid until
+ * `flush`. How the engine goes through the batch (warming its conn lookups together, segmenting
+ * GSO frames) is its own business.
  */
 export interface FrameEngine {
   readonly actions: EngineActions;
-  handleFrame(buf: Uint8Array, off: number, len: number, ifindex: number, flags: number, now: number): void;
   /**
-   * Optional: handles `count` frames laid out as a receive batch's meta words, with the same
-   * result as handleFrame on each (Engine.handleBatch: the conn lookups of the batch are warmed
-   * together). `flags` holds each frame's FRAME_F value.
+   * Handles `count` frames: frame i lies at `buf[meta[offIndex + i * stride], +
+   * meta[lenIndex + i * stride])` and carries the FRAME_F flags `flags[i]`.
    */
-  handleBatch?(
+  handleBatch(
     buf: Uint8Array,
     meta: ArrayLike<number>,
     count: number,
@@ -70,10 +67,18 @@ export interface FrameEngine {
   flush(): void;
   /** Timer work (ARP retries); appends actions. */
   tick?(now: number): void;
+  /** Appends a gratuitous ARP for the IPv4 address `ip` (host-order u32) on `ifindex`; false if it cannot. */
+  announce?(ifindex: number, ip: number): boolean;
+  /** Appends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex`; false if it cannot. */
+  announce6?(ifindex: number, ip: Uint8Array): boolean;
 }
 
-/** Frames handed to Engine.handleBatch at a time (its warm-up overlaps this many lookups). */
-const WARM_FRAMES = 64;
+/** Most frames handed to Engine.handleBatch at a time (its warm-up overlaps this many lookups). */
+const CHUNK_FRAMES = 64;
+/** Worst-case actions of one frame: its own, plus a neighbour's queued frames it may release (16). */
+const FRAME_ACTIONS = 20;
+/** Worst-case actions of a TCP GSO super-frame, cut into MSS-sized segments. */
+const GSO_ACTIONS = 64;
 /** FRAME_F.PARTIAL_CSUM of the engine. */
 const F_PARTIAL = 1;
 /** FRAME_F.GSO of the engine. */
@@ -161,61 +166,15 @@ export class PlaneLoop {
     for (const i of this.interfaces) i.driver.start((b) => this.onBatch(b));
   }
 
-  /** Processes one receive batch (public for tests and busy-poll callers). */
-  onBatch(b: RxFrameBatch): void {
-    if (this.engine.handleBatch !== undefined && !this.hasGso(b)) {
-      this.onBatchWarmed(b);
-      return;
-    }
-    const now = this.clock();
-    const c = this.counters;
-    const slot = this.slotOf(b.ifindex);
-    const meta = b.meta;
-    const acts = this.engine.actions;
-    const engine = this.engine;
-    let bytes = 0;
-    for (let i = 0; i < b.count; i++) {
-      const w = i * FRAME_META_WORDS;
-      const status = meta[w + META_STATUS]!;
-      const off = b.offset(i);
-      const len = b.length(i);
-      bytes += len;
-      // Leave room for the worst case of one frame's actions (a GSO frame split into segments).
-      if (acts.count > acts.capacity - 64) this.execute();
-      // tp_status bits become the engine's FRAME_F flags (partial checksum, TCP GSO).
-      const flags =
-        ((status & TP_STATUS_CSUMNOTREADY) !== 0 ? F_PARTIAL : 0) |
-        ((status & TP_STATUS_GSO_TCP) !== 0 ? F_GSO : 0);
-      engine.handleFrame(b.buffer, off, len, b.ifindex, flags, now);
-    }
-    c[PLANE_COUNTER.RX_FRAMES]! += b.count;
-    c[PLANE_COUNTER.RX_BYTES]! += bytes;
-    c[PLANE_COUNTER.BATCHES]!++;
-    if (slot >= 0) {
-      this.ifCounters[slot * IF_COUNTER_WORDS]! += b.count;
-      this.ifCounters[slot * IF_COUNTER_WORDS + 1]! += bytes;
-    }
-    this.execute();
-  }
-
-  // GSO super-frames may each become dozens of segments: such batches go frame by frame, so the
-  // action list is executed whenever it nears full.
-  private hasGso(b: RxFrameBatch): boolean {
-    const meta = b.meta;
-    for (let i = 0; i < b.count; i++) {
-      if ((meta[i * FRAME_META_WORDS + META_STATUS]! & TP_STATUS_GSO_TCP) !== 0) return true;
-    }
-    return false;
-  }
-
-  private readonly flagBuf = new Uint8Array(WARM_FRAMES);
+  private readonly flagBuf = new Uint8Array(CHUNK_FRAMES);
 
   /**
-   * onBatch through Engine.handleBatch, in chunks of {@link WARM_FRAMES} frames so a chunk's
-   * worst case (a frame may release a neighbour's queued frames: up to 16 more) always fits the
-   * action list, which is executed between chunks when it has grown. Frames with GSO take onBatch.
+   * Processes one receive batch (public for tests and busy-poll callers): the frames go to
+   * Engine.handleBatch in chunks of at most {@link CHUNK_FRAMES} whose worst case (GSO frames
+   * count for {@link GSO_ACTIONS}) fits the action list, which is executed between chunks once
+   * it could not hold the next one.
    */
-  private onBatchWarmed(b: RxFrameBatch): void {
+  onBatch(b: RxFrameBatch): void {
     const now = this.clock();
     const c = this.counters;
     const slot = this.slotOf(b.ifindex);
@@ -223,17 +182,27 @@ export class PlaneLoop {
     const engine = this.engine;
     const acts = engine.actions;
     const flags = this.flagBuf;
+    const count = b.count;
     let bytes = 0;
-    for (let first = 0; first < b.count; first += WARM_FRAMES) {
-      const n = Math.min(WARM_FRAMES, b.count - first);
+    let first = 0;
+    while (first < count) {
       const base = first * FRAME_META_WORDS;
-      for (let i = 0; i < n; i++) {
-        const w = base + i * FRAME_META_WORDS;
+      let n = 0;
+      let need = 0;
+      while (first + n < count && n < CHUNK_FRAMES) {
+        const w = base + n * FRAME_META_WORDS;
+        const status = meta[w + META_STATUS]!;
+        const gso = (status & TP_STATUS_GSO_TCP) !== 0;
+        const worst = gso ? GSO_ACTIONS : FRAME_ACTIONS;
+        if (n > 0 && need + worst > acts.capacity) break;
+        need += worst;
+        // tp_status bits become the engine's FRAME_F flags (partial checksum, TCP GSO).
+        flags[n] = ((status & TP_STATUS_CSUMNOTREADY) !== 0 ? F_PARTIAL : 0) | (gso ? F_GSO : 0);
         bytes += meta[w + META_CAPLEN]!;
-        flags[i] = (meta[w + META_STATUS]! & TP_STATUS_CSUMNOTREADY) !== 0 ? F_PARTIAL : 0;
+        n++;
       }
-      if (acts.count > acts.capacity - n * 20) this.execute();
-      engine.handleBatch?.(
+      if (acts.count > acts.capacity - need) this.execute();
+      engine.handleBatch(
         b.buffer,
         meta,
         n,
@@ -244,12 +213,13 @@ export class PlaneLoop {
         flags,
         now,
       );
+      first += n;
     }
-    c[PLANE_COUNTER.RX_FRAMES]! += b.count;
+    c[PLANE_COUNTER.RX_FRAMES]! += count;
     c[PLANE_COUNTER.RX_BYTES]! += bytes;
     c[PLANE_COUNTER.BATCHES]!++;
     if (slot >= 0) {
-      this.ifCounters[slot * IF_COUNTER_WORDS]! += b.count;
+      this.ifCounters[slot * IF_COUNTER_WORDS]! += count;
       this.ifCounters[slot * IF_COUNTER_WORDS + 1]! += bytes;
     }
     this.execute();
@@ -351,35 +321,26 @@ export class PlaneLoop {
   }
 
   /**
-   * Sends a gratuitous ARP for `ip` (host-order u32) from interface `ifindex`: an ARP request
-   * with sender and target both the address, broadcast (RFC 5227 §3 "ARP Announcement"), so
-   * neighbours and switches learn that the VIP now lives behind this MAC.
+   * Sends a gratuitous ARP for `ip` (host-order u32) from interface `ifindex` (Engine.announce:
+   * RFC 5227 §3 "ARP Announcement"), so neighbours and switches learn that the VIP now lives
+   * behind this MAC. True when it went out.
    */
   announce(ifindex: number, ip: number): boolean {
-    const slot = this.slotOf(ifindex);
-    if (slot < 0) return false;
-    const i = this.interfaces[slot]!;
-    const frame = new Uint8Array(60);
-    const bcast = new Uint8Array([255, 255, 255, 255, 255, 255]);
-    const off = encodeEthernet({ dst: bcast, src: i.mac, etherType: 0x0806 }, frame, 0);
-    encodeArp(
-      { op: 1, senderMac: i.mac, senderIp: ip >>> 0, targetMac: new Uint8Array(6), targetIp: ip >>> 0 },
-      frame,
-      off,
-    );
-    const ok = i.driver.send([frame]) === 1;
-    if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
-    return ok;
+    if (this.slotOf(ifindex) < 0 || this.engine.announce?.(ifindex, ip) !== true) return false;
+    return this.sendAnnouncement();
   }
 
-  /** Sends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex`. */
+  /** Sends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex` (Engine.announce6). */
   announce6(ifindex: number, ip: Uint8Array): boolean {
-    const slot = this.slotOf(ifindex);
-    if (slot < 0) return false;
-    const i = this.interfaces[slot]!;
-    const frame = new Uint8Array(UNSOLICITED_ADVERT_LEN);
-    writeUnsolicitedAdvert(frame, 0, i.mac, 0, ip, 0);
-    const ok = i.driver.send([frame]) === 1;
+    if (this.slotOf(ifindex) < 0 || this.engine.announce6?.(ifindex, ip) !== true) return false;
+    return this.sendAnnouncement();
+  }
+
+  // Announcements come between batches, so the action list holds the announcement alone.
+  private sendAnnouncement(): boolean {
+    const sent = this.counters[PLANE_COUNTER.TX_FRAMES]!;
+    this.execute();
+    const ok = this.counters[PLANE_COUNTER.TX_FRAMES]! > sent;
     if (ok) this.counters[PLANE_COUNTER.GARP_SENT]!++;
     return ok;
   }
