@@ -5,24 +5,12 @@
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
-import type { StatusView, VipStatus } from '../control/protocol.js';
+import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
+import type { StatusView } from '../control/protocol.js';
 import { serviceKeyText } from '../core/types.js';
 import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
-import { createDirectorPort, type DirectorPort } from './director-port.js';
-import type { DataplaneName } from './options.js';
-
-/** The data plane as the daemon drives it: it follows table changes and reports what it serves. */
-export interface DataPlaneHandle {
-  readonly name: DataplaneName;
-  /** Called after every applied command; must not throw for an unservable VIP. */
-  onChanges(cmd: Command, changes: readonly Change[]): void;
-  /** What is and is not being served, for status and logs. */
-  vipStatus(): readonly VipStatus[];
-  /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
-  refuse?(cmd: Command): string | undefined;
-  close(): Promise<void>;
-}
+import { createDirectorPort } from './director-port.js';
 
 /** Settings of one daemon instance. */
 export interface DaemonConfig {

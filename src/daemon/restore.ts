@@ -9,9 +9,9 @@ import { errorMessage, operationOf } from '../cli/lvsadm/messages.js';
 import { parseRules } from '../cli/lvsadm/rules.js';
 import { apply } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
+import type { DirectorPort } from '../control/ports.js';
 import { LvsError } from '../core/errors.js';
 import { serviceKeyText } from '../core/types.js';
-import type { DirectorPort } from './director-port.js';
 
 /** A rule the table refused during restore. */
 export interface RestoreFailure {

@@ -7,10 +7,10 @@
  * from routing, only to drop, the frames lvsd takes; they follow the table and host changes.
  */
 import type { Command } from '../../control/commands.js';
+import type { DirectorPort } from '../../control/ports.js';
 import type { VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
 import { serviceKeyText } from '../../core/types.js';
-import type { DirectorPort } from '../../daemon/director-port.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
