@@ -5,6 +5,7 @@
  */
 import { apply, type Change, type ControlTarget } from '../control/apply.js';
 import type { Command, Query } from '../control/commands.js';
+import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import {
   decodeRequest,
   encodeResponse,
@@ -39,9 +40,9 @@ export interface ControlDeps {
   /** Wall clock in ms (injected so tests control time). */
   now(): number;
   /** `--health` data; absent or undefined when lvsd runs no health checks. */
-  health?(): unknown;
+  health?(): HealthView | undefined;
   /** `--availability` data; absent or undefined when lvsd runs no health checks. */
-  availability?(): unknown;
+  availability?(): AvailabilityView | undefined;
 }
 
 function noHealth(): never {

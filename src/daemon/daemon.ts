@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
+import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
 import type { StatusView } from '../control/protocol.js';
 import { serviceKeyText } from '../core/types.js';
@@ -23,7 +24,10 @@ export interface DaemonConfig {
   /** Commands applied before the socket opens (from --restore or the demo). */
   readonly initial?: (director: DirectorPort, now: number) => void;
   /** Health views for `lvsadm --health`/`--availability` (from `--config`); undefined = none. */
-  readonly health?: { health(): unknown; availability(): unknown };
+  readonly health?: {
+    health(): HealthView | undefined;
+    availability(): AvailabilityView | undefined;
+  };
 }
 
 /** A running daemon. */

@@ -6,14 +6,10 @@
  */
 
 import type { Command, Query } from '../../control/commands.js';
+import type { AvailabilityView, HealthView } from '../../control/health-views.js';
 import { NO_HEALTH_CODE, type Response, type StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
-import {
-  type AvailabilityView,
-  formatAvailability,
-  formatHealth,
-  type HealthView,
-} from '../../health/views.js';
+import { formatAvailability, formatHealth } from '../../health/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../socket-path.js';
 import { ClientError, type ControlClient, connectClient } from './client.js';
 import {
