@@ -3,10 +3,10 @@
  * daemon; it returns either options or a usage failure (exit 2, like ipvsadm's usage errors).
  */
 import { parseArgs } from 'node:util';
-import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../cli/socket-path.js';
 import type { ConfigFormat } from '../config/check-config.js';
 import { DATAPLANES, type DataplaneName } from '../control/ports.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
 /** `--xdp` values (packet plane's AF_XDP fast path; src/io/packet-plane/xdp-plane.ts XDP_MODES). */
 export const XDP_FLAG_VALUES = ['auto', 'on', 'off'] as const;

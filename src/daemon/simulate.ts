@@ -18,7 +18,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseRules } from '../cli/lvsadm/rules.js';
 import { apply } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
 import { parseIPv4, parseIPv6 } from '../core/addr.js';
@@ -30,6 +29,7 @@ import { ACT } from '../engine/actions.js';
 import { Engine, type EngineCounters, FRAME_F } from '../engine/engine.js';
 import { StaticRoutes } from '../engine/routes.js';
 import { type StaticRoute6, StaticRoutes6 } from '../engine/routes6.js';
+import { parseRules } from '../ipvsadm/rules.js';
 import { ETHERTYPE, parseMac } from '../packet/ethernet.js';
 import { decodePcap, encodePcap, LINKTYPE_ETHERNET, type PcapRecord } from '../packet/pcap.js';
 

@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run as lvsadm, processEnv } from '../../src/cli/lvsadm/main.js';
 import { labNamespace, labPlan } from '../../src/daemon/lab/plan.js';
 import { type LabState, labDown, labExec, labUp } from '../../src/daemon/lab/topology.js';
+import { run as lvsadm, processEnv } from '../../src/programs/lvsadm/main.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

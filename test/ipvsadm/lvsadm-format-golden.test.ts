@@ -6,15 +6,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  formatConnections,
-  formatDaemons,
-  formatOneService,
-  formatSave,
-  formatServices,
-  formatTimeouts,
-} from '../../src/cli/lvsadm/format.js';
-import { type ListRequest, parse } from '../../src/cli/lvsadm/parse.js';
 import type {
   ConnView,
   DaemonView,
@@ -24,6 +15,15 @@ import type {
   TimeoutsView,
 } from '../../src/control/views.js';
 import type { Protocol } from '../../src/core/types.js';
+import {
+  formatConnections,
+  formatDaemons,
+  formatOneService,
+  formatSave,
+  formatServices,
+  formatTimeouts,
+} from '../../src/ipvsadm/format.js';
+import { type ListRequest, parse } from '../../src/ipvsadm/parse.js';
 
 const dir = new URL('../fixtures/ipvsadm/golden/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');

@@ -3,8 +3,8 @@
  * argv order so the first failing option decides the message, plus the option lookup that knows
  * which extension options a command admits.
  */
-import type { Af } from '../../core/addr.js';
-import { FWD, PROTO, type Protocol, SVC_F, TUN_F } from '../../core/types.js';
+import type { Af } from '../core/addr.js';
+import { FWD, PROTO, type Protocol, SVC_F, TUN_F } from '../core/types.js';
 import type { CmdId } from './messages.js';
 import {
   COMMAND_OPTS,

@@ -3,7 +3,7 @@
  * Resolver whose lookups are synchronous. system-resolver.ts builds one from /etc/hosts,
  * /etc/services and DNS answers fetched ahead of time.
  */
-import type { Af } from '../../core/addr.js';
+import type { Af } from '../core/addr.js';
 
 /** Transport names /etc/services knows; SCTP has none in ipvsadm (service_to_port). */
 export type ServiceProto = 'tcp' | 'udp';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { errorMessage, type OperationKind, operationOf } from '../../src/cli/lvsadm/messages.js';
 import type { Errno } from '../../src/core/errors.js';
 import { TABLE_ERRNO } from '../../src/core/errors.js';
+import { errorMessage, type OperationKind, operationOf } from '../../src/ipvsadm/messages.js';
 
 interface ErrnoCase {
   kind: OperationKind;

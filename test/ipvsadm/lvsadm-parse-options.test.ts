@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { namesIn, parse } from '../../src/cli/lvsadm/parse.js';
-import { tableResolver } from '../../src/cli/lvsadm/resolve.js';
+import { namesIn, parse } from '../../src/ipvsadm/parse.js';
+import { tableResolver } from '../../src/ipvsadm/resolve.js';
 
 const svc = { kind: 'addr', af: 4, protocol: 6, addr: '10.0.0.1', port: 80 } as const;
 const base = { addr: '10.0.0.2', port: 80, af: 4, fwd: 3, weight: 1, uThreshold: 0, lThreshold: 0 };

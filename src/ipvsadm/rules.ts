@@ -5,9 +5,9 @@
  * (config_stream.c); the ipvsadm-restore wrapper also drops `#` comment lines, which we accept.
  */
 
-import type { Command } from '../../control/commands.js';
-import type { Snapshot } from '../../control/views.js';
-import { ConfigError } from '../../core/errors.js';
+import type { Command } from '../control/commands.js';
+import type { Snapshot } from '../control/views.js';
+import { ConfigError } from '../core/errors.js';
 import { formatSave } from './format.js';
 import { type ParsedCommand, parse } from './parse.js';
 import type { Resolver } from './resolve.js';

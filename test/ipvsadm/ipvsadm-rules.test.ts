@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseRules, restoreArgvs, saveRules } from '../../src/cli/lvsadm/rules.js';
 import type { Command } from '../../src/control/commands.js';
 import type { Snapshot } from '../../src/control/views.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { FWD, SVC_F } from '../../src/core/types.js';
+import { parseRules, restoreArgvs, saveRules } from '../../src/ipvsadm/rules.js';
 import { HAND_SNAPSHOT } from '../fixtures/ipvsadm/hand/snapshot.js';
 
 /** The commands that rebuild a snapshot, as far as the save format carries them. */

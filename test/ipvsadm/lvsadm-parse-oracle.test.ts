@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parse } from '../../src/cli/lvsadm/parse.js';
-import { tableResolver } from '../../src/cli/lvsadm/resolve.js';
 import type { Command } from '../../src/control/commands.js';
+import { parse } from '../../src/ipvsadm/parse.js';
+import { tableResolver } from '../../src/ipvsadm/resolve.js';
 
 interface OracleCase {
   argv: string[];

@@ -7,7 +7,7 @@ import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import type { ConnView, Snapshot } from '../../control/views.js';
 import type { Af } from '../../core/addr.js';
-import { type Resolver, tableResolver } from './resolve.js';
+import { type Resolver, tableResolver } from '../../ipvsadm/resolve.js';
 
 /** Paths and limits; tests point these at fixtures. */
 export interface SystemResolverOptions {

@@ -12,8 +12,8 @@
  * FULLNAT spellings (`-b`/`--fullnat` on -a/-e, `-P/-Q/-G` with `-z ADDR [-F IFNAME]`);
  * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`.
  */
-import type { Command } from '../../control/commands.js';
-import type { ServiceKey } from '../../core/types.js';
+import type { Command } from '../control/commands.js';
+import type { ServiceKey } from '../core/types.js';
 import { EXIT_OPERATION, EXIT_USAGE, type Failure, tryHelp } from './messages.js';
 import { namesIn, runParse } from './parse-run.js';
 import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';

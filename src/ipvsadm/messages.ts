@@ -2,7 +2,7 @@
  * ipvsadm 1.31's exact stderr lines and exit codes. Strings were checked against the Debian
  * ipvsadm 1.31 binary (test/fixtures/ipvsadm/oracle); operators' scripts match on them.
  */
-import type { Errno } from '../../core/errors.js';
+import type { Errno } from '../core/errors.js';
 
 /** Exit code of `fail(2, …)`: usage and client-side check errors. */
 export const EXIT_USAGE = 2;

@@ -4,8 +4,8 @@
  * "backwards" (200.0.0.9 before 10.0.0.9), exactly as the real ipvsadm prints them.
  */
 
-import type { DestView, ServiceView } from '../../control/views.js';
-import { ipBytes } from '../../core/addr.js';
+import type { DestView, ServiceView } from '../control/views.js';
+import { ipBytes } from '../core/addr.js';
 
 /** C `int r = (u32)a - (u32)b`. */
 const isub = (a: number, b: number): number => ((a >>> 0) - (b >>> 0)) | 0;

@@ -3,8 +3,8 @@
  * ipvsadm's fail() exits), then the post-checks of process_options in ipvsadm 1.31's order:
  * --set values, unexpected words, -b flags, the legality matrix, then per-command checks.
  */
-import type { Command } from '../../control/commands.js';
-import { FWD, PROTO, type ServiceKey, SVC_F, TUN_F, TUN_TYPE } from '../../core/types.js';
+import type { Command } from '../control/commands.js';
+import { FWD, PROTO, type ServiceKey, SVC_F, TUN_F, TUN_TYPE } from '../core/types.js';
 import { CMD_NAMES, type CmdId, EXIT_OPERATION } from './messages.js';
 import type { ListRequest, ListView, ParsedCommand } from './parse.js';
 import { Fail, fail, handle, lookupFor, type State, timeoutValue } from './parse-handlers.js';

@@ -9,9 +9,8 @@ import type { Command, Query } from '../../control/commands.js';
 import type { AvailabilityView, HealthView } from '../../control/health-views.js';
 import { NO_HEALTH_CODE, type Response, type StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
+import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
 import { formatAvailability, formatHealth } from '../../health/views.js';
-import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../socket-path.js';
-import { ClientError, type ControlClient, connectClient } from './client.js';
 import {
   formatConnections,
   formatDaemons,
@@ -20,11 +19,18 @@ import {
   formatSave,
   formatServices,
   formatTimeouts,
-} from './format.js';
-import { EXIT_OPERATION, EXIT_USAGE, errorMessage, type OperationKind, operationOf } from './messages.js';
-import { type ListRequest, namesIn, type ParsedCommand, parse } from './parse.js';
-import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
-import { restoreArgvs } from './rules.js';
+} from '../../ipvsadm/format.js';
+import {
+  EXIT_OPERATION,
+  EXIT_USAGE,
+  errorMessage,
+  type OperationKind,
+  operationOf,
+} from '../../ipvsadm/messages.js';
+import { type ListRequest, namesIn, type ParsedCommand, parse } from '../../ipvsadm/parse.js';
+import { NUMERIC_RESOLVER, type Resolver } from '../../ipvsadm/resolve.js';
+import { restoreArgvs } from '../../ipvsadm/rules.js';
+import { ClientError, type ControlClient, connectClient } from './client.js';
 import { addressesIn, createSystemResolver, type Wanted } from './system-resolver.js';
 
 /** Everything the runner touches outside itself, injectable for tests. */

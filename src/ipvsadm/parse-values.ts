@@ -2,7 +2,7 @@
  * Value parsers that reproduce the C library calls ipvsadm uses (strtol, atoi, inet_aton,
  * inet_pton), so odd inputs such as `010.0.0.1`, `10.1` or `-w +5` are read the same way.
  */
-import { type Af, canonicalIp, formatIPv4, parseIPv6 } from '../../core/addr.js';
+import { type Af, canonicalIp, formatIPv4, parseIPv6 } from '../core/addr.js';
 import type { Resolver, ServiceProto } from './resolve.js';
 
 /** INT_MAX: upper bound of weights and thresholds in ipvsadm 1.31. */

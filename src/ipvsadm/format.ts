@@ -11,9 +11,9 @@ import type {
   Snapshot,
   StatsView,
   TimeoutsView,
-} from '../../control/views.js';
-import type { Af } from '../../core/addr.js';
-import { FWD, PROTO, SVC_F, TUN_F, TUN_TYPE } from '../../core/types.js';
+} from '../control/views.js';
+import type { Af } from '../core/addr.js';
+import { FWD, PROTO, SVC_F, TUN_F, TUN_TYPE } from '../core/types.js';
 import type { ListFormat } from './parse.js';
 import { NUMERIC_RESOLVER, type Resolver, type ServiceProto } from './resolve.js';
 import { sortDests, sortServices } from './sort.js';

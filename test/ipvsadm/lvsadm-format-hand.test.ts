@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { addrPort, format, formatSave, formatServices, largenum } from '../../src/cli/lvsadm/format.js';
-import { type ListFormat, parse } from '../../src/cli/lvsadm/parse.js';
-import { tableResolver } from '../../src/cli/lvsadm/resolve.js';
+import { addrPort, format, formatSave, formatServices, largenum } from '../../src/ipvsadm/format.js';
+import { type ListFormat, parse } from '../../src/ipvsadm/parse.js';
+import { tableResolver } from '../../src/ipvsadm/resolve.js';
 import { HAND_SNAPSHOT } from '../fixtures/ipvsadm/hand/snapshot.js';
 
 const read = (n: string) =>

@@ -4,7 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addressesIn, createSystemResolver, parseServices } from '../../src/cli/lvsadm/system-resolver.js';
+import {
+  addressesIn,
+  createSystemResolver,
+  parseServices,
+} from '../../src/programs/lvsadm/system-resolver.js';
 import { HAND_SNAPSHOT } from '../fixtures/ipvsadm/hand/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsadm-resolver-'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatStatus } from '../../src/cli/lvsadm/main.js';
+import { formatStatus } from '../../src/programs/lvsadm/main.js';
 
 test('--status prints the daemon line, then each service as served, served with a caveat, or not served with the reason', () => {
   const text = formatStatus({
