@@ -6,10 +6,10 @@
 import type { Command } from '../control/commands.js';
 import { FWD, PROTO, type ServiceKey, SVC_F, TUN_F, TUN_TYPE } from '../core/types.js';
 import { CMD_NAMES, type CmdId, EXIT_OPERATION } from './messages.js';
-import type { ListRequest, ListView, ParsedCommand } from './parse.js';
 import { Fail, fail, handle, lookupFor, type State, timeoutValue } from './parse-handlers.js';
 import { MATRIX, OPT_NAMES, type OptName, TUN_MATRIX } from './parse-tables.js';
 import { inetAton, inetPton6 } from './parse-values.js';
+import type { ListRequest, ListView, ParsedCommand } from './parsed-command.js';
 import { PoptScanner } from './popt.js';
 import type { Resolver } from './resolve.js';
 

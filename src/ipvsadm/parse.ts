@@ -12,61 +12,14 @@
  * FULLNAT spellings (`-b`/`--fullnat` on -a/-e, `-P/-Q/-G` with `-z ADDR [-F IFNAME]`);
  * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`.
  */
-import type { Command } from '../control/commands.js';
-import type { ServiceKey } from '../core/types.js';
 import { EXIT_OPERATION, EXIT_USAGE, type Failure, tryHelp } from './messages.js';
 import { namesIn, runParse } from './parse-run.js';
+import type { ListFormat, ListRequest, ListView, ParsedCommand } from './parsed-command.js';
 import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
 import { usageText, VERSION_LINE } from './usage.js';
 
+export type { ListFormat, ListRequest, ListView, ParsedCommand };
 export { namesIn };
-
-/** Which listing a `-L` asks for. */
-export type ListView =
-  | 'services'
-  | 'connections'
-  | 'timeout'
-  | 'daemon'
-  | 'laddrs'
-  | 'status'
-  | 'health'
-  | 'availability';
-
-/** ipvsadm's FMT_* flags that shape a services or connections listing. */
-export interface ListFormat {
-  readonly numeric: boolean;
-  readonly stats: boolean;
-  readonly rate: boolean;
-  readonly thresholds: boolean;
-  readonly persistentConn: boolean;
-  readonly tunInfo: boolean;
-  readonly exact: boolean;
-  readonly nosort: boolean;
-}
-
-/** A read request: what to fetch from lvsd and how format() should print it. */
-export interface ListRequest {
-  readonly view: ListView;
-  readonly format: ListFormat;
-  /** `-L -t VIP:port`: one service (prints no version line; missing → "No such service", exit 1). */
-  readonly service?: ServiceKey;
-}
-
-/** What the runner should do for one lvsadm invocation. */
-export type ParsedCommand = (
-  | { readonly kind: 'command'; readonly command: Command }
-  | { readonly kind: 'list'; readonly list: ListRequest }
-  | { readonly kind: 'save'; readonly numeric: boolean }
-  | { readonly kind: 'restore' }
-  /** Text for stdout; exit 0. */
-  | { readonly kind: 'help'; readonly text: string }
-  | { readonly kind: 'version'; readonly text: string }
-  /** Text for stderr (print it followed by a newline), then exit with exitCode. */
-  | { readonly kind: 'error'; readonly text: string; readonly exitCode: number }
-) & {
-  /** `--socket PATH` if given (it may appear anywhere and is removed before parsing). */
-  readonly socket?: string;
-};
 
 /** Parse settings. */
 export interface ParseOptions {
