@@ -314,7 +314,7 @@ export function processEnv(): RunnerEnv {
 export function main(argv: string[]): void {
   // `lvsadm lab ...` (our extension) builds netns labs; loaded lazily so plain ipvsadm use never pays for it.
   if (argv[0] === 'lab') {
-    void import('../../daemon/lab/lab-command.js')
+    void import('../../tools/lab/lab-command.js')
       .then(({ runLab }) => runLab(argv.slice(1)))
       .then((code) => {
         process.exitCode = code;

@@ -5,20 +5,20 @@
 
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { ConfigFormat } from '../config/check-config.js';
-import { apply } from '../control/apply.js';
-import type { Command } from '../control/commands.js';
-import type { DirectorPort } from '../control/ports.js';
-import { LvsError } from '../core/errors.js';
-import { diagnosticLine, loadConfig } from './config-loader.js';
-import { type Daemon, startDaemon } from './daemon.js';
-import { type Demo, startDemo } from './demo.js';
-import { createLogger } from './logger.js';
-import { type LvsdOptions, parseLvsdArgs } from './options.js';
-import { startProxyPlane } from './proxy-plane.js';
-import { ConfigSession, healthRunnerEngine } from './reload.js';
-import { applyRules, commandText, readRules } from './restore.js';
-import { tuneV8 } from './v8-tuning.js';
+import type { ConfigFormat } from '../../config/check-config.js';
+import { apply } from '../../control/apply.js';
+import type { Command } from '../../control/commands.js';
+import type { DirectorPort } from '../../control/ports.js';
+import { LvsError } from '../../core/errors.js';
+import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
+import { type Daemon, startDaemon } from '../../daemon/daemon.js';
+import { type Demo, startDemo } from '../../daemon/demo.js';
+import { createLogger } from '../../daemon/logger.js';
+import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
+import { startProxyPlane } from '../../daemon/proxy-plane.js';
+import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
+import { applyRules, commandText, readRules } from '../../daemon/restore.js';
+import { tuneV8 } from '../../daemon/v8-tuning.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
 export const EXIT_START_FAILED = 1;
@@ -44,15 +44,15 @@ async function checkOnly(file: string, format?: ConfigFormat, configId?: string)
 export function main(argv: string[]): void {
   // Before anything hot is optimized: lvsd's inlining limits (v8-tuning.ts).
   tuneV8();
-  // Real-server helpers (daemon/rs-setup.ts, daemon/rs-agent.ts) share the lvsd binary.
+  // Real-server helpers (tools/rs-setup.ts, tools/rs-agent.ts) share the lvsd binary.
   if (argv[0] === 'rs-setup') {
-    void import('./rs-setup.js').then((m) => {
+    void import('../../tools/rs-setup.js').then((m) => {
       process.exitCode = m.runRsSetup(argv.slice(1));
     });
     return;
   }
   if (argv[0] === 'simulate') {
-    void import('./simulate.js')
+    void import('../../tools/simulate.js')
       .then((m) => m.runSimulate(argv.slice(1)))
       .then((c) => {
         process.exitCode = c;
@@ -60,7 +60,9 @@ export function main(argv: string[]): void {
     return;
   }
   if (argv[0] === 'rs-agent') {
-    void import('./rs-agent.js').then((m) => m.runRsAgent(argv.slice(1))).then((c) => process.exit(c));
+    void import('../../tools/rs-agent.js')
+      .then((m) => m.runRsAgent(argv.slice(1)))
+      .then((c) => process.exit(c));
     return;
   }
   const a = parseLvsdArgs(argv);
@@ -155,7 +157,7 @@ export function main(argv: string[]): void {
           : {
               dataplane: (port: DirectorPort) =>
                 o.dataplane === 'packet'
-                  ? import('../io/packet-plane/index.js').then((m) =>
+                  ? import('../../io/packet-plane/index.js').then((m) =>
                       m.startPacketDataPlane(port, {
                         interfaces: o.interfaces,
                         log,

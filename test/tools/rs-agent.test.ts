@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseIPv6 } from '../../src/core/addr.js';
-import { type DecapResult, findInner, findInner6 } from '../../src/daemon/rs-agent.js';
+import { type DecapResult, findInner, findInner6 } from '../../src/tools/rs-agent.js';
 import { pkt } from '../helpers/packet-builder.js';
 
 const VIPS = new Uint32Array([0xc0000264]); // 192.0.2.100

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planRsSetup } from '../../src/daemon/rs-setup.js';
+import { planRsSetup } from '../../src/tools/rs-setup.js';
 
 const bare = { addrs: { lo: ['127.0.0.1'], eth0: ['192.0.2.11'] }, sysctls: {}, kernelIpip: false };
 

@@ -5,10 +5,10 @@
  * like. Args: --socket PATH --restore FILE --interface IF [--interface IF...] [--ingress-bypass] [--xdp auto|on|off].
  */
 import { parseArgs } from 'node:util';
+import { startDaemon } from '../../daemon/daemon.js';
+import { createLogger } from '../../daemon/logger.js';
+import { applyRules, readRules } from '../../daemon/restore.js';
 import { startPacketDataPlane } from '../../io/packet-plane/index.js';
-import { startDaemon } from '../daemon.js';
-import { createLogger } from '../logger.js';
-import { applyRules, readRules } from '../restore.js';
 
 /** Runs the lab director until SIGTERM. */
 export async function runLabLvsd(argv: readonly string[]): Promise<void> {
