@@ -8,7 +8,7 @@ import { DATAPLANES, type DataplaneName } from '../control/ports.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
-/** `--xdp` values (packet plane's AF_XDP fast path; src/io/packet-plane/xdp-plane.ts XDP_MODES). */
+/** `--xdp` values (packet plane's AF_XDP fast path; src/dataplane/packet-plane/xdp-plane.ts XDP_MODES). */
 export const XDP_FLAG_VALUES = ['auto', 'on', 'off'] as const;
 
 /** Default and bounds of `--conn-tab-bits`, as the kernel's CONFIG_IP_VS_TAB_BITS (8..20, 12). */

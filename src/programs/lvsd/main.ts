@@ -15,10 +15,10 @@ import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { type Demo, startDemo } from '../../daemon/demo.js';
 import { createLogger } from '../../daemon/logger.js';
 import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
-import { startProxyPlane } from '../../daemon/proxy-plane.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
+import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
 export const EXIT_START_FAILED = 1;
@@ -157,7 +157,7 @@ export function main(argv: string[]): void {
           : {
               dataplane: (port: DirectorPort) =>
                 o.dataplane === 'packet'
-                  ? import('../../io/packet-plane/index.js').then((m) =>
+                  ? import('../../dataplane/packet-plane/index.js').then((m) =>
                       m.startPacketDataPlane(port, {
                         interfaces: o.interfaces,
                         log,

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { startDaemon } from '../../daemon/daemon.js';
 import { createLogger } from '../../daemon/logger.js';
 import { applyRules, readRules } from '../../daemon/restore.js';
-import { startPacketDataPlane } from '../../io/packet-plane/index.js';
+import { startPacketDataPlane } from '../../dataplane/packet-plane/index.js';
 
 /** Runs the lab director until SIGTERM. */
 export async function runLabLvsd(argv: readonly string[]): Promise<void> {

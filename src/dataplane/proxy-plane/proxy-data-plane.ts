@@ -11,10 +11,10 @@ import dgram from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
 import type { Service } from '../../core/service.js';
 import { PROTO, serviceKeyText } from '../../core/types.js';
-import type { ProxyCore } from './core.js';
-import { IPV6ONLY, newServerHandle, type RawTcp } from './raw.js';
-import { CLOCK_STEP_MS, TcpRelay } from './tcp-relay.js';
-import { addrBytes, UdpRelay } from './udp-relay.js';
+import type { ProxyCore } from '../../io/proxy/core.js';
+import { IPV6ONLY, newServerHandle, type RawTcp } from '../../io/proxy/raw.js';
+import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
+import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
 
 /** Log sink: level, message and structured fields (the daemon passes pino through it). */
 export type ProxyLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;

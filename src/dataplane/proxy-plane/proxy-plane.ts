@@ -7,10 +7,10 @@
  * keepalived.conf written for kernel DR still loads.
  */
 import type { Logger } from 'pino';
-import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
-import { DirectorProxyCore } from '../io/proxy/director-core.js';
-import { ProxyDataPlane } from '../io/proxy/proxy-data-plane.js';
-import { proxyRefusal } from '../io/proxy/refusal.js';
+import type { DataPlaneHandle, DirectorPort } from '../../control/ports.js';
+import { DirectorProxyCore } from './director-core.js';
+import { ProxyDataPlane } from './proxy-data-plane.js';
+import { proxyRefusal } from './refusal.js';
 
 /** Starts the proxy data plane over `port`'s Director. */
 export function startProxyPlane(port: DirectorPort, log: Logger): DataPlaneHandle {

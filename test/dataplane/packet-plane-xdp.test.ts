@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
+import { XdpPlaneDriver } from '../../src/dataplane/packet-plane/xdp-plane.js';
 import type { BatchHandler, Frames } from '../../src/io/driver.js';
-import { XdpPlaneDriver } from '../../src/io/packet-plane/xdp-plane.js';
 import { XdpError, xdpSyscallError } from '../../src/io/packet-socket/errors.js';
 import type { PacketSocket } from '../../src/io/packet-socket/index.js';
 import type { XdpSocket } from '../../src/io/packet-socket/xdp-socket.js';

@@ -14,8 +14,6 @@
  */
 
 import { UNSOLICITED_ADVERT_LEN, writeUnsolicitedAdvert } from '../../engine/ndp.js';
-import { encodeArp } from '../../packet/arp.js';
-import { encodeEthernet } from '../../packet/ethernet.js';
 import {
   type Driver,
   FRAME_META_WORDS,
@@ -26,7 +24,9 @@ import {
   TP_STATUS_CSUMNOTREADY,
   TP_STATUS_GSO_TCP,
   TxBatch,
-} from '../driver.js';
+} from '../../io/driver.js';
+import { encodeArp } from '../../packet/arp.js';
+import { encodeEthernet } from '../../packet/ethernet.js';
 
 /** ACT.DROP of engine/actions.ts. */
 const ACT_DROP = 2;

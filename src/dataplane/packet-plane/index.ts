@@ -16,8 +16,7 @@ import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
 import { serviceSupport } from '../../engine/support.js';
-import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../packet-socket/index.js';
-import { type BypassSpec, bypassSpecFromServices } from './bypass-rules.js';
+import { type BypassSpec, bypassSpecFromServices } from '../../io/host/bypass-rules.js';
 import {
   type HostConfig,
   type HostInterface,
@@ -25,9 +24,10 @@ import {
   readHostConfig,
   readLocalAddrs,
   watchHostConfig,
-} from './host-config.js';
-import { HostRoutes6, readHostConfig6 } from './host-config6.js';
-import { IngressBypass } from './ingress-bypass.js';
+} from '../../io/host/host-config.js';
+import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
+import { IngressBypass } from '../../io/host/ingress-bypass.js';
+import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
 import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
 

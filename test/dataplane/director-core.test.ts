@@ -4,9 +4,9 @@ import { KIND } from '../../src/core/conn-table.js';
 import { Director } from '../../src/core/director.js';
 import { findScheduler } from '../../src/core/schedulers/index.js';
 import { SVC_F } from '../../src/core/types.js';
+import { DirectorProxyCore } from '../../src/dataplane/proxy-plane/director-core.js';
 import { CONN_EV } from '../../src/io/proxy/core.js';
-import { DirectorProxyCore } from '../../src/io/proxy/director-core.js';
-import { dest, svcConfig, tcpKey, udpKey } from './helpers.js';
+import { dest, svcConfig, tcpKey, udpKey } from '../proxy/helpers.js';
 
 const client = Uint8Array.of(192, 0, 2, 1);
 const vip = Uint8Array.of(127, 0, 0, 1);

@@ -7,12 +7,12 @@
  * from both sockets, engine output goes out through the AF_XDP TX ring (from the UMEM chunk it
  * arrived in when it can), and frames sent outside the loop (gratuitous ARP) through AF_PACKET.
  */
-import type { BatchHandler, Driver, Frames } from '../driver.js';
-import { XdpError } from '../packet-socket/errors.js';
-import type { PacketSocket } from '../packet-socket/index.js';
-import { type XdpAttachMode, XdpProgram } from '../packet-socket/xdp-program.js';
-import { XdpSocket, type XdpSocketStats } from '../packet-socket/xdp-socket.js';
-import type { BypassSpec } from './bypass-rules.js';
+import type { BatchHandler, Driver, Frames } from '../../io/driver.js';
+import type { BypassSpec } from '../../io/host/bypass-rules.js';
+import { XdpError } from '../../io/packet-socket/errors.js';
+import type { PacketSocket } from '../../io/packet-socket/index.js';
+import { type XdpAttachMode, XdpProgram } from '../../io/packet-socket/xdp-program.js';
+import { XdpSocket, type XdpSocketStats } from '../../io/packet-socket/xdp-socket.js';
 import type { DirectSend } from './plane-loop.js';
 
 /** `--xdp` values: auto uses AF_XDP when it loads (and says why not), on requires it, off never. */

@@ -8,7 +8,7 @@ import { KIND } from '../../core/conn-table.js';
 import type { Dest } from '../../core/dest.js';
 import { CONN_EVENT, type Director } from '../../core/director.js';
 import type { Service } from '../../core/service.js';
-import { CONN_EV, type ConnEvent, type ProxyCore } from './core.js';
+import { CONN_EV, type ConnEvent, type ProxyCore } from '../../io/proxy/core.js';
 
 // CONN_EV (this folder) → the Director's CONN_EVENT values.
 const EV_MAP: readonly number[] = [

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseIPv6 } from '../../src/core/addr.js';
+import { type FrameEngine, PLANE_COUNTER, PlaneLoop } from '../../src/dataplane/packet-plane/plane-loop.js';
 import { ActionList } from '../../src/engine/actions.js';
 import { FRAME_F } from '../../src/engine/engine.js';
 import { FakeDriver, type InjectedFrameInfo } from '../../src/io/fake-driver.js';
-import { type FrameEngine, PLANE_COUNTER, PlaneLoop } from '../../src/io/packet-plane/plane-loop.js';
 import { decodeArp } from '../../src/packet/arp.js';
 import { SIM_IFINDEX } from '../../src/tools/simulate.js';
 import { DIR_MAC, GW_MAC, lab, VIP } from '../engine/lab.js';
