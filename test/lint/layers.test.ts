@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+
+// Runs the project's real biome config over probe files in a scratch tree, so the rules that keep
+// I/O out of the pure layers, every import pointing down the stack and the import graph free of
+// cycles are proven to fire (and to stay quiet where I/O and downward imports belong).
+const root = resolve(import.meta.dirname, '../..');
+const biome = join(root, 'node_modules/.bin/biome');
+
+function lint(files: Record<string, string>): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsts-lint-'));
+  try {
+    copyFileSync(join(root, 'biome.json'), join(dir, 'biome.json'));
+    for (const [p, text] of Object.entries(files)) {
+      mkdirSync(join(dir, p, '..'), { recursive: true });
+      writeFileSync(join(dir, p), text);
+    }
+    const r = spawnSync(biome, ['lint', '--max-diagnostics=50', '.'], { cwd: dir, encoding: 'utf8' });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ioImport = "import { readFileSync } from 'node:fs';\n\nexport const x = readFileSync;\n";
+const timer = 'export const t = setTimeout;\n';
+
+for (const layer of ['core', 'packet', 'forward', 'engine', 'control', 'config', 'ipvsadm']) {
+  test(`an I/O import in src/${layer} fails lint`, () => {
+    const r = lint({ [`src/${layer}/probe.ts`]: ioImport });
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, /noRestrictedImports/);
+  });
+}
+
+test('a pure layer importing the ipvsadm grammar or the daemon fails lint', () => {
+  const r = lint({
+    'src/config/probe.ts': "import { parse } from '../ipvsadm/parse.js';\n\nexport const p = parse;\n",
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /dependencies point one way/);
+});
+
+test('a timer in a pure layer fails lint', () => {
+  const r = lint({ 'src/engine/probe.ts': timer });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /noRestrictedGlobals/);
+});
+
+test('I/O in src/daemon and src/io passes lint', () => {
+  const r = lint({ 'src/daemon/probe.ts': ioImport, 'src/io/probe.ts': `${ioImport}${timer}` });
+  assert.equal(r.status, 0, r.out);
+});
+
+// Each layer with the nearest folder above it that it must not import, and one below it that it may.
+const STACK: ReadonlyArray<{ layer: string; above: string; below?: string }> = [
+  { layer: 'tools', above: 'programs', below: 'dataplane' },
+  { layer: 'dataplane', above: 'tools', below: 'daemon' },
+  { layer: 'daemon', above: 'dataplane', below: 'health' },
+  { layer: 'health', above: 'daemon', below: 'io' },
+  { layer: 'io', above: 'health', below: 'engine' },
+  { layer: 'ipvsadm', above: 'io', below: 'control' },
+  { layer: 'config', above: 'ipvsadm', below: 'control' },
+  { layer: 'control', above: 'config', below: 'core' },
+  { layer: 'engine', above: 'control', below: 'forward' },
+  { layer: 'forward', above: 'engine', below: 'packet' },
+  { layer: 'packet', above: 'forward' },
+  { layer: 'core', above: 'packet' },
+];
+
+function importOf(folder: string): string {
+  return `import { x } from '../${folder}/probe-target.js';\n\nexport const y = x;\n`;
+}
+
+for (const { layer, above } of STACK) {
+  test(`src/${layer} importing src/${above} fails lint`, () => {
+    const r = lint({ [`src/${layer}/probe.ts`]: importOf(above) });
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, new RegExp(`dependencies point one way: src/${layer} `));
+  });
+}
+
+test('src/core and src/packet import no other layer', () => {
+  for (const [layer, other] of [
+    ['core', 'control'],
+    ['core', 'engine'],
+    ['packet', 'core'],
+  ] as const) {
+    const r = lint({
+      [`src/${layer}/probe.ts`]: `import { x } from '../${other}/types.js';\n\nexport const y = x;\n`,
+    });
+    assert.notEqual(r.status, 0, `${layer} -> ${other}`);
+    assert.match(r.out, new RegExp(`src/${layer} imports no other layer`));
+  }
+});
+
+test('a pure health file importing the daemon fails lint, and so does its I/O', () => {
+  const r = lint({ 'src/health/availability.ts': importOf('daemon'), 'src/health/monitor.ts': ioImport });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /src\/health may import/);
+  assert.match(r.out, /pure layer: no I\/O/);
+});
+
+test('the public API importing the daemon fails lint', () => {
+  const r = lint({ 'src/index.ts': "export { x } from './daemon/probe-target.js';\n" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /the public API/);
+});
+
+test('downward imports pass lint in every layer', () => {
+  const files: Record<string, string> = { 'src/programs/probe.ts': importOf('tools') };
+  for (const { layer, below } of STACK) if (below) files[`src/${layer}/probe.ts`] = importOf(below);
+  const r = lint(files);
+  assert.equal(r.status, 0, r.out);
+});
+
+test('an import cycle between two files fails lint', () => {
+  const r = lint({
+    'src/engine/a.ts': "import { b } from './b.js';\n\nexport const a = (): number => b();\n",
+    'src/engine/b.ts': "import { a } from './a.js';\n\nexport const b = (): number => a();\n",
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /noImportCycles/);
+});
