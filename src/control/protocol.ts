@@ -3,7 +3,7 @@
  * response carries the protocol version `v`, so a client and a daemon of different releases
  * fail with a coded error instead of misreading each other. Commands are the one `Command`
  * union (control/commands.ts) that config files and the HTTP API reuse; queries return views.
- * Pure: framing, validation and encoding only; the sockets live in daemon/ and cli/.
+ * Pure: framing, validation and encoding only; the sockets live in daemon/ and programs/lvsadm/.
  */
 
 import type { Errno } from '../core/errors.js';

@@ -20,7 +20,7 @@ import { serviceView, serviceViews } from '../control/snapshot.js';
 import type { ConnView, DaemonView, Snapshot, TimeoutsView } from '../control/views.js';
 import { LvsError, TableError } from '../core/errors.js';
 
-/** What the handler needs from the running director; main.ts builds it from a Director. */
+/** What the handler needs from the running director; daemon.ts builds it from a Director. */
 export interface ControlDeps {
   /** The target commands are applied to. */
   readonly target: ControlTarget;

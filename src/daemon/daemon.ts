@@ -1,6 +1,7 @@
 /**
  * One running lvsd: the director, its control socket and its timers, started and stopped as a
- * unit. main.ts parses arguments and handles signals; everything with a lifetime lives here.
+ * unit. programs/lvsd/main.ts parses arguments and handles signals; everything with a lifetime
+ * lives here.
  */
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';

@@ -1,6 +1,7 @@
 /**
- * lvsd's command line. Parsing is separate from main.ts so it can be tested without starting a
- * daemon; it returns either options or a usage failure (exit 2, like ipvsadm's usage errors).
+ * lvsd's command line. Parsing is separate from programs/lvsd/main.ts so it can be tested
+ * without starting a daemon; it returns either options or a usage failure (exit 2, like
+ * ipvsadm's usage errors).
  */
 import { parseArgs } from 'node:util';
 import type { ConfigFormat } from '../config/check-config.js';

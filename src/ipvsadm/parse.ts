@@ -5,8 +5,9 @@
  * Checked case by case against the real binary (test/fixtures/ipvsadm/oracle/parse-cases.json).
  *
  * Host and service names: parse stays pure by taking a {@link Resolver} with synchronous
- * lookups. The runner builds one with system-resolver.ts after asking {@link namesIn} which words
- * need resolving; without one, names are unknown and refused as ipvsadm refuses unknown names.
+ * lookups. The runner builds one with programs/lvsadm/system-resolver.ts after asking
+ * {@link namesIn} which words need resolving; without one, names are unknown and refused as
+ * ipvsadm refuses unknown names.
  *
  * Beyond ipvsadm (documented in usage.ts EXTENSIONS_TEXT): `--socket PATH` anywhere; DPVS's
  * FULLNAT spellings (`-b`/`--fullnat` on -a/-e, `-P/-Q/-G` with `-z ADDR [-F IFNAME]`);

@@ -1,6 +1,6 @@
 /**
  * Name resolution as a pure interface. parse() and format() stay free of I/O: they receive a
- * Resolver whose lookups are synchronous. system-resolver.ts builds one from /etc/hosts,
+ * Resolver whose lookups are synchronous. programs/lvsadm/system-resolver.ts builds one from /etc/hosts,
  * /etc/services and DNS answers fetched ahead of time.
  */
 import type { Af } from '../core/addr.js';

@@ -1,8 +1,9 @@
 /**
  * The lab's director process: lvsd with the packet data plane, started through the same
  * startDaemon/restore path as `lvsd --dataplane packet --interface IF --restore FILE`, but
- * without depending on main.ts's argument handling so the lab runs whatever lvsd's CLI looks
- * like. Args: --socket PATH --restore FILE --interface IF [--interface IF...] [--ingress-bypass] [--xdp auto|on|off].
+ * without depending on programs/lvsd/main.ts's argument handling so the lab runs whatever
+ * lvsd's CLI looks like. Args: --socket PATH --restore FILE --interface IF [--interface IF...]
+ * [--ingress-bypass] [--xdp auto|on|off].
  */
 import { parseArgs } from 'node:util';
 import { startDaemon } from '../../daemon/daemon.js';
