@@ -12,7 +12,7 @@ export interface StatsView {
   readonly outbytes: number;
 }
 
-/** Rates as ipvsadm shows them: conns/s, packets/s and bytes/s (ipvs.md §8.2 read-out). */
+/** Rates as ipvsadm shows them: conns/s, packets/s and bytes/s (ip_vs_est.c `ip_vs_read_estimator`). */
 export interface RateView {
   readonly cps: number;
   readonly inpps: number;
