@@ -33,14 +33,14 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type * as SimMod from '../src/daemon/simulate.js';
 import type * as TuneMod from '../src/daemon/v8-tuning.js';
+import type * as SimMod from '../src/tools/simulate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // BENCH_DIST points at another build output (e.g. a private tsc --outDir while others rebuild dist/).
 const distDir = process.env.BENCH_DIST || join(root, 'dist');
 const dist = (p: string) => pathToFileURL(join(distDir, p)).href;
-const sim = (await import(dist('daemon/simulate.js'))) as typeof SimMod;
+const sim = (await import(dist('tools/simulate.js'))) as typeof SimMod;
 // lvsd's V8 settings (daemon/v8-tuning.ts), applied as lvsd applies them, before any hot code is
 // optimized; LVS_V8_DEFAULTS=1 measures with V8's defaults. Builds before v8-tuning.ts have none.
 let v8Flags: readonly string[] = [];

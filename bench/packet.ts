@@ -1,6 +1,6 @@
 /**
  * The packet data plane benchmark (`npm run bench:packet`, root only). One script, the lab
- * topologies of `lvsadm lab` (src/daemon/lab), the same run:
+ * topologies of `lvsadm lab` (src/tools/lab), the same run:
  *  - packets/s: 64-byte UDP over many flows (source ports vary) from an AF_PACKET batch
  *    generator in the client namespace, counted at the real servers' interfaces (which drop it
  *    at ingress), for lvsd DR, lvsd NAT, and the director namespace's kernel doing the same job
@@ -28,7 +28,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LabMode, labNamespace, labPlan } from '../src/daemon/lab/plan.js';
+import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
+import { type LabMode, labNamespace, labPlan } from '../src/tools/lab/plan.js';
 import {
   type DirectorKind,
   type LabState,
@@ -37,8 +38,7 @@ import {
   labUp,
   readLabState,
   tail,
-} from '../src/daemon/lab/topology.js';
-import { packetAddonUnavailableReason } from '../src/io/packet-socket/index.js';
+} from '../src/tools/lab/topology.js';
 import { ensureBenchAddon } from './lib/bench-addon.js';
 import {
   anchor,

@@ -9,9 +9,9 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run as lvsadm, processEnv } from '../../src/cli/lvsadm/main.js';
-import { type LabHost, type LabMode, labNamespace, labPlan } from '../../src/daemon/lab/plan.js';
-import { labExec, labSpawn } from '../../src/daemon/lab/topology.js';
+import { run as lvsadm, processEnv } from '../../src/programs/lvsadm/main.js';
+import { type LabHost, type LabMode, labNamespace, labPlan } from '../../src/tools/lab/plan.js';
+import { labExec, labSpawn } from '../../src/tools/lab/topology.js';
 
 /** Binary → Debian package providing it. */
 const TOOLS: Record<string, string> = {

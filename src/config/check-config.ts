@@ -4,7 +4,8 @@
  */
 import { type ConfigDiagnostic, exitCodeFor } from './diagnostics.js';
 import { type ConfigIo, type KeepalivedOptions, parseKeepalived } from './keepalived/index.js';
-import { type LdirectordOptions, parseLdirectord } from './ldirectord/parser.js';
+import type { LdirectordOptions } from './ldirectord/directives.js';
+import { parseLdirectord } from './ldirectord/parser.js';
 import type { LvsModel } from './model.js';
 
 /** The two configuration dialects. */

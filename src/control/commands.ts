@@ -3,6 +3,7 @@
  * API and health-check transitions all become `Command`s applied in one place (control/apply.ts).
  * Every shape here is plain JSON so it crosses the control socket unchanged.
  */
+import { SYSCTLS, type SysctlName } from '../core/sysctls.js';
 import type { DestConfig, DestKey, ServiceConfig, ServiceKey } from '../core/types.js';
 
 /** A change to the director's table or settings. */
@@ -44,24 +45,7 @@ export interface SyncDaemonConfig {
   readonly mcastTtl?: number;
 }
 
-/** Settings the core honours, named as the kernel's net.ipv4.vs sysctls. */
-export const SYSCTLS = [
-  'conn_reuse_mode',
-  'expire_nodest_conn',
-  'expire_quiescent_template',
-  'sloppy_tcp',
-  'sloppy_sctp',
-  'secure_tcp',
-  'schedule_icmp',
-  'nat_icmp_send',
-  'cache_bypass',
-  'lblc_expiration',
-  'lblcr_expiration',
-  'run_estimation',
-  'pmtu_disc',
-] as const;
-/** A settable sysctl name. */
-export type SysctlName = (typeof SYSCTLS)[number];
+export { SYSCTLS, type SysctlName };
 
 /** A read-only request; answered with views (control/views.ts). */
 export type Query =

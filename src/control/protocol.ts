@@ -3,13 +3,14 @@
  * response carries the protocol version `v`, so a client and a daemon of different releases
  * fail with a coded error instead of misreading each other. Commands are the one `Command`
  * union (control/commands.ts) that config files and the HTTP API reuse; queries return views.
- * Pure: framing, validation and encoding only; the sockets live in daemon/ and cli/.
+ * Pure: framing, validation and encoding only; the sockets live in daemon/ and programs/lvsadm/.
  */
 
 import type { Errno } from '../core/errors.js';
 import { LvsError } from '../core/errors.js';
 import type { Change } from './apply.js';
 import type { Command, Query } from './commands.js';
+import type { AvailabilityView, HealthView } from './health-views.js';
 import { validateCommand, validateQuery } from './validate.js';
 import type { DaemonView, Snapshot, TimeoutsView } from './views.js';
 
@@ -56,12 +57,9 @@ export type QueryResult =
   | { readonly q: 'daemons'; readonly daemons: readonly DaemonView[] }
   | { readonly q: 'laddrs'; readonly snapshot: Snapshot }
   | { readonly q: 'status'; readonly status: StatusView }
-  /**
-   * Health views are built by src/health (views.ts), which a pure layer may not import; they
-   * cross the socket as the plain JSON that module defines and lvsadm formats with it.
-   */
-  | { readonly q: 'health'; readonly health: unknown }
-  | { readonly q: 'availability'; readonly availability: unknown };
+  /** Built by src/health (views.ts); NaN values cross the socket as JSON null. */
+  | { readonly q: 'health'; readonly health: HealthView }
+  | { readonly q: 'availability'; readonly availability: AvailabilityView };
 
 /** Code of the answer to a health query when lvsd runs no health checks (no `--config`). */
 export const NO_HEALTH_CODE = 'ERR_LVS_NO_HEALTH';

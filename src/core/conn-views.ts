@@ -2,7 +2,7 @@
  * Connection-table listings: turns live entries into ConnView rows as `ipvsadm -Lc` and
  * /proc/net/ip_vs_conn show them (ip_vs_conn.c `ip_vs_conn_seq_show`). Off the hot path: allocates freely.
  */
-import type { ConnView } from '../control/views.js';
+
 import { formatIPv4, formatIPv6 } from './addr.js';
 import { CONN_F, CTPL_S, KIND } from './conn-table.js';
 import type { Director } from './director.js';
@@ -10,6 +10,7 @@ import { SCTP_STATE_NAMES } from './proto/sctp.js';
 import { TCP_STATE_NAMES } from './proto/tcp.js';
 import { UDP_STATE_NAMES } from './proto/udp.js';
 import { PROTO } from './types.js';
+import type { ConnView } from './views.js';
 
 /** Listing options. */
 export interface ConnViewOptions {

@@ -3,12 +3,13 @@
  * net.ipv4.vs.* sysctls the core honours, with the kernel's defaults (ip_vs_ctl.c,
  * Documentation/networking/ipvs-sysctl.rst).
  */
-import type { SysctlName } from '../control/commands.js';
-import type { TimeoutsView } from '../control/views.js';
+
 import { TableError } from './errors.js';
 import { SCTP_DEFAULT_TIMEOUTS } from './proto/sctp.js';
 import { TCP_DEFAULT_TIMEOUTS, TCP_S } from './proto/tcp.js';
 import { UDP_DEFAULT_TIMEOUTS, UDP_S_NORMAL } from './proto/udp.js';
+import type { SysctlName } from './sysctls.js';
+import type { TimeoutsView } from './views.js';
 
 /** Kernel defaults of the sysctls (ip_vs_control_net_init_sysctl). */
 export const SYSCTL_DEFAULTS: Readonly<Record<SysctlName, number>> = {

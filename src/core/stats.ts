@@ -3,7 +3,7 @@
  * (ip_vs_core.c `ip_vs_in_stats`/`ip_vs_out_stats`, ip_vs_est.c). Counters are plain numbers: exact
  * up to 2^53, far beyond any u32 wrap a listing would show.
  */
-import type { RateView, StatsView } from '../control/views.js';
+import type { RateView, StatsView } from './views.js';
 
 /** Estimator period: the kernel samples every 2 s (ip_vs_est.c). */
 export const EST_PERIOD_MS = 2000;

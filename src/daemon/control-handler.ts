@@ -6,6 +6,7 @@
 import { apply, type Change, type ControlTarget } from '../control/apply.js';
 import { tableChangeChannel } from '../control/channels.js';
 import type { Command, Query } from '../control/commands.js';
+import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import {
   decodeRequest,
   encodeResponse,
@@ -20,7 +21,7 @@ import { serviceView, serviceViews } from '../control/snapshot.js';
 import type { ConnView, DaemonView, Snapshot, TimeoutsView } from '../control/views.js';
 import { LvsError, TableError } from '../core/errors.js';
 
-/** What the handler needs from the running director; main.ts builds it from a Director. */
+/** What the handler needs from the running director; daemon.ts builds it from a Director. */
 export interface ControlDeps {
   /** The target commands are applied to. */
   readonly target: ControlTarget;
@@ -43,9 +44,9 @@ export interface ControlDeps {
   /** Wall clock in ms (injected so tests control time). */
   now(): number;
   /** `--health` data; absent or undefined when lvsd runs no health checks. */
-  health?(): unknown;
+  health?(): HealthView | undefined;
   /** `--availability` data; absent or undefined when lvsd runs no health checks. */
-  availability?(): unknown;
+  availability?(): AvailabilityView | undefined;
 }
 
 function noHealth(): never {

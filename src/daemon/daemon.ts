@@ -1,29 +1,19 @@
 /**
  * One running lvsd: the director, its control socket and its timers, started and stopped as a
- * unit. main.ts parses arguments and handles signals; everything with a lifetime lives here.
+ * unit. programs/lvsd/main.ts parses arguments and handles signals; everything with a lifetime
+ * lives here.
  */
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
 import { dataplaneFaultChannel, tableChangeChannel } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
-import type { StatusView, VipStatus } from '../control/protocol.js';
+import type { AvailabilityView, HealthView } from '../control/health-views.js';
+import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
+import type { StatusView } from '../control/protocol.js';
 import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
-import { createDirectorPort, type DirectorPort } from './director-port.js';
+import { createDirectorPort } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
-import type { DataplaneName } from './options.js';
-
-/** The data plane as the daemon drives it: it follows table changes and reports what it serves. */
-export interface DataPlaneHandle {
-  readonly name: DataplaneName;
-  /** Called after every applied command; must not throw for an unservable VIP. */
-  onChanges(cmd: Command, changes: readonly Change[]): void;
-  /** What is and is not being served, for status and logs. */
-  vipStatus(): readonly VipStatus[];
-  /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
-  refuse?(cmd: Command): string | undefined;
-  close(): Promise<void>;
-}
 
 /** Settings of one daemon instance. */
 export interface DaemonConfig {
@@ -40,7 +30,10 @@ export interface DaemonConfig {
   /** Commands applied before the socket opens (from --restore or the demo). */
   readonly initial?: (director: DirectorPort, now: number) => void;
   /** Health views for `lvsadm --health`/`--availability` (from `--config`); undefined = none. */
-  readonly health?: { health(): unknown; availability(): unknown };
+  readonly health?: {
+    health(): HealthView | undefined;
+    availability(): AvailabilityView | undefined;
+  };
 }
 
 /** A running daemon. */

@@ -1,26 +1,13 @@
 /**
- * What the daemon needs from the director, as one narrow interface: apply's ControlTarget plus
- * the read side (timeouts, daemons, connections) and the periodic tick. createDirectorPort wraps
- * the core's Director; data planes reach the Director itself through `director`.
+ * The director as the daemon and the data planes see it (`DirectorPort`, declared in
+ * control/ports.ts): apply's ControlTarget plus the read side (timeouts, daemons, connections)
+ * and the periodic tick. createDirectorPort wraps the core's Director; data planes reach the
+ * Director itself through `director`.
  */
-import type { ControlTarget } from '../control/apply.js';
-import type { ConnView, DaemonView, TimeoutsView } from '../control/views.js';
+import type { DirectorPort } from '../control/ports.js';
 import { connViews } from '../core/conn-views.js';
 import { Director } from '../core/director.js';
 import { findScheduler } from '../core/schedulers/index.js';
-
-/** The running director as the daemon sees it. */
-export interface DirectorPort extends ControlTarget {
-  /** The core director, for data planes. */
-  readonly director: Director;
-  /** 2^conn_tab_bits. */
-  readonly connTabSize: number;
-  timeouts(): TimeoutsView;
-  daemons(): readonly DaemonView[];
-  conns(now: number): readonly ConnView[];
-  /** Runs timers: connection expiry, rate estimation, dest trash. */
-  tick(now: number): void;
-}
 
 /**
  * A Director with every built-in scheduler, seen as a DirectorPort. No sync daemon exists yet,

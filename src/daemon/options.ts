@@ -1,24 +1,16 @@
 /**
- * lvsd's command line. Parsing is separate from main.ts so it can be tested without starting a
- * daemon; it returns either options or a usage failure (exit 2, like ipvsadm's usage errors).
+ * lvsd's command line. Parsing is separate from programs/lvsd/main.ts so it can be tested
+ * without starting a daemon; it returns either options or a usage failure (exit 2, like
+ * ipvsadm's usage errors).
  */
 import { parseArgs } from 'node:util';
-import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../cli/socket-path.js';
 import type { ConfigFormat } from '../config/check-config.js';
+import { DATAPLANES, type DataplaneName } from '../control/ports.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
-/** `--xdp` values (packet plane's AF_XDP fast path; src/io/packet-plane/xdp-plane.ts XDP_MODES). */
+/** `--xdp` values (packet plane's AF_XDP fast path; src/dataplane/packet-plane/xdp-plane.ts XDP_MODES). */
 export const XDP_FLAG_VALUES = ['auto', 'on', 'off'] as const;
-
-/** Data planes lvsd knows by name. */
-/**
- * Data planes: `proxy` (sockets, the default), `packet` (AF_PACKET frames) and `none`, our
- * extension: the table alone, accepting every rule as the kernel table does and forwarding
- * nothing (for checking rule files and scripts, and for ipvsadm-compatibility runs).
- */
-export const DATAPLANES = ['proxy', 'packet', 'none'] as const;
-/** A `--dataplane` value. */
-export type DataplaneName = (typeof DATAPLANES)[number];
 
 /** Default and bounds of `--conn-tab-bits`, as the kernel's CONFIG_IP_VS_TAB_BITS (8..20, 12). */
 export const CONN_TAB_BITS = { default: 12, min: 8, max: 20 } as const;

@@ -15,6 +15,7 @@ import type { ConfigDiagnostic } from '../config/diagnostics.js';
 import type { LvsModel, ScriptSpec } from '../config/model.js';
 import { reloadChannel, type TableDiffSummary } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
+import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import { HealthRunner } from '../health/runner.js';
 import { type LoadOptions, loadConfig } from './config-loader.js';
 
@@ -26,9 +27,9 @@ export interface HealthEngine {
   reload(model: LvsModel): void;
   stop(opts?: { clean?: boolean }): void;
   /** `lvsadm --health` data (plain JSON). */
-  healthView(): unknown;
+  healthView(): HealthView | undefined;
   /** `lvsadm --availability` data (plain JSON). */
-  availabilityView(): unknown;
+  availabilityView(): AvailabilityView | undefined;
 }
 
 /** Builds the engine of a loaded configuration; `apply` is the daemon's one command path. */
@@ -185,12 +186,12 @@ export class ConfigSession {
   }
 
   /** Data for `lvsadm --health`. */
-  healthView(): unknown {
+  healthView(): HealthView | undefined {
     return this.engine?.healthView();
   }
 
   /** Data for `lvsadm --availability`. */
-  availabilityView(): unknown {
+  availabilityView(): AvailabilityView | undefined {
     return this.engine?.availabilityView();
   }
 

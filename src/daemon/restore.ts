@@ -5,13 +5,13 @@
  * the rest still load, as `ipvsadm-restore` goes on past kernel errors.
  */
 import { readFileSync } from 'node:fs';
-import { errorMessage, operationOf } from '../cli/lvsadm/messages.js';
-import { parseRules } from '../cli/lvsadm/rules.js';
 import { apply } from '../control/apply.js';
 import type { Command } from '../control/commands.js';
+import type { DirectorPort } from '../control/ports.js';
 import { LvsError } from '../core/errors.js';
 import { serviceKeyText } from '../core/types.js';
-import type { DirectorPort } from './director-port.js';
+import { errorMessage, operationOf } from '../ipvsadm/messages.js';
+import { parseRules } from '../ipvsadm/rules.js';
 
 /** A rule the table refused during restore. */
 export interface RestoreFailure {

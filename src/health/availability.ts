@@ -15,23 +15,7 @@
  *   passed a check). Nothing observed at all (no record, or zero elapsed time) gives NaN for
  *   uptime % and A, which the views print as "-".
  */
-
-/** Availability figures of one real server or service; times in ms. */
-export interface AvailabilityStats {
-  /** Currently up. */
-  readonly up: boolean;
-  /** Start of observation (first recorded state), or NaN. */
-  readonly since: number;
-  readonly observedMs: number;
-  readonly upMs: number;
-  readonly downMs: number;
-  readonly failures: number;
-  readonly uptimePct: number;
-  readonly mtbfMs: number;
-  readonly mttrMs: number;
-  /** MTBF / (MTBF + MTTR), 0..1. */
-  readonly availability: number;
-}
+import type { AvailabilityStats } from '../control/health-views.js';
 
 /** Running availability account of one subject. */
 export class AvailabilityAccount {

@@ -8,12 +8,13 @@
 import type { CheckerConfig, LvsModel, ScriptSpec, VirtualService } from '../config/model.js';
 import { healthTransitionChannel } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
+import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import { AvailabilityAccount } from './availability.js';
 import type { Checker, Result } from './checker.js';
 import { HealthMonitor, type MonitorAction } from './monitor.js';
 import { createChecker } from './probes/index.js';
 import { runCommand } from './probes/misc.js';
-import { type AvailabilityView, availabilityView, type HealthView, healthView } from './views.js';
+import { availabilityView, healthView } from './views.js';
 
 /** Timer source; the system one wraps setTimeout, tests use FakeClock. */
 export interface Clock {

@@ -15,67 +15,14 @@
  * Uptime% with 3 decimals, A with 6 decimals, MTBF/MTTR as compact durations (`3d4h`, `12m5s`,
  * `250ms`); `-` when not defined (nothing observed yet).
  */
-import type { AvailabilityAccount, AvailabilityStats } from './availability.js';
+import type {
+  AvailabilityRow,
+  AvailabilityStats,
+  AvailabilityView,
+  HealthView,
+} from '../control/health-views.js';
+import type { AvailabilityAccount } from './availability.js';
 import { effectiveWeight, type ServiceMonitor } from './service-monitor.js';
-
-/** One checker in the health view. */
-export interface CheckerView {
-  readonly type: string;
-  readonly up: boolean;
-  readonly since: number;
-  readonly last?: {
-    readonly ok: boolean;
-    readonly message: string;
-    readonly durationMs: number;
-    readonly at: number;
-  };
-  readonly nextAt: number;
-}
-
-/** One real server in the health view. */
-export interface RealHealthView {
-  readonly addr: string;
-  readonly port: number;
-  readonly up: boolean;
-  readonly since: number;
-  readonly weight: number;
-  readonly configuredWeight: number;
-  readonly message: string;
-  readonly checkers: readonly CheckerView[];
-}
-
-/** One virtual service in the health view. */
-export interface ServiceHealthView {
-  readonly id: string;
-  readonly quorumUp: boolean;
-  readonly since: number;
-  readonly weightSum: number;
-  readonly quorum: number;
-  readonly hysteresis: number;
-  readonly sorry?: { readonly addr: string; readonly port: number; readonly active: boolean };
-  readonly reals: readonly RealHealthView[];
-}
-
-/** `lvsadm --health` data. */
-export interface HealthView {
-  readonly now: number;
-  readonly services: readonly ServiceHealthView[];
-}
-
-/** One row of the availability view. */
-export interface AvailabilityRow extends AvailabilityStats {
-  /** Service id, or `addr:port` for a real server. */
-  readonly subject: string;
-}
-
-/** `lvsadm --availability` data: each service followed by its real servers. */
-export interface AvailabilityView {
-  readonly now: number;
-  readonly services: ReadonlyArray<{
-    readonly service: AvailabilityRow;
-    readonly reals: readonly AvailabilityRow[];
-  }>;
-}
 
 /** Builds the health view from monitor state. */
 export function healthView(services: readonly ServiceMonitor[], now: number): HealthView {

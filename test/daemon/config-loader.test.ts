@@ -105,7 +105,9 @@ function deps(health?: () => unknown): ControlDeps {
       throw new Error('unused');
     },
     now: () => 1000,
-    ...(health ? { health, availability: () => ({ now: 1, services: [] }) } : {}),
+    ...(health
+      ? { health: health as ControlDeps['health'], availability: () => ({ now: 1, services: [] }) }
+      : {}),
   };
 }
 

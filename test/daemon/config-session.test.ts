@@ -60,8 +60,8 @@ function rig(initial: string, opts: { gate?: () => Promise<void> } = {}) {
     stop() {
       calls.stops++;
     },
-    healthView: () => ({ services: [] }),
-    availabilityView: () => ({ services: [] }),
+    healthView: () => ({ now: 0, services: [] }),
+    availabilityView: () => ({ now: 0, services: [] }),
   });
   const load = async (path: string): Promise<ConfigCheck> => {
     loads++;

@@ -9,10 +9,10 @@ import { Director } from '../../src/core/director.js';
 import { findScheduler } from '../../src/core/schedulers/index.js';
 import { PROTO } from '../../src/core/types.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
-import { bypassSpecFromServices } from '../../src/io/packet-plane/bypass-rules.js';
-import { IngressBypass } from '../../src/io/packet-plane/ingress-bypass.js';
-import { DirectorProxyCore } from '../../src/io/proxy/director-core.js';
-import { ProxyDataPlane } from '../../src/io/proxy/proxy-data-plane.js';
+import { DirectorProxyCore } from '../../src/dataplane/proxy-plane/director-core.js';
+import { ProxyDataPlane } from '../../src/dataplane/proxy-plane/proxy-data-plane.js';
+import { bypassSpecFromServices } from '../../src/io/host/bypass-rules.js';
+import { IngressBypass } from '../../src/io/host/ingress-bypass.js';
 import { record } from '../helpers/channels.js';
 import { svcConfig, tcp } from '../helpers/table.js';
 

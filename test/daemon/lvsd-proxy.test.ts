@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect, createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
-import { connectClient } from '../../src/cli/lvsadm/client.js';
 import type { StatusView } from '../../src/control/protocol.js';
+import { connectClient } from '../../src/programs/lvsadm/client.js';
 import { spawnLvsd, waitReady } from './lvsd-process.js';
 
 function lvsadm(socket: string, args: string): { code: number | null; err: string } {

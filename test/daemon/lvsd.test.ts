@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { connectClient } from '../../src/cli/lvsadm/client.js';
+import { connectClient } from '../../src/programs/lvsadm/client.js';
 import { spawnLvsd, tempDir, waitReady } from './lvsd-process.js';
 
 describe('lvsd process', () => {

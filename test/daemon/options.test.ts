@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSocketPath, ROOT_SOCKET_PATH } from '../../src/cli/socket-path.js';
 import { prettyLine } from '../../src/daemon/logger.js';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
+import { defaultSocketPath, ROOT_SOCKET_PATH } from '../../src/daemon/socket-path.js';
 
 const user = { env: {}, uid: 1000, tmp: '/tmp' };
 

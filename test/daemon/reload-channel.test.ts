@@ -29,8 +29,8 @@ async function session(files: Record<string, string>): Promise<ConfigSession> {
       apply({ op: 'set-timeouts', tcp: 0, tcpfin: 0, udp: 0 });
     },
     stop() {},
-    healthView: () => ({}),
-    availabilityView: () => ({}),
+    healthView: () => ({ now: 0, services: [] }),
+    availabilityView: () => ({ now: 0, services: [] }),
   });
   const load = async (path: string): Promise<ConfigCheck> =>
     checkConfig(path, memIo(files), { format: 'keepalived' });

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { connectClient } from '../../src/cli/lvsadm/client.js';
 import { tableChangeChannel } from '../../src/control/channels.js';
 import type { Command } from '../../src/control/commands.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
+import { connectClient } from '../../src/programs/lvsadm/client.js';
 import { record } from '../helpers/channels.js';
 import { svcConfig, tcp } from '../helpers/table.js';
 

@@ -1,7 +1,7 @@
 /**
  * End-to-end checks of `lvsd --dataplane packet --ingress-bypass` in a DR, NAT or FULLNAT lab
  * (root): the lab's own director process is replaced by the real lvsd command line
- * (src/daemon/main.ts), run first without `nft` on its PATH (it warns and still forwards, and
+ * (src/programs/lvsd/main.ts), run first without `nft` on its PATH (it warns and still forwards, and
  * the director's kernel still routes the VIP traffic: the control) and then with it (tables with
  * the expected rules, drops counted by nft, the kernel no longer routing, tables following
  * lvsadm changes and gone after SIGTERM).
@@ -12,13 +12,13 @@ import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run as lvsadm, processEnv } from '../../src/cli/lvsadm/main.js';
-import { labNamespace, labPlan } from '../../src/daemon/lab/plan.js';
-import { type LabState, labDown, labExec, labUp } from '../../src/daemon/lab/topology.js';
+import { run as lvsadm, processEnv } from '../../src/programs/lvsadm/main.js';
+import { labNamespace, labPlan } from '../../src/tools/lab/plan.js';
+import { type LabState, labDown, labExec, labUp } from '../../src/tools/lab/topology.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const mainTs = join(repo, 'src/daemon/main.ts');
+const mainTs = join(repo, 'src/programs/lvsd/main.ts');
 
 /** One rule of an lvsd_bypass table, from `nft -j`. */
 interface NftRule {

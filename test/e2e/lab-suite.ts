@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { type LabMode, labNamespace, labPlan } from '../../src/daemon/lab/plan.js';
-import { labPattern } from '../../src/daemon/lab/rs-http.js';
+import { type LabMode, labNamespace, labPlan } from '../../src/tools/lab/plan.js';
+import { labPattern } from '../../src/tools/lab/rs-http.js';
 import {
   type LabState,
   labDown,
@@ -17,8 +17,8 @@ import {
   labNamespacesPresent,
   labUp,
   tail,
-} from '../../src/daemon/lab/topology.js';
-import { traceRequest } from '../../src/daemon/lab/trace.js';
+} from '../../src/tools/lab/topology.js';
+import { traceRequest } from '../../src/tools/lab/trace.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { xdpChecks } from './lab-xdp-checks.js';
 

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CapturedFrame } from '../../src/daemon/lab/capture.js';
-import { type LabMode, labPlan } from '../../src/daemon/lab/plan.js';
-import { type LabState, labExec, labSpawn, procArgv } from '../../src/daemon/lab/topology.js';
+import type { CapturedFrame } from '../../src/tools/lab/capture.js';
+import { type LabMode, labPlan } from '../../src/tools/lab/plan.js';
+import { type LabState, labExec, labSpawn, procArgv } from '../../src/tools/lab/topology.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClientError, type ControlClient, loopbackClient } from '../../src/cli/lvsadm/client.js';
-import { type RunnerEnv, run } from '../../src/cli/lvsadm/main.js';
-import { tableResolver } from '../../src/cli/lvsadm/resolve.js';
 import { type ControlDeps, handleLine } from '../../src/daemon/control-handler.js';
 import { createDirectorPort } from '../../src/daemon/director-port.js';
+import { tableResolver } from '../../src/ipvsadm/resolve.js';
+import { ClientError, type ControlClient, loopbackClient } from '../../src/programs/lvsadm/client.js';
+import { type RunnerEnv, run } from '../../src/programs/lvsadm/main.js';
 
 function harness(connect?: (path: string) => Promise<ControlClient>) {
   const port = createDirectorPort(12);

@@ -48,7 +48,7 @@ async function waitFor(what: string, cond: () => boolean, out: () => string, ms 
   }
 }
 
-const mainScript = `const m = await import(${JSON.stringify(join(repo, 'src/daemon/main.ts'))}); m.main(process.argv.slice(1));`;
+const mainScript = `const m = await import(${JSON.stringify(join(repo, 'src/programs/lvsd/main.ts'))}); m.main(process.argv.slice(1));`;
 const tsxArgv = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', mainScript, '--'];
 
 async function up(mode: 'dr' | 'nat' | 'tun' | 'fullnat'): Promise<Lab> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { proxyRefusal } from '../../src/io/proxy/refusal.js';
+import { proxyRefusal } from '../../src/dataplane/proxy-plane/refusal.js';
 import { addProxyService } from '../helpers/proxy-service.js';
 import {
   type Backend,

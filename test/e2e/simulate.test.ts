@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseIPv6 } from '../../src/core/addr.js';
-import { runSimulate } from '../../src/daemon/simulate.js';
 import { decodePcap, encodePcap, LINKTYPE_ETHERNET, pcapRecordAt } from '../../src/packet/index.js';
+import { runSimulate } from '../../src/tools/simulate.js';
 import { DIR_IP, DIR_MAC, GW, GW_MAC, NEIGHBOURS, RULES } from '../engine/lab.js';
 import { CLIENT6, DIR6, fromGw6, GW6, RULES6, VIP6 } from '../engine/lab6.js';
 import { DR, FULLNAT, NAT, runScenario, type Scenario, TUN } from '../forward/fixtures.js';
@@ -137,7 +137,8 @@ describe('lvsd simulate', () => {
 
   const bin = join(process.cwd(), 'bin', 'lvsd');
   const built =
-    existsSync('dist/daemon/main.js') && readFileSync('dist/daemon/main.js', 'utf8').includes("'simulate'");
+    existsSync('dist/programs/lvsd/main.js') &&
+    readFileSync('dist/programs/lvsd/main.js', 'utf8').includes("'simulate'");
   it('runs as `lvsd simulate` from the built binary and prints the summary', {
     skip: built ? false : 'dist/ lacks the simulate dispatch (run npm run build)',
   }, () => {

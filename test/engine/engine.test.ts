@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SIM_IFINDEX } from '../../src/daemon/simulate.js';
 import { FRAME_F } from '../../src/engine/engine.js';
 import { IPPROTO, verifyIPv4Checksum, verifyL4Checksum } from '../../src/packet/checksum.js';
+import { SIM_IFINDEX } from '../../src/tools/simulate.js';
 import { flowOf, fromClient, fromRs, toClient, toRs } from '../forward/fixtures.js';
 import { pkt } from '../helpers/packet-builder.js';
 import {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseIPv4 } from '../../src/core/addr.js';
-import { SIM_IFINDEX, type Simulation } from '../../src/daemon/simulate.js';
 import { ACT } from '../../src/engine/actions.js';
 import { Engine, FRAME_F } from '../../src/engine/engine.js';
 import { TUN_HEADROOM } from '../../src/engine/ip-path.js';
 import { StaticRoutes } from '../../src/engine/routes.js';
 import { parseMac } from '../../src/packet/ethernet.js';
+import { SIM_IFINDEX, type Simulation } from '../../src/tools/simulate.js';
 import { fromClient, fromRs } from '../forward/fixtures.js';
 import {
   CLIENT,

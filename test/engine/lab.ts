@@ -4,9 +4,9 @@
  * through the real `lvsd simulate` setup (createSimulation) and come out as copied buffers.
  */
 
-import { createSimulation, SIM_IFINDEX, type Simulation } from '../../src/daemon/simulate.js';
 import { ACT } from '../../src/engine/actions.js';
 import { DROP_NAME } from '../../src/engine/drops.js';
+import { createSimulation, SIM_IFINDEX, type Simulation } from '../../src/tools/simulate.js';
 
 export const DIR_MAC = '02:00:00:00:00:01';
 export const DIR_IP = '192.0.2.1';

@@ -2,7 +2,7 @@
  * The IPv6 test lab: the IPv4 lab's director interface with 2001:db8:1::1/64 as well, real
  * servers on-link, the client behind the gateway, one IPv6 service per forwarding method.
  */
-import { createSimulation, type Simulation } from '../../src/daemon/simulate.js';
+import { createSimulation, type Simulation } from '../../src/tools/simulate.js';
 import { type PacketBuilder, pkt } from '../helpers/packet-builder.js';
 import { DIR_IP, DIR_MAC, GW, GW_MAC, RS1_MAC, RS2_MAC } from './lab.js';
 

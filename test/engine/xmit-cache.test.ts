@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIPv4 } from '../../src/core/addr.js';
-import { SIM_IFINDEX, type Simulation } from '../../src/daemon/simulate.js';
 import { Engine } from '../../src/engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../src/engine/routes.js';
 import { parseMac } from '../../src/packet/ethernet.js';
+import { SIM_IFINDEX, type Simulation } from '../../src/tools/simulate.js';
 import { fromClient } from '../forward/fixtures.js';
 import { pkt } from '../helpers/packet-builder.js';
 import { CLIENT, collect, DIR_IP, DIR_MAC, GW, GW_MAC, lab, RS1, RS1_MAC, VIP } from './lab.js';

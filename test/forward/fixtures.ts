@@ -6,9 +6,9 @@
  * checksums, so a byte match also proves every incremental checksum update.
  */
 import assert from 'node:assert/strict';
-import type { Simulation } from '../../src/daemon/simulate.js';
 import { Flow, PARSE, parseFlow } from '../../src/packet/index.js';
 import { mssOption, toaOption } from '../../src/packet/tcp-options.js';
+import type { Simulation } from '../../src/tools/simulate.js';
 import {
   CLIENT,
   DIR_IP,

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FWD, PROTO } from '../../src/core/types.js';
 import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
-import { type BypassSpec, bypassSpecFromServices } from '../../src/io/packet-plane/bypass-rules.js';
-import { IngressBypass } from '../../src/io/packet-plane/ingress-bypass.js';
+import { type BypassSpec, bypassSpecFromServices } from '../../src/io/host/bypass-rules.js';
+import { IngressBypass } from '../../src/io/host/ingress-bypass.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 
 const skip = netnsSkipReason();

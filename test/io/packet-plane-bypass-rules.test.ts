@@ -9,8 +9,8 @@ import {
   bypassRuleset,
   bypassSpecFromServices,
   bypassTableName,
-} from '../../src/io/packet-plane/bypass-rules.js';
-import { parseLocalAddrsJson } from '../../src/io/packet-plane/host-config.js';
+} from '../../src/io/host/bypass-rules.js';
+import { parseLocalAddrsJson } from '../../src/io/host/host-config.js';
 
 function svc(
   af: Af,

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  interfaceForAddr,
-  parseIpAddrJson,
-  parseIpRouteJson,
-} from '../../src/io/packet-plane/host-config.js';
+import { interfaceForAddr, parseIpAddrJson, parseIpRouteJson } from '../../src/io/host/host-config.js';
 
 // Captured from `ip -j addr` / `ip -j route` in a namespace (iproute2 6.1).
 const ADDR = `[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"address":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"},{"family":"inet6","local":"::1","prefixlen":128}]},

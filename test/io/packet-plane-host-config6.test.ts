@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatIPv6, parseIPv6 } from '../../src/core/addr.js';
 import { RouteResult6, StaticRoutes6 } from '../../src/engine/routes6.js';
-import { parseIp6AddrJson, parseIp6RouteJson } from '../../src/io/packet-plane/host-config6.js';
+import { parseIp6AddrJson, parseIp6RouteJson } from '../../src/io/host/host-config6.js';
 
 // Captured from `ip -j -6 addr show` / `ip -j -6 route show` in a lab director namespace.
 const ADDR = JSON.stringify([

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { bypassSpecFromServices } from '../../src/io/packet-plane/bypass-rules.js';
+import { bypassSpecFromServices } from '../../src/io/host/bypass-rules.js';
 import { XDP_ACTION } from '../../src/io/packet-socket/xdp-binding.js';
 import { filterRedirects } from '../../src/io/packet-socket/xdp-filter-keys.js';
 import { XdpProgram } from '../../src/io/packet-socket/xdp-program.js';

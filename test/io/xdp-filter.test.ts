@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bypassSpecFromServices } from '../../src/io/packet-plane/bypass-rules.js';
+import { bypassSpecFromServices } from '../../src/io/host/bypass-rules.js';
 import { packetAddonUnavailableReason } from '../../src/io/packet-socket/addon.js';
 import { filterEntries, filterRedirects } from '../../src/io/packet-socket/xdp-filter-keys.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';

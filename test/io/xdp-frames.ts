@@ -5,7 +5,7 @@
  * frames biased towards those addresses and ports so both verdicts come up often.
  */
 import fc from 'fast-check';
-import type { BypassService } from '../../src/io/packet-plane/bypass-rules.js';
+import type { BypassService } from '../../src/io/host/bypass-rules.js';
 
 const VIP = [192, 0, 2, 10];
 const VIP_ANY = [192, 0, 2, 11];

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { META_STATUS, TP_STATUS_CSUMNOTREADY } from '../../src/io/driver.js';
-import { bypassSpecFromServices } from '../../src/io/packet-plane/bypass-rules.js';
+import { bypassSpecFromServices } from '../../src/io/host/bypass-rules.js';
 import { PacketSocket } from '../../src/io/packet-socket/packet-socket.js';
 import { XdpProgram } from '../../src/io/packet-socket/xdp-program.js';
 import { XdpSocket } from '../../src/io/packet-socket/xdp-socket.js';

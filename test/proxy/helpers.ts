@@ -5,8 +5,8 @@ import { findScheduler } from '../../src/core/schedulers/index.js';
 import type { ServiceTable } from '../../src/core/service-table.js';
 import type { DestConfig, ServiceConfig, ServiceKey } from '../../src/core/types.js';
 import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
-import { DirectorProxyCore } from '../../src/io/proxy/director-core.js';
-import { ProxyDataPlane } from '../../src/io/proxy/proxy-data-plane.js';
+import { DirectorProxyCore } from '../../src/dataplane/proxy-plane/director-core.js';
+import { ProxyDataPlane } from '../../src/dataplane/proxy-plane/proxy-data-plane.js';
 
 /** A running plane over a fresh table. */
 export interface Rig {

@@ -5,9 +5,9 @@
 import type { Diagnostics } from '../diagnostics.js';
 import type { HttpUrl } from '../model.js';
 import type { RawChecker } from './raw.js';
+import { timingKeyword } from './timing.js';
 import type { Node } from './tree.js';
-import { bool, int, ip, port, script, str, timer } from './values.js';
-import { set, timingKeyword } from './virtual-server.js';
+import { bool, int, ip, port, script, set, str, timer } from './values.js';
 
 const TYPES: Record<string, RawChecker['type']> = {
   TCP_CHECK: 'tcp',

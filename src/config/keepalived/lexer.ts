@@ -204,7 +204,7 @@ export function processLine(st: LexState, line: string, pos: SourcePos, depth: n
     return;
   }
   if (s.startsWith('~SEQ') || s.startsWith('~LST')) {
-    expandLoops(st, s, pos, depth);
+    expandLoops(st, s, pos, depth, processLine);
     return;
   }
   const expanded = substitute(st, s, pos);

@@ -3,7 +3,10 @@
  * substitution", "Sequence blocks", "List blocks").
  */
 import type { SourcePos } from '../diagnostics.js';
-import { type LexState, processLine } from './lexer.js';
+import type { LexState } from './lexer.js';
+
+/** lexer.ts processLine, passed in so the lexer and its macros do not import each other. */
+export type LineProcessor = (st: LexState, line: string, pos: SourcePos, depth: number) => void;
 
 /**
  * Replaces `${NAME}` anywhere and `$NAME` before whitespace or end of line, once. Undefined names
@@ -51,7 +54,13 @@ function lookup(st: LexState, name: string, argv: string[], pos: SourcePos): str
 }
 
 /** Expands a line starting with `~SEQ(...)`, `~SEQx(...)` or `~LST(...)`; nests left to right. */
-export function expandLoops(st: LexState, s: string, pos: SourcePos, depth: number): void {
+export function expandLoops(
+  st: LexState,
+  s: string,
+  pos: SourcePos,
+  depth: number,
+  processLine: LineProcessor,
+): void {
   const m = /^~(SEQx|SEQ|LST)\(/.exec(s);
   const close = m ? findClose(s, m[0].length) : -1;
   if (!m || close < 0) {

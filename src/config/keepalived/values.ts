@@ -107,3 +107,11 @@ export function script(d: Diagnostics, n: Node, from = 0): ScriptSpec | undefine
     ...(group ? { group } : {}),
   };
 }
+
+/** The largest value of a C int, the bound keepalived puts on integer keywords. */
+export const INT32_MAX = 2147483647;
+
+/** Assigns when the value parsed (keeps the earlier/default value on a bad one). */
+export function set<T, K extends keyof T>(o: T, k: K, v: T[K] | undefined): void {
+  if (v !== undefined) o[k] = v;
+}

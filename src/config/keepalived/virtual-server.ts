@@ -6,9 +6,10 @@ import { type Af, canonicalIp, ipFamily } from '../../core/addr.js';
 import { FWD, PROTO, SVC_F, TUN_F, TUN_TYPE } from '../../core/types.js';
 import type { Diagnostics } from '../diagnostics.js';
 import { parseChecker } from './checkers.js';
-import type { RawMethod, RawReal, RawTiming, RawVs } from './raw.js';
+import type { RawMethod, RawReal, RawVs } from './raw.js';
+import { timingKeyword } from './timing.js';
 import type { Node } from './tree.js';
-import { bool, int, ip, port, script, str, timer } from './values.js';
+import { bool, INT32_MAX, int, ip, port, script, set, str } from './values.js';
 
 /** Schedulers keepalived accepts (check_parser.c `lvs_schedulers`). */
 export const KEEPALIVED_SCHEDULERS = new Set([
@@ -28,7 +29,6 @@ export const KEEPALIVED_SCHEDULERS = new Set([
   'twos',
 ]);
 const MAX_PERSIST = 31 * 24 * 3600;
-const INT32_MAX = 2147483647;
 
 /** Reads `lvs_method`/`lb_kind` arguments from index `i` (check_parser.c `svr_forwarding_handler`). */
 export function parseMethod(d: Diagnostics, n: Node, i = 0): RawMethod | undefined {
@@ -72,40 +72,6 @@ export function parseMethod(d: Diagnostics, n: Node, i = 0): RawMethod | undefin
 function bad(d: Diagnostics, n: Node, msg: string): undefined {
   d.error('ERR_CONFIG_BAD_VALUE', `${n.kw}: ${msg}`, n);
   return undefined;
-}
-
-/** Handles a keyword settable at VS, RS and checker level; true when consumed. */
-export function timingKeyword(d: Diagnostics, n: Node, t: RawTiming, minRetry: number): boolean {
-  switch (n.kw) {
-    case 'connect_timeout':
-      set(t, 'connectTimeout', timer(d, n));
-      return true;
-    case 'retry':
-      set(t, 'retry', int(d, n, 0, minRetry, INT32_MAX));
-      return true;
-    case 'delay_before_retry':
-      set(t, 'delayBeforeRetry', timer(d, n, 0, 0));
-      return true;
-    case 'warmup':
-      set(t, 'warmup', timer(d, n, 0, 0));
-      return true;
-    case 'delay_loop':
-      set(t, 'delayLoop', timer(d, n));
-      return true;
-    case 'alpha':
-      set(t, 'alpha', bool(d, n));
-      return true;
-    case 'log_all_failures':
-      set(t, 'logAllFailures', bool(d, n));
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** Assigns when the value parsed (keeps the earlier/default value on a bad one). */
-export function set<T, K extends keyof T>(o: T, k: K, v: T[K] | undefined): void {
-  if (v !== undefined) o[k] = v;
 }
 
 function family(addr: string): Af {

@@ -7,6 +7,12 @@ import type { LdDirective } from './lexer.js';
 import { unquote } from './lexer.js';
 
 /** Services `service=` accepts. */
+/** Options of parseLdirectord (parser.ts). */
+export interface LdirectordOptions {
+  /** Resolves a host name to an address of the given family (ldirectord uses gethostbyname). */
+  readonly resolveHost?: (name: string, af: 4 | 6) => string | undefined;
+}
+
 export const LD_SERVICES = new Set([
   'dns',
   'ftp',

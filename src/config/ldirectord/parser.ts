@@ -13,16 +13,10 @@ import {
   type VirtualService,
 } from '../model.js';
 import { checkersFor } from './checks.js';
-import { globalDirective, type LdGlobals, type LdVirtual } from './directives.js';
+import { globalDirective, type LdGlobals, type LdirectordOptions, type LdVirtual } from './directives.js';
 import { lexLdirectord } from './lexer.js';
 import { fallbackDest, parseReal, resolveAddr, resolvePort } from './reals.js';
 import { parseVirtualBody } from './virtual.js';
-
-/** Options of {@link parseLdirectord}. */
-export interface LdirectordOptions {
-  /** Resolves a host name to an address of the given family (ldirectord uses gethostbyname). */
-  readonly resolveHost?: (name: string, af: 4 | 6) => string | undefined;
-}
 
 /** Result of parsing ldirectord.cf. */
 export interface LdParseResult {

@@ -7,8 +7,7 @@ import { canonicalIp, ipFamily } from '../../core/addr.js';
 import { type DestConfig, FWD } from '../../core/types.js';
 import type { Diagnostics } from '../diagnostics.js';
 import { PORT_NAMES } from './checks.js';
-import type { LdFallback } from './directives.js';
-import type { LdirectordOptions } from './parser.js';
+import type { LdFallback, LdirectordOptions } from './directives.js';
 
 /** A literal address of family `af`, or a host name through `opts.resolveHost`; undefined if neither fits. */
 export function resolveAddr(host: string, af: 4 | 6, opts: LdirectordOptions): string | undefined {

@@ -9,7 +9,7 @@
  * addresses: a NAT-reply match addressed to one of them is the director's own connection.
  */
 import { parseIPv4 } from '../../core/addr.js';
-import type { BypassEndpoint, BypassSpec } from '../packet-plane/bypass-rules.js';
+import type { BypassEndpoint, BypassSpec } from '../host/bypass-rules.js';
 
 /** Key kind of a destination entry (VIP:port, LIP). */
 export const KEY_DST = 0;

@@ -4,7 +4,7 @@
  * program per interface, attached with BPF_LINK_CREATE. A link lives as long as its fd, so the
  * program detaches by itself when lvsd exits, however it exits.
  */
-import type { BypassSpec } from '../packet-plane/bypass-rules.js';
+import type { BypassSpec } from '../host/bypass-rules.js';
 import { XdpError, xdpSyscallError } from './errors.js';
 import {
   BPF_MAP_TYPE_HASH,

@@ -1,0 +1,45 @@
+/**
+ * The interfaces the layers below the daemon and the data planes need from them, declared here,
+ * beside the layer that consumes them, so every implementation imports downward only: the
+ * daemon drives a `DataPlaneHandle` that a data plane implements, and the data planes and the
+ * control handler reach the table through a `DirectorPort` that the daemon builds.
+ */
+import type { Director } from '../core/director.js';
+import type { Change, ControlTarget } from './apply.js';
+import type { Command } from './commands.js';
+import type { VipStatus } from './protocol.js';
+import type { ConnView, DaemonView, TimeoutsView } from './views.js';
+
+/**
+ * Data planes: `proxy` (sockets, the default), `packet` (AF_PACKET frames) and `none`, our
+ * extension: the table alone, accepting every rule as the kernel table does and forwarding
+ * nothing (for checking rule files and scripts, and for ipvsadm-compatibility runs).
+ */
+export const DATAPLANES = ['proxy', 'packet', 'none'] as const;
+/** A `--dataplane` value. */
+export type DataplaneName = (typeof DATAPLANES)[number];
+
+/** The running director as the daemon sees it. */
+export interface DirectorPort extends ControlTarget {
+  /** The core director, for data planes. */
+  readonly director: Director;
+  /** 2^conn_tab_bits. */
+  readonly connTabSize: number;
+  timeouts(): TimeoutsView;
+  daemons(): readonly DaemonView[];
+  conns(now: number): readonly ConnView[];
+  /** Runs timers: connection expiry, rate estimation, dest trash. */
+  tick(now: number): void;
+}
+
+/** The data plane as the daemon drives it: it follows table changes and reports what it serves. */
+export interface DataPlaneHandle {
+  readonly name: DataplaneName;
+  /** Called after every applied command; must not throw for an unservable VIP. */
+  onChanges(cmd: Command, changes: readonly Change[]): void;
+  /** What is and is not being served, for status and logs. */
+  vipStatus(): readonly VipStatus[];
+  /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
+  refuse?(cmd: Command): string | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,418 @@
+/**
+ * `lvsd --dataplane packet`: one AF_PACKET socket per `--interface`, the packet engine between
+ * them (PlaneLoop), routes and interface addresses read from the host itself (re-read whenever
+ * `ip monitor` reports a change), and a gratuitous ARP for every VIP and LIP when it first
+ * appears, so neighbours learn that lvsd (not the director's kernel) owns it. With
+ * `ingressBypass`, nftables netdev tables (ingress-bypass.ts) also stop the director's kernel
+ * from routing, only to drop, the frames lvsd takes; they follow the table and host changes.
+ */
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
+import type { Command } from '../../control/commands.js';
+import type { DirectorPort } from '../../control/ports.js';
+import type { VipStatus } from '../../control/protocol.js';
+import { parseIPv6 } from '../../core/addr.js';
+import { serviceKeyText } from '../../core/types.js';
+import { DROP_NAME } from '../../engine/drops.js';
+import { Engine } from '../../engine/engine.js';
+import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
+import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
+import { serviceSupport } from '../../engine/support.js';
+import { type BypassSpec, bypassSpecFromServices } from '../../io/host/bypass-rules.js';
+import {
+  type HostConfig,
+  type HostInterface,
+  interfaceForAddr,
+  readHostConfig,
+  readLocalAddrs,
+  watchHostConfig,
+} from '../../io/host/host-config.js';
+import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
+import { IngressBypass } from '../../io/host/ingress-bypass.js';
+import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
+import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
+import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
+
+/** Minimal logger (pino's shape) for progress lines; faults go to `lvs:dataplane:fault`. */
+export interface PlaneLogger {
+  info(obj: object, msg?: string): void;
+}
+
+/** Options of {@link startPacketDataPlane}. */
+export interface PacketPlaneOptions {
+  /** Interface names to bind (lvsd's `--interface`, repeatable). */
+  readonly interfaces: readonly string[];
+  readonly log?: PlaneLogger;
+  /** Engine timer period (ARP retries), ms. */
+  readonly tickMs?: number;
+  /**
+   * Logs rate counters (frames, batches, tx drops, ring drops) every this many ms; 0 = never.
+   * Default: the LVS_PACKET_STATS_MS environment variable, so a benchmark can see where frames
+   * are lost without a control-protocol change.
+   */
+  readonly statsLogMs?: number;
+  /**
+   * Installs nftables netdev ingress drops for the traffic lvsd takes (`--ingress-bypass`), so
+   * the director's kernel does not route each forwarded frame a second time. Off by default: it
+   * writes host firewall state.
+   */
+  readonly ingressBypass?: boolean;
+  /** The nft command of the ingress bypass (default `['nft']`, on PATH). */
+  readonly nft?: readonly string[];
+  /**
+   * The AF_XDP fast path (`--xdp`, xdp-plane.ts): 'auto' uses it when it loads and logs why not,
+   * 'on' fails the start without it, 'off' (the default here; lvsd's CLI defaults to auto) keeps
+   * AF_PACKET alone.
+   */
+  readonly xdp?: XdpMode;
+}
+
+/** Per-interface and global counters of the running plane. */
+export interface PacketPlaneStatus {
+  readonly interfaces: {
+    name: string;
+    ifindex: number;
+    rxFrames: number;
+    rxBytes: number;
+    txFrames: number;
+    txBytes: number;
+    txDropped: number;
+  }[];
+  readonly rxFrames: number;
+  readonly txFrames: number;
+  readonly txDropped: number;
+  readonly garpSent: number;
+  /** Engine drops by reason name. */
+  readonly drops: Record<string, number>;
+  /** The AF_XDP path, when it runs. */
+  readonly xdp?: XdpStatus;
+}
+
+/** The running packet plane, in the daemon's DataPlaneHandle shape plus status(). */
+export interface PacketPlaneHandle {
+  readonly name: 'packet';
+  onChanges(cmd: Command, changes: readonly unknown[]): void;
+  vipStatus(): readonly VipStatus[];
+  status(): PacketPlaneStatus;
+  close(): Promise<void>;
+}
+
+/** Error thrown when the plane cannot start (addon missing, unknown interface). */
+export class PacketPlaneError extends Error {
+  constructor(
+    readonly code: 'ERR_PACKET_PLANE_UNAVAILABLE' | 'ERR_PACKET_PLANE_INTERFACE' | 'ERR_PACKET_PLANE_XDP',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PacketPlaneError';
+  }
+}
+
+/** A route table whose contents are swapped whole when the host's routes change. */
+class HostRoutes implements RouteTable {
+  current = new StaticRoutes();
+  /** Every StaticRoutes has its own generations, so swapping `current` invalidates the engine's route cache. */
+  get generation(): number {
+    return this.current.generation;
+  }
+  lookup4(dst: number, out: RouteResult): boolean {
+    return this.current.lookup4(dst, out);
+  }
+}
+
+function addr4Of(i: HostInterface): number {
+  return i.addrs[0]?.addr ?? 0;
+}
+
+/** Starts the packet data plane on `o.interfaces` for the daemon's director. */
+export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions): PacketPlaneHandle {
+  const why = packetAddonUnavailableReason();
+  if (why !== undefined)
+    throw new PacketPlaneError('ERR_PACKET_PLANE_UNAVAILABLE', `packet data plane unavailable: ${why}`);
+  if (o.interfaces.length === 0)
+    throw new PacketPlaneError('ERR_PACKET_PLANE_INTERFACE', 'the packet data plane needs --interface');
+  let host: HostConfig = readHostConfig();
+  const chosen = o.interfaces.map((name) => {
+    const i = host.interfaces.find((x) => x.name === name);
+    if (!i) throw new PacketPlaneError('ERR_PACKET_PLANE_INTERFACE', `no such interface: ${name}`);
+    return i;
+  });
+  const routes = new HostRoutes();
+  // Only routes over bound interfaces are usable: the engine cannot send anywhere else.
+  const bound = new Set(chosen.map((i) => i.ifindex));
+  const loadRoutes = (h: HostConfig): void => {
+    routes.current = new StaticRoutes(h.routes.filter((r) => bound.has(r.ifindex)));
+  };
+  loadRoutes(host);
+  // IPv6: the interfaces' own addresses (NDP and ICMPv6 source) and the IPv6 main table.
+  const byName = (): Map<string, number> => new Map(host.interfaces.map((i) => [i.name, i.ifindex]));
+  const host6 = readHostConfig6(byName());
+  const routes6 = new HostRoutes6();
+  const loadRoutes6 = (r: ReturnType<typeof readHostConfig6>['routes']): void => {
+    routes6.current = new StaticRoutes6(r.filter((x) => bound.has(x.ifindex)));
+  };
+  loadRoutes6(host6.routes);
+  const engine = new Engine({
+    director: port.director,
+    routes,
+    routes6,
+    interfaces: chosen.map((i) => {
+      const addr6 = host6.addrs.get(i.ifindex);
+      return { ifindex: i.ifindex, mac: i.mac, mtu: i.mtu, addr4: addr4Of(i), ...(addr6 ? { addr6 } : {}) };
+    }),
+    // Both drivers leave room before every received frame: AF_PACKET its PACKET_RESERVE, AF_XDP
+    // the XDP_PACKET_HEADROOM (256) in front of each chunk's data. TUN then encapsulates in place.
+    headroom: loadPacketAddon().rxHeadroom ?? 0,
+  });
+  const sockets: PacketSocket[] = [];
+  try {
+    for (const i of chosen) sockets.push(new PacketSocket().bind(i.name));
+  } catch (e) {
+    for (const s of sockets) s.close();
+    throw e;
+  }
+  let localAddrs = o.ingressBypass || (o.xdp ?? 'off') !== 'off' ? readLocalAddrs() : [];
+  // IPv4 only: IPv6 traffic reaches lvsd through AF_PACKET (the kernel drops it, it holds no VIP).
+  const bypassSpec = (): BypassSpec =>
+    bypassSpecFromServices(port.director.table.list(), {
+      interfaces: o.interfaces,
+      localAddrs,
+      families: [4],
+    });
+  const xdp = startXdp(port, chosen, sockets, bypassSpec(), o);
+  const loop = new PlaneLoop(
+    engine,
+    chosen.map(
+      (i, k): PlaneInterface => ({
+        ifindex: i.ifindex,
+        name: i.name,
+        mac: i.mac,
+        driver: xdp ? xdp.drivers[k]! : sockets[k]!,
+      }),
+    ),
+  );
+  for (const s of sockets) s.on('error', (e: Error) => fault(port, 'packet-socket-error', e.message));
+  loop.start();
+  const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
+  timer.unref();
+  const statsTimer = startStatsLog(loop, sockets, o, xdp);
+
+  const announced = new Set<number>();
+  const announced6 = new Set<string>();
+  const rr = new RouteResult();
+  const rr6 = new RouteResult6();
+  const announceNew = (): void => {
+    const want = new Set<number>();
+    for (const s of port.director.table.list()) {
+      if (s.af !== 4) continue;
+      const b = s.addrBytes;
+      if (b) want.add(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
+      for (const l of s.laddrs) {
+        const p = l.split('.').map(Number);
+        if (p.length === 4) want.add(((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0);
+      }
+    }
+    for (const a of want) {
+      if (announced.has(a)) continue;
+      announced.add(a);
+      // The VIP's own subnet decides the interface; else its route; else every interface.
+      const itf = interfaceForAddr(chosen, a);
+      const targets = itf ? [itf.ifindex] : routes.lookup4(a, rr) ? [rr.ifindex] : [...bound];
+      for (const t of targets) loop.announce(t, a);
+    }
+    for (const a of announced) if (!want.has(a)) announced.delete(a);
+    // IPv6 VIPs and LIPs: an unsolicited advert on the interface whose IPv6 routes reach them.
+    const want6 = new Set<string>();
+    for (const s of port.director.table.list()) {
+      if (s.af !== 6) continue;
+      // The VIP and the FULLNAT LIPs: the director's kernel holds neither.
+      const addrs = s.laddrs.flatMap((l) => parseIPv6(l) ?? []);
+      if (s.addrBytes?.length === 16) addrs.push(s.addrBytes);
+      for (const a of addrs) {
+        const key = Buffer.from(a).toString('hex');
+        want6.add(key);
+        if (announced6.has(key)) continue;
+        announced6.add(key);
+        const targets = routes6.lookup6(a, 0, rr6) ? [rr6.ifindex] : [...bound];
+        for (const t of targets) loop.announce6(t, a);
+      }
+    }
+    for (const k of announced6) if (!want6.has(k)) announced6.delete(k);
+  };
+  announceNew();
+  const bypass = o.ingressBypass
+    ? new IngressBypass({
+        interfaces: o.interfaces,
+        ...(o.log ? { log: o.log } : {}),
+        ...(o.nft ? { nft: o.nft } : {}),
+      })
+    : undefined;
+  bypass?.update(bypassSpec());
+  const stopWatch = watchHostConfig(() => {
+    try {
+      host = readHostConfig();
+      loadRoutes(host);
+      loadRoutes6(readHostConfig6(byName()).routes);
+      o.log?.info({ routes: host.routes.length }, 'host routes re-read');
+    } catch (e) {
+      fault(port, 'host-config-unreadable', (e as Error).message);
+    }
+    if (bypass || xdp) {
+      // A new host address may be a LIP or a NAT reply's destination the bypass must spare.
+      localAddrs = readLocalAddrs();
+      bypass?.update(bypassSpec());
+      updateXdp(port, xdp, bypassSpec);
+    }
+  });
+  o.log?.info({ interfaces: o.interfaces }, 'packet data plane started');
+
+  return {
+    name: 'packet',
+    onChanges: () => {
+      announceNew();
+      bypass?.update(bypassSpec());
+      updateXdp(port, xdp, bypassSpec);
+    },
+    vipStatus: () =>
+      port.director.table.list().map((s) => ({ service: serviceKeyText(s.key), ...serviceSupport(s) })),
+    status: () => {
+      const c = loop.counters;
+      const drops: Record<string, number> = {};
+      const d = engine.out.drops;
+      for (let i = 0; i < d.length; i++) if (d[i]! > 0) drops[DROP_NAME[i] || `drop_${i}`] = d[i]!;
+      return {
+        interfaces: chosen.map((i, k) => {
+          const w = k * IF_COUNTER_WORDS;
+          const f = loop.ifCounters;
+          return {
+            name: i.name,
+            ifindex: i.ifindex,
+            rxFrames: f[w]!,
+            rxBytes: f[w + 1]!,
+            txFrames: f[w + 2]!,
+            txBytes: f[w + 3]!,
+            txDropped: f[w + 4]!,
+          };
+        }),
+        rxFrames: c[PLANE_COUNTER.RX_FRAMES]!,
+        txFrames: c[PLANE_COUNTER.TX_FRAMES]!,
+        txDropped: c[PLANE_COUNTER.TX_DROPPED]!,
+        garpSent: c[PLANE_COUNTER.GARP_SENT]!,
+        drops,
+        ...(xdp ? { xdp: xdp.status() } : {}),
+      };
+    },
+    close: async () => {
+      clearInterval(timer);
+      if (statsTimer) clearInterval(statsTimer);
+      stopWatch();
+      loop.close();
+      xdp?.close();
+      await bypass?.close();
+    },
+  };
+}
+
+/**
+ * Starts the AF_XDP path per `o.xdp`: undefined when off, or (auto) when it cannot start, with
+ * the reason published as an `xdp-unavailable` fault; with 'on' a failure stops the plane (sockets closed) with
+ * ERR_PACKET_PLANE_XDP.
+ */
+function startXdp(
+  port: DirectorPort,
+  chosen: readonly HostInterface[],
+  sockets: readonly PacketSocket[],
+  spec: BypassSpec,
+  o: PacketPlaneOptions,
+): XdpPath | undefined {
+  const mode = o.xdp ?? 'off';
+  if (mode === 'off') return undefined;
+  try {
+    const x = XdpPath.start(chosen, sockets, spec);
+    o.log?.info(
+      {
+        interfaces: chosen.map((i, k) => `${i.name}:${x.modes[k]}`),
+        filterEntries: x.program.entries.filter.size,
+      },
+      'AF_XDP fast path attached',
+    );
+    return x;
+  } catch (e) {
+    const why = xdpFailureReason(e);
+    if (mode === 'on') {
+      for (const s of sockets) s.close();
+      throw new PacketPlaneError('ERR_PACKET_PLANE_XDP', `--xdp on: AF_XDP path unavailable: ${why}`);
+    }
+    if (dataplaneFaultChannel.hasSubscribers)
+      dataplaneFaultChannel.publish({
+        source: port,
+        plane: 'packet',
+        code: 'xdp-unavailable',
+        detail: { reason: why },
+      });
+    return undefined;
+  }
+}
+
+/** Refills the XDP filter maps; a failure is published as a fault (the old entries stay). */
+function updateXdp(port: DirectorPort, xdp: XdpPath | undefined, spec: () => BypassSpec): void {
+  if (!xdp) return;
+  try {
+    xdp.update(spec());
+  } catch (e) {
+    fault(port, 'xdp-filter-update-failed', xdpFailureReason(e));
+  }
+}
+
+/** Publishes a fault of the packet plane serving `port` on `lvs:dataplane:fault`. */
+function fault(port: DirectorPort, code: DataplaneFaultCode, err: unknown): void {
+  if (dataplaneFaultChannel.hasSubscribers)
+    dataplaneFaultChannel.publish({ source: port, plane: 'packet', code, err });
+}
+
+/** Periodic rate log of the plane's counters and the sockets' kernel ring drops (diagnostics). */
+function startStatsLog(
+  loop: PlaneLoop,
+  sockets: readonly PacketSocket[],
+  o: PacketPlaneOptions,
+  xdp?: XdpPath,
+): NodeJS.Timeout | undefined {
+  const ms = o.statsLogMs ?? Number(process.env.LVS_PACKET_STATS_MS ?? 0);
+  if (!o.log || !(ms > 0)) return undefined;
+  const log = o.log;
+  const prev = new Float64Array(loop.counters.length);
+  const t = setInterval(() => {
+    const c = loop.counters;
+    const d = (k: number): number => c[k]! - prev[k]!;
+    let ringDrops = 0;
+    let freezes = 0;
+    for (const s of sockets) {
+      try {
+        const st = s.stats();
+        ringDrops += st.drops;
+        freezes += st.freezes;
+      } catch {
+        /* closed */
+      }
+    }
+    const batches = d(PLANE_COUNTER.BATCHES);
+    log.info(
+      {
+        rx: d(PLANE_COUNTER.RX_FRAMES),
+        tx: d(PLANE_COUNTER.TX_FRAMES),
+        txDropped: d(PLANE_COUNTER.TX_DROPPED),
+        engineDrops: d(PLANE_COUNTER.ENGINE_DROPS),
+        batches,
+        perBatch: batches > 0 ? Math.round(d(PLANE_COUNTER.RX_FRAMES) / batches) : 0,
+        ringDrops,
+        freezes,
+        ms,
+        // Cumulative AF_XDP counters (ring drops, zero-copy vs copied transmits, kicks).
+        ...(xdp ? { xdp: xdp.status().interfaces.map((i) => ({ name: i.name, ...i.stats })) } : {}),
+      },
+      'packet plane rates',
+    );
+    prev.set(c);
+  }, ms);
+  t.unref();
+  return t;
+}

@@ -1,0 +1,86 @@
+/**
+ * Adapts the core's Director to {@link ProxyCore}, so lvsd's proxy data plane shares the one
+ * connection table that `lvsadm -Lc`, `--stats` and `--rate` read. The Director tells us about
+ * every entry it frees, synchronously (onConnExpire), so the plane closes an expired entry's
+ * sockets at once and can never confuse a stale index with the connection reusing its slot.
+ */
+import { KIND } from '../../core/conn-table.js';
+import type { Dest } from '../../core/dest.js';
+import { CONN_EVENT, type Director } from '../../core/director.js';
+import type { Service } from '../../core/service.js';
+import { CONN_EV, type ConnEvent, type ProxyCore } from '../../io/proxy/core.js';
+
+// CONN_EV (this folder) → the Director's CONN_EVENT values.
+const EV_MAP: readonly number[] = [
+  CONN_EVENT.ESTABLISHED,
+  CONN_EVENT.CLIENT_FIN,
+  CONN_EVENT.SERVER_FIN,
+  CONN_EVENT.CLIENT_RST,
+  CONN_EVENT.SERVER_RST,
+];
+
+/** A ProxyCore over a Director. */
+export class DirectorProxyCore implements ProxyCore {
+  private expireFn: (idx: number) => void = () => {};
+  // The entry dropConn is freeing: the plane asked for it, so it is not reported back as expired.
+  private dropping = -1;
+
+  constructor(readonly director: Director) {
+    director.onConnExpire((idx) => {
+      if (idx !== this.dropping) this.expireFn(idx);
+    });
+  }
+
+  get table() {
+    return this.director.table;
+  }
+
+  openConn(
+    svc: Service,
+    caddr: Uint8Array,
+    cport: number,
+    vaddr: Uint8Array,
+    vport: number,
+    now: number,
+  ): number {
+    const idx = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
+    return idx < 0 ? -1 : idx;
+  }
+
+  connDest(idx: number): Dest | undefined {
+    return this.director.destOf(idx);
+  }
+
+  connEvent(idx: number, ev: ConnEvent, now: number): void {
+    if (ev < CONN_EV.ESTABLISHED || ev > CONN_EV.SERVER_RST) return;
+    this.director.connEvent(idx, EV_MAP[ev] as number, now);
+  }
+
+  countBytes(idx: number, dir: number, bytes: number, pkts: number, now: number): void {
+    this.director.countBytes(idx, dir, bytes, pkts, now);
+  }
+
+  dropConn(idx: number, _now: number): void {
+    const d = this.director;
+    const kind = d.conns.kind(idx);
+    this.dropping = idx;
+    try {
+      if (kind === KIND.OPS) d.flushOps();
+      else if (kind === KIND.LIVE) d.conns.kill(idx);
+    } finally {
+      this.dropping = -1;
+    }
+  }
+
+  onExpire(fn: (idx: number) => void): void {
+    this.expireFn = fn;
+  }
+
+  udpTimeoutMs(): number {
+    return (this.director.settings.udpTimeouts[0] ?? 300) * 1000;
+  }
+
+  tick(now: number): void {
+    this.director.tick(now);
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The proxy data plane: follows the service table and serves every TCP and UDP service from
+ * sockets on VIP:port, relaying to the real servers the core schedules. The table keeps a
+ * service whatever happens here (as ipvsadm would); when a VIP is not a local address or the
+ * port is taken, the plane reports why once (on `lvs:dataplane:fault`) and keeps retrying, and
+ * `status()` says which services are really served. Listeners are opened and closed one by one,
+ * so a change to one service never touches another's connections, and closing a listener leaves
+ * its accepted connections running until they end (the kernel keeps conns of a deleted service
+ * the same way).
+ */
+import dgram from 'node:dgram';
+import { getSystemErrorName } from 'node:util';
+import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
+import type { Service } from '../../core/service.js';
+import { PROTO, serviceKeyText } from '../../core/types.js';
+import type { ProxyCore } from '../../io/proxy/core.js';
+import { IPV6ONLY, newServerHandle, type RawTcp } from '../../io/proxy/raw.js';
+import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
+import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
+
+/** Log sink: level, message and structured fields (the daemon passes pino through it). */
+export type ProxyLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+
+/** Options of the proxy data plane. */
+export interface ProxyDataPlaneOptions {
+  core: ProxyCore;
+  /** How long a connect to a real server may take before it counts as failed (default 5 s). */
+  connectTimeoutMs?: number;
+  /** How often unserved listeners are retried (default 2 s). */
+  retryMs?: number;
+  /** Listen backlog (default 4096; the kernel caps it at somaxconn). */
+  backlog?: number;
+  /** The udp timeout in ms for one-packet flows (default: the core's `udpTimeoutMs()`). */
+  udpTimeoutMs?: () => number;
+  /** Call core.tick every second (embedded use); the daemon ticks its Director itself. */
+  tickCore?: boolean;
+  /** Progress lines (a service now served); faults are published on `lvs:dataplane:fault`. */
+  log?: ProxyLog;
+}
+
+/** Whether one service is really served, and why not. */
+export interface ServeStatus {
+  /** The service as `-t/-u/-f` text, e.g. `TCP 127.0.0.1:8080`. */
+  readonly service: string;
+  readonly served: boolean;
+  /** Why it is not served (errno name or a limit of the proxy plane). */
+  readonly reason?: string;
+  /** Open client connections (TCP) or flows (UDP). */
+  readonly clients?: number;
+}
+
+interface Listener {
+  readonly id: string;
+  svc: Service;
+  tcp: RawTcp | null;
+  udp: dgram.Socket | null;
+  udpRelay: UdpRelay | null;
+  served: boolean;
+  reason: string;
+  binding: boolean;
+}
+
+/** Serves the table's TCP and UDP services from sockets. */
+export class ProxyDataPlane {
+  readonly tcp: TcpRelay;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly opts: Required<Omit<ProxyDataPlaneOptions, 'log' | 'udpTimeoutMs'>> & {
+    log: ProxyLog;
+    udpTimeoutMs: () => number;
+  };
+  private timers: NodeJS.Timeout[] = [];
+  private lastGen = -1;
+  private closed = false;
+  private readonly peer = { address: '', port: 0, family: '' };
+
+  constructor(o: ProxyDataPlaneOptions) {
+    this.opts = {
+      core: o.core,
+      connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+      retryMs: o.retryMs ?? 2000,
+      backlog: o.backlog ?? 4096,
+      tickCore: o.tickCore ?? false,
+      log: o.log ?? (() => {}),
+      udpTimeoutMs: o.udpTimeoutMs ?? (() => o.core.udpTimeoutMs()),
+    };
+    this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (code, detail) => this.fault(code, detail));
+    o.core.onExpire((idx) => {
+      this.tcp.expire(idx);
+      for (const l of this.listeners.values()) if (l.udpRelay?.expire(idx)) break;
+    });
+  }
+
+  /** Opens listeners for the current table and starts the timers. */
+  start(): void {
+    this.sync();
+    const t1 = setInterval(() => this.housekeeping(), CLOCK_STEP_MS);
+    const t2 = setInterval(() => this.retry(), this.opts.retryMs);
+    t1.unref();
+    t2.unref();
+    this.timers.push(t1, t2);
+    if (this.opts.tickCore) {
+      const t3 = setInterval(() => this.opts.core.tick(Date.now()), 1000);
+      t3.unref();
+      this.timers.push(t3);
+    }
+  }
+
+  /** Reconciles listeners with the table; call after every applied change (cheap when none). */
+  sync(): void {
+    if (this.closed) return;
+    const table = this.opts.core.table;
+    if (table.generation === this.lastGen) return;
+    this.lastGen = table.generation;
+    const want = new Map<string, Service>();
+    for (const s of table.list()) {
+      if (servable(s)) want.set(listenerId(s), s);
+    }
+    for (const [id, l] of this.listeners) {
+      const s = want.get(id);
+      if (s) l.svc = s;
+      else this.closeListener(l);
+    }
+    for (const [id, s] of want) {
+      if (this.listeners.has(id)) continue;
+      const l: Listener = {
+        id,
+        svc: s,
+        tcp: null,
+        udp: null,
+        udpRelay: null,
+        served: false,
+        reason: '',
+        binding: false,
+      };
+      this.listeners.set(id, l);
+      this.open(l);
+    }
+  }
+
+  /** Which services are really served, in table order. */
+  status(): ServeStatus[] {
+    return this.opts.core.table.list().map((s) => {
+      const service = serviceKeyText(s.key);
+      const why = unservableReason(s);
+      if (why) return { service, served: false, reason: why };
+      const l = this.listeners.get(listenerId(s));
+      if (!l) return { service, served: false, reason: 'not opened yet' };
+      if (!l.served) return { service, served: false, reason: l.reason || 'opening' };
+      return { service, served: true };
+    });
+  }
+
+  /** Stops listening and closes every open connection and flow. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const l of [...this.listeners.values()]) this.closeListener(l);
+  }
+
+  private housekeeping(): void {
+    const now = Date.now();
+    this.tcp.sweep(now);
+    for (const l of this.listeners.values()) l.udpRelay?.sweep(now);
+    this.sync();
+  }
+
+  private retry(): void {
+    this.sync();
+    for (const l of this.listeners.values()) if (!l.served && !l.binding) this.open(l);
+  }
+
+  private open(l: Listener): void {
+    if (l.svc.protocol === PROTO.TCP) this.openTcp(l);
+    else this.openUdp(l);
+  }
+
+  private notServed(l: Listener, reason: string): void {
+    if (l.reason !== reason) {
+      this.fault('proxy-listen-failed', { service: serviceKeyText(l.svc.key), reason });
+    }
+    l.served = false;
+    l.reason = reason;
+  }
+
+  /** Publishes a fault on `lvs:dataplane:fault` (the daemon's logger writes it). */
+  private fault(code: DataplaneFaultCode, detail: Record<string, unknown>, err?: unknown): void {
+    if (!dataplaneFaultChannel.hasSubscribers) return;
+    dataplaneFaultChannel.publish({
+      source: this,
+      plane: 'proxy',
+      code,
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
+      ...(err !== undefined ? { err } : {}),
+    });
+  }
+
+  private nowServed(l: Listener): void {
+    l.served = true;
+    l.reason = '';
+    this.opts.log('info', 'serving virtual service', { service: serviceKeyText(l.svc.key) });
+  }
+
+  private openTcp(l: Listener): void {
+    const s = l.svc;
+    const addr = (s.key as { addr: string }).addr;
+    const h = newServerHandle();
+    let err = s.af === 6 ? h.bind6(addr, s.port, IPV6ONLY) : h.bind(addr, s.port);
+    if (err === 0) err = h.listen(this.opts.backlog);
+    if (err !== 0) {
+      h.close();
+      this.notServed(l, getSystemErrorName(err));
+      return;
+    }
+    const peer = this.peer;
+    h.onconnection = (e, client) => {
+      if (e !== 0 || !client) return;
+      peer.address = '';
+      if (client.getpeername(peer) !== 0 || !peer.address) {
+        client.close();
+        return;
+      }
+      this.tcp.accept(client, l.svc, addrBytes(peer.address), peer.port, Date.now());
+    };
+    l.tcp = h;
+    this.nowServed(l);
+  }
+
+  private openUdp(l: Listener): void {
+    const s = l.svc;
+    const addr = (s.key as { addr: string }).addr;
+    const sock = dgram.createSocket({ type: s.af === 6 ? 'udp6' : 'udp4', ipv6Only: s.af === 6 });
+    l.binding = true;
+    const onErr = (e: NodeJS.ErrnoException) => {
+      l.binding = false;
+      sock.close();
+      this.notServed(l, e.code ?? String(e));
+    };
+    sock.once('error', onErr);
+    sock.bind(s.port, addr, () => {
+      l.binding = false;
+      if (this.closed || this.listeners.get(l.id) !== l) {
+        sock.close();
+        return;
+      }
+      sock.off('error', onErr);
+      sock.on('error', (e) => this.fault('proxy-udp-socket-error', {}, String(e)));
+      l.udp = sock;
+      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs);
+      this.nowServed(l);
+    });
+  }
+
+  private closeListener(l: Listener): void {
+    this.listeners.delete(l.id);
+    if (l.tcp) {
+      l.tcp.onconnection = () => {};
+      l.tcp.close();
+      l.tcp = null;
+    }
+    l.udpRelay?.closeAll();
+    l.udp?.close();
+    l.udp = null;
+    l.served = false;
+  }
+}
+
+function listenerId(s: Service): string {
+  return `${s.protocol}|${s.af}|${(s.key as { addr?: string }).addr ?? ''}|${s.port}`;
+}
+
+/** Why a socket proxy cannot serve this service at all, or '' when it can. */
+function unservableReason(s: Service): string {
+  if (s.key.kind === 'fwmark') return 'fwmark services need the packet data plane';
+  if (s.protocol === PROTO.SCTP) return 'SCTP needs the packet data plane';
+  if (s.port === 0) return 'port 0 (all ports) needs the packet data plane';
+  return '';
+}
+
+function servable(s: Service): boolean {
+  return unservableReason(s) === '';
+}

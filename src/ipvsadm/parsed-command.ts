@@ -1,0 +1,53 @@
+/**
+ * What lvsadm's parser (parse.ts, parse-run.ts) turns one argv into: a command for lvsd, a
+ * listing request, or text to print.
+ */
+import type { Command } from '../control/commands.js';
+import type { ServiceKey } from '../core/types.js';
+
+/** Which listing a `-L` asks for. */
+export type ListView =
+  | 'services'
+  | 'connections'
+  | 'timeout'
+  | 'daemon'
+  | 'laddrs'
+  | 'status'
+  | 'health'
+  | 'availability';
+
+/** ipvsadm's FMT_* flags that shape a services or connections listing. */
+export interface ListFormat {
+  readonly numeric: boolean;
+  readonly stats: boolean;
+  readonly rate: boolean;
+  readonly thresholds: boolean;
+  readonly persistentConn: boolean;
+  readonly tunInfo: boolean;
+  readonly exact: boolean;
+  readonly nosort: boolean;
+}
+
+/** A read request: what to fetch from lvsd and how format() should print it. */
+export interface ListRequest {
+  readonly view: ListView;
+  readonly format: ListFormat;
+  /** `-L -t VIP:port`: one service (prints no version line; missing → "No such service", exit 1). */
+  readonly service?: ServiceKey;
+}
+
+/** What the runner should do for one lvsadm invocation. */
+export type ParsedCommand = (
+  | { readonly kind: 'command'; readonly command: Command }
+  | { readonly kind: 'list'; readonly list: ListRequest }
+  | { readonly kind: 'save'; readonly numeric: boolean }
+  | { readonly kind: 'restore' }
+  /** Text for stdout; exit 0. */
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version'; readonly text: string }
+  /** Text for stderr (print it followed by a newline), then exit with exitCode. */
+  | { readonly kind: 'error'; readonly text: string; readonly exitCode: number }
+) & {
+  /** `--socket PATH` if given (it may appear anywhere and is removed before parsing). */
+  readonly socket?: string;
+};

@@ -1,0 +1,327 @@
+/**
+ * lvsadm's runner: parse argv (pure, parse.ts), talk to lvsd over the control socket, format the
+ * answer (pure, format.ts) and exit with ipvsadm's codes: 0 success, 2 usage, 255 failed
+ * operation, 1 failed listing (ipvsadm.c). `run` is the programmatic form: it returns the
+ * exit code and writes through injected streams, so tests never call process.exit.
+ */
+
+import type { Command, Query } from '../../control/commands.js';
+import type { AvailabilityView, HealthView } from '../../control/health-views.js';
+import { NO_HEALTH_CODE, type Response, type StatusView } from '../../control/protocol.js';
+import type { Snapshot } from '../../control/views.js';
+import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
+import { formatAvailability, formatHealth } from '../../health/views.js';
+import {
+  formatConnections,
+  formatDaemons,
+  formatLaddrs,
+  formatOneService,
+  formatSave,
+  formatServices,
+  formatTimeouts,
+} from '../../ipvsadm/format.js';
+import {
+  EXIT_OPERATION,
+  EXIT_USAGE,
+  errorMessage,
+  type OperationKind,
+  operationOf,
+} from '../../ipvsadm/messages.js';
+import { type ListRequest, namesIn, type ParsedCommand, parse } from '../../ipvsadm/parse.js';
+import { NUMERIC_RESOLVER, type Resolver } from '../../ipvsadm/resolve.js';
+import { restoreArgvs } from '../../ipvsadm/rules.js';
+import { ClientError, type ControlClient, connectClient } from './client.js';
+import { addressesIn, createSystemResolver, type Wanted } from './system-resolver.js';
+
+/** Everything the runner touches outside itself, injectable for tests. */
+export interface RunnerEnv {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input (for `-R`). */
+  readStdin(): Promise<string>;
+  /** Opens a connection to lvsd; rejects with ClientError when none answers. */
+  connect(path: string): Promise<ControlClient>;
+  readonly socketEnv: SocketEnv;
+  /**
+   * Builds a resolver with the wanted names (from argv) or addresses (for a listing without
+   * `-n`) looked up ahead of time; without it everything stays numeric.
+   */
+  resolver?(want: Wanted): Promise<Resolver>;
+  /** Program name for usage and try-help lines. */
+  readonly prog?: string;
+}
+
+/** Exit code when no daemon answers: a usage-level problem the operator fixes by starting lvsd. */
+export const EXIT_NO_DAEMON = 2;
+
+/** The one line printed when lvsd cannot be reached. */
+export function noDaemonLine(e: ClientError): string {
+  if (e.code === 'ERR_LVSADM_ACCESS') {
+    return `lvsadm: cannot reach lvsd at ${e.path}: permission denied (you must be root or lvsd's owner)`;
+  }
+  return `lvsadm: cannot reach lvsd at ${e.path} (start it with: lvsd --socket ${e.path})`;
+}
+
+/** A failure that ends the run with an exit code after its message was printed. */
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/** One invocation's state: a lazily opened connection shared by every request of a restore. */
+class Session {
+  private client: ControlClient | undefined;
+  constructor(
+    private readonly env: RunnerEnv,
+    private readonly socket: string,
+  ) {}
+
+  async request(body: { command: Command } | { query: Query }): Promise<Response> {
+    try {
+      this.client ??= await this.env.connect(this.socket);
+      return await this.client.request(body);
+    } catch (e) {
+      if (e instanceof ClientError && e.code !== 'ERR_LVSADM_DISCONNECTED') {
+        this.env.stderr(`${noDaemonLine(e)}\n`);
+        throw new Exit(EXIT_NO_DAEMON);
+      }
+      this.env.stderr(`lvsadm: lost connection to lvsd at ${this.socket}: ${(e as Error).message}\n`);
+      throw new Exit(EXIT_OPERATION);
+    }
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+}
+
+/** Prints a failed response the way ipvsadm prints the kernel's answer; returns the exit code. */
+function reportFailure(env: RunnerEnv, kind: OperationKind, r: Response): number {
+  if (r.ok) return 0;
+  if (r.error.errno !== undefined) {
+    const f = errorMessage(kind, r.error.errno);
+    env.stderr(`${f.text}\n`);
+    return f.exitCode;
+  }
+  // Not a kernel-style failure (bad request, version mismatch): say what lvsd said.
+  env.stderr(`lvsadm: ${r.error.message} (${r.error.code})\n`);
+  return errorMessage(kind, undefined).exitCode;
+}
+
+/** A resolver for printing `snap` by name (ipvsadm without -n), or the numeric one. */
+async function namesFor(env: RunnerEnv, numeric: boolean, snap: Snapshot): Promise<Resolver> {
+  if (numeric || !env.resolver) return NUMERIC_RESOLVER;
+  return env.resolver({ addrs: addressesIn(snap, snap.conns ?? []) });
+}
+
+async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<number> {
+  const f = list.format;
+  switch (list.view) {
+    case 'timeout': {
+      const resp = await s.request({ query: { q: 'timeouts' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'timeouts')
+        return reportFailure(env, 'get-timeouts', resp);
+      env.stdout(formatTimeouts(resp.result.timeouts));
+      return 0;
+    }
+    case 'daemon': {
+      const resp = await s.request({ query: { q: 'daemons' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'daemons')
+        return reportFailure(env, 'get-daemons', resp);
+      env.stdout(formatDaemons(resp.result.daemons));
+      return 0;
+    }
+    case 'connections': {
+      const resp = await s.request({ query: { q: 'list', conns: true } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'list')
+        return reportFailure(env, 'get-services', resp);
+      const snap = resp.result.snapshot;
+      env.stdout(formatConnections(snap.conns ?? [], f, await namesFor(env, f.numeric, snap)));
+      return 0;
+    }
+    case 'laddrs': {
+      const resp = await s.request({
+        query: list.service ? { q: 'laddrs', service: list.service } : { q: 'laddrs' },
+      });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'laddrs')
+        return reportFailure(env, 'get-laddrs', resp);
+      const snap = resp.result.snapshot;
+      env.stdout(formatLaddrs(snap, f, await namesFor(env, f.numeric, snap), list.service));
+      return 0;
+    }
+    case 'status': {
+      const resp = await s.request({ query: { q: 'status' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'status')
+        return reportFailure(env, 'other', resp);
+      env.stdout(formatStatus(resp.result.status));
+      return 0;
+    }
+    case 'health':
+    case 'availability': {
+      const resp = await s.request({ query: { q: list.view } });
+      if (!resp.ok && resp.error.code === NO_HEALTH_CODE) {
+        env.stderr(`lvsadm: --${list.view}: ${resp.error.message}\n`);
+        return EXIT_OPERATION;
+      }
+      if (!resp.ok || !('result' in resp)) return reportFailure(env, 'other', resp);
+      const r = resp.result;
+      if (r.q === 'health') env.stdout(formatHealth(reviveNaN(r.health) as HealthView));
+      else if (r.q === 'availability') {
+        env.stdout(formatAvailability(reviveNaN(r.availability) as AvailabilityView));
+      } else return reportFailure(env, 'other', resp);
+      return 0;
+    }
+    default: {
+      const q = list.service ? { q: 'list' as const, service: list.service } : { q: 'list' as const };
+      const resp = await s.request({ query: q });
+      const kind: OperationKind = list.service ? 'get-service' : 'get-services';
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'list') return reportFailure(env, kind, resp);
+      const snap = resp.result.snapshot;
+      const one = snap.services[0];
+      const r = await namesFor(env, f.numeric, snap);
+      env.stdout(list.service && one ? formatOneService(one, f, r) : formatServices(snap, f, r));
+      return 0;
+    }
+  }
+}
+
+/** Numeric view fields JSON cannot carry (NaN = "not defined yet") arrive as null; restore them. */
+function reviveNaN(x: unknown): unknown {
+  if (x === null) return Number.NaN;
+  if (Array.isArray(x)) return x.map(reviveNaN);
+  if (typeof x === 'object' && x !== null) {
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, reviveNaN(v)]));
+  }
+  return x;
+}
+
+/** `--status` (our extension): the daemon line, then whether the data plane serves each service. */
+export function formatStatus(st: StatusView): string {
+  let out = `lvsd ${st.version} pid ${st.pid} up ${Math.floor(st.uptimeMs / 1000)}s, data plane ${st.dataplane}, ${st.services} services, size=${st.connTabSize}\n`;
+  const w = Math.max(0, ...st.vips.map((v) => v.service.length));
+  for (const v of st.vips) {
+    const what = v.serving
+      ? `served${v.reason ? ` (${v.reason})` : ''}`
+      : `not served: ${v.reason ?? 'unknown'}`;
+    out += `${v.service.padEnd(w)}  ${what}\n`;
+  }
+  return out;
+}
+
+/** Runs one parsed command line against the session; returns its exit code. */
+async function execute(env: RunnerEnv, s: Session, p: ParsedCommand): Promise<number> {
+  switch (p.kind) {
+    case 'help':
+    case 'version':
+      env.stdout(p.text);
+      throw new Exit(0);
+    case 'error':
+      env.stderr(`${p.text}\n`);
+      throw new Exit(p.exitCode);
+    case 'command': {
+      const resp = await s.request({ command: p.command });
+      return reportFailure(env, operationOf(p.command.op), resp);
+    }
+    case 'list':
+      return runList(env, s, p.list);
+    case 'save': {
+      const resp = await s.request({ query: { q: 'list' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'list')
+        return reportFailure(env, 'get-services', resp);
+      const snap = resp.result.snapshot;
+      env.stdout(formatSave(snap, p.numeric, await namesFor(env, p.numeric, snap)));
+      return 0;
+    }
+    case 'restore':
+      return restore(env, s);
+  }
+}
+
+/** A resolver for the host and service names in argv (ports like `http` need /etc/services). */
+function argvResolver(env: RunnerEnv, argv: readonly string[]): Promise<Resolver> {
+  return env.resolver ? env.resolver({ names: namesIn(argv) }) : Promise.resolve(NUMERIC_RESOLVER);
+}
+
+/**
+ * `-R`: each stdin line is a full command line (ipvsadm.c, config_stream.c). Blank lines are skipped; a parse
+ * error ends the restore with its code (lines before it stay applied, as in ipvsadm); a failed
+ * operation prints its message and the restore goes on; the last line's result is returned.
+ */
+async function restore(env: RunnerEnv, s: Session): Promise<number> {
+  const text = await env.readStdin();
+  let result = 0;
+  for (const { argv } of restoreArgvs(text)) {
+    const p = parse(argv, {
+      prog: env.prog ?? 'lvsadm',
+      resolver: await argvResolver(env, argv),
+      restoring: true,
+    });
+    result = await execute(env, s, p);
+  }
+  return result;
+}
+
+/** Runs lvsadm with `argv` (without the program name) and returns the exit code. */
+export async function run(argv: readonly string[], env: RunnerEnv): Promise<number> {
+  const opts = { prog: env.prog ?? 'lvsadm', resolver: await argvResolver(env, argv) };
+  let p = parse(argv, opts);
+  // `lvsadm --health` and `lvsadm --availability` (the issue's spelling) mean `-L --health`.
+  if (p.kind === 'error' && argv.some((a) => a === '--health' || a === '--availability')) {
+    const listed = parse(['-L', ...argv], opts);
+    if (listed.kind === 'list') p = listed;
+  }
+  const socket = p.socket ?? defaultSocketPath(env.socketEnv);
+  const session = new Session(env, socket);
+  try {
+    return await execute(env, session, p);
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    env.stderr(`lvsadm: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_USAGE;
+  } finally {
+    session.close();
+  }
+}
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let s = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => {
+      s += c;
+    });
+    stream.on('end', () => resolve(s));
+    stream.on('error', reject);
+  });
+}
+
+/** The real process environment for `run`. */
+export function processEnv(): RunnerEnv {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readStdin: () => readAll(process.stdin),
+    connect: (path) => connectClient(path),
+    resolver: (want) => createSystemResolver(want),
+    socketEnv: processSocketEnv(),
+    prog: 'lvsadm',
+  };
+}
+
+/** bin/lvsadm entry point. */
+export function main(argv: string[]): void {
+  // `lvsadm lab ...` (our extension) builds netns labs; loaded lazily so plain ipvsadm use never pays for it.
+  if (argv[0] === 'lab') {
+    void import('../../tools/lab/lab-command.js')
+      .then(({ runLab }) => runLab(argv.slice(1)))
+      .then((code) => {
+        process.exitCode = code;
+      });
+    return;
+  }
+  void run(argv, processEnv()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,210 @@
+/**
+ * lvsd entry point: argument parsing, logging and signal wiring only; the daemon itself is
+ * daemon/daemon.ts. Exit codes: 0 clean stop, 1 cannot start (socket taken, bad rules), 2 usage.
+ */
+
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { ConfigFormat } from '../../config/check-config.js';
+import { apply } from '../../control/apply.js';
+import type { Command } from '../../control/commands.js';
+import type { DirectorPort } from '../../control/ports.js';
+import { LvsError } from '../../core/errors.js';
+import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
+import { type Daemon, startDaemon } from '../../daemon/daemon.js';
+import { type Demo, startDemo } from '../../daemon/demo.js';
+import { createLogger } from '../../daemon/logger.js';
+import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
+import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
+import { applyRules, commandText, readRules } from '../../daemon/restore.js';
+import { tuneV8 } from '../../daemon/v8-tuning.js';
+import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
+
+/** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
+export const EXIT_START_FAILED = 1;
+
+/**
+ * `lvsd --check-config FILE`: every finding on stderr as `FILE:LINE: severity: text (CODE)`, a
+ * summary on stdout, and the original tool's exit code (keepalived -t 0/4/5, ldirectord 0/2).
+ */
+async function checkOnly(file: string, format?: ConfigFormat, configId?: string): Promise<number> {
+  const c = await loadConfig(file, {
+    ...(format !== undefined ? { format } : {}),
+    ...(configId !== undefined ? { configId } : {}),
+  });
+  for (const d of c.diagnostics) process.stderr.write(`${diagnosticLine(d)}\n`);
+  const verdict = c.exitCode === 0 ? 'OK' : c.exitCode === 5 ? 'has errors (would run)' : 'not usable';
+  process.stdout.write(
+    `${file}: ${c.format} configuration ${verdict}: ${c.model.services.length} virtual services, ${c.diagnostics.length} findings\n`,
+  );
+  return c.exitCode;
+}
+
+/** Runs lvsd in the foreground until SIGTERM or SIGINT. */
+export function main(argv: string[]): void {
+  // Before anything hot is optimized: lvsd's inlining limits (v8-tuning.ts).
+  tuneV8();
+  // Real-server helpers (tools/rs-setup.ts, tools/rs-agent.ts) share the lvsd binary.
+  if (argv[0] === 'rs-setup') {
+    void import('../../tools/rs-setup.js').then((m) => {
+      process.exitCode = m.runRsSetup(argv.slice(1));
+    });
+    return;
+  }
+  if (argv[0] === 'simulate') {
+    void import('../../tools/simulate.js')
+      .then((m) => m.runSimulate(argv.slice(1)))
+      .then((c) => {
+        process.exitCode = c;
+      });
+    return;
+  }
+  if (argv[0] === 'rs-agent') {
+    void import('../../tools/rs-agent.js')
+      .then((m) => m.runRsAgent(argv.slice(1)))
+      .then((c) => process.exit(c));
+    return;
+  }
+  const a = parseLvsdArgs(argv);
+  if (a.kind === 'help') {
+    process.stdout.write(a.text);
+    return;
+  }
+  if (a.kind === 'check') {
+    void checkOnly(a.file, a.format, a.configId).then((code) => {
+      process.exitCode = code;
+    });
+    return;
+  }
+  if (a.kind === 'error') {
+    process.stderr.write(`${a.text}\n`);
+    process.exitCode = a.exitCode;
+    return;
+  }
+  const o = a.options;
+  if (o.dataplane === 'packet' && o.interfaces.length === 0) {
+    process.stderr.write('lvsd: --dataplane packet needs at least one --interface\n');
+    process.exitCode = 2;
+    return;
+  }
+  let rules: Command[] | undefined;
+  if (o.restore !== undefined) {
+    try {
+      rules = readRules(o.restore);
+    } catch (e) {
+      process.stderr.write(`lvsd: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = EXIT_START_FAILED;
+      return;
+    }
+  }
+  const log = createLogger(o.logLevel);
+  let daemon: Daemon | undefined;
+  let demo: Demo | undefined;
+  let session: ConfigSession | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    session?.close();
+    void Promise.all([daemon?.close(), demo?.close()]).then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // keepalived and ldirectord reload on SIGHUP (keepalived(8), ldirectord(8)); without --config there is
+  // nothing to re-read, and HUP must not kill the director either.
+  process.on('SIGHUP', () => {
+    if (session) void session.reload('SIGHUP');
+    else log.info('SIGHUP ignored: lvsd was started without --config');
+  });
+
+  const initial = (port: DirectorPort, now: number) => {
+    // Health transitions arrive later through the daemon's apply, which the data plane follows;
+    // the first table is built here, before the socket opens and the plane starts.
+    session?.start((cmd) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now())));
+    if (demo) rules = [...demo.commands];
+    if (!rules) return;
+    const failures = applyRules(port, rules, now);
+    for (const f of failures) log.warn({ rule: commandText(f.command), file: o.restore }, f.message);
+    const from = demo ? { demo: true } : { file: o.restore };
+    log.info({ ...from, rules: rules.length, refused: failures.length }, 'rules applied');
+  };
+  const demoStarted = o.demo ? startDemo() : Promise.resolve(undefined);
+  const configOpened = o.config === undefined ? Promise.resolve(undefined) : openConfig(o, log);
+  Promise.all([demoStarted, configOpened])
+    .then(([dm, cs]) => {
+      demo = dm;
+      session = cs;
+      return startDaemon({
+        ...(session
+          ? {
+              health: {
+                health: () => session?.healthView(),
+                availability: () => session?.availabilityView(),
+              },
+            }
+          : {}),
+        socket: o.socket,
+        connTabBits: o.connTabBits,
+        tickMs: o.tickMs,
+        logger: log,
+        initial,
+        ...(o.dataplane === 'none'
+          ? {}
+          : {
+              dataplane: (port: DirectorPort) =>
+                o.dataplane === 'packet'
+                  ? import('../../dataplane/packet-plane/index.js').then((m) =>
+                      m.startPacketDataPlane(port, {
+                        interfaces: o.interfaces,
+                        log,
+                        ingressBypass: o.ingressBypass === true,
+                        ...(o.xdp ? { xdp: o.xdp } : {}),
+                      }),
+                    )
+                  : startProxyPlane(port, log),
+            }),
+      });
+    })
+    .then(
+      (d) => {
+        daemon = d;
+        if (stopping) {
+          void Promise.all([d.close(), demo?.close()]).then(() => process.exit(0));
+          return;
+        }
+        if (demo) process.stdout.write(demo.banner(o.socket));
+        log.info(
+          { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
+          d.director.table.size === 0
+            ? 'lvsd ready: no services configured (add some with lvsadm)'
+            : 'lvsd ready',
+        );
+      },
+      (e: unknown) => {
+        session?.close();
+        const msg = e instanceof Error ? e.message : String(e);
+        process.stderr.write(`lvsd: ${msg}\n`);
+        if (!(e instanceof LvsError)) log.error({ err: e }, 'start failed');
+        process.exit(EXIT_START_FAILED);
+      },
+    );
+}
+
+/** Loads `--config` for startup; a refused file prints its findings and rejects (exit 1). */
+async function openConfig(o: LvsdOptions, log: Logger): Promise<ConfigSession> {
+  const path = o.config as string;
+  const r = await ConfigSession.open({
+    path: resolve(path),
+    ...(o.configFormat !== undefined ? { format: o.configFormat } : {}),
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    log,
+    engine: healthRunnerEngine(log),
+  });
+  if (r.ok) return r.session;
+  for (const d of r.findings) process.stderr.write(`${diagnosticLine(d)}\n`);
+  throw new LvsError('ERR_LVS_CONFIG_REFUSED', `${path}: configuration not usable, not starting`);
+}

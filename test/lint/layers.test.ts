@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { lintProbe as lint } from './lint-probe.js';
+
+// The layer rules of biome.json: every import points down the stack (README, Layout), and no two
+// files import each other, even through others. Each rule is shown firing on a probe file, and
+// downward imports are shown passing.
+
+const ioImport = "import { readFileSync } from 'node:fs';\n\nexport const x = readFileSync;\n";
+
+// Each layer with the nearest folder above it that it must not import, and one below it that it may.
+const STACK: ReadonlyArray<{ layer: string; above: string; below?: string }> = [
+  { layer: 'tools', above: 'programs', below: 'dataplane' },
+  { layer: 'dataplane', above: 'tools', below: 'daemon' },
+  { layer: 'daemon', above: 'dataplane', below: 'health' },
+  { layer: 'health', above: 'daemon', below: 'io' },
+  { layer: 'io', above: 'health', below: 'engine' },
+  { layer: 'ipvsadm', above: 'io', below: 'control' },
+  { layer: 'config', above: 'ipvsadm', below: 'control' },
+  { layer: 'control', above: 'config', below: 'core' },
+  { layer: 'engine', above: 'control', below: 'forward' },
+  { layer: 'forward', above: 'engine', below: 'packet' },
+  { layer: 'packet', above: 'forward' },
+  { layer: 'core', above: 'packet' },
+];
+
+function importOf(folder: string): string {
+  return `import { x } from '../${folder}/probe-target.js';\n\nexport const y = x;\n`;
+}
+
+for (const { layer, above } of STACK) {
+  test(`src/${layer} importing src/${above} fails lint`, () => {
+    const r = lint({ [`src/${layer}/probe.ts`]: importOf(above) });
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, new RegExp(`dependencies point one way: src/${layer} `));
+  });
+}
+
+test('src/core and src/packet import no other layer', () => {
+  for (const [layer, other] of [
+    ['core', 'control'],
+    ['core', 'engine'],
+    ['packet', 'core'],
+  ] as const) {
+    const r = lint({
+      [`src/${layer}/probe.ts`]: `import { x } from '../${other}/types.js';\n\nexport const y = x;\n`,
+    });
+    assert.notEqual(r.status, 0, `${layer} -> ${other}`);
+    assert.match(r.out, new RegExp(`src/${layer} imports no other layer`));
+  }
+});
+
+test('a pure health file importing the daemon fails lint, and so does its I/O', () => {
+  const r = lint({ 'src/health/availability.ts': importOf('daemon'), 'src/health/monitor.ts': ioImport });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /src\/health may import/);
+  assert.match(r.out, /pure layer: no I\/O/);
+});
+
+test('the public API importing the daemon fails lint', () => {
+  const r = lint({ 'src/index.ts': "export { x } from './daemon/probe-target.js';\n" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /the public API/);
+});
+
+test('downward imports pass lint in every layer', () => {
+  const files: Record<string, string> = { 'src/programs/probe.ts': importOf('tools') };
+  for (const { layer, below } of STACK) if (below) files[`src/${layer}/probe.ts`] = importOf(below);
+  // PacketError extends core's LvsError, the one thing src/packet takes from below.
+  files['src/packet/probe.ts'] =
+    "import { LvsError } from '../core/errors.js';\n\nexport const E = LvsError;\n";
+  const r = lint(files);
+  assert.equal(r.status, 0, r.out);
+});
+
+test('an import cycle between two files fails lint', () => {
+  const r = lint({
+    'src/engine/a.ts': "import { b } from './b.js';\n\nexport const a = (): number => b();\n",
+    'src/engine/b.ts': "import { a } from './a.js';\n\nexport const b = (): number => a();\n",
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /noImportCycles/);
+});
