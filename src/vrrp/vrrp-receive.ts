@@ -6,7 +6,7 @@
  * length check before TTL and version, the v2 interval before the packet type, and the address
  * count before the checksum. The IPv4 total-length check is the caller's: `len` comes from it.
  */
-import type { Af } from '../core/addr.js';
+import { type Af, ipBytes } from '../core/addr.js';
 import {
   decodeVrrp,
   VRRP_AUTH,
@@ -133,9 +133,8 @@ function reject(reason: VrrpRxReason): VrrpRxResult {
 
 /** True for 224.0.0.0/4 and ff00::/8. */
 function isMulticast(addr: string, af: Af): boolean {
-  if (af === 6) return addr.toLowerCase().startsWith('ff');
-  const first = Number.parseInt(addr, 10);
-  return first >= 224 && first <= 239;
+  const first = ipBytes(addr)?.[0] ?? 0;
+  return af === 6 ? first === 0xff : first >= 224 && first <= 239;
 }
 
 /**

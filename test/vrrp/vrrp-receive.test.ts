@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { buildVrrpAdvert, type VrrpAdvert } from '../../src/vrrp/vrrp-packet.js';
 import {
   checkAdvert,
@@ -197,5 +198,31 @@ describe('VRRP receive checks (keepalived vrrp_check_packet order), one rejected
     const adv6 = { ...v3adv, addrs: ['fe80::10'] };
     assert.equal(reason(run(adv6, cfg6, f6)), 'accepted');
     assert.equal(reason(run(adv6, cfg6, { ...f6, ttl: 1 })), VRRP_RX.TTL);
+  });
+
+  it('never throws on arbitrary bytes, and accepts only what it can decode', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.constantFrom(v2cfg, v3cfg),
+        fc.integer({ min: -1, max: 255 }),
+        (bytes, cfg, ttl) => {
+          const r = checkAdvert({ ...mcast, ttl }, bytes, 0, bytes.length, cfg);
+          if (r.ok) assert.equal(r.advert.vrid, cfg.vrid);
+        },
+      ),
+    );
+  });
+
+  it('ff::1 is not multicast: its first byte is 0x00', () => {
+    const cfg6: VrrpRxConfig = {
+      ...v3cfg,
+      af: 6,
+      vips: ['fe80::10'],
+      unicast: true,
+      unicastPeers: [{ addr: 'fe80::2' }],
+    };
+    const adv6 = { ...v3adv, addrs: ['fe80::10'] };
+    assert.equal(reason(run(adv6, cfg6, { src: 'fe80::2', dst: 'ff::1', ipHeaderLen: 0 })), 'accepted');
   });
 });
