@@ -148,7 +148,7 @@ export class VrrpInstance {
   #start(now: number): void {
     if (this.#state !== 'INIT') return;
     this.#masterAdverCs = this.cfg.advertIntCs;
-    if (this.#ownFault) {
+    if (this.#ownFault || this.#groupFault) {
       this.#enter('FAULT');
       return;
     }
@@ -228,8 +228,11 @@ export class VrrpInstance {
         if (adv.priority >= this.#eff) this.#preemptAt = undefined;
         else if (this.#preemptAt === undefined) this.#preemptAt = now + this.cfg.preemptDelayMs;
       }
+    } else {
+      // A discarded lower-priority advert leaves the down timer running, so we preempt on expiry;
+      // its sender is still recorded as the master (vrrp.c vrrp_state_backup(), for SNMP there).
+      this.#master = { addr: src, priority: adv.priority };
     }
-    // A discarded lower-priority advert leaves the down timer running, so we preempt on expiry.
   }
 
   #masterRx(now: number, adv: VrrpAdvert, src: string): void {

@@ -106,6 +106,14 @@ describe('VRRP state machine driven by now', () => {
     assert.deepEqual(kinds(i.step(3414.062, { type: 'timer' })).slice(0, 2), ['send 150', 'BACKUP>MASTER']);
   });
 
+  it('a discarded lower-priority advert still records its sender as the master', () => {
+    const i = new VrrpInstance(cfg({ priority: 150 }));
+    i.step(0, { type: 'start' });
+    rx(i, 500, 100, '10.0.0.9');
+    assert.deepEqual(i.master, { addr: '10.0.0.9', priority: 100 });
+    assert.equal(i.nextDeadline(), 3414.062);
+  });
+
   it('nopreempt: a higher-priority backup accepts the lower master and stays backup', () => {
     const i = new VrrpInstance(cfg({ priority: 150, preempt: false }));
     i.step(0, { type: 'start' });
@@ -186,10 +194,13 @@ describe('VRRP state machine driven by now', () => {
     assert.deepEqual(kinds(i.step(5000, { type: 'fault', on: false })), ['FAULT>BACKUP', 'arm 8609.375']);
   });
 
-  it('a fault before start starts in FAULT', () => {
+  it('a fault, or a sync group holding it in FAULT, before start starts in FAULT', () => {
     const i = new VrrpInstance(cfg());
     i.step(0, { type: 'fault', on: true });
     assert.deepEqual(kinds(i.step(0, { type: 'start' })), ['INIT>FAULT']);
+    const g = new VrrpInstance(cfg({ inSyncGroup: true }));
+    g.step(0, { type: 'group', state: 'FAULT' });
+    assert.deepEqual(kinds(g.step(0, { type: 'start' })), ['INIT>FAULT']);
   });
 
   it('a priority change moves a backup down timer by the change in skew; an owner ignores it', () => {
