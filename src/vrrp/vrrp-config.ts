@@ -142,6 +142,8 @@ export function bindVrrpInstance(
     checkUnicastSrc: flag(last(x, 'check_unicast_src')) ?? flag(g('vrrp_check_unicast_src')) ?? false,
     v3ChecksumAsV2: flag(last(x, 'v3_checksum_as_v2')) ?? flag(g('v3_checksum_as_v2')) ?? false,
     ownerIgnoreAdverts: flag(last(x, 'owner_ignore_adverts')) ?? false,
+    mcastGroup4: model.mcastGroup4,
+    oldUnicastChecksum: last(x, 'old_unicast_checksum')?.[0] !== 'never',
   };
   // Members of a sync group track with weight 0 unless sync_group_tracking_weight (keepalived.conf(5)).
   const weightOf = (w: number) => (group ? 0 : w);

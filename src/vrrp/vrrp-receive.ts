@@ -66,6 +66,11 @@ export type VrrpRxReason = (typeof VRRP_RX)[keyof typeof VRRP_RX];
  */
 export const VRRP_RX_NOTE = {
   INTERVAL_V3: 'VRRP_RX_INTERVAL_V3',
+  /**
+   * A v3 IPv4 unicast advert whose checksum used the multicast group as destination, as keepalived
+   * < 1.3.6 did; keepalived then sends that way too ("Setting unicast VRRPv3 checksum to old version").
+   */
+  OLD_UNICAST_CHECKSUM: 'VRRP_RX_OLD_UNICAST_CHECKSUM',
 } as const;
 
 /** A code of {@link VRRP_RX_NOTE}. */
@@ -100,6 +105,10 @@ export interface VrrpRxConfig {
   readonly v3ChecksumAsV2: boolean;
   /** `owner_ignore_adverts`: an owner discards adverts as RFC 5798 §7.1 says. */
   readonly ownerIgnoreAdverts: boolean;
+  /** The IPv4 multicast group (vrrp_mcast_group4), for the old unicast checksum. */
+  readonly mcastGroup4: string;
+  /** Accept the old unicast v3 checksum (keepalived's default unless `old_unicast_checksum never`). */
+  readonly oldUnicastChecksum: boolean;
 }
 
 /** The IP-level facts of one received advert, and the instance state the checks depend on. */
@@ -188,7 +197,17 @@ export function checkAdvert(
   if (version === 3 && (((buf[off + 4]! & 0x0f) << 8) | buf[off + 5]!) !== cfg.interval)
     notes.push(VRRP_RX_NOTE.INTERVAL_V3);
   const ctx = { af: cfg.af, src: facts.src, dst: facts.dst, asV2: cfg.v3ChecksumAsV2 };
-  if (!verifyVrrpChecksum(buf, off, vlen, ctx)) return reject(VRRP_RX.CHECKSUM);
+  if (!verifyVrrpChecksum(buf, off, vlen, ctx)) {
+    const old =
+      version === 3 &&
+      cfg.af === 4 &&
+      cfg.unicast &&
+      cfg.oldUnicastChecksum &&
+      !cfg.v3ChecksumAsV2 &&
+      verifyVrrpChecksum(buf, off, vlen, { ...ctx, dst: cfg.mcastGroup4 });
+    if (!old) return reject(VRRP_RX.CHECKSUM);
+    notes.push(VRRP_RX_NOTE.OLD_UNICAST_CHECKSUM);
+  }
   if (isMulticast(facts.dst, cfg.af) === cfg.unicast) return reject(VRRP_RX.UNICAST_MULTICAST);
   if (cfg.ownerIgnoreAdverts && facts.effectivePriority === 255) return reject(VRRP_RX.OWNER_IGNORE);
   const advert = decodeVrrp(buf, off, cfg.af);

@@ -29,6 +29,8 @@ const v2cfg: VrrpRxConfig = {
   checkUnicastSrc: false,
   v3ChecksumAsV2: false,
   ownerIgnoreAdverts: false,
+  mcastGroup4: '224.0.0.18',
+  oldUnicastChecksum: true,
 };
 const v3cfg: VrrpRxConfig = { ...v2cfg, version: 3, authType: 0, authData: new Uint8Array(8), interval: 100 };
 const mcast: VrrpRxFacts = {
@@ -138,7 +140,7 @@ describe('VRRP receive checks (keepalived vrrp_check_packet order), one rejected
     };
     assert.equal(reason(run(v2adv, v2cfg, {}, flip)), VRRP_RX.CHECKSUM);
     assert.equal(reason(run(v3adv, v3cfg, {}, flip)), VRRP_RX.CHECKSUM);
-    const bytes = buildVrrpAdvert(v3adv, { af: 4, src: '10.0.0.2', dst: '224.0.0.18' });
+    const bytes = buildVrrpAdvert(v3adv, { af: 4, src: '10.0.0.2', dst: '10.0.0.3' });
     const uni = { ...v3cfg, unicast: true, unicastPeers: [{ addr: '10.0.0.2' }] };
     const r = checkAdvert({ ...mcast, dst: '10.0.0.1' }, bytes, 0, bytes.length, uni);
     assert.equal(r.ok ? '' : r.reason, VRRP_RX.CHECKSUM);
@@ -224,5 +226,16 @@ describe('VRRP receive checks (keepalived vrrp_check_packet order), one rejected
     };
     const adv6 = { ...v3adv, addrs: ['fe80::10'] };
     assert.equal(reason(run(adv6, cfg6, { src: 'fe80::2', dst: 'ff::1', ipHeaderLen: 0 })), 'accepted');
+  });
+
+  it('a v3 unicast advert with the old multicast-destination checksum is accepted and noted, unless never', () => {
+    const uni = { ...v3cfg, unicast: true, unicastPeers: [{ addr: '10.0.0.2' }] };
+    const bytes = buildVrrpAdvert(v3adv, { af: 4, src: '10.0.0.2', dst: '224.0.0.18' });
+    const facts = { ...mcast, dst: '10.0.0.1' };
+    const r = checkAdvert(facts, bytes, 0, bytes.length, uni);
+    assert.ok(r.ok);
+    assert.deepEqual(r.notes, [VRRP_RX_NOTE.OLD_UNICAST_CHECKSUM]);
+    const never = checkAdvert(facts, bytes, 0, bytes.length, { ...uni, oldUnicastChecksum: false });
+    assert.equal(never.ok ? '' : never.reason, VRRP_RX.CHECKSUM);
   });
 });
