@@ -15,7 +15,8 @@ const STACK: ReadonlyArray<{ layer: string; above: string; below?: string }> = [
   { layer: 'daemon', above: 'dataplane', below: 'health' },
   { layer: 'health', above: 'daemon', below: 'io' },
   { layer: 'io', above: 'health', below: 'engine' },
-  { layer: 'ipvsadm', above: 'io', below: 'control' },
+  { layer: 'vrrp', above: 'io', below: 'config' },
+  { layer: 'ipvsadm', above: 'vrrp', below: 'control' },
   { layer: 'config', above: 'ipvsadm', below: 'control' },
   { layer: 'control', above: 'config', below: 'core' },
   { layer: 'engine', above: 'control', below: 'forward' },
@@ -47,6 +48,14 @@ test('src/core and src/packet import no other layer', () => {
     });
     assert.notEqual(r.status, 0, `${layer} -> ${other}`);
     assert.match(r.out, new RegExp(`src/${layer} imports no other layer`));
+  }
+});
+
+test('no pure layer below src/vrrp imports it', () => {
+  for (const layer of ['config', 'control', 'engine', 'core']) {
+    const r = lint({ [`src/${layer}/probe.ts`]: importOf('vrrp') });
+    assert.notEqual(r.status, 0, layer);
+    assert.match(r.out, new RegExp(`dependencies point one way: src/${layer} `));
   }
 });
 
