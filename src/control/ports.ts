@@ -41,5 +41,25 @@ export interface DataPlaneHandle {
   vipStatus(): readonly VipStatus[];
   /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
   refuse?(cmd: Command): string | undefined;
+  /**
+   * VRRP: this director became MASTER (`master` true) or left MASTER for an instance's
+   * addresses. The proxy plane adds or removes them on the interface as keepalived does; the
+   * packet plane answers ARP/NDP for them and forwards their traffic only while MASTER.
+   */
+  vrrpOwn?(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
+  /** VRRP: sends gratuitous ARPs / unsolicited neighbour adverts for `vips` (garp_master_*). */
+  vrrpAnnounce?(vips: readonly VrrpVip[]): void;
   close(): Promise<void>;
+}
+
+/** One `virtual_ipaddress` entry of a VRRP instance (keepalived.conf(5)), as a data plane needs it. */
+export interface VrrpVip {
+  readonly af: 4 | 6;
+  readonly addr: string;
+  readonly prefix: number;
+  /** The interface the address goes on (`dev`, else the instance's interface). */
+  readonly dev: string;
+  /** `label` and `scope` as written, when given. */
+  readonly label?: string;
+  readonly scope?: string;
 }

@@ -1,7 +1,8 @@
 /**
- * Open-addressed lookup index of the connection table (ipvs.md §1.5): one 16-byte slot per
- * hashed entry holding the whole lookup key AND the entry index, so a lookup at 10 M entries is
- * one random memory access (the slot's cache line) instead of two (bucket head, then key block).
+ * Open-addressed lookup index of the connection table (the kernel's ip_vs_conn.c chains buckets
+ * instead; conn-table.ts says why this one is open-addressed): one 16-byte slot per hashed entry
+ * holding the whole lookup key AND the entry index, so a lookup at 10 M entries is one random
+ * memory access (the slot's cache line) instead of two (bucket head, then key block).
  *
  * Slot layout (Int32Array, 4 words, never straddles a 64-byte line):
  *   [w0 = client address (IPv4) or its 32-bit fold (IPv6),

@@ -9,3 +9,5 @@ export * from './vrrp-receive.js';
 export * from './vrrp-sync-group.js';
 export * from './vrrp-timers.js';
 export * from './vrrp-track.js';
+export * from './vrrp-transport.js';
+export * from './fake-vrrp-transport.js';
