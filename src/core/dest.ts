@@ -3,21 +3,32 @@
  * rules of ip_vs_bind_dest / ip_vs_unbind_dest (ip_vs_conn.c).
  */
 import { type Af, ipBytes } from './addr.js';
-import type { Service } from './service.js';
+import type { SchedulerHooks } from './schedulers/scheduler-hooks.js';
 import { Stats } from './stats.js';
-import { DEST_F, type DestConfig, type FwdMethod } from './types.js';
+import { DEST_F, type DestConfig, type FwdMethod, type ServiceKey } from './types.js';
 
 /** How a connection is counted on its dest (activeconns, inactconns, persistconns of struct ip_vs_dest). */
 export const CONN_COUNT = { ACTIVE: 0, INACTIVE: 1, TEMPLATE: 2 } as const;
 /** One of {@link CONN_COUNT}. */
 export type ConnCount = (typeof CONN_COUNT)[keyof typeof CONN_COUNT];
 
+/**
+ * What a dest reaches through its owning service; core/service.ts Service meets it, so dest.ts
+ * need not import service.ts, which imports dest.ts for its dest list.
+ */
+export interface DestService {
+  readonly key: ServiceKey;
+  readonly stats: Stats;
+  /** Told when this dest's load changes (dynamic schedulers keep indexes on it). */
+  readonly sched: Pick<SchedulerHooks<Dest, unknown>, 'loadChanged'> | null;
+}
+
 /** A real server inside one service. */
 export class Dest {
   /** Unique small integer: connection tables refer to dests by it. */
   readonly id: number;
   /** The owning service (kept while the dest sits in the trash, as the kernel does). */
-  svc: Service;
+  svc: DestService;
   readonly addr: string;
   readonly port: number;
   readonly af: Af;
@@ -48,7 +59,7 @@ export class Dest {
   /** Scheduler-private slot (e.g. a position in an index structure). */
   schedSlot = -1;
 
-  constructor(id: number, svc: Service, cfg: DestConfig) {
+  constructor(id: number, svc: DestService, cfg: DestConfig) {
     this.id = id;
     this.svc = svc;
     this.addr = cfg.addr;

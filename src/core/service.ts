@@ -1,7 +1,7 @@
 /** A virtual service at run time: its key, settings, dest list in kernel order, and scheduler. */
 import { type Af, ipBytes, parseIPv4 } from './addr.js';
 import type { Dest } from './dest.js';
-import type { Scheduler } from './schedulers/scheduler.js';
+import type { SchedulerHooks } from './schedulers/scheduler-hooks.js';
 import { Stats } from './stats.js';
 import type { ServiceConfig, ServiceKey } from './types.js';
 
@@ -24,7 +24,8 @@ export class Service {
   prefixLen = 128;
   /** Destinations in kernel list order: index 0 is the head, the most recently added. */
   readonly dests: Dest[] = [];
-  sched: Scheduler | null = null;
+  /** The scheduler: schedulers/scheduler.ts `Scheduler`, named by its hooks (that file imports this). */
+  sched: SchedulerHooks<Dest, Service> | null = null;
   readonly stats = new Stats();
   /** FULLNAT local addresses (LIPs), our extension. */
   readonly laddrs: string[] = [];

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { lintProbe as lint } from './lint-probe.js';
 
 // The layer rules of biome.json: every import points down the stack (README, Layout), and no two
-// files import each other, even through others. Each rule is shown firing on a probe file, and
-// downward imports are shown passing.
+// files import each other, even through others or for types only. Each rule is shown firing on a
+// probe file, and downward imports are shown passing.
 
 const ioImport = "import { readFileSync } from 'node:fs';\n\nexport const x = readFileSync;\n";
 
@@ -86,6 +86,15 @@ test('an import cycle between two files fails lint', () => {
   const r = lint({
     'src/engine/a.ts': "import { b } from './b.js';\n\nexport const a = (): number => b();\n",
     'src/engine/b.ts': "import { a } from './a.js';\n\nexport const b = (): number => a();\n",
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /noImportCycles/);
+});
+
+test('an import cycle made only of type imports fails lint too', () => {
+  const r = lint({
+    'src/core/a.ts': "import type { B } from './b.js';\n\nexport interface A {\n  b: B;\n}\n",
+    'src/core/b.ts': "import type { A } from './a.js';\n\nexport interface B {\n  a: A;\n}\n",
   });
   assert.notEqual(r.status, 0);
   assert.match(r.out, /noImportCycles/);

@@ -3,7 +3,7 @@
  * substitution", "Sequence blocks", "List blocks").
  */
 import type { SourcePos } from '../diagnostics.js';
-import type { LexState } from './lexer.js';
+import type { LexState } from './lex-state.js';
 
 /** lexer.ts processLine, passed in so the lexer and its macros do not import each other. */
 export type LineProcessor = (st: LexState, line: string, pos: SourcePos, depth: number) => void;
