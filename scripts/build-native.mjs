@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Install step: builds the native addon (AF_PACKET, AF_XDP and ICMP echo sockets, the TCP relay)
+// Install step: builds the native addon (AF_PACKET, AF_XDP, ICMP echo and VRRP sockets, the TCP relay)
 // in native/ with node-gyp. Optional: when it cannot build (no compiler, not Linux, no headers)
 // this prints one warning line and exits 0, so `npm install` still succeeds and
 // `lvsd --dataplane packet` reports why later.
