@@ -11,19 +11,16 @@ import { vrrpTransitionChannel } from '../../control/channels.js';
 import type { DataPlaneHandle, VrrpVip } from '../../control/ports.js';
 import type { VrrpView } from '../../control/vrrp-views.js';
 import { type Clock, systemClock } from '../../health/runner.js';
-import { bindVrrpInstance } from '../../vrrp/vrrp-config.js';
-import { VrrpInstance } from '../../vrrp/vrrp-instance.js';
 import type { VrrpAction, VrrpEvent } from '../../vrrp/vrrp-instance-types.js';
 import { notifyState, vrrpNotifyRuns } from '../../vrrp/vrrp-notify.js';
-import { buildVrrpAdvert } from '../../vrrp/vrrp-packet.js';
-import { checkAdvert, VRRP_RX } from '../../vrrp/vrrp-receive.js';
 import { type VrrpMemberEvent, VrrpSyncGroup } from '../../vrrp/vrrp-sync-group.js';
 import { trackedPriority } from '../../vrrp/vrrp-track.js';
 import type { VrrpDatagram, VrrpTransport } from '../../vrrp/vrrp-transport.js';
 import { systemVrrpScripts, type VrrpHost, type VrrpScripts } from './vrrp-host.js';
 import { scriptKey, VrrpScriptTracker } from './vrrp-script-tracker.js';
-import { type GroupRt, type InstanceRt, instanceView } from './vrrp-state.js';
-import { vipsMissingFrom, vrrpVipOf } from './vrrp-vips.js';
+import { type GroupRt, type InstanceRt, instanceView, newInstanceRt } from './vrrp-state.js';
+import { vipsMissingFrom } from './vrrp-vips.js';
+import { receiveAdvert, sendAdvert } from './vrrp-wire.js';
 
 /** Log sink for what is not a transition: bind failures, send errors, script launches. */
 export type VrrpLog = (
@@ -208,33 +205,8 @@ export class VrrpRunner {
       return undefined;
     }
     try {
-      const b = bindVrrpInstance(vi, model.vrrp, model.globals.extra, primary);
-      const vips = vi.vips.filter((x) => x.af === b.instance.af).map((x) => vrrpVipOf(x, ifname));
-      const m = new VrrpInstance(b.instance);
-      const key = JSON.stringify([b, [...b.instance.authData], vips, vi.notify, ifname]);
-      const group = b.syncGroup !== undefined ? this.#groups.get(b.syncGroup) : undefined;
-      return {
-        name: vi.name,
-        b,
-        m,
-        key,
-        ifname,
-        srcAddr,
-        vips,
-        group,
-        notify: vi.notify,
-        trackOwnLink: vi.extra.dont_track_primary === undefined,
-        ch: undefined,
-        timer: undefined,
-        timerAt: undefined,
-        since: this.#clock.now(),
-        transitions: 0,
-        sent: 0,
-        received: 0,
-        rxErrors: new Map(),
-        fault: false,
-        quiet: false,
-      };
+      const group = (name: string) => this.#groups.get(name);
+      return newInstanceRt(vi, model, ifname, primary, group, this.#clock.now());
     } catch (e) {
       log?.('error', `(${vi.name}) ${e instanceof Error ? e.message : String(e)}: instance not started`);
       return undefined;
@@ -432,22 +404,12 @@ export class VrrpRunner {
   }
 
   #send(rt: InstanceRt, advert: Extract<VrrpAction, { type: 'send' }>['advert']): void {
-    const ch = rt.ch;
-    if (!ch) return;
-    const { af } = rt.b.instance;
-    for (const dst of rt.b.destinations) {
-      // The v3 checksum covers the source the kernel will use (RFC 5798 §5.2.8).
-      const src = ch.sourceFor(dst) ?? rt.b.instance.primaryAddr;
-      try {
-        ch.send(buildVrrpAdvert(advert, { af, src, dst, asV2: rt.b.rx.v3ChecksumAsV2 }), dst);
-        rt.sent++;
-      } catch (e) {
-        this.opts.log?.('warn', `(${rt.name}) cannot send advert`, {
-          dst,
-          err: e instanceof Error ? e.message : String(e),
-        });
-      }
-    }
+    sendAdvert(rt, advert, (dst, e) =>
+      this.opts.log?.('warn', `(${rt.name}) cannot send advert`, {
+        dst,
+        err: e instanceof Error ? e.message : String(e),
+      }),
+    );
   }
 
   #own(rt: InstanceRt, vips: readonly VrrpVip[], master: boolean): void {
@@ -466,45 +428,18 @@ export class VrrpRunner {
 
   #onDatagram(rt: InstanceRt, d: VrrpDatagram): void {
     if (!rt.ch || this.#insts.get(rt.name) !== rt) return;
-    const hl = d.ipHeaderLen;
-    let len = d.data.length - hl;
-    // IPv4 raw sockets hand over the IP header: its total length bounds the VRRP bytes.
-    if (hl > 0 && d.data.length >= 4) {
-      const total = (d.data[2]! << 8) | d.data[3]!;
-      if (total >= hl && total <= d.data.length) len = total - hl;
-    }
-    const master = rt.m.master;
-    const checkVips = rt.m.state === 'MASTER' || !(rt.b.skipCheckAdvAddr && master?.addr === d.src);
-    const facts = {
-      src: d.src,
-      dst: d.dst,
-      ttl: d.ttl,
-      ipHeaderLen: hl,
-      effectivePriority: rt.m.priority,
-      checkVips,
-    };
-    const r = checkAdvert(facts, d.data, hl, len, rt.b.rx);
-    if (!r.ok) {
-      // Another of our instances on this link owns that VRID: not an error of this one.
-      if (r.reason === VRRP_RX.UNKNOWN_VRID && this.#ownsVrid(rt, d.data[hl + 1])) return;
-      rt.rxErrors.set(r.reason, (rt.rxErrors.get(r.reason) ?? 0) + 1);
-      return;
-    }
-    rt.received++;
-    for (const n of r.notes) rt.rxErrors.set(n, (rt.rxErrors.get(n) ?? 0) + 1);
-    this.#step(rt, { type: 'advert', advert: r.advert, src: d.src });
-  }
-
-  #ownsVrid(rt: InstanceRt, vrid: number | undefined): boolean {
-    for (const o of this.#insts.values())
-      if (
-        o !== rt &&
-        o.ifname === rt.ifname &&
-        o.b.instance.af === rt.b.instance.af &&
-        o.b.instance.vrid === vrid
-      )
-        return true;
-    return false;
+    const ev = receiveAdvert(rt, d, (vrid) => {
+      for (const o of this.#insts.values())
+        if (
+          o !== rt &&
+          o.ifname === rt.ifname &&
+          o.b.instance.af === rt.b.instance.af &&
+          o.b.instance.vrid === vrid
+        )
+          return true;
+      return false;
+    });
+    if (ev) this.#step(rt, ev);
   }
 
   #rearm(rt: InstanceRt): void {

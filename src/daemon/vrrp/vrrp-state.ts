@@ -2,14 +2,20 @@
  * What the VRRP runner keeps for each running instance beside its pure state machine, and the
  * `lvsadm --vrrp` view built from it.
  */
-import type { ScriptSpec, VrrpSyncGroup as VrrpSyncGroupModel } from '../../config/model.js';
+import type {
+  LvsModel,
+  ScriptSpec,
+  VrrpInstance as VrrpInstanceModel,
+  VrrpSyncGroup as VrrpSyncGroupModel,
+} from '../../config/model.js';
 import type { VrrpVip } from '../../control/ports.js';
 import type { VrrpInstanceView } from '../../control/vrrp-views.js';
-import type { VrrpBinding } from '../../vrrp/vrrp-config.js';
-import type { VrrpInstance } from '../../vrrp/vrrp-instance.js';
+import { bindVrrpInstance, type VrrpBinding } from '../../vrrp/vrrp-config.js';
+import { VrrpInstance } from '../../vrrp/vrrp-instance.js';
 import type { VrrpNotifyState } from '../../vrrp/vrrp-notify.js';
 import type { VrrpSyncGroup } from '../../vrrp/vrrp-sync-group.js';
 import type { VrrpChannel } from '../../vrrp/vrrp-transport.js';
+import { vrrpVipOf } from './vrrp-vips.js';
 
 /** One running vrrp_sync_group: its coordinator and the state its notify scripts last heard. */
 export interface GroupRt {
@@ -49,6 +55,44 @@ export interface InstanceRt {
   fault: boolean;
   /** While restoring state on reload: actions are not performed. */
   quiet: boolean;
+}
+
+/**
+ * Binds `vi` (src/vrrp/vrrp-config.ts) with the primary address found for it and builds its
+ * state machine, not started. Throws the binding's VrrpError for a configuration it refuses.
+ */
+export function newInstanceRt(
+  vi: VrrpInstanceModel,
+  model: LvsModel,
+  ifname: string,
+  primary: string,
+  groupOf: (name: string) => GroupRt | undefined,
+  now: number,
+): InstanceRt {
+  const b = bindVrrpInstance(vi, model.vrrp, model.globals.extra, primary);
+  const vips = vi.vips.filter((x) => x.af === b.instance.af).map((x) => vrrpVipOf(x, ifname));
+  return {
+    name: vi.name,
+    b,
+    m: new VrrpInstance(b.instance),
+    key: JSON.stringify([b, [...b.instance.authData], vips, vi.notify, ifname]),
+    ifname,
+    srcAddr: vi.unicastSrcIp ?? vi.mcastSrcIp,
+    vips,
+    group: b.syncGroup !== undefined ? groupOf(b.syncGroup) : undefined,
+    notify: vi.notify,
+    trackOwnLink: vi.extra.dont_track_primary === undefined,
+    ch: undefined,
+    timer: undefined,
+    timerAt: undefined,
+    since: now,
+    transitions: 0,
+    sent: 0,
+    received: 0,
+    rxErrors: new Map(),
+    fault: false,
+    quiet: false,
+  };
 }
 
 /** The `--vrrp` view of one instance. */
