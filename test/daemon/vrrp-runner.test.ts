@@ -166,6 +166,29 @@ describe('VrrpRunner on a fake segment', () => {
     await Promise.all([a.runner.stop(), b.runner.stop()]);
   });
 
+  it("a sync group's own track_script faults every member, and its notify hears GROUP arguments", async () => {
+    const { clock, router } = segment();
+    const script = 'vrrp_script chk {\n    script "/bin/chk"\n    interval 1\n    fall 1\n    rise 1\n}\n';
+    const group =
+      'vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    track_script {\n        chk\n    }\n    notify /bin/g\n}\n';
+    const a = router(
+      '10.0.0.1',
+      script +
+        group +
+        conf({ prio: 150 }) +
+        conf({ name: 'VI_2', vrid: 52, prio: 150, vips: '10.0.1.100/24' }),
+    );
+    a.runner.start();
+    await clock.advance(10_000);
+    assert.deepEqual([a.state('VI_1'), a.state('VI_2')], ['MASTER', 'MASTER']);
+    a.scripts.results.set('/bin/chk', false);
+    await clock.advance(2_000);
+    assert.deepEqual([a.state('VI_1'), a.state('VI_2')], ['FAULT', 'FAULT']);
+    const g = a.scripts.notified.filter((x) => x[0] === '/bin/g').map((x) => x.slice(1).join(' '));
+    assert.deepEqual(g.slice(-2), ['GROUP G MASTER 0', 'GROUP G FAULT 0']);
+    await a.runner.stop();
+  });
+
   it("runs notify_master and notify with keepalived's arguments, and logs keepalived's lines", async () => {
     const { clock, router } = segment();
     const lines: string[] = [];

@@ -129,7 +129,7 @@ export class VrrpRunner {
       oldScripts.delete(s.name);
       this.#scripts.set(
         s.name,
-        keep && old ? old : new VrrpScriptTracker(s, this.#clock, this.#scriptsRun, (n) => this.#onScript(n)),
+        keep && old ? old : new VrrpScriptTracker(s, this.#clock, this.#scriptsRun, () => this.#onScript()),
       );
     }
     for (const s of oldScripts.values()) s.stop();
@@ -302,10 +302,10 @@ export class VrrpRunner {
       });
   }
 
-  #onScript(name: string): void {
+  /** A script changed state: recompute every instance (#track changes nothing where it is not tracked). */
+  #onScript(): void {
     this.#guard(() => {
-      for (const rt of this.#insts.values())
-        if (rt.b.tracks.some((t) => t.kind === 'script' && t.name === name)) this.#track(rt);
+      for (const rt of this.#insts.values()) this.#track(rt);
     });
   }
 
@@ -318,6 +318,9 @@ export class VrrpRunner {
     }));
     // keepalived faults an instance whose own interface goes down unless `dont_track_primary`.
     if (rt.trackOwnLink) tracked.push({ up: this.#link(rt.ifname), weight: 0, reverse: false });
+    // A sync group's own track_script faults every member while it fails (weight 0 in a group).
+    for (const t of rt.group?.spec.trackScripts ?? [])
+      tracked.push({ up: this.#scripts.get(t.name)?.up, weight: 0, reverse: false });
     const r = trackedPriority(rt.b.instance.priority, tracked);
     if (r.priority !== rt.m.priority) this.#step(rt, { type: 'priority', priority: r.priority });
     if (r.fault === rt.fault) return;
