@@ -242,6 +242,33 @@ describe('VrrpRunner on a fake segment', () => {
     await a.runner.stop();
   });
 
+  it('a reload that removes a MASTER instance stops it with priority 0 and releases its VIPs', async () => {
+    const { net, clock, router } = segment();
+    const a = router(
+      '10.0.0.1',
+      conf({ prio: 150 }) + conf({ name: 'VI_2', vrid: 52, prio: 150, vips: '10.0.1.100/24' }),
+    );
+    const b = router('10.0.0.2', conf({ name: 'VI_2', vrid: 52, prio: 100, vips: '10.0.1.100/24' }));
+    a.runner.start();
+    b.runner.start();
+    await clock.advance(10_000);
+    assert.equal(a.state('VI_2'), 'MASTER');
+    const t0 = clock.now();
+    a.runner.reload(model(conf({ prio: 150 })));
+    const last = net.sent
+      .filter((x) => x.from === '10.0.0.1' && decodeVrrp(x.vrrp, 0, 4).vrid === 52)
+      .at(-1)!;
+    assert.equal(decodeVrrp(last.vrrp, 0, 4).priority, 0);
+    assert.ok(a.plane.calls.includes('release VI_2 10.0.1.100/24@eth0'));
+    assert.deepEqual(
+      a.runner.view().instances.map((i) => [i.name, i.state]),
+      [['VI_1', 'MASTER']],
+    );
+    const at = await until(clock, () => b.state('VI_2') === 'MASTER');
+    assert.ok(at - t0 <= skewMs(2, 100, 100) + 10);
+    await Promise.all([a.runner.stop(), b.runner.stop()]);
+  });
+
   it('counts adverts with a mismatched VRID or password by reason in the view', async () => {
     const { clock, router } = segment();
     const auth = (p: string) =>

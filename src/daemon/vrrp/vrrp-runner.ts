@@ -246,7 +246,8 @@ export class VrrpRunner {
     rt.received = prev.received;
     for (const [k, n] of prev.rxErrors) rt.rxErrors.set(k, n);
     rt.quiet = true;
-    this.#track(rt);
+    // The new priority now; a fault that arose meanwhile is applied after, as a real transition.
+    this.#track(rt, was !== 'FAULT');
     this.#step(rt, { type: 'start' }, was === 'MASTER' ? now - LONG_AGO_MS : now);
     if (was === 'MASTER' && rt.m.state === 'BACKUP')
       this.#step(rt, rt.group ? { type: 'group', state: 'MASTER' } : { type: 'timer' });
@@ -309,8 +310,11 @@ export class VrrpRunner {
     });
   }
 
-  /** Recomputes the priority and fault from the trackers (keepalived vrrp_track.c) and feeds changes. */
-  #track(rt: InstanceRt): void {
+  /**
+   * Recomputes the priority and fault from the trackers (keepalived vrrp_track.c) and feeds
+   * changes; `priorityOnly` leaves the fault for a later call.
+   */
+  #track(rt: InstanceRt, priorityOnly = false): void {
     const tracked = rt.b.tracks.map((t) => ({
       up: t.kind === 'script' ? this.#scripts.get(t.name)?.up : this.#link(t.name),
       weight: t.weight,
@@ -323,7 +327,7 @@ export class VrrpRunner {
       tracked.push({ up: this.#scripts.get(t.name)?.up, weight: 0, reverse: false });
     const r = trackedPriority(rt.b.instance.priority, tracked);
     if (r.priority !== rt.m.priority) this.#step(rt, { type: 'priority', priority: r.priority });
-    if (r.fault === rt.fault) return;
+    if (priorityOnly || r.fault === rt.fault) return;
     rt.fault = r.fault;
     if (rt.group) this.#deliver(rt.group, rt.group.sync.setFault(rt.name, r.fault));
     else this.#step(rt, { type: 'fault', on: r.fault });
