@@ -29,7 +29,10 @@ export interface VrrpInstanceView {
   readonly transitions: number;
   readonly advertsSent: number;
   readonly advertsReceived: number;
-  /** Discarded adverts by reason code (VRRP_RX_* of src/vrrp/vrrp-receive.ts); zero counts omitted. */
+  /**
+   * Discarded adverts by reason code (VRRP_RX_* of src/vrrp/vrrp-receive.ts), and accepted ones
+   * carrying a note (VRRP_RX_INTERVAL_V3, VRRP_RX_OLD_UNICAST_CHECKSUM); zero counts omitted.
+   */
   readonly rxErrors: Readonly<Record<string, number>>;
   readonly syncGroup?: string;
   readonly vips: readonly string[];

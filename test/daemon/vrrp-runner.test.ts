@@ -39,6 +39,26 @@ describe('VrrpRunner on a fake segment', () => {
     await Promise.all([a.runner.stop(), b.runner.stop()]);
   });
 
+  it('v3 at advert_int 0.1: checksummed adverts elect the master, the backup adopts its interval and takes over in 0.3 s + skew', async () => {
+    const { clock, router } = segment();
+    const v3 = (prio: number, interval: string) =>
+      `global_defs {\n    vrrp_version 3\n}\n${conf({ prio }).replace('advert_int 1', `advert_int ${interval}`)}`;
+    const a = router('10.0.0.1', v3(150, '0.1'));
+    const b = router('10.0.0.2', v3(100, '1'));
+    a.runner.start();
+    b.runner.start();
+    await clock.advance(5_000);
+    assert.deepEqual([a.state(), b.state()], ['MASTER', 'BACKUP']);
+    const bv = b.runner.view().instances[0]!;
+    assert.deepEqual([bv.version, bv.advertIntMs, bv.masterAdvertIntMs], [3, 1000, 100]);
+    assert.deepEqual(bv.rxErrors, { VRRP_RX_INTERVAL_V3: bv.advertsReceived }, 'no advert discarded');
+    const t0 = clock.now();
+    a.transport.cut(true);
+    const at = await until(clock, () => b.state() === 'MASTER');
+    assert.ok(at - t0 <= masterDownMs(3, 100, 10) + 10, `took ${at - t0} ms`);
+    await Promise.all([a.runner.stop(), b.runner.stop()]);
+  });
+
   it('with equal priority the higher primary address stays MASTER once both see each other', async () => {
     const { clock, router } = segment();
     const a = router('10.0.0.1', conf());
