@@ -138,6 +138,22 @@ export type ReloadMessage =
       readonly diff: TableDiffSummary;
     };
 
+/**
+ * A VRRP instance changed state (RFC 5798 §6.4), as the daemon's VRRP runner performed it; the
+ * logger writes keepalived's own words for it (`(VI_1) Entering MASTER STATE`).
+ */
+export interface VrrpTransitionMessage {
+  /** The VRRP runner that drove it. */
+  readonly source: object;
+  readonly instance: string;
+  readonly from: 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+  readonly to: 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+  /** Effective priority at the transition. */
+  readonly priority: number;
+  /** Wall-clock time of the transition, ms. */
+  readonly at: number;
+}
+
 /** A typed view of one diagnostics channel: publish only when someone listens. */
 export interface TypedChannel<T> {
   readonly name: string;
@@ -171,5 +187,7 @@ export const tableChangeChannel = typed<TableChangeMessage>('lvs:table:change');
 export const healthTransitionChannel = typed<HealthTransitionMessage>('lvs:health:transition');
 /** `lvs:dataplane:fault`: a driver, socket, relay, XDP or nft failure at a data plane's edge. */
 export const dataplaneFaultChannel = typed<DataplaneFaultMessage>('lvs:dataplane:fault');
+/** `lvs:vrrp:transition`: a VRRP instance entering INIT (stop), BACKUP, MASTER or FAULT. */
+export const vrrpTransitionChannel = typed<VrrpTransitionMessage>('lvs:vrrp:transition');
 /** `lvs:config:reload`: the steps of loading and reloading `--config`. */
 export const reloadChannel = typed<ReloadMessage>('lvs:config:reload');

@@ -57,4 +57,6 @@ export type Query =
   /** `lvsadm --health` (our extension): per real server state from the health checker. */
   | { readonly q: 'health' }
   /** `lvsadm --availability` (our extension): uptime, MTBF, MTTR and A per server and service. */
-  | { readonly q: 'availability' };
+  | { readonly q: 'availability' }
+  /** `lvsadm --vrrp` (our extension): state, priorities and receive counters of each VRRP instance. */
+  | { readonly q: 'vrrp' };

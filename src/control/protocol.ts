@@ -13,6 +13,7 @@ import type { Command, Query } from './commands.js';
 import type { AvailabilityView, HealthView } from './health-views.js';
 import { validateCommand, validateQuery } from './validate.js';
 import type { DaemonView, Snapshot, TimeoutsView } from './views.js';
+import type { VrrpView } from './vrrp-views.js';
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -59,10 +60,15 @@ export type QueryResult =
   | { readonly q: 'status'; readonly status: StatusView }
   /** Built by src/health (views.ts); NaN values cross the socket as JSON null. */
   | { readonly q: 'health'; readonly health: HealthView }
-  | { readonly q: 'availability'; readonly availability: AvailabilityView };
+  | { readonly q: 'availability'; readonly availability: AvailabilityView }
+  /** Built by the daemon's VRRP runner (src/daemon/vrrp). */
+  | { readonly q: 'vrrp'; readonly vrrp: VrrpView };
 
 /** Code of the answer to a health query when lvsd runs no health checks (no `--config`). */
 export const NO_HEALTH_CODE = 'ERR_LVS_NO_HEALTH';
+
+/** Code of the answer to a VRRP query when lvsd runs no VRRP instances. */
+export const NO_VRRP_CODE = 'ERR_LVS_NO_VRRP';
 
 /**
  * A coded failure as it crosses the socket. `errno` is set for table errors (libipvs.c

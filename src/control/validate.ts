@@ -198,6 +198,7 @@ export function validateQuery(x: unknown): Query {
     case 'status':
     case 'health':
     case 'availability':
+    case 'vrrp':
       return { q: o.q };
     default:
       throw new RequestError('query.q: unknown query');

@@ -12,6 +12,7 @@ import {
   encodeResponse,
   errorResponse,
   NO_HEALTH_CODE,
+  NO_VRRP_CODE,
   type QueryResult,
   type Response,
   type StatusView,
@@ -19,6 +20,7 @@ import {
 } from '../control/protocol.js';
 import { serviceView, serviceViews } from '../control/snapshot.js';
 import type { ConnView, DaemonView, Snapshot, TimeoutsView } from '../control/views.js';
+import type { VrrpView } from '../control/vrrp-views.js';
 import { LvsError, TableError } from '../core/errors.js';
 
 /** What the handler needs from the running director; daemon.ts builds it from a Director. */
@@ -47,6 +49,8 @@ export interface ControlDeps {
   health?(): HealthView | undefined;
   /** `--availability` data; absent or undefined when lvsd runs no health checks. */
   availability?(): AvailabilityView | undefined;
+  /** `--vrrp` data; absent or undefined when lvsd runs no VRRP instance. */
+  vrrp?(): VrrpView | undefined;
 }
 
 function noHealth(): never {
@@ -82,6 +86,12 @@ export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResu
     case 'availability': {
       const availability = deps.availability?.();
       return availability === undefined ? noHealth() : { q: 'availability', availability };
+    }
+    case 'vrrp': {
+      const vrrp = deps.vrrp?.();
+      if (vrrp === undefined)
+        throw new LvsError(NO_VRRP_CODE, 'lvsd runs no VRRP instance (no vrrp_instance in --config)');
+      return { q: 'vrrp', vrrp };
     }
   }
 }

@@ -10,6 +10,7 @@ import type { Command } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
 import type { StatusView } from '../control/protocol.js';
+import type { VrrpView } from '../control/vrrp-views.js';
 import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort } from './director-port.js';
@@ -34,6 +35,8 @@ export interface DaemonConfig {
     health(): HealthView | undefined;
     availability(): AvailabilityView | undefined;
   };
+  /** VRRP view for `lvsadm --vrrp` (from `--config`); undefined = no instance runs. */
+  readonly vrrp?: () => VrrpView | undefined;
 }
 
 /** A running daemon. */
@@ -88,6 +91,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     ...(cfg.health
       ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
       : {}),
+    ...(cfg.vrrp ? { vrrp: cfg.vrrp } : {}),
     refuse: (cmd) => plane?.refuse?.(cmd),
     onChanges(cmd, changes) {
       try {

@@ -14,8 +14,11 @@ import {
   reloadChannel,
   type TableChangeMessage,
   tableChangeChannel,
+  type VrrpTransitionMessage,
+  vrrpTransitionChannel,
 } from '../control/channels.js';
 import { serviceKeyText } from '../core/types.js';
+import { vrrpStateLogLine } from '../vrrp/vrrp-notify.js';
 import { diagnosticLine } from './config-loader.js';
 
 /** The logger the subscriber writes to; pino's Logger has this shape. */
@@ -49,6 +52,20 @@ export function tableChangeLine(m: TableChangeMessage): LogLine {
 export function healthTransitionLine(m: HealthTransitionMessage): LogLine {
   const what = m.rs === undefined ? `service ${m.svc}` : `real server ${m.rs} of ${m.svc}`;
   return { level: m.up ? 'info' : 'warn', msg: `${what} ${m.up ? 'UP' : 'DOWN'}: ${m.message}`, fields: {} };
+}
+
+/**
+ * The line of a VRRP transition in keepalived's words, so existing log alerts keep matching
+ * (`(VI_1) Entering MASTER STATE`, `(VI_1) sent 0 priority`); undefined for a silent stop.
+ */
+export function vrrpTransitionLine(m: VrrpTransitionMessage): LogLine | undefined {
+  const msg = vrrpStateLogLine(m.instance, m.from, m.to);
+  if (msg === undefined) return undefined;
+  return {
+    level: m.to === 'FAULT' ? 'warn' : 'info',
+    msg,
+    fields: { instance: m.instance, from: m.from, to: m.to, priority: m.priority },
+  };
 }
 
 const FAULT_TEXT: Readonly<Record<DataplaneFaultCode, string>> = {
@@ -123,7 +140,7 @@ export function reloadLines(m: ReloadMessage): LogLine[] {
 }
 
 /**
- * Subscribes `log` to the four channels and returns the function that unsubscribes it. `accept`
+ * Subscribes `log` to the five channels and returns the function that unsubscribes it. `accept`
  * keeps only messages from the sources it accepts (a test's own runner or session); lvsd, one
  * director per process, takes everything.
  */
@@ -141,14 +158,20 @@ export function subscribeLogger(log: LogSink, accept: (source: object) => boolea
   const onReload = (m: ReloadMessage): void => {
     if (accept(m.source)) for (const l of reloadLines(m)) write(l);
   };
+  const onVrrp = (m: VrrpTransitionMessage): void => {
+    const l = accept(m.source) ? vrrpTransitionLine(m) : undefined;
+    if (l) write(l);
+  };
   tableChangeChannel.subscribe(onTable);
   healthTransitionChannel.subscribe(onHealth);
   dataplaneFaultChannel.subscribe(onFault);
   reloadChannel.subscribe(onReload);
+  vrrpTransitionChannel.subscribe(onVrrp);
   return () => {
     tableChangeChannel.unsubscribe(onTable);
     healthTransitionChannel.unsubscribe(onHealth);
     dataplaneFaultChannel.unsubscribe(onFault);
     reloadChannel.unsubscribe(onReload);
+    vrrpTransitionChannel.unsubscribe(onVrrp);
   };
 }

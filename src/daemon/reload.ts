@@ -16,6 +16,8 @@ import type { LvsModel, ScriptSpec } from '../config/model.js';
 import { reloadChannel, type TableDiffSummary } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
+import type { DataPlaneHandle } from '../control/ports.js';
+import type { VrrpView } from '../control/vrrp-views.js';
 import { HealthRunner } from '../health/runner.js';
 import { type LoadOptions, loadConfig } from './config-loader.js';
 
@@ -31,6 +33,22 @@ export interface HealthEngine {
   /** `lvsadm --availability` data (plain JSON). */
   availabilityView(): AvailabilityView | undefined;
 }
+
+/** What runs a configuration's vrrp_instance blocks: the VrrpRunner (daemon/vrrp), or a test's stand-in. */
+export interface VrrpEngine {
+  start(): void;
+  /** Moves to a new configuration, keeping the state of unchanged instances. */
+  reload(model: LvsModel): void;
+  /** Stops the instances (priority 0 from a master, stop notify); resolves once the data plane followed. */
+  stop(): Promise<void>;
+  /** `lvsadm --vrrp` data. */
+  view(): VrrpView;
+  /** The data plane that owns the VIPs while MASTER; it starts after the table. */
+  attachPlane(plane: DataPlaneHandle | undefined): void;
+}
+
+/** Builds the VRRP engine of a configuration. */
+export type VrrpEngineFactory = (model: LvsModel) => VrrpEngine;
 
 /** Builds the engine of a loaded configuration; `apply` is the daemon's one command path. */
 export type EngineFactory = (model: LvsModel, apply: (cmd: Command) => void) => HealthEngine;
@@ -63,6 +81,8 @@ export interface ConfigSessionOptions {
   /** For the notes that are not reload steps (VRRP not applied, a failed callback). */
   readonly log: Logger;
   readonly engine: EngineFactory;
+  /** Runs the vrrp_instance blocks; without it they are parsed, validated and not applied. */
+  readonly vrrp?: VrrpEngineFactory;
   /** Reads and checks the file; the fs-backed loader by default (tests inject one). */
   readonly load?: (path: string, opts: LoadOptions) => Promise<ConfigCheck>;
   /** Poll interval of the autoreload watch (ldirectord polls once per check loop). */
@@ -79,6 +99,10 @@ function digest(path: string): string | undefined {
   }
 }
 
+function hasInstances(m: LvsModel): boolean {
+  return m.vrrp.instances.length > 0;
+}
+
 function hasVrrp(m: LvsModel): boolean {
   return m.vrrp.instances.length + m.vrrp.syncGroups.length + m.vrrp.scripts.length > 0;
 }
@@ -86,6 +110,8 @@ function hasVrrp(m: LvsModel): boolean {
 /** A loaded configuration driving the director, with reloads. */
 export class ConfigSession {
   private engine: HealthEngine | undefined;
+  private vrrp: VrrpEngine | undefined;
+  private plane: DataPlaneHandle | undefined;
   private model: LvsModel;
   private sum: string | undefined;
   private busy: Promise<ReloadOutcome> | undefined;
@@ -146,7 +172,7 @@ export class ConfigSession {
     this.engine = this.opts.engine(this.model, counted);
     this.engine.start();
     this.publishFinished(true, this.commands);
-    this.noteVrrp(undefined);
+    this.startVrrp(undefined);
     this.watch();
   }
 
@@ -175,14 +201,36 @@ export class ConfigSession {
       });
   }
 
-  private noteVrrp(before: LvsModel | undefined): void {
+  /** Starts or reloads the VRRP instances; without a VRRP factory, says once that they are not applied. */
+  private startVrrp(before: LvsModel | undefined): void {
+    const make = this.opts.vrrp;
+    if (make) {
+      if (this.vrrp) this.vrrp.reload(this.model);
+      else if (hasInstances(this.model)) {
+        this.vrrp = make(this.model);
+        this.vrrp.attachPlane(this.plane);
+        this.vrrp.start();
+      }
+      return;
+    }
     if (hasVrrp(this.model) && (before === undefined || !hasVrrp(before))) {
       const v = this.model.vrrp;
       this.opts.log.info(
         { instances: v.instances.length, syncGroups: v.syncGroups.length, scripts: v.scripts.length },
-        'vrrp_* blocks are parsed and validated but not applied: VRRP is not implemented yet',
+        'vrrp_* blocks are parsed and validated but not applied: this lvsd runs no VRRP transport',
       );
     }
+  }
+
+  /** Data for `lvsadm --vrrp`; undefined when no VRRP instance runs. */
+  vrrpView(): VrrpView | undefined {
+    return this.vrrp?.view();
+  }
+
+  /** Gives the VRRP instances the data plane, once it has started. */
+  attachPlane(plane: DataPlaneHandle | undefined): void {
+    this.plane = plane;
+    this.vrrp?.attachPlane(plane);
   }
 
   /** Data for `lvsadm --health`. */
@@ -239,7 +287,7 @@ export class ConfigSession {
     this.engine.reload(check.model);
     const commands = this.commands - n0;
     this.publishFinished(false, commands);
-    this.noteVrrp(before);
+    this.startVrrp(before);
     this.watch();
     return { ok: true, commands, services: check.model.services.length };
   }
@@ -287,12 +335,19 @@ export class ConfigSession {
     }
   }
 
-  /** Stops watching and the engine; `clean` removes the managed services (cleanstop). */
-  close(opts: { clean?: boolean } = {}): void {
+  /**
+   * Stops watching, the VRRP instances (first, as keepalived hands the VIPs over before its
+   * checkers stop) and the engine; `clean` removes the managed services (cleanstop). Resolves
+   * when the data plane has released the VIPs.
+   */
+  close(opts: { clean?: boolean } = {}): Promise<void> {
     if (this.debounce) clearTimeout(this.debounce);
     if (this.watching) unwatchFile(this.opts.path);
     this.watching = false;
+    const released = this.vrrp?.stop() ?? Promise.resolve();
+    this.vrrp = undefined;
     this.engine?.stop(opts);
+    return released;
   }
 }
 

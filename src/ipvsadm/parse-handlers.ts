@@ -96,6 +96,7 @@ const EXTENSION_COLUMN: Readonly<Record<string, OptName>> = {
   status: 'status',
   health: 'health',
   availability: 'availability',
+  vrrp: 'vrrp',
 };
 const EXTENSION_COMMANDS = new Set(['P', 'Q', 'G']);
 
@@ -317,6 +318,7 @@ export function handle(st: State, id: string, arg: string, token: string, r: Res
     case 'status':
     case 'health':
     case 'availability':
+    case 'vrrp':
       setOption(st, id);
       return;
     default:

@@ -278,7 +278,7 @@ function finish(st: State, timeouts: [number, number, number] | undefined): Pars
       // ipvsadm 1.31 lets -c take --persistent-conn (PE data columns); 1.2x did not.
       const views = o.has('connection') || o.has('timeout') || o.has('daemon');
       const fmts = o.has('stats') || o.has('rate') || o.has('thresholds');
-      const ours = o.has('status') || o.has('health') || o.has('availability');
+      const ours = o.has('status') || o.has('health') || o.has('availability') || o.has('vrrp');
       if ((views && (fmts || ours)) || ((o.has('timeout') || o.has('daemon')) && o.has('persistent-conn'))) {
         fail('options conflicts in the list command');
       }
@@ -294,7 +294,9 @@ function finish(st: State, timeouts: [number, number, number] | undefined): Pars
                 ? 'health'
                 : o.has('availability')
                   ? 'availability'
-                  : 'services';
+                  : o.has('vrrp')
+                    ? 'vrrp'
+                    : 'services';
       return { kind: 'list', list: listOf(st, view) };
     }
   }

@@ -48,6 +48,7 @@ export const OPT_NAMES = [
   'status',
   'health',
   'availability',
+  'vrrp',
 ] as const;
 /** A matrix column. */
 export type OptName = (typeof OPT_NAMES)[number];
@@ -57,23 +58,23 @@ export type OptName = (typeof OPT_NAMES)[number];
  * The first 34 characters of each row are ipvsadm 1.31's bytes.
  */
 export const MATRIX: Readonly<Record<CmdId, string>> = {
-  add: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxx',
-  edit: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxx',
-  del: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  flush: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  list: ' 11xxxxxxxxx11       xxxxxxx xxxxx' + 'xxx   ',
-  adddest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxx',
-  deldest: 'xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  editdest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxx',
-  timeout: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  startd: 'xxxxxxxxxxx xxxxxxx xxxx    xxxxxx' + 'xxxxxx',
-  stopd: 'xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx' + 'xxxxxx',
-  restore: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  save: ' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  zero: 'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
-  addladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+ xxxx',
-  delladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+xxxxx',
-  getladdr: ' x xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxx',
+  add: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxxx',
+  edit: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxxx',
+  del: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  flush: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  list: ' 11xxxxxxxxx11       xxxxxxx xxxxx' + 'xxx    ',
+  adddest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxxx',
+  deldest: 'xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  editdest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxxx',
+  timeout: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  startd: 'xxxxxxxxxxx xxxxxxx xxxx    xxxxxx' + 'xxxxxxx',
+  stopd: 'xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx' + 'xxxxxxx',
+  restore: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  save: ' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  zero: 'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  addladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+ xxxxx',
+  delladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+xxxxxx',
+  getladdr: ' x xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
 };
 
 /** Tunnel-type matrix over tun-port, tun-nocsum, tun-csum, tun-remcsum (ipvsadm 1.31 bytes). */
@@ -158,6 +159,7 @@ export const OPTION_OPTS: readonly OptDef[] = [
   { id: 'status', long: 'status', arity: 'none' },
   { id: 'health', long: 'health', arity: 'none' },
   { id: 'availability', long: 'availability', arity: 'none' },
+  { id: 'vrrp', long: 'vrrp', arity: 'none' },
 ];
 
 /** `-b/--sched-flags FLAGS` on every command but -a/-e. */

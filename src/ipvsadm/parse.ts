@@ -11,7 +11,7 @@
  *
  * Beyond ipvsadm (documented in usage.ts EXTENSIONS_TEXT): `--socket PATH` anywhere; DPVS's
  * FULLNAT spellings (`-b`/`--fullnat` on -a/-e, `-P/-Q/-G` with `-z ADDR [-F IFNAME]`);
- * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`.
+ * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`, `--vrrp`.
  */
 import { EXIT_OPERATION, EXIT_USAGE, type Failure, tryHelp } from './messages.js';
 import { namesIn, runParse } from './parse-run.js';

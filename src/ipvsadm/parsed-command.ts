@@ -14,7 +14,8 @@ export type ListView =
   | 'laddrs'
   | 'status'
   | 'health'
-  | 'availability';
+  | 'availability'
+  | 'vrrp';
 
 /** ipvsadm's FMT_* flags that shape a services or connections listing. */
 export interface ListFormat {

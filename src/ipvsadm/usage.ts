@@ -110,4 +110,5 @@ export const EXTENSIONS_TEXT = `lvsadm extensions (beyond ipvsadm 1.31):
   --status                            list view: data-plane status
   --health                            list view: health-check state of real servers
   --availability                      list view: availability of services
+  --vrrp                              list view: VRRP instances (state, priority, master, errors)
 `;

@@ -7,7 +7,7 @@
 
 import type { Command, Query } from '../../control/commands.js';
 import type { AvailabilityView, HealthView } from '../../control/health-views.js';
-import { NO_HEALTH_CODE, type Response, type StatusView } from '../../control/protocol.js';
+import { NO_HEALTH_CODE, NO_VRRP_CODE, type Response, type StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
 import { formatAvailability, formatHealth } from '../../health/views.js';
@@ -20,6 +20,7 @@ import {
   formatServices,
   formatTimeouts,
 } from '../../ipvsadm/format.js';
+import { formatVrrp } from '../../ipvsadm/format-vrrp.js';
 import {
   EXIT_OPERATION,
   EXIT_USAGE,
@@ -158,6 +159,17 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       env.stdout(formatStatus(resp.result.status));
       return 0;
     }
+    case 'vrrp': {
+      const resp = await s.request({ query: { q: 'vrrp' } });
+      if (!resp.ok && resp.error.code === NO_VRRP_CODE) {
+        env.stderr(`lvsadm: --vrrp: ${resp.error.message}\n`);
+        return EXIT_OPERATION;
+      }
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'vrrp')
+        return reportFailure(env, 'other', resp);
+      env.stdout(formatVrrp(resp.result.vrrp));
+      return 0;
+    }
     case 'health':
     case 'availability': {
       const resp = await s.request({ query: { q: list.view } });
@@ -267,8 +279,8 @@ async function restore(env: RunnerEnv, s: Session): Promise<number> {
 export async function run(argv: readonly string[], env: RunnerEnv): Promise<number> {
   const opts = { prog: env.prog ?? 'lvsadm', resolver: await argvResolver(env, argv) };
   let p = parse(argv, opts);
-  // `lvsadm --health` and `lvsadm --availability` (the issue's spelling) mean `-L --health`.
-  if (p.kind === 'error' && argv.some((a) => a === '--health' || a === '--availability')) {
+  // `lvsadm --health`, `--availability` and `--vrrp` (the issues' spelling) mean `-L --health` etc.
+  if (p.kind === 'error' && argv.some((a) => a === '--health' || a === '--availability' || a === '--vrrp')) {
     const listed = parse(['-L', ...argv], opts);
     if (listed.kind === 'list') p = listed;
   }

@@ -18,7 +18,9 @@ import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
+import { vrrpRunnerEngine } from '../../daemon/vrrp/vrrp-engine.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
+import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
 export const EXIT_START_FAILED = 1;
@@ -38,6 +40,15 @@ async function checkOnly(file: string, format?: ConfigFormat, configId?: string)
     `${file}: ${c.format} configuration ${verdict}: ${c.model.services.length} virtual services, ${c.diagnostics.length} findings\n`,
   );
   return c.exitCode;
+}
+
+/**
+ * The socket transport VRRP adverts travel on (IP protocol 112, TTL 255). Hook for the raw-socket
+ * transport of src/io/vrrp: until it is wired here, `vrrp_instance` blocks are parsed, validated
+ * and not run, and lvsd says so at start.
+ */
+function realVrrpTransport(): VrrpTransport | undefined {
+  return undefined;
 }
 
 /** Runs lvsd in the foreground until SIGTERM or SIGINT. */
@@ -106,11 +117,13 @@ export function main(argv: string[]): void {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    session?.close();
-    void Promise.all([daemon?.close(), demo?.close()]).then(() => {
-      log.info('stopped');
-      process.exit(0);
-    });
+    // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
+    void Promise.resolve(session?.close())
+      .then(() => Promise.all([daemon?.close(), demo?.close()]))
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -145,6 +158,7 @@ export function main(argv: string[]): void {
                 health: () => session?.healthView(),
                 availability: () => session?.availabilityView(),
               },
+              vrrp: () => session?.vrrpView(),
             }
           : {}),
         socket: o.socket,
@@ -156,16 +170,22 @@ export function main(argv: string[]): void {
           ? {}
           : {
               dataplane: (port: DirectorPort) =>
-                o.dataplane === 'packet'
-                  ? import('../../dataplane/packet-plane/index.js').then((m) =>
-                      m.startPacketDataPlane(port, {
-                        interfaces: o.interfaces,
-                        log,
-                        ingressBypass: o.ingressBypass === true,
-                        ...(o.xdp ? { xdp: o.xdp } : {}),
-                      }),
-                    )
-                  : startProxyPlane(port, log),
+                Promise.resolve(
+                  o.dataplane === 'packet'
+                    ? import('../../dataplane/packet-plane/index.js').then((m) =>
+                        m.startPacketDataPlane(port, {
+                          interfaces: o.interfaces,
+                          log,
+                          ingressBypass: o.ingressBypass === true,
+                          ...(o.xdp ? { xdp: o.xdp } : {}),
+                        }),
+                      )
+                    : startProxyPlane(port, log),
+                ).then((plane) => {
+                  // VRRP instances run from the table's start; the VIPs follow once the plane is up.
+                  session?.attachPlane(plane);
+                  return plane;
+                }),
             }),
       });
     })
@@ -194,6 +214,12 @@ export function main(argv: string[]): void {
     );
 }
 
+/** The VRRP engine when a transport exists (see realVrrpTransport). */
+function vrrpOption(log: Logger): { vrrp?: ReturnType<typeof vrrpRunnerEngine> } {
+  const transport = realVrrpTransport();
+  return transport ? { vrrp: vrrpRunnerEngine({ transport, log }) } : {};
+}
+
 /** Loads `--config` for startup; a refused file prints its findings and rejects (exit 1). */
 async function openConfig(o: LvsdOptions, log: Logger): Promise<ConfigSession> {
   const path = o.config as string;
@@ -203,6 +229,7 @@ async function openConfig(o: LvsdOptions, log: Logger): Promise<ConfigSession> {
     ...(o.configId !== undefined ? { configId: o.configId } : {}),
     log,
     engine: healthRunnerEngine(log),
+    ...vrrpOption(log),
   });
   if (r.ok) return r.session;
   for (const d of r.findings) process.stderr.write(`${diagnosticLine(d)}\n`);
