@@ -25,8 +25,8 @@ function lvsadm(socket: string) {
 
 test('lvsadm --vrrp and -L --vrrp print each instance through the control socket', async () => {
   const { clock, router } = segment();
-  const a = router('10.0.0.1', conf({ prio: 150 }));
-  const b = router('10.0.0.2', conf({ prio: 100 }));
+  const a = router('192.0.2.1', conf({ prio: 150 }));
+  const b = router('192.0.2.2', conf({ prio: 100 }));
   a.runner.start();
   b.runner.start();
   await clock.advance(10_000);
@@ -43,7 +43,7 @@ test('lvsadm --vrrp and -L --vrrp print each instance through the control socket
         head ?? '',
         /^Instance\s+VRID\s+Ver\s+Interface\s+State\s+Prio\s+Base\s+Master\s+Advert\s+InState/,
       );
-      assert.match(row ?? '', /^VI_1\s+51\s+v2\s+eth0\s+BACKUP\s+100\s+100\s+10\.0\.0\.1\s+1s\s/);
+      assert.match(row ?? '', /^VI_1\s+51\s+v2\s+eth0\s+BACKUP\s+100\s+100\s+192\.0\.2\.1\s+1s\s/);
       assert.equal(text, formatVrrp(b.runner.view()));
     }
   } finally {
@@ -77,8 +77,8 @@ test('the --vrrp table shows the master, a v3 adopted interval, time in state an
         state: 'BACKUP',
         basePriority: 150,
         effectivePriority: 90,
-        primaryAddr: '10.0.0.2',
-        masterAddr: '10.0.0.1',
+        primaryAddr: '192.0.2.2',
+        masterAddr: '192.0.2.1',
         advertIntMs: 1000,
         masterAdvertIntMs: 100,
         since: 7_500,
@@ -86,13 +86,13 @@ test('the --vrrp table shows the master, a v3 adopted interval, time in state an
         advertsSent: 4,
         advertsReceived: 120,
         rxErrors: { VRRP_RX_AUTH_FAILURE: 2, VRRP_RX_UNKNOWN_VRID: 5 },
-        vips: ['10.0.0.100/24'],
+        vips: ['192.0.2.100/24'],
       },
     ],
   });
   const row = text.split('\n')[1] ?? '';
   assert.match(
     row,
-    /^VI_1\s+51\s+v3\s+eth0\s+BACKUP\s+90\s+150\s+10\.0\.0\.1\s+1s\/0\.1s\s+12\.5s\s+3\s+4\s+120\s+AUTH_FAILURE=2,UNKNOWN_VRID=5$/,
+    /^VI_1\s+51\s+v3\s+eth0\s+BACKUP\s+90\s+150\s+192\.0\.2\.1\s+1s\/0\.1s\s+12\.5s\s+3\s+4\s+120\s+AUTH_FAILURE=2,UNKNOWN_VRID=5$/,
   );
 });

@@ -36,7 +36,7 @@ export function conf(o: ConfOpts = {}): string {
     priority ${o.prio ?? 100}
     advert_int 1
 ${o.extra ?? ''}    virtual_ipaddress {
-        ${o.vips ?? '10.0.0.100/24'}
+        ${o.vips ?? '192.0.2.100/24'}
     }
 }
 `;

@@ -32,8 +32,8 @@ test('a session with a VRRP engine runs the instances, reloads them in place and
     vrrp: (model) => {
       runner = new VrrpRunner({
         model,
-        transport: net.transport('10.0.0.1'),
-        host: new FakeHost('10.0.0.1'),
+        transport: net.transport('192.0.2.1'),
+        host: new FakeHost('192.0.2.1'),
         clock,
         scripts: new FakeScripts(),
       });
@@ -47,7 +47,7 @@ test('a session with a VRRP engine runs the instances, reloads them in place and
   await clock.advance(5_000);
   assert.equal(s.vrrpView()?.instances[0]?.state, 'MASTER');
   s.attachPlane(plane);
-  assert.deepEqual(plane.calls, ['own VI_1 10.0.0.100/24@eth0']);
+  assert.deepEqual(plane.calls, ['own VI_1 192.0.2.100/24@eth0']);
   assert.ok(!logs.some((m) => /not applied/.test(m)), 'no "not applied" note with a VRRP engine');
   const first = runner;
   const before = s.vrrpView()?.instances[0]?.transitions;
@@ -55,6 +55,6 @@ test('a session with a VRRP engine runs the instances, reloads them in place and
   assert.equal(runner, first, 'the same runner is reloaded');
   assert.equal(s.vrrpView()?.instances[0]?.transitions, before);
   await s.close();
-  assert.equal(plane.calls.at(-1), 'release VI_1 10.0.0.100/24@eth0');
+  assert.equal(plane.calls.at(-1), 'release VI_1 192.0.2.100/24@eth0');
   assert.equal(s.vrrpView(), undefined);
 });

@@ -9,15 +9,15 @@ test('virtual_ipaddress lines map to data-plane VIPs with dev defaulting to the 
     virtual_router_id 51
     priority 100
     virtual_ipaddress {
-        10.0.0.100/24
-        10.0.0.101/24 dev eth1 label eth1:vip scope link
+        192.0.2.100/24
+        192.0.2.101/24 dev eth1 label eth1:vip scope link
     }
 }
 `);
   const vips = m.vrrp.instances[0]!.vips.map((v) => vrrpVipOf(v, 'eth0'));
   assert.deepEqual(vips, [
-    { af: 4, addr: '10.0.0.100', prefix: 24, dev: 'eth0' },
-    { af: 4, addr: '10.0.0.101', prefix: 24, dev: 'eth1', label: 'eth1:vip', scope: 'link' },
+    { af: 4, addr: '192.0.2.100', prefix: 24, dev: 'eth0' },
+    { af: 4, addr: '192.0.2.101', prefix: 24, dev: 'eth1', label: 'eth1:vip', scope: 'link' },
   ]);
   assert.deepEqual(vipsMissingFrom(vips, vips.slice(0, 1)), vips.slice(1));
 });

@@ -226,8 +226,12 @@ export class VrrpRunner {
         (d) => this.#guard(() => this.#onDatagram(rt, d)),
         (e) => this.opts.log?.('warn', `(${rt.name}) VRRP socket error`, { err: e.message }),
       );
+      rt.noSocket = false;
     } catch (e) {
-      this.opts.log?.('error', `(${rt.name}) cannot open the VRRP socket`, { err: String(e) });
+      // Our choice: an instance that cannot hear adverts must not make itself MASTER beside a
+      // live one, so it is held in FAULT until a reload opens its socket.
+      rt.noSocket = true;
+      this.opts.log?.('error', `(${rt.name}) cannot open the VRRP socket: FAULT`, { err: String(e) });
     }
   }
 
@@ -322,6 +326,7 @@ export class VrrpRunner {
     }));
     // keepalived faults an instance whose own interface goes down unless `dont_track_primary`.
     if (rt.trackOwnLink) tracked.push({ up: this.#link(rt.ifname), weight: 0, reverse: false });
+    if (rt.noSocket) tracked.push({ up: false, weight: 0, reverse: false });
     // A sync group's own track_script faults every member while it fails (weight 0 in a group).
     for (const t of rt.group?.spec.trackScripts ?? [])
       tracked.push({ up: this.#scripts.get(t.name)?.up, weight: 0, reverse: false });

@@ -42,6 +42,8 @@ export interface InstanceRt {
   /** The instance's own interface counts as a weight-0 tracker (not with `dont_track_primary`). */
   readonly trackOwnLink: boolean;
   ch: VrrpChannel | undefined;
+  /** The socket could not be opened: the instance stays in FAULT (it could hear no master). */
+  noSocket?: boolean;
   timer: unknown;
   timerAt: number | undefined;
   /** Wall-clock ms of the last transition (or of the start). */

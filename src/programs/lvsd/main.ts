@@ -20,6 +20,7 @@ import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
 import { vrrpRunnerEngine } from '../../daemon/vrrp/vrrp-engine.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
+import { VrrpSocketTransport } from '../../io/vrrp/vrrp-socket.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
 
 /** Exit code when lvsd cannot start (socket in use, rules file unreadable or invalid). */
@@ -43,12 +44,15 @@ async function checkOnly(file: string, format?: ConfigFormat, configId?: string)
 }
 
 /**
- * The socket transport VRRP adverts travel on (IP protocol 112, TTL 255). Hook for the raw-socket
- * transport of src/io/vrrp: until it is wired here, `vrrp_instance` blocks are parsed, validated
- * and not run, and lvsd says so at start.
+ * The socket transport VRRP adverts travel on (IP protocol 112, TTL 255; src/io/vrrp), loaded at
+ * the first open: where the addon cannot load, or the socket cannot be opened (no CAP_NET_RAW),
+ * each instance logs why and stays in FAULT (daemon/vrrp/vrrp-runner.ts).
  */
-function realVrrpTransport(): VrrpTransport | undefined {
-  return undefined;
+function realVrrpTransport(): VrrpTransport {
+  let sockets: VrrpSocketTransport | undefined;
+  return {
+    open: (ep, onDatagram, onError) => (sockets ??= new VrrpSocketTransport()).open(ep, onDatagram, onError),
+  };
 }
 
 /** Runs lvsd in the foreground until SIGTERM or SIGINT. */
@@ -216,8 +220,7 @@ export function main(argv: string[]): void {
 
 /** The VRRP engine when a transport exists (see realVrrpTransport). */
 function vrrpOption(log: Logger): { vrrp?: ReturnType<typeof vrrpRunnerEngine> } {
-  const transport = realVrrpTransport();
-  return transport ? { vrrp: vrrpRunnerEngine({ transport, log }) } : {};
+  return { vrrp: vrrpRunnerEngine({ transport: realVrrpTransport(), log }) };
 }
 
 /** Loads `--config` for startup; a refused file prints its findings and rejects (exit 1). */
