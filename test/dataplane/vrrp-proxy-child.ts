@@ -1,8 +1,8 @@
 /**
  * Child process of vrrp-proxy-plane.test.ts, run inside the director's namespace with
  * `ip netns exec NS node --import tsx test/dataplane/vrrp-proxy-child.ts '<json>'`. It starts the
- * proxy plane (startProxyPlane, the daemon's handle) with a TCP and a UDP service on `vip`:80,
- * both relayed to a local backend that answers `hello`, prints `{"ready":true}`, then runs one
+ * proxy plane (startProxyPlane, the daemon's handle) with a TCP and a UDP service on `vip`:80 and
+ * a TCP service on [`vip6`]:80, all relayed to a local backend that answers `hello`, prints `{"ready":true}`, then runs one
  * JSON command per stdin line and prints one JSON reply line for each:
  * `{"op":"own","instance","vips","master"}`, `{"op":"announce","vips"}`, `{"op":"status"}`,
  * `{"op":"close"}` (which exits).
@@ -17,12 +17,15 @@ import { findScheduler } from '../../src/core/schedulers/index.js';
 import { startProxyPlane } from '../../src/dataplane/proxy-plane/proxy-plane.js';
 import { dest, svcConfig, tcpKey, udpKey } from '../proxy/helpers.js';
 
-const cfg = JSON.parse(process.argv[2] ?? '{}') as { vip: string };
+const cfg = JSON.parse(process.argv[2] ?? '{}') as { vip: string; vip6: string };
 const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const tcpBackend = net.createServer((s) => s.end('hello\n'));
 await new Promise<void>((r) => tcpBackend.listen(0, '127.0.0.1', r));
 const tcpPort = (tcpBackend.address() as net.AddressInfo).port;
+const tcpBackend6 = net.createServer((s) => s.end('hello\n'));
+await new Promise<void>((r) => tcpBackend6.listen(0, '::1', r));
+const tcpPort6 = (tcpBackend6.address() as net.AddressInfo).port;
 const udpBackend = dgram.createSocket('udp4');
 udpBackend.on('message', (_m, from) => udpBackend.send('hello\n', from.port, from.address));
 await new Promise<void>((r) => udpBackend.bind(0, '127.0.0.1', r));
@@ -33,6 +36,8 @@ director.table.addService(tcpKey(80, cfg.vip), svcConfig('rr'));
 director.table.addDest(tcpKey(80, cfg.vip), dest(tcpPort));
 director.table.addService(udpKey(80, cfg.vip), svcConfig('rr'));
 director.table.addDest(udpKey(80, cfg.vip), dest(udpPort));
+director.table.addService(tcpKey(80, cfg.vip6), svcConfig('rr', { netmask: '128' }));
+director.table.addDest(tcpKey(80, cfg.vip6), dest(tcpPort6, 1, { addr: '::1', af: 6 }));
 const quiet = () => {};
 const log = { info: quiet, warn: quiet, error: quiet } as unknown as Logger;
 const plane = startProxyPlane({ director } as unknown as DirectorPort, log);
@@ -53,6 +58,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     } else if (cmd.op === 'close') {
       await plane.close();
       tcpBackend.close();
+      tcpBackend6.close();
       udpBackend.close();
       say({ ok: true });
       process.exit(0);

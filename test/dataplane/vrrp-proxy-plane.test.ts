@@ -14,12 +14,14 @@ const skip = netnsSkipReason() ?? packetAddonUnavailableReason();
 if (skip) console.log(`# skipping VRRP proxy-plane netns tests: ${skip}`);
 
 const VIP = '192.0.2.100';
+const VIP6 = '2001:db8:1::100';
 // An address the director already had: listed in the instance, but never ours to remove.
 const PRESENT = '192.0.2.60';
 const VIPS: VrrpVip[] = [
   { af: 4, addr: VIP, prefix: 32, dev: 'v0a', label: 'v0a:vi1' },
   { af: 4, addr: PRESENT, prefix: 32, dev: 'v0a' },
 ];
+const VIPS6: VrrpVip[] = [{ af: 6, addr: VIP6, prefix: 128, dev: 'v0a' }];
 const STALE_MAC = '02:00:00:00:00:99';
 
 /** The proxy plane in the director's namespace, driven one JSON command at a time. */
@@ -58,19 +60,28 @@ class Child {
   }
 }
 
-/** The director's IPv4 addresses on v0a, as `ip -j addr` lists them. */
-function addrs(ns: Netns): { local: string; prefixlen: number; label?: string }[] {
-  const j = JSON.parse(ns.ip('dir', '-j', '-4', 'addr', 'show', 'dev', 'v0a')) as {
-    addr_info: { local: string; prefixlen: number; label?: string }[];
+/** One address of `ip -j addr`. */
+interface AddrInfo {
+  local: string;
+  prefixlen: number;
+  label?: string;
+  deprecated?: boolean;
+  nodad?: boolean;
+}
+
+/** The director's addresses on v0a (IPv4, or IPv6 with `six`), as `ip -j addr` lists them. */
+function addrs(ns: Netns, six = false): AddrInfo[] {
+  const j = JSON.parse(ns.ip('dir', '-j', six ? '-6' : '-4', 'addr', 'show', 'dev', 'v0a')) as {
+    addr_info: AddrInfo[];
   }[];
   return j[0]?.addr_info ?? [];
 }
 
 /** Connects from the peer over `proto` to VIP:80; resolves with what came back ('' on failure). */
-function hello(ns: Netns, proto: 'tcp' | 'udp'): string {
+function hello(ns: Netns, proto: 'tcp' | 'udp' | 'tcp6'): string {
   const script =
-    proto === 'tcp'
-      ? `const s=require('net').connect(80,'${VIP}');s.setTimeout(2000,()=>process.exit(1));s.on('data',d=>{process.stdout.write(d);process.exit(0)});s.on('error',()=>process.exit(1))`
+    proto !== 'udp'
+      ? `const s=require('net').connect(80,'${proto === 'tcp' ? VIP : VIP6}');s.setTimeout(2000,()=>process.exit(1));s.on('data',d=>{process.stdout.write(d);process.exit(0)});s.on('error',()=>process.exit(1))`
       : `const s=require('dgram').createSocket('udp4');s.on('message',d=>{process.stdout.write(d);process.exit(0)});s.send('hi',80,'${VIP}');setTimeout(()=>process.exit(1),2000)`;
   return ns.exec('peer', [process.execPath, '-e', script], 10_000).stdout;
 }
@@ -83,7 +94,14 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
     ns = createNetns({
       namespaces: ['dir', 'peer'],
       links: [
-        { a: 'dir', b: 'peer', aIf: 'v0a', bIf: 'v0b', aAddrs: ['192.0.2.1/24'], bAddrs: ['192.0.2.2/24'] },
+        {
+          a: 'dir',
+          b: 'peer',
+          aIf: 'v0a',
+          bIf: 'v0b',
+          aAddrs: ['192.0.2.1/24', '2001:db8:1::1/64'],
+          bAddrs: ['192.0.2.2/24', '2001:db8:1::2/64'],
+        },
       ],
     });
     ns.ip('dir', 'addr', 'add', `${PRESENT}/32`, 'dev', 'v0a');
@@ -92,7 +110,7 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
       '--import',
       'tsx',
       'test/dataplane/vrrp-proxy-child.ts',
-      JSON.stringify({ vip: VIP }),
+      JSON.stringify({ vip: VIP, vip6: VIP6 }),
     ]);
     child = new Child(c);
     assert.equal((await child.next()).ready, true);
@@ -102,6 +120,7 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
 
   it('serves a VIP configured before the address exists (IP_FREEBIND) once BACKUP is reported', async () => {
     await child.send({ op: 'own', instance: 'VI_1', vips: VIPS, master: false });
+    await child.send({ op: 'own', instance: 'VI_6', vips: VIPS6, master: false });
     const { status } = (await child.send({ op: 'status' })) as {
       status: { service: string; serving: boolean }[];
     };
@@ -110,6 +129,7 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
       [
         [`TCP ${VIP}:80`, true],
         [`UDP ${VIP}:80`, true],
+        [`TCP [${VIP6}]:80`, true],
       ],
     );
     assert.equal(
@@ -127,7 +147,17 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
     assert.equal(hello(ns, 'udp'), 'hello\n');
   });
 
-  it("announces the VIP: the peer's stale neighbour entry moves to the director's MAC", async (t) => {
+  it('MASTER adds an IPv6 VIP as keepalived does: /128, nodad, deprecated (preferred_lft 0)', async () => {
+    await child.send({ op: 'own', instance: 'VI_6', vips: VIPS6, master: true });
+    const vip = addrs(ns, true).find((a) => a.local === VIP6);
+    assert.deepEqual(
+      { prefixlen: vip?.prefixlen, nodad: vip?.nodad, deprecated: vip?.deprecated },
+      { prefixlen: 128, nodad: true, deprecated: true },
+    );
+    assert.equal(hello(ns, 'tcp6'), 'hello\n');
+  });
+
+  it("announces the VIPs (GARP, unsolicited NA): the peer's stale neighbour entries move to the director's MAC", async (t) => {
     const dirMac = ns
       .mac('dir', 'v0a')
       .toString('hex')
@@ -181,6 +211,13 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
       lladdr?: string;
     }[];
     assert.equal(neigh[0]?.lladdr, dirMac);
+    // IPv6: an unsolicited advert with the override flag updates an existing entry (RFC 4861 §7.2.5).
+    ns.ip('peer', 'neigh', 'replace', VIP6, 'lladdr', STALE_MAC, 'dev', 'v0b', 'nud', 'stale');
+    await child.send({ op: 'announce', vips: VIPS6 });
+    const neigh6 = JSON.parse(ns.ip('peer', '-j', 'neigh', 'show', VIP6, 'dev', 'v0b')) as {
+      lladdr?: string;
+    }[];
+    assert.equal(neigh6[0]?.lladdr, dirMac);
   });
 
   it('leaving MASTER removes the VIP and leaves the address it found there alone', async () => {
@@ -197,5 +234,9 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
     const now = addrs(ns).map((a) => a.local);
     assert.equal(now.includes(VIP), false);
     assert.equal(now.includes(PRESENT), true);
+    assert.equal(
+      addrs(ns, true).some((a) => a.local === VIP6),
+      false,
+    );
   });
 });
