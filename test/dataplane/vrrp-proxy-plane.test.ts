@@ -3,12 +3,12 @@
  * only): the director (the proxy plane in vrrp-proxy-child.ts) and a peer on the same link.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { VrrpVip } from '../../src/control/ports.js';
 import { packetAddonUnavailableReason } from '../../src/io/packet-socket/addon.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 import { hasTshark } from '../helpers/tshark.js';
+import { JsonChild } from './json-child.js';
 
 const skip = netnsSkipReason() ?? packetAddonUnavailableReason();
 if (skip) console.log(`# skipping VRRP proxy-plane netns tests: ${skip}`);
@@ -23,42 +23,6 @@ const VIPS: VrrpVip[] = [
 ];
 const VIPS6: VrrpVip[] = [{ af: 6, addr: VIP6, prefix: 128, dev: 'v0a' }];
 const STALE_MAC = '02:00:00:00:00:99';
-
-/** The proxy plane in the director's namespace, driven one JSON command at a time. */
-class Child {
-  private out = '';
-  private waiters: ((line: string) => void)[] = [];
-  private err = '';
-  constructor(private readonly c: ChildProcess) {
-    c.stdout!.on('data', (d) => {
-      this.out += d;
-      let nl = this.out.indexOf('\n');
-      while (nl >= 0) {
-        const line = this.out.slice(0, nl);
-        this.out = this.out.slice(nl + 1);
-        this.waiters.shift()?.(line);
-        nl = this.out.indexOf('\n');
-      }
-    });
-    c.stderr!.on('data', (d) => (this.err += d));
-  }
-  next(): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`child silent; stderr: ${this.err}`)), 20_000);
-      this.waiters.push((line) => {
-        clearTimeout(t);
-        resolve(JSON.parse(line) as Record<string, unknown>);
-      });
-    });
-  }
-  async send(cmd: object): Promise<Record<string, unknown>> {
-    const r = this.next();
-    this.c.stdin!.write(`${JSON.stringify(cmd)}\n`);
-    const reply = await r;
-    assert.equal(reply.error, undefined, String(reply.error));
-    return reply;
-  }
-}
 
 /** One address of `ip -j addr`. */
 interface AddrInfo {
@@ -88,7 +52,7 @@ function hello(ns: Netns, proto: 'tcp' | 'udp' | 'tcp6'): string {
 
 describe('the proxy plane as a VRRP router', { skip }, () => {
   let ns: Netns;
-  let child: Child;
+  let child: JsonChild;
 
   before(async () => {
     ns = createNetns({
@@ -112,7 +76,7 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
       'test/dataplane/vrrp-proxy-child.ts',
       JSON.stringify({ vip: VIP, vip6: VIP6 }),
     ]);
-    child = new Child(c);
+    child = new JsonChild(c);
     assert.equal((await child.next()).ready, true);
   });
 
