@@ -411,6 +411,7 @@ napi_value lvs_relay_register(napi_env env, napi_value exports);
 napi_value lvs_xdp_register(napi_env env, napi_value exports);
 napi_value lvs_bpf_register(napi_env env, napi_value exports);
 napi_value lvs_vrrp_register(napi_env env, napi_value exports);
+napi_value lvs_freebind_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {
@@ -430,6 +431,8 @@ static napi_value init(napi_env env, napi_value exports) {
   if (!lvs_xdp_register(env, exports)) return NULL;
   /* The VRRP raw sockets (vrrp_socket.c). */
   if (!lvs_vrrp_register(env, exports)) return NULL;
+  /* The proxy plane's listeners on VRRP VIPs (freebind_socket.c). */
+  if (!lvs_freebind_register(env, exports)) return NULL;
   return lvs_icmp_register(env, exports);
 }
 

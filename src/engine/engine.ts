@@ -297,6 +297,18 @@ export class Engine {
     return this.out.announceArp(ifindex, ip);
   }
 
+  /**
+   * Holds back the IPv4 addresses `v4` (host-order u32) and IPv6 addresses `v6` (16 bytes each),
+   * replacing the previous lists: the VRRP VIPs of instances this director is not MASTER for. Until
+   * released, the engine answers no ARP, neighbour solicitation or echo for them and forwards none
+   * of their traffic, as a Backup router must (RFC 5798 §6.4.2); everything else is unaffected.
+   * The address sets are rebuilt here, whole, off the hot path.
+   */
+  withhold(v4: Iterable<number>, v6: Iterable<Uint8Array>): void {
+    this.local.withhold(v4, this.director.table);
+    this.local6.withhold(v6, this.director.table);
+  }
+
   /** {@link announce} for an IPv6 address (16 bytes): an unsolicited neighbour advert (Output6.announce). */
   announce6(ifindex: number, ip: Uint8Array): boolean {
     return this.out6.announce(ifindex, ip);

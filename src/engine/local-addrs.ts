@@ -3,7 +3,10 @@
  * local addresses (LIPs), which the director's kernel does not hold, so the engine answers ARP
  * and echo requests for them and recognises traffic to them. Built off the hot path whenever the
  * service table's generation changes, as one open-addressing set in typed arrays, plus each
- * service's LIP list for FULLNAT port allocation.
+ * service's LIP list for FULLNAT port allocation. Addresses held back by {@link LocalAddrs.withhold}
+ * (VRRP VIPs of instances this director is not MASTER for) are left out of the set, so the engine
+ * neither answers nor takes traffic for them (RFC 5798 §6.4.2: a Backup router must not respond
+ * to ARP requests for, nor accept packets addressed to, the IPvX addresses of the virtual router).
  */
 import { parseIPv4 } from '../core/addr.js';
 import type { Service } from '../core/service.js';
@@ -26,6 +29,17 @@ export class LocalAddrs {
   lipCount = new Int32Array(0);
   /** Service-table generation this set was built from. */
   generation = -1;
+  // Addresses left out of the set (host-order u32): VRRP VIPs this director does not own now.
+  private held: ReadonlySet<number> = new Set();
+
+  /**
+   * Leaves `addrs` (host-order u32) out of the set from now on, replacing the previous list, and
+   * rebuilds it from `table` at once: called off the hot path when a VRRP instance changes state.
+   */
+  withhold(addrs: Iterable<number>, table: ServiceTable): void {
+    this.held = new Set(Array.from(addrs, (a) => a >>> 0));
+    this.rebuild(table);
+  }
 
   /** Rebuilds from the service table (IPv4 services only). */
   rebuild(table: ServiceTable): void {
@@ -48,6 +62,7 @@ export class LocalAddrs {
     this.kinds = new Uint8Array(cap);
     this.mask = cap - 1;
     for (const [u, k] of entries) {
+      if (this.held.has(u)) continue;
       const a = u | 0;
       let i = hash(a) & this.mask;
       while (this.kinds[i] !== 0 && this.keys[i] !== a) i = (i + 1) & this.mask;

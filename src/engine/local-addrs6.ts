@@ -3,7 +3,10 @@
  * and their FULLNAT local addresses (LIPs), which the director's kernel does not hold, so the
  * engine answers neighbour solicitations and echo requests for them and recognises traffic to
  * them (the IPv6 half of local-addrs.ts), plus each service's LIP list for FULLNAT port
- * allocation. Rebuilt off the hot path whenever the service table's generation changes.
+ * allocation. Rebuilt off the hot path whenever the service table's generation changes, and
+ * without the addresses held back by {@link LocalAddrs6.withhold} (VRRP VIPs of instances this
+ * director is not MASTER for: RFC 5798 §6.4.2, a Backup router does not answer Neighbor
+ * Solicitations for them nor accept packets addressed to them).
  */
 import { parseIPv6 } from '../core/addr.js';
 import type { ServiceTable } from '../core/service-table.js';
@@ -23,6 +26,17 @@ export class LocalAddrs6 {
   lipCount = new Int32Array(0);
   /** Service-table generation this set was built from. */
   generation = -1;
+  // Addresses left out of the set, as hex text (built off the hot path only).
+  private held: ReadonlySet<string> = new Set();
+
+  /**
+   * Leaves `addrs` (16 bytes each) out of the set from now on, replacing the previous list, and
+   * rebuilds it from `table` at once: called off the hot path when a VRRP instance changes state.
+   */
+  withhold(addrs: Iterable<Uint8Array>, table: ServiceTable): void {
+    this.held = new Set(Array.from(addrs, hex16));
+    this.rebuild(table);
+  }
 
   /** Rebuilds from the service table (IPv6 services; fwmark services have no address). */
   rebuild(table: ServiceTable): void {
@@ -37,6 +51,7 @@ export class LocalAddrs6 {
     const keys = new Addr6Keys(Math.max(16, entries.length));
     const kinds = new Uint8Array(keys.capacity + 1);
     for (const [a, k] of entries) {
+      if (this.held.size > 0 && this.held.has(hex16(a))) continue;
       const id = keys.intern(a, 0);
       kinds[id] = (kinds[id] as number) | k;
     }
@@ -60,4 +75,10 @@ export class LocalAddrs6 {
   kind(buf: Uint8Array, off: number): number {
     return this.kinds[this.keys.find(buf, off)]!;
   }
+}
+
+function hex16(a: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += (a[i] ?? 0).toString(16).padStart(2, '0');
+  return s;
 }

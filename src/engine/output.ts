@@ -41,7 +41,26 @@ export interface OutputOptions {
 const BCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const ZERO_MAC = new Uint8Array(6);
 /** Length of a gratuitous ARP frame: the 60-byte Ethernet minimum (without FCS). */
-const GARP_LEN = 60;
+export const GARP_LEN = 60;
+
+/**
+ * Writes a gratuitous ARP for `ip` (host-order u32) from `mac` (6 bytes at macOff) at `off`: a
+ * broadcast request with sender and target both the address (RFC 5227 §3 "ARP Announcement"),
+ * padded to the 60-byte Ethernet minimum. The one GARP frame, behind Output.announceArp and the
+ * proxy plane's VRRP announcements. Returns {@link GARP_LEN}; the caller has checked the room.
+ */
+export function writeGratuitousArp(
+  buf: Uint8Array,
+  off: number,
+  mac: Uint8Array,
+  macOff: number,
+  ip: number,
+): number {
+  writeEth(buf, off, BCAST, 0, mac, macOff, ETHERTYPE.ARP);
+  writeArp(buf, off + ETH_LEN, ARP_OP.REQUEST, mac, macOff, ip >>> 0, ZERO_MAC, 0, ip >>> 0);
+  buf.fill(0, off + ETH_LEN + ARP_LEN, off + GARP_LEN);
+  return GARP_LEN;
+}
 
 /** Transmit side of the engine. */
 export class Output {
@@ -351,9 +370,8 @@ export class Output {
   }
 
   /**
-   * Appends a gratuitous ARP for `ip` (host-order u32) out of interface `ifindex`: a broadcast
-   * request with sender and target both the address (RFC 5227 §3 "ARP Announcement"), padded to
-   * the 60-byte Ethernet minimum, so neighbours and switches learn that the address now lives
+   * Appends a gratuitous ARP for `ip` (host-order u32) out of interface `ifindex`
+   * ({@link writeGratuitousArp}), so neighbours and switches learn that the address now lives
    * behind this interface's MAC. False when the interface is not the engine's or there is no room.
    */
   announceArp(ifindex: number, ip: number): boolean {
@@ -365,9 +383,7 @@ export class Output {
       return false;
     }
     const a = this.arena;
-    writeEth(a, o, BCAST, 0, this.ifMac, slot * 6, ETHERTYPE.ARP);
-    writeArp(a, o + ETH_LEN, ARP_OP.REQUEST, this.ifMac, slot * 6, ip >>> 0, ZERO_MAC, 0, ip >>> 0);
-    a.fill(0, o + ETH_LEN + ARP_LEN, o + GARP_LEN);
+    writeGratuitousArp(a, o, this.ifMac, slot * 6, ip);
     const before = this.actions.count;
     this.tx(a, o, GARP_LEN, ifindex);
     return this.actions.count > before;

@@ -5,10 +5,13 @@
  * appears, so neighbours learn that lvsd (not the director's kernel) owns it. With
  * `ingressBypass`, nftables netdev tables (ingress-bypass.ts) also stop the director's kernel
  * from routing, only to drop, the frames lvsd takes; they follow the table and host changes.
+ * VRRP (vrrp-ownership.ts): the VIPs of an instance that is not MASTER are held back from the
+ * engine and the bypass, and are announced only when the runner asks (vrrpAnnounce), never as
+ * they appear in the table.
  */
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Command } from '../../control/commands.js';
-import type { DirectorPort } from '../../control/ports.js';
+import type { DirectorPort, VrrpVip } from '../../control/ports.js';
 import type { VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
 import { serviceKeyText } from '../../core/types.js';
@@ -29,7 +32,9 @@ import {
 import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
 import { IngressBypass } from '../../io/host/ingress-bypass.js';
 import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
+import { parseVip } from '../vrrp-vip.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
+import { VrrpOwnership } from './vrrp-ownership.js';
 import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
 
 /** Minimal logger (pino's shape) for progress lines; faults go to `lvs:dataplane:fault`. */
@@ -64,6 +69,12 @@ export interface PacketPlaneOptions {
    * AF_PACKET alone.
    */
   readonly xdp?: XdpMode;
+  /**
+   * The VRRP instances and their VIPs, known before the runner reports any state: each starts
+   * held back (as keepalived starts every instance outside MASTER), so a director that comes up
+   * as BACKUP never answers or announces its peer's addresses. vrrpOwn then moves them.
+   */
+  readonly vrrpInstances?: readonly { readonly name: string; readonly vips: readonly VrrpVip[] }[];
 }
 
 /** Per-interface and global counters of the running plane. */
@@ -93,6 +104,10 @@ export interface PacketPlaneHandle {
   onChanges(cmd: Command, changes: readonly unknown[]): void;
   vipStatus(): readonly VipStatus[];
   status(): PacketPlaneStatus;
+  /** VRRP: answer for and forward to `vips` only while `master` (DataPlaneHandle.vrrpOwn). */
+  vrrpOwn(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
+  /** VRRP: a gratuitous ARP / unsolicited advert per VIP (DataPlaneHandle.vrrpAnnounce). */
+  vrrpAnnounce(vips: readonly VrrpVip[]): void;
   close(): Promise<void>;
 }
 
@@ -171,13 +186,20 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     throw e;
   }
   let localAddrs = o.ingressBypass || (o.xdp ?? 'off') !== 'off' ? readLocalAddrs() : [];
+  const vrrp = new VrrpOwnership();
+  for (const i of o.vrrpInstances ?? []) vrrp.set(i.name, i.vips, false);
+  engine.withhold(vrrp.held4, vrrp.held6);
   // IPv4 only: IPv6 traffic reaches lvsd through AF_PACKET (the kernel drops it, it holds no VIP).
+  // A held-back VRRP VIP is left to the kernel: a BACKUP takes (and so drops) none of its traffic.
   const bypassSpec = (): BypassSpec =>
-    bypassSpecFromServices(port.director.table.list(), {
-      interfaces: o.interfaces,
-      localAddrs,
-      families: [4],
-    });
+    bypassSpecFromServices(
+      port.director.table.list().filter((s) => !heldService(vrrp, s.af, s.addrBytes)),
+      {
+        interfaces: o.interfaces,
+        localAddrs,
+        families: [4],
+      },
+    );
   const xdp = startXdp(port, chosen, sockets, bypassSpec(), o);
   const loop = new PlaneLoop(
     engine,
@@ -200,6 +222,13 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   const announced6 = new Set<string>();
   const rr = new RouteResult();
   const rr6 = new RouteResult6();
+  // The VIP's own subnet decides the interface; else its route; else every interface.
+  const targets4 = (a: number): number[] => {
+    const itf = interfaceForAddr(chosen, a);
+    return itf ? [itf.ifindex] : routes.lookup4(a, rr) ? [rr.ifindex] : [...bound];
+  };
+  const targets6 = (a: Uint8Array): number[] => (routes6.lookup6(a, 0, rr6) ? [rr6.ifindex] : [...bound]);
+  // VRRP VIPs are announced by the runner (vrrpAnnounce) when their instance becomes MASTER.
   const announceNew = (): void => {
     const want = new Set<number>();
     for (const s of port.director.table.list()) {
@@ -212,12 +241,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       }
     }
     for (const a of want) {
-      if (announced.has(a)) continue;
+      if (announced.has(a) || vrrp.isVrrp4(a)) continue;
       announced.add(a);
-      // The VIP's own subnet decides the interface; else its route; else every interface.
-      const itf = interfaceForAddr(chosen, a);
-      const targets = itf ? [itf.ifindex] : routes.lookup4(a, rr) ? [rr.ifindex] : [...bound];
-      for (const t of targets) loop.announce(t, a);
+      for (const t of targets4(a)) loop.announce(t, a);
     }
     for (const a of announced) if (!want.has(a)) announced.delete(a);
     // IPv6 VIPs and LIPs: an unsolicited advert on the interface whose IPv6 routes reach them.
@@ -230,10 +256,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       for (const a of addrs) {
         const key = Buffer.from(a).toString('hex');
         want6.add(key);
-        if (announced6.has(key)) continue;
+        if (announced6.has(key) || vrrp.isVrrp6(a)) continue;
         announced6.add(key);
-        const targets = routes6.lookup6(a, 0, rr6) ? [rr6.ifindex] : [...bound];
-        for (const t of targets) loop.announce6(t, a);
+        for (const t of targets6(a)) loop.announce6(t, a);
       }
     }
     for (const k of announced6) if (!want6.has(k)) announced6.delete(k);
@@ -274,6 +299,22 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     },
     vipStatus: () =>
       port.director.table.list().map((s) => ({ service: serviceKeyText(s.key), ...serviceSupport(s) })),
+    vrrpOwn: async (instance, vips, master) => {
+      vrrp.set(instance, vips, master);
+      engine.withhold(vrrp.held4, vrrp.held6);
+      bypass?.update(bypassSpec());
+      updateXdp(port, xdp, bypassSpec);
+    },
+    vrrpAnnounce: (vips) => {
+      for (const v of vips) {
+        const p = parseVip(v);
+        if (p === undefined) continue;
+        // The VIP's `dev` when lvsd serves it, else where it would be announced as a plain VIP.
+        const dev = chosen.find((i) => i.name === v.dev)?.ifindex;
+        if (p.af === 4) for (const t of dev !== undefined ? [dev] : targets4(p.v4)) loop.announce(t, p.v4);
+        else for (const t of dev !== undefined ? [dev] : targets6(p.v6)) loop.announce6(t, p.v6);
+      }
+    },
     status: () => {
       const c = loop.counters;
       const drops: Record<string, number> = {};
@@ -351,6 +392,12 @@ function startXdp(
       });
     return undefined;
   }
+}
+
+/** True when a service on `addr` (4 bytes) has a VRRP VIP this director holds back. */
+function heldService(vrrp: VrrpOwnership, af: number, addr: Uint8Array | null): boolean {
+  if (af !== 4 || addr?.length !== 4) return false;
+  return vrrp.isHeld4(((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!) >>> 0);
 }
 
 /** Refills the XDP filter maps; a failure is published as a fault (the old entries stay). */

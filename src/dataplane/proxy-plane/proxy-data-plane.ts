@@ -6,7 +6,9 @@
  * `status()` says which services are really served. Listeners are opened and closed one by one,
  * so a change to one service never touches another's connections, and closing a listener leaves
  * its accepted connections running until they end (the kernel keeps conns of a deleted service
- * the same way).
+ * the same way). Listeners on VRRP VIPs ({@link ProxyDataPlane.setFreebind}) bind with
+ * IP_FREEBIND (freebind.ts), so they are open while this director is BACKUP and the address is
+ * not on the host, and accept connections as soon as a MASTER transition adds it.
  */
 import dgram from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
@@ -17,6 +19,8 @@ import type { ProxyCore } from '../../io/proxy/core.js';
 import { IPV6ONLY, newServerHandle, type RawTcp } from '../../io/proxy/raw.js';
 import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
 import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
+import { addrKey } from '../vrrp-vip.js';
+import { closeFd, freebindSocket, openFd } from './freebind.js';
 
 /** Log sink: level, message and structured fields (the daemon passes pino through it). */
 export type ProxyLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
@@ -72,6 +76,8 @@ export class ProxyDataPlane {
   private lastGen = -1;
   private closed = false;
   private readonly peer = { address: '', port: 0, family: '' };
+  // Addresses (vrrp-vip.ts keys) whose listeners bind with IP_FREEBIND: the VRRP VIPs.
+  private freebind: ReadonlySet<string> = new Set();
 
   constructor(o: ProxyDataPlaneOptions) {
     this.opts = {
@@ -158,6 +164,29 @@ export class ProxyDataPlane {
     for (const l of [...this.listeners.values()]) this.closeListener(l);
   }
 
+  /**
+   * Binds the listeners of services on `keys` (addresses as vrrp-vip.ts addrKey makes them: the
+   * VRRP VIPs) with IP_FREEBIND from now on, and retries unserved listeners at once. Listeners
+   * already open stay as they are.
+   */
+  setFreebind(keys: ReadonlySet<string>): void {
+    this.freebind = keys;
+    this.retry();
+  }
+
+  /** Retries every unserved listener now (e.g. an address it waits for was just added). */
+  retryNow(): void {
+    if (!this.closed) this.retry();
+  }
+
+  // The fd of a socket bound with IP_FREEBIND for `s`, -errno, or undefined to bind as usual.
+  private freebindFd(s: Service, addr: string, udp: boolean): number | undefined {
+    if (this.freebind.size === 0) return undefined;
+    const k = addrKey(s.af, addr);
+    if (k === undefined || !this.freebind.has(k)) return undefined;
+    return freebindSocket(s.af, udp, addr, s.port);
+  }
+
   private housekeeping(): void {
     const now = Date.now();
     this.tcp.sweep(now);
@@ -205,7 +234,11 @@ export class ProxyDataPlane {
     const s = l.svc;
     const addr = (s.key as { addr: string }).addr;
     const h = newServerHandle();
-    let err = s.af === 6 ? h.bind6(addr, s.port, IPV6ONLY) : h.bind(addr, s.port);
+    const fd = this.freebindFd(s, addr, false);
+    let err: number;
+    if (fd === undefined) err = s.af === 6 ? h.bind6(addr, s.port, IPV6ONLY) : h.bind(addr, s.port);
+    else if (fd < 0) err = fd;
+    else if ((err = openFd(h, fd)) !== 0) closeFd(fd);
     if (err === 0) err = h.listen(this.opts.backlog);
     if (err !== 0) {
       h.close();
@@ -229,6 +262,11 @@ export class ProxyDataPlane {
   private openUdp(l: Listener): void {
     const s = l.svc;
     const addr = (s.key as { addr: string }).addr;
+    const fd = this.freebindFd(s, addr, true);
+    if (fd !== undefined && fd < 0) {
+      this.notServed(l, getSystemErrorName(fd));
+      return;
+    }
     const sock = dgram.createSocket({ type: s.af === 6 ? 'udp6' : 'udp4', ipv6Only: s.af === 6 });
     l.binding = true;
     const onErr = (e: NodeJS.ErrnoException) => {
@@ -237,7 +275,7 @@ export class ProxyDataPlane {
       this.notServed(l, e.code ?? String(e));
     };
     sock.once('error', onErr);
-    sock.bind(s.port, addr, () => {
+    const bound = () => {
       l.binding = false;
       if (this.closed || this.listeners.get(l.id) !== l) {
         sock.close();
@@ -248,7 +286,18 @@ export class ProxyDataPlane {
       l.udp = sock;
       l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs);
       this.nowServed(l);
-    });
+    };
+    if (fd === undefined) {
+      sock.bind(s.port, addr, bound);
+      return;
+    }
+    try {
+      // dgram wraps a bound descriptor as its own (lib/dgram.js bind with options.fd).
+      sock.bind({ fd }, bound);
+    } catch (e) {
+      closeFd(fd);
+      onErr(e as NodeJS.ErrnoException);
+    }
   }
 
   private closeListener(l: Listener): void {

@@ -5,20 +5,47 @@
  * exception: `lvsadm -a/-e` with `-g`/`-i` is refused with a message naming the packet plane
  * (issue 4). Rules loaded from files (--restore, --config) are not refused, only logged, so a
  * keepalived.conf written for kernel DR still loads.
+ *
+ * VRRP: a MASTER puts its instance's addresses on the host (vrrp-addresses.ts) and takes them off
+ * when it leaves MASTER or the plane closes; listeners on those addresses bind with IP_FREEBIND,
+ * so they exist before the address does; announcements go out through a one-shot AF_PACKET
+ * socket (vrrp-announce.ts).
  */
 import type { Logger } from 'pino';
 import { dataplaneFaultChannel } from '../../control/channels.js';
-import type { DataPlaneHandle, DirectorPort } from '../../control/ports.js';
+import type { DataPlaneHandle, DirectorPort, VrrpVip } from '../../control/ports.js';
+import { addrKey } from '../vrrp-vip.js';
 import { DirectorProxyCore } from './director-core.js';
 import { ProxyDataPlane } from './proxy-data-plane.js';
 import { proxyRefusal } from './refusal.js';
+import { VrrpAddresses } from './vrrp-addresses.js';
+import { announceVips } from './vrrp-announce.js';
+
+/** Options of {@link startProxyPlane}. */
+export interface ProxyPlaneOptions {
+  /**
+   * The VRRP instances and their VIPs, known before the runner reports any state: listeners on
+   * these addresses bind with IP_FREEBIND from the start instead of failing until MASTER.
+   */
+  readonly vrrpInstances?: readonly { readonly name: string; readonly vips: readonly VrrpVip[] }[];
+}
 
 /** Starts the proxy data plane over `port`'s Director. */
-export function startProxyPlane(port: DirectorPort, log: Logger): DataPlaneHandle {
+export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOptions = {}): DataPlaneHandle {
   const plane = new ProxyDataPlane({
     core: new DirectorProxyCore(port.director),
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
   });
+  const addrs = new VrrpAddresses();
+  // Every instance's VIPs, MASTER or not: their listeners bind with IP_FREEBIND.
+  const vrrpVips = new Map<string, readonly VrrpVip[]>();
+  const freebindKeys = (): Set<string> => {
+    const keys = new Set<string>();
+    for (const list of vrrpVips.values()) for (const v of list) keys.add(addrKey(v.af, v.addr) ?? v.addr);
+    return keys;
+  };
+  for (const i of o.vrrpInstances ?? []) vrrpVips.set(i.name, i.vips);
+  if (vrrpVips.size > 0) plane.setFreebind(freebindKeys());
   plane.start();
   return {
     name: 'proxy',
@@ -40,6 +67,36 @@ export function startProxyPlane(port: DirectorPort, log: Logger): DataPlaneHandl
         serving: s.served,
         ...(s.reason !== undefined ? { reason: s.reason } : {}),
       })),
-    close: () => plane.close(),
+    async vrrpOwn(instance, vips, master) {
+      vrrpVips.set(instance, vips);
+      plane.setFreebind(freebindKeys());
+      try {
+        await addrs.own(instance, vips, master);
+      } finally {
+        // A listener that could not bind before (no IP_FREEBIND without the addon) binds now.
+        if (master) plane.retryNow();
+      }
+    },
+    vrrpAnnounce(vips) {
+      for (const r of announceVips(vips)) {
+        if (r.error !== undefined && dataplaneFaultChannel.hasSubscribers)
+          dataplaneFaultChannel.publish({
+            source: plane,
+            plane: 'proxy',
+            code: 'packet-socket-error',
+            detail: { op: 'vrrp-announce', dev: r.dev },
+            err: r.error,
+          });
+      }
+    },
+    async close() {
+      // keepalived removes its addresses on shutdown (unless --dont-release-vrrp): so do we.
+      try {
+        await addrs.releaseAll();
+      } catch (e) {
+        log.warn({ err: e }, 'cannot remove VRRP addresses');
+      }
+      await plane.close();
+    },
   };
 }

@@ -39,6 +39,12 @@ export interface PacketBinding {
   stats(h: PacketHandle, out: Uint32Array): number;
   ifindex(h: PacketHandle): number;
   close(h: PacketHandle): number;
+  /**
+   * A TCP (`udp` 0) or UDP (`udp` 1) socket of family `af` (4 or 6) bound to `addr`:`port` with
+   * IP_FREEBIND, so the address need not exist yet (native/freebind_socket.c): its fd, or -errno.
+   * Absent from addons built before it.
+   */
+  freebindSocket?(af: number, udp: number, addr: string, port: number): number;
 }
 
 /** bind() flag: join the interface's promiscuous membership. */
