@@ -19,6 +19,7 @@ import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
 import { vrrpRunnerEngine } from '../../daemon/vrrp/vrrp-engine.js';
+import { vrrpInstanceVips } from '../../daemon/vrrp/vrrp-vips.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
 import { VrrpSocketTransport } from '../../io/vrrp/vrrp-socket.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
@@ -151,6 +152,8 @@ export function main(argv: string[]): void {
   };
   const demoStarted = o.demo ? startDemo() : Promise.resolve(undefined);
   const configOpened = o.config === undefined ? Promise.resolve(undefined) : openConfig(o, log);
+  // The VRRP instances' addresses start held by a peer in either plane until an instance is MASTER.
+  const vrrpVips = () => (session ? vrrpInstanceVips(session.current) : []);
   Promise.all([demoStarted, configOpened])
     .then(([dm, cs]) => {
       demo = dm;
@@ -182,9 +185,10 @@ export function main(argv: string[]): void {
                           log,
                           ingressBypass: o.ingressBypass === true,
                           ...(o.xdp ? { xdp: o.xdp } : {}),
+                          vrrpInstances: vrrpVips(),
                         }),
                       )
-                    : startProxyPlane(port, log),
+                    : startProxyPlane(port, log, { vrrpInstances: vrrpVips() }),
                 ).then((plane) => {
                   // VRRP instances run from the table's start; the VIPs follow once the plane is up.
                   session?.attachPlane(plane);
