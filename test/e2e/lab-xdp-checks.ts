@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { CapturedFrame } from '../../src/tools/lab/capture.js';
 import { type LabMode, labPlan } from '../../src/tools/lab/plan.js';
 import { type LabState, labExec, labSpawn, procArgv } from '../../src/tools/lab/topology.js';
+import { waitCaptureReady } from '../../src/tools/lab/trace.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +42,8 @@ export function xdpChecks(mode: LabMode, state: () => LabState | undefined, log:
       });
       return { c, out: () => out };
     });
-    await sleep(1500);
+    // Each tap must be bound before the request, or a loaded machine loses the ARP exchange.
+    await Promise.all(caps.map((x) => waitCaptureReady(x.c)));
     labExec(mode, 'client', ['ip', 'neigh', 'flush', 'dev', plan.clientIf]);
     const r = labExec(mode, 'client', ['curl', '-s', '-m', '5', `http://${plan.vip}:${plan.port}/`]);
     assert.match(r.stdout, /this is rs[12]/);

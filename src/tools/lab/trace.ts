@@ -23,7 +23,8 @@ export interface TraceResult {
   links: LinkTrace[];
 }
 
-function waitReady(c: ChildProcess): Promise<void> {
+/** Resolves once a capture child (capture.ts) has bound its socket and said `ready` on stderr. */
+export function waitCaptureReady(c: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let err = '';
     const t = setTimeout(() => reject(new Error(`capture did not start: ${err}`)), 10_000);
@@ -54,7 +55,7 @@ export async function traceRequest(mode: LabMode, path = '/'): Promise<TraceResu
     return { l, c, out: () => out };
   });
   try {
-    await Promise.all(caps.map((x) => waitReady(x.c)));
+    await Promise.all(caps.map((x) => waitCaptureReady(x.c)));
     const r = labExec(mode, 'client', ['curl', '-s', '-m', '5', `http://${plan.vip}:${plan.port}${path}`]);
     // Let the FIN exchange and any late frame reach the rings (retired within 1 ms).
     spawnSync('sleep', ['0.3']);
