@@ -39,7 +39,10 @@ export function waitCaptureReady(c: ChildProcess): Promise<void> {
   });
 }
 
-/** Runs one request with captures on every link; `path` is the URL path requested. */
+/**
+ * Runs one request with captures on every link, the client's neighbour cache flushed once the
+ * captures run so the trace always shows the VIP's ARP resolution; `path` is the URL path requested.
+ */
 export async function traceRequest(mode: LabMode, path = '/'): Promise<TraceResult> {
   const plan = labPlan(mode);
   const caps = plan.links.map((l) => {
@@ -56,6 +59,9 @@ export async function traceRequest(mode: LabMode, path = '/'): Promise<TraceResu
   });
   try {
     await Promise.all(caps.map((x) => waitCaptureReady(x.c)));
+    // The client resolves the VIP afresh inside the capture: flushed any earlier, an ARP request
+    // from the director (sender address the VIP) could teach it the VIP's MAC before the taps run.
+    labExec(mode, 'client', ['ip', 'neigh', 'flush', 'dev', plan.clientIf]);
     const r = labExec(mode, 'client', ['curl', '-s', '-m', '5', `http://${plan.vip}:${plan.port}${path}`]);
     // Let the FIN exchange and any late frame reach the rings (retired within 1 ms).
     spawnSync('sleep', ['0.3']);
