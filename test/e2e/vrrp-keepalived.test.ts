@@ -8,247 +8,37 @@
  * vrrp_check_packet(), vrrp_scheduler.c vrrp_dispatcher_read()).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
-import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
-import { lvsadm, until } from './config-helpers.js';
+import type { Netns } from '../helpers/netns.js';
+import { until } from './config-helpers.js';
+import {
+  DOWN_MS,
+  hasVip,
+  KA,
+  KA_COMPLAINTS,
+  kaSays,
+  lvsdState,
+  row,
+  SLACK_MS,
+  vrrpInteropSkipReason,
+  vrrpPair,
+} from './vrrp-keepalived-helpers.js';
 
-function reason(): string | undefined {
-  const n = netnsSkipReason();
-  if (n) return n;
-  if (spawnSync('keepalived', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return 'keepalived is not installed';
-  try {
-    loadVrrpBinding();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-const skip = reason();
+const skip = vrrpInteropSkipReason();
 if (skip) console.log(`# skipping lvsd/keepalived VRRP interop tests: ${skip}`);
 
-const LV = '198.51.100.1';
-const KA = '198.51.100.2';
-const VIP = '192.0.2.100';
-/** Master_Down_Interval of a priority-100 backup at advert_int 1 (3 s + (256 - 100) / 256 s). */
-const DOWN_MS = 3000 + ((256 - 100) * 1000) / 256;
-/** Process start, the 100 ms polls and lvsadm's own run time. */
-const SLACK_MS = 1500;
-
-/** One side's `vrrp_instance VI_1` (lvsd reads the same keepalived.conf syntax). */
-interface Side {
-  state: 'MASTER' | 'BACKUP';
-  priority: number;
-  version: 2 | 3;
-  vrid?: number;
-  pass?: string;
-}
-
-/**
- * keepalived.conf text of one side; `log_unknown_vrids` makes keepalived log a foreign VRID
- * (vrrp_scheduler.c vrrp_dispatcher_read() drops it silently otherwise).
- */
-function conf(id: string, s: Side): string {
-  const auth = s.pass ? `  authentication {\n    auth_type PASS\n    auth_pass ${s.pass}\n  }\n` : '';
-  return `global_defs {
-  router_id ${id}
-  log_unknown_vrids
-}
-vrrp_instance VI_1 {
-  state ${s.state}
-  interface eth0
-  version ${s.version}
-  virtual_router_id ${s.vrid ?? 51}
-  priority ${s.priority}
-  advert_int 1
-${auth}  virtual_ipaddress {
-    ${VIP}/32
-  }
-}
-`;
-}
-
-/** A running keepalived, its console log, and the two ways it dies. */
-interface Keepalived {
-  log(): string;
-  /** Dies without a word: no priority-0 advert (its VRRP child is killed, its parent frozen first). */
-  crash(): void;
-  /** SIGTERM, then anything left is killed. */
-  stop(): Promise<void>;
-}
-
-function startKeepalived(ns: Netns, dir: string, s: Side): Keepalived {
-  const file = join(dir, 'keepalived.conf');
-  writeFileSync(file, conf('lvsts-ka', s));
-  const [parent, vrrp, checkers, bfd] = ['parent', 'vrrp', 'checkers', 'bfd'].map((n) =>
-    join(dir, `${n}.pid`),
-  ) as [string, string, string, string];
-  const k = ns.spawn('ka', [
-    'keepalived',
-    '--dont-fork',
-    '--log-console',
-    '--log-detail',
-    '--no-syslog',
-    '--vrrp',
-    '-f',
-    file,
-    '-p',
-    parent,
-    '-r',
-    vrrp,
-    '-c',
-    checkers,
-    '-b',
-    bfd,
-  ]);
-  let log = '';
-  k.stdout?.on('data', (d) => (log += d));
-  k.stderr?.on('data', (d) => (log += d));
-  const exited = new Promise((r) => k.once('exit', r));
-  const pidOf = (p: string): number => (existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : 0);
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      if (pid > 0) process.kill(pid, sig);
-    } catch {}
-  };
-  return {
-    log: () => log,
-    crash() {
-      // The parent would restart its VRRP child, and its death makes the child stop cleanly
-      // (PR_SET_PDEATHSIG): freeze it, kill the child, then the parent.
-      const p = pidOf(parent);
-      signal(p, 'SIGSTOP');
-      signal(pidOf(vrrp), 'SIGKILL');
-      signal(p, 'SIGKILL');
-    },
-    async stop() {
-      k.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      for (const p of [vrrp, parent]) signal(pidOf(p), 'SIGKILL');
-    },
-  };
-}
-
-/** A running lvsd on a keepalived.conf, with its control socket and its log. */
-interface Lvsd {
-  readonly proc: ChildProcess;
-  readonly socket: string;
-  log(): string;
-  /** Resolves when the process has exited. */
-  readonly exited: Promise<unknown>;
-}
-
-function startLvsd(ns: Netns, dir: string, s: Side): Lvsd {
-  const file = join(dir, 'lvsd-keepalived.conf');
-  writeFileSync(file, conf('lvsts-lv', s));
-  const socket = join(dir, 'lvsd.sock');
-  const proc = ns.spawn(
-    'lv',
-    [process.execPath, 'bin/lvsd', '--socket', socket, '--dataplane', 'proxy', '--config', file],
-    { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
-  );
-  let log = '';
-  proc.stdout?.on('data', (d) => (log += d));
-  proc.stderr?.on('data', (d) => (log += d));
-  const exited = new Promise((r) => proc.once('exit', r));
-  return { proc, socket, log: () => log, exited };
-}
-
-/** VI_1's row of `lvsadm --vrrp`, or undefined while lvsd is not answering. */
-interface Row {
-  state: string;
-  master: string;
-  received: number;
-  rxErrors: string;
-}
-
-async function row(d: Lvsd): Promise<Row | undefined> {
-  const r = await lvsadm(d.socket, '--vrrp');
-  if (r.code !== 0) return undefined;
-  const cols = r.stdout
-    .split('\n')
-    .find((l) => l.startsWith('VI_1 '))
-    ?.split(/\s+/);
-  if (!cols || cols.length < 14) return undefined;
-  return { state: cols[4]!, master: cols[7]!, received: Number(cols[12]), rxErrors: cols[13]! };
-}
-
-async function lvsdState(d: Lvsd, want: string, ms: number): Promise<Row> {
-  let last: Row | undefined;
-  await until(
-    async () => (last = await row(d))?.state === want,
-    ms,
-    `lvsd ${want} (last ${JSON.stringify(last)}; lvsd said:\n${d.log()})`,
-  );
-  return last!;
-}
-
-/** Waits for `text` in keepalived's log after offset `from`; resolves with the time it took. */
-async function kaSays(ka: Keepalived, text: string, ms: number, from = 0): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (ka.log().indexOf(text, from) >= 0) return Date.now() - t0;
-    if (Date.now() - t0 > ms)
-      throw new Error(`timed out after ${ms} ms waiting for "${text}"; keepalived said:\n${ka.log()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Whether the VIP is on eth0 in a namespace (`ip -j addr`). */
-function hasVip(ns: Netns, label: string): boolean {
-  const addrs = JSON.parse(ns.ip(label, '-j', 'addr', 'show', 'dev', 'eth0')) as {
-    addr_info: { local: string }[];
-  }[];
-  return addrs.some((a) => a.addr_info.some((i) => i.local === VIP));
-}
-
-/** keepalived's complaints about a peer's adverts, none of which a matching lvsd may cause. */
-const KA_COMPLAINTS = /invalid|bogus|mismatch|unknown vrid|wrong|error|bad |not matching|checksum|ttl/i;
-
 describe('lvsd and keepalived 2.2.7 as the two routers of one VRRP segment', { skip }, () => {
+  const pair = vrrpPair();
   let ns: Netns;
-  let dir: string;
-  const running: { ka?: Keepalived; lv?: Lvsd } = {};
+  const scenario = pair.scenario;
 
   before(() => {
-    ns = createNetns({
-      namespaces: ['lv', 'ka'],
-      links: [{ a: 'lv', b: 'ka', aIf: 'eth0', bIf: 'eth0', aAddrs: [`${LV}/24`], bAddrs: [`${KA}/24`] }],
-    });
+    pair.setup();
+    ns = pair.ns();
   });
   after(() => {
-    ns?.destroy();
+    pair.teardown();
   });
-
-  /** Runs one case with fresh processes; both are stopped (and the VIP gone) in finally. */
-  async function scenario(
-    sides: { ka: Side; lv: Side; lvFirst?: boolean },
-    fn: (ka: () => Keepalived, lv: () => Lvsd) => Promise<void>,
-  ): Promise<void> {
-    dir = mkdtempSync(join(tmpdir(), 'lvs-vrrp-ka-'));
-    const ka = () => (running.ka ??= startKeepalived(ns, dir, sides.ka));
-    const lv = () => (running.lv ??= startLvsd(ns, dir, sides.lv));
-    try {
-      await fn(ka, lv);
-    } finally {
-      const { ka: k, lv: l } = running;
-      running.ka = running.lv = undefined;
-      if (l) {
-        l.proc.kill('SIGKILL');
-        await Promise.race([l.exited, new Promise((r) => setTimeout(r, 3000))]);
-      }
-      await k?.stop();
-      for (const label of ['lv', 'ka'])
-        if (hasVip(ns, label)) ns.ip(label, 'addr', 'del', `${VIP}/32`, 'dev', 'eth0');
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
 
   it('keepalived MASTER (150) and lvsd BACKUP (100), v2 PASS: lvsd is BACKUP under keepalived; SIGKILL of keepalived and lvsd takes over within the down interval', async () => {
     await scenario(
