@@ -326,5 +326,8 @@ export async function assertNoSplitBrain(
     } else bothSince = undefined;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Each sample runs lvsadm; a watch slower than one sample per allowed overlap sees nothing.
+  if (samples < Math.floor(ms / maxBothMs))
+    throw new Error(`only ${samples} samples in ${ms} ms: too sparse to bound a ${maxBothMs} ms overlap`);
   return { lvMaster, kaMaster, samples };
 }
