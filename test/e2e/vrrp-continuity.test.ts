@@ -293,10 +293,13 @@ async function takeover(plane: Plane): Promise<void> {
     console.log(`# ${failed.length} of ${results.length} failed, ms from kill: ${span}`);
     // A request in flight at the kill may fail; none that ended before it, none started after the window.
     for (const f of failed) {
-      assert.ok(f.end >= killedAt, `a request failed before the kill (ms from kill: ${failedAt})`);
+      assert.ok(
+        f.end >= killedAt,
+        `a request failed before the kill: ${rel(f.start)}..${rel(f.end)} ms from it`,
+      );
       assert.ok(
         f.start <= windowEnd,
-        `a request failed after the takeover window (ms from kill: ${failedAt})`,
+        `a request failed after the takeover window: ${rel(f.start)}..${rel(f.end)} ms from the kill`,
       );
     }
     // The master really died: some requests failed, and the service came back after the window.
