@@ -68,7 +68,7 @@ async function takeover(
   pair: readonly [Impl, Impl],
   set: (typeof SETTINGS)[number],
   phase: number,
-): Promise<number> {
+): Promise<{ answered: number; master: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-failover-'));
   const base = { version: set.version, advertInt: set.advertInt } as const;
   const master: VrrpSettings = { ...base, state: 'MASTER', priority: 150 };
@@ -87,6 +87,7 @@ async function takeover(
     // A few adverts heard, then the kill at this run's phase of the advert interval.
     await sleep((3 + phase) * set.advertInt * 1000);
     if (b.log().includes('Entering MASTER STATE')) throw new Error(`d2 became MASTER early:\n${b.log()}`);
+    const logFrom = b.log().length;
     const killedAt = Date.now();
     m.crash();
     let t = 0;
@@ -95,7 +96,8 @@ async function takeover(
       if (a) t = a[0];
       return a !== undefined;
     });
-    return t - killedAt;
+    const mastered = await b.seenAt('(VI_1) Entering MASTER STATE', logFrom);
+    return { answered: t - killedAt, master: mastered - killedAt };
   } finally {
     await client.stop();
     for (const d of started) await d.stop();
@@ -110,15 +112,23 @@ if (spawnSync('keepalived', ['--version'], { stdio: 'ignore' }).status !== 0)
 const kaVersion = spawnSync('keepalived', ['--version'], { encoding: 'utf8' }).stderr.split('\n')[0]?.trim();
 const lab = buildFailoverLab();
 const samples: Record<string, Record<string, number[]>> = {};
-for (const s of SETTINGS) samples[s.key] = Object.fromEntries(PAIRS.map((p) => [pairKey(p), []]));
+/** Kill to the backup's `(VI_1) Entering MASTER STATE` line: the election part of the takeover. */
+const toMaster: Record<string, Record<string, number[]>> = {};
+for (const s of SETTINGS) {
+  samples[s.key] = Object.fromEntries(PAIRS.map((p) => [pairKey(p), []]));
+  toMaster[s.key] = Object.fromEntries(PAIRS.map((p) => [pairKey(p), []]));
+}
 try {
   for (let run = 0; run < RUNS; run++) {
     const phase = (run + 0.5) / RUNS;
     for (const s of SETTINGS)
       for (const p of PAIRS) {
-        const ms = await takeover(p, s, phase);
-        samples[s.key]?.[pairKey(p)]?.push(ms);
-        console.log(`run ${run + 1}/${RUNS} ${s.key} ${pairKey(p)}: ${ms} ms`);
+        const r = await takeover(p, s, phase);
+        samples[s.key]?.[pairKey(p)]?.push(r.answered);
+        toMaster[s.key]?.[pairKey(p)]?.push(r.master);
+        console.log(
+          `run ${run + 1}/${RUNS} ${s.key} ${pairKey(p)}: answered ${r.answered} ms (MASTER logged ${r.master} ms)`,
+        );
       }
   }
 } finally {
@@ -141,6 +151,17 @@ for (const p of PAIRS) {
   });
   console.log(`${k.padEnd(24)}${cells.join('')}`);
 }
+console.log('\nof which kill → backup logs "Entering MASTER STATE" (ms, median)\n');
+for (const p of PAIRS) {
+  const k = pairKey(p);
+  const cells = SETTINGS.map(
+    (s) =>
+      median(toMaster[s.key]?.[k] ?? [])
+        .toFixed(0)
+        .padStart(12) + ''.padStart(8),
+  );
+  console.log(`${k.padEnd(24)}${cells.join('')}`);
+}
 const v3 = med('v3-100ms', 'lvsd/lvsd');
 console.log(
   `\ntargets: lvsd/lvsd ≤ keepalived/keepalived: ${SETTINGS.map((s) => `${s.key} ${med(s.key, 'lvsd/lvsd') <= med(s.key, 'keepalived/keepalived') ? 'met' : 'missed'}`).join(', ')}; lvsd/lvsd v3 0.1 s ≤ 500 ms: ${v3 <= 500 ? 'met' : 'missed'} (${v3.toFixed(0)} ms)`,
@@ -157,6 +178,7 @@ writeFileSync(
       keepalived: kaVersion,
       runs: RUNS,
       samplesMs: samples,
+      toMasterLogMs: toMaster,
       mediansMs: Object.fromEntries(
         SETTINGS.map((s) => [
           s.key,

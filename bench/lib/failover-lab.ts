@@ -91,6 +91,8 @@ export interface Director {
   readonly label: DirectorLabel;
   readonly impl: Impl;
   log(): string;
+  /** When `text` first showed up in the log at or after `from` (Date.now() of its arrival). */
+  seenAt(text: string, from: number): Promise<number>;
   /** Dies without a word (no priority-0 advert), as a crashed machine would. */
   crash(): void;
   /** Kills whatever is left of it. */
@@ -105,13 +107,32 @@ const tsxNode = (script: string, ...args: string[]) => [
   ...args,
 ];
 
-function collect(procs: ChildProcess[]): () => string {
+/** A process's log, and the arrival time of each chunk so a log line can be timed. */
+function collect(procs: ChildProcess[]): Pick<Director, 'log' | 'seenAt'> {
   let log = '';
+  const arrivals: [number, number][] = [];
+  const add = (d: Buffer | string) => {
+    log += d;
+    arrivals.push([Date.now(), log.length]);
+  };
   for (const p of procs) {
-    p.stdout?.on('data', (d) => (log += d));
-    p.stderr?.on('data', (d) => (log += d));
+    p.stdout?.on('data', add);
+    p.stderr?.on('data', add);
   }
-  return () => log;
+  return {
+    log: () => log,
+    async seenAt(text, from) {
+      for (let i = 0; i < 2000; i++) {
+        const at = log.indexOf(text, from);
+        if (at >= 0) {
+          const end = at + text.length;
+          return arrivals.find(([, len]) => len >= end)?.[0] ?? Number.NaN;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return Number.NaN;
+    },
+  };
 }
 
 function exited(p: ChildProcess, ms: number): Promise<unknown> {
@@ -146,7 +167,7 @@ export function startDirector(
     return {
       label,
       impl,
-      log: collect([proc]),
+      ...collect([proc]),
       crash: () => proc.kill('SIGKILL'),
       async stop() {
         for (const p of [proc, server]) p.kill('SIGKILL');
@@ -187,7 +208,7 @@ export function startDirector(
   return {
     label,
     impl,
-    log: collect([k]),
+    ...collect([k]),
     crash() {
       // The parent would restart its VRRP child, and its death makes the child stop cleanly
       // (PR_SET_PDEATHSIG, keepalived/core/main.c): freeze it, kill the child, then the parent.
