@@ -8,8 +8,10 @@
  * each director's server answers with its name. The backup's down timer runs from the last
  * advert it heard (RFC 5798 §6.4.2, Master_Down_Interval = 3 × Master_Adver_Interval +
  * Skew_Time), so a takeover varies by up to one interval with where the kill falls between two
- * adverts: each run delays the kill by a different fraction of the interval (the same for every
- * pair), and the pairs take turns within each run so a shared machine's load hits them alike. Medians; ratios to keepalived/keepalived; results in
+ * adverts: the client's namespace watches the adverts (bench/lib/failover-adverts.ts) and each
+ * run kills the master a different fraction of the interval after one of its adverts (the same
+ * for every pair), and the pairs take turns within each run so a shared machine's load hits them
+ * alike. Medians; ratios to keepalived/keepalived; results in
  * bench/results/failover.json.
  *
  * Options: --runs N (default 10).
@@ -20,6 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ADDR,
   buildFailoverLab,
   type Director,
   dropVip,
@@ -27,6 +30,7 @@ import {
   startClient,
   startDirector,
   type VrrpSettings,
+  watchAdverts,
 } from './lib/failover-lab.js';
 
 const arg = (name: string, def: number) => {
@@ -84,8 +88,15 @@ async function takeover(
     const b = startDirector(lab, dir, 'd2', pair[1], backup);
     started.push(b);
     await waitFor(`${pair[1]} d2 BACKUP`, 20_000, () => b.log().includes('(VI_1) Entering BACKUP STATE'));
-    // A few adverts heard, then the kill at this run's phase of the advert interval.
-    await sleep((3 + phase) * set.advertInt * 1000);
+    // A few adverts heard, then the kill at this run's phase after one of the master's adverts.
+    await sleep(3 * set.advertInt * 1000);
+    const t0 = Date.now();
+    let advertAt = 0;
+    await waitFor('an advert from d1', 5000, () => {
+      advertAt = watch.adverts().find(([at, src]) => at >= t0 && src === ADDR.d1)?.[0] ?? 0;
+      return advertAt > 0;
+    });
+    await sleep(Math.max(0, advertAt + phase * set.advertInt * 1000 - Date.now()));
     if (b.log().includes('Entering MASTER STATE')) throw new Error(`d2 became MASTER early:\n${b.log()}`);
     const logFrom = b.log().length;
     const killedAt = Date.now();
@@ -111,6 +122,7 @@ if (spawnSync('keepalived', ['--version'], { stdio: 'ignore' }).status !== 0)
   throw new Error('bench:failover needs keepalived installed');
 const kaVersion = spawnSync('keepalived', ['--version'], { encoding: 'utf8' }).stderr.split('\n')[0]?.trim();
 const lab = buildFailoverLab();
+const watch = watchAdverts(lab, RUNS * SETTINGS.length * PAIRS.length * 60_000);
 const samples: Record<string, Record<string, number[]>> = {};
 /** Kill to the backup's `(VI_1) Entering MASTER STATE` line: the election part of the takeover. */
 const toMaster: Record<string, Record<string, number[]>> = {};
@@ -132,6 +144,7 @@ try {
       }
   }
 } finally {
+  await watch.stop();
   lab.destroy();
 }
 

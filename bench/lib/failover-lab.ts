@@ -243,6 +243,37 @@ export function startClient(ns: Netns, maxMs: number): Client {
   const p = ns.spawn('cl', tsxNode('failover-http.ts', 'client', `http://${VIP}/`, String(maxMs)), {
     cwd: process.cwd(),
   });
+  const got = timedLines(p);
+  return {
+    answers: got,
+    async stop() {
+      p.kill('SIGKILL');
+      await exited(p, 3000);
+    },
+  };
+}
+
+/** The adverts heard on the segment so far, as `[ms since epoch, source address]`. */
+export interface AdvertWatch {
+  adverts(): readonly (readonly [number, string])[];
+  stop(): Promise<void>;
+}
+
+/** Starts watching VRRP adverts from the client's namespace, for at most `maxMs`. */
+export function watchAdverts(ns: Netns, maxMs: number): AdvertWatch {
+  const p = ns.spawn('cl', tsxNode('failover-adverts.ts', String(maxMs)), { cwd: process.cwd() });
+  const lines = timedLines(p);
+  return {
+    adverts: lines,
+    async stop() {
+      p.kill('SIGKILL');
+      await exited(p, 3000);
+    },
+  };
+}
+
+/** Parses `<ms> <word>` lines of a child's stdout as they come. */
+function timedLines(p: ChildProcess): () => readonly (readonly [number, string])[] {
   const got: [number, string][] = [];
   let buf = '';
   p.stdout?.setEncoding('utf8');
@@ -251,15 +282,9 @@ export function startClient(ns: Netns, maxMs: number): Client {
     const lines = buf.split('\n');
     buf = lines.pop() ?? '';
     for (const l of lines) {
-      const [t, name] = l.split(' ');
-      if (t && name) got.push([Number(t), name]);
+      const [t, word] = l.split(' ');
+      if (t && word) got.push([Number(t), word]);
     }
   });
-  return {
-    answers: () => got,
-    async stop() {
-      p.kill('SIGKILL');
-      await exited(p, 3000);
-    },
-  };
+  return () => got;
 }
