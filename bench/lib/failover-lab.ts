@@ -1,0 +1,290 @@
+/**
+ * The failover race's topology and directors: a client and two directors on one bridged segment
+ * (a "sw" namespace holding br0), each director either lvsd (`--dataplane proxy --config
+ * keepalived.conf`, its virtual_server on the VIP proxying to an HTTP server on its own address)
+ * or Debian's keepalived (`--vrrp`, with an HTTP server listening on the VIP itself through
+ * net.ipv4.ip_nonlocal_bind, since keepalived only moves the address). Each director's server
+ * answers with the director's name, so the client can tell who answered.
+ */
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNetns, type Netns } from '../../test/helpers/netns.js';
+
+/** The VIP, on the segment's subnet so the client ARPs for it directly. */
+export const VIP = '198.51.100.100';
+/** Client and director addresses on the segment. */
+export const ADDR = { cl: '198.51.100.2', d1: '198.51.100.11', d2: '198.51.100.12' } as const;
+/** Which VRRP router runs a director. */
+export type Impl = 'lvsd' | 'keepalived';
+/** A director's namespace label. */
+export type DirectorLabel = 'd1' | 'd2';
+
+/** One side's `vrrp_instance VI_1`. */
+export interface VrrpSettings {
+  state: 'MASTER' | 'BACKUP';
+  priority: number;
+  version: 2 | 3;
+  /** Seconds (keepalived accepts 0.01 steps with version 3). */
+  advertInt: number;
+}
+
+/** Builds client, switch and two directors; the bridge forwards at once (no STP). */
+export function buildFailoverLab(): Netns {
+  const ns = createNetns({
+    namespaces: ['cl', 'sw', 'd1', 'd2'],
+    links: (['cl', 'd1', 'd2'] as const).map((n) => ({
+      a: n,
+      b: 'sw',
+      aIf: 'eth0',
+      bIf: `p-${n}`,
+      aAddrs: [`${ADDR[n]}/24`],
+    })),
+  });
+  try {
+    ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
+    for (const n of ['cl', 'd1', 'd2']) ns.ip('sw', 'link', 'set', `p-${n}`, 'master', 'br0');
+    ns.ip('sw', 'link', 'set', 'br0', 'up');
+    for (const d of ['d1', 'd2']) {
+      const r = ns.exec(d, ['sysctl', '-qw', 'net.ipv4.ip_nonlocal_bind=1']);
+      if (r.status !== 0) throw new Error(`sysctl in ${d}: ${r.stderr}`);
+    }
+  } catch (e) {
+    ns.destroy();
+    throw e;
+  }
+  return ns;
+}
+
+/** keepalived.conf of a director; lvsd reads the virtual_server, keepalived --vrrp skips it. */
+function conf(label: DirectorLabel, s: VrrpSettings, impl: Impl): string {
+  const vs =
+    impl === 'lvsd'
+      ? `virtual_server ${VIP} 80 {
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+  real_server ${ADDR[label]} 8080 {
+  }
+}
+`
+      : '';
+  return `global_defs {
+  router_id bench-${label}
+}
+vrrp_instance VI_1 {
+  state ${s.state}
+  interface eth0
+  version ${s.version}
+  virtual_router_id 51
+  priority ${s.priority}
+  advert_int ${s.advertInt}
+  virtual_ipaddress {
+    ${VIP}/32
+  }
+}
+${vs}`;
+}
+
+/** A running director: its log (stdout and stderr) and its SIGKILL. */
+export interface Director {
+  readonly label: DirectorLabel;
+  readonly impl: Impl;
+  log(): string;
+  /** When `text` first showed up in the log at or after `from` (Date.now() of its arrival). */
+  seenAt(text: string, from: number): Promise<number>;
+  /** Dies without a word (no priority-0 advert), as a crashed machine would. */
+  crash(): void;
+  /** Kills whatever is left of it. */
+  stop(): Promise<void>;
+}
+
+const tsxNode = (script: string, ...args: string[]) => [
+  process.execPath,
+  '--import',
+  'tsx',
+  join('bench', 'lib', script),
+  ...args,
+];
+
+/** A process's log, and the arrival time of each chunk so a log line can be timed. */
+function collect(procs: ChildProcess[]): Pick<Director, 'log' | 'seenAt'> {
+  let log = '';
+  const arrivals: [number, number][] = [];
+  const add = (d: Buffer | string) => {
+    log += d;
+    arrivals.push([Date.now(), log.length]);
+  };
+  for (const p of procs) {
+    p.stdout?.on('data', add);
+    p.stderr?.on('data', add);
+  }
+  return {
+    log: () => log,
+    async seenAt(text, from) {
+      for (let i = 0; i < 2000; i++) {
+        const at = log.indexOf(text, from);
+        if (at >= 0) {
+          const end = at + text.length;
+          return arrivals.find(([, len]) => len >= end)?.[0] ?? Number.NaN;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return Number.NaN;
+    },
+  };
+}
+
+function exited(p: ChildProcess, ms: number): Promise<unknown> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return Promise.race([new Promise((r) => p.once('exit', r)), new Promise((r) => setTimeout(r, ms))]);
+}
+
+/** Starts a director's HTTP server and VRRP router (lvsd or keepalived) in its namespace. */
+export function startDirector(
+  ns: Netns,
+  dir: string,
+  label: DirectorLabel,
+  impl: Impl,
+  s: VrrpSettings,
+): Director {
+  const file = join(dir, `${label}.conf`);
+  writeFileSync(file, conf(label, s, impl));
+  const server = ns.spawn(
+    label,
+    impl === 'lvsd'
+      ? tsxNode('failover-http.ts', 'serve', label, ADDR[label], '8080')
+      : tsxNode('failover-http.ts', 'serve', label, VIP, '80'),
+    { cwd: process.cwd() },
+  );
+  if (impl === 'lvsd') {
+    const socket = join(dir, `${label}.sock`);
+    const proc = ns.spawn(
+      label,
+      [process.execPath, 'bin/lvsd', '--socket', socket, '--dataplane', 'proxy', '--config', file],
+      { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
+    );
+    return {
+      label,
+      impl,
+      ...collect([proc]),
+      crash: () => proc.kill('SIGKILL'),
+      async stop() {
+        for (const p of [proc, server]) p.kill('SIGKILL');
+        await Promise.all([exited(proc, 3000), exited(server, 3000)]);
+      },
+    };
+  }
+  const pids = ['parent', 'vrrp', 'checkers', 'bfd'].map((n) => join(dir, `${label}-${n}.pid`)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const [parent, vrrp, checkers, bfd] = pids;
+  const k = ns.spawn(label, [
+    'keepalived',
+    '--dont-fork',
+    '--log-console',
+    '--no-syslog',
+    '--vrrp',
+    '-f',
+    file,
+    '-p',
+    parent,
+    '-r',
+    vrrp,
+    '-c',
+    checkers,
+    '-b',
+    bfd,
+  ]);
+  const pidOf = (p: string): number => (existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : 0);
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      if (pid > 0) process.kill(pid, sig);
+    } catch {}
+  };
+  return {
+    label,
+    impl,
+    ...collect([k]),
+    crash() {
+      // The parent would restart its VRRP child, and its death makes the child stop cleanly
+      // (PR_SET_PDEATHSIG, keepalived/core/main.c): freeze it, kill the child, then the parent.
+      const p = pidOf(parent);
+      signal(p, 'SIGSTOP');
+      signal(pidOf(vrrp), 'SIGKILL');
+      signal(p, 'SIGKILL');
+    },
+    async stop() {
+      k.kill('SIGTERM');
+      await exited(k, 5000);
+      for (const p of [vrrp, parent]) signal(pidOf(p), 'SIGKILL');
+      server.kill('SIGKILL');
+      await exited(server, 3000);
+    },
+  };
+}
+
+/** Removes the VIP a killed master left on its interface. */
+export function dropVip(ns: Netns, label: DirectorLabel): void {
+  spawnSync('ip', ['-n', ns.name(label), 'addr', 'del', `${VIP}/32`, 'dev', 'eth0'], { stdio: 'ignore' });
+}
+
+/** The client's answers so far, as `[ms since epoch, director name]`. */
+export interface Client {
+  answers(): readonly (readonly [number, string])[];
+  stop(): Promise<void>;
+}
+
+/** Starts the client: one request to the VIP every 10 ms, for at most `maxMs`. */
+export function startClient(ns: Netns, maxMs: number): Client {
+  const p = ns.spawn('cl', tsxNode('failover-http.ts', 'client', `http://${VIP}/`, String(maxMs)), {
+    cwd: process.cwd(),
+  });
+  const got = timedLines(p);
+  return {
+    answers: got,
+    async stop() {
+      p.kill('SIGKILL');
+      await exited(p, 3000);
+    },
+  };
+}
+
+/** The adverts heard on the segment so far, as `[ms since epoch, source address]`. */
+export interface AdvertWatch {
+  adverts(): readonly (readonly [number, string])[];
+  stop(): Promise<void>;
+}
+
+/** Starts watching VRRP adverts from the client's namespace, for at most `maxMs`. */
+export function watchAdverts(ns: Netns, maxMs: number): AdvertWatch {
+  const p = ns.spawn('cl', tsxNode('failover-adverts.ts', String(maxMs)), { cwd: process.cwd() });
+  const lines = timedLines(p);
+  return {
+    adverts: lines,
+    async stop() {
+      p.kill('SIGKILL');
+      await exited(p, 3000);
+    },
+  };
+}
+
+/** Parses `<ms> <word>` lines of a child's stdout as they come. */
+function timedLines(p: ChildProcess): () => readonly (readonly [number, string])[] {
+  const got: [number, string][] = [];
+  let buf = '';
+  p.stdout?.setEncoding('utf8');
+  p.stdout?.on('data', (d: string) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const l of lines) {
+      const [t, word] = l.split(' ');
+      if (t && word) got.push([Number(t), word]);
+    }
+  });
+  return () => got;
+}
