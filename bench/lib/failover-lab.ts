@@ -7,8 +7,9 @@
  * answers with the director's name, so the client can tell who answered.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnKeepalived } from '../../test/helpers/keepalived.js';
 import { createNetns, type Netns } from '../../test/helpers/netns.js';
 
 /** The VIP, on the segment's subnet so the client ARPs for it directly. */
@@ -175,52 +176,14 @@ export function startDirector(
       },
     };
   }
-  const pids = ['parent', 'vrrp', 'checkers', 'bfd'].map((n) => join(dir, `${label}-${n}.pid`)) as [
-    string,
-    string,
-    string,
-    string,
-  ];
-  const [parent, vrrp, checkers, bfd] = pids;
-  const k = ns.spawn(label, [
-    'keepalived',
-    '--dont-fork',
-    '--log-console',
-    '--no-syslog',
-    '--vrrp',
-    '-f',
-    file,
-    '-p',
-    parent,
-    '-r',
-    vrrp,
-    '-c',
-    checkers,
-    '-b',
-    bfd,
-  ]);
-  const pidOf = (p: string): number => (existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : 0);
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      if (pid > 0) process.kill(pid, sig);
-    } catch {}
-  };
+  const k = spawnKeepalived(ns, label, file, join(dir, `${label}-`), []);
   return {
     label,
     impl,
-    ...collect([k]),
-    crash() {
-      // The parent would restart its VRRP child, and its death makes the child stop cleanly
-      // (PR_SET_PDEATHSIG, keepalived/core/main.c): freeze it, kill the child, then the parent.
-      const p = pidOf(parent);
-      signal(p, 'SIGSTOP');
-      signal(pidOf(vrrp), 'SIGKILL');
-      signal(p, 'SIGKILL');
-    },
+    ...collect([k.proc]),
+    crash: k.crash,
     async stop() {
-      k.kill('SIGTERM');
-      await exited(k, 5000);
-      for (const p of [vrrp, parent]) signal(pidOf(p), 'SIGKILL');
+      await k.stop();
       server.kill('SIGKILL');
       await exited(server, 3000);
     },

@@ -4,10 +4,11 @@
  * between them, keepalived.conf text for either side, and readers of each side's state.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
+import { spawnKeepalived } from '../helpers/keepalived.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 import { lvsadm, until } from './config-helpers.js';
 
@@ -98,53 +99,8 @@ export interface Keepalived {
 export function startKeepalived(ns: Netns, dir: string, s: Side): Keepalived {
   const file = join(dir, 'keepalived.conf');
   writeFileSync(file, conf('lvsts-ka', s));
-  const [parent, vrrp, checkers, bfd] = ['parent', 'vrrp', 'checkers', 'bfd'].map((n) =>
-    join(dir, `${n}.pid`),
-  ) as [string, string, string, string];
-  const k = ns.spawn('ka', [
-    'keepalived',
-    '--dont-fork',
-    '--log-console',
-    '--log-detail',
-    '--no-syslog',
-    '--vrrp',
-    '-f',
-    file,
-    '-p',
-    parent,
-    '-r',
-    vrrp,
-    '-c',
-    checkers,
-    '-b',
-    bfd,
-  ]);
-  let log = '';
-  k.stdout?.on('data', (d) => (log += d));
-  k.stderr?.on('data', (d) => (log += d));
-  const exited = new Promise((r) => k.once('exit', r));
-  const pidOf = (p: string): number => (existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : 0);
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      if (pid > 0) process.kill(pid, sig);
-    } catch {}
-  };
-  return {
-    log: () => log,
-    crash() {
-      // The parent would restart its VRRP child, and its death makes the child stop cleanly
-      // (PR_SET_PDEATHSIG): freeze it, kill the child, then the parent.
-      const p = pidOf(parent);
-      signal(p, 'SIGSTOP');
-      signal(pidOf(vrrp), 'SIGKILL');
-      signal(p, 'SIGKILL');
-    },
-    async stop() {
-      k.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      for (const p of [vrrp, parent]) signal(pidOf(p), 'SIGKILL');
-    },
-  };
+  const k = spawnKeepalived(ns, 'ka', file, join(dir, ''));
+  return { log: k.log, crash: k.crash, stop: k.stop };
 }
 
 /** A running lvsd on a keepalived.conf, with its control socket and its log. */

@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
+import { spawnKeepalived } from '../helpers/keepalived.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 import { check, rxConfig, waitDad } from './vrrp-checks.js';
 import type { ChildSend } from './vrrp-child.js';
@@ -121,29 +122,7 @@ describe('keepalived 2.2.7 as the VRRP peer', { skip }, () => {
     writeFileSync(conf, CONF);
     await waitDad(ns, 'ours', 'eth0');
     await waitDad(ns, 'peer', 'eth0');
-    const pids = ['parent', 'vrrp', 'checkers', 'bfd'].map((n) => join(dir, `${n}.pid`));
-    const [parentPid, vrrpPid, checkersPid, bfdPid] = pids as [string, string, string, string];
-    const k = ns.spawn('peer', [
-      'keepalived',
-      '--dont-fork',
-      '--log-console',
-      '--log-detail',
-      '--no-syslog',
-      '--vrrp',
-      '-f',
-      conf,
-      '-p',
-      parentPid,
-      '-r',
-      vrrpPid,
-      '-c',
-      checkersPid,
-      '-b',
-      bfdPid,
-    ]);
-    k.stdout!.on('data', (d) => (log += d));
-    k.stderr!.on('data', (d) => (log += d));
-    const exited = new Promise((r) => k.once('exit', r));
+    const k = spawnKeepalived(ns, 'peer', conf, join(dir, ''));
     try {
       const child = startVrrpChild(ns, 'ours', {
         channels: [
@@ -159,17 +138,8 @@ describe('keepalived 2.2.7 as the VRRP peer', { skip }, () => {
       ourLinkLocal = (await child.ready).sources[1];
       res = await child.done;
     } finally {
-      // SIGTERM lets keepalived stop its VRRP child and drop its addresses; the child's pid
-      // file is the check that it did, else it is killed by that pid.
-      k.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      for (const p of [vrrpPid, parentPid]) {
-        if (!existsSync(p)) continue;
-        const pid = Number(readFileSync(p, 'utf8').trim());
-        try {
-          if (pid > 0) process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
+      await k.stop();
+      log = k.log();
     }
   });
 
