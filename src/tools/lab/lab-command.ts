@@ -3,7 +3,7 @@
  * classic LVS teaching topologies in network namespaces (needs root). `--director kernel` lets
  * the kernel do the director's job with nftables instead of lvsd (a stand-in for comparison).
  */
-import { isLabMode, LAB_MODES, labNamespace, labPlan } from './plan.js';
+import { HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan } from './plan.js';
 import { type DirectorKind, labDown, labNamespacesPresent, labUp, readLabState, tail } from './topology.js';
 import { formatTrace, traceRequest } from './trace.js';
 
@@ -11,6 +11,7 @@ const USAGE = `Usage: lvsadm lab up|down|status|trace MODE [--director lvsd|kern
   MODE is one of ${LAB_MODES.join(', ')}. Builds a client, a director running lvsd and two
   real servers ("this is rs1", "this is rs2") in network namespaces (root only).
   Run commands inside a host with: ip netns exec lvslab-MODE-client curl http://VIP/
+  lvsadm lab up|down|status|trace|fail ha: two VRRP directors (lvsadm lab up ha --help).
 `;
 
 /** Runs the lab subcommand; resolves with the exit code. */
@@ -20,6 +21,7 @@ export async function runLab(
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
   const [action, mode, ...rest] = argv;
+  if (action && mode === HA_MODE) return (await import('./ha-command.js')).runHaLab(action, rest, out, err);
   let director: DirectorKind = 'lvsd';
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--director' && (rest[i + 1] === 'lvsd' || rest[i + 1] === 'kernel')) {

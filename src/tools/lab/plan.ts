@@ -7,11 +7,16 @@
 
 /** Lab modes, one per forwarding method. */
 export const LAB_MODES = ['nat', 'dr', 'tun', 'fullnat'] as const;
-/** A lab mode. */
-export type LabMode = (typeof LAB_MODES)[number];
+/** The HA lab (ha-plan.ts): two directors sharing the VIP through VRRP, DR to the real servers. */
+export const HA_MODE = 'ha';
+/** A lab mode: a forwarding method, or the HA lab. */
+export type LabMode = (typeof LAB_MODES)[number] | typeof HA_MODE;
 
-/** Hosts of a lab; `sw` is the Ethernet switch (a bridge) and `router` only exists in FULLNAT. */
-export type LabHost = 'client' | 'director' | 'rs1' | 'rs2' | 'sw' | 'router';
+/**
+ * Hosts of a lab; `sw` is the Ethernet switch (a bridge), `router` only exists in FULLNAT and
+ * `director1`/`director2` only in the HA lab.
+ */
+export type LabHost = 'client' | 'director' | 'director1' | 'director2' | 'rs1' | 'rs2' | 'sw' | 'router';
 
 /** One end of a link: a host and the interface name inside it. */
 export interface LinkEnd {
@@ -55,8 +60,10 @@ export interface LabPlan {
 }
 
 const MASK24 = '/24';
-const end = (host: LabHost, ifname: string, ...addrs: string[]): LinkEnd => ({ host, ifname, addrs });
-const port = (ifname: string): LinkEnd => ({ host: 'sw', ifname, addrs: [], bridgePort: true });
+/** A link end on `host` with the given CIDR addresses. */
+export const end = (host: LabHost, ifname: string, ...addrs: string[]): LinkEnd => ({ host, ifname, addrs });
+/** A port `ifname` of the switch's bridge br0. */
+export const port = (ifname: string): LinkEnd => ({ host: 'sw', ifname, addrs: [], bridgePort: true });
 
 /**
  * arp_ignore=1 / arp_announce=2 on the real servers, exactly as the lvs_rs.sh script of the LVS
@@ -76,7 +83,7 @@ export const RS_ARP_SYSCTLS: readonly string[] = [
  * for it), so both stay off; rp_filter off because replies to LIPs arrive for addresses the
  * kernel does not know.
  */
-const DIRECTOR_SYSCTLS = ['net.ipv4.ip_forward=0', 'net.ipv4.conf.all.rp_filter=0'];
+export const DIRECTOR_SYSCTLS = ['net.ipv4.ip_forward=0', 'net.ipv4.conf.all.rp_filter=0'];
 
 /** One switched LAN 192.0.2.0/24 with client, director and both real servers (DR and TUN). */
 function lanPlan(mode: 'dr' | 'tun'): LabPlan {
@@ -109,6 +116,33 @@ function lanPlan(mode: 'dr' | 'tun'): LabPlan {
       `-a -t ${vip}:80 -r 192.0.2.11:80 ${fwd} -w 1`,
       `-a -t ${vip}:80 -r 192.0.2.12:80 ${fwd} -w 1`,
     ],
+  };
+}
+
+/**
+ * HA: the DR LAN with two directors (director1 192.0.2.2, director2 192.0.2.3) that share the VIP
+ * through one vrrp_instance (ha-conf.ts writes their keepalived.conf); only the VRRP master
+ * answers ARP for the VIP and forwards.
+ */
+function haPlan(): LabPlan {
+  const dr = lanPlan('dr');
+  return {
+    ...dr,
+    mode: HA_MODE,
+    hosts: ['sw', 'client', 'director1', 'director2', 'rs1', 'rs2'],
+    links: [
+      { a: end('client', 'eth0', `192.0.2.10${MASK24}`), b: port('client') },
+      { a: end('director1', 'eth0', `192.0.2.2${MASK24}`), b: port('director1') },
+      { a: end('director2', 'eth0', `192.0.2.3${MASK24}`), b: port('director2') },
+      { a: end('rs1', 'eth0', `192.0.2.11${MASK24}`), b: port('rs1') },
+      { a: end('rs2', 'eth0', `192.0.2.12${MASK24}`), b: port('rs2') },
+    ],
+    sysctls: {
+      director1: DIRECTOR_SYSCTLS,
+      director2: DIRECTOR_SYSCTLS,
+      rs1: RS_ARP_SYSCTLS,
+      rs2: RS_ARP_SYSCTLS,
+    },
   };
 }
 
@@ -184,6 +218,8 @@ function fullnatPlan(): LabPlan {
 /** The plan of one lab mode. */
 export function labPlan(mode: LabMode): LabPlan {
   switch (mode) {
+    case 'ha':
+      return haPlan();
     case 'nat':
       return natPlan();
     case 'fullnat':

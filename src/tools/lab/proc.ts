@@ -1,7 +1,8 @@
 /**
  * Entry point of every process a lab starts inside a namespace (`node proc.js ROLE ARGS...`):
  * one file so the lab can find its helpers next to itself whether it runs from dist/ (node) or
- * from src/ (tsx, in tests). Roles: rs-http NAME PORT, capture IFNAME, rs-agent ARGS, lvsd ARGS.
+ * from src/ (tsx, in tests). Roles: rs-http NAME PORT, capture IFNAME, ha-capture IFNAME, rs-agent ARGS,
+ * lvsd ARGS.
  */
 const [role, ...args] = process.argv.slice(2);
 
@@ -16,6 +17,11 @@ async function run(): Promise<void> {
     case 'capture': {
       const { runCapture } = await import('./capture.js');
       runCapture(args[0] ?? 'eth0');
+      return;
+    }
+    case 'ha-capture': {
+      const { runHaCapture } = await import('./ha-capture.js');
+      runHaCapture(args[0] ?? 'eth0');
       return;
     }
     case 'rs-agent': {

@@ -98,7 +98,8 @@ export function labNamespacesPresent(mode: LabMode): string[] {
     .filter((n) => n.startsWith(prefix));
 }
 
-function buildNamespaces(plan: LabPlan): void {
+/** Creates a plan's namespaces, links, addresses, routes and sysctls. */
+export function buildNamespaces(plan: LabPlan): void {
   for (const h of plan.hosts) {
     const ns = labNamespace(plan.mode, h);
     ip(['netns', 'add', ns]);
@@ -147,7 +148,7 @@ function buildNamespaces(plan: LabPlan): void {
     const r = labExec(plan.mode, h as LabHost, ['sysctl', '-q', '-w', ...(list ?? [])]);
     if (r.status !== 0) throw new Error(`sysctl in ${h}: ${r.stderr.trim()}`);
   }
-  if (plan.mode === 'dr' || plan.mode === 'tun') {
+  if (plan.mode === 'dr' || plan.mode === 'tun' || plan.mode === 'ha') {
     for (const h of ['rs1', 'rs2'] as const)
       ip(['-n', labNamespace(plan.mode, h), 'addr', 'add', `${plan.vip}/32`, 'dev', 'lo']);
   }
@@ -187,7 +188,8 @@ export function kernelDirectorSetup(plan: LabPlan): {
   };
 }
 
-function startDetached(st: LabState, name: string, host: LabHost, argv: string[]): void {
+/** Starts argv detached in a lab host's namespace, its output in `<name>.log`, its pid in st.pids. */
+export function startDetached(st: LabState, name: string, host: LabHost, argv: string[]): void {
   const log = openSync(join(st.stateDir, `${name}.log`), 'a');
   const c = spawn('ip', ['netns', 'exec', labNamespace(st.mode, host), ...argv], {
     detached: true,
@@ -197,7 +199,8 @@ function startDetached(st: LabState, name: string, host: LabHost, argv: string[]
   st.pids[name] = c.pid ?? -1;
 }
 
-function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): void {
+/** Polls `cond` every 50 ms (synchronously) until true; throws after timeoutMs. */
+export function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): void {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > until) throw new Error(`lab: timed out waiting for ${what}`);
@@ -274,7 +277,8 @@ export function labUp(mode: LabMode, o: LabUpOptions = {}): LabState {
   }
 }
 
-function logHas(st: LabState, name: string, text: string): boolean {
+/** True when a lab process's log contains `text`. */
+export function logHas(st: LabState, name: string, text: string): boolean {
   try {
     return readFileSync(join(st.stateDir, `${name}.log`), 'utf8').includes(text);
   } catch {
