@@ -106,6 +106,7 @@ test('the trace puts the failure between the last advert of the old master and t
   const at = (ms: number, f: Uint8Array) => ({ at: ms, event: describeHaFrame(f)! });
   const text = formatHaTrace({
     names,
+    startedAt: 0,
     failed: 'director1',
     failedAt: 1500,
     lines: [

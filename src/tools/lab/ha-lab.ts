@@ -15,7 +15,6 @@ import { HA_DIRECTORS, type HaDirector, haKeepalivedConf } from './ha-conf.js';
 import { HA_MODE, labNamespace, labPlan } from './plan.js';
 import {
   buildNamespaces,
-  kernelDirectorSetup,
   LAB_STATE_ROOT,
   type LabState,
   labDown,
@@ -72,12 +71,24 @@ export function readHaState(root = LAB_STATE_ROOT): HaLabState | undefined {
   return readLabState(HA_MODE, root) as HaLabState | undefined;
 }
 
+/**
+ * The DR forwarding of a keepalived director (the kernel stand-in of topology.ts, netdev ingress
+ * `fwd` to a real server's MAC), limited to frames sent to this host's MAC (`meta pkttype host`):
+ * when the master's link goes down the switch floods frames still addressed to it, and a backup
+ * must not forward those. Only the master's MAC is known to the client for the VIP.
+ */
+export function haStandInNft(): string {
+  const plan = labPlan(HA_MODE);
+  const [r1, r2] = plan.rips;
+  const pick = `jhash ip saddr . th sport mod 2 map { 0 : ${r1}, 1 : ${r2} }`;
+  return `table netdev lab {\n chain in {\n  type filter hook ingress device eth0 priority 0;\n  meta pkttype host ip daddr ${plan.vip} meta l4proto { tcp, udp } fwd ip to ${pick} device eth0\n }\n}\n`;
+}
+
 function startDirector(st: HaLabState, d: HaDirector): void {
   const conf = st.confs[d];
   if (st.runs[d] === 'keepalived') {
-    const k = kernelDirectorSetup({ ...labPlan(HA_MODE), mode: 'dr' });
     const nft = join(st.stateDir, `${d}.nft`);
-    writeFileSync(nft, k.nft);
+    writeFileSync(nft, haStandInNft());
     const r = labExec(HA_MODE, d, ['nft', '-f', nft]);
     if (r.status !== 0) throw new Error(`nft in ${d}: ${r.stderr.trim()}`);
     const pid = (n: string) => join(st.stateDir, `${d}-keepalived-${n}.pid`);

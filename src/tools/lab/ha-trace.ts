@@ -32,6 +32,8 @@ export interface HaTraceLine {
 export interface HaTraceResult {
   readonly lines: readonly HaTraceLine[];
   readonly names: HaNames;
+  /** Date.now() when the capture started (`at` 0). */
+  readonly startedAt: number;
   /** ms since the start when the failed director was cut off. */
   readonly failedAt?: number;
   readonly failed?: HaDirector;
@@ -85,7 +87,7 @@ export async function haTrace(o: HaTraceOptions): Promise<HaTraceResult> {
       const event = describeHaFrame(Buffer.from(f.hex, 'hex'));
       if (event) lines.push({ at: f.t - t0, event });
     }
-    return { lines, names, ...(o.fail ? { failedAt, failed: o.fail } : {}) };
+    return { lines, names, startedAt: t0, ...(o.fail ? { failedAt, failed: o.fail } : {}) };
   } finally {
     if (c.exitCode === null) c.kill('SIGKILL');
   }
