@@ -147,3 +147,26 @@ test('both directors get one vrrp_instance with the same VRID, priorities 150/10
   // Master_Down_Interval of the priority-100 backup at 1 s (RFC 5798 §6.1).
   assert.equal(HA_DOWN_MS, 3609.375);
 });
+
+test('lvsadm lab ... ha rejects unknown directors, peers and durations with its usage and exit code 2', async () => {
+  const { runLab } = await import('../../src/tools/lab/lab-command.js');
+  for (const argv of [
+    ['fail', 'ha', 'director3'],
+    ['fail', 'ha'],
+    ['up', 'ha', '--peer', 'bird'],
+    ['trace', 'ha', '--seconds', '0'],
+    ['trace', 'ha', '--seconds', '61'],
+    ['trace', 'ha', '--fail', 'rs1'],
+    ['down', 'ha', '--peer', 'lvsd'],
+    ['restart', 'ha'],
+  ]) {
+    let err = '';
+    const code = await runLab(
+      argv,
+      () => {},
+      (s) => (err += s),
+    );
+    assert.equal(code, 2, argv.join(' '));
+    assert.match(err, /lvsadm lab up ha \[--peer lvsd\|keepalived\]/, argv.join(' '));
+  }
+});
