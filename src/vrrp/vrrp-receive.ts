@@ -101,6 +101,8 @@ export interface VrrpRxConfig {
   readonly authType: number;
   /** v2 PASS data, 8 bytes zero-padded. */
   readonly authData: Uint8Array;
+  /** v2 AH: the HMAC-MD5 key, the password zero-padded to 8 bytes (vrrp-ah.ts ahKey()). */
+  readonly ahKey?: Uint8Array;
   /** Our interval in the packet's unit: seconds for v2, centiseconds for v3. */
   readonly interval: number;
   /** Configured VIPs in canonical text. */
