@@ -11,6 +11,8 @@ import type { VrrpChannel, VrrpDatagram } from '../../vrrp/vrrp-transport.js';
 import type { InstanceRt } from './vrrp-state.js';
 
 const sequences = new WeakMap<InstanceRt, AhSequence>();
+/** The state each instance was in at its last AH advert, to see it become master. */
+const sentAs = new WeakMap<InstanceRt, string>();
 
 /** The instance's AH counter (created at its first advert; a reload's new instance starts afresh). */
 export function ahSequence(rt: InstanceRt): AhSequence {
@@ -68,7 +70,12 @@ export function sendAhAdvert(
 ): void {
   const key = ahKeyOf(rt);
   if (!key) return;
-  const { seq, id } = ahSequence(rt).nextSend();
+  const counter = ahSequence(rt);
+  // The first advert as master follows the transition: a cycled counter restarts there
+  // (vrrp.c vrrp_state_goto_master()).
+  if (rt.m.state === 'MASTER' && sentAs.get(rt) !== 'MASTER') counter.becomeMaster();
+  sentAs.set(rt, rt.m.state);
+  const { seq, id } = counter.nextSend();
   const unicast = rt.b.rx.unicast;
   for (const dst of rt.b.destinations) {
     const src = ch.sourceFor(dst) ?? rt.b.instance.primaryAddr;
