@@ -17,6 +17,7 @@
  * - unicast with a source address: bound to it (IP_FREEBIND so it may come later, as keepalived);
  * - IPv4: the kernel writes the IP header (no IP_HDRINCL); IP_PKTINFO reports the ifindex and
  *   the datagram comes with its header, from which JS reads TTL, source and destination;
+ * - IPv4 with AH (FLAG_AH): IP protocol 51 and IP_HDRINCL, JS sends whole IP packets;
  * - IPv6: IPV6_CHECKSUM at offset 6 makes the kernel fill in the VRRPv3 checksum with its IPv6
  *   pseudo-header on send and drop bad ones on receive (RFC 5798 §5.2.8, ipv6(7), raw(7));
  *   IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO report hop limit, destination and ifindex; a
@@ -45,7 +46,7 @@
 #include <unistd.h>
 
 /* Bumped when the JS-visible VRRP contract changes (checked by src/io/vrrp/vrrp-binding.ts). */
-#define LVS_VRRP_ABI 1
+#define LVS_VRRP_ABI 2
 #define IPPROTO_VRRP 112
 /* Record: 64 bytes of facts, then the datagram (largest advert: IPv6 with 255 addresses is
  * 8 + 255 * 16 = 4088 bytes; IPv4 with 255 and a 60-byte header is 1128). */
@@ -53,6 +54,8 @@
 #define REC_DATA 4096
 #define REC_BYTES (REC_HEAD + REC_DATA)
 #define FLAG_MULTICAST 1
+/* IPv4 only: IP protocol 51 (AH) with IP_HDRINCL, as keepalived opens an AH instance's sockets. */
+#define FLAG_AH 2
 
 /* Which step of vrrpOpen failed (vrrpFailedStep), named in src/io/vrrp/vrrp-binding.ts. */
 enum {
@@ -67,6 +70,7 @@ enum {
   STEP_CHECKSUM,
   STEP_PKTINFO,
   STEP_BIND,
+  STEP_HDRINCL,
 };
 
 typedef struct {
@@ -200,7 +204,10 @@ static int do_open(vsock *s, int family, const char *ifname, const uint8_t *src,
     s->fail_step = STEP_IFINDEX;
     return -ENODEV;
   }
-  s->fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP);
+  /* An AH instance (auth type 2, VRRPv2 over IPv4) sends and receives IP protocol 51
+   * (keepalived/vrrp/vrrp_scheduler.c: proto = IPPROTO_AH for VRRP_AUTH_AH). */
+  int ah = family == 4 && (flags & FLAG_AH) != 0;
+  s->fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ah ? IPPROTO_AH : IPPROTO_VRRP);
   if (s->fd < 0) {
     s->fail_step = STEP_SOCKET;
     return -errno;
@@ -209,7 +216,12 @@ static int do_open(vsock *s, int family, const char *ifname, const uint8_t *src,
     return fail(s, STEP_BINDTODEVICE, errno);
   s->family = family;
   int mcast = (flags & FLAG_MULTICAST) != 0;
-  return family == 6 ? open_v6(s, src, mcast) : open_v4(s, src, mcast);
+  int r = family == 6 ? open_v6(s, src, mcast) : open_v4(s, src, mcast);
+  /* The AH ICV covers the IP header's ID, addresses and TTL, so JS writes the whole header
+   * (keepalived/vrrp/vrrp_if.c if_setsockopt_hdrincl()); the kernel still fills in its checksum
+   * (raw(7)). Multicast sends still leave by IP_MULTICAST_IF (net/ipv4/raw.c raw_sendmsg()). */
+  if (r == 0 && ah && setint(s->fd, IPPROTO_IP, IP_HDRINCL, 1) < 0) return fail(s, STEP_HDRINCL, errno);
+  return r;
 }
 
 /* vrrpOpen(h, family 4|6, ifname, src: Uint8Array (empty, 4 or 16 bytes), flags) -> 0 | -errno */
@@ -248,7 +260,7 @@ static napi_value js_ifindex(napi_env env, napi_callback_info info) {
   return lvs_num(env, s->fd >= 0 ? (int64_t)s->ifindex : -EBADF);
 }
 
-/* vrrpSend(h, vrrp: Uint8Array, dst: Uint8Array(4|16)) -> 0 | -errno */
+/* vrrpSend(h, vrrp: Uint8Array, dst: Uint8Array(4|16)) -> 0 | -errno (with FLAG_AH: the whole IP packet) */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   vsock *s = args(env, info, 3, argv);

@@ -245,6 +245,8 @@ export interface VrrpSyncGroup extends SourcePos {
   readonly members: readonly string[];
   readonly trackScripts: readonly TrackRef[];
   readonly notify: Readonly<Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>>;
+  /** `sync_group_tracking_weight`: members keep their tracking weights. */
+  readonly trackingWeight?: boolean;
 }
 
 /** VRRP part of the model. */

@@ -43,18 +43,31 @@ export class FakeVrrpNetwork {
     };
   }
 
+  private deliver(m: Member, dst: string, d: VrrpDatagram): void {
+    if (m.cut) return;
+    const group = vrrpGroup(m.ep.af);
+    for (const o of this.members) {
+      if (o === m || o.closed || o.cut || o.ep.ifname !== m.ep.ifname || o.ep.af !== m.ep.af) continue;
+      // An AH socket is IP protocol 51, a plain one 112: each hears only its own protocol.
+      if (Boolean(o.ep.ah) !== Boolean(m.ep.ah)) continue;
+      if (dst !== group && o.addr !== dst) continue;
+      o.on({ ...d, data: d.data.slice() });
+    }
+  }
+
   private channel(m: Member): VrrpChannel {
     return {
       send: (vrrp, dst) => {
         if (m.closed) return;
         this.sent.push({ from: m.addr, dst, ttl: 255, vrrp: vrrp.slice() });
-        if (m.cut) return;
-        const group = vrrpGroup(m.ep.af);
-        for (const o of this.members) {
-          if (o === m || o.closed || o.cut || o.ep.ifname !== m.ep.ifname || o.ep.af !== m.ep.af) continue;
-          if (dst !== group && o.addr !== dst) continue;
-          o.on(datagram(m.ep.af, m.addr, dst, vrrp));
-        }
+        this.deliver(m, dst, datagram(m.ep.af, m.addr, dst, vrrp));
+      },
+      sendIp: (packet, dst) => {
+        if (m.closed) return;
+        const ihl = (packet[0]! & 15) * 4;
+        const ttl = packet[8] ?? 0;
+        this.sent.push({ from: m.addr, dst, ttl, vrrp: packet.slice() });
+        this.deliver(m, dst, { ...datagram(m.ep.af, m.addr, dst, packet), ttl, ipHeaderLen: ihl });
       },
       sourceFor: () => m.addr,
       close: () => {

@@ -7,6 +7,7 @@
 
 import type { VrrpInstance as VrrpInstanceModel, VrrpModel } from '../config/model.js';
 import { ipBytes } from '../core/addr.js';
+import { ahKey } from './vrrp-ah.js';
 import { VRRP_ERR, VrrpError } from './vrrp-error.js';
 import type { VrrpInstanceConfig } from './vrrp-instance-types.js';
 import { VRRP_AUTH } from './vrrp-packet.js';
@@ -93,6 +94,8 @@ export function bindVrrpInstance(
   const auth = version === 2 && vi.auth?.type === 'PASS' ? vi.auth.pass : undefined;
   const authData = new Uint8Array(8);
   if (auth !== undefined) authData.set(new TextEncoder().encode(auth).subarray(0, 8));
+  // AH: the advert's Authentication Data stays zero; the password keys the AH ICV (vrrp-ah.ts).
+  const ah = version === 2 && af === 4 && vi.auth?.type === 'AH' ? ahKey(vi.auth.pass) : undefined;
   const vips = vi.vips.filter((v) => v.af === af).map((v) => v.addr);
   const src = vi.unicastSrcIp ?? vi.mcastSrcIp ?? primaryAddr;
   const advertIntCs = Math.round(vi.advertInt / 10);
@@ -109,7 +112,7 @@ export function bindVrrpInstance(
     preemptDelayMs: vi.preemptDelay,
     primaryAddr: src,
     vips,
-    authType: auth !== undefined ? VRRP_AUTH.PASS : VRRP_AUTH.NONE,
+    authType: auth !== undefined ? VRRP_AUTH.PASS : ah !== undefined ? VRRP_AUTH.AH : VRRP_AUTH.NONE,
     authData,
     garp: {
       masterRepeat,
@@ -135,6 +138,7 @@ export function bindVrrpInstance(
     af,
     authType: instance.authType,
     authData,
+    ...(ah !== undefined ? { ahKey: ah } : {}),
     interval: version === 2 ? advertIntCs / 100 : advertIntCs,
     vips,
     unicast,

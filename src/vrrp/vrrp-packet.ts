@@ -2,8 +2,7 @@
  * The VRRP advertisement on the wire: VRRPv2 (RFC 3768 §5.3) and VRRPv3 (RFC 5798 §5.2), with each
  * version's checksum. Pure functions over bytes at explicit offsets; every read is bounds-checked
  * first and failures throw {@link VrrpError} with a stable code. IPsec AH authentication (RFC 2338
- * auth type 2, which keepalived still offers for v2) is not implemented: its adverts decode, but the
- * AH header in front of them is the caller's to strip and check.
+ * auth type 2, which keepalived still offers for v2) wraps these bytes: see vrrp-ah.ts.
  */
 import { type Af, formatIpBytes, ipBytes } from '../core/addr.js';
 import { fold, sum16 } from '../packet/checksum.js';

@@ -7,6 +7,7 @@
  * count before the checksum. The IPv4 total-length check is the caller's: `len` comes from it.
  */
 import { type Af, ipBytes } from '../core/addr.js';
+import { AH_RX, type AhRxReason } from './vrrp-ah.js';
 import {
   decodeVrrp,
   VRRP_AUTH,
@@ -54,6 +55,14 @@ export const VRRP_RX = {
   UNICAST_SRC: 'VRRP_RX_UNICAST_SRC',
   /** `check_unicast_src`: the peer's TTL is outside its min_ttl..max_ttl. */
   UNICAST_TTL: 'VRRP_RX_UNICAST_TTL',
+  /** AH: the AH header protects another protocol (keepalived drops it silently). */
+  AH_NEXT_HEADER: AH_RX.NEXT_HEADER,
+  /** AH: the HMAC-MD5-96 ICV does not verify (wrong password, or a field changed). */
+  AH_ICV: AH_RX.ICV,
+  /** AH: the SPI is not the sender's address. */
+  AH_SPI: AH_RX.SPI,
+  /** AH: the sequence number is not above the instance's counter (replay). */
+  AH_REPLAY: AH_RX.REPLAY,
 } as const;
 
 /** A code of {@link VRRP_RX}. */
@@ -88,10 +97,12 @@ export interface VrrpRxConfig {
   readonly vrid: number;
   readonly version: 2 | 3;
   readonly af: Af;
-  /** v2 auth type (0 none, 1 PASS); always 0 for v3. */
+  /** v2 auth type (0 none, 1 PASS, 2 AH); always 0 for v3. */
   readonly authType: number;
   /** v2 PASS data, 8 bytes zero-padded. */
   readonly authData: Uint8Array;
+  /** v2 AH: the HMAC-MD5 key, the password zero-padded to 8 bytes (vrrp-ah.ts ahKey()). */
+  readonly ahKey?: Uint8Array;
   /** Our interval in the packet's unit: seconds for v2, centiseconds for v3. */
   readonly interval: number;
   /** Configured VIPs in canonical text. */
@@ -126,6 +137,12 @@ export interface VrrpRxFacts {
    * `skip_check_adv_addr` and the advert comes from the current master (vrrp.c vrrp_state_backup()).
    */
   readonly checkVips: boolean;
+  /**
+   * The AH checks of an auth type 2 instance (src/vrrp/vrrp-ah.ts checkAh()), run where keepalived
+   * runs them: after the auth type comparison, before the interval. `ipHeaderLen` then counts the
+   * AH header too.
+   */
+  readonly ah?: () => AhRxReason | undefined;
 }
 
 /** The outcome: an accepted advert with any counted notes, or the reason it was discarded. */
@@ -188,6 +205,10 @@ export function checkAdvert(
       const p = off + vlen - VRRP_AUTH_LEN;
       for (let i = 0; i < VRRP_AUTH_LEN; i++) diff |= buf[p + i]! ^ (cfg.authData[i] ?? 0);
       if (diff !== 0) return reject(VRRP_RX.AUTH_FAILURE);
+    }
+    if (authType === VRRP_AUTH.AH) {
+      const why = facts.ah ? facts.ah() : VRRP_RX.AH_ICV;
+      if (why !== undefined) return reject(why);
     }
     if (buf[off + 5] !== cfg.interval) return reject(VRRP_RX.INTERVAL);
   }

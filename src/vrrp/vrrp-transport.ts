@@ -16,6 +16,12 @@ export interface VrrpEndpoint {
   readonly unicastPeers: readonly string[];
   /** `unicast_src_ip` or `mcast_src_ip`: the source address to send from, when configured. */
   readonly srcAddr?: string;
+  /**
+   * VRRPv2 IPsec AH (`auth_type AH`, IPv4 only): the socket carries IP protocol 51, receives
+   * IP header + AH + VRRP, and {@link VrrpChannel.sendIp} sends whole IP packets (keepalived
+   * builds the header itself because the ICV covers it).
+   */
+  readonly ah?: boolean;
 }
 
 /** One datagram as the socket received it, with the IP facts the receive checks need. */
@@ -38,6 +44,8 @@ export interface VrrpDatagram {
 export interface VrrpChannel {
   /** Sends one VRRP message (no IP header: the kernel writes it, TTL 255) to `dst`. */
   send(vrrp: Uint8Array, dst: string): void;
+  /** Sends one whole IPv4 packet (header written by the caller) to `dst`: AH endpoints only. */
+  sendIp?(packet: Uint8Array, dst: string): void;
   /** The source address the kernel will use toward `dst` (the v3 checksum's pseudo-header needs it). */
   sourceFor(dst: string): string | undefined;
   close(): void;

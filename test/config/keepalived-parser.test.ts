@@ -18,11 +18,13 @@ const svc = (m: { services: readonly VirtualService[] }, id: string) => {
 const vsText = (body: string, head = '10.0.0.1 80') =>
   `virtual_server ${head} {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n${body}\n}\n`;
 
-test('the representative fixture parses with no diagnostics', () => {
+test('the representative fixture parses with only the sync-group weight finding keepalived -t reports too', () => {
   const r = parse(fixture);
+  // VI_1 is in sync group G1 and chk_lvs has weight -20: keepalived/vrrp/vrrp.c
+  // vrrp_complete_instance() reports "ignoring tracked script chk_lvs with weights due to SYNC group".
   assert.deepEqual(
-    r.diagnostics.map((d) => d.message),
-    [],
+    r.diagnostics.map((d) => [d.line, d.code]),
+    [[143, 'ERR_CONFIG_IGNORED']],
   );
   assert.equal(r.model.services.length, 5);
 });
@@ -351,7 +353,8 @@ test('interfaces are checked only when the caller says which exist', () => {
   const r = parse(text, { interfaceExists: (n: string) => n === 'eth0' });
   assert.deepEqual(
     r.diagnostics.map((d) => [d.code, d.line]),
-    [['ERR_CONFIG_NO_INTERFACE', 1]],
+    // At the `interface` line, where keepalived -t reports it ("(file: Line 2) WARNING - interface ...").
+    [['ERR_CONFIG_NO_INTERFACE', 2]],
   );
 });
 

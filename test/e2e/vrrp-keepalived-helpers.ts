@@ -50,6 +50,8 @@ export interface Side {
   version: 2 | 3;
   vrid?: number;
   pass?: string;
+  /** With `pass`: `auth_type AH` (IPsec AH, HMAC-MD5-96) instead of PASS. */
+  ah?: boolean;
   /** `advert_int` in seconds (default 1). */
   advertInt?: number;
   /** `virtual_ipaddress` entries without prefix (default the IPv4 VIP). */
@@ -64,7 +66,8 @@ export interface Side {
  * (vrrp_scheduler.c vrrp_dispatcher_read() drops it silently otherwise).
  */
 export function conf(id: string, s: Side): string {
-  const auth = s.pass ? `  authentication {\n    auth_type PASS\n    auth_pass ${s.pass}\n  }\n` : '';
+  const type = s.ah ? 'AH' : 'PASS';
+  const auth = s.pass ? `  authentication {\n    auth_type ${type}\n    auth_pass ${s.pass}\n  }\n` : '';
   const uni = s.unicast
     ? `  unicast_src_ip ${s.unicast.src}\n  unicast_peer {\n    ${s.unicast.peer}\n  }\n`
     : '';

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { interfaceSource } from '../../src/io/vrrp/interface-source.js';
 import {
   VRRP_ADDON_ABI,
+  VRRP_OPEN_AH,
   VRRP_OPEN_MULTICAST,
   VRRP_RECORD_BYTES,
   VRRP_RECORD_HEAD,
@@ -276,5 +277,34 @@ describe('VrrpSocketTransport over a fake binding', () => {
     assert.equal(v6.sourceFor('2001:db8:1::2'), '2001:db8:1::1');
     assert.equal(interfaceSource([], 4, '224.0.0.18'), undefined);
     assert.equal(interfaceSource([{ address: 'fe80::1', family: 'IPv6' }], 6, '2001:db8::2'), 'fe80::1');
+  });
+
+  it('an AH endpoint opens with VRRP_OPEN_AH and sends whole IP packets only; IPv6 refuses AH', () => {
+    const f = fakeBinding();
+    const t = transport(f);
+    const ch = t.open(
+      { ...ep4, ah: true },
+      () => {},
+      () => {},
+    );
+    assert.equal(f.opens[0]?.flags, VRRP_OPEN_MULTICAST | VRRP_OPEN_AH);
+    ch.sendIp?.(Uint8Array.of(0x45, 0, 0, 20), '224.0.0.18');
+    assert.deepEqual(f.sent, [{ vrrp: [0x45, 0, 0, 20], dst: [224, 0, 0, 18] }]);
+    assert.throws(() => ch.send(new Uint8Array(8), '224.0.0.18'), { code: 'ERR_INVALID_ARG_VALUE' });
+    const plain = t.open(
+      ep4,
+      () => {},
+      () => {},
+    );
+    assert.throws(() => plain.sendIp?.(new Uint8Array(20), '224.0.0.18'), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(
+      () =>
+        t.open(
+          { af: 6, ifname: 'eth0', unicastPeers: [], ah: true },
+          () => {},
+          () => {},
+        ),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    );
   });
 });

@@ -3,11 +3,12 @@
  * keywords are modelled; the other documented keywords (process tuning, SNMP, D-Bus, nftables, ...)
  * are accepted and kept as written in `extra` so a real-world file checks clean.
  */
-import { canonicalIp, ipFamily } from '../../core/addr.js';
+import { canonicalIp } from '../../core/addr.js';
 import type { Diagnostics } from '../diagnostics.js';
 import type { GlobalSettings } from '../model.js';
 import type { Node } from './tree.js';
 import { bool, int, str, timer } from './values.js';
+import { checkGlobalExtra, mcastGroup } from './vrrp-extra.js';
 
 /** Mutable global settings while parsing. */
 export interface RawGlobals {
@@ -46,8 +47,8 @@ const ACCEPTED = new Set(
     'vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force vrrp_no_swap vrrp_notify_fifo ' +
     'vrrp_notify_fifo_script vrrp_notify_priority_changes vrrp_priority vrrp_process_name ' +
     'vrrp_rlimit_rttime vrrp_rt_priority vrrp_rx_bufs_multiplier vrrp_rx_bufs_policy ' +
-    'vrrp_skip_check_adv_addr vrrp_startup_delay vrrp_delay_after_boot snmp_vs_stats_update_interval ' +
-    'snmp_rs_stats_update_interval v3_checksum_as_v2 vrrp_gna_interval vrrp_garp_interval'
+    'vrrp_skip_check_adv_addr vrrp_startup_delay snmp_vs_stats_update_interval ' +
+    'snmp_rs_stats_update_interval vrrp_gna_interval vrrp_garp_interval'
   ).split(' '),
 );
 
@@ -90,12 +91,10 @@ export function parseGlobalDefs(d: Diagnostics, n: Node, rg: RawGlobals): void {
       }
       case 'vrrp_mcast_group4':
       case 'vrrp_mcast_group6': {
-        const a = canonicalIp(c.args[0] ?? '');
         const want = c.kw.endsWith('4') ? 4 : 6;
-        if (a === undefined || ipFamily(a) !== want)
-          d.error('ERR_CONFIG_BAD_VALUE', `${c.kw}: invalid group`, c);
-        else if (want === 4) rg.mcast4 = a;
-        else rg.mcast6 = a;
+        const a = mcastGroup(d, c, want);
+        if (a !== undefined && want === 4) rg.mcast4 = a;
+        else if (a !== undefined) rg.mcast6 = a;
         break;
       }
       case 'vrrp_garp_interval':
@@ -112,9 +111,20 @@ export function parseGlobalDefs(d: Diagnostics, n: Node, rg: RawGlobals): void {
       case 'smtp_alert_vrrp':
         if (bool(d, c) !== undefined) rg.extra[c.kw] = [...c.args];
         break;
+      case 'v3_checksum_as_v2':
+        // Unknown to keepalived 2.2.7's `-t` (a later keepalived's keyword); lvsd's VRRP binding reads it.
+        d.error(
+          'ERR_CONFIG_UNKNOWN_KEYWORD',
+          `unknown keyword '${c.kw}' in keepalived 2.2.7 (a later keepalived's; lvsd applies it)`,
+          c,
+        );
+        rg.extra[c.kw] = [...c.args];
+        break;
       default:
-        if (ACCEPTED.has(c.kw)) rg.extra[c.kw] = [...c.args];
-        else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
+        if (ACCEPTED.has(c.kw)) {
+          checkGlobalExtra(d, c);
+          rg.extra[c.kw] = [...c.args];
+        } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
     }
   }
 }

@@ -6,6 +6,7 @@ import { canonicalIp } from '../../core/addr.js';
 import type { Diagnostics, SourcePos } from '../diagnostics.js';
 import type { VrrpInstance, VrrpModel, VrrpScript, VrrpSyncGroup } from '../model.js';
 import type { MInstance } from './vrrp.js';
+import { reportSyncWeights } from './vrrp-sync-weights.js';
 
 /** Optional environment knowledge used by the checks keepalived does against the host. */
 export interface HostFacts {
@@ -92,7 +93,7 @@ export function completeVrrp(
       d.error('ERR_CONFIG_MISSING_VALUE', `${tag} unknown interface!`, vi);
       continue;
     }
-    checkIf(d, host, vi.interface, `vrrp_instance ${vi.name}`, vi);
+    checkIf(d, host, vi.interface, `vrrp_instance ${vi.name}`, vi.ifPos ?? vi);
     for (const t of vi.trackInterfaces) checkIf(d, host, t.name, `${tag} track_interface`, t);
     for (const v of [...vi.vips, ...vi.vipsExcluded]) checkIf(d, host, v.dev, `ip address ${v.addr}`, v);
     for (const [k, lines] of Object.entries(vi.extra)) {
@@ -154,7 +155,7 @@ export function completeVrrp(
       d.error('ERR_CONFIG_IGNORED', `${tag} track script ${t.name} not found, ignoring`, t);
       return false;
     });
-    const { stateSet: _s, prioritySet: _p, ...rest } = vi;
+    const { stateSet: _s, prioritySet: _p, ifPos: _i, ...rest } = vi;
     instances.push(rest);
   }
   const names = new Set(instances.map((i) => i.name));
@@ -167,6 +168,7 @@ export function completeVrrp(
     }
     return true;
   });
+  reportSyncWeights(d, instances, syncGroups, scripts);
   return {
     instances,
     syncGroups,

@@ -7,6 +7,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import type { ScriptSpec, TrackRef, VipSpec, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import type { Node } from './tree.js';
 import { int, script, str, timer } from './values.js';
+import { checkInstanceExtra } from './vrrp-extra.js';
 
 type Notify = Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>;
 const NOTIFY: Record<string, keyof Notify> = {
@@ -32,13 +33,14 @@ const INSTANCE_EXTRA = new Set(
     'virtual_routes virtual_rules track_file track_process track_bfd dont_track_primary track_src_ip ' +
     'use_vmac_addr vmac_xmit_base use_ipvlan garp_master_refresh garp_master_refresh_repeat ' +
     'garp_lower_prio_delay garp_lower_prio_repeat garp_extra_if down_timer_adverts lower_prio_no_advert ' +
-    'higher_prio_send_advert owner_ignore_adverts timer_expired_backup v3_checksum_as_v2 ' +
-    'old_unicast_checksum skip_check_adv_addr strict_mode promote_secondaries kernel_rx_buf_size debug ' +
+    'higher_prio_send_advert old_unicast_checksum skip_check_adv_addr strict_mode promote_secondaries kernel_rx_buf_size debug ' +
     'linkbeat_use_polling native_ipv6 unicast_ttl unicast_fault_no_peer check_unicast_src mcast_dst_ip ' +
-    'notify_deleted notify_master_rx_lower_pri smtp_alert notify_priority_changes no_virtual_ipaddress ' +
-    'auth_hmac interface_up_down_delays'
+    'notify_deleted notify_master_rx_lower_pri smtp_alert notify_priority_changes'
   ).split(' '),
 );
+
+/** Instance keywords of keepalived after 2.2.7 that lvsd's VRRP binding reads (src/vrrp/vrrp-config.ts). */
+const LATER = new Set(['owner_ignore_adverts', 'v3_checksum_as_v2']);
 
 /** Parses one `ip[/prefix] [options...]` line of virtual_ipaddress. */
 function vip(d: Diagnostics, n: Node): VipSpec | undefined {
@@ -86,6 +88,8 @@ export type MInstance = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] }
   stateSet: boolean;
   prioritySet: boolean;
   extra: Record<string, Array<readonly string[]>>;
+  /** Where `interface` was set: keepalived reports a missing interface at that line. */
+  ifPos?: { file: string; line: number };
 };
 
 /** Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`). */
@@ -131,6 +135,7 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
       }
       case 'interface':
         vi.interface = str(d, c) ?? vi.interface;
+        vi.ifPos = { file: c.file, line: c.line };
         if (vi.interface === 'lo') {
           d.error(
             'ERR_CONFIG_BAD_VALUE',
@@ -224,7 +229,24 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
         );
         break;
       default:
-        if (INSTANCE_EXTRA.has(c.kw)) {
+        if (LATER.has(c.kw)) {
+          // keepalived 2.2.7's `-t` reports these as unknown; lvsd applies them, so keep them.
+          d.error(
+            'ERR_CONFIG_UNKNOWN_KEYWORD',
+            `unknown keyword '${c.kw}' in keepalived 2.2.7 (a later keepalived's; lvsd applies it)`,
+            c,
+          );
+          vi.extra[c.kw] = [...(vi.extra[c.kw] ?? []), c.args];
+        } else if (INSTANCE_EXTRA.has(c.kw)) {
+          checkInstanceExtra(d, c);
+          // vrrp_parser.c vrrp_native_ipv6_handler(): refused once an IPv4 address set the family.
+          if (
+            c.kw === 'native_ipv6' &&
+            [...vi.vips, ...vi.unicastPeers].some((v) =>
+              typeof v !== 'string' ? v.af === 4 : !v.includes(':'),
+            )
+          )
+            d.error('ERR_CONFIG_CONFLICT', `(${name}) Cannot specify native_ipv6 with IPv4 addresses`, c);
           vi.extra[c.kw] = [
             ...(vi.extra[c.kw] ?? []),
             ...(c.children ? c.children.map((x) => [x.kw, ...x.args]) : [c.args]),
@@ -265,28 +287,43 @@ export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefin
   if (name === undefined) return undefined;
   let members: string[] = [];
   let trackScripts: TrackRef[] = [];
+  let trackingWeight = false;
   const notify: Notify = {};
   for (const c of n.children ?? []) {
     if (takeNotify(d, c, notify)) continue;
     if (c.kw === 'group') members = [...members, ...(c.children ?? []).map((x) => x.kw), ...c.args];
     else if (c.kw === 'track_script') trackScripts = [...trackScripts, ...tracks(d, c)];
-    else if (
+    // vrrp_parser.c vrrp_gglobal_tracking_handler(): the deprecated spelling sets the same flag.
+    else if (c.kw === 'sync_group_tracking_weight' || c.kw === 'global_tracking') {
+      trackingWeight = true;
+      if (c.kw === 'global_tracking')
+        d.error(
+          'ERR_CONFIG_DEPRECATED',
+          `(${name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`,
+          c,
+        );
+    } else if (
       [
         'track_interface',
         'track_file',
         'track_process',
         'track_bfd',
         'smtp_alert',
-        'global_tracking',
-        'sync_group_tracking_weight',
         'notify_priority_changes',
-        'notify_deleted',
       ].includes(c.kw)
     ) {
       // accepted; applied by the VRRP layer when it supports them
     } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
   }
-  return { name, members, trackScripts, notify, file: n.file, line: n.line };
+  return {
+    name,
+    members,
+    trackScripts,
+    notify,
+    ...(trackingWeight ? { trackingWeight } : {}),
+    file: n.file,
+    line: n.line,
+  };
 }
 
 /** Parses a vrrp_script (defaults: interval 1 s, timeout = interval, rise/fall 1, weight 0). */

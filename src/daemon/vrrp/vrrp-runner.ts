@@ -219,6 +219,7 @@ export class VrrpRunner {
       ifname: rt.ifname,
       unicastPeers: rt.b.rx.unicast ? rt.b.destinations : [],
       ...(rt.srcAddr !== undefined ? { srcAddr: rt.srcAddr } : {}),
+      ...(rt.b.rx.ahKey !== undefined ? { ah: true } : {}),
     };
     try {
       rt.ch = this.opts.transport.open(

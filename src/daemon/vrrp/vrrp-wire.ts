@@ -7,6 +7,7 @@ import type { VrrpAction, VrrpEvent } from '../../vrrp/vrrp-instance-types.js';
 import { buildVrrpAdvert } from '../../vrrp/vrrp-packet.js';
 import { checkAdvert, VRRP_RX } from '../../vrrp/vrrp-receive.js';
 import type { VrrpDatagram } from '../../vrrp/vrrp-transport.js';
+import { ahAfterAccept, ahCheckOf, ahHeaderLen, ahKeyOf, sendAhAdvert } from './vrrp-ah-wire.js';
 import type { InstanceRt } from './vrrp-state.js';
 
 function count(rt: InstanceRt, code: string): void {
@@ -23,10 +24,11 @@ export function receiveAdvert(
   d: VrrpDatagram,
   ownsVrid: (vrid: number | undefined) => boolean,
 ): VrrpEvent | undefined {
-  const hl = d.ipHeaderLen;
+  // An AH instance's datagrams carry the AH header between the IP header and the advert.
+  const hl = d.ipHeaderLen + ahHeaderLen(rt);
   let len = d.data.length - hl;
   // IPv4 raw sockets hand over the IP header: its total length bounds the VRRP bytes.
-  if (hl > 0 && d.data.length >= 4) {
+  if (d.ipHeaderLen > 0 && d.data.length >= 4) {
     const total = (d.data[2]! << 8) | d.data[3]!;
     if (total >= hl && total <= d.data.length) len = total - hl;
   }
@@ -40,6 +42,7 @@ export function receiveAdvert(
     ipHeaderLen: hl,
     effectivePriority: rt.m.priority,
     checkVips,
+    ...(ahKeyOf(rt) ? { ah: ahCheckOf(rt, d, hl + len) } : {}),
   };
   const r = checkAdvert(facts, d.data, hl, len, rt.b.rx);
   if (!r.ok) {
@@ -48,6 +51,7 @@ export function receiveAdvert(
   }
   rt.received++;
   for (const n of r.notes) count(rt, n);
+  ahAfterAccept(rt, d, r.advert);
   return { type: 'advert', advert: r.advert, src: d.src };
 }
 
@@ -60,6 +64,10 @@ export function sendAdvert(
   const ch = rt.ch;
   if (!ch) return;
   const { af } = rt.b.instance;
+  if (ahKeyOf(rt)) {
+    sendAhAdvert(rt, ch, (src, dst) => buildVrrpAdvert(advert, { af, src, dst }), onError);
+    return;
+  }
   for (const dst of rt.b.destinations) {
     // The v3 checksum covers the source the kernel will use (RFC 5798 §5.2.8).
     const src = ch.sourceFor(dst) ?? rt.b.instance.primaryAddr;

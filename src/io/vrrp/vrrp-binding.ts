@@ -7,13 +7,15 @@ import { loadPacketAddon } from '../packet-socket/addon.js';
 import { VrrpSocketError } from './vrrp-socket-error.js';
 
 /** The addon's VRRP contract version; must equal LVS_VRRP_ABI in vrrp_socket.c. */
-export const VRRP_ADDON_ABI = 1;
+export const VRRP_ADDON_ABI = 2;
 /** Bytes per received record (REC_BYTES in vrrp_socket.c): 64 bytes of facts, then the datagram. */
 export const VRRP_RECORD_BYTES = 4160;
 /** Offset of the datagram inside a record (REC_HEAD in vrrp_socket.c). */
 export const VRRP_RECORD_HEAD = 64;
 /** vrrpOpen flag: join the family's VRRP group and bind to it (no unicast peers). */
 export const VRRP_OPEN_MULTICAST = 1;
+/** vrrpOpen flag (IPv4): IP protocol 51 with IP_HDRINCL for an AH instance; sends are whole IP packets. */
+export const VRRP_OPEN_AH = 2;
 
 /** vrrpFailedStep values (STEP_* in vrrp_socket.c) as the syscall or option that failed. */
 export const VRRP_OPEN_STEPS: readonly string[] = [
@@ -28,6 +30,7 @@ export const VRRP_OPEN_STEPS: readonly string[] = [
   'IPV6_CHECKSUM',
   'PKTINFO',
   'bind',
+  'IP_HDRINCL',
 ];
 
 /** Opaque native handle (an N-API external). */

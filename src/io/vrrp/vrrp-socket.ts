@@ -11,6 +11,7 @@ import type { VrrpChannel, VrrpDatagram, VrrpEndpoint, VrrpTransport } from '../
 import { type InterfaceAddrs, interfaceSource, readInterfaceAddrs } from './interface-source.js';
 import {
   loadVrrpBinding,
+  VRRP_OPEN_AH,
   VRRP_OPEN_MULTICAST,
   VRRP_OPEN_STEPS,
   VRRP_RECORD_BYTES,
@@ -51,7 +52,7 @@ export class VrrpSocket implements VrrpChannel {
   ) {
     const h = binding.vrrpCreateHandle();
     const srcBytes = src === undefined ? new Uint8Array(0) : ipBytes(src)!;
-    const flags = ep.unicastPeers.length === 0 ? VRRP_OPEN_MULTICAST : 0;
+    const flags = (ep.unicastPeers.length === 0 ? VRRP_OPEN_MULTICAST : 0) | (ep.ah ? VRRP_OPEN_AH : 0);
     const r = binding.vrrpOpen(h, ep.af, ep.ifname, srcBytes, flags);
     if (r < 0) {
       const step = VRRP_OPEN_STEPS[binding.vrrpFailedStep(h)] ?? 'open';
@@ -78,6 +79,17 @@ export class VrrpSocket implements VrrpChannel {
    * Ignored once closed, as the fake transport does.
    */
   send(vrrp: Uint8Array, dst: string): void {
+    if (this.ep.ah) throw argValue('vrrp', 'a whole IP packet on an AH socket (sendIp)', 'a VRRP message');
+    this.write(vrrp, dst);
+  }
+
+  /** Sends one whole IPv4 packet (AH endpoints, IP_HDRINCL); errors as {@link send}. */
+  sendIp(packet: Uint8Array, dst: string): void {
+    if (!this.ep.ah) throw argValue('packet', 'sent on an AH socket only', 'an IP packet');
+    this.write(packet, dst);
+  }
+
+  private write(vrrp: Uint8Array, dst: string): void {
     if (!(vrrp instanceof Uint8Array)) throw argType('vrrp', 'a Uint8Array', vrrp);
     const h = this.handle;
     if (h === undefined) return;
@@ -155,6 +167,7 @@ export class VrrpSocketTransport implements VrrpTransport {
     if (typeof ep.ifname !== 'string' || ep.ifname.length === 0 || ep.ifname.length >= IFNAMSIZ)
       throw argValue('endpoint.ifname', 'an interface name of 1 to 15 characters', ep.ifname);
     if (!Array.isArray(ep.unicastPeers)) throw argType('endpoint.unicastPeers', 'an array', ep.unicastPeers);
+    if (ep.ah && ep.af !== 4) throw argValue('endpoint.ah', 'set only for IPv4 (AH is VRRPv2)', ep.ah);
     for (const p of ep.unicastPeers) addrOf(`unicast peer`, p, ep.af);
     const src = ep.srcAddr === undefined ? undefined : addrOf('endpoint.srcAddr', ep.srcAddr, ep.af);
     if (typeof onDatagram !== 'function') throw argType('onDatagram', 'a function', onDatagram);
