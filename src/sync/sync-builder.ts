@@ -18,8 +18,8 @@ import {
 import type { SyncConnEntry } from './sync-entry.js';
 
 /**
- * The master's default sync_maxlen: a 1500-byte MTU less the IPv4 and UDP headers, as
- * set_sync_mesg_maxlen() computes it for an Ethernet interface.
+ * The master's default sync_maxlen for an IPv4 group: start_sync_thread() takes an MTU of 1500 for
+ * a master and subtracts the IPv4 and UDP headers (an IPv6 group's default is 1500 - 40 - 8).
  */
 export const SYNC_DEFAULT_MAXLEN = 1500 - 20 - 8;
 
@@ -69,7 +69,8 @@ export class SyncMessageBuilder {
     const n = syncConnLength(e, this.version);
     let done: Uint8Array | undefined;
     let pad = this.buf && this.version === 1 ? syncPad(this.len) : 0;
-    // nr_conns is one byte; the kernel's sync_maxlen keeps it below 256, a larger maxLen must too.
+    // nr_conns is one byte. The kernel lets it wrap when a large sync_maxlen (up to 65507) holds
+    // more than 255 entries; a new message here keeps the count true.
     if (this.buf && (this.len + pad + n > this.buf.length || this.count === 0xff)) {
       done = this.finish();
       pad = 0;

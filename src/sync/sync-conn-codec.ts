@@ -24,7 +24,7 @@ export const SYNC_V0_CONN_LEN = 24;
 export const SYNC_SEQ_LEN = 24;
 /** IP_VS_PENAME_MAXLEN (include/uapi/linux/ip_vs.h). */
 export const SYNC_PE_NAME_MAX = 16;
-/** IP_VS_PEDATA_MAXLEN (include/net/ip_vs.h). */
+/** IP_VS_PEDATA_MAXLEN (include/uapi/linux/ip_vs.h). */
 export const SYNC_PE_DATA_MAX = 255;
 /** The v1 entry's type bit for IPv6 (STYPE_F_INET6). */
 export const SYNC_STYPE_F_INET6 = 1;
