@@ -143,6 +143,9 @@ export function decodeSyncMessage(buf: Uint8Array, off: number): SyncMessage {
     return { syncId, version: 1, entries };
   }
   const n = buf[off]!;
+  // Reserved 0 yet not version 1: the kernel would read it as 0 conns (sync-error.ts BAD_VERSION).
+  if (n === 0 && size >= SYNC_V1_HEADER_LEN)
+    fail(PACKET_ERR.BAD_VERSION, `sync message: version ${buf[off + 5]}, spare ${rd16(buf, off + 6)}`);
   let p = off + SYNC_V0_HEADER_LEN;
   for (let i = 0; i < n; i++) {
     const e = take(readSyncConnV0(buf, p, end), i);

@@ -116,6 +116,8 @@ export function parseSyncDatagram(buf: Uint8Array, ourSyncId: number): SyncDatag
     return result(syncId, 1, entries, undefined, skipped);
   }
   const n = buf[0]!;
+  if (n === 0 && len >= SYNC_V1_HEADER_LEN)
+    return result(syncId, undefined, entries, SYNC_RX.BAD_VERSION, skipped);
   let p = SYNC_V0_HEADER_LEN;
   for (let i = 0; i < n; i++) {
     const r = readSyncConnV0(buf, p, len);

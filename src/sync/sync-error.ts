@@ -14,6 +14,12 @@ export const SYNC_RX = {
   BAD_SIZE: 'SYNC_RX_BAD_SIZE',
   /** Another syncid while ours is non-zero ("Ignoring syncid"). */
   WRONG_SYNCID: 'SYNC_RX_WRONG_SYNCID',
+  /**
+   * Reserved byte 0 and 8 bytes or more, but not version 1 with spare 0 (another version byte, or
+   * a non-zero spare). The kernel reads it as a version 0 message whose nr_conns is that reserved
+   * 0 and applies nothing; a version 0 master never sends 0 conns, so we name it and count it.
+   */
+  BAD_VERSION: 'SYNC_RX_BAD_VERSION',
 
   // Version 1: this entry and the rest of the message dropped (ip_vs_process_message() returns).
   /** Fewer than 36 bytes (the IPv4 entry) left for the next entry ("Dropping buffer, too small"). */

@@ -140,6 +140,17 @@ describe('sync message codec: the Codec contract', () => {
     throwsCode(() => syncMessageCodec.decode(b, 0), PACKET_ERR.BAD_LENGTH);
   });
 
+  it('throws ERR_PACKET_BAD_VERSION for a header version other than 1, or a non-zero spare', () => {
+    throwsCode(
+      () => syncMessageCodec.decode(hex(`00 05 00 2c 01 02 00 00 ${V4_CONN_BYTES}`), 0),
+      PACKET_ERR.BAD_VERSION,
+    );
+    throwsCode(
+      () => syncMessageCodec.decode(hex(`00 05 00 2c 01 01 00 01 ${V4_CONN_BYTES}`), 0),
+      PACKET_ERR.BAD_VERSION,
+    );
+  });
+
   it('throws ERR_PACKET_BAD_VERSION for an entry version other than 0', () => {
     const b = one.slice();
     b[8 + 2] = 0x10;

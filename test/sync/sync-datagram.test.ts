@@ -105,9 +105,14 @@ describe('parseSyncDatagram: accepted datagrams', () => {
     assert.equal(r.dropped, undefined);
   });
 
-  it('takes a version 1 header with a non-zero spare as version 0, as the kernel does', () => {
-    const d = patch(v1([V4]), 6, 0, 1);
-    assert.equal(parseSyncDatagram(d, 5).version, 0);
+  it('reads a 4-byte version 0 message of no conns as empty, not as a bad version', () => {
+    assert.deepEqual(parseSyncDatagram(hex('00 05 00 04'), 5), {
+      syncId: 5,
+      version: 0,
+      entries: [],
+      dropped: undefined,
+      skippedEntries: [],
+    });
   });
 });
 
@@ -131,6 +136,13 @@ const cases: readonly Case[] = [
     kept: [],
   },
   { code: SYNC_RX.WRONG_SYNCID, what: 'syncid 5 at a backup with syncid 6', d: v1([V4]), kept: [], ours: 6 },
+  { code: SYNC_RX.BAD_VERSION, what: 'header version byte 2', d: patch(v1([V4]), 5, 2), kept: [] },
+  {
+    code: SYNC_RX.BAD_VERSION,
+    what: 'a version 1 header with spare 1',
+    d: patch(v1([V4]), 6, 0, 1),
+    kept: [],
+  },
   { code: SYNC_RX.CONN_TRUNCATED, what: 'nr_conns 2 with one entry', d: v1([V4], 2), kept: [V4_CONN] },
   {
     code: SYNC_RX.CONN_OVERRUN,
