@@ -59,6 +59,39 @@ test('no pure layer below src/vrrp imports it', () => {
   }
 });
 
+test('src/sync importing any layer but src/core and src/packet fails lint', () => {
+  for (const other of ['engine', 'forward', 'control', 'io', 'daemon']) {
+    const r = lint({ 'src/sync/probe.ts': importOf(other) });
+    assert.notEqual(r.status, 0, other);
+    assert.match(r.out, /src\/sync may import only src\/core and src\/packet/);
+  }
+});
+
+test('src/core, src/packet and src/forward importing src/sync fail lint', () => {
+  for (const layer of ['core', 'packet', 'forward']) {
+    const r = lint({ [`src/${layer}/probe.ts`]: importOf('sync') });
+    assert.notEqual(r.status, 0, layer);
+    assert.match(r.out, new RegExp(`dependencies point one way: src/${layer} `));
+  }
+});
+
+test('src/sync is pure: an I/O import or a timer in it fails lint', () => {
+  const r = lint({ 'src/sync/probe.ts': ioImport, 'src/sync/timer.ts': 'export const t = setTimeout;\n' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /pure layer: no I\/O/);
+  assert.match(r.out, /noRestrictedGlobals/);
+});
+
+test('src/sync importing src/core and src/packet, and the engine and control importing src/sync, pass lint', () => {
+  const r = lint({
+    'src/sync/probe.ts': importOf('core'),
+    'src/sync/probe2.ts': importOf('packet'),
+    'src/engine/probe.ts': importOf('sync'),
+    'src/control/probe.ts': importOf('sync'),
+  });
+  assert.equal(r.status, 0, r.out);
+});
+
 test('a pure health file importing the daemon fails lint, and so does its I/O', () => {
   const r = lint({ 'src/health/availability.ts': importOf('daemon'), 'src/health/monitor.ts': ioImport });
   assert.notEqual(r.status, 0);
