@@ -25,7 +25,7 @@ export interface SyncLocal {
 export interface SyncConnEntry {
   /** Address family of caddr/vaddr/daddr (the v1 entry's type bit 0, STYPE_F_INET6). */
   readonly af: 4 | 6;
-  /** IP protocol number (IPPROTO_TCP, _UDP, _SCTP; 0 never appears: templates carry the service's). */
+  /** IP protocol number (IPPROTO_TCP, _UDP, _SCTP; 0 = IPPROTO_IP for a fwmark service's template). */
   readonly protocol: number;
   /** IP_VS_CONN_F_* flags as sent (the master strips HASHED; the backup masks and adds SYNC). */
   readonly flags: number;
