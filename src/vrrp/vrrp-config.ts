@@ -120,6 +120,7 @@ export function bindVrrpInstance(
       // Strict mode sends no lower-priority GARP repeats (vrrp.c vrrp_complete_instance()).
       lowerPrioRepeat: strict ? 0 : lowerPrioRepeat,
       lowerPrioDelayMs: strict ? 0 : lowerPrioDelayMs,
+      intervalMs: seconds(g('vrrp_garp_interval')) ?? 0,
     },
     lowerPrioNoAdvert:
       strict || (flag(last(x, 'lower_prio_no_advert')) ?? flag(g('vrrp_lower_prio_no_advert')) ?? false),

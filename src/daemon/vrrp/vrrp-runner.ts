@@ -389,7 +389,11 @@ export class VrrpRunner {
         if (!rt.quiet) this.#send(rt, a.advert);
         return;
       case 'garp':
-        if (!rt.quiet) this.#plane?.vrrpAnnounce?.(rt.vips.filter((v) => a.vips.includes(v.addr)));
+        // `repeat` rounds of one GARP per VIP, back to back (vrrp.c vrrp_send_link_update()).
+        if (!rt.quiet)
+          this.#plane?.vrrpAnnounce?.(
+            Array.from({ length: a.repeat }, () => rt.vips.filter((v) => a.vips.includes(v.addr))).flat(),
+          );
         return;
       case 'state':
         if (!rt.quiet) this.#onState(rt, a);
