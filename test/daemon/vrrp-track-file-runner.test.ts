@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conf, segment } from './vrrp-rig.js';
+import { conf, model, segment } from './vrrp-rig.js';
 
 /** Advances in 10 ms steps until `cond` holds; returns the fake time it first held. */
 async function until(
@@ -93,6 +93,13 @@ describe('VrrpRunner with track_file and vrrp_track_process (fake files, fake /p
     b.runner.start();
     await clock.advance(100);
     assert.deepEqual([b.trackIo.files.get('/run/old'), prio(b)], ['1', 101]);
+    // A reload creates a missing file but never overwrites one, even with `overwrite`.
+    b.trackIo.files.delete('/run/old');
+    b.runner.reload(model(text('/run/old').replace('init_file 4', 'init_file 4 overwrite')));
+    assert.equal(b.trackIo.files.get('/run/old'), '4\n');
+    b.trackIo.files.set('/run/old', '2');
+    b.runner.reload(model(text('/run/old').replace('init_file 4', 'init_file 6 overwrite')));
+    assert.equal(b.trackIo.files.get('/run/old'), '2');
     await b.runner.stop();
   });
 

@@ -49,8 +49,9 @@ export class VrrpFileProcessTracker {
 
   /**
    * Takes the configuration's blocks: a file keeps its last value, a process whose block is
-   * unchanged keeps its quorum. `init_file` is written at the first start only, as keepalived
-   * does not overwrite a file on reload (track_file.c track_file_end_handler()).
+   * unchanged keeps its quorum. `init_file` creates a missing file, and `overwrite` rewrites an
+   * existing one at the first start only: keepalived does not overwrite on reload
+   * (track_file.c track_file_end_handler()).
    */
   update(v: VrrpModel): void {
     const first = !this.#started;
@@ -58,7 +59,7 @@ export class VrrpFileProcessTracker {
     const files = new Map<string, FileRt>();
     for (const f of v.trackFiles ?? []) {
       if (files.has(f.name)) continue; // references find the first of a name
-      if (first && f.init && (f.init.overwrite || !this.io.exists(f.path)))
+      if (f.init && (!this.io.exists(f.path) || (first && f.init.overwrite)))
         try {
           this.io.writeFile(f.path, `${f.init.value}\n`);
         } catch (e) {
