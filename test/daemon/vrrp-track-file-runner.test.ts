@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conf, model, segment } from './vrrp-rig.js';
+import { VrrpRunner } from '../../src/daemon/vrrp/vrrp-runner.js';
+import { FakeVrrpTrackIo } from '../../src/daemon/vrrp/vrrp-track-io.js';
+import { conf, FakeHost, FakeScripts, model, segment } from './vrrp-rig.js';
 
 /** Advances in 10 ms steps until `cond` holds; returns the fake time it first held. */
 async function until(
@@ -163,5 +165,27 @@ describe('VrrpRunner with track_file and vrrp_track_process (fake files, fake /p
     a.trackIo.procs.push({ comm: 'nginx', argv: [], zombie: false });
     await until(clock, () => a.state() === 'MASTER', 10_000);
     await a.runner.stop();
+  });
+
+  it('track_bfd is ignored with a warning that says why, and the instance runs', async () => {
+    const { net, clock } = segment();
+    const lines: string[] = [];
+    const runner = new VrrpRunner({
+      model: model(conf({ prio: 150, extra: '    track_bfd {\n        b1\n    }\n' })),
+      transport: net.transport('192.0.2.1'),
+      host: new FakeHost('192.0.2.1'),
+      clock,
+      scripts: new FakeScripts(),
+      trackIo: new FakeVrrpTrackIo(),
+      log: (level, msg) => lines.push(`${level} ${msg}`),
+    });
+    runner.start();
+    await clock.advance(5_000);
+    assert.ok(
+      lines.some((l) => /^warn \(VI_1\) track_bfd is not supported .*BFD.*ignored/.test(l)),
+      lines.join('\n'),
+    );
+    assert.equal(runner.view().instances[0]?.state, 'MASTER');
+    await runner.stop();
   });
 });
