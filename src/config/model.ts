@@ -194,6 +194,36 @@ export interface VrrpScript extends SourcePos {
   readonly initFail: boolean;
 }
 
+/** A `track_file` block (keepalived.conf(5); keepalived/trackers/track_file.c). */
+export interface VrrpTrackFile extends SourcePos {
+  readonly name: string;
+  readonly path: string;
+  /** −254..254, default 1: the file's value × weight is added to the priority. */
+  readonly weight: number;
+  readonly reverse: boolean;
+  /** `init_file [VALUE] [overwrite]`: write VALUE at start if the file is absent (or always). */
+  readonly init?: { readonly value: number; readonly overwrite: boolean };
+}
+
+/** A `vrrp_track_process` block (keepalived.conf(5); keepalived/vrrp/vrrp_parser.c vrrp_tprocess_*). */
+export interface VrrpTrackProcess extends SourcePos {
+  readonly name: string;
+  /** The process name (its comm) or, with fullCommand, its argv[0]. */
+  readonly process: string;
+  /** Arguments to match after argv[0]; undefined when none were given. */
+  readonly params?: readonly string[];
+  readonly paramMatch: 'none' | 'exact' | 'partial' | 'initial';
+  readonly fullCommand: boolean;
+  readonly weight: number;
+  readonly reverse: boolean;
+  readonly quorum: number;
+  readonly quorumMax: number;
+  /** ms before a gained quorum counts (fork_delay / delay), 0 = at once. */
+  readonly forkDelay: number;
+  /** ms before a lost quorum counts (terminate_delay / delay), 0 = at once. */
+  readonly terminateDelay: number;
+}
+
 /** A tracked object with an optional weight. */
 export interface TrackRef extends SourcePos {
   readonly name: string;
@@ -232,6 +262,10 @@ export interface VrrpInstance extends SourcePos {
   readonly useVmac: boolean;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
+  /** `track_file` references, resolved against {@link VrrpModel.trackFiles}. */
+  readonly trackFiles?: readonly TrackRef[];
+  /** `track_process` references, resolved against {@link VrrpModel.trackProcesses}. */
+  readonly trackProcesses?: readonly TrackRef[];
   readonly notify: Readonly<Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>>;
   readonly garpMasterDelay: number;
   readonly garpMasterRepeat: number;
@@ -244,6 +278,10 @@ export interface VrrpSyncGroup extends SourcePos {
   readonly name: string;
   readonly members: readonly string[];
   readonly trackScripts: readonly TrackRef[];
+  /** The group's `track_file` references: each member tracks them with the group's weight. */
+  readonly trackFiles?: readonly TrackRef[];
+  /** The group's `track_process` references. */
+  readonly trackProcesses?: readonly TrackRef[];
   readonly notify: Readonly<Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>>;
   /** `sync_group_tracking_weight`: members keep their tracking weights. */
   readonly trackingWeight?: boolean;
@@ -254,6 +292,8 @@ export interface VrrpModel {
   readonly instances: readonly VrrpInstance[];
   readonly syncGroups: readonly VrrpSyncGroup[];
   readonly scripts: readonly VrrpScript[];
+  readonly trackFiles?: readonly VrrpTrackFile[];
+  readonly trackProcesses?: readonly VrrpTrackProcess[];
   readonly strict: boolean;
   readonly version: 2 | 3;
   readonly mcastGroup4: string;

@@ -5,7 +5,7 @@
  * vrrp_complete_instance(); keepalived.conf(5) "VRRP instance(s)" and global_defs).
  */
 
-import type { VrrpInstance as VrrpInstanceModel, VrrpModel } from '../config/model.js';
+import type { TrackRef, VrrpInstance as VrrpInstanceModel, VrrpModel } from '../config/model.js';
 import { ipBytes } from '../core/addr.js';
 import { ahKey } from './vrrp-ah.js';
 import { VRRP_ERR, VrrpError } from './vrrp-error.js';
@@ -16,7 +16,7 @@ import type { TrackedObject } from './vrrp-track.js';
 
 /** A tracker of one instance, with its weight resolved (instance weight, else the script's). */
 export interface VrrpTrackBinding extends Omit<TrackedObject, 'up'> {
-  readonly kind: 'interface' | 'script';
+  readonly kind: 'interface' | 'script' | 'file' | 'process';
   readonly name: string;
 }
 
@@ -123,6 +123,7 @@ export function bindVrrpInstance(
       // Strict mode sends no lower-priority GARP repeats (vrrp.c vrrp_complete_instance()).
       lowerPrioRepeat: strict ? 0 : lowerPrioRepeat,
       lowerPrioDelayMs: strict ? 0 : lowerPrioDelayMs,
+      intervalMs: seconds(g('vrrp_garp_interval')) ?? 0,
     },
     lowerPrioNoAdvert:
       strict || (flag(last(x, 'lower_prio_no_advert')) ?? flag(g('vrrp_lower_prio_no_advert')) ?? false),
@@ -171,6 +172,7 @@ export function bindVrrpInstance(
       ];
     }),
   ];
+  tracks.push(...fileAndProcessTracks(vi, group));
   const mcast = af === 4 ? model.mcastGroup4 : model.mcastGroup6;
   return {
     instance,
@@ -181,4 +183,31 @@ export function bindVrrpInstance(
     tracks,
     syncGroup: group?.name,
   };
+}
+
+/**
+ * The instance's track_file and track_process entries, then its sync group's, which every member
+ * tracks with the group's weight; a file on both keeps the instance's entry, with the group's
+ * weight unless the instance's is 0 (keepalived/trackers/track_file.c add_obj_to_track_file()).
+ */
+function fileAndProcessTracks(
+  vi: VrrpInstanceModel,
+  group:
+    | { readonly trackFiles?: readonly TrackRef[]; readonly trackProcesses?: readonly TrackRef[] }
+    | undefined,
+): VrrpTrackBinding[] {
+  const out: VrrpTrackBinding[] = [];
+  const add = (kind: 'file' | 'process', refs: readonly TrackRef[] | undefined, fromGroup: boolean) => {
+    for (const t of refs ?? []) {
+      const i = out.findIndex((o) => o.kind === kind && o.name === t.name);
+      const b = { kind, name: t.name, weight: t.weight ?? 0, reverse: t.reverse };
+      if (i < 0) out.push(b);
+      else if (fromGroup && kind === 'file' && out[i]?.weight !== 0) out[i] = b;
+    }
+  };
+  add('file', vi.trackFiles, false);
+  add('process', vi.trackProcesses, false);
+  add('file', group?.trackFiles, true);
+  add('process', group?.trackProcesses, true);
+  return out;
 }

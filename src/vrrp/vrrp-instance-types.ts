@@ -19,6 +19,8 @@ export interface VrrpGarpConfig {
   /** Burst sent when a lower-priority advert shows another router thinks it is master. */
   readonly lowerPrioRepeat: number;
   readonly lowerPrioDelayMs: number;
+  /** Global `vrrp_garp_interval`: the gap before a burst's queued GARP; 0 or absent = back to back. */
+  readonly intervalMs?: number;
 }
 
 /** What the state machine needs from the configuration (see vrrp-config.ts). */

@@ -29,6 +29,8 @@ export class VrrpInstance {
   #timerAt: number | undefined;
   #garpAt: number | undefined;
   #refreshAt: number | undefined;
+  /** The one queued GARP of a burst under vrrp_garp_interval. */
+  #queuedGarpAt: number | undefined;
   #lowerGarpAt: number | undefined;
   #preemptAt: number | undefined;
   #master: { addr: string; priority: number } | undefined;
@@ -59,7 +61,8 @@ export class VrrpInstance {
   /** The earliest time `step(now, {type:'timer'})` has work to do, or undefined. */
   nextDeadline(): number | undefined {
     let t: number | undefined;
-    for (const x of [this.#timerAt, this.#garpAt, this.#refreshAt, this.#lowerGarpAt])
+    // The refresh is not a deadline of its own: it goes out with an advert (see #timer).
+    for (const x of [this.#timerAt, this.#garpAt, this.#queuedGarpAt, this.#lowerGarpAt])
       if (x !== undefined && (t === undefined || x < t)) t = x;
     return t;
   }
@@ -137,12 +140,23 @@ export class VrrpInstance {
     });
   }
 
-  #garp(repeat: number): void {
-    if (repeat > 0 && this.cfg.vips.length > 0) this.#out.push({ type: 'garp', vips: this.cfg.vips, repeat });
+  /**
+   * A burst of `repeat` GARP rounds. Under vrrp_garp_interval keepalived sends the first at once
+   * and queues the rest, but its queue is one pending flag per address, so exactly one more goes
+   * out an interval later (keepalived/vrrp/vrrp_arp.c send_gratuitous_arp(), queue_garp();
+   * vrrp_scheduler.c vrrp_arpna_send()); measured so against keepalived 2.2.7.
+   */
+  #garp(repeat: number, now: number): void {
+    if (repeat <= 0 || this.cfg.vips.length === 0) return;
+    const interval = this.cfg.garp.intervalMs ?? 0;
+    if (interval > 0 && repeat > 1) {
+      this.#out.push({ type: 'garp', vips: this.cfg.vips, repeat: 1 });
+      this.#queuedGarpAt ??= now + interval;
+    } else this.#out.push({ type: 'garp', vips: this.cfg.vips, repeat });
   }
 
   #clearTimers(): void {
-    this.#timerAt = this.#garpAt = this.#refreshAt = this.#lowerGarpAt = undefined;
+    this.#timerAt = this.#garpAt = this.#refreshAt = this.#lowerGarpAt = this.#queuedGarpAt = undefined;
   }
 
   #start(now: number): void {
@@ -170,16 +184,17 @@ export class VrrpInstance {
     this.#masterAdverCs = this.cfg.advertIntCs;
     this.#send(this.#eff);
     this.#enter('MASTER');
-    this.#garp(g.masterRepeat);
+    this.#garp(g.masterRepeat, now);
     this.#garpAt = g.masterDelayMs > 0 ? now + g.masterDelayMs : undefined;
-    this.#refreshAt = g.masterRefreshMs > 0 ? now + g.masterDelayMs + g.masterRefreshMs : undefined;
+    // Counted from becoming master, not from the delayed burst (vrrp.c vrrp_state_become_master()).
+    this.#refreshAt = g.masterRefreshMs > 0 ? now + g.masterRefreshMs : undefined;
     this.#timerAt = now + this.cfg.advertIntCs * 10;
   }
 
   #leaveMaster(now: number, to: 'BACKUP' | 'FAULT'): void {
     // To FAULT a priority 0 advert hands over at once; to BACKUP a higher master exists already.
     if (to === 'FAULT') this.#send(0);
-    this.#garpAt = this.#refreshAt = this.#lowerGarpAt = undefined;
+    this.#garpAt = this.#refreshAt = this.#lowerGarpAt = this.#queuedGarpAt = undefined;
     this.#enter(to);
     this.#timerAt = to === 'BACKUP' ? now + this.#mdi() : undefined;
   }
@@ -188,20 +203,25 @@ export class VrrpInstance {
     const g = this.cfg.garp;
     if (this.#garpAt !== undefined && this.#garpAt <= now) {
       this.#garpAt = undefined;
-      this.#garp(g.masterRepeat);
+      this.#garp(g.masterRepeat, now);
     }
-    if (this.#refreshAt !== undefined && this.#refreshAt <= now) {
-      this.#refreshAt = now + g.masterRefreshMs;
-      this.#garp(g.masterRefreshRepeat);
+    if (this.#queuedGarpAt !== undefined && this.#queuedGarpAt <= now) {
+      this.#queuedGarpAt = undefined;
+      if (this.#state === 'MASTER') this.#garp(1, now);
     }
     if (this.#lowerGarpAt !== undefined && this.#lowerGarpAt <= now) {
       this.#lowerGarpAt = undefined;
-      this.#garp(g.lowerPrioRepeat);
+      this.#garp(g.lowerPrioRepeat, now);
     }
     if (this.#timerAt === undefined || this.#timerAt > now) return;
     if (this.#state === 'MASTER') {
       this.#send(this.#eff);
       this.#timerAt = now + this.cfg.advertIntCs * 10;
+      // garp_master_refresh is checked when an advert goes out (vrrp.c vrrp_state_master_tx()).
+      if (this.#refreshAt !== undefined && this.#refreshAt <= now) {
+        this.#refreshAt = now + g.masterRefreshMs;
+        this.#garp(g.masterRefreshRepeat, now);
+      }
     } else if (this.#state === 'BACKUP') {
       if (this.cfg.inSyncGroup) {
         // The group decides; meanwhile wait another Master_Down_Interval (vrrp_sync_can_goto_master()).
@@ -248,7 +268,7 @@ export class VrrpInstance {
     if (adv.priority < this.#eff || (adv.priority === this.#eff && cmp < 0)) {
       // keepalived answers with an advert ("forcing new election", as RFC 9568 does) and GARPs.
       if (!this.cfg.lowerPrioNoAdvert) this.#send(this.#eff);
-      this.#garp(this.cfg.garp.lowerPrioRepeat);
+      this.#garp(this.cfg.garp.lowerPrioRepeat, now);
       if (this.cfg.garp.lowerPrioRepeat > 0 && this.cfg.garp.lowerPrioDelayMs > 0)
         this.#lowerGarpAt = now + this.cfg.garp.lowerPrioDelayMs;
       return;

@@ -25,11 +25,20 @@ export interface TrackedPriority {
 /**
  * Weight > 0 adds while up, weight < 0 subtracts while down, weight 0 faults while down (or while
  * up with `reverse`). An unreported script counts for nothing but holds a weight-0 tracker in FAULT
- * (keepalived's num_script_init). An owner (255) keeps 255 whatever its trackers say.
+ * (keepalived's num_script_init). `effects` (track files) add their delta or fault. An owner (255)
+ * keeps 255 whatever its trackers say.
  */
-export function trackedPriority(base: number, tracked: readonly TrackedObject[]): TrackedPriority {
+export function trackedPriority(
+  base: number,
+  tracked: readonly TrackedObject[],
+  effects: readonly { readonly delta: number; readonly fault: boolean }[] = [],
+): TrackedPriority {
   let total = base;
   let fault = false;
+  for (const e of effects) {
+    total += e.delta;
+    fault ||= e.fault;
+  }
   for (const t of tracked) {
     if (t.weight === 0) {
       if (t.up === undefined || t.up === t.reverse) fault = true;

@@ -4,6 +4,7 @@ import type { LvsModel } from '../../src/config/model.js';
 import type { DataPlaneHandle, VrrpVip } from '../../src/control/ports.js';
 import type { VrrpHost, VrrpScripts } from '../../src/daemon/vrrp/vrrp-host.js';
 import { VrrpRunner } from '../../src/daemon/vrrp/vrrp-runner.js';
+import { FakeVrrpTrackIo } from '../../src/daemon/vrrp/vrrp-track-io.js';
 import { FakeClock } from '../../src/health/fake-prober.js';
 import { FakeVrrpNetwork } from '../../src/vrrp/fake-vrrp-transport.js';
 import { memIo } from '../config/mem-io.js';
@@ -95,9 +96,10 @@ export function segment() {
     const host = new FakeHost(addr);
     const scripts = new FakeScripts();
     const plane = recordingPlane();
-    const runner = new VrrpRunner({ model: model(text), transport, host, clock, scripts, plane });
+    const trackIo = new FakeVrrpTrackIo();
+    const runner = new VrrpRunner({ model: model(text), transport, host, clock, scripts, plane, trackIo });
     const state = (name = 'VI_1') => runner.view().instances.find((i) => i.name === name)?.state;
-    return { runner, transport, host, scripts, plane, state };
+    return { runner, transport, host, scripts, plane, state, trackIo };
   };
   return { net, clock, router };
 }

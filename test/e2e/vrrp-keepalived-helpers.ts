@@ -59,6 +59,10 @@ export interface Side {
   /** `unicast_src_ip` and the single `unicast_peer`. */
   unicast?: { src: string; peer: string };
   nopreempt?: boolean;
+  /** Top-level blocks before the instance (track_file, vrrp_script, ...). */
+  blocks?: string;
+  /** Lines inside the instance block (track_file {...}, garp_*, ...). */
+  inner?: string;
 }
 
 /**
@@ -76,14 +80,14 @@ export function conf(id: string, s: Side): string {
   router_id ${id}
   log_unknown_vrids
 }
-vrrp_instance VI_1 {
+${s.blocks ?? ''}vrrp_instance VI_1 {
   state ${s.state}
   interface eth0
   version ${s.version}
   virtual_router_id ${s.vrid ?? 51}
   priority ${s.priority}
   advert_int ${s.advertInt ?? 1}
-${s.nopreempt ? '  nopreempt\n' : ''}${uni}${auth}  virtual_ipaddress {
+${s.nopreempt ? '  nopreempt\n' : ''}${s.inner ?? ''}${uni}${auth}  virtual_ipaddress {
 ${vips}  }
 }
 `;

@@ -29,6 +29,7 @@ describe('binding keepalived.conf vrrp_instance to the VRRP layer', () => {
       masterRefreshRepeat: 1,
       lowerPrioRepeat: 5,
       lowerPrioDelayMs: 5000,
+      intervalMs: 0,
     });
     assert.equal(i.primaryAddr, '10.0.0.1');
     assert.deepEqual(b.destinations, ['224.0.0.18']);

@@ -216,14 +216,36 @@ describe('VRRP state machine driven by now', () => {
     assert.equal(o.priority, 255);
   });
 
-  it('garp_master_refresh repeats GARPs while master', () => {
+  it('garp_master_refresh counts from becoming master and goes out with the next advert, as keepalived 2.2.7 does', () => {
     const c = cfg();
-    const i = new VrrpInstance({ ...c, garp: { ...c.garp, masterDelayMs: 0, masterRefreshMs: 2500 } });
+    const i = new VrrpInstance({ ...c, garp: { ...c.garp, masterDelayMs: 5000, masterRefreshMs: 2500 } });
     i.step(0, { type: 'start' });
-    i.step(3609.375, { type: 'timer' });
-    assert.equal(i.nextDeadline(), 4609.375);
+    assert.ok(kinds(i.step(3609.375, { type: 'timer' })).includes('garp 5'));
+    // Due at 6109.375 (not after the 5 s delayed burst): no timer of its own, the advert at 6609.375 carries it.
+    assert.deepEqual(kinds(i.step(4609.375, { type: 'timer' })), ['send 100', 'arm 5609.375']);
+    assert.deepEqual(kinds(i.step(5609.375, { type: 'timer' })), ['send 100', 'arm 6609.375']);
+    assert.deepEqual(kinds(i.step(6609.375, { type: 'timer' })), ['send 100', 'garp 1', 'arm 7609.375']);
+    assert.deepEqual(kinds(i.step(7609.375, { type: 'timer' })), ['send 100', 'arm 8609.375']);
+    assert.deepEqual(kinds(i.step(8609.375, { type: 'timer' })), ['garp 5', 'send 100', 'arm 9609.375']);
+    // Next due 2.5 s after the advert that carried it (9109.375): the advert at 9609.375.
+    assert.deepEqual(kinds(i.step(9609.375, { type: 'timer' })), ['send 100', 'garp 1', 'arm 10609.375']);
+    assert.deepEqual(kinds(i.step(10609.375, { type: 'timer' })), ['send 100', 'arm 11609.375']);
+  });
+
+  it('vrrp_garp_interval: a burst is one GARP now and one more an interval later, whatever the repeat', () => {
+    const c = cfg();
+    const i = new VrrpInstance({
+      ...c,
+      garp: { ...c.garp, masterRepeat: 3, masterDelayMs: 2000, intervalMs: 200 },
+    });
+    i.step(0, { type: 'start' });
+    const up = kinds(i.step(3609.375, { type: 'timer' }));
+    assert.ok(up.includes('garp 1') && !up.includes('garp 3'), up.join());
+    assert.equal(i.nextDeadline(), 3809.375);
+    assert.deepEqual(kinds(i.step(3809.375, { type: 'timer' })), ['garp 1', 'arm 4609.375']);
     i.step(4609.375, { type: 'timer' });
-    i.step(5609.375, { type: 'timer' });
-    assert.deepEqual(kinds(i.step(6109.375, { type: 'timer' })), ['garp 1', 'arm 6609.375']);
+    assert.equal(i.nextDeadline(), 5609.375);
+    assert.deepEqual(kinds(i.step(5609.375, { type: 'timer' })), ['garp 1', 'send 100', 'arm 5809.375']);
+    assert.deepEqual(kinds(i.step(5809.375, { type: 'timer' })), ['garp 1', 'arm 6609.375']);
   });
 });

@@ -13,6 +13,7 @@ import { buildTree, type Node } from './tree.js';
 import { completeServices } from './validate.js';
 import { parseVirtualServer } from './virtual-server.js';
 import { type MInstance, parseInstance, parseScript, parseSyncGroup } from './vrrp.js';
+import { parseTrackFile, parseTrackProcess, type TrackerBlocks } from './vrrp-trackers.js';
 import { checkIpLine, completeVrrp, type HostFacts } from './vrrp-validate.js';
 
 /** Options of {@link parseKeepalived}: lexer options plus host facts for `-t` style checks. */
@@ -28,9 +29,6 @@ export interface ParseResult {
 const ACCEPTED_BLOCKS = new Set([
   'linkbeat_interfaces',
   'track_group',
-  'track_file',
-  'vrrp_track_file',
-  'vrrp_track_process',
   'bfd_instance',
   'garp_group',
   'interface_up_down_delays',
@@ -55,6 +53,9 @@ const BLOCKS = new Set([
   'static_ipaddress',
   'static_routes',
   'static_rules',
+  'track_file',
+  'vrrp_track_file',
+  'vrrp_track_process',
   ...ACCEPTED_BLOCKS,
 ]);
 
@@ -76,6 +77,7 @@ export function parseKeepalived(path: string, io: ConfigIo, opts: KeepalivedOpti
   const instances: MInstance[] = [];
   const syncGroups: VrrpSyncGroup[] = [];
   const scripts: VrrpScript[] = [];
+  const trackers: TrackerBlocks = { files: [], processes: [] };
   // global_defs first: vrrp_version and friends are defaults for instances wherever they appear.
   for (const n of tree) if (n.kw === 'global_defs' && n.children) parseGlobalDefs(d, n, rg);
   for (const n of tree) {
@@ -83,10 +85,10 @@ export function parseKeepalived(path: string, io: ConfigIo, opts: KeepalivedOpti
       d.error('ERR_CONFIG_SYNTAX', `missing '{' at beginning of configuration block ${n.kw}`, n);
       continue;
     }
-    topLevel(d, n, opts, { rg, vss, groups, instances, syncGroups, scripts });
+    topLevel(d, n, opts, { rg, vss, groups, instances, syncGroups, scripts, trackers });
   }
   const services = completeServices(d, vss, groups);
-  const vrrp = completeVrrp(d, opts, instances, syncGroups, scripts, {
+  const vrrp = completeVrrp(d, opts, instances, syncGroups, scripts, trackers, {
     strict: rg.vrrpStrict,
     version: rg.vrrpVersion,
     mcast4: rg.mcast4,
@@ -108,6 +110,7 @@ interface Acc {
   instances: MInstance[];
   syncGroups: VrrpSyncGroup[];
   scripts: VrrpScript[];
+  trackers: TrackerBlocks;
 }
 
 function topLevel(d: Diagnostics, n: Node, opts: KeepalivedOptions, a: Acc): void {
@@ -127,20 +130,32 @@ function topLevel(d: Diagnostics, n: Node, opts: KeepalivedOptions, a: Acc): voi
       return;
     }
     case 'vrrp_instance': {
-      const vi = parseInstance(d, n, a.rg.vrrpVersion);
+      const vi = parseInstance(d, n, a.rg.vrrpVersion, a.trackers);
       if (vi && a.instances.some((x) => x.name === vi.name))
         d.error('ERR_CONFIG_DUPLICATE', `vrrp_instance ${vi.name} defined twice`, n);
       else if (vi) a.instances.push(vi);
       return;
     }
     case 'vrrp_sync_group': {
-      const g = parseSyncGroup(d, n);
+      const g = parseSyncGroup(d, n, a.trackers);
       if (g) a.syncGroups.push(g);
       return;
     }
     case 'vrrp_script': {
       const s = parseScript(d, n);
       if (s) a.scripts.push(s);
+      return;
+    }
+    case 'track_file':
+    case 'vrrp_track_file': {
+      const f = parseTrackFile(d, n);
+      // A later block of the same name is a second file; references find the first (find_tracked_file_by_name()).
+      if (f) a.trackers.files.push(f);
+      return;
+    }
+    case 'vrrp_track_process': {
+      const p = parseTrackProcess(d, n);
+      if (p) a.trackers.processes.push(p);
       return;
     }
     case 'static_ipaddress':

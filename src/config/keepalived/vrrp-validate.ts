@@ -4,9 +4,10 @@
  */
 import { canonicalIp } from '../../core/addr.js';
 import type { Diagnostics, SourcePos } from '../diagnostics.js';
-import type { VrrpInstance, VrrpModel, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { TrackRef, VrrpInstance, VrrpModel, VrrpScript, VrrpSyncGroup } from '../model.js';
 import type { MInstance } from './vrrp.js';
 import { reportSyncWeights } from './vrrp-sync-weights.js';
+import type { TrackerBlocks } from './vrrp-trackers.js';
 
 /** Optional environment knowledge used by the checks keepalived does against the host. */
 export interface HostFacts {
@@ -77,6 +78,7 @@ export function completeVrrp(
   raw: MInstance[],
   groups: VrrpSyncGroup[],
   scripts: VrrpScript[],
+  trackers: TrackerBlocks,
   globals: { strict: boolean; version: 2 | 3; mcast4: string; mcast6: string },
 ): VrrpModel {
   const instances: VrrpInstance[] = [];
@@ -158,6 +160,7 @@ export function completeVrrp(
     const { stateSet: _s, prioritySet: _p, ifPos: _i, ...rest } = vi;
     instances.push(rest);
   }
+  unweightTrackFiles(d, instances, groups);
   const names = new Set(instances.map((i) => i.name));
   const syncGroups = groups.filter((g) => {
     for (const m of g.members)
@@ -173,9 +176,67 @@ export function completeVrrp(
     instances,
     syncGroups,
     scripts,
+    ...(trackers.files.length > 0 ? { trackFiles: trackers.files } : {}),
+    ...(trackers.processes.length > 0 ? { trackProcesses: trackers.processes } : {}),
     strict: globals.strict,
     version: globals.version,
     mcastGroup4: globals.mcast4,
     mcastGroup6: globals.mcast6,
   };
+}
+
+/**
+ * A member of a sync group, or an address owner, cannot float its priority: its own track_file
+ * entries with the default weight 1 become weight 0, other weighted ones are dropped; a group
+ * with an owner member has its own track_file and track_process weights cleared
+ * (keepalived/vrrp/vrrp.c vrrp_complete_instance(), sync_group_tracking_init()).
+ */
+function unweightTrackFiles(d: Diagnostics, instances: VrrpInstance[], groups: VrrpSyncGroup[]): void {
+  for (const [i, vi] of instances.entries()) {
+    if (!vi.trackFiles) continue;
+    const inGroup = groups.some((g) => g.members.includes(vi.name) && !g.trackingWeight);
+    if (!inGroup && vi.priority !== 255) continue;
+    const why = inGroup ? 'SYNC group' : 'address_owner';
+    const kept = vi.trackFiles.flatMap((t) => {
+      if (t.weight === 1) {
+        d.error(
+          'ERR_CONFIG_ADJUSTED',
+          `(${vi.name}) ignoring weight from tracked file ${t.name} due to ${why}. specify weight 0`,
+          t,
+        );
+        return [{ ...t, weight: 0 }];
+      }
+      if (t.weight) {
+        d.error(
+          'ERR_CONFIG_IGNORED',
+          `(${vi.name}) ignoring tracked file ${t.name} with weight ${t.weight} due to ${why}`,
+          t,
+        );
+        return [];
+      }
+      return [t];
+    });
+    instances[i] = { ...vi, trackFiles: kept };
+  }
+  for (const [i, g] of groups.entries()) {
+    const owner = g.members.some((m) => instances.find((x) => x.name === m)?.priority === 255);
+    if (!owner) continue;
+    const clear = (refs: readonly TrackRef[] | undefined, what: string) =>
+      refs?.map((t) => {
+        if (!t.weight) return t;
+        d.error(
+          'ERR_CONFIG_ADJUSTED',
+          `(${g.name}) Cannot have weighted track ${what} '${t.name}' with member having priority 255 - setting weight 0`,
+          t,
+        );
+        return { ...t, weight: 0 };
+      });
+    const trackFiles = clear(g.trackFiles, 'file');
+    const trackProcesses = clear(g.trackProcesses, 'process');
+    groups[i] = {
+      ...g,
+      ...(trackFiles ? { trackFiles } : {}),
+      ...(trackProcesses ? { trackProcesses } : {}),
+    };
+  }
 }

@@ -8,6 +8,7 @@ import type { ScriptSpec, TrackRef, VipSpec, VrrpInstance, VrrpScript, VrrpSyncG
 import type { Node } from './tree.js';
 import { int, script, str, timer } from './values.js';
 import { checkInstanceExtra } from './vrrp-extra.js';
+import { type TrackerBlocks, trackerRefs } from './vrrp-trackers.js';
 
 type Notify = Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>;
 const NOTIFY: Record<string, keyof Notify> = {
@@ -30,7 +31,7 @@ function takeNotify(d: Diagnostics, c: Node, notify: Notify): boolean {
 /** vrrp_instance keywords accepted and kept as written (keepalived.conf(5) "VRRP instance(s)"). */
 const INSTANCE_EXTRA = new Set(
   (
-    'virtual_routes virtual_rules track_file track_process track_bfd dont_track_primary track_src_ip ' +
+    'virtual_routes virtual_rules track_bfd dont_track_primary track_src_ip ' +
     'use_vmac_addr vmac_xmit_base use_ipvlan garp_master_refresh garp_master_refresh_repeat ' +
     'garp_lower_prio_delay garp_lower_prio_repeat garp_extra_if down_timer_adverts lower_prio_no_advert ' +
     'higher_prio_send_advert old_unicast_checksum skip_check_adv_addr strict_mode promote_secondaries kernel_rx_buf_size debug ' +
@@ -92,8 +93,18 @@ export type MInstance = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] }
   ifPos?: { file: string; line: number };
 };
 
-/** Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`). */
-export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstance | undefined {
+const NO_BLOCKS: TrackerBlocks = { files: [], processes: [] };
+
+/**
+ * Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`); `blocks` are the
+ * track_file / vrrp_track_process blocks defined above it.
+ */
+export function parseInstance(
+  d: Diagnostics,
+  n: Node,
+  version: 2 | 3,
+  blocks: TrackerBlocks = NO_BLOCKS,
+): MInstance | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;
   const vi: MInstance = {
@@ -215,6 +226,12 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
       case 'track_script':
         vi.trackScripts = [...vi.trackScripts, ...tracks(d, c)];
         break;
+      case 'track_file':
+        vi.trackFiles = [...(vi.trackFiles ?? []), ...trackerRefs(d, name, c, 'file', blocks)];
+        break;
+      case 'track_process':
+        vi.trackProcesses = [...(vi.trackProcesses ?? []), ...trackerRefs(d, name, c, 'process', blocks)];
+        break;
       case 'garp_master_delay':
         vi.garpMasterDelay = timer(d, c, 0, 0) ?? vi.garpMasterDelay;
         break;
@@ -282,12 +299,18 @@ function auth(d: Diagnostics, c: Node, vi: MInstance): void {
  * Parses a vrrp_sync_group; members listed outside `group {}` are unknown keywords (keepalived
  * vrrp_parser.c).
  */
-export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefined {
+export function parseSyncGroup(
+  d: Diagnostics,
+  n: Node,
+  blocks: TrackerBlocks = NO_BLOCKS,
+): VrrpSyncGroup | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;
   let members: string[] = [];
   let trackScripts: TrackRef[] = [];
   let trackingWeight = false;
+  let trackFiles: TrackRef[] = [];
+  let trackProcesses: TrackRef[] = [];
   const notify: Notify = {};
   for (const c of n.children ?? []) {
     if (takeNotify(d, c, notify)) continue;
@@ -302,16 +325,11 @@ export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefin
           `(${name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`,
           c,
         );
-    } else if (
-      [
-        'track_interface',
-        'track_file',
-        'track_process',
-        'track_bfd',
-        'smtp_alert',
-        'notify_priority_changes',
-      ].includes(c.kw)
-    ) {
+    } else if (c.kw === 'track_file')
+      trackFiles = [...trackFiles, ...trackerRefs(d, name, c, 'file', blocks)];
+    else if (c.kw === 'track_process')
+      trackProcesses = [...trackProcesses, ...trackerRefs(d, name, c, 'process', blocks)];
+    else if (['track_interface', 'track_bfd', 'smtp_alert', 'notify_priority_changes'].includes(c.kw)) {
       // accepted; applied by the VRRP layer when it supports them
     } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${c.kw}'`, c);
   }
@@ -319,8 +337,10 @@ export function parseSyncGroup(d: Diagnostics, n: Node): VrrpSyncGroup | undefin
     name,
     members,
     trackScripts,
-    notify,
     ...(trackingWeight ? { trackingWeight } : {}),
+    ...(trackFiles.length > 0 ? { trackFiles } : {}),
+    ...(trackProcesses.length > 0 ? { trackProcesses } : {}),
+    notify,
     file: n.file,
     line: n.line,
   };

@@ -16,9 +16,11 @@ import { notifyState, vrrpNotifyRuns } from '../../vrrp/vrrp-notify.js';
 import { type VrrpMemberEvent, VrrpSyncGroup } from '../../vrrp/vrrp-sync-group.js';
 import { trackedPriority } from '../../vrrp/vrrp-track.js';
 import type { VrrpDatagram, VrrpTransport } from '../../vrrp/vrrp-transport.js';
+import { VrrpFileProcessTracker } from './vrrp-file-process-tracker.js';
 import { systemVrrpScripts, type VrrpHost, type VrrpScripts } from './vrrp-host.js';
 import { scriptKey, VrrpScriptTracker } from './vrrp-script-tracker.js';
 import { type GroupRt, type InstanceRt, instanceView, newInstanceRt } from './vrrp-state.js';
+import { systemVrrpTrackIo, type VrrpTrackIo } from './vrrp-track-io.js';
 import { vipsMissingFrom } from './vrrp-vips.js';
 import { receiveAdvert, sendAdvert } from './vrrp-wire.js';
 
@@ -40,6 +42,9 @@ export interface VrrpRunnerOptions {
   readonly plane?: DataPlaneHandle;
   /** How often track_interface links are re-read (keepalived follows netlink; we poll). */
   readonly linkPollMs?: number;
+  /** track_file / vrrp_track_process reads, and how often they are polled (default 1 s). */
+  readonly trackIo?: VrrpTrackIo;
+  readonly trackPollMs?: number;
   readonly log?: VrrpLog;
 }
 
@@ -55,6 +60,7 @@ export class VrrpRunner {
   #insts = new Map<string, InstanceRt>();
   #groups = new Map<string, GroupRt>();
   #scripts = new Map<string, VrrpScriptTracker>();
+  readonly #files: VrrpFileProcessTracker;
   readonly #links = new Map<string, boolean>();
   #linkTimer: unknown;
   #queue: (() => void)[] = [];
@@ -67,6 +73,14 @@ export class VrrpRunner {
     this.#scriptsRun = opts.scripts ?? systemVrrpScripts;
     this.#model = opts.model;
     this.#plane = opts.plane;
+    const io = opts.trackIo ?? systemVrrpTrackIo;
+    this.#files = new VrrpFileProcessTracker(
+      this.#clock,
+      io,
+      () => this.#onScript(),
+      (l, m) => opts.log?.(l, m),
+      opts.trackPollMs,
+    );
   }
 
   /** Opens the channels, starts the trackers and the instances. */
@@ -103,6 +117,7 @@ export class VrrpRunner {
         this.#insts.clear();
         for (const s of this.#scripts.values()) s.stop();
         this.#scripts.clear();
+        this.#files.stop();
       });
       if (this.#linkTimer !== undefined) this.#clock.clearTimer(this.#linkTimer);
     }
@@ -133,6 +148,7 @@ export class VrrpRunner {
       );
     }
     for (const s of oldScripts.values()) s.stop();
+    this.#files.update(v);
     const oldGroups = this.#groups;
     this.#groups = new Map();
     for (const g of v.syncGroups) {
@@ -308,7 +324,7 @@ export class VrrpRunner {
       });
   }
 
-  /** A script changed state: recompute every instance (#track changes nothing where it is not tracked). */
+  /** A script, file or process changed state: recompute every instance (#track changes nothing where it is not tracked). */
   #onScript(): void {
     this.#guard(() => {
       for (const rt of this.#insts.values()) this.#track(rt);
@@ -320,18 +336,22 @@ export class VrrpRunner {
    * changes; `priorityOnly` leaves the fault for a later call.
    */
   #track(rt: InstanceRt, priorityOnly = false): void {
-    const tracked = rt.b.tracks.map((t) => ({
-      up: t.kind === 'script' ? this.#scripts.get(t.name)?.up : this.#link(t.name),
-      weight: t.weight,
-      reverse: t.reverse,
-    }));
+    const ext = this.#files.tracking(rt.b.tracks);
+    const tracked = rt.b.tracks
+      .filter((t) => t.kind === 'interface' || t.kind === 'script')
+      .map((t) => ({
+        up: t.kind === 'script' ? this.#scripts.get(t.name)?.up : this.#link(t.name),
+        weight: t.weight,
+        reverse: t.reverse,
+      }));
     // keepalived faults an instance whose own interface goes down unless `dont_track_primary`.
     if (rt.trackOwnLink) tracked.push({ up: this.#link(rt.ifname), weight: 0, reverse: false });
     if (rt.noSocket) tracked.push({ up: false, weight: 0, reverse: false });
     // A sync group's own track_script faults every member while it fails (weight 0 in a group).
     for (const t of rt.group?.spec.trackScripts ?? [])
       tracked.push({ up: this.#scripts.get(t.name)?.up, weight: 0, reverse: false });
-    const r = trackedPriority(rt.b.instance.priority, tracked);
+    tracked.push(...ext.tracked);
+    const r = trackedPriority(rt.b.instance.priority, tracked, ext.effects);
     if (r.priority !== rt.m.priority) this.#step(rt, { type: 'priority', priority: r.priority });
     if (priorityOnly || r.fault === rt.fault) return;
     rt.fault = r.fault;
@@ -370,7 +390,11 @@ export class VrrpRunner {
         if (!rt.quiet) this.#send(rt, a.advert);
         return;
       case 'garp':
-        if (!rt.quiet) this.#plane?.vrrpAnnounce?.(rt.vips.filter((v) => a.vips.includes(v.addr)));
+        // `repeat` rounds of one GARP per VIP, back to back (vrrp.c vrrp_send_link_update()).
+        if (!rt.quiet)
+          this.#plane?.vrrpAnnounce?.(
+            Array.from({ length: a.repeat }, () => rt.vips.filter((v) => a.vips.includes(v.addr))).flat(),
+          );
         return;
       case 'state':
         if (!rt.quiet) this.#onState(rt, a);
