@@ -7,6 +7,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import type { ScriptSpec, TrackRef, VipSpec, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import type { Node } from './tree.js';
 import { int, script, str, timer } from './values.js';
+import { parseUseVmac, type UseVmac } from './vrrp-vmac.js';
 
 type Notify = Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>;
 const NOTIFY: Record<string, keyof Notify> = {
@@ -118,6 +119,8 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
     extra: {},
   };
   const notify: Notify = {};
+  const vmac: UseVmac = {};
+  let vmacAt: Node | undefined;
   for (const c of n.children ?? []) {
     if (takeNotify(d, c, notify)) continue;
     switch (c.kw) {
@@ -203,6 +206,8 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
         break;
       case 'use_vmac':
         vi.useVmac = true;
+        vmacAt = c;
+        parseUseVmac(d, c, vmac);
         break;
       case 'track_interface':
         vi.trackInterfaces = [...vi.trackInterfaces, ...tracks(d, c)];
@@ -233,6 +238,17 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
     }
   }
   vi.notify = notify;
+  if (vmac.name !== undefined) vi.vmacName = vmac.name;
+  if (vmac.addr !== undefined) vi.vmacAddr = vmac.addr;
+  // Unicast adverts cannot leave by the macvlan (vrrp_parser.c vrrp_end_handler()).
+  if (vmacAt && vi.unicastPeers.length > 0 && vi.extra.vmac_xmit_base === undefined) {
+    d.warn(
+      'ERR_CONFIG_ADJUSTED',
+      `(${name}) unicast with use_vmac requires vmac_xmit_base - setting`,
+      vmacAt,
+    );
+    vi.extra.vmac_xmit_base = [[]];
+  }
   return vi;
 }
 

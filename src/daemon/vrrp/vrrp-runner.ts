@@ -11,6 +11,7 @@ import { vrrpTransitionChannel } from '../../control/channels.js';
 import type { DataPlaneHandle, VrrpVip } from '../../control/ports.js';
 import type { VrrpView } from '../../control/vrrp-views.js';
 import { type Clock, systemClock } from '../../health/runner.js';
+import type { VmacLinks } from '../../io/vrrp/vmac-links.js';
 import type { VrrpAction, VrrpEvent } from '../../vrrp/vrrp-instance-types.js';
 import { notifyState, vrrpNotifyRuns } from '../../vrrp/vrrp-notify.js';
 import { type VrrpMemberEvent, VrrpSyncGroup } from '../../vrrp/vrrp-sync-group.js';
@@ -20,6 +21,7 @@ import { systemVrrpScripts, type VrrpHost, type VrrpScripts } from './vrrp-host.
 import { scriptKey, VrrpScriptTracker } from './vrrp-script-tracker.js';
 import { type GroupRt, type InstanceRt, instanceView, newInstanceRt } from './vrrp-state.js';
 import { vipsMissingFrom } from './vrrp-vips.js';
+import { vmacDown, vmacEndpoint, vmacRetire } from './vrrp-vmac.js';
 import { receiveAdvert, sendAdvert } from './vrrp-wire.js';
 
 /** Log sink for what is not a transition: bind failures, send errors, script launches. */
@@ -41,6 +43,8 @@ export interface VrrpRunnerOptions {
   /** How often track_interface links are re-read (keepalived follows netlink; we poll). */
   readonly linkPollMs?: number;
   readonly log?: VrrpLog;
+  /** Makes the macvlans of `use_vmac`; without it such instances stay in FAULT (packet plane). */
+  readonly vmac?: VmacLinks;
 }
 
 /** Before this, a synthetic start puts every timer of a restored master in the past. */
@@ -214,13 +218,12 @@ export class VrrpRunner {
   }
 
   #open(rt: InstanceRt): void {
-    const ep = {
-      af: rt.b.instance.af,
-      ifname: rt.ifname,
-      unicastPeers: rt.b.rx.unicast ? rt.b.destinations : [],
-      ...(rt.srcAddr !== undefined ? { srcAddr: rt.srcAddr } : {}),
-    };
     try {
+      const ep = {
+        af: rt.b.instance.af,
+        unicastPeers: rt.b.rx.unicast ? rt.b.destinations : [],
+        ...vmacEndpoint(this.opts.vmac, rt),
+      };
       rt.ch = this.opts.transport.open(
         ep,
         (d) => this.#guard(() => this.#onDatagram(rt, d)),
@@ -244,6 +247,7 @@ export class VrrpRunner {
     const was = prev.m.state;
     this.#stopTimer(prev);
     prev.ch?.close();
+    vmacRetire(this.opts.vmac, prev, rt);
     rt.since = prev.since;
     rt.transitions = prev.transitions;
     rt.sent = prev.sent;
@@ -273,6 +277,7 @@ export class VrrpRunner {
     this.#stopTimer(rt);
     rt.ch?.close();
     rt.ch = undefined;
+    vmacDown(this.opts.vmac, rt);
   }
 
   // --- tracking ---------------------------------------------------------------------------
