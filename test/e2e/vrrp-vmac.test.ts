@@ -27,6 +27,9 @@ const KA = '192.0.2.2';
 const VIP = '192.0.2.100';
 /** RFC 5798 §7.3: 00-00-5E-00-01-{VRID}, VRID 51. */
 const VMAC = '00:00:5e:00:01:33';
+const VIP6 = '2001:db8::100';
+/** RFC 5798 §7.3: 00-00-5E-00-02-{VRID} for IPv6, VRID 52. */
+const VMAC6 = '00:00:5e:00:02:34';
 
 /** A vrrp_instance with use_vmac (keepalived.conf syntax, read by both daemons). */
 function conf(id: string, state: string, priority: number): string {
@@ -49,16 +52,16 @@ vrrp_instance VI_1 {
 
 /** Client, lvsd's and keepalived's namespaces on a bridge in `sw`. */
 function segment(): Netns {
-  const host = (label: string, addr: string) => ({
+  const host = (label: string, addr: string, addr6: string) => ({
     a: label,
     b: 'sw',
     aIf: 'eth0',
     bIf: label,
-    aAddrs: [`${addr}/24`],
+    aAddrs: [`${addr}/24`, `${addr6}/64`],
   });
   const ns = createNetns({
     namespaces: ['sw', 'c', 'lv', 'ka'],
-    links: [host('c', CLIENT), host('lv', LV), host('ka', KA)],
+    links: [host('c', CLIENT, '2001:db8::10'), host('lv', LV, '2001:db8::1'), host('ka', KA, '2001:db8::2')],
   });
   try {
     ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge');
@@ -86,11 +89,21 @@ interface Frame {
   prio: string;
   arpMac: string;
   arpIp: string;
+  /** Target of a neighbour advert. */
+  naTarget: string;
 }
 
 /** tshark on the client's eth0, VRRP and ARP only, bounded to 90 s; resolves once capturing. */
 async function capture(ns: Netns): Promise<{ frames: Frame[]; proc: ChildProcess }> {
-  const fields = ['eth.src', 'ip.src', 'vrrp.prio', 'arp.src.hw_mac', 'arp.src.proto_ipv4'];
+  const fields = [
+    'eth.src',
+    'ip.src',
+    'vrrp.prio',
+    'arp.src.hw_mac',
+    'arp.src.proto_ipv4',
+    'ipv6.src',
+    'icmpv6.nd.na.target_address',
+  ];
   const proc = ns.spawn('c', [
     'tshark',
     '-i',
@@ -100,7 +113,7 @@ async function capture(ns: Netns): Promise<{ frames: Frame[]; proc: ChildProcess
     '-a',
     'duration:90',
     '-f',
-    'proto 112 or arp',
+    'proto 112 or arp or icmp6',
     '-T',
     'fields',
     '-E',
@@ -114,8 +127,9 @@ async function capture(ns: Netns): Promise<{ frames: Frame[]; proc: ChildProcess
     const lines = buf.split('\n');
     buf = lines.pop() ?? '';
     for (const l of lines) {
-      const [ethSrc = '', ipSrc = '', prio = '', arpMac = '', arpIp = ''] = l.split(',');
-      frames.push({ ethSrc, ipSrc, prio, arpMac, arpIp });
+      const [ethSrc = '', ipSrc = '', prio = '', arpMac = '', arpIp = '', ip6Src = '', naTarget = ''] =
+        l.split(',');
+      frames.push({ ethSrc, ipSrc: ipSrc || ip6Src, prio, arpMac, arpIp, naTarget });
     }
   });
   let err = '';
@@ -140,9 +154,14 @@ interface Lvsd {
   exited: Promise<unknown>;
 }
 
-function startLvsd(ns: Netns, dir: string, priority: number): Lvsd {
+function startLvsd(
+  ns: Netns,
+  dir: string,
+  priority: number,
+  text = conf('lvsts-lv', 'BACKUP', priority),
+): Lvsd {
   const file = join(dir, `lvsd-${priority}.conf`);
-  writeFileSync(file, conf('lvsts-lv', 'BACKUP', priority));
+  writeFileSync(file, text);
   const socket = join(dir, `lvsd-${priority}.sock`);
   const proc = ns.spawn(
     'lv',
@@ -155,11 +174,11 @@ function startLvsd(ns: Netns, dir: string, priority: number): Lvsd {
   return { proc, socket, log: () => log, exited: new Promise((r) => proc.once('exit', r)) };
 }
 
-async function lvState(d: Lvsd): Promise<string | undefined> {
+async function lvState(d: Lvsd, name = 'VI_1'): Promise<string | undefined> {
   const r = await lvsadm(d.socket, '--vrrp');
   return r.stdout
     .split('\n')
-    .find((l) => l.startsWith('VI_1 '))
+    .find((l) => l.startsWith(`${name} `))
     ?.split(/\s+/)[4];
 }
 
@@ -180,29 +199,59 @@ function linkOf(ns: Netns, label: string, ifname: string): IpLink | undefined {
   return r.status === 0 ? (JSON.parse(r.stdout) as IpLink[])[0] : undefined;
 }
 
-/** Whether the VIP is on `vrrp.51` in a namespace. */
-function vipOnVmac(ns: Netns, label: string): boolean {
-  const r = ns.exec(label, ['ip', '-j', 'addr', 'show', 'dev', 'vrrp.51']);
+/** Whether `vip` is on `dev` (default the VIP on `vrrp.51`) in a namespace. */
+function vipOnVmac(ns: Netns, label: string, dev = 'vrrp.51', vip = VIP): boolean {
+  const r = ns.exec(label, ['ip', '-j', 'addr', 'show', 'dev', dev]);
   if (r.status !== 0) return false;
   return (JSON.parse(r.stdout) as { addr_info: { local: string }[] }[]).some((a) =>
-    a.addr_info.some((i) => i.local === VIP),
+    a.addr_info.some((i) => i.local === vip),
   );
 }
 
 /** The client pings the VIP once (it must answer) and returns the MAC its neighbour table maps the VIP to. */
-function pingVip(ns: Netns): string | undefined {
-  const p = ns.exec('c', ['ping', '-c', '1', '-W', '2', VIP], 5000);
-  assert.equal(p.status, 0, `ping ${VIP}: ${p.stdout}${p.stderr}`);
+function pingVip(ns: Netns, vip = VIP): string | undefined {
+  const p = ns.exec('c', ['ping', '-c', '1', '-W', '2', vip], 5000);
+  assert.equal(p.status, 0, `ping ${vip}: ${p.stdout}${p.stderr}`);
   const rows = JSON.parse(ns.ip('c', '-j', 'neigh', 'show', 'dev', 'eth0')) as {
     dst: string;
     lladdr?: string;
   }[];
-  return rows.find((r) => r.dst === VIP)?.lladdr;
+  return rows.find((r) => r.dst === vip)?.lladdr;
 }
 
 function sysctl(ns: Netns, label: string, key: string): string {
   return ns.exec(label, ['sysctl', '-n', key]).stdout.trim();
 }
+
+/** Two instances: a named macvlan with vmac_xmit_base (IPv4), and an IPv6 one on vrrp.52. */
+const VARIANTS = `global_defs {
+  router_id lvsts-lv
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  use_vmac vmac51
+  vmac_xmit_base
+  virtual_ipaddress {
+    ${VIP}/32
+  }
+}
+vrrp_instance VI_6 {
+  state MASTER
+  interface eth0
+  version 3
+  virtual_router_id 52
+  priority 150
+  advert_int 1
+  use_vmac
+  virtual_ipaddress {
+    ${VIP6}/128
+  }
+}
+`;
 
 describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalived 2.2.7', { skip }, () => {
   it('lvsd makes vrrp.51 (private macvlan, 00:00:5e:00:01:33), sends adverts and GARPs from it, the client learns it for the VIP, and SIGTERM removes it', async () => {
@@ -309,6 +358,76 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
     } finally {
       d?.proc.kill('SIGKILL');
       await ka?.stop();
+      cap?.kill('SIGKILL');
+      ns.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('use_vmac NAME with vmac_xmit_base (adverts from the base MAC, the VIP and its GARP on the macvlan), and IPv6 on 00:00:5e:00:02:<VRID>', async () => {
+    const ns = segment();
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-vmac-var-'));
+    let cap: ChildProcess | undefined;
+    let d: Lvsd | undefined;
+    try {
+      const c = await capture(ns);
+      cap = c.proc;
+      const lv = startLvsd(ns, dir, 150, VARIANTS);
+      d = lv;
+      await until(
+        async () => (await lvState(lv, 'VI_1')) === 'MASTER' && (await lvState(lv, 'VI_6')) === 'MASTER',
+        15_000,
+        `both MASTER\n${lv.log()}`,
+      );
+      const baseMac = [...ns.mac('lv', 'eth0')].map((b) => b.toString(16).padStart(2, '0')).join(':');
+      assert.deepEqual(
+        [
+          linkOf(ns, 'lv', 'vmac51')?.address,
+          linkOf(ns, 'lv', 'vrrp.51'),
+          linkOf(ns, 'lv', 'vrrp.52')?.address,
+        ],
+        [VMAC, undefined, VMAC6],
+      );
+      assert.equal(linkOf(ns, 'lv', 'vrrp.52')?.linkinfo?.info_data?.mode, 'private');
+      await until(
+        async () => vipOnVmac(ns, 'lv', 'vmac51') && vipOnVmac(ns, 'lv', 'vrrp.52', VIP6),
+        3000,
+        'VIPs on the macvlans',
+      );
+      const ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(
+        ns.ip('lv', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'),
+      )?.[1];
+      assert.ok(ll, 'the base has a link-local address');
+      const adverts = (src: string) => c.frames.filter((f) => f.prio !== '' && f.ipSrc === src);
+      await until(
+        async () => adverts(LV).length >= 2 && adverts(ll).length >= 2,
+        8000,
+        `adverts (${JSON.stringify(c.frames)})`,
+      );
+      assert.deepEqual(
+        [...new Set(adverts(LV).map((f) => f.ethSrc))],
+        [baseMac],
+        'vmac_xmit_base: from the base MAC',
+      );
+      assert.deepEqual(
+        [...new Set(adverts(ll).map((f) => f.ethSrc))],
+        [VMAC6],
+        'IPv6 adverts from the virtual MAC, with the base link-local source',
+      );
+      const garps = c.frames.filter((f) => f.arpIp === VIP);
+      assert.ok(garps.length >= 1, JSON.stringify(c.frames));
+      for (const g of garps) assert.deepEqual([g.ethSrc, g.arpMac], [VMAC, VMAC]);
+      const nas = c.frames.filter((f) => f.naTarget === VIP6);
+      assert.ok(nas.length >= 1, `an unsolicited NA for ${VIP6} (${JSON.stringify(c.frames)})`);
+      for (const n of nas) assert.equal(n.ethSrc, VMAC6);
+      // No IPv4 ping here: keepalived sets arp_ignore only on IPv4 macvlans (vrrp_vmac.c calls
+      // set_interface_parameters() for AF_INET), so vrrp.52 answers ARP for the IPv4 VIP as well.
+      assert.equal(pingVip(ns, VIP6), VMAC6);
+      lv.proc.kill('SIGTERM');
+      await Promise.race([lv.exited, new Promise((r) => setTimeout(r, 10_000))]);
+      assert.deepEqual([linkOf(ns, 'lv', 'vmac51'), linkOf(ns, 'lv', 'vrrp.52')], [undefined, undefined]);
+    } finally {
+      d?.proc.kill('SIGKILL');
       cap?.kill('SIGKILL');
       ns.destroy();
       rmSync(dir, { recursive: true, force: true });
