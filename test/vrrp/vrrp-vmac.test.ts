@@ -83,7 +83,8 @@ describe('use_vmac binding (keepalived 2.2.7 vrrp_vmac_handler, create_vmac_name
         /VMAC MAC address not allowed to be RFC5798 address \(00:00:5e:00:01:33\) - ignoring/,
       ],
       ['01:00:5e:00:00:01', /VMAC MAC address is multicast 01:00:5e:00:00:01 - ignoring/],
-      ['zz:00', /VMAC invalid MAC address zz:00/],
+      ['zz:00', /^VMAC invalid MAC address zz:00$/],
+      ['02:11:22', /^VMAC invalid MAC address 02:11:22 - ignored$/],
       ['a b', /VMAC interface name already specified/],
     ];
     for (const [args, re] of cases) {

@@ -45,7 +45,9 @@ export function parseUseVmac(d: Diagnostics, c: Node, into: UseVmac): void {
         continue;
       }
       const m = parseVmacAddr(a);
-      if (!m) d.error('ERR_CONFIG_BAD_VALUE', `VMAC invalid MAC address ${a} - ignored`, c);
+      // A character outside [0-9A-Fa-f:] and a bad layout are two messages in vrrp_vmac_handler().
+      if (!/^[0-9A-Fa-f:]+$/.test(a)) d.error('ERR_CONFIG_BAD_VALUE', `VMAC invalid MAC address ${a}`, c);
+      else if (!m) d.error('ERR_CONFIG_BAD_VALUE', `VMAC invalid MAC address ${a} - ignored`, c);
       else if ((m.octets[0] ?? 0) & 1)
         d.error('ERR_CONFIG_BAD_VALUE', `VMAC MAC address is multicast ${a} - ignoring`, c);
       else if (m.octets.slice(0, 4).join() === '0,0,94,0' && (m.octets[4] === 1 || m.octets[4] === 2))
