@@ -127,7 +127,7 @@ function topLevel(d: Diagnostics, n: Node, opts: KeepalivedOptions, a: Acc): voi
       return;
     }
     case 'vrrp_instance': {
-      const vi = parseInstance(d, n, a.rg.vrrpVersion);
+      const vi = parseInstance(d, n, a.rg.vrrpVersion, a.instances);
       if (vi && a.instances.some((x) => x.name === vi.name))
         d.error('ERR_CONFIG_DUPLICATE', `vrrp_instance ${vi.name} defined twice`, n);
       else if (vi) a.instances.push(vi);

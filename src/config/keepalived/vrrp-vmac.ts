@@ -36,8 +36,17 @@ export function parseVmacAddr(text: string): { octets: number[]; useVrid: boolea
 
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 
-/** Parses the arguments of one `use_vmac` line, reporting what keepalived reports. */
-export function parseUseVmac(d: Diagnostics, c: Node, into: UseVmac): void {
+/**
+ * Parses the arguments of one `use_vmac` line of instance `iname`, reporting what keepalived
+ * reports; `usedBy` names an earlier instance whose use_vmac already took a name.
+ */
+export function parseUseVmac(
+  d: Diagnostics,
+  c: Node,
+  into: UseVmac,
+  iname: string,
+  usedBy: (name: string) => string | undefined = () => undefined,
+): void {
   for (const a of c.args.slice(0, 2)) {
     if (a.includes(':')) {
       if (into.addr !== undefined) {
@@ -65,6 +74,15 @@ export function parseUseVmac(d: Diagnostics, c: Node, into: UseVmac): void {
         `VMAC interface name '${a}' too long or invalid characters - ignoring`,
         c,
       );
-    } else into.name = a;
+    } else {
+      const other = usedBy(a);
+      if (other !== undefined)
+        d.error(
+          'ERR_CONFIG_CONFLICT',
+          `(${iname}) VRRP instance ${other} is already using ${a} - ignoring name`,
+          c,
+        );
+      else into.name = a;
+    }
   }
 }

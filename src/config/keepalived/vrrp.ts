@@ -89,8 +89,16 @@ export type MInstance = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] }
   extra: Record<string, Array<readonly string[]>>;
 };
 
-/** Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`). */
-export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstance | undefined {
+/**
+ * Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`); `earlier` are the
+ * instances parsed before it (a use_vmac name they took is refused).
+ */
+export function parseInstance(
+  d: Diagnostics,
+  n: Node,
+  version: 2 | 3,
+  earlier: readonly MInstance[] = [],
+): MInstance | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;
   const vi: MInstance = {
@@ -207,7 +215,7 @@ export function parseInstance(d: Diagnostics, n: Node, version: 2 | 3): MInstanc
       case 'use_vmac':
         vi.useVmac = true;
         vmacAt = c;
-        parseUseVmac(d, c, vmac);
+        parseUseVmac(d, c, vmac, name, (x) => earlier.find((o) => o.vmacName === x)?.name);
         break;
       case 'track_interface':
         vi.trackInterfaces = [...vi.trackInterfaces, ...tracks(d, c)];
