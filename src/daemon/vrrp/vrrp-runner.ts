@@ -218,14 +218,15 @@ export class VrrpRunner {
   }
 
   #open(rt: InstanceRt): void {
+    const ep = {
+      af: rt.b.instance.af,
+      ifname: rt.ifname,
+      unicastPeers: rt.b.rx.unicast ? rt.b.destinations : [],
+      ...(rt.srcAddr !== undefined ? { srcAddr: rt.srcAddr } : {}),
+    };
     try {
-      const ep = {
-        af: rt.b.instance.af,
-        unicastPeers: rt.b.rx.unicast ? rt.b.destinations : [],
-        ...vmacEndpoint(this.opts.vmac, rt),
-      };
       rt.ch = this.opts.transport.open(
-        ep,
+        { ...ep, ...vmacEndpoint(this.opts.vmac, rt) },
         (d) => this.#guard(() => this.#onDatagram(rt, d)),
         (e) => this.opts.log?.('warn', `(${rt.name}) VRRP socket error`, { err: e.message }),
       );
