@@ -260,6 +260,9 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
     let cap: ChildProcess | undefined;
     let d: Lvsd | undefined;
     try {
+      // Strict reverse-path filtering host-wide: lvsd must clear it as keepalived does.
+      const rpf = ns.exec('lv', ['sysctl', '-q', '-w', 'net.ipv4.conf.all.rp_filter=1']);
+      assert.equal(rpf.status, 0, rpf.stderr);
       const c = await capture(ns);
       cap = c.proc;
       const lv = startLvsd(ns, dir, 150);
@@ -281,6 +284,11 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
         ['arp_ignore', 'arp_filter'].map((k) => sysctl(ns, 'lv', `net.ipv4.conf.eth0.${k}`)),
         ['1', '1'],
       );
+      // keepalived's clear_rp_filter(): all → 0, every interface raised to all's old value.
+      assert.deepEqual(
+        ['all', 'eth0', 'vrrp/51'].map((i) => sysctl(ns, 'lv', `net.ipv4.conf.${i}.rp_filter`)),
+        ['0', '1', '0'],
+      );
       await until(async () => vipOnVmac(ns, 'lv'), 3000, 'the VIP on vrrp.51');
       const adverts = () => c.frames.filter((f) => f.prio !== '' && f.ipSrc === LV);
       await until(async () => adverts().length >= 3, 8000, `three adverts (${JSON.stringify(c.frames)})`);
@@ -298,6 +306,11 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
       await Promise.race([lv.exited, new Promise((r) => setTimeout(r, 10_000))]);
       assert.equal(linkOf(ns, 'lv', 'vrrp.51'), undefined, 'vrrp.51 removed on SIGTERM');
       assert.equal(sysctl(ns, 'lv', 'net.ipv4.conf.eth0.arp_ignore'), '0', "the base's arp_ignore restored");
+      assert.deepEqual(
+        ['all', 'eth0'].map((i) => sysctl(ns, 'lv', `net.ipv4.conf.${i}.rp_filter`)),
+        ['1', '0'],
+        'all.rp_filter and the raised interfaces restored',
+      );
       await until(async () => adverts().some((f) => f.prio === '0'), 3000, 'the priority-0 advert');
       assert.equal(adverts().find((f) => f.prio === '0')?.ethSrc, VMAC);
     } finally {

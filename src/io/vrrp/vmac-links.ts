@@ -6,10 +6,13 @@
  * when its last macvlan goes, as reset_interface_parameters() does), IPv6 off unless the instance
  * is IPv6; no address generated from the MAC (addrgenmode none, RFC 5798 §7.4), then up; an IPv6
  * instance that sends from it gets the base's link-local address (set_link_local_address()).
+ * A macvlan with rp_filter 0 still filters while net.ipv4.conf.all.rp_filter is not 0 (the kernel
+ * uses the larger), so, as vrrp_if_config.c clear_rp_filter() does, the first IPv4 macvlan raises
+ * `default` and every interface to `all`'s value and sets `all` to 0, and the last one restores them.
  * Made with iproute2's `ip` and /proc/sys: this runs at start, reload and stop, never on a takeover.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** One macvlan to bring up. */
 export interface VmacSpec {
@@ -84,13 +87,56 @@ function writeSysctl(af: 4 | 6, dev: string, key: string, value: string): boolea
   }
 }
 
+/** What clearRpFilter() changed, for restoreRpFilter(). */
+interface RpSaved {
+  all: string;
+  default: string | undefined;
+  ifaces: Map<string, string>;
+}
+
+/** vrrp_if_config.c clear_rp_filter(): undefined when all.rp_filter was 0 already. */
+function clearRpFilter(): RpSaved | undefined {
+  const all = readSysctl(4, 'all', 'rp_filter');
+  if (all === undefined || all === '0') return undefined;
+  const saved: RpSaved = { all, default: undefined, ifaces: new Map() };
+  const def = readSysctl(4, 'default', 'rp_filter');
+  if (def !== undefined && Number(def) < Number(all)) {
+    saved.default = def;
+    writeSysctl(4, 'default', 'rp_filter', all);
+  }
+  let names: string[] = [];
+  try {
+    names = readdirSync('/proc/sys/net/ipv4/conf').filter((n) => n !== 'all' && n !== 'default');
+  } catch {}
+  for (const n of names) {
+    const v = readSysctl(4, n, 'rp_filter');
+    if (v !== undefined && Number(v) < Number(all) && writeSysctl(4, n, 'rp_filter', all))
+      saved.ifaces.set(n, v);
+  }
+  writeSysctl(4, 'all', 'rp_filter', '0');
+  return saved;
+}
+
+/** vrrp_if_config.c restore_rp_filter(): puts back what is still as we left it. */
+function restoreRpFilter(s: RpSaved): void {
+  if (readSysctl(4, 'all', 'rp_filter') === '0') writeSysctl(4, 'all', 'rp_filter', s.all);
+  if (s.default !== undefined && readSysctl(4, 'default', 'rp_filter') === s.all)
+    writeSysctl(4, 'default', 'rp_filter', s.default);
+  for (const [n, v] of s.ifaces)
+    if (readSysctl(4, n, 'rp_filter') === s.all) writeSysctl(4, n, 'rp_filter', v);
+}
+
 /** The real macvlans, through `ip` and /proc/sys. */
 export function ipVmacLinks(): VmacLinks {
   // Per base interface: its arp_ignore/arp_filter before we set them, and our macvlans on it.
   const bases = new Map<string, { saved: Record<string, string | undefined>; vmacs: Set<string> }>();
   const ours = new Map<string, string>();
+  const v4 = new Set<string>();
+  let rp: RpSaved | undefined;
   return {
     up(spec) {
+      if (spec.af === 4 && v4.size === 0 && rp === undefined) rp = clearRpFilter();
+      if (spec.af === 4) v4.add(spec.ifname);
       const cur = link(spec.ifname);
       if (cur) {
         const kind = cur.linkinfo?.info_kind;
@@ -150,6 +196,10 @@ export function ipVmacLinks(): VmacLinks {
       const base = ours.get(ifname);
       ours.delete(ifname);
       if (link(ifname)?.linkinfo?.info_kind === 'macvlan') ip(['link', 'del', 'dev', ifname]);
+      if (v4.delete(ifname) && v4.size === 0 && rp !== undefined) {
+        restoreRpFilter(rp);
+        rp = undefined;
+      }
       const b = base === undefined ? undefined : bases.get(base);
       if (!b || base === undefined) return;
       b.vmacs.delete(ifname);
