@@ -260,6 +260,10 @@ export interface VrrpInstance extends SourcePos {
   readonly mcastSrcIp?: string;
   readonly accept: boolean;
   readonly useVmac: boolean;
+  /** `use_vmac NAME`: the macvlan's name (default from vmac_prefix and the VRID). */
+  readonly vmacName?: string;
+  /** `use_vmac MAC`: its address; five octets ending in ':' take the VRID as the sixth. */
+  readonly vmacAddr?: string;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
   /** `track_file` references, resolved against {@link VrrpModel.trackFiles}. */

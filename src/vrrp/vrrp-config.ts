@@ -13,6 +13,7 @@ import type { VrrpInstanceConfig } from './vrrp-instance-types.js';
 import { VRRP_AUTH } from './vrrp-packet.js';
 import type { VrrpRxConfig } from './vrrp-receive.js';
 import type { TrackedObject } from './vrrp-track.js';
+import { bindVmac, type VrrpVmacBinding } from './vrrp-vmac.js';
 
 /** A tracker of one instance, with its weight resolved (instance weight, else the script's). */
 export interface VrrpTrackBinding extends Omit<TrackedObject, 'up'> {
@@ -32,6 +33,8 @@ export interface VrrpBinding {
   readonly tracks: readonly VrrpTrackBinding[];
   /** Name of the vrrp_sync_group the instance belongs to, if any. */
   readonly syncGroup: string | undefined;
+  /** `use_vmac`: the macvlan the instance's VIPs (and, unless vmac_xmit_base, adverts) use. */
+  readonly vmac: VrrpVmacBinding | undefined;
 }
 
 type Extra = Readonly<Record<string, ReadonlyArray<readonly string[]>>>;
@@ -182,6 +185,7 @@ export function bindVrrpInstance(
     skipCheckAdvAddr: flag(last(x, 'skip_check_adv_addr')) ?? flag(g('vrrp_skip_check_adv_addr')) ?? false,
     tracks,
     syncGroup: group?.name,
+    vmac: bindVmac(vi, model, g('vmac_prefix')?.[0], af, strict),
   };
 }
 

@@ -130,7 +130,7 @@ function topLevel(d: Diagnostics, n: Node, opts: KeepalivedOptions, a: Acc): voi
       return;
     }
     case 'vrrp_instance': {
-      const vi = parseInstance(d, n, a.rg.vrrpVersion, a.trackers);
+      const vi = parseInstance(d, n, a.rg.vrrpVersion, a.trackers, a.instances);
       if (vi && a.instances.some((x) => x.name === vi.name))
         d.error('ERR_CONFIG_DUPLICATE', `vrrp_instance ${vi.name} defined twice`, n);
       else if (vi) a.instances.push(vi);

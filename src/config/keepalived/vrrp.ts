@@ -9,6 +9,7 @@ import type { Node } from './tree.js';
 import { int, script, str, timer } from './values.js';
 import { checkInstanceExtra } from './vrrp-extra.js';
 import { type TrackerBlocks, trackerRefs } from './vrrp-trackers.js';
+import { parseUseVmac, type UseVmac } from './vrrp-vmac.js';
 
 type Notify = Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'any', ScriptSpec>>;
 const NOTIFY: Record<string, keyof Notify> = {
@@ -97,13 +98,19 @@ const NO_BLOCKS: TrackerBlocks = { files: [], processes: [] };
 
 /**
  * Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`); `blocks` are the
- * track_file / vrrp_track_process blocks defined above it.
+ * track_file / vrrp_track_process blocks defined above it, `earlier` the instances parsed before
+ * it (a use_vmac name they took is refused).
  */
 export function parseInstance(
   d: Diagnostics,
   n: Node,
   version: 2 | 3,
-  blocks: TrackerBlocks = NO_BLOCKS,
+const NO_BLOCKS: TrackerBlocks = { files: [], processes: [] };
+
+/**
+ * Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`); `blocks` are the
+ * track_file / vrrp_track_process blocks defined above it, `earlier` the instances parsed before
+ * it (a use_vmac name they took is refused).
 ): MInstance | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;
@@ -133,6 +140,8 @@ export function parseInstance(
     extra: {},
   };
   const notify: Notify = {};
+  const vmac: UseVmac = {};
+  let vmacAt: Node | undefined;
   for (const c of n.children ?? []) {
     if (takeNotify(d, c, notify)) continue;
     switch (c.kw) {
@@ -219,6 +228,8 @@ export function parseInstance(
         break;
       case 'use_vmac':
         vi.useVmac = true;
+        vmacAt = c;
+        parseUseVmac(d, c, vmac, name, (x) => earlier.find((o) => o.vmacName === x)?.name);
         break;
       case 'track_interface':
         vi.trackInterfaces = [...vi.trackInterfaces, ...tracks(d, c)];
@@ -272,6 +283,17 @@ export function parseInstance(
     }
   }
   vi.notify = notify;
+  if (vmac.name !== undefined) vi.vmacName = vmac.name;
+  if (vmac.addr !== undefined) vi.vmacAddr = vmac.addr;
+  // Unicast adverts cannot leave by the macvlan (vrrp_parser.c vrrp_end_handler()).
+  if (vmacAt && vi.unicastPeers.length > 0 && vi.extra.vmac_xmit_base === undefined) {
+    d.warn(
+      'ERR_CONFIG_ADJUSTED',
+      `(${name}) unicast with use_vmac requires vmac_xmit_base - setting`,
+      vmacAt,
+    );
+    vi.extra.vmac_xmit_base = [[]];
+  }
   return vi;
 }
 

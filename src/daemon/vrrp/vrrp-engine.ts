@@ -1,5 +1,6 @@
 /** The real VRRP engine of `lvsd --config`: a VrrpRunner on the given transport, logging to lvsd's logger. */
 import type { Logger } from 'pino';
+import type { VmacLinks } from '../../io/vrrp/vmac-links.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
 import type { VrrpEngineFactory } from '../reload.js';
 import { systemVrrpHost, type VrrpHost, type VrrpScripts } from './vrrp-host.js';
@@ -11,6 +12,8 @@ export interface VrrpEngineDeps {
   readonly host?: VrrpHost;
   readonly scripts?: VrrpScripts;
   readonly log: Logger;
+  /** Makes use_vmac's macvlans; absent, such instances stay in FAULT. */
+  readonly vmac?: VmacLinks;
 }
 
 /** Builds each configuration's VrrpRunner on the real clock. */
@@ -22,6 +25,7 @@ export function vrrpRunnerEngine(deps: VrrpEngineDeps): VrrpEngineFactory {
       transport: deps.transport,
       host,
       ...(deps.scripts ? { scripts: deps.scripts } : {}),
+      ...(deps.vmac ? { vmac: deps.vmac } : {}),
       log: (level, msg, fields) => deps.log[level](fields ?? {}, msg),
     });
 }

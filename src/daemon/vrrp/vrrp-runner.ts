@@ -11,6 +11,7 @@ import { vrrpTransitionChannel } from '../../control/channels.js';
 import type { DataPlaneHandle, VrrpVip } from '../../control/ports.js';
 import type { VrrpView } from '../../control/vrrp-views.js';
 import { type Clock, systemClock } from '../../health/runner.js';
+import type { VmacLinks } from '../../io/vrrp/vmac-links.js';
 import type { VrrpAction, VrrpEvent } from '../../vrrp/vrrp-instance-types.js';
 import { notifyState, vrrpNotifyRuns } from '../../vrrp/vrrp-notify.js';
 import { type VrrpMemberEvent, VrrpSyncGroup } from '../../vrrp/vrrp-sync-group.js';
@@ -22,6 +23,7 @@ import { scriptKey, VrrpScriptTracker } from './vrrp-script-tracker.js';
 import { type GroupRt, type InstanceRt, instanceView, newInstanceRt } from './vrrp-state.js';
 import { systemVrrpTrackIo, type VrrpTrackIo } from './vrrp-track-io.js';
 import { vipsMissingFrom } from './vrrp-vips.js';
+import { vmacDown, vmacEndpoint, vmacRetire } from './vrrp-vmac.js';
 import { receiveAdvert, sendAdvert } from './vrrp-wire.js';
 
 /** Log sink for what is not a transition: bind failures, send errors, script launches. */
@@ -46,6 +48,8 @@ export interface VrrpRunnerOptions {
   readonly trackIo?: VrrpTrackIo;
   readonly trackPollMs?: number;
   readonly log?: VrrpLog;
+  /** Makes the macvlans of `use_vmac`; without it such instances stay in FAULT (packet plane). */
+  readonly vmac?: VmacLinks;
 }
 
 /** Before this, a synthetic start puts every timer of a restored master in the past. */
@@ -239,7 +243,7 @@ export class VrrpRunner {
     };
     try {
       rt.ch = this.opts.transport.open(
-        ep,
+        { ...ep, ...vmacEndpoint(this.opts.vmac, rt) },
         (d) => this.#guard(() => this.#onDatagram(rt, d)),
         (e) => this.opts.log?.('warn', `(${rt.name}) VRRP socket error`, { err: e.message }),
       );
@@ -261,6 +265,7 @@ export class VrrpRunner {
     const was = prev.m.state;
     this.#stopTimer(prev);
     prev.ch?.close();
+    vmacRetire(this.opts.vmac, prev, rt);
     rt.since = prev.since;
     rt.transitions = prev.transitions;
     rt.sent = prev.sent;
@@ -290,6 +295,7 @@ export class VrrpRunner {
     this.#stopTimer(rt);
     rt.ch?.close();
     rt.ch = undefined;
+    vmacDown(this.opts.vmac, rt);
   }
 
   // --- tracking ---------------------------------------------------------------------------

@@ -72,7 +72,9 @@ export function newInstanceRt(
   now: number,
 ): InstanceRt {
   const b = bindVrrpInstance(vi, model.vrrp, model.globals.extra, primary);
-  const vips = vi.vips.filter((x) => x.af === b.instance.af).map((x) => vrrpVipOf(x, ifname));
+  // With use_vmac the VIPs go on the macvlan (keepalived: vrrp->ifp is the vmac).
+  const vipIf = b.vmac?.ifname ?? ifname;
+  const vips = vi.vips.filter((x) => x.af === b.instance.af).map((x) => vrrpVipOf(x, vipIf));
   return {
     name: vi.name,
     b,

@@ -20,7 +20,9 @@ import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
 import { vrrpRunnerEngine } from '../../daemon/vrrp/vrrp-engine.js';
 import { vrrpInstanceVips } from '../../daemon/vrrp/vrrp-vips.js';
+import { packetPlaneVmacConflicts } from '../../dataplane/packet-plane/vrrp-vmac-refusal.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
+import { ipVmacLinks } from '../../io/vrrp/vmac-links.js';
 import { VrrpSocketTransport } from '../../io/vrrp/vrrp-socket.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
 
@@ -223,8 +225,10 @@ export function main(argv: string[]): void {
 }
 
 /** The VRRP engine when a transport exists (see realVrrpTransport). */
-function vrrpOption(log: Logger): { vrrp?: ReturnType<typeof vrrpRunnerEngine> } {
-  return { vrrp: vrrpRunnerEngine({ transport: realVrrpTransport(), log }) };
+function vrrpOption(log: Logger, dataplane: string): { vrrp?: ReturnType<typeof vrrpRunnerEngine> } {
+  // use_vmac macvlans with the proxy plane (and `none`); the packet plane refuses use_vmac.
+  const vmac = dataplane === 'packet' ? {} : { vmac: ipVmacLinks() };
+  return { vrrp: vrrpRunnerEngine({ transport: realVrrpTransport(), log, ...vmac }) };
 }
 
 /** Loads `--config` for startup; a refused file prints its findings and rejects (exit 1). */
@@ -236,9 +240,10 @@ async function openConfig(o: LvsdOptions, log: Logger): Promise<ConfigSession> {
     ...(o.configId !== undefined ? { configId: o.configId } : {}),
     log,
     engine: healthRunnerEngine(log),
-    ...vrrpOption(log),
+    ...vrrpOption(log, o.dataplane),
   });
-  if (r.ok) return r.session;
-  for (const d of r.findings) process.stderr.write(`${diagnosticLine(d)}\n`);
+  const conflicts = r.ok && o.dataplane === 'packet' ? packetPlaneVmacConflicts(r.session.current) : [];
+  if (r.ok && conflicts.length === 0) return r.session;
+  for (const d of r.ok ? conflicts : r.findings) process.stderr.write(`${diagnosticLine(d)}\n`);
   throw new LvsError('ERR_LVS_CONFIG_REFUSED', `${path}: configuration not usable, not starting`);
 }
