@@ -30,6 +30,13 @@ export interface ProxyPlaneOptions {
   readonly vrrpInstances?: readonly { readonly name: string; readonly vips: readonly VrrpVip[] }[];
 }
 
+// Whether two key sets hold the same keys.
+function sameKeys(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a) if (!b.has(k)) return false;
+  return true;
+}
+
 /** Starts the proxy data plane over `port`'s Director. */
 export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOptions = {}): DataPlaneHandle {
   const plane = new ProxyDataPlane({
@@ -45,7 +52,20 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     return keys;
   };
   for (const i of o.vrrpInstances ?? []) vrrpVips.set(i.name, i.vips);
-  if (vrrpVips.size > 0) plane.setFreebind(freebindKeys());
+  let freebound = freebindKeys();
+  if (vrrpVips.size > 0) plane.setFreebind(freebound);
+  const announce = (vips: readonly VrrpVip[]): void => {
+    for (const r of announceVips(vips)) {
+      if (r.error !== undefined && dataplaneFaultChannel.hasSubscribers)
+        dataplaneFaultChannel.publish({
+          source: plane,
+          plane: 'proxy',
+          code: 'packet-socket-error',
+          detail: { op: 'vrrp-announce', dev: r.dev },
+          err: r.error,
+        });
+    }
+  };
   plane.start();
   return {
     name: 'proxy',
@@ -67,27 +87,23 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
         serving: s.served,
         ...(s.reason !== undefined ? { reason: s.reason } : {}),
       })),
-    async vrrpOwn(instance, vips, master) {
+    vrrpOwn(instance, vips, master) {
+      // The addresses first, before anything else: with rtnetlink they are on when own() returns,
+      // so the runner's GARP that follows this call announces an address that already answers.
+      const done = addrs.own(instance, vips, master);
       vrrpVips.set(instance, vips);
-      plane.setFreebind(freebindKeys());
-      try {
-        await addrs.own(instance, vips, master);
-      } finally {
-        // A listener that could not bind before (no IP_FREEBIND without the addon) binds now.
+      const keys = freebindKeys();
+      if (!sameKeys(keys, freebound)) plane.setFreebind((freebound = keys));
+      // A listener that could not bind before (no IP_FREEBIND without the addon) binds now.
+      return done.finally(() => {
         if (master) plane.retryNow();
-      }
+      });
     },
     vrrpAnnounce(vips) {
-      for (const r of announceVips(vips)) {
-        if (r.error !== undefined && dataplaneFaultChannel.hasSubscribers)
-          dataplaneFaultChannel.publish({
-            source: plane,
-            plane: 'proxy',
-            code: 'packet-socket-error',
-            detail: { op: 'vrrp-announce', dev: r.dev },
-            err: r.error,
-          });
-      }
+      // With `ip` (no addon) the addresses may still be on their way: announce once they are on.
+      const pending = addrs.settled();
+      if (pending) void pending.then(() => announce(vips));
+      else announce(vips);
     },
     async close() {
       // keepalived removes its addresses on shutdown (unless --dont-release-vrrp): so do we.

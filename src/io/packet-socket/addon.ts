@@ -45,6 +45,21 @@ export interface PacketBinding {
    * Absent from addons built before it.
    */
   freebindSocket?(af: number, udp: number, addr: string, port: number): number;
+  /**
+   * One RTM_NEWADDR (`add` 1) or RTM_DELADDR (`add` 0) acked by the kernel (native/netlink_addr.c):
+   * 0 or -errno. Absent from addons built before it.
+   */
+  netlinkAddress?(
+    add: number,
+    af: number,
+    ifname: string,
+    addr: string,
+    prefix: number,
+    scope: number,
+    label: string,
+    flags: number,
+    preferredLft: number,
+  ): number;
 }
 
 /** bind() flag: join the interface's promiscuous membership. */
