@@ -70,20 +70,21 @@ export function ipAddressLink(run: IpRunner = runIp): AddressLink {
 }
 
 /** iproute2's scope names (/etc/iproute2/rt_scopes as shipped); numbers 0-255 pass as they are. */
-const SCOPES: Readonly<Record<string, number>> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const SCOPES: ReadonlyMap<string, number> = new Map([
+  ['global', 0],
+  ['site', 200],
+  ['link', 253],
+  ['host', 254],
+  ['nowhere', 255],
+]);
 
 /** The ifa_scope for `ip ... scope S` (iproute2 rtnl_rtscope_a2n()), or undefined when unknown. */
 export function scopeNumber(s: string): number | undefined {
-  const named = SCOPES[s];
+  const named = SCOPES.get(s);
   if (named !== undefined) return named;
   if (!/^(?:\d+|0x[0-9a-f]+)$/i.test(s)) return undefined;
   const n = Number(s);
   return n <= 255 ? n : undefined;
-}
-
-/** iproute2's is_valid_label(): the label is the device name, or starts with it and a colon. */
-function validLabel(dev: string, label: string): boolean {
-  return label.startsWith(dev) && (label.length === dev.length || label[dev.length] === ':');
 }
 
 // The `ip` command line equivalent, for failure messages.
@@ -93,9 +94,8 @@ const shown = (op: 'add' | 'del', v: VrrpVip): string =>
 /** Addresses changed through rtnetlink (the addon); check {@link netlinkAddressAvailable} first. */
 export const netlinkAddressLink: AddressLink = {
   add(v) {
-    // iproute2 refuses these before sending anything; keep the same refusals.
-    if (v.af === 4 && v.label !== undefined && !validLabel(v.dev, v.label))
-      return { failed: `${shown('add', v)}: label must match dev or be prefixed by dev with a colon` };
+    // iproute2 refuses an unknown scope name before sending anything ("invalid scope value"); so
+    // do we. Any label goes, as with iproute2 6.1 and keepalived (the kernel takes it as it is).
     const scope = v.scope !== undefined ? scopeNumber(v.scope) : undefined;
     if (v.scope !== undefined && scope === undefined)
       return { failed: `${shown('add', v)}: unknown scope "${v.scope}"` };
