@@ -8,8 +8,8 @@
  *
  * VRRP: a MASTER puts its instance's addresses on the host (vrrp-addresses.ts) and takes them off
  * when it leaves MASTER or the plane closes; listeners on those addresses bind with IP_FREEBIND,
- * so they exist before the address does; announcements go out through a one-shot AF_PACKET
- * socket (vrrp-announce.ts).
+ * so they exist before the address does; announcements go out through one kept send-only
+ * AF_PACKET socket (vrrp-announce.ts keptSocketLink).
  */
 import type { Logger } from 'pino';
 import { dataplaneFaultChannel } from '../../control/channels.js';
@@ -19,7 +19,7 @@ import { DirectorProxyCore } from './director-core.js';
 import { ProxyDataPlane } from './proxy-data-plane.js';
 import { proxyRefusal } from './refusal.js';
 import { VrrpAddresses } from './vrrp-addresses.js';
-import { announceVips } from './vrrp-announce.js';
+import { announceVips, keptSocketLink } from './vrrp-announce.js';
 
 /** Options of {@link startProxyPlane}. */
 export interface ProxyPlaneOptions {
@@ -54,8 +54,9 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
   for (const i of o.vrrpInstances ?? []) vrrpVips.set(i.name, i.vips);
   let freebound = freebindKeys();
   if (vrrpVips.size > 0) plane.setFreebind(freebound);
+  const announceLink = keptSocketLink();
   const announce = (vips: readonly VrrpVip[]): void => {
-    for (const r of announceVips(vips)) {
+    for (const r of announceVips(vips, announceLink)) {
       if (r.error !== undefined && dataplaneFaultChannel.hasSubscribers)
         dataplaneFaultChannel.publish({
           source: plane,
@@ -112,6 +113,7 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
       } catch (e) {
         log.warn({ err: e }, 'cannot remove VRRP addresses');
       }
+      announceLink.close();
       await plane.close();
     },
   };

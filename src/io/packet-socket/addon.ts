@@ -60,6 +60,10 @@ export interface PacketBinding {
     flags: number,
     preferredLft: number,
   ): number;
+  /** A send-only AF_PACKET socket (protocol 0, native/announce_socket.c): its fd, or -errno. */
+  announceOpen?(): number;
+  /** Sends `frames` on `ifname` through an announceOpen() socket: how many went, or -errno. */
+  announceSend?(fd: number, ifname: string, frames: readonly Uint8Array[]): number;
 }
 
 /** bind() flag: join the interface's promiscuous membership. */
