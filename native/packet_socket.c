@@ -412,6 +412,8 @@ napi_value lvs_xdp_register(napi_env env, napi_value exports);
 napi_value lvs_bpf_register(napi_env env, napi_value exports);
 napi_value lvs_vrrp_register(napi_env env, napi_value exports);
 napi_value lvs_freebind_register(napi_env env, napi_value exports);
+napi_value lvs_netlink_addr_register(napi_env env, napi_value exports);
+napi_value lvs_announce_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {
@@ -433,6 +435,10 @@ static napi_value init(napi_env env, napi_value exports) {
   if (!lvs_vrrp_register(env, exports)) return NULL;
   /* The proxy plane's listeners on VRRP VIPs (freebind_socket.c). */
   if (!lvs_freebind_register(env, exports)) return NULL;
+  /* The proxy plane's VRRP addresses through rtnetlink (netlink_addr.c). */
+  if (!lvs_netlink_addr_register(env, exports)) return NULL;
+  /* Their announcements, through one kept send-only socket (announce_socket.c). */
+  if (!lvs_announce_register(env, exports)) return NULL;
   return lvs_icmp_register(env, exports);
 }
 

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { VrrpVip } from '../../src/control/ports.js';
+import {
+  type AddressLink,
+  type AddressOutcome,
+  scopeNumber,
+} from '../../src/dataplane/proxy-plane/vrrp-address-link.js';
 import { addArgs, VrrpAddressError, VrrpAddresses } from '../../src/dataplane/proxy-plane/vrrp-addresses.js';
 
 const v4 = (addr: string, extra: Partial<VrrpVip> = {}): VrrpVip => ({
@@ -121,5 +127,85 @@ describe('VRRP addresses of the proxy plane (as keepalived adds them)', () => {
       return true;
     });
     assert.equal(calls.length, 2);
+  });
+
+  it('with a synchronous link (rtnetlink) the addresses are on when own() returns, before any await', () => {
+    const have = new Set<string>();
+    const link: AddressLink = {
+      add: (v) => {
+        if (have.has(v.addr)) return 'exists';
+        have.add(v.addr);
+        return 'done';
+      },
+      del: (v) => (have.delete(v.addr) ? 'done' : 'gone'),
+    };
+    const a = new VrrpAddresses(link);
+    void a.own('VI_1', [v4('192.0.2.100'), v6('2001:db8::100')], true);
+    assert.deepEqual([...have].sort(), ['192.0.2.100', '2001:db8::100']);
+    assert.equal(a.settled(), undefined, 'nothing left under way');
+    void a.own('VI_1', [v4('192.0.2.100'), v6('2001:db8::100')], false);
+    assert.deepEqual([...have], []);
+  });
+
+  it('a synchronous link failure still rejects with every failure, after trying every address', async () => {
+    const link: AddressLink = {
+      add: (v): AddressOutcome =>
+        v.addr === '192.0.2.100' ? { failed: `netlink add ${v.addr}: ENODEV` } : 'done',
+      del: () => 'done',
+    };
+    const a = new VrrpAddresses(link);
+    await assert.rejects(a.own('VI_1', [v4('192.0.2.100'), v4('192.0.2.101')], true), (e: unknown) => {
+      assert.ok(e instanceof VrrpAddressError);
+      assert.deepEqual(e.failures, ['netlink add 192.0.2.100: ENODEV']);
+      return true;
+    });
+    assert.deepEqual(
+      a.addedVips().map((v) => v.addr),
+      ['192.0.2.101'],
+    );
+  });
+
+  it('with `ip` (later answers) a change waits for the one under way, and settled() says when all are done', async () => {
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const a = new VrrpAddresses(async (args) => {
+      order.push(`${args[1]} ${args[2]}`);
+      if (args[1] === 'add') await gate;
+      return { status: 0, stderr: '' };
+    });
+    const up = a.own('VI_1', [v4('192.0.2.100')], true);
+    const down = a.own('VI_1', [v4('192.0.2.100')], false);
+    const settled = a.settled();
+    assert.ok(settled, 'work under way');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, ['add 192.0.2.100/32'], 'the remove waits for the add');
+    release();
+    await Promise.all([up, down, settled]);
+    assert.deepEqual(order, ['add 192.0.2.100/32', 'del 192.0.2.100/32']);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(a.settled(), undefined);
+  });
+
+  it('scope names as iproute2 ships them, numbers 0-255 as they are, anything else unknown', () => {
+    assert.equal(scopeNumber('global'), 0);
+    assert.equal(scopeNumber('site'), 200);
+    assert.equal(scopeNumber('link'), 253);
+    assert.equal(scopeNumber('host'), 254);
+    assert.equal(scopeNumber('nowhere'), 255);
+    assert.equal(scopeNumber('0x10'), 16);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), (n) => {
+        assert.equal(scopeNumber(String(n)), n <= 255 ? n : undefined);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.constantFrom('valueOf', 'constructor', '__proto__')), (s) => {
+        const r = scopeNumber(s);
+        assert.ok(r === undefined || (Number.isInteger(r) && r >= 0 && r <= 255));
+      }),
+    );
   });
 });

@@ -71,6 +71,7 @@ export class VrrpRunner {
   #busy = false;
   #running = false;
   #pending: Promise<void>[] = [];
+  #notifyLater: (readonly string[])[] = [];
 
   constructor(private readonly opts: VrrpRunnerOptions) {
     this.#clock = opts.clock ?? systemClock;
@@ -387,6 +388,7 @@ export class VrrpRunner {
   #step(rt: InstanceRt, ev: VrrpEvent, at = this.#clock.now()): void {
     const actions = rt.m.step(at, ev);
     for (const a of actions) this.#perform(rt, a);
+    for (let n = this.#notifyLater.shift(); n; n = this.#notifyLater.shift()) this.#scriptsRun.notify(n);
     if (!rt.quiet) this.#rearm(rt);
   }
 
@@ -427,10 +429,12 @@ export class VrrpRunner {
         priority: a.priority,
         at: now,
       });
-    for (const r of vrrpNotifyRuns('INSTANCE', rt.name, rt.notify, notifyState(a.to), a.priority))
-      this.#scriptsRun.notify(r.argv);
+    // Addresses now, before this step's GARP; notify spawns after it, as keepalived orders them
+    // (vrrp.c vrrp_state_become_master(): VIPs, vrrp_send_link_update(), send_instance_notifies()).
     if (a.to === 'MASTER') this.#own(rt, rt.vips, true);
     else if (a.from === 'MASTER') this.#own(rt, rt.vips, false);
+    for (const r of vrrpNotifyRuns('INSTANCE', rt.name, rt.notify, notifyState(a.to), a.priority))
+      this.#notifyLater.push(r.argv);
     if (rt.group) this.#deliver(rt.group, rt.group.sync.onAction(rt.name, a));
   }
 

@@ -8,8 +8,8 @@
  *
  * VRRP: a MASTER puts its instance's addresses on the host (vrrp-addresses.ts) and takes them off
  * when it leaves MASTER or the plane closes; listeners on those addresses bind with IP_FREEBIND,
- * so they exist before the address does; announcements go out through a one-shot AF_PACKET
- * socket (vrrp-announce.ts).
+ * so they exist before the address does; announcements go out through one kept send-only
+ * AF_PACKET socket (vrrp-announce.ts keptSocketLink).
  */
 import type { Logger } from 'pino';
 import { dataplaneFaultChannel } from '../../control/channels.js';
@@ -19,7 +19,7 @@ import { DirectorProxyCore } from './director-core.js';
 import { ProxyDataPlane } from './proxy-data-plane.js';
 import { proxyRefusal } from './refusal.js';
 import { VrrpAddresses } from './vrrp-addresses.js';
-import { announceVips } from './vrrp-announce.js';
+import { announceVips, keptSocketLink } from './vrrp-announce.js';
 
 /** Options of {@link startProxyPlane}. */
 export interface ProxyPlaneOptions {
@@ -28,6 +28,13 @@ export interface ProxyPlaneOptions {
    * these addresses bind with IP_FREEBIND from the start instead of failing until MASTER.
    */
   readonly vrrpInstances?: readonly { readonly name: string; readonly vips: readonly VrrpVip[] }[];
+}
+
+// Whether two key sets hold the same keys.
+function sameKeys(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a) if (!b.has(k)) return false;
+  return true;
 }
 
 /** Starts the proxy data plane over `port`'s Director. */
@@ -45,7 +52,21 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     return keys;
   };
   for (const i of o.vrrpInstances ?? []) vrrpVips.set(i.name, i.vips);
-  if (vrrpVips.size > 0) plane.setFreebind(freebindKeys());
+  let freebound = freebindKeys();
+  if (vrrpVips.size > 0) plane.setFreebind(freebound);
+  const announceLink = keptSocketLink();
+  const announce = (vips: readonly VrrpVip[]): void => {
+    for (const r of announceVips(vips, announceLink)) {
+      if (r.error !== undefined && dataplaneFaultChannel.hasSubscribers)
+        dataplaneFaultChannel.publish({
+          source: plane,
+          plane: 'proxy',
+          code: 'packet-socket-error',
+          detail: { op: 'vrrp-announce', dev: r.dev },
+          err: r.error,
+        });
+    }
+  };
   plane.start();
   return {
     name: 'proxy',
@@ -67,27 +88,23 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
         serving: s.served,
         ...(s.reason !== undefined ? { reason: s.reason } : {}),
       })),
-    async vrrpOwn(instance, vips, master) {
+    vrrpOwn(instance, vips, master) {
+      // The addresses first, before anything else: with rtnetlink they are on when own() returns,
+      // so the runner's GARP that follows this call announces an address that already answers.
+      const done = addrs.own(instance, vips, master);
       vrrpVips.set(instance, vips);
-      plane.setFreebind(freebindKeys());
-      try {
-        await addrs.own(instance, vips, master);
-      } finally {
-        // A listener that could not bind before (no IP_FREEBIND without the addon) binds now.
+      const keys = freebindKeys();
+      if (!sameKeys(keys, freebound)) plane.setFreebind((freebound = keys));
+      // A listener that could not bind before (no IP_FREEBIND without the addon) binds now.
+      return done.finally(() => {
         if (master) plane.retryNow();
-      }
+      });
     },
     vrrpAnnounce(vips) {
-      for (const r of announceVips(vips)) {
-        if (r.error !== undefined && dataplaneFaultChannel.hasSubscribers)
-          dataplaneFaultChannel.publish({
-            source: plane,
-            plane: 'proxy',
-            code: 'packet-socket-error',
-            detail: { op: 'vrrp-announce', dev: r.dev },
-            err: r.error,
-          });
-      }
+      // With `ip` (no addon) the addresses may still be on their way: announce once they are on.
+      const pending = addrs.settled();
+      if (pending) void pending.then(() => announce(vips));
+      else announce(vips);
     },
     async close() {
       // keepalived removes its addresses on shutdown (unless --dont-release-vrrp): so do we.
@@ -96,6 +113,7 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
       } catch (e) {
         log.warn({ err: e }, 'cannot remove VRRP addresses');
       }
+      announceLink.close();
       await plane.close();
     },
   };

@@ -6,30 +6,28 @@
  * dadfailed after a split brain) and `preferred_lft 0` (deprecated, so the host never picks a VIP
  * as the source of its own connections). Only addresses this class added are ever removed: one
  * that was already there (`ip addr add` fails with EEXIST) is left alone, now and at release.
- * Addresses are changed with iproute2's `ip`, as the rest of lvsd reads and watches the host.
+ * Addresses are changed through the seam of vrrp-address-link.ts: rtnetlink, synchronously,
+ * when the addon is built (the address is on before the runner's first GARP), else iproute2's
+ * `ip`; the bookkeeping here is the same for both, and stays synchronous while the link is.
  */
-import { execFile } from 'node:child_process';
 import type { VrrpVip } from '../../control/ports.js';
 import { addrKey } from '../vrrp-vip.js';
+import {
+  type AddressLink,
+  type AddressOutcome,
+  defaultAddressLink,
+  type IpRunner,
+  ipAddressLink,
+} from './vrrp-address-link.js';
 
-/** Runs `ip` with `args`; resolves with its exit status and stderr (a test seam). */
-export type IpRunner = (args: readonly string[]) => Promise<{ status: number; stderr: string }>;
-
-/** The real `ip` on PATH. */
-export const runIp: IpRunner = (args) =>
-  new Promise((resolve) => {
-    execFile('ip', [...args], { timeout: 10_000 }, (err, _stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ status: code, stderr: String(stderr || (err && code !== 0 ? err.message : '')) });
-    });
-  });
+export { addArgs, delArgs, type IpRunner, runIp } from './vrrp-address-link.js';
 
 /** Error of {@link VrrpAddresses}: some addresses could not be added or removed. */
 export class VrrpAddressError extends Error {
   readonly code = 'ERR_VRRP_ADDRESS';
   constructor(
     message: string,
-    /** Each failed `ip` command line with what it printed. */
+    /** Each failed change (its `ip` command line) with the reason. */
     readonly failures: readonly string[],
   ) {
     super(message);
@@ -37,24 +35,36 @@ export class VrrpAddressError extends Error {
   }
 }
 
-/** The `ip addr add` arguments for `v` (keepalived's defaults; see the file comment). */
-export function addArgs(v: VrrpVip): string[] {
-  const args = ['addr', 'add', `${v.addr}/${v.prefix}`, 'dev', v.dev];
-  // IFA_LABEL only names IPv4 addresses (iproute2 refuses it for IPv6).
-  if (v.af === 4 && v.label !== undefined) args.push('label', v.label);
-  if (v.scope !== undefined) args.push('scope', v.scope);
-  if (v.af === 6) args.push('nodad', 'preferred_lft', '0');
-  return args;
-}
-
-/** The `ip addr del` arguments for `v`. */
-export function delArgs(v: VrrpVip): string[] {
-  return ['addr', 'del', `${v.addr}/${v.prefix}`, 'dev', v.dev];
-}
-
 // One address on one interface, whatever way its text was written.
 function vipKey(v: VrrpVip): string {
   return `${v.dev}|${addrKey(v.af, v.addr) ?? v.addr}/${v.prefix}`;
+}
+
+// One change the bookkeeping asks the link for; the generator resumes with its outcome.
+type Step = { readonly op: 'add' | 'del'; readonly vip: VrrpVip };
+type Steps = Generator<Step, void, AddressOutcome>;
+
+const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => x instanceof Promise;
+
+// Runs `g` against `link`: synchronously (returns undefined, or throws) while every outcome comes
+// at once, and from the first one that does not, asynchronously (returns the promise).
+function drive(g: Steps, link: AddressLink): Promise<void> | undefined {
+  let next = g.next();
+  while (!next.done) {
+    const { op, vip } = next.value;
+    const r = op === 'add' ? link.add(vip) : link.del(vip);
+    if (isPromise(r)) return r.then((o) => driveAsync(g, o, link));
+    next = g.next(r);
+  }
+  return undefined;
+}
+
+async function driveAsync(g: Steps, first: AddressOutcome, link: AddressLink): Promise<void> {
+  let next = g.next(first);
+  while (!next.done) {
+    const { op, vip } = next.value;
+    next = g.next(await (op === 'add' ? link.add(vip) : link.del(vip)));
+  }
 }
 
 /** The VRRP addresses this director put on its interfaces, per instance. */
@@ -63,31 +73,34 @@ export class VrrpAddresses {
   private readonly added = new Map<string, { vip: VrrpVip; owners: Set<string> }>();
   // Per instance, the keys it holds while MASTER (ours or found already present).
   private readonly held = new Map<string, Set<string>>();
-  // Chained so adds and removes reach `ip` in the order the runner reported the transitions.
-  private queue: Promise<void> = Promise.resolve();
+  // The work still under way (only with a link that answers later): later calls wait for it, so
+  // adds and removes reach the host in the order the runner reported the transitions.
+  private tail: Promise<void> | undefined;
+  private readonly link: AddressLink;
 
-  constructor(private readonly ip: IpRunner = runIp) {}
+  /** `link`: how addresses reach the host (default: rtnetlink, or `ip` without the addon); an IpRunner means `ip` through it. */
+  constructor(link: AddressLink | IpRunner = defaultAddressLink()) {
+    this.link = typeof link === 'function' ? ipAddressLink(link) : link;
+  }
 
   /**
    * Instance `name` became MASTER (`master` true: its `vips` go on, and any it held before that
-   * are no longer listed come off) or left it (all it holds come off). Rejects with a
-   * VrrpAddressError listing what failed, after trying every address.
+   * are no longer listed come off) or left it (all it holds come off). With a synchronous link
+   * (rtnetlink) the addresses are changed when this returns. Rejects with a VrrpAddressError
+   * listing what failed, after trying every address.
    */
   own(name: string, vips: readonly VrrpVip[], master: boolean): Promise<void> {
-    const run = this.queue.then(() => this.apply(name, vips, master));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.run(() => this.apply(name, vips, master));
   }
 
   /** Takes off every address this class added (shutdown), whatever instance holds it. */
   releaseAll(): Promise<void> {
-    const run = this.queue.then(async () => {
-      const failures: string[] = [];
-      for (const name of [...this.held.keys()]) await this.releaseInstance(name, new Set(), failures);
-      if (failures.length > 0) throw new VrrpAddressError('cannot remove VRRP addresses', failures);
-    });
-    this.queue = run.catch(() => {});
-    return run;
+    return this.run(() => this.releaseEvery());
+  }
+
+  /** Settles when the changes asked for so far are done; undefined when they are done already. */
+  settled(): Promise<void> | undefined {
+    return this.tail;
   }
 
   /** The addresses this class added and still holds (for status and tests). */
@@ -95,10 +108,37 @@ export class VrrpAddresses {
     return [...this.added.values()].map((a) => a.vip);
   }
 
-  private async apply(name: string, vips: readonly VrrpVip[], master: boolean): Promise<void> {
+  // Runs the steps now when nothing is under way, else after it.
+  private run(steps: () => Steps): Promise<void> {
+    let p: Promise<void> | undefined;
+    if (this.tail) {
+      p = this.tail.then(() => drive(steps(), this.link));
+    } else {
+      try {
+        p = drive(steps(), this.link);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (p === undefined) return Promise.resolve();
+    }
+    const t = p.catch(() => {});
+    this.tail = t;
+    void t.then(() => {
+      if (this.tail === t) this.tail = undefined;
+    });
+    return p;
+  }
+
+  private *releaseEvery(): Steps {
+    const failures: string[] = [];
+    for (const name of [...this.held.keys()]) yield* this.releaseInstance(name, new Set(), failures);
+    if (failures.length > 0) throw new VrrpAddressError('cannot remove VRRP addresses', failures);
+  }
+
+  private *apply(name: string, vips: readonly VrrpVip[], master: boolean): Steps {
     const failures: string[] = [];
     const keep = new Set(master ? vips.map(vipKey) : []);
-    await this.releaseInstance(name, keep, failures);
+    yield* this.releaseInstance(name, keep, failures);
     if (master) {
       const mine = this.held.get(name) ?? new Set<string>();
       this.held.set(name, mine);
@@ -111,16 +151,14 @@ export class VrrpAddresses {
           mine.add(k);
           continue;
         }
-        const args = addArgs(v);
-        const r = await this.ip(args);
-        if (r.status === 0) {
+        const r = yield { op: 'add', vip: v };
+        if (r === 'done') {
           this.added.set(k, { vip: v, owners: new Set([name]) });
           mine.add(k);
-        } else if (!/File exists|already assigned/i.test(r.stderr)) {
-          failures.push(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+        } else if (r !== 'exists' && r !== 'gone') {
+          failures.push(r.failed);
         }
-        // EEXIST ("File exists", or the kernel's "Address already assigned"): someone else's
-        // address; it serves the VIP as it is, and is never removed by us.
+        // EEXIST: someone else's address; it serves the VIP as it is, and is never removed by us.
       }
     }
     if (failures.length > 0) {
@@ -129,7 +167,7 @@ export class VrrpAddresses {
   }
 
   // Takes off the addresses `name` holds that are not in `keep` (and no other MASTER instance wants).
-  private async releaseInstance(name: string, keep: ReadonlySet<string>, failures: string[]): Promise<void> {
+  private *releaseInstance(name: string, keep: ReadonlySet<string>, failures: string[]): Steps {
     const mine = this.held.get(name);
     if (!mine) return;
     for (const k of [...mine]) {
@@ -140,15 +178,9 @@ export class VrrpAddresses {
       ours.owners.delete(name);
       if (ours.owners.size > 0) continue;
       this.added.delete(k);
-      const args = delArgs(ours.vip);
-      const r = await this.ip(args);
-      // Gone already (removed by hand, or the interface went away): nothing left to undo.
-      if (
-        r.status !== 0 &&
-        !/Cannot assign requested address|Address not found|Cannot find device/i.test(r.stderr)
-      ) {
-        failures.push(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-      }
+      const r = yield { op: 'del', vip: ours.vip };
+      // 'gone': removed by hand, or the interface went away: nothing left to undo.
+      if (typeof r === 'object') failures.push(r.failed);
     }
     if (mine.size === 0) this.held.delete(name);
   }

@@ -6,11 +6,15 @@
  * opens one small AF_PACKET socket per interface (the addon's PacketSocket, with the smallest
  * ring it allows), sends the frames built by the engine's writers (writeGratuitousArp,
  * writeUnsolicitedAdvert) and closes it: announcements are a few frames at state changes.
+ * Where the addon has it, {@link keptSocketLink} sends them through one kept send-only socket
+ * instead, since opening and closing a packet socket takes tens of milliseconds (RCU grace
+ * periods), all spent on the event loop of a director that has just become MASTER.
  */
 import { readFileSync } from 'node:fs';
 import type { VrrpVip } from '../../control/ports.js';
 import { UNSOLICITED_ADVERT_LEN, writeUnsolicitedAdvert } from '../../engine/ndp.js';
 import { GARP_LEN, writeGratuitousArp } from '../../engine/output.js';
+import { AnnounceSocket } from '../../io/packet-socket/announce-socket.js';
 import { PacketSocket } from '../../io/packet-socket/index.js';
 import { parseVip } from '../vrrp-vip.js';
 
@@ -38,6 +42,26 @@ export const packetSocketLink: AnnounceLink = {
     }
   },
 };
+
+/** An {@link AnnounceLink} that can be closed (it holds a socket). */
+export interface ClosableAnnounceLink extends AnnounceLink {
+  close(): void;
+}
+
+/**
+ * The link a plane keeps: one send-only socket opened on first use and kept until close()
+ * (io/packet-socket/announce-socket.ts, as keepalived keeps its GARP socket), or the one-shot
+ * {@link packetSocketLink} with an addon built before it.
+ */
+export function keptSocketLink(): ClosableAnnounceLink {
+  if (!AnnounceSocket.available()) return { ...packetSocketLink, close() {} };
+  const sock = new AnnounceSocket();
+  return {
+    mac: packetSocketLink.mac,
+    send: (dev, frames) => sock.send(dev, frames),
+    close: () => sock.close(),
+  };
+}
 
 /** What one announcement did, per interface. */
 export interface AnnounceResult {

@@ -45,6 +45,25 @@ export interface PacketBinding {
    * Absent from addons built before it.
    */
   freebindSocket?(af: number, udp: number, addr: string, port: number): number;
+  /**
+   * One RTM_NEWADDR (`add` 1) or RTM_DELADDR (`add` 0) acked by the kernel (native/netlink_addr.c):
+   * 0 or -errno. Absent from addons built before it.
+   */
+  netlinkAddress?(
+    add: number,
+    af: number,
+    ifname: string,
+    addr: string,
+    prefix: number,
+    scope: number,
+    label: string,
+    flags: number,
+    preferredLft: number,
+  ): number;
+  /** A send-only AF_PACKET socket (protocol 0, native/announce_socket.c): its fd, or -errno. */
+  announceOpen?(): number;
+  /** Sends `frames` on `ifname` through an announceOpen() socket: how many went, or -errno. */
+  announceSend?(fd: number, ifname: string, frames: readonly Uint8Array[]): number;
 }
 
 /** bind() flag: join the interface's promiscuous membership. */
