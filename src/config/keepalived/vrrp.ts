@@ -105,12 +105,8 @@ export function parseInstance(
   d: Diagnostics,
   n: Node,
   version: 2 | 3,
-const NO_BLOCKS: TrackerBlocks = { files: [], processes: [] };
-
-/**
- * Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`); `blocks` are the
- * track_file / vrrp_track_process blocks defined above it, `earlier` the instances parsed before
- * it (a use_vmac name they took is refused).
+  blocks: TrackerBlocks = NO_BLOCKS,
+  earlier: readonly MInstance[] = [],
 ): MInstance | undefined {
   const name = str(d, n, 0);
   if (name === undefined) return undefined;
