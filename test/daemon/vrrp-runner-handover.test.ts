@@ -22,7 +22,8 @@ describe('VrrpRunner hand-over order', () => {
     assert.equal(a.state(), 'MASTER');
     assert.deepEqual(a.plane.calls.slice(0, 3), [
       'own VI_1 192.0.2.100/24@eth0',
-      'announce 192.0.2.100/24@eth0',
+      // garp_master_repeat 5 (keepalived's default): one announce call carrying five rounds.
+      `announce ${Array(5).fill('192.0.2.100/24@eth0').join(',')}`,
       'notify /bin/nm',
     ]);
     await a.runner.stop();

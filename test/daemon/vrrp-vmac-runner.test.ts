@@ -51,7 +51,8 @@ describe('VrrpRunner with use_vmac (fake macvlans)', () => {
     assert.equal(r.state(), 'MASTER');
     assert.deepEqual(r.plane.calls.slice(0, 2), [
       'own VI_1 192.0.2.100/32@vrrp.51',
-      'announce 192.0.2.100/32@vrrp.51',
+      // garp_master_repeat 5 (keepalived's default): one announce call carrying five rounds.
+      `announce ${Array(5).fill('192.0.2.100/32@vrrp.51').join(',')}`,
     ]);
     await r.runner.stop();
     assert.equal(r.links?.links.size, 0);
