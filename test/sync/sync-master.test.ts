@@ -277,3 +277,33 @@ test('sync_refresh_period holds re-sends back until the expiry moved that far, s
   assert.equal(at(22_600), true, 'moved 10 s since the last send');
   assert.equal(book.retries[i], 0);
 });
+
+test('with sync_version 0 the template goes only with a conn that was sent (ip_vs_sync_conn_v0)', () => {
+  const d = testDirector();
+  d.setSysctl('sync_version', 0);
+  d.table.addService(tcp(VIP, 443), svcConfig({ flags: 1, timeout: 360 }));
+  d.table.addDest(tcp(VIP, 443), destConfig(RS, 443, { fwd: FWD.DROUTE }));
+  const sink = new Sink();
+  const m = new SyncMaster(d, sink);
+  let idx = -1;
+  for (let k = 1; k <= 3; k++) {
+    idx = d.inPacket(pkt('tcp', '192.0.2.1', 4000, VIP, 443, { flags: k === 1 ? F.SYN : F.ACK }), k);
+    m.onPacket(idx, k);
+  }
+  const tpl = (e: SyncConnEntry) => (e.flags & CONN_F.TEMPLATE) !== 0;
+  assert.deepEqual(
+    sink.entries.map(tpl),
+    [false, true],
+    'nothing for packets 1 and 2; the conn at 3, then its template',
+  );
+});
+
+test('a template re-armed at expiry is considered again with pkts = sync_threshold', () => {
+  const d = testDirector();
+  d.setSysctl('sync_period', 0);
+  const sink = new Sink();
+  const m = new SyncMaster(d, sink);
+  const t = conn(d, PROTO.TCP, 0, CONN_F.TEMPLATE);
+  m.onRearm(t, 60_000);
+  assert.equal(sink.entries.length, 1);
+});
