@@ -259,6 +259,8 @@ export class SyncMaster {
       if (conns.flagsOf(ct) & CONN_F.TEMPLATE) {
         if ((flags & CONN_F.ONE_PACKET) === 0) conns.setInPkts(ct, (conns.inPktsOf(ct) + 1) >>> 0);
         p = conns.inPktsOf(ct);
+        // A template's first counted packet: a new template, perhaps at a reused index.
+        if (p === 1) this.book.reset(ct, now);
       } else p = s.syncThreshold;
       i = ct;
     }
