@@ -26,6 +26,19 @@ export const SYSCTL_DEFAULTS: Readonly<Record<SysctlName, number>> = {
   lblcr_expiration: 86400,
   run_estimation: 1,
   pmtu_disc: 1,
+  // ip_vs_sync.c / ip_vs_ctl.c: DEFAULT_SYNC_THRESHOLD 3, DEFAULT_SYNC_PERIOD 50,
+  // DEFAULT_SYNC_REFRESH_PERIOD 0, DEFAULT_SYNC_RETRIES 0, sync_ver 1, sync_ports 1.
+  sync_threshold: 3,
+  sync_period: 50,
+  sync_refresh_period: 0,
+  sync_retries: 0,
+  sync_persist_mode: 0,
+  sync_version: 1,
+  sync_ports: 1,
+  // The kernel defaults to nr_free_buffer_pages() / 32, which depends on the machine; a fixed
+  // value keeps runs reproducible (it is a count of queued messages, not bytes).
+  sync_qlen_max: 8192,
+  sync_sock_size: 0,
 };
 
 // Accepted ranges. The kernel takes any int for the boolean knobs; we refuse values it would only
@@ -44,6 +57,21 @@ const RANGES: Readonly<Record<SysctlName, readonly [number, number]>> = {
   lblcr_expiration: [1, 0x7fffffff],
   run_estimation: [0, 1],
   pmtu_disc: [0, 1],
+  // proc_do_sync_threshold: both non-negative; the pair rule is checked in Settings.set.
+  sync_threshold: [0, 0x7fffffff],
+  sync_period: [0, 0x7fffffff],
+  // proc_dointvec_jiffies: seconds that fit an int of jiffies.
+  sync_refresh_period: [0, 2147483],
+  // proc_dointvec_minmax 0..3.
+  sync_retries: [0, 3],
+  sync_persist_mode: [0, 1],
+  // sync_version: proc_dointvec_minmax 0..1 (proc_do_sync_mode on older kernels).
+  sync_version: [0, 1],
+  // proc_do_sync_ports: a power of two ≥ 1 (checked in Settings.set); start_sync_thread uses at
+  // most IPVS_SYNC_PORTS_MAX (64) of them.
+  sync_ports: [1, 0x40000000],
+  sync_qlen_max: [0, 0x7fffffff],
+  sync_sock_size: [0, 0x7fffffff],
 };
 
 /** Largest timeout `--set` accepts, in seconds (the kernel stores timeouts as int jiffies). */
@@ -75,6 +103,18 @@ export class Settings {
   secureTcp = false;
   /** Cached run_estimation != 0. */
   runEstimation = true;
+  /** Cached sync_threshold (the first value of the kernel's sync_threshold pair). */
+  syncThreshold = 3;
+  /** Cached sync_period (the second value of the kernel's sync_threshold pair; 0 = no period). */
+  syncPeriod = 50;
+  /** Cached sync_refresh_period in ms. */
+  syncRefreshPeriodMs = 0;
+  /** Cached sync_retries. */
+  syncRetries = 0;
+  /** Cached sync_persist_mode != 0. */
+  syncPersistMode = false;
+  /** Cached sync_version (0 or 1). */
+  syncVersion = 1;
 
   /** `--set tcp tcpfin udp`: seconds, 0 keeps the current value (ip_vs_set_timeout). */
   setTimeouts(tcp: number, tcpfin: number, udp: number): void {
@@ -109,6 +149,15 @@ export class Settings {
     if (!Number.isInteger(value) || value < r[0] || value > r[1]) {
       throw new TableError('ERR_LVS_INVALID', `${name}: value out of range: ${value}`);
     }
+    // proc_do_sync_threshold refuses threshold >= period unless period is 0.
+    const thr = name === 'sync_threshold' ? value : this.values.sync_threshold;
+    const per = name === 'sync_period' ? value : this.values.sync_period;
+    if (per !== 0 && thr >= per) {
+      throw new TableError('ERR_LVS_INVALID', `sync_threshold ${thr} must be below sync_period ${per}`);
+    }
+    if (name === 'sync_ports' && (value & (value - 1)) !== 0) {
+      throw new TableError('ERR_LVS_INVALID', `sync_ports: not a power of two: ${value}`);
+    }
     this.values[name] = value;
     this.connReuseMode = this.values.conn_reuse_mode;
     this.expireNodestConn = this.values.expire_nodest_conn !== 0;
@@ -117,6 +166,12 @@ export class Settings {
     this.sloppySctp = this.values.sloppy_sctp !== 0;
     this.secureTcp = this.values.secure_tcp >= 2;
     this.runEstimation = this.values.run_estimation !== 0;
+    this.syncThreshold = this.values.sync_threshold;
+    this.syncPeriod = this.values.sync_period;
+    this.syncRefreshPeriodMs = this.values.sync_refresh_period * 1000;
+    this.syncRetries = this.values.sync_retries;
+    this.syncPersistMode = this.values.sync_persist_mode !== 0;
+    this.syncVersion = this.values.sync_version;
   }
 
   /** All sysctls with their current values. */

@@ -18,6 +18,18 @@ export const SYSCTLS = [
   'lblcr_expiration',
   'run_estimation',
   'pmtu_disc',
+  // Connection synchronisation (net/netfilter/ipvs/ip_vs_sync.c). The kernel's sync_threshold
+  // file holds two integers, "threshold period" (proc_do_sync_threshold); set-sysctl carries one
+  // integer, so the second is named sync_period here, as ip_vs.h's sysctl_sync_period() names it.
+  'sync_threshold',
+  'sync_period',
+  'sync_refresh_period',
+  'sync_retries',
+  'sync_persist_mode',
+  'sync_version',
+  'sync_ports',
+  'sync_qlen_max',
+  'sync_sock_size',
 ] as const;
 /** A settable sysctl name. */
 export type SysctlName = (typeof SYSCTLS)[number];

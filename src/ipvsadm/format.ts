@@ -12,7 +12,8 @@ import type {
   StatsView,
   TimeoutsView,
 } from '../control/views.js';
-import type { Af } from '../core/addr.js';
+import { type Af, ipBytes } from '../core/addr.js';
+import { CONN_F } from '../core/conn-record.js';
 import { FWD, PROTO, SVC_F, TUN_F, TUN_TYPE } from '../core/types.js';
 import type { ListFormat } from './parse.js';
 import { NUMERIC_RESOLVER, type Resolver, type ServiceProto } from './resolve.js';
@@ -256,6 +257,7 @@ export function formatConnections(
   f: ListFormat,
   r: Resolver = NUMERIC_RESOLVER,
 ): string {
+  if (f.syncOrigin) return formatConnSync(conns);
   let out = 'IPVS connection entries\n';
   out += f.persistentConn
     ? `pro expire ${ljust('state', 11)} ${ljust('source', 18)} ${ljust('virtual', 18)} ${ljust('destination', 18)} ${ljust('pe name', 16)} pe_data\n`
@@ -275,6 +277,35 @@ export function formatConnections(
       f.persistentConn && c.peName
         ? `${head} ${ljust(dn, 16)} ${ljust(c.peName, 18)} ${c.peData ?? ''}\n`
         : `${head} ${dn}\n`;
+  }
+  return out;
+}
+
+// The kernel's %08X of a host-order IPv4 address, or %pI6 (eight 4-digit groups) of an IPv6 one.
+function procAddr(addr: string): string {
+  const b = ipBytes(addr) ?? new Uint8Array(4);
+  const hex = (i: number) => ((b[i] as number) << 8) | (b[i + 1] as number);
+  if (b.length === 4) return ((hex(0) * 65536 + hex(2)) >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  const g: string[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(hex(i).toString(16).padStart(4, '0'));
+  return g.join(':');
+}
+
+const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+
+/**
+ * `-c --sync-origin` (ours): the rows of the kernel's /proc/net/ip_vs_conn_sync
+ * (net/netfilter/ipvs/ip_vs_conn.c ip_vs_conn_sync_seq_show): hex addresses and ports, the state,
+ * Origin SYNC for a conn the sync backup made and LOCAL for one scheduled here, seconds left.
+ */
+export function formatConnSync(conns: readonly ConnView[]): string {
+  let out = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n';
+  for (const c of conns) {
+    const pname = PROTO_NAME[c.protocol] ?? `IP_${c.protocol}`;
+    const origin = c.flags & CONN_F.SYNC ? 'SYNC' : 'LOCAL';
+    const secs = String(Math.max(0, Math.floor(c.expiresMs / 1000)));
+    out += `${ljust(pname, 3)} ${procAddr(c.caddr)} ${hex4(c.cport)} ${procAddr(c.vaddr)} ${hex4(c.vport)} `;
+    out += `${procAddr(c.daddr)} ${hex4(c.dport)} ${ljust(c.state, 11)} ${ljust(origin, 6)} ${rjust(secs, 7)}\n`;
   }
   return out;
 }

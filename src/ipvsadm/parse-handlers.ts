@@ -97,6 +97,7 @@ const EXTENSION_COLUMN: Readonly<Record<string, OptName>> = {
   health: 'health',
   availability: 'availability',
   vrrp: 'vrrp',
+  'sync-origin': 'sync-origin',
 };
 const EXTENSION_COMMANDS = new Set(['P', 'Q', 'G']);
 
@@ -319,6 +320,7 @@ export function handle(st: State, id: string, arg: string, token: string, r: Res
     case 'health':
     case 'availability':
     case 'vrrp':
+    case 'sync-origin':
       setOption(st, id);
       return;
     default:

@@ -179,6 +179,7 @@ function listOf(st: State, view: ListView): ListRequest {
     tunInfo: o.has('tun-info'),
     exact: o.has('exact'),
     nosort: o.has('nosort'),
+    ...(o.has('sync-origin') ? { syncOrigin: true } : {}),
   };
   return o.has('service-address') ? { view, format, service: serviceKey(st) } : { view, format };
 }
@@ -282,6 +283,8 @@ function finish(st: State, timeouts: [number, number, number] | undefined): Pars
       if ((views && (fmts || ours)) || ((o.has('timeout') || o.has('daemon')) && o.has('persistent-conn'))) {
         fail('options conflicts in the list command');
       }
+      if (o.has('sync-origin') && (!o.has('connection') || o.has('persistent-conn')))
+        fail('--sync-origin goes with -c/--connection only');
       const view: ListView = o.has('connection')
         ? 'connections'
         : o.has('timeout')

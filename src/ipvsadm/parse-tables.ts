@@ -49,6 +49,7 @@ export const OPT_NAMES = [
   'health',
   'availability',
   'vrrp',
+  'sync-origin',
 ] as const;
 /** A matrix column. */
 export type OptName = (typeof OPT_NAMES)[number];
@@ -58,23 +59,23 @@ export type OptName = (typeof OPT_NAMES)[number];
  * The first 34 characters of each row are ipvsadm 1.31's bytes.
  */
 export const MATRIX: Readonly<Record<CmdId, string>> = {
-  add: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxxx',
-  edit: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxxx',
-  del: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  flush: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  list: ' 11xxxxxxxxx11       xxxxxxx xxxxx' + 'xxx    ',
-  adddest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxxx',
-  deldest: 'xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  editdest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxxx',
-  timeout: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  startd: 'xxxxxxxxxxx xxxxxxx xxxx    xxxxxx' + 'xxxxxxx',
-  stopd: 'xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx' + 'xxxxxxx',
-  restore: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  save: ' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  zero: 'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
-  addladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+ xxxxx',
-  delladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+xxxxxx',
-  getladdr: ' x xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxx',
+  add: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxxxx',
+  edit: 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx' + 'xxxxxxxx',
+  del: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  flush: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  list: ' 11xxxxxxxxx11       xxxxxxx xxxxx' + 'xxx     ',
+  adddest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxxxx',
+  deldest: 'xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  editdest: 'xx+xxx+    xxxxxxxxxxxxxxxxxx     ' + 'xx xxxxx',
+  timeout: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  startd: 'xxxxxxxxxxx xxxxxxx xxxx    xxxxxx' + 'xxxxxxxx',
+  stopd: 'xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx' + 'xxxxxxxx',
+  restore: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  save: ' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  zero: 'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
+  addladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+ xxxxxx',
+  delladdr: 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + '+xxxxxxx',
+  getladdr: ' x xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxxxxxx',
 };
 
 /** Tunnel-type matrix over tun-port, tun-nocsum, tun-csum, tun-remcsum (ipvsadm 1.31 bytes). */
@@ -160,6 +161,7 @@ export const OPTION_OPTS: readonly OptDef[] = [
   { id: 'health', long: 'health', arity: 'none' },
   { id: 'availability', long: 'availability', arity: 'none' },
   { id: 'vrrp', long: 'vrrp', arity: 'none' },
+  { id: 'sync-origin', long: 'sync-origin', arity: 'none' },
 ];
 
 /** `-b/--sched-flags FLAGS` on every command but -a/-e. */

@@ -27,6 +27,8 @@ export interface ListFormat {
   readonly tunInfo: boolean;
   readonly exact: boolean;
   readonly nosort: boolean;
+  /** `-c --sync-origin` (ours): the kernel's /proc/net/ip_vs_conn_sync rows, with their Origin. */
+  readonly syncOrigin?: boolean;
 }
 
 /** A read request: what to fetch from lvsd and how format() should print it. */

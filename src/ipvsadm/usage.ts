@@ -111,4 +111,5 @@ export const EXTENSIONS_TEXT = `lvsadm extensions (beyond ipvsadm 1.31):
   --health                            list view: health-check state of real servers
   --availability                      list view: availability of services
   --vrrp                              list view: VRRP instances (state, priority, master, errors)
+  --sync-origin                       with -c: /proc/net/ip_vs_conn_sync rows (Origin LOCAL or SYNC)
 `;
