@@ -5,6 +5,8 @@
  * time (a first parse records the names asked for, dns.lookup resolves them, a second parse uses
  * the answers), so a reload never blocks the event loop on DNS.
  */
+
+import { spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
@@ -93,6 +95,23 @@ export function fsConfigIo(): ConfigIo {
   return { readFile: readText, glob: globFiles };
 }
 
+// One NSS database lookup through getent(1), as getpwnam/getgrnam see it (files, LDAP, ...);
+// when getent cannot run, the name counts as known rather than failing a good configuration.
+function getentKnows(db: 'passwd' | 'group', name: string): boolean {
+  const r = spawnSync('getent', [db, name], { stdio: 'ignore', timeout: 5000 });
+  return r.status !== 2;
+}
+
+/** True when the host knows user `name` (keepalived's script_user / vrrp_script user checks). */
+export function userExists(name: string): boolean {
+  return getentKnows('passwd', name);
+}
+
+/** True when the host knows group `name`. */
+export function groupExists(name: string): boolean {
+  return getentKnows('group', name);
+}
+
 /** True when the host has a network interface called `name` (keepalived's interface checks). */
 export function interfaceExists(name: string): boolean {
   return Object.hasOwn(networkInterfaces(), name);
@@ -136,6 +155,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
     ),
     interfaceExists,
+    userExists,
+    groupExists,
   };
   const asked = new Map<string, { name: string; af: 4 | 6 }>();
   const first = checkConfig(path, io, {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkKeepalived } from '../../src/config/keepalived/index.js';
+import { groupExists, userExists } from '../../src/daemon/config-loader.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 
 /** Where the keyword under test goes. */
@@ -312,7 +313,12 @@ const io = {
   },
   glob: () => [] as string[],
 };
-const host = { interfaceExists: (n: string) => n === 'eth0' || n === 'eth1' || n === 'lo' };
+// The host's own user and group lookups (getent), as lvsd --check-config uses them.
+const host = {
+  interfaceExists: (n: string) => n === 'eth0' || n === 'eth1' || n === 'lo',
+  userExists,
+  groupExists,
+};
 
 /** Runs keepalived -t and lvsd's checker on one rendering. */
 function both(name: string, text: string) {
@@ -328,15 +334,6 @@ function both(name: string, text: string) {
   };
 }
 
-/** Keywords lvsd cannot judge like keepalived does, and why (each is a recorded disagreement). */
-const KNOWN: Record<string, string> = {
-  // The pure config layer does no I/O, and no user database is passed to it.
-  'global script_user': 'lvsd does not look the user up (keepalived: "Error setting global script uid/gid")',
-  'script user': 'lvsd does not look the user up (keepalived: "Unable to set uid/gid for script")',
-  // lvsd keeps bfd_instance blocks as written and does not resolve track_bfd names.
-  'instance track_bfd': 'lvsd does not resolve track_bfd names (keepalived: "track bfd X not found")',
-};
-
 for (const [i, k] of [...CASES, ...WEIGHTS, ...SYNC_BAD].entries()) {
   const id = `${k.ctx}-${k.kw}-${i}`;
   const good = k.good;
@@ -351,7 +348,6 @@ for (const [i, k] of [...CASES, ...WEIGHTS, ...SYNC_BAD].entries()) {
   if (bad === undefined) continue;
   test(`${k.ctx} ${k.kw}: '${bad.split('\n').join(' ')}' is reported by both, at the same line`, (t) => {
     if (skip) return void t.skip(skip);
-    if (KNOWN[`${k.ctx} ${k.kw}`]) return void t.skip(`recorded disagreement: ${KNOWN[`${k.ctx} ${k.kw}`]}`);
     const { text, filled } = render(k, bad);
     const r = both(`${id}-bad`, text);
     assert.notEqual(r.k.rc, 0, `keepalived -t accepts the invalid case:\n${r.k.out}`);

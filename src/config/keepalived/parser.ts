@@ -9,6 +9,7 @@ import { parseGlobalDefs, type RawGlobals } from './global-defs.js';
 import { parseGroup } from './group.js';
 import { type ConfigIo, type LexOptions, lexKeepalived } from './lexer.js';
 import type { RawGroup, RawVs } from './raw.js';
+import { checkScriptUsers } from './script-users.js';
 import { buildTree, type Node } from './tree.js';
 import { completeServices } from './validate.js';
 import { parseVirtualServer } from './virtual-server.js';
@@ -77,7 +78,7 @@ export function parseKeepalived(path: string, io: ConfigIo, opts: KeepalivedOpti
   const instances: MInstance[] = [];
   const syncGroups: VrrpSyncGroup[] = [];
   const scripts: VrrpScript[] = [];
-  const trackers: TrackerBlocks = { files: [], processes: [] };
+  const trackers: TrackerBlocks = { files: [], processes: [], bfds: [] };
   // global_defs first: vrrp_version and friends are defaults for instances wherever they appear.
   for (const n of tree) if (n.kw === 'global_defs' && n.children) parseGlobalDefs(d, n, rg);
   for (const n of tree) {
@@ -87,6 +88,7 @@ export function parseKeepalived(path: string, io: ConfigIo, opts: KeepalivedOpti
     }
     topLevel(d, n, opts, { rg, vss, groups, instances, syncGroups, scripts, trackers });
   }
+  checkScriptUsers(d, tree, opts);
   const services = completeServices(d, vss, groups);
   const vrrp = completeVrrp(d, opts, instances, syncGroups, scripts, trackers, {
     strict: rg.vrrpStrict,
@@ -168,6 +170,7 @@ function topLevel(d: Diagnostics, n: Node, opts: KeepalivedOptions, a: Acc): voi
       return;
     default:
       if (ACCEPTED_BLOCKS.has(n.kw) || ACCEPTED_STATEMENTS.has(n.kw)) {
+        if (n.kw === 'bfd_instance' && n.args[0] !== undefined) a.trackers.bfds.push(n.args[0]);
         a.rg.extra[n.kw] = [...n.args];
         return;
       }

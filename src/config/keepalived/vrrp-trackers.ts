@@ -13,6 +13,8 @@ import type { Node } from './tree.js';
 export interface TrackerBlocks {
   readonly files: VrrpTrackFile[];
   readonly processes: VrrpTrackProcess[];
+  /** Names of the `bfd_instance` blocks defined so far (what `track_bfd` may name). */
+  readonly bfds: string[];
 }
 
 const INT = /^[-+]?\d+$/;

@@ -13,6 +13,10 @@ import type { TrackerBlocks } from './vrrp-trackers.js';
 export interface HostFacts {
   /** True when a network interface exists; unset means interfaces are not checked. */
   readonly interfaceExists?: (name: string) => boolean;
+  /** True when the host knows the user (getpwnam); unset means script users are not checked. */
+  readonly userExists?: (name: string) => boolean;
+  /** True when the host knows the group (getgrnam); unset means script groups are not checked. */
+  readonly groupExists?: (name: string) => boolean;
 }
 
 /** Reports a missing interface (keepalived: "interface X ... doesn't exist", exit 5). */

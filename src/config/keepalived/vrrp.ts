@@ -94,7 +94,7 @@ export type MInstance = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] }
   ifPos?: { file: string; line: number };
 };
 
-const NO_BLOCKS: TrackerBlocks = { files: [], processes: [] };
+const NO_BLOCKS: TrackerBlocks = { files: [], processes: [], bfds: [] };
 
 /**
  * Parses a vrrp_instance block (defaults from vrrp_data.c `alloc_vrrp`); `blocks` are the
@@ -263,6 +263,11 @@ export function parseInstance(
           vi.extra[c.kw] = [...(vi.extra[c.kw] ?? []), c.args];
         } else if (INSTANCE_EXTRA.has(c.kw)) {
           checkInstanceExtra(d, c);
+          // vrrp_parser.c vrrp_tracked_bfd_handler(): a name no bfd_instance above defined is dropped.
+          if (c.kw === 'track_bfd')
+            for (const b of c.children ?? [])
+              if (!blocks.bfds.includes(b.kw))
+                d.error('ERR_CONFIG_IGNORED', `(${name}) track bfd ${b.kw} not found, ignoring...`, b);
           // vrrp_parser.c vrrp_native_ipv6_handler(): refused once an IPv4 address set the family.
           if (
             c.kw === 'native_ipv6' &&
