@@ -9,7 +9,9 @@
  * plus keepalived/keepalived, keepalived alone serving HTTP on the VIP itself (balancing nothing:
  * the floor of a takeover, as earlier versions of this bench measured it). The master (priority
  * 150) is d1, the backup (priority 100) d2; the client sends a request every 10 ms and each
- * director's server answers with its name. The backup's down timer runs from the last advert it
+ * director's server answers with its name. The kill waits until the backup is ready to serve (its
+ * server listening and, for kh, HAProxy bound to the VIP): at 0.1 s a backup is BACKUP long
+ * before a node server started beside it listens, and the hand-over would time that start-up. The backup's down timer runs from the last advert it
  * heard (RFC 5798 §6.4.2, Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time), so a
  * takeover varies by up to one interval with where the kill falls between two adverts: the
  * client's namespace watches the adverts (bench/lib/failover-adverts.ts) and each run kills the
@@ -108,6 +110,7 @@ async function takeover(
     const b = startDirector(lab, dir, 'd2', pair[1], backup);
     started.push(b);
     await waitFor(`${pair[1]} d2 BACKUP`, 20_000, () => b.log().includes('(VI_1) Entering BACKUP STATE'));
+    await waitFor(`${pair[1]} d2 ready to serve (${b.log()})`, 20_000, () => b.ready());
     // A few adverts heard, then the kill at this run's phase after one of the master's adverts.
     await sleep(3 * set.advertInt * 1000);
     const t0 = Date.now();

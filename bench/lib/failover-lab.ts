@@ -101,6 +101,12 @@ export interface Director {
   readonly label: DirectorLabel;
   readonly impl: Impl;
   log(): string;
+  /**
+   * True once the director could serve on the VIP: its HTTP server said it listens and, for kh,
+   * HAProxy has bound VIP:80. The backup must be ready before the kill, or a takeover would time
+   * a slow-starting server (node + tsx under load) instead of the hand-over.
+   */
+  ready(): boolean;
   /** When `text` first showed up in the log at or after `from` (Date.now() of its arrival). */
   seenAt(text: string, from: number): Promise<number>;
   /** Dies without a word (no priority-0 advert), as a crashed machine would. */
@@ -167,6 +173,10 @@ export function startDirector(
       : tsxNode('failover-http.ts', 'serve', label, ADDR[label], String(SERVER_PORT)),
     { cwd: process.cwd() },
   );
+  let serving = false;
+  server.stdout?.on('data', (d: Buffer) => {
+    if (d.toString().includes('listening')) serving = true;
+  });
   if (impl === 'lvsd') {
     const socket = join(dir, `${label}.sock`);
     const proc = ns.spawn(
@@ -178,6 +188,7 @@ export function startDirector(
       label,
       impl,
       ...collect([proc]),
+      ready: () => serving,
       crash: () => proc.kill('SIGKILL'),
       async stop() {
         for (const p of [proc, server]) p.kill('SIGKILL');
@@ -194,6 +205,7 @@ export function startDirector(
     impl,
     // HAProxy's own output only shows up in the log when something is wrong (e.g. a bind error).
     ...collect(haproxy ? [k.proc, haproxy] : [k.proc]),
+    ready: () => serving && (impl !== 'kh' || listensOn(ns, label, `${VIP}:80`)),
     crash() {
       // The whole balancer dies, as lvsd's crash takes its proxy plane with it.
       k.crash();
@@ -205,6 +217,12 @@ export function startDirector(
       await Promise.all([exited(server, 3000), haproxy ? exited(haproxy, 3000) : undefined]);
     },
   };
+}
+
+/** True when a TCP socket in the namespace listens on `addrPort` (`ss -Hltn`). */
+function listensOn(ns: Netns, label: DirectorLabel, addrPort: string): boolean {
+  const r = ns.exec(label, ['ss', '-Hltn']);
+  return r.stdout.split('\n').some((l) => l.split(/\s+/)[3] === addrPort);
 }
 
 function writeHaproxyConf(dir: string, label: DirectorLabel): string {
