@@ -1,20 +1,29 @@
 /**
  * The VRRP failover race (`npm run bench:failover`, root: network namespaces, and Debian's
- * keepalived 2.2.7 installed): takeover time, from the SIGKILL of the master to the first client
- * request answered through the new master, for the pairs lvsd/lvsd, keepalived/keepalived,
- * lvsd master + keepalived backup and keepalived master + lvsd backup, at VRRPv2 `advert_int 1`
- * and VRRPv3 `advert_int 0.1`, on one topology (bench/lib/failover-lab.ts) in one run. The master
- * (priority 150) is d1, the backup (priority 100) d2; the client sends a request every 10 ms and
- * each director's server answers with its name. The backup's down timer runs from the last
- * advert it heard (RFC 5798 §6.4.2, Master_Down_Interval = 3 × Master_Adver_Interval +
- * Skew_Time), so a takeover varies by up to one interval with where the kill falls between two
- * adverts: the client's namespace watches the adverts (bench/lib/failover-adverts.ts) and each
- * run kills the master a different fraction of the interval after one of its adverts (the same
- * for every pair), and the pairs take turns within each run so a shared machine's load hits them
- * alike. Medians; ratios to keepalived/keepalived; results in
- * bench/results/failover.json.
+ * keepalived 2.2.7 and HAProxy installed): takeover time, from the SIGKILL of the master to the
+ * first client request answered through the new master, on one topology (bench/lib/failover-lab.ts)
+ * in one run, at VRRPv2 `advert_int 1` and VRRPv3 `advert_int 0.1`. The baseline that does lvsd's
+ * job is keepalived+haproxy ("kh"): this kernel has no IPVS, so a keepalived director balances
+ * through HAProxy (`mode tcp` on the VIP → the director-local HTTP server lvsd's virtual_server
+ * proxies to). The pairs are lvsd/lvsd, kh/kh, lvsd master + kh backup and kh master + lvsd backup,
+ * plus keepalived/keepalived, keepalived alone serving HTTP on the VIP itself (balancing nothing:
+ * the floor of a takeover, as earlier versions of this bench measured it). The master (priority
+ * 150) is d1, the backup (priority 100) d2; the client sends a request every 10 ms and each
+ * director's server answers with its name. The kill waits until the backup is ready to serve (its
+ * server listening and, for kh, HAProxy bound to the VIP): at 0.1 s a backup is BACKUP long
+ * before a node server started beside it listens, and the hand-over would time that start-up. The backup's down timer runs from the last advert it
+ * heard (RFC 5798 §6.4.2, Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time), so a
+ * takeover varies by up to one interval with where the kill falls between two adverts: the
+ * client's namespace watches the adverts (bench/lib/failover-adverts.ts) and each run kills the
+ * master a different fraction of the interval after one of its adverts (the same for every pair),
+ * and the pairs take turns within each run so a shared machine's load hits them alike. Each
+ * takeover is also split (bench/lib/failover-split.ts) into the election (kill → the new
+ * master's first advert on the wire; its "Entering MASTER STATE" log line is recorded too) and
+ * the hand-over (that advert → the first answered request), so the table shows where the time
+ * goes. Medians; ratios to kh/kh; results in bench/results/failover.json.
  *
- * Options: --runs N (default 10).
+ * Options: --runs N (default 10); --only SETTING or PAIR[,...] (e.g. `--only v3-100ms,kh/kh,lvsd/kh`)
+ * keeps only those settings and pairs (a quick look; the recorded race runs them all).
  */
 
 import { spawnSync } from 'node:child_process';
@@ -32,6 +41,7 @@ import {
   type VrrpSettings,
   watchAdverts,
 } from './lib/failover-lab.js';
+import { splitTakeover, type TakeoverSplit } from './lib/failover-split.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,17 +49,29 @@ const arg = (name: string, def: number) => {
 };
 const RUNS = arg('runs', 10);
 
-const PAIRS = [
-  ['keepalived', 'keepalived'],
+const ALL_PAIRS = [
+  ['kh', 'kh'],
   ['lvsd', 'lvsd'],
-  ['lvsd', 'keepalived'],
-  ['keepalived', 'lvsd'],
+  ['lvsd', 'kh'],
+  ['kh', 'lvsd'],
+  ['keepalived', 'keepalived'],
 ] as const satisfies readonly (readonly [Impl, Impl])[];
-const SETTINGS = [
+const only = process.argv.includes('--only')
+  ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',')
+  : [];
+const pick = <T>(all: readonly T[], key: (t: T) => string) => {
+  const kept = all.filter((t) => only.includes(key(t)));
+  return kept.length > 0 ? kept : all;
+};
+/** The pair every ratio is taken to: the keepalived director that does lvsd's job. */
+const BASE = 'kh/kh';
+const ALL_SETTINGS = [
   { key: 'v2-1s', version: 2, advertInt: 1 },
   { key: 'v3-100ms', version: 3, advertInt: 0.1 },
 ] as const;
 const pairKey = (p: readonly [Impl, Impl]) => `${p[0]}/${p[1]}`;
+const PAIRS = pick(ALL_PAIRS, pairKey);
+const SETTINGS = pick(ALL_SETTINGS, (s) => s.key);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -72,7 +94,7 @@ async function takeover(
   pair: readonly [Impl, Impl],
   set: (typeof SETTINGS)[number],
   phase: number,
-): Promise<{ answered: number; master: number }> {
+): Promise<TakeoverSplit & { masterLog: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-failover-'));
   const base = { version: set.version, advertInt: set.advertInt } as const;
   const master: VrrpSettings = { ...base, state: 'MASTER', priority: 150 };
@@ -88,6 +110,7 @@ async function takeover(
     const b = startDirector(lab, dir, 'd2', pair[1], backup);
     started.push(b);
     await waitFor(`${pair[1]} d2 BACKUP`, 20_000, () => b.log().includes('(VI_1) Entering BACKUP STATE'));
+    await waitFor(`${pair[1]} d2 ready to serve (${b.log()})`, 20_000, () => b.ready());
     // A few adverts heard, then the kill at this run's phase after one of the master's adverts.
     await sleep(3 * set.advertInt * 1000);
     const t0 = Date.now();
@@ -108,7 +131,7 @@ async function takeover(
       return a !== undefined;
     });
     const mastered = await b.seenAt('(VI_1) Entering MASTER STATE', logFrom);
-    return { answered: t - killedAt, master: mastered - killedAt };
+    return { ...splitTakeover(killedAt, t, watch.adverts(), ADDR.d2), masterLog: mastered - killedAt };
   } finally {
     await client.stop();
     for (const d of started) await d.stop();
@@ -121,25 +144,28 @@ async function takeover(
 if (spawnSync('keepalived', ['--version'], { stdio: 'ignore' }).status !== 0)
   throw new Error('bench:failover needs keepalived installed');
 const kaVersion = spawnSync('keepalived', ['--version'], { encoding: 'utf8' }).stderr.split('\n')[0]?.trim();
+if (spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0)
+  throw new Error('bench:failover needs haproxy installed (the keepalived+haproxy baseline)');
+const haproxyVersion = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim();
 const lab = buildFailoverLab();
 const watch = watchAdverts(lab, RUNS * SETTINGS.length * PAIRS.length * 60_000);
-const samples: Record<string, Record<string, number[]>> = {};
-/** Kill to the backup's `(VI_1) Entering MASTER STATE` line: the election part of the takeover. */
-const toMaster: Record<string, Record<string, number[]>> = {};
-for (const s of SETTINGS) {
-  samples[s.key] = Object.fromEntries(PAIRS.map((p) => [pairKey(p), []]));
-  toMaster[s.key] = Object.fromEntries(PAIRS.map((p) => [pairKey(p), []]));
-}
+/** Per setting, per pair, per measure (answered, election, handover, masterLog): ms samples. */
+const MEASURES = ['answered', 'election', 'handover', 'masterLog'] as const;
+type Measure = (typeof MEASURES)[number];
+const samples: Record<string, Record<string, Record<Measure, number[]>>> = {};
+for (const s of SETTINGS)
+  samples[s.key] = Object.fromEntries(
+    PAIRS.map((p) => [pairKey(p), Object.fromEntries(MEASURES.map((m) => [m, [] as number[]]))]),
+  ) as Record<string, Record<Measure, number[]>>;
 try {
   for (let run = 0; run < RUNS; run++) {
     const phase = (run + 0.5) / RUNS;
     for (const s of SETTINGS)
       for (const p of PAIRS) {
         const r = await takeover(p, s, phase);
-        samples[s.key]?.[pairKey(p)]?.push(r.answered);
-        toMaster[s.key]?.[pairKey(p)]?.push(r.master);
+        for (const m of MEASURES) samples[s.key]?.[pairKey(p)]?.[m].push(r[m]);
         console.log(
-          `run ${run + 1}/${RUNS} ${s.key} ${pairKey(p)}: answered ${r.answered} ms (MASTER logged ${r.master} ms)`,
+          `run ${run + 1}/${RUNS} ${s.key} ${pairKey(p)}: answered ${r.answered} ms = election ${r.election} + hand-over ${r.handover} (MASTER logged ${r.masterLog} ms)`,
         );
       }
   }
@@ -148,38 +174,43 @@ try {
   lab.destroy();
 }
 
-const med = (s: string, p: string) => median(samples[s]?.[p] ?? []);
+const med = (s: string, p: string, m: Measure = 'answered') => median(samples[s]?.[p]?.[m] ?? []);
+const medians = (m: Measure) =>
+  Object.fromEntries(
+    SETTINGS.map((s) => [
+      s.key,
+      Object.fromEntries(PAIRS.map((p) => [pairKey(p), med(s.key, pairKey(p), m)])),
+    ]),
+  );
+const cell = (v: number, w: number, digits = 0) => (Number.isNaN(v) ? '-' : v.toFixed(digits)).padStart(w);
 console.log(
-  `\nVRRP takeover after SIGKILL of the master (ms, median of ${RUNS}; ratio to keepalived/keepalived)\n`,
+  `\nVRRP takeover after SIGKILL of the master (ms, median of ${RUNS}; ratio to ${BASE}; kh = keepalived+haproxy)`,
 );
+console.log('answered = kill → first request answered through the new master = election + hand-over;');
+console.log("election = kill → new master's first advert; hand-over = that advert → first answer\n");
 console.log(
-  `${'pair (master/backup)'.padEnd(24)}${SETTINGS.map((s) => s.key.padStart(12) + 'ratio'.padStart(8)).join('')}`,
+  `${''.padEnd(24)}${SETTINGS.map((s) => ` ${s.key} `.padStart(20, '-').padEnd(40, '-')).join('')}\n${'pair (master/backup)'.padEnd(24)}${SETTINGS.map(() => ['answered', 'ratio', 'election', 'hand-over'].map((h) => h.padStart(10)).join('')).join('')}`,
 );
-for (const p of PAIRS) {
-  const k = pairKey(p);
-  const cells = SETTINGS.map((s) => {
-    const v = med(s.key, k);
-    const r = v / med(s.key, 'keepalived/keepalived');
-    return v.toFixed(0).padStart(12) + r.toFixed(2).padStart(8);
-  });
-  console.log(`${k.padEnd(24)}${cells.join('')}`);
-}
-console.log('\nof which kill → backup logs "Entering MASTER STATE" (ms, median)\n');
 for (const p of PAIRS) {
   const k = pairKey(p);
   const cells = SETTINGS.map(
     (s) =>
-      median(toMaster[s.key]?.[k] ?? [])
-        .toFixed(0)
-        .padStart(12) + ''.padStart(8),
+      cell(med(s.key, k), 10) +
+      cell(med(s.key, k) / med(s.key, BASE), 10, 2) +
+      cell(med(s.key, k, 'election'), 10) +
+      cell(med(s.key, k, 'handover'), 10),
   );
   console.log(`${k.padEnd(24)}${cells.join('')}`);
 }
 const v3 = med('v3-100ms', 'lvsd/lvsd');
 console.log(
-  `\ntargets: lvsd/lvsd ≤ keepalived/keepalived: ${SETTINGS.map((s) => `${s.key} ${med(s.key, 'lvsd/lvsd') <= med(s.key, 'keepalived/keepalived') ? 'met' : 'missed'}`).join(', ')}; lvsd/lvsd v3 0.1 s ≤ 500 ms: ${v3 <= 500 ? 'met' : 'missed'} (${v3.toFixed(0)} ms)`,
+  `\ntargets: lvsd/lvsd ≤ ${BASE}: ${SETTINGS.map((s) => `${s.key} ${med(s.key, 'lvsd/lvsd') <= med(s.key, BASE) ? 'met' : 'missed'}`).join(', ')}; lvsd/lvsd v3 0.1 s ≤ 500 ms: ${v3 <= 500 ? 'met' : 'missed'} (${v3.toFixed(0)} ms)`,
 );
 
+if (only.length > 0) {
+  console.log('\n--only: a partial race, bench/results/failover.json left as it was');
+  process.exit(0);
+}
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(
   'bench/results/failover.json',
@@ -190,20 +221,22 @@ writeFileSync(
       node: process.version,
       keepalived: kaVersion,
       runs: RUNS,
+      haproxy: haproxyVersion,
+      pairs: {
+        kh: 'keepalived --vrrp moving the VIP + HAProxy mode tcp on the VIP → director-local HTTP server',
+        lvsd: 'lvsd --dataplane proxy, virtual_server on the VIP → director-local HTTP server',
+        keepalived: 'keepalived --vrrp alone, HTTP server listening on the VIP (no balancing)',
+      },
+      baseline: BASE,
       samplesMs: samples,
-      toMasterLogMs: toMaster,
-      mediansMs: Object.fromEntries(
+      mediansMs: medians('answered'),
+      electionMediansMs: medians('election'),
+      handoverMediansMs: medians('handover'),
+      toMasterLogMediansMs: medians('masterLog'),
+      ratiosToBaseline: Object.fromEntries(
         SETTINGS.map((s) => [
           s.key,
-          Object.fromEntries(PAIRS.map((p) => [pairKey(p), med(s.key, pairKey(p))])),
-        ]),
-      ),
-      ratiosToKeepalived: Object.fromEntries(
-        SETTINGS.map((s) => [
-          s.key,
-          Object.fromEntries(
-            PAIRS.map((p) => [pairKey(p), med(s.key, pairKey(p)) / med(s.key, 'keepalived/keepalived')]),
-          ),
+          Object.fromEntries(PAIRS.map((p) => [pairKey(p), med(s.key, pairKey(p)) / med(s.key, BASE)])),
         ]),
       ),
     },

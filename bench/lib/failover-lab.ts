@@ -1,23 +1,32 @@
 /**
  * The failover race's topology and directors: a client and two directors on one bridged segment
- * (a "sw" namespace holding br0), each director either lvsd (`--dataplane proxy --config
- * keepalived.conf`, its virtual_server on the VIP proxying to an HTTP server on its own address)
- * or Debian's keepalived (`--vrrp`, with an HTTP server listening on the VIP itself through
- * net.ipv4.ip_nonlocal_bind, since keepalived only moves the address). Each director's server
- * answers with the director's name, so the client can tell who answered.
+ * (a "sw" namespace holding br0). A director is one of
+ * - `lvsd`: `--dataplane proxy --config keepalived.conf`, its virtual_server on the VIP proxying
+ *   to an HTTP server on the director's own address;
+ * - `kh` (keepalived+haproxy): Debian's keepalived (`--vrrp`) moving the VIP and Debian's HAProxy
+ *   in `mode tcp` bound to the VIP forwarding to the same director-local HTTP server, the classic
+ *   pairing where the kernel has no IPVS (this one has no /proc/net/ip_vs, so keepalived cannot
+ *   balance by itself): the same job as lvsd, with the same hops;
+ * - `keepalived`: keepalived alone with the HTTP server listening on the VIP itself (through
+ *   net.ipv4.ip_nonlocal_bind), a director that balances nothing: the floor of a takeover, kept
+ *   as a second baseline.
+ * Each director's server answers with the director's name, so the client can tell who answered.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnKeepalived } from '../../test/helpers/keepalived.js';
 import { createNetns, type Netns } from '../../test/helpers/netns.js';
+import { haproxyConf } from './haproxy-conf.js';
 
 /** The VIP, on the segment's subnet so the client ARPs for it directly. */
 export const VIP = '198.51.100.100';
 /** Client and director addresses on the segment. */
 export const ADDR = { cl: '198.51.100.2', d1: '198.51.100.11', d2: '198.51.100.12' } as const;
-/** Which VRRP router runs a director. */
-export type Impl = 'lvsd' | 'keepalived';
+/** What runs a director: lvsd, keepalived+haproxy, or keepalived serving on the VIP itself. */
+export type Impl = 'lvsd' | 'kh' | 'keepalived';
+/** The director-local HTTP server's port (lvsd's real_server, HAProxy's backend server). */
+const SERVER_PORT = 8080;
 /** A director's namespace label. */
 export type DirectorLabel = 'd1' | 'd2';
 
@@ -65,7 +74,7 @@ function conf(label: DirectorLabel, s: VrrpSettings, impl: Impl): string {
   lvs_sched rr
   lvs_method NAT
   protocol TCP
-  real_server ${ADDR[label]} 8080 {
+  real_server ${ADDR[label]} ${SERVER_PORT} {
   }
 }
 `
@@ -92,6 +101,12 @@ export interface Director {
   readonly label: DirectorLabel;
   readonly impl: Impl;
   log(): string;
+  /**
+   * True once the director could serve on the VIP: its HTTP server said it listens and, for kh,
+   * HAProxy has bound VIP:80. The backup must be ready before the kill, or a takeover would time
+   * a slow-starting server (node + tsx under load) instead of the hand-over.
+   */
+  ready(): boolean;
   /** When `text` first showed up in the log at or after `from` (Date.now() of its arrival). */
   seenAt(text: string, from: number): Promise<number>;
   /** Dies without a word (no priority-0 advert), as a crashed machine would. */
@@ -153,11 +168,15 @@ export function startDirector(
   writeFileSync(file, conf(label, s, impl));
   const server = ns.spawn(
     label,
-    impl === 'lvsd'
-      ? tsxNode('failover-http.ts', 'serve', label, ADDR[label], '8080')
-      : tsxNode('failover-http.ts', 'serve', label, VIP, '80'),
+    impl === 'keepalived'
+      ? tsxNode('failover-http.ts', 'serve', label, VIP, '80')
+      : tsxNode('failover-http.ts', 'serve', label, ADDR[label], String(SERVER_PORT)),
     { cwd: process.cwd() },
   );
+  let serving = false;
+  server.stdout?.on('data', (d: Buffer) => {
+    if (d.toString().includes('listening')) serving = true;
+  });
   if (impl === 'lvsd') {
     const socket = join(dir, `${label}.sock`);
     const proc = ns.spawn(
@@ -169,6 +188,7 @@ export function startDirector(
       label,
       impl,
       ...collect([proc]),
+      ready: () => serving,
       crash: () => proc.kill('SIGKILL'),
       async stop() {
         for (const p of [proc, server]) p.kill('SIGKILL');
@@ -177,17 +197,38 @@ export function startDirector(
     };
   }
   const k = spawnKeepalived(ns, label, file, join(dir, `${label}-`), []);
+  // -db: stay in the foreground, so the child is HAProxy itself and SIGKILL reaches it.
+  const haproxy =
+    impl === 'kh' ? ns.spawn(label, ['haproxy', '-db', '-f', writeHaproxyConf(dir, label)]) : undefined;
   return {
     label,
     impl,
-    ...collect([k.proc]),
-    crash: k.crash,
+    // HAProxy's own output only shows up in the log when something is wrong (e.g. a bind error).
+    ...collect(haproxy ? [k.proc, haproxy] : [k.proc]),
+    ready: () => serving && (impl !== 'kh' || listensOn(ns, label, `${VIP}:80`)),
+    crash() {
+      // The whole balancer dies, as lvsd's crash takes its proxy plane with it.
+      k.crash();
+      haproxy?.kill('SIGKILL');
+    },
     async stop() {
       await k.stop();
-      server.kill('SIGKILL');
-      await exited(server, 3000);
+      for (const p of [server, haproxy]) p?.kill('SIGKILL');
+      await Promise.all([exited(server, 3000), haproxy ? exited(haproxy, 3000) : undefined]);
     },
   };
+}
+
+/** True when a TCP socket in the namespace listens on `addrPort` (`ss -Hltn`). */
+function listensOn(ns: Netns, label: DirectorLabel, addrPort: string): boolean {
+  const r = ns.exec(label, ['ss', '-Hltn']);
+  return r.stdout.split('\n').some((l) => l.split(/\s+/)[3] === addrPort);
+}
+
+function writeHaproxyConf(dir: string, label: DirectorLabel): string {
+  const file = join(dir, `${label}-haproxy.cfg`);
+  writeFileSync(file, haproxyConf({ vip: VIP, port: 80, server: { host: ADDR[label], port: SERVER_PORT } }));
+  return file;
 }
 
 /** Removes the VIP a killed master left on its interface. */
