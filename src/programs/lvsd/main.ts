@@ -17,10 +17,12 @@ import { createLogger } from '../../daemon/logger.js';
 import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
+import { syncServiceFactory } from '../../daemon/sync/sync-service-factory.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
 import { vrrpRunnerEngine } from '../../daemon/vrrp/vrrp-engine.js';
 import { vrrpInstanceVips } from '../../daemon/vrrp/vrrp-vips.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
+import { SyncSocketTransport } from '../../io/sync/sync-socket-transport.js';
 import { VrrpSocketTransport } from '../../io/vrrp/vrrp-socket.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
 
@@ -173,6 +175,12 @@ export function main(argv: string[]): void {
         tickMs: o.tickMs,
         logger: log,
         initial,
+        // Sync daemons on real UDP multicast sockets (src/io/sync); they need no privilege, so
+        // they run whoever starts lvsd. Tests pass the fake network instead.
+        sync: syncServiceFactory({
+          transport: new SyncSocketTransport(),
+          log: (level, msg, fields) => log[level](fields ?? {}, msg),
+        }),
         ...(o.dataplane === 'none'
           ? {}
           : {
