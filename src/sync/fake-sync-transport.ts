@@ -105,7 +105,7 @@ export class FakeSyncTransport implements SyncTransport {
     return this.waiting.length;
   }
 
-  openSender(ep: SyncEndpoint): SyncSender {
+  openSender(ep: SyncEndpoint, _onError?: (e: Error) => void): SyncSender {
     this.checkOpen(ep);
     let closed = false;
     this.net.open.senders++;
@@ -126,7 +126,11 @@ export class FakeSyncTransport implements SyncTransport {
     };
   }
 
-  openReceiver(ep: SyncEndpoint, onDatagram: (d: SyncDatagram) => void): SyncReceiver {
+  openReceiver(
+    ep: SyncEndpoint,
+    onDatagram: (d: SyncDatagram) => void,
+    _onError?: (e: Error) => void,
+  ): SyncReceiver {
     this.checkOpen(ep);
     const r: Receiver = { host: this.host, ep, on: onDatagram, closed: false };
     this.net.addReceiver(r);
