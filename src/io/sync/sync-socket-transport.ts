@@ -77,6 +77,7 @@ export class SyncSocketTransport implements SyncTransport {
     });
     let ready = false;
     let closed = false;
+    let failed: Error | undefined;
     const queue: [Uint8Array, (err?: Error) => void][] = [];
     const flush = () => {
       while (queue.length > 0) {
@@ -85,7 +86,13 @@ export class SyncSocketTransport implements SyncTransport {
       }
     };
     sock.on('error', (e) => {
-      if (!closed) onError(e);
+      if (closed) return;
+      onError(e);
+      // A socket that never got connected fails what waits for it, so the daemon's queue moves on.
+      if (!ready) {
+        failed = e;
+        for (const [, done] of queue.splice(0)) done(e);
+      }
     });
     sock.bind({ address: ep.af === 4 ? src4 : '::', port: 0, exclusive: true }, () => {
       try {
@@ -93,7 +100,9 @@ export class SyncSocketTransport implements SyncTransport {
         sock.setMulticastLoopback(false);
         sock.setMulticastTTL(ep.ttl);
       } catch (e) {
-        onError(e as Error);
+        failed = e as Error;
+        onError(failed);
+        for (const [, done] of queue.splice(0)) done(failed);
         return;
       }
       sock.connect(ep.port, ep.af === 4 ? ep.group : `${ep.group}%${ep.ifname}`, () => {
@@ -104,6 +113,7 @@ export class SyncSocketTransport implements SyncTransport {
     return {
       send: (data, done) => {
         if (closed) return done(errno('EBADF', 'sync socket closed'));
+        if (failed) return done(failed);
         queue.push([data, done]);
         if (ready) flush();
       },
