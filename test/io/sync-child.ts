@@ -3,7 +3,7 @@
  * `node --import tsx test/io/sync-child.ts '<json>'` (sockets live in the namespace of the
  * process that opens them). It opens a backup receiver and/or a master sender with the real
  * SyncSocketTransport, prints a `ready` line, sends its datagrams after `sendAfterMs`, listens
- * until `lingerMs` and prints one result line with what its receiver got.
+ * until `lingerMs` (or a line on stdin) and prints one result line with what its receiver got.
  */
 import { SyncSocketTransport } from '../../src/io/sync/sync-socket-transport.js';
 import type { SyncEndpoint } from '../../src/sync/sync-transport.js';
@@ -47,12 +47,20 @@ try {
         else res.sent++;
       });
   }, cfg.sendAfterMs ?? 300);
-  setTimeout(() => {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
     rx?.close();
     tx?.close();
     process.stdout.write(`${JSON.stringify(res)}\n`);
-  }, cfg.lingerMs);
+    process.exit(0);
+  };
+  // The parent ends a listener early (a line on stdin) once the senders are done.
+  process.stdin.on('data', finish);
+  setTimeout(finish, cfg.lingerMs);
 } catch (e) {
   onError(e as Error);
   process.stdout.write(`${JSON.stringify({ ready: true })}\n${JSON.stringify(res)}\n`);
+  process.exit(0);
 }
