@@ -13,7 +13,7 @@ import type { StatusView } from '../control/protocol.js';
 import type { VrrpView } from '../control/vrrp-views.js';
 import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
-import { createDirectorPort } from './director-port.js';
+import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
 
 /** Settings of one daemon instance. */
@@ -37,6 +37,8 @@ export interface DaemonConfig {
   };
   /** VRRP view for `lvsadm --vrrp` (from `--config`); undefined = no instance runs. */
   readonly vrrp?: () => VrrpView | undefined;
+  /** Builds the sync daemons (`--start-daemon`); omitted means EOPNOTSUPP for them. */
+  readonly sync?: SyncServiceFactory;
 }
 
 /** A running daemon. */
@@ -61,13 +63,14 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   // Before anything publishes: the initial table and the plane's start report on the channels.
   // lvsd runs one daemon per process, so its logger takes every message.
   const unsubscribe = subscribeLogger(cfg.logger);
-  const director = createDirectorPort(cfg.connTabBits);
+  const director = createDirectorPort(cfg.connTabBits, cfg.sync);
   const started = Date.now();
   let plane: DataPlaneHandle | undefined;
   try {
     cfg.initial?.(director, started);
     plane = cfg.dataplane ? await cfg.dataplane(director) : undefined;
   } catch (e) {
+    director.sync?.close();
     unsubscribe();
     throw e;
   }
@@ -112,6 +115,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   try {
     server = await startControlServer(cfg.socket, (line) => handleLine(deps, line));
   } catch (e) {
+    director.sync?.close();
     await plane?.close();
     unsubscribe();
     throw e;
@@ -141,6 +145,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        director.sync?.close();
         await server.close();
         await plane?.close();
         unsubscribe();

@@ -4,17 +4,36 @@
  * and the periodic tick. createDirectorPort wraps the core's Director; data planes reach the
  * Director itself through `director`.
  */
+import type { SyncDaemonConfig } from '../control/commands.js';
 import type { DirectorPort } from '../control/ports.js';
 import { connViews } from '../core/conn-views.js';
 import { Director } from '../core/director.js';
 import { findScheduler } from '../core/schedulers/index.js';
+import { SYSCTLS, type SysctlName } from '../core/sysctls.js';
+import type { SyncService, SyncSysctlName } from './sync/sync-service.js';
+
+/** Builds the sync daemons of a director (daemon/sync/sync-service.ts). */
+export type SyncServiceFactory = (
+  director: Director,
+  sysctl: (name: SyncSysctlName) => number | undefined,
+) => SyncService;
 
 /**
- * A Director with every built-in scheduler, seen as a DirectorPort. No sync daemon exists yet,
- * so `startDaemon`/`stopDaemon` are absent and apply answers EOPNOTSUPP for them.
+ * A Director with every built-in scheduler, seen as a DirectorPort. With `sync`, the director
+ * runs sync daemons (`--start-daemon`, `-L --daemon`); without it `startDaemon`/`stopDaemon` are
+ * absent and apply answers EOPNOTSUPP for them.
  */
-export function createDirectorPort(connTabBits: number): DirectorPort {
+export function createDirectorPort(
+  connTabBits: number,
+  sync?: SyncServiceFactory,
+): DirectorPort & { readonly sync?: SyncService } {
   const director = new Director({ schedulers: findScheduler, tabBits: connTabBits });
+  // The sync sysctls are read through the director's settings when it knows them (they arrive
+  // with the sync master/backup logic); until then the service uses the kernel's defaults.
+  const known: ReadonlySet<string> = new Set(SYSCTLS);
+  const sysctl = (name: SyncSysctlName) =>
+    known.has(name) ? director.settings.get(name as SysctlName) : undefined;
+  const service = sync?.(director, sysctl);
   return {
     director,
     table: director.table,
@@ -23,8 +42,15 @@ export function createDirectorPort(connTabBits: number): DirectorPort {
     setSysctl: (name, value) => director.setSysctl(name, value),
     zeroGlobal: () => director.zeroGlobal(),
     timeouts: () => director.settings.timeouts(),
-    daemons: () => [],
+    daemons: () => service?.daemons() ?? [],
     conns: (now) => connViews(director, now),
     tick: (now) => director.tick(now),
+    ...(service
+      ? {
+          startDaemon: (cfg: SyncDaemonConfig) => service.start(cfg),
+          stopDaemon: (state: 'master' | 'backup') => service.stop(state),
+          sync: service,
+        }
+      : {}),
   };
 }

@@ -141,42 +141,103 @@ function lvsTimeouts(d: Diagnostics, c: Node, rg: RawGlobals): void {
   rg.g.lvsTimeouts = t;
 }
 
+/** IP_VS_IFNAME_MAXLEN (include/uapi/linux/ip_vs.h): names of 16 bytes or more do not fit. */
+const IFNAME_MAX = 15;
+
+type SyncDaemonDraft = {
+  -readonly [K in keyof NonNullable<GlobalSettings['lvsSyncDaemon']>]: NonNullable<
+    GlobalSettings['lvsSyncDaemon']
+  >[K];
+};
+
+/**
+ * `lvs_sync_daemon IF [inst VI] [id N] [maxlen L] [port P] [ttl T] [group ADDR]` as keepalived
+ * 2.2.7's global_parser.c lvs_syncd_handler() reads it: a second one is ignored, a too long
+ * interface name drops it, a keyword without a value or with a bad one is reported and skipped,
+ * and the pre-"id" form `IF VI [SYNCID]` is still taken (the bare syncid with a report). Every
+ * report is an error, as report_config_error() counts them.
+ */
 function lvsSyncDaemon(d: Diagnostics, c: Node, rg: RawGlobals): void {
-  const ifname = c.args[0];
-  if (!ifname) {
-    d.error('ERR_CONFIG_MISSING_VALUE', 'lvs_sync_daemon needs an interface', c);
+  const prev = rg.g.lvsSyncDaemon;
+  if (prev) {
+    d.error(
+      'ERR_CONFIG_DUPLICATE',
+      `lvs_sync_daemon has already been specified as ${prev.ifname} ${prev.instance ?? ''} - ignoring`,
+      c,
+    );
     return;
   }
-  const s: {
-    -readonly [K in keyof NonNullable<GlobalSettings['lvsSyncDaemon']>]: NonNullable<
-      GlobalSettings['lvsSyncDaemon']
-    >[K];
-  } = { ifname };
-  const nums: Record<string, [keyof typeof s, number, number]> = {
-    id: ['syncId', 0, 255],
-    maxlen: ['maxLen', 1, 65507],
-    port: ['port', 1, 65535],
-    ttl: ['ttl', 1, 255],
+  const ifname = c.args[0];
+  if (!ifname) {
+    d.error('ERR_CONFIG_MISSING_VALUE', 'lvs_sync_daemon requires interface', c);
+    return;
+  }
+  if (ifname.length > IFNAME_MAX) {
+    d.error('ERR_CONFIG_BAD_VALUE', `lvs_sync_daemon interface name '${ifname}' too long - ignoring`, c);
+    return;
+  }
+  const s: SyncDaemonDraft = { ifname };
+  const nums: Record<string, [keyof SyncDaemonDraft, number, number, string]> = {
+    id: ['syncId', 0, 255, 'defaulting to vrid'],
+    maxlen: ['maxLen', 1, 65535 - 20 - 8, 'ignoring'],
+    port: ['port', 1, 65535, 'ignoring'],
+    ttl: ['ttl', 1, 255, 'ignoring'],
   };
-  for (let i = 1; i < c.args.length; i++) {
+  const n = c.args.length;
+  for (let i = 1; i < n; i++) {
     const k = c.args[i]!;
     const v = c.args[i + 1];
     const spec = nums[k];
-    if (spec) {
-      const x = Number(v);
-      if (!Number.isInteger(x) || x < spec[1] || x > spec[2])
-        d.error('ERR_CONFIG_BAD_VALUE', `lvs_sync_daemon ${k} '${v ?? ''}' invalid`, c);
-      else (s as Record<string, unknown>)[spec[0]] = x;
+    if (k === 'inst') {
+      if (s.instance !== undefined)
+        d.error(
+          'ERR_CONFIG_DUPLICATE',
+          `lvs_sync_daemon vrrp instance has already been specified as ${s.instance} - ignoring`,
+          c,
+        );
+      else if (v !== undefined) s.instance = v;
       i++;
-    } else if (k === 'group') {
-      const a = canonicalIp(v ?? '');
-      if (a) s.group = a;
-      else d.error('ERR_CONFIG_BAD_VALUE', `lvs_sync_daemon group '${v ?? ''}' invalid`, c);
+    } else if (spec || k === 'group') {
+      if (v === undefined) {
+        const what = k === 'id' ? 'id, defaulting to vrid' : `${k} - ignoring`;
+        d.error('ERR_CONFIG_MISSING_VALUE', `No value specified for lvs_sync_daemon ${what}`, c);
+        continue;
+      }
       i++;
-    } else if (k === 'inst') {
-      if (v) s.instance = v;
-      i++;
-    } else s.instance = k;
+      if (spec) {
+        const x = Number(v);
+        const label = k === 'id' ? 'syncid' : `lvs_sync_daemon ${k}`;
+        if (!/^\d+$/.test(v) || x < spec[1] || x > spec[2])
+          d.error('ERR_CONFIG_BAD_VALUE', `Invalid ${label} (${v}) - ${spec[3]}`, c);
+        else (s as Record<string, unknown>)[spec[0]] = x;
+      } else {
+        const a = canonicalIp(v);
+        if (a === undefined)
+          d.error('ERR_CONFIG_BAD_VALUE', `Invalid lvs_sync_daemon group (${v}) - ignoring`, c);
+        else if (!isMulticast(a))
+          d.error(
+            'ERR_CONFIG_BAD_VALUE',
+            `lvs_sync_daemon group address ${v} is not multicast - ignoring`,
+            c,
+          );
+        else s.group = a;
+      }
+    } else if (i === 1) {
+      // The form before "inst" existed: lvs_sync_daemon IF VRRP_INSTANCE [SYNC_ID].
+      s.instance = k;
+    } else if (i === 2) {
+      const x = Number(k);
+      if (!/^\d+$/.test(k) || x > 255)
+        d.error('ERR_CONFIG_BAD_VALUE', `Invalid syncid (${k}) - defaulting to vrid`, c);
+      else {
+        d.error('ERR_CONFIG_DEPRECATED', 'Please use keyword "id" before lvs_sync_daemon SYNCID', c);
+        s.syncId = x;
+      }
+    } else d.error('ERR_CONFIG_UNKNOWN_KEYWORD', `Unknown option ${k} specified for lvs_sync_daemon`, c);
   }
   rg.g.lvsSyncDaemon = s;
+}
+
+function isMulticast(a: string): boolean {
+  return a.includes(':') ? a.startsWith('ff') : (Number(a.split('.')[0]) & 0xf0) === 0xe0;
 }

@@ -17,11 +17,14 @@ import { createLogger } from '../../daemon/logger.js';
 import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
+import { SyncRoleFollower } from '../../daemon/sync/sync-role-follower.js';
+import { syncServiceFactory } from '../../daemon/sync/sync-service-factory.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
 import { vrrpRunnerEngine } from '../../daemon/vrrp/vrrp-engine.js';
 import { vrrpInstanceVips } from '../../daemon/vrrp/vrrp-vips.js';
 import { packetPlaneVmacConflicts } from '../../dataplane/packet-plane/vrrp-vmac-refusal.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
+import { SyncSocketTransport } from '../../io/sync/sync-socket-transport.js';
 import { ipVmacLinks } from '../../io/vrrp/vmac-links.js';
 import { VrrpSocketTransport } from '../../io/vrrp/vrrp-socket.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
@@ -119,6 +122,7 @@ export function main(argv: string[]): void {
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
+  let syncFollower: SyncRoleFollower | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -126,6 +130,7 @@ export function main(argv: string[]): void {
     log.info({ signal }, 'stopping');
     // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
     void Promise.resolve(session?.close())
+      .then(() => syncFollower?.stop())
       .then(() => Promise.all([daemon?.close(), demo?.close()]))
       .then(() => {
         log.info('stopped');
@@ -142,9 +147,20 @@ export function main(argv: string[]): void {
   });
 
   const initial = (port: DirectorPort, now: number) => {
+    const applyNow = (cmd: Command) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now()));
+    // `lvs_sync_daemon IF inst VI`: the sync roles follow that instance from its first
+    // transition, so the follower listens before the VRRP instances start (keepalived.conf(5)).
+    if (session) {
+      syncFollower = new SyncRoleFollower({
+        model: session.current,
+        apply: applyNow,
+        log: (level, msg, fields) => log[level](fields ?? {}, msg),
+      });
+      syncFollower.start();
+    }
     // Health transitions arrive later through the daemon's apply, which the data plane follows;
     // the first table is built here, before the socket opens and the plane starts.
-    session?.start((cmd) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now())));
+    session?.start(applyNow);
     if (demo) rules = [...demo.commands];
     if (!rules) return;
     const failures = applyRules(port, rules, now);
@@ -175,6 +191,12 @@ export function main(argv: string[]): void {
         tickMs: o.tickMs,
         logger: log,
         initial,
+        // Sync daemons on real UDP multicast sockets (src/io/sync); they need no privilege, so
+        // they run whoever starts lvsd. Tests pass the fake network instead.
+        sync: syncServiceFactory({
+          transport: new SyncSocketTransport(),
+          log: (level, msg, fields) => log[level](fields ?? {}, msg),
+        }),
         ...(o.dataplane === 'none'
           ? {}
           : {

@@ -1,0 +1,165 @@
+/**
+ * codecSyncProtocol, the production protocol behind the sync daemons: the master's entries are
+ * built into messages of at most maxLen bytes (a full one goes out at once, the rest at the
+ * flush), per thread, with the syncid and version; the backup reads each datagram with its
+ * syncid, applies the entries in order and reports the kernel's drop reasons.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { codecSyncProtocol, type SyncEntrySink } from '../../src/daemon/sync/sync-protocol.js';
+import { SyncMessageBuilder } from '../../src/sync/sync-builder.js';
+import { syncMessageCodec } from '../../src/sync/sync-codec.js';
+import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
+import { SYNC_RX } from '../../src/sync/sync-error.js';
+import { V4_CONN, V6_CONN } from '../sync/sync-fixtures.js';
+
+function masterRig(cfg: { maxLen?: number; threads?: number; version?: 0 | 1; syncId?: number } = {}) {
+  let sink: SyncEntrySink | undefined;
+  let detached = false;
+  const proto = codecSyncProtocol({
+    attachMaster: (s) => {
+      sink = s;
+      return () => {
+        detached = true;
+      };
+    },
+    applyEntry: () => assert.fail('master only'),
+  });
+  const out: { data: Uint8Array; thread: number }[] = [];
+  const side = proto.startMaster(
+    {
+      syncId: cfg.syncId ?? 9,
+      maxLen: cfg.maxLen ?? 1472,
+      version: cfg.version ?? 1,
+      threads: cfg.threads ?? 1,
+    },
+    (data, thread) => out.push({ data, thread }),
+  );
+  return { proto, side, out, sink: () => sink!, detached: () => detached };
+}
+
+const decode = (d: Uint8Array) => syncMessageCodec.decode(d, 0);
+
+describe('codecSyncProtocol: master', () => {
+  it('holds entries until the flush, then sends one message with our syncid', () => {
+    const m = masterRig();
+    m.sink().add(V4_CONN);
+    m.sink().add(V6_CONN);
+    assert.equal(m.out.length, 0);
+    m.side.flush(0);
+    assert.equal(m.out.length, 1);
+    const msg = decode(m.out[0]!.data);
+    assert.deepEqual([msg.syncId, msg.version, msg.entries], [9, 1, [V4_CONN, V6_CONN]]);
+    m.side.flush(0);
+    assert.equal(m.out.length, 1, 'nothing pending, nothing sent');
+    assert.equal(m.proto.counters.entriesOut, 2);
+  });
+
+  it('sends a message as soon as the next entry would pass maxLen', () => {
+    // 8-byte header + 36-byte IPv4 entries: 3 fit in 116 bytes, the fourth starts a new message.
+    const m = masterRig({ maxLen: 116 });
+    for (let i = 0; i < 4; i++) m.sink().add({ ...V4_CONN, cport: 1000 + i });
+    assert.equal(m.out.length, 1);
+    assert.equal(m.out[0]!.data.length, 116);
+    assert.deepEqual(
+      decode(m.out[0]!.data).entries.map((e: SyncConnEntry) => e.cport),
+      [1000, 1001, 1002],
+    );
+    m.side.flush(0);
+    assert.deepEqual(
+      decode(m.out[1]!.data).entries.map((e: SyncConnEntry) => e.cport),
+      [1003],
+    );
+  });
+
+  it('keeps one message per thread and sends each on its own thread', () => {
+    const m = masterRig({ threads: 2 });
+    m.sink().add({ ...V4_CONN, cport: 1 }, 1);
+    m.sink().add({ ...V4_CONN, cport: 2 }, 0);
+    m.side.flush(0);
+    assert.deepEqual(
+      m.out.map((o) => [o.thread, decode(o.data).entries[0]?.cport]),
+      [
+        [0, 2],
+        [1, 1],
+      ],
+    );
+  });
+
+  it('version 0 sends version 0 messages and no IPv6 entries', () => {
+    const m = masterRig({ version: 0 });
+    m.sink().add(V4_CONN);
+    m.sink().add(V6_CONN);
+    m.side.flush(0);
+    const msg = decode(m.out[0]!.data);
+    assert.equal(msg.version, 0);
+    assert.equal(msg.entries.length, 1);
+  });
+
+  it('counts an entry the builder refuses and goes on', () => {
+    const m = masterRig();
+    m.sink().add({ ...V4_CONN, cport: 70000 });
+    m.sink().add(V4_CONN);
+    m.side.flush(0);
+    assert.equal(m.proto.counters.badEntries, 1);
+    assert.equal(decode(m.out[0]!.data).entries.length, 1);
+  });
+
+  it('close detaches the master logic and drops what is buffered', () => {
+    const m = masterRig();
+    m.sink().add(V4_CONN);
+    m.side.close();
+    assert.equal(m.detached(), true);
+    m.sink().add(V4_CONN);
+    m.side.flush(0);
+    assert.equal(m.out.length, 0);
+  });
+});
+
+describe('codecSyncProtocol: backup', () => {
+  const datagram = (syncId: number, entries: SyncConnEntry[]) => {
+    const b = new SyncMessageBuilder({ syncId });
+    for (const e of entries) b.add(e);
+    return b.flush()!;
+  };
+  const backupRig = (syncId: number) => {
+    const applied: [SyncConnEntry, number][] = [];
+    const drops: string[] = [];
+    const proto = codecSyncProtocol({
+      attachMaster: () => () => {},
+      applyEntry: (e, now) => applied.push([e, now]),
+      onRxDrop: (c) => drops.push(c),
+    });
+    const side = proto.startBackup({ syncId, maxLen: 1472, version: 1, threads: 1 });
+    return { proto, side, applied, drops };
+  };
+
+  it('applies every entry of a datagram in order, at the time it arrived', () => {
+    const b = backupRig(9);
+    b.side.onDatagram(datagram(9, [V4_CONN, V6_CONN]), 1234);
+    assert.deepEqual(b.applied, [
+      [V4_CONN, 1234],
+      [V6_CONN, 1234],
+    ]);
+    assert.deepEqual(b.drops, []);
+  });
+
+  it('drops another syncid and reports why; syncid 0 accepts every syncid', () => {
+    const b = backupRig(9);
+    b.side.onDatagram(datagram(8, [V4_CONN]), 0);
+    assert.deepEqual(b.applied, []);
+    assert.deepEqual(b.drops, [SYNC_RX.WRONG_SYNCID]);
+    assert.equal(b.proto.counters.rxDrops, 1);
+    const any = backupRig(0);
+    any.side.onDatagram(datagram(8, [V4_CONN]), 0);
+    assert.equal(any.applied.length, 1);
+  });
+
+  it('drops a truncated datagram without applying anything', () => {
+    const b = backupRig(9);
+    const d = datagram(9, [V4_CONN]);
+    b.side.onDatagram(d.subarray(0, d.length - 4), 0);
+    assert.deepEqual(b.applied, []);
+    assert.deepEqual(b.drops, [SYNC_RX.BAD_SIZE]);
+  });
+});
