@@ -366,3 +366,39 @@ describe('sloppy_tcp on the engine path', () => {
     });
   }
 });
+
+describe('sloppy_sctp on the engine path', () => {
+  // An SCTP packet with one chunk of `type` (0 DATA, 6 ABORT): common header, then the chunk.
+  const sctp = (sport: number, type: number): Buffer => {
+    const b = Buffer.alloc(12 + 16);
+    b.writeUInt16BE(sport, 0);
+    b.writeUInt16BE(7000, 2);
+    b.writeUInt32BE(0x01020304, 4);
+    b[12] = type;
+    b[13] = type === 0 ? 3 : 0;
+    b.writeUInt16BE(16, 14);
+    return Buffer.from(
+      fromClient().ipv4({ src: CLIENT, dst: VIP, proto: 132 }).payload(new Uint8Array(b)).build(),
+    );
+  };
+  const rules = `${RULES2}\n-A --sctp-service ${VIP}:7000 -s rr\n-a --sctp-service ${VIP}:7000 -r ${RS1}:7000 -g -w 1\n`;
+
+  it('DR: a mid-association DATA chunk is not ours without sloppy_sctp, and creates a forwarded conn with it; ABORT never does', () => {
+    const sim = lab4(rules);
+    const find = (sport: number) =>
+      sim.director.conns.findIn(4, 132, addrWords(4, CLIENT), sport, addrWords(4, VIP), 7000);
+    const r0 = run(sim, sctp(5000, 0));
+    assert.deepEqual(r0.tx, []);
+    assert.deepEqual(r0.drops, ['no_service']);
+    assert.ok(find(5000) < 0);
+    sim.director.setSysctl('sloppy_sctp', 1);
+    const r1 = run(sim, sctp(5000, 0));
+    assert.deepEqual(r1.drops, []);
+    assert.equal(r1.tx.length, 1);
+    assert.equal(r1.tx[0]?.subarray(0, 6).toString('hex'), RS1_MAC.replaceAll(':', ''));
+    assert.ok(find(5000) >= 0);
+    const r2 = run(sim, sctp(5001, 6));
+    assert.equal(r2.tx.length, 0);
+    assert.ok(find(5001) < 0);
+  });
+});
