@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Settings } from '../../src/core/settings.js';
 import { syncMessageCodec } from '../../src/sync/sync-codec.js';
 import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
@@ -91,5 +92,46 @@ describe('SyncOutbox', () => {
     assert.equal(o.pending(), 1);
     assert.equal(o.flush(), true);
     assert.deepEqual(o.drain().map(cports), [[1000]]);
+  });
+});
+
+describe('SyncOutbox (fast-check)', () => {
+  it('every entry comes out exactly once, in order, in datagrams no longer than maxlen; with a bound, dropped datagrams are the only loss', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5000 }), fc.boolean()), { maxLength: 300 }),
+        fc.integer({ min: 44, max: 1472 }),
+        fc.integer({ min: 0, max: 6 }),
+        (steps, maxLen, qlen) => {
+          const s = new Settings();
+          s.set('sync_qlen_max', qlen);
+          const o = new SyncOutbox({ syncId: 2, maxLen, settings: s });
+          const out: number[][] = [];
+          let now = 0;
+          steps.forEach(([dt, drain], i) => {
+            now += dt;
+            o.add(conn(i), now);
+            o.flushDue(now);
+            if (drain) for (const d of o.drain()) out.push(cports(d));
+          });
+          o.flush();
+          for (const d of o.drain()) out.push(cports(d));
+          const got = out.flat();
+          // Entries of one size: a full datagram holds perFull of them, and only full ones are dropped.
+          const perFull = Math.max(1, Math.floor((maxLen - 8) / 36));
+          for (let k = 1; k < got.length; k++) assert.ok(got[k]! > got[k - 1]!, 'in order');
+          assert.equal(steps.length - got.length, o.counters.dropped * perFull);
+          if (o.counters.dropped === 0)
+            assert.deepEqual(
+              got,
+              steps.map((_, i) => 1000 + i),
+            );
+          assert.equal(o.counters.queued, out.length);
+          assert.equal(o.counters.entries, steps.length);
+          for (const d of out) assert.ok(d.length >= 1 && d.length <= perFull);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
