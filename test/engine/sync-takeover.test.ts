@@ -402,3 +402,35 @@ describe('sloppy_sctp on the engine path', () => {
     assert.ok(find(5001) < 0);
   });
 });
+
+describe('sync takeover: persistence', () => {
+  it("a new connection from a client a template covers goes, on the backup, to the master's real server (the template came with its conn)", () => {
+    const rules = `${RULES2}\n-A -t ${VIP}:90 -s rr -p 300\n-a -t ${VIP}:90 -r ${RS1}:90 -g -w 1\n-a -t ${VIP}:90 -r ${RS2}:90 -g -w 1\n`;
+    const { m, b, syncNow } = pair(() => lab4(rules));
+    // Another client takes rr's first pick, so CLIENT's template holds the second one.
+    const other = Buffer.from(
+      fromClient().ipv4({ src: '203.0.113.8', dst: VIP }).tcp({ sport: 1234, dport: 90, flags: 'S' }).build(),
+    );
+    assert.equal(run(m, other).tx.length, 1);
+    handshake(m, 4, 90, 40000);
+    const mi = connOf(m, 4, 90, 40000);
+    const masterRs = run(m, seg(4, 90, 40000, 'A', 1101))
+      .tx[0]?.subarray(0, 6)
+      .toString('hex');
+    assert.ok(syncNow() >= 2, 'the conn and its template');
+    assert.ok(b.director.conns.findTemplate(4, 6, addrWords(4, CLIENT), addrWords(4, VIP), 90) >= 0);
+    // A new flow from CLIENT on the backup: scheduled through the synced template.
+    const r = run(b, seg(4, 90, 45000, 'S', 9000));
+    assert.deepEqual(r.drops, []);
+    assert.equal(r.tx[0]?.subarray(0, 6).toString('hex'), masterRs);
+    assert.equal(destText(b, connOf(b, 4, 90, 45000)), destText(m, mi));
+    // The same SYN on a backup that was never synced takes rr's first pick: the other server.
+    const fresh = lab4(rules);
+    assert.notEqual(
+      run(fresh, seg(4, 90, 45000, 'S', 9000))
+        .tx[0]?.subarray(0, 6)
+        .toString('hex'),
+      masterRs,
+    );
+  });
+});
