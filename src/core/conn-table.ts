@@ -119,6 +119,12 @@ export class ConnTable implements WheelOwner {
   private high = 0;
   private freeHead = -1;
   private readonly onFree: ((idx: number) => void) | undefined;
+  /**
+   * Told when expiry re-arms a template that still controls conns instead of freeing it
+   * (ip_vs_conn_expire()'s expire_later, where a sync master resends the template), after the
+   * re-arm; null when nobody listens. Set by the engine: core knows nothing of sync.
+   */
+  onRearm: ((idx: number, now: number) => void) | null = null;
 
   constructor(opts: ConnTableOptions = {}) {
     const bits = Math.min(27, Math.max(8, opts.tabBits ?? 12));
@@ -546,6 +552,8 @@ export class ConnTable implements WheelOwner {
       this.setExpires(i, now + 60_000);
       this.wheel.unlink(i);
       this.wheel.insert(i, now + 60_000);
+      const h = this.onRearm;
+      if (h !== null) h(i, now);
       return false;
     }
     this.kill(i);

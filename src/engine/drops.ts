@@ -54,6 +54,12 @@ export const DROP = {
   TX_FULL: 83,
   /** Neighbour discovery not asking for one of our addresses, an unsolicited advert, or invalid (RFC 4861 §7.1). */
   NDP_IGNORED: 84,
+  /**
+   * A packet of a conn a sync backup created for a real server this director does not have (yet):
+   * neither forwarded nor rescheduled until the dest appears and the conn binds to it
+   * (net/netfilter/ipvs/ip_vs_conn.c ip_vs_try_bind_dest()).
+   */
+  SYNC_UNBOUND: 85,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */

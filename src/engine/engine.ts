@@ -32,6 +32,7 @@ import { IpPath, type IpPathOptions } from './ip-path.js';
 /** Driver headroom (EngineOptions.headroom) from which every IPv4 tunnel is built in place. */
 export { TUN_HEADROOM } from './ip-path.js';
 
+import type { SyncMaster } from '../sync/sync-master.js';
 import { Ip6Path } from './ip6-path.js';
 import { LocalAddrs } from './local-addrs.js';
 import { LocalAddrs6 } from './local-addrs6.js';
@@ -335,6 +336,33 @@ export class Engine {
 
   private readonly arpProbe = (i: number, slot: number, now: number): void =>
     this.out.arpRequest(i, slot, now);
+
+  /**
+   * Feeds `m` (or nobody, with null) from now on: every inbound packet of a conn, IPv4 and IPv6,
+   * calls m.onPacket (net/netfilter/ipvs/ip_vs_core.c ip_vs_in() syncs while IP_VS_STATE_MASTER
+   * is set), and a template the conn table re-arms because it still controls conns calls
+   * m.onRearm (ip_vs_conn_expire()). Off the hot path: called when a master daemon starts or stops.
+   */
+  setSyncMaster(m: SyncMaster | null): void {
+    this.ip.syncMaster = m;
+    this.ip6.syncMaster = m;
+    this.director.conns.onRearm = m === null ? null : (idx, now) => m.onRearm(idx, now);
+  }
+
+  /** The sync master {@link setSyncMaster} attached, or null. */
+  get syncMaster(): SyncMaster | null {
+    return this.ip.syncMaster;
+  }
+
+  /**
+   * Clears the engine's own per-conn state for `idx`, which a sync backup has just created
+   * (applySyncEntry): an index is reused, and a FULLNAT conn must not inherit the previous
+   * conn's TOA state.
+   */
+  syncCreated(idx: number): void {
+    this.ip.fnat.resetConn(idx);
+    this.ip6.fnat.resetConn(idx);
+  }
 
   /** Releases the batch: clears the actions and reuses the arena and queue memory. */
   flush(): void {

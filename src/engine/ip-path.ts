@@ -7,6 +7,7 @@
  * route and MTU are checked before the packet is mangled, so an ICMP error quotes the packet as the
  * client sent it.
  */
+import { tryBindDest } from '../core/conn-bind.js';
 import { CONN_F, KIND } from '../core/conn-table.js';
 import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
@@ -30,6 +31,7 @@ import { IPPROTO } from '../packet/checksum.js';
 import { ETHERTYPE } from '../packet/ethernet.js';
 import { type Flow, frameView } from '../packet/flow.js';
 import { decrementTtl, decrementTtl4, translate4 } from '../packet/rewrite.js';
+import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP } from './drops.js';
 import { FRAG_DIR, FragTable } from './frag-table.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
@@ -78,6 +80,11 @@ export class IpPath {
   private readonly toa: boolean;
   /** See {@link IpPathOptions.headroom}; may be changed between frames. */
   headroom: number;
+  /**
+   * The sync master told of every inbound packet of a conn while a master sync daemon runs
+   * (ip_vs_in()'s ip_vs_sync_conn() call); null otherwise, so the check costs one load per packet.
+   */
+  syncMaster: SyncMaster | null = null;
   // Per dest id, the tunnel's (type << 8 | overhead) + 1 (0: not known yet), valid for the
   // service table generation `tunGen` (tunnel settings change only with it): the fast path then
   // reads one int instead of the Dest object.
@@ -160,6 +167,8 @@ export class IpPath {
         now,
       );
       if (idx >= 0) {
+        const sm = this.syncMaster;
+        if (sm !== null) sm.onPacket(idx, now);
         this.forward(buf, flow, idx, gso, now);
         return;
       }
@@ -193,6 +202,8 @@ export class IpPath {
       now,
     );
     if (idx < 0) return false;
+    const sm = this.syncMaster;
+    if (sm !== null) sm.onPacket(idx, now);
     const conns = this.director.conns;
     const out = this.out;
     const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
@@ -355,6 +366,8 @@ export class IpPath {
       this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
       return;
     }
+    const sm = this.syncMaster;
+    if (sm !== null) sm.onPacket(idx, now);
     this.forward(buf, flow, idx, gso, now);
   }
 
@@ -383,6 +396,11 @@ export class IpPath {
     const conns = this.director.conns;
     if (conns.daf(idx) !== 4) {
       this.out.drop(DROP.UNSUPPORTED);
+      return;
+    }
+    // The fast path sends every conn without a dest here, so this costs the fast path nothing.
+    if (conns.destOf(idx) < 0 && !bindSynced(this.director, idx)) {
+      this.out.drop(DROP.SYNC_UNBOUND);
       return;
     }
     if (flow.fragment)
@@ -756,4 +774,15 @@ function flowHash(flow: Flow): number {
   h ^= h >>> 15;
   // int32, not u32: a value above 2^31 would be boxed when passed on (tunEncap takes it >>> 0).
   return h;
+}
+
+/**
+ * Whether conn `idx`, which has no dest, may be forwarded: a conn a sync backup created before
+ * its real server existed here is bound now if the dest has appeared (ip_vs_try_bind_dest());
+ * while it cannot be, its packets are dropped rather than sent to an address this director does
+ * not serve. Any other dest-less conn goes on as before.
+ */
+export function bindSynced(director: Director, idx: number): boolean {
+  if ((director.conns.flagsOf(idx) & CONN_F.SYNC) === 0) return true;
+  return tryBindDest(director, idx) !== undefined;
 }

@@ -24,7 +24,9 @@ import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
 import { IPPROTO } from '../packet/checksum.js';
 import type { Flow } from '../packet/flow.js';
 import { decrementTtl } from '../packet/rewrite.js';
+import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP } from './drops.js';
+import { bindSynced } from './ip-path.js';
 import { LOCAL } from './local-addrs.js';
 import type { LocalAddrs6 } from './local-addrs6.js';
 import type { Output6 } from './ndp.js';
@@ -59,6 +61,8 @@ export class Ip6Path {
   private tunType = 0;
   private tunFlags = 0;
   private tunPort = 0;
+  /** The sync master told of every inbound packet of a conn while a master sync daemon runs (IpPath.syncMaster). */
+  syncMaster: SyncMaster | null = null;
 
   constructor(
     private readonly director: Director,
@@ -110,6 +114,12 @@ export class Ip6Path {
         this.out.drop(DROP.NO_DEST);
       } else if (idx === VERDICT.ACCEPT) this.out.drop(DROP.NO_SERVICE);
       else this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
+      return;
+    }
+    const sm = this.syncMaster;
+    if (sm !== null) sm.onPacket(idx, now);
+    if (this.director.conns.destOf(idx) < 0 && !bindSynced(this.director, idx)) {
+      this.out.drop(DROP.SYNC_UNBOUND);
       return;
     }
     this.xmitIn(buf, flow, idx, false, gso, now);

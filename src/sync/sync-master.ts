@@ -12,9 +12,12 @@ import type { Settings } from '../core/settings.js';
 import { PROTO } from '../core/types.js';
 import type { SyncConnEntry } from './sync-entry.js';
 
-/** Where the master puts the entries it decides to send (the message builder implements it). */
+/**
+ * Where the master puts the entries it decides to send (the outbox over the message builder, in
+ * production); `now` (ms) is when the entry was decided, for the two-second flush.
+ */
 export interface SyncSink {
-  add(e: SyncConnEntry): void;
+  add(e: SyncConnEntry, now?: number): void;
 }
 
 // ip_vs_sync_conn_needed(): the TCP and SCTP states a conn is synced in.
@@ -247,9 +250,9 @@ export class SyncMaster {
         // conn that was sent.
         if (conns.af(i) !== 4 || flags & CONN_F.ONE_PACKET) return;
         if (!syncNeeded(conns, s, this.book, i, p, now)) return;
-        this.emit(i);
+        this.emit(i, now);
       } else if ((flags & CONN_F.ONE_PACKET) === 0 && syncNeeded(conns, s, this.book, i, p, now)) {
-        this.emit(i);
+        this.emit(i, now);
       }
       // The controller: a template counts this packet in its own in_pkts (our director already
       // counted it for one-packet conns); any other controller goes with pkts = sync_threshold.
@@ -266,13 +269,13 @@ export class SyncMaster {
     }
   }
 
-  private emit(i: number): void {
+  private emit(i: number, now: number): void {
     const e = connToSyncEntry(this.director, i);
     if (e === undefined) {
       this.counters.unrepresentable++;
       return;
     }
     this.counters.sent++;
-    this.sink.add(e);
+    this.sink.add(e, now);
   }
 }

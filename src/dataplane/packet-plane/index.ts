@@ -7,7 +7,8 @@
  * from routing, only to drop, the frames lvsd takes; they follow the table and host changes.
  * VRRP (vrrp-ownership.ts): the VIPs of an instance that is not MASTER are held back from the
  * engine and the bypass, and are announced only when the runner asks (vrrpAnnounce), never as
- * they appear in the table.
+ * they appear in the table. Connection synchronisation (plane-sync.ts): the sync daemon attaches
+ * its sink to make the engine a master, and hands received datagrams to applySync as a backup.
  */
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Command } from '../../control/commands.js';
@@ -32,8 +33,10 @@ import {
 import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
 import { IngressBypass } from '../../io/host/ingress-bypass.js';
 import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
+import type { SyncSink } from '../../sync/sync-master.js';
 import { parseVip } from '../vrrp-vip.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
+import { PlaneSync, type PlaneSyncCounters, type SyncApplyCounts } from './plane-sync.js';
 import { VrrpOwnership } from './vrrp-ownership.js';
 import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
 
@@ -108,6 +111,22 @@ export interface PacketPlaneHandle {
   vrrpOwn(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
   /** VRRP: a gratuitous ARP / unsolicited advert per VIP (DataPlaneHandle.vrrpAnnounce). */
   vrrpAnnounce(vips: readonly VrrpVip[]): void;
+  /**
+   * Sync master role (`--start-daemon master`): from now on the engine hands the conns
+   * ip_vs_sync_conn() would send to `sink` (the daemon's SyncOutbox), from every inbound packet
+   * and from each template re-armed while it still controls conns. Replaces an earlier sink.
+   */
+  attachSyncMaster(sink: SyncSink): void;
+  /** Ends the master role (`--stop-daemon master`): no conn is handed to any sink any more. */
+  detachSyncMaster(): void;
+  /**
+   * Sync backup role: applies one received datagram at `now` (ms) as ip_vs_process_message()
+   * and ip_vs_proc_conn() do, accepting only `syncId` unless it is 0 (the default, every
+   * syncid). The conns it creates are forwarded like any other, to the same real servers.
+   */
+  applySync(datagram: Uint8Array, now: number, syncId?: number): SyncApplyCounts;
+  /** Totals of {@link applySync} since the plane started. */
+  syncCounters(): PlaneSyncCounters;
   close(): Promise<void>;
 }
 
@@ -178,6 +197,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     // the XDP_PACKET_HEADROOM (256) in front of each chunk's data. TUN then encapsulates in place.
     headroom: loadPacketAddon().rxHeadroom ?? 0,
   });
+  const sync = new PlaneSync(engine);
   const sockets: PacketSocket[] = [];
   try {
     for (const i of chosen) sockets.push(new PacketSocket().bind(i.name));
@@ -315,6 +335,10 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         else for (const t of dev !== undefined ? [dev] : targets6(p.v6)) loop.announce6(t, p.v6);
       }
     },
+    attachSyncMaster: (sink) => sync.attachMaster(sink),
+    detachSyncMaster: () => sync.detachMaster(),
+    applySync: (datagram, now, syncId = 0) => sync.apply(datagram, syncId, now),
+    syncCounters: () => ({ ...sync.counters }),
     status: () => {
       const c = loop.counters;
       const drops: Record<string, number> = {};
