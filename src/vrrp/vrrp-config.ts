@@ -153,23 +153,28 @@ export function bindVrrpInstance(
     mcastGroup4: model.mcastGroup4,
     oldUnicastChecksum: last(x, 'old_unicast_checksum')?.[0] !== 'never',
   };
-  // Members of a sync group track with weight 0 unless sync_group_tracking_weight (keepalived.conf(5)).
-  const weightOf = (w: number) => (group ? 0 : w);
+  // A member of a sync group without sync_group_tracking_weight must not float its priority:
+  // keepalived 2.2.7 keeps a weighted track_interface at weight 0 (FAULT while down) and stops
+  // tracking a weighted track_script altogether; weight-0 ones stay as they are (keepalived/vrrp/
+  // vrrp.c vrrp_complete_instance(), "ignoring ... due to SYNC group").
+  const unweighted = group !== undefined && !group.trackingWeight;
   const tracks: VrrpTrackBinding[] = [
     ...vi.trackInterfaces.map((t) => ({
       kind: 'interface' as const,
       name: t.name,
-      weight: weightOf(t.weight ?? 0),
+      weight: unweighted ? 0 : (t.weight ?? 0),
       reverse: t.reverse,
     })),
     ...vi.trackScripts.flatMap((t) => {
       const s = model.scripts.find((x) => x.name === t.name);
       if (!s) return [];
+      const weight = t.weight ?? s.weight;
+      if (unweighted && weight !== 0) return [];
       return [
         {
           kind: 'script' as const,
           name: t.name,
-          weight: weightOf(t.weight ?? s.weight),
+          weight,
           reverse: t.weight !== undefined ? t.reverse : s.weightReverse,
         },
       ];
