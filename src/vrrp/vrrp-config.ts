@@ -180,7 +180,7 @@ export function bindVrrpInstance(
       ];
     }),
   ];
-  tracks.push(...fileAndProcessTracks(vi, group));
+  tracks.push(...groupScriptTracks(model, group, tracks), ...fileAndProcessTracks(vi, group));
   const mcast = af === 4 ? model.mcastGroup4 : model.mcastGroup6;
   return {
     instance,
@@ -192,6 +192,36 @@ export function bindVrrpInstance(
     syncGroup: group?.name,
     vmac: bindVmac(vi, model, g('vmac_prefix')?.[0], af, strict),
   };
+}
+
+/**
+ * The sync group's own track_script entries, which every member tracks with the group's weight
+ * (cleared to 0 when a member is an address owner); a script the member tracks itself keeps the
+ * member's entry, with the group's weight unless the member's is 0 (keepalived/vrrp/vrrp.c
+ * sync_group_tracking_init(), add_vrrp_to_track_script()). `tracks` is updated in place.
+ */
+function groupScriptTracks(
+  model: VrrpModel,
+  group: VrrpModel['syncGroups'][number] | undefined,
+  tracks: VrrpTrackBinding[],
+): VrrpTrackBinding[] {
+  if (!group) return [];
+  const owner = group.members.some((m) => model.instances.find((i) => i.name === m)?.priority === 255);
+  const out: VrrpTrackBinding[] = [];
+  for (const t of group.trackScripts) {
+    const s = model.scripts.find((x) => x.name === t.name);
+    if (!s || out.some((o) => o.name === t.name)) continue;
+    const b = {
+      kind: 'script' as const,
+      name: t.name,
+      weight: owner ? 0 : (t.weight ?? s.weight),
+      reverse: t.weight !== undefined ? t.reverse : s.weightReverse,
+    };
+    const i = tracks.findIndex((o) => o.kind === 'script' && o.name === t.name);
+    if (i < 0) out.push(b);
+    else if (tracks[i]?.weight !== 0) tracks[i] = b;
+  }
+  return out;
 }
 
 /**

@@ -2,7 +2,8 @@
  * Tracking weights of sync group members through the runner, as keepalived 2.2.7 applies them
  * (keepalived/vrrp/vrrp.c vrrp_complete_instance()): without `sync_group_tracking_weight` a
  * weighted track_script is not tracked and a weighted track_interface faults like weight 0; with
- * it, both move the priority.
+ * it, both move the priority. The group's own weighted track_script moves every member's priority
+ * (vrrp.c sync_group_tracking_init()).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -80,5 +81,29 @@ describe('sync group members and tracking weights (runner)', () => {
     assert.deepEqual([vi1()?.state, vi1()?.effectivePriority], ['MASTER', 80], 'script weight, no fault');
     assert.equal(a.state('VI_2'), 'MASTER');
     await a.runner.stop();
+  });
+  it("a sync group's weighted track_script lowers every member's priority and the peer takes the group", async () => {
+    const { clock, router } = segment();
+    const groupScript = '    track_script {\n        chk\n    }\n';
+    const a = router('192.0.2.1', two(150, '', groupScript));
+    const b = router('192.0.2.2', two(100, '', groupScript));
+    a.runner.start();
+    b.runner.start();
+    await clock.advance(10_000);
+    assert.deepEqual(
+      [a.state('VI_1'), a.state('VI_2'), b.state('VI_1'), b.state('VI_2')],
+      ['MASTER', 'MASTER', 'BACKUP', 'BACKUP'],
+    );
+    a.scripts.results.set('/bin/chk', false);
+    await clock.advance(10_000);
+    assert.deepEqual(
+      a.runner.view().instances.map((i) => [i.name, i.state, i.effectivePriority]),
+      [
+        ['VI_1', 'BACKUP', 90],
+        ['VI_2', 'BACKUP', 90],
+      ],
+    );
+    assert.deepEqual([b.state('VI_1'), b.state('VI_2')], ['MASTER', 'MASTER']);
+    await Promise.all([a.runner.stop(), b.runner.stop()]);
   });
 });

@@ -142,4 +142,49 @@ describe('binding keepalived.conf vrrp_instance to the VRRP layer', () => {
       );
     }
   });
+  it("a sync group's own track_script applies its weight to every member, cleared to 0 when a member is the address owner", () => {
+    const scripts =
+      'vrrp_script chk {\n script "/bin/true"\n weight -20\n}\n' +
+      'vrrp_script zero {\n script "/bin/true"\n}\n' +
+      'vrrp_script both {\n script "/bin/true"\n weight 7\n}\n';
+    const member = (name: string, vrid: number, prio: number) =>
+      `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n priority ${prio}\n` +
+      ' track_script {\n zero\n both\n }\n}\n';
+    const group =
+      'vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n track_script {\n chk weight 30 reverse\n zero\n both weight -5\n }\n}\n';
+    const tracks = (text: string) =>
+      bind(text, 'VI_1').tracks.map((t) => [t.kind, t.name, t.weight, t.reverse]);
+    assert.deepEqual(tracks(scripts + member('VI_1', 1, 100) + member('VI_2', 2, 100) + group), [
+      ['script', 'zero', 0, false],
+      ['script', 'chk', 30, true],
+      // The member's own weighted `both` was dropped; the group's entry is tracked.
+      ['script', 'both', -5, false],
+    ]);
+    assert.deepEqual(
+      tracks(
+        scripts +
+          member('VI_1', 1, 100) +
+          member('VI_2', 2, 255) +
+          group.replace('}\n}\n', '}\n sync_group_tracking_weight\n}\n'),
+      ),
+      [
+        ['script', 'zero', 0, false],
+        ['script', 'both', 0, false],
+        ['script', 'chk', 0, true],
+      ],
+    );
+    assert.deepEqual(
+      tracks(
+        scripts +
+          member('VI_1', 1, 100) +
+          member('VI_2', 2, 100) +
+          group.replace('}\n}\n', '}\n sync_group_tracking_weight\n}\n'),
+      ),
+      [
+        ['script', 'zero', 0, false],
+        ['script', 'both', -5, false],
+        ['script', 'chk', 30, true],
+      ],
+    );
+  });
 });

@@ -97,9 +97,6 @@ export class VrrpTracking {
     // keepalived faults an instance whose own interface goes down unless `dont_track_primary`.
     if (rt.trackOwnLink) tracked.push({ up: this.#link(rt.ifname), weight: 0, reverse: false });
     if (rt.noSocket) tracked.push({ up: false, weight: 0, reverse: false });
-    // A sync group's own track_script faults every member while it fails (weight 0 in a group).
-    for (const t of rt.group?.spec.trackScripts ?? [])
-      tracked.push({ up: this.#scripts.get(t.name)?.up, weight: 0, reverse: false });
     tracked.push(...ext.tracked);
     const r = trackedPriority(rt.b.instance.priority, tracked, ext.effects);
     if (r.priority !== rt.m.priority) this.run.step(rt, { type: 'priority', priority: r.priority });
