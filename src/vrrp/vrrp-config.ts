@@ -153,29 +153,34 @@ export function bindVrrpInstance(
     mcastGroup4: model.mcastGroup4,
     oldUnicastChecksum: last(x, 'old_unicast_checksum')?.[0] !== 'never',
   };
-  // Members of a sync group track with weight 0 unless sync_group_tracking_weight (keepalived.conf(5)).
-  const weightOf = (w: number) => (group ? 0 : w);
+  // A member of a sync group without sync_group_tracking_weight must not float its priority:
+  // keepalived 2.2.7 keeps a weighted track_interface at weight 0 (FAULT while down) and stops
+  // tracking a weighted track_script altogether; weight-0 ones stay as they are (keepalived/vrrp/
+  // vrrp.c vrrp_complete_instance(), "ignoring ... due to SYNC group").
+  const unweighted = group !== undefined && !group.trackingWeight;
   const tracks: VrrpTrackBinding[] = [
     ...vi.trackInterfaces.map((t) => ({
       kind: 'interface' as const,
       name: t.name,
-      weight: weightOf(t.weight ?? 0),
+      weight: unweighted ? 0 : (t.weight ?? 0),
       reverse: t.reverse,
     })),
     ...vi.trackScripts.flatMap((t) => {
       const s = model.scripts.find((x) => x.name === t.name);
       if (!s) return [];
+      const weight = t.weight ?? s.weight;
+      if (unweighted && weight !== 0) return [];
       return [
         {
           kind: 'script' as const,
           name: t.name,
-          weight: weightOf(t.weight ?? s.weight),
+          weight,
           reverse: t.weight !== undefined ? t.reverse : s.weightReverse,
         },
       ];
     }),
   ];
-  tracks.push(...fileAndProcessTracks(vi, group));
+  tracks.push(...groupScriptTracks(model, group, tracks), ...fileAndProcessTracks(vi, group));
   const mcast = af === 4 ? model.mcastGroup4 : model.mcastGroup6;
   return {
     instance,
@@ -187,6 +192,36 @@ export function bindVrrpInstance(
     syncGroup: group?.name,
     vmac: bindVmac(vi, model, g('vmac_prefix')?.[0], af, strict),
   };
+}
+
+/**
+ * The sync group's own track_script entries, which every member tracks with the group's weight
+ * (cleared to 0 when a member is an address owner); a script the member tracks itself keeps the
+ * member's entry, with the group's weight unless the member's is 0 (keepalived/vrrp/vrrp.c
+ * sync_group_tracking_init(), add_vrrp_to_track_script()). `tracks` is updated in place.
+ */
+function groupScriptTracks(
+  model: VrrpModel,
+  group: VrrpModel['syncGroups'][number] | undefined,
+  tracks: VrrpTrackBinding[],
+): VrrpTrackBinding[] {
+  if (!group) return [];
+  const owner = group.members.some((m) => model.instances.find((i) => i.name === m)?.priority === 255);
+  const out: VrrpTrackBinding[] = [];
+  for (const t of group.trackScripts) {
+    const s = model.scripts.find((x) => x.name === t.name);
+    if (!s || out.some((o) => o.name === t.name)) continue;
+    const b = {
+      kind: 'script' as const,
+      name: t.name,
+      weight: owner ? 0 : (t.weight ?? s.weight),
+      reverse: t.weight !== undefined ? t.reverse : s.weightReverse,
+    };
+    const i = tracks.findIndex((o) => o.kind === 'script' && o.name === t.name);
+    if (i < 0) out.push(b);
+    else if (tracks[i]?.weight !== 0) tracks[i] = b;
+  }
+  return out;
 }
 
 /**

@@ -91,12 +91,10 @@ describe('binding keepalived.conf vrrp_instance to the VRRP layer', () => {
     assert.deepEqual([m.instance.garp.masterRepeat, m.instance.garp.masterDelayMs], [1, 0]);
   });
 
-  it('resolves track weights from vrrp_script, and sync group members track with weight 0', () => {
+  it('resolves track weights from vrrp_script', () => {
     const text =
       'vrrp_script chk {\n script "/bin/true"\n weight -20\n}\n' +
-      'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_script {\n chk\n }\n track_interface {\n eth1 weight 10\n }\n}\n' +
-      'vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n track_script {\n chk weight 30 reverse\n }\n}\n' +
-      'vrrp_sync_group G {\n group {\n VI_2\n }\n}\n';
+      'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_script {\n chk\n }\n track_interface {\n eth1 weight 10\n }\n}\n';
     assert.deepEqual(
       bind(text).tracks.map((t) => [t.kind, t.name, t.weight, t.reverse]),
       [
@@ -104,12 +102,89 @@ describe('binding keepalived.conf vrrp_instance to the VRRP layer', () => {
         ['script', 'chk', -20, false],
       ],
     );
+  });
+
+  it('a sync group member drops its weighted track_scripts and tracks its interfaces with weight 0, as keepalived does', () => {
+    const text =
+      'vrrp_script chk {\n script "/bin/true"\n weight -20\n}\n' +
+      'vrrp_script zero {\n script "/bin/true"\n}\n' +
+      'vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n' +
+      ' track_script {\n chk weight 30 reverse\n zero\n }\n track_interface {\n eth1 weight 10\n eth2\n eth3 weight 5 reverse\n }\n}\n' +
+      'vrrp_sync_group G {\n group {\n VI_2\n }\n}\n';
     const b2 = bind(text, 'VI_2');
     assert.equal(b2.syncGroup, 'G');
     assert.equal(b2.instance.inSyncGroup, true);
     assert.deepEqual(
-      b2.tracks.map((t) => [t.name, t.weight, t.reverse]),
-      [['chk', 0, true]],
+      b2.tracks.map((t) => [t.kind, t.name, t.weight, t.reverse]),
+      [
+        ['interface', 'eth1', 0, false],
+        ['interface', 'eth2', 0, false],
+        ['interface', 'eth3', 0, true],
+        ['script', 'zero', 0, false],
+      ],
+    );
+  });
+
+  it("sync_group_tracking_weight (and the deprecated global_tracking) keeps the members' weights", () => {
+    for (const kw of ['sync_group_tracking_weight', 'global_tracking']) {
+      const text =
+        'vrrp_script chk {\n script "/bin/true"\n weight -20\n}\n' +
+        'vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n' +
+        ' track_script {\n chk weight 30 reverse\n }\n track_interface {\n eth1 weight 10\n }\n}\n' +
+        `vrrp_sync_group G {\n group {\n VI_2\n }\n ${kw}\n}\n`;
+      assert.deepEqual(
+        bind(text, 'VI_2').tracks.map((t) => [t.kind, t.name, t.weight, t.reverse]),
+        [
+          ['interface', 'eth1', 10, false],
+          ['script', 'chk', 30, true],
+        ],
+        kw,
+      );
+    }
+  });
+  it("a sync group's own track_script applies its weight to every member, cleared to 0 when a member is the address owner", () => {
+    const scripts =
+      'vrrp_script chk {\n script "/bin/true"\n weight -20\n}\n' +
+      'vrrp_script zero {\n script "/bin/true"\n}\n' +
+      'vrrp_script both {\n script "/bin/true"\n weight 7\n}\n';
+    const member = (name: string, vrid: number, prio: number) =>
+      `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n priority ${prio}\n` +
+      ' track_script {\n zero\n both\n }\n}\n';
+    const group =
+      'vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n track_script {\n chk weight 30 reverse\n zero\n both weight -5\n }\n}\n';
+    const tracks = (text: string) =>
+      bind(text, 'VI_1').tracks.map((t) => [t.kind, t.name, t.weight, t.reverse]);
+    assert.deepEqual(tracks(scripts + member('VI_1', 1, 100) + member('VI_2', 2, 100) + group), [
+      ['script', 'zero', 0, false],
+      ['script', 'chk', 30, true],
+      // The member's own weighted `both` was dropped; the group's entry is tracked.
+      ['script', 'both', -5, false],
+    ]);
+    assert.deepEqual(
+      tracks(
+        scripts +
+          member('VI_1', 1, 100) +
+          member('VI_2', 2, 255) +
+          group.replace('}\n}\n', '}\n sync_group_tracking_weight\n}\n'),
+      ),
+      [
+        ['script', 'zero', 0, false],
+        ['script', 'both', 0, false],
+        ['script', 'chk', 0, true],
+      ],
+    );
+    assert.deepEqual(
+      tracks(
+        scripts +
+          member('VI_1', 1, 100) +
+          member('VI_2', 2, 100) +
+          group.replace('}\n}\n', '}\n sync_group_tracking_weight\n}\n'),
+      ),
+      [
+        ['script', 'zero', 0, false],
+        ['script', 'both', -5, false],
+        ['script', 'chk', 30, true],
+      ],
     );
   });
 });

@@ -2,8 +2,8 @@
  * Tracking weights keepalived 2.2.7 ignores, reported as `keepalived -t` reports them
  * (keepalived/vrrp/vrrp.c vrrp_complete_instance(), "ignoring ... due to SYNC group"): those of an
  * instance in a sync group without `sync_group_tracking_weight`, and those of an address owner
- * (priority 255). The model is left as it is: lvsd's VRRP binding applies its own rule
- * (src/vrrp/vrrp-config.ts), so each message says what each side does.
+ * (priority 255). The model is left as it is: lvsd's VRRP binding applies the same rule
+ * (src/vrrp/vrrp-config.ts bindVrrpInstance()), so each message says what both do.
  */
 import type { Diagnostics } from '../diagnostics.js';
 import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
@@ -33,7 +33,7 @@ export function reportSyncWeights(
         d.error(
           'ERR_CONFIG_IGNORED',
           `(${vi.name}) ignoring tracked script ${t.name} with weights ${
-            inSync ? 'due to SYNC group (keepalived stops tracking it; lvsd tracks it with weight 0)' : why
+            inSync ? 'due to SYNC group (keepalived and lvsd stop tracking it)' : why
           }`,
           t,
         );
