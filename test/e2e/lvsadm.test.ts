@@ -153,8 +153,9 @@ describe('lvsadm against lvsd', () => {
       ['-d -t 12.0.0.1:80 -r 172.16.0.9:80', '', 'No such destination\n', 255],
       ['-A -t 12.0.0.2:80 -s bogus', '', 'Scheduler or persistence engine not found\n', 255],
       ['-A -t 12.0.0.2:80 -p --pe bogus', '', 'Scheduler or persistence engine not found\n', 255],
-      ['--start-daemon master', '', 'Operation not supported with IPv6\n', 255],
-      ['--stop-daemon backup', '', 'Operation not supported with IPv6\n', 255],
+      // An interface that does not exist, so no sync socket ever opens on the host's own links.
+      ['--start-daemon master --mcast-interface lvsts-nodev0', '', 'No such device\n', 255],
+      ['--stop-daemon backup', '', 'No daemon is running\n', 255],
       // A failed operation changes nothing.
       ['-Sn', '-A -t 12.0.0.1:80 -s rr\n-a -t 12.0.0.1:80 -r 172.16.0.2:80 -m -w 1\n', '', 0],
     ]);
