@@ -5,6 +5,8 @@
  * control handler reach the table through a `DirectorPort` that the daemon builds.
  */
 import type { Director } from '../core/director.js';
+import type { SyncConnEntry } from '../sync/sync-entry.js';
+import type { SyncSink } from '../sync/sync-master.js';
 import type { Change, ControlTarget } from './apply.js';
 import type { Command } from './commands.js';
 import type { VipStatus } from './protocol.js';
@@ -49,6 +51,19 @@ export interface DataPlaneHandle {
   vrrpOwn?(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
   /** VRRP: sends gratuitous ARPs / unsolicited neighbour adverts for `vips` (garp_master_*). */
   vrrpAnnounce?(vips: readonly VrrpVip[]): void;
+  /**
+   * Sync master role: from now on the plane hands `sink` the conns ip_vs_sync_conn() would send
+   * (the packet plane, from every inbound packet). Absent: a master daemon has nothing to send.
+   */
+  attachSyncMaster?(sink: SyncSink): void;
+  /** Sync master role ended: the plane stops feeding the sink. */
+  detachSyncMaster?(): void;
+  /**
+   * Sync backup role: applies one received entry (ip_vs_proc_conn()) with the plane's own
+   * per-conn state, so the plane forwards the conn after a takeover. Absent: the daemon applies
+   * it to the core table alone.
+   */
+  applySyncEntry?(e: SyncConnEntry, now: number): void;
   close(): Promise<void>;
 }
 

@@ -69,6 +69,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   try {
     cfg.initial?.(director, started);
     plane = cfg.dataplane ? await cfg.dataplane(director) : undefined;
+    // A sync master daemon started meanwhile (a VRRP instance already MASTER) attaches now.
+    director.bindPlane(plane);
   } catch (e) {
     director.sync?.close();
     unsubscribe();

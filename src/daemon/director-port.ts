@@ -5,35 +5,41 @@
  * Director itself through `director`.
  */
 import type { SyncDaemonConfig } from '../control/commands.js';
-import type { DirectorPort } from '../control/ports.js';
+import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
 import { connViews } from '../core/conn-views.js';
 import { Director } from '../core/director.js';
 import { findScheduler } from '../core/schedulers/index.js';
 import { SYSCTLS, type SysctlName } from '../core/sysctls.js';
+import { SyncPlaneJoint } from './sync/sync-plane-joint.js';
 import type { SyncService, SyncSysctlName } from './sync/sync-service.js';
 
-/** Builds the sync daemons of a director (daemon/sync/sync-service.ts). */
+/**
+ * Builds the sync daemons of a director (daemon/sync/sync-service.ts); `joint` joins them to the
+ * data plane once the daemon binds it.
+ */
 export type SyncServiceFactory = (
   director: Director,
   sysctl: (name: SyncSysctlName) => number | undefined,
+  joint: SyncPlaneJoint,
 ) => SyncService;
 
 /**
  * A Director with every built-in scheduler, seen as a DirectorPort. With `sync`, the director
  * runs sync daemons (`--start-daemon`, `-L --daemon`); without it `startDaemon`/`stopDaemon` are
- * absent and apply answers EOPNOTSUPP for them.
+ * absent and apply answers EOPNOTSUPP for them. `bindPlane` joins the daemons to the data plane.
  */
 export function createDirectorPort(
   connTabBits: number,
   sync?: SyncServiceFactory,
-): DirectorPort & { readonly sync?: SyncService } {
+): DirectorPort & { readonly sync?: SyncService; bindPlane(plane: DataPlaneHandle | undefined): void } {
   const director = new Director({ schedulers: findScheduler, tabBits: connTabBits });
   // The sync sysctls are read through the director's settings when it knows them (they arrive
   // with the sync master/backup logic); until then the service uses the kernel's defaults.
   const known: ReadonlySet<string> = new Set(SYSCTLS);
   const sysctl = (name: SyncSysctlName) =>
     known.has(name) ? director.settings.get(name as SysctlName) : undefined;
-  const service = sync?.(director, sysctl);
+  const joint = new SyncPlaneJoint(director);
+  const service = sync?.(director, sysctl, joint);
   return {
     director,
     table: director.table,
@@ -45,6 +51,7 @@ export function createDirectorPort(
     daemons: () => service?.daemons() ?? [],
     conns: (now) => connViews(director, now),
     tick: (now) => director.tick(now),
+    bindPlane: (plane) => joint.bind(plane),
     ...(service
       ? {
           startDaemon: (cfg: SyncDaemonConfig) => service.start(cfg),

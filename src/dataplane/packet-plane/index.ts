@@ -33,6 +33,7 @@ import {
 import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
 import { IngressBypass } from '../../io/host/ingress-bypass.js';
 import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
+import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncSink } from '../../sync/sync-master.js';
 import { parseVip } from '../vrrp-vip.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
@@ -113,7 +114,7 @@ export interface PacketPlaneHandle {
   vrrpAnnounce(vips: readonly VrrpVip[]): void;
   /**
    * Sync master role (`--start-daemon master`): from now on the engine hands the conns
-   * ip_vs_sync_conn() would send to `sink` (the daemon's SyncOutbox), from every inbound packet
+   * ip_vs_sync_conn() would send to `sink` (the sync daemon's message builder), from every inbound packet
    * and from each template re-armed while it still controls conns. Replaces an earlier sink.
    */
   attachSyncMaster(sink: SyncSink): void;
@@ -125,7 +126,12 @@ export interface PacketPlaneHandle {
    * syncid). The conns it creates are forwarded like any other, to the same real servers.
    */
   applySync(datagram: Uint8Array, now: number, syncId?: number): SyncApplyCounts;
-  /** Totals of {@link applySync} since the plane started. */
+  /**
+   * Sync backup role, one entry the sync daemon read: applied as {@link applySync} applies each
+   * entry of a datagram (DataPlaneHandle.applySyncEntry).
+   */
+  applySyncEntry(e: SyncConnEntry, now: number): void;
+  /** Totals of {@link applySync} and {@link applySyncEntry} since the plane started. */
   syncCounters(): PlaneSyncCounters;
   close(): Promise<void>;
 }
@@ -338,6 +344,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     attachSyncMaster: (sink) => sync.attachMaster(sink),
     detachSyncMaster: () => sync.detachMaster(),
     applySync: (datagram, now, syncId = 0) => sync.apply(datagram, syncId, now),
+    applySyncEntry: (e, now) => {
+      sync.applyEntry(e, now);
+    },
     syncCounters: () => ({ ...sync.counters }),
     status: () => {
       const c = loop.counters;

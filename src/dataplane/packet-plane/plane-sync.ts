@@ -8,7 +8,7 @@
  * old_state, ip_vs_conn_new() sync_endtime) is in place when that backup becomes master.
  */
 import type { Engine } from '../../engine/engine.js';
-import { applySyncEntry } from '../../sync/sync-backup.js';
+import { applySyncEntry, type SyncApplyResult } from '../../sync/sync-backup.js';
 import { parseSyncDatagram } from '../../sync/sync-datagram.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncRxCode } from '../../sync/sync-error.js';
@@ -32,7 +32,11 @@ export interface SyncApplyCounts {
   readonly skipped: number;
 }
 
-/** Running totals over every datagram applied. */
+/**
+ * Running totals: entries over every applyEntry (the daemon's path and apply's); datagrams,
+ * droppedDatagrams and skipped over the datagrams given to apply only (the sync daemon counts
+ * the ones it reads).
+ */
 export interface PlaneSyncCounters {
   datagrams: number;
   /** Datagrams dropped whole or in part (SyncApplyCounts.dropped set). */
@@ -84,43 +88,58 @@ export class PlaneSync {
   }
 
   /**
-   * The backup role: applies received datagram `buf` as a backup with syncid `syncId` (0 accepts
-   * every syncid) at `now` (ms). Never throws on the datagram's contents.
+   * The backup role: applies one entry the sync daemon read from a datagram, at `now` (ms), as
+   * ip_vs_proc_conn() does, then gives a conn it created the master bookkeeping and the engine's
+   * per-conn state. Counted in {@link counters} (created, updated, unbound, ignored).
+   */
+  applyEntry(e: SyncConnEntry, now: number): SyncApplyResult {
+    const director = this.engine.director;
+    const a = applySyncEntry(director, e, now);
+    const c = this.counters;
+    if (a.kind === 'ignored') {
+      c.ignored++;
+      return a;
+    }
+    if (!a.bound) c.unbound++;
+    const state = director.conns.stateOf(a.idx);
+    if (a.kind === 'created') {
+      c.created++;
+      // ip_vs_conn_new(): sync_endtime = now; ip_vs_proc_conn(): old_state = the entry's state.
+      this.master.reset(a.idx, now, state);
+      this.engine.syncCreated(a.idx);
+    } else {
+      c.updated++;
+      const book = this.master.book;
+      book.ensure(a.idx);
+      book.oldState[a.idx] = state;
+    }
+    return a;
+  }
+
+  /**
+   * Reads datagram `buf` as a backup with syncid `syncId` (0 accepts every syncid) and applies
+   * its entries with {@link applyEntry}, at `now` (ms). Never throws on the datagram's contents.
+   * The sync daemon reads datagrams itself and calls applyEntry; this is for callers without one.
    */
   apply(buf: Uint8Array, syncId: number, now: number): SyncApplyCounts {
     const r = parseSyncDatagram(buf, syncId);
-    const director = this.engine.director;
-    const book = this.master.book;
     let created = 0;
     let updated = 0;
     let unbound = 0;
     let ignored = 0;
     for (const e of r.entries) {
-      const a = applySyncEntry(director, e, now);
+      const a = this.applyEntry(e, now);
       if (a.kind === 'ignored') {
         ignored++;
         continue;
       }
       if (!a.bound) unbound++;
-      const state = director.conns.stateOf(a.idx);
-      if (a.kind === 'created') {
-        created++;
-        // ip_vs_conn_new(): sync_endtime = now; ip_vs_proc_conn(): old_state = the entry's state.
-        this.master.reset(a.idx, now, state);
-        this.engine.syncCreated(a.idx);
-      } else {
-        updated++;
-        book.ensure(a.idx);
-        book.oldState[a.idx] = state;
-      }
+      if (a.kind === 'created') created++;
+      else updated++;
     }
     const c = this.counters;
     c.datagrams++;
     if (r.dropped !== undefined) c.droppedDatagrams++;
-    c.created += created;
-    c.updated += updated;
-    c.unbound += unbound;
-    c.ignored += ignored;
     c.skipped += r.skippedEntries.length;
     return {
       version: r.version,

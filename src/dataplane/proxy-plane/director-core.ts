@@ -3,12 +3,15 @@
  * connection table that `lvsadm -Lc`, `--stats` and `--rate` read. The Director tells us about
  * every entry it frees, synchronously (onConnExpire), so the plane closes an expired entry's
  * sockets at once and can never confuse a stale index with the connection reusing its slot.
+ * As a sync master it sends the persistence template behind each new connection (see
+ * {@link DirectorProxyCore.setSyncMaster}).
  */
-import { KIND } from '../../core/conn-table.js';
+import { CONN_F, KIND } from '../../core/conn-table.js';
 import type { Dest } from '../../core/dest.js';
 import { CONN_EVENT, type Director } from '../../core/director.js';
 import type { Service } from '../../core/service.js';
 import { CONN_EV, type ConnEvent, type ProxyCore } from '../../io/proxy/core.js';
+import type { SyncMaster } from '../../sync/sync-master.js';
 
 // CONN_EV (this folder) → the Director's CONN_EVENT values.
 const EV_MAP: readonly number[] = [
@@ -24,6 +27,7 @@ export class DirectorProxyCore implements ProxyCore {
   private expireFn: (idx: number) => void = () => {};
   // The entry dropConn is freeing: the plane asked for it, so it is not reported back as expired.
   private dropping = -1;
+  private syncMaster: SyncMaster | null = null;
 
   constructor(readonly director: Director) {
     director.onConnExpire((idx) => {
@@ -44,7 +48,29 @@ export class DirectorProxyCore implements ProxyCore {
     now: number,
   ): number {
     const idx = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
-    return idx < 0 ? -1 : idx;
+    if (idx < 0) return -1;
+    if (this.syncMaster) this.syncTemplate(idx, now);
+    return idx;
+  }
+
+  /**
+   * Sync master role (null ends it): each new connection a persistence template controls sends
+   * that template, as ip_vs_sync_conn() sends a conn's controller with it. The connections
+   * themselves are not sent: they end at this host's sockets and no other host can carry them
+   * on, while the template lets a backup send the client to the same real server after a
+   * failover.
+   */
+  setSyncMaster(m: SyncMaster | null): void {
+    this.syncMaster = m;
+  }
+
+  private syncTemplate(idx: number, now: number): void {
+    const conns = this.director.conns;
+    const ct = conns.ctl[idx] as number;
+    if (ct < 0 || conns.kind(ct) !== KIND.LIVE || (conns.flagsOf(ct) & CONN_F.TEMPLATE) === 0) return;
+    // Considered as the kernel considers a controller (pkts = sync_threshold): a template always
+    // passes the packet-count test, and sync_refresh_period limits resends when set.
+    this.syncMaster?.onRearm(ct, now);
   }
 
   connDest(idx: number): Dest | undefined {

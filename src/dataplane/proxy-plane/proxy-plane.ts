@@ -10,10 +10,16 @@
  * when it leaves MASTER or the plane closes; listeners on those addresses bind with IP_FREEBIND,
  * so they exist before the address does; announcements go out through one kept send-only
  * AF_PACKET socket (vrrp-announce.ts keptSocketLink).
+ *
+ * Connection sync: TCP sockets cannot move to another host, so the proxy plane syncs only the
+ * persistence templates, which keep clients on the same real server after a failover.
  */
 import type { Logger } from 'pino';
 import { dataplaneFaultChannel } from '../../control/channels.js';
 import type { DataPlaneHandle, DirectorPort, VrrpVip } from '../../control/ports.js';
+import { CONN_F } from '../../core/conn-table.js';
+import { applySyncEntry } from '../../sync/sync-backup.js';
+import { SyncMaster, type SyncSink } from '../../sync/sync-master.js';
 import { addrKey } from '../vrrp-vip.js';
 import { DirectorProxyCore } from './director-core.js';
 import { ProxyDataPlane } from './proxy-data-plane.js';
@@ -39,8 +45,9 @@ function sameKeys(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 
 /** Starts the proxy data plane over `port`'s Director. */
 export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOptions = {}): DataPlaneHandle {
+  const core = new DirectorProxyCore(port.director);
   const plane = new ProxyDataPlane({
-    core: new DirectorProxyCore(port.director),
+    core,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
   });
   const addrs = new VrrpAddresses();
@@ -67,6 +74,11 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
         });
     }
   };
+  // Sync: a master sends the persistence templates (director-core.ts), a backup applies only
+  // templates: a synced connection could never be carried on here, and left in the table it
+  // would count as an active connection of its real server until it timed out.
+  let syncSink: SyncSink | undefined;
+  const syncMaster = new SyncMaster(port.director, { add: (e, now) => syncSink?.add(e, now) });
   plane.start();
   return {
     name: 'proxy',
@@ -105,6 +117,17 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
       const pending = addrs.settled();
       if (pending) void pending.then(() => announce(vips));
       else announce(vips);
+    },
+    attachSyncMaster(sink) {
+      syncSink = sink;
+      core.setSyncMaster(syncMaster);
+    },
+    detachSyncMaster() {
+      core.setSyncMaster(null);
+      syncSink = undefined;
+    },
+    applySyncEntry(e, now) {
+      if (e.flags & CONN_F.TEMPLATE) applySyncEntry(port.director, e, now);
     },
     async close() {
       // keepalived removes its addresses on shutdown (unless --dont-release-vrrp): so do we.

@@ -192,7 +192,9 @@ export function main(argv: string[]): void {
         logger: log,
         initial,
         // Sync daemons on real UDP multicast sockets (src/io/sync); they need no privilege, so
-        // they run whoever starts lvsd. Tests pass the fake network instead.
+        // they run whoever starts lvsd. Tests pass the fake network instead. The daemon joins
+        // them to the data plane (daemon/sync/sync-plane-joint.ts): on the packet plane the
+        // master sends what the engine's SyncMaster picks and the backup's conns are forwarded.
         sync: syncServiceFactory({
           transport: new SyncSocketTransport(),
           log: (level, msg, fields) => log[level](fields ?? {}, msg),

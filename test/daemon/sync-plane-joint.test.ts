@@ -1,0 +1,119 @@
+/**
+ * The joint between the sync daemons and the data plane (sync-plane-joint.ts), through
+ * createDirectorPort, the codec protocol and the fake sync network: a master daemon feeds from
+ * the plane's SyncMaster (attached when the plane arrives, even after the daemon started), a
+ * backup's entries go through the plane when it applies them itself and into the core table
+ * when it does not, and stopping the master detaches the plane.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DataPlaneHandle } from '../../src/control/ports.js';
+import { createDirectorPort } from '../../src/daemon/director-port.js';
+import { SYNC_FLUSH_MS } from '../../src/daemon/sync/sync-service.js';
+import { syncServiceFactory } from '../../src/daemon/sync/sync-service-factory.js';
+import { FakeClock } from '../../src/health/fake-prober.js';
+import { FakeSyncNetwork } from '../../src/sync/fake-sync-transport.js';
+import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
+import type { SyncSink } from '../../src/sync/sync-master.js';
+import { TEMPLATE, V4_CONN } from '../sync/sync-fixtures.js';
+
+/** A data plane reduced to its sync methods, recording what the joint does with them. */
+function fakePlane(withApply: boolean) {
+  const sinks: SyncSink[] = [];
+  const applied: SyncConnEntry[] = [];
+  let detached = 0;
+  const plane: DataPlaneHandle = {
+    name: 'packet',
+    onChanges: () => {},
+    vipStatus: () => [],
+    close: async () => {},
+    attachSyncMaster: (s) => sinks.push(s),
+    detachSyncMaster: () => {
+      detached++;
+    },
+    ...(withApply ? { applySyncEntry: (e: SyncConnEntry) => applied.push(e) } : {}),
+  };
+  return { plane, sinks, applied, detached: () => detached };
+}
+
+function pair() {
+  const net = new FakeSyncNetwork();
+  const clock = new FakeClock(1_000_000);
+  const port = (addr: string) =>
+    createDirectorPort(8, syncServiceFactory({ transport: net.transport(addr), clock }));
+  const m = port('192.0.2.1');
+  const b = port('192.0.2.2');
+  b.startDaemon?.({ state: 'backup', mcastInterface: 'eth0', syncId: 7 });
+  m.startDaemon?.({ state: 'master', mcastInterface: 'eth0', syncId: 7 });
+  return { net, clock, m, b };
+}
+
+const cports = (p: ReturnType<typeof createDirectorPort>, now: number) => p.conns(now).map((c) => c.cport);
+
+describe('sync daemons joined to the data plane', () => {
+  it('a master started before its plane exists is attached when the plane is bound, and its entries reach a plane-less backup table', async () => {
+    const { net, clock, m, b } = pair();
+    const mp = fakePlane(true);
+    assert.equal(mp.sinks.length, 0);
+    m.bindPlane(mp.plane);
+    assert.equal(mp.sinks.length, 1, 'the running master attached to the plane');
+    // The plane's SyncMaster passes its `now` second: it must not pick a sync thread.
+    mp.sinks[0]!.add(V4_CONN, 1_000_001);
+    mp.sinks[0]!.add(TEMPLATE, 1_000_001);
+    assert.equal(net.sent.length, 0, 'a partly filled message waits for the flush');
+    await clock.advance(SYNC_FLUSH_MS);
+    assert.equal(net.sent.length, 1);
+    assert.equal(net.sent[0]!.port, 8848);
+    // No plane on the backup (`--dataplane none`): the entries land in the core table, template too.
+    assert.deepEqual(cports(b, clock.now()).sort(), [0, V4_CONN.cport].sort());
+    m.stopDaemon?.('master');
+    assert.equal(mp.detached(), 1);
+  });
+
+  it('a backup whose plane applies entries hands every entry to it, and the core table is left to the plane', async () => {
+    const { clock, m, b } = pair();
+    const mp = fakePlane(true);
+    const bp = fakePlane(true);
+    m.bindPlane(mp.plane);
+    b.bindPlane(bp.plane);
+    assert.equal(bp.sinks.length, 0, 'the backup runs no master');
+    mp.sinks[0]!.add(V4_CONN);
+    mp.sinks[0]!.add({ ...V4_CONN, cport: 40001 });
+    await clock.advance(SYNC_FLUSH_MS);
+    assert.deepEqual(
+      bp.applied.map((e) => e.cport),
+      [40000, 40001],
+    );
+    assert.deepEqual(cports(b, clock.now()), []);
+  });
+
+  it('a plane without sync methods (the proxy plane) gets no sink; the master sends nothing and stops cleanly', async () => {
+    const { net, clock, m } = pair();
+    const plain: DataPlaneHandle = {
+      name: 'proxy',
+      onChanges: () => {},
+      vipStatus: () => [],
+      close: async () => {},
+    };
+    m.bindPlane(plain);
+    await clock.advance(SYNC_FLUSH_MS * 2);
+    assert.equal(net.sent.length, 0);
+    m.stopDaemon?.('master');
+    assert.equal(m.daemons().length, 0);
+  });
+
+  it('rebinding moves a running master from one plane to the next, and a stopped master attaches to none', () => {
+    const { m } = pair();
+    const p1 = fakePlane(true);
+    const p2 = fakePlane(true);
+    m.bindPlane(p1.plane);
+    m.bindPlane(p2.plane);
+    assert.equal(p1.detached(), 1);
+    assert.equal(p2.sinks.length, 1);
+    m.stopDaemon?.('master');
+    assert.equal(p2.detached(), 1);
+    const p3 = fakePlane(true);
+    m.bindPlane(p3.plane);
+    assert.equal(p3.sinks.length, 0);
+  });
+});
