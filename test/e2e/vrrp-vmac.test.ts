@@ -208,10 +208,20 @@ function vipOnVmac(ns: Netns, label: string, dev = 'vrrp.51', vip = VIP): boolea
   );
 }
 
-/** The client pings the VIP once (it must answer) and returns the MAC its neighbour table maps the VIP to. */
-function pingVip(ns: Netns, vip = VIP): string | undefined {
-  const p = ns.exec('c', ['ping', '-c', '1', '-W', '2', vip], 5000);
-  assert.equal(p.status, 0, `ping ${vip}: ${p.stdout}${p.stderr}`);
+/**
+ * The client pings the VIP until it answers (within 3 s) and returns the MAC its neighbour table maps the VIP to.
+ * A retry, not one ping: at a preemption the old master's last advert (also from the virtual MAC) can cross the
+ * new master's gratuitous ARP, so for up to one advert interval the bridge forwards the virtual MAC to the old port;
+ * a client's retransmission rides over that with keepalived on both sides too.
+ */
+async function pingVip(ns: Netns, vip = VIP): Promise<string | undefined> {
+  await until(
+    async () => {
+      return ns.exec('c', ['ping', '-c', '1', '-W', '1', vip], 3000).status === 0;
+    },
+    3000,
+    `the client's ping of ${vip} to be answered`,
+  );
   const rows = JSON.parse(ns.ip('c', '-j', 'neigh', 'show', 'dev', 'eth0')) as {
     dst: string;
     lladdr?: string;
@@ -300,7 +310,7 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
       const garps = c.frames.filter((f) => f.arpIp === VIP);
       assert.ok(garps.length >= 1, `a gratuitous ARP for the VIP (${JSON.stringify(c.frames)})`);
       for (const g of garps) assert.deepEqual([g.ethSrc, g.arpMac], [VMAC, VMAC]);
-      assert.equal(pingVip(ns), VMAC, "the client's neighbour entry for the VIP is the virtual MAC");
+      assert.equal(await pingVip(ns), VMAC, "the client's neighbour entry for the VIP is the virtual MAC");
 
       lv.proc.kill('SIGTERM');
       await Promise.race([lv.exited, new Promise((r) => setTimeout(r, 10_000))]);
@@ -338,7 +348,7 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
       const k = spawnKeepalived(ns, 'ka', kaConf, join(dir, 'ka-'));
       ka = k;
       await kaSays(k, '(VI_1) Entering BACKUP STATE', 10_000, 0);
-      assert.equal(pingVip(ns), VMAC, 'lvsd MASTER: the VIP at the virtual MAC');
+      assert.equal(await pingVip(ns), VMAC, 'lvsd MASTER: the VIP at the virtual MAC');
       // Longer than keepalived's down interval (3.6 s): it hears lvsd's adverts through its own vrrp.51.
       await new Promise((r) => setTimeout(r, 4500));
       assert.doesNotMatch(k.log(), /Entering MASTER STATE/, k.log());
@@ -352,7 +362,7 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
       await lv1.exited;
       await until(async () => vipOnVmac(ns, 'ka'), 3000, "the VIP on keepalived's vrrp.51");
       assert.equal(linkOf(ns, 'lv', 'vrrp.51'), undefined);
-      assert.equal(pingVip(ns), VMAC, 'keepalived MASTER: the same virtual MAC');
+      assert.equal(await pingVip(ns), VMAC, 'keepalived MASTER: the same virtual MAC');
       await until(
         async () => c.frames.some((f) => f.prio !== '' && f.ipSrc === KA && f.ethSrc === VMAC),
         3000,
@@ -366,7 +376,7 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
       await until(async () => (await lvState(lv2)) === 'MASTER', 15_000, `lvsd MASTER again\n${lv2.log()}`);
       await kaSays(k, '(VI_1) Entering BACKUP STATE', 5000, from);
       await until(async () => vipOnVmac(ns, 'lv') && !vipOnVmac(ns, 'ka'), 3000, 'the VIP back on lvsd only');
-      assert.equal(pingVip(ns), VMAC, 'lvsd MASTER again: still the same virtual MAC');
+      assert.equal(await pingVip(ns), VMAC, 'lvsd MASTER again: still the same virtual MAC');
       assert.doesNotMatch(k.log(), /invalid|bogus|mismatch|checksum|wrong/i, k.log());
     } finally {
       d?.proc.kill('SIGKILL');
@@ -435,7 +445,7 @@ describe('use_vmac: the macvlan, its MAC on the wire, and interop with keepalive
       for (const n of nas) assert.equal(n.ethSrc, VMAC6);
       // No IPv4 ping here: keepalived sets arp_ignore only on IPv4 macvlans (vrrp_vmac.c calls
       // set_interface_parameters() for AF_INET), so vrrp.52 answers ARP for the IPv4 VIP as well.
-      assert.equal(pingVip(ns, VIP6), VMAC6);
+      assert.equal(await pingVip(ns, VIP6), VMAC6);
       lv.proc.kill('SIGTERM');
       await Promise.race([lv.exited, new Promise((r) => setTimeout(r, 10_000))]);
       assert.deepEqual([linkOf(ns, 'lv', 'vmac51'), linkOf(ns, 'lv', 'vrrp.52')], [undefined, undefined]);
