@@ -11,13 +11,13 @@
  * ip_vs_try_to_schedule() schedules only a SYN), so the connections hang.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
 import { RS_ARP_SYSCTLS } from '../../src/tools/lab/plan.js';
+import { type Lvsd, startLvsd as spawnLvsd } from '../helpers/lvsd-in-netns.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 import { lvsadm, until } from './config-helpers.js';
 
@@ -200,39 +200,14 @@ virtual_server ${n.vip} 80 {
 `;
 }
 
-interface Lvsd {
-  readonly proc: ChildProcess;
-  readonly socket: string;
-  log(): string;
-  readonly exited: Promise<unknown>;
-}
-
 function startLvsd(ns: Netns, method: Method, label: string, dir: string, text: string): Lvsd {
-  const file = join(dir, `${label}.conf`);
-  writeFileSync(file, text);
-  const socket = join(dir, `${label}.sock`);
-  const proc = ns.spawn(
-    label,
-    [
-      process.execPath,
-      'bin/lvsd',
-      '--socket',
-      socket,
-      '--dataplane',
-      'packet',
-      '--interface',
-      'eth0',
-      ...(method === 'NAT' ? ['--interface', 'eth1'] : []),
-      '--config',
-      file,
-    ],
-    { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
-  );
-  let log = '';
-  proc.stdout?.on('data', (d) => (log += d));
-  proc.stderr?.on('data', (d) => (log += d));
-  const exited = new Promise((r) => proc.once('exit', r));
-  return { proc, socket, log: () => log, exited };
+  return spawnLvsd(ns, label, dir, label, text, [
+    '--dataplane',
+    'packet',
+    '--interface',
+    'eth0',
+    ...(method === 'NAT' ? ['--interface', 'eth1'] : []),
+  ]);
 }
 
 /** VI_1's state in `lvsadm --vrrp`, or undefined while lvsd is not answering. */

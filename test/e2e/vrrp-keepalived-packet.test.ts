@@ -10,13 +10,13 @@
  * back and the client is served through lvsd again.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RS_ARP_SYSCTLS } from '../../src/tools/lab/plan.js';
 import { spawnKeepalived } from '../helpers/keepalived.js';
+import { type Lvsd, startLvsd as spawnLvsd } from '../helpers/lvsd-in-netns.js';
 import { createNetns, type Netns } from '../helpers/netns.js';
 import { lvsadm, until } from './config-helpers.js';
 import { kaSays, vrrpInteropSkipReason } from './vrrp-keepalived-helpers.js';
@@ -56,37 +56,9 @@ vrrp_instance VI_1 {
 ${lvs ? `virtual_server ${VIP} 80 {\n  lvs_sched rr\n  lvs_method DR\n  protocol TCP\n  real_server ${RS} 80 {\n  }\n}\n` : ''}`;
 }
 
-interface Lvsd {
-  readonly proc: ChildProcess;
-  readonly socket: string;
-  log(): string;
-  readonly exited: Promise<unknown>;
-}
-
 function startLvsd(ns: Netns, dir: string, tag: string): Lvsd {
-  const file = join(dir, `${tag}.conf`);
-  writeFileSync(file, vrrpConf('lv', 'BACKUP', 150, true));
-  const socket = join(dir, `${tag}.sock`);
-  const proc = ns.spawn(
-    'lv',
-    [
-      process.execPath,
-      'bin/lvsd',
-      '--socket',
-      socket,
-      '--dataplane',
-      'packet',
-      '--interface',
-      'eth0',
-      '--config',
-      file,
-    ],
-    { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
-  );
-  let log = '';
-  proc.stdout?.on('data', (d) => (log += d));
-  proc.stderr?.on('data', (d) => (log += d));
-  return { proc, socket, log: () => log, exited: new Promise((r) => proc.once('exit', r)) };
+  const args = ['--dataplane', 'packet', '--interface', 'eth0'];
+  return spawnLvsd(ns, 'lv', dir, tag, vrrpConf('lv', 'BACKUP', 150, true), args);
 }
 
 async function state(d: Lvsd): Promise<string | undefined> {
