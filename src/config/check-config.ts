@@ -7,6 +7,7 @@ import { type ConfigIo, type KeepalivedOptions, parseKeepalived } from './keepal
 import type { LdirectordOptions } from './ldirectord/directives.js';
 import { parseLdirectord } from './ldirectord/parser.js';
 import type { LvsModel } from './model.js';
+import { tableFindings } from './table-check.js';
 
 /** The two configuration dialects. */
 export type ConfigFormat = 'keepalived' | 'ldirectord';
@@ -42,8 +43,12 @@ export function checkConfig(
   const format = opts.format ?? detectFormat(path, text ?? '');
   if (format === 'ldirectord') {
     const r = parseLdirectord(path, text, opts);
-    return { format, model: r.model, diagnostics: r.diagnostics, exitCode: r.exitCode };
+    const refused = tableFindings(r.model);
+    // ldirectord.cf: any error makes the file unusable (parser.ts `finish`, exit 2).
+    const exitCode = refused.length > 0 ? 2 : r.exitCode;
+    return { format, model: r.model, diagnostics: [...r.diagnostics, ...refused], exitCode };
   }
   const r = parseKeepalived(path, io, opts);
-  return { format, model: r.model, diagnostics: r.diagnostics, exitCode: exitCodeFor(r.diagnostics) };
+  const diagnostics = [...r.diagnostics, ...tableFindings(r.model)];
+  return { format, model: r.model, diagnostics, exitCode: exitCodeFor(diagnostics) };
 }

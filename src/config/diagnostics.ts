@@ -4,7 +4,7 @@
  * keepalived warns and continues on nearly every mistake (its check_parser.c and vrrp_parser.c
  * handlers log an invalid value and ignore it or fall back to a default).
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, type TableErrorCode } from '../core/errors.js';
 
 /** Stable diagnostic codes; tests and tooling match on these, never on message text. */
 export const CONFIG_CODES = [
@@ -23,8 +23,11 @@ export const CONFIG_CODES = [
   'ERR_CONFIG_NO_INTERFACE',
   'ERR_CONFIG_INCLUDE_DEPTH',
 ] as const;
-/** One of {@link CONFIG_CODES}. */
-export type ConfigCode = (typeof CONFIG_CODES)[number];
+/**
+ * One of {@link CONFIG_CODES}, or the table's own code for a value the service table would
+ * refuse (table-check.ts), so `--check-config` and lvsd's start log name it alike.
+ */
+export type ConfigCode = (typeof CONFIG_CODES)[number] | TableErrorCode;
 
 /**
  * How bad a finding is. `notice` is logged only (keepalived's plain `include` of a missing file);

@@ -199,7 +199,15 @@ export class HealthRunner {
     if (p) return p;
     const found = this.monitor.checker(uid);
     if (!found) return undefined;
-    p = (this.opts.prober ?? createChecker)(found.checker.cfg, found.svc.svc);
+    try {
+      p = (this.opts.prober ?? createChecker)(found.checker.cfg, found.svc.svc);
+    } catch (e) {
+      // A checker its probe cannot build (a pattern JavaScript refuses: --check-config reports it,
+      // config/table-check.ts) fails every check instead of throwing out of a timer.
+      const message = `checker cannot run: ${e instanceof Error ? e.message : String(e)}`;
+      this.opts.log?.('error', message, { code: 'ERR_CONFIG_BAD_VALUE', type: found.checker.cfg.type });
+      p = { type: found.checker.cfg.type, check: async () => ({ ok: false, message, durationMs: 0 }) };
+    }
     this.probes.set(uid, p);
     return p;
   }

@@ -4,6 +4,7 @@
  * are accepted and kept as written in `extra` so a real-world file checks clean.
  */
 import { canonicalIp } from '../../core/addr.js';
+import { MAX_TIMEOUT_S } from '../../core/settings.js';
 import type { Diagnostics } from '../diagnostics.js';
 import type { GlobalSettings } from '../model.js';
 import type { Node } from './tree.js';
@@ -134,9 +135,17 @@ function lvsTimeouts(d: Diagnostics, c: Node, rg: RawGlobals): void {
   for (let i = 0; i < c.args.length; i += 2) {
     const k = c.args[i]!;
     const v = Number(c.args[i + 1]);
-    if ((k === 'tcp' || k === 'tcpfin' || k === 'udp') && Number.isInteger(v) && v >= 1 && v <= 86400 * 31)
+    if ((k === 'tcp' || k === 'tcpfin' || k === 'udp') && Number.isInteger(v) && v >= 1 && v <= 86400 * 31) {
       t[k] = v;
-    else d.error('ERR_CONFIG_BAD_VALUE', `lvs_timeouts: invalid '${k} ${c.args[i + 1] ?? ''}'`, c);
+      // keepalived allows 31 days; the kernel refuses more than INT_MAX/HZ s (ip_vs_ctl.c
+      // ip_vs_set_timeout), so does the table (settings.ts MAX_TIMEOUT_S): lvsd would log it at start.
+      if (v > MAX_TIMEOUT_S)
+        d.error(
+          'ERR_LVS_INVALID',
+          `lvs_timeouts: ${k} ${v} is above ${MAX_TIMEOUT_S} s (the table would refuse it)`,
+          c,
+        );
+    } else d.error('ERR_CONFIG_BAD_VALUE', `lvs_timeouts: invalid '${k} ${c.args[i + 1] ?? ''}'`, c);
   }
   rg.g.lvsTimeouts = t;
 }
