@@ -154,6 +154,23 @@ export interface VrrpTransitionMessage {
   readonly at: number;
 }
 
+/**
+ * A service or one of its real servers became unserved, or served again (daemon/serve-watch.ts),
+ * with the data plane's reason; the first report after start lists every unserved one.
+ */
+export interface ServeStatusMessage {
+  readonly source: object;
+  /** The service as serviceKeyText writes it. */
+  readonly service: string;
+  /** The real server, when the status is one real server's. */
+  readonly dest?: string;
+  readonly serving: boolean;
+  /** Why it is not served. */
+  readonly reason?: string;
+  /** True for the report of the table as loaded at start. */
+  readonly initial: boolean;
+}
+
 /** A typed view of one diagnostics channel: publish only when someone listens. */
 export interface TypedChannel<T> {
   readonly name: string;
@@ -189,5 +206,7 @@ export const healthTransitionChannel = typed<HealthTransitionMessage>('lvs:healt
 export const dataplaneFaultChannel = typed<DataplaneFaultMessage>('lvs:dataplane:fault');
 /** `lvs:vrrp:transition`: a VRRP instance entering INIT (stop), BACKUP, MASTER or FAULT. */
 export const vrrpTransitionChannel = typed<VrrpTransitionMessage>('lvs:vrrp:transition');
+/** `lvs:dataplane:serve`: what the data plane stopped or started serving, and why. */
+export const serveStatusChannel = typed<ServeStatusMessage>('lvs:dataplane:serve');
 /** `lvs:config:reload`: the steps of loading and reloading `--config`. */
 export const reloadChannel = typed<ReloadMessage>('lvs:config:reload');

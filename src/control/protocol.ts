@@ -30,6 +30,15 @@ export type Request =
   | { readonly v: 1; readonly id: RequestId; readonly command: Command }
   | { readonly v: 1; readonly id: RequestId; readonly query: Query };
 
+/** Whether the data plane sends new connections to one real server of a service, and why not. */
+export interface DestStatus {
+  /** `198.51.100.1:80` or `[2001:db8::1]:80`. */
+  readonly dest: string;
+  readonly serving: boolean;
+  /** Why it gets no new connections, e.g. `direct routing (-g) needs the packet data plane`. */
+  readonly reason?: string;
+}
+
 /** How the data plane is doing with one virtual service (reported, never a command failure). */
 export interface VipStatus {
   /** `TCP 10.0.0.1:80` style text (serviceKeyText). */
@@ -38,6 +47,8 @@ export interface VipStatus {
   readonly serving: boolean;
   /** Why it is not served, e.g. `EADDRNOTAVAIL` or `UDP is not proxied`. */
   readonly reason?: string;
+  /** Each real server, in table order (absent from daemons that do not report them). */
+  readonly dests?: readonly DestStatus[];
 }
 
 /** Daemon-level status for `{q:'status'}`. */

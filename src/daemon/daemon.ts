@@ -15,6 +15,7 @@ import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
+import { ServeWatch } from './serve-watch.js';
 
 /** Settings of one daemon instance. */
 export interface DaemonConfig {
@@ -77,6 +78,10 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     throw e;
   }
 
+  // The log says what --status says: every unserved rule at load, then each change.
+  const watch = plane
+    ? new ServeWatch({ status: () => plane?.vipStatus() ?? [], source: director })
+    : undefined;
   const deps: ControlDeps = {
     target: director,
     connTabSize: director.connTabSize,
@@ -101,6 +106,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     onChanges(cmd, changes) {
       try {
         plane?.onChanges(cmd, changes);
+        watch?.changed();
       } catch (e) {
         if (dataplaneFaultChannel.hasSubscribers)
           dataplaneFaultChannel.publish({
@@ -122,6 +128,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     unsubscribe();
     throw e;
   }
+  watch?.start();
   // The estimator samples every 2 s (ip_vs_est.c); ticking faster keeps expiry timely.
   const timer = setInterval(() => {
     try {
@@ -147,6 +154,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        watch?.stop();
         director.sync?.close();
         await server.close();
         await plane?.close();

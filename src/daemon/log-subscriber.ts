@@ -12,6 +12,8 @@ import {
   type ReloadFinding,
   type ReloadMessage,
   reloadChannel,
+  type ServeStatusMessage,
+  serveStatusChannel,
   type TableChangeMessage,
   tableChangeChannel,
   type VrrpTransitionMessage,
@@ -102,6 +104,18 @@ export function faultLine(m: DataplaneFaultMessage): LogLine {
   };
 }
 
+/**
+ * The line of a serving change: `not served: REASON` (warn) for a service or real server, at
+ * start for each one the loaded table cannot serve, or `served` (info) when it is again.
+ */
+export function serveStatusLine(m: ServeStatusMessage): LogLine {
+  const fields = { service: m.service, ...(m.dest !== undefined ? { dest: m.dest } : {}) };
+  const what =
+    m.dest !== undefined ? `real server ${m.dest} of ${m.service}` : `virtual service ${m.service}`;
+  if (m.serving) return { level: 'info', msg: `${what} served`, fields };
+  return { level: 'warn', msg: `${what} not served: ${m.reason ?? 'unknown'}`, fields };
+}
+
 function findingLine(d: ReloadFinding): LogLine {
   const level = d.severity === 'notice' ? 'info' : d.severity === 'warning' ? 'warn' : 'error';
   return { level, msg: diagnosticLine(d), fields: { file: d.file, line: d.line, code: d.code } };
@@ -140,7 +154,7 @@ export function reloadLines(m: ReloadMessage): LogLine[] {
 }
 
 /**
- * Subscribes `log` to the five channels and returns the function that unsubscribes it. `accept`
+ * Subscribes `log` to the six channels and returns the function that unsubscribes it. `accept`
  * keeps only messages from the sources it accepts (a test's own runner or session); lvsd, one
  * director per process, takes everything.
  */
@@ -158,6 +172,9 @@ export function subscribeLogger(log: LogSink, accept: (source: object) => boolea
   const onReload = (m: ReloadMessage): void => {
     if (accept(m.source)) for (const l of reloadLines(m)) write(l);
   };
+  const onServe = (m: ServeStatusMessage): void => {
+    if (accept(m.source)) write(serveStatusLine(m));
+  };
   const onVrrp = (m: VrrpTransitionMessage): void => {
     const l = accept(m.source) ? vrrpTransitionLine(m) : undefined;
     if (l) write(l);
@@ -167,7 +184,9 @@ export function subscribeLogger(log: LogSink, accept: (source: object) => boolea
   dataplaneFaultChannel.subscribe(onFault);
   reloadChannel.subscribe(onReload);
   vrrpTransitionChannel.subscribe(onVrrp);
+  serveStatusChannel.subscribe(onServe);
   return () => {
+    serveStatusChannel.unsubscribe(onServe);
     tableChangeChannel.unsubscribe(onTable);
     healthTransitionChannel.unsubscribe(onHealth);
     dataplaneFaultChannel.unsubscribe(onFault);

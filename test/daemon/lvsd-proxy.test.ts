@@ -75,7 +75,16 @@ describe('lvsd with the proxy data plane', () => {
         () => status(d.socket),
         (s) => s.vips[0]?.serving === true,
       );
-      assert.deepEqual(st.vips, [{ service: `TCP 127.0.0.1:${vport}`, serving: true }]);
+      assert.deepEqual(st.vips, [
+        {
+          service: `TCP 127.0.0.1:${vport}`,
+          serving: true,
+          dests: [
+            { dest: `127.0.0.1:${b.port}`, serving: true },
+            { dest: `127.0.0.1:${a.port}`, serving: true },
+          ],
+        },
+      ]);
       assert.equal(st.dataplane, 'proxy');
       const tags = [
         await fetchTag(vport),

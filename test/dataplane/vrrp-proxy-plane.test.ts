@@ -82,18 +82,20 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
 
   after(() => ns?.destroy());
 
-  it('serves a VIP configured before the address exists (IP_FREEBIND) once BACKUP is reported', async () => {
+  it('while BACKUP, --status says the VIPs are not served here (their VRRP instance is not MASTER)', async () => {
     await child.send({ op: 'own', instance: 'VI_1', vips: VIPS, master: false });
     await child.send({ op: 'own', instance: 'VI_6', vips: VIPS6, master: false });
     const { status } = (await child.send({ op: 'status' })) as {
-      status: { service: string; serving: boolean }[];
+      status: { service: string; serving: boolean; reason?: string }[];
     };
+    const held = (i: string) =>
+      `VRRP instance ${i} is not MASTER here (BACKUP or FAULT): the address is its peer's`;
     assert.deepEqual(
-      status.map((s) => [s.service, s.serving]),
+      status.map((s) => [s.service, s.serving, s.reason]),
       [
-        [`TCP ${VIP}:80`, true],
-        [`UDP ${VIP}:80`, true],
-        [`TCP [${VIP6}]:80`, true],
+        [`TCP ${VIP}:80`, false, held('VI_1')],
+        [`UDP ${VIP}:80`, false, held('VI_1')],
+        [`TCP [${VIP6}]:80`, false, held('VI_6')],
       ],
     );
     assert.equal(
@@ -109,6 +111,17 @@ describe('the proxy plane as a VRRP router', { skip }, () => {
     assert.deepEqual({ prefixlen: vip?.prefixlen, label: vip?.label }, { prefixlen: 32, label: 'v0a:vi1' });
     assert.equal(hello(ns, 'tcp'), 'hello\n');
     assert.equal(hello(ns, 'udp'), 'hello\n');
+    // The listeners opened while BACKUP (IP_FREEBIND) serve now, and --status says so.
+    const { status } = (await child.send({ op: 'status' })) as {
+      status: { service: string; serving: boolean }[];
+    };
+    assert.deepEqual(
+      status.filter((s) => s.service.includes(VIP)).map((s) => [s.service, s.serving]),
+      [
+        [`TCP ${VIP}:80`, true],
+        [`UDP ${VIP}:80`, true],
+      ],
+    );
   });
 
   it('MASTER adds an IPv6 VIP as keepalived does: /128, nodad, deprecated (preferred_lft 0)', async () => {

@@ -15,12 +15,11 @@ import type { Command } from '../../control/commands.js';
 import type { DirectorPort, VrrpVip } from '../../control/ports.js';
 import type { VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
-import { serviceKeyText } from '../../core/types.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
-import { serviceSupport } from '../../engine/support.js';
+import { destUnsupported, serviceSupport } from '../../engine/support.js';
 import { type BypassSpec, bypassSpecFromServices } from '../../io/host/bypass-rules.js';
 import {
   type HostConfig,
@@ -35,6 +34,7 @@ import { IngressBypass } from '../../io/host/ingress-bypass.js';
 import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncSink } from '../../sync/sync-master.js';
+import { serviceStatus } from '../serve-status.js';
 import { parseVip } from '../vrrp-vip.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
 import { PlaneSync, type PlaneSyncCounters, type SyncApplyCounts } from './plane-sync.js';
@@ -324,7 +324,16 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       updateXdp(port, xdp, bypassSpec);
     },
     vipStatus: () =>
-      port.director.table.list().map((s) => ({ service: serviceKeyText(s.key), ...serviceSupport(s) })),
+      port.director.table.list().map((s) => {
+        const held = s.key.kind === 'addr' ? vrrp.heldBy({ af: s.af === 6 ? 6 : 4, addr: s.key.addr }) : [];
+        const why = held.length
+          ? `VRRP instance ${held.join(', ')} is not MASTER here (BACKUP or FAULT): the address is its peer's`
+          : undefined;
+        const st = serviceStatus(s, (svc, d) => destUnsupported(svc.af, d), why);
+        // serviceSupport words a service of mixed families as served with a caveat.
+        const caveat = st.serving ? serviceSupport(s).reason : undefined;
+        return caveat ? { ...st, reason: caveat } : st;
+      }),
     vrrpOwn: async (instance, vips, master) => {
       vrrp.set(instance, vips, master);
       engine.withhold(vrrp.held4, vrrp.held6);

@@ -53,6 +53,18 @@ export class VrrpOwnership {
     return this.all.has(key6(a));
   }
 
+  /**
+   * The instances listing address `v` when it is held back (none of them MASTER here), for the
+   * status view; empty when it is not held.
+   */
+  heldBy(v: Pick<VrrpVip, 'af' | 'addr'>): string[] {
+    const p = parseVip(v);
+    if (p === undefined || !this.held.has(p.key)) return [];
+    const out: string[] = [];
+    for (const [name, i] of this.instances) if (i.vips.some((x) => x.key === p.key)) out.push(name);
+    return out;
+  }
+
   /** True when the IPv4 address `a` (host-order u32) is held back (no instance owning it is MASTER). */
   isHeld4(a: number): boolean {
     return this.held.has(key4(a));

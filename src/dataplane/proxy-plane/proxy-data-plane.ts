@@ -13,12 +13,20 @@
 import dgram from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
+import type { VipStatus } from '../../control/protocol.js';
+import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
-import { PROTO, serviceKeyText } from '../../core/types.js';
+import { FWD, PROTO, serviceKeyText } from '../../core/types.js';
+import {
+  hostLocalAddresses,
+  type LocalAddresses,
+  type LocalAddressSet,
+} from '../../io/host/local-addresses.js';
 import type { ProxyCore } from '../../io/proxy/core.js';
 import { IPV6ONLY, newServerHandle, type RawTcp } from '../../io/proxy/raw.js';
 import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
 import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
+import { serviceStatus } from '../serve-status.js';
 import { addrKey } from '../vrrp-vip.js';
 import { closeFd, freebindSocket, openFd } from './freebind.js';
 
@@ -40,6 +48,13 @@ export interface ProxyDataPlaneOptions {
   tickCore?: boolean;
   /** Progress lines (a service now served); faults are published on `lvs:dataplane:fault`. */
   log?: ProxyLog;
+  /** The host's addresses, for {@link ProxyDataPlane.serveStatus} (default: getifaddrs). */
+  localAddresses?: LocalAddresses;
+  /**
+   * Why a service's address is held elsewhere (a VRRP instance of it is not MASTER here), or
+   * undefined; proxy-plane.ts answers it from the VRRP transitions it follows.
+   */
+  heldReason?: (s: Service) => string | undefined;
 }
 
 /** Whether one service is really served, and why not. */
@@ -68,10 +83,14 @@ interface Listener {
 export class ProxyDataPlane {
   readonly tcp: TcpRelay;
   private readonly listeners = new Map<string, Listener>();
-  private readonly opts: Required<Omit<ProxyDataPlaneOptions, 'log' | 'udpTimeoutMs'>> & {
+  private readonly opts: Required<
+    Omit<ProxyDataPlaneOptions, 'log' | 'udpTimeoutMs' | 'localAddresses' | 'heldReason'>
+  > & {
     log: ProxyLog;
     udpTimeoutMs: () => number;
   };
+  private readonly local: LocalAddresses;
+  private readonly heldReason: (s: Service) => string | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastGen = -1;
   private closed = false;
@@ -89,6 +108,8 @@ export class ProxyDataPlane {
       log: o.log ?? (() => {}),
       udpTimeoutMs: o.udpTimeoutMs ?? (() => o.core.udpTimeoutMs()),
     };
+    this.local = o.localAddresses ?? hostLocalAddresses();
+    this.heldReason = o.heldReason ?? (() => undefined);
     this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (code, detail) => this.fault(code, detail));
     o.core.onExpire((idx) => {
       this.tcp.expire(idx);
@@ -154,6 +175,39 @@ export class ProxyDataPlane {
       if (!l.served) return { service, served: false, reason: l.reason || 'opening' };
       return { service, served: true };
     });
+  }
+
+  /**
+   * The truth per service and per real server (`lvsadm -L --status`): not served when the plane
+   * cannot carry it, when its address is held by a VRRP peer or is not (any more) an address of
+   * this host, when its socket cannot be bound, or when no real server can take a connection.
+   * Computed from the facts at call time, so it follows address, table, health and VRRP changes.
+   */
+  serveStatus(): VipStatus[] {
+    const local = this.local.snapshot();
+    return this.opts.core.table
+      .list()
+      .map((s) => serviceStatus(s, proxyDestSupport, this.addressReason(s, local)));
+  }
+
+  // Why the virtual address of `s` takes no connection here, or undefined when it does.
+  private addressReason(s: Service, local: LocalAddressSet): string | undefined {
+    const why = unservableReason(s);
+    if (why) return why;
+    const held = this.heldReason(s);
+    if (held) return held;
+    const addr = (s.key as { addr: string }).addr;
+    const notLocal = `${addr} is not an address of this host`;
+    const l = this.listeners.get(listenerId(s));
+    if (!l) return 'not opened yet';
+    if (!l.served) {
+      if (l.reason === 'EADDRNOTAVAIL') return `${notLocal} (EADDRNOTAVAIL)`;
+      if (l.reason === 'EADDRINUSE') return `port busy: another socket holds ${addr}:${s.port} (EADDRINUSE)`;
+      if (l.reason === 'EACCES') return `port ${s.port} needs privilege (EACCES)`;
+      return l.reason || 'opening';
+    }
+    // A socket bound before `ip addr del` still listens, but nothing reaches it.
+    return local.has(addr) ? undefined : notLocal;
   }
 
   /** Stops listening and closes every open connection and flow. */
@@ -324,6 +378,13 @@ function unservableReason(s: Service): string {
   if (s.protocol === PROTO.SCTP) return 'SCTP needs the packet data plane';
   if (s.port === 0) return 'port 0 (all ports) needs the packet data plane';
   return '';
+}
+
+/** The proxy carries masq and FULLNAT only: DR and tunnels need frames (refusal.ts). */
+function proxyDestSupport(_s: Service, d: Dest): string | undefined {
+  if (d.fwd === FWD.DROUTE) return 'direct routing (-g) needs the packet data plane';
+  if (d.fwd === FWD.TUNNEL) return 'tunnelling (-i) needs the packet data plane';
+  return undefined;
 }
 
 function servable(s: Service): boolean {

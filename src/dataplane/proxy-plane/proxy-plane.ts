@@ -3,8 +3,8 @@
  * The table stays authoritative, as with the kernel: a VIP the host cannot bind is accepted into
  * the table and shown as unserved in `{q:'status'}` (issue 3). DR/TUN destinations are the one
  * exception: `lvsadm -a/-e` with `-g`/`-i` is refused with a message naming the packet plane
- * (issue 4). Rules loaded from files (--restore, --config) are not refused, only logged, so a
- * keepalived.conf written for kernel DR still loads.
+ * (issue 4). Rules loaded from files (--restore, --config) are not refused: they load, and the
+ * status view and its log lines say that those real servers are not served, and why.
  *
  * VRRP: a MASTER puts its instance's addresses on the host (vrrp-addresses.ts) and takes them off
  * when it leaves MASTER or the plane closes; listeners on those addresses bind with IP_FREEBIND,
@@ -18,6 +18,8 @@ import type { Logger } from 'pino';
 import { dataplaneFaultChannel } from '../../control/channels.js';
 import type { DataPlaneHandle, DirectorPort, VrrpVip } from '../../control/ports.js';
 import { CONN_F } from '../../core/conn-table.js';
+import type { Service } from '../../core/service.js';
+import type { LocalAddresses } from '../../io/host/local-addresses.js';
 import { applySyncEntry } from '../../sync/sync-backup.js';
 import { SyncMaster, type SyncSink } from '../../sync/sync-master.js';
 import { addrKey } from '../vrrp-vip.js';
@@ -29,6 +31,8 @@ import { announceVips, keptSocketLink } from './vrrp-announce.js';
 
 /** Options of {@link startProxyPlane}. */
 export interface ProxyPlaneOptions {
+  /** The host's addresses for the status view (default: getifaddrs; tests pass a fake). */
+  readonly localAddresses?: LocalAddresses;
   /**
    * The VRRP instances and their VIPs, known before the runner reports any state: listeners on
    * these addresses bind with IP_FREEBIND from the start instead of failing until MASTER.
@@ -46,13 +50,28 @@ function sameKeys(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 /** Starts the proxy data plane over `port`'s Director. */
 export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOptions = {}): DataPlaneHandle {
   const core = new DirectorProxyCore(port.director);
+  // Every instance's VIPs, MASTER or not: their listeners bind with IP_FREEBIND.
+  const vrrpVips = new Map<string, readonly VrrpVip[]>();
+  // The instances MASTER here; an instance starts outside MASTER, as keepalived's do.
+  const masters = new Set<string>();
+  const heldReason = (s: Service): string | undefined => {
+    if (s.key.kind !== 'addr' || vrrpVips.size === 0) return undefined;
+    const k = addrKey(s.af, s.key.addr);
+    let held: string | undefined;
+    for (const [name, vips] of vrrpVips) {
+      if (!vips.some((v) => (addrKey(v.af, v.addr) ?? v.addr) === k)) continue;
+      if (masters.has(name)) return undefined;
+      held ??= `VRRP instance ${name} is not MASTER here (BACKUP or FAULT): the address is its peer's`;
+    }
+    return held;
+  };
   const plane = new ProxyDataPlane({
     core,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
+    heldReason,
+    ...(o.localAddresses ? { localAddresses: o.localAddresses } : {}),
   });
   const addrs = new VrrpAddresses();
-  // Every instance's VIPs, MASTER or not: their listeners bind with IP_FREEBIND.
-  const vrrpVips = new Map<string, readonly VrrpVip[]>();
   const freebindKeys = (): Set<string> => {
     const keys = new Set<string>();
     for (const list of vrrpVips.values()) for (const v of list) keys.add(addrKey(v.af, v.addr) ?? v.addr);
@@ -82,25 +101,16 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
   plane.start();
   return {
     name: 'proxy',
-    onChanges(cmd) {
-      const why = proxyRefusal(cmd);
-      if (why && dataplaneFaultChannel.hasSubscribers)
-        dataplaneFaultChannel.publish({
-          source: plane,
-          plane: 'proxy',
-          code: 'unserved-change',
-          detail: { op: cmd.op, reason: why },
-        });
+    onChanges() {
+      // A DR/TUN real server from a file or a health change is accepted; the daemon's status
+      // watch (daemon/serve-watch.ts) says it is not served, with the reason.
       plane.sync();
     },
     refuse: proxyRefusal,
-    vipStatus: () =>
-      plane.status().map((s) => ({
-        service: s.service,
-        serving: s.served,
-        ...(s.reason !== undefined ? { reason: s.reason } : {}),
-      })),
+    vipStatus: () => plane.serveStatus(),
     vrrpOwn(instance, vips, master) {
+      if (master) masters.add(instance);
+      else masters.delete(instance);
       // The addresses first, before anything else: with rtnetlink they are on when own() returns,
       // so the runner's GARP that follows this call announces an address that already answers.
       const done = addrs.own(instance, vips, master);

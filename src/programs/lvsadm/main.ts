@@ -209,15 +209,19 @@ function reviveNaN(x: unknown): unknown {
   return x;
 }
 
-/** `--status` (our extension): the daemon line, then whether the data plane serves each service. */
+/**
+ * `--status` (our extension): the daemon line, then whether the data plane serves each service
+ * and, under it as `-L` lists them, each real server, with the reason when it does not.
+ */
 export function formatStatus(st: StatusView): string {
   let out = `lvsd ${st.version} pid ${st.pid} up ${Math.floor(st.uptimeMs / 1000)}s, data plane ${st.dataplane}, ${st.services} services, size=${st.connTabSize}\n`;
-  const w = Math.max(0, ...st.vips.map((v) => v.service.length));
+  const rows = st.vips.flatMap((v) => [v.service, ...(v.dests ?? []).map((d) => `  -> ${d.dest}`)]);
+  const w = Math.max(0, ...rows.map((r) => r.length));
+  const what = (serving: boolean, reason?: string) =>
+    serving ? `served${reason ? ` (${reason})` : ''}` : `not served: ${reason ?? 'unknown'}`;
   for (const v of st.vips) {
-    const what = v.serving
-      ? `served${v.reason ? ` (${v.reason})` : ''}`
-      : `not served: ${v.reason ?? 'unknown'}`;
-    out += `${v.service.padEnd(w)}  ${what}\n`;
+    out += `${v.service.padEnd(w)}  ${what(v.serving, v.reason)}\n`;
+    for (const d of v.dests ?? []) out += `${`  -> ${d.dest}`.padEnd(w)}  ${what(d.serving, d.reason)}\n`;
   }
   return out;
 }
