@@ -37,7 +37,13 @@ export function serviceStatus(svc: Service, support: DestSupport, addressReason?
   const service = serviceKeyText(svc.key);
   const dests = destStatuses(svc, support);
   if (addressReason) return { service, serving: false, reason: addressReason, dests };
-  if (dests.length === 0) return { service, serving: false, reason: 'no real server', dests };
+  if (dests.length === 0)
+    return {
+      service,
+      serving: false,
+      reason: 'no real server in the table (none configured, or every one failed its checks)',
+      dests,
+    };
   if (!dests.some((d) => d.serving)) {
     const reasons = [...new Set(dests.map((d) => d.reason))];
     const reason =
