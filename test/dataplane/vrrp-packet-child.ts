@@ -41,7 +41,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       say({ ok: true });
     } else if (cmd.op === 'status') {
       const s = plane.status();
-      say({ ok: true, garpSent: s.garpSent, drops: s.drops });
+      say({ ok: true, garpSent: s.garpSent, drops: s.drops, vips: plane.vipStatus() });
     } else if (cmd.op === 'close') {
       await plane.close();
       say({ ok: true });

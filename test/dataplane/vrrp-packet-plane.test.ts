@@ -50,11 +50,29 @@ describe('the packet plane as a VRRP router', { skip }, () => {
     assert.equal(s.garpSent, 1, 'one GARP at start, for the VIP of no VRRP instance');
     assert.equal(pings(ns, VIP), true);
     assert.equal(pings(ns, VVIP), false, 'a BACKUP stays silent for the VRRP VIP');
+    // --status says so: the VRRP VIP's service is not served here, the plain one is.
+    assert.deepEqual(
+      (s.vips as { service: string; serving: boolean; reason?: string }[]).map((v) => [
+        v.service,
+        v.serving,
+        v.reason,
+      ]),
+      [
+        [`TCP ${VIP}:80`, true, undefined],
+        [
+          `TCP ${VVIP}:80`,
+          false,
+          "VRRP instance VI_1 is not MASTER here (BACKUP or FAULT): the address is its peer's",
+        ],
+      ],
+    );
   });
 
   it('as MASTER answers for the VRRP VIP and announces it on request; as BACKUP again, not', async () => {
     await child.send({ op: 'own', master: true });
     assert.equal(pings(ns, VVIP), true);
+    const vips = (await child.send({ op: 'status' })).vips as { service: string; serving: boolean }[];
+    assert.equal(vips.find((v) => v.service === `TCP ${VVIP}:80`)?.serving, true, 'served once MASTER');
     await child.send({ op: 'announce' });
     assert.equal((await child.send({ op: 'status' })).garpSent, 2);
     await child.send({ op: 'own', master: false });
