@@ -25,9 +25,10 @@ export const CONFIG_CODES = [
 ] as const;
 /**
  * One of {@link CONFIG_CODES}, or the table's own code for a value the service table would
- * refuse (table-check.ts), so `--check-config` and lvsd's start log name it alike.
+ * refuse (table-check.ts), or the sync service's for a missing sync interface, so
+ * `--check-config` and lvsd's start log name it alike.
  */
-export type ConfigCode = (typeof CONFIG_CODES)[number] | TableErrorCode;
+export type ConfigCode = (typeof CONFIG_CODES)[number] | TableErrorCode | 'ERR_LVS_NO_DEVICE';
 
 /**
  * How bad a finding is. `notice` is logged only (keepalived's plain `include` of a missing file);

@@ -56,15 +56,15 @@ export type EngineFactory = (model: LvsModel, apply: (cmd: Command) => void) => 
 /**
  * Findings that stop a load. At start keepalived runs with anything short of fatal (exit 4) and
  * ldirectord refuses any error (exit 2, ldirectord `config_error`). On reload both keep the old
- * configuration on any error, except a missing interface: VRRP is not applied yet and the same
- * finding was accepted at start, so refusing it would make such a file impossible to reload.
+ * configuration on any error, except a missing interface (VRRP's, or the sync daemons'): the
+ * same finding was accepted at start, so refusing it would make such a file impossible to reload.
  */
 export function blockingFindings(check: ConfigCheck, phase: 'start' | 'reload'): ConfigDiagnostic[] {
   return check.diagnostics.filter((d) => {
     if (d.severity === 'fatal') return true;
     if (d.severity !== 'error') return false;
     if (phase === 'start') return check.format === 'ldirectord';
-    return d.code !== 'ERR_CONFIG_NO_INTERFACE';
+    return d.code !== 'ERR_CONFIG_NO_INTERFACE' && d.code !== 'ERR_LVS_NO_DEVICE';
   });
 }
 

@@ -274,3 +274,13 @@ test('property: the generators reach both sides (some configurations check clean
   const refused = samples.filter((c) => c.diagnostics.some((d) => d.code.startsWith('ERR_LVS_'))).length;
   assert.ok(clean > 10 && refused > 10, `clean ${clean}, refused ${refused}`);
 });
+
+test('keepalived lvs_sync_daemon on an interface the host lacks is an error at its line with the sync service code ERR_LVS_NO_DEVICE', () => {
+  const text = ['global_defs {', '  lvs_sync_daemon nosuch0', '}', ''].join('\n');
+  const c = checkConfig(KA, memIo({ [KA]: text }), { interfaceExists: (n) => n !== 'nosuch0' });
+  assert.deepEqual(errors(c), ['2 ERR_LVS_NO_DEVICE']);
+  const ok = checkConfig(KA, memIo({ [KA]: text.replace('nosuch0', 'eth0') }), {
+    interfaceExists: () => true,
+  });
+  assert.deepEqual(errors(ok), []);
+});

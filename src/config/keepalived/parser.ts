@@ -81,6 +81,7 @@ export function parseKeepalived(path: string, io: ConfigIo, opts: KeepalivedOpti
   const trackers: TrackerBlocks = { files: [], processes: [], bfds: [] };
   // global_defs first: vrrp_version and friends are defaults for instances wherever they appear.
   for (const n of tree) if (n.kw === 'global_defs' && n.children) parseGlobalDefs(d, n, rg);
+  syncInterfaceFinding(d, opts, tree, rg);
   for (const n of tree) {
     if (BLOCKS.has(n.kw) && n.children === undefined) {
       d.error('ERR_CONFIG_SYNTAX', `missing '{' at beginning of configuration block ${n.kw}`, n);
@@ -188,4 +189,23 @@ export interface CheckResult {
 export function checkKeepalived(path: string, io: ConfigIo, opts: KeepalivedOptions = {}): CheckResult {
   const { diagnostics } = parseKeepalived(path, io, opts);
   return { diagnostics, exitCode: exitCodeFor(diagnostics) };
+}
+
+/**
+ * `lvs_sync_daemon IF` on an interface the host lacks: keepalived -t says nothing, and the
+ * kernel refuses the sync daemons with ENODEV at start (ip_vs_sync.c start_sync_thread), as lvsd's
+ * sync service does (ERR_LVS_NO_DEVICE): a finding with that code, at the line.
+ */
+function syncInterfaceFinding(d: Diagnostics, host: HostFacts, tree: readonly Node[], rg: RawGlobals): void {
+  const sd = rg.g.lvsSyncDaemon;
+  if (!sd || !host.interfaceExists || host.interfaceExists(sd.ifname)) return;
+  const at = tree
+    .flatMap((n) => (n.kw === 'global_defs' ? (n.children ?? []) : []))
+    .find((c) => c.kw === 'lvs_sync_daemon');
+  if (at)
+    d.error(
+      'ERR_LVS_NO_DEVICE',
+      `lvs_sync_daemon interface ${sd.ifname} doesn't exist: the sync daemons cannot start (No such device)`,
+      at,
+    );
 }
