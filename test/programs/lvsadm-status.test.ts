@@ -35,3 +35,39 @@ test('--status prints the daemon line, then each service as served, served with 
     ].join('\n'),
   );
 });
+
+test('--status lists each real server under its service, as -L does, served or not with the reason', () => {
+  const text = formatStatus({
+    version: '1.0.0',
+    pid: 42,
+    uptimeMs: 1000,
+    dataplane: 'proxy',
+    connTabSize: 4096,
+    services: 1,
+    vips: [
+      {
+        service: 'TCP 192.0.2.10:80',
+        serving: false,
+        reason: 'no real server can be reached: direct routing (-g) needs the packet data plane',
+        dests: [
+          {
+            dest: '198.51.100.11:80',
+            serving: false,
+            reason: 'direct routing (-g) needs the packet data plane',
+          },
+          { dest: '[2001:db8::1]:80', serving: true },
+        ],
+      },
+    ],
+  });
+  assert.equal(
+    text,
+    [
+      'lvsd 1.0.0 pid 42 up 1s, data plane proxy, 1 services, size=4096',
+      'TCP 192.0.2.10:80      not served: no real server can be reached: direct routing (-g) needs the packet data plane',
+      '  -> 198.51.100.11:80  not served: direct routing (-g) needs the packet data plane',
+      '  -> [2001:db8::1]:80  served',
+      '',
+    ].join('\n'),
+  );
+});
