@@ -50,6 +50,8 @@ export interface RunnerEnv {
   resolver?(want: Wanted): Promise<Resolver>;
   /** Program name for usage and try-help lines. */
   readonly prog?: string;
+  /** True when stdout is a terminal: `-h` and `-v` then add usage.ts TERMINAL_NOTE. */
+  readonly stdoutIsTTY?: boolean;
 }
 
 /** Exit code when no daemon answers: a usage-level problem the operator fixes by starting lvsd. */
@@ -228,6 +230,7 @@ async function execute(env: RunnerEnv, s: Session, p: ParsedCommand): Promise<nu
     case 'help':
     case 'version':
       env.stdout(p.text);
+      if (env.stdoutIsTTY && p.terminalNote) env.stdout(p.terminalNote);
       throw new Exit(0);
     case 'error':
       env.stderr(`${p.text}\n`);
@@ -319,6 +322,7 @@ export function processEnv(): RunnerEnv {
     resolver: (want) => createSystemResolver(want),
     socketEnv: processSocketEnv(),
     prog: 'lvsadm',
+    stdoutIsTTY: process.stdout.isTTY === true,
   };
 }
 

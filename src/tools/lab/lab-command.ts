@@ -21,6 +21,10 @@ export async function runLab(
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
   const [action, mode, ...rest] = argv;
+  if (action === '--help' || action === '-h' || action === 'help') {
+    out(USAGE);
+    return 0;
+  }
   if (action && mode === HA_MODE) return (await import('./ha-command.js')).runHaLab(action, rest, out, err);
   let director: DirectorKind = 'lvsd';
   for (let i = 0; i < rest.length; i++) {
