@@ -11,6 +11,7 @@ import { NO_HEALTH_CODE, NO_VRRP_CODE, type Response, type StatusView } from '..
 import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
 import { formatAvailability, formatHealth } from '../../health/views.js';
+import { commandForm } from '../../io/command-form.js';
 import {
   formatConnections,
   formatDaemons,
@@ -52,17 +53,22 @@ export interface RunnerEnv {
   readonly prog?: string;
   /** True when stdout is a terminal: `-h` and `-v` then add usage.ts TERMINAL_NOTE. */
   readonly stdoutIsTTY?: boolean;
+  /** How to run lvsd from this shell, for the no-daemon hint (default `lvsd`). */
+  lvsdCommand?(): string;
 }
 
 /** Exit code when no daemon answers: a usage-level problem the operator fixes by starting lvsd. */
 export const EXIT_NO_DAEMON = 2;
 
-/** The one line printed when lvsd cannot be reached. */
-export function noDaemonLine(e: ClientError): string {
+/**
+ * The one line printed when lvsd cannot be reached; `lvsd` is the command that starts lvsd from
+ * the user's shell (io/command-form.ts: bare `lvsd` only when PATH finds this package's).
+ */
+export function noDaemonLine(e: ClientError, lvsd = 'lvsd'): string {
   if (e.code === 'ERR_LVSADM_ACCESS') {
     return `lvsadm: cannot reach lvsd at ${e.path}: permission denied (you must be root or lvsd's owner)`;
   }
-  return `lvsadm: cannot reach lvsd at ${e.path} (start it with: lvsd --socket ${e.path})`;
+  return `lvsadm: cannot reach lvsd at ${e.path} (start it with: ${lvsd} --socket ${e.path})`;
 }
 
 /** A failure that ends the run with an exit code after its message was printed. */
@@ -86,7 +92,7 @@ class Session {
       return await this.client.request(body);
     } catch (e) {
       if (e instanceof ClientError && e.code !== 'ERR_LVSADM_DISCONNECTED') {
-        this.env.stderr(`${noDaemonLine(e)}\n`);
+        this.env.stderr(`${noDaemonLine(e, this.env.lvsdCommand?.())}\n`);
         throw new Exit(EXIT_NO_DAEMON);
       }
       this.env.stderr(`lvsadm: lost connection to lvsd at ${this.socket}: ${(e as Error).message}\n`);
@@ -323,6 +329,7 @@ export function processEnv(): RunnerEnv {
     socketEnv: processSocketEnv(),
     prog: 'lvsadm',
     stdoutIsTTY: process.stdout.isTTY === true,
+    lvsdCommand: () => commandForm('lvsd'),
   };
 }
 
