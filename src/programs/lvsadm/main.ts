@@ -10,7 +10,6 @@ import type { AvailabilityView, HealthView } from '../../control/health-views.js
 import { NO_HEALTH_CODE, NO_VRRP_CODE, type Response, type StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
-import { formatAvailability, formatHealth } from '../../health/views.js';
 import { commandForm } from '../../io/command-form.js';
 import {
   formatConnections,
@@ -21,7 +20,6 @@ import {
   formatServices,
   formatTimeouts,
 } from '../../ipvsadm/format.js';
-import { formatVrrp } from '../../ipvsadm/format-vrrp.js';
 import {
   EXIT_OPERATION,
   EXIT_USAGE,
@@ -31,9 +29,12 @@ import {
 } from '../../ipvsadm/messages.js';
 import { type ListRequest, namesIn, type ParsedCommand, parse } from '../../ipvsadm/parse.js';
 import { NUMERIC_RESOLVER, type Resolver } from '../../ipvsadm/resolve.js';
-import { restoreArgvs } from '../../ipvsadm/rules.js';
 import { ClientError, type ControlClient, connectClient } from './client.js';
 import { addressesIn, createSystemResolver, type Wanted } from './system-resolver.js';
+
+// Startup time is lvsadm's main cost (one process per command, as ipvsadm): modules only some
+// commands need (the health, availability and VRRP formatters, -R's line splitter, `lab`) are
+// imported where they are used, so `lvsadm -Ln` loads the listing path alone (BENCHMARKS.md).
 
 /** Everything the runner touches outside itself, injectable for tests. */
 export interface RunnerEnv {
@@ -175,6 +176,7 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       }
       if (!resp.ok || !('result' in resp) || resp.result.q !== 'vrrp')
         return reportFailure(env, 'other', resp);
+      const { formatVrrp } = await import('../../ipvsadm/format-vrrp.js');
       env.stdout(formatVrrp(resp.result.vrrp));
       return 0;
     }
@@ -187,6 +189,7 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       }
       if (!resp.ok || !('result' in resp)) return reportFailure(env, 'other', resp);
       const r = resp.result;
+      const { formatAvailability, formatHealth } = await import('../../health/views.js');
       if (r.q === 'health') env.stdout(formatHealth(reviveNaN(r.health) as HealthView));
       else if (r.q === 'availability') {
         env.stdout(formatAvailability(reviveNaN(r.availability) as AvailabilityView));
@@ -272,6 +275,7 @@ function argvResolver(env: RunnerEnv, argv: readonly string[]): Promise<Resolver
  */
 async function restore(env: RunnerEnv, s: Session): Promise<number> {
   const text = await env.readStdin();
+  const { restoreArgvs } = await import('../../ipvsadm/rules.js');
   let result = 0;
   for (const { argv } of restoreArgvs(text)) {
     const p = parse(argv, {
