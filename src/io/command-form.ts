@@ -5,8 +5,8 @@
  * package's script, as after `npm link`; otherwise `node PATH-TO-SCRIPT`, which works from a
  * fresh clone without anything installed (`npx lvsadm` works too, but pays npm's ~1.5 s start).
  */
-import { realpathSync } from 'node:fs';
-import { delimiter, isAbsolute, join, relative } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package's programs, as package.json "bin" names them. */
@@ -24,13 +24,25 @@ export interface CommandFormEnv {
   realpath(p: string): string | undefined;
 }
 
-/** The real environment: this process's PATH and cwd, and the bin/ beside src/ or dist/. */
+/**
+ * The bin/ of the package holding `file`: the nearest directory above it with a package.json
+ * and a bin/ (this file runs from src/io, dist/io, or inside lvsadm's bundle in dist/programs).
+ */
+function packageBinDir(file: string): string {
+  for (let d = dirname(file); ; ) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin'))) return join(d, 'bin');
+    const up = dirname(d);
+    if (up === d) return join(dirname(file), '..', '..', 'bin');
+    d = up;
+  }
+}
+
+/** The real environment: this process's PATH and cwd, and the package's bin/. */
 export function processCommandFormEnv(): CommandFormEnv {
   return {
     path: process.env.PATH ?? '',
     cwd: process.cwd(),
-    // src/io/command-form.ts and dist/io/command-form.js both sit two levels under the package.
-    binDir: fileURLToPath(new URL('../../bin/', import.meta.url)),
+    binDir: packageBinDir(fileURLToPath(import.meta.url)),
     realpath: (p) => {
       try {
         return realpathSync(p);

@@ -1,8 +1,10 @@
 /**
  * lvsadm starts once per command, as ipvsadm does, so what it loads is its cost (BENCHMARKS.md,
  * "lvsadm start-up"). These run the real bin/lvsadm against a real lvsd with a loader hook that
- * records every module and check that a plain listing loads the listing path alone: no pino, no
- * health checkers, config parsers, data planes or tools, and no DNS module for `-n`.
+ * records every ES module, and read the module list of the one-file bundle bin/lvsadm requires
+ * (scripts/bundle-lvsadm.mjs; esbuild heads each module with a `// dist/…` line), and check that
+ * a plain listing loads the listing path alone, from the bundle: no pino, no health checkers,
+ * config parsers, data planes or tools, and no DNS module for `-n`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +16,12 @@ import { pathToFileURL } from 'node:url';
 import { type LvsdProc, spawnLvsd, waitReady } from '../daemon/lvsd-process.js';
 
 const dist = pathToFileURL(resolve('dist')).href;
+const BUNDLE = 'dist/programs/lvsadm/lvsadm.cjs';
+
+/** The dist/ modules esbuild put in lvsadm's bundle. */
+function bundled(): string[] {
+  return [...readFileSync(BUNDLE, 'utf8').matchAll(/^\/\/ (dist\/\S+\.js)$/gm)].map((m) => m[1] as string);
+}
 
 /** Runs bin/lvsadm with `args`; returns its exit code and the modules it loaded. */
 function loads(socket: string, args: string[]): { code: number | null; out: string; modules: string[] } {
@@ -49,21 +57,32 @@ describe('lvsadm start-up', () => {
   });
   after(() => d?.stop());
 
-  it('lvsadm -Ln loads only the listing path', () => {
+  it('lvsadm -Ln loads its one-file bundle and no ES module of dist/', () => {
     const r = loads(d.socket, ['-Ln']);
     assert.equal(r.code, 0);
     assert.match(r.out, /192\.0\.2\.1:80/);
     assert.ok(
-      r.modules.some((m) => m === 'dist/programs/lvsadm/main.js'),
-      'the recorder saw lvsadm itself',
+      r.modules.some((m) => m.endsWith('/bin/lvsadm')),
+      'the recorder saw bin/lvsadm',
     );
     assert.deepEqual(
-      r.modules.filter((m) => HEAVY.test(m) || m.includes('/node_modules/') || m === 'node:dns'),
+      r.modules.filter((m) => m.startsWith('dist/')),
+      [],
+    );
+    assert.ok(bundled().includes('dist/programs/lvsadm/main.js'), 'the bundle holds lvsadm');
+  });
+
+  it('lvsadm -Ln loads only the listing path', () => {
+    const r = loads(d.socket, ['-Ln']);
+    assert.equal(r.code, 0);
+    const modules = [...r.modules, ...bundled()];
+    assert.deepEqual(
+      modules.filter((m) => HEAVY.test(m) || m.includes('/node_modules/') || m === 'node:dns'),
       [],
     );
     assert.deepEqual(
-      r.modules.filter((m) => /^dist\/(daemon|io)\//.test(m)),
-      ['dist/daemon/socket-path.js', 'dist/io/command-form.js'].filter((m) => r.modules.includes(m)),
+      modules.filter((m) => /^dist\/(daemon|io)\//.test(m)),
+      ['dist/daemon/socket-path.js', 'dist/io/command-form.js'],
       'of daemon/ and io/, only the socket path and the command form',
     );
   });
