@@ -3,6 +3,7 @@
  * unit. programs/lvsd/main.ts parses arguments and handles signals; everything with a lifetime
  * lives here.
  */
+
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
 import { dataplaneFaultChannel, tableChangeChannel } from '../control/channels.js';
@@ -11,6 +12,7 @@ import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
 import type { StatusView } from '../control/protocol.js';
 import type { VrrpView } from '../control/vrrp-views.js';
+import { LVS_TS_VERSION } from '../core/version.js';
 import { type ControlDeps, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
@@ -56,8 +58,8 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-/** lvsd's own version, reported by `{q:'status'}`. */
-export const LVSD_VERSION = '0.1.0';
+/** lvsd's own version, reported by `{q:'status'}`: LVS.ts's (core/version.ts). */
+export const LVSD_VERSION = LVS_TS_VERSION;
 
 /** Starts a daemon. Rejects (with a coded error) when the socket is taken or restore fails. */
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {

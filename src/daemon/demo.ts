@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from '../control/commands.js';
 import type { ServiceKey } from '../core/types.js';
+import { commandForm } from '../io/command-form.js';
 
 /** The demo's virtual service address. */
 export const DEMO_VIP = '127.0.0.1';
@@ -31,6 +32,8 @@ export interface DemoOptions {
   port?: number;
   /** Ports for the three real servers; 0 (the default) picks free ones. */
   serverPorts?: readonly [number, number, number];
+  /** How the banner tells the user to run lvsadm; default io/command-form.ts's answer. */
+  lvsadm?: string;
 }
 
 /** Starts the three demo real servers and returns the demo. */
@@ -88,7 +91,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   return {
     servers: info,
     commands,
-    banner: (socketPath) => demoBanner(vip, vport, info, socketPath),
+    banner: (socketPath) =>
+      demoBanner(vip, vport, info, socketPath, o.lvsadm ?? commandForm('lvsadm', undefined, true)),
     close: async () => {
       await Promise.all(
         servers.map(
@@ -103,14 +107,20 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-/** The what-to-try text printed when the demo starts. */
+/**
+ * The what-to-try text printed when the demo starts; `lvsadm` is how this shell runs lvsadm
+ * (bare after `npm link`, else `node /path/to/bin/lvsadm`, absolute because "another terminal"
+ * may be anywhere; never `npx`, which takes over a second a call).
+ */
 export function demoBanner(
   vip: string,
   port: number,
   servers: readonly { name: string; port: number }[],
   socketPath?: string,
+  lvsadm = 'lvsadm',
 ): string {
   const env = socketPath ? `LVSD_SOCKET=${socketPath} ` : '';
+  const cmd = `${env}${lvsadm}`;
   const reals = servers.map((s) => `${s.name} on 127.0.0.1:${s.port}`).join(', ');
   return [
     '',
@@ -119,10 +129,10 @@ export function demoBanner(
     '',
     'Try, in another terminal:',
     `  for i in 1 2 3 4 5 6; do curl -s http://${vip}:${port}/; done   # rr: web3 web2 web1 ...`,
-    `  ${env}npx lvsadm -Ln              # the table, as ipvsadm shows it`,
-    `  ${env}npx lvsadm -Ln --stats      # connections, packets and bytes`,
-    `  ${env}npx lvsadm -Lnc             # the connection table`,
-    `  ${env}npx lvsadm -e -t ${vip}:${port} -r 127.0.0.1:${servers[0]?.port ?? 0} -m -w 0   # drain web1`,
+    `  ${cmd} -Ln              # the table, as ipvsadm shows it`,
+    `  ${cmd} -Ln --stats      # connections, packets and bytes`,
+    `  ${cmd} -Lnc             # the connection table`,
+    `  ${cmd} -e -t ${vip}:${port} -r 127.0.0.1:${servers[0]?.port ?? 0} -m -w 0   # drain web1`,
     '',
     'Stop with Ctrl-C.',
     '',

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { ConfigFormat } from '../config/check-config.js';
 import { DATAPLANES, type DataplaneName } from '../control/ports.js';
+import { IMITATED, LVS_TS_VERSION } from '../core/version.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
@@ -14,6 +15,31 @@ export const XDP_FLAG_VALUES = ['auto', 'on', 'off'] as const;
 
 /** Default and bounds of `--conn-tab-bits`, as the kernel's CONFIG_IP_VS_TAB_BITS (8..20, 12). */
 export const CONN_TAB_BITS = { default: 12, min: 8, max: 20 } as const;
+
+/**
+ * lvsd's subcommands (`lvsd NAME ...`, dispatched by programs/lvsd/main.ts before option
+ * parsing), each with the line `lvsd --help` shows; every one answers `--help` with exit 0.
+ */
+export const LVSD_SUBCOMMANDS = {
+  simulate: 'run a pcap through the packet engine offline: --rules FILE --in IN.pcap ...',
+  'rs-setup': 'print (or --apply) the real-server set-up for DR or TUN: --vip VIP --mode dr|tun',
+  'rs-agent': 'decapsulate IPIP/GRE/GUE on a real server without kernel modules: --decap --vip VIP',
+} as const;
+
+/** A subcommand's name. */
+export type LvsdSubcommand = keyof typeof LVSD_SUBCOMMANDS;
+
+/**
+ * `lvsd --version`: LVS.ts's version, then what it reproduces and at which versions (the ones
+ * its tests compare against), and the Node.js running it.
+ */
+export function lvsdVersionText(node: string = process.version): string {
+  return `lvsd (LVS.ts) ${LVS_TS_VERSION}
+  IPVS ${IMITATED.ipvs} table and schedulers; lvsadm speaks ipvsadm ${IMITATED.ipvsadm}
+  --config reads keepalived ${IMITATED.keepalived} keepalived.conf and ldirectord ${IMITATED.ldirectord} ldirectord.cf
+  Node.js ${node}
+`;
+}
 
 /** Parsed lvsd options. */
 export interface LvsdOptions {
@@ -54,6 +80,7 @@ export const CONFIG_FORMATS: readonly ConfigFormat[] = ['keepalived', 'ldirector
 export type LvsdArgs =
   | { readonly kind: 'run'; readonly options: LvsdOptions }
   | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version'; readonly text: string }
   /** `--check-config FILE`: validate like `keepalived -t` and exit. */
   | {
       readonly kind: 'check';
@@ -65,9 +92,16 @@ export type LvsdArgs =
 
 /** lvsd's --help text. */
 export function lvsdUsage(defaultSocket: string): string {
+  const subs = Object.entries(LVSD_SUBCOMMANDS)
+    .map(([name, what]) => `  ${name.padEnd(10)} ${what}`)
+    .join('\n');
   return `Usage: lvsd [options]
+       lvsd SUBCOMMAND [options]    (lvsd SUBCOMMAND --help for its options)
 
 Runs the LVS.ts director in the foreground. lvsadm talks to it over a Unix socket.
+
+Subcommands:
+${subs}
 
 Options:
   --socket PATH          control socket (default ${defaultSocket};
@@ -90,6 +124,7 @@ Options:
   --check-config FILE    validate FILE like keepalived -t and exit: 0 clean,
                          4 fatal, 5 errors/warnings (ldirectord files: 2 on error)
   -h, --help             show this help
+  -v, --version          show LVS.ts's version and the tool versions it imitates
 
 With no options at all (npm start), lvsd runs the quick-start demo: three HTTP
 real servers on loopback behind a round-robin service on 127.0.0.1:8080.
@@ -124,6 +159,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
         'config-id': { type: 'string' },
         'check-config': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     }));
   } catch (e) {
@@ -131,6 +167,7 @@ export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSo
   }
   const socketDefault = defaultSocketPath(se);
   if (values.help) return { kind: 'help', text: lvsdUsage(socketDefault) };
+  if (values.version) return { kind: 'version', text: lvsdVersionText() };
   const str = (k: string): string | undefined =>
     typeof values[k] === 'string' ? (values[k] as string) : undefined;
 

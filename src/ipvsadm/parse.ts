@@ -11,13 +11,14 @@
  *
  * Beyond ipvsadm (documented in usage.ts EXTENSIONS_TEXT): `--socket PATH` anywhere; DPVS's
  * FULLNAT spellings (`-b`/`--fullnat` on -a/-e, `-P/-Q/-G` with `-z ADDR [-F IFNAME]`);
- * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`, `--vrrp`.
+ * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`, `--vrrp`;
+ * `--help-extensions` in the first place.
  */
 import { EXIT_OPERATION, EXIT_USAGE, type Failure, tryHelp } from './messages.js';
 import { namesIn, runParse } from './parse-run.js';
 import type { ListFormat, ListRequest, ListView, ParsedCommand } from './parsed-command.js';
 import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
-import { usageText, VERSION_LINE } from './usage.js';
+import { EXTENSIONS_TEXT, TERMINAL_NOTE, usageText, VERSION_LINE } from './usage.js';
 
 export type { ListFormat, ListRequest, ListView, ParsedCommand };
 export { namesIn };
@@ -59,14 +60,16 @@ export function parse(argv: readonly string[], opts: ParseOptions = {}): ParsedC
   const s = takeSocket(argv);
   if ('text' in s) return { kind: 'error', ...s };
   const sock = s.socket === undefined ? {} : { socket: s.socket };
+  // Ours, and in the first place like -h: ipvsadm's popt table would refuse it as unknown.
+  if (s.rest[0] === '--help-extensions') return { kind: 'help', text: EXTENSIONS_TEXT, ...sock };
   const r = runParse(s.rest, opts.resolver ?? NUMERIC_RESOLVER, opts.restoring ?? false);
   switch (r.kind) {
     case 'tryhelp':
       return { kind: 'error', text: tryHelp(prog), exitCode: EXIT_OPERATION, ...sock };
     case 'help':
-      return { kind: 'help', text: usageText(prog), ...sock };
+      return { kind: 'help', text: usageText(prog), terminalNote: TERMINAL_NOTE, ...sock };
     case 'version':
-      return { kind: 'version', text: `${VERSION_LINE}\n`, ...sock };
+      return { kind: 'version', text: `${VERSION_LINE}\n`, terminalNote: TERMINAL_NOTE, ...sock };
     case 'fail':
       return { kind: 'error', text: r.text, exitCode: r.exitCode ?? EXIT_USAGE, ...sock };
     default:

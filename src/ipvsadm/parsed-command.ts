@@ -45,9 +45,12 @@ export type ParsedCommand = (
   | { readonly kind: 'list'; readonly list: ListRequest }
   | { readonly kind: 'save'; readonly numeric: boolean }
   | { readonly kind: 'restore' }
-  /** Text for stdout; exit 0. */
-  | { readonly kind: 'help'; readonly text: string }
-  | { readonly kind: 'version'; readonly text: string }
+  /**
+   * Text for stdout; exit 0. `terminalNote` follows it only when stdout is a terminal (usage.ts
+   * TERMINAL_NOTE: ipvsadm's bytes for anything that captures the output).
+   */
+  | { readonly kind: 'help'; readonly text: string; readonly terminalNote?: string }
+  | { readonly kind: 'version'; readonly text: string; readonly terminalNote?: string }
   /** Text for stderr (print it followed by a newline), then exit with exitCode. */
   | { readonly kind: 'error'; readonly text: string; readonly exitCode: number }
 ) & {

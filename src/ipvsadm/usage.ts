@@ -2,6 +2,7 @@
  * `-h` text and `-v` line, byte-for-byte as ipvsadm 1.31 prints them (captured from the Debian
  * ipvsadm 1.31 binary). The program name is substituted as ipvsadm substitutes argv[0].
  */
+import { IMITATED, LVS_TS_VERSION } from '../core/version.js';
 
 /** The `-v` line; lvsadm reports ipvsadm's version because scripts parse it. */
 export const VERSION_LINE = 'ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)';
@@ -95,21 +96,46 @@ Daemon Options:
 }
 
 /**
- * Our additions, documented apart so `-h` stays byte-identical to ipvsadm's. The runner may print
- * this for `--help-extensions`.
+ * Our additions, documented apart so `-h` stays byte-identical to ipvsadm's: printed by
+ * `lvsadm --help-extensions`. The first line names LVS.ts and its version, so a script can tell
+ * lvsadm from ipvsadm (which refuses the option as unknown).
  */
-export const EXTENSIONS_TEXT = `lvsadm extensions (beyond ipvsadm 1.31):
-  --socket PATH                       control socket of lvsd (anywhere in the arguments)
-  --fullnat      -b                   FULLNAT forwarding on -a/-e (DPVS spelling; -b stays sched-flags on -A/-E)
-  --add-laddr    -P                   add a FULLNAT local address: -P -t|u service -z addr [-F ifname]
-  --del-laddr    -Q                   delete a FULLNAT local address: -Q -t|u service -z addr
-  --get-laddr    -G                   list FULLNAT local addresses: -G [-t|u service]
+export const EXTENSIONS_TEXT = `lvsadm (LVS.ts ${LVS_TS_VERSION}): ipvsadm ${IMITATED.ipvsadm}'s commands and output, with lvsd holding the table.
+Extensions beyond ipvsadm ${IMITATED.ipvsadm}:
+  --socket PATH                       control socket of lvsd (anywhere in the arguments;
+                                      default $LVSD_SOCKET, else lvsd's default path)
+  --help-extensions                   this text
+
+List views (-L, or alone: lvsadm --health):
+  --status                            whether the data plane serves each virtual service, and why not
+  --health                            health-check state of each real server (lvsd --config)
+  --availability                      uptime %, failures, MTBF, MTTR of services and real servers
+  --vrrp                              VRRP instances: state, priority, master, errors (lvsd --config)
+  --sync-origin                       with -c: /proc/net/ip_vs_conn_sync rows (Origin LOCAL or SYNC)
+
+FULLNAT (DPVS spellings):
+  --fullnat      -b                   FULLNAT forwarding on -a/-e (-b stays sched-flags on -A/-E)
+  --add-laddr    -P                   add a local address: -P -t|u service -z addr [-F ifname]
+  --del-laddr    -Q                   delete a local address: -Q -t|u service -z addr
+  --get-laddr    -G                   list local addresses: -G [-t|u service]
   --laddr        -z addr              FULLNAT local address
   --ifname       -F ifname            interface of a local address
   --proxy-protocol v1|v2              send a PROXY protocol header to the real server (-a/-e)
-  --status                            list view: data-plane status
-  --health                            list view: health-check state of real servers
-  --availability                      list view: availability of services
-  --vrrp                              list view: VRRP instances (state, priority, master, errors)
-  --sync-origin                       with -c: /proc/net/ip_vs_conn_sync rows (Origin LOCAL or SYNC)
+
+Sync daemons: --start-daemon/--stop-daemon run lvsd's own (UDP multicast, the kernel's wire
+format); -L --daemon lists them.
+
+Labs (root, network namespaces):
+  lvsadm lab up|down|status|trace MODE   a client, a director and two real servers per forwarding
+                                         mode; lvsadm lab --help lists the modes
+
+The daemon: lvsd --help (--config keepalived.conf|ldirectord.cf, --dataplane proxy|packet|none,
+--check-config) and its subcommands simulate, rs-setup, rs-agent; lvsd --version.
 `;
+
+/**
+ * The one line `-h` and `-v` add after ipvsadm's text, and only when stdout is a terminal: a
+ * person typing `lvsadm -h` learns the extensions exist, while everything that captures the
+ * output (scripts, diffs against ipvsadm, the parity tests) still gets ipvsadm's bytes.
+ */
+export const TERMINAL_NOTE = `(lvsadm is LVS.ts ${LVS_TS_VERSION}; its extensions: lvsadm --help-extensions)\n`;

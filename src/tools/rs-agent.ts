@@ -194,9 +194,17 @@ function defaultInterface(): string {
   return routes[0]?.dev ?? 'eth0';
 }
 
+/** `lvsd rs-agent --help`. */
+export const RS_AGENT_USAGE = `Usage: lvsd rs-agent --decap --vip VIP [--vip VIP...] [--interface IF] [--tun-port N]
+  A user-space tunnel endpoint for a real server whose kernel cannot decapsulate: takes IPIP,
+  GRE, GUE (UDP port N, default ${DEFAULT_GUE_PORT}) and IPv6-in-IPv6 frames for the VIPs on IF
+  (default: the default route's interface) and delivers the inner packets (root). Runs until
+  SIGTERM or SIGINT.
+`;
+
 /** Runs `lvsd rs-agent`; resolves with the exit code when stopped by SIGTERM/SIGINT. */
 export function runRsAgent(argv: readonly string[]): Promise<number> {
-  let values: { decap?: boolean; vip?: string[]; interface?: string; 'tun-port'?: string };
+  let values: { decap?: boolean; vip?: string[]; interface?: string; 'tun-port'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -205,11 +213,16 @@ export function runRsAgent(argv: readonly string[]): Promise<number> {
         vip: { type: 'string', multiple: true },
         interface: { type: 'string' },
         'tun-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
-    process.stderr.write(`lvsd rs-agent: ${(e as Error).message}\n`);
+    process.stderr.write(`lvsd rs-agent: ${(e as Error).message}\n${RS_AGENT_USAGE}`);
     return Promise.resolve(2);
+  }
+  if (values.help) {
+    process.stdout.write(RS_AGENT_USAGE);
+    return Promise.resolve(0);
   }
   const vips = values.vip ?? [];
   const port = Number(values['tun-port'] ?? DEFAULT_GUE_PORT);
@@ -219,9 +232,7 @@ export function runRsAgent(argv: readonly string[]): Promise<number> {
     vips.some((v) => parseIPv4(v) === undefined && parseIPv6(v) === undefined) ||
     !(port > 0 && port < 65536)
   ) {
-    process.stderr.write(
-      'usage: lvsd rs-agent --decap --vip VIP [--vip VIP...] [--interface IF] [--tun-port N]\n',
-    );
+    process.stderr.write(RS_AGENT_USAGE);
     return Promise.resolve(2);
   }
   const ifname = values.interface ?? defaultInterface();

@@ -131,21 +131,36 @@ function readHostState(): RsHostState {
   return { addrs, sysctls, kernelIpip, kernelIp6Tunnel };
 }
 
+/** `lvsd rs-setup --help`. */
+export const RS_SETUP_USAGE = `Usage: lvsd rs-setup --vip VIP --mode dr|tun [--apply]
+  Prints the commands that make this host a real server for VIP under DR or TUN: the VIP on lo
+  (or tunl0), arp_ignore/arp_announce, rp_filter. --apply runs them (root).
+`;
+
 /** Runs `lvsd rs-setup`; returns the exit code. */
 export function runRsSetup(argv: readonly string[], out = process.stdout, err = process.stderr): number {
-  let values: { vip?: string; mode?: string; apply?: boolean };
+  let values: { vip?: string; mode?: string; apply?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { vip: { type: 'string' }, mode: { type: 'string' }, apply: { type: 'boolean' } },
+      options: {
+        vip: { type: 'string' },
+        mode: { type: 'string' },
+        apply: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (e) {
-    err.write(`lvsd rs-setup: ${(e as Error).message}\n`);
+    err.write(`lvsd rs-setup: ${(e as Error).message}\n${RS_SETUP_USAGE}`);
     return 2;
+  }
+  if (values.help) {
+    out.write(RS_SETUP_USAGE);
+    return 0;
   }
   const { vip, mode } = values;
   if (!vip || ipFamily(vip) === 0 || (mode !== 'dr' && mode !== 'tun')) {
-    err.write('usage: lvsd rs-setup --vip VIP --mode dr|tun [--apply]\n');
+    err.write(RS_SETUP_USAGE);
     return 2;
   }
   const plan = planRsSetup(vip, mode, readHostState());

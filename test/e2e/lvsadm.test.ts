@@ -5,9 +5,12 @@
  * (test/fixtures/ipvsadm/oracle, fake-ipvs.so) holding the same table state.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { probeSocket } from '../../src/daemon/control-server.js';
+import { commandForm } from '../../src/io/command-form.js';
 import { type LvsdProc, spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
 
 interface Out {
@@ -333,13 +336,34 @@ describe('lvsadm against lvsd', () => {
 describe('lvsadm without a daemon', () => {
   const sock = join(tempDir(), 'nobody.sock');
 
-  it('prints one line saying how to start lvsd and exits 2', () => {
+  it('prints one line saying how to start lvsd, in a form this shell can run, and exits 2', () => {
     const got = lvsadm(sock, ['-Ln']);
+    // Bare `lvsd` only where PATH finds this package's (npm link); else `node bin/lvsd`.
+    const lvsd = commandForm('lvsd');
     assert.deepEqual(got, {
       code: 2,
       out: '',
-      err: `lvsadm: cannot reach lvsd at ${sock} (start it with: lvsd --socket ${sock})\n`,
+      err: `lvsadm: cannot reach lvsd at ${sock} (start it with: ${lvsd} --socket ${sock})\n`,
     });
+  });
+
+  it('the start command it prints starts an lvsd that lvsadm then reaches', async () => {
+    const dir = tempDir();
+    const s = join(dir, 'hint.sock');
+    const hint = /start it with: (.*)\)$/m.exec(lvsadm(s, ['-Ln']).err)?.[1];
+    assert.ok(hint, 'the hint names a command');
+    const child = spawn('sh', ['-c', `exec ${hint} --dataplane none --log-level warn`], {
+      stdio: 'ignore',
+      env: { ...process.env, LVSD_SOCKET: '' },
+    });
+    try {
+      const end = Date.now() + 20_000;
+      while (!(await probeSocket(s, 200)) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(lvsadm(s, ['-Ln']).code, 0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers -h, -v and usage errors without a daemon', () => {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { namesIn, parse } from '../../src/ipvsadm/parse.js';
 import { tableResolver } from '../../src/ipvsadm/resolve.js';
+import { TERMINAL_NOTE } from '../../src/ipvsadm/usage.js';
 
 const svc = { kind: 'addr', af: 4, protocol: 6, addr: '10.0.0.1', port: 80 } as const;
 const base = { addr: '10.0.0.2', port: 80, af: 4, fwd: 3, weight: 1, uThreshold: 0, lThreshold: 0 };
@@ -185,6 +186,7 @@ const cases: Array<[string, () => void]> = [
       assert.deepEqual(parse(['-v']), {
         kind: 'version',
         text: 'ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n',
+        terminalNote: TERMINAL_NOTE,
       }),
   ],
   // Extensions.

@@ -40,3 +40,11 @@ test('addressesIn lists every service and dest address of a snapshot', () => {
   const a = addressesIn(HAND_SNAPSHOT).map((x) => x.addr);
   assert.ok(a.includes('2001:db8::1') && a.includes('198.51.100.9') && a.includes('2001:db8::30'));
 });
+
+test('with nothing wanted, the files are read at the first lookup, not before', async () => {
+  const late = join(dir, 'late-services');
+  const r = await createSystemResolver({}, { hostsFile, servicesFile: late });
+  writeFileSync(late, 'gopher 70/tcp\n');
+  assert.equal(r.serviceToPort('gopher', 'tcp'), 70);
+  assert.equal(r.portToService(70, 'tcp'), 'gopher');
+});

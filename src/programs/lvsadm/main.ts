@@ -10,7 +10,7 @@ import type { AvailabilityView, HealthView } from '../../control/health-views.js
 import { NO_HEALTH_CODE, NO_VRRP_CODE, type Response, type StatusView } from '../../control/protocol.js';
 import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
-import { formatAvailability, formatHealth } from '../../health/views.js';
+import { commandForm } from '../../io/command-form.js';
 import {
   formatConnections,
   formatDaemons,
@@ -20,7 +20,6 @@ import {
   formatServices,
   formatTimeouts,
 } from '../../ipvsadm/format.js';
-import { formatVrrp } from '../../ipvsadm/format-vrrp.js';
 import {
   EXIT_OPERATION,
   EXIT_USAGE,
@@ -30,9 +29,12 @@ import {
 } from '../../ipvsadm/messages.js';
 import { type ListRequest, namesIn, type ParsedCommand, parse } from '../../ipvsadm/parse.js';
 import { NUMERIC_RESOLVER, type Resolver } from '../../ipvsadm/resolve.js';
-import { restoreArgvs } from '../../ipvsadm/rules.js';
 import { ClientError, type ControlClient, connectClient } from './client.js';
 import { addressesIn, createSystemResolver, type Wanted } from './system-resolver.js';
+
+// Startup time is lvsadm's main cost (one process per command, as ipvsadm): modules only some
+// commands need (the health, availability and VRRP formatters, -R's line splitter, `lab`) are
+// imported where they are used, so `lvsadm -Ln` loads the listing path alone (BENCHMARKS.md).
 
 /** Everything the runner touches outside itself, injectable for tests. */
 export interface RunnerEnv {
@@ -50,17 +52,24 @@ export interface RunnerEnv {
   resolver?(want: Wanted): Promise<Resolver>;
   /** Program name for usage and try-help lines. */
   readonly prog?: string;
+  /** True when stdout is a terminal: `-h` and `-v` then add usage.ts TERMINAL_NOTE. */
+  readonly stdoutIsTTY?: boolean;
+  /** How to run lvsd from this shell, for the no-daemon hint (default `lvsd`). */
+  lvsdCommand?(): string;
 }
 
 /** Exit code when no daemon answers: a usage-level problem the operator fixes by starting lvsd. */
 export const EXIT_NO_DAEMON = 2;
 
-/** The one line printed when lvsd cannot be reached. */
-export function noDaemonLine(e: ClientError): string {
+/**
+ * The one line printed when lvsd cannot be reached; `lvsd` is the command that starts lvsd from
+ * the user's shell (io/command-form.ts: bare `lvsd` only when PATH finds this package's).
+ */
+export function noDaemonLine(e: ClientError, lvsd = 'lvsd'): string {
   if (e.code === 'ERR_LVSADM_ACCESS') {
     return `lvsadm: cannot reach lvsd at ${e.path}: permission denied (you must be root or lvsd's owner)`;
   }
-  return `lvsadm: cannot reach lvsd at ${e.path} (start it with: lvsd --socket ${e.path})`;
+  return `lvsadm: cannot reach lvsd at ${e.path} (start it with: ${lvsd} --socket ${e.path})`;
 }
 
 /** A failure that ends the run with an exit code after its message was printed. */
@@ -84,7 +93,7 @@ class Session {
       return await this.client.request(body);
     } catch (e) {
       if (e instanceof ClientError && e.code !== 'ERR_LVSADM_DISCONNECTED') {
-        this.env.stderr(`${noDaemonLine(e)}\n`);
+        this.env.stderr(`${noDaemonLine(e, this.env.lvsdCommand?.())}\n`);
         throw new Exit(EXIT_NO_DAEMON);
       }
       this.env.stderr(`lvsadm: lost connection to lvsd at ${this.socket}: ${(e as Error).message}\n`);
@@ -167,6 +176,7 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       }
       if (!resp.ok || !('result' in resp) || resp.result.q !== 'vrrp')
         return reportFailure(env, 'other', resp);
+      const { formatVrrp } = await import('../../ipvsadm/format-vrrp.js');
       env.stdout(formatVrrp(resp.result.vrrp));
       return 0;
     }
@@ -179,6 +189,7 @@ async function runList(env: RunnerEnv, s: Session, list: ListRequest): Promise<n
       }
       if (!resp.ok || !('result' in resp)) return reportFailure(env, 'other', resp);
       const r = resp.result;
+      const { formatAvailability, formatHealth } = await import('../../health/views.js');
       if (r.q === 'health') env.stdout(formatHealth(reviveNaN(r.health) as HealthView));
       else if (r.q === 'availability') {
         env.stdout(formatAvailability(reviveNaN(r.availability) as AvailabilityView));
@@ -232,6 +243,7 @@ async function execute(env: RunnerEnv, s: Session, p: ParsedCommand): Promise<nu
     case 'help':
     case 'version':
       env.stdout(p.text);
+      if (env.stdoutIsTTY && p.terminalNote) env.stdout(p.terminalNote);
       throw new Exit(0);
     case 'error':
       env.stderr(`${p.text}\n`);
@@ -267,6 +279,7 @@ function argvResolver(env: RunnerEnv, argv: readonly string[]): Promise<Resolver
  */
 async function restore(env: RunnerEnv, s: Session): Promise<number> {
   const text = await env.readStdin();
+  const { restoreArgvs } = await import('../../ipvsadm/rules.js');
   let result = 0;
   for (const { argv } of restoreArgvs(text)) {
     const p = parse(argv, {
@@ -323,6 +336,8 @@ export function processEnv(): RunnerEnv {
     resolver: (want) => createSystemResolver(want),
     socketEnv: processSocketEnv(),
     prog: 'lvsadm',
+    stdoutIsTTY: process.stdout.isTTY === true,
+    lvsdCommand: () => commandForm('lvsd'),
   };
 }
 

@@ -3,7 +3,6 @@
  * reads them, then DNS, all done before parse/format run so their lookups can stay synchronous.
  * Matches ipvsadm's sources: gethostbyname (IPv4 only), gethostbyaddr, getservbyname/port.
  */
-import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import type { ConnView, Snapshot } from '../../control/views.js';
 import type { Af } from '../../core/addr.js';
@@ -81,27 +80,45 @@ export interface Wanted {
   readonly addrs?: ReadonlyArray<{ readonly addr: string; readonly af: Af }>;
 }
 
-/** Builds a synchronous Resolver with every wanted name and address looked up in advance. */
+/**
+ * Builds a synchronous Resolver with every wanted name and address looked up in advance. With
+ * nothing wanted (a numeric listing, an argv of addresses) no file is read and no DNS module is
+ * loaded until a lookup happens: lvsadm starts once per command, so that is most of its calls.
+ */
 export async function createSystemResolver(want: Wanted, o: SystemResolverOptions = {}): Promise<Resolver> {
-  const services = parseServices(readOr(o.servicesFile ?? '/etc/services'));
-  const hosts = parseHosts(readOr(o.hostsFile ?? '/etc/hosts'));
+  let files: { services: ReturnType<typeof parseServices>; hosts: ReturnType<typeof parseHosts> } | undefined;
+  const read = () =>
+    (files ??= {
+      services: parseServices(readOr(o.servicesFile ?? '/etc/services')),
+      hosts: parseHosts(readOr(o.hostsFile ?? '/etc/hosts')),
+    });
+  const names = want.names ?? [];
+  const addrs = [...new Set((want.addrs ?? []).map((a) => a.addr))];
+  if (names.length === 0 && addrs.length === 0) {
+    return {
+      hostToAddr: (n) => read().hosts.forward.get(n),
+      serviceToPort: (n, proto) => read().services.byName.get(`${n}/${proto}`),
+      addrToHost: (a) => read().hosts.reverse.get(a),
+      portToService: (port, proto) => read().services.byPort.get(`${port}/${proto}`),
+    };
+  }
+  const { services, hosts } = read();
   const ms = o.dnsTimeoutMs ?? 2000;
   const forward = new Map(hosts.forward);
   const reverse = new Map(hosts.reverse);
-  if (!o.noDns) {
+  const askNames = names.filter((n) => !forward.has(n));
+  const askAddrs = addrs.filter((a) => !reverse.has(a));
+  if (!o.noDns && askNames.length + askAddrs.length > 0) {
+    const { promises: dns } = await import('node:dns');
     await Promise.all([
-      ...(want.names ?? [])
-        .filter((n) => !forward.has(n))
-        .map(async (n) => {
-          const r = await withTimeout(dns.lookup(n, { family: 4 }), ms);
-          if (r) forward.set(n, r.address);
-        }),
-      ...[...new Set((want.addrs ?? []).map((a) => a.addr))]
-        .filter((a) => !reverse.has(a))
-        .map(async (a) => {
-          const r = await withTimeout(dns.reverse(a), ms);
-          if (r?.[0]) reverse.set(a, r[0]);
-        }),
+      ...askNames.map(async (n) => {
+        const r = await withTimeout(dns.lookup(n, { family: 4 }), ms);
+        if (r) forward.set(n, r.address);
+      }),
+      ...askAddrs.map(async (a) => {
+        const r = await withTimeout(dns.reverse(a), ms);
+        if (r?.[0]) reverse.set(a, r[0]);
+      }),
     ]);
   }
   return tableResolver({ hosts: forward, reverse, services: services.byName, ports: services.byPort });

@@ -14,7 +14,7 @@ import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { type Demo, startDemo } from '../../daemon/demo.js';
 import { createLogger } from '../../daemon/logger.js';
-import { type LvsdOptions, parseLvsdArgs } from '../../daemon/options.js';
+import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { SyncRoleFollower } from '../../daemon/sync/sync-role-follower.js';
@@ -61,33 +61,38 @@ function realVrrpTransport(): VrrpTransport {
   };
 }
 
+/**
+ * `lvsd NAME ...`: the simulator and the real-server helpers share the lvsd binary, each loaded
+ * only when asked for. Typed by options.ts LVSD_SUBCOMMANDS, so `lvsd --help` lists exactly these.
+ */
+const SUBCOMMANDS: Record<LvsdSubcommand, (args: string[]) => Promise<void>> = {
+  simulate: (args) =>
+    import('../../tools/simulate.js')
+      .then((m) => m.runSimulate(args))
+      .then((c) => {
+        process.exitCode = c;
+      }),
+  'rs-setup': (args) =>
+    import('../../tools/rs-setup.js').then((m) => {
+      process.exitCode = m.runRsSetup(args);
+    }),
+  // rs-agent holds sockets open until a signal; exit when it returns.
+  'rs-agent': (args) =>
+    import('../../tools/rs-agent.js').then((m) => m.runRsAgent(args)).then((c) => process.exit(c)),
+};
+
 /** Runs lvsd in the foreground until SIGTERM or SIGINT. */
 export function main(argv: string[]): void {
   // Before anything hot is optimized: lvsd's inlining limits (v8-tuning.ts).
   tuneV8();
-  // Real-server helpers (tools/rs-setup.ts, tools/rs-agent.ts) share the lvsd binary.
-  if (argv[0] === 'rs-setup') {
-    void import('../../tools/rs-setup.js').then((m) => {
-      process.exitCode = m.runRsSetup(argv.slice(1));
-    });
-    return;
-  }
-  if (argv[0] === 'simulate') {
-    void import('../../tools/simulate.js')
-      .then((m) => m.runSimulate(argv.slice(1)))
-      .then((c) => {
-        process.exitCode = c;
-      });
-    return;
-  }
-  if (argv[0] === 'rs-agent') {
-    void import('../../tools/rs-agent.js')
-      .then((m) => m.runRsAgent(argv.slice(1)))
-      .then((c) => process.exit(c));
+  const sub =
+    argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? (argv[0] as LvsdSubcommand) : undefined;
+  if (sub !== undefined) {
+    void SUBCOMMANDS[sub](argv.slice(1));
     return;
   }
   const a = parseLvsdArgs(argv);
-  if (a.kind === 'help') {
+  if (a.kind === 'help' || a.kind === 'version') {
     process.stdout.write(a.text);
     return;
   }

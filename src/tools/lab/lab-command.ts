@@ -3,6 +3,7 @@
  * classic LVS teaching topologies in network namespaces (needs root). `--director kernel` lets
  * the kernel do the director's job with nftables instead of lvsd (a stand-in for comparison).
  */
+import { commandForm } from '../../io/command-form.js';
 import { HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan } from './plan.js';
 import { type DirectorKind, labDown, labNamespacesPresent, labUp, readLabState, tail } from './topology.js';
 import { formatTrace, traceRequest } from './trace.js';
@@ -21,6 +22,10 @@ export async function runLab(
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
   const [action, mode, ...rest] = argv;
+  if (action === '--help' || action === '-h' || action === 'help') {
+    out(USAGE);
+    return 0;
+  }
   if (action && mode === HA_MODE) return (await import('./ha-command.js')).runHaLab(action, rest, out, err);
   let director: DirectorKind = 'lvsd';
   for (let i = 0; i < rest.length; i++) {
@@ -45,7 +50,7 @@ export async function runLab(
       const st = labUp(mode, { director });
       out(`lab ${mode} is up (director: ${st.director}); VIP ${plan.vip}:${plan.port}\n`);
       out(`  try: ip netns exec ${labNamespace(mode, 'client')} curl http://${plan.vip}/\n`);
-      if (st.director === 'lvsd') out(`  rules: LVSD_SOCKET=${st.socket} lvsadm -Ln\n`);
+      if (st.director === 'lvsd') out(`  rules: LVSD_SOCKET=${st.socket} ${commandForm('lvsadm')} -Ln\n`);
       return 0;
     }
     if (action === 'down') {
