@@ -2,13 +2,14 @@
  * The per-frame log of `lvsd simulate`: each captured frame in, each frame the director sent for
  * it with the fields it changed, each drop with its reason in words, and the real servers' direct
  * replies of DR and TUN (which reach the client without the director, so the engine does not take
- * them) called what they are instead of drops.
+ * them) called what they are instead of drops; and the counts that follow it.
  */
 import { canonicalIp } from '../core/addr.js';
 import type { Director } from '../core/director.js';
-import { FWD } from '../core/types.js';
+import { FWD, TUN_TYPE } from '../core/types.js';
 import { dropWords } from '../engine/drop-words.js';
 import { DROP } from '../engine/drops.js';
+import type { EngineCounters } from '../engine/engine.js';
 import {
   changedFields,
   type FrameSummary,
@@ -94,4 +95,34 @@ export function formatSimLog(
       lines.push('   nothing sent yet, no drop (a frame waiting for ARP/ND, or an answer learned from)');
   }
   return { text: lines.length ? `${lines.join('\n')}\n` : '', bypass };
+}
+
+/** UDP ports the rules send GUE to (the tunnels' --tun-port), so the log can read inside them. */
+export function guePortsOf(director: Director): Set<number> {
+  const ports = new Set<number>();
+  for (const s of director.table.list())
+    for (const d of s.dests) if (d.fwd === FWD.TUNNEL && d.tunType === TUN_TYPE.GUE) ports.add(d.tunPort);
+  return ports;
+}
+
+/**
+ * The summary `lvsd simulate` prints. `bypass` not_ours drops were real servers' direct DR/TUN
+ * replies: they are counted on their own line, not as drops.
+ */
+export function formatSummary(framesIn: number, framesOut: number, c: EngineCounters, bypass = 0): string {
+  let s = `frames in: ${framesIn}\nframes out: ${framesOut}\n`;
+  const drops = { ...c.drops };
+  if (bypass > 0) {
+    const left = (drops.not_ours ?? 0) - bypass;
+    if (left > 0) drops.not_ours = left;
+    else delete drops.not_ours;
+    s += `direct replies (real server to client, bypassing the director): ${bypass}\n`;
+  }
+  s += `arp replies: ${c.arpReplies}\narp requests: ${c.arpRequests}\n`;
+  s += `echo replies: ${c.echoReplies}\nicmp errors: ${c.icmpErrors}\n`;
+  if (c.ndpAdverts + c.ndpSolicits > 0) s += `ndp adverts: ${c.ndpAdverts}\nndp solicits: ${c.ndpSolicits}\n`;
+  const names = Object.keys(drops).sort();
+  s += `drops: ${names.reduce((a, n) => a + (drops[n] ?? 0), 0)}\n`;
+  for (const n of names) s += `  ${n}: ${drops[n]}\n`;
+  return s;
 }

@@ -25,15 +25,15 @@ import { parseIPv4, parseIPv6 } from '../core/addr.js';
 import { Director } from '../core/director.js';
 import { ConfigError, LvsError } from '../core/errors.js';
 import { findScheduler } from '../core/schedulers/index.js';
-import { FWD, TUN_TYPE } from '../core/types.js';
+import { FWD } from '../core/types.js';
 import { ACT } from '../engine/actions.js';
-import { Engine, type EngineCounters, FRAME_F } from '../engine/engine.js';
+import { Engine, FRAME_F } from '../engine/engine.js';
 import { StaticRoutes } from '../engine/routes.js';
 import { type StaticRoute6, StaticRoutes6 } from '../engine/routes6.js';
 import { parseRulesLines } from '../ipvsadm/rules.js';
 import { ETHERTYPE, parseMac } from '../packet/ethernet.js';
 import { decodePcap, encodePcap, LINKTYPE_ETHERNET, type PcapRecord } from '../packet/pcap.js';
-import { formatSimLog, type SimStep } from './simulate-trace.js';
+import { formatSimLog, formatSummary, guePortsOf, type SimStep } from './simulate-trace.js';
 
 /** What an offline simulation needs. */
 export interface SimulationConfig {
@@ -219,14 +219,6 @@ export function simulateSteps(
   return { frames, steps };
 }
 
-/** UDP ports the rules send GUE to (the tunnels' --tun-port), so the log can read inside them. */
-export function guePortsOf(sim: Simulation): Set<number> {
-  const ports = new Set<number>();
-  for (const s of sim.director.table.list())
-    for (const d of s.dests) if (d.fwd === FWD.TUNNEL && d.tunType === TUN_TYPE.GUE) ports.add(d.tunPort);
-  return ports;
-}
-
 // A TCP frame above the MTU can only be a GSO super-frame from a capture with offloads on.
 function gsoFlag(f: Uint8Array, mtu: number): number {
   if (f.length <= mtu + 14 || f.length < 34) return 0;
@@ -239,27 +231,8 @@ function gsoFlag(f: Uint8Array, mtu: number): number {
   return et === ETHERTYPE.IPV4 && f[o + 2 + 9] === 6 ? FRAME_F.GSO : 0;
 }
 
-/**
- * The summary `lvsd simulate` prints. `bypass` not_ours drops were real servers' direct DR/TUN
- * replies: they are counted on their own line, not as drops.
- */
-export function formatSummary(framesIn: number, framesOut: number, c: EngineCounters, bypass = 0): string {
-  let s = `frames in: ${framesIn}\nframes out: ${framesOut}\n`;
-  const drops = { ...c.drops };
-  if (bypass > 0) {
-    const left = (drops.not_ours ?? 0) - bypass;
-    if (left > 0) drops.not_ours = left;
-    else delete drops.not_ours;
-    s += `direct replies (real server to client, bypassing the director): ${bypass}\n`;
-  }
-  s += `arp replies: ${c.arpReplies}\narp requests: ${c.arpRequests}\n`;
-  s += `echo replies: ${c.echoReplies}\nicmp errors: ${c.icmpErrors}\n`;
-  if (c.ndpAdverts + c.ndpSolicits > 0) s += `ndp adverts: ${c.ndpAdverts}\nndp solicits: ${c.ndpSolicits}\n`;
-  const names = Object.keys(drops).sort();
-  s += `drops: ${names.reduce((a, n) => a + (drops[n] ?? 0), 0)}\n`;
-  for (const n of names) s += `  ${n}: ${drops[n]}\n`;
-  return s;
-}
+/** The summary `lvsd simulate` prints (simulate-trace.ts). */
+export { formatSummary } from './simulate-trace.js';
 
 const USAGE = `Usage: lvsd simulate --rules FILE --in IN.pcap --director-mac MAC --director-ip IP
                     [--out OUT.pcap] [--summary] [--neighbours FILE] [--laddr IP ...]
@@ -339,7 +312,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
         encodePcap({ linktype: LINKTYPE_ETHERNET, snaplen: 262144, nanos: cap.nanos, records: frames }),
       );
     }
-    const log = formatSimLog(sim.director, steps, guePortsOf(sim));
+    const log = formatSimLog(sim.director, steps, guePortsOf(sim.director));
     if (v.summary !== true) process.stdout.write(`${log.text}\n`);
     process.stdout.write(formatSummary(cap.records.length, frames.length, sim.engine.counters(), log.bypass));
     return 0;
