@@ -2,6 +2,7 @@
  * `lvsadm lab up|down|status|trace MODE [--director lvsd|kernel]`: our extension that builds the
  * classic LVS teaching topologies in network namespaces (needs root). `--director kernel` lets
  * the kernel do the director's job with nftables instead of lvsd (a stand-in for comparison).
+ * `lvsadm lab status` with no mode lists every lab that is up, whatever its LVS_LAB_PREFIX.
  */
 import { formatLabList, listLabs } from './lab-list.js';
 import { HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan, labPrefix } from './plan.js';
