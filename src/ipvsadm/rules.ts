@@ -47,7 +47,18 @@ export function parseRestoreLine(
  * ERR_LVS_RULES_NOT_TABLE for lines that are valid but change no table (-L, -S, -h, ...).
  */
 export function parseRules(text: string, file = '<rules>', resolver?: Resolver): Command[] {
-  const commands: Command[] = [];
+  return parseRulesLines(text, file, resolver).map((r) => r.command);
+}
+
+/** A parsed rule and its 1-based line, so a refusal when it is applied can name file:line. */
+export interface RuleLine {
+  readonly line: number;
+  readonly command: Command;
+}
+
+/** {@link parseRules}, each command with its line number. */
+export function parseRulesLines(text: string, file = '<rules>', resolver?: Resolver): RuleLine[] {
+  const commands: RuleLine[] = [];
   for (const { line, argv } of restoreArgvs(text)) {
     if ((argv[0] ?? '').startsWith('#')) continue;
     const p = parseRestoreLine(argv, resolver);
@@ -55,7 +66,7 @@ export function parseRules(text: string, file = '<rules>', resolver?: Resolver):
     if (p.kind !== 'command') {
       throw new ConfigError('ERR_LVS_RULES_NOT_TABLE', `not a table command: ${argv.join(' ')}`, file, line);
     }
-    commands.push(p.command);
+    commands.push({ line, command: p.command });
   }
   return commands;
 }

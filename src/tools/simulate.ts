@@ -3,9 +3,9 @@
  * transmit, so a rule set can be checked against real traffic without root, and tests can drive
  * the whole data path from pcap files.
  *
- *   lvsd simulate --rules FILE --in IN.pcap --out OUT.pcap --director-mac MAC --director-ip IP
- *                 [--neighbours FILE] [--laddr IP ...] [--gateway IP] [--mtu N] [--no-toa]
- *                 [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
+ *   lvsd simulate --rules FILE --in IN.pcap --director-mac MAC --director-ip IP [--out OUT.pcap]
+ *                 [--summary] [--neighbours FILE] [--laddr IP ...] [--gateway IP] [--mtu N]
+ *                 [--no-toa] [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
  *
  * The director has one interface (ifindex 1) with the given MAC and address (`IP[/LEN]`, /24 by
  * default): its subnet is on-link, and other destinations too unless `--gateway` names a next hop. Next hops not in the neighbours file
@@ -13,30 +13,34 @@
  * gives FULLNAT services without local addresses of their own these LIPs. A TCP frame larger than
  * the MTU is taken for a GSO super-frame (captures on veth with offloads hold them). IPv6 works the
  * same way with `--director-ip6` (/64 by default) and `--gateway6`, IPv6 lines in the neighbours
- * file, and neighbour discovery for next hops the file does not name. Prints frames
- * in and out and drops by reason; exit 0, 1 on unreadable input, 2 on usage errors.
+ * file, and neighbour discovery for next hops the file does not name. Prints every frame in and
+ * out with what changed, every drop with its reason (simulate-trace.ts), then the counts; a rule
+ * the table refuses is an error at FILE:LINE. Exit 0, 1 on unreadable input or refused rules, 2 on
+ * usage errors.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { apply } from '../control/apply.js';
-import type { Command } from '../control/commands.js';
 import { parseIPv4, parseIPv6 } from '../core/addr.js';
 import { Director } from '../core/director.js';
-import { LvsError } from '../core/errors.js';
+import { ConfigError, LvsError } from '../core/errors.js';
 import { findScheduler } from '../core/schedulers/index.js';
 import { FWD } from '../core/types.js';
 import { ACT } from '../engine/actions.js';
-import { Engine, type EngineCounters, FRAME_F } from '../engine/engine.js';
+import { Engine, FRAME_F } from '../engine/engine.js';
 import { StaticRoutes } from '../engine/routes.js';
 import { type StaticRoute6, StaticRoutes6 } from '../engine/routes6.js';
-import { parseRules } from '../ipvsadm/rules.js';
+import { parseRulesLines } from '../ipvsadm/rules.js';
 import { ETHERTYPE, parseMac } from '../packet/ethernet.js';
 import { decodePcap, encodePcap, LINKTYPE_ETHERNET, type PcapRecord } from '../packet/pcap.js';
+import { formatSimLog, formatSummary, guePortsOf, type SimStep } from './simulate-trace.js';
 
 /** What an offline simulation needs. */
 export interface SimulationConfig {
   /** Rules in ipvsadm-save format (FULLNAT extensions included). */
   readonly rules: string;
+  /** Name of the rules file in errors (`FILE:LINE: ...`); `<rules>` by default. */
+  readonly rulesFile?: string;
   readonly directorMac: string;
   readonly directorIp: string;
   /** `IP MAC` lines. */
@@ -82,8 +86,17 @@ export function createSimulation(c: SimulationConfig): Simulation {
     setSysctl: (n: Parameters<Director['setSysctl']>[0], v: number) => director.setSysctl(n, v),
     zeroGlobal: () => director.stats.zero(),
   };
-  const cmds: Command[] = parseRules(c.rules, '<rules>');
-  for (const cmd of cmds) apply(target, cmd, now);
+  const file = c.rulesFile ?? '<rules>';
+  for (const { line, command } of parseRulesLines(c.rules, file)) {
+    try {
+      apply(target, command, now);
+    } catch (e) {
+      // A rule the table refuses (unknown scheduler, duplicate service...) names its line, as a
+      // syntax error does; `lvsd --restore` reports the same refusals.
+      if (e instanceof LvsError) throw new ConfigError(e.code, e.message, file, line);
+      throw e;
+    }
+  }
   for (const svc of director.table.list()) {
     if (svc.laddrs.length === 0 && svc.dests.some((d) => d.fwd === FWD.FULLNAT)) {
       for (const l of c.laddrs ?? []) svc.laddrs.push(l);
@@ -156,35 +169,54 @@ export function simulateRecords(
   records: readonly PcapRecord[],
   nanos = false,
 ): PcapRecord[] {
-  const out: PcapRecord[] = [];
+  return simulateSteps(sim, records, nanos).frames;
+}
+
+/** The frames transmitted (stamped like their cause) and what each input frame or timer tick did. */
+export function simulateSteps(
+  sim: Simulation,
+  records: readonly PcapRecord[],
+  nanos = false,
+): { frames: PcapRecord[]; steps: SimStep[] } {
+  const frames: PcapRecord[] = [];
+  const steps: SimStep[] = [];
   const { engine, mtu } = sim;
   let last = 0;
-  const collect = (tsSec: number, tsFrac: number) => {
+  let first: number | undefined;
+  const collect = (tsSec: number, tsFrac: number, now: number, input?: SimStep['input']) => {
     const a = engine.actions;
+    const out: Uint8Array[] = [];
+    const drops: number[] = [];
     for (let i = 0; i < a.count; i++) {
-      if (a.kind[i] !== ACT.TX) continue;
+      if (a.kind[i] !== ACT.TX) {
+        drops.push(a.reason[i]!);
+        continue;
+      }
       const data = Uint8Array.from(a.frame(i));
-      out.push({ tsSec, tsFrac, data, origLen: data.length });
+      out.push(data);
+      frames.push({ tsSec, tsFrac, data, origLen: data.length });
     }
     engine.flush();
+    steps.push({ ...(input ? { input } : {}), atMs: now - (first ?? now), out, drops });
   };
-  for (const r of records) {
+  for (const [i, r] of records.entries()) {
     const now = r.tsSec * 1000 + (nanos ? r.tsFrac / 1e6 : r.tsFrac / 1e3);
+    first ??= now;
     last = Math.max(last, now);
     engine.tick(now);
-    collect(r.tsSec, r.tsFrac);
+    collect(r.tsSec, r.tsFrac, now);
     // Copy: the engine rewrites frames in place and the capture stays untouched.
     const frame = Uint8Array.from(r.data);
     engine.handleFrame(frame, 0, frame.length, SIM_IFINDEX, gsoFlag(frame, mtu), now);
-    collect(r.tsSec, r.tsFrac);
+    collect(r.tsSec, r.tsFrac, now, { index: i + 1, frame: r.data });
   }
   // Let unanswered ARP run its course so frames waiting on it are counted.
   for (let k = 1; k <= 4; k++) {
     const t = last + k * 1000;
     engine.tick(t);
-    collect(Math.floor(t / 1000), nanos ? (t % 1000) * 1e6 : (t % 1000) * 1e3);
+    collect(Math.floor(t / 1000), nanos ? (t % 1000) * 1e6 : (t % 1000) * 1e3, t);
   }
-  return out;
+  return { frames, steps };
 }
 
 // A TCP frame above the MTU can only be a GSO super-frame from a capture with offloads on.
@@ -199,21 +231,14 @@ function gsoFlag(f: Uint8Array, mtu: number): number {
   return et === ETHERTYPE.IPV4 && f[o + 2 + 9] === 6 ? FRAME_F.GSO : 0;
 }
 
-/** The summary `lvsd simulate` prints. */
-export function formatSummary(framesIn: number, framesOut: number, c: EngineCounters): string {
-  let s = `frames in: ${framesIn}\nframes out: ${framesOut}\n`;
-  s += `arp replies: ${c.arpReplies}\narp requests: ${c.arpRequests}\n`;
-  s += `echo replies: ${c.echoReplies}\nicmp errors: ${c.icmpErrors}\n`;
-  if (c.ndpAdverts + c.ndpSolicits > 0) s += `ndp adverts: ${c.ndpAdverts}\nndp solicits: ${c.ndpSolicits}\n`;
-  const names = Object.keys(c.drops).sort();
-  s += `drops: ${names.reduce((a, n) => a + (c.drops[n] ?? 0), 0)}\n`;
-  for (const n of names) s += `  ${n}: ${c.drops[n]}\n`;
-  return s;
-}
+/** The summary `lvsd simulate` prints (simulate-trace.ts). */
+export { formatSummary } from './simulate-trace.js';
 
-const USAGE = `Usage: lvsd simulate --rules FILE --in IN.pcap --out OUT.pcap --director-mac MAC --director-ip IP
-                    [--neighbours FILE] [--laddr IP ...] [--gateway IP] [--mtu N] [--no-toa]
-                    [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
+const USAGE = `Usage: lvsd simulate --rules FILE --in IN.pcap --director-mac MAC --director-ip IP
+                    [--out OUT.pcap] [--summary] [--neighbours FILE] [--laddr IP ...]
+                    [--gateway IP] [--mtu N] [--no-toa] [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
+  Prints each frame in, each frame sent with the fields it changed, each drop with its reason,
+  then a summary (--summary: the summary only). --out writes the frames sent as a pcap.
 `;
 
 /** `lvsd simulate ...` (argv after the word `simulate`); resolves to the exit code. */
@@ -235,6 +260,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
         gateway6: { type: 'string' },
         mtu: { type: 'string' },
         'no-toa': { type: 'boolean' },
+        summary: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -247,7 +273,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const need = ['rules', 'in', 'out', 'director-mac', 'director-ip'] as const;
+  const need = ['rules', 'in', 'director-mac', 'director-ip'] as const;
   const missing = need.filter((k) => typeof v[k] !== 'string');
   if (missing.length > 0) {
     process.stderr.write(`lvsd simulate: missing --${missing.join(', --')}\n${USAGE}`);
@@ -267,6 +293,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     }
     const sim = createSimulation({
       rules: read(v.rules as string).toString('utf8'),
+      rulesFile: v.rules as string,
       directorMac: v['director-mac'] as string,
       directorIp: v['director-ip'] as string,
       neighbours: typeof v.neighbours === 'string' ? read(v.neighbours).toString('utf8') : '',
@@ -278,12 +305,16 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
       ...(typeof v.gateway6 === 'string' ? { gateway6: v.gateway6 } : {}),
       now: cap.records[0] ? cap.records[0].tsSec * 1000 : 0,
     });
-    const frames = simulateRecords(sim, cap.records, cap.nanos);
-    writeFileSync(
-      v.out as string,
-      encodePcap({ linktype: LINKTYPE_ETHERNET, snaplen: 262144, nanos: cap.nanos, records: frames }),
-    );
-    process.stdout.write(formatSummary(cap.records.length, frames.length, sim.engine.counters()));
+    const { frames, steps } = simulateSteps(sim, cap.records, cap.nanos);
+    if (typeof v.out === 'string') {
+      writeFileSync(
+        v.out,
+        encodePcap({ linktype: LINKTYPE_ETHERNET, snaplen: 262144, nanos: cap.nanos, records: frames }),
+      );
+    }
+    const log = formatSimLog(sim.director, steps, guePortsOf(sim.director));
+    if (v.summary !== true) process.stdout.write(`${log.text}\n`);
+    process.stdout.write(formatSummary(cap.records.length, frames.length, sim.engine.counters(), log.bypass));
     return 0;
   } catch (e) {
     const code = (e as { code?: string }).code;

@@ -20,6 +20,7 @@ import {
   labDown,
   labExec,
   labNamespacesPresent,
+  labStateDir,
   logHas,
   procArgv,
   readLabState,
@@ -138,7 +139,7 @@ export function haUp(o: HaUpOptions = {}): HaLabState {
   if (!existsSync(LVSD_BIN) || !existsSync(join(here, '..', '..', '..', 'dist')))
     throw new Error(`lab ha runs ${LVSD_BIN}, which needs a build (npm run build)`);
   const plan = labPlan(HA_MODE);
-  const dir = join(root, HA_MODE);
+  const dir = labStateDir(HA_MODE, root);
   mkdirSync(dir, { recursive: true });
   const peer = o.peer ?? 'lvsd';
   const runs: HaLabState['runs'] = { director1: 'lvsd', director2: peer };

@@ -2,13 +2,24 @@
  * `lvsadm lab up|down|status|trace MODE [--director lvsd|kernel]`: our extension that builds the
  * classic LVS teaching topologies in network namespaces (needs root). `--director kernel` lets
  * the kernel do the director's job with nftables instead of lvsd (a stand-in for comparison).
+ * `lvsadm lab status` with no mode lists every lab that is up, whatever its LVS_LAB_PREFIX.
  */
 import { commandForm } from '../../io/command-form.js';
-import { HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan } from './plan.js';
-import { type DirectorKind, labDown, labNamespacesPresent, labUp, readLabState, tail } from './topology.js';
+import { formatLabList, listLabs } from './lab-list.js';
+import { HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan, labPrefix } from './plan.js';
+import {
+  type DirectorKind,
+  LAB_STATE_ROOT,
+  labDown,
+  labNamespacesPresent,
+  labUp,
+  readLabState,
+  tail,
+} from './topology.js';
 import { formatTrace, traceRequest } from './trace.js';
 
 const USAGE = `Usage: lvsadm lab up|down|status|trace MODE [--director lvsd|kernel]
+       lvsadm lab status                (every lab that is up, whatever its prefix)
   MODE is one of ${LAB_MODES.join(', ')}. Builds a client, a director running lvsd and two
   real servers ("this is rs1", "this is rs2") in network namespaces (root only).
   Run commands inside a host with: ip netns exec lvslab-MODE-client curl http://VIP/
@@ -20,11 +31,18 @@ export async function runLab(
   argv: readonly string[],
   out: (s: string) => void = (s) => process.stdout.write(s),
   err: (s: string) => void = (s) => process.stderr.write(s),
+  o: { readonly stateRoot?: string } = {},
 ): Promise<number> {
   const [action, mode, ...rest] = argv;
   if (action === '--help' || action === '-h' || action === 'help') {
     out(USAGE);
     return 0;
+  }
+  const root = o.stateRoot ?? LAB_STATE_ROOT;
+  if (action === 'status' && mode === undefined) {
+    const labs = listLabs(root);
+    out(formatLabList(labs, labPrefix()));
+    return labs.length > 0 ? 0 : 3;
   }
   if (action && mode === HA_MODE) return (await import('./ha-command.js')).runHaLab(action, rest, out, err);
   let director: DirectorKind = 'lvsd';
@@ -47,20 +65,20 @@ export async function runLab(
   try {
     const plan = labPlan(mode);
     if (action === 'up') {
-      const st = labUp(mode, { director });
+      const st = labUp(mode, { director, stateRoot: root });
       out(`lab ${mode} is up (director: ${st.director}); VIP ${plan.vip}:${plan.port}\n`);
       out(`  try: ip netns exec ${labNamespace(mode, 'client')} curl http://${plan.vip}/\n`);
       if (st.director === 'lvsd') out(`  rules: LVSD_SOCKET=${st.socket} ${commandForm('lvsadm')} -Ln\n`);
       return 0;
     }
     if (action === 'down') {
-      const gone = labDown(mode);
+      const gone = labDown(mode, root);
       out(gone.length ? `lab ${mode} removed (${gone.length} namespaces)\n` : `lab ${mode} was not up\n`);
       return 0;
     }
     if (action === 'status') {
       const ns = labNamespacesPresent(mode);
-      const st = readLabState(mode);
+      const st = readLabState(mode, root);
       if (ns.length === 0) {
         out(`lab ${mode}: down\n`);
         return 3;

@@ -77,13 +77,23 @@ export function labSpawn(mode: LabMode, host: LabHost, argv: readonly string[]):
   return spawn('ip', ['netns', 'exec', labNamespace(mode, host), ...argv], { stdio: 'pipe' });
 }
 
-function stateDir(mode: LabMode, root: string): string {
-  return join(root, mode);
+/**
+ * A lab's state directory: `<root>/<prefix>-<mode>`, named like its namespaces, so two labs of one
+ * mode under different LVS_LAB_PREFIX values never share (or overwrite) pids, logs and sockets.
+ */
+export function labStateDir(mode: LabMode, root = LAB_STATE_ROOT, prefix = labPrefix()): string {
+  return join(root, `${prefix}-${mode}`);
 }
 
-/** Reads a running lab's state, or undefined when it is down. */
-export function readLabState(mode: LabMode, root = LAB_STATE_ROOT): LabState | undefined {
-  const f = join(stateDir(mode, root), 'state.json');
+const stateDir = (mode: LabMode, root: string): string => labStateDir(mode, root);
+
+/** Reads a running lab's state (of `prefix`, the current one by default), or undefined when it is down. */
+export function readLabState(
+  mode: LabMode,
+  root = LAB_STATE_ROOT,
+  prefix = labPrefix(),
+): LabState | undefined {
+  const f = join(labStateDir(mode, root, prefix), 'state.json');
   if (!existsSync(f)) return undefined;
   return JSON.parse(readFileSync(f, 'utf8')) as LabState;
 }
