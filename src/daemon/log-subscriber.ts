@@ -3,6 +3,8 @@
  * control/channels.ts and turns each message into the line the code used to write itself, so
  * the code paths only publish and the wording of the log lives here, in one place.
  */
+
+import { destId } from '../config/to-commands.js';
 import {
   type DataplaneFaultCode,
   type DataplaneFaultMessage,
@@ -35,7 +37,11 @@ export interface LogLine {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-/** The line of an applied table command: `applied` with its op and service. */
+/**
+ * The line of an applied table command: `applied` with its op, service and, for a destination
+ * change, the real server in keepalived's notation (`[198.51.100.12]:8081`), so a line like
+ * `add-dest applied` says which server went in.
+ */
 export function tableChangeLine(m: TableChangeMessage): LogLine {
   const { cmd } = m;
   return {
@@ -44,6 +50,8 @@ export function tableChangeLine(m: TableChangeMessage): LogLine {
     fields: {
       op: cmd.op,
       ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}),
+      ...('dest' in cmd ? { server: destId(cmd.dest) } : {}),
+      ...(cmd.op === 'edit-dest' || cmd.op === 'add-dest' ? { weight: cmd.dest.weight } : {}),
     },
   };
 }
