@@ -95,9 +95,22 @@ const FAULT_TEXT: Readonly<Record<DataplaneFaultCode, string>> = {
   'tick-failed': 'tick failed',
 };
 
+/** Plain words for the errnos a proxy-plane listen fails with (bind(2), ip(7)). */
+const LISTEN_HINT: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'port busy, another program listens there (EADDRINUSE)',
+  EADDRNOTAVAIL: 'address not on this host (EADDRNOTAVAIL)',
+  EACCES: 'ports below 1024 need root or CAP_NET_BIND_SERVICE (EACCES)',
+};
+
 /** The line of a data-plane fault: its detail and error as fields; `tick failed` is an error. */
 export function faultLine(m: DataplaneFaultMessage): LogLine {
   const level = m.code === 'tick-failed' ? 'error' : 'warn';
+  if (m.code === 'proxy-listen-failed' && m.detail?.service !== undefined) {
+    // Say which service and what the errno means for an operator, in the line itself.
+    const { service, reason } = m.detail ?? {};
+    const why = LISTEN_HINT[String(reason)] ?? String(reason);
+    return { level, msg: `cannot serve ${String(service)}: ${why}; will retry`, fields: { ...m.detail } };
+  }
   if (m.code === 'unserved-change') {
     // The refusal's reason is the message ("... not served: -g needs the packet plane").
     const { reason, ...rest } = m.detail ?? {};

@@ -42,7 +42,7 @@ test('a fault is written with the text, level and fields lvsd logged before the 
     }),
     {
       level: 'warn',
-      msg: 'cannot serve virtual service; will retry',
+      msg: 'cannot serve TCP 192.0.2.1:80: address not on this host (EADDRNOTAVAIL); will retry',
       fields: { service: 'TCP 192.0.2.1:80', reason: 'EADDRNOTAVAIL' },
     },
   );
@@ -161,4 +161,20 @@ test('a destination change names its real server in keepalived notation, and its
     service: 'TCP 192.0.2.10:80',
     server: '[2001:db8::5]:443',
   });
+});
+
+test('a busy or privileged port says so in the line, with the fix for a privileged one', () => {
+  const msg = (reason: string) =>
+    faultLine({
+      source: src,
+      plane: 'proxy',
+      code: 'proxy-listen-failed',
+      detail: { service: 'TCP 127.0.0.1:8080', reason },
+    }).msg;
+  assert.equal(
+    msg('EADDRINUSE'),
+    'cannot serve TCP 127.0.0.1:8080: port busy, another program listens there (EADDRINUSE); will retry',
+  );
+  assert.match(msg('EACCES'), /need root or CAP_NET_BIND_SERVICE \(EACCES\); will retry$/);
+  assert.equal(msg('EMFILE'), 'cannot serve TCP 127.0.0.1:8080: EMFILE; will retry');
 });
