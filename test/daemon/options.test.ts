@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { prettyLine } from '../../src/daemon/logger.js';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
 import { defaultSocketPath, ROOT_SOCKET_PATH } from '../../src/daemon/socket-path.js';
@@ -180,5 +181,35 @@ describe('lvsd --config with no file', () => {
   it('--check-config with no file checks the same default', () => {
     const a = parseLvsdArgs(['--check-config'], user, only(LD));
     assert.deepEqual(a, { kind: 'check', file: LD });
+  });
+});
+
+describe('lvsd argv property', () => {
+  it('never throws on any argv, bare --config/--check-config included, and answers one of its four kinds', () => {
+    const token = fc.oneof(
+      fc.constantFrom(
+        '--config',
+        '--check-config',
+        '--config-format',
+        'keepalived',
+        'ldirectord',
+        '--config-format=ldirectord',
+        '--demo',
+        '--restore',
+        '--socket',
+        '-h',
+        '--',
+        '-',
+        '',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 8 }), fc.boolean(), (argv, present) => {
+        const a = parseLvsdArgs(argv, user, () => present);
+        assert.ok(['run', 'help', 'check', 'error'].includes(a.kind));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
