@@ -17,7 +17,7 @@ export interface TableOptions {
   readonly isAlive?: (svc: VirtualService, rs: RealServer) => boolean;
 }
 
-/** One service's wanted state: settings and destinations by `addr|port`. */
+/** One service's wanted state: settings and destinations by `[addr]:port` ({@link destId}). */
 export interface TableEntry {
   readonly key: ServiceKey;
   readonly config: ServiceConfig;
@@ -26,9 +26,13 @@ export interface TableEntry {
 
 const defaultAlive = (_s: VirtualService, rs: RealServer) => !rs.alpha;
 
-/** Destination identity inside a service (IPVS matches by address and port). */
+/**
+ * Destination identity inside a service (IPVS matches by address and port), written as keepalived
+ * writes an address and port in its log (`[198.51.100.12]:8081`, lib/utils.c `inet_sockaddrtopair`), because the id
+ * is what health log lines name.
+ */
 export function destId(d: { addr: string; port: number }): string {
-  return `${d.addr}|${d.port}`;
+  return `[${d.addr}]:${d.port}`;
 }
 
 /**

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from '../control/commands.js';
+import type { VipStatus } from '../control/protocol.js';
 import type { ServiceKey } from '../core/types.js';
 import { commandForm } from '../io/command-form.js';
 
@@ -20,8 +21,11 @@ export interface Demo {
   readonly servers: readonly { readonly name: string; readonly port: number }[];
   /** Commands to apply at start: one rr service and three masq destinations. */
   readonly commands: readonly Command[];
-  /** What to try, for the terminal. */
-  banner(socketPath?: string): string;
+  /**
+   * What to try, for the terminal. `served` is the data plane's word on the demo service; when it
+   * is not served (8080 taken), the banner says so instead of advertising the address.
+   */
+  banner(socketPath?: string, served?: VipStatus): string;
   /** Stops the real servers. */
   close(): Promise<void>;
 }
@@ -91,8 +95,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   return {
     servers: info,
     commands,
-    banner: (socketPath) =>
-      demoBanner(vip, vport, info, socketPath, o.lvsadm ?? commandForm('lvsadm', undefined, true)),
+    banner: (socketPath, served) =>
+      demoBanner(vip, vport, info, socketPath, o.lvsadm ?? commandForm('lvsadm', undefined, true), served),
     close: async () => {
       await Promise.all(
         servers.map(
@@ -118,16 +122,19 @@ export function demoBanner(
   servers: readonly { name: string; port: number }[],
   socketPath?: string,
   lvsadm = 'lvsadm',
+  served?: VipStatus,
 ): string {
   const env = socketPath ? `LVSD_SOCKET=${socketPath} ` : '';
   const cmd = `${env}${lvsadm}`;
   const reals = servers.map((s) => `${s.name} on 127.0.0.1:${s.port}`).join(', ');
+  const down = served !== undefined && !served.serving;
   return [
     '',
     `LVS.ts quick start: virtual service TCP ${vip}:${port} (rr) over three real servers:`,
     `  ${reals}`,
+    ...(down ? notServedLines(vip, port, served.reason) : []),
     '',
-    'Try, in another terminal:',
+    down ? 'Try, in another terminal, once it is served:' : 'Try, in another terminal:',
     `  for i in 1 2 3 4 5 6; do curl -s http://${vip}:${port}/; done   # rr: web3 web2 web1 ...`,
     `  ${cmd} -Ln              # the table, as ipvsadm shows it`,
     `  ${cmd} -Ln --stats      # connections, packets and bytes`,
@@ -137,4 +144,43 @@ export function demoBanner(
     'Stop with Ctrl-C.',
     '',
   ].join('\n');
+}
+
+/**
+ * The banner's warning when the demo's address is not served: the proxy plane keeps the service
+ * in the table and retries the listen every 2 s (proxy-data-plane.ts), as it does for any service
+ * whose port is busy, so the banner says that rather than advertise a curl that would fail.
+ */
+function notServedLines(vip: string, port: number, reason: string | undefined): string[] {
+  const why =
+    reason === 'EADDRINUSE'
+      ? `port ${port} is busy (EADDRINUSE: another program listens there)`
+      : (reason ?? 'not yet');
+  return [
+    '',
+    `NOT SERVED: ${vip}:${port}: ${why}.`,
+    `lvsd retries every 2 s and logs "serving virtual service" once it can listen; until then`,
+    `curl http://${vip}:${port}/ reaches the other program, or nothing. Free the port to use the demo.`,
+  ];
+}
+
+/**
+ * The plane's status of `service`, waiting up to `ms` while it is still being opened (the listen
+ * is asynchronous), so the banner reports a result rather than "opening".
+ */
+export async function demoServeState(
+  status: () => readonly VipStatus[],
+  service: string,
+  ms = 1000,
+): Promise<VipStatus | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = status().find((v) => v.service === service);
+    const pending =
+      s !== undefined &&
+      !s.serving &&
+      (s.reason === undefined || s.reason === 'opening' || s.reason === 'not opened yet');
+    if (!pending || Date.now() >= deadline) return s;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

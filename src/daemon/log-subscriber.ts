@@ -3,6 +3,8 @@
  * control/channels.ts and turns each message into the line the code used to write itself, so
  * the code paths only publish and the wording of the log lives here, in one place.
  */
+
+import { destId } from '../config/to-commands.js';
 import {
   type DataplaneFaultCode,
   type DataplaneFaultMessage,
@@ -37,7 +39,11 @@ export interface LogLine {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-/** The line of an applied table command: `applied` with its op and service. */
+/**
+ * The line of an applied table command: `applied` with its op, service and, for a destination
+ * change, the real server in keepalived's notation (`[198.51.100.12]:8081`), so a line like
+ * `add-dest applied` says which server went in.
+ */
 export function tableChangeLine(m: TableChangeMessage): LogLine {
   const { cmd } = m;
   return {
@@ -46,6 +52,8 @@ export function tableChangeLine(m: TableChangeMessage): LogLine {
     fields: {
       op: cmd.op,
       ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}),
+      ...('dest' in cmd ? { server: destId(cmd.dest) } : {}),
+      ...(cmd.op === 'edit-dest' || cmd.op === 'add-dest' ? { weight: cmd.dest.weight } : {}),
     },
   };
 }
@@ -89,9 +97,22 @@ const FAULT_TEXT: Readonly<Record<DataplaneFaultCode, string>> = {
   'tick-failed': 'tick failed',
 };
 
+/** Plain words for the errnos a proxy-plane listen fails with (bind(2), ip(7)). */
+const LISTEN_HINT: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'port busy, another program listens there (EADDRINUSE)',
+  EADDRNOTAVAIL: 'address not on this host (EADDRNOTAVAIL)',
+  EACCES: 'ports below 1024 need root or CAP_NET_BIND_SERVICE (EACCES)',
+};
+
 /** The line of a data-plane fault: its detail and error as fields; `tick failed` is an error. */
 export function faultLine(m: DataplaneFaultMessage): LogLine {
   const level = m.code === 'tick-failed' ? 'error' : 'warn';
+  if (m.code === 'proxy-listen-failed' && m.detail?.service !== undefined) {
+    // Say which service and what the errno means for an operator, in the line itself.
+    const { service, reason } = m.detail ?? {};
+    const why = LISTEN_HINT[String(reason)] ?? String(reason);
+    return { level, msg: `cannot serve ${String(service)}: ${why}; will retry`, fields: { ...m.detail } };
+  }
   if (m.code === 'unserved-change') {
     // The refusal's reason is the message ("... not served: -g needs the packet plane").
     const { reason, ...rest } = m.detail ?? {};

@@ -3,10 +3,16 @@
  * without starting a daemon; it returns either options or a usage failure (exit 2, like
  * ipvsadm's usage errors).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ConfigFormat } from '../config/check-config.js';
 import { DATAPLANES, type DataplaneName } from '../control/ports.js';
 import { IMITATED, LVS_TS_VERSION } from '../core/version.js';
+import {
+  KEEPALIVED_DEFAULT_CONFIG,
+  LDIRECTORD_DEFAULT_CONFIG,
+  withDefaultConfigPaths,
+} from './default-config-path.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
@@ -117,17 +123,22 @@ Options:
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
   --demo                 start the quick-start demo (the default with no options)
-  --config FILE          run a keepalived.conf or ldirectord.cf: its services,
-                         health checks and sorry/fallback servers; SIGHUP reloads
+  --config [FILE]        run a keepalived.conf or ldirectord.cf: its services,
+                         health checks and sorry/fallback servers; SIGHUP reloads.
+                         Without FILE: ${KEEPALIVED_DEFAULT_CONFIG}
+                         if it exists, else ${LDIRECTORD_DEFAULT_CONFIG}
+                         (--config-format picks one)
   --config-format FMT    keepalived or ldirectord (default: detected)
   --config-id ID         keepalived @ID lines (default: the host name's first label)
-  --check-config FILE    validate FILE like keepalived -t and exit: 0 clean,
-                         4 fatal, 5 errors/warnings (ldirectord files: 2 on error)
+  --check-config [FILE]  validate FILE (default as --config) like keepalived -t
+                         and exit: 0 clean, 4 fatal or missing, 5 errors/warnings
+                         (ldirectord files: 2 on error)
   -h, --help             show this help
   -v, --version          show LVS.ts's version and the tool versions it imitates
 
 With no options at all (npm start), lvsd runs the quick-start demo: three HTTP
-real servers on loopback behind a round-robin service on 127.0.0.1:8080.
+real servers on loopback behind a round-robin service on 127.0.0.1:8080. It reads
+no configuration file unless --config is given.
 `;
 }
 
@@ -136,11 +147,15 @@ function fail(text: string): LvsdArgs {
 }
 
 /** Parses lvsd's argv (without the program name). Never throws. */
-export function parseLvsdArgs(argv: readonly string[], se: SocketEnv = processSocketEnv()): LvsdArgs {
+export function parseLvsdArgs(
+  argv: readonly string[],
+  se: SocketEnv = processSocketEnv(),
+  exists: (path: string) => boolean = existsSync,
+): LvsdArgs {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: withDefaultConfigPaths(argv, exists),
       strict: true,
       allowPositionals: false,
       options: {

@@ -207,10 +207,8 @@ export class ServiceMonitor {
     const w = this.weightSum();
     const q = this.svc.quorum;
     const h = this.svc.hysteresis;
-    if (this.quorumUp && (w === 0 || w < q - h))
-      this.setQuorum(false, now, `lost quorum ${q}-${h} > ${w}`, out);
-    else if (!this.quorumUp && w > 0 && w >= q + h)
-      this.setQuorum(true, now, `gained quorum ${q}+${h} <= ${w}`, out);
+    if (this.quorumUp && (w === 0 || w < q - h)) this.setQuorum(false, now, quorumLostText(w, q, h), out);
+    else if (!this.quorumUp && w > 0 && w >= q + h) this.setQuorum(true, now, quorumGainedText(w, q, h), out);
   }
 
   private setQuorum(up: boolean, now: number, message: string, out: MonitorAction[]): void {
@@ -265,4 +263,20 @@ export function fallbackArgs(svc: VirtualService, quorumUp: boolean): string[] {
   const addr = k.af === 6 ? `[${k.addr}]` : k.addr;
   const proto = k.protocol === PROTO.TCP ? 'tcp' : k.protocol === PROTO.UDP ? 'udp' : 'sctp';
   return [verb, `${addr}:${k.port}`, proto];
+}
+
+/**
+ * Why quorum was lost, in words: keepalived logs `Lost quorum 1-0=1 > 0` (ipwrapper.c
+ * `update_quorum_state`), arithmetic an operator has to decode; this says which sum fell below what.
+ */
+export function quorumLostText(weight: number, quorum: number, hysteresis: number): string {
+  if (weight === 0) return 'lost quorum: no real server alive';
+  const need = hysteresis > 0 ? `quorum ${quorum} minus hysteresis ${hysteresis}` : `quorum ${quorum}`;
+  return `lost quorum: alive weight ${weight} is below ${need}`;
+}
+
+/** Why quorum was gained, in words (keepalived: `Gained quorum 1+0=1 <= 4`). */
+export function quorumGainedText(weight: number, quorum: number, hysteresis: number): string {
+  const need = hysteresis > 0 ? `quorum ${quorum} plus hysteresis ${hysteresis}` : `quorum ${quorum}`;
+  return `gained quorum: alive weight ${weight} reaches ${need}`;
 }

@@ -3,7 +3,8 @@
  * Plain JSON shapes, so they cross the control socket unchanged.
  *
  * `lvsadm --health` text format: one block per virtual service, a header line
- *   `<service id>  quorum <up|down> since <ISO time>  weight <alive sum>/<quorum>+<hysteresis>[  sorry <addr:port> ACTIVE]`
+ *   `<service id>  quorum <up|down> since <ISO time>  alive weight <sum>, quorum <q>[, hysteresis <h>][  sorry <addr:port> ACTIVE]`
+ * (plain words rather than keepalived's `<sum>/<q>+<h>` arithmetic; hysteresis only when set)
  * then one line per real server
  *   `  -> <addr:port>  <UP|DOWN>  since <ISO time>  weight <effective>  <type> <ok|FAIL> <ms>ms "<message>"`
  * repeating the last four fields for each further checker (`no checker` when it has none; `-`
@@ -13,7 +14,9 @@
  * real servers indented by two spaces, columns separated by at least two spaces:
  *   `Subject  State  Uptime%  Failures  MTBF  MTTR  A`
  * Uptime% with 3 decimals, A with 6 decimals, MTBF/MTTR as compact durations (`3d4h`, `12m5s`,
- * `250ms`); `-` when not defined (nothing observed yet).
+ * `250ms`); `-` when not defined: nothing observed yet, or no failure yet (a mean time between
+ * failures of a server that never failed is not a number; the figure the account keeps then is
+ * only the observed up time).
  */
 import type {
   AvailabilityRow,
@@ -120,7 +123,8 @@ export function formatDuration(ms: number): string {
 export function formatHealth(v: HealthView): string {
   const out: string[] = [];
   for (const s of v.services) {
-    let head = `${s.id}  quorum ${s.quorumUp ? 'up' : 'down'} since ${iso(s.since)}  weight ${s.weightSum}/${s.quorum}+${s.hysteresis}`;
+    const hyst = s.hysteresis > 0 ? `, hysteresis ${s.hysteresis}` : '';
+    let head = `${s.id}  quorum ${s.quorumUp ? 'up' : 'down'} since ${iso(s.since)}  alive weight ${s.weightSum}, quorum ${s.quorum}${hyst}`;
     if (s.sorry) head += `  sorry ${hostPort(s.sorry.addr, s.sorry.port)}${s.sorry.active ? ' ACTIVE' : ''}`;
     out.push(head);
     for (const r of s.reals) {
@@ -159,8 +163,8 @@ export function formatAvailability(v: AvailabilityView): string {
       r.up ? 'UP' : 'DOWN',
       Number.isNaN(r.uptimePct) ? '-' : r.uptimePct.toFixed(3),
       String(r.failures),
-      r.observedMs === 0 ? '-' : formatDuration(r.mtbfMs),
-      r.observedMs === 0 ? '-' : formatDuration(r.mttrMs),
+      r.observedMs === 0 || r.failures === 0 ? '-' : formatDuration(r.mtbfMs),
+      r.observedMs === 0 || r.failures === 0 ? '-' : formatDuration(r.mttrMs),
       Number.isNaN(r.availability) ? '-' : r.availability.toFixed(6),
     ]);
   for (const s of v.services) {

@@ -79,7 +79,7 @@ test('quorum loss swaps the real servers for the sorry server', () => {
     ),
   );
   const up = tableOf(m).get('TCP 10.0.0.1:80')!;
-  assert.deepEqual([...up.dests.keys()], ['10.0.1.1|80', '10.0.1.2|80']);
+  assert.deepEqual([...up.dests.keys()], ['[10.0.1.1]:80', '[10.0.1.2]:80']);
   const down = tableOf(m, { isAlive: (_s, r) => r.dest.addr === '10.0.1.1' }).get('TCP 10.0.0.1:80')!;
   assert.deepEqual(
     [...down.dests.values()].map((d) => [d.addr, d.weight]),

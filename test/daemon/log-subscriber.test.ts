@@ -7,9 +7,9 @@ import {
   reloadChannel,
   tableChangeChannel,
 } from '../../src/control/channels.js';
-import { faultLine, reloadLines, subscribeLogger } from '../../src/daemon/log-subscriber.js';
+import { faultLine, reloadLines, subscribeLogger, tableChangeLine } from '../../src/daemon/log-subscriber.js';
 import { memLogger } from '../helpers/channels.js';
-import { tcp } from '../helpers/table.js';
+import { destConfig, tcp } from '../helpers/table.js';
 
 const src = {};
 
@@ -42,7 +42,7 @@ test('a fault is written with the text, level and fields lvsd logged before the 
     }),
     {
       level: 'warn',
-      msg: 'cannot serve virtual service; will retry',
+      msg: 'cannot serve TCP 192.0.2.1:80: address not on this host (EADDRNOTAVAIL); will retry',
       fields: { service: 'TCP 192.0.2.1:80', reason: 'EADDRNOTAVAIL' },
     },
   );
@@ -142,4 +142,39 @@ test('the subscribed logger writes what each channel publishes, only from accept
     { level: 'info', msg: 'reloading configuration', fields: { file: '/f', reason: 'SIGHUP' } },
     { level: 'warn', msg: 'cannot re-read host config', fields: { err: 'EACCES' } },
   ]);
+});
+
+test('a destination change names its real server in keepalived notation, and its weight when it sets one', () => {
+  const vip = tcp('192.0.2.10', 80);
+  const line = (cmd: Parameters<typeof tableChangeLine>[0]['cmd']) =>
+    tableChangeLine({ source: src, origin: 'socket', cmd, changes: [], at: 0 });
+  assert.deepEqual(
+    line({ op: 'add-dest', service: vip, dest: destConfig('198.51.100.12', 8081, { weight: 3 }) }),
+    {
+      level: 'info',
+      msg: 'applied',
+      fields: { op: 'add-dest', service: 'TCP 192.0.2.10:80', server: '[198.51.100.12]:8081', weight: 3 },
+    },
+  );
+  assert.deepEqual(line({ op: 'del-dest', service: vip, dest: { addr: '2001:db8::5', port: 443 } }).fields, {
+    op: 'del-dest',
+    service: 'TCP 192.0.2.10:80',
+    server: '[2001:db8::5]:443',
+  });
+});
+
+test('a busy or privileged port says so in the line, with the fix for a privileged one', () => {
+  const msg = (reason: string) =>
+    faultLine({
+      source: src,
+      plane: 'proxy',
+      code: 'proxy-listen-failed',
+      detail: { service: 'TCP 127.0.0.1:8080', reason },
+    }).msg;
+  assert.equal(
+    msg('EADDRINUSE'),
+    'cannot serve TCP 127.0.0.1:8080: port busy, another program listens there (EADDRINUSE); will retry',
+  );
+  assert.match(msg('EACCES'), /need root or CAP_NET_BIND_SERVICE \(EACCES\); will retry$/);
+  assert.equal(msg('EMFILE'), 'cannot serve TCP 127.0.0.1:8080: EMFILE; will retry');
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { prettyLine } from '../../src/daemon/logger.js';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
 import { defaultSocketPath, ROOT_SOCKET_PATH } from '../../src/daemon/socket-path.js';
@@ -144,5 +145,71 @@ describe('pretty log lines', () => {
   });
   it('passes non-JSON through', () => {
     assert.equal(prettyLine('plain'), 'plain');
+  });
+});
+
+describe('lvsd --config with no file', () => {
+  const KA = '/etc/keepalived/keepalived.conf';
+  const LD = '/etc/ha.d/ldirectord.cf';
+  const only =
+    (...present: string[]) =>
+    (p: string) =>
+      present.includes(p);
+  const config = (argv: string[], exists: (p: string) => boolean) => {
+    const a = parseLvsdArgs(argv, user, exists);
+    assert.equal(a.kind, 'run', JSON.stringify(a));
+    return a.kind === 'run' ? a.options : undefined;
+  };
+  it("reads keepalived's default file, as keepalived does without -f", () => {
+    assert.equal(config(['--config'], only(KA, LD))?.config, KA);
+    assert.equal(config(['--config', '--log-level', 'warn'], only(KA))?.config, KA);
+  });
+  it("reads ldirectord's default file when only that exists, or when --config-format says so", () => {
+    assert.equal(config(['--config'], only(LD))?.config, LD);
+    assert.equal(config(['--config', '--config-format', 'ldirectord'], only(KA, LD))?.config, LD);
+    assert.equal(config(['--config-format=ldirectord', '--config'], only(KA))?.config, LD);
+  });
+  it("names keepalived's default when neither exists (the start then reports it missing)", () => {
+    assert.equal(config(['--config'], only())?.config, KA);
+  });
+  it('keeps an explicit file, and plain lvsd still runs the demo with no configuration', () => {
+    assert.equal(config(['--config', '/x.conf'], only(KA))?.config, '/x.conf');
+    const demo = config([], only(KA, LD));
+    assert.equal(demo?.demo, true);
+    assert.equal(demo?.config, undefined);
+  });
+  it('--check-config with no file checks the same default', () => {
+    const a = parseLvsdArgs(['--check-config'], user, only(LD));
+    assert.deepEqual(a, { kind: 'check', file: LD });
+  });
+});
+
+describe('lvsd argv property', () => {
+  it('never throws on any argv, bare --config/--check-config included, and answers one of its four kinds', () => {
+    const token = fc.oneof(
+      fc.constantFrom(
+        '--config',
+        '--check-config',
+        '--config-format',
+        'keepalived',
+        'ldirectord',
+        '--config-format=ldirectord',
+        '--demo',
+        '--restore',
+        '--socket',
+        '-h',
+        '--',
+        '-',
+        '',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 8 }), fc.boolean(), (argv, present) => {
+        const a = parseLvsdArgs(argv, user, () => present);
+        assert.ok(['run', 'help', 'check', 'error'].includes(a.kind));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

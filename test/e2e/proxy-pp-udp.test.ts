@@ -171,3 +171,22 @@ test('one-packet scheduling (-o) schedules every datagram on its own', async () 
   X.sock.close();
   Y.sock.close();
 });
+
+test('UDP bytes are counted as the kernel counts them: IP length, 20 + 8 + payload per IPv4 datagram, both ways', async () => {
+  const X = await udpEcho('X');
+  try {
+    const port = await freePort();
+    await udpService(port, 0, [X.port]);
+    // Four 7-byte datagrams in; each reply is 'X:' + 7 bytes = 9 bytes out.
+    const got = await exchange(port, ['datagr1', 'datagr2', 'datagr3', 'datagr4']);
+    assert.equal(got.length, 4);
+    const svc = r.table.find(udpKey(port));
+    const v = () => svc?.stats.view();
+    assert.ok(await until(() => v()?.outpkts === 4));
+    assert.equal(v()?.inpkts, 4);
+    assert.equal(v()?.inbytes, 4 * (20 + 8 + 7), 'ip_vs_in_stats adds skb->len: 140, not the payload 28');
+    assert.equal(v()?.outbytes, 4 * (20 + 8 + 9));
+  } finally {
+    X.sock.close();
+  }
+});

@@ -155,6 +155,13 @@ test('a failed connect is counted and scheduled once more to another server', as
   assert.deepEqual(got, ['A', 'A', 'A', 'A']);
   // rr's pointer always moves from A onto the dead server, so every client hits it once.
   assert.equal(r.plane.tcp.counters.connectFailures - before, 4);
+  // The log names the server as keepalived writes it.
+  assert.ok(
+    r.logs.some(
+      (l) => l.startsWith('connect to real server failed') && l.includes(`"dest":"[127.0.0.1]:${dead}"`),
+    ),
+    r.logs.join('\n'),
+  );
 });
 
 test('the upper threshold (-x) stops new connections until the load drops', async () => {

@@ -47,7 +47,7 @@ test('a single failure suffices before the first state change (keepalived retry_
   const s = new Sim(new HealthMonitor(model([service([rs])])), () => false);
   s.send({ type: 'start' });
   s.runUntil(1000);
-  assert.deepEqual(s.transitions()[0], { at: 1000, rs: `${A}|80`, up: false });
+  assert.deepEqual(s.transitions()[0], { at: 1000, rs: `[${A}]:80`, up: false });
 });
 
 test('without the first-failure rule (ldirectord) retries count from the start', () => {
@@ -231,7 +231,7 @@ test('a probe that never answers fails at timeout + grace and its late answer is
   s.runUntil(3000);
   assert.deepEqual(
     s.transitions().filter((t) => t.rs),
-    [{ at: 3000, rs: `${A}|80`, up: false }],
+    [{ at: 3000, rs: `[${A}]:80`, up: false }],
   );
   const late = m.step(
     { type: 'result', uid: probe.uid, seq: probe.seq, result: { ok: true, message: '', durationMs: 1 } },

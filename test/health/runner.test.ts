@@ -66,7 +66,7 @@ test('a failing apply is logged and checking continues', async () => {
   prober.set(A, false);
   await clock.advance(10_000);
   assert.ok(logs.includes('error health command failed'));
-  assert.ok(logs.some((l) => l.startsWith('warn real server 10.0.0.1|80')));
+  assert.ok(logs.some((l) => l.startsWith('warn real server [10.0.0.1]:80')));
   const before = prober.calls.length;
   await clock.advance(10_000);
   assert.ok(prober.calls.length > before);
@@ -94,8 +94,11 @@ test('health and availability views report state, last result and MTBF/MTTR', as
   const text = formatAvailability(av);
   assert.match(text, /^Subject +State +Uptime% +Failures +MTBF +MTTR +A\n/);
   assert.match(text, /\n {2}10\.0\.0\.1:80 +UP +\d+\.\d{3} +1 +\S+ +\S+ +0\.66\d{4}\n/);
+  // A server that never failed has no mean time between failures (nor to repair): `-`, not its up time.
+  assert.match(text, /\n {2}10\.0\.0\.2:80 +UP +100\.000 +0 +- +- +1\.000000\n/);
   const h = formatHealth(hv);
-  assert.match(h, /^TCP 192\.0\.2\.1:80 {2}quorum up since \S+ {2}weight 2\/1\+0\n/);
+  // Plain words, not keepalived's `2/1+0` arithmetic (hysteresis shown only when set).
+  assert.match(h, /^TCP 192\.0\.2\.1:80 {2}quorum up since \S+ {2}alive weight 2, quorum 1\n/);
   assert.match(h, / {2}-> 10\.0\.0\.1:80 {2}UP {2}since \S+ {2}weight 1 {2}tcp ok 1ms "fake ok"\n/);
   runner.stop();
 });

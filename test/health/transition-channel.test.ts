@@ -22,7 +22,7 @@ test('a real server failing its check is published on lvs:health:transition', as
     const m = rec.got[0]!;
     assert.equal(m.source, runner);
     assert.equal(m.up, false);
-    assert.match(m.rs ?? '', /^10\.0\.0\.1\|80/);
+    assert.match(m.rs ?? '', /^\[10\.0\.0\.1\]:80/);
     assert.match(m.svc, /10\.0\.0\.1|TCP/);
     assert.equal(typeof m.message, 'string');
     assert.ok(m.at > 1_005_000 && m.at <= clock.now(), 'stamped with the time the check failed');
@@ -49,9 +49,11 @@ test('the logger, subscribed, writes a real server going down as a warning', asy
     await clock.advance(10_000);
     const down = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
     assert.equal(down.length, 2, JSON.stringify(down));
-    assert.match(down[0]!, /^real server 10\.0\.0\.1\|80\S* of .+ DOWN: /);
+    assert.match(down[0]!, /^real server \[10\.0\.0\.1\]:80 of .+ DOWN: /);
     // Its only server gone, the service loses its quorum: a transition of the service itself.
     assert.match(down[1]!, /^service .+ DOWN: /);
+    // In words, not keepalived's `lost quorum 1-0 > 0`.
+    assert.match(down[1]!, /DOWN: lost quorum: no real server alive$/);
   } finally {
     unsubscribe();
     runner.stop();

@@ -35,7 +35,10 @@ export function lexKeepalived(
   };
   const text = safeRead(io, path);
   if (text === undefined) {
-    diags.add('fatal', 'ERR_CONFIG_FILE_NOT_FOUND', `configuration file '${path}' not found`, {
+    // keepalived's words (`keepalived -t -f /nonexistent` prints them, then exits 0). lvsd keeps
+    // the file fatal (exit 4): `lvsd --config` refuses to start on it and a reload refuses it, so
+    // a check saying 0 would call usable a file lvsd will not use (README, "Configuration files").
+    diags.add('fatal', 'ERR_CONFIG_FILE_NOT_FOUND', `Config files missing '${path}'.`, {
       file: path,
       line: 0,
     });

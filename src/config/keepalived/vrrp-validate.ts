@@ -19,7 +19,11 @@ export interface HostFacts {
   readonly groupExists?: (name: string) => boolean;
 }
 
-/** Reports a missing interface (keepalived: "interface X ... doesn't exist", exit 5). */
+/**
+ * Reports a missing interface as a warning, as keepalived 2.2.7 does (`WARNING - interface X for
+ * vrrp_instance VI_1 doesn't exist`, then "Non-existent interface specified in configuration" and
+ * exit 5 from `keepalived -t`, as observed with Debian's 2.2.7; test/e2e/keepalived-oracle-vocab.test.ts).
+ */
 export function checkIf(
   d: Diagnostics,
   host: HostFacts,
@@ -28,7 +32,7 @@ export function checkIf(
   pos: SourcePos,
 ): void {
   if (name === undefined || !host.interfaceExists || host.interfaceExists(name)) return;
-  d.error('ERR_CONFIG_NO_INTERFACE', `interface ${name} for ${what} doesn't exist`, pos);
+  d.warn('ERR_CONFIG_NO_INTERFACE', `interface ${name} for ${what} doesn't exist`, pos);
 }
 
 const ADDR_AFTER = new Set(['via', 'gw', 'from', 'to', 'src', 'or', 'peer', 'brd']);

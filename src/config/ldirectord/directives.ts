@@ -231,8 +231,17 @@ export function globalDirective(d: Diagnostics, x: LdDirective, g: LdGlobals): b
     }
     case 'logfile': {
       const m = /^"(.*)"$/.exec(v);
-      if (m) g.logfile = m[1];
-      else d.error('ERR_CONFIG_BAD_VALUE', 'logfile must be quoted', x);
+      if (m) {
+        g.logfile = m[1];
+        // ldirectord(8) writes its log to this file, or to that syslog facility when the value has
+        // no leading '/'; lvsd logs JSON lines to stderr only, so say so rather than drop it silently.
+        d.add(
+          'notice',
+          'ERR_CONFIG_IGNORED',
+          `logfile="${m[1]}" is ignored: lvsd writes its log to stderr (redirect it, or read it from the journal under systemd)`,
+          x,
+        );
+      } else d.error('ERR_CONFIG_BAD_VALUE', 'logfile must be quoted', x);
       return true;
     }
     case 'execute':

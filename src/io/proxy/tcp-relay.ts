@@ -334,7 +334,8 @@ export class TcpRelay {
     const failed = r.dest;
     // Per connection: build the detail only when someone listens.
     if (dataplaneFaultChannel.hasSubscribers)
-      this.fault('rs-connect-failed', { dest: failed ? `${failed.addr}:${failed.port}` : '?' });
+      // keepalived's notation for a real server in logs (`[198.51.100.12]:8081`).
+      this.fault('rs-connect-failed', { dest: failed ? `[${failed.addr}]:${failed.port}` : '?' });
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     if ((r.flags & F_RETRIED) !== 0 || (r.flags & F_CLOSED) !== 0 || !failed) {

@@ -71,7 +71,7 @@ export class UdpRelay {
     }
     const d = this.core.connDest(idx);
     if (!d) return;
-    this.core.countBytes(idx, DIR_IN, msg.length, 1, now);
+    this.core.countBytes(idx, DIR_IN, msg.length + udpOverhead(svc.af), 1, now);
     if (svc.onePacket) this.core.dropConn(idx, now);
     const up = f.up ?? this.openUp(f, d.af);
     let out: Uint8Array = msg;
@@ -95,7 +95,7 @@ export class UdpRelay {
     up.on('message', (m) => {
       const now = Date.now();
       f.last = now;
-      if (f.idx >= 0) this.core.countBytes(f.idx, DIR_OUT, m.length, 1, now);
+      if (f.idx >= 0) this.core.countBytes(f.idx, DIR_OUT, m.length + udpOverhead(af), 1, now);
       this.sock.send(m, f.cport, f.caddr);
     });
     up.on('error', () => this.closeFlow(f));
@@ -130,6 +130,15 @@ export class UdpRelay {
   closeAll(): void {
     for (const f of [...this.flows.values()]) this.closeFlow(f);
   }
+}
+
+/**
+ * Header bytes around a UDP payload as the kernel counts them: IPVS adds skb->len at the IP layer
+ * (ip_vs_core.c `ip_vs_in_stats`/`ip_vs_out_stats`, after defragmentation), i.e. the IP header
+ * (20 bytes for IPv4 without options, 40 for IPv6) plus the 8-byte UDP header and the payload.
+ */
+export function udpOverhead(af: number): number {
+  return (af === 6 ? 40 : 20) + 8;
 }
 
 function flowKey(addr: string, port: number): number | string {

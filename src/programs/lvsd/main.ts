@@ -8,15 +8,16 @@ import type { Logger } from 'pino';
 import type { ConfigFormat } from '../../config/check-config.js';
 import { apply } from '../../control/apply.js';
 import type { Command } from '../../control/commands.js';
-import type { DirectorPort } from '../../control/ports.js';
+import type { DataPlaneHandle, DirectorPort } from '../../control/ports.js';
 import { LvsError } from '../../core/errors.js';
 import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
-import { type Demo, startDemo } from '../../daemon/demo.js';
+import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
 import { createLogger } from '../../daemon/logger.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
+import { showsStack, startFailureText } from '../../daemon/start-failure.js';
 import { SyncRoleFollower } from '../../daemon/sync/sync-role-follower.js';
 import { syncServiceFactory } from '../../daemon/sync/sync-service-factory.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
@@ -128,6 +129,7 @@ export function main(argv: string[]): void {
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
   let syncFollower: SyncRoleFollower | undefined;
+  let plane: DataPlaneHandle | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -220,10 +222,11 @@ export function main(argv: string[]): void {
                         }),
                       )
                     : startProxyPlane(port, log, { vrrpInstances: vrrpVips() }),
-                ).then((plane) => {
+                ).then((p) => {
                   // VRRP instances run from the table's start; the VIPs follow once the plane is up.
-                  session?.attachPlane(plane);
-                  return plane;
+                  session?.attachPlane(p);
+                  plane = p;
+                  return p;
                 }),
             }),
       });
@@ -235,7 +238,16 @@ export function main(argv: string[]): void {
           void Promise.all([d.close(), demo?.close()]).then(() => process.exit(0));
           return;
         }
-        if (demo) process.stdout.write(demo.banner(o.socket));
+        // The banner tells the truth about 8080: served, or busy and retried (daemon/demo.ts).
+        const dm = demo;
+        const service = `TCP ${DEMO_VIP}:${DEMO_PORT}`;
+        const p = plane;
+        if (dm)
+          void (
+            p
+              ? demoServeState(() => p.vipStatus(), service)
+              : Promise.resolve({ service, serving: false, reason: 'no data plane (--dataplane none)' })
+          ).then((st) => process.stdout.write(dm.banner(o.socket, st)));
         log.info(
           { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
           d.director.table.size === 0
@@ -245,9 +257,9 @@ export function main(argv: string[]): void {
       },
       (e: unknown) => {
         session?.close();
-        const msg = e instanceof Error ? e.message : String(e);
-        process.stderr.write(`lvsd: ${msg}\n`);
-        if (!(e instanceof LvsError)) log.error({ err: e }, 'start failed');
+        // One plain line; the stack only at --log-level debug (daemon/start-failure.ts).
+        process.stderr.write(`lvsd: ${startFailureText(e, o.socket)}\n`);
+        if (showsStack(o.logLevel)) log.error({ err: e }, 'start failed');
         process.exit(EXIT_START_FAILED);
       },
     );
