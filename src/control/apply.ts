@@ -20,6 +20,32 @@ export interface ControlTarget {
   /** Sync daemons; a target without connection sync throws ERR_LVS_NOT_SUPPORTED. */
   startDaemon?(cfg: SyncDaemonConfig): void;
   stopDaemon?(state: 'master' | 'backup'): void;
+  /** Whether a sync daemon (either role) runs: the kernel's `ipvs->sync_state != 0`. */
+  syncRunning?(): boolean;
+}
+
+/**
+ * Whether a service has a destination of another address family (a tunnel to an IPv6 real
+ * server behind an IPv4 VIP, or the reverse): the kernel's `mixed_address_family_dests > 0`,
+ * counted in __ip_vs_update_dest() and uncounted in __ip_vs_unlink_dest() (ip_vs_ctl.c), so
+ * destinations in the trash do not count.
+ */
+export function hasMixedFamilyDests(t: ServiceTable): boolean {
+  return t.list().some((svc) => svc.dests.some((d) => d.af !== svc.af));
+}
+
+/**
+ * A sync entry has one family for all its addresses (struct ip_vs_sync_v4 / _v6), so the kernel
+ * never lets mixed-family destinations and the sync daemons run together: ip_vs_genl_new_daemon()
+ * answers EINVAL while such a destination exists, and ip_vs_genl_set_cmd() answers EINVAL to
+ * adding or editing one while a daemon runs (ip_vs_ctl.c, "The synchronization protocol is
+ * incompatible with mixed family services").
+ */
+function refuseMixedFamily(what: string): never {
+  throw new TableError(
+    'ERR_LVS_SYNC_MIXED_FAMILY',
+    `${what}: connection sync cannot carry a destination of another address family than its service`,
+  );
 }
 
 /** One effect of an applied command. */
@@ -53,9 +79,11 @@ export function apply(target: ControlTarget, cmd: Command, now: number): Change[
       t.clear(now);
       return [{ kind: 'cleared' }];
     case 'add-dest':
+      mixedDestCheck(target, cmd.service, cmd.dest.af);
       t.addDest(cmd.service, cmd.dest);
       return [{ kind: 'dest-added', service: cmd.service, dest: cmd.dest }];
     case 'edit-dest':
+      mixedDestCheck(target, cmd.service, cmd.dest.af);
       t.editDest(cmd.service, cmd.dest);
       return [{ kind: 'dest-edited', service: cmd.service, dest: cmd.dest }];
     case 'del-dest':
@@ -74,6 +102,7 @@ export function apply(target: ControlTarget, cmd: Command, now: number): Change[
     case 'start-daemon':
       if (!target.startDaemon)
         throw new TableError('ERR_LVS_NOT_SUPPORTED', 'connection sync is not available');
+      if (hasMixedFamilyDests(t)) refuseMixedFamily('start-daemon');
       target.startDaemon(cmd.daemon);
       return [{ kind: 'daemon' }];
     case 'stop-daemon':
@@ -99,4 +128,11 @@ export function apply(target: ControlTarget, cmd: Command, now: number): Change[
       return [{ kind: 'laddr-deleted', service: cmd.service, addr: cmd.addr }];
     }
   }
+}
+
+// ip_vs_genl_set_cmd(): an unknown service answers ESRCH first (addDest/editDest do), then a
+// destination of another family is refused while a sync daemon runs.
+function mixedDestCheck(target: ControlTarget, key: ServiceKey, af: number): void {
+  const svc = target.table.find(key);
+  if (svc && af !== svc.af && target.syncRunning?.()) refuseMixedFamily('destination');
 }

@@ -53,6 +53,8 @@ export const TABLE_ERRNO = {
   ERR_LVS_DAEMON_NOT_RUNNING: 'ESRCH',
   ERR_LVS_NO_LADDR: 'ENOENT',
   ERR_LVS_LADDR_EXISTS: 'EEXIST',
+  /** Sync daemons and mixed-family destinations together (ip_vs_ctl.c refuses them with EINVAL). */
+  ERR_LVS_SYNC_MIXED_FAMILY: 'EINVAL',
 } as const satisfies Record<string, Errno>;
 
 /** A code of {@link TableError}. */

@@ -56,6 +56,7 @@ export function createDirectorPort(
       ? {
           startDaemon: (cfg: SyncDaemonConfig) => service.start(cfg),
           stopDaemon: (state: 'master' | 'backup') => service.stop(state),
+          syncRunning: () => service.daemons().length > 0,
           sync: service,
         }
       : {}),

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DataPlaneHandle } from '../../src/control/ports.js';
 import { createDirectorPort } from '../../src/daemon/director-port.js';
-import { SYNC_FLUSH_MS } from '../../src/daemon/sync/sync-service.js';
+import { SYNC_CHECK_MS, SYNC_FLUSH_MS } from '../../src/daemon/sync/sync-service.js';
 import { syncServiceFactory } from '../../src/daemon/sync/sync-service-factory.js';
 import { FakeClock } from '../../src/health/fake-prober.js';
 import { FakeSyncNetwork } from '../../src/sync/fake-sync-transport.js';
@@ -61,7 +61,7 @@ describe('sync daemons joined to the data plane', () => {
     mp.sinks[0]!.add(V4_CONN, 1_000_001);
     mp.sinks[0]!.add(TEMPLATE, 1_000_001);
     assert.equal(net.sent.length, 0, 'a partly filled message waits for the flush');
-    await clock.advance(SYNC_FLUSH_MS);
+    await clock.advance(SYNC_FLUSH_MS + SYNC_CHECK_MS);
     assert.equal(net.sent.length, 1);
     assert.equal(net.sent[0]!.port, 8848);
     // No plane on the backup (`--dataplane none`): the entries land in the core table, template too.
@@ -79,7 +79,7 @@ describe('sync daemons joined to the data plane', () => {
     assert.equal(bp.sinks.length, 0, 'the backup runs no master');
     mp.sinks[0]!.add(V4_CONN);
     mp.sinks[0]!.add({ ...V4_CONN, cport: 40001 });
-    await clock.advance(SYNC_FLUSH_MS);
+    await clock.advance(SYNC_FLUSH_MS + SYNC_CHECK_MS);
     assert.deepEqual(
       bp.applied.map((e) => e.cport),
       [40000, 40001],

@@ -11,6 +11,7 @@ import { SyncMessageBuilder } from '../../src/sync/sync-builder.js';
 import { syncMessageCodec } from '../../src/sync/sync-codec.js';
 import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
 import { SYNC_RX } from '../../src/sync/sync-error.js';
+import { SYNC_FLUSH_TIME_MS } from '../../src/sync/sync-outbox.js';
 import { V4_CONN, V6_CONN } from '../sync/sync-fixtures.js';
 
 function masterRig(cfg: { maxLen?: number; threads?: number; version?: 0 | 1; syncId?: number } = {}) {
@@ -26,6 +27,7 @@ function masterRig(cfg: { maxLen?: number; threads?: number; version?: 0 | 1; sy
     applyEntry: () => assert.fail('master only'),
   });
   const out: { data: Uint8Array; thread: number }[] = [];
+  const clock = { now: 0, qlenMax: 8192 };
   const side = proto.startMaster(
     {
       syncId: cfg.syncId ?? 9,
@@ -33,24 +35,35 @@ function masterRig(cfg: { maxLen?: number; threads?: number; version?: 0 | 1; sy
       version: cfg.version ?? 1,
       threads: cfg.threads ?? 1,
     },
-    (data, thread) => out.push({ data, thread }),
+    {
+      // The daemon takes what a thread queued as soon as it is told (its socket never busy here).
+      ready: (thread) => {
+        for (let d = side.next(thread); d; d = side.next(thread)) out.push({ data: d, thread });
+      },
+      now: () => clock.now,
+      qlenMax: () => clock.qlenMax,
+    },
   );
-  return { proto, side, out, sink: () => sink!, detached: () => detached };
+  return { proto, side, out, clock, sink: () => sink!, detached: () => detached };
 }
 
 const decode = (d: Uint8Array) => syncMessageCodec.decode(d, 0);
 
 describe('codecSyncProtocol: master', () => {
-  it('holds entries until the flush, then sends one message with our syncid', () => {
+  it('holds entries until their message is 2 seconds old on the daemon clock, then sends one message with our syncid', () => {
     const m = masterRig();
+    m.clock.now = 1000;
     m.sink().add(V4_CONN);
+    m.clock.now = 2500;
     m.sink().add(V6_CONN);
     assert.equal(m.out.length, 0);
-    m.side.flush(0);
+    m.side.flush(2999);
+    assert.equal(m.out.length, 0, 'aged from the first entry: 1999 ms');
+    m.side.flush(3000);
     assert.equal(m.out.length, 1);
     const msg = decode(m.out[0]!.data);
     assert.deepEqual([msg.syncId, msg.version, msg.entries], [9, 1, [V4_CONN, V6_CONN]]);
-    m.side.flush(0);
+    m.side.flush(10_000);
     assert.equal(m.out.length, 1, 'nothing pending, nothing sent');
     assert.equal(m.proto.counters.entriesOut, 2);
   });
@@ -65,7 +78,7 @@ describe('codecSyncProtocol: master', () => {
       decode(m.out[0]!.data).entries.map((e: SyncConnEntry) => e.cport),
       [1000, 1001, 1002],
     );
-    m.side.flush(0);
+    m.side.flush(SYNC_FLUSH_TIME_MS);
     assert.deepEqual(
       decode(m.out[1]!.data).entries.map((e: SyncConnEntry) => e.cport),
       [1003],
@@ -76,7 +89,7 @@ describe('codecSyncProtocol: master', () => {
     const m = masterRig({ threads: 2 });
     m.sink().add({ ...V4_CONN, cport: 1 }, 1);
     m.sink().add({ ...V4_CONN, cport: 2 }, 0);
-    m.side.flush(0);
+    m.side.flush(SYNC_FLUSH_TIME_MS);
     assert.deepEqual(
       m.out.map((o) => [o.thread, decode(o.data).entries[0]?.cport]),
       [
@@ -90,7 +103,7 @@ describe('codecSyncProtocol: master', () => {
     const m = masterRig({ version: 0 });
     m.sink().add(V4_CONN);
     m.sink().add(V6_CONN);
-    m.side.flush(0);
+    m.side.flush(SYNC_FLUSH_TIME_MS);
     const msg = decode(m.out[0]!.data);
     assert.equal(msg.version, 0);
     assert.equal(msg.entries.length, 1);
@@ -100,7 +113,7 @@ describe('codecSyncProtocol: master', () => {
     const m = masterRig();
     m.sink().add({ ...V4_CONN, cport: 70000 });
     m.sink().add(V4_CONN);
-    m.side.flush(0);
+    m.side.flush(SYNC_FLUSH_TIME_MS);
     assert.equal(m.proto.counters.badEntries, 1);
     assert.equal(decode(m.out[0]!.data).entries.length, 1);
   });
@@ -111,8 +124,21 @@ describe('codecSyncProtocol: master', () => {
     m.side.close();
     assert.equal(m.detached(), true);
     m.sink().add(V4_CONN);
-    m.side.flush(0);
+    m.side.flush(SYNC_FLUSH_TIME_MS);
     assert.equal(m.out.length, 0);
+  });
+
+  it("drops a finished message when its thread's queue holds sync_qlen_max (read live) and counts it", () => {
+    // 3 IPv4 entries per 116-byte message; the rig takes each queued message at once.
+    const m = masterRig({ maxLen: 116 });
+    m.clock.qlenMax = 0;
+    for (let i = 0; i < 4; i++) m.sink().add({ ...V4_CONN, cport: 1000 + i });
+    assert.equal(m.side.queueDrops(), 1, 'qlen 0: the full message is dropped');
+    assert.equal(m.out.length, 0);
+    m.clock.qlenMax = 1;
+    for (let i = 0; i < 3; i++) m.sink().add({ ...V4_CONN, cport: 2000 + i });
+    assert.equal(m.side.queueDrops(), 1);
+    assert.equal(m.out.length, 1);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The sync daemons over the fake multicast network: the kernel's start/stop errors, both roles
  * at once, the `-L --daemon` view and sync_maxlen clamping, the master's queue (bounded by
- * sync_qlen_max, one datagram in flight per socket) and its 2-second flush, sync_ports threads,
+ * sync_qlen_max, one datagram in flight per socket) and its flush check, sync_ports threads,
  * and datagrams reaching the backup's protocol side (loop off: never the sender's own).
  */
 import assert from 'node:assert/strict';
@@ -9,12 +9,22 @@ import { describe, it } from 'node:test';
 import type { SyncDaemonConfig } from '../../src/control/commands.js';
 import type { LvsError } from '../../src/core/errors.js';
 import type { SyncProtocol, SyncRoleConfig } from '../../src/daemon/sync/sync-protocol.js';
-import { SYNC_FLUSH_MS, SyncService, type SyncSysctlName } from '../../src/daemon/sync/sync-service.js';
+import { codecSyncProtocol, type SyncEntrySink } from '../../src/daemon/sync/sync-protocol.js';
+import {
+  SYNC_CHECK_MS,
+  SYNC_FLUSH_MS,
+  SyncService,
+  type SyncSysctlName,
+} from '../../src/daemon/sync/sync-service.js';
 import { FakeClock } from '../../src/health/fake-prober.js';
 import { formatDaemons } from '../../src/ipvsadm/format.js';
 import { FakeSyncNetwork } from '../../src/sync/fake-sync-transport.js';
+import { V4_CONN } from '../sync/sync-fixtures.js';
 
-/** A protocol whose master side the test drives and whose backup side records datagrams. */
+/**
+ * A protocol whose master side the test drives (`emit` queues a finished message on a thread, as
+ * the SyncOutbox does) and whose backup side records datagrams.
+ */
 function fakeProtocol() {
   const p = {
     masters: [] as { cfg: SyncRoleConfig; emit: (d: Uint8Array, t: number) => void; closed: boolean }[],
@@ -23,16 +33,29 @@ function fakeProtocol() {
     pending: [] as Uint8Array[],
   };
   const proto: SyncProtocol = {
-    startMaster(cfg, emit) {
-      const m = { cfg, emit, closed: false };
+    startMaster(cfg, io) {
+      const queues: Uint8Array[][] = Array.from({ length: cfg.threads }, () => []);
+      const m = {
+        cfg,
+        closed: false,
+        emit: (d: Uint8Array, t: number) => {
+          if (m.closed) return;
+          queues[t]?.push(d);
+          io.ready(t);
+        },
+      };
       p.masters.push(m);
       return {
         flush: () => {
           p.flushes++;
-          for (const d of p.pending.splice(0)) emit(d, 0);
+          for (const d of p.pending.splice(0)) m.emit(d, 0);
         },
+        next: (t) => queues[t]?.shift(),
+        queued: () => queues.reduce((n, q) => n + q.length, 0),
+        queueDrops: () => 0,
         close: () => {
           m.closed = true;
+          for (const q of queues) q.length = 0;
         },
       };
     },
@@ -66,6 +89,27 @@ function rig(opts: { sysctl?: Partial<Record<SyncSysctlName, number>>; mtus?: Re
     return { transport, p, svc };
   };
   return { net, clock, a: mk('192.0.2.1'), b: mk('192.0.2.2') };
+}
+
+/** A master-capable SyncService over the production codec protocol; `sink()` is what the plane feeds. */
+function codecRig(sysctl?: (n: SyncSysctlName) => number | undefined) {
+  const net = new FakeSyncNetwork();
+  const clock = new FakeClock(1_000_000);
+  const transport = net.transport('192.0.2.1', { eth0: 1500 });
+  let sink: SyncEntrySink | undefined;
+  const svc = new SyncService({
+    transport,
+    protocol: codecSyncProtocol({
+      attachMaster: (s) => {
+        sink = s;
+        return () => {};
+      },
+      applyEntry: () => {},
+    }),
+    clock,
+    ...(sysctl ? { sysctl } : {}),
+  });
+  return { net, clock, transport, svc, sink: () => sink! };
 }
 
 const master = (o: Partial<SyncDaemonConfig> = {}): SyncDaemonConfig => ({
@@ -307,22 +351,24 @@ describe('sync daemons: the master queue and the 2-second flush', () => {
     assert.equal(net.sent.length, 5);
   });
 
-  it('drops messages beyond sync_qlen_max queued and counts them', () => {
-    const { a, b } = rig({ sysctl: { sync_qlen_max: 3 } });
-    a.svc.start(master());
-    b.svc.start(backup());
-    a.transport.hold = true;
-    const m = a.p.masters[0]!;
-    // One goes to the socket, three wait, two are dropped.
-    for (let i = 0; i < 6; i++) m.emit(Uint8Array.of(i), 0);
-    assert.equal(a.svc.queued(), 3);
-    assert.equal(a.svc.counters('master')?.queueDrops, 2);
-    a.transport.hold = false;
-    a.transport.release();
-    assert.deepEqual(
-      b.p.backups[0]!.got.map((d) => d[0]),
-      [0, 1, 2, 3],
+  it('with the codec protocol, drops finished messages beyond sync_qlen_max queued and counts them', () => {
+    // The production path: entries into the SyncOutbox, its queue bounded by the live sysctl.
+    const qlen = { sync_qlen_max: 3 };
+    const { svc, transport, sink } = codecRig((n) =>
+      n === 'sync_qlen_max' ? qlen.sync_qlen_max : undefined,
     );
+    svc.start(master());
+    transport.hold = true;
+    // 40 IPv4 entries fill a 1472-byte message: 241 entries finish 6 messages. One goes to the
+    // held socket, three wait, two are dropped; the 241st waits in the open message.
+    for (let i = 0; i < 241; i++) sink().add({ ...V4_CONN, cport: 1000 + i });
+    assert.equal(svc.queued(), 3);
+    assert.equal(svc.counters('master')?.queueDrops, 2);
+    // sync_qlen_max is read as each message is queued.
+    qlen.sync_qlen_max = 100;
+    for (let i = 0; i < 40; i++) sink().add({ ...V4_CONN, cport: 2000 + i });
+    assert.equal(svc.queued(), 4);
+    assert.equal(svc.counters('master')?.queueDrops, 2);
   });
 
   it('a long synchronous queue drains without deep recursion', () => {
@@ -348,22 +394,35 @@ describe('sync daemons: the master queue and the 2-second flush', () => {
     assert.equal(a.svc.queued(), 0);
   });
 
-  it('flushes the partly filled messages every 2 seconds while the master runs', async () => {
+  it('asks the protocol to flush every second (IPVS_SYNC_CHECK_PERIOD) while the master runs', async () => {
     const { clock, a, b } = rig();
     a.svc.start(master());
     b.svc.start(backup());
     a.p.pending.push(Uint8Array.of(9));
-    await clock.advance(SYNC_FLUSH_MS - 1);
+    await clock.advance(SYNC_CHECK_MS - 1);
     assert.equal(a.p.flushes, 0);
     assert.deepEqual(b.p.backups[0]!.got, []);
     await clock.advance(1);
     assert.equal(a.p.flushes, 1);
     assert.deepEqual(b.p.backups[0]!.got, [[9]]);
-    await clock.advance(SYNC_FLUSH_MS * 2);
+    await clock.advance(SYNC_CHECK_MS * 2);
     assert.equal(a.p.flushes, 3);
     a.svc.stop('master');
-    await clock.advance(SYNC_FLUSH_MS * 2);
+    await clock.advance(SYNC_CHECK_MS * 2);
     assert.equal(a.p.flushes, 3);
     assert.equal(clock.pending, 0);
+  });
+
+  it('with the codec protocol, a lone entry goes out once its message is 2 seconds old, at the next check', async () => {
+    const { svc, net, clock, sink } = codecRig();
+    svc.start(master());
+    await clock.advance(SYNC_CHECK_MS / 2);
+    sink().add(V4_CONN);
+    // Checks at 1.0 s and 2.0 s find the message 0.5 s and 1.5 s old; the 3.0 s one sends it.
+    await clock.advance(SYNC_CHECK_MS * 2);
+    assert.equal(net.sent.length, 0);
+    await clock.advance(SYNC_CHECK_MS);
+    assert.equal(net.sent.length, 1);
+    assert.ok(SYNC_FLUSH_MS < 2.5 * SYNC_CHECK_MS);
   });
 });

@@ -9,7 +9,7 @@ import { apply } from '../../src/control/apply.js';
 import { createDirectorPort } from '../../src/daemon/director-port.js';
 import type { SyncEntrySink } from '../../src/daemon/sync/sync-protocol.js';
 import { SyncRoleFollower } from '../../src/daemon/sync/sync-role-follower.js';
-import { SYNC_FLUSH_MS } from '../../src/daemon/sync/sync-service.js';
+import { SYNC_CHECK_MS, SYNC_FLUSH_MS } from '../../src/daemon/sync/sync-service.js';
 import { syncServiceFactory } from '../../src/daemon/sync/sync-service-factory.js';
 import { FakeSyncNetwork } from '../../src/sync/fake-sync-transport.js';
 import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
@@ -62,9 +62,10 @@ test('sync roles follow VRRP instance VI_1 across two failovers, and conns flow 
     // The syncid defaults to the instance's VRID.
     assert.deepEqual([a.roles(), b.roles()], [['master:51'], ['backup:51']]);
 
-    // The master's conns reach the backup: one entry, flushed by the 2-second timer.
+    // The master's conns reach the backup: one entry, sent once its message is 2 s old (found by
+    // the next 1-second check).
     a.sinks[0]!.add(V4_CONN);
-    await clock.advance(SYNC_FLUSH_MS);
+    await clock.advance(SYNC_FLUSH_MS + SYNC_CHECK_MS);
     assert.deepEqual(b.applied, [V4_CONN]);
 
     // Failover 1: director a stops (its VRRP sends priority 0); b takes over and sends.
@@ -80,7 +81,7 @@ test('sync roles follow VRRP instance VI_1 across two failovers, and conns flow 
     assert.deepEqual([a.roles(), b.roles()], [['master:51'], ['backup:51']]);
     b.applied.length = 0;
     a.sinks[0]!.add(V4_CONN);
-    await clock.advance(SYNC_FLUSH_MS);
+    await clock.advance(SYNC_FLUSH_MS + SYNC_CHECK_MS);
     assert.deepEqual(b.applied, [V4_CONN]);
     assert.deepEqual([a.log, b.log], [[], []]);
   } finally {

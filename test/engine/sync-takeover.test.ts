@@ -113,7 +113,7 @@ function destText(sim: Simulation, idx: number): string {
 function pair(mk: () => Simulation, mkBackup = mk) {
   const m = mk();
   const b = mkBackup();
-  const outbox = new SyncOutbox({ syncId: SYNC_ID, settings: m.director.settings });
+  const outbox = new SyncOutbox({ syncId: SYNC_ID, qlenMax: () => m.director.settings.get('sync_qlen_max') });
   const mSync = new PlaneSync(m.engine);
   mSync.attachMaster(outbox);
   const bSync = new PlaneSync(b.engine);

@@ -172,6 +172,37 @@ test('the master never sends one-packet conns, nor IPv6 conns with sync_version 
   assert.equal(sink.entries[0]?.af, 6);
 });
 
+test('a conn whose dest family differs from its own is never sent, only counted (a sync entry has one family)', () => {
+  // Such conns can only outlive their dest: sync refuses to start while a mixed-family dest
+  // exists, and refuses the dest while sync runs (ip_vs_ctl.c; test/daemon/sync-mixed-family).
+  const d = testDirector();
+  const sink = new Sink();
+  const m = new SyncMaster(d, sink);
+  const i = d.conns.create(
+    4,
+    PROTO.TCP,
+    C,
+    1000,
+    V,
+    80,
+    6,
+    Uint32Array.of(0x20010db8, 0, 0, 0x20),
+    80,
+    0,
+    0,
+    -1,
+    -1,
+    0,
+  );
+  d.conns.setState(i, TCP_S.ESTABLISHED);
+  d.conns.setTimeoutSecs(i, 900);
+  d.conns.setInPkts(i, 3);
+  assert.equal(connToSyncEntry(d, i), undefined);
+  m.onPacket(i, 0);
+  assert.deepEqual(sink.entries, []);
+  assert.deepEqual(m.counters, { sent: 0, unrepresentable: 1 });
+});
+
 function natDirector() {
   const d = testDirector();
   d.table.addService(tcp(VIP, 80), svcConfig());

@@ -32,7 +32,7 @@ describe('SyncOutbox', () => {
     const s = new Settings();
     s.set('sync_qlen_max', 2);
     // maxlen 8 + 2 * 36: two entries per datagram.
-    const o = new SyncOutbox({ syncId: 1, maxLen: 80, settings: s });
+    const o = new SyncOutbox({ syncId: 1, maxLen: 80, qlenMax: () => s.get('sync_qlen_max') });
     for (let i = 0; i < 9; i++) o.add(conn(i), 0);
     // Four buffers finished (entries 0-1, 2-3, 4-5, 6-7); the queue keeps the first two.
     assert.equal(o.counters.dropped, 2);
@@ -43,13 +43,27 @@ describe('SyncOutbox', () => {
     ]);
   });
 
-  it('queues a buffer into an empty queue even with sync_qlen_max 0', () => {
+  it('with sync_qlen_max 0 every finished buffer is dropped (sb_queue_tail() compares the length alone), and the flush still sends', () => {
     const s = new Settings();
     s.set('sync_qlen_max', 0);
-    const o = new SyncOutbox({ syncId: 1, maxLen: 80, settings: s });
+    const o = new SyncOutbox({ syncId: 1, maxLen: 80, qlenMax: () => s.get('sync_qlen_max') });
     for (let i = 0; i < 5; i++) o.add(conn(i), 0);
-    assert.equal(o.counters.queued, 1);
-    assert.equal(o.counters.dropped, 1);
+    assert.equal(o.counters.queued, 0);
+    assert.equal(o.counters.dropped, 2);
+    assert.equal(o.flushDue(SYNC_FLUSH_TIME_MS), true);
+    assert.deepEqual(o.drain().map(cports), [[1004]]);
+  });
+
+  it('next() takes the queue one datagram at a time, oldest first, and clear() releases the rest and the open buffer', () => {
+    const o = new SyncOutbox({ syncId: 1, maxLen: 80 });
+    for (let i = 0; i < 7; i++) o.add(conn(i), 0);
+    assert.equal(o.queued(), 3);
+    assert.deepEqual(cports(o.next()!), [1000, 1001]);
+    assert.equal(o.queued(), 2);
+    assert.equal(o.clear(), 2);
+    assert.equal(o.next(), undefined);
+    assert.equal(o.pending(), 0);
+    assert.equal(o.flushDue(SYNC_FLUSH_TIME_MS), false, 'the open buffer went with clear()');
   });
 
   it('flushes a partly filled buffer only once it is two seconds old, counted from its first entry', () => {
@@ -76,7 +90,7 @@ describe('SyncOutbox', () => {
   it('a flushed buffer is queued even when the queue is at sync_qlen_max (the kernel sends it directly)', () => {
     const s = new Settings();
     s.set('sync_qlen_max', 1);
-    const o = new SyncOutbox({ syncId: 1, maxLen: 80, settings: s });
+    const o = new SyncOutbox({ syncId: 1, maxLen: 80, qlenMax: () => s.get('sync_qlen_max') });
     for (let i = 0; i < 3; i++) o.add(conn(i), 0);
     assert.equal(o.queued(), 1);
     assert.equal(o.flushDue(SYNC_FLUSH_TIME_MS), true);
@@ -105,7 +119,7 @@ describe('SyncOutbox (fast-check)', () => {
         (steps, maxLen, qlen) => {
           const s = new Settings();
           s.set('sync_qlen_max', qlen);
-          const o = new SyncOutbox({ syncId: 2, maxLen, settings: s });
+          const o = new SyncOutbox({ syncId: 2, maxLen, qlenMax: () => s.get('sync_qlen_max') });
           const out: number[][] = [];
           let now = 0;
           steps.forEach(([dt, drain], i) => {

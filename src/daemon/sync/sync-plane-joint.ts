@@ -1,11 +1,12 @@
 /**
  * Joins the sync daemons to the data plane: the master daemon's entry sink is attached to the
- * plane (the packet plane's SyncMaster then feeds it from the data path), and every entry the
- * backup daemon reads is applied through the plane, so the plane sets up its own per-conn state
- * and forwards the conn after a takeover. The plane is built after the director and its sync
+ * plane (the packet plane's SyncMaster then feeds it from the data path; the proxy plane's sends
+ * persistence templates only), and every entry the backup daemon reads is applied through the
+ * plane, so the plane sets up its own per-conn state and forwards the conn after a takeover (the
+ * proxy plane applies templates only). The plane is built after the director and its sync
  * service (a VRRP instance may make the master daemon start first), so the joint remembers the
  * sink and attaches it once {@link SyncPlaneJoint.bind} brings the plane.
- * A plane without the sync methods (`--dataplane none`, the proxy plane): the master has
+ * A plane without the sync methods (`--dataplane none`): the master has
  * nothing to send, and received entries go into the core table alone (listed by `-Lnc`;
  * a synced persistence template is followed by the director's scheduling like any template).
  */

@@ -3,13 +3,14 @@
  * logic that decides what to send and applies what arrives (the pure src/sync layer: the
  * master's SyncMaster, the backup's applySyncEntry). The daemon only moves datagrams; a
  * {@link SyncProtocol} turns conns into datagrams and datagrams into conns.
- * {@link codecSyncProtocol} is the production shape: the message builder and parseSyncDatagram
- * with the conn-level hooks injected, so wiring the master/backup logic is two functions.
+ * {@link codecSyncProtocol} is the production shape: the master's one send path (SyncOutbox:
+ * builder and queue) and parseSyncDatagram, with the conn-level hooks injected, so wiring the
+ * master/backup logic is two functions.
  */
-import { SyncMessageBuilder } from '../../sync/sync-builder.js';
 import { parseSyncDatagram } from '../../sync/sync-datagram.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncRxCode } from '../../sync/sync-error.js';
+import { SyncOutbox } from '../../sync/sync-outbox.js';
 
 /** The settings one role runs with, after start_sync_thread()'s defaults and clamping. */
 export interface SyncRoleConfig {
@@ -22,14 +23,33 @@ export interface SyncRoleConfig {
   readonly threads: number;
 }
 
+/**
+ * What the daemon gives the master side when the master starts: its clock, sync_qlen_max, and
+ * where to say that a thread has messages to send.
+ */
+export interface SyncMasterIo {
+  /** Thread `thread` queued a message: the daemon takes them with `next(thread)` as its socket allows. */
+  ready(thread: number): void;
+  /** The daemon's clock (ms): the age of a partly filled message is measured on it. */
+  now(): number;
+  /** sync_qlen_max, read as each finished message is queued (it is a sysctl). */
+  qlenMax(): number;
+}
+
 /** The master role's protocol side while the master daemon runs. */
 export interface SyncMasterSide {
   /**
-   * The 2-second flush (IPVS_SYNC_FLUSH_TIME): hand every partly filled message to `emit` now.
-   * Called by the daemon's timer.
+   * The daemon's check (IPVS_SYNC_CHECK_PERIOD) at `now`: every partly filled message at least
+   * 2 seconds old (IPVS_SYNC_FLUSH_TIME) is finished and queued.
    */
   flush(now: number): void;
-  /** The master daemon stops: stop feeding `emit` (the kernel drops what is still buffered). */
+  /** sb_dequeue(): thread `thread`'s oldest queued message, or undefined. */
+  next(thread: number): Uint8Array | undefined;
+  /** Messages queued over all threads, not yet taken. */
+  queued(): number;
+  /** Finished messages dropped because their thread's queue held sync_qlen_max. */
+  queueDrops(): number;
+  /** The master daemon stops: stop feeding, and release what is queued or buffered unsent. */
   close(): void;
 }
 
@@ -42,8 +62,7 @@ export interface SyncBackupSide {
 
 /** Creates the protocol sides when a role starts. */
 export interface SyncProtocol {
-  /** `emit(datagram, threadId)` queues a finished message for the thread's socket. */
-  startMaster(cfg: SyncRoleConfig, emit: (data: Uint8Array, thread: number) => void): SyncMasterSide;
+  startMaster(cfg: SyncRoleConfig, io: SyncMasterIo): SyncMasterSide;
   startBackup(cfg: SyncRoleConfig): SyncBackupSide;
 }
 
@@ -76,47 +95,44 @@ export interface SyncProtocolCounters {
 }
 
 /**
- * The production protocol: one SyncMessageBuilder per master thread, finished messages to
- * `emit`; each received datagram read by parseSyncDatagram with the backup's syncid, its entries
- * applied in order.
+ * The production protocol: one {@link SyncOutbox} per master thread (the message builder and the
+ * bounded queue of ip_vs_sync.c), entries stamped with the daemon's clock; each received
+ * datagram read by parseSyncDatagram with the backup's syncid, its entries applied in order.
  */
 export function codecSyncProtocol(hooks: SyncConnHooks): SyncProtocol & { counters: SyncProtocolCounters } {
   const counters: SyncProtocolCounters = { entriesOut: 0, entriesIn: 0, rxDrops: 0, badEntries: 0 };
   return {
     counters,
-    startMaster(cfg, emit) {
-      const builders = Array.from(
-        { length: cfg.threads },
-        () => new SyncMessageBuilder({ maxLen: cfg.maxLen, syncId: cfg.syncId, version: cfg.version }),
-      );
+    startMaster(cfg, io) {
+      const opts = { maxLen: cfg.maxLen, syncId: cfg.syncId, version: cfg.version, qlenMax: io.qlenMax };
+      const outboxes = Array.from({ length: cfg.threads }, () => new SyncOutbox(opts));
       let open = true;
       const detach = hooks.attachMaster({
         add(e, thread = 0) {
-          const b = builders[thread & (cfg.threads - 1)];
-          if (!open || !b) return;
-          let done: Uint8Array | undefined;
-          try {
-            done = b.add(e);
-          } catch {
-            counters.badEntries++;
-            return;
-          }
-          counters.entriesOut++;
-          // The builder reuses nothing after finishing a message, so the bytes can be queued as is.
-          if (done) emit(done, thread & (cfg.threads - 1));
+          const id = thread & (cfg.threads - 1);
+          const o = outboxes[id];
+          if (!open || !o) return;
+          const { invalid } = o.counters;
+          const queued = o.add(e, io.now());
+          if (o.counters.invalid !== invalid) counters.badEntries++;
+          else counters.entriesOut++;
+          if (queued) io.ready(id);
         },
       });
       return {
-        flush() {
+        flush(now) {
           if (!open) return;
-          builders.forEach((b, id) => {
-            const d = b.flush();
-            if (d) emit(d, id);
+          outboxes.forEach((o, id) => {
+            if (o.flushDue(now)) io.ready(id);
           });
         },
+        next: (thread) => outboxes[thread]?.next(),
+        queued: () => outboxes.reduce((n, o) => n + o.queued(), 0),
+        queueDrops: () => outboxes.reduce((n, o) => n + o.counters.dropped, 0),
         close() {
           open = false;
           detach();
+          for (const o of outboxes) o.clear();
         },
       };
     },

@@ -2,16 +2,18 @@
  * The sync daemons of one director: `--start-daemon master|backup`, `--stop-daemon` and
  * `-L --daemon`, as net/netfilter/ipvs/ip_vs_sync.c start_sync_thread() / stop_sync_thread() run
  * them. Each role opens one socket per sync thread (sync_ports, fixed while any role runs) on
- * group:port+id. The master queues the protocol's finished messages per thread, at most
- * sync_qlen_max of them (sb_queue_tail() drops the rest), sends one at a time per socket as
- * sync_thread_master() does, and every 2 seconds flushes the partly filled messages
- * (IPVS_SYNC_FLUSH_TIME). The backup hands every datagram to the protocol. Timers come from a
- * Clock, sockets from a SyncTransport, conn logic from a SyncProtocol: all injected.
+ * group:port+id. The master takes each thread's finished messages from the protocol's queue
+ * (the SyncOutbox, bounded by sync_qlen_max) and sends one at a time per socket as
+ * sync_thread_master() does; every second (IPVS_SYNC_CHECK_PERIOD) it lets the protocol finish
+ * the partly filled messages that are 2 seconds old (IPVS_SYNC_FLUSH_TIME). The backup hands
+ * every datagram to the protocol. Timers come from a Clock, sockets from a SyncTransport, conn
+ * logic from a SyncProtocol: all injected.
  */
 import type { SyncDaemonConfig } from '../../control/commands.js';
 import type { DaemonView } from '../../control/views.js';
 import { type Errno, LvsError } from '../../core/errors.js';
 import { type Clock, systemClock } from '../../health/runner.js';
+import { SYNC_FLUSH_TIME_MS } from '../../sync/sync-outbox.js';
 import {
   SYNC_PORTS_MAX,
   type SyncEndpoint,
@@ -22,8 +24,13 @@ import {
 import { type ResolvedSyncDaemon, resolveSyncDaemon } from './sync-config.js';
 import type { SyncBackupSide, SyncMasterSide, SyncProtocol } from './sync-protocol.js';
 
-/** IPVS_SYNC_FLUSH_TIME: a partly filled message waits at most 2 s. */
-export const SYNC_FLUSH_MS = 2000;
+/** IPVS_SYNC_FLUSH_TIME: a partly filled message is sent once it is 2 s old. */
+export const SYNC_FLUSH_MS = SYNC_FLUSH_TIME_MS;
+/**
+ * IPVS_SYNC_CHECK_PERIOD (HZ): how often the master looks for such a message, so one waits
+ * between 2 and 3 seconds.
+ */
+export const SYNC_CHECK_MS = 1000;
 
 /** The sysctls the daemons read (net.ipv4.vs.*); undefined means the kernel's default. */
 export type SyncSysctlName = 'sync_ports' | 'sync_qlen_max' | 'sync_sock_size' | 'sync_version';
@@ -58,36 +65,16 @@ export interface SyncServiceOptions {
 export interface SyncRoleCounters {
   /** Master: datagrams the socket took; backup: datagrams received. */
   datagrams: number;
-  /** Master: messages dropped because the thread's queue held sync_qlen_max. */
+  /** Master: messages dropped because the thread's queue held sync_qlen_max (the protocol's queue). */
   queueDrops: number;
   /** Socket errors (send failures, asynchronous socket errors). */
   errors: number;
 }
 
-/** A FIFO of messages (the kernel's sync_queue list): an array read from `head`, compacted as it drains. */
-interface MsgQueue {
-  items: Uint8Array[];
-  head: number;
-}
-
-const qlen = (q: MsgQueue): number => q.items.length - q.head;
-
-function qshift(q: MsgQueue): Uint8Array | undefined {
-  if (q.head >= q.items.length) return undefined;
-  const d = q.items[q.head++];
-  if (q.head >= 1024 && q.head * 2 >= q.items.length) {
-    q.items = q.items.slice(q.head);
-    q.head = 0;
-  }
-  return d;
-}
-
 interface MasterRun {
   readonly cfg: ResolvedSyncDaemon;
   readonly senders: SyncSender[];
-  readonly queues: MsgQueue[];
   readonly busy: boolean[];
-  readonly qlenMax: number;
   readonly counters: SyncRoleCounters;
   side: SyncMasterSide | undefined;
   timer: unknown;
@@ -214,12 +201,14 @@ export class SyncService {
 
   /** Counters of a running role, or undefined. */
   counters(state: 'master' | 'backup'): Readonly<SyncRoleCounters> | undefined {
-    return (state === 'master' ? this.#master : this.#backup)?.counters;
+    if (state === 'backup') return this.#backup?.counters;
+    const m = this.#master;
+    return m && { ...m.counters, queueDrops: m.side?.queueDrops() ?? 0 };
   }
 
   /** Messages waiting in the master's queues (not yet handed to a socket). */
   queued(): number {
-    return this.#master?.queues.reduce((n, q) => n + qlen(q), 0) ?? 0;
+    return this.#master?.side?.queued() ?? 0;
   }
 
   #sysctl(name: SyncSysctlName): number {
@@ -236,9 +225,7 @@ export class SyncService {
     const run: MasterRun = {
       cfg,
       senders: [],
-      queues: Array.from({ length: threads }, () => ({ items: [], head: 0 })),
       busy: new Array<boolean>(threads).fill(false),
-      qlenMax: this.#sysctl('sync_qlen_max'),
       counters,
       side: undefined,
       timer: undefined,
@@ -253,7 +240,11 @@ export class SyncService {
       throw openError('master', e);
     }
     this.#master = run;
-    run.side = this.opts.protocol.startMaster(roleCfg, (data, thread) => this.#enqueue(run, data, thread));
+    run.side = this.opts.protocol.startMaster(roleCfg, {
+      ready: (thread) => this.#pump(run, thread),
+      now: () => this.#clock.now(),
+      qlenMax: () => this.#sysctl('sync_qlen_max'),
+    });
     this.#armFlush(run);
   }
 
@@ -293,12 +284,8 @@ export class SyncService {
 
   #closeMaster(m: MasterRun): void {
     if (m.timer !== undefined) this.#clock.clearTimer(m.timer);
+    // stop_sync_thread(): the queued messages are released unsent (the protocol's close does).
     m.side?.close();
-    // stop_sync_thread(): the queued messages are released unsent.
-    for (const q of m.queues) {
-      q.items = [];
-      q.head = 0;
-    }
     for (const s of m.senders) s.close();
   }
 
@@ -307,28 +294,16 @@ export class SyncService {
       if (this.#master !== m) return;
       m.side?.flush(this.#clock.now());
       this.#armFlush(m);
-    }, SYNC_FLUSH_MS);
-  }
-
-  // sb_queue_tail(): queue a finished message unless the thread's queue is full.
-  #enqueue(m: MasterRun, data: Uint8Array, thread: number): void {
-    if (this.#master !== m) return;
-    const id = thread >= 0 && thread < m.queues.length ? thread : 0;
-    const q = m.queues[id]!;
-    if (qlen(q) >= m.qlenMax) {
-      m.counters.queueDrops++;
-      return;
-    }
-    q.items.push(data);
-    this.#pump(m, id);
+    }, SYNC_CHECK_MS);
   }
 
   // sync_thread_master(): one message at a time per socket, the next once the socket took it.
-  #pump(m: MasterRun, id: number): void {
-    const q = m.queues[id]!;
+  #pump(m: MasterRun, thread: number): void {
+    const id = thread >= 0 && thread < m.senders.length ? thread : 0;
     const sender = m.senders[id]!;
-    while (!m.busy[id] && qlen(q) > 0 && this.#master === m) {
-      const d = qshift(q)!;
+    while (!m.busy[id] && this.#master === m) {
+      const d = m.side?.next(id);
+      if (!d) return;
       m.busy[id] = true;
       let inCall = true;
       let doneInCall = false;
