@@ -364,6 +364,14 @@ export class Engine {
     this.ip6.fnat.resetConn(idx);
   }
 
+  /**
+   * Frames waiting in the IPv4 and IPv6 neighbour queues, released-but-unflushed ones included:
+   * the most tx actions a batch's ARP replies and adverts can add (PlaneLoop's action budget).
+   */
+  get queuedFrames(): number {
+    return this.out.neigh.queued + this.out6.neigh.queued;
+  }
+
   /** Releases the batch: clears the actions and reuses the arena and queue memory. */
   flush(): void {
     this.out.flush();
