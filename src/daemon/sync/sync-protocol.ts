@@ -10,6 +10,7 @@ import { SyncMessageBuilder } from '../../sync/sync-builder.js';
 import { parseSyncDatagram } from '../../sync/sync-datagram.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncRxCode } from '../../sync/sync-error.js';
+import { masterThreadOf } from '../../sync/sync-master.js';
 
 /** The settings one role runs with, after start_sync_thread()'s defaults and clamping. */
 export interface SyncRoleConfig {
@@ -47,10 +48,14 @@ export interface SyncProtocol {
   startBackup(cfg: SyncRoleConfig): SyncBackupSide;
 }
 
-/** Where the master logic puts the entries it decides to send (SyncMaster's SyncSink shape). */
+/** Where the master logic puts the entries it decides to send. */
 export interface SyncEntrySink {
-  /** Adds one entry; `thread` picks the sync thread (select_master_thread_id()), default 0. */
-  add(e: SyncConnEntry, thread?: number): void;
+  /**
+   * Adds one entry of table conn `conn` (its index; default: none, thread 0): it goes into the
+   * message of sync thread masterThreadOf(conn, threads), as ip_vs_sync_conn() fills the buffer
+   * of select_master_thread_id(cp).
+   */
+  add(e: SyncConnEntry, conn?: number): void;
 }
 
 /** The conn-level hooks {@link codecSyncProtocol} needs. */
@@ -91,8 +96,9 @@ export function codecSyncProtocol(hooks: SyncConnHooks): SyncProtocol & { counte
       );
       let open = true;
       const detach = hooks.attachMaster({
-        add(e, thread = 0) {
-          const b = builders[thread & (cfg.threads - 1)];
+        add(e, conn) {
+          const thread = masterThreadOf(conn, cfg.threads);
+          const b = builders[thread];
           if (!open || !b) return;
           let done: Uint8Array | undefined;
           try {
@@ -103,7 +109,7 @@ export function codecSyncProtocol(hooks: SyncConnHooks): SyncProtocol & { counte
           }
           counters.entriesOut++;
           // The builder reuses nothing after finishing a message, so the bytes can be queued as is.
-          if (done) emit(done, thread & (cfg.threads - 1));
+          if (done) emit(done, thread);
         },
       });
       return {
