@@ -71,8 +71,11 @@ export class NeighbourTable {
   private readonly reachableMs: number;
 
   // Queue pool.
-  /** Backing bytes of queued frames; slot `s` starts at s * slotBytes. */
-  readonly qbuf: Uint8Array;
+  /**
+   * Backing bytes of queued frames; slot `s` starts at s * slotBytes. Allocated by the first
+   * {@link enqueue} (2 MiB by default), so a table that never waits costs nothing.
+   */
+  qbuf: Uint8Array = new Uint8Array(0);
   readonly slotBytes: number;
   /** Frame length in each slot. */
   readonly qlen: Uint32Array;
@@ -102,7 +105,6 @@ export class NeighbourTable {
     const slots = o.queueSlots ?? QUEUE_SLOTS;
     this.slotBytes = o.queueSlotBytes ?? 2048;
     this.perNeighbour = o.perNeighbour ?? UNRES_QLEN;
-    this.qbuf = new Uint8Array(slots * this.slotBytes);
     this.qlen = new Uint32Array(slots);
     this.qnext = new Int32Array(slots);
     for (let s = slots - 1; s >= 0; s--) {
@@ -203,6 +205,7 @@ export class NeighbourTable {
    */
   enqueue(i: number, len: number): number {
     if (len > this.slotBytes || this.qcount[i]! >= this.perNeighbour || this.qfree < 0) return -1;
+    if (this.qbuf.length === 0) this.qbuf = new Uint8Array(this.qlen.length * this.slotBytes);
     const s = this.qfree;
     this.qfree = this.qnext[s]!;
     this.qlen[s] = len;
