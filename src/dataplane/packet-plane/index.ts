@@ -328,6 +328,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     vrrpOwn: async (instance, vips, master) => {
       vrrp.set(instance, vips, master);
       engine.withhold(vrrp.held4, vrrp.held6);
+      engine.claimVrrp(vrrp.owned4);
       bypass?.update(bypassSpec());
       updateXdp(port, xdp, bypassSpec);
     },
