@@ -4,9 +4,9 @@
  * destinations are not touched, so their connections survive; changed ones get
  * edit-service/edit-dest, never delete+add).
  */
-import type { Command } from '../control/commands.js';
+import type { Command, SyncDaemonConfig } from '../control/commands.js';
 import { type DestConfig, type ServiceConfig, type ServiceKey, serviceKeyText } from '../core/types.js';
-import type { LvsModel, RealServer, VirtualService } from './model.js';
+import type { GlobalSettings, LvsModel, RealServer, VirtualService } from './model.js';
 
 /** Health view used to decide which destinations are in the table. */
 export interface TableOptions {
@@ -75,22 +75,31 @@ export function buildCommands(model: LvsModel, opts: TableOptions = {}): Command
   const sd = g.lvsSyncDaemon;
   if (sd && sd.instance === undefined) {
     // Without a VRRP instance keepalived runs both sync daemons (global_parser.c `lvs_syncd_handler`).
-    for (const state of ['master', 'backup'] as const) {
-      cmds.push({
-        op: 'start-daemon',
-        daemon: {
-          state,
-          mcastInterface: sd.ifname,
-          syncId: sd.syncId ?? 0,
-          ...(sd.maxLen !== undefined ? { syncMaxLen: sd.maxLen } : {}),
-          ...(sd.group !== undefined ? { mcastGroup: sd.group } : {}),
-          ...(sd.port !== undefined ? { mcastPort: sd.port } : {}),
-          ...(sd.ttl !== undefined ? { mcastTtl: sd.ttl } : {}),
-        },
-      });
-    }
+    for (const state of ['master', 'backup'] as const)
+      cmds.push({ op: 'start-daemon', daemon: syncDaemonSettings(sd, state, sd.syncId ?? 0) });
   }
   return [...cmds, ...diffTables(new Map(), tableOf(model, opts))];
+}
+
+/**
+ * The `--start-daemon` settings of `lvs_sync_daemon` for role `state` with syncid `syncId` (the
+ * configured one, else the followed instance's VRID, else 0): the options the file gave, the
+ * rest left to the daemon's defaults.
+ */
+export function syncDaemonSettings(
+  sd: NonNullable<GlobalSettings['lvsSyncDaemon']>,
+  state: 'master' | 'backup',
+  syncId: number,
+): SyncDaemonConfig {
+  return {
+    state,
+    mcastInterface: sd.ifname,
+    syncId,
+    ...(sd.maxLen !== undefined ? { syncMaxLen: sd.maxLen } : {}),
+    ...(sd.group !== undefined ? { mcastGroup: sd.group } : {}),
+    ...(sd.port !== undefined ? { mcastPort: sd.port } : {}),
+    ...(sd.ttl !== undefined ? { mcastTtl: sd.ttl } : {}),
+  };
 }
 
 /**

@@ -121,6 +121,7 @@ export class ConfigSession {
   private commands = 0;
   /** Commands applied by op since the current load or reload began. */
   private diff: Partial<Record<Command['op'], number>> = {};
+  private readonly reloaded: ((model: LvsModel) => void)[] = [];
 
   private constructor(
     private readonly opts: ConfigSessionOptions,
@@ -222,6 +223,14 @@ export class ConfigSession {
     }
   }
 
+  /**
+   * Calls `fn` with the new configuration after every reload that applied one, once the table
+   * and the VRRP instances have moved to it (the sync daemons follow: SyncRoleFollower.reload).
+   */
+  onReloaded(fn: (model: LvsModel) => void): void {
+    this.reloaded.push(fn);
+  }
+
   /** Data for `lvsadm --vrrp`; undefined when no VRRP instance runs. */
   vrrpView(): VrrpView | undefined {
     return this.vrrp?.view();
@@ -288,6 +297,7 @@ export class ConfigSession {
     const commands = this.commands - n0;
     this.publishFinished(false, commands);
     this.startVrrp(before);
+    for (const fn of this.reloaded) fn(this.model);
     this.watch();
     return { ok: true, commands, services: check.model.services.length };
   }

@@ -104,6 +104,8 @@ export class Engine {
   arpReplies = 0;
   private readonly flow = new Flow();
   private readonly fast: boolean;
+  /** VRRP addresses owned as MASTER that are answered for ARP ({@link claimVrrp}). */
+  private vrrpOwned4: ReadonlySet<number> = new Set();
 
   constructor(o: EngineOptions) {
     this.director = o.director;
@@ -263,7 +265,7 @@ export class Engine {
   private arp(buf: Uint8Array, flow: Flow, ifindex: number, now: number): void {
     const out = this.out;
     const sha = flow.l3Off + 8;
-    const forUs = this.local.kind(flow.arpTargetIp) !== 0;
+    const forUs = this.local.kind(flow.arpTargetIp) !== 0 || this.vrrpOwned4.has(flow.arpTargetIp >>> 0);
     // Like arp_process: update an existing entry from any ARP, create one when the request is for us.
     if (flow.arpSenderIp !== 0)
       out.learn(flow.arpSenderIp, buf, sha, ifindex, now, forUs && flow.arpOp === 1);
@@ -296,6 +298,16 @@ export class Engine {
    */
   announce(ifindex: number, ip: number): boolean {
     return this.out.announceArp(ifindex, ip);
+  }
+
+  /**
+   * The IPv4 addresses (host-order u32) of the VRRP instances this director is MASTER for,
+   * replacing the previous list: the engine answers ARP for them even when no service uses them
+   * (a NAT pair's inside gateway address), as RFC 5798 §6.4.3 asks of the Master and as the
+   * kernel does for the addresses keepalived adds. Off the hot path, on each VRRP state change.
+   */
+  claimVrrp(v4: Iterable<number>): void {
+    this.vrrpOwned4 = new Set(Array.from(v4, (a) => a >>> 0));
   }
 
   /**
@@ -362,6 +374,14 @@ export class Engine {
   syncCreated(idx: number): void {
     this.ip.fnat.resetConn(idx);
     this.ip6.fnat.resetConn(idx);
+  }
+
+  /**
+   * Frames waiting in the IPv4 and IPv6 neighbour queues, released-but-unflushed ones included:
+   * the most tx actions a batch's ARP replies and adverts can add (PlaneLoop's action budget).
+   */
+  get queuedFrames(): number {
+    return this.out.neigh.queued + this.out6.neigh.queued;
   }
 
   /** Releases the batch: clears the actions and reuses the arena and queue memory. */

@@ -1,7 +1,11 @@
 /**
  * The engine's own IPv4 neighbour table (the director's kernel does not resolve for frames the
  * engine builds): ARP state per next hop plus a bounded queue of frames waiting for resolution,
- * like the kernel's neighbour layer (arp_queue / unres_qlen). States follow the kernel's names:
+ * like the kernel's neighbour layer (arp_queue / unres_qlen). The queue holds as many frames per
+ * neighbour as the kernel's default unres_qlen (101), because a director meets bursts to a next
+ * hop it has never resolved: a backup taking over sends the synced conns' first packets to real
+ * servers it never forwarded to, and the clients' retransmissions, timed by identical RTO
+ * back-offs, arrive together. States follow the kernel's names:
  * INCOMPLETE while probing (3 probes, 1 s apart, then FAILED and the queue is dropped), REACHABLE
  * after an answer, STALE after `reachableMs` (still used, re-probed once per second of use),
  * PERMANENT for configured entries. Everything lives in typed arrays: an open-addressing table
@@ -15,15 +19,26 @@ export const NUD = { NONE: 0, INCOMPLETE: 1, REACHABLE: 2, STALE: 3, PERMANENT: 
 export interface NeighbourOptions {
   /** Entries (rounded up to a power of two, kept at most half full). */
   capacity?: number;
-  /** Frames that can wait for resolution in total. */
+  /** Frames that can wait for resolution in total (default {@link QUEUE_SLOTS}). */
   queueSlots?: number;
   /** Bytes per queued frame (frames larger than this are dropped as queue-full). */
   queueSlotBytes?: number;
-  /** Frames one neighbour may have waiting (the kernel's unres_qlen is 101; small keeps bursts bounded). */
+  /** Frames one neighbour may have waiting (default {@link UNRES_QLEN}). */
   perNeighbour?: number;
   /** How long an answer keeps an entry REACHABLE (base_reachable_time, 30 s). */
   reachableMs?: number;
 }
+
+/**
+ * Frames one unresolved neighbour may have waiting: the kernel's default unres_qlen
+ * (Documentation/networking/ip-sysctl.rst, neigh/default/unres_qlen: 101; the byte limit
+ * unres_qlen_bytes, 212992, holds more small frames than that). With 16, a takeover's burst of
+ * 20+ retransmissions to a real server the new master had not resolved lost all but 16, and
+ * those connections waited for TCP's next retransmission, twice as far away.
+ */
+export const UNRES_QLEN = 101;
+/** Queue slots of a table by default: room for about ten neighbours with a full queue (2 MiB). */
+export const QUEUE_SLOTS = 1024;
 
 /** ARP probes before an entry fails (mcast_solicit + ucast_solicit defaults). */
 export const MAX_PROBES = 3;
@@ -56,8 +71,11 @@ export class NeighbourTable {
   private readonly reachableMs: number;
 
   // Queue pool.
-  /** Backing bytes of queued frames; slot `s` starts at s * slotBytes. */
-  readonly qbuf: Uint8Array;
+  /**
+   * Backing bytes of queued frames; slot `s` starts at s * slotBytes. Allocated by the first
+   * {@link enqueue} (2 MiB by default), so a table that never waits costs nothing.
+   */
+  qbuf: Uint8Array = new Uint8Array(0);
   readonly slotBytes: number;
   /** Frame length in each slot. */
   readonly qlen: Uint32Array;
@@ -84,10 +102,9 @@ export class NeighbourTable {
     this.qhead = new Int32Array(cap).fill(-1);
     this.qcount = new Uint16Array(cap);
     this.reachableMs = o.reachableMs ?? 30_000;
-    const slots = o.queueSlots ?? 256;
+    const slots = o.queueSlots ?? QUEUE_SLOTS;
     this.slotBytes = o.queueSlotBytes ?? 2048;
-    this.perNeighbour = o.perNeighbour ?? 16;
-    this.qbuf = new Uint8Array(slots * this.slotBytes);
+    this.perNeighbour = o.perNeighbour ?? UNRES_QLEN;
     this.qlen = new Uint32Array(slots);
     this.qnext = new Int32Array(slots);
     for (let s = slots - 1; s >= 0; s--) {
@@ -188,6 +205,7 @@ export class NeighbourTable {
    */
   enqueue(i: number, len: number): number {
     if (len > this.slotBytes || this.qcount[i]! >= this.perNeighbour || this.qfree < 0) return -1;
+    if (this.qbuf.length === 0) this.qbuf = new Uint8Array(this.qlen.length * this.slotBytes);
     const s = this.qfree;
     this.qfree = this.qnext[s]!;
     this.qlen[s] = len;

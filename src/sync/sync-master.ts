@@ -13,11 +13,26 @@ import { PROTO } from '../core/types.js';
 import type { SyncConnEntry } from './sync-entry.js';
 
 /**
- * Where the master puts the entries it decides to send (the outbox over the message builder, in
- * production); `now` (ms) is when the entry was decided, for the two-second flush.
+ * Where the master puts the entries it decides to send (the message builders of the sync daemon,
+ * in production); `now` (ms) is when the entry was decided, for the two-second flush; `conn` is
+ * the conn's index in the table, from which the sync thread is picked ({@link masterThreadOf}).
  */
 export interface SyncSink {
-  add(e: SyncConnEntry, now?: number): void;
+  add(e: SyncConnEntry, now?: number, conn?: number): void;
+}
+
+/**
+ * select_master_thread_id() (ip_vs_sync.c): the master thread, of `threads` (sync_ports, a power of
+ * two), that conn `conn` is sent on. The kernel takes the conn's address in memory,
+ * `((long)cp >> (1 + ilog2(sizeof(*cp)))) & threads_mask`, which is the conn's slot number; ours
+ * is the conn's index in the table: stable while the conn lives, so all of its updates leave on
+ * one thread's socket in order, and consecutive conns spread over the threads. Its template has
+ * its own index and may go on another thread, as in the kernel. Anything but a non-negative
+ * index (an entry that is no table conn) goes on thread 0.
+ */
+export function masterThreadOf(conn: number | undefined, threads: number): number {
+  if (conn === undefined || !(conn >= 0) || threads <= 1) return 0;
+  return conn & (threads - 1);
 }
 
 // ip_vs_sync_conn_needed(): the TCP and SCTP states a conn is synced in.
@@ -276,6 +291,6 @@ export class SyncMaster {
       return;
     }
     this.counters.sent++;
-    this.sink.add(e, now);
+    this.sink.add(e, now, i);
   }
 }

@@ -132,6 +132,20 @@ test('a clean reload hands the new model to the engine and counts the commands i
   assert.equal(s.current.services[0]?.reals[0]?.dest.weight, 5);
 });
 
+test('onReloaded listeners get the new model after the engine moved to it, and nothing after a refused reload', async () => {
+  const r = rig(svc(80));
+  const s = await opened(r);
+  const seen: { weight: number | undefined; engineReloads: number }[] = [];
+  s.onReloaded((m) =>
+    seen.push({ weight: m.services[0]?.reals[0]?.dest.weight, engineReloads: r.calls.reloads.length }),
+  );
+  r.files[PATH] = svc(80, 5);
+  assert.equal((await s.reload('SIGHUP')).ok, true);
+  r.files[PATH] = `${svc(80, 7)}bogus_keyword 1\n`;
+  assert.equal((await s.reload('SIGHUP')).ok, false);
+  assert.deepEqual(seen, [{ weight: 5, engineReloads: 1 }]);
+});
+
 test('reloads asked for during a reload run once more afterwards, never concurrently', async () => {
   const gates: Array<() => void> = [];
   const r = rig(svc(80), {

@@ -11,11 +11,24 @@ import type { DataPlaneHandle } from '../../src/control/ports.js';
 import { createDirectorPort } from '../../src/daemon/director-port.js';
 import { SYNC_CHECK_MS, SYNC_FLUSH_MS } from '../../src/daemon/sync/sync-service.js';
 import { syncServiceFactory } from '../../src/daemon/sync/sync-service-factory.js';
+import { PlaneSync } from '../../src/dataplane/packet-plane/plane-sync.js';
 import { FakeClock } from '../../src/health/fake-prober.js';
 import { FakeSyncNetwork } from '../../src/sync/fake-sync-transport.js';
+import { syncMessageCodec } from '../../src/sync/sync-codec.js';
 import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
 import type { SyncSink } from '../../src/sync/sync-master.js';
+import { CLIENT, lab, run, VIP } from '../engine/lab.js';
+import { fromClient } from '../forward/fixtures.js';
 import { TEMPLATE, V4_CONN } from '../sync/sync-fixtures.js';
+
+/** An IPv4 address as the table's four address words. */
+const w4 = (s: string) =>
+  Uint32Array.of(
+    s.split('.').reduce((a, x) => a * 256 + Number(x), 0),
+    0,
+    0,
+    0,
+  );
 
 /** A data plane reduced to its sync methods, recording what the joint does with them. */
 function fakePlane(withApply: boolean) {
@@ -115,5 +128,65 @@ describe('sync daemons joined to the data plane', () => {
     const p3 = fakePlane(true);
     m.bindPlane(p3.plane);
     assert.equal(p3.sinks.length, 0);
+  });
+});
+
+describe('sync_ports: several master threads, one receive socket per port on the backup', () => {
+  it('the packet plane’s conns leave on port 8848 + (conn index & 3) with sync_ports 4, and a backup with four sockets creates every one', async () => {
+    const net = new FakeSyncNetwork();
+    const clock = new FakeClock(1_000_000);
+    const port = (addr: string) =>
+      createDirectorPort(8, syncServiceFactory({ transport: net.transport(addr), clock }));
+    const m = port('192.0.2.1');
+    const b = port('192.0.2.2');
+    for (const p of [m, b]) p.setSysctl('sync_ports', 4);
+    b.startDaemon?.({ state: 'backup', mcastInterface: 'eth0', syncId: 7 });
+    m.startDaemon?.({ state: 'master', mcastInterface: 'eth0', syncId: 7 });
+    assert.deepEqual(net.open, { senders: 4, receivers: 4 });
+    // The master's plane: a real engine whose PlaneSync feeds the daemon's sink.
+    const sim = lab();
+    const ps = new PlaneSync(sim.engine);
+    const plane: DataPlaneHandle = {
+      name: 'packet',
+      onChanges: () => {},
+      vipStatus: () => [],
+      close: async () => {},
+      attachSyncMaster: (s) => ps.attachMaster(s),
+      detachSyncMaster: () => ps.detachMaster(),
+    };
+    m.bindPlane(plane);
+    const N = 12;
+    for (let k = 0; k < N; k++) {
+      for (const [flags, seq, len] of [
+        ['S', 1000, 0],
+        ['A', 1001, 0],
+        ['PA', 1001, 10],
+      ] as const) {
+        const f = fromClient()
+          .ipv4({ src: CLIENT, dst: VIP })
+          .tcp({ sport: 43000 + k, dport: 81, flags, seq, ack: 5001 });
+        run(sim, (len > 0 ? f.payload(len) : f).build());
+      }
+    }
+    await clock.advance(SYNC_FLUSH_MS);
+    // Which port carried which client port.
+    const byPort = new Map<number, number[]>();
+    for (const d of net.sent) {
+      const cps = syncMessageCodec.decode(d.data, 0).entries.map((e: SyncConnEntry) => e.cport);
+      byPort.set(d.port, [...(byPort.get(d.port) ?? []), ...cps]);
+    }
+    assert.deepEqual([...byPort.keys()].sort(), [8848, 8849, 8850, 8851]);
+    const conns = sim.director.conns;
+    for (const [p, cps] of byPort) {
+      for (const cp of cps) {
+        const i = conns.findIn(4, 6, w4(CLIENT), cp, w4(VIP), 81);
+        assert.ok(i >= 0);
+        assert.equal(p - 8848, i & 3, `conn ${i} (client port ${cp}) went on port ${p}`);
+      }
+    }
+    assert.deepEqual(
+      cports(b, clock.now()).sort(),
+      Array.from({ length: N }, (_, k) => 43000 + k),
+    );
   });
 });

@@ -85,6 +85,37 @@ describe('codecSyncProtocol: master', () => {
     );
   });
 
+  it('puts each conn in the message of its thread (the conn index masked by the thread count), every update of a conn on the same thread', () => {
+    const m = masterRig({ threads: 4 });
+    // Conns 0..9 (the conn index is add's second argument), each added twice.
+    for (const round of [0, 1])
+      for (let c = 0; c < 10; c++) m.sink().add({ ...V4_CONN, cport: 1000 + c, timeoutS: 100 + round }, c);
+    m.side.flush(0);
+    assert.deepEqual(
+      m.out.map((o) => o.thread),
+      [0, 1, 2, 3],
+    );
+    for (const o of m.out) {
+      const cports = decode(o.data).entries.map((e: SyncConnEntry) => e.cport - 1000);
+      assert.ok(cports.length > 0);
+      assert.ok(
+        cports.every((c: number) => c % 4 === o.thread),
+        `thread ${o.thread} carried conns ${cports}`,
+      );
+    }
+    const all = m.out.flatMap((o) => decode(o.data).entries.map((e: SyncConnEntry) => e.cport));
+    assert.equal(all.length, 20);
+    // With one thread, or for an entry of no conn, everything goes on thread 0.
+    const one = masterRig({ threads: 1 });
+    one.sink().add(V4_CONN, 7);
+    one.sink().add(V6_CONN);
+    one.side.flush(0);
+    assert.deepEqual(
+      one.out.map((o) => [o.thread, decode(o.data).entries.length]),
+      [[0, 2]],
+    );
+  });
+
   it('keeps one message per thread and sends each on its own thread', () => {
     const m = masterRig({ threads: 2 });
     m.sink().add({ ...V4_CONN, cport: 1 }, 1);

@@ -388,3 +388,59 @@ test('with Engine.handleBatch the loop sends exactly what frame-by-frame handlin
   assert.ok(batched.length >= 300, `${batched.length} frames sent`);
   assert.deepEqual(batched, run(false));
 });
+
+/**
+ * A ToyEngine with a neighbour queue: `queuedFrames` frames wait, and a frame ending in 0xaa (an
+ * ARP reply) releases them all as tx actions; the tx the list refuses are counted as lost.
+ */
+class QueueEngine extends ToyEngine {
+  queuedFrames: number;
+  lost = 0;
+  private released = false;
+  private readonly held = new Uint8Array(64).fill(0x55);
+  constructor(capacity: number, queued: number) {
+    super(capacity);
+    this.queuedFrames = queued;
+  }
+  override handleFrame(
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    ifindex: number,
+    flags: number,
+    now: number,
+  ): void {
+    if (buf[off + len - 1] !== 0xaa) {
+      super.handleFrame(buf, off, len, ifindex, flags, now);
+      return;
+    }
+    if (this.released) return;
+    this.released = true;
+    for (let k = 0; k < this.queuedFrames; k++) if (!this.actions.tx(this.held, 0, 64, 2)) this.lost++;
+  }
+  override flush(): void {
+    super.flush();
+    // Released slots are reusable (and no longer counted) only after the flush.
+    if (this.released) this.queuedFrames = 0;
+  }
+}
+
+test('an ARP reply that releases a whole neighbour queue never overflows the action list: chunks leave room for every queued frame', () => {
+  const a = new FakeDriver({ ifindex: 1 });
+  const b = new FakeDriver({ ifindex: 2 });
+  // 120 frames wait in a 128-action list; the reply comes twelfth in the batch.
+  const engine = new QueueEngine(128, 120);
+  const loop = new PlaneLoop(
+    engine,
+    [
+      { ifindex: 1, name: 'eth0', mac: MAC_A, driver: a },
+      { ifindex: 2, name: 'eth1', mac: MAC_B, driver: b },
+    ],
+    () => 0,
+  );
+  loop.start();
+  a.inject([...Array.from({ length: 11 }, (_, i) => frame(i + 1)), frame(0xaa)]);
+  assert.equal(engine.lost, 0);
+  assert.equal(b.sent.length, 11 + 120);
+  assert.equal(loop.counters[PLANE_COUNTER.TX_FRAMES], 131);
+});

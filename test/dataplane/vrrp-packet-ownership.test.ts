@@ -26,4 +26,15 @@ describe('VRRP ownership of the packet plane', () => {
     assert.equal(o.isVrrp6(Uint8Array.from(Buffer.from('20010db8000000000000000000000100', 'hex'))), true);
     assert.equal(o.isVrrp4(0xc0000265), false);
   });
+
+  it('owned4 lists every IPv4 address of the MASTER instances once, the ARP the plane answers', () => {
+    const o = new VrrpOwnership();
+    o.set('VI_1', [v4('192.0.2.100'), v4('192.0.2.254', { dev: 'eth1' }), v6('2001:db8::100')], false);
+    assert.deepEqual(o.owned4, []);
+    o.set('VI_1', [v4('192.0.2.100'), v4('192.0.2.254', { dev: 'eth1' }), v6('2001:db8::100')], true);
+    o.set('VI_2', [v4('192.0.2.100')], true);
+    assert.deepEqual(o.owned4, [0xc0000264, 0xc00002fe]);
+    o.set('VI_1', [v4('192.0.2.100'), v4('192.0.2.254', { dev: 'eth1' })], false);
+    assert.deepEqual(o.owned4, [0xc0000264]);
+  });
 });

@@ -27,9 +27,13 @@ function skipReason(): string | undefined {
 const skip = skipReason();
 if (skip) console.log(`# skipping sync role e2e: ${skip}`);
 
-const conf = (prio: number) => `global_defs {
-  router_id lvsts-${prio}
-  lvs_sync_daemon eth0 inst VI_1
+const conf = (
+  prio: number,
+  sync = 'lvs_sync_daemon eth0 inst VI_1',
+  routerId = `lvsts-${prio}`,
+) => `global_defs {
+  router_id ${routerId}
+  ${sync}
 }
 vrrp_instance VI_1 {
   state BACKUP
@@ -103,6 +107,10 @@ async function expectDaemons(d: { socket: string; log: () => string }, want: str
   );
 }
 
+type Director = ReturnType<typeof startLvsd>;
+/** The pair the failover test leaves running (a MASTER, b BACKUP) for the reload test. */
+let pair: { a: Director; b: Director } | undefined;
+
 test('lvs_sync_daemon inst VI_1: the sync roles follow VRRP across two failovers', { skip }, async () => {
   let a = startLvsd('a', 150);
   const b = startLvsd('b', 100);
@@ -119,4 +127,34 @@ test('lvs_sync_daemon inst VI_1: the sync roles follow VRRP across two failovers
   await expectDaemons(a, MASTER, 'a runs the master daemon again');
   await expectDaemons(b, BACKUP, 'b is back to the backup daemon');
   assert.doesNotMatch(b.log(), /lvs_sync_daemon: .* failed/);
+  pair = { a, b };
+});
+
+test('SIGHUP: a changed lvs_sync_daemon restarts with the new settings, an unchanged one keeps running, a removed one stops', {
+  skip,
+}, async () => {
+  assert.ok(pair, 'the failover test left no pair running');
+  const { a, b } = pair;
+  // b: a new syncid and port restart its backup daemon with them.
+  writeFileSync(join(dir, 'b.conf'), conf(100, 'lvs_sync_daemon eth0 inst VI_1 id 9 port 9000'));
+  b.proc.kill('SIGHUP');
+  await expectDaemons(
+    b,
+    'backup sync daemon (mcast=eth0, syncid=9, maxlen=1472, group=224.0.0.81, port=9000, ttl=1)\n',
+    'b restarted its backup daemon with syncid 9 and port 9000',
+  );
+  // a: only the router_id changed; the master daemon is left running.
+  writeFileSync(join(dir, 'a.conf'), conf(150, 'lvs_sync_daemon eth0 inst VI_1', 'lvsts-a2'));
+  a.proc.kill('SIGHUP');
+  await until(
+    async () => /lvs_sync_daemon on reload: kept master, stopped none, started none/.test(a.log()),
+    15_000,
+    `a's reload (${a.log()})`,
+  );
+  assert.equal(await daemons(a.socket), MASTER);
+  // a: lvs_sync_daemon removed; its daemon stops.
+  writeFileSync(join(dir, 'a.conf'), conf(150, '', 'lvsts-a2'));
+  a.proc.kill('SIGHUP');
+  await expectDaemons(a, '', 'a stopped its master daemon');
+  assert.doesNotMatch(a.log() + b.log(), /lvs_sync_daemon: .* failed/);
 });

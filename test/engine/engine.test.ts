@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FRAME_F } from '../../src/engine/engine.js';
+import { UNRES_QLEN } from '../../src/engine/neighbours.js';
 import { IPPROTO, verifyIPv4Checksum, verifyL4Checksum } from '../../src/packet/checksum.js';
 import { SIM_IFINDEX } from '../../src/tools/simulate.js';
 import { flowOf, fromClient, fromRs, toClient, toRs } from '../forward/fixtures.js';
@@ -185,10 +186,11 @@ describe('neighbour resolution', () => {
     assert.equal(run(sim, natSyn(40002)).tx.length, 1);
   });
 
-  it('drops frames beyond the per-neighbour queue as neigh_queue_full', () => {
+  it("drops frames beyond the per-neighbour queue (the kernel's unres_qlen, 101) as neigh_queue_full", () => {
     const sim = lab({ neighbours: false });
     const drops: string[] = [];
-    for (let i = 0; i < 20; i++) drops.push(...run(sim, natSyn(41000 + i)).drops);
+    for (let i = 0; i < UNRES_QLEN + 4; i++) drops.push(...run(sim, natSyn(41000 + i)).drops);
+    assert.equal(UNRES_QLEN, 101);
     assert.deepEqual(drops, ['neigh_queue_full', 'neigh_queue_full', 'neigh_queue_full', 'neigh_queue_full']);
   });
 

@@ -12,10 +12,14 @@ import { CONN_F } from '../../src/core/conn-table.js';
 import { bytesToWords } from '../../src/core/persistence.js';
 import { TCP_S } from '../../src/core/proto/tcp.js';
 import { FWD } from '../../src/core/types.js';
+import { PlaneLoop } from '../../src/dataplane/packet-plane/plane-loop.js';
 import { PlaneSync } from '../../src/dataplane/packet-plane/plane-sync.js';
+import { DROP } from '../../src/engine/drops.js';
+import { FakeDriver } from '../../src/io/fake-driver.js';
 import { SyncOutbox } from '../../src/sync/sync-outbox.js';
-import { createSimulation, type Simulation } from '../../src/tools/simulate.js';
+import { createSimulation, SIM_IFINDEX, type Simulation } from '../../src/tools/simulate.js';
 import { fromClient, fromRs } from '../forward/fixtures.js';
+import { pkt } from '../helpers/packet-builder.js';
 import { destConfig, tcp } from '../helpers/table.js';
 import {
   CLIENT,
@@ -284,6 +288,74 @@ describe('sync takeover: unbound conns', () => {
     assert.deepEqual(rb.tx.map(hex), rm.tx.map(hex));
     assert.equal(b.director.destOf(bi)?.port, 8080);
     assert.equal(b.director.conns.count, count);
+  });
+});
+
+/**
+ * A takeover's first burst through the packet plane's loop: every client's TCP retransmits at the
+ * same back-off step, so the new master gets the first packets of all synced conns at once, to a
+ * next hop it never sent to as a backup. They wait for ARP together and must all leave once it
+ * answers (the sync-failover e2e test saw 8 of 24 dropped as neigh_queue_full, those connections
+ * then waiting 6 s more for TCP's next retransmission).
+ */
+describe('sync takeover: the first burst to an unresolved next hop', () => {
+  const CONNS = 50;
+  const arpReply = (ip: string, mac: string) =>
+    pkt()
+      .eth({ src: mac, dst: DIR_MAC })
+      .arp({ op: 'reply', senderMac: mac, senderIp: ip, targetMac: DIR_MAC, targetIp: DIR_IP })
+      .build();
+
+  /** A backup without neighbours holding CONNS synced conns to VIP:port, behind a plane loop. */
+  function takeover(port: number) {
+    const { m, b, syncNow } = pair(lab4, () => lab({ rules: RULES2, neighbours: false }));
+    for (let k = 0; k < CONNS; k++) handshake(m, 4, port, 42000 + k);
+    assert.equal(syncNow(), CONNS);
+    const wire = new FakeDriver({ ifindex: SIM_IFINDEX });
+    const loop = new PlaneLoop(
+      b.engine,
+      [{ ifindex: SIM_IFINDEX, name: 'eth0', mac: new Uint8Array(6), driver: wire }],
+      () => T0,
+    );
+    loop.start();
+    return { m, b, wire, loop };
+  }
+
+  it("DR: the clients' retransmissions to both real servers all go out once ARP answers", () => {
+    const { b, wire, loop } = takeover(81);
+    wire.inject(Array.from({ length: CONNS }, (_, k) => seg(4, 81, 42000 + k, 'PA', 1101, 20)));
+    assert.equal(wire.sent.length, 2, 'one ARP request per real server, nothing else yet');
+    wire.inject([arpReply(RS1, RS1_MAC), arpReply(RS2, RS2_MAC)]);
+    const out = wire.sent.slice(2);
+    assert.equal(out.length, CONNS);
+    assert.deepEqual(
+      new Set(out.map((f) => f.readUInt16BE(14 + 20))),
+      new Set(Array.from({ length: CONNS }, (_, k) => 42000 + k)),
+    );
+    assert.equal(b.engine.out.drops[DROP.NEIGH_QUEUE_FULL], 0);
+    assert.equal(loop.counters[5], 2, 'the engine dropped only the two ARP replies (arp_ignored)');
+  });
+
+  it("NAT: the real servers' replies to the clients all go out once the gateway answers ARP", () => {
+    const { m, b, wire, loop } = takeover(80);
+    const replies = Array.from({ length: CONNS }, (_, k) => {
+      const mi = connOf(m, 4, 80, 42000 + k);
+      const rs = destText(m, mi).startsWith(ipWords(RS1)) ? RS1 : RS2;
+      return pkt()
+        .eth({ src: rs === RS1 ? RS1_MAC : RS2_MAC, dst: DIR_MAC })
+        .ipv4({ src: rs, dst: CLIENT })
+        .tcp({ sport: 8080, dport: 42000 + k, flags: 'PA', seq: 5001, ack: 1101 })
+        .payload(8)
+        .build();
+    });
+    wire.inject(replies);
+    assert.equal(wire.sent.length, 1, 'one ARP request for the gateway');
+    wire.inject([arpReply(GW, GW_MAC)]);
+    const out = wire.sent.slice(1);
+    assert.equal(out.length, CONNS);
+    assert.ok(out.every((f) => f.subarray(0, 6).toString('hex') === GW_MAC.replaceAll(':', '')));
+    assert.equal(b.engine.out.drops[DROP.NEIGH_QUEUE_FULL], 0);
+    assert.equal(loop.counters[5], 1);
   });
 });
 

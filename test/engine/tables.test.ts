@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { NeighbourTable, NUD } from '../../src/engine/neighbours.js';
+import { NeighbourTable, NUD, QUEUE_SLOTS, UNRES_QLEN } from '../../src/engine/neighbours.js';
 import { RouteResult, StaticRoutes } from '../../src/engine/routes.js';
 
 const ip = (s: string) => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
@@ -73,5 +73,18 @@ describe('NeighbourTable', () => {
     for (let i = 1; i <= t.capacity; i++) assert.ok(t.create(i, 1) >= 0);
     assert.equal(t.create(1000, 1), -1);
     assert.equal(t.size, t.capacity);
+  });
+
+  it("queues the kernel's unres_qlen (101) frames per neighbour in a pool it allocates on first use", () => {
+    const t = new NeighbourTable();
+    assert.equal(t.qbuf.length, 0, 'no queue memory before a frame waits');
+    const a = t.create(ip('192.0.2.10'), 1);
+    const b = t.create(ip('192.0.2.11'), 1);
+    let queued = 0;
+    while (t.enqueue(a, 60) >= 0) queued++;
+    assert.equal(queued, UNRES_QLEN);
+    assert.equal(t.qbuf.length, QUEUE_SLOTS * t.slotBytes);
+    assert.ok(t.enqueue(b, 60) >= 0, "one neighbour's full queue leaves room for the next");
+    assert.equal(t.queued, UNRES_QLEN + 1);
   });
 });

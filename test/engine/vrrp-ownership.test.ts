@@ -52,6 +52,24 @@ describe('VRRP ownership in the packet engine (only the MASTER answers and forwa
     }
   });
 
+  it("answers ARP for a VRRP address no service uses (a NAT pair's inside gateway) only while it is claimed as MASTER", () => {
+    const sim = lab({ rules: RULES_VRRP });
+    const e = sim.engine;
+    const GW2 = '192.0.2.254';
+    const before = run(sim, arpReq(GW2));
+    assert.deepEqual([before.tx, before.drops], [[], ['arp_ignored']], 'not ours before VRRP claims it');
+    e.claimVrrp([u32(GW2)]);
+    const r = run(sim, arpReq(GW2));
+    assert.equal(r.tx.length, 1);
+    const want = pkt()
+      .eth({ src: DIR_MAC, dst: GW_MAC })
+      .arp({ op: 'reply', senderMac: DIR_MAC, senderIp: GW2, targetMac: GW_MAC, targetIp: GW })
+      .build();
+    assert.equal(Buffer.from(r.tx[0]!).toString('hex'), Buffer.from(want).toString('hex'));
+    e.claimVrrp([]);
+    assert.deepEqual(run(sim, arpReq(GW2)).drops, ['arp_ignored'], 'silent again once BACKUP');
+  });
+
   it('forwards a SYN to a VRRP VIP only while MASTER, and again after taking over', () => {
     const sim = lab({ rules: RULES_VRRP });
     const e = sim.engine;

@@ -2,8 +2,8 @@
  * The real sync sockets between two namespaces on a veth (root only): a master's datagrams to
  * 224.0.0.81:8848 (and to an IPv6 group) reach a backup socket in the other namespace, go out
  * with TTL / hop limit 1 from the interface's address (tshark on the wire), and never come back
- * to a backup socket beside the master (multicast loop off); a backup on another port hears
- * nothing.
+ * to a backup socket beside the master (multicast loop off); each port carries only its own
+ * sync thread's datagrams (sync_ports: thread 1 sends on 8849, heard by the 8849 backup alone).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
@@ -72,6 +72,7 @@ describe('sync sockets between namespaces', { skip }, () => {
   let aRes: SyncChildResult;
   let bRes: SyncChildResult;
   let b2Res: SyncChildResult;
+  let a1Res: SyncChildResult;
   let wire: string[] = [];
 
   before(async () => {
@@ -113,8 +114,9 @@ describe('sync sockets between namespaces', { skip }, () => {
         dumpcap!.on('exit', (code) => reject(new Error(`dumpcap exited ${code}: ${err}`)));
       });
     }
-    // b: backups on the IPv4 and IPv6 groups, and one on port 8849 that must hear nothing;
-    // a: a master of each family and a backup beside it (loop off: it hears nothing of a's own).
+    // b: backups on the IPv4 and IPv6 groups, and one on port 8849 (sync thread 1);
+    // a: a master of each family and a backup beside it (loop off: it hears nothing of a's own),
+    // and thread 1's master socket on 8849.
     const b = startChild(ns, 'b', { backup: ep(), lingerMs: 30_000 });
     const b6 = startChild(ns, 'b', { backup: ep(v6), lingerMs: 30_000 });
     const b2 = startChild(ns, 'b', { backup: ep({ port: 8849 }), lingerMs: 30_000 });
@@ -127,9 +129,15 @@ describe('sync sockets between namespaces', { skip }, () => {
       lingerMs: 1500,
     });
     const a6 = startChild(ns, 'a', { master: ep(v6), sends: ['0606'], sendAfterMs: 400, lingerMs: 1500 });
+    const a1 = startChild(ns, 'a', {
+      master: ep({ port: 8849 }),
+      sends: ['4949'],
+      sendAfterMs: 400,
+      lingerMs: 1500,
+    });
     let b6Res: SyncChildResult;
     let a6Res: SyncChildResult;
-    [aRes, a6Res] = await Promise.all([a.done, a6.done]);
+    [aRes, a6Res, a1Res] = await Promise.all([a.done, a6.done, a1.done]);
     // The senders are done; give the datagrams a moment on the veth, then end the listeners.
     await new Promise((r) => setTimeout(r, 300));
     for (const c of [b, b6, b2]) c.end();
@@ -198,11 +206,16 @@ describe('sync sockets between namespaces', { skip }, () => {
     assert.deepEqual(aRes.received, []);
   });
 
-  it('a backup on another port hears nothing', () => {
-    assert.deepEqual(b2Res.received, []);
+  it("each port carries its own thread's datagrams: the 8849 backup hears thread 1's master only, the 8848 backup never it", () => {
+    assert.deepEqual([a1Res.errors, b2Res.errors, a1Res.sent], [[], [], 1]);
+    assert.deepEqual(
+      b2Res.received.map((r) => [r.src, r.hex]),
+      [[A4, '4949']],
+    );
+    assert.ok(!bRes.received.some((r) => r.hex === '4949'));
   });
 
-  it('on the wire: to 224.0.0.81:8848 with TTL 1, and to ff02::81 with hop limit 1', {
+  it('on the wire: to 224.0.0.81:8848 and :8849 with TTL 1, and to ff02::81 with hop limit 1', {
     skip: !hasTshark && 'no tshark',
   }, () => {
     assert.deepEqual(
@@ -210,6 +223,7 @@ describe('sync sockets between namespaces', { skip }, () => {
       [
         `${A4},,224.0.0.81,,1,,8848,12`,
         `${A4},,224.0.0.81,,1,,8848,12`,
+        `${A4},,224.0.0.81,,1,,8849,10`,
         wire.find((l) => l.includes('ff02::81')) ?? 'missing IPv6 datagram',
       ].sort(),
     );

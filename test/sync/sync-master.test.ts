@@ -6,7 +6,13 @@ import { SCTP_S } from '../../src/core/proto/sctp.js';
 import { TCP_S } from '../../src/core/proto/tcp.js';
 import { FWD, PROTO } from '../../src/core/types.js';
 import type { SyncConnEntry } from '../../src/sync/sync-entry.js';
-import { connToSyncEntry, SyncBook, SyncMaster, syncNeeded } from '../../src/sync/sync-master.js';
+import {
+  connToSyncEntry,
+  masterThreadOf,
+  SyncBook,
+  SyncMaster,
+  syncNeeded,
+} from '../../src/sync/sync-master.js';
 import { F, pkt, testDirector } from '../core/director/helpers.js';
 import { destConfig, svcConfig, tcp } from '../helpers/table.js';
 
@@ -284,6 +290,40 @@ test('each conn packet also considers its template, which counts the packet in i
   assert.equal(d.conns.inPktsOf(t), 1);
   m.onPacket(d.inPacket(pkt('tcp', '192.0.2.1', 4000, VIP, 443, { flags: F.ACK }), 1), 1);
   assert.equal(d.conns.inPktsOf(t), 2);
+});
+
+test('the master hands the sink each entry with its conn index, the template with its own', () => {
+  const d = testDirector();
+  d.table.addService(tcp(VIP, 443), svcConfig({ flags: 1, timeout: 360 }));
+  d.table.addDest(tcp(VIP, 443), destConfig(RS, 443, { fwd: FWD.DROUTE }));
+  const got: { cport: number; conn: number | undefined }[] = [];
+  const m = new SyncMaster(d, { add: (e, _now, c) => got.push({ cport: e.cport, conn: c }) });
+  const idx = d.inPacket(pkt('tcp', '192.0.2.1', 4000, VIP, 443, { flags: F.SYN }), 0);
+  const t = d.conns.ctl[idx] as number;
+  d.conns.setState(idx, TCP_S.FIN_WAIT);
+  m.onPacket(idx, 0);
+  assert.deepEqual(got, [
+    { cport: 4000, conn: idx },
+    { cport: 0, conn: t },
+  ]);
+});
+
+test('masterThreadOf (select_master_thread_id): the conn index masked by the thread count, thread 0 without threads or a conn', () => {
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 1027].map((c) => masterThreadOf(c, 4)),
+    [0, 1, 2, 3, 0, 1, 3],
+  );
+  assert.deepEqual(
+    [0, 1, 63, 64, 100].map((c) => masterThreadOf(c, 64)),
+    [0, 1, 63, 0, 36],
+  );
+  assert.equal(masterThreadOf(5, 1), 0);
+  assert.equal(masterThreadOf(undefined, 8), 0);
+  assert.equal(masterThreadOf(-1, 8), 0);
+  // A conn keeps its thread; 1000 consecutive conns fill 8 threads evenly.
+  const per = new Array<number>(8).fill(0);
+  for (let c = 0; c < 1000; c++) per[masterThreadOf(c, 8)]!++;
+  assert.deepEqual(per, new Array<number>(8).fill(125));
 });
 
 test('sync_refresh_period holds re-sends back until the expiry moved that far, sync_retries re-sends in between', () => {

@@ -34,10 +34,9 @@ export class SyncPlaneJoint implements SyncConnHooks {
 
   /** The master daemon starts: the plane feeds `sink` until the returned function runs. */
   attachMaster(sink: SyncEntrySink): () => void {
-    // The plane's SyncMaster passes its `now` as add's second argument, the daemon's sink reads
-    // a thread id there: lvsd's master sends every entry on thread 0 (sync_ports 1, the default;
-    // select_master_thread_id() spreads conns over threads only with more).
-    const s: SyncSink = { add: (e) => sink.add(e) };
+    // The plane's SyncMaster passes (entry, now, conn index); the daemon's sink picks the sync
+    // thread from the conn (select_master_thread_id(), masterThreadOf).
+    const s: SyncSink = { add: (e, _now, conn) => sink.add(e, conn) };
     this.#sink = s;
     this.#plane?.attachSyncMaster?.(s);
     return () => {

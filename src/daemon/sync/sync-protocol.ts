@@ -11,6 +11,7 @@ import { parseSyncDatagram } from '../../sync/sync-datagram.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncRxCode } from '../../sync/sync-error.js';
 import { SyncOutbox } from '../../sync/sync-outbox.js';
+import { masterThreadOf } from '../../sync/sync-master.js';
 
 /** The settings one role runs with, after start_sync_thread()'s defaults and clamping. */
 export interface SyncRoleConfig {
@@ -66,10 +67,14 @@ export interface SyncProtocol {
   startBackup(cfg: SyncRoleConfig): SyncBackupSide;
 }
 
-/** Where the master logic puts the entries it decides to send (SyncMaster's SyncSink shape). */
+/** Where the master logic puts the entries it decides to send. */
 export interface SyncEntrySink {
-  /** Adds one entry; `thread` picks the sync thread (select_master_thread_id()), default 0. */
-  add(e: SyncConnEntry, thread?: number): void;
+  /**
+   * Adds one entry of table conn `conn` (its index; default: none, thread 0): it goes into the
+   * message of sync thread masterThreadOf(conn, threads), as ip_vs_sync_conn() fills the buffer
+   * of select_master_thread_id(cp).
+   */
+  add(e: SyncConnEntry, conn?: number): void;
 }
 
 /** The conn-level hooks {@link codecSyncProtocol} needs. */
@@ -108,8 +113,8 @@ export function codecSyncProtocol(hooks: SyncConnHooks): SyncProtocol & { counte
       const outboxes = Array.from({ length: cfg.threads }, () => new SyncOutbox(opts));
       let open = true;
       const detach = hooks.attachMaster({
-        add(e, thread = 0) {
-          const id = thread & (cfg.threads - 1);
+        add(e, conn) {
+          const id = masterThreadOf(conn, cfg.threads);
           const o = outboxes[id];
           if (!open || !o) return;
           const { invalid } = o.counters;

@@ -337,6 +337,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     vrrpOwn: async (instance, vips, master) => {
       vrrp.set(instance, vips, master);
       engine.withhold(vrrp.held4, vrrp.held6);
+      engine.claimVrrp(vrrp.owned4);
       bypass?.update(bypassSpec());
       updateXdp(port, xdp, bypassSpec);
     },
@@ -469,6 +470,7 @@ function startStatsLog(
   if (!o.log || !(ms > 0)) return undefined;
   const log = o.log;
   const prev = new Float64Array(loop.counters.length);
+  const prevDrops = new Float64Array(loop.dropReasons.length);
   const t = setInterval(() => {
     const c = loop.counters;
     const d = (k: number): number => c[k]! - prev[k]!;
@@ -484,12 +486,21 @@ function startStatsLog(
       }
     }
     const batches = d(PLANE_COUNTER.BATCHES);
+    // Engine drops of this interval by reason name (engine/drops.ts), so a stall can be told apart.
+    const drops: Record<string, number> = {};
+    const r = loop.dropReasons;
+    for (let i = 0; i < r.length; i++) {
+      const n = r[i]! - prevDrops[i]!;
+      if (n > 0) drops[DROP_NAME[i] || `drop_${i}`] = n;
+    }
+    prevDrops.set(r);
     log.info(
       {
         rx: d(PLANE_COUNTER.RX_FRAMES),
         tx: d(PLANE_COUNTER.TX_FRAMES),
         txDropped: d(PLANE_COUNTER.TX_DROPPED),
         engineDrops: d(PLANE_COUNTER.ENGINE_DROPS),
+        ...(Object.keys(drops).length > 0 ? { drops } : {}),
         batches,
         perBatch: batches > 0 ? Math.round(d(PLANE_COUNTER.RX_FRAMES) / batches) : 0,
         ringDrops,

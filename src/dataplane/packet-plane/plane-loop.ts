@@ -65,6 +65,12 @@ export interface FrameEngine {
   ): void;
   /** Releases the batch's actions and tx memory. */
   flush(): void;
+  /**
+   * Frames waiting for neighbour resolution (including released ones not yet flushed): the most
+   * tx actions the frames of one chunk may add by releasing queues (an ARP reply sends its
+   * neighbour's whole queue). Undefined: {@link QUEUE_RELEASE_DEFAULT}.
+   */
+  readonly queuedFrames?: number;
   /** Timer work (ARP retries); appends actions. */
   tick?(now: number): void;
   /** Appends a gratuitous ARP for the IPv4 address `ip` (host-order u32) on `ifindex`; false if it cannot. */
@@ -75,8 +81,13 @@ export interface FrameEngine {
 
 /** Most frames handed to Engine.handleBatch at a time (its warm-up overlaps this many lookups). */
 const CHUNK_FRAMES = 64;
-/** Worst-case actions of one frame: its own, plus a neighbour's queued frames it may release (16). */
-const FRAME_ACTIONS = 20;
+/**
+ * Worst-case actions of one frame of its own (a tx, an ARP probe, an ICMP error, a drop); the
+ * queued frames it may release are budgeted per chunk from {@link FrameEngine.queuedFrames}.
+ */
+const FRAME_ACTIONS = 4;
+/** The release budget of an engine that does not report its queued frames. */
+const QUEUE_RELEASE_DEFAULT = 16;
 /** Worst-case actions of a TCP GSO super-frame, cut into MSS-sized segments. */
 const GSO_ACTIONS = 64;
 /** FRAME_F.PARTIAL_CSUM of the engine. */
@@ -188,7 +199,9 @@ export class PlaneLoop {
     while (first < count) {
       const base = first * FRAME_META_WORDS;
       let n = 0;
-      let need = 0;
+      // Released frames come out of the queues, and slots freed in a chunk are reused only after
+      // flush(): a chunk releases at most what is queued when it starts, plus its own frames.
+      let need = engine.queuedFrames ?? QUEUE_RELEASE_DEFAULT;
       while (first + n < count && n < CHUNK_FRAMES) {
         const w = base + n * FRAME_META_WORDS;
         const status = meta[w + META_STATUS]!;

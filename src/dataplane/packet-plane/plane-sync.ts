@@ -66,7 +66,7 @@ export class PlaneSync {
 
   constructor(private readonly engine: Engine) {
     this.master = new SyncMaster(engine.director, {
-      add: (e: SyncConnEntry, now?: number) => this.sink?.add(e, now),
+      add: (e: SyncConnEntry, now?: number, conn?: number) => this.sink?.add(e, now, conn),
     });
   }
 

@@ -18,12 +18,21 @@ export class VrrpOwnership {
   held4: number[] = [];
   /** IPv6 addresses to hold back (16 bytes each). */
   held6: Uint8Array[] = [];
+  /** IPv4 addresses some MASTER instance lists (host-order u32): answered for ARP (Engine.claimVrrp). */
+  owned4: number[] = [];
 
   /** Records instance `name`'s VIPs and whether it is MASTER, and recomputes the held sets. */
   set(name: string, vips: readonly VrrpVip[], master: boolean): void {
     this.instances.set(name, { vips: vips.flatMap((v) => parseVip(v) ?? []), master });
     const owned = new Set<string>();
-    for (const i of this.instances.values()) if (i.master) for (const v of i.vips) owned.add(v.key);
+    const owned4: number[] = [];
+    for (const i of this.instances.values())
+      if (i.master)
+        for (const v of i.vips) {
+          if (v.af === 4 && !owned.has(v.key)) owned4.push(v.v4);
+          owned.add(v.key);
+        }
+    this.owned4 = owned4;
     const all = new Set<string>();
     const held = new Set<string>();
     const held4: number[] = [];

@@ -97,7 +97,7 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
   // templates: a synced connection could never be carried on here, and left in the table it
   // would count as an active connection of its real server until it timed out.
   let syncSink: SyncSink | undefined;
-  const syncMaster = new SyncMaster(port.director, { add: (e, now) => syncSink?.add(e, now) });
+  const syncMaster = new SyncMaster(port.director, { add: (e, now, conn) => syncSink?.add(e, now, conn) });
   plane.start();
   return {
     name: 'proxy',

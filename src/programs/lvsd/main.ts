@@ -158,12 +158,16 @@ export function main(argv: string[]): void {
     // `lvs_sync_daemon IF inst VI`: the sync roles follow that instance from its first
     // transition, so the follower listens before the VRRP instances start (keepalived.conf(5)).
     if (session) {
-      syncFollower = new SyncRoleFollower({
+      const follower = new SyncRoleFollower({
         model: session.current,
         apply: applyNow,
         log: (level, msg, fields) => log[level](fields ?? {}, msg),
+        running: () => port.daemons().map((d) => d.state),
       });
-      syncFollower.start();
+      syncFollower = follower;
+      follower.start();
+      // SIGHUP: a changed lvs_sync_daemon restarts its daemons, an unchanged one keeps running.
+      session.onReloaded((m) => follower.reload(m));
     }
     // Health transitions arrive later through the daemon's apply, which the data plane follows;
     // the first table is built here, before the socket opens and the plane starts.
