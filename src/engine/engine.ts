@@ -310,6 +310,18 @@ export class Engine {
     this.local6.withhold(v6, this.director.table);
   }
 
+  /**
+   * Answers ARP, neighbour solicitations and echo for the IPv4 addresses `v4` (host-order u32)
+   * and IPv6 addresses `v6` (16 bytes each), replacing the previous lists: the VRRP addresses of
+   * the instances this director is MASTER for. Those that are VIPs or LIPs are answered anyway;
+   * the others (a NAT pair's inside gateway) would otherwise be answered by nobody, since the
+   * director's kernel holds none of them (LOCAL.ADDR). Nothing is forwarded for them.
+   */
+  own(v4: Iterable<number>, v6: Iterable<Uint8Array>): void {
+    this.local.own(v4, this.director.table);
+    this.local6.own(v6, this.director.table);
+  }
+
   /** {@link announce} for an IPv6 address (16 bytes): an unsolicited neighbour advert (Output6.announce). */
   announce6(ifindex: number, ip: Uint8Array): boolean {
     return this.out6.announce(ifindex, ip);
