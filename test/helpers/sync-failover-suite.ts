@@ -2,9 +2,9 @@
  * The suite of test/e2e/sync-failover-{dr,nat,tun,fullnat}.test.ts, one file per forwarding
  * method so the runner's two file slots (scripts/run-tests.mjs, --test-concurrency=2) can overlap
  * them with other files: each method's pair of runs (with and without sync, both at the issue's
- * full sizes) took 60-80 s on an idle 2-core box and 85-120 s at load 13-19, mostly waiting on
- * TCP's retransmissions and the 25 s loss bound; the four files took 4.0 min of wall time run
- * two at a time at that load.
+ * full sizes; with sync about 21 s, without about 37 s, mostly waiting on TCP's retransmissions
+ * and the 25 s loss bound) took 56-61 s per file at load 4-8 on 2 cores and 65-115 s at load
+ * 13-16; the four files run two at a time took 2 min 10 s and 3 min 16 s of wall time.
  *
  * Connection synchronisation through a VRRP takeover (root only), for each forwarding method the
  * packet plane has (DR, NAT, TUN, FULLNAT): two lvsd directors as a VRRP pair with
