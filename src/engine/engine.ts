@@ -104,8 +104,6 @@ export class Engine {
   arpReplies = 0;
   private readonly flow = new Flow();
   private readonly fast: boolean;
-  /** VRRP addresses owned as MASTER that are answered for ARP ({@link claimVrrp}). */
-  private vrrpOwned4: ReadonlySet<number> = new Set();
 
   constructor(o: EngineOptions) {
     this.director = o.director;
@@ -265,7 +263,7 @@ export class Engine {
   private arp(buf: Uint8Array, flow: Flow, ifindex: number, now: number): void {
     const out = this.out;
     const sha = flow.l3Off + 8;
-    const forUs = this.local.kind(flow.arpTargetIp) !== 0 || this.vrrpOwned4.has(flow.arpTargetIp >>> 0);
+    const forUs = this.local.kind(flow.arpTargetIp) !== 0;
     // Like arp_process: update an existing entry from any ARP, create one when the request is for us.
     if (flow.arpSenderIp !== 0)
       out.learn(flow.arpSenderIp, buf, sha, ifindex, now, forUs && flow.arpOp === 1);
@@ -301,16 +299,6 @@ export class Engine {
   }
 
   /**
-   * The IPv4 addresses (host-order u32) of the VRRP instances this director is MASTER for,
-   * replacing the previous list: the engine answers ARP for them even when no service uses them
-   * (a NAT pair's inside gateway address), as RFC 5798 §6.4.3 asks of the Master and as the
-   * kernel does for the addresses keepalived adds. Off the hot path, on each VRRP state change.
-   */
-  claimVrrp(v4: Iterable<number>): void {
-    this.vrrpOwned4 = new Set(Array.from(v4, (a) => a >>> 0));
-  }
-
-  /**
    * Holds back the IPv4 addresses `v4` (host-order u32) and IPv6 addresses `v6` (16 bytes each),
    * replacing the previous lists: the VRRP VIPs of instances this director is not MASTER for. Until
    * released, the engine answers no ARP, neighbour solicitation or echo for them and forwards none
@@ -320,6 +308,18 @@ export class Engine {
   withhold(v4: Iterable<number>, v6: Iterable<Uint8Array>): void {
     this.local.withhold(v4, this.director.table);
     this.local6.withhold(v6, this.director.table);
+  }
+
+  /**
+   * Answers ARP, neighbour solicitations and echo for the IPv4 addresses `v4` (host-order u32)
+   * and IPv6 addresses `v6` (16 bytes each), replacing the previous lists: the VRRP addresses of
+   * the instances this director is MASTER for. Those that are VIPs or LIPs are answered anyway;
+   * the others (a NAT pair's inside gateway) would otherwise be answered by nobody, since the
+   * director's kernel holds none of them (LOCAL.ADDR). Nothing is forwarded for them.
+   */
+  own(v4: Iterable<number>, v6: Iterable<Uint8Array>): void {
+    this.local.own(v4, this.director.table);
+    this.local6.own(v6, this.director.table);
   }
 
   /** {@link announce} for an IPv6 address (16 bytes): an unsolicited neighbour advert (Output6.announce). */

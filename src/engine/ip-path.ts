@@ -133,7 +133,7 @@ export class IpPath {
     const tf = flow.tcpFlags & 0xff;
     if (sctp) this.fillPkt(buf, flow);
     // The kernel runs ip_vs_out before ip_vs_in at LOCAL_IN, so replies to a LIP that is also a VIP win.
-    if (kind & LOCAL.LIP || kind === 0) {
+    if (kind & LOCAL.LIP || (kind & LOCAL.VIP) === 0) {
       const idx = sctp
         ? this.director.outPacket(this.pkt, now)
         : this.director.outPacket4(

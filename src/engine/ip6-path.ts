@@ -95,7 +95,7 @@ export class Ip6Path {
     this.fillPkt(buf, flow);
     // ip_vs_out first, as the kernel at LOCAL_IN: a reply from a NAT real server on its way to
     // the client, or from a FULLNAT one to a LIP.
-    if (kind === 0 || (kind & LOCAL.LIP) !== 0) {
+    if ((kind & LOCAL.VIP) === 0 || (kind & LOCAL.LIP) !== 0) {
       const idx = this.director.outPacket(this.pkt, now);
       if (idx >= 0) {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);

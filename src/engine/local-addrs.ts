@@ -12,8 +12,14 @@ import { parseIPv4 } from '../core/addr.js';
 import type { Service } from '../core/service.js';
 import type { ServiceTable } from '../core/service-table.js';
 
-/** Address kinds (bits). */
-export const LOCAL = { VIP: 1, LIP: 2 } as const;
+/**
+ * Address kinds (bits). ADDR: an address the director answers ARP, neighbour solicitations and
+ * echo for without serving anything on it, such as a VRRP address that is no VIP or LIP (a NAT
+ * pair's inside gateway): keepalived puts such an address on the master's interface, where the
+ * kernel answers for it; the packet plane's kernel holds none of the pair's addresses, so the
+ * engine answers instead.
+ */
+export const LOCAL = { VIP: 1, LIP: 2, ADDR: 4 } as const;
 
 /** The set of local addresses and per-service LIP lists. */
 export class LocalAddrs {
@@ -31,6 +37,8 @@ export class LocalAddrs {
   generation = -1;
   // Addresses left out of the set (host-order u32): VRRP VIPs this director does not own now.
   private held: ReadonlySet<number> = new Set();
+  // Addresses in the set as LOCAL.ADDR (host-order u32): VRRP addresses this director owns now.
+  private owned: ReadonlySet<number> = new Set();
 
   /**
    * Leaves `addrs` (host-order u32) out of the set from now on, replacing the previous list, and
@@ -41,7 +49,17 @@ export class LocalAddrs {
     this.rebuild(table);
   }
 
-  /** Rebuilds from the service table (IPv4 services only). */
+  /**
+   * Answers for `addrs` (host-order u32) from now on as LOCAL.ADDR, replacing the previous list,
+   * and rebuilds from `table` at once: the VRRP addresses of the instances this director is MASTER
+   * for, called off the hot path when one changes state.
+   */
+  own(addrs: Iterable<number>, table: ServiceTable): void {
+    this.owned = new Set(Array.from(addrs, (a) => a >>> 0));
+    this.rebuild(table);
+  }
+
+  /** Rebuilds from the service table (IPv4 services only) and the owned addresses. */
   rebuild(table: ServiceTable): void {
     const c = collectLocal(
       table,
@@ -56,6 +74,9 @@ export class LocalAddrs {
       },
     );
     const entries = c.entries;
+    // Only those that are no VIP or LIP: a VIP's kind stays exactly VIP (the fast path tests that).
+    const served = new Set(entries.map(([a]) => a));
+    for (const a of this.owned) if (!served.has(a)) entries.push([a, LOCAL.ADDR]);
     let cap = 16;
     while (cap < entries.length * 4) cap *= 2;
     this.keys = new Int32Array(cap);

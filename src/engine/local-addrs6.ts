@@ -11,7 +11,7 @@
 import { parseIPv6 } from '../core/addr.js';
 import type { ServiceTable } from '../core/service-table.js';
 import { Addr6Keys } from './addr6-keys.js';
-import { collectLocal } from './local-addrs.js';
+import { collectLocal, LOCAL } from './local-addrs.js';
 
 /** The set of IPv6 VIPs and LIPs. */
 export class LocalAddrs6 {
@@ -28,6 +28,8 @@ export class LocalAddrs6 {
   generation = -1;
   // Addresses left out of the set, as hex text (built off the hot path only).
   private held: ReadonlySet<string> = new Set();
+  // Addresses in the set as LOCAL.ADDR: the VRRP addresses this director owns now.
+  private owned: readonly Uint8Array[] = [];
 
   /**
    * Leaves `addrs` (16 bytes each) out of the set from now on, replacing the previous list, and
@@ -38,7 +40,16 @@ export class LocalAddrs6 {
     this.rebuild(table);
   }
 
-  /** Rebuilds from the service table (IPv6 services; fwmark services have no address). */
+  /**
+   * Answers for `addrs` (16 bytes each) from now on as LOCAL.ADDR (see local-addrs.ts), replacing
+   * the previous list, and rebuilds from `table` at once.
+   */
+  own(addrs: Iterable<Uint8Array>, table: ServiceTable): void {
+    this.owned = Array.from(addrs, (a) => Uint8Array.from(a));
+    this.rebuild(table);
+  }
+
+  /** Rebuilds from the service table (IPv6 services; fwmark services have no address) and the owned addresses. */
   rebuild(table: ServiceTable): void {
     const c = collectLocal(
       table,
@@ -47,6 +58,9 @@ export class LocalAddrs6 {
       parseIPv6,
     );
     const entries = c.entries;
+    // Only those that are no VIP or LIP, as in local-addrs.ts.
+    const served = new Set(entries.map(([a]) => hex16(a)));
+    for (const a of this.owned) if (!served.has(hex16(a))) entries.push([a, LOCAL.ADDR]);
     const lipList = c.lips;
     const keys = new Addr6Keys(Math.max(16, entries.length));
     const kinds = new Uint8Array(keys.capacity + 1);

@@ -27,14 +27,16 @@ describe('VRRP ownership of the packet plane', () => {
     assert.equal(o.isVrrp4(0xc0000265), false);
   });
 
-  it('owned4 lists every IPv4 address of the MASTER instances once, the ARP the plane answers', () => {
+  it('lists the addresses of MASTER instances as owned, each once, and none of a BACKUP', () => {
     const o = new VrrpOwnership();
-    o.set('VI_1', [v4('192.0.2.100'), v4('192.0.2.254', { dev: 'eth1' }), v6('2001:db8::100')], false);
+    o.set('VI_1', [v4('203.0.113.100'), v4('192.0.2.254', { dev: 'eth1' }), v6('2001:db8::1')], false);
     assert.deepEqual(o.owned4, []);
-    o.set('VI_1', [v4('192.0.2.100'), v4('192.0.2.254', { dev: 'eth1' }), v6('2001:db8::100')], true);
-    o.set('VI_2', [v4('192.0.2.100')], true);
-    assert.deepEqual(o.owned4, [0xc0000264, 0xc00002fe]);
-    o.set('VI_1', [v4('192.0.2.100'), v4('192.0.2.254', { dev: 'eth1' })], false);
-    assert.deepEqual(o.owned4, [0xc0000264]);
+    assert.deepEqual(o.owned6, []);
+    o.set('VI_1', [v4('203.0.113.100'), v4('192.0.2.254', { dev: 'eth1' }), v6('2001:db8::1')], true);
+    o.set('VI_2', [v4('192.0.2.254', { dev: 'eth1' })], true);
+    assert.deepEqual(o.owned4, [0xcb007164, 0xc00002fe]);
+    assert.equal(o.owned6.length, 1);
+    o.set('VI_1', [v4('203.0.113.100')], false);
+    assert.deepEqual(o.owned4, [0xc00002fe], 'VI_2 still owns the gateway');
   });
 });

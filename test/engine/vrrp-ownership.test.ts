@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIPv4, parseIPv6 } from '../../src/core/addr.js';
+import { LOCAL, LocalAddrs } from '../../src/engine/local-addrs.js';
 import { pkt } from '../helpers/packet-builder.js';
 import { svcConfig, tcpKey } from '../proxy/helpers.js';
 import { CLIENT, DIR_MAC, GW, GW_MAC, lab, RS1, RS1_MAC, RULES, run, VIP } from './lab.js';
@@ -58,7 +59,7 @@ describe('VRRP ownership in the packet engine (only the MASTER answers and forwa
     const GW2 = '192.0.2.254';
     const before = run(sim, arpReq(GW2));
     assert.deepEqual([before.tx, before.drops], [[], ['arp_ignored']], 'not ours before VRRP claims it');
-    e.claimVrrp([u32(GW2)]);
+    e.own([u32(GW2)], []);
     const r = run(sim, arpReq(GW2));
     assert.equal(r.tx.length, 1);
     const want = pkt()
@@ -66,7 +67,7 @@ describe('VRRP ownership in the packet engine (only the MASTER answers and forwa
       .arp({ op: 'reply', senderMac: DIR_MAC, senderIp: GW2, targetMac: GW_MAC, targetIp: GW })
       .build();
     assert.equal(Buffer.from(r.tx[0]!).toString('hex'), Buffer.from(want).toString('hex'));
-    e.claimVrrp([]);
+    e.own([], []);
     assert.deepEqual(run(sim, arpReq(GW2)).drops, ['arp_ignored'], 'silent again once BACKUP');
   });
 
@@ -111,5 +112,53 @@ describe('VRRP ownership in the packet engine (only the MASTER answers and forwa
     sim.engine.director.table.addService(tcpKey(90, '192.0.2.102'), svcConfig('rr'));
     assert.equal(run(sim, arpReq('192.0.2.102')).tx.length, 1, 'the new VIP is answered');
     assert.deepEqual(run(sim, arpReq(VVIP)).tx, [], 'the VRRP VIP is still held back');
+  });
+
+  // A NAT pair's inside gateway: a second address of the VRRP instance, no service on it. The
+  // director's kernel holds none of the pair's addresses, so the MASTER's engine answers for it.
+  it('answers ARP and echo for an owned VRRP address that is no VIP (a NAT gateway), only while owned', () => {
+    const sim = lab({ rules: RULES_VRRP });
+    const e = sim.engine;
+    const GWA = '192.0.2.253';
+    const echo = pkt()
+      .eth({ src: RS1_MAC, dst: DIR_MAC })
+      .ipv4({ src: RS1, dst: GWA })
+      .icmp({ type: 8, id: 7, seq: 1 })
+      .build();
+    assert.deepEqual(run(sim, arpReq(GWA)).tx, [], 'nobody answers before');
+    e.own([u32(GWA)], []);
+    const arp = run(sim, arpReq(GWA));
+    assert.equal(arp.tx.length, 1, 'the MASTER answers ARP for it');
+    assert.deepEqual([...arp.tx[0]!.subarray(22, 28)], [...mac(DIR_MAC)], 'with its own MAC');
+    const pong = run(sim, echo);
+    assert.equal(pong.tx.length, 1, 'and echo');
+    assert.equal(pong.tx[0]![34], 0, 'an echo reply');
+    const tcp = pkt()
+      .eth({ src: GW_MAC, dst: DIR_MAC })
+      .ipv4({ src: CLIENT, dst: GWA })
+      .tcp({ sport: 43000, dport: 81, flags: 'S', seq: 1 })
+      .build();
+    assert.deepEqual(run(sim, tcp).drops, ['not_ours'], 'nothing is forwarded for it');
+    e.own([], []);
+    assert.deepEqual(run(sim, arpReq(GWA)).tx, [], 'silent again once released');
+  });
+
+  it('an owned VRRP VIP keeps exactly its VIP kind (the fast path tests kind === VIP); only other addresses are ADDR', () => {
+    const sim = lab({ rules: RULES_VRRP });
+    const l = new LocalAddrs();
+    l.own([u32(VVIP), u32('192.0.2.253')], sim.engine.director.table);
+    assert.equal(l.kind(u32(VVIP)), LOCAL.VIP);
+    assert.equal(l.kind(u32('192.0.2.253')), LOCAL.ADDR);
+    assert.equal(run(sim, syn(VVIP, 44000)).tx.length, 1, 'and the engine still forwards to it');
+  });
+
+  it('answers neighbour solicitations for an owned IPv6 VRRP address that is no VIP', () => {
+    const sim = lab6();
+    const GW6A = '2001:db8::fe';
+    assert.deepEqual(run(sim, ns(GW6A)).tx, []);
+    sim.engine.own([], [a6(GW6A)]);
+    assert.equal(run(sim, ns(GW6A)).tx.length, 1);
+    sim.engine.own([], []);
+    assert.deepEqual(run(sim, ns(GW6A)).tx, []);
   });
 });

@@ -10,8 +10,8 @@
 import { parseSyncDatagram } from '../../sync/sync-datagram.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncRxCode } from '../../sync/sync-error.js';
-import { SyncOutbox } from '../../sync/sync-outbox.js';
 import { masterThreadOf } from '../../sync/sync-master.js';
+import { SyncOutbox } from '../../sync/sync-outbox.js';
 
 /** The settings one role runs with, after start_sync_thread()'s defaults and clamping. */
 export interface SyncRoleConfig {

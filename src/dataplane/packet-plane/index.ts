@@ -215,6 +215,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   const vrrp = new VrrpOwnership();
   for (const i of o.vrrpInstances ?? []) vrrp.set(i.name, i.vips, false);
   engine.withhold(vrrp.held4, vrrp.held6);
+  engine.own(vrrp.owned4, vrrp.owned6);
   // IPv4 only: IPv6 traffic reaches lvsd through AF_PACKET (the kernel drops it, it holds no VIP).
   // A held-back VRRP VIP is left to the kernel: a BACKUP takes (and so drops) none of its traffic.
   const bypassSpec = (): BypassSpec =>
@@ -337,7 +338,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     vrrpOwn: async (instance, vips, master) => {
       vrrp.set(instance, vips, master);
       engine.withhold(vrrp.held4, vrrp.held6);
-      engine.claimVrrp(vrrp.owned4);
+      engine.own(vrrp.owned4, vrrp.owned6);
       bypass?.update(bypassSpec());
       updateXdp(port, xdp, bypassSpec);
     },

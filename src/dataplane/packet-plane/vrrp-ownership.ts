@@ -18,21 +18,28 @@ export class VrrpOwnership {
   held4: number[] = [];
   /** IPv6 addresses to hold back (16 bytes each). */
   held6: Uint8Array[] = [];
-  /** IPv4 addresses some MASTER instance lists (host-order u32): answered for ARP (Engine.claimVrrp). */
+  /** IPv4 addresses of the MASTER instances, to answer for (host-order u32; Engine.own). */
   owned4: number[] = [];
+  /** IPv6 addresses of the MASTER instances, to answer for (16 bytes each). */
+  owned6: Uint8Array[] = [];
 
   /** Records instance `name`'s VIPs and whether it is MASTER, and recomputes the held sets. */
   set(name: string, vips: readonly VrrpVip[], master: boolean): void {
     this.instances.set(name, { vips: vips.flatMap((v) => parseVip(v) ?? []), master });
     const owned = new Set<string>();
     const owned4: number[] = [];
-    for (const i of this.instances.values())
-      if (i.master)
-        for (const v of i.vips) {
-          if (v.af === 4 && !owned.has(v.key)) owned4.push(v.v4);
-          owned.add(v.key);
-        }
+    const owned6: Uint8Array[] = [];
+    for (const i of this.instances.values()) {
+      if (!i.master) continue;
+      for (const v of i.vips) {
+        if (owned.has(v.key)) continue;
+        owned.add(v.key);
+        if (v.af === 4) owned4.push(v.v4);
+        else owned6.push(v.v6);
+      }
+    }
     this.owned4 = owned4;
+    this.owned6 = owned6;
     const all = new Set<string>();
     const held = new Set<string>();
     const held4: number[] = [];
