@@ -90,7 +90,7 @@ describe('codecSyncProtocol: master', () => {
     // Conns 0..9 (the conn index is add's second argument), each added twice.
     for (const round of [0, 1])
       for (let c = 0; c < 10; c++) m.sink().add({ ...V4_CONN, cport: 1000 + c, timeoutS: 100 + round }, c);
-    m.side.flush(0);
+    m.side.flush(SYNC_FLUSH_TIME_MS);
     assert.deepEqual(
       m.out.map((o) => o.thread),
       [0, 1, 2, 3],
@@ -109,7 +109,7 @@ describe('codecSyncProtocol: master', () => {
     const one = masterRig({ threads: 1 });
     one.sink().add(V4_CONN, 7);
     one.sink().add(V6_CONN);
-    one.side.flush(0);
+    one.side.flush(SYNC_FLUSH_TIME_MS);
     assert.deepEqual(
       one.out.map((o) => [o.thread, decode(o.data).entries.length]),
       [[0, 2]],
