@@ -142,6 +142,7 @@ export function createNetns(spec: NetnsSpec): Netns {
         run(['-n', name(label), 'link', 'set', ifname, 'up']);
       }
     });
+    waitRunning(spec, name);
   } catch (e) {
     destroy();
     throw e;
@@ -180,6 +181,34 @@ function checkDocAddress(cidr: string): void {
   const a = cidr.toLowerCase();
   const ok = ['192.0.2.', '198.51.100.', '203.0.113.', '2001:db8:'].some((p) => a.startsWith(p));
   if (!ok) throw new Error(`netns: ${cidr} is outside the documentation ranges`);
+}
+
+/**
+ * Waits (up to 3 s) until every veth end is RUNNING. The kernel reports a link's carrier through
+ * linkwatch, which may hold the event back up to a second after the last one (net/core/link_watch.c
+ * linkwatch_schedule_work()), and until then its operstate is not UP (the link is not RUNNING): Node's
+ * os.networkInterfaces() (libuv uv_interface_addresses()) leaves such a link out, so a daemon
+ * started at once would see no interface at all. Tests start their daemons on a settled network.
+ */
+function waitRunning(spec: NetnsSpec, name: (label: string) => string): void {
+  const ends = (spec.links ?? []).flatMap((l, i) => [
+    [l.a, l.aIf ?? `v${i}a`],
+    [l.b, l.bIf ?? `v${i}b`],
+  ]);
+  const until = Date.now() + 3000;
+  for (const [label, ifname] of ends) {
+    for (;;) {
+      const out = spawnSync(
+        'ip',
+        ['-n', name(label as string), '-o', 'link', 'show', 'dev', ifname as string],
+        {
+          encoding: 'utf8',
+        },
+      ).stdout;
+      if (/ state UP /.test(out ?? '') || Date.now() > until) break;
+      spawnSync('sleep', ['0.05']);
+    }
+  }
 }
 
 function run(args: string[]): string {
