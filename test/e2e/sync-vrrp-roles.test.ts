@@ -10,21 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
-import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import { createNetns, type Netns } from '../helpers/netns.js';
+import { vrrpNetnsSkipReason } from '../helpers/vrrp-netns-skip.js';
 import { lvsadm, until } from './config-helpers.js';
 
-function skipReason(): string | undefined {
-  const n = netnsSkipReason();
-  if (n) return n;
-  try {
-    loadVrrpBinding();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const skip = skipReason();
+const skip = vrrpNetnsSkipReason();
 if (skip) console.log(`# skipping sync role e2e: ${skip}`);
 
 const conf = (

@@ -12,24 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
 import { RS_ARP_SYSCTLS } from '../../src/tools/lab/plan.js';
 import { type Lvsd, startLvsd as spawnLvsd } from '../helpers/lvsd-in-netns.js';
-import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import { createNetns, type Netns } from '../helpers/netns.js';
+import { vrrpNetnsSkipReason } from '../helpers/vrrp-netns-skip.js';
 import { lvsadm, until } from './config-helpers.js';
 
-function reason(): string | undefined {
-  const n = netnsSkipReason();
-  if (n) return n;
-  try {
-    loadVrrpBinding();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-const skip = reason();
+const skip = vrrpNetnsSkipReason();
 if (skip) console.log(`# skipping VRRP service-continuity tests: ${skip}`);
 
 const CLIENT = '192.0.2.10';

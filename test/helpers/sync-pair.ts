@@ -10,10 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadVrrpBinding } from '../../src/io/vrrp/vrrp-binding.js';
 import { lvsadm, until } from '../e2e/config-helpers.js';
 import { type Lvsd, startLvsd } from './lvsd-in-netns.js';
-import { netnsSkipReason } from './netns.js';
 import {
   fullnatRules,
   PAIR_ADDRS,
@@ -23,18 +21,10 @@ import {
   twoLegged,
 } from './sync-pair-net.js';
 import { CLIENT_JS, type ClientReport, RS_JS } from './sync-pair-scripts.js';
+import { vrrpNetnsSkipReason } from './vrrp-netns-skip.js';
 
-/** Why a pair cannot run here (not root, no `ip`, no VRRP addon), or undefined. */
-export function syncPairSkipReason(): string | undefined {
-  const n = netnsSkipReason();
-  if (n) return n;
-  try {
-    loadVrrpBinding();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+/** Why the pair cannot run here (not root, no `ip`, no VRRP addon), or undefined. */
+export const syncPairSkipReason = vrrpNetnsSkipReason;
 
 /**
  * How long a director may take to start and reach its first VRRP state: lvsd compiles eagerly
