@@ -47,11 +47,14 @@ const arbPkt: fc.Arbitrary<Pkt> = fc.record({
 test('every entry a master sends applies on a backup to a conn with the same tuple, dest and state', () => {
   let total = 0;
   let templates = 0;
+  let stale = 0;
   fc.assert(
     fc.property(fc.array(arbPkt, { minLength: 1, maxLength: 120, size: 'max' }), (pkts) => {
       const m = director();
       const b = director();
       const sent: SyncConnEntry[] = [];
+      // The dest of the last entry the backup applied for each tuple.
+      const lastApplied = new Map<string, string>();
       const master = new SyncMaster(m, { add: (e) => sent.push(e) });
       let now = 0;
       for (const p of pkts) {
@@ -68,9 +71,27 @@ test('every entry a master sends applies on a backup to a conn with the same tup
         master.onPacket(idx, now);
         for (const e of sent.slice(before)) {
           const r = applySyncEntry(b, e, now);
-          assert.notEqual(r.kind, 'ignored', JSON.stringify(r));
-          if (r.kind === 'ignored') continue;
+          const key = tupleKey(
+            e.protocol,
+            (e.flags & CONN_F.TEMPLATE) !== 0,
+            ipOf(e.caddr[0] as number),
+            e.cport,
+            e.vport,
+          );
+          if (r.kind === 'ignored') {
+            // ip_vs_proc_conn() takes an inactive entry for a tuple it holds towards another dest
+            // for the expiry notice of a conn already replaced, and drops it. A master conn that
+            // went from SYN_RECV straight to TIME_WAIT (a reused tuple) was never sent while
+            // active, so its only entry is such a one; the backup keeps the old conn, as the
+            // kernel's does. Nothing else may be ignored.
+            assert.equal(r.reason, 'stale', JSON.stringify(r));
+            assert.ok(e.flags & CONN_F.INACTIVE);
+            assert.notEqual(lastApplied.get(key), ipOf(e.daddr[0] as number));
+            stale++;
+            continue;
+          }
           total++;
+          lastApplied.set(key, ipOf(e.daddr[0] as number));
           if (e.flags & CONN_F.TEMPLATE) templates++;
           const f = b.conns.flagsOf(r.idx);
           assert.ok(f & CONN_F.SYNC);
@@ -81,13 +102,13 @@ test('every entry a master sends applies on a backup to a conn with the same tup
         }
         b.conns.checkIndex();
       }
-      // Every live backup conn's tuple is one the master holds or held.
+      // Every live backup conn points where the last entry it applied for its tuple said. Not
+      // where the master's conn points now: a SYN that reuses a closed tuple reschedules on the master,
+      // and the new conn is only sent once its state calls for it (ip_vs_sync_conn_needed), so
+      // until then the backup keeps the old one, as the kernel's backup does.
       for (const v of connViews(b, now)) {
-        const src = connViews(m, now).find(
-          (x) =>
-            x.caddr === v.caddr && x.cport === v.cport && x.vport === v.vport && x.template === v.template,
-        );
-        if (src) assert.equal(src.daddr, v.daddr);
+        const want = lastApplied.get(tupleKey(v.protocol, v.template, v.caddr, v.cport, v.vport));
+        assert.equal(v.daddr, want, JSON.stringify(v));
       }
       for (let i = 0; i < b.conns.limit; i++)
         if (b.conns.kind(i) === KIND.LIVE) assert.ok(b.conns.destOf(i) >= 0);
@@ -95,8 +116,12 @@ test('every entry a master sends applies on a backup to a conn with the same tup
     { numRuns: 150 },
   );
   // The runs did exercise the path: conns and templates were sent and applied.
-  assert.ok(total > 150 && templates > 20, `${total} entries, ${templates} templates`);
+  assert.ok(total > 150 && templates > 20, `${total} entries, ${templates} templates, ${stale} stale`);
 });
+
+function tupleKey(protocol: number, template: boolean, caddr: string, cport: number, vport: number): string {
+  return `${protocol}/${template ? 'T' : 'C'}/${caddr}:${cport}->${vport}`;
+}
 
 function ipOf(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
