@@ -13,10 +13,12 @@
 #include "napi_util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -151,9 +153,116 @@ static napi_value js_netlink_address(napi_env env, napi_callback_info info) {
   return lvs_num(env, talk(&r));
 }
 
+/* netlinkIfIndex(ifname) -> the interface's index, or 0 when there is none (if_nametoindex(3)). */
+static napi_value js_netlink_if_index(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char ifname[IF_NAMESIZE + 1];
+  size_t len = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], ifname, sizeof ifname, &len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "netlinkIfIndex(ifname)");
+    return NULL;
+  }
+  /* A name of IFNAMSIZ bytes or more names no interface (and was cut above). */
+  if (len >= IFNAMSIZ) return lvs_num(env, 0);
+  return lvs_num(env, if_nametoindex(ifname));
+}
+
+/*
+ * netlinkDumpAddrs(out: Uint8Array) -> bytes written, or -errno (-EMSGSIZE when `out` is too
+ * small). One RTM_GETADDR dump of every family, as `ip addr show` asks for it (iproute2
+ * lib/libnetlink.c rtnl_addrdump_req()): the kernel's RTM_NEWADDR messages copied as they came,
+ * NLMSG_DONE left out. Unlike getifaddrs(3) as libuv filters it, this lists the addresses of
+ * links that are up without carrier, and of links that are down.
+ */
+static napi_value js_netlink_dump_addrs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *out = NULL;
+  size_t cap = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !lvs_typed(env, argv[0], napi_uint8_array, &out, &cap)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "netlinkDumpAddrs(out: Uint8Array)");
+    return NULL;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return lvs_num(env, -errno);
+  struct timeval tv = {.tv_sec = 2, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct {
+    struct nlmsghdr n;
+    struct ifaddrmsg ifa;
+  } req;
+  memset(&req, 0, sizeof req);
+  req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+  req.n.nlmsg_type = RTM_GETADDR;
+  req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.n.nlmsg_seq = 1;
+  req.ifa.ifa_family = AF_UNSPEC;
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  int64_t ret = 0;
+  size_t used = 0;
+  /* A dump message is at most 32 KiB (netlink_dump() sizes its skb to the reader's buffer up to
+   * that), so a buffer of 64 KiB never cuts one. */
+  size_t bufsize = 65536;
+  char *buf = malloc(bufsize);
+  if (buf == NULL) {
+    close(fd);
+    return lvs_num(env, -ENOMEM);
+  }
+  if (sendto(fd, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    ret = -errno;
+    goto out;
+  }
+  for (;;) {
+    ssize_t n = recv(fd, buf, bufsize, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ret = -errno;
+      goto out;
+    }
+    if (n == 0) {
+      ret = -EIO;
+      goto out;
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != req.n.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) {
+        ret = (int64_t)used;
+        goto out;
+      }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = (const struct nlmsgerr *)NLMSG_DATA(h);
+        ret = h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)) && e->error < 0 ? e->error : -EIO;
+        goto out;
+      }
+      if (h->nlmsg_type != RTM_NEWADDR) continue;
+      size_t len = NLMSG_ALIGN(h->nlmsg_len);
+      if (len > (size_t)n) len = h->nlmsg_len;
+      if (used + len > cap) {
+        ret = -EMSGSIZE;
+        goto out;
+      }
+      memcpy((char *)out + used, h, len);
+      used += len;
+    }
+  }
+out:
+  free(buf);
+  close(fd);
+  return lvs_num(env, ret);
+}
+
 napi_value lvs_netlink_addr_register(napi_env env, napi_value exports);
 
 napi_value lvs_netlink_addr_register(napi_env env, napi_value exports) {
-  static const lvs_fn fns[] = {{"netlinkAddress", js_netlink_address}};
+  static const lvs_fn fns[] = {
+      {"netlinkAddress", js_netlink_address},
+      {"netlinkIfIndex", js_netlink_if_index},
+      {"netlinkDumpAddrs", js_netlink_dump_addrs},
+  };
   return lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -60,6 +60,13 @@ export interface PacketBinding {
     flags: number,
     preferredLft: number,
   ): number;
+  /** if_nametoindex(3): the interface's index, or 0 when there is none. Absent from older builds. */
+  netlinkIfIndex?(ifname: string): number;
+  /**
+   * One RTM_GETADDR dump (native/netlink_addr.c): the RTM_NEWADDR messages written to `out`, their
+   * byte count returned, or -errno (-EMSGSIZE when `out` is too small). Absent from older builds.
+   */
+  netlinkDumpAddrs?(out: Uint8Array): number;
   /** A send-only AF_PACKET socket (protocol 0, native/announce_socket.c): its fd, or -errno. */
   announceOpen?(): number;
   /** Sends `frames` on `ifname` through an announceOpen() socket: how many went, or -errno. */

@@ -1,20 +1,25 @@
 /**
  * The source address a VRRP socket sends from when none is configured: the interface's own
- * address of the family, read once from the kernel (getifaddrs(3) through os.networkInterfaces()).
+ * address of the family, read once from the kernel (rtnetlink, io/netlink/link-addresses.ts: with or
+ * without carrier).
  * IPv4 takes the first (primary) address, the one the kernel picks for multicast out of the
  * device (net/ipv4/devinet.c inet_select_addr()). IPv6 adverts come from the link-local address
  * (RFC 5798 §5.1.2.1), and so does anything to a link-local or multicast destination (RFC 6724
  * §5 rule 2, scope match); a global unicast peer is reached from a global address when there is one.
  */
-import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { type Af, canonicalIp, ipBytes } from '../../core/addr.js';
+import { readLinkAddresses } from '../netlink/link-addresses.js';
 
-/** The addresses of one interface, as os.networkInterfaces() lists them. */
+/** The addresses of one interface (primary IPv4 first), in os.networkInterfaces()'s shape. */
 export type InterfaceAddrs = readonly Pick<NetworkInterfaceInfo, 'address' | 'family'>[];
 
-/** Reads the addresses of `ifname` now (empty when it does not exist). */
+/**
+ * Reads the addresses of `ifname` now, whether or not it has carrier (empty when it does not
+ * exist): the kernel's sockets need the device and its address, not a running link.
+ */
 export function readInterfaceAddrs(ifname: string): InterfaceAddrs {
-  return networkInterfaces()[ifname] ?? [];
+  return readLinkAddresses(ifname)?.addrs ?? [];
 }
 
 function isLinkLocal6(b: Uint8Array | undefined): boolean {
