@@ -1,6 +1,6 @@
 /**
  * The file-system side of the pure config readers (src/config): reads files, expands include
- * globs, answers "does this interface exist" from os.networkInterfaces() and resolves
+ * globs, answers "does this interface exist" (up or down, with or without carrier) and resolves
  * ldirectord host names. The parsers stay pure and synchronous; name resolution is done ahead of
  * time (a first parse records the names asked for, dns.lookup resolves them, a second parse uses
  * the answers), so a reload never blocks the event loop on DNS.
@@ -9,11 +9,12 @@
 import { spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { type ConfigCheck, type ConfigFormat, checkConfig } from '../config/check-config.js';
 import { type ConfigIo, expandBraces, matchGlob } from '../config/keepalived/index.js';
 import type { ReloadFinding } from '../control/channels.js';
+import { linkExists } from '../io/netlink/link-addresses.js';
 
 /** How a configuration file is read. */
 export interface LoadOptions {
@@ -112,9 +113,12 @@ export function groupExists(name: string): boolean {
   return getentKnows('group', name);
 }
 
-/** True when the host has a network interface called `name` (keepalived's interface checks). */
+/**
+ * True when the host has a network interface called `name`, whatever its state (keepalived's
+ * interface checks look the name up in the kernel's link list, if_nametoindex(3)).
+ */
 export function interfaceExists(name: string): boolean {
-  return Object.hasOwn(networkInterfaces(), name);
+  return linkExists(name);
 }
 
 /**
