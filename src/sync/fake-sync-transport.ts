@@ -83,6 +83,8 @@ export class FakeSyncTransport implements SyncTransport {
   hold = false;
   /** When set, the next open throws this errno code (e.g. EADDRINUSE). */
   failNextOpen: string | undefined;
+  /** When set, every open throws this errno code until cleared (e.g. EADDRNOTAVAIL). */
+  failOpens: string | undefined;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
@@ -144,7 +146,7 @@ export class FakeSyncTransport implements SyncTransport {
 
   private checkOpen(ep: SyncEndpoint): void {
     if (this.mtus[ep.ifname] === undefined) throw sysError('ENODEV', `no interface ${ep.ifname}`);
-    const code = this.failNextOpen;
+    const code = this.failNextOpen ?? this.failOpens;
     if (code !== undefined) {
       this.failNextOpen = undefined;
       throw sysError(code, `fake open failure ${code}`);

@@ -15,12 +15,21 @@
  * (keepalived compares them with ipvs_syncd_changed()). Both roles without `inst` follow the same
  * rule. A removed `lvs_sync_daemon` stops its daemons: keepalived's reload only handles a file
  * that still has one, but a fresh start with the new file would run none.
+ *
+ * A role that fails to start (its interface has no address yet, or does not exist yet: a VLAN or
+ * bond made after lvsd) is tried again every second while it is still wanted; keepalived's
+ * ipvs_syncd_cmd() logs the failure and never tries again, which leaves a backup deaf to its
+ * master until the next VRRP transition. The failure is logged once, the eventual start once.
  */
 import type { LvsModel } from '../../config/model.js';
 import { syncDaemonSettings } from '../../config/to-commands.js';
 import { type VrrpTransitionMessage, vrrpTransitionChannel } from '../../control/channels.js';
 import type { Command, SyncDaemonConfig } from '../../control/commands.js';
+import { type Clock, systemClock } from '../../health/runner.js';
 import type { SyncLog } from './sync-service.js';
+
+/** How often a role that failed to start is tried again. */
+export const SYNC_START_RETRY_MS = 1000;
 
 /** A sync daemon role. */
 export type SyncRole = 'master' | 'backup';
@@ -41,6 +50,15 @@ export interface SyncRoleFollowerOptions {
    * with `--stop-daemon`, even when the file did not change it.
    */
   readonly running?: () => readonly SyncRole[];
+  /** Timers for the start retries (default: the system clock). */
+  readonly clock?: Clock;
+}
+
+/** A role that is wanted but failed to start: its settings and how often it was tried. */
+interface PendingStart {
+  readonly cfg: SyncDaemonConfig;
+  attempts: number;
+  lastError: string;
 }
 
 /** The daemon settings for `state` from the model, or undefined when no role follows VRRP. */
@@ -106,6 +124,9 @@ export class SyncRoleFollower {
   #running: Partial<Record<SyncRole, SyncDaemonConfig>> = {};
   /** The instance followed when the running roles started (a changed `inst` restarts them). */
   #runningFor: string | undefined;
+  /** Roles wanted but not started (the start failed); tried again every SYNC_START_RETRY_MS. */
+  readonly #pending = new Map<SyncRole, PendingStart>();
+  #retryTimer: unknown;
 
   constructor(private readonly opts: SyncRoleFollowerOptions) {
     this.#model = opts.model;
@@ -129,10 +150,33 @@ export class SyncRoleFollower {
     this.#subscribed = true;
   }
 
-  /** Stops listening (the daemons themselves stop with the instance's INIT transition). */
+  /**
+   * The table's first commands have run (they start both roles when no `inst` is named): a role
+   * they were to start and that does not run is tried again like any failed start.
+   */
+  settle(): void {
+    const sd = this.#model.globals.lvsSyncDaemon;
+    const alive = this.opts.running?.();
+    if (!sd || sd.instance !== undefined || !alive) return;
+    for (const r of ROLES) {
+      const cfg = this.#running[r];
+      if (!cfg || alive.includes(r)) continue;
+      delete this.#running[r];
+      this.#failed(cfg, 'it did not start with the table');
+    }
+  }
+
+  /** Roles waiting for a start retry (for `-L --daemon` notes and tests). */
+  pendingStarts(): SyncRole[] {
+    return [...this.#pending.keys()];
+  }
+
+  /** Stops listening and retrying (the daemons themselves stop with the instance's INIT transition). */
   stop(): void {
     if (this.#subscribed) vrrpTransitionChannel.unsubscribe(this.#listener);
     this.#subscribed = false;
+    this.#pending.clear();
+    this.#disarm();
   }
 
   /**
@@ -185,6 +229,10 @@ export class SyncRoleFollower {
       const w = want[r];
       return cur !== undefined && w !== undefined && sameSyncDaemon(cur, w) && this.#runningFor === inst;
     };
+    for (const r of ROLES) {
+      const p = this.#pending.get(r);
+      if (p && !(want[r] && sameSyncDaemon(p.cfg, want[r]))) this.#pending.delete(r);
+    }
     const kept = ROLES.filter(keep);
     const stopped = ROLES.filter((r) => this.#running[r] !== undefined && !kept.includes(r));
     for (const r of stopped) this.#stop(r);
@@ -207,27 +255,80 @@ export class SyncRoleFollower {
     const cur = this.#running[cfg.state];
     // The role runs with these settings already (a transition repeating what a reload did).
     if (cur && sameSyncDaemon(cur, cfg) && this.#runningFor === this.instance) return;
-    if (this.#run({ op: 'start-daemon', daemon: cfg })) {
+    const err = this.#run({ op: 'start-daemon', daemon: cfg });
+    if (err?.errno === 'EEXIST') {
+      // Started by hand (lvsadm --start-daemon) with other settings: an operator's choice, kept.
+      this.#pending.delete(cfg.state);
+      this.opts.log?.('warn', `lvs_sync_daemon: start-daemon failed: ${err.message}`, { errno: err.errno });
+    } else if (err === undefined) {
       this.#running[cfg.state] = cfg;
       this.#runningFor = this.instance;
+      const p = this.#pending.get(cfg.state);
+      this.#pending.delete(cfg.state);
+      if (p)
+        this.opts.log?.('info', `lvs_sync_daemon: ${cfg.state} started after ${p.attempts + 1} attempts`, {
+          mcastIfn: cfg.mcastInterface,
+        });
+    } else {
+      this.#failed(cfg, err.message);
     }
   }
 
+  // Records a failed start and arms the retry; logs only the first failure and a changed reason.
+  #failed(cfg: SyncDaemonConfig, reason: string): void {
+    const p = this.#pending.get(cfg.state);
+    if (p && sameSyncDaemon(p.cfg, cfg)) {
+      p.attempts++;
+      if (p.lastError !== reason) {
+        p.lastError = reason;
+        this.opts.log?.('warn', `lvs_sync_daemon: ${cfg.state} still not started: ${reason}`);
+      }
+    } else {
+      this.#pending.set(cfg.state, { cfg, attempts: 1, lastError: reason });
+      this.opts.log?.(
+        'warn',
+        `lvs_sync_daemon: ${cfg.state} not started (${reason}); trying again every ${SYNC_START_RETRY_MS / 1000} s`,
+        { mcastIfn: cfg.mcastInterface },
+      );
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#retryTimer !== undefined || this.#pending.size === 0) return;
+    const clock = this.opts.clock ?? systemClock;
+    this.#retryTimer = clock.setTimer(() => {
+      this.#retryTimer = undefined;
+      for (const p of [...this.#pending.values()]) this.#start(p.cfg);
+      this.#arm();
+    }, SYNC_START_RETRY_MS);
+  }
+
+  #disarm(): void {
+    if (this.#retryTimer === undefined) return;
+    (this.opts.clock ?? systemClock).clearTimer(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
   #stop(state: SyncRole): void {
+    this.#pending.delete(state);
     this.#run({ op: 'stop-daemon', state });
     delete this.#running[state];
   }
 
-  // ipvs_syncd_cmd() logs a failure and goes on; so does this (a stop of a stopped role is ESRCH).
-  #run(cmd: Command): boolean {
+  // ipvs_syncd_cmd() logs a failure and goes on; so does this (a stop of a stopped role is ESRCH,
+  // what was wanted). Undefined on success, else the failure; a start's is left to the caller.
+  #run(cmd: Command): { errno?: string; message: string } | undefined {
     try {
       this.opts.apply(cmd);
-      return true;
+      return undefined;
     } catch (e) {
       const errno = (e as { errno?: string }).errno;
-      if (cmd.op === 'stop-daemon' && errno === 'ESRCH') return true;
-      this.opts.log?.('warn', `lvs_sync_daemon: ${cmd.op} failed: ${(e as Error).message}`, { errno });
-      return false;
+      if (cmd.op === 'stop-daemon' && errno === 'ESRCH') return undefined;
+      const message = (e as Error).message;
+      if (cmd.op !== 'start-daemon')
+        this.opts.log?.('warn', `lvs_sync_daemon: ${cmd.op} failed: ${message}`, { errno });
+      return { errno, message };
     }
   }
 }

@@ -172,6 +172,8 @@ export function main(argv: string[]): void {
     // Health transitions arrive later through the daemon's apply, which the data plane follows;
     // the first table is built here, before the socket opens and the plane starts.
     session?.start(applyNow);
+    // Without `inst` the table's commands started both sync roles; one that failed is retried.
+    syncFollower?.settle();
     if (demo) rules = [...demo.commands];
     if (!rules) return;
     const failures = applyRules(port, rules, now);
