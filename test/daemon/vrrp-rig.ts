@@ -43,11 +43,11 @@ ${o.extra ?? ''}    virtual_ipaddress {
 `;
 }
 
-/** A host whose primary address is fixed and whose links the test sets. */
+/** A host whose primary address (undefined: none) and links the test sets. */
 export class FakeHost implements VrrpHost {
   readonly links = new Map<string, boolean>();
-  constructor(readonly addr: string) {}
-  primaryAddress(): string {
+  constructor(public addr: string | undefined) {}
+  primaryAddress(): string | undefined {
     return this.addr;
   }
   linkUp(ifname: string): boolean | undefined {

@@ -102,16 +102,58 @@ function bindInstance(p: VrrpBuildParts, vi: VrrpInstanceModel, model: LvsModel)
   const af = vi.vips[0]?.af ?? 4;
   const srcAddr = vi.unicastSrcIp ?? vi.mcastSrcIp;
   const primary = srcAddr ?? p.opts.host.primaryAddress(ifname, af);
-  if (primary === undefined) {
-    log?.('error', `(${vi.name}) no IPv${af} address on ${ifname}: instance not started`);
-    return undefined;
-  }
   try {
     const group = (name: string): GroupRt | undefined => p.run.groups.get(name);
-    return newInstanceRt(vi, model, ifname, primary, group, p.clock.now());
+    if (primary !== undefined) return newInstanceRt(vi, model, ifname, primary, group, p.clock.now());
+    // keepalived 2.2.7 starts such an instance in FAULT and brings it up when an address is
+    // added (vrrp.c, "no IPv4 address for interface"); a placeholder stands in until then.
+    const rt = newInstanceRt(vi, model, ifname, af === 4 ? '0.0.0.0' : '::', group, p.clock.now());
+    rt.noAddress = true;
+    log?.('warn', `(${vi.name}) entering FAULT state (no IPv${af} address for interface)`);
+    return rt;
   } catch (e) {
     log?.('error', `(${vi.name}) ${errText(e)}: instance not started`);
     return undefined;
+  }
+}
+
+/**
+ * Instances held in FAULT for want of an address whose interface now has one are bound again
+ * with it: the new instance starts quietly in FAULT, then its trackers are recomputed, so it
+ * leaves FAULT with a logged and notified transition (keepalived: "Entering BACKUP STATE" right
+ * after the address is assigned).
+ */
+export function readdressInstances(p: VrrpBuildParts, model: LvsModel): void {
+  const { run } = p;
+  for (const prev of [...run.insts.values()]) {
+    if (!prev.noAddress) continue;
+    const primary = p.opts.host.primaryAddress(prev.ifname, prev.b.instance.af);
+    const vi = model.vrrp.instances.find((i) => i.name === prev.name);
+    if (primary === undefined || !vi) continue;
+    let rt: InstanceRt;
+    try {
+      rt = newInstanceRt(vi, model, prev.ifname, primary, (n) => run.groups.get(n), p.clock.now());
+    } catch (e) {
+      p.opts.log?.('error', `(${vi.name}) ${errText(e)}`);
+      continue;
+    }
+    run.stopTimer(prev);
+    prev.ch?.close();
+    vmacRetire(p.opts.vmac, prev, rt);
+    rt.since = prev.since;
+    rt.transitions = prev.transitions;
+    rt.sent = prev.sent;
+    rt.received = prev.received;
+    for (const [k, n] of prev.rxErrors) rt.rxErrors.set(k, n);
+    run.insts.set(rt.name, rt);
+    run.open(rt);
+    rt.quiet = true;
+    run.step(rt, { type: 'start' });
+    run.step(rt, { type: 'fault', on: true });
+    rt.fault = prev.fault;
+    rt.quiet = false;
+    p.tracking.track(rt);
+    run.rearm(rt);
   }
 }
 

@@ -17,7 +17,7 @@ import { type Clock, systemClock } from '../../health/runner.js';
 import { systemVrrpScripts } from './vrrp-host.js';
 import { VrrpInstances } from './vrrp-instances.js';
 import { VrrpPlaneEffects } from './vrrp-plane-effects.js';
-import { buildVrrp, type VrrpBuildParts } from './vrrp-reload.js';
+import { buildVrrp, readdressInstances, type VrrpBuildParts } from './vrrp-reload.js';
 import type { VrrpRunnerOptions } from './vrrp-runner-options.js';
 import { instanceView } from './vrrp-state.js';
 import { VrrpTracking } from './vrrp-tracking.js';
@@ -41,7 +41,9 @@ export class VrrpRunner {
     this.#model = opts.model;
     this.#effects = new VrrpPlaneEffects(opts.plane, opts.log);
     this.#run = new VrrpInstances(opts, clock, scriptsRun, this.#effects, this);
-    this.#tracking = new VrrpTracking(opts, clock, scriptsRun, this.#run);
+    this.#tracking = new VrrpTracking(opts, clock, scriptsRun, this.#run, () =>
+      this.#run.guard(() => readdressInstances(this.#parts, this.#model)),
+    );
     this.#parts = { opts, clock, run: this.#run, tracking: this.#tracking, effects: this.#effects };
   }
 

@@ -44,6 +44,12 @@ export interface InstanceRt {
   ch: VrrpChannel | undefined;
   /** The socket could not be opened: the instance stays in FAULT (it could hear no master). */
   noSocket?: boolean;
+  /**
+   * The interface had no address of the family when the instance was bound (a placeholder stands
+   * in): held in FAULT until one appears, as keepalived 2.2.7 does ("entering FAULT state (no
+   * IPv4 address for interface)"), then rebound with it (vrrp-reload.ts readdressInstances()).
+   */
+  noAddress?: boolean;
   timer: unknown;
   timerAt: number | undefined;
   /** Wall-clock ms of the last transition (or of the start). */

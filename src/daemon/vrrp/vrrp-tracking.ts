@@ -29,6 +29,8 @@ export class VrrpTracking {
     private readonly clock: Clock,
     private readonly scriptsRun: VrrpScripts,
     private readonly run: VrrpInstances,
+    /** Called on every link poll (the runner looks for addresses that appeared). */
+    private readonly onLinkPoll?: () => void,
   ) {
     this.#files = new VrrpFileProcessTracker(
       clock,
@@ -97,6 +99,7 @@ export class VrrpTracking {
     // keepalived faults an instance whose own interface goes down unless `dont_track_primary`.
     if (rt.trackOwnLink) tracked.push({ up: this.#link(rt.ifname), weight: 0, reverse: false });
     if (rt.noSocket) tracked.push({ up: false, weight: 0, reverse: false });
+    if (rt.noAddress) tracked.push({ up: false, weight: 0, reverse: false });
     tracked.push(...ext.tracked);
     const r = trackedPriority(rt.b.instance.priority, tracked, ext.effects);
     if (r.priority !== rt.m.priority) this.run.step(rt, { type: 'priority', priority: r.priority });
@@ -119,6 +122,7 @@ export class VrrpTracking {
   #pollLinks(): void {
     if (!this.#polling) return;
     this.#linkTimer = this.clock.setTimer(() => this.#pollLinks(), this.opts.linkPollMs ?? 1000);
+    this.onLinkPoll?.();
     const changed = new Set<string>();
     for (const name of this.#links.keys()) {
       const up = this.opts.host.linkUp(name) ?? true;
