@@ -115,3 +115,30 @@ test('sync roles that cannot start for want of an address start once it is added
   // One line per role for all the failed attempts.
   assert.equal((b.log().match(/not started/g) ?? []).length, 2, b.log());
 });
+
+test('VI_1 on an interface with no address waits in FAULT, and it and its sync backup come up with the address', {
+  skip,
+}, async () => {
+  const ns = pair([]);
+  const b = start(ns, 'b', 'b3', conf(100));
+  await until(
+    async () => /entering FAULT state \(no IPv4 address for interface\)/.test(b.log()),
+    15_000,
+    'the FAULT line',
+  );
+  await until(async () => /backup not started/.test(b.log()), 15_000, 'the failed backup start');
+  const vrrp = async () => (await lvsadm(b.socket, '--vrrp')).stdout;
+  assert.match(await vrrp(), /FAULT/);
+
+  ns.ip('b', 'addr', 'add', '198.51.100.2/24', 'dev', 'eth0');
+  await expectDaemons(b, line('backup', 51), 'b runs the backup daemon once addressed', 5_000);
+  // Still no carrier: the instance leaves FAULT only when its link has carrier (keepalived
+  // tracks its own interface), so bring the peer end up and look for BACKUP, then MASTER alone.
+  ns.ip('a', 'link', 'set', 'eth0', 'up');
+  await until(
+    async () => /Entering MASTER STATE/.test(b.log()),
+    15_000,
+    'VI_1 MASTER after the address and carrier',
+  );
+  await expectDaemons(b, line('master', 51), 'b runs the master daemon');
+});
