@@ -17,6 +17,11 @@ import {
   toWireError,
 } from '../control/protocol.js';
 import { LvsError } from '../core/errors.js';
+import { pathStat, socketDirProblem } from './socket-path.js';
+
+function euid(): number | undefined {
+  return typeof process.geteuid === 'function' ? process.geteuid() : undefined;
+}
 
 /** Errors starting the control socket, with stable codes. */
 export class ControlSocketError extends LvsError {
@@ -48,15 +53,20 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
 }
 
 /**
- * Makes `path` free for binding: refuses when a live daemon answers there or when it is not a
- * socket (never delete an operator's regular file), and removes a stale socket.
+ * Makes `path` free for binding: refuses a directory another user owns or may write
+ * (socket-path.ts socketDirProblem), refuses when a live daemon answers there or when it is not
+ * a socket (never delete an operator's regular file), and removes a stale socket. `uid` is this
+ * process's effective uid (a test seam).
  */
-export async function claimSocketPath(path: string): Promise<void> {
+export async function claimSocketPath(path: string, uid: number | undefined = euid()): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const dirProblem = socketDirProblem(dirname(path), pathStat(lstatSync(dirname(path))), uid);
+  if (dirProblem)
+    throw new ControlSocketError('ERR_LVSD_SOCKET_PATH', `unsafe socket directory: ${dirProblem}`);
   let st: ReturnType<typeof lstatSync> | undefined;
   try {
     st = lstatSync(path);
   } catch {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     return;
   }
   if (!st.isSocket()) {

@@ -3,7 +3,9 @@
  * time and matched to responses by id. `ControlClient` is the narrow interface the runner uses;
  * `loopbackClient` is its in-memory twin for tests (feeds lines straight to a handler).
  */
+import { lstatSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command, Query } from '../../control/commands.js';
 import {
@@ -17,6 +19,7 @@ import {
   type Response,
 } from '../../control/protocol.js';
 import { LvsError } from '../../core/errors.js';
+import { pathStat, socketDirProblem, socketFileProblem } from '../../daemon/socket-path.js';
 
 /** The body of a request: one command or one query. */
 export type RequestBody = { readonly command: Command } | { readonly query: Query };
@@ -34,7 +37,11 @@ export class ClientError extends LvsError {
   /** The socket path involved. */
   readonly path: string;
   constructor(
-    code: 'ERR_LVSADM_NO_DAEMON' | 'ERR_LVSADM_ACCESS' | 'ERR_LVSADM_DISCONNECTED',
+    code:
+      | 'ERR_LVSADM_NO_DAEMON'
+      | 'ERR_LVSADM_ACCESS'
+      | 'ERR_LVSADM_DISCONNECTED'
+      | 'ERR_LVSADM_UNSAFE_SOCKET',
     message: string,
     path: string,
   ) {
@@ -47,8 +54,17 @@ export class ClientError extends LvsError {
 /** How long to wait for the daemon to accept and answer before giving up. */
 export const CLIENT_TIMEOUT_MS = 10_000;
 
-/** Connects to lvsd at `path`. Rejects with ClientError when no daemon answers there. */
-export function connectClient(path: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<ControlClient> {
+/**
+ * Connects to lvsd at `path`. Rejects with ClientError when no daemon answers there, or when the
+ * socket or its directory belongs to another user (`euid`: this process's, by default).
+ */
+export function connectClient(
+  path: string,
+  timeoutMs = CLIENT_TIMEOUT_MS,
+  euid: number | undefined = typeof process.geteuid === 'function' ? process.geteuid() : undefined,
+): Promise<ControlClient> {
+  const unsafe = unsafeSocket(path, euid);
+  if (unsafe) return Promise.reject(new ClientError('ERR_LVSADM_UNSAFE_SOCKET', unsafe, path));
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(path);
     sock.once('error', (e: NodeJS.ErrnoException) => {
@@ -61,6 +77,21 @@ export function connectClient(path: string, timeoutMs = CLIENT_TIMEOUT_MS): Prom
       resolve(socketClient(sock, path, timeoutMs));
     });
   });
+}
+
+// The socket and its directory must belong to this user or root (socket-path.ts): commands sent
+// to a socket another user planted would reach that user's process. A path that is not there
+// is left to connect(), which reports it.
+function unsafeSocket(path: string, euid: number | undefined): string | undefined {
+  try {
+    const dir = dirname(path);
+    return (
+      socketDirProblem(dir, pathStat(lstatSync(dir)), euid) ??
+      socketFileProblem(path, pathStat(lstatSync(path)), euid)
+    );
+  } catch {
+    return undefined;
+  }
 }
 
 function socketClient(sock: Socket, path: string, timeoutMs: number): ControlClient {
