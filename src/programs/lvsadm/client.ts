@@ -41,7 +41,8 @@ export class ClientError extends LvsError {
       | 'ERR_LVSADM_NO_DAEMON'
       | 'ERR_LVSADM_ACCESS'
       | 'ERR_LVSADM_DISCONNECTED'
-      | 'ERR_LVSADM_UNSAFE_SOCKET',
+      | 'ERR_LVSADM_UNSAFE_SOCKET'
+      | 'ERR_LVSADM_BUSY',
     message: string,
     path: string,
   ) {
@@ -135,6 +136,9 @@ function socketClient(sock: Socket, path: string, timeoutMs: number): ControlCli
       if (p) {
         pending.delete(id);
         p.resolve(r);
+      } else if (r.id === null && !r.ok && r.error.code === 'ERR_LVSD_BUSY') {
+        // Every control connection is busy (control-server.ts): say so, not "lost connection".
+        failAll(new ClientError('ERR_LVSADM_BUSY', r.error.message, path));
       } else if (r.id === null && !r.ok) {
         // An envelope-level error the daemon could not tie to a request.
         failAll(new ProtocolError('ERR_LVS_PROTO_RESPONSE', r.error.message));

@@ -67,6 +67,7 @@ export const EXIT_NO_DAEMON = 2;
  */
 export function noDaemonLine(e: ClientError, lvsd = 'lvsd'): string {
   if (e.code === 'ERR_LVSADM_UNSAFE_SOCKET') return `lvsadm: refusing the socket at ${e.path}: ${e.message}`;
+  if (e.code === 'ERR_LVSADM_BUSY') return `lvsadm: ${e.message} at ${e.path}; try again`;
   if (e.code === 'ERR_LVSADM_ACCESS') {
     return `lvsadm: cannot reach lvsd at ${e.path}: permission denied (you must be root or lvsd's owner)`;
   }
