@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigFormat } from '../../config/check-config.js';
+import { originText } from '../../config/sysctl-conf.js';
 import { apply } from '../../control/apply.js';
 import type { Command } from '../../control/commands.js';
 import type { DataPlaneHandle, DirectorPort } from '../../control/ports.js';
@@ -18,6 +19,7 @@ import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daem
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { showsStack, startFailureText } from '../../daemon/start-failure.js';
+import { logStartupSysctls, startupSysctls } from '../../daemon/startup-sysctls.js';
 import { SyncRoleFollower } from '../../daemon/sync/sync-role-follower.js';
 import { syncServiceFactory } from '../../daemon/sync/sync-service-factory.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
@@ -124,7 +126,17 @@ export function main(argv: string[]): void {
       return;
     }
   }
+  // Sysctls first: a `--sysctl` the settings refuse (e.g. a sync_threshold not below the period)
+  // is a usage error like an unknown name, reported before anything starts.
+  const sysctls = startupSysctls(o);
+  const refused = sysctls.plan.refusedArgs[0];
+  if (refused) {
+    process.stderr.write(`lvsd: ${originText(refused.origin)}: ${refused.message} (${refused.code})\n`);
+    process.exitCode = 2;
+    return;
+  }
   const log = createLogger(o.logLevel);
+  logStartupSysctls(log, sysctls);
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
@@ -155,6 +167,14 @@ export function main(argv: string[]): void {
 
   const initial = (port: DirectorPort, now: number) => {
     const applyNow = (cmd: Command) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now()));
+    // The planned sysctls were checked against the defaults this fresh director holds.
+    for (const cmd of sysctls.plan.commands) {
+      try {
+        apply(port, cmd, now);
+      } catch (e) {
+        log.warn({ err: e }, `sysctl: ${cmd.op === 'set-sysctl' ? cmd.name : cmd.op} not applied`);
+      }
+    }
     // `lvs_sync_daemon IF inst VI`: the sync roles follow that instance from its first
     // transition, so the follower listens before the VRRP instances start (keepalived.conf(5)).
     if (session) {
