@@ -5,7 +5,7 @@
  * before the table, the health checks or the sync daemons start.
  */
 import type { Logger } from 'pino';
-import { originText } from '../config/sysctl-conf.js';
+import { originText, type SysctlFinding } from '../config/sysctl-conf.js';
 import { planSysctls, type SysctlPlan } from '../config/sysctl-plan.js';
 import type { LvsdOptions } from './options.js';
 import { readSysctlFiles, type SysctlFs } from './sysctl-files.js';
@@ -28,7 +28,15 @@ export function startupSysctls(
     ? { files: [], assignments: [], findings: [] }
     : readSysctlFiles(o.sysctlFiles === undefined ? undefined : (o.sysctlFiles as readonly string[]), fs);
   const plan = planSysctls(read.assignments, o.sysctls ?? []);
-  return { plan: { ...plan, findings: [...read.findings, ...plan.findings] }, files: read.files, skipped };
+  // In reading order: by file (unreadable paths first), then line.
+  const rank = (f: SysctlFinding) =>
+    'file' in f.origin ? [read.files.indexOf(f.origin.file), f.origin.line] : [Number.MAX_SAFE_INTEGER, 0];
+  const findings = [...read.findings, ...plan.findings].sort((a, b) => {
+    const [fa = 0, la = 0] = rank(a);
+    const [fb = 0, lb = 0] = rank(b);
+    return fa - fb || la - lb;
+  });
+  return { plan: { ...plan, findings }, files: read.files, skipped };
 }
 
 /** Logs each finding at its level with file:line, then one info line: every setting and its origin. */
