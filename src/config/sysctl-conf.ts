@@ -58,6 +58,8 @@ export function parseSysctlConf(text: string, file: string): SysctlConfParse {
     if (ignoreFailure) s = s.slice(1).trimStart();
     const eq = s.indexOf('=');
     const key = (eq < 0 ? s : s.slice(0, eq)).trim();
+    // sysctl.d(5): `-KEY` alone excludes KEY from a glob pattern's writes; nothing to set.
+    if (eq < 0 && ignoreFailure && key !== '') continue;
     if (eq < 0 || key === '') {
       findings.push({
         origin,

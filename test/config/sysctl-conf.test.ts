@@ -23,6 +23,8 @@ describe('parseSysctlConf', () => {
         'net/ipv4/vs/sloppy_tcp=1',
         '-net.ipv4.vs.amemthresh = 10',
         'net.ipv4.ip_forward=1\r',
+        // systemd's exclusion of a key from glob patterns (sysctl.d(5)): not an assignment, not an error.
+        '-net.ipv4.conf.all.rp_filter',
       ].join('\n'),
       '/etc/sysctl.d/50.conf',
     );
