@@ -136,7 +136,6 @@ export function main(argv: string[]): void {
     return;
   }
   const log = createLogger(o.logLevel);
-  logStartupSysctls(log, sysctls);
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
@@ -272,6 +271,8 @@ export function main(argv: string[]): void {
               ? demoServeState(() => p.vipStatus(), service)
               : Promise.resolve({ service, serving: false, reason: 'no data plane (--dataplane none)' })
           ).then((st) => process.stdout.write(dm.banner(o.socket, st)));
+        // Once started: a start failure stays one plain line on stderr (daemon/start-failure.ts).
+        logStartupSysctls(log, sysctls);
         log.info(
           { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
           d.director.table.size === 0
