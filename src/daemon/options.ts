@@ -275,7 +275,8 @@ export function parseLvsdArgs(
       sysctls.push(parseSysctlArg(arg));
     } catch (e) {
       const err = e instanceof LvsError ? e : new LvsError('ERR_LVS_SYSCTL_VALUE', String(e));
-      return fail(`--sysctl '${arg}': ${err.message} (${err.code})`);
+      // One line with the stable code, like a refused value in context (programs/lvsd/main.ts).
+      return { kind: 'error', text: `lvsd: --sysctl '${arg}': ${err.message} (${err.code})`, exitCode: 2 };
     }
   }
   const filesText = str('sysctl-files');

@@ -60,6 +60,10 @@ describe('lvsd sysctls', () => {
       assert.equal(got['net.ipv4.vs.sync_ports'], '1');
       assert.equal(got['net.ipv4.vs.conn_reuse_mode'], '2');
 
+      // The socket answers a moment before the ready lines are logged, and spawnSync held this
+      // process's event loop: wait until the lines have arrived.
+      for (let i = 0; i < 200 && !d.stderr().includes('lvsd ready'); i++)
+        await new Promise((r) => setTimeout(r, 50));
       const logs = logLines(d.stderr());
       const warn = logs.find((l) => l.code === 'ERR_LVS_SYSCTL_VALUE');
       assert.equal(warn?.level, 40);
@@ -89,7 +93,7 @@ describe('lvsd sysctls', () => {
       const d = spawnLvsd(['--dataplane', 'none', '--sysctl-files', 'none', '--sysctl', arg]);
       try {
         assert.equal(await d.exited, 2);
-        assert.match(d.stderr(), new RegExp(`^lvsd: .*\\(${code}\\)\\n`));
+        assert.match(d.stderr(), new RegExp(`^lvsd: [^\\n]*\\(${code}\\)\\n$`));
       } finally {
         await d.stop();
       }
