@@ -59,4 +59,6 @@ export type Query =
   /** `lvsadm --availability` (our extension): uptime, MTBF, MTTR and A per server and service. */
   | { readonly q: 'availability' }
   /** `lvsadm --vrrp` (our extension): state, priorities and receive counters of each VRRP instance. */
-  | { readonly q: 'vrrp' };
+  | { readonly q: 'vrrp' }
+  /** `lvsadm --sysctl` (our extension): the current net.ipv4.vs.* values. */
+  | { readonly q: 'sysctls' };

@@ -9,7 +9,7 @@
 import type { Errno } from '../core/errors.js';
 import { LvsError } from '../core/errors.js';
 import type { Change } from './apply.js';
-import type { Command, Query } from './commands.js';
+import type { Command, Query, SysctlName } from './commands.js';
 import type { AvailabilityView, HealthView } from './health-views.js';
 import { validateCommand, validateQuery } from './validate.js';
 import type { DaemonView, Snapshot, TimeoutsView } from './views.js';
@@ -73,7 +73,8 @@ export type QueryResult =
   | { readonly q: 'health'; readonly health: HealthView }
   | { readonly q: 'availability'; readonly availability: AvailabilityView }
   /** Built by the daemon's VRRP runner (src/daemon/vrrp). */
-  | { readonly q: 'vrrp'; readonly vrrp: VrrpView };
+  | { readonly q: 'vrrp'; readonly vrrp: VrrpView }
+  | { readonly q: 'sysctls'; readonly sysctls: Readonly<Record<SysctlName, number>> };
 
 /** Code of the answer to a health query when lvsd runs no health checks (no `--config`). */
 export const NO_HEALTH_CODE = 'ERR_LVS_NO_HEALTH';

@@ -199,6 +199,7 @@ export function validateQuery(x: unknown): Query {
     case 'health':
     case 'availability':
     case 'vrrp':
+    case 'sysctls':
       return { q: o.q };
     default:
       throw new RequestError('query.q: unknown query');

@@ -8,7 +8,7 @@ import { TableError } from './errors.js';
 import { SCTP_DEFAULT_TIMEOUTS } from './proto/sctp.js';
 import { TCP_DEFAULT_TIMEOUTS, TCP_S } from './proto/tcp.js';
 import { UDP_DEFAULT_TIMEOUTS, UDP_S_NORMAL } from './proto/udp.js';
-import type { SysctlName } from './sysctls.js';
+import { type SysctlName, sysctlValueError } from './sysctls.js';
 import type { TimeoutsView } from './views.js';
 
 /** Kernel defaults of the sysctls (ip_vs_control_net_init_sysctl). */
@@ -39,39 +39,6 @@ export const SYSCTL_DEFAULTS: Readonly<Record<SysctlName, number>> = {
   // value keeps runs reproducible (it is a count of queued messages, not bytes).
   sync_qlen_max: 8192,
   sync_sock_size: 0,
-};
-
-// Accepted ranges. The kernel takes any int for the boolean knobs; we refuse values it would only
-// treat as "true" so a typo cannot hide. Defence modes are 0..3 as proc_do_defense_mode enforces.
-const RANGES: Readonly<Record<SysctlName, readonly [number, number]>> = {
-  conn_reuse_mode: [0, 3],
-  expire_nodest_conn: [0, 1],
-  expire_quiescent_template: [0, 1],
-  sloppy_tcp: [0, 1],
-  sloppy_sctp: [0, 1],
-  secure_tcp: [0, 3],
-  schedule_icmp: [0, 1],
-  nat_icmp_send: [0, 1],
-  cache_bypass: [0, 1],
-  lblc_expiration: [1, 0x7fffffff],
-  lblcr_expiration: [1, 0x7fffffff],
-  run_estimation: [0, 1],
-  pmtu_disc: [0, 1],
-  // proc_do_sync_threshold: both non-negative; the pair rule is checked in Settings.set.
-  sync_threshold: [0, 0x7fffffff],
-  sync_period: [0, 0x7fffffff],
-  // proc_dointvec_jiffies: seconds that fit an int of jiffies.
-  sync_refresh_period: [0, 2147483],
-  // proc_dointvec_minmax 0..3.
-  sync_retries: [0, 3],
-  sync_persist_mode: [0, 1],
-  // sync_version: proc_dointvec_minmax 0..1 (proc_do_sync_mode on older kernels).
-  sync_version: [0, 1],
-  // proc_do_sync_ports: a power of two ≥ 1 (checked in Settings.set); start_sync_thread uses at
-  // most IPVS_SYNC_PORTS_MAX (64) of them.
-  sync_ports: [1, 0x40000000],
-  sync_qlen_max: [0, 0x7fffffff],
-  sync_sock_size: [0, 0x7fffffff],
 };
 
 /** Largest timeout `--set` accepts, in seconds (the kernel stores timeouts as int jiffies). */
@@ -144,19 +111,13 @@ export class Settings {
 
   /** Writes a sysctl; an unknown name or out-of-range value throws ERR_LVS_INVALID (EINVAL). */
   set(name: SysctlName, value: number): void {
-    const r = RANGES[name];
-    if (!r) throw new TableError('ERR_LVS_INVALID', `unknown sysctl: ${name}`);
-    if (!Number.isInteger(value) || value < r[0] || value > r[1]) {
-      throw new TableError('ERR_LVS_INVALID', `${name}: value out of range: ${value}`);
-    }
+    const bad = sysctlValueError(name, value);
+    if (bad !== undefined) throw new TableError('ERR_LVS_INVALID', bad);
     // proc_do_sync_threshold refuses threshold >= period unless period is 0.
     const thr = name === 'sync_threshold' ? value : this.values.sync_threshold;
     const per = name === 'sync_period' ? value : this.values.sync_period;
     if (per !== 0 && thr >= per) {
       throw new TableError('ERR_LVS_INVALID', `sync_threshold ${thr} must be below sync_period ${per}`);
-    }
-    if (name === 'sync_ports' && (value & (value - 1)) !== 0) {
-      throw new TableError('ERR_LVS_INVALID', `sync_ports: not a power of two: ${value}`);
     }
     this.values[name] = value;
     this.connReuseMode = this.values.conn_reuse_mode;

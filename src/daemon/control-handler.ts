@@ -5,7 +5,7 @@
  */
 import { apply, type Change, type ControlTarget } from '../control/apply.js';
 import { tableChangeChannel } from '../control/channels.js';
-import type { Command, Query } from '../control/commands.js';
+import type { Command, Query, SysctlName } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import {
   decodeRequest,
@@ -51,6 +51,8 @@ export interface ControlDeps {
   availability?(): AvailabilityView | undefined;
   /** `--vrrp` data; absent or undefined when lvsd runs no VRRP instance. */
   vrrp?(): VrrpView | undefined;
+  /** Current net.ipv4.vs.* values for `lvsadm --sysctl`; absent: the query is not supported. */
+  sysctls?(): Readonly<Record<SysctlName, number>>;
 }
 
 function noHealth(): never {
@@ -92,6 +94,10 @@ export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResu
       if (vrrp === undefined)
         throw new LvsError(NO_VRRP_CODE, 'lvsd runs no VRRP instance (no vrrp_instance in --config)');
       return { q: 'vrrp', vrrp };
+    }
+    case 'sysctls': {
+      if (!deps.sysctls) throw new TableError('ERR_LVS_NOT_SUPPORTED', 'this director has no sysctls');
+      return { q: 'sysctls', sysctls: deps.sysctls() };
     }
   }
 }

@@ -88,6 +88,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     target: director,
     connTabSize: director.connTabSize,
     timeouts: () => director.timeouts(),
+    sysctls: () => director.director.settings.sysctls(),
     daemons: () => director.daemons(),
     conns: (now) => director.conns(now),
     now: () => Date.now(),

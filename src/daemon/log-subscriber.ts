@@ -42,7 +42,7 @@ export interface LogLine {
 /**
  * The line of an applied table command: `applied` with its op, service and, for a destination
  * change, the real server in keepalived's notation (`[198.51.100.12]:8081`), so a line like
- * `add-dest applied` says which server went in.
+ * `add-dest applied` says which server went in; a sysctl write names the sysctl and its value.
  */
 export function tableChangeLine(m: TableChangeMessage): LogLine {
   const { cmd } = m;
@@ -54,6 +54,7 @@ export function tableChangeLine(m: TableChangeMessage): LogLine {
       ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}),
       ...('dest' in cmd ? { server: destId(cmd.dest) } : {}),
       ...(cmd.op === 'edit-dest' || cmd.op === 'add-dest' ? { weight: cmd.dest.weight } : {}),
+      ...(cmd.op === 'set-sysctl' ? { sysctl: cmd.name, value: cmd.value } : {}),
     },
   };
 }

@@ -6,7 +6,10 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ConfigFormat } from '../config/check-config.js';
+import type { SysctlArg } from '../config/sysctl-plan.js';
 import { DATAPLANES, type DataplaneName } from '../control/ports.js';
+import { parseSysctlValue, SysctlError, sysctlName } from '../control/sysctl-values.js';
+import { LvsError } from '../core/errors.js';
 import { IMITATED, LVS_TS_VERSION } from '../core/version.js';
 import {
   KEEPALIVED_DEFAULT_CONFIG,
@@ -77,6 +80,20 @@ export interface LvsdOptions {
   readonly configFormat?: ConfigFormat;
   /** `--config-id`: keepalived's `@ID` selector (keepalived.conf(5) "Conditional configuration"). */
   readonly configId?: string;
+  /** `--sysctl NAME=VALUE` (repeatable), checked; applied after the sysctl files, so they win. */
+  readonly sysctls?: readonly SysctlArg[];
+  /**
+   * `--sysctl-files`: 'none', or the directories and files to read instead of the system's
+   * (absent: /etc/sysctl.d and the other sysctl.d directories, then /etc/sysctl.conf).
+   */
+  readonly sysctlFiles?: 'none' | readonly string[];
+}
+
+/** Checks one `--sysctl` argument: `[net.ipv4.vs.]NAME=VALUE`. Throws SysctlError. */
+export function parseSysctlArg(arg: string): SysctlArg {
+  const eq = arg.indexOf('=');
+  if (eq < 0) throw new SysctlError('ERR_LVS_SYSCTL_SYNTAX', 'expected NAME=VALUE');
+  return { arg, setting: parseSysctlValue(sysctlName(arg.slice(0, eq)), arg.slice(eq + 1)) };
 }
 
 /** Dialects `--config-format` accepts. */
@@ -130,6 +147,12 @@ Options:
                          (--config-format picks one)
   --config-format FMT    keepalived or ldirectord (default: detected)
   --config-id ID         keepalived @ID lines (default: the host name's first label)
+  --sysctl NAME=VALUE    set net.ipv4.vs.NAME (or NAME) at start, after the sysctl
+                         files (repeatable); lvsadm --sysctl lists and changes them
+  --sysctl-files LIST    read net.ipv4.vs.* lines from these comma-separated
+                         directories and files instead of /etc/sysctl.d,
+                         /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d,
+                         /lib/sysctl.d and /etc/sysctl.conf; 'none' reads none
   --check-config [FILE]  validate FILE (default as --config) like keepalived -t
                          and exit: 0 clean, 4 fatal or missing, 5 errors/warnings
                          (ldirectord files: 2 on error)
@@ -173,6 +196,8 @@ export function parseLvsdArgs(
         'config-format': { type: 'string' },
         'config-id': { type: 'string' },
         'check-config': { type: 'string' },
+        sysctl: { type: 'string', multiple: true },
+        'sysctl-files': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -244,6 +269,22 @@ export function parseLvsdArgs(
       ...(configId !== undefined ? { configId } : {}),
     };
   }
+  const sysctls: SysctlArg[] = [];
+  for (const arg of Array.isArray(values.sysctl) ? (values.sysctl as string[]) : []) {
+    try {
+      sysctls.push(parseSysctlArg(arg));
+    } catch (e) {
+      const err = e instanceof LvsError ? e : new LvsError('ERR_LVS_SYSCTL_VALUE', String(e));
+      // One line with the stable code, like a refused value in context (programs/lvsd/main.ts).
+      return { kind: 'error', text: `lvsd: --sysctl '${arg}': ${err.message} (${err.code})`, exitCode: 2 };
+    }
+  }
+  const filesText = str('sysctl-files');
+  const filesList = filesText?.split(',').filter((f) => f !== '');
+  if (filesList !== undefined && filesList.length === 0)
+    return fail(`--sysctl-files needs 'none' or a comma-separated list of directories and files`);
+  const sysctlFiles = filesText === 'none' ? ('none' as const) : filesList;
+
   const config = str('config');
   if (config === '') return fail('--config needs a file');
   if (config !== undefined && (demo || restore !== undefined)) {
@@ -266,6 +307,8 @@ export function parseLvsdArgs(
       tickMs,
       demo,
       ...(config !== undefined ? { config, ...cfgOpts } : {}),
+      ...(sysctls.length > 0 ? { sysctls } : {}),
+      ...(sysctlFiles !== undefined ? { sysctlFiles } : {}),
     },
   };
 }

@@ -12,8 +12,10 @@
  * Beyond ipvsadm (documented in usage.ts EXTENSIONS_TEXT): `--socket PATH` anywhere; DPVS's
  * FULLNAT spellings (`-b`/`--fullnat` on -a/-e, `-P/-Q/-G` with `-z ADDR [-F IFNAME]`);
  * `--proxy-protocol v1|v2` on -a/-e; the list views `--status`, `--health`, `--availability`, `--vrrp`;
- * `--help-extensions` in the first place.
+ * `--help-extensions` and `--sysctl [NAME[=VALUE]]` in the first place.
  */
+import { parseSysctlValue, sysctlName } from '../control/sysctl-values.js';
+import { LvsError } from '../core/errors.js';
 import { EXIT_OPERATION, EXIT_USAGE, type Failure, tryHelp } from './messages.js';
 import { namesIn, runParse } from './parse-run.js';
 import type { ListFormat, ListRequest, ListView, ParsedCommand } from './parsed-command.js';
@@ -54,6 +56,27 @@ function takeSocket(argv: readonly string[]): { rest: string[]; socket?: string 
   return socket === undefined ? { rest } : { rest, socket };
 }
 
+/** `--sysctl [NAME[=VALUE]]`: names and values checked here, so a typo never reaches lvsd. */
+function parseSysctlRequest(args: readonly string[]): ParsedCommand {
+  if (args.length > 1) {
+    return {
+      kind: 'error',
+      text: 'lvsadm: --sysctl takes at most one NAME or NAME=VALUE',
+      exitCode: EXIT_USAGE,
+    };
+  }
+  const a = args[0];
+  if (a === undefined) return { kind: 'sysctl' };
+  try {
+    const eq = a.indexOf('=');
+    if (eq < 0) return { kind: 'sysctl', get: sysctlName(a) };
+    return { kind: 'sysctl', set: parseSysctlValue(sysctlName(a.slice(0, eq)), a.slice(eq + 1)) };
+  } catch (e) {
+    const err = e instanceof LvsError ? e : new LvsError('ERR_LVS_SYSCTL_VALUE', String(e));
+    return { kind: 'error', text: `lvsadm: --sysctl: ${err.message} (${err.code})`, exitCode: EXIT_USAGE };
+  }
+}
+
 /** Parses lvsadm's arguments (argv without the program name). Never throws. */
 export function parse(argv: readonly string[], opts: ParseOptions = {}): ParsedCommand {
   const prog = opts.prog ?? 'lvsadm';
@@ -62,6 +85,12 @@ export function parse(argv: readonly string[], opts: ParseOptions = {}): ParsedC
   const sock = s.socket === undefined ? {} : { socket: s.socket };
   // Ours, and in the first place like -h: ipvsadm's popt table would refuse it as unknown.
   if (s.rest[0] === '--help-extensions') return { kind: 'help', text: EXTENSIONS_TEXT, ...sock };
+  const first = s.rest[0] ?? '';
+  if (first === '--sysctl' || first.startsWith('--sysctl=')) {
+    const args =
+      first === '--sysctl' ? s.rest.slice(1) : [first.slice('--sysctl='.length), ...s.rest.slice(1)];
+    return { ...parseSysctlRequest(args), ...sock };
+  }
   const r = runParse(s.rest, opts.resolver ?? NUMERIC_RESOLVER, opts.restoring ?? false);
   switch (r.kind) {
     case 'tryhelp':

@@ -2,7 +2,8 @@
  * What lvsadm's parser (parse.ts, parse-run.ts) turns one argv into: a command for lvsd, a
  * listing request, or text to print.
  */
-import type { Command } from '../control/commands.js';
+import type { Command, SysctlName } from '../control/commands.js';
+import type { SysctlSetting } from '../control/sysctl-values.js';
 import type { ServiceKey } from '../core/types.js';
 
 /** Which listing a `-L` asks for. */
@@ -45,6 +46,11 @@ export type ParsedCommand = (
   | { readonly kind: 'list'; readonly list: ListRequest }
   | { readonly kind: 'save'; readonly numeric: boolean }
   | { readonly kind: 'restore' }
+  /**
+   * `--sysctl [NAME[=VALUE]]` (ours): list every net.ipv4.vs.* value, show one (`get`), or write
+   * one (`set`) through lvsd's apply.
+   */
+  | { readonly kind: 'sysctl'; readonly get?: SysctlName; readonly set?: SysctlSetting }
   /**
    * Text for stdout; exit 0. `terminalNote` follows it only when stdout is a terminal (usage.ts
    * TERMINAL_NOTE: ipvsadm's bytes for anything that captures the output).

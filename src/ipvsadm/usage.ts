@@ -105,6 +105,10 @@ Extensions beyond ipvsadm ${IMITATED.ipvsadm}:
   --socket PATH                       control socket of lvsd (anywhere in the arguments;
                                       default $LVSD_SOCKET, else lvsd's default path)
   --help-extensions                   this text
+  --sysctl [NAME[=VALUE]]             lvsd's net.ipv4.vs.* settings as sysctl -a prints them: all,
+                                      one, or set one (NAME with or without net.ipv4.vs.);
+                                      lvsd also reads them from /etc/sysctl.conf, sysctl.d and
+                                      lvsd --sysctl at start
 
 List views (-L, or alone: lvsadm --health):
   --status                            whether the data plane serves each virtual service, and why not

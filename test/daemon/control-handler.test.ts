@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { Command } from '../../src/control/commands.js';
 import type { Response } from '../../src/control/protocol.js';
 import type { ServiceTable } from '../../src/core/service-table.js';
+import { SYSCTL_DEFAULTS } from '../../src/core/settings.js';
 import { type ControlDeps, handleLine, handleRequest } from '../../src/daemon/control-handler.js';
 import { destConfig, svcConfig, tcp, testTable } from '../helpers/table.js';
 
@@ -89,6 +90,17 @@ describe('control handler', () => {
       q: 'timeouts',
       timeouts: { tcp: 100, tcpfin: 120, udp: 50 },
     });
+  });
+
+  it('answers the sysctls query with the current values, and EOPNOTSUPP without them', () => {
+    const values = { ...SYSCTL_DEFAULTS, sloppy_tcp: 1 };
+    const r = send({ ...deps(), sysctls: () => values }, { query: { q: 'sysctls' } });
+    assert.deepEqual(r.ok && 'result' in r && r.result, { q: 'sysctls', sysctls: values });
+    const none = send(deps(), { query: { q: 'sysctls' } });
+    assert.deepEqual(!none.ok && [none.error.code, none.error.errno], [
+      'ERR_LVS_NOT_SUPPORTED',
+      'EOPNOTSUPP',
+    ]);
   });
 
   it('refuses start-daemon with EOPNOTSUPP when the target has no sync', () => {

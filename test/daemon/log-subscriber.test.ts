@@ -163,6 +163,17 @@ test('a destination change names its real server in keepalived notation, and its
   });
 });
 
+test('a sysctl write names the sysctl and its value', () => {
+  const l = tableChangeLine({
+    source: src,
+    origin: 'socket',
+    cmd: { op: 'set-sysctl', name: 'expire_nodest_conn', value: 1 },
+    changes: [],
+    at: 0,
+  });
+  assert.deepEqual(l.fields, { op: 'set-sysctl', sysctl: 'expire_nodest_conn', value: 1 });
+});
+
 test('a busy or privileged port says so in the line, with the fix for a privileged one', () => {
   const msg = (reason: string) =>
     faultLine({

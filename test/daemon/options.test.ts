@@ -91,6 +91,15 @@ describe('lvsd options', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /Unexpected argument 'extra'/],
     [['--demo', '--restore', '/r'], /--demo and --restore cannot be used together/],
+    [
+      ['--sysctl', 'net.ipv4.vs.nonesuch=1'],
+      /--sysctl 'net.ipv4.vs.nonesuch=1': .*\(ERR_LVS_SYSCTL_UNKNOWN\)/,
+    ],
+    [['--sysctl', 'amemthresh=1'], /\(ERR_LVS_SYSCTL_UNSUPPORTED\)/],
+    [['--sysctl', 'sync_ports=3'], /not a power of two: 3 \(ERR_LVS_SYSCTL_VALUE\)/],
+    [['--sysctl', 'conn_reuse_mode=x'], /\(ERR_LVS_SYSCTL_VALUE\)/],
+    [['--sysctl', 'sloppy_tcp'], /expected NAME=VALUE \(ERR_LVS_SYSCTL_SYNTAX\)/],
+    [['--sysctl-files', ','], /--sysctl-files needs/],
   ] as const) {
     it(`refuses ${argv.join(' ')} with exit 2`, () => {
       const a = parseLvsdArgs([...argv], user);
@@ -100,6 +109,28 @@ describe('lvsd options', () => {
       assert.match(a.text, re);
     });
   }
+
+  it('takes --sysctl (repeatable, with or without net.ipv4.vs.) and --sysctl-files', () => {
+    const a = parseLvsdArgs(
+      [
+        '--sysctl',
+        'net.ipv4.vs.sloppy_tcp=1',
+        '--sysctl',
+        'sync_threshold=10 100',
+        '--sysctl-files',
+        '/a,/b.conf',
+      ],
+      user,
+    );
+    assert.ok(a.kind === 'run');
+    assert.deepEqual(a.options.sysctls, [
+      { arg: 'net.ipv4.vs.sloppy_tcp=1', setting: { name: 'sloppy_tcp', values: [1] } },
+      { arg: 'sync_threshold=10 100', setting: { name: 'sync_threshold', values: [10, 100] } },
+    ]);
+    assert.deepEqual(a.options.sysctlFiles, ['/a', '/b.conf']);
+    const none = parseLvsdArgs(['--sysctl-files', 'none'], user);
+    assert.equal(none.kind === 'run' && none.options.sysctlFiles, 'none');
+  });
 
   it('takes --xdp on/off on the packet plane, auto by default, and none on the proxy plane', () => {
     const xdpOf = (argv: string[]) => {
@@ -194,6 +225,11 @@ describe('lvsd argv property', () => {
         'keepalived',
         'ldirectord',
         '--config-format=ldirectord',
+        '--sysctl',
+        'sync_threshold=9 8',
+        'net/ipv4/vs/sync_ports=0x10',
+        '--sysctl-files',
+        'none',
         '--demo',
         '--restore',
         '--socket',

@@ -45,6 +45,7 @@ describe('lvsadm --help-extensions', () => {
       '--vrrp',
       '--start-daemon',
       '--sync-origin',
+      '--sysctl',
       '--fullnat',
       ' -P ',
       ' -Q ',

@@ -8,6 +8,7 @@
 import type { Command, Query } from '../../control/commands.js';
 import type { AvailabilityView, HealthView } from '../../control/health-views.js';
 import { NO_HEALTH_CODE, NO_VRRP_CODE, type Response, type StatusView } from '../../control/protocol.js';
+import { formatSysctls, sysctlCommands } from '../../control/sysctl-values.js';
 import type { Snapshot } from '../../control/views.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from '../../daemon/socket-path.js';
 import { commandForm } from '../../io/command-form.js';
@@ -266,7 +267,42 @@ async function execute(env: RunnerEnv, s: Session, p: ParsedCommand): Promise<nu
     }
     case 'restore':
       return restore(env, s);
+    case 'sysctl':
+      return runSysctl(env, s, p);
   }
+}
+
+/**
+ * `--sysctl [NAME[=VALUE]]` (ours): lists or shows net.ipv4.vs.* values as `sysctl` prints them;
+ * a write goes through lvsd's apply as `set-sysctl` commands and then prints the value lvsd now
+ * holds, as `sysctl -w` echoes what it wrote. A value lvsd refuses exits 255 with its message.
+ */
+async function runSysctl(
+  env: RunnerEnv,
+  s: Session,
+  p: Extract<ParsedCommand, { kind: 'sysctl' }>,
+): Promise<number> {
+  const current = async () => {
+    const resp = await s.request({ query: { q: 'sysctls' } });
+    if (!resp.ok || !('result' in resp) || resp.result.q !== 'sysctls') {
+      env.stderr(
+        `lvsadm: --sysctl: ${resp.ok ? 'unexpected answer' : `${resp.error.message} (${resp.error.code})`}\n`,
+      );
+      throw new Exit(EXIT_OPERATION);
+    }
+    return resp.result.sysctls;
+  };
+  if (p.set) {
+    for (const command of sysctlCommands(p.set, await current())) {
+      const resp = await s.request({ command });
+      if (!resp.ok) {
+        env.stderr(`lvsadm: --sysctl: ${resp.error.message} (${resp.error.code})\n`);
+        return EXIT_OPERATION;
+      }
+    }
+  }
+  env.stdout(formatSysctls(await current(), p.set?.name ?? p.get));
+  return 0;
 }
 
 /** A resolver for the host and service names in argv (ports like `http` need /etc/services). */

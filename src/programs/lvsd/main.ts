@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigFormat } from '../../config/check-config.js';
+import { originText } from '../../config/sysctl-conf.js';
 import { apply } from '../../control/apply.js';
 import type { Command } from '../../control/commands.js';
 import type { DataPlaneHandle, DirectorPort } from '../../control/ports.js';
@@ -18,6 +19,7 @@ import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daem
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
 import { showsStack, startFailureText } from '../../daemon/start-failure.js';
+import { logStartupSysctls, startupSysctls } from '../../daemon/startup-sysctls.js';
 import { SyncRoleFollower } from '../../daemon/sync/sync-role-follower.js';
 import { syncServiceFactory } from '../../daemon/sync/sync-service-factory.js';
 import { tuneV8 } from '../../daemon/v8-tuning.js';
@@ -124,6 +126,15 @@ export function main(argv: string[]): void {
       return;
     }
   }
+  // Sysctls first: a `--sysctl` the settings refuse (e.g. a sync_threshold not below the period)
+  // is a usage error like an unknown name, reported before anything starts.
+  const sysctls = startupSysctls(o);
+  const refused = sysctls.plan.refusedArgs[0];
+  if (refused) {
+    process.stderr.write(`lvsd: ${originText(refused.origin)}: ${refused.message} (${refused.code})\n`);
+    process.exitCode = 2;
+    return;
+  }
   const log = createLogger(o.logLevel);
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
@@ -155,6 +166,14 @@ export function main(argv: string[]): void {
 
   const initial = (port: DirectorPort, now: number) => {
     const applyNow = (cmd: Command) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now()));
+    // The planned sysctls were checked against the defaults this fresh director holds.
+    for (const cmd of sysctls.plan.commands) {
+      try {
+        apply(port, cmd, now);
+      } catch (e) {
+        log.warn({ err: e }, `sysctl: ${cmd.op === 'set-sysctl' ? cmd.name : cmd.op} not applied`);
+      }
+    }
     // `lvs_sync_daemon IF inst VI`: the sync roles follow that instance from its first
     // transition, so the follower listens before the VRRP instances start (keepalived.conf(5)).
     if (session) {
@@ -254,6 +273,8 @@ export function main(argv: string[]): void {
               ? demoServeState(() => p.vipStatus(), service)
               : Promise.resolve({ service, serving: false, reason: 'no data plane (--dataplane none)' })
           ).then((st) => process.stdout.write(dm.banner(o.socket, st)));
+        // Once started: a start failure stays one plain line on stderr (daemon/start-failure.ts).
+        logStartupSysctls(log, sysctls);
         log.info(
           { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
           d.director.table.size === 0
