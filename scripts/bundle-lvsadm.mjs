@@ -10,8 +10,10 @@
  * import.meta.url becomes the bundle's own URL.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -81,10 +83,12 @@ const SNAPSHOT = {
 };
 
 /**
- * Runs the bundle once, as `lvsadm -Ln` against an lvsd holding one service (an in-memory
- * stand-in), so that the functions a listing runs are compiled, and writes the code cache. The
- * cache holds compiled code only, so it is written even if that run fails (it then holds less);
- * a bundle that cannot be loaded leaves no cache, which costs speed only (bin/load-bundle.cjs).
+ * Runs the bundle once, as `lvsadm -Ln` with lvsadm's own process environment against a stand-in
+ * lvsd on a temporary socket that answers with one service, so that the functions a listing runs
+ * (the socket client and the response decoder among them) are compiled, and writes the code
+ * cache. The cache holds compiled code only, so it is written even if that run fails (it then
+ * holds less); a bundle that cannot be loaded leaves no cache, which costs speed only
+ * (bin/load-bundle.cjs).
  */
 async function writeCache(outfile) {
   let loaded;
@@ -94,28 +98,41 @@ async function writeCache(outfile) {
     process.stderr.write(`warning: no code cache for ${outfile}: ${e instanceof Error ? e.message : e}\n`);
     return;
   }
-  let out = '';
-  const client = {
-    request: async () => ({ v: 1, id: 1, ok: true, result: { q: 'list', snapshot: SNAPSHOT } }),
-    close() {},
-  };
+  const dir = mkdtempSync(join(tmpdir(), 'lvsadm-cache-'));
+  const socket = join(dir, 'lvsd.sock');
+  const server = createServer((c) => {
+    let buf = '';
+    c.on('data', (b) => {
+      buf += b;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const { id } = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        c.write(`${JSON.stringify({ v: 1, id, ok: true, result: { q: 'list', snapshot: SNAPSHOT } })}\n`);
+      }
+    });
+    c.on('error', () => {});
+  });
   try {
-    const code = await loaded.exports.run(['-Ln', '--socket', '/nonexistent/lvsd.sock'], {
+    await new Promise((resolve, reject) => server.listen(socket, resolve).once('error', reject));
+    let out = '';
+    const env = {
+      ...loaded.exports.processEnv(),
       stdout: (t) => {
         out += t;
       },
       stderr: (t) => {
         out += t;
       },
-      readStdin: async () => '',
-      connect: async () => client,
-      socketEnv: { env: {}, uid: 0 },
-    });
+    };
+    const code = await loaded.exports.run(['-Ln', '--socket', socket], env);
     if (code !== 0 || !out.includes('198.51.100.2:80')) throw new Error(`exit ${code}: ${out}`);
   } catch (e) {
     process.stderr.write(
       `warning: lvsadm -Ln failed while making its code cache: ${e instanceof Error ? e.message : e}\n`,
     );
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   writeCodeCache(outfile, loaded.script);
 }
