@@ -4,7 +4,6 @@
  * the code paths only publish and the wording of the log lives here, in one place.
  */
 
-import { destId } from '../config/to-commands.js';
 import {
   type DataplaneFaultCode,
   type DataplaneFaultMessage,
@@ -21,7 +20,12 @@ import {
   type VrrpTransitionMessage,
   vrrpTransitionChannel,
 } from '../control/channels.js';
-import { serviceKeyText } from '../core/types.js';
+import {
+  destTextNotation,
+  rsNotation,
+  serviceTextNotation,
+  vsNotation,
+} from '../core/keepalived-notation.js';
 import { vrrpStateLogLine } from '../vrrp/vrrp-notify.js';
 import { diagnosticLine } from './config-loader.js';
 
@@ -40,9 +44,11 @@ export interface LogLine {
 }
 
 /**
- * The line of an applied table command: `applied` with its op, service and, for a destination
- * change, the real server in keepalived's notation (`[198.51.100.12]:8081`), so a line like
- * `add-dest applied` says which server went in; a sysctl write names the sysctl and its value.
+ * The line of an applied table command: `applied` with its op, the service and, for a
+ * destination change, the real server, both in keepalived's notation (`[192.0.2.10]:tcp:80`,
+ * `[198.51.100.12]:tcp:8081`; core/keepalived-notation.ts), so a line like `add-dest applied`
+ * says which server went in, in the words keepalived's own log uses for it; a sysctl write names
+ * the sysctl and its value.
  */
 export function tableChangeLine(m: TableChangeMessage): LogLine {
   const { cmd } = m;
@@ -51,17 +57,25 @@ export function tableChangeLine(m: TableChangeMessage): LogLine {
     msg: 'applied',
     fields: {
       op: cmd.op,
-      ...('service' in cmd && cmd.service ? { service: serviceKeyText(cmd.service) } : {}),
-      ...('dest' in cmd ? { server: destId(cmd.dest) } : {}),
+      ...('service' in cmd && cmd.service ? { service: vsNotation(cmd.service) } : {}),
+      ...('dest' in cmd && 'service' in cmd && cmd.service
+        ? { server: rsNotation(cmd.dest, cmd.service) }
+        : {}),
       ...(cmd.op === 'edit-dest' || cmd.op === 'add-dest' ? { weight: cmd.dest.weight } : {}),
       ...(cmd.op === 'set-sysctl' ? { sysctl: cmd.name, value: cmd.value } : {}),
     },
   };
 }
 
-/** The line of a health transition: `real server R of S DOWN: reason`, warn when down. */
+/**
+ * The line of a health transition, warn when down: `real server R of S DOWN: reason` for a real
+ * server, `virtual service S DOWN: lost quorum: ...` for a service's quorum, R and S in
+ * keepalived's notation (`[198.51.100.12]:tcp:8081 of [192.0.2.10]:tcp:80`).
+ */
 export function healthTransitionLine(m: HealthTransitionMessage): LogLine {
-  const what = m.rs === undefined ? `service ${m.svc}` : `real server ${m.rs} of ${m.svc}`;
+  const svc = serviceTextNotation(m.svc);
+  const what =
+    m.rs === undefined ? `virtual service ${svc}` : `real server ${destTextNotation(m.rs, m.svc)} of ${svc}`;
   return { level: m.up ? 'info' : 'warn', msg: `${what} ${m.up ? 'UP' : 'DOWN'}: ${m.message}`, fields: {} };
 }
 
@@ -112,7 +126,8 @@ export function faultLine(m: DataplaneFaultMessage): LogLine {
     // Say which service and what the errno means for an operator, in the line itself.
     const { service, reason } = m.detail ?? {};
     const why = LISTEN_HINT[String(reason)] ?? String(reason);
-    return { level, msg: `cannot serve ${String(service)}: ${why}; will retry`, fields: { ...m.detail } };
+    const svc = serviceTextNotation(String(service));
+    return { level, msg: `cannot serve ${svc}: ${why}; will retry`, fields: { ...m.detail, service: svc } };
   }
   if (m.code === 'unserved-change') {
     // The refusal's reason is the message ("... not served: -g needs the packet plane").
@@ -128,12 +143,14 @@ export function faultLine(m: DataplaneFaultMessage): LogLine {
 
 /**
  * The line of a serving change: `not served: REASON` (warn) for a service or real server, at
- * start for each one the loaded table cannot serve, or `served` (info) when it is again.
+ * start for each one the loaded table cannot serve, or `served` (info) when it is again; the
+ * service and real server in keepalived's notation, as in the health lines.
  */
 export function serveStatusLine(m: ServeStatusMessage): LogLine {
-  const fields = { service: m.service, ...(m.dest !== undefined ? { dest: m.dest } : {}) };
-  const what =
-    m.dest !== undefined ? `real server ${m.dest} of ${m.service}` : `virtual service ${m.service}`;
+  const service = serviceTextNotation(m.service);
+  const dest = m.dest !== undefined ? destTextNotation(m.dest, m.service) : undefined;
+  const fields = { service, ...(dest !== undefined ? { dest } : {}) };
+  const what = dest !== undefined ? `real server ${dest} of ${service}` : `virtual service ${service}`;
   if (m.serving) return { level: 'info', msg: `${what} served`, fields };
   return { level: 'warn', msg: `${what} not served: ${m.reason ?? 'unknown'}`, fields };
 }

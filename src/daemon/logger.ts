@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import { LogTee } from './log-file.js';
 
 /** Log levels accepted by `--log-level`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -63,4 +64,19 @@ export function createLogger(level: LogLevel, pretty = process.stderr.isTTY === 
   return pretty
     ? pino(opts, prettyStream(process.stderr))
     : pino(opts, pino.destination({ fd: 2, sync: true }));
+}
+
+/**
+ * lvsd's logger (as createLogger) writing through a LogTee, so that an ldirectord `logfile=`
+ * gets every line too (daemon/log-file.ts). `holdForFile`: keep the first lines until the
+ * configuration says whether there is a file (lvsd with --config).
+ */
+export function createDaemonLogger(
+  level: LogLevel,
+  holdForFile: boolean,
+  pretty = process.stderr.isTTY === true,
+): { log: Logger; file: LogTee } {
+  const out = pretty ? prettyStream(process.stderr) : pino.destination({ fd: 2, sync: true });
+  const file = new LogTee(out, undefined, holdForFile);
+  return { log: pino({ name: 'lvsd', level }, file), file };
 }

@@ -9,6 +9,7 @@ import type { CheckerConfig, LvsModel, ScriptSpec, VirtualService } from '../con
 import { healthTransitionChannel } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
+import { rsNotation, vsNotation } from '../core/keepalived-notation.js';
 import { AvailabilityAccount } from './availability.js';
 import type { Checker, Result } from './checker.js';
 import { HealthMonitor, type MonitorAction } from './monitor.js';
@@ -147,7 +148,11 @@ export class HealthRunner {
         try {
           this.opts.apply(a.cmd);
         } catch (e) {
-          log?.('error', 'health command failed', { cmd: a.cmd, code: (e as { code?: string }).code });
+          log?.('error', 'health command failed', {
+            cmd: a.cmd,
+            code: (e as { code?: string }).code,
+            ...commandServers(a.cmd),
+          });
         }
         break;
       case 'script':
@@ -236,4 +241,11 @@ export class HealthRunner {
       if (this.running) this.feed(this.monitor.step({ type: 'tick' }, this.clock.now()));
     }, at - this.clock.now());
   }
+}
+
+/** The service and real server a table command names, in keepalived's notation, for its log line. */
+function commandServers(cmd: Command): { service?: string; server?: string } {
+  if (!('service' in cmd) || !cmd.service) return {};
+  const service = vsNotation(cmd.service);
+  return 'dest' in cmd ? { service, server: rsNotation(cmd.dest, cmd.service) } : { service };
 }

@@ -217,15 +217,26 @@ test('format detection and checkConfig pick the right dialect and exit code', ()
   assert.deepEqual([r.format, r.exitCode], ['ldirectord', 2]);
 });
 
-test('logfile= is not honoured, so it is a notice at its line (exit status unchanged)', () => {
+test('logfile= naming a syslog facility is not honoured, so it is a notice at its line (exit status unchanged)', () => {
   const r = parse(
-    `checktimeout=3\nlogfile="/var/log/ldirectord.log"\n\nvirtual=192.0.2.10:80\n\treal=198.51.100.12:80 masq\n`,
+    `checktimeout=3\nlogfile="local0"\n\nvirtual=192.0.2.10:80\n\treal=198.51.100.12:80 masq\n`,
   );
   const n = r.diagnostics.filter((x) => x.code === 'ERR_CONFIG_IGNORED');
   assert.equal(n.length, 1, JSON.stringify(r.diagnostics));
   assert.equal(n[0]?.severity, 'notice');
   assert.equal(n[0]?.line, 2);
-  assert.match(n[0]?.text ?? '', /logfile="\/var\/log\/ldirectord\.log" is ignored/);
+  assert.match(
+    n[0]?.text ?? '',
+    /^logfile="local0" is ignored: it names a syslog facility, and lvsd does not write to syslog/,
+  );
   assert.equal(r.exitCode, 0);
-  assert.equal(parse('logfile="local0"\n').diagnostics[0]?.code, 'ERR_CONFIG_IGNORED');
+  assert.equal(r.model?.globals.extra.logfile?.[0], 'local0');
+});
+
+test('logfile= naming a file is honoured (daemon/log-file.ts), so it is no finding', () => {
+  const r = parse(
+    `checktimeout=3\nlogfile="/var/log/ldirectord.log"\n\nvirtual=192.0.2.10:80\n\treal=198.51.100.12:80 masq\n`,
+  );
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.model?.globals.extra.logfile?.[0], '/var/log/ldirectord.log');
 });

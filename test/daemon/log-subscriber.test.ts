@@ -42,8 +42,8 @@ test('a fault is written with the text, level and fields lvsd logged before the 
     }),
     {
       level: 'warn',
-      msg: 'cannot serve TCP 192.0.2.1:80: address not on this host (EADDRNOTAVAIL); will retry',
-      fields: { service: 'TCP 192.0.2.1:80', reason: 'EADDRNOTAVAIL' },
+      msg: 'cannot serve [192.0.2.1]:tcp:80: address not on this host (EADDRNOTAVAIL); will retry',
+      fields: { service: '[192.0.2.1]:tcp:80', reason: 'EADDRNOTAVAIL' },
     },
   );
   assert.deepEqual(
@@ -137,8 +137,8 @@ test('the subscribed logger writes what each channel publishes, only from accept
   unsubscribe();
   reloadChannel.publish({ phase: 'started', source: src, file: '/f', reason: 'SIGHUP' });
   assert.deepEqual(log.lines, [
-    { level: 'info', msg: 'applied', fields: { op: 'del-service', service: 'TCP 10.0.0.1:80' } },
-    { level: 'info', msg: 'service S UP: quorum', fields: {} },
+    { level: 'info', msg: 'applied', fields: { op: 'del-service', service: '[10.0.0.1]:tcp:80' } },
+    { level: 'info', msg: 'virtual service S UP: quorum', fields: {} },
     { level: 'info', msg: 'reloading configuration', fields: { file: '/f', reason: 'SIGHUP' } },
     { level: 'warn', msg: 'cannot re-read host config', fields: { err: 'EACCES' } },
   ]);
@@ -153,14 +153,28 @@ test('a destination change names its real server in keepalived notation, and its
     {
       level: 'info',
       msg: 'applied',
-      fields: { op: 'add-dest', service: 'TCP 192.0.2.10:80', server: '[198.51.100.12]:8081', weight: 3 },
+      fields: {
+        op: 'add-dest',
+        service: '[192.0.2.10]:tcp:80',
+        server: '[198.51.100.12]:tcp:8081',
+        weight: 3,
+      },
     },
   );
   assert.deepEqual(line({ op: 'del-dest', service: vip, dest: { addr: '2001:db8::5', port: 443 } }).fields, {
     op: 'del-dest',
-    service: 'TCP 192.0.2.10:80',
-    server: '[2001:db8::5]:443',
+    service: '[192.0.2.10]:tcp:80',
+    server: '[2001:db8::5]:tcp:443',
   });
+  // A firewall-mark service has no protocol: keepalived writes `FWM 1` and `none` (format_rs()).
+  assert.deepEqual(
+    line({
+      op: 'add-dest',
+      service: { kind: 'fwmark', af: 4, fwmark: 1 },
+      dest: destConfig('198.51.100.12', 80),
+    }).fields,
+    { op: 'add-dest', service: 'FWM 1', server: '[198.51.100.12]:none:80', weight: 1 },
+  );
 });
 
 test('a sysctl write names the sysctl and its value', () => {
@@ -184,8 +198,8 @@ test('a busy or privileged port says so in the line, with the fix for a privileg
     }).msg;
   assert.equal(
     msg('EADDRINUSE'),
-    'cannot serve TCP 127.0.0.1:8080: port busy, another program listens there (EADDRINUSE); will retry',
+    'cannot serve [127.0.0.1]:tcp:8080: port busy, another program listens there (EADDRINUSE); will retry',
   );
   assert.match(msg('EACCES'), /need root or CAP_NET_BIND_SERVICE \(EACCES\); will retry$/);
-  assert.equal(msg('EMFILE'), 'cannot serve TCP 127.0.0.1:8080: EMFILE; will retry');
+  assert.equal(msg('EMFILE'), 'cannot serve [127.0.0.1]:tcp:8080: EMFILE; will retry');
 });

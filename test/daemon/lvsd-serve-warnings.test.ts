@@ -20,7 +20,7 @@ async function warnings(args: (dir: string, port: number) => string[], port: num
   const d = spawnLvsd(args(dir, port), { dir });
   try {
     await waitReady(d, 20_000);
-    const want = `real server 127.0.0.2:${port} of TCP 127.0.0.1:${port} not served: ${DR}`;
+    const want = `real server [127.0.0.2]:tcp:${port} of [127.0.0.1]:tcp:${port} not served: ${DR}`;
     const end = Date.now() + 5000;
     while (!d.stderr().includes(want) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     return d
@@ -35,11 +35,11 @@ async function warnings(args: (dir: string, port: number) => string[], port: num
 
 function expectDrWarnings(got: readonly string[], port: number): void {
   assert.ok(
-    got.includes(`real server 127.0.0.2:${port} of TCP 127.0.0.1:${port} not served: ${DR}`),
+    got.includes(`real server [127.0.0.2]:tcp:${port} of [127.0.0.1]:tcp:${port} not served: ${DR}`),
     got.join('\n'),
   );
   assert.ok(
-    got.includes(`virtual service TCP 127.0.0.1:${port} not served: no real server can be reached: ${DR}`),
+    got.includes(`virtual service [127.0.0.1]:tcp:${port} not served: no real server can be reached: ${DR}`),
     got.join('\n'),
   );
 }
@@ -88,12 +88,12 @@ test('lvsadm: a service added later with no real server is reported, and served 
   try {
     await waitReady(d, 20_000);
     assert.equal(lvsadm(`-A -t 127.0.0.1:${port} -s rr`).status, 0);
-    const not = `virtual service TCP 127.0.0.1:${port} not served: no real server in the table`;
+    const not = `virtual service [127.0.0.1]:tcp:${port} not served: no real server in the table`;
     const end = Date.now() + 5000;
     while (!d.stderr().includes(not) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     assert.ok(d.stderr().includes(not), d.stderr());
     assert.equal(lvsadm(`-a -t 127.0.0.1:${port} -r 127.0.0.2:${port} -m`).status, 0);
-    const back = `virtual service TCP 127.0.0.1:${port} served`;
+    const back = `virtual service [127.0.0.1]:tcp:${port} served`;
     const end2 = Date.now() + 5000;
     while (!d.stderr().includes(back) && Date.now() < end2) await new Promise((r) => setTimeout(r, 100));
     assert.ok(d.stderr().includes(back), d.stderr());
@@ -143,7 +143,7 @@ test('health change: a real server failing its TCP_CHECK makes the service "not 
       'the failed check to show in --status',
     );
     await waitFor(
-      () => d.stderr().includes(`virtual service ${svc} not served: no real server`),
+      () => d.stderr().includes(`virtual service [127.0.0.1]:tcp:${port} not served: no real server`),
       'the log line',
     );
     await new Promise<void>((r) => server.listen(rsPort, '127.0.0.1', r));
@@ -151,7 +151,10 @@ test('health change: a real server failing its TCP_CHECK makes the service "not 
       () => /served\n {2}-> 127\.0\.0\.1:\d+ +served\n/.test(status()),
       'the passing check in --status',
     );
-    await waitFor(() => d.stderr().includes(`virtual service ${svc} served`), 'the log line of the recovery');
+    await waitFor(
+      () => d.stderr().includes(`virtual service [127.0.0.1]:tcp:${port} served`),
+      'the log line of the recovery',
+    );
   } finally {
     server.close();
     await d.stop();

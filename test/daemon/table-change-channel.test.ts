@@ -37,12 +37,12 @@ test('a service added over the control socket is published on lvs:table:change',
     assert.deepEqual(m.cmd, addSvc);
     assert.deepEqual(m.changes, [{ kind: 'service-added', service: VIP }]);
     assert.equal(typeof m.at, 'number');
-    // The daemon's logger, subscribed, writes the line it always wrote.
+    // The daemon's logger, subscribed, writes the line, the service in keepalived's notation.
     const applied = lines.filter((l) => l.msg === 'applied');
     assert.equal(applied.length, 1);
     assert.equal(applied[0]!.level, 30);
     assert.equal(applied[0]!.op, 'add-service');
-    assert.equal(applied[0]!.service, 'TCP 10.0.0.1:80');
+    assert.equal(applied[0]!.service, '[10.0.0.1]:tcp:80');
   } finally {
     rec.stop();
     await d.close();

@@ -150,18 +150,18 @@ test('the log warns at load for each unserved service and real server, whatever 
     .filter((l) => l.startsWith('{') && l.includes('not served'))
     .map((l) => (JSON.parse(l) as { msg: string }).msg);
   for (const want of [
-    `virtual service TCP ${VIP}:80 not served:`,
-    `real server ${RS}:80 of TCP ${VIP}:80 not served: direct routing`,
-    `real server 198.51.100.12:80 of TCP ${VIP}:80 not served: direct routing`,
-    `virtual service TCP ${VIP}:8081 not served: no healthy real server`,
-    `virtual service TCP ${VIP}:8082 not served: port busy`,
+    `virtual service [${VIP}]:tcp:80 not served:`,
+    `real server [${RS}]:tcp:80 of [${VIP}]:tcp:80 not served: direct routing`,
+    `real server [198.51.100.12]:tcp:80 of [${VIP}]:tcp:80 not served: direct routing`,
+    `virtual service [${VIP}]:tcp:8081 not served: no healthy real server`,
+    `virtual service [${VIP}]:tcp:8082 not served: port busy`,
   ]) {
     assert.ok(
       warned.some((m) => m.startsWith(want)),
       `no warning "${want}" in:\n${warned.join('\n')}`,
     );
   }
-  assert.ok(!warned.some((m) => m.includes(`${VIP}:8080 not served`)), warned.join('\n'));
+  assert.ok(!warned.some((m) => m.includes(`${VIP}]:tcp:8080 not served`)), warned.join('\n'));
 });
 
 test('ip addr del of the VIP: --status says not served (address not local) and the log says so; ip addr add brings it back', {
@@ -180,7 +180,7 @@ test('ip addr del of the VIP: --status says not served (address not local) and t
       async () =>
         lvsd!
           .log()
-          .includes(`virtual service TCP ${VIP}:8080 not served: ${VIP} is not an address of this host`),
+          .includes(`virtual service [${VIP}]:tcp:8080 not served: ${VIP} is not an address of this host`),
       5000,
       'the log line of the change',
     );
@@ -194,7 +194,7 @@ test('ip addr del of the VIP: --status says not served (address not local) and t
   );
   assert.equal(fetchVip(8080), 'RS');
   await until(
-    async () => lvsd!.log().includes(`virtual service TCP ${VIP}:8080 served`),
+    async () => lvsd!.log().includes(`virtual service [${VIP}]:tcp:8080 served`),
     5000,
     'the log line',
   );

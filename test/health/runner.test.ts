@@ -46,6 +46,7 @@ test('a failing apply is logged and checking continues', async () => {
   const clock = new FakeClock();
   const prober = new FakeProber();
   const logs: string[] = [];
+  const failed: unknown[] = [];
   const runner = new HealthRunner({
     model: model([service([real(A)])]),
     apply: (c) => {
@@ -53,7 +54,10 @@ test('a failing apply is logged and checking continues', async () => {
     },
     now: clock,
     prober: prober.factory,
-    log: (level, msg) => logs.push(`${level} ${msg}`),
+    log: (level, msg, fields) => {
+      logs.push(`${level} ${msg}`);
+      if (msg === 'health command failed') failed.push(fields);
+    },
     random: () => 0,
   });
   // Transitions reach the log through lvs:health:transition, as in lvsd.
@@ -66,7 +70,12 @@ test('a failing apply is logged and checking continues', async () => {
   prober.set(A, false);
   await clock.advance(10_000);
   assert.ok(logs.includes('error health command failed'));
-  assert.ok(logs.some((l) => l.startsWith('warn real server [10.0.0.1]:80')));
+  // The failed command's servers in keepalived's notation, beside the command itself.
+  assert.match(
+    JSON.stringify(failed[0]),
+    /"code":"ERR_LVS_NO_DEST","service":"\[[\d.]+\]:tcp:\d+","server":"\[10\.0\.0\.1\]:tcp:80"/,
+  );
+  assert.ok(logs.some((l) => l.startsWith('warn real server [10.0.0.1]:tcp:80 of [')));
   const before = prober.calls.length;
   await clock.advance(10_000);
   assert.ok(prober.calls.length > before);

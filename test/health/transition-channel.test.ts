@@ -49,9 +49,10 @@ test('the logger, subscribed, writes a real server going down as a warning', asy
     await clock.advance(10_000);
     const down = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
     assert.equal(down.length, 2, JSON.stringify(down));
-    assert.match(down[0]!, /^real server \[10\.0\.0\.1\]:80 of .+ DOWN: /);
+    // keepalived's notation (check_data.c format_rs(), format_vs()): [addr]:proto:port.
+    assert.match(down[0]!, /^real server \[10\.0\.0\.1\]:tcp:80 of \[[\d.]+\]:tcp:\d+ DOWN: /);
     // Its only server gone, the service loses its quorum: a transition of the service itself.
-    assert.match(down[1]!, /^service .+ DOWN: /);
+    assert.match(down[1]!, /^virtual service \[[\d.]+\]:tcp:\d+ DOWN: /);
     // In words, not keepalived's `lost quorum 1-0 > 0`.
     assert.match(down[1]!, /DOWN: lost quorum: no real server alive$/);
   } finally {

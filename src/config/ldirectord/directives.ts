@@ -233,14 +233,16 @@ export function globalDirective(d: Diagnostics, x: LdDirective, g: LdGlobals): b
       const m = /^"(.*)"$/.exec(v);
       if (m) {
         g.logfile = m[1];
-        // ldirectord(8) writes its log to this file, or to that syslog facility when the value has
-        // no leading '/'; lvsd logs JSON lines to stderr only, so say so rather than drop it silently.
-        d.add(
-          'notice',
-          'ERR_CONFIG_IGNORED',
-          `logfile="${m[1]}" is ignored: lvsd writes its log to stderr (redirect it, or read it from the journal under systemd)`,
-          x,
-        );
+        // ldirectord(8): a value with a leading '/' is a file, which lvsd writes its log to as well
+        // as stderr (daemon/log-file.ts); anything else is a syslog(3) facility, which lvsd cannot
+        // write to, so say so rather than drop it silently.
+        if (!m[1]?.startsWith('/'))
+          d.add(
+            'notice',
+            'ERR_CONFIG_IGNORED',
+            `logfile="${m[1]}" is ignored: it names a syslog facility, and lvsd does not write to syslog; its log goes to stderr (the journal under systemd); give a path starting with / to have it written to a file too`,
+            x,
+          );
       } else d.error('ERR_CONFIG_BAD_VALUE', 'logfile must be quoted', x);
       return true;
     }

@@ -15,6 +15,7 @@ import { getSystemErrorName } from 'node:util';
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { VipStatus } from '../../control/protocol.js';
 import type { Dest } from '../../core/dest.js';
+import { vsNotation } from '../../core/keepalived-notation.js';
 import type { Service } from '../../core/service.js';
 import { FWD, PROTO, serviceKeyText } from '../../core/types.js';
 import {
@@ -281,7 +282,7 @@ export class ProxyDataPlane {
   private nowServed(l: Listener): void {
     l.served = true;
     l.reason = '';
-    this.opts.log('info', 'serving virtual service', { service: serviceKeyText(l.svc.key) });
+    this.opts.log('info', 'serving virtual service', { service: vsNotation(l.svc.key) });
   }
 
   private openTcp(l: Listener): void {

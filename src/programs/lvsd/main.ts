@@ -14,7 +14,8 @@ import { LvsError } from '../../core/errors.js';
 import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
-import { createLogger } from '../../daemon/logger.js';
+import { applyLogFile } from '../../daemon/log-file.js';
+import { createDaemonLogger } from '../../daemon/logger.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
@@ -135,7 +136,8 @@ export function main(argv: string[]): void {
     process.exitCode = 2;
     return;
   }
-  const log = createLogger(o.logLevel);
+  // ldirectord's logfile= gets the log too; the start's lines wait for the config to name it.
+  const { log, file: logFile } = createDaemonLogger(o.logLevel, o.config !== undefined);
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
@@ -208,6 +210,8 @@ export function main(argv: string[]): void {
     .then(([dm, cs]) => {
       demo = dm;
       session = cs;
+      applyLogFile(logFile, session?.current, log);
+      session?.onReloaded((m) => applyLogFile(logFile, m, log));
       return startDaemon({
         ...(session
           ? {
