@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPacketAddon } from '../../src/io/packet-socket/addon.js';
@@ -100,6 +100,41 @@ describe('lvsd notifies systemd (NOTIFY_SOCKET)', { timeout: 90_000 }, () => {
       assert.match(ready, /^MAINPID=\d+$/m);
     } finally {
       rx.close();
+    }
+  });
+
+  it('keeps NOTIFY_SOCKET from its check scripts (sd_notify unset_environment)', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'env-seen');
+    const script = join(dir, 'check.sh');
+    writeFileSync(script, `#!/bin/sh\necho "\${NOTIFY_SOCKET-unset}" > ${out}\nexit 0\n`, { mode: 0o755 });
+    const conf = join(dir, 'keepalived.conf');
+    writeFileSync(
+      conf,
+      `virtual_server 192.0.2.10 80 {
+    delay_loop 1
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 198.51.100.2 80 {
+        MISC_CHECK {
+            misc_path "${script}"
+        }
+    }
+}
+`,
+    );
+    const d = spawnLvsd(['--dataplane', 'none', '--config', conf], {
+      dir,
+      env: { NOTIFY_SOCKET: `@lvs-test-unused-${process.pid}` },
+    });
+    try {
+      await waitReady(d);
+      const end = Date.now() + 15_000;
+      while (!existsSync(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(readFileSync(out, 'utf8'), 'unset\n');
+    } finally {
+      await d.stop();
     }
   });
 

@@ -133,7 +133,11 @@ export function main(argv: string[]): void {
   let syncFollower: SyncRoleFollower | undefined;
   let plane: DataPlaneHandle | undefined;
   // systemd Type=notify (daemon/service-notifier.ts); nothing is sent without NOTIFY_SOCKET.
-  const notifier = new ServiceNotifier(openNotifyTransport(), {
+  const notifyTransport = openNotifyTransport();
+  // As sd_notify(3) with unset_environment: check and notify scripts must not inherit the socket
+  // and speak for lvsd (the systemd-notify fallback is given it explicitly).
+  delete process.env.NOTIFY_SOCKET;
+  const notifier = new ServiceNotifier(notifyTransport, {
     log,
     summary: () => ({
       services: daemon?.director.table.size ?? 0,
