@@ -155,7 +155,7 @@ describe('npm pack and install -g', { timeout: 600_000 }, () => {
     }
   });
 
-  it('has systemd units that systemd-analyze verify accepts with the installed paths', {
+  it('has systemd units and the packet-plane drop-in that systemd-analyze verify accepts', {
     skip: noAnalyze,
   }, () => {
     const units = join(dir, 'units');
@@ -168,6 +168,12 @@ describe('npm pack and install -g', { timeout: 600_000 }, () => {
       );
       writeFileSync(join(units, n), text);
     }
+    // The packet plane's drop-in, read with lvsd.service as systemd would read it.
+    mkdirSync(join(units, 'lvsd.service.d'));
+    writeFileSync(
+      join(units, 'lvsd.service.d', 'lvsd-packet-plane.conf'),
+      readFileSync(join(pkg, 'packaging', 'systemd', 'lvsd-packet-plane.conf')),
+    );
     // A template is verified through an instance of it.
     writeFileSync(join(units, 'lvsd@two.service'), readFileSync(join(units, 'lvsd@.service')));
     const targets = ['lvsd.service', 'lvsd@two.service', 'lvsd-rules.service'].map((n) => join(units, n));
