@@ -54,6 +54,7 @@ export class ServiceNotifier {
   private timer: NodeJS.Timeout | undefined;
   private warned = false;
   private stopped = false;
+  private isReady = false;
 
   constructor(
     private readonly transport: NotifyTransport | undefined,
@@ -67,7 +68,8 @@ export class ServiceNotifier {
 
   /** READY=1 with the status; starts the status refresh after the first. */
   ready(): void {
-    if (!this.transport) return;
+    if (!this.transport || this.stopped) return;
+    this.isReady = true;
     this.send('READY=1', this.status());
     if (!this.timer && !this.stopped) {
       this.timer = setInterval(() => this.refresh(), this.o.refreshMs ?? 2000);
@@ -75,10 +77,19 @@ export class ServiceNotifier {
     }
   }
 
-  /** RELOADING=1 and MONOTONIC_USEC= (sd_notify(3)); READY=1 must follow when the reload ends. */
+  /**
+   * RELOADING=1 and MONOTONIC_USEC= (sd_notify(3)); {@link reloaded} must follow. Nothing before
+   * the first READY=1: a SIGHUP during start-up is part of the start.
+   */
   reloading(): void {
+    if (!this.isReady || this.stopped) return;
     const usec = (this.o.monotonicUsec ?? (() => process.hrtime.bigint() / 1000n))();
     this.send(`RELOADING=1\nMONOTONIC_USEC=${usec}`, 'reloading configuration');
+  }
+
+  /** READY=1 again after {@link reloading}; nothing before the first READY=1 or after STOPPING=1. */
+  reloaded(): void {
+    if (this.isReady) this.ready();
   }
 
   /** STOPPING=1; no status refresh after it. */

@@ -54,13 +54,33 @@ describe('ServiceNotifier', () => {
     n.ready();
     n.reloading();
     summary = { ...summary, services: 2 };
-    n.ready();
+    n.reloaded();
     n.stopping();
+    n.reloaded();
     await n.flush();
     assert.deepEqual(t.messages, [
       'READY=1\nSTATUS=serving 1 service (proxy plane)\n',
       'RELOADING=1\nMONOTONIC_USEC=123456789\nSTATUS=reloading configuration\n',
       'READY=1\nSTATUS=serving 2 services (proxy plane)\n',
+      'STOPPING=1\nSTATUS=stopping\n',
+    ]);
+  });
+
+  it('sends nothing for a reload before the first READY=1 (SIGHUP during start-up)', async () => {
+    const t = new FakeNotifyTransport();
+    const n = new ServiceNotifier(t, {
+      log: capture().log,
+      summary: () => ({ services: 0, dataplane: 'proxy', vrrp: [] }),
+      monotonicUsec: () => 1n,
+    });
+    n.reloading();
+    n.reloaded();
+    assert.deepEqual(t.messages, []);
+    n.ready();
+    n.stopping();
+    await n.flush();
+    assert.deepEqual(t.messages, [
+      'READY=1\nSTATUS=serving 0 services (proxy plane)\n',
       'STOPPING=1\nSTATUS=stopping\n',
     ]);
   });

@@ -169,9 +169,7 @@ export function main(argv: string[]): void {
     if (!session) return log.info('SIGHUP ignored: lvsd was started without --config');
     // RELOADING=1 then READY=1 whatever the outcome: a refused file leaves the old one serving.
     notifier.reloading();
-    void session.reload('SIGHUP').finally(() => {
-      if (!stopping) notifier.ready();
-    });
+    void session.reload('SIGHUP').finally(() => notifier.reloaded());
   });
   // SIGUSR2: debug logging on, and off again (daemon/logger.ts toggledLevel).
   process.on('SIGUSR2', () => toggleLogLevel(log, o.logLevel));
