@@ -1,7 +1,8 @@
 /**
  * lvsd's side of systemd's Type=notify protocol (sd_notify(3), systemd.service(5)): READY=1 once
- * the first table is built and the data plane started, RELOADING=1 with MONOTONIC_USEC= then READY=1 around
- * a SIGHUP reload (the pair systemd >= 253 wants to tell this reload from an earlier one), and
+ * the first table is built and the data plane started, RELOADING=1 with MONOTONIC_USEC= then
+ * READY=1 around a SIGHUP reload (the pair systemd >= 253 wants to tell this reload from an
+ * earlier one), and
  * STOPPING=1 at shutdown, each with a STATUS= line that `systemctl status` shows. The status is
  * re-sent when it changes (a VRRP transition, services added with lvsadm). Without a transport
  * (no NOTIFY_SOCKET) every call does nothing.
