@@ -414,6 +414,7 @@ napi_value lvs_vrrp_register(napi_env env, napi_value exports);
 napi_value lvs_freebind_register(napi_env env, napi_value exports);
 napi_value lvs_netlink_addr_register(napi_env env, napi_value exports);
 napi_value lvs_announce_register(napi_env env, napi_value exports);
+napi_value lvs_sd_notify_register(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const lvs_fn fns[] = {
@@ -439,6 +440,8 @@ static napi_value init(napi_env env, napi_value exports) {
   if (!lvs_netlink_addr_register(env, exports)) return NULL;
   /* Their announcements, through one kept send-only socket (announce_socket.c). */
   if (!lvs_announce_register(env, exports)) return NULL;
+  /* lvsd's readiness notes to systemd (sd_notify.c). */
+  if (!lvs_sd_notify_register(env, exports)) return NULL;
   return lvs_icmp_register(env, exports);
 }
 

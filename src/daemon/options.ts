@@ -16,7 +16,7 @@ import {
   LDIRECTORD_DEFAULT_CONFIG,
   withDefaultConfigPaths,
 } from './default-config-path.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
 /** `--xdp` values (packet plane's AF_XDP fast path; src/dataplane/packet-plane/xdp-plane.ts XDP_MODES). */
@@ -70,6 +70,8 @@ export interface LvsdOptions {
   readonly xdp?: (typeof XDP_FLAG_VALUES)[number];
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
+  /** `--log-format json|text`; absent: text on a terminal, JSON elsewhere. */
+  readonly logFormat?: LogFormat;
   /** Tick period of the director's timers in ms. */
   readonly tickMs: number;
   /** Run the quick-start demo (no arguments at all, as `npm start`, or `--demo`). */
@@ -138,7 +140,10 @@ Options:
   --xdp auto|on|off      packet data plane: AF_XDP fast path for the traffic lvsd
                          serves (default auto: used when the XDP program loads)
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
-  --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info)
+  --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info); SIGUSR2 flips
+                         between debug and this level
+  --log-format FMT       json (pino lines, the default off a terminal) or text
+                         (one line per record, level and message first: journald)
   --demo                 start the quick-start demo (the default with no options)
   --config [FILE]        run a keepalived.conf or ldirectord.cf: its services,
                          health checks and sorry/fallback servers; SIGHUP reloads.
@@ -190,6 +195,7 @@ export function parseLvsdArgs(
         xdp: { type: 'string' },
         'conn-tab-bits': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         'tick-ms': { type: 'string' },
         demo: { type: 'boolean' },
         config: { type: 'string' },
@@ -230,6 +236,11 @@ export function parseLvsdArgs(
   const level = str('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     return fail(`unknown log level '${level}' (expected ${LOG_LEVELS.join('|')})`);
+  }
+
+  const logFormat = str('log-format');
+  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    return fail(`unknown log format '${logFormat}' (expected ${LOG_FORMATS.join('|')})`);
   }
 
   const tickText = str('tick-ms') ?? '250';
@@ -304,6 +315,7 @@ export function parseLvsdArgs(
       ...(xdp !== undefined ? { xdp } : {}),
       connTabBits: bits,
       logLevel: level as LogLevel,
+      ...(logFormat !== undefined ? { logFormat: logFormat as LogFormat } : {}),
       tickMs,
       demo,
       ...(config !== undefined ? { config, ...cfgOpts } : {}),

@@ -23,12 +23,15 @@ export function tempDir(): string {
 }
 
 /** Spawns lvsd with `args` (plus `--socket` in a new temp dir unless `socket` is given). */
-export function spawnLvsd(args: string[] = [], opts: { socket?: string; dir?: string } = {}): LvsdProc {
+export function spawnLvsd(
+  args: string[] = [],
+  opts: { socket?: string; dir?: string; env?: NodeJS.ProcessEnv } = {},
+): LvsdProc {
   const dir = opts.dir ?? tempDir();
   const socket = opts.socket ?? join(dir, 'lvsd.sock');
   const proc = spawn(process.execPath, ['bin/lvsd', '--socket', socket, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LVSD_SOCKET: '' },
+    env: { ...process.env, LVSD_SOCKET: '', ...opts.env },
   });
   let err = '';
   proc.stderr?.on('data', (b: Buffer) => {

@@ -71,6 +71,11 @@ export interface PacketBinding {
   announceOpen?(): number;
   /** Sends `frames` on `ifname` through an announceOpen() socket: how many went, or -errno. */
   announceSend?(fd: number, ifname: string, frames: readonly Uint8Array[]): number;
+  /**
+   * One sd_notify(3) datagram to the AF_UNIX socket `path` ('@' for abstract; native/sd_notify.c):
+   * bytes sent, or -errno. Absent from addons built before it.
+   */
+  sdNotify?(path: string, message: string): number;
 }
 
 /** bind() flag: join the interface's promiscuous membership. */

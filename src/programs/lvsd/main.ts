@@ -15,10 +15,11 @@ import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
 import { applyLogFile } from '../../daemon/log-file.js';
-import { createDaemonLogger } from '../../daemon/logger.js';
+import { createDaemonLogger, toggleLogLevel } from '../../daemon/logger.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
+import { ServiceNotifier } from '../../daemon/service-notifier.js';
 import { showsStack, startFailureText } from '../../daemon/start-failure.js';
 import { logStartupSysctls, startupSysctls } from '../../daemon/startup-sysctls.js';
 import { SyncRoleFollower } from '../../daemon/sync/sync-role-follower.js';
@@ -29,6 +30,7 @@ import { vrrpInstanceVips } from '../../daemon/vrrp/vrrp-vips.js';
 import { packetPlaneVmacConflicts } from '../../dataplane/packet-plane/vrrp-vmac-refusal.js';
 import { startProxyPlane } from '../../dataplane/proxy-plane/proxy-plane.js';
 import { SyncSocketTransport } from '../../io/sync/sync-socket-transport.js';
+import { openNotifyTransport } from '../../io/systemd/notify-transport.js';
 import { ipVmacLinks } from '../../io/vrrp/vmac-links.js';
 import { VrrpSocketTransport } from '../../io/vrrp/vrrp-socket.js';
 import type { VrrpTransport } from '../../vrrp/vrrp-transport.js';
@@ -137,21 +139,40 @@ export function main(argv: string[]): void {
     return;
   }
   // ldirectord's logfile= gets the log too; the start's lines wait for the config to name it.
-  const { log, file: logFile } = createDaemonLogger(o.logLevel, o.config !== undefined);
+  const { log, file: logFile } = createDaemonLogger(
+    o.logLevel,
+    o.config !== undefined,
+    o.logFormat ?? 'auto',
+  );
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
   let syncFollower: SyncRoleFollower | undefined;
   let plane: DataPlaneHandle | undefined;
+  // systemd Type=notify (daemon/service-notifier.ts); nothing is sent without NOTIFY_SOCKET.
+  const notifyTransport = openNotifyTransport();
+  // As sd_notify(3) with unset_environment: check and notify scripts must not inherit the socket
+  // and speak for lvsd (the systemd-notify fallback is given it explicitly).
+  delete process.env.NOTIFY_SOCKET;
+  const notifier = new ServiceNotifier(notifyTransport, {
+    log,
+    summary: () => ({
+      services: daemon?.director.table.size ?? 0,
+      dataplane: plane?.name ?? 'none',
+      vrrp: session?.vrrpView()?.instances ?? [],
+    }),
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    notifier.stopping();
     // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
     void Promise.resolve(session?.close())
       .then(() => syncFollower?.stop())
       .then(() => Promise.all([daemon?.close(), demo?.close()]))
+      .then(() => notifier.flush())
       .then(() => {
         log.info('stopped');
         process.exit(0);
@@ -162,9 +183,13 @@ export function main(argv: string[]): void {
   // keepalived and ldirectord reload on SIGHUP (keepalived(8), ldirectord(8)); without --config there is
   // nothing to re-read, and HUP must not kill the director either.
   process.on('SIGHUP', () => {
-    if (session) void session.reload('SIGHUP');
-    else log.info('SIGHUP ignored: lvsd was started without --config');
+    if (!session) return log.info('SIGHUP ignored: lvsd was started without --config');
+    // RELOADING=1 then READY=1 whatever the outcome: a refused file leaves the old one serving.
+    notifier.reloading();
+    void session.reload('SIGHUP').finally(() => notifier.reloaded());
   });
+  // SIGUSR2: debug logging on, and off again (daemon/logger.ts toggledLevel).
+  process.on('SIGUSR2', () => toggleLogLevel(log, o.logLevel));
 
   const initial = (port: DirectorPort, now: number) => {
     const applyNow = (cmd: Command) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now()));
@@ -285,6 +310,8 @@ export function main(argv: string[]): void {
             ? 'lvsd ready: no services configured (add some with lvsadm)'
             : 'lvsd ready',
         );
+        // The table is built, the socket open and the plane up: systemd may start what needs us.
+        notifier.ready();
       },
       (e: unknown) => {
         session?.close();

@@ -23,7 +23,7 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
       xdp: { type: 'string' },
     },
   });
-  const log = createLogger('info', false);
+  const log = createLogger('info', 'json');
   const rules = values.restore ? readRules(values.restore) : [];
   const d = await startDaemon({
     socket: values.socket ?? '/run/lvs-ts/lab/lvsd.sock',
