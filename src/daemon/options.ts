@@ -13,6 +13,7 @@ import {
   LDIRECTORD_DEFAULT_CONFIG,
   withDefaultConfigPaths,
 } from './default-config-path.js';
+import { parseHttpListen } from './http/http-listen.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
@@ -77,6 +78,8 @@ export interface LvsdOptions {
   readonly configFormat?: ConfigFormat;
   /** `--config-id`: keepalived's `@ID` selector (keepalived.conf(5) "Conditional configuration"). */
   readonly configId?: string;
+  /** `--http ADDR:PORT` and `--http-token-file FILE`: the HTTP API (daemon/http), off when absent. */
+  readonly http?: { readonly host: string; readonly port: number; readonly tokenFile?: string };
 }
 
 /** Dialects `--config-format` accepts. */
@@ -133,6 +136,10 @@ Options:
   --check-config [FILE]  validate FILE (default as --config) like keepalived -t
                          and exit: 0 clean, 4 fatal or missing, 5 errors/warnings
                          (ldirectord files: 2 on error)
+  --http ADDR:PORT       serve the HTTP API there (e.g. 127.0.0.1:9180; off by
+                         default); reads are open on loopback, writes need a token
+  --http-token-file FILE bearer token for the HTTP API (mode 0600); required for
+                         an address other than loopback
   -h, --help             show this help
   -v, --version          show LVS.ts's version and the tool versions it imitates
 
@@ -173,6 +180,8 @@ export function parseLvsdArgs(
         'config-format': { type: 'string' },
         'config-id': { type: 'string' },
         'check-config': { type: 'string' },
+        http: { type: 'string' },
+        'http-token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -252,6 +261,20 @@ export function parseLvsdArgs(
   if (config === undefined && (fmt !== undefined || configId !== undefined)) {
     return fail('--config-format and --config-id need --config or --check-config');
   }
+  const httpText = str('http');
+  const httpToken = str('http-token-file');
+  const httpArg = httpText === undefined ? undefined : parseHttpListen(httpText);
+  if (httpArg && !httpArg.ok) return fail(httpArg.message);
+  if (httpToken !== undefined && httpArg === undefined) return fail('--http-token-file needs --http');
+  const http = httpArg?.ok
+    ? {
+        http: {
+          host: httpArg.host,
+          port: httpArg.port,
+          ...(httpToken !== undefined ? { tokenFile: httpToken } : {}),
+        },
+      }
+    : {};
   return {
     kind: 'run',
     options: {
@@ -266,6 +289,7 @@ export function parseLvsdArgs(
       tickMs,
       demo,
       ...(config !== undefined ? { config, ...cfgOpts } : {}),
+      ...http,
     },
   };
 }

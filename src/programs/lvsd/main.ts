@@ -13,6 +13,10 @@ import { LvsError } from '../../core/errors.js';
 import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
+import { daemonApiDeps } from '../../daemon/http/daemon-api-deps.js';
+import { type PreparedHttp, prepareHttp, startHttpApi } from '../../daemon/http/http-api.js';
+import type { HttpRoute } from '../../daemon/http/http-route.js';
+import type { HttpServer } from '../../daemon/http/http-server.js';
 import { createLogger } from '../../daemon/logger.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
@@ -124,6 +128,18 @@ export function main(argv: string[]): void {
       return;
     }
   }
+  // --http (issue 15): token file and address are checked before anything starts; the server
+  // starts once the daemon serves. Metrics and the dashboard add their routes to httpRoutes.
+  let httpPrep: PreparedHttp | undefined;
+  let http: HttpServer | undefined;
+  const httpRoutes: HttpRoute[] = [];
+  try {
+    httpPrep = o.http ? prepareHttp(o.http) : undefined;
+  } catch (e) {
+    process.stderr.write(`lvsd: ${e instanceof LvsError ? `${e.message} (${e.code})` : String(e)}\n`);
+    process.exitCode = EXIT_START_FAILED;
+    return;
+  }
   const log = createLogger(o.logLevel);
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
@@ -136,7 +152,8 @@ export function main(argv: string[]): void {
     stopping = true;
     log.info({ signal }, 'stopping');
     // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
-    void Promise.resolve(session?.close())
+    void Promise.resolve(http?.close())
+      .then(() => session?.close())
       .then(() => syncFollower?.stop())
       .then(() => Promise.all([daemon?.close(), demo?.close()]))
       .then(() => {
@@ -252,6 +269,27 @@ export function main(argv: string[]): void {
               ? demoServeState(() => p.vipStatus(), service)
               : Promise.resolve({ service, serving: false, reason: 'no data plane (--dataplane none)' })
           ).then((st) => process.stdout.write(dm.banner(o.socket, st)));
+        if (httpPrep) {
+          const hp = httpPrep;
+          startHttpApi(
+            hp,
+            daemonApiDeps(d, log, () => plane),
+            httpRoutes,
+          ).then(
+            (srv) => {
+              http = srv;
+              const a = srv.address();
+              log.info(
+                { http: `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` },
+                'http api listening',
+              );
+            },
+            (e: unknown) => {
+              process.stderr.write(`lvsd: --http ${hp.host}:${hp.port}: ${startFailureText(e, o.socket)}\n`);
+              void d.close().then(() => process.exit(EXIT_START_FAILED));
+            },
+          );
+        }
         log.info(
           { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
           d.director.table.size === 0
