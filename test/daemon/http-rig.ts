@@ -114,7 +114,11 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
       if (opts.token === true) headers.authorization = `Bearer ${TOKEN}`;
       else if (typeof opts.token === 'string') headers.authorization = opts.token;
       const raw = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-      if (raw !== undefined) headers['content-type'] ??= 'application/json';
+      if (raw !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        // GET and DELETE bodies are not chunked by Node's client: give their length.
+        headers['content-length'] = String(Buffer.byteLength(raw));
+      }
       return send(port, method, path, { ...(raw !== undefined ? { raw } : {}), headers });
     },
     async close() {

@@ -150,7 +150,10 @@ export function writeRoutes(deps: ApiDeps, drained = new Map<string, number>()):
     if (action === undefined && method === 'PUT') {
       const b = fwdNumber(restBody(body ?? {}));
       const current = destConfigOf(findDest(deps, key, dk));
-      return applyChecked(deps, { op: 'edit-dest', service: key, dest: { ...current, ...b, ...dk } }, res);
+      applyChecked(deps, { op: 'edit-dest', service: key, dest: { ...current, ...b, ...dk } }, res);
+      // A weight set explicitly replaces what a drain remembered.
+      if (b.weight !== undefined) drained.delete(memo);
+      return undefined;
     }
     if (method !== 'POST' || (action !== 'drain' && action !== 'undrain'))
       throw new HttpError(404, 'ERR_LVS_HTTP_NOT_FOUND', 'expected POST .../drain or .../undrain');

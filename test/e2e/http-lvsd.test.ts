@@ -1,0 +1,140 @@
+/**
+ * End to end: a real lvsd process with `--http`. It refuses to start on a token file others can
+ * read, a missing one, or an address other than loopback without one (one coded line, exit 1);
+ * and API writes interleaved with real lvsadm writes on the same daemon all land.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { send } from '../daemon/http-rig.js';
+import { type LvsdProc, spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
+
+const TOKEN = 'e2e-token-5f1c0ffee';
+
+function tokenFile(dir: string, mode: number): string {
+  const p = join(dir, 'token');
+  writeFileSync(p, `${TOKEN}\n`);
+  chmodSync(p, mode);
+  return p;
+}
+
+/** The port lvsd logged in its `http api listening` line. */
+async function httpPort(d: LvsdProc, ms = 15_000): Promise<number> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const m = /"http":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(d.stderr());
+    if (m) return Number(m[1]);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`lvsd did not log its HTTP port: ${d.stderr()}`);
+}
+
+function lvsadm(socket: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['bin/lvsadm', '--socket', socket, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    p.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('lvsd --http start-up refusals', () => {
+  const cases: Array<[string, (dir: string) => string[], string]> = [
+    [
+      'a token file group and others can read',
+      (dir) => ['--http', '127.0.0.1:0', '--http-token-file', tokenFile(dir, 0o644)],
+      'ERR_LVSD_HTTP_TOKEN_MODE',
+    ],
+    [
+      'a missing token file',
+      (dir) => ['--http', '127.0.0.1:0', '--http-token-file', join(dir, 'absent')],
+      'ERR_LVSD_HTTP_TOKEN_FILE',
+    ],
+    [
+      'an address other than loopback without a token file',
+      () => ['--http', '192.0.2.1:9180'],
+      'ERR_LVSD_HTTP_NO_TOKEN',
+    ],
+  ];
+  for (const [what, args, code] of cases) {
+    it(`refuses ${what}: one coded line, exit 1`, async () => {
+      const dir = tempDir();
+      const d = spawnLvsd(['--dataplane', 'none', ...args(dir)], { dir });
+      try {
+        assert.equal(await d.exited, 1);
+        const lines = d.stderr().trim().split('\n');
+        assert.equal(lines.length, 1, d.stderr());
+        assert.match(lines[0]!, new RegExp(`^lvsd: .*\\(${code}\\)$`));
+      } finally {
+        await d.stop();
+      }
+    });
+  }
+
+  it('answers a malformed --http with a usage error (exit 2)', () => {
+    const r = spawnSync(process.execPath, ['bin/lvsd', '--http', 'nowhere'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--http expects ADDR:PORT/);
+  });
+});
+
+describe('lvsd --http with lvsadm on the same daemon', () => {
+  it('API writes and lvsadm writes interleave without losing either', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const d = spawnLvsd(
+      ['--dataplane', 'none', '--http', '127.0.0.1:0', '--http-token-file', tokenFile(dir, 0o600)],
+      { dir },
+    );
+    try {
+      await waitReady(d, 20_000);
+      const port = await httpPort(d);
+      const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+      const post = (path: string, body: unknown) => {
+        const raw = JSON.stringify(body);
+        return send(port, 'POST', path, { raw, headers: { ...auth, 'content-length': String(raw.length) } });
+      };
+      assert.equal(
+        (await post('/api/services', { service: 'tcp:192.0.2.10:80', config: { scheduler: 'rr' } })).status,
+        201,
+      );
+      const N_API = 40;
+      const N_CLI = 12;
+      const api = Array.from({ length: N_API }, (_, i) =>
+        post('/api/services/tcp:192.0.2.10:80/dests', { addr: `198.51.100.${i + 1}`, port: 80, fwd: 'masq' }),
+      );
+      const cli: Array<Promise<{ code: number | null; out: string; err: string }>> = [];
+      for (let i = 0; i < N_CLI; i++)
+        cli.push(lvsadm(d.socket, ['-a', '-t', '192.0.2.10:80', '-r', `198.51.100.${101 + i}:80`, '-m']));
+      const [apiRes, cliRes] = await Promise.all([Promise.all(api), Promise.all(cli)]);
+      for (const r of apiRes) assert.equal(r.status, 201, r.text);
+      for (const r of cliRes) assert.equal(r.code, 0, r.err);
+      const listed = await lvsadm(d.socket, ['-Ln']);
+      const rows = listed.out.split('\n').filter((l) => /^\s+-> 198\.51\.100\./.test(l));
+      assert.equal(rows.length, N_API + N_CLI, listed.out);
+      const viaApi = await send(port, 'GET', '/api/services/tcp:192.0.2.10:80/dests');
+      assert.equal((viaApi.json as { dests: unknown[] }).dests.length, N_API + N_CLI);
+      // A drain through the API is what lvsadm then lists.
+      assert.equal(
+        (await post('/api/services/tcp:192.0.2.10:80/dests/198.51.100.101:80/drain', {})).status,
+        200,
+      );
+      const after = await lvsadm(d.socket, ['-Ln']);
+      assert.match(after.out, /-> 198\.51\.100\.101:80\s+Masq\s+0\s/);
+    } finally {
+      await d.stop();
+    }
+  });
+});
