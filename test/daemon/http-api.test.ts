@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { ipBytes } from '../../src/core/addr.js';
+import { PacketInfo } from '../../src/core/director.js';
 import { connectClient } from '../../src/programs/lvsadm/client.js';
 import { healthView } from './http-fixtures.js';
 import { type Rig, startRig, TOKEN } from './http-rig.js';
@@ -208,6 +210,55 @@ describe('HTTP API on an in-process lvsd', () => {
       r.end();
     });
     assert.equal(status, 413);
+  });
+
+  it('pages and filters the connection table', async () => {
+    await addBasics(rig);
+    await rig.req('POST', `/api/services/${SVC}/dests`, {
+      token: true,
+      body: { addr: '198.51.100.2', port: 80, fwd: 'masq' },
+    });
+    const director = rig.daemon.director.director;
+    const p = new PacketInfo();
+    p.dstAddr = ipBytes('192.0.2.10') as Uint8Array;
+    p.dstPort = 80;
+    p.tcpFlags = 0x02;
+    p.length = 60;
+    const syn = (client: string, sport: number) => {
+      p.srcAddr = ipBytes(client) as Uint8Array;
+      p.srcPort = sport;
+      assert.ok(director.inPacket(p, Date.now()) >= 0);
+    };
+    for (let i = 0; i < 25; i++) syn('203.0.113.9', 40000 + i);
+    for (let i = 0; i < 5; i++) syn('203.0.113.7', 50000 + i);
+    type Page = { total: number; next?: string; connections: Array<{ caddr: string; cport: number }> };
+    const get = async (q: string) => {
+      const r = await rig.req('GET', `/api/connections${q}`);
+      assert.equal(r.status, 200, r.text);
+      return r.json as Page;
+    };
+    const seen: string[] = [];
+    let page = await get('?limit=10');
+    assert.equal(page.total, 30);
+    for (;;) {
+      seen.push(...page.connections.map((c) => `${c.caddr}:${c.cport}`));
+      if (page.next === undefined) break;
+      page = await get(`?limit=10&cursor=${page.next}`);
+    }
+    assert.equal(seen.length, 30);
+    assert.equal(new Set(seen).size, 30, 'no entry twice across pages');
+    assert.equal((await get('?client=203.0.113.7')).total, 5);
+    assert.equal((await get('?client=203.0.113.9:40003')).total, 1);
+    assert.equal((await get(`?service=${SVC}&state=syn_recv`)).total, 30);
+    assert.equal((await get('?state=ESTABLISHED')).total, 0);
+    assert.equal((await get('?service=udp:192.0.2.10:80')).total, 0);
+    const byDest = (await get('?dest=198.51.100.1:80')).total + (await get('?dest=198.51.100.2:80')).total;
+    assert.equal(byDest, 30);
+    for (const bad of ['?limit=0', '?limit=5000', '?cursor=-1', '?client=nope', '?color=red']) {
+      const r = await rig.req('GET', `/api/connections${bad}`);
+      assert.equal(r.status, 400, bad);
+      assert.equal((r.json as { code: string }).code, 'ERR_LVS_HTTP_BAD_QUERY');
+    }
   });
 
   it('answers unknown paths 404 and wrong methods 405 with codes', async () => {

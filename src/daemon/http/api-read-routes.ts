@@ -66,16 +66,22 @@ function connections(deps: ApiDeps, req: IncomingMessage, res: ServerResponse): 
   const limit = intParam(u, 'limit', 1, CONN_PAGE.max, CONN_PAGE.default);
   // The cursor is the offset of the next page (opaque to clients; `offset` is the same number).
   const offset = intParam(u, u.searchParams.has('cursor') ? 'cursor' : 'offset', 0, 999_999_999, 0);
-  const svcText = u.searchParams.get('service');
-  const svc = svcText === null ? undefined : parseServiceId(svcText);
-  const clientText = u.searchParams.get('client');
-  let client: { addr: string; port?: number } | undefined;
-  if (clientText !== null) {
-    const addr = canonicalIp(clientText);
-    client = addr ? { addr } : parseDestId(clientText);
-  }
-  const destText = u.searchParams.get('dest');
-  const dest = destText === null ? undefined : parseDestId(destText);
+  // The ids parse as in paths; a bad one here is a bad query parameter.
+  const param = <T>(name: string, parse: (s: string) => T): T | undefined => {
+    const v = u.searchParams.get(name);
+    if (v === null) return undefined;
+    try {
+      return parse(encodeURIComponent(v));
+    } catch (e) {
+      throw new HttpError(400, 'ERR_LVS_HTTP_BAD_QUERY', e instanceof Error ? e.message : String(e));
+    }
+  };
+  const svc = param('service', parseServiceId);
+  const client = param('client', (s): { addr: string; port?: number } => {
+    const addr = canonicalIp(decodeURIComponent(s));
+    return addr ? { addr } : parseDestId(s);
+  });
+  const dest = param('dest', parseDestId);
   const state = u.searchParams.get('state')?.toUpperCase();
   const all = ask(deps, { q: 'list', conns: true }).snapshot.conns ?? [];
   const hits = all.filter(

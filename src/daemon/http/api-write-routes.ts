@@ -28,11 +28,12 @@ const FWD_NAMES: Readonly<Record<string, number>> = {
   fullnat: FWD.FULLNAT,
 };
 
-/** Validates `input` as a Command with no unknown field, applies it and answers 200 with the changes. */
-function applyChecked(deps: ApiDeps, input: unknown, res: ServerResponse, status = 200): void {
+/** Validates `input` as a Command with no unknown field, applies it, answers with the changes and returns it. */
+function applyChecked(deps: ApiDeps, input: unknown, res: ServerResponse, status = 200): Command {
   const cmd = validateCommand(input);
   rejectUnknownFields(input, cmd, 'command');
   sendJson(res, status, { changes: run(deps, cmd) });
+  return cmd;
 }
 
 /** A REST body: an object that does not name the op itself (the route does). */
@@ -106,6 +107,14 @@ export function writeRoutes(deps: ApiDeps, drained = new Map<string, number>()):
     handle: async (req, res) => handle(req, res, await readJsonBody(req)),
   });
 
+  // A remembered weight dies with its real server (or service, or the whole table).
+  const forget = (cmd: Command): void => {
+    if (cmd.op === 'clear') drained.clear();
+    if (cmd.op !== 'del-service' && cmd.op !== 'del-dest') return;
+    const prefix = `${serviceId(cmd.service)} ${cmd.op === 'del-dest' ? destId(cmd.dest) : ''}`;
+    for (const k of drained.keys()) if (k.startsWith(prefix)) drained.delete(k);
+  };
+
   // Returns whatever the branch that answered returned (nothing the caller uses).
   const serviceRoute = (
     req: IncomingMessage,
@@ -118,7 +127,10 @@ export function writeRoutes(deps: ApiDeps, drained = new Map<string, number>()):
     if (more.length > 0 || (sub !== undefined && sub !== 'dests'))
       throw new HttpError(404, 'ERR_LVS_HTTP_NOT_FOUND', 'no such resource under the service');
     if (sub === undefined) {
-      if (method === 'DELETE') return applyChecked(deps, { op: 'del-service', service: key }, res);
+      if (method === 'DELETE') {
+        applyChecked(deps, { op: 'del-service', service: key }, res);
+        return forget({ op: 'del-service', service: key });
+      }
       if (method !== 'PUT') throw new HttpError(405, 'ERR_LVS_HTTP_METHOD', 'use PUT or DELETE on a service');
       const b = restBody(body ?? {});
       const current = findService(deps, key).config;
@@ -192,7 +204,9 @@ export function writeRoutes(deps: ApiDeps, drained = new Map<string, number>()):
   };
 
   return [
-    route('POST', '/api/commands', (_req, res, body) => applyChecked(deps, body, res)),
+    route('POST', '/api/commands', (_req, res, body) => {
+      forget(applyChecked(deps, body, res));
+    }),
     route('POST', '/api/services', (_req, res, body) => {
       const b = bodyObject(body);
       const svc = serviceKeyOf(b.service);

@@ -17,7 +17,8 @@ export type HttpErrorCode =
   | 'ERR_LVS_HTTP_WRITES_DISABLED'
   | 'ERR_LVS_HTTP_TOO_LARGE'
   | 'ERR_LVS_HTTP_JSON'
-  | 'ERR_LVS_HTTP_MEDIA_TYPE'
+  | 'ERR_LVS_HTTP_MALFORMED'
+  | 'ERR_LVS_HTTP_TIMEOUT'
   | 'ERR_LVS_HTTP_BAD_PATH'
   | 'ERR_LVS_HTTP_BAD_QUERY'
   | 'ERR_LVS_HTTP_UNKNOWN_FIELD'
@@ -27,7 +28,11 @@ export type HttpErrorCode =
 /** An error answered with `status` and a coded JSON body. */
 export class HttpError extends LvsError {
   readonly status: number;
-  constructor(status: number, code: HttpErrorCode | string, message: string) {
+  constructor(
+    status: number,
+    code: HttpErrorCode | 'ERR_LVS_BAD_REQUEST' | 'ERR_LVS_NO_SERVICE' | 'ERR_LVS_NO_DEST',
+    message: string,
+  ) {
     super(code, message);
     this.name = 'HttpError';
     this.status = status;
