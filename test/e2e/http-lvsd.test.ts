@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { send } from '../daemon/http-rig.js';
@@ -80,6 +81,21 @@ describe('lvsd --http start-up refusals', () => {
       }
     });
   }
+
+  it('stops with one line and exit 1 when the HTTP port is taken, never claiming to be ready', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const port = (holder.address() as AddressInfo).port;
+    const d = spawnLvsd(['--dataplane', 'none', '--http', `127.0.0.1:${port}`]);
+    try {
+      assert.equal(await d.exited, 1);
+      assert.match(d.stderr(), /^lvsd: --http 127\.0\.0\.1:\d+: .*EADDRINUSE/m);
+      assert.doesNotMatch(d.stderr(), /lvsd ready/);
+    } finally {
+      holder.close();
+      await d.stop();
+    }
+  });
 
   it('answers a malformed --http with a usage error (exit 2)', () => {
     const r = spawnSync(process.execPath, ['bin/lvsd', '--http', 'nowhere'], {

@@ -196,6 +196,13 @@ export function main(argv: string[]): void {
     const from = demo ? { demo: true } : { file: o.restore };
     log.info({ ...from, rules: rules.length, refused: failures.length }, 'rules applied');
   };
+  const ready = (d: Daemon) =>
+    log.info(
+      { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
+      d.director.table.size === 0
+        ? 'lvsd ready: no services configured (add some with lvsadm)'
+        : 'lvsd ready',
+    );
   const demoStarted = o.demo ? startDemo() : Promise.resolve(undefined);
   const configOpened = o.config === undefined ? Promise.resolve(undefined) : openConfig(o, log);
   // The VRRP instances' addresses start held by a peer in either plane until an instance is MASTER.
@@ -283,6 +290,7 @@ export function main(argv: string[]): void {
                 { http: `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` },
                 'http api listening',
               );
+              ready(d);
             },
             (e: unknown) => {
               process.stderr.write(`lvsd: --http ${hp.host}:${hp.port}: ${startFailureText(e, o.socket)}\n`);
@@ -290,12 +298,8 @@ export function main(argv: string[]): void {
             },
           );
         }
-        log.info(
-          { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
-          d.director.table.size === 0
-            ? 'lvsd ready: no services configured (add some with lvsadm)'
-            : 'lvsd ready',
-        );
+        // With --http, lvsd is ready once the HTTP server listens too.
+        if (!httpPrep) ready(d);
       },
       (e: unknown) => {
         session?.close();
