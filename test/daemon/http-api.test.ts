@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { healthTransitionChannel, vrrpTransitionChannel } from '../../src/control/channels.js';
 import { ipBytes } from '../../src/core/addr.js';
 import { PacketInfo } from '../../src/core/director.js';
 import { connectClient } from '../../src/programs/lvsadm/client.js';
@@ -275,6 +276,52 @@ describe('HTTP API on an in-process lvsd', () => {
     assert.deepEqual(r.json, { level: 'debug', previous: 'info' });
     assert.equal(((await rig.req('GET', '/api/log-level')).json as { level: string }).level, 'debug');
     await rig.req('PUT', '/api/log-level', { token: true, body: { level: 'info' } });
+  });
+
+  it('/api/events streams health and VRRP transitions', async () => {
+    const got: string[] = [];
+    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/api/events' });
+    await new Promise<void>((resolve, reject) => {
+      req.on('error', reject);
+      req.on('response', (res) => {
+        res.on('data', (c: Buffer) => got.push(c.toString()));
+        resolve();
+      });
+      req.end();
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      healthTransitionChannel.publish({
+        source: {},
+        svc: 'TCP 192.0.2.10:80',
+        rs: '198.51.100.1:80',
+        up: false,
+        at: 5,
+        message: 'connect timed out',
+      });
+      vrrpTransitionChannel.publish({
+        source: {},
+        instance: 'VI_1',
+        from: 'BACKUP',
+        to: 'MASTER',
+        priority: 100,
+        at: 6,
+      });
+      const deadline = Date.now() + 3000;
+      while (!got.join('').includes('event: vrrp') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const text = got.join('');
+      assert.match(
+        text,
+        /event: health\ndata: \{"at":5,"service":"TCP 192.0.2.10:80","real":"198.51.100.1:80","up":false,"message":"connect timed out"\}/,
+      );
+      assert.match(
+        text,
+        /event: vrrp\ndata: \{"at":6,"instance":"VI_1","from":"BACKUP","to":"MASTER","priority":100\}/,
+      );
+    } finally {
+      req.destroy();
+    }
   });
 
   it('/api/events streams table changes made through the API and through the socket', async () => {
