@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { send } from '../daemon/http-rig.js';
 import { type LvsdProc, spawnLvsd, tempDir, waitReady } from '../daemon/lvsd-process.js';
+import { netnsSkipReason, withNetns } from '../helpers/netns.js';
 
 const TOKEN = 'e2e-token-5f1c0ffee';
 
@@ -152,5 +153,56 @@ describe('lvsd --http with lvsadm on the same daemon', () => {
     } finally {
       await d.stop();
     }
+  });
+});
+
+describe('lvsd --http on an address other than loopback (in a network namespace)', () => {
+  const skip = netnsSkipReason();
+  it('needs the token for reads too, and serves them with it', {
+    skip: skip ?? false,
+    timeout: 90_000,
+  }, async () => {
+    const dir = tempDir();
+    const tok = tokenFile(dir, 0o600);
+    await withNetns(
+      {
+        namespaces: ['api'],
+        links: [{ a: 'api', b: 'api', aAddrs: ['192.0.2.1/24'], bAddrs: ['192.0.2.2/24'] }],
+      },
+      async (ns) => {
+        const lvsd = ns.spawn(
+          'api',
+          [
+            process.execPath,
+            'bin/lvsd',
+            '--socket',
+            join(dir, 's.sock'),
+            '--dataplane',
+            'none',
+            '--http',
+            '192.0.2.1:9180',
+            '--http-token-file',
+            tok,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let err = '';
+        lvsd.stderr?.on('data', (b: Buffer) => {
+          err += b.toString();
+        });
+        const end = Date.now() + 30_000;
+        while (!err.includes('http api listening') && Date.now() < end)
+          await new Promise((r) => setTimeout(r, 100));
+        assert.match(err, /"http":"http:\/\/192\.0\.2\.1:9180"/);
+        const curl = (...args: string[]) =>
+          ns.exec('api', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...args])
+            .stdout;
+        assert.equal(curl('http://192.0.2.1:9180/api/status'), '401');
+        assert.equal(curl('-H', 'Authorization: Bearer wrong', 'http://192.0.2.1:9180/api/status'), '401');
+        assert.equal(curl('-H', `Authorization: Bearer ${TOKEN}`, 'http://192.0.2.1:9180/api/status'), '200');
+        lvsd.kill('SIGTERM');
+      },
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 });
