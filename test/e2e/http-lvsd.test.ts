@@ -156,6 +156,54 @@ describe('lvsd --http with lvsadm on the same daemon', () => {
   });
 });
 
+describe('lvsd --http on the proxy data plane', () => {
+  it('answers a command the plane refuses with 501 and its code, and reports what it serves', {
+    timeout: 60_000,
+  }, async () => {
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const vport = (free.address() as AddressInfo).port;
+    await new Promise((r) => free.close(r));
+    const dir = tempDir();
+    const d = spawnLvsd(['--http', '127.0.0.1:0', '--http-token-file', tokenFile(dir, 0o600)], { dir });
+    try {
+      await waitReady(d, 20_000);
+      const port = await httpPort(d);
+      const post = (path: string, body: unknown) => {
+        const raw = JSON.stringify(body);
+        return send(port, 'POST', path, {
+          raw,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-length': String(raw.length) },
+        });
+      };
+      const svc = `tcp:127.0.0.1:${vport}`;
+      assert.equal((await post('/api/services', { service: svc })).status, 201);
+      const dr = await post(`/api/services/${svc}/dests`, { addr: '127.0.0.2', port: 80, fwd: 'droute' });
+      assert.equal(dr.status, 501, dr.text);
+      assert.equal((dr.json as { code: string }).code, 'ERR_LVS_DATAPLANE_UNSUPPORTED');
+      assert.equal(
+        (await post(`/api/services/${svc}/dests`, { addr: '127.0.0.2', port: 80, fwd: 'masq' })).status,
+        201,
+      );
+      const end = Date.now() + 10_000;
+      let vips: Array<{ service: string; serving: boolean }> = [];
+      while (Date.now() < end) {
+        const r = await send(port, 'GET', '/api/dataplane');
+        vips = (r.json as { dataplane: string; vips: typeof vips }).vips;
+        assert.equal((r.json as { dataplane: string }).dataplane, 'proxy');
+        if (vips[0]?.serving) break;
+        await new Promise((r2) => setTimeout(r2, 100));
+      }
+      assert.deepEqual(
+        vips.map((v) => [v.service, v.serving]),
+        [[`TCP 127.0.0.1:${vport}`, true]],
+      );
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
 describe('lvsd --http on an address other than loopback (in a network namespace)', () => {
   const skip = netnsSkipReason();
   it('needs the token for reads too, and serves them with it', {
