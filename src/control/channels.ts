@@ -12,8 +12,11 @@ import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Change } from './apply.js';
 import type { Command } from './commands.js';
 
-/** Who applied a table command: a control-socket client, or lvsd itself (health checks, reloads). */
-export type TableChangeOrigin = 'socket' | 'daemon';
+/**
+ * Who applied a table command: a control-socket client, an HTTP API client (`lvsd --http`), or
+ * lvsd itself (health checks, reloads).
+ */
+export type TableChangeOrigin = 'socket' | 'http' | 'daemon';
 
 /** One command applied to the IPVS table, published after it succeeded. */
 export interface TableChangeMessage {

@@ -4,7 +4,7 @@
  * crash the daemon (the socket server in control-server.ts only frames lines).
  */
 import { apply, type Change, type ControlTarget } from '../control/apply.js';
-import { tableChangeChannel } from '../control/channels.js';
+import { type TableChangeOrigin, tableChangeChannel } from '../control/channels.js';
 import type { Command, Query, SysctlName } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import {
@@ -14,6 +14,7 @@ import {
   NO_HEALTH_CODE,
   NO_VRRP_CODE,
   type QueryResult,
+  type Request,
   type Response,
   type StatusView,
   toWireError,
@@ -106,7 +107,18 @@ export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResu
 export function handleRequest(deps: ControlDeps, line: string): Response {
   const d = decodeRequest(line);
   if (!d.ok) return errorResponse(d.id, d.error);
-  const { request } = d;
+  return handleDecoded(deps, d.request);
+}
+
+/**
+ * Handles one validated request: the one path from a client (the control socket, or the HTTP API
+ * with `origin` 'http') to `apply` and the views. Never throws.
+ */
+export function handleDecoded(
+  deps: ControlDeps,
+  request: Request,
+  origin: TableChangeOrigin = 'socket',
+): Response {
   try {
     const now = deps.now();
     if ('command' in request) {
@@ -116,7 +128,7 @@ export function handleRequest(deps: ControlDeps, line: string): Response {
       if (tableChangeChannel.hasSubscribers)
         tableChangeChannel.publish({
           source: deps.target,
-          origin: 'socket',
+          origin,
           cmd: request.command,
           changes,
           at: now,

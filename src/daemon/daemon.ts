@@ -6,14 +6,14 @@
 
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
-import { dataplaneFaultChannel, tableChangeChannel } from '../control/channels.js';
+import { dataplaneFaultChannel, type TableChangeOrigin, tableChangeChannel } from '../control/channels.js';
 import type { Command } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
-import type { StatusView } from '../control/protocol.js';
+import type { Request, Response, StatusView } from '../control/protocol.js';
 import type { VrrpView } from '../control/vrrp-views.js';
 import { LVS_TS_VERSION } from '../core/version.js';
-import { type ControlDeps, handleLine } from './control-handler.js';
+import { type ControlDeps, handleDecoded, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
@@ -54,6 +54,11 @@ export interface Daemon {
    * the table's coded error when the command is refused.
    */
   apply(cmd: Command): readonly Change[];
+  /**
+   * Answers one validated request exactly as the control socket does (refusal, apply, channel,
+   * data plane, views): how the HTTP API reaches the table, so there is one path. Never throws.
+   */
+  handle(request: Request, origin: TableChangeOrigin): Response;
   /** Stops timers, the socket (removing its file) and the data plane. Idempotent. */
   close(): Promise<void>;
 }
@@ -154,6 +159,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       deps.onChanges?.(cmd, changes);
       return changes;
     },
+    handle: (request, origin) => handleDecoded(deps, request, origin),
     close() {
       closing ??= (async () => {
         clearInterval(timer);

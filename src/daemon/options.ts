@@ -16,6 +16,7 @@ import {
   LDIRECTORD_DEFAULT_CONFIG,
   withDefaultConfigPaths,
 } from './default-config-path.js';
+import { parseHttpListen } from './http/http-listen.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { defaultSocketPath, processSocketEnv, type SocketEnv } from './socket-path.js';
 
@@ -89,6 +90,8 @@ export interface LvsdOptions {
    * (absent: /etc/sysctl.d and the other sysctl.d directories, then /etc/sysctl.conf).
    */
   readonly sysctlFiles?: 'none' | readonly string[];
+  /** `--http ADDR:PORT` and `--http-token-file FILE`: the HTTP API (daemon/http), off when absent. */
+  readonly http?: { readonly host: string; readonly port: number; readonly tokenFile?: string };
 }
 
 /** Checks one `--sysctl` argument: `[net.ipv4.vs.]NAME=VALUE`. Throws SysctlError. */
@@ -161,6 +164,10 @@ Options:
   --check-config [FILE]  validate FILE (default as --config) like keepalived -t
                          and exit: 0 clean, 4 fatal or missing, 5 errors/warnings
                          (ldirectord files: 2 on error)
+  --http ADDR:PORT       serve the HTTP API there (e.g. 127.0.0.1:9180; off by
+                         default); reads are open on loopback, writes need a token
+  --http-token-file FILE bearer token for the HTTP API (mode 0600); required for
+                         an address other than loopback
   -h, --help             show this help
   -v, --version          show LVS.ts's version and the tool versions it imitates
 
@@ -204,6 +211,8 @@ export function parseLvsdArgs(
         'check-config': { type: 'string' },
         sysctl: { type: 'string', multiple: true },
         'sysctl-files': { type: 'string' },
+        http: { type: 'string' },
+        'http-token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -304,6 +313,20 @@ export function parseLvsdArgs(
   if (config === undefined && (fmt !== undefined || configId !== undefined)) {
     return fail('--config-format and --config-id need --config or --check-config');
   }
+  const httpText = str('http');
+  const httpToken = str('http-token-file');
+  const httpArg = httpText === undefined ? undefined : parseHttpListen(httpText);
+  if (httpArg && !httpArg.ok) return fail(httpArg.message);
+  if (httpToken !== undefined && httpArg === undefined) return fail('--http-token-file needs --http');
+  const http = httpArg?.ok
+    ? {
+        http: {
+          host: httpArg.host,
+          port: httpArg.port,
+          ...(httpToken !== undefined ? { tokenFile: httpToken } : {}),
+        },
+      }
+    : {};
   return {
     kind: 'run',
     options: {
@@ -321,6 +344,7 @@ export function parseLvsdArgs(
       ...(config !== undefined ? { config, ...cfgOpts } : {}),
       ...(sysctls.length > 0 ? { sysctls } : {}),
       ...(sysctlFiles !== undefined ? { sysctlFiles } : {}),
+      ...http,
     },
   };
 }

@@ -14,6 +14,10 @@ import { LvsError } from '../../core/errors.js';
 import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
+import { daemonApiDeps } from '../../daemon/http/daemon-api-deps.js';
+import { type PreparedHttp, prepareHttp, startHttpApi } from '../../daemon/http/http-api.js';
+import type { HttpRoute } from '../../daemon/http/http-route.js';
+import type { HttpServer } from '../../daemon/http/http-server.js';
 import { applyLogFile } from '../../daemon/log-file.js';
 import { createDaemonLogger, toggleLogLevel } from '../../daemon/logger.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
@@ -144,6 +148,18 @@ export function main(argv: string[]): void {
     o.config !== undefined,
     o.logFormat ?? 'auto',
   );
+  // --http (issue 15): token file and address are checked before anything starts; the server
+  // starts once the daemon serves. Metrics and the dashboard add their routes to httpRoutes.
+  let httpPrep: PreparedHttp | undefined;
+  let http: HttpServer | undefined;
+  const httpRoutes: HttpRoute[] = [];
+  try {
+    httpPrep = o.http ? prepareHttp(o.http) : undefined;
+  } catch (e) {
+    process.stderr.write(`lvsd: ${e instanceof LvsError ? `${e.message} (${e.code})` : String(e)}\n`);
+    process.exitCode = EXIT_START_FAILED;
+    return;
+  }
   let daemon: Daemon | undefined;
   let demo: Demo | undefined;
   let session: ConfigSession | undefined;
@@ -169,7 +185,8 @@ export function main(argv: string[]): void {
     log.info({ signal }, 'stopping');
     notifier.stopping();
     // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
-    void Promise.resolve(session?.close())
+    void Promise.resolve(http?.close())
+      .then(() => session?.close())
       .then(() => syncFollower?.stop())
       .then(() => Promise.all([daemon?.close(), demo?.close()]))
       .then(() => notifier.flush())
@@ -226,6 +243,16 @@ export function main(argv: string[]): void {
     for (const f of failures) log.warn({ rule: commandText(f.command), file: o.restore }, f.message);
     const from = demo ? { demo: true } : { file: o.restore };
     log.info({ ...from, rules: rules.length, refused: failures.length }, 'rules applied');
+  };
+  const ready = (d: Daemon) => {
+    log.info(
+      { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
+      d.director.table.size === 0
+        ? 'lvsd ready: no services configured (add some with lvsadm)'
+        : 'lvsd ready',
+    );
+    // The table is built, the socket open, the plane (and --http) up: systemd may start what needs us.
+    notifier.ready();
   };
   const demoStarted = o.demo ? startDemo() : Promise.resolve(undefined);
   const configOpened = o.config === undefined ? Promise.resolve(undefined) : openConfig(o, log);
@@ -304,14 +331,30 @@ export function main(argv: string[]): void {
           ).then((st) => process.stdout.write(dm.banner(o.socket, st)));
         // Once started: a start failure stays one plain line on stderr (daemon/start-failure.ts).
         logStartupSysctls(log, sysctls);
-        log.info(
-          { socket: o.socket, dataplane: o.dataplane, connTabSize: d.director.connTabSize },
-          d.director.table.size === 0
-            ? 'lvsd ready: no services configured (add some with lvsadm)'
-            : 'lvsd ready',
-        );
-        // The table is built, the socket open and the plane up: systemd may start what needs us.
-        notifier.ready();
+        if (httpPrep) {
+          const hp = httpPrep;
+          startHttpApi(
+            hp,
+            daemonApiDeps(d, log, () => plane),
+            httpRoutes,
+          ).then(
+            (srv) => {
+              http = srv;
+              const a = srv.address();
+              log.info(
+                { http: `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` },
+                'http api listening',
+              );
+              ready(d);
+            },
+            (e: unknown) => {
+              process.stderr.write(`lvsd: --http ${hp.host}:${hp.port}: ${startFailureText(e, o.socket)}\n`);
+              void d.close().then(() => process.exit(EXIT_START_FAILED));
+            },
+          );
+        }
+        // With --http, lvsd is ready once the HTTP server listens too.
+        if (!httpPrep) ready(d);
       },
       (e: unknown) => {
         session?.close();

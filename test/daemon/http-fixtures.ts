@@ -1,0 +1,101 @@
+/** Test fixtures for the HTTP API: health, availability and VRRP views as the daemon would build them. */
+import type { AvailabilityView, HealthView } from '../../src/control/health-views.js';
+import type { VrrpView } from '../../src/control/vrrp-views.js';
+
+/** A health view: one service, one real server up with a last check, one never checked (NaN). */
+export function healthView(): HealthView {
+  return {
+    now: 1000,
+    services: [
+      {
+        id: 'TCP 192.0.2.10:80',
+        quorumUp: true,
+        since: 10,
+        weightSum: 3,
+        quorum: 1,
+        hysteresis: 0,
+        reals: [
+          {
+            addr: '198.51.100.1',
+            port: 80,
+            up: true,
+            since: 10,
+            weight: 3,
+            configuredWeight: 3,
+            message: 'connected',
+            checkers: [
+              {
+                type: 'TCP_CHECK',
+                up: true,
+                since: 10,
+                last: { ok: true, message: 'connected', durationMs: 1.5, at: 900 },
+                nextAt: 1900,
+              },
+            ],
+          },
+          {
+            addr: '198.51.100.2',
+            port: 80,
+            up: false,
+            since: Number.NaN,
+            weight: 0,
+            configuredWeight: 7,
+            message: 'connect timed out',
+            checkers: [{ type: 'TCP_CHECK', up: false, since: Number.NaN, nextAt: 1500 }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** An availability view with one service and its real server. */
+export function availabilityView(): AvailabilityView {
+  const row = {
+    up: true,
+    since: 10,
+    observedMs: 990,
+    upMs: 990,
+    downMs: 0,
+    failures: 0,
+    uptimePct: 100,
+    mtbfMs: Number.NaN,
+    mttrMs: Number.NaN,
+    availability: 1,
+  };
+  return {
+    now: 1000,
+    services: [
+      { service: { subject: 'TCP 192.0.2.10:80', ...row }, reals: [{ subject: '198.51.100.1:80', ...row }] },
+    ],
+  };
+}
+
+/** A VRRP view with one MASTER instance. */
+export function vrrpView(): VrrpView {
+  return {
+    now: 1000,
+    instances: [
+      {
+        name: 'VI_1',
+        vrid: 51,
+        version: 2,
+        af: 4,
+        interface: 'eth0',
+        state: 'MASTER',
+        basePriority: 100,
+        effectivePriority: 100,
+        primaryAddr: '192.0.2.1',
+        masterAddr: '192.0.2.1',
+        advertIntMs: 1000,
+        masterAdvertIntMs: 1000,
+        since: 10,
+        transitions: 2,
+        advertsSent: 5,
+        advertsReceived: 0,
+        rxErrors: {},
+        vips: ['192.0.2.10/32'],
+      },
+    ],
+  };
+}
