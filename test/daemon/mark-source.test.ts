@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { hasMarkSource, loadMarks } from '../../src/daemon/mark-source.js';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
@@ -84,5 +85,30 @@ describe('lvsd --mark / --mark-file / --mark-format', () => {
         m.lines[0] ?? '',
         /^\/nonexistent\/marks: cannot read the mark file \(ENOENT\) \(ERR_MARK_FILE\)$/,
       );
+  });
+});
+
+describe('lvsd with bad mark rules', () => {
+  it('refuses to start (exit 1) with one file:line:column line per finding and no stack', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        'bin/lvsd',
+        '--dataplane',
+        'none',
+        '--socket',
+        '/nonexistent/x.sock',
+        '--mark',
+        'tcp dport 80 mark 1',
+        '--mark',
+        'tcp dst 192.0.2.1/40 mark 2',
+      ],
+      { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LVSD_SOCKET: '' } },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      "lvsd: --mark:2:9: prefix length '40' is not 0..32 (ERR_MARK_ADDR)\nlvsd: mark rules refused, not starting\n",
+    );
   });
 });
