@@ -5,6 +5,7 @@
  * control handler reach the table through a `DirectorPort` that the daemon builds.
  */
 import type { Director } from '../core/director.js';
+import type { MarkRule } from '../core/mark-rule.js';
 import type { SyncConnEntry } from '../sync/sync-entry.js';
 import type { SyncSink } from '../sync/sync-master.js';
 import type { Change, ControlTarget } from './apply.js';
@@ -64,6 +65,12 @@ export interface DataPlaneHandle {
    * it to the core table alone.
    */
   applySyncEntry?(e: SyncConnEntry, now: number): void;
+  /**
+   * The firewall-mark rules in force (`--mark`, `--mark-file`), replacing the previous ones whole:
+   * the packet plane classifies by them before the service lookup, as the kernel's fwmark table
+   * sees the skb->mark of MARK rules. Absent: the plane cannot serve fwmark services at all.
+   */
+  setMarks?(rules: readonly MarkRule[]): void;
   close(): Promise<void>;
 }
 

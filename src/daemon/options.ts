@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ConfigFormat } from '../config/check-config.js';
+import { MARK_FORMATS, type MarkFormat } from '../config/marks/mark-file.js';
 import type { SysctlArg } from '../config/sysctl-plan.js';
 import { DATAPLANES, type DataplaneName } from '../control/ports.js';
 import { parseSysctlValue, SysctlError, sysctlName } from '../control/sysctl-values.js';
@@ -92,6 +93,12 @@ export interface LvsdOptions {
   readonly sysctlFiles?: 'none' | readonly string[];
   /** `--http ADDR:PORT` and `--http-token-file FILE`: the HTTP API (daemon/http), off when absent. */
   readonly http?: { readonly host: string; readonly port: number; readonly tokenFile?: string };
+  /** `--mark RULE` (repeatable): firewall-mark rules in lvsd's language (config/marks/mark-rules.ts). */
+  readonly marks?: readonly string[];
+  /** `--mark-file FILE`: mark rules (lvsd's language, iptables-save or nft list ruleset), re-read on SIGHUP. */
+  readonly markFile?: string;
+  /** `--mark-format`: the mark file's format, sniffed when absent. */
+  readonly markFormat?: MarkFormat;
 }
 
 /** Checks one `--sysctl` argument: `[net.ipv4.vs.]NAME=VALUE`. Throws SysctlError. */
@@ -142,6 +149,13 @@ Options:
                          route it too; writes host firewall state, hence opt-in
   --xdp auto|on|off      packet data plane: AF_XDP fast path for the traffic lvsd
                          serves (default auto: used when the XDP program loads)
+  --mark RULE            packet data plane: set a firewall mark for fwmark (-f)
+                         services, e.g. 'tcp dst 192.0.2.100 dport 80,443 mark 1'
+                         (repeatable; first matching rule wins)
+  --mark-file FILE       mark rules: one --mark rule a line, iptables-save or
+                         ip6tables-save MARK rules, or an nft list ruleset dump;
+                         re-read on SIGHUP
+  --mark-format FMT      ${MARK_FORMATS.join(', ')} (default: detected)
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info); SIGUSR2 flips
                          between debug and this level
@@ -213,6 +227,9 @@ export function parseLvsdArgs(
         'sysctl-files': { type: 'string' },
         http: { type: 'string' },
         'http-token-file': { type: 'string' },
+        mark: { type: 'string', multiple: true },
+        'mark-file': { type: 'string' },
+        'mark-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -264,6 +281,19 @@ export function parseLvsdArgs(
     return fail(`--xdp must be ${XDP_FLAG_VALUES.join('|')}, got '${xdpText}'`);
   if (xdpText !== undefined && dp !== 'packet') return fail('--xdp needs --dataplane packet');
   const xdp = dp === 'packet' ? ((xdpText ?? 'auto') as (typeof XDP_FLAG_VALUES)[number]) : undefined;
+
+  const marks = Array.isArray(values.mark) ? (values.mark as string[]) : [];
+  const markFile = str('mark-file');
+  if (markFile === '') return fail('--mark-file needs a file');
+  const markFormat = str('mark-format');
+  if (markFormat !== undefined && !(MARK_FORMATS as readonly string[]).includes(markFormat))
+    return fail(`unknown mark format '${markFormat}' (expected ${MARK_FORMATS.join(', ')})`);
+  if (markFormat !== undefined && markFile === undefined) return fail('--mark-format needs --mark-file');
+  const markOpts = {
+    ...(marks.length ? { marks } : {}),
+    ...(markFile !== undefined ? { markFile } : {}),
+    ...(markFormat !== undefined ? { markFormat: markFormat as MarkFormat } : {}),
+  };
 
   const restore = str('restore');
   const demo = argv.length === 0 || values.demo === true;
@@ -345,6 +375,7 @@ export function parseLvsdArgs(
       ...(sysctls.length > 0 ? { sysctls } : {}),
       ...(sysctlFiles !== undefined ? { sysctlFiles } : {}),
       ...http,
+      ...markOpts,
     },
   };
 }

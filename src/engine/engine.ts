@@ -36,6 +36,7 @@ import type { SyncMaster } from '../sync/sync-master.js';
 import { Ip6Path } from './ip6-path.js';
 import { LocalAddrs } from './local-addrs.js';
 import { LocalAddrs6 } from './local-addrs6.js';
+import type { MarkTable } from './mark-table.js';
 import { Output6 } from './ndp.js';
 import { type EngineInterface, Output, type OutputOptions } from './output.js';
 import type { RouteTable } from './routes.js';
@@ -114,6 +115,25 @@ export class Engine {
     this.fast = o.fastPath ?? true;
   }
 
+  /**
+   * Classifies packets by `marks` from now on (firewall-mark services, engine/mark-table.ts),
+   * replacing the previous rules whole; built by the caller off the hot path. The rules' single
+   * destinations become VIPs of the fwmark services their marks select, at once.
+   */
+  setMarks(marks: MarkTable): void {
+    this.ip.marks = marks;
+    this.ip6.marks = marks;
+    this.local.marks = marks;
+    this.local6.marks = marks;
+    this.local.rebuild(this.director.table);
+    this.local6.rebuild(this.director.table);
+  }
+
+  /** The mark rules in force. */
+  get marks(): MarkTable {
+    return this.ip.marks;
+  }
+
   /** The actions produced since the last {@link flush}. */
   get actions(): ActionList {
     return this.out.actions;
@@ -137,6 +157,7 @@ export class Engine {
     const et = flow.etherType;
     if (et === ETHERTYPE.IPV4) {
       if (flags & FRAME_F.PARTIAL_CSUM) completeChecksum(buf, flow);
+      this.ip.rxIf = ifindex;
       // GSO super-frames need segmenting: the general path only.
       if ((flags & FRAME_F.GSO) === 0 && this.fast && this.ip.fastRequest(buf, flow, now)) return;
       this.ip.handle(buf, flow, (flags & FRAME_F.GSO) !== 0, now);
@@ -164,6 +185,7 @@ export class Engine {
       else this.out.drop(DROP.NDP_IGNORED);
       return;
     }
+    this.ip6.rxIf = ifindex;
     this.ip6.handle(buf, flow, (flags & FRAME_F.GSO) !== 0, now);
   }
 

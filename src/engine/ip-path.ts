@@ -35,6 +35,7 @@ import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP } from './drops.js';
 import { FRAG_DIR, FragTable } from './frag-table.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
+import { MarkTable } from './mark-table.js';
 import type { Output } from './output.js';
 
 const SYN = 0x02;
@@ -85,6 +86,10 @@ export class IpPath {
    * (ip_vs_in()'s ip_vs_sync_conn() call); null otherwise, so the check costs one load per packet.
    */
   syncMaster: SyncMaster | null = null;
+  /** The mark rules (Engine.setMarks swaps them whole); a packet's mark is set before the service lookup. */
+  marks = new MarkTable([]);
+  /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
+  rxIf = 0;
   // Per dest id, the tunnel's (type << 8 | overhead) + 1 (0: not known yet), valid for the
   // service table generation `tunGen` (tunnel settings change only with it): the fast path then
   // reads one int instead of the Dest object.
@@ -347,6 +352,8 @@ export class IpPath {
     p.sctpNextChunk = -1;
     p.length = flow.ipEnd - flow.l3Off;
     p.fragment = false;
+    // skb->mark as PREROUTING's MARK rules would have left it, for ip_vs_service_find()'s fwmark step.
+    p.fwmark = this.marks.classify4(flow, this.rxIf);
   }
 
   // ip_vs_in: schedule or find the conn, then transmit by its method.

@@ -29,6 +29,7 @@ import { DROP } from './drops.js';
 import { bindSynced } from './ip-path.js';
 import { LOCAL } from './local-addrs.js';
 import type { LocalAddrs6 } from './local-addrs6.js';
+import { MarkTable } from './mark-table.js';
 import type { Output6 } from './ndp.js';
 import type { Output } from './output.js';
 
@@ -63,6 +64,10 @@ export class Ip6Path {
   private tunPort = 0;
   /** The sync master told of every inbound packet of a conn while a master sync daemon runs (IpPath.syncMaster). */
   syncMaster: SyncMaster | null = null;
+  /** The mark rules (Engine.setMarks swaps them whole); a packet's mark is set before the service lookup. */
+  marks = new MarkTable([]);
+  /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
+  rxIf = 0;
 
   constructor(
     private readonly director: Director,
@@ -137,6 +142,8 @@ export class Ip6Path {
     p.sctpNextChunk = -1;
     p.length = flow.ipEnd - flow.l3Off;
     p.fragment = false;
+    // skb->mark as PREROUTING's MARK rules would have left it, for ip_vs_service_find()'s fwmark step.
+    p.fwmark = this.marks.classify6(buf, flow, this.rxIf);
   }
 
   // Transmits a client-side packet (a request, or an ICMPv6 error about a reply) to conn idx's real server.

@@ -11,6 +11,7 @@
 import { parseIPv4 } from '../core/addr.js';
 import type { Service } from '../core/service.js';
 import type { ServiceTable } from '../core/service-table.js';
+import { MarkTable } from './mark-table.js';
 
 /**
  * Address kinds (bits). ADDR: an address the director answers ARP, neighbour solicitations and
@@ -39,6 +40,8 @@ export class LocalAddrs {
   private held: ReadonlySet<number> = new Set();
   // Addresses in the set as LOCAL.ADDR (host-order u32): VRRP addresses this director owns now.
   private owned: ReadonlySet<number> = new Set();
+  /** The mark rules in force: their single destinations are VIPs of the fwmark services they feed. */
+  marks = new MarkTable([]);
 
   /**
    * Leaves `addrs` (host-order u32) out of the set from now on, replacing the previous list, and
@@ -74,6 +77,11 @@ export class LocalAddrs {
       },
     );
     const entries = c.entries;
+    for (const s of table.list()) {
+      if (s.af !== 4 || s.key.kind !== 'fwmark') continue;
+      for (const b of this.marks.hostDsts(4, s.fwmark))
+        entries.push([((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, LOCAL.VIP]);
+    }
     // Only those that are no VIP or LIP: a VIP's kind stays exactly VIP (the fast path tests that).
     const served = new Set(entries.map(([a]) => a));
     for (const a of this.owned) if (!served.has(a)) entries.push([a, LOCAL.ADDR]);

@@ -12,6 +12,7 @@ import { parseIPv6 } from '../core/addr.js';
 import type { ServiceTable } from '../core/service-table.js';
 import { Addr6Keys } from './addr6-keys.js';
 import { collectLocal, LOCAL } from './local-addrs.js';
+import { MarkTable } from './mark-table.js';
 
 /** The set of IPv6 VIPs and LIPs. */
 export class LocalAddrs6 {
@@ -30,6 +31,8 @@ export class LocalAddrs6 {
   private held: ReadonlySet<string> = new Set();
   // Addresses in the set as LOCAL.ADDR: the VRRP addresses this director owns now.
   private owned: readonly Uint8Array[] = [];
+  /** The mark rules in force: their single destinations are VIPs of the fwmark services they feed. */
+  marks = new MarkTable([]);
 
   /**
    * Leaves `addrs` (16 bytes each) out of the set from now on, replacing the previous list, and
@@ -58,6 +61,9 @@ export class LocalAddrs6 {
       parseIPv6,
     );
     const entries = c.entries;
+    for (const s of table.list())
+      if (s.af === 6 && s.key.kind === 'fwmark')
+        for (const b of this.marks.hostDsts(6, s.fwmark)) entries.push([b, LOCAL.VIP]);
     // Only those that are no VIP or LIP, as in local-addrs.ts.
     const served = new Set(entries.map(([a]) => hex16(a)));
     for (const a of this.owned) if (!served.has(hex16(a))) entries.push([a, LOCAL.ADDR]);

@@ -26,8 +26,10 @@ import { Director } from '../core/director.js';
 import { ConfigError, LvsError } from '../core/errors.js';
 import { findScheduler } from '../core/schedulers/index.js';
 import { FWD } from '../core/types.js';
+import { loadMarks } from '../daemon/mark-source.js';
 import { ACT } from '../engine/actions.js';
 import { Engine, FRAME_F } from '../engine/engine.js';
+import { MarkTable } from '../engine/mark-table.js';
 import { StaticRoutes } from '../engine/routes.js';
 import { type StaticRoute6, StaticRoutes6 } from '../engine/routes6.js';
 import { parseRulesLines } from '../ipvsadm/rules.js';
@@ -67,6 +69,9 @@ export interface Simulation {
 
 /** The ifindex of the simulated director's one interface. */
 export const SIM_IFINDEX = 1;
+
+/** The name of that interface, for `iif` mark rules. */
+export const SIM_IFNAME = 'eth0';
 
 /** Builds a director from rules and an engine around it; throws ConfigError/LvsError on bad input. */
 export function createSimulation(c: SimulationConfig): Simulation {
@@ -237,8 +242,10 @@ export { formatSummary } from './simulate-trace.js';
 const USAGE = `Usage: lvsd simulate --rules FILE --in IN.pcap --director-mac MAC --director-ip IP
                     [--out OUT.pcap] [--summary] [--neighbours FILE] [--laddr IP ...]
                     [--gateway IP] [--mtu N] [--no-toa] [--director-ip6 IP6[/LEN]] [--gateway6 IP6]
+                    [--mark RULE ...] [--mark-file FILE]
   Prints each frame in, each frame sent with the fields it changed, each drop with its reason,
   then a summary (--summary: the summary only). --out writes the frames sent as a pcap.
+  --mark/--mark-file classify as lvsd's do (fwmark services); the interface is named eth0.
 `;
 
 /** `lvsd simulate ...` (argv after the word `simulate`); resolves to the exit code. */
@@ -260,6 +267,8 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
         gateway6: { type: 'string' },
         mtu: { type: 'string' },
         'no-toa': { type: 'boolean' },
+        mark: { type: 'string', multiple: true },
+        'mark-file': { type: 'string' },
         summary: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -284,6 +293,14 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     process.stderr.write(`lvsd simulate: bad --mtu ${String(v.mtu)}\n`);
     return 2;
   }
+  const marks = loadMarks({
+    marks: (v.mark as string[] | undefined) ?? [],
+    ...(typeof v['mark-file'] === 'string' ? { markFile: v['mark-file'] } : {}),
+  });
+  if (!marks.ok) {
+    for (const l of marks.lines) process.stderr.write(`lvsd simulate: ${l}\n`);
+    return 1;
+  }
   try {
     const read = (f: string) => readFileSync(f);
     const cap = decodePcap(read(v.in as string));
@@ -305,6 +322,8 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
       ...(typeof v.gateway6 === 'string' ? { gateway6: v.gateway6 } : {}),
       now: cap.records[0] ? cap.records[0].tsSec * 1000 : 0,
     });
+    if (marks.rules.length)
+      sim.engine.setMarks(new MarkTable(marks.rules, (n) => (n === SIM_IFNAME ? SIM_IFINDEX : undefined)));
     const { frames, steps } = simulateSteps(sim, cap.records, cap.nanos);
     if (typeof v.out === 'string') {
       writeFileSync(

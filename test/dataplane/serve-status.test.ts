@@ -113,3 +113,23 @@ test('ServeWatch: the first pass publishes each unserved service and real server
     serveStatusChannel.unsubscribe(on);
   }
 });
+
+test('serveStatus: the proxy plane reports a fwmark service unserved, naming the packet plane and --mark', () => {
+  const director = new Director({ schedulers: findScheduler });
+  const plane = new ProxyDataPlane({
+    core: new DirectorProxyCore(director),
+    retryMs: 60_000,
+    localAddresses: new FakeLocalAddresses(['127.0.0.1']),
+  });
+  director.table.addService({ kind: 'fwmark', af: 4, fwmark: 1 }, svcConfig('rr'));
+  director.table.addDest({ kind: 'fwmark', af: 4, fwmark: 1 }, dest(9, 1));
+  plane.start();
+  try {
+    const st = plane.serveStatus()[0];
+    assert.equal(st?.service, 'FWM 1');
+    assert.equal(st?.serving, false);
+    assert.match(st?.reason ?? '', /packet data plane with --mark rules \(the proxy plane has no TPROXY\)/);
+  } finally {
+    void plane.close();
+  }
+});

@@ -15,8 +15,10 @@ import type { Command } from '../../control/commands.js';
 import type { DirectorPort, VrrpVip } from '../../control/ports.js';
 import type { VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
+import type { MarkRule } from '../../core/mark-rule.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
+import { MarkTable } from '../../engine/mark-table.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
 import { destUnsupported, serviceSupport } from '../../engine/support.js';
@@ -37,6 +39,7 @@ import type { SyncSink } from '../../sync/sync-master.js';
 import { serviceStatus } from '../serve-status.js';
 import { parseVip } from '../vrrp-vip.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
+import { fwmarkUnserved, markEndpoints } from './plane-marks.js';
 import { PlaneSync, type PlaneSyncCounters, type SyncApplyCounts } from './plane-sync.js';
 import { VrrpOwnership } from './vrrp-ownership.js';
 import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-plane.js';
@@ -112,6 +115,8 @@ export interface PacketPlaneHandle {
   vrrpOwn(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
   /** VRRP: a gratuitous ARP / unsolicited advert per VIP (DataPlaneHandle.vrrpAnnounce). */
   vrrpAnnounce(vips: readonly VrrpVip[]): void;
+  /** The firewall-mark rules classified by from now on, replacing the previous ones (DataPlaneHandle.setMarks). */
+  setMarks(rules: readonly MarkRule[]): void;
   /**
    * Sync master role (`--start-daemon master`): from now on the engine hands the conns
    * ip_vs_sync_conn() would send to `sink` (the sync daemon's message builder), from every inbound packet
@@ -218,15 +223,14 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   engine.own(vrrp.owned4, vrrp.owned6);
   // IPv4 only: IPv6 traffic reaches lvsd through AF_PACKET (the kernel drops it, it holds no VIP).
   // A held-back VRRP VIP is left to the kernel: a BACKUP takes (and so drops) none of its traffic.
-  const bypassSpec = (): BypassSpec =>
-    bypassSpecFromServices(
-      port.director.table.list().filter((s) => !heldService(vrrp, s.af, s.addrBytes)),
-      {
-        interfaces: o.interfaces,
-        localAddrs,
-        families: [4],
-      },
-    );
+  // The mark rules in force (setMarks); their single destinations join the traffic lvsd takes.
+  let markRules: readonly MarkRule[] = [];
+  const bypassSpec = (): BypassSpec => {
+    const services = port.director.table.list().filter((s) => !heldService(vrrp, s.af, s.addrBytes));
+    const spec = bypassSpecFromServices(services, { interfaces: o.interfaces, localAddrs, families: [4] });
+    const marked = markEndpoints(services, markRules);
+    return marked.length ? { ...spec, lips: [...spec.lips, ...marked] } : spec;
+  };
   const xdp = startXdp(port, chosen, sockets, bypassSpec(), o);
   const loop = new PlaneLoop(
     engine,
@@ -330,7 +334,11 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         const why = held.length
           ? `VRRP instance ${held.join(', ')} is not MASTER here (BACKUP or FAULT): the address is its peer's`
           : undefined;
-        const st = serviceStatus(s, (svc, d) => destUnsupported(svc.af, d), why);
+        const st = serviceStatus(
+          s,
+          (svc, d) => destUnsupported(svc.af, d),
+          why ?? fwmarkUnserved(s, markRules, (n) => o.interfaces.includes(n)),
+        );
         // serviceSupport words a service of mixed families as served with a caveat.
         const caveat = st.serving ? serviceSupport(s).reason : undefined;
         return caveat ? { ...st, reason: caveat } : st;
@@ -351,6 +359,21 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         if (p.af === 4) for (const t of dev !== undefined ? [dev] : targets4(p.v4)) loop.announce(t, p.v4);
         else for (const t of dev !== undefined ? [dev] : targets6(p.v6)) loop.announce6(t, p.v6);
       }
+    },
+    setMarks: (rules) => {
+      markRules = rules;
+      const ifindexOf = new Map(chosen.map((i) => [i.name, i.ifindex]));
+      engine.setMarks(new MarkTable(rules, (n) => ifindexOf.get(n)));
+      // A rule naming an interface lvsd does not serve never sees a packet: say so once.
+      for (const r of rules)
+        if (r.iif !== undefined && !ifindexOf.has(r.iif))
+          o.log?.info(
+            { rule: r.origin, iif: r.iif },
+            'mark rule names an interface lvsd does not serve: it never matches',
+          );
+      o.log?.info({ rules: rules.length }, 'mark rules in force');
+      bypass?.update(bypassSpec());
+      updateXdp(port, xdp, bypassSpec);
     },
     attachSyncMaster: (sink) => sync.attachMaster(sink),
     detachSyncMaster: () => sync.detachMaster(),

@@ -375,7 +375,8 @@ function listenerId(s: Service): string {
 
 /** Why a socket proxy cannot serve this service at all, or '' when it can. */
 function unservableReason(s: Service): string {
-  if (s.key.kind === 'fwmark') return 'fwmark services need the packet data plane';
+  if (s.key.kind === 'fwmark')
+    return 'fwmark services need the packet data plane with --mark rules (the proxy plane has no TPROXY)';
   if (s.protocol === PROTO.SCTP) return 'SCTP needs the packet data plane';
   if (s.port === 0) return 'port 0 (all ports) needs the packet data plane';
   return '';

@@ -20,6 +20,7 @@ import type { HttpRoute } from '../../daemon/http/http-route.js';
 import type { HttpServer } from '../../daemon/http/http-server.js';
 import { applyLogFile } from '../../daemon/log-file.js';
 import { createDaemonLogger, toggleLogLevel } from '../../daemon/logger.js';
+import { hasMarkSource, loadMarks } from '../../daemon/mark-source.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
@@ -123,6 +124,13 @@ export function main(argv: string[]): void {
     process.exitCode = 2;
     return;
   }
+  let marks = hasMarkSource(o) ? loadMarks(o) : undefined;
+  if (marks && !marks.ok) {
+    for (const l of marks.lines) process.stderr.write(`lvsd: ${l}\n`);
+    process.stderr.write('lvsd: mark rules refused, not starting\n');
+    process.exitCode = EXIT_START_FAILED;
+    return;
+  }
   let rules: Command[] | undefined;
   if (o.restore !== undefined) {
     try {
@@ -200,13 +208,30 @@ export function main(argv: string[]): void {
   // keepalived and ldirectord reload on SIGHUP (keepalived(8), ldirectord(8)); without --config there is
   // nothing to re-read, and HUP must not kill the director either.
   process.on('SIGHUP', () => {
-    if (!session) return log.info('SIGHUP ignored: lvsd was started without --config');
+    if (o.markFile !== undefined) reloadMarks();
+    if (!session) {
+      if (o.markFile === undefined)
+        log.info('SIGHUP ignored: lvsd was started without --config or --mark-file');
+      return;
+    }
     // RELOADING=1 then READY=1 whatever the outcome: a refused file leaves the old one serving.
     notifier.reloading();
     void session.reload('SIGHUP').finally(() => notifier.reloaded());
   });
   // SIGUSR2: debug logging on, and off again (daemon/logger.ts toggledLevel).
   process.on('SIGUSR2', () => toggleLogLevel(log, o.logLevel));
+  // `--mark-file` again: a file with any finding leaves the rules in force (as a refused --config reload).
+  const reloadMarks = () => {
+    const m = loadMarks(o);
+    if (!m.ok) {
+      for (const l of m.lines) log.warn({ file: o.markFile }, l);
+      log.warn({ file: o.markFile }, 'mark file refused: the rules in force stay');
+      return;
+    }
+    marks = m;
+    plane?.setMarks?.(m.rules);
+    log.info({ file: o.markFile, rules: m.rules.length }, 'mark rules reloaded');
+  };
 
   const initial = (port: DirectorPort, now: number) => {
     const applyNow = (cmd: Command) => (daemon ? daemon.apply(cmd) : apply(port, cmd, Date.now()));
@@ -306,6 +331,10 @@ export function main(argv: string[]): void {
                 ).then((p) => {
                   // VRRP instances run from the table's start; the VIPs follow once the plane is up.
                   session?.attachPlane(p);
+                  if (marks?.ok) {
+                    if (p.setMarks) p.setMarks(marks.rules);
+                    else log.warn({ dataplane: p.name }, 'mark rules are used by the packet data plane only');
+                  }
                   plane = p;
                   return p;
                 }),
