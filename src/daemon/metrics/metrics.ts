@@ -1,0 +1,109 @@
+/**
+ * lvsd's Prometheus metrics: GET /metrics answers the text exposition 0.0.4 built, at each scrape,
+ * from the same queries lvsadm sends (`-L`, `--status`, `--health`, `--availability`, `--vrrp`),
+ * answered in-process by the daemon, plus prom-client's registry for the process metrics and
+ * the channel-fed event counters. There is no second way to read the table.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Query } from '../../control/commands.js';
+import type { QueryResult } from '../../control/protocol.js';
+import type { StatsView } from '../../control/views.js';
+import { LvsError } from '../../core/errors.js';
+import type { HttpRoute } from '../http/http-route.js';
+import { subscribeEventCounters } from './event-counters.js';
+import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
+import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
+import { backendRows, writeIpvsFamilies } from './ipvs-families.js';
+import { writeStatusFamilies, writeVrrpFamilies } from './status-families.js';
+import { writeTableFamilies } from './table-families.js';
+
+/** What the metrics read: the daemon's query answerer (daemon.ts `Daemon.query`). */
+export interface MetricsSource {
+  query(q: Query): QueryResult;
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics (process_*, nodejs_*); default true. */
+  readonly processMetrics?: boolean;
+}
+
+/** The metrics of one daemon: its routes, a render for tests and benchmarks, and close. */
+export interface Metrics {
+  /** `GET /metrics`. */
+  readonly routes: readonly HttpRoute[];
+  /** The exposition text a scrape returns. */
+  render(): Promise<string>;
+  /** Unsubscribes the event counters and stops the process collectors. */
+  close(): void;
+}
+
+/** Answers `q`, or undefined when the daemon runs no such thing (ERR_LVS_NO_HEALTH, ERR_LVS_NO_VRRP). */
+function optional<R extends QueryResult>(source: MetricsSource, q: Query): R | undefined {
+  try {
+    return source.query(q) as R;
+  } catch (e) {
+    if (e instanceof LvsError) return undefined;
+    throw e;
+  }
+}
+
+function sumStats(list: readonly { readonly stats: StatsView }[]): StatsView {
+  const t = { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
+  for (const { stats: s } of list) {
+    t.conns += s.conns;
+    t.inpkts += s.inpkts;
+    t.outpkts += s.outpkts;
+    t.inbytes += s.inbytes;
+    t.outbytes += s.outbytes;
+  }
+  return t;
+}
+
+/** Builds the metrics of `source`; event counters count from now on. */
+export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const unsubscribe = subscribeEventCounters(registry);
+
+  const render = async (): Promise<string> => {
+    const out = new Exposition();
+    const status = optional<Extract<QueryResult, { q: 'status' }>>(source, { q: 'status' })?.status;
+    const list = source.query({ q: 'list' });
+    const snapshot = list.q === 'list' ? list.snapshot : { connTabSize: 0, services: [] };
+    writeIpvsFamilies(out, status?.totals ?? sumStats(snapshot.services), backendRows(snapshot));
+    writeTableFamilies(out, snapshot);
+    if (status) writeStatusFamilies(out, status);
+    const health = optional<Extract<QueryResult, { q: 'health' }>>(source, { q: 'health' });
+    if (health) writeHealthFamilies(out, health.health);
+    const avail = optional<Extract<QueryResult, { q: 'availability' }>>(source, { q: 'availability' });
+    if (avail) writeAvailabilityFamilies(out, avail.availability);
+    const vrrp = optional<Extract<QueryResult, { q: 'vrrp' }>>(source, { q: 'vrrp' });
+    if (vrrp) writeVrrpFamilies(out, vrrp.vrrp);
+    out.raw(await registry.metrics());
+    return out.text();
+  };
+
+  const handle = async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: string;
+    try {
+      body = await render();
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`metrics unavailable: ${e instanceof LvsError ? e.code : 'ERR_LVS_INTERNAL'}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
+    res.end(body);
+  };
+
+  return {
+    routes: [{ method: 'GET', path: '/metrics', write: false, handle }],
+    render,
+    close() {
+      unsubscribe();
+      registry.clear();
+    },
+  };
+}
