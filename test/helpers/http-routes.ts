@@ -52,6 +52,13 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
   return new Map(parser(text).map((f) => [f.name, f]));
 }
 
+/** A sample value as the format spells it (`+Inf`, `-Inf`, `NaN` or a Go float) as a number. */
+export function sampleNumber(v: string): number {
+  if (v === '+Inf') return Number.POSITIVE_INFINITY;
+  if (v === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(v);
+}
+
 /** The value of the series of `family` whose labels include `labels`, as a number, or undefined. */
 export function seriesValue(
   families: Map<string, ParsedFamily>,
@@ -60,5 +67,5 @@ export function seriesValue(
 ): number | undefined {
   const f = families.get(family);
   const m = f?.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
-  return m === undefined ? undefined : Number(m.value);
+  return m === undefined ? undefined : sampleNumber(m.value);
 }
