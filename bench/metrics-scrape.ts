@@ -28,10 +28,8 @@ import type * as AddrM from '../src/core/addr.js';
 import type * as DirectorM from '../src/core/director.js';
 import { PROTO } from '../src/core/types.js';
 import type * as DaemonM from '../src/daemon/daemon.js';
-import type * as ExpositionM from '../src/daemon/metrics/exposition.js';
-import type * as IpvsM from '../src/daemon/metrics/ipvs-families.js';
 import type * as MetricsM from '../src/daemon/metrics/metrics.js';
-import type * as TableM from '../src/daemon/metrics/table-families.js';
+import type * as TableM from '../src/daemon/metrics/table-writer.js';
 import { serveRoutes } from '../test/helpers/http-routes.js';
 
 // The compiled dist/ build, which is what lvsd runs (`npm run bench:metrics` builds it first).
@@ -40,10 +38,8 @@ const { serviceViews } = (await dist('control/snapshot')) as typeof SnapshotM;
 const { ipBytes } = (await dist('core/addr')) as typeof AddrM;
 const { PacketInfo } = (await dist('core/director')) as typeof DirectorM;
 const { startDaemon } = (await dist('daemon/daemon')) as typeof DaemonM;
-const { Exposition } = (await dist('daemon/metrics/exposition')) as typeof ExpositionM;
-const { backendRows, writeIpvsFamilies } = (await dist('daemon/metrics/ipvs-families')) as typeof IpvsM;
 const { createMetrics } = (await dist('daemon/metrics/metrics')) as typeof MetricsM;
-const { writeTableFamilies } = (await dist('daemon/metrics/table-families')) as typeof TableM;
+const { TableWriter } = (await dist('daemon/metrics/table-writer')) as typeof TableM;
 
 const { values } = parseArgs({ options: { runs: { type: 'string' } } });
 const runs = Number(values.runs ?? 30);
@@ -137,7 +133,7 @@ const series = first.split('\n').filter((l) => l !== '' && !l.startsWith('#')).l
 await curl(); // warm-up
 for (let i = 0; i < runs; i++) {
   const c0 = cpuMs();
-  await metrics.render();
+  await metrics.renderBytes();
   renderCpu.push(cpuMs() - c0);
 }
 h.enable();
@@ -155,12 +151,9 @@ metrics.close();
 
 // The table families two ways: the direct writer and prom-client gauges.
 const snapshot: Snapshot = { connTabSize: 0, services: serviceViews(d.director.table) };
-const direct = () => {
-  const out = new Exposition();
-  writeIpvsFamilies(out, core.stats.view(), backendRows(snapshot));
-  writeTableFamilies(out, snapshot);
-  return out.text();
-};
+const writer = new TableWriter();
+writer.render(snapshot); // the layout, built once per table change
+const direct = () => writer.render(snapshot);
 const registry = new Registry();
 const ipvsLabels = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto', 'local_mark'];
 const g = (name: string, labelNames: string[]) =>

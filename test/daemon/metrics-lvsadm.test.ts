@@ -227,6 +227,19 @@ test('every node_ipvs_* series and the lvs_* totals and rates equal lvsadm -Ln, 
     assert.ok(m.has('process_cpu_user_seconds_total'));
     assert.equal(seriesValue(m, 'lvs_services'), 3);
     assert.equal(seriesValue(m, 'lvs_table_commands_total', { origin: 'socket', op: 'add-dest' }), 5);
+    // The next scrapes follow the table: a weight edited (same layout), then a real server added.
+    await lvsadm(socket, ['-e', '-t', '192.0.2.10:80', '-r', '198.51.100.2:8080', '-m', '-w', '9']);
+    const rs2 = { local_address: '192.0.2.10', remote_address: '198.51.100.2', proto: 'TCP' };
+    let again = parseExposition(await metrics.render());
+    assert.equal(seriesValue(again, 'node_ipvs_backend_weight', rs2), 9);
+    await lvsadm(socket, ['-a', '-t', '192.0.2.10:80', '-r', '198.51.100.5:8080', '-m', '-w', '4']);
+    again = parseExposition(await metrics.render());
+    assert.equal(seriesValue(again, 'node_ipvs_backend_weight', rs2), 9);
+    assert.equal(
+      seriesValue(again, 'node_ipvs_backend_weight', { ...rs2, remote_address: '198.51.100.5' }),
+      4,
+    );
+    assert.equal(again.get('lvs_real_server_connections_total')?.metrics.length, 6);
     // Unknown paths are not served by the metrics routes.
     assert.equal((await fetch(`${http.url}/other`)).status, 404);
   } finally {

@@ -1,9 +1,9 @@
 /**
  * A writer of the Prometheus text exposition format 0.0.4 (prometheus.io "Exposition formats":
  * `# HELP`, `# TYPE`, then one `name{labels} value` line per sample, every family's samples
- * together). The table families have one series per real server, ten thousand and more at scale,
- * so they are written straight into text rather than through prom-client's per-series label maps
- * (bench/metrics-scrape.ts measures both); prom-client keeps the process and event families.
+ * together). The per-real-server families, ten thousand series and more each at scale, go through
+ * table-writer.ts instead (bytes, not strings) and none through prom-client's per-series label
+ * maps (bench/metrics-scrape.ts measures both); prom-client keeps the process and event families.
  */
 
 /** The content type of the text exposition, as prom-client's Registry.PROMETHEUS_CONTENT_TYPE says it. */

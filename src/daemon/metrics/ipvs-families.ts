@@ -49,9 +49,6 @@ function protoText(s: ServiceView): string {
 /** One real server of one service, with its full label text. */
 export interface BackendRow {
   readonly labels: string;
-  readonly activeConns: number;
-  readonly inactConns: number;
-  readonly weight: number;
 }
 
 /** The backend rows of a snapshot, in listing order (labels rendered once per scrape). */
@@ -64,17 +61,17 @@ export function backendRows(snapshot: Snapshot): BackendRow[] {
     for (const d of s.dests) {
       rows.push({
         labels: `{${local}remote_address="${ipText(d.addr)}",remote_port="${d.port}",proto="${proto}",local_mark="${mark}"}`,
-        activeConns: d.activeConns,
-        inactConns: d.inactConns,
-        weight: d.weight,
       });
     }
   }
   return rows;
 }
 
-/** Writes the eight node_ipvs_* families: the totals, then the per-backend gauges. */
-export function writeIpvsFamilies(out: Exposition, totals: StatsView, rows: readonly BackendRow[]): void {
+/**
+ * Writes the five unlabelled node_ipvs_* totals; the three per-backend families are written by
+ * table-writer.ts with the other per-real-server families.
+ */
+export function writeIpvsTotals(out: Exposition, totals: StatsView): void {
   const total = (name: string, help: string, v: number) => {
     out.family(name, 'counter', help);
     out.sample(name, '', v);
@@ -84,29 +81,4 @@ export function writeIpvsFamilies(out: Exposition, totals: StatsView, rows: read
   total('node_ipvs_outgoing_packets_total', 'The total number of outgoing packets.', totals.outpkts);
   total('node_ipvs_incoming_bytes_total', 'The total amount of incoming data.', totals.inbytes);
   total('node_ipvs_outgoing_bytes_total', 'The total amount of outgoing data.', totals.outbytes);
-  const lbl = (r: BackendRow) => r.labels;
-  out.series(
-    'node_ipvs_backend_connections_active',
-    'gauge',
-    'The current active connections by local and remote address.',
-    rows,
-    lbl,
-    (r) => r.activeConns,
-  );
-  out.series(
-    'node_ipvs_backend_connections_inactive',
-    'gauge',
-    'The current inactive connections by local and remote address.',
-    rows,
-    lbl,
-    (r) => r.inactConns,
-  );
-  out.series(
-    'node_ipvs_backend_weight',
-    'gauge',
-    'The current backend weight by local and remote address.',
-    rows,
-    lbl,
-    (r) => r.weight,
-  );
 }

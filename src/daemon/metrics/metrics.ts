@@ -14,9 +14,10 @@ import type { HttpRoute } from '../http/http-route.js';
 import { subscribeEventCounters } from './event-counters.js';
 import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
 import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
-import { backendRows, writeIpvsFamilies } from './ipvs-families.js';
+import { writeIpvsTotals } from './ipvs-families.js';
 import { writeStatusFamilies, writeVrrpFamilies } from './status-families.js';
-import { writeTableFamilies } from './table-families.js';
+import { writeTableCounts } from './table-families.js';
+import { TableWriter } from './table-writer.js';
 
 /** What the metrics read: the daemon's query answerer (daemon.ts `Daemon.query`). */
 export interface MetricsSource {
@@ -33,7 +34,9 @@ export interface MetricsOptions {
 export interface Metrics {
   /** `GET /metrics`. */
   readonly routes: readonly HttpRoute[];
-  /** The exposition text a scrape returns. */
+  /** The exposition a scrape returns, as bytes (UTF-8). */
+  renderBytes(): Promise<Buffer>;
+  /** The same, as text (tests). */
   render(): Promise<string>;
   /** Unsubscribes the event counters and stops the process collectors. */
   close(): void;
@@ -67,13 +70,16 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const unsubscribe = subscribeEventCounters(registry);
 
-  const render = async (): Promise<string> => {
-    const out = new Exposition();
+  const table = new TableWriter();
+  const renderBytes = async (): Promise<Buffer> => {
+    const head = new Exposition();
     const status = optional<Extract<QueryResult, { q: 'status' }>>(source, { q: 'status' })?.status;
     const list = source.query({ q: 'list' });
     const snapshot = list.q === 'list' ? list.snapshot : { connTabSize: 0, services: [] };
-    writeIpvsFamilies(out, status?.totals ?? sumStats(snapshot.services), backendRows(snapshot));
-    writeTableFamilies(out, snapshot);
+    writeIpvsTotals(head, status?.totals ?? sumStats(snapshot.services));
+    const rows = table.render(snapshot);
+    const out = new Exposition();
+    writeTableCounts(out, snapshot);
     if (status) writeStatusFamilies(out, status);
     const health = optional<Extract<QueryResult, { q: 'health' }>>(source, { q: 'health' });
     if (health) writeHealthFamilies(out, health.health);
@@ -82,13 +88,13 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
     const vrrp = optional<Extract<QueryResult, { q: 'vrrp' }>>(source, { q: 'vrrp' });
     if (vrrp) writeVrrpFamilies(out, vrrp.vrrp);
     out.raw(await registry.metrics());
-    return out.text();
+    return Buffer.concat([Buffer.from(head.text()), rows, Buffer.from(out.text())]);
   };
 
   const handle = async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let body: string;
+    let body: Buffer;
     try {
-      body = await render();
+      body = await renderBytes();
     } catch (e) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`metrics unavailable: ${e instanceof LvsError ? e.code : 'ERR_LVS_INTERNAL'}\n`);
@@ -100,7 +106,8 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
 
   return {
     routes: [{ method: 'GET', path: '/metrics', write: false, handle }],
-    render,
+    renderBytes,
+    render: async () => (await renderBytes()).toString('utf8'),
     close() {
       unsubscribe();
       registry.clear();
