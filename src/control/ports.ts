@@ -10,7 +10,7 @@ import type { SyncConnEntry } from '../sync/sync-entry.js';
 import type { SyncSink } from '../sync/sync-master.js';
 import type { Change, ControlTarget } from './apply.js';
 import type { Command } from './commands.js';
-import type { VipStatus } from './protocol.js';
+import type { DataPlaneCounters, VipStatus } from './protocol.js';
 import type { ConnView, DaemonView, TimeoutsView } from './views.js';
 
 /**
@@ -42,6 +42,8 @@ export interface DataPlaneHandle {
   onChanges(cmd: Command, changes: readonly Change[]): void;
   /** What is and is not being served, for status and logs. */
   vipStatus(): readonly VipStatus[];
+  /** The plane's cumulative counters (drops, relay, rings), for status and metrics. */
+  counters?(): DataPlaneCounters;
   /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
   refuse?(cmd: Command): string | undefined;
   /**

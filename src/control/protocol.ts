@@ -12,7 +12,7 @@ import type { Change } from './apply.js';
 import type { Command, Query, SysctlName } from './commands.js';
 import type { AvailabilityView, HealthView } from './health-views.js';
 import { validateCommand, validateQuery } from './validate.js';
-import type { DaemonView, Snapshot, TimeoutsView } from './views.js';
+import type { DaemonView, Snapshot, StatsView, TimeoutsView } from './views.js';
 import type { VrrpView } from './vrrp-views.js';
 
 /** The protocol version this build speaks. */
@@ -60,6 +60,47 @@ export interface StatusView {
   readonly connTabSize: number;
   readonly services: number;
   readonly vips: readonly VipStatus[];
+  /** Global counters since start (the kernel's tot_stats, /proc/net/ip_vs_stats). */
+  readonly totals?: StatsView;
+  /** The data plane's own counters, when it keeps any. */
+  readonly plane?: DataPlaneCounters;
+  /** Counters of each running sync daemon role. */
+  readonly sync?: readonly SyncRoleStatus[];
+}
+
+/** Cumulative counters of a data plane, by stable name (for status and metrics). */
+export interface DataPlaneCounters {
+  /** Packets dropped, by reason (engine/drops.ts DROP_NAME for the packet plane); zeros omitted. */
+  readonly drops: Readonly<Record<string, number>>;
+  /** Proxy plane: TCP relay events (accepted, noDest, connectFailures, retries, expired, native). */
+  readonly relay?: Readonly<Record<string, number>>;
+  /** Packet plane: frames and bytes per interface. */
+  readonly interfaces?: readonly InterfaceCounters[];
+  /** Packet plane with AF_XDP: each socket's ring counters (cumulative, from XDP_STATISTICS). */
+  readonly xdp?: ReadonlyArray<{
+    readonly name: string;
+    readonly counters: Readonly<Record<string, number>>;
+  }>;
+}
+
+/** Frame counters of one interface of the packet plane. */
+export interface InterfaceCounters {
+  readonly name: string;
+  readonly rxFrames: number;
+  readonly rxBytes: number;
+  readonly txFrames: number;
+  readonly txBytes: number;
+  readonly txDropped: number;
+}
+
+/** Counters of one running sync daemon role (daemon/sync/sync-service.ts SyncRoleCounters). */
+export interface SyncRoleStatus {
+  readonly state: 'master' | 'backup';
+  /** Master: datagrams sent; backup: datagrams received. */
+  readonly datagrams: number;
+  /** Master: messages dropped because the send queue was full (sync_qlen_max). */
+  readonly queueDrops: number;
+  readonly errors: number;
 }
 
 /** The answer to a query, tagged by the query kind. */

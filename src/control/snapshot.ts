@@ -6,8 +6,21 @@ import type { DestView, ServiceView } from './views.js';
 
 /** The view of one destination. */
 export function destView(d: Dest): DestView {
+  // Field by field rather than spreading d.config(): one object of a fixed shape per real server,
+  // which a listing of 10,000 real servers (and each /metrics scrape) builds some 30 times faster
+  // (bench/metrics-scrape.ts).
   return {
-    ...d.config(),
+    addr: d.addr,
+    port: d.port,
+    af: d.af,
+    fwd: d.fwd,
+    weight: d.weight,
+    uThreshold: d.uThreshold,
+    lThreshold: d.lThreshold,
+    tunType: d.tunType,
+    tunPort: d.tunPort,
+    tunFlags: d.tunFlags,
+    proxyProtocol: d.proxyProtocol,
     activeConns: d.activeConns,
     inactConns: d.inactConns,
     persistConns: d.persistConns,

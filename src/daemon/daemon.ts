@@ -7,17 +7,18 @@
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
 import { dataplaneFaultChannel, type TableChangeOrigin, tableChangeChannel } from '../control/channels.js';
-import type { Command } from '../control/commands.js';
+import type { Command, Query } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
-import type { Request, Response, StatusView } from '../control/protocol.js';
+import type { QueryResult, Request, Response, StatusView, SyncRoleStatus } from '../control/protocol.js';
 import type { VrrpView } from '../control/vrrp-views.js';
 import { LVS_TS_VERSION } from '../core/version.js';
-import { type ControlDeps, handleDecoded, handleLine } from './control-handler.js';
+import { answerQuery, type ControlDeps, handleDecoded, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
 import { ServeWatch } from './serve-watch.js';
+import type { SyncService } from './sync/sync-service.js';
 
 /** Settings of one daemon instance. */
 export interface DaemonConfig {
@@ -59,6 +60,11 @@ export interface Daemon {
    * data plane, views): how the HTTP API reaches the table, so there is one path. Never throws.
    */
   handle(request: Request, origin: TableChangeOrigin): Response;
+  /**
+   * Answers one query exactly as the control socket does (`lvsadm -L`, `--status`, `--health`,
+   * ...), for in-process readers such as /metrics. Throws the same coded errors.
+   */
+  query(q: Query): QueryResult;
   /** Stops timers, the socket (removing its file) and the data plane. Idempotent. */
   close(): Promise<void>;
 }
@@ -105,6 +111,9 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       connTabSize: director.connTabSize,
       services: director.table.size,
       vips: plane?.vipStatus() ?? [],
+      totals: director.director.stats.view(),
+      ...(plane?.counters ? { plane: plane.counters() } : {}),
+      sync: syncStatus(director.sync),
     }),
     ...(cfg.health
       ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
@@ -160,6 +169,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       return changes;
     },
     handle: (request, origin) => handleDecoded(deps, request, origin),
+    query: (q) => answerQuery(deps, q, deps.now()),
     close() {
       closing ??= (async () => {
         clearInterval(timer);
@@ -172,4 +182,14 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       return closing;
     },
   };
+}
+
+/** The counters of each running sync daemon role, master first. */
+function syncStatus(sync: SyncService | undefined): SyncRoleStatus[] {
+  const out: SyncRoleStatus[] = [];
+  for (const state of ['master', 'backup'] as const) {
+    const c = sync?.counters(state);
+    if (c) out.push({ state, datagrams: c.datagrams, queueDrops: c.queueDrops, errors: c.errors });
+  }
+  return out;
 }

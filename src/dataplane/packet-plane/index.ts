@@ -13,7 +13,7 @@
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Command } from '../../control/commands.js';
 import type { DirectorPort, VrrpVip } from '../../control/ports.js';
-import type { VipStatus } from '../../control/protocol.js';
+import type { DataPlaneCounters, VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
 import type { MarkRule } from '../../core/mark-rule.js';
 import { DROP_NAME } from '../../engine/drops.js';
@@ -111,6 +111,8 @@ export interface PacketPlaneHandle {
   onChanges(cmd: Command, changes: readonly unknown[]): void;
   vipStatus(): readonly VipStatus[];
   status(): PacketPlaneStatus;
+  /** The status counters in the daemon's shape (DataPlaneHandle.counters). */
+  counters(): DataPlaneCounters;
   /** VRRP: answer for and forward to `vips` only while `master` (DataPlaneHandle.vrrpOwn). */
   vrrpOwn(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
   /** VRRP: a gratuitous ARP / unsolicited advert per VIP (DataPlaneHandle.vrrpAnnounce). */
@@ -321,7 +323,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   });
   o.log?.info({ interfaces: o.interfaces }, 'packet data plane started');
 
-  return {
+  const handle: PacketPlaneHandle = {
     name: 'packet',
     onChanges: () => {
       announceNew();
@@ -409,6 +411,21 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         ...(xdp ? { xdp: xdp.status() } : {}),
       };
     },
+    counters() {
+      const st = handle.status();
+      return {
+        drops: st.drops,
+        interfaces: st.interfaces.map(({ ifindex: _, ...c }) => c),
+        ...(st.xdp
+          ? {
+              xdp: st.xdp.interfaces.map((i) => ({
+                name: i.name,
+                counters: { ...(i.stats ?? {}) } as Record<string, number>,
+              })),
+            }
+          : {}),
+      };
+    },
     close: async () => {
       clearInterval(timer);
       if (statsTimer) clearInterval(statsTimer);
@@ -418,6 +435,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       await bypass?.close();
     },
   };
+  return handle;
 }
 
 /**

@@ -108,6 +108,11 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     },
     refuse: proxyRefusal,
     vipStatus: () => plane.serveStatus(),
+    counters() {
+      const r = plane.tcp.counters;
+      // The proxy drops a client connection when no real server is usable or the connect fails.
+      return { drops: { no_dest: r.noDest, connect_failed: r.connectFailures }, relay: { ...r } };
+    },
     vrrpOwn(instance, vips, master) {
       if (master) masters.add(instance);
       else masters.delete(instance);

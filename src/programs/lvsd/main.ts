@@ -21,6 +21,7 @@ import type { HttpServer } from '../../daemon/http/http-server.js';
 import { applyLogFile } from '../../daemon/log-file.js';
 import { createDaemonLogger, toggleLogLevel } from '../../daemon/logger.js';
 import { hasMarkSource, loadMarks } from '../../daemon/mark-source.js';
+import { createMetrics, type Metrics } from '../../daemon/metrics/metrics.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
@@ -161,6 +162,7 @@ export function main(argv: string[]): void {
   let httpPrep: PreparedHttp | undefined;
   let http: HttpServer | undefined;
   const httpRoutes: HttpRoute[] = [];
+  let metrics: Metrics | undefined;
   try {
     httpPrep = o.http ? prepareHttp(o.http) : undefined;
   } catch (e) {
@@ -193,6 +195,7 @@ export function main(argv: string[]): void {
     log.info({ signal }, 'stopping');
     notifier.stopping();
     // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
+    metrics?.close();
     void Promise.resolve(http?.close())
       .then(() => session?.close())
       .then(() => syncFollower?.stop())
@@ -362,6 +365,10 @@ export function main(argv: string[]): void {
         logStartupSysctls(log, sysctls);
         if (httpPrep) {
           const hp = httpPrep;
+          // GET /metrics: node_exporter's ipvs families and lvs_* (daemon/metrics), read through
+          // the daemon's own queries like lvsadm's.
+          metrics = createMetrics(d);
+          httpRoutes.push(...metrics.routes);
           startHttpApi(
             hp,
             daemonApiDeps(d, log, () => plane),

@@ -1,0 +1,116 @@
+/**
+ * lvsd's Prometheus metrics: GET /metrics answers the text exposition 0.0.4 built, at each scrape,
+ * from the same queries lvsadm sends (`-L`, `--status`, `--health`, `--availability`, `--vrrp`),
+ * answered in-process by the daemon, plus prom-client's registry for the process metrics and
+ * the channel-fed event counters. There is no second way to read the table.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Query } from '../../control/commands.js';
+import type { QueryResult } from '../../control/protocol.js';
+import type { StatsView } from '../../control/views.js';
+import { LvsError } from '../../core/errors.js';
+import type { HttpRoute } from '../http/http-route.js';
+import { subscribeEventCounters } from './event-counters.js';
+import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
+import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
+import { writeIpvsTotals } from './ipvs-families.js';
+import { writeStatusFamilies, writeVrrpFamilies } from './status-families.js';
+import { writeTableCounts } from './table-families.js';
+import { TableWriter } from './table-writer.js';
+
+/** What the metrics read: the daemon's query answerer (daemon.ts `Daemon.query`). */
+export interface MetricsSource {
+  query(q: Query): QueryResult;
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics (process_*, nodejs_*); default true. */
+  readonly processMetrics?: boolean;
+}
+
+/** The metrics of one daemon: its routes, a render for tests and benchmarks, and close. */
+export interface Metrics {
+  /** `GET /metrics`. */
+  readonly routes: readonly HttpRoute[];
+  /** The exposition a scrape returns, as bytes (UTF-8). */
+  renderBytes(): Promise<Buffer>;
+  /** The same, as text (tests). */
+  render(): Promise<string>;
+  /** Unsubscribes the event counters and stops the process collectors. */
+  close(): void;
+}
+
+/** Answers `q`, or undefined when the daemon runs no such thing (ERR_LVS_NO_HEALTH, ERR_LVS_NO_VRRP). */
+function optional<R extends QueryResult>(source: MetricsSource, q: Query): R | undefined {
+  try {
+    return source.query(q) as R;
+  } catch (e) {
+    if (e instanceof LvsError) return undefined;
+    throw e;
+  }
+}
+
+function sumStats(list: readonly { readonly stats: StatsView }[]): StatsView {
+  const t = { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
+  for (const { stats: s } of list) {
+    t.conns += s.conns;
+    t.inpkts += s.inpkts;
+    t.outpkts += s.outpkts;
+    t.inbytes += s.inbytes;
+    t.outbytes += s.outbytes;
+  }
+  return t;
+}
+
+/** Builds the metrics of `source`; event counters count from now on. */
+export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const unsubscribe = subscribeEventCounters(registry);
+
+  const table = new TableWriter();
+  const renderBytes = async (): Promise<Buffer> => {
+    const head = new Exposition();
+    const status = optional<Extract<QueryResult, { q: 'status' }>>(source, { q: 'status' })?.status;
+    const list = source.query({ q: 'list' });
+    const snapshot = list.q === 'list' ? list.snapshot : { connTabSize: 0, services: [] };
+    writeIpvsTotals(head, status?.totals ?? sumStats(snapshot.services));
+    const rows = table.render(snapshot);
+    const out = new Exposition();
+    writeTableCounts(out, snapshot);
+    if (status) writeStatusFamilies(out, status);
+    const health = optional<Extract<QueryResult, { q: 'health' }>>(source, { q: 'health' });
+    if (health) writeHealthFamilies(out, health.health);
+    const avail = optional<Extract<QueryResult, { q: 'availability' }>>(source, { q: 'availability' });
+    if (avail) writeAvailabilityFamilies(out, avail.availability);
+    const vrrp = optional<Extract<QueryResult, { q: 'vrrp' }>>(source, { q: 'vrrp' });
+    if (vrrp) writeVrrpFamilies(out, vrrp.vrrp);
+    out.raw(await registry.metrics());
+    return Buffer.concat([Buffer.from(head.text()), rows, Buffer.from(out.text())]);
+  };
+
+  const handle = async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: Buffer;
+    try {
+      body = await renderBytes();
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`metrics unavailable: ${e instanceof LvsError ? e.code : 'ERR_LVS_INTERNAL'}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
+    res.end(body);
+  };
+
+  return {
+    routes: [{ method: 'GET', path: '/metrics', write: false, handle }],
+    renderBytes,
+    render: async () => (await renderBytes()).toString('utf8'),
+    close() {
+      unsubscribe();
+      registry.clear();
+    },
+  };
+}
