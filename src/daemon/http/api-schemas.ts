@@ -158,15 +158,30 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     ['service', 'serving'],
   ),
-  Status: obj({
-    version: str,
-    pid: int,
-    uptimeMs: num,
-    dataplane: str,
-    connTabSize: int,
-    services: int,
-    vips: arr(ref('VipStatus')),
-  }),
+  Status: obj(
+    {
+      version: str,
+      pid: int,
+      uptimeMs: num,
+      dataplane: str,
+      connTabSize: int,
+      services: int,
+      vips: arr(ref('VipStatus')),
+      // The global totals (the kernel's tot_stats), the plane's own counters and each running
+      // sync role's, as /metrics reads them.
+      totals: ref('Stats'),
+      plane: { type: 'object' },
+      sync: arr(
+        obj({
+          state: { type: 'string', enum: ['master', 'backup'] },
+          datagrams: int,
+          queueDrops: int,
+          errors: int,
+        }),
+      ),
+    },
+    ['version', 'pid', 'uptimeMs', 'dataplane', 'connTabSize', 'services', 'vips'],
+  ),
   StatsList: obj({
     services: arr(
       obj({
