@@ -22,6 +22,7 @@ export const CONFIG_CODES = [
   'ERR_CONFIG_CONFLICT',
   'ERR_CONFIG_NO_INTERFACE',
   'ERR_CONFIG_INCLUDE_DEPTH',
+  'ERR_CONFIG_INCLUDE_LIMIT',
 ] as const;
 /**
  * One of {@link CONFIG_CODES}, or the table's own code for a value the service table would

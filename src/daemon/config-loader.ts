@@ -32,9 +32,18 @@ export interface LoadOptions {
 /** Largest number of directory entries one include glob may visit (a typo must not walk `/`). */
 const GLOB_VISIT_LIMIT = 100_000;
 
-/** Reads a file as UTF-8, or undefined when it is missing, a directory or unreadable. */
+/** Largest configuration file read (a real one is kilobytes; `include /dev/zero` is endless). */
+const MAX_CONFIG_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a file as UTF-8, or undefined when it is missing, not a regular file (a FIFO would block
+ * the daemon in open(2), a device never ends: keepalived skips them, "is not a regular
+ * non-executable file - skipping"), larger than MAX_CONFIG_FILE_BYTES, or unreadable.
+ */
 function readText(path: string): string | undefined {
   try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_CONFIG_FILE_BYTES) return undefined;
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;

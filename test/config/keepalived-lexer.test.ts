@@ -64,6 +64,24 @@ test('self-including files stop at the nesting limit with a coded error', () => 
   assert.ok(d.list.some((x) => x.code === 'ERR_CONFIG_INCLUDE_DEPTH'));
 });
 
+test('a file that includes itself twice stops after 1,000 reads, not 2^32, with a coded error', () => {
+  let reads = 0;
+  const io = memIo({ '/etc/k/main.conf': 'include main.conf\ninclude main.conf\n' });
+  const counting = {
+    ...io,
+    readFile: (p: string) => {
+      reads++;
+      return io.readFile(p);
+    },
+  };
+  const d = new Diagnostics();
+  const t0 = Date.now();
+  lexKeepalived('/etc/k/main.conf', counting, d);
+  assert.ok(d.list.some((x) => x.code === 'ERR_CONFIG_INCLUDE_LIMIT'));
+  assert.ok(reads <= 1001, `${reads} reads`);
+  assert.ok(Date.now() - t0 < 2000);
+});
+
 test('a missing main file is fatal', () => {
   const { d } = lex({});
   assert.equal(d.list[0]!.severity, 'fatal');

@@ -49,4 +49,6 @@ export interface LexState {
   /** Directory of the file being read, for `${_PWD}` and relative includes. */
   pwd: string;
   truncated: boolean;
+  /** Files read so far, the main one included: bounded, so includes cannot multiply without end. */
+  filesRead: number;
 }

@@ -15,6 +15,12 @@ export type { ConfigIo, LexLine, LexOptions, LexState, Token } from './lex-state
 /** Upper bound on produced lines, so a hostile `~SEQ` cannot exhaust memory. */
 export const MAX_LINES = 200_000;
 const MAX_INCLUDE_DEPTH = 32;
+/**
+ * Most files one configuration may read, includes counted each time they are read: a file that
+ * includes itself twice doubles at every level, and 2^32 reads would freeze a reload (a real
+ * configuration reads tens of files).
+ */
+export const MAX_INCLUDED_FILES = 1000;
 const MAX_LINE_CHARS = 65_536;
 
 /** Reads `path` and everything it includes into logical lines; findings go to `diags`. */
@@ -32,6 +38,7 @@ export function lexKeepalived(
     out: [],
     pwd: posix.dirname(path),
     truncated: false,
+    filesRead: 1,
   };
   const text = safeRead(io, path);
   if (text === undefined) {
@@ -112,6 +119,16 @@ function include(st: LexState, kind: string, arg: string, pos: SourcePos, depth:
   } else files = [abs];
   let found = 0;
   for (const f of files) {
+    if (st.filesRead >= MAX_INCLUDED_FILES) {
+      st.diags.error(
+        'ERR_CONFIG_INCLUDE_LIMIT',
+        `more than ${MAX_INCLUDED_FILES} files read through includes`,
+        pos,
+      );
+      st.truncated = true;
+      return;
+    }
+    st.filesRead++;
     const text = safeRead(st.io, f);
     if (text === undefined) continue;
     found++;
