@@ -12,7 +12,7 @@
  */
 import type { Af } from '../../core/addr.js';
 import type { MarkPrefix, MarkRule, PortRanges } from '../../core/mark-rule.js';
-import { IFNAME, type MarkParse } from './mark-rules.js';
+import { IFNAME, type MarkParse, markRule } from './mark-rules.js';
 import { type MarkFinding, parseMark, parsePorts, parsePrefix } from './mark-values.js';
 import { type Word, words } from './mark-words.js';
 
@@ -152,15 +152,5 @@ function iptablesRule(ws: readonly Word[], line: number, origin: string, fam?: A
   }
   if (target !== 'MARK' || mark === undefined)
     return fail(ws[0], 'ERR_MARK_MISSING', 'a PREROUTING rule that sets no mark (-j MARK --set-mark N)');
-  return {
-    proto,
-    ...(af !== undefined ? { af } : {}),
-    ...(dst ? { dst } : {}),
-    ...(src ? { src } : {}),
-    ...(dport ? { dport } : {}),
-    ...(sport ? { sport } : {}),
-    ...(iif !== undefined ? { iif } : {}),
-    mark,
-    origin,
-  };
+  return markRule({ proto, af, dst, src, dport, sport, iif, mark, origin });
 }

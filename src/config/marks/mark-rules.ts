@@ -22,6 +22,34 @@ export interface MarkParse {
 /** Interface names as Linux accepts them (IFNAMSIZ 16 with the NUL; dev_valid_name()). */
 export const IFNAME = /^[^\s/:]{1,15}$/;
 
+/** The matches one rule collected, any of them absent; {@link markRule} drops the absent ones. */
+export interface MarkRuleFields {
+  readonly proto: number;
+  readonly af: Af | undefined;
+  readonly dst: MarkPrefix | undefined;
+  readonly src: MarkPrefix | undefined;
+  readonly dport: PortRanges | undefined;
+  readonly sport: PortRanges | undefined;
+  readonly iif: string | undefined;
+  readonly mark: number;
+  readonly origin: string;
+}
+
+/** A MarkRule from the fields every rule source (lvsd's language, iptables, nft) collects. */
+export function markRule(f: MarkRuleFields): MarkRule {
+  return {
+    proto: f.proto,
+    ...(f.af !== undefined ? { af: f.af } : {}),
+    ...(f.dst ? { dst: f.dst } : {}),
+    ...(f.src ? { src: f.src } : {}),
+    ...(f.dport ? { dport: f.dport } : {}),
+    ...(f.sport ? { sport: f.sport } : {}),
+    ...(f.iif !== undefined ? { iif: f.iif } : {}),
+    mark: f.mark,
+    origin: f.origin,
+  };
+}
+
 /** Parses one rule of `ws` (a line's words); `origin` names it in log lines. */
 export function parseRuleWords(ws: readonly Word[], line: number, origin: string): MarkRule | MarkFinding {
   const at = (w: Word | undefined, p: { code: MarkFinding['code']; message: string }): MarkFinding => ({
@@ -87,17 +115,7 @@ export function parseRuleWords(ws: readonly Word[], line: number, origin: string
   }
   if (mark === undefined)
     return at(ws[ws.length - 1], { code: 'ERR_MARK_MISSING', message: "the rule sets no 'mark N'" });
-  return {
-    proto,
-    ...(af !== undefined ? { af } : {}),
-    ...(dst ? { dst } : {}),
-    ...(src ? { src } : {}),
-    ...(dport ? { dport } : {}),
-    ...(sport ? { sport } : {}),
-    ...(iif !== undefined ? { iif } : {}),
-    mark,
-    origin,
-  };
+  return markRule({ proto, af, dst, src, dport, sport, iif, mark, origin });
 }
 
 /** Parses a `--mark-file` in lvsd's language: one rule a line, `#` comments and blank lines skipped. */

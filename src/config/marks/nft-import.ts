@@ -11,7 +11,7 @@
  */
 import type { Af } from '../../core/addr.js';
 import type { MarkPrefix, MarkRule, PortRanges } from '../../core/mark-rule.js';
-import { IFNAME, type MarkParse } from './mark-rules.js';
+import { IFNAME, type MarkParse, markRule } from './mark-rules.js';
 import { type MarkFinding, parseMark, parsePorts, parsePrefix } from './mark-values.js';
 import { type Word, words } from './mark-words.js';
 
@@ -209,15 +209,5 @@ function nftRule(
       );
     return undefined;
   }
-  return {
-    proto,
-    ...(af !== undefined ? { af } : {}),
-    ...(dst ? { dst } : {}),
-    ...(src ? { src } : {}),
-    ...(dport ? { dport } : {}),
-    ...(sport ? { sport } : {}),
-    ...(iif !== undefined ? { iif } : {}),
-    mark,
-    origin,
-  };
+  return markRule({ proto, af, dst, src, dport, sport, iif, mark, origin });
 }
