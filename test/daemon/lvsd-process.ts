@@ -29,7 +29,7 @@ export function spawnLvsd(
 ): LvsdProc {
   const dir = opts.dir ?? tempDir();
   const socket = opts.socket ?? join(dir, 'lvsd.sock');
-  const proc = spawn(process.execPath, ['bin/lvsd', '--socket', socket, ...args], {
+  const proc = spawn(process.execPath, ['bin/lvsd', '--sysctl-files', 'none', '--socket', socket, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LVSD_SOCKET: '', ...opts.env },
   });

@@ -94,6 +94,8 @@ describe('lvsd with bad mark rules', () => {
       process.execPath,
       [
         'bin/lvsd',
+        '--sysctl-files',
+        'none',
         '--dataplane',
         'none',
         '--socket',

@@ -223,6 +223,8 @@ describe('lvsd --http on an address other than loopback (in a network namespace)
           [
             process.execPath,
             'bin/lvsd',
+            '--sysctl-files',
+            'none',
             '--socket',
             join(dir, 's.sock'),
             '--dataplane',

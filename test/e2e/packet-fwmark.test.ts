@@ -103,6 +103,8 @@ for (const xdp of ['off', 'on'] as const)
         [
           process.execPath,
           'bin/lvsd',
+          '--sysctl-files',
+          'none',
           '--dataplane',
           'packet',
           '--interface',

@@ -156,6 +156,8 @@ describe('gratuitous ARPs on becoming MASTER: lvsd sends what keepalived 2.2.7 s
           [
             process.execPath,
             'bin/lvsd',
+            '--sysctl-files',
+            'none',
             '--socket',
             join(dir, 'lvsd.sock'),
             '--dataplane',

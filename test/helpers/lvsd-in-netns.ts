@@ -33,7 +33,7 @@ export function startLvsd(
   const socket = join(dir, `${tag}.sock`);
   const proc = ns.spawn(
     label,
-    [process.execPath, 'bin/lvsd', '--socket', socket, ...args, '--config', file],
+    [process.execPath, 'bin/lvsd', '--sysctl-files', 'none', '--socket', socket, ...args, '--config', file],
     { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
   );
   let log = '';
