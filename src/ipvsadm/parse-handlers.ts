@@ -137,6 +137,7 @@ const range = (v: string, min: number, max: number, msg: string): number => {
 
 /** Runs one option handler, as the switch in ipvsadm's parse_options loop does. */
 export function handle(st: State, id: string, arg: string, token: string, r: Resolver): void {
+  // `token`: the argv element consumed last, which a misplaced command is refused by name.
   switch (id) {
     case 't':
     case 'u':

@@ -135,7 +135,8 @@ export function runParse(argv: readonly string[], r: Resolver, restoring: boolea
       const ev = sc.step();
       if (ev.type === 'end') break;
       if (ev.type === 'error') fail(`${ev.token}: ${ev.message}`, EXIT_OPERATION);
-      else handle(st, ev.def.id, ev.arg ?? (ev.def.arity === 'optional' ? '\0' : ''), ev.token, r);
+      // ipvsadm names a misplaced option by poptBadOption(): the last argv element consumed.
+      else handle(st, ev.def.id, ev.arg ?? (ev.def.arity === 'optional' ? '\0' : ''), sc.lastConsumed, r);
     }
     const args = sc.leftovers;
     let timeouts: [number, number, number] | undefined;

@@ -35,6 +35,14 @@ export class PoptScanner {
     public lookup: (key: { short?: string; long?: string }) => OptDef | undefined,
   ) {}
 
+  /**
+   * The argv element consumed last: what popt's poptBadOption(POPT_BADOPTION_NOALIAS) names
+   * (`os->argv[os->next - 1]`), so the value of an option that took one, not the option itself.
+   */
+  get lastConsumed(): string {
+    return this.argv[this.next - 1] ?? '';
+  }
+
   /** Returns the next option, an error, or the end. */
   step(): PoptEvent {
     if (this.cluster && this.cluster.rest !== '') return this.shortStep(this.cluster);
