@@ -20,6 +20,7 @@ export const TEST_PEERS = {
   nftables: 'lvsd --ingress-bypass, rs-agent and the lab kernel director',
   ethtool: "the labs read the client's checksum offloads",
   procps: '`sysctl` inside the test namespaces',
+  ipvsadm: 'the real ipvsadm 1.31 run under the fake-ipvs.so shim: the oracle of the argv fuzzer',
 };
 
 /** Packages of TEST_PEERS that dpkg does not list as installed (all of them without dpkg). */
