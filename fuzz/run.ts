@@ -29,6 +29,9 @@ const { values } = parseArgs({
   },
 });
 
+/** How long a worker may take to load its target (tsx compiles it) before the first input. */
+const STARTUP_MS = 180_000;
+
 const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
 const hangMs = Number(values['hang-ms']);
 const counts = values.smoke ? SMOKE : FULL;
@@ -94,11 +97,13 @@ function runTarget(name: string, count: number): Promise<Row> {
       if (now !== last) {
         last = now;
         lastAt = performance.now();
-      } else if (performance.now() - lastAt > hangMs) {
+      } else if (performance.now() - lastAt > (now < 0 ? STARTUP_MS : hangMs)) {
         const n = Atomics.load(head, 1);
         const input = Buffer.from(new Uint8Array(shared, 8, n)).toString('hex');
         void worker.terminate();
-        finish(undefined, { index: now, what: `hang: no progress for ${hangMs} ms`, input });
+        const what =
+          now < 0 ? `the target did not start in ${STARTUP_MS} ms` : `hang: no progress for ${hangMs} ms`;
+        finish(undefined, { index: now, what, input });
       }
     }, 250);
     worker.once('message', (r: TargetResult) => finish(r));
