@@ -5,12 +5,22 @@
  * long as its connection entry in the core, which the udp timeout (300 s, `--set`) expires.
  * With `-o` every datagram is scheduled on its own (ip_vs_core.c one-packet scheduling); the
  * client's socket is kept only to carry replies back, for one udp timeout after its last use.
+ *
+ * Why a socket per flow and not the kernel's one path for all: the kernel rewrites addresses in
+ * place, so a reply carries the client's own address and port and finds its conn. A socket
+ * proxy sends from its own address; the only thing in a real server's reply that says which
+ * client it answers is the local port it was sent to, so each flow needs its own local port,
+ * that is its own socket (one shared unconnected socket per real server, with sendto, could
+ * not tell its replies apart). The cost is bounded instead: each flow socket is admitted by the
+ * plane's descriptor budget (fd-budget.ts), which keeps UDP flows to half of it; a datagram that
+ * would open a flow past it is dropped and counted, while flows already open carry on.
  */
 import dgram from 'node:dgram';
 import { ipBytes } from '../../core/addr.js';
 import type { Service } from '../../core/service.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
 import { DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import type { FdBudget } from './fd-budget.js';
 
 class Flow {
   up: dgram.Socket | null = null;
@@ -37,6 +47,10 @@ export class UdpRelay {
     private readonly sock: dgram.Socket,
     public svc: Service,
     private readonly udpTimeoutMs: () => number = () => core.udpTimeoutMs(),
+    /** The plane's descriptor budget; a flow socket past it is refused (none: no bound). */
+    private readonly budget?: FdBudget,
+    /** Told after each refusal (the plane logs a notice). */
+    private readonly onRefused: () => void = () => {},
   ) {
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
   }
@@ -51,6 +65,11 @@ export class UdpRelay {
     const svc = this.svc;
     const key = flowKey(caddr, cport);
     let f = this.flows.get(key);
+    if (!f?.up && this.budget && !this.budget.admitUdp()) {
+      // No socket for a new flow: drop the datagram before it is scheduled or remembered.
+      this.onRefused();
+      return;
+    }
     if (!f) {
       f = new Flow(key, caddr, cport, addrBytes(caddr));
       this.flows.set(key, f);
@@ -92,6 +111,7 @@ export class UdpRelay {
   private openUp(f: Flow, af: number): dgram.Socket {
     const up = dgram.createSocket(af === 6 ? 'udp6' : 'udp4');
     f.up = up;
+    if (this.budget) this.budget.udpSockets++;
     up.on('message', (m) => {
       const now = Date.now();
       f.last = now;
@@ -122,7 +142,10 @@ export class UdpRelay {
   private closeFlow(f: Flow): void {
     if (this.flows.get(f.key) === f) this.flows.delete(f.key);
     if (f.idx >= 0) this.byIdx.delete(f.idx);
-    f.up?.close();
+    if (f.up) {
+      f.up.close();
+      if (this.budget) this.budget.udpSockets--;
+    }
     f.up = null;
   }
 
