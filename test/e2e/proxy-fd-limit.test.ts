@@ -62,14 +62,26 @@ function lvsadm(d: Director, args: string): { code: number | null; out: string; 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** The daemon's status view; rejects after 5 s rather than hang on a daemon that cannot answer. */
 async function status(d: Director): Promise<StatusView> {
-  const c = await connectClient(d.socket);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('lvsd did not answer a status query in 5 s')), 5000);
+  });
+  const ask = (async () => {
+    const c = await connectClient(d.socket);
+    try {
+      const r = await c.request({ query: { q: 'status' } });
+      assert.ok(r.ok && 'result' in r && r.result.q === 'status');
+      return r.result.status;
+    } finally {
+      c.close();
+    }
+  })();
   try {
-    const r = await c.request({ query: { q: 'status' } });
-    assert.ok(r.ok && 'result' in r && r.result.q === 'status');
-    return r.result.status;
+    return await Promise.race([ask, timeout]);
   } finally {
-    c.close();
+    clearTimeout(timer);
   }
 }
 
@@ -174,7 +186,9 @@ describe('the proxy plane under a 256-descriptor limit', { timeout: 120_000 }, (
     assert.match(d.log(), /proxy plane file descriptors: up to \d+ of 256/);
   });
 
-  it('a UDP burst from 400 source ports is held to the UDP share; TCP and lvsadm still served; it recovers', async () => {
+  it('a UDP burst from 400 source ports is held to the UDP share; TCP and lvsadm still served; it recovers', {
+    timeout: 45_000,
+  }, async () => {
     const pid = d.proc.pid as number;
     const senders: dgram.Socket[] = [];
     try {
@@ -205,7 +219,9 @@ describe('the proxy plane under a 256-descriptor limit', { timeout: 120_000 }, (
     );
   });
 
-  it('idle TCP clients past the budget are reset; existing ones keep flowing; lvsadm answers; it resumes when they leave', async () => {
+  it('idle TCP clients past the budget are reset; existing ones keep flowing; lvsadm answers; it resumes when they leave', {
+    timeout: 45_000,
+  }, async () => {
     const pid = d.proc.pid as number;
     const first = net.connect(vt, '127.0.0.1');
     first.on('error', () => {});
