@@ -2,7 +2,8 @@
  * Child of proxy-emfile.test.ts, run under a low RLIMIT_NOFILE: a proxy plane with no budget
  * (so EMFILE really reaches the relay), one TCP service to the parent's healthy backend, then
  * every free descriptor but one taken. The parent's client is accepted on that one; the socket
- * toward the real server cannot be opened (EMFILE). Commands are JSON lines: `fill`, then
+ * toward the real server cannot be opened (EMFILE). Likewise a UDP service whose new flow finds
+ * no descriptor for its socket. Commands are JSON lines: `fill`, then
  * `report`, which frees the descriptors and
  * prints what the relay counted, what the table counted, and what the log said, as one line.
  */
@@ -13,9 +14,9 @@ import { findScheduler } from '../../src/core/schedulers/index.js';
 import { subscribeLogger } from '../../src/daemon/log-subscriber.js';
 import { DirectorProxyCore } from '../../src/dataplane/proxy-plane/director-core.js';
 import { ProxyDataPlane } from '../../src/dataplane/proxy-plane/proxy-data-plane.js';
-import { dest, svcConfig, tcpKey } from '../proxy/helpers.js';
+import { dest, svcConfig, tcpKey, udpKey } from '../proxy/helpers.js';
 
-const [vport, bport] = process.argv.slice(2).map(Number) as [number, number];
+const [vport, bport, uport, ubport] = process.argv.slice(2).map(Number) as [number, number, number, number];
 const director = new Director({ schedulers: findScheduler });
 const plane = new ProxyDataPlane({
   core: new DirectorProxyCore(director),
@@ -29,13 +30,23 @@ subscribeLogger({ info: line, warn: line, error: line }, (s) => s === plane);
 plane.start();
 director.table.addService(tcpKey(vport), svcConfig('rr'));
 director.table.addDest(tcpKey(vport), dest(bport, 1));
+director.table.addService(udpKey(uport), svcConfig('rr'));
+director.table.addDest(udpKey(uport), dest(ubport, 1));
 plane.sync();
 
 const filler: number[] = [];
 const rl = createInterface({ input: process.stdin });
-process.stdout.write(`${JSON.stringify({ served: plane.status()[0]?.served })}\n`);
+const ready = setInterval(() => {
+  if (!plane.status().every((s) => s.served)) return;
+  clearInterval(ready);
+  process.stdout.write(`${JSON.stringify({ served: true })}\n`);
+}, 50);
+const conns = (key: ReturnType<typeof tcpKey>) => {
+  const svc = director.table.find(key);
+  return { svc: svc?.stats.view().conns, dest: svc?.dests[0]?.stats.view().conns };
+};
 rl.on('line', (text) => {
-  const { cmd } = JSON.parse(text) as { cmd: string };
+  const { cmd, free } = JSON.parse(text) as { cmd: string; free?: number };
   if (cmd === 'fill') {
     for (;;) {
       try {
@@ -44,20 +55,14 @@ rl.on('line', (text) => {
         break;
       }
     }
-    // One descriptor free: the client's accept takes it, nothing is left for the server socket.
-    closeSync(filler.pop() as number);
+    // `free` descriptors left: 1 for a client's accept (then nothing for the server socket),
+    // 0 for a datagram (nothing for its flow socket).
+    for (let i = 0; i < (free ?? 0); i++) closeSync(filler.pop() as number);
     process.stdout.write(`${JSON.stringify({ filled: filler.length })}\n`);
     return;
   }
   for (const fd of filler.splice(0)) closeSync(fd);
-  const svc = director.table.find(tcpKey(vport));
   process.stdout.write(
-    `${JSON.stringify({
-      relay: plane.tcp.counters,
-      svcConns: svc?.stats.view().conns,
-      destConns: svc?.dests[0]?.stats.view().conns,
-      logs,
-    })}\n`,
+    `${JSON.stringify({ relay: plane.tcp.counters, tcp: conns(tcpKey(vport)), udp: conns(udpKey(uport)), logs })}\n`,
   );
-  void plane.close().then(() => process.exit(0));
 });

@@ -59,7 +59,7 @@ export function writeStatusFamilies(out: Exposition, st: StatusView): void {
       out,
       'lvs_dataplane_drops_total',
       'counter',
-      'Packets (packet plane) or client connections (proxy plane) dropped, by reason.',
+      'Packets (packet plane) or client connections and UDP datagrams (proxy plane) dropped, by reason.',
       Object.entries(p.drops).map(([reason, v]) => ({
         labels: `{${dp},reason="${escapeLabel(reason)}"}`,
         v,

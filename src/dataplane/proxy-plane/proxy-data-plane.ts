@@ -391,9 +391,11 @@ export class ProxyDataPlane {
       sock.off('error', onErr);
       sock.on('error', (e) => this.fault('proxy-udp-socket-error', {}, String(e)));
       l.udp = sock;
-      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs, this.budget, () =>
-        this.noteFdLimit(Date.now()),
-      );
+      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs, {
+        budget: this.budget,
+        onRefused: () => this.noteFdLimit(Date.now()),
+        onLocalError: (errno) => this.tcp.localError(errno, Date.now()),
+      });
       this.nowServed(l);
     };
     if (fd === undefined) {

@@ -129,7 +129,7 @@ export interface TcpRelayCounters {
   expired: number;
   /** Connections handed to the native relay. */
   native: number;
-  /** Clients dropped because the director could not open a socket (EMFILE, ENOBUFS, ...). */
+  /** Clients (TCP, and UDP flows the UDP relays report) dropped: the director could not open a socket (EMFILE, ENOBUFS, ...). */
   localErrors: number;
 }
 
@@ -381,6 +381,17 @@ export class TcpRelay {
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     this.abort(r, true);
+    this.noteLocalErrors(now);
+  }
+
+  /**
+   * Counts a client (a UDP flow's, from the UDP relay) the director could not open a socket
+   * for: the plane's one `local_error` count and its one rate-limited line.
+   */
+  localError(errno: string, now: number): void {
+    this.counters.localErrors++;
+    this.lastLocalErrno = -(osConstants.errno[errno as keyof typeof osConstants.errno] ?? 0);
+    this.localNotice.add();
     this.noteLocalErrors(now);
   }
 

@@ -34,6 +34,21 @@ class Flow {
   ) {}
 }
 
+/** Options of {@link UdpRelay}. */
+export interface UdpRelayOptions {
+  /** The plane's descriptor budget; a flow socket past it is refused (none: no bound). */
+  readonly budget?: FdBudget;
+  /** Told after each refusal (the plane logs a notice). */
+  readonly onRefused?: () => void;
+  /**
+   * Told when a flow's socket could not be opened for want of a local resource (EMFILE,
+   * ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL): the director's failure, not the real server's.
+   */
+  readonly onLocalError?: (errno: string) => void;
+}
+
+const LOCAL_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
+
 /** Relays datagrams of one UDP service. */
 export class UdpRelay {
   private readonly flows = new Map<number | string, Flow>();
@@ -47,10 +62,7 @@ export class UdpRelay {
     private readonly sock: dgram.Socket,
     public svc: Service,
     private readonly udpTimeoutMs: () => number = () => core.udpTimeoutMs(),
-    /** The plane's descriptor budget; a flow socket past it is refused (none: no bound). */
-    private readonly budget?: FdBudget,
-    /** Told after each refusal (the plane logs a notice). */
-    private readonly onRefused: () => void = () => {},
+    private readonly opts: UdpRelayOptions = {},
   ) {
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
   }
@@ -65,9 +77,10 @@ export class UdpRelay {
     const svc = this.svc;
     const key = flowKey(caddr, cport);
     let f = this.flows.get(key);
-    if (!f?.up && this.budget && !this.budget.admitUdp()) {
+    const budget = this.opts.budget;
+    if (!f?.up && budget && !budget.admitUdp()) {
       // No socket for a new flow: drop the datagram before it is scheduled or remembered.
-      this.onRefused();
+      this.opts.onRefused?.();
       return;
     }
     if (!f) {
@@ -111,15 +124,32 @@ export class UdpRelay {
   private openUp(f: Flow, af: number): dgram.Socket {
     const up = dgram.createSocket(af === 6 ? 'udp6' : 'udp4');
     f.up = up;
-    if (this.budget) this.budget.udpSockets++;
+    if (this.opts.budget) this.opts.budget.udpSockets++;
     up.on('message', (m) => {
       const now = Date.now();
       f.last = now;
       if (f.idx >= 0) this.core.countBytes(f.idx, DIR_OUT, m.length + udpOverhead(af), 1, now);
       this.sock.send(m, f.cport, f.caddr);
     });
-    up.on('error', () => this.closeFlow(f));
+    up.on('error', (e: NodeJS.ErrnoException) => this.flowError(f, e));
     return up;
+  }
+
+  // A flow socket failed (its implicit bind at the first send, usually): with EMFILE and the
+  // like the director failed, so the entry is taken back from the server's Conns and dropped.
+  private flowError(f: Flow, e: NodeJS.ErrnoException): void {
+    if (e.code !== undefined && LOCAL_CODES.has(e.code)) {
+      this.opts.onLocalError?.(e.code);
+      if (f.idx >= 0) {
+        const idx = f.idx;
+        const d = this.core.connDest(idx);
+        this.byIdx.delete(idx);
+        f.idx = -1;
+        if (d) this.core.uncount(d);
+        this.core.dropConn(idx, Date.now());
+      }
+    }
+    this.closeFlow(f);
   }
 
   /** The core expired connection `idx`: close its flow if it is one of ours. */
@@ -144,7 +174,7 @@ export class UdpRelay {
     if (f.idx >= 0) this.byIdx.delete(f.idx);
     if (f.up) {
       f.up.close();
-      if (this.budget) this.budget.udpSockets--;
+      if (this.opts.budget) this.opts.budget.udpSockets--;
     }
     f.up = null;
   }
