@@ -71,6 +71,13 @@ export const DATAPLANE_FAULT_CODES = [
   'native-relay-refused',
   /** A connection to a real server failed. */
   'rs-connect-failed',
+  /**
+   * The proxy plane's descriptor budget is full: new TCP clients are reset and datagrams that
+   * would open a new UDP flow are dropped (counted as `fd_limit_tcp` / `fd_limit_udp`).
+   */
+  'proxy-fd-limit',
+  /** The director could not open a socket toward a real server (EMFILE, ENOBUFS, ...): not the server's fault. */
+  'proxy-local-error',
   /** A table command was accepted that this plane cannot serve (a DR/TUN destination on the proxy). */
   'unserved-change',
   /** The data plane threw while following a table change; the table change stands. */

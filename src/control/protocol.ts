@@ -72,7 +72,7 @@ export interface StatusView {
 export interface DataPlaneCounters {
   /** Packets dropped, by reason (engine/drops.ts DROP_NAME for the packet plane); zeros omitted. */
   readonly drops: Readonly<Record<string, number>>;
-  /** Proxy plane: TCP relay events (accepted, noDest, connectFailures, retries, expired, native). */
+  /** Proxy plane: TCP relay events (accepted, noDest, connectFailures, retries, expired, native, localErrors). */
   readonly relay?: Readonly<Record<string, number>>;
   /** Packet plane: frames and bytes per interface. */
   readonly interfaces?: readonly InterfaceCounters[];

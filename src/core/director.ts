@@ -417,6 +417,17 @@ export class Director implements PersistContext {
     return idx;
   }
 
+  /**
+   * Proxy plane: takes back the conn newConn counted on `dest`, its service and globally, when
+   * that scheduling did not stand (the client was retried on another real server, or the
+   * director could not open a socket for it): one client, one conn, as ip_vs_conn_stats counts.
+   */
+  uncountConn(dest: Dest): void {
+    dest.stats.uncountConn();
+    dest.svc.stats.uncountConn();
+    this.stats.uncountConn();
+  }
+
   /** Counts `pkts` client→server packets totalling `bytes` on the conn's dest, service and globally (only while the dest is AVAILABLE). */
   countIn(idx: number, bytes: number, pkts: number): void {
     const d = this.destOf(idx);

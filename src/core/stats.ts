@@ -33,6 +33,18 @@ export class Stats {
     this.outbytes += bytes;
   }
 
+  /**
+   * Takes back one conn counted for a scheduling that did not stand (the proxy plane retried
+   * the client on another real server, or could not open a socket for it), so a client counts
+   * once, as the kernel counts one conn per scheduled client (ip_vs_conn_stats). Never below
+   * the zero baseline, and the estimator's last sample follows so no rate goes negative.
+   */
+  uncountConn(): void {
+    if (this.conns <= (this.z[0] ?? 0)) return;
+    this.conns--;
+    if ((this.last[0] ?? 0) > this.conns) this.last[0] = this.conns;
+  }
+
   private raw(): number[] {
     return [this.conns, this.inpkts, this.outpkts, this.inbytes, this.outbytes];
   }

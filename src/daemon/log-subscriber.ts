@@ -107,6 +107,8 @@ const FAULT_TEXT: Readonly<Record<DataplaneFaultCode, string>> = {
   'native-relay-unavailable': 'native TCP relay unavailable; relaying in JavaScript',
   'native-relay-refused': 'native relay refused a connection; relaying it in JavaScript',
   'rs-connect-failed': 'connect to real server failed',
+  'proxy-fd-limit': 'proxy plane at its file-descriptor budget: new connections or UDP flows refused',
+  'proxy-local-error': 'director out of local resources: clients refused (not a real server failure)',
   'unserved-change': 'accepted into the table but not served',
   'plane-follow-failed': 'data plane could not follow the change',
   'tick-failed': 'tick failed',

@@ -59,7 +59,7 @@ export function writeStatusFamilies(out: Exposition, st: StatusView): void {
       out,
       'lvs_dataplane_drops_total',
       'counter',
-      'Packets (packet plane) or client connections (proxy plane) dropped, by reason.',
+      'Packets (packet plane) or client connections and UDP datagrams (proxy plane) dropped, by reason.',
       Object.entries(p.drops).map(([reason, v]) => ({
         labels: `{${dp},reason="${escapeLabel(reason)}"}`,
         v,
@@ -70,7 +70,7 @@ export function writeStatusFamilies(out: Exposition, st: StatusView): void {
         out,
         'lvs_proxy_relay_events_total',
         'counter',
-        'TCP relay events of the proxy plane (accepted, no_dest, connect_failures, retries, expired, native).',
+        'TCP relay events of the proxy plane (accepted, no_dest, connect_failures, retries, expired, native, local_errors).',
         Object.entries(p.relay).map(([e, v]) => ({ labels: `{event="${escapeLabel(snake(e))}"}`, v })),
       );
     const ifs = p.interfaces ?? [];

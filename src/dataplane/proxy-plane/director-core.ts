@@ -86,6 +86,10 @@ export class DirectorProxyCore implements ProxyCore {
     this.director.countBytes(idx, dir, bytes, pkts, now);
   }
 
+  uncount(dest: Dest): void {
+    this.director.uncountConn(dest);
+  }
+
   dropConn(idx: number, _now: number): void {
     const d = this.director;
     const kind = d.conns.kind(idx);

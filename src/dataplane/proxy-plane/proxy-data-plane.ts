@@ -9,6 +9,10 @@
  * the same way). Listeners on VRRP VIPs ({@link ProxyDataPlane.setFreebind}) bind with
  * IP_FREEBIND (freebind.ts), so they are open while this director is BACKUP and the address is
  * not on the host, and accept connections as soon as a MASTER transition adds it.
+ * Descriptors: the plane spends at most a budget computed from RLIMIT_NOFILE at start
+ * (io/proxy/fd-budget.ts); past it, TCP clients are reset and new UDP flows dropped, counted,
+ * and said once per 10 s on `lvs:dataplane:fault` (`proxy-fd-limit`), so the control socket,
+ * health checks and the HTTP API keep the descriptors they need.
  */
 import dgram from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
@@ -23,7 +27,9 @@ import {
   type LocalAddresses,
   type LocalAddressSet,
 } from '../../io/host/local-addresses.js';
+import { countOpenFds, readOpenFilesLimit } from '../../io/host/open-files.js';
 import type { ProxyCore } from '../../io/proxy/core.js';
+import { FdBudget, fdBudgetSize } from '../../io/proxy/fd-budget.js';
 import { IPV6ONLY, newServerHandle, type RawTcp } from '../../io/proxy/raw.js';
 import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
 import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
@@ -56,6 +62,13 @@ export interface ProxyDataPlaneOptions {
    * undefined; proxy-plane.ts answers it from the VRRP transitions it follows.
    */
   heldReason?: (s: Service) => string | undefined;
+  /**
+   * The soft RLIMIT_NOFILE the descriptor budget is computed from (default: this process's,
+   * from /proc/self/limits; Infinity when unreadable), and the descriptors lvsd holds besides
+   * the plane (default: counted in /proc/self/fd when the plane is made).
+   */
+  fdLimit?: number;
+  fdHeld?: number;
 }
 
 /** Whether one service is really served, and why not. */
@@ -83,9 +96,14 @@ interface Listener {
 /** Serves the table's TCP and UDP services from sockets. */
 export class ProxyDataPlane {
   readonly tcp: TcpRelay;
+  /** The descriptor budget: its size, what the plane holds, and refusals. */
+  readonly budget: FdBudget;
   private readonly listeners = new Map<string, Listener>();
   private readonly opts: Required<
-    Omit<ProxyDataPlaneOptions, 'log' | 'udpTimeoutMs' | 'localAddresses' | 'heldReason'>
+    Omit<
+      ProxyDataPlaneOptions,
+      'log' | 'udpTimeoutMs' | 'localAddresses' | 'heldReason' | 'fdLimit' | 'fdHeld'
+    >
   > & {
     log: ProxyLog;
     udpTimeoutMs: () => number;
@@ -111,7 +129,19 @@ export class ProxyDataPlane {
     };
     this.local = o.localAddresses ?? hostLocalAddresses();
     this.heldReason = o.heldReason ?? (() => undefined);
-    this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (code, detail) => this.fault(code, detail));
+    const size = fdBudgetSize(
+      o.fdLimit ?? readOpenFilesLimit()?.soft ?? Number.POSITIVE_INFINITY,
+      o.fdHeld ?? countOpenFds() ?? 0,
+    );
+    // Each listener holds at most one descriptor; unserved ones are counted too (conservative).
+    this.budget = new FdBudget(
+      size,
+      () => this.tcp.liveConnections,
+      () => this.listeners.size,
+    );
+    this.tcp = new TcpRelay(o.core, this.opts.connectTimeoutMs, (code, detail) => this.fault(code, detail), {
+      budget: this.budget,
+    });
     o.core.onExpire((idx) => {
       this.tcp.expire(idx);
       for (const l of this.listeners.values()) if (l.udpRelay?.expire(idx)) break;
@@ -244,6 +274,7 @@ export class ProxyDataPlane {
 
   private housekeeping(): void {
     const now = Date.now();
+    this.noteFdLimit(now);
     this.tcp.sweep(now);
     for (const l of this.listeners.values()) l.udpRelay?.sweep(now);
     this.sync();
@@ -279,6 +310,25 @@ export class ProxyDataPlane {
     });
   }
 
+  // At most one line per kind per 10 s, with how many were refused since the last one.
+  private noteFdLimit(now: number): void {
+    const b = this.budget;
+    for (const [proto, n] of [
+      ['tcp', b.tcpRefused.due(now)],
+      ['udp', b.udpRefused.due(now)],
+    ] as const) {
+      if (n === 0) continue;
+      this.fault('proxy-fd-limit', {
+        proto,
+        refused: n,
+        inUse: b.inUse(),
+        budget: b.size.total,
+        udpMax: b.size.udpMax,
+        limit: b.size.limit,
+      });
+    }
+  }
+
   private nowServed(l: Listener): void {
     l.served = true;
     l.reason = '';
@@ -308,7 +358,9 @@ export class ProxyDataPlane {
         client.close();
         return;
       }
-      this.tcp.accept(client, l.svc, addrBytes(peer.address), peer.port, Date.now());
+      const now = Date.now();
+      this.tcp.accept(client, l.svc, addrBytes(peer.address), peer.port, now);
+      if (this.budget.tcpRefused.count > 0) this.noteFdLimit(now);
     };
     l.tcp = h;
     this.nowServed(l);
@@ -339,7 +391,11 @@ export class ProxyDataPlane {
       sock.off('error', onErr);
       sock.on('error', (e) => this.fault('proxy-udp-socket-error', {}, String(e)));
       l.udp = sock;
-      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs);
+      l.udpRelay = new UdpRelay(this.opts.core, sock, l.svc, this.opts.udpTimeoutMs, {
+        budget: this.budget,
+        onRefused: () => this.noteFdLimit(Date.now()),
+        onLocalError: (errno) => this.tcp.localError(errno, Date.now()),
+      });
       this.nowServed(l);
     };
     if (fd === undefined) {

@@ -71,6 +71,11 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     heldReason,
     ...(o.localAddresses ? { localAddresses: o.localAddresses } : {}),
   });
+  const fd = plane.budget.size;
+  log.info(
+    { limit: fd.limit, reserve: fd.reserve, budget: fd.total, udpFlowsMax: fd.udpMax },
+    `proxy plane file descriptors: up to ${fd.total} of ${fd.limit} (${fd.reserve} kept for the rest of lvsd), UDP flows up to ${fd.udpMax}`,
+  );
   const addrs = new VrrpAddresses();
   const freebindKeys = (): Set<string> => {
     const keys = new Set<string>();
@@ -111,7 +116,19 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     counters() {
       const r = plane.tcp.counters;
       // The proxy drops a client connection when no real server is usable or the connect fails.
-      return { drops: { no_dest: r.noDest, connect_failed: r.connectFailures }, relay: { ...r } };
+      // A client is also dropped when the descriptor budget is full (fd-budget.ts) or when the
+      // director cannot open a socket for it (EMFILE, ENOBUFS: local_error).
+      const b = plane.budget;
+      return {
+        drops: {
+          no_dest: r.noDest,
+          connect_failed: r.connectFailures,
+          fd_limit_tcp: b.tcpRefused.count,
+          fd_limit_udp: b.udpRefused.count,
+          local_error: r.localErrors,
+        },
+        relay: { ...r },
+      };
     },
     vrrpOwn(instance, vips, master) {
       if (master) masters.add(instance);

@@ -58,6 +58,12 @@ export interface ProxyCore {
   connEvent(idx: number, ev: ConnEvent, now: number): void;
   /** Counts relayed traffic and re-arms the connection's timer as a packet would. */
   countBytes(idx: number, dir: number, bytes: number, pkts: number, now: number): void;
+  /**
+   * Takes back the conn counted on `dest` (and its service, and globally) by an openConn whose
+   * scheduling did not stand: the client was retried on another server, or the director could
+   * not open a socket for it. A client then counts once, on the server that took it.
+   */
+  uncount(dest: Dest): void;
   /** Removes a connection at once (a connect that failed before anything was relayed). */
   dropConn(idx: number, now: number): void;
   /**

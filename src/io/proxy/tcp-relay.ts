@@ -20,13 +20,25 @@
  * - Native relay (default when the addon loads; `LVS_PROXY_RELAY=js` keeps everything here):
  *   accept, scheduling, connect, retry and the PROXY header stay in JS, then the two sockets
  *   are handed to native/tcp_relay.c (native-relay.ts), which relays without JS per read.
+ * - File descriptors: with a budget (fd-budget.ts) a client that would take the plane past it
+ *   is reset at accept, before it is scheduled, and counted. A socket the director cannot open
+ *   (EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL) is the director's failure, not the real
+ *   server's: it is counted as a local error, the conn is taken back from the server's Conns,
+ *   the client is not retried elsewhere (it would fail the same way), and one line per 10 s says
+ *   so instead of a "connect to real server failed" line per client naming a healthy server.
+ * - A client retried on a second server after a failed connect counts one conn, on the server
+ *   that took it (ip_vs_conn_stats counts one per scheduled client), not one on each.
  */
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
 import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
 import { DEST_F } from '../../core/types.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
 import { CONN_EV, DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import { CountNotice } from './count-notice.js';
+import type { FdBudget } from './fd-budget.js';
 import { loadRelayBinding, NativeRelay, type NativeRelayInfo, relayStartError } from './native-relay.js';
 import {
   K_ASYNC,
@@ -111,11 +123,29 @@ class Conn {
 export interface TcpRelayCounters {
   accepted: number;
   noDest: number;
+  /** Connects a real server failed (refused, reset, timed out, unreachable). */
   connectFailures: number;
   retries: number;
   expired: number;
   /** Connections handed to the native relay. */
   native: number;
+  /** Clients (TCP, and UDP flows the UDP relays report) dropped: the director could not open a socket (EMFILE, ENOBUFS, ...). */
+  localErrors: number;
+}
+
+const E = osConstants.errno;
+/**
+ * Errnos (negative, as libuv returns them) that say the director ran out of something, not
+ * that the real server failed: socket(2) EMFILE/ENFILE/ENOBUFS/ENOMEM, connect(2) EADDRNOTAVAIL
+ * (no free local port).
+ */
+const LOCAL_ERRNOS: ReadonlySet<number> = new Set(
+  [E.EMFILE, E.ENFILE, E.ENOBUFS, E.ENOMEM, E.EADDRNOTAVAIL].map((e) => -e),
+);
+
+/** Whether a libuv status (negative errno) is a director-side resource error. */
+export function isLocalError(status: number): boolean {
+  return LOCAL_ERRNOS.has(status);
 }
 
 /** Which relay moves the bytes: `native` (tcp_relay.c) or `js` (this file). */
@@ -125,6 +155,8 @@ export type RelayKind = 'native' | 'js';
 export interface TcpRelayOptions {
   /** `auto` (default, from LVS_PROXY_RELAY when set): native when the addon loads, else js. */
   relay?: RelayKind | 'auto';
+  /** The plane's descriptor budget: clients past it are reset at accept (none: no bound). */
+  budget?: FdBudget;
 }
 
 /** Relays accepted client connections to real servers. */
@@ -136,7 +168,11 @@ export class TcpRelay {
     retries: 0,
     expired: 0,
     native: 0,
+    localErrors: 0,
   };
+  private readonly budget: FdBudget | undefined;
+  private readonly localNotice = new CountNotice();
+  private lastLocalErrno = 0;
   /** The relay in use for new connections. */
   readonly relayKind: RelayKind;
   /** Why the native relay is not used, when it is not. */
@@ -171,6 +207,7 @@ export class TcpRelay {
         why = undefined;
       }
     }
+    this.budget = opts.budget;
     this.relayKind = this.native ? 'native' : 'js';
     this.nativeUnavailable = why;
   }
@@ -187,8 +224,13 @@ export class TcpRelay {
 
   /** Takes an accepted client handle for `svc`; the VIP is the service's own address. */
   accept(c: RawTcp, svc: Service, caddr: Uint8Array, cport: number, now: number): void {
-    this.counters.accepted++;
     this.clock = now + CLOCK_STEP_MS;
+    if (this.budget && !this.budget.admitTcp()) {
+      // Refused before scheduling: no conn, nothing counted on a server (the plane logs it).
+      closeHandle(c, true);
+      return;
+    }
+    this.counters.accepted++;
     const r = new Conn(this, c, svc, caddr, cport);
     c.rec = r;
     this.live++;
@@ -220,6 +262,7 @@ export class TcpRelay {
   sweep(now: number): void {
     this.clock = now + CLOCK_STEP_MS;
     this.native?.sweep(now);
+    this.noteLocalErrors(now);
     for (const r of this.connecting) {
       if (r.deadline > now) continue;
       const s = r.s;
@@ -260,7 +303,7 @@ export class TcpRelay {
     if (err !== 0) {
       r.s = null;
       s.close();
-      this.connectFailed(r, now);
+      this.connectFailed(r, now, err);
     }
   }
 
@@ -275,7 +318,7 @@ export class TcpRelay {
     if (status < 0) {
       r.s = null;
       s.close();
-      this.connectFailed(r, now);
+      this.connectFailed(r, now, status);
       return;
     }
     r.flags &= ~F_CONNECTING;
@@ -328,14 +371,52 @@ export class TcpRelay {
     return true;
   }
 
-  private connectFailed(r: Conn, now: number): void {
+  /** The director could not open a socket for `r`: its failure, not the server's. */
+  private localFailed(r: Conn, now: number, status: number): void {
+    this.connecting.delete(r);
+    this.counters.localErrors++;
+    this.lastLocalErrno = status;
+    this.localNotice.add();
+    if (r.dest) this.core.uncount(r.dest);
+    if (r.idx >= 0) this.core.dropConn(r.idx, now);
+    this.unbindIdx(r);
+    this.abort(r, true);
+    this.noteLocalErrors(now);
+  }
+
+  /**
+   * Counts a client (a UDP flow's, from the UDP relay) the director could not open a socket
+   * for: the plane's one `local_error` count and its one rate-limited line.
+   */
+  localError(errno: string, now: number): void {
+    this.counters.localErrors++;
+    this.lastLocalErrno = -(osConstants.errno[errno as keyof typeof osConstants.errno] ?? 0);
+    this.localNotice.add();
+    this.noteLocalErrors(now);
+  }
+
+  // One line per 10 s at most, with how many clients the director failed since the last one.
+  private noteLocalErrors(now: number): void {
+    const n = this.localNotice.due(now);
+    if (n > 0)
+      this.fault('proxy-local-error', { errno: getSystemErrorName(this.lastLocalErrno), clients: n });
+  }
+
+  private connectFailed(r: Conn, now: number, status = 0): void {
+    if (isLocalError(status)) {
+      this.localFailed(r, now, status);
+      return;
+    }
     this.connecting.delete(r);
     this.counters.connectFailures++;
     const failed = r.dest;
     // Per connection: build the detail only when someone listens.
     if (dataplaneFaultChannel.hasSubscribers)
       // keepalived's notation for a real server in logs (`[198.51.100.12]:8081`).
-      this.fault('rs-connect-failed', { dest: failed ? `[${failed.addr}]:${failed.port}` : '?' });
+      this.fault('rs-connect-failed', {
+        dest: failed ? `[${failed.addr}]:${failed.port}` : '?',
+        ...(status < 0 ? { errno: getSystemErrorName(status) } : { errno: 'ETIMEDOUT' }),
+      });
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     if ((r.flags & F_RETRIED) !== 0 || (r.flags & F_CLOSED) !== 0 || !failed) {
@@ -359,6 +440,8 @@ export class TcpRelay {
       this.abort(r, true);
       return;
     }
+    // The client now counts on the server that took it, not also on the one that failed.
+    this.core.uncount(failed);
     this.bindIdx(r, idx);
     this.startConnect(r, now);
   }

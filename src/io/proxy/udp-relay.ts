@@ -5,12 +5,22 @@
  * long as its connection entry in the core, which the udp timeout (300 s, `--set`) expires.
  * With `-o` every datagram is scheduled on its own (ip_vs_core.c one-packet scheduling); the
  * client's socket is kept only to carry replies back, for one udp timeout after its last use.
+ *
+ * Why a socket per flow and not the kernel's one path for all: the kernel rewrites addresses in
+ * place, so a reply carries the client's own address and port and finds its conn. A socket
+ * proxy sends from its own address; the only thing in a real server's reply that says which
+ * client it answers is the local port it was sent to, so each flow needs its own local port,
+ * that is its own socket (one shared unconnected socket per real server, with sendto, could
+ * not tell its replies apart). The cost is bounded instead: each flow socket is admitted by the
+ * plane's descriptor budget (fd-budget.ts), which keeps UDP flows to half of it; a datagram that
+ * would open a flow past it is dropped and counted, while flows already open carry on.
  */
 import dgram from 'node:dgram';
 import { ipBytes } from '../../core/addr.js';
 import type { Service } from '../../core/service.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
 import { DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import type { FdBudget } from './fd-budget.js';
 
 class Flow {
   up: dgram.Socket | null = null;
@@ -23,6 +33,21 @@ class Flow {
     readonly cbytes: Uint8Array,
   ) {}
 }
+
+/** Options of {@link UdpRelay}. */
+export interface UdpRelayOptions {
+  /** The plane's descriptor budget; a flow socket past it is refused (none: no bound). */
+  readonly budget?: FdBudget;
+  /** Told after each refusal (the plane logs a notice). */
+  readonly onRefused?: () => void;
+  /**
+   * Told when a flow's socket could not be opened for want of a local resource (EMFILE,
+   * ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL): the director's failure, not the real server's.
+   */
+  readonly onLocalError?: (errno: string) => void;
+}
+
+const LOCAL_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
 
 /** Relays datagrams of one UDP service. */
 export class UdpRelay {
@@ -37,6 +62,7 @@ export class UdpRelay {
     private readonly sock: dgram.Socket,
     public svc: Service,
     private readonly udpTimeoutMs: () => number = () => core.udpTimeoutMs(),
+    private readonly opts: UdpRelayOptions = {},
   ) {
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
   }
@@ -51,6 +77,12 @@ export class UdpRelay {
     const svc = this.svc;
     const key = flowKey(caddr, cport);
     let f = this.flows.get(key);
+    const budget = this.opts.budget;
+    if (!f?.up && budget && !budget.admitUdp()) {
+      // No socket for a new flow: drop the datagram before it is scheduled or remembered.
+      this.opts.onRefused?.();
+      return;
+    }
     if (!f) {
       f = new Flow(key, caddr, cport, addrBytes(caddr));
       this.flows.set(key, f);
@@ -92,14 +124,32 @@ export class UdpRelay {
   private openUp(f: Flow, af: number): dgram.Socket {
     const up = dgram.createSocket(af === 6 ? 'udp6' : 'udp4');
     f.up = up;
+    if (this.opts.budget) this.opts.budget.udpSockets++;
     up.on('message', (m) => {
       const now = Date.now();
       f.last = now;
       if (f.idx >= 0) this.core.countBytes(f.idx, DIR_OUT, m.length + udpOverhead(af), 1, now);
       this.sock.send(m, f.cport, f.caddr);
     });
-    up.on('error', () => this.closeFlow(f));
+    up.on('error', (e: NodeJS.ErrnoException) => this.flowError(f, e));
     return up;
+  }
+
+  // A flow socket failed (its implicit bind at the first send, usually): with EMFILE and the
+  // like the director failed, so the entry is taken back from the server's Conns and dropped.
+  private flowError(f: Flow, e: NodeJS.ErrnoException): void {
+    if (e.code !== undefined && LOCAL_CODES.has(e.code)) {
+      this.opts.onLocalError?.(e.code);
+      if (f.idx >= 0) {
+        const idx = f.idx;
+        const d = this.core.connDest(idx);
+        this.byIdx.delete(idx);
+        f.idx = -1;
+        if (d) this.core.uncount(d);
+        this.core.dropConn(idx, Date.now());
+      }
+    }
+    this.closeFlow(f);
   }
 
   /** The core expired connection `idx`: close its flow if it is one of ours. */
@@ -122,7 +172,10 @@ export class UdpRelay {
   private closeFlow(f: Flow): void {
     if (this.flows.get(f.key) === f) this.flows.delete(f.key);
     if (f.idx >= 0) this.byIdx.delete(f.idx);
-    f.up?.close();
+    if (f.up) {
+      f.up.close();
+      if (this.opts.budget) this.opts.budget.udpSockets--;
+    }
     f.up = null;
   }
 

@@ -22,6 +22,7 @@ import { applyLogFile } from '../../daemon/log-file.js';
 import { createDaemonLogger, toggleLogLevel } from '../../daemon/logger.js';
 import { hasMarkSource, loadMarks } from '../../daemon/mark-source.js';
 import { createMetrics, type Metrics } from '../../daemon/metrics/metrics.js';
+import { logOpenFiles } from '../../daemon/open-files-log.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
 import { ConfigSession, healthRunnerEngine } from '../../daemon/reload.js';
 import { applyRules, commandText, readRules } from '../../daemon/restore.js';
@@ -363,6 +364,7 @@ export function main(argv: string[]): void {
           ).then((st) => process.stdout.write(dm.banner(o.socket, st)));
         // Once started: a start failure stays one plain line on stderr (daemon/start-failure.ts).
         logStartupSysctls(log, sysctls);
+        logOpenFiles(log);
         if (httpPrep) {
           const hp = httpPrep;
           // GET /metrics: node_exporter's ipvs families and lvs_* (daemon/metrics), read through
