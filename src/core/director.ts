@@ -167,12 +167,13 @@ export class Director implements PersistContext {
 
   /**
    * defense_work_handler(), for the daemon to call once a second with the host's available memory
-   * in KiB: update_defense_level() and, while drop_entry is on, ip_vs_random_dropentry().
-   * Returns the DEFENSE bits in force, so the caller can say when one engages or disengages.
+   * in KiB (undefined: unreadable, the last measurement stands): update_defense_level() and,
+   * while drop_entry is on, ip_vs_random_dropentry(). Returns the DEFENSE bits in force, so the
+   * caller can say when one engages or disengages.
    */
-  defenseTick(now: number, availableMemoryKiB: number): number {
+  defenseTick(now: number, availableMemoryKiB: number | undefined): number {
     const d = this.defense;
-    d.update(this.settings, availableMemoryKiB / PAGE_KIB);
+    d.update(this.settings, availableMemoryKiB === undefined ? undefined : availableMemoryKiB / PAGE_KIB);
     if (d.dropEntry) {
       this.flushOps();
       d.droppedEntries += this.dropper.run(this, now);

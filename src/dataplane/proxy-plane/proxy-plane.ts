@@ -110,8 +110,12 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     vipStatus: () => plane.serveStatus(),
     counters() {
       const r = plane.tcp.counters;
-      // The proxy drops a client connection when no real server is usable or the connect fails.
-      return { drops: { no_dest: r.noDest, connect_failed: r.connectFailures }, relay: { ...r } };
+      // The proxy drops a client connection when no real server is usable, a connection-table
+      // defense refuses it (drop_packet, conn_max) or the connect fails.
+      return {
+        drops: { no_dest: r.noDest, refused: r.refused, connect_failed: r.connectFailures },
+        relay: { ...r },
+      };
     },
     vrrpOwn(instance, vips, master) {
       if (master) masters.add(instance);
