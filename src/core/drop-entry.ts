@@ -34,17 +34,19 @@ export class DropEntry {
     const conns = ctx.conns;
     const limit = conns.limit;
     if (limit === 0) return 0;
-    const n = Math.ceil(limit / 32);
-    let dropped = 0;
-    for (let k = 0; k < n; k++) {
-      const i = this.next() % limit;
-      if (conns.kind(i) !== KIND.LIVE) continue;
-      if (this.candidate(ctx, i, now)) {
-        conns.kill(i);
-        dropped++;
+    return conns.batchKill(() => {
+      const n = Math.ceil(limit / 32);
+      let dropped = 0;
+      for (let k = 0; k < n; k++) {
+        const i = this.next() % limit;
+        if (conns.kind(i) !== KIND.LIVE) continue;
+        if (this.candidate(ctx, i, now)) {
+          conns.kill(i);
+          dropped++;
+        }
       }
-    }
-    return dropped;
+      return dropped;
+    });
   }
 
   // The body of ip_vs_random_dropentry()'s loop for one entry.
