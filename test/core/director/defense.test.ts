@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { ipBytes } from '../../../src/core/addr.js';
 import { connViews } from '../../../src/core/conn-views.js';
 import { DEFENSE, defenseNames, PAGE_KIB } from '../../../src/core/defense.js';
@@ -266,4 +267,37 @@ describe('conn_max: a hard bound on the table', () => {
     assert.equal(d.conns.count, 300);
     assert.equal(d.defense.refusedConnMax, 0);
   });
+});
+
+test('any sequence of mode writes and measurements leaves the modes, what is in force and the rate consistent', () => {
+  const op = fc.oneof(
+    fc.record({
+      name: fc.constantFrom('drop_entry', 'drop_packet', 'secure_tcp', 'amemthresh', 'am_droprate'),
+      v: fc.nat(3000),
+    }),
+    fc.record({ kib: fc.nat(8000) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+      const d = director();
+      for (const o of ops) {
+        if ('kib' in o) d.defenseTick(0, o.kib);
+        else if (o.name === 'amemthresh' || o.name === 'am_droprate') d.setSysctl(o.name, o.v);
+        else d.setSysctl(o.name, o.v % 4);
+        const s = d.settings;
+        for (const n of ['drop_entry', 'drop_packet', 'secure_tcp'] as const) {
+          assert.ok(s.get(n) >= 0 && s.get(n) <= 3);
+        }
+        assert.equal(d.defense.dropEntry, s.get('drop_entry') >= 2);
+        assert.equal(s.secureTcp, s.get('secure_tcp') >= 2);
+        assert.equal((d.defense.active & DEFENSE.SECURE_TCP) !== 0, s.secureTcp);
+        const dp = s.get('drop_packet');
+        if (dp < 2) assert.equal(d.defense.dropRate, 0);
+        // am_droprate and amemthresh are plain values the kernel reads at its next update.
+        const fresh = 'kib' in o || (o.name !== 'am_droprate' && o.name !== 'amemthresh');
+        if (dp === 3 && fresh) assert.equal(d.defense.dropRate, s.get('am_droprate'));
+        if (dp === 2) assert.ok(d.defense.dropRate >= 1);
+      }
+    }),
+  );
 });
