@@ -181,6 +181,20 @@ export interface ServeStatusMessage {
   readonly initial: boolean;
 }
 
+/**
+ * The connection-table defenses in force changed (daemon's once-a-second defense tick,
+ * core/defense.ts): `active` and `previous` name them (drop_entry, drop_packet, secure_tcp).
+ */
+export interface DefenseMessage {
+  readonly source: object;
+  readonly active: readonly string[];
+  readonly previous: readonly string[];
+  /** Free + buffer memory measured, KiB (undefined when /proc/meminfo could not be read). */
+  readonly availableKiB: number | undefined;
+  /** amemthresh in pages at the time. */
+  readonly amemthresh: number;
+}
+
 /** A typed view of one diagnostics channel: publish only when someone listens. */
 export interface TypedChannel<T> {
   readonly name: string;
@@ -218,5 +232,7 @@ export const dataplaneFaultChannel = typed<DataplaneFaultMessage>('lvs:dataplane
 export const vrrpTransitionChannel = typed<VrrpTransitionMessage>('lvs:vrrp:transition');
 /** `lvs:dataplane:serve`: what the data plane stopped or started serving, and why. */
 export const serveStatusChannel = typed<ServeStatusMessage>('lvs:dataplane:serve');
+/** `lvs:defense`: a connection-table defense engaging or disengaging. */
+export const defenseChannel = typed<DefenseMessage>('lvs:defense');
 /** `lvs:config:reload`: the steps of loading and reloading `--config`. */
 export const reloadChannel = typed<ReloadMessage>('lvs:config:reload');

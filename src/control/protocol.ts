@@ -66,6 +66,26 @@ export interface StatusView {
   readonly plane?: DataPlaneCounters;
   /** Counters of each running sync daemon role. */
   readonly sync?: readonly SyncRoleStatus[];
+  /** The connection-table defenses: what is in force and what they refused. */
+  readonly defense?: DefenseStatus;
+}
+
+/** The connection-table defenses of a running director (core/defense.ts). */
+export interface DefenseStatus {
+  /** Defenses in force now: drop_entry, drop_packet, secure_tcp. */
+  readonly active: readonly string[];
+  /** Free + buffer memory at the last measurement, KiB (absent before the first or when unreadable). */
+  readonly availableKiB?: number;
+  /** Entries in the connection table now. */
+  readonly conns: number;
+  /** The conn_max bound (0 = none). */
+  readonly connMax: number;
+  /** New connections dropped by drop_packet. */
+  readonly droppedPackets: number;
+  /** Entries removed by drop_entry. */
+  readonly droppedEntries: number;
+  /** New connections refused at conn_max. */
+  readonly refusedConnMax: number;
 }
 
 /** Cumulative counters of a data plane, by stable name (for status and metrics). */

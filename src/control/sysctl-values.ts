@@ -16,13 +16,9 @@ export const SYSCTL_PREFIX = 'net.ipv4.vs.';
  * vs_vars) that lvsd does not implement: a host's sysctl.conf may set them, and lvsd says so.
  */
 export const KERNEL_ONLY_SYSCTLS: readonly string[] = [
-  'am_droprate',
-  'amemthresh',
   'backup_only',
   'conntrack',
   'debug_level',
-  'drop_entry',
-  'drop_packet',
   'est_cpulist',
   'est_nice',
   'ignore_tunneled',

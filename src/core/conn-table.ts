@@ -544,6 +544,21 @@ export class ConnTable implements WheelOwner {
     }
   }
 
+  /**
+   * Runs `fn`, during which {@link kill} defers index removals to one pass at its end as
+   * {@link expire} does: for callers that free many entries at once (drop_entry's sweep). `fn` must
+   * not create entries or look any up.
+   */
+  batchKill<T>(fn: () => T): T {
+    if (this.unhash.active) return fn();
+    this.unhash.begin(this.ix.n);
+    try {
+      return fn();
+    } finally {
+      this.unhash.end(this.ix, this.h8, this.high, REC_BYTES, R8_META, KIND_MASK);
+    }
+  }
+
   /** For the wheel: entry `i` is due at `now`; frees it (true) or re-arms a template still in control (false). */
   expireDue(i: number, now: number): boolean {
     if ((this.flagsOf(i) & CONN_F.TEMPLATE) !== 0 && (this.ctl[i] as number) > 0) {

@@ -6,7 +6,9 @@
  */
 import type { Af } from './addr.js';
 import { CONN_F, ConnTable, type ConnTableOptions, CTPL_S, KIND } from './conn-table.js';
+import { Defense, PAGE_KIB } from './defense.js';
 import type { Dest } from './dest.js';
+import { DropEntry } from './drop-entry.js';
 import {
   bytesToWords,
   countKind,
@@ -34,6 +36,13 @@ export const VERDICT = {
   DROP: -3,
   /** Old conn expired for rescheduling but the packet belongs to a confirmed conntrack: drop, the client retransmits. */
   DROP_RESCHED: -4,
+  /** A new conn dropped by the drop_packet defense (ip_vs_todrop(): NF_DROP, the client retransmits). */
+  DROP_DEFENSE: -5,
+  /**
+   * A new conn refused because the table holds conn_max entries (LVS.ts's bound; the kernel drops
+   * the packet likewise when ip_vs_conn_new() cannot allocate).
+   */
+  CONN_LIMIT: -6,
 } as const;
 
 /**
@@ -91,6 +100,9 @@ export class Director implements PersistContext {
   readonly settings = new Settings();
   /** Global counters (the kernel's tot_stats). */
   readonly stats = new Stats();
+  /** The connection-table defenses (drop_entry, drop_packet, secure_tcp, conn_max) and their counters. */
+  readonly defense = new Defense();
+  private readonly dropper = new DropEntry();
   /** Scheduler options shared with the service table; sysctl changes update them in place. */
   readonly schedulerOptions: SchedulerOptions;
   private readonly c = new Uint32Array(4);
@@ -147,6 +159,32 @@ export class Director implements PersistContext {
     if (name === 'lblc_expiration' || name === 'lblcr_expiration') {
       this.schedulerOptions.lblcExpirationMs = value * 1000;
     }
+    // proc_do_defense_mode(): a mode written takes effect at once, against the last measurement.
+    if (name === 'drop_entry' || name === 'drop_packet' || name === 'secure_tcp') {
+      this.defense.update(this.settings);
+    }
+  }
+
+  /**
+   * defense_work_handler(), for the daemon to call once a second with the host's available memory
+   * in KiB (undefined: unreadable, the last measurement stands): update_defense_level() and,
+   * while drop_entry is on, ip_vs_random_dropentry(). Returns the DEFENSE bits in force, so the
+   * caller can say when one engages or disengages.
+   */
+  defenseTick(now: number, availableMemoryKiB: number | undefined): number {
+    const d = this.defense;
+    d.update(this.settings, availableMemoryKiB === undefined ? undefined : availableMemoryKiB / PAGE_KIB);
+    if (d.dropEntry) {
+      this.flushOps();
+      d.droppedEntries += this.dropper.run(this, now);
+    }
+    return d.active;
+  }
+
+  /** For drop_entry: whether entry `idx` belongs to a one-packet service (ip_vs_conn_ops_mode()). */
+  onePacketConn(idx: number): boolean {
+    const d = this.destOf(idx);
+    return d !== undefined && (d.svc as Service).onePacket;
   }
 
   /**
@@ -187,6 +225,8 @@ export class Director implements PersistContext {
       if (p.fragment || !this.mayStart(p)) return VERDICT.ACCEPT;
       const svc = this.table.lookup(p.af, proto, p.dstAddr, p.dstPort, p.fwmark);
       if (!svc) return VERDICT.ACCEPT;
+      // tcp/udp/sctp_conn_schedule(): "It seems that we are very loaded."
+      if (this.defense.dropRate !== 0 && this.defense.todrop()) return VERDICT.DROP_DEFENSE;
       idx = this.schedule(svc, p, now);
       if (idx < 0) return idx;
     }
@@ -355,6 +395,8 @@ export class Director implements PersistContext {
     const conns = this.conns;
     const af = p.af;
     const oneFlag = svc.onePacket && p.protocol === PROTO.UDP ? CONN_F.ONE_PACKET : 0;
+    const max = this.settings.connMax;
+    if (max > 0 && conns.count >= max) return this.refuseConnMax();
     if (svc.persistent) {
       const t = findOrCreateTemplate(
         this,
@@ -371,6 +413,9 @@ export class Director implements PersistContext {
         now,
       );
       if (t < 0) return VERDICT.NO_DEST;
+      // A new template took the last place: refused like a failed ip_vs_conn_new(), the template
+      // left to its timer as ip_vs_sched_persist() leaves it.
+      if (max > 0 && conns.count >= max) return this.refuseConnMax();
       const dest = this.destOf(t) as Dest;
       const dport = p.dstPort === svc.port && dest.port !== 0 ? dest.port : p.dstPort;
       const idx = this.newConn(svc, p, dest, dport, oneFlag, now);
@@ -383,6 +428,11 @@ export class Director implements PersistContext {
     const dest = this.pick();
     if (!dest) return VERDICT.NO_DEST;
     return this.newConn(svc, p, dest, dest.port !== 0 ? dest.port : p.dstPort, oneFlag, now);
+  }
+
+  private refuseConnMax(): number {
+    this.defense.refusedConnMax++;
+    return VERDICT.CONN_LIMIT;
   }
 
   private newConn(

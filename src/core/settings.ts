@@ -39,6 +39,14 @@ export const SYSCTL_DEFAULTS: Readonly<Record<SysctlName, number>> = {
   // value keeps runs reproducible (it is a count of queued messages, not bytes).
   sync_qlen_max: 8192,
   sync_sock_size: 0,
+  // Documentation/networking/ipvs-sysctl.rst: amemthresh 1024 pages, am_droprate 10, the
+  // defense modes 0 (off).
+  amemthresh: 1024,
+  am_droprate: 10,
+  drop_entry: 0,
+  drop_packet: 0,
+  // Unbounded, as the kernel's table: see core/defense.ts for why no default bound.
+  conn_max: 0,
 };
 
 /** Largest timeout `--set` accepts, in seconds (the kernel stores timeouts as int jiffies). */
@@ -64,10 +72,13 @@ export class Settings {
   /** Cached sloppy_sctp != 0. */
   sloppySctp = false;
   /**
-   * Whether the secure_tcp ("dos") state table is in force. Without memory monitoring, mode 1
-   * (auto, not triggered) is off and modes 2 (auto, triggered) and 3 (always) are on.
+   * Whether the secure_tcp ("dos") state table is in force: secure_tcp above 1, as
+   * update_defense_level() switches it (mode 1 becomes 2 when memory runs low and back when it
+   * recovers, core/defense.ts; 3 is always on).
    */
   secureTcp = false;
+  /** Cached conn_max (0 = no bound). */
+  connMax = 0;
   /** Cached run_estimation != 0. */
   runEstimation = true;
   /** Cached sync_threshold (the first value of the kernel's sync_threshold pair). */
@@ -133,6 +144,7 @@ export class Settings {
     this.syncRetries = this.values.sync_retries;
     this.syncPersistMode = this.values.sync_persist_mode !== 0;
     this.syncVersion = this.values.sync_version;
+    this.connMax = this.values.conn_max;
   }
 
   /** All sysctls with their current values. */

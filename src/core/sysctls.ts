@@ -31,6 +31,15 @@ export const SYSCTLS = [
   'sync_ports',
   'sync_qlen_max',
   'sync_sock_size',
+  // The connection-table defenses (ip_vs_ctl.c update_defense_level(), ip_vs_conn.c
+  // ip_vs_random_dropentry(), ip_vs.h ip_vs_todrop()); core/defense.ts runs them.
+  'amemthresh',
+  'am_droprate',
+  'drop_entry',
+  'drop_packet',
+  // LVS.ts's own: a hard bound on the connection table (0 = none). The kernel has no such
+  // sysctl; its table is bounded by memory alone.
+  'conn_max',
 ] as const;
 /** A settable sysctl name. */
 export type SysctlName = (typeof SYSCTLS)[number];
@@ -66,6 +75,14 @@ const RANGES: Readonly<Record<SysctlName, readonly [number, number]>> = {
   sync_ports: [1, 0x40000000],
   sync_qlen_max: [0, 0x7fffffff],
   sync_sock_size: [0, 0x7fffffff],
+  // amemthresh and am_droprate are proc_dointvec (any int); update_defense_level() reads a
+  // negative amemthresh as 0 and a negative am_droprate would drop every new conn: refused here.
+  amemthresh: [0, 0x7fffffff],
+  am_droprate: [0, 0x7fffffff],
+  // proc_do_defense_mode(): 0..3.
+  drop_entry: [0, 3],
+  drop_packet: [0, 3],
+  conn_max: [0, 0x7fffffff],
 };
 
 /**

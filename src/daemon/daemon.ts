@@ -6,13 +6,27 @@
 
 import type { Logger } from 'pino';
 import { apply, type Change } from '../control/apply.js';
-import { dataplaneFaultChannel, type TableChangeOrigin, tableChangeChannel } from '../control/channels.js';
+import {
+  dataplaneFaultChannel,
+  defenseChannel,
+  type TableChangeOrigin,
+  tableChangeChannel,
+} from '../control/channels.js';
 import type { Command, Query } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
-import type { QueryResult, Request, Response, StatusView, SyncRoleStatus } from '../control/protocol.js';
+import type {
+  DefenseStatus,
+  QueryResult,
+  Request,
+  Response,
+  StatusView,
+  SyncRoleStatus,
+} from '../control/protocol.js';
 import type { VrrpView } from '../control/vrrp-views.js';
+import { defenseNames } from '../core/defense.js';
 import { LVS_TS_VERSION } from '../core/version.js';
+import { type MemorySource, procMemorySource } from '../io/host/memory-source.js';
 import { answerQuery, type ControlDeps, handleDecoded, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
@@ -43,6 +57,10 @@ export interface DaemonConfig {
   readonly vrrp?: () => VrrpView | undefined;
   /** Builds the sync daemons (`--start-daemon`); omitted means EOPNOTSUPP for them. */
   readonly sync?: SyncServiceFactory;
+  /** Where the defense timer reads available memory (default /proc/meminfo). */
+  readonly memory?: MemorySource;
+  /** Period of the defense timer in ms (default 1000, the kernel's DEFENSE_TIMER_PERIOD). */
+  readonly defenseMs?: number;
 }
 
 /** A running daemon. */
@@ -114,6 +132,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       totals: director.director.stats.view(),
       ...(plane?.counters ? { plane: plane.counters() } : {}),
       sync: syncStatus(director.sync),
+      defense: defenseStatus(),
     }),
     ...(cfg.health
       ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
@@ -156,6 +175,46 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }
   }, cfg.tickMs);
 
+  // defense_work_handler(): once a second, memory against amemthresh, then drop_entry's sweep.
+  const memory = cfg.memory ?? procMemorySource();
+  const core = director.director;
+  let availableKiB: number | undefined;
+  let activeMask = 0;
+  const names = (mask: number): string[] => {
+    const n = defenseNames(mask);
+    return n === '' ? [] : n.split(',');
+  };
+  const defenseTimer = setInterval(() => {
+    try {
+      availableKiB = memory.availableKiB();
+      const mask = core.defenseTick(Date.now(), availableKiB);
+      if (mask !== activeMask && defenseChannel.hasSubscribers)
+        defenseChannel.publish({
+          source: director,
+          active: names(mask),
+          previous: names(activeMask),
+          availableKiB,
+          amemthresh: core.settings.get('amemthresh'),
+        });
+      activeMask = mask;
+    } catch (e) {
+      if (dataplaneFaultChannel.hasSubscribers)
+        dataplaneFaultChannel.publish({ source: director, plane: 'director', code: 'tick-failed', err: e });
+    }
+  }, cfg.defenseMs ?? 1000);
+  function defenseStatus(): DefenseStatus {
+    const d = core.defense;
+    return {
+      active: names(activeMask),
+      ...(availableKiB !== undefined ? { availableKiB } : {}),
+      conns: core.conns.count,
+      connMax: core.settings.connMax,
+      droppedPackets: d.droppedPackets,
+      droppedEntries: d.droppedEntries,
+      refusedConnMax: d.refusedConnMax,
+    };
+  }
+
   let closing: Promise<void> | undefined;
   return {
     director,
@@ -173,6 +232,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        clearInterval(defenseTimer);
         watch?.stop();
         director.sync?.close();
         await server.close();

@@ -7,7 +7,9 @@
 import {
   type DataplaneFaultCode,
   type DataplaneFaultMessage,
+  type DefenseMessage,
   dataplaneFaultChannel,
+  defenseChannel,
   type HealthTransitionMessage,
   healthTransitionChannel,
   type ReloadFinding,
@@ -195,7 +197,25 @@ export function reloadLines(m: ReloadMessage): LogLine[] {
 }
 
 /**
- * Subscribes `log` to the six channels and returns the function that unsubscribes it. `accept`
+ * The lines of a change in the connection-table defenses: `defense engaged: drop_entry,...`
+ * (warn) for those that came on, `defense disengaged: ...` (info) for those that went off, with
+ * the memory measured and amemthresh, so an operator sees why.
+ */
+export function defenseLines(m: DefenseMessage): LogLine[] {
+  const on = m.active.filter((n) => !m.previous.includes(n));
+  const off = m.previous.filter((n) => !m.active.includes(n));
+  const fields = {
+    ...(m.availableKiB !== undefined ? { availableKiB: m.availableKiB } : {}),
+    amemthreshPages: m.amemthresh,
+  };
+  const out: LogLine[] = [];
+  if (on.length > 0) out.push({ level: 'warn', msg: `defense engaged: ${on.join(',')}`, fields });
+  if (off.length > 0) out.push({ level: 'info', msg: `defense disengaged: ${off.join(',')}`, fields });
+  return out;
+}
+
+/**
+ * Subscribes `log` to the seven channels and returns the function that unsubscribes it. `accept`
  * keeps only messages from the sources it accepts (a test's own runner or session); lvsd, one
  * director per process, takes everything.
  */
@@ -216,6 +236,9 @@ export function subscribeLogger(log: LogSink, accept: (source: object) => boolea
   const onServe = (m: ServeStatusMessage): void => {
     if (accept(m.source)) write(serveStatusLine(m));
   };
+  const onDefense = (m: DefenseMessage): void => {
+    if (accept(m.source)) for (const l of defenseLines(m)) write(l);
+  };
   const onVrrp = (m: VrrpTransitionMessage): void => {
     const l = accept(m.source) ? vrrpTransitionLine(m) : undefined;
     if (l) write(l);
@@ -226,7 +249,9 @@ export function subscribeLogger(log: LogSink, accept: (source: object) => boolea
   reloadChannel.subscribe(onReload);
   vrrpTransitionChannel.subscribe(onVrrp);
   serveStatusChannel.subscribe(onServe);
+  defenseChannel.subscribe(onDefense);
   return () => {
+    defenseChannel.unsubscribe(onDefense);
     serveStatusChannel.unsubscribe(onServe);
     tableChangeChannel.unsubscribe(onTable);
     healthTransitionChannel.unsubscribe(onHealth);

@@ -42,6 +42,8 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.TX_FULL]: 'the batch output is full',
   [DROP.NDP_IGNORED]: 'neighbour discovery not for one of our addresses, or invalid',
   [DROP.SYNC_UNBOUND]: 'synced connection for a real server this director does not have yet',
+  [DROP.DEFENSE_DROP_PACKET]: 'new connection dropped by the drop_packet defense (memory low or mode 3)',
+  [DROP.CONN_LIMIT]: 'new connection refused: the connection table holds conn_max entries',
 };
 
 /** `name: words` for a drop code, e.g. `no_dest: no usable real server (ICMP port unreachable sent)`. */

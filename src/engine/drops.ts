@@ -4,6 +4,7 @@
  * the counter index; the engine's reasons start at 64. Names are stable: they appear in
  * `lvsd simulate` summaries and metrics.
  */
+import { VERDICT } from '../core/director.js';
 import { PARSE_NAME } from '../packet/flow.js';
 
 /** Engine drop reasons (codes ≥ 64; 1..63 are PARSE verdicts). */
@@ -60,6 +61,10 @@ export const DROP = {
    * (net/netfilter/ipvs/ip_vs_conn.c ip_vs_try_bind_dest()).
    */
   SYNC_UNBOUND: 85,
+  /** A new connection dropped by the drop_packet defense (ip_vs_todrop(); the client retransmits). */
+  DEFENSE_DROP_PACKET: 86,
+  /** A new connection refused: the table holds conn_max entries (LVS.ts's bound). */
+  CONN_LIMIT: 87,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */
@@ -75,3 +80,11 @@ export const DROP_NAME: readonly string[] = (() => {
   for (const [k, v] of Object.entries(DROP)) names[v] = k.toLowerCase();
   return names;
 })();
+
+/** The drop reason of a negative inPacket verdict other than ACCEPT and NO_DEST (those the paths answer themselves). */
+export function verdictDrop(v: number): number {
+  if (v === VERDICT.DROP_RESCHED) return DROP.RESCHEDULED;
+  if (v === VERDICT.DROP_DEFENSE) return DROP.DEFENSE_DROP_PACKET;
+  if (v === VERDICT.CONN_LIMIT) return DROP.CONN_LIMIT;
+  return DROP.DEST_GONE;
+}

@@ -32,7 +32,7 @@ import { ETHERTYPE } from '../packet/ethernet.js';
 import { type Flow, frameView } from '../packet/flow.js';
 import { decrementTtl, decrementTtl4, translate4 } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
-import { DROP } from './drops.js';
+import { DROP, verdictDrop } from './drops.js';
 import { FRAG_DIR, FragTable } from './frag-table.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import { MarkTable } from './mark-table.js';
@@ -370,7 +370,7 @@ export class IpPath {
         this.out.drop(DROP.NO_SERVICE);
         return;
       }
-      this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
+      this.out.drop(verdictDrop(idx));
       return;
     }
     const sm = this.syncMaster;

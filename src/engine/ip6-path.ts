@@ -25,7 +25,7 @@ import { IPPROTO } from '../packet/checksum.js';
 import type { Flow } from '../packet/flow.js';
 import { decrementTtl } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
-import { DROP } from './drops.js';
+import { DROP, verdictDrop } from './drops.js';
 import { bindSynced } from './ip-path.js';
 import { LOCAL } from './local-addrs.js';
 import type { LocalAddrs6 } from './local-addrs6.js';
@@ -118,7 +118,7 @@ export class Ip6Path {
         this.icmpError(buf, flow, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, now);
         this.out.drop(DROP.NO_DEST);
       } else if (idx === VERDICT.ACCEPT) this.out.drop(DROP.NO_SERVICE);
-      else this.out.drop(idx === VERDICT.DROP_RESCHED ? DROP.RESCHEDULED : DROP.DEST_GONE);
+      else this.out.drop(verdictDrop(idx));
       return;
     }
     const sm = this.syncMaster;

@@ -131,6 +131,9 @@ export function applySyncEntry(
       flags,
     );
     if (dest) flags = syncBoundFlags(flags, dest);
+    // conn_max bounds every entry, synced ones too (core/defense.ts).
+    const max = settings.connMax;
+    if (max > 0 && conns.count >= max) return ign('table-full');
     try {
       idx = conns.create(
         af,

@@ -42,7 +42,7 @@ describe('sysctl names', () => {
       'ERR_LVS_SYSCTL_UNKNOWN',
     );
     assert.equal(
-      code(() => sysctlName('amemthresh')),
+      code(() => sysctlName('est_nice')),
       'ERR_LVS_SYSCTL_UNSUPPORTED',
     );
   });

@@ -95,7 +95,7 @@ describe('lvsd options', () => {
       ['--sysctl', 'net.ipv4.vs.nonesuch=1'],
       /--sysctl 'net.ipv4.vs.nonesuch=1': .*\(ERR_LVS_SYSCTL_UNKNOWN\)/,
     ],
-    [['--sysctl', 'amemthresh=1'], /\(ERR_LVS_SYSCTL_UNSUPPORTED\)/],
+    [['--sysctl', 'est_nice=1'], /\(ERR_LVS_SYSCTL_UNSUPPORTED\)/],
     [['--sysctl', 'sync_ports=3'], /not a power of two: 3 \(ERR_LVS_SYSCTL_VALUE\)/],
     [['--sysctl', 'conn_reuse_mode=x'], /\(ERR_LVS_SYSCTL_VALUE\)/],
     [['--sysctl', 'sloppy_tcp'], /expected NAME=VALUE \(ERR_LVS_SYSCTL_SYNTAX\)/],

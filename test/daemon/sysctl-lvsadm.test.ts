@@ -78,7 +78,7 @@ describe('lvsadm --sysctl', () => {
   it('refuses unknown names and bad values before asking lvsd, with exit 2 and a code', async () => {
     for (const [arg, code] of [
       ['nonesuch', 'ERR_LVS_SYSCTL_UNKNOWN'],
-      ['drop_entry=1', 'ERR_LVS_SYSCTL_UNSUPPORTED'],
+      ['backup_only=1', 'ERR_LVS_SYSCTL_UNSUPPORTED'],
       ['sync_ports=12', 'ERR_LVS_SYSCTL_VALUE'],
       ['secure_tcp=', 'ERR_LVS_SYSCTL_VALUE'],
     ] as const) {

@@ -213,3 +213,14 @@ test('entries the kernel skips are ignored with a reason and change nothing', ()
     assert.equal(d.conns.count, 0);
   }
 });
+
+test('conn_max bounds synced entries too: a new one past it is ignored as table-full, updates still apply', () => {
+  const { d } = backup(FWD.DROUTE);
+  d.setSysctl('conn_max', 2);
+  assert.equal(applySyncEntry(d, entry({ cport: 1 }), 1000).kind, 'created');
+  assert.equal(applySyncEntry(d, entry({ cport: 2 }), 1000).kind, 'created');
+  const r = applySyncEntry(d, entry({ cport: 3 }), 1000);
+  assert.deepEqual(r.kind === 'ignored' ? r.reason : r.kind, 'table-full');
+  assert.equal(d.conns.count, 2);
+  assert.equal(applySyncEntry(d, entry({ cport: 1, state: TCP_S.FIN_WAIT }), 1000).kind, 'updated');
+});

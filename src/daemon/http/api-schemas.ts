@@ -179,6 +179,19 @@ export const SCHEMAS: Record<string, Schema> = {
           errors: int,
         }),
       ),
+      // The connection-table defenses (core/defense.ts): in force now, and what they refused.
+      defense: obj(
+        {
+          active: arr(str),
+          availableKiB: int,
+          conns: int,
+          connMax: int,
+          droppedPackets: int,
+          droppedEntries: int,
+          refusedConnMax: int,
+        },
+        ['active', 'conns', 'connMax', 'droppedPackets', 'droppedEntries', 'refusedConnMax'],
+      ),
     },
     ['version', 'pid', 'uptimeMs', 'dataplane', 'connTabSize', 'services', 'vips'],
   ),

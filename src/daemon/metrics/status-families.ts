@@ -53,6 +53,30 @@ export function writeStatusFamilies(out: Exposition, st: StatusView): void {
     'Virtual services the data plane does not serve (see lvsadm --status).',
     [{ labels: '', v: unserved }],
   );
+  const df = st.defense;
+  if (df) {
+    rows(
+      out,
+      'lvs_defense_active',
+      'gauge',
+      'Whether a connection-table defense is in force (1) or not (0): drop_entry, drop_packet, secure_tcp.',
+      ['drop_entry', 'drop_packet', 'secure_tcp'].map((n) => ({
+        labels: `{defense="${n}"}`,
+        v: df.active.includes(n) ? 1 : 0,
+      })),
+    );
+    rows(
+      out,
+      'lvs_defense_drops_total',
+      'counter',
+      'New connections dropped (drop_packet) or refused (conn_max), and entries removed (drop_entry).',
+      [
+        { labels: '{defense="drop_packet"}', v: df.droppedPackets },
+        { labels: '{defense="conn_max"}', v: df.refusedConnMax },
+        { labels: '{defense="drop_entry"}', v: df.droppedEntries },
+      ],
+    );
+  }
   const p = st.plane;
   if (p) {
     rows(

@@ -8,9 +8,9 @@
  */
 import { CONN_F, KIND } from '../../core/conn-table.js';
 import type { Dest } from '../../core/dest.js';
-import { CONN_EVENT, type Director } from '../../core/director.js';
+import { CONN_EVENT, type Director, VERDICT } from '../../core/director.js';
 import type { Service } from '../../core/service.js';
-import { CONN_EV, type ConnEvent, type ProxyCore } from '../../io/proxy/core.js';
+import { CONN_EV, type ConnEvent, OPEN_REFUSED, type ProxyCore } from '../../io/proxy/core.js';
 import type { SyncMaster } from '../../sync/sync-master.js';
 
 // CONN_EV (this folder) → the Director's CONN_EVENT values.
@@ -48,6 +48,7 @@ export class DirectorProxyCore implements ProxyCore {
     now: number,
   ): number {
     const idx = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
+    if (idx === VERDICT.DROP_DEFENSE || idx === VERDICT.CONN_LIMIT) return OPEN_REFUSED;
     if (idx < 0) return -1;
     if (this.syncMaster) this.syncTemplate(idx, now);
     return idx;

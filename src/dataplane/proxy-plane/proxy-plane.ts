@@ -115,13 +115,15 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     vipStatus: () => plane.serveStatus(),
     counters() {
       const r = plane.tcp.counters;
-      // The proxy drops a client connection when no real server is usable or the connect fails.
-      // A client is also dropped when the descriptor budget is full (fd-budget.ts) or when the
-      // director cannot open a socket for it (EMFILE, ENOBUFS: local_error).
+      // The proxy drops a client connection when no real server is usable, a connection-table
+      // defense refuses it (drop_packet, conn_max) or the connect fails. A client is also dropped
+      // when the descriptor budget is full (fd-budget.ts) or when the director cannot open a
+      // socket for it (EMFILE, ENOBUFS: local_error).
       const b = plane.budget;
       return {
         drops: {
           no_dest: r.noDest,
+          refused: r.refused,
           connect_failed: r.connectFailures,
           fd_limit_tcp: b.tcpRefused.count,
           fd_limit_udp: b.udpRefused.count,

@@ -30,6 +30,9 @@ export const CONN_EV = {
 /** One of {@link CONN_EV}. */
 export type ConnEvent = (typeof CONN_EV)[keyof typeof CONN_EV];
 
+/** {@link ProxyCore.openConn}'s answer when drop_packet or conn_max refused the connection (core/defense.ts). */
+export const OPEN_REFUSED = -2;
+
 /** Traffic direction: client → real server (kernel "in") or back ("out"). */
 export const DIR_IN = 0;
 /** Traffic direction: real server → client (kernel "out"). */
@@ -40,8 +43,8 @@ export interface ProxyCore {
   readonly table: ServiceTable;
   /**
    * Schedules a new connection to `svc` as a SYN (or first datagram) would, persistence
-   * included, and enters it in the connection table. Returns its index, or -1 when no real
-   * server is available. For a one-packet (`-o`) UDP service the caller counts the datagram and
+   * included, and enters it in the connection table. Returns its index, -1 when no real server
+   * is available, or {@link OPEN_REFUSED} when a connection-table defense refused it. For a one-packet (`-o`) UDP service the caller counts the datagram and
    * then calls dropConn, as the kernel frees OPS conns right after their packet.
    */
   openConn(

@@ -36,7 +36,7 @@ import type { Dest } from '../../core/dest.js';
 import type { Service } from '../../core/service.js';
 import { DEST_F } from '../../core/types.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
-import { CONN_EV, DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import { CONN_EV, DIR_IN, DIR_OUT, OPEN_REFUSED, type ProxyCore } from './core.js';
 import { CountNotice } from './count-notice.js';
 import type { FdBudget } from './fd-budget.js';
 import { loadRelayBinding, NativeRelay, type NativeRelayInfo, relayStartError } from './native-relay.js';
@@ -123,6 +123,8 @@ class Conn {
 export interface TcpRelayCounters {
   accepted: number;
   noDest: number;
+  /** Refused by a connection-table defense (drop_packet, conn_max). */
+  refused: number;
   /** Connects a real server failed (refused, reset, timed out, unreachable). */
   connectFailures: number;
   retries: number;
@@ -164,6 +166,7 @@ export class TcpRelay {
   readonly counters: TcpRelayCounters = {
     accepted: 0,
     noDest: 0,
+    refused: 0,
     connectFailures: 0,
     retries: 0,
     expired: 0,
@@ -236,7 +239,8 @@ export class TcpRelay {
     this.live++;
     const idx = this.core.openConn(svc, caddr, cport, svc.addrBytes as Uint8Array, svc.port, now);
     if (idx < 0) {
-      this.counters.noDest++;
+      if (idx === OPEN_REFUSED) this.counters.refused++;
+      else this.counters.noDest++;
       this.abort(r, true);
       return;
     }
@@ -436,7 +440,8 @@ export class TcpRelay {
       failed.svc.sched?.loadChanged?.(failed);
     }
     if (idx < 0) {
-      this.counters.noDest++;
+      if (idx === OPEN_REFUSED) this.counters.refused++;
+      else this.counters.noDest++;
       this.abort(r, true);
       return;
     }

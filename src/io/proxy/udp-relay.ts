@@ -19,7 +19,7 @@ import dgram from 'node:dgram';
 import { ipBytes } from '../../core/addr.js';
 import type { Service } from '../../core/service.js';
 import { proxyHeader } from '../../forward/proxy-protocol.js';
-import { DIR_IN, DIR_OUT, type ProxyCore } from './core.js';
+import { DIR_IN, DIR_OUT, OPEN_REFUSED, type ProxyCore } from './core.js';
 import type { FdBudget } from './fd-budget.js';
 
 class Flow {
@@ -55,6 +55,8 @@ export class UdpRelay {
   private readonly byIdx = new Map<number, Flow>();
   /** Datagrams dropped because no real server was available. */
   noDest = 0;
+  /** Datagrams of new flows refused by a connection-table defense (drop_packet, conn_max). */
+  refused = 0;
 
   constructor(
     private readonly core: ProxyCore,
@@ -92,7 +94,8 @@ export class UdpRelay {
     if (svc.onePacket || idx < 0) {
       idx = this.core.openConn(svc, f.cbytes, cport, svc.addrBytes as Uint8Array, svc.port, now);
       if (idx < 0) {
-        this.noDest++;
+        if (idx === OPEN_REFUSED) this.refused++;
+        else this.noDest++;
         if (!f.up) this.flows.delete(key);
         return;
       }

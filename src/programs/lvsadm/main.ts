@@ -237,7 +237,22 @@ export function formatStatus(st: StatusView): string {
     out += `${v.service.padEnd(w)}  ${what(v.serving, v.reason)}\n`;
     for (const d of v.dests ?? []) out += `${`  -> ${d.dest}`.padEnd(w)}  ${what(d.serving, d.reason)}\n`;
   }
-  return out;
+  return out + defenseText(st);
+}
+
+// The connection-table defenses, once one is set, in force or has refused anything.
+function defenseText(st: StatusView): string {
+  const d = st.defense;
+  if (!d) return '';
+  const counted = d.droppedPackets + d.droppedEntries + d.refusedConnMax;
+  if (d.active.length === 0 && d.connMax === 0 && counted === 0) return '';
+  const max = d.connMax > 0 ? `conn_max ${d.connMax}` : 'no conn_max';
+  const on = d.active.length > 0 ? d.active.join(',') : 'none';
+  return (
+    `connections ${d.conns} (${max}), defenses in force: ${on}; ` +
+    `new connections dropped ${d.droppedPackets} (drop_packet), refused ${d.refusedConnMax} (conn_max); ` +
+    `entries dropped ${d.droppedEntries} (drop_entry)\n`
+  );
 }
 
 /** Runs one parsed command line against the session; returns its exit code. */
