@@ -23,6 +23,9 @@ export const CONFIG_CODES = [
   'ERR_CONFIG_NO_INTERFACE',
   'ERR_CONFIG_INCLUDE_DEPTH',
   'ERR_CONFIG_INCLUDE_LIMIT',
+  'ERR_CONFIG_SCRIPT_INSECURE',
+  'ERR_CONFIG_SCRIPT_UNAVAILABLE',
+  'ERR_CONFIG_SCRIPT_USER',
 ] as const;
 /**
  * One of {@link CONFIG_CODES}, or the table's own code for a value the service table would

@@ -18,6 +18,12 @@ export interface ScriptSpec {
   readonly argv: readonly string[];
   readonly user?: string;
   readonly group?: string;
+  /**
+   * Who runs it, once the daemon has resolved `user`/`group`, `script_user` or keepalived's
+   * default (secure-scripts.ts); absent: the daemon's own uid and gid.
+   */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** Options every network checker shares (keepalived `install_checker_common_keywords`). */

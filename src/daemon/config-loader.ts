@@ -13,7 +13,10 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { type ConfigCheck, type ConfigFormat, checkConfig } from '../config/check-config.js';
 import { type ConfigIo, expandBraces, matchGlob } from '../config/keepalived/index.js';
+import type { ScriptFs } from '../config/script-security.js';
+import { type ScriptUsers, secureScripts } from '../config/secure-scripts.js';
 import type { ReloadFinding } from '../control/channels.js';
+import { systemScriptFs, systemScriptUsers } from '../io/host/script-fs.js';
 import { linkExists } from '../io/netlink/link-addresses.js';
 
 /** How a configuration file is read. */
@@ -27,6 +30,8 @@ export interface LoadOptions {
   readonly configId?: string;
   /** Upper bound on one host-name lookup (ms). */
   readonly resolveTimeoutMs?: number;
+  /** Where script files and users are looked up (default: this host). */
+  readonly scriptHost?: { readonly fs: ScriptFs; readonly users: ScriptUsers };
 }
 
 /** Largest number of directory entries one include glob may visit (a typo must not walk `/`). */
@@ -159,6 +164,22 @@ async function resolveOne(name: string, af: 4 | 6, timeoutMs: number): Promise<s
  * an unreadable file is a fatal diagnostic in the result, like every other finding.
  */
 export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<ConfigCheck> {
+  return withScriptSecurity(await parseWithNames(file, opts), opts);
+}
+
+/**
+ * keepalived's script users and script security (config/secure-scripts.ts) applied to a parsed
+ * keepalived.conf: scripts get their uid:gid, unsafe or missing ones are dropped, with notices.
+ */
+function withScriptSecurity(check: ConfigCheck, opts: LoadOptions): ConfigCheck {
+  if (check.format !== 'keepalived') return check;
+  const host = opts.scriptHost ?? { fs: systemScriptFs(), users: systemScriptUsers() };
+  const s = secureScripts(check.model, host.fs, host.users);
+  if (s.model === check.model && s.findings.length === 0) return check;
+  return { ...check, model: s.model, diagnostics: [...check.diagnostics, ...s.findings] };
+}
+
+async function parseWithNames(file: string, opts: LoadOptions): Promise<ConfigCheck> {
   const path = isAbsolute(file) ? file : resolve(file);
   const io = fsConfigIo();
   const base = {

@@ -285,10 +285,18 @@ export class Engine {
   private arp(buf: Uint8Array, flow: Flow, ifindex: number, now: number): void {
     const out = this.out;
     const sha = flow.l3Off + 8;
+    const sip = flow.arpSenderIp;
+    // A sender claiming one of our own addresses is a martian to arp_process (ip_route_input()
+    // refuses a local source): no reply and no neighbour entry, so nobody can claim the VIP.
+    if (sip !== 0 && (this.local.kind(sip) !== 0 || out.ownsAddr4(sip))) {
+      out.drop(DROP.ARP_IGNORED);
+      return;
+    }
     const forUs = this.local.kind(flow.arpTargetIp) !== 0;
-    // Like arp_process: update an existing entry from any ARP, create one when the request is for us.
-    if (flow.arpSenderIp !== 0)
-      out.learn(flow.arpSenderIp, buf, sha, ifindex, now, forUs && flow.arpOp === 1);
+    // Like arp_process: update an existing entry from any ARP on its interface, create one when
+    // the request is for us and the sender's route leaves by this interface (Output.routesVia).
+    if (sip !== 0)
+      out.learn(sip, buf, sha, ifindex, now, forUs && flow.arpOp === 1 && out.routesVia(sip, ifindex));
     if (flow.arpOp !== 1 || !forUs) {
       out.drop(DROP.ARP_IGNORED);
       return;

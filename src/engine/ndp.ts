@@ -58,6 +58,17 @@ export class Output6 {
     });
   }
 
+  /** True when `ip[off..+16]` is the director's address on one of the engine's interfaces. */
+  ownsAddr6(ip: Uint8Array, off: number): boolean {
+    for (let s = 0; s < this.hasAddr6.length; s++) {
+      if (!this.hasAddr6[s]) continue;
+      let same = true;
+      for (let k = 0; k < 16 && same; k++) same = this.ifAddr6[s * 16 + k] === ip[off + k];
+      if (same) return true;
+    }
+    return false;
+  }
+
   /** Looks up the route to `dst[off..+16]` into {@link route}; the egress slot, or -1. */
   routeTo(dst: Uint8Array, off: number): number {
     if (!this.routes?.lookup6(dst, off, this.route)) return -1;
@@ -181,7 +192,7 @@ export class Output6 {
         this.keys.release(key);
         return;
       }
-    }
+    } else if (neigh.ifindex[n] !== ifindex && !permanent) return;
     this.out.learnSlot(neigh, n, mac, macOff, now, permanent);
   }
 
@@ -218,8 +229,10 @@ export class Output6 {
     }
     const target = o + 8;
     if (type === NA) {
-      // RFC 4861 §7.2.5: an advert only updates an entry we already have.
-      if (lla >= 0) this.learn(buf, target, buf, lla, ifindex, now, false);
+      // RFC 4861 §7.2.5: an advert only updates an entry we already have; one for our own
+      // address is another node's claim on it (ndisc_recv_na() only logs it), never learnt.
+      if (lla >= 0 && !forUs(buf, target) && !this.ownsAddr6(buf, target))
+        this.learn(buf, target, buf, lla, ifindex, now, false);
       out.drop(DROP.NDP_IGNORED);
       return;
     }
@@ -228,8 +241,23 @@ export class Output6 {
       out.drop(DROP.NDP_IGNORED);
       return;
     }
+    // A solicitation from one of our own addresses is a spoof (a DAD probe comes from ::).
+    if (!unspecified && (forUs(buf, flow.srcOff) || this.ownsAddr6(buf, flow.srcOff))) {
+      out.drop(DROP.NDP_IGNORED);
+      return;
+    }
     const mine = forUs(buf, target);
-    if (!unspecified && lla >= 0) this.learn(buf, flow.srcOff, buf, lla, ifindex, now, mine);
+    // An entry is created only on the interface the sender's route leaves by (Output.routesVia).
+    if (!unspecified && lla >= 0)
+      this.learn(
+        buf,
+        flow.srcOff,
+        buf,
+        lla,
+        ifindex,
+        now,
+        mine && this.routeTo(buf, flow.srcOff) === out.slotOf(ifindex),
+      );
     const slot = out.slotOf(ifindex);
     if (!mine || slot < 0) {
       out.drop(DROP.NDP_IGNORED);

@@ -187,6 +187,9 @@ export class NeighbourTable {
    * Returns the head of its waiting queue (now detached; walk it with {@link nextQueued}) or -1.
    */
   learn(i: number, mac: Uint8Array, macOff: number, now: number, permanent = false): number {
+    // A configured entry changes only by configuration: neigh_update() refuses a non-admin update
+    // of a NUD_PERMANENT entry (net/core/neighbour.c), so ARP cannot re-point a static neighbour.
+    if (this.state[i] === NUD.PERMANENT && !permanent) return -1;
     this.generation++;
     for (let k = 0; k < 6; k++) this.macs[i * 6 + k] = mac[macOff + k]!;
     if (this.state[i] !== NUD.PERMANENT) this.state[i] = permanent ? NUD.PERMANENT : NUD.REACHABLE;

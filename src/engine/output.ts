@@ -127,6 +127,23 @@ export class Output {
     });
   }
 
+  /**
+   * True when the route to `ip` (host-order u32) leaves by interface `ifindex`: the only place a
+   * neighbour entry for it is ever used. The kernel keys neighbours by (address, device)
+   * (neigh_lookup()), this table by address alone, so an entry learnt from another interface
+   * would re-point the one the routes use; such ARP is not learnt.
+   */
+  routesVia(ip: number, ifindex: number): boolean {
+    const slot = this.slotOf(ifindex);
+    return slot >= 0 && this.routeTo(ip) === slot;
+  }
+
+  /** True when `ip` (host-order u32) is one of the engine's interface addresses. */
+  ownsAddr4(ip: number): boolean {
+    for (let s = 0; s < this.ifAddr4.length; s++) if (this.ifAddr4[s] === ip >>> 0) return true;
+    return false;
+  }
+
   /** Interface slot of `ifindex`, or -1. */
   slotOf(ifindex: number): number {
     return ifindex >= 0 && ifindex < this.ifSlot.length ? this.ifSlot[ifindex]! : -1;
@@ -408,7 +425,7 @@ export class Output {
       if (!create) return;
       n = neigh.create(ip, ifindex);
       if (n < 0) return;
-    }
+    } else if (neigh.ifindex[n] !== ifindex && !permanent) return;
     this.learnSlot(neigh, n, mac, macOff, now, permanent);
   }
 

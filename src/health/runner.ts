@@ -14,7 +14,7 @@ import { AvailabilityAccount } from './availability.js';
 import type { Checker, Result } from './checker.js';
 import { HealthMonitor, type MonitorAction } from './monitor.js';
 import { createChecker } from './probes/index.js';
-import { runCommand } from './probes/misc.js';
+import { runAsOf, runCommand } from './probes/misc.js';
 import { availabilityView, healthView } from './views.js';
 
 /** Timer source; the system one wraps setTimeout, tests use FakeClock. */
@@ -68,7 +68,7 @@ export interface HealthRunnerOptions {
 export const SCRIPT_TIMEOUT_MS = 30_000;
 
 const defaultSpawn: ScriptSpawner = (s, args, timeoutMs) => {
-  void runCommand([...s.argv, ...args], timeoutMs);
+  void runCommand([...s.argv, ...args], timeoutMs, runAsOf(s));
 };
 
 /** Drives health checking for one configuration. */

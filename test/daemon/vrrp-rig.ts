@@ -6,6 +6,7 @@ import type { VrrpHost, VrrpScripts } from '../../src/daemon/vrrp/vrrp-host.js';
 import { VrrpRunner } from '../../src/daemon/vrrp/vrrp-runner.js';
 import { FakeVrrpTrackIo } from '../../src/daemon/vrrp/vrrp-track-io.js';
 import { FakeClock } from '../../src/health/fake-prober.js';
+import type { RunAs } from '../../src/health/probes/misc.js';
 import { FakeVrrpNetwork } from '../../src/vrrp/fake-vrrp-transport.js';
 import { memIo } from '../config/mem-io.js';
 
@@ -59,11 +60,16 @@ export class FakeHost implements VrrpHost {
 export class FakeScripts implements VrrpScripts {
   readonly results = new Map<string, boolean>();
   readonly notified: string[][] = [];
-  check(argv: readonly string[]): Promise<boolean> {
+  /** Who each check and notify was to run as, in call order. */
+  readonly checkedAs: (RunAs | undefined)[] = [];
+  readonly notifiedAs: (RunAs | undefined)[] = [];
+  check(argv: readonly string[], _timeoutMs?: number, as?: RunAs): Promise<boolean> {
+    this.checkedAs.push(as);
     return Promise.resolve(this.results.get(argv[0] ?? '') ?? true);
   }
-  notify(argv: readonly string[]): void {
+  notify(argv: readonly string[], as?: RunAs): void {
     this.notified.push([...argv]);
+    this.notifiedAs.push(as);
   }
 }
 

@@ -56,7 +56,8 @@ describe('VRRP ownership in the packet engine (only the MASTER answers and forwa
   it("answers ARP for a VRRP address no service uses (a NAT pair's inside gateway) only while it is claimed as MASTER", () => {
     const sim = lab({ rules: RULES_VRRP });
     const e = sim.engine;
-    const GW2 = '192.0.2.254';
+    // Not the lab gateway's own 192.0.2.254: a request from the address it asks for is a martian.
+    const GW2 = '192.0.2.253';
     const before = run(sim, arpReq(GW2));
     assert.deepEqual([before.tx, before.drops], [[], ['arp_ignored']], 'not ours before VRRP claims it');
     e.own([u32(GW2)], []);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { FileChecker } from '../../src/health/probes/file.js';
-import { MiscChecker } from '../../src/health/probes/misc.js';
+import { MiscChecker, runAsOf } from '../../src/health/probes/misc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvs-misc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,4 +71,39 @@ test('FILE_CHECK: value × weight becomes the weight offset; reverse negates; a 
   assert.deepEqual([missing.ok, missing.weightOffset], [true, 0]);
   writeFileSync(f, '-2147483648\n');
   assert.equal((await new FileChecker(f, 1, false).check(ctx)).ok, false, 'INT32_MIN is a fault');
+});
+
+test('a script runs as the uid:gid the daemon resolved, else numeric user/group as written, else as lvsd', () => {
+  assert.deepEqual(runAsOf({ command: 'c', argv: ['c'], user: 'nobody', uid: 65534, gid: 65534 }), {
+    uid: 65534,
+    gid: 65534,
+  });
+  assert.deepEqual(runAsOf({ command: 'c', argv: ['c'], user: '1000', group: '100' }), {
+    uid: 1000,
+    gid: 100,
+  });
+  // A uid alone must not keep lvsd's gid 0: the group defaults to the same number.
+  assert.deepEqual(runAsOf({ command: 'c', argv: ['c'], user: '1000' }), { uid: 1000, gid: 1000 });
+  assert.deepEqual(runAsOf({ command: 'c', argv: ['c'], user: 'nobody' }), {});
+  assert.deepEqual(runAsOf({ command: 'c', argv: ['c'] }), {});
+});
+
+test('MISC_CHECK runs as the given uid:gid (root only)', {
+  skip: process.getuid?.() === 0 ? false : 'needs root to setuid',
+}, async () => {
+  const d = mkdtempSync(join(tmpdir(), 'lvs-misc-as-'));
+  try {
+    // The temp dir is root's 0700: opened up so the script, run as 65534, can write its answer.
+    chmodSync(d, 0o777);
+    const out = join(d, 'id');
+    const r = await new MiscChecker(['/bin/sh', '-c', `{ id -u; id -g; id -G; } > ${out}`], false, {
+      uid: 65534,
+      gid: 65534,
+    }).check({ timeoutMs: 5000, part: 0 });
+    assert.equal(r.ok, true, r.message);
+    // uid, gid, and no supplementary group of lvsd's left (keepalived set_script_env(): setgroups).
+    assert.equal(readFileSync(out, 'utf8'), '65534\n65534\n65534\n');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { Af } from '../../core/addr.js';
-import { runCommand } from '../../health/probes/misc.js';
+import { type RunAs, runCommand } from '../../health/probes/misc.js';
 
 /** Interface facts the runner needs. */
 export interface VrrpHost {
@@ -21,9 +21,9 @@ export interface VrrpHost {
 /** Runs the commands of a VRRP configuration. */
 export interface VrrpScripts {
   /** Runs a vrrp_script once: true when it exits 0 within `timeoutMs` (keepalived.conf(5)). */
-  check(argv: readonly string[], timeoutMs: number): Promise<boolean>;
+  check(argv: readonly string[], timeoutMs: number, as?: RunAs): Promise<boolean>;
   /** Starts a notify script without waiting for it (keepalived/vrrp/vrrp_notify.c notify_exec()). */
-  notify(argv: readonly string[]): void;
+  notify(argv: readonly string[], as?: RunAs): void;
 }
 
 /** Notify scripts are killed after this long, as the health runner's scripts are. */
@@ -31,10 +31,10 @@ const NOTIFY_TIMEOUT_MS = 30_000;
 
 /** The real scripts: spawned in their own process group, killed at their timeout. */
 export const systemVrrpScripts: VrrpScripts = {
-  check: (argv, timeoutMs) =>
-    runCommand(argv, timeoutMs).then((r) => !r.error && !r.timedOut && r.code === 0),
-  notify: (argv) => {
-    void runCommand(argv, NOTIFY_TIMEOUT_MS);
+  check: (argv, timeoutMs, as) =>
+    runCommand(argv, timeoutMs, as).then((r) => !r.error && !r.timedOut && r.code === 0),
+  notify: (argv, as) => {
+    void runCommand(argv, NOTIFY_TIMEOUT_MS, as);
   },
 };
 

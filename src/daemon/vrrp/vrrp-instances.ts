@@ -6,9 +6,10 @@
  * scripts, sync-group coordination, and the data plane's ownership of the addresses.
  */
 import { vrrpTransitionChannel } from '../../control/channels.js';
+import { runAsOf } from '../../health/probes/misc.js';
 import type { Clock } from '../../health/runner.js';
 import type { VrrpAction, VrrpEvent } from '../../vrrp/vrrp-instance-types.js';
-import { notifyState, vrrpNotifyRuns } from '../../vrrp/vrrp-notify.js';
+import { notifyState, type VrrpNotifyRun, vrrpNotifyRuns } from '../../vrrp/vrrp-notify.js';
 import type { VrrpMemberEvent } from '../../vrrp/vrrp-sync-group.js';
 import type { VrrpDatagram } from '../../vrrp/vrrp-transport.js';
 import type { VrrpScripts } from './vrrp-host.js';
@@ -26,7 +27,7 @@ export class VrrpInstances {
   groups = new Map<string, GroupRt>();
   #queue: (() => void)[] = [];
   #busy = false;
-  #notifyLater: (readonly string[])[] = [];
+  #notifyLater: VrrpNotifyRun[] = [];
 
   constructor(
     private readonly opts: VrrpRunnerOptions,
@@ -58,7 +59,8 @@ export class VrrpInstances {
   step(rt: InstanceRt, ev: VrrpEvent, at = this.clock.now()): void {
     const actions = rt.m.step(at, ev);
     for (const a of actions) this.#perform(rt, a);
-    for (let n = this.#notifyLater.shift(); n; n = this.#notifyLater.shift()) this.scriptsRun.notify(n);
+    for (let n = this.#notifyLater.shift(); n; n = this.#notifyLater.shift())
+      this.scriptsRun.notify(n.argv, runAsOf(n.script));
     if (!rt.quiet) this.rearm(rt);
   }
 
@@ -71,7 +73,8 @@ export class VrrpInstances {
     const s = g.sync.state;
     if (s === 'INIT' || s === g.last) return;
     g.last = s;
-    for (const r of vrrpNotifyRuns('GROUP', g.spec.name, g.spec.notify, s, 0)) this.scriptsRun.notify(r.argv);
+    for (const r of vrrpNotifyRuns('GROUP', g.spec.name, g.spec.notify, s, 0))
+      this.scriptsRun.notify(r.argv, runAsOf(r.script));
   }
 
   /** Opens the instance's advert channel; one that cannot be opened holds it in FAULT. */
@@ -166,7 +169,7 @@ export class VrrpInstances {
     if (a.to === 'MASTER') this.effects.own(rt, rt.vips, true);
     else if (a.from === 'MASTER') this.effects.own(rt, rt.vips, false);
     for (const r of vrrpNotifyRuns('INSTANCE', rt.name, rt.notify, notifyState(a.to), a.priority))
-      this.#notifyLater.push(r.argv);
+      this.#notifyLater.push(r);
     if (rt.group) this.deliver(rt.group, rt.group.sync.onAction(rt.name, a));
   }
 

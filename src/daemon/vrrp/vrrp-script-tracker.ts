@@ -5,6 +5,7 @@
  * vrrp_script_child_thread()). The first run is at start, as keepalived schedules it.
  */
 import type { VrrpScript } from '../../config/model.js';
+import { runAsOf } from '../../health/probes/misc.js';
 import type { Clock } from '../../health/runner.js';
 import { VrrpScriptState } from '../../vrrp/vrrp-track.js';
 import type { VrrpScripts } from './vrrp-host.js';
@@ -61,7 +62,7 @@ export class VrrpScriptTracker {
     this.#running = true;
     // Without a timeout the script may run for its whole interval (keepalived.conf(5) `timeout`).
     const timeout = this.spec.timeout > 0 ? this.spec.timeout : interval;
-    this.scripts.check(this.spec.script.argv, timeout).then(
+    this.scripts.check(this.spec.script.argv, timeout, runAsOf(this.spec.script)).then(
       (ok) => this.#report(ok),
       () => this.#report(false),
     );

@@ -8,7 +8,7 @@ import type { CheckContext, Checker, Result } from '../checker.js';
 import { DnsChecker } from './dns.js';
 import { FileChecker } from './file.js';
 import { HttpChecker } from './http.js';
-import { MiscChecker } from './misc.js';
+import { MiscChecker, runAsOf } from './misc.js';
 import { type IcmpEcho, PingChecker } from './ping.js';
 import { SimpleTcpChecker } from './simpletcp.js';
 import { SmtpChecker } from './smtp.js';
@@ -37,7 +37,7 @@ class ConnectOnly implements Checker {
 
 /** Creates the probe for checker `c` of a real server of `svc`. */
 export function createChecker(c: CheckerConfig, svc: VirtualService, opts: ProbeOptions = {}): Checker {
-  if (c.type === 'misc') return new MiscChecker(c.script.argv, c.dynamic, c.script.user, c.script.group);
+  if (c.type === 'misc') return new MiscChecker(c.script.argv, c.dynamic, runAsOf(c.script));
   if (c.type === 'file') return new FileChecker(c.trackFile, c.weight, c.reverse);
   const conn = {
     host: c.connectIp,

@@ -5,6 +5,7 @@
  * with weight status−2 (255 → 253), 0 = success with the weight unchanged.
  */
 import { spawn } from 'node:child_process';
+import type { ScriptSpec } from '../../config/model.js';
 import type { CheckContext, Checker, Result } from '../checker.js';
 import { resultOf } from '../checker.js';
 
@@ -21,9 +22,27 @@ export interface CommandOutcome {
 /** keepalived waits this long between SIGTERM and SIGKILL of a timed-out script. */
 export const KILL_GRACE_MS = 2000;
 
+/** Who a script runs as: both ids or neither (a uid alone would keep the daemon's gid 0). */
+export interface RunAs {
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /**
- * Runs argv in its own process group with a timeout; never rejects. `uid`/`gid` apply when the
- * script spec names numeric ids (keepalived `user`); names are not resolved here.
+ * The uid:gid a script spec runs as: the ids the daemon resolved (config/secure-scripts.ts),
+ * else numeric `user`/`group` as written, else the daemon's own.
+ */
+export function runAsOf(s: ScriptSpec): RunAs {
+  if (s.uid !== undefined && s.gid !== undefined) return { uid: s.uid, gid: s.gid };
+  const uid = numericId(s.user);
+  if (uid === undefined) return {};
+  return { uid, gid: numericId(s.group) ?? uid };
+}
+
+/**
+ * Runs argv in its own process group with a timeout; never rejects. `uid`/`gid` set who it runs
+ * as (libuv clears the supplementary groups when either is given, as keepalived's
+ * set_script_env() does with setgroups()). argv is executed directly, never through a shell.
  */
 export function runCommand(
   argv: readonly string[],
@@ -80,19 +99,13 @@ export class MiscChecker implements Checker {
   constructor(
     private readonly argv: readonly string[],
     private readonly dynamic: boolean,
-    private readonly user?: string,
-    private readonly group?: string,
+    private readonly as: RunAs = {},
   ) {}
 
   /** Runs the command once. */
   async check(ctx: CheckContext): Promise<Result> {
     const start = process.hrtime.bigint();
-    const uid = numericId(this.user);
-    const gid = numericId(this.group);
-    const r = await runCommand(this.argv, ctx.timeoutMs, {
-      ...(uid !== undefined ? { uid } : {}),
-      ...(gid !== undefined ? { gid } : {}),
-    });
+    const r = await runCommand(this.argv, ctx.timeoutMs, this.as);
     if (r.error) return resultOf(false, `cannot run: ${r.error}`, start);
     if (r.timedOut) return resultOf(false, `timed out after ${ctx.timeoutMs} ms, killed`, start);
     if (r.code === undefined) return resultOf(false, `killed by ${r.signal}`, start);
