@@ -20,6 +20,7 @@ export const TEST_PEERS = {
   nftables: 'lvsd --ingress-bypass, rs-agent and the lab kernel director',
   ethtool: "the labs read the client's checksum offloads",
   procps: '`sysctl` inside the test namespaces',
+  chromium: 'the headless browser that drives the dashboard (test/e2e/dashboard-browser.test.ts)',
 };
 
 /** Packages of TEST_PEERS that dpkg does not list as installed (all of them without dpkg). */

@@ -7,8 +7,12 @@
 const NS = 'http://www.w3.org/2000/svg';
 /** Samples a sparkline keeps: 60 x 2 s = the last 2 minutes. */
 export const SAMPLES = 60;
-/** Width of the health timeline window, s. */
+/** Widest health timeline window, s (10 minutes). */
 export const TIMELINE_S = 600;
+/** Narrowest window, s: a freshly started lvsd is shown over its whole life, at least this. */
+export const TIMELINE_MIN_S = 60;
+/** Until this many samples exist, a sparkline spreads them over this many slots. */
+const MIN_SLOTS = 20;
 /** Segments a timeline keeps before dropping the oldest. */
 const MAX_SEGMENTS = 64;
 
@@ -36,19 +40,35 @@ export class Spark {
     this.root.append(this.svg, this.label);
   }
 
-  /** Adds one sample; `text` is its label. */
-  push(value, text) {
+  /** Adds one sample; `text` is its label; `draw` false defers the path (a row out of view). */
+  push(value, text, draw = true) {
     this.values.push(Number.isFinite(value) ? value : 0);
     if (this.values.length > SAMPLES) this.values.shift();
-    if (this.label.textContent !== text) this.label.textContent = text;
+    this.text = text;
+    if (draw) this.draw();
+  }
+
+  /** No current figure (the real server left the table): the label says so, the line stays. */
+  blank() {
+    this.text = '–';
+    this.draw();
+  }
+
+  /** Draws the label and the path from the samples kept. */
+  draw() {
+    if (this.label.textContent !== this.text) this.label.textContent = this.text;
+    const n = this.values.length;
     const max = Math.max(...this.values);
-    const x0 = SAMPLES - this.values.length;
+    // Right-aligned; the x step widens while there are few samples so a new page draws a line.
+    const slots = Math.max(n, MIN_SLOTS);
+    const step = (SAMPLES - 1) / (slots - 1);
+    const x0 = (slots - n) * step;
     let d = '';
-    for (let i = 0; i < this.values.length; i++) {
+    for (let i = 0; i < n; i++) {
       const y = max > 0 ? 15 - (this.values[i] / max) * 14 : 15;
-      d += `${i === 0 ? 'M' : 'L'}${x0 + i},${y.toFixed(1)}`;
+      d += `${i === 0 ? 'M' : 'L'}${(x0 + i * step).toFixed(1)},${y.toFixed(1)}`;
     }
-    this.path.setAttribute('d', d);
+    if (this.path.getAttribute('d') !== d) this.path.setAttribute('d', d);
   }
 }
 
@@ -95,9 +115,15 @@ export class Timeline {
       this.title.textContent = `${last[1] ? 'up' : 'down'} since ${new Date(last[0]).toLocaleString()}`;
   }
 
-  /** Shows the TIMELINE_S seconds up to wall-clock ms `now`. */
-  scroll(now) {
+  /** The earliest state this timeline knows, wall-clock ms, or undefined. */
+  first() {
+    return this.changes[0]?.[0];
+  }
+
+  /** Shows the `spanS` seconds up to wall-clock ms `now`. */
+  scroll(now, spanS) {
     const end = (now - this.origin) / 1000;
-    this.svg.setAttribute('viewBox', `${(end - TIMELINE_S).toFixed(1)} 0 ${TIMELINE_S} 1`);
+    const vb = `${(end - spanS).toFixed(1)} 0 ${spanS.toFixed(1)} 1`;
+    if (this.svg.getAttribute('viewBox') !== vb) this.svg.setAttribute('viewBox', vb);
   }
 }

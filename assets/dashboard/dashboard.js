@@ -6,6 +6,8 @@
  * `window.lvsDashboard` exposes the page's own timings (how long each stats event and each model
  * refresh took to apply) so a test or an operator can see what an update costs.
  */
+
+import { TIMELINE_MIN_S, TIMELINE_S } from './charts.js';
 import { clock, duration } from './format.js';
 import { buildModel, normalizeReal } from './model.js';
 import { ServiceView } from './render.js';
@@ -17,7 +19,7 @@ const services = new Map();
 let skew = 0;
 let lastEventId = 0;
 
-const perf = { statsApplyMs: [], refreshMs: [], statsEvents: 0, refreshes: 0 };
+const perf = { statsApplyMs: [], statsFrameMs: [], refreshMs: [], statsEvents: 0, refreshes: 0 };
 const dash = { ready: false, live: false, perf };
 window.lvsDashboard = dash;
 
@@ -27,6 +29,22 @@ function keep(list, v) {
 }
 
 const serverNow = () => Date.now() + skew;
+/** Seconds the health timelines show. */
+let span = TIMELINE_S;
+
+/** Moves every timeline to now: the last 10 minutes, or all that is known when lvsd is younger. */
+function scrollTimelines() {
+  const now = serverNow();
+  let first;
+  for (const v of services.values()) {
+    const t = v.first();
+    if (t !== undefined && (first === undefined || t < first)) first = t;
+  }
+  span =
+    first === undefined ? TIMELINE_S : Math.min(TIMELINE_S, Math.max(TIMELINE_MIN_S, (now - first) / 1000));
+  for (const v of services.values()) v.scroll(now, span);
+  $('timeline-span').textContent = duration(span * 1000);
+}
 
 function showError(text) {
   const e = $('error');
@@ -51,6 +69,12 @@ async function getJson(path, optional) {
     code = (await r.json()).code;
   } catch {}
   throw new Error(`${path}: HTTP ${r.status} ${code}`);
+}
+
+async function refreshStatus() {
+  const st = await getJson('/api/status');
+  $('status').textContent =
+    `lvs-ts ${st.version} · ${st.dataplane} plane · pid ${st.pid} · up ${duration(st.uptimeMs)}`;
 }
 
 // ---- token ----
@@ -97,7 +121,20 @@ async function act(row, action, button) {
   }
 }
 
-const ctx = { origin, onAction: act };
+// Only rows in (or near) view redraw their charts on each stats event: at 200 real servers most
+// rows are scrolled away, and their samples are kept for when they come back.
+const observer = new IntersectionObserver(
+  (entries) => {
+    for (const e of entries) {
+      const row = e.target.lvsRow;
+      if (!row) continue;
+      if (e.isIntersecting) row.show(serverNow(), span);
+      else row.visible = false;
+    }
+  },
+  { rootMargin: '200px 0px' },
+);
+const ctx = { origin, onAction: act, observer };
 
 // ---- services ----
 let current = { services: [], health: undefined, availability: undefined };
@@ -127,7 +164,7 @@ function reconcile() {
     }
   const rows = model.reduce((n, s) => n + s.rows.length, 0);
   $('svc-count').textContent = `${model.length} service(s), ${rows} real server(s)`;
-  for (const v of services.values()) v.scroll(serverNow());
+  scrollTimelines();
   keep(perf.refreshMs, performance.now() - t0);
   perf.refreshes++;
 }
@@ -257,10 +294,12 @@ function connect() {
       const v = services.get(svc.id);
       if (!v?.live(svc)) unknown = true;
     }
-    for (const v of services.values()) v.scroll(serverNow());
+    scrollTimelines();
     if (unknown && s.services.length > 0) soon();
     keep(perf.statsApplyMs, performance.now() - t0);
     perf.statsEvents++;
+    // Until the frame that shows it is done: style, layout and paint included.
+    requestAnimationFrame(() => setTimeout(() => keep(perf.statsFrameMs, performance.now() - t0), 0));
   });
   es.addEventListener('table', (e) => {
     logEvent(Number(e.lastEventId), 'table', JSON.parse(e.data));
@@ -276,9 +315,7 @@ function connect() {
 async function start() {
   paintToken();
   try {
-    const status = await getJson('/api/status');
-    $('status').textContent =
-      `lvs-ts ${status.version} · ${status.dataplane} plane · pid ${status.pid} · up ${duration(status.uptimeMs)}`;
+    await refreshStatus();
     await refreshTable();
     await refreshVrrp();
     const recent = await getJson('/api/events/recent');
@@ -294,7 +331,10 @@ async function start() {
   }
   connect();
   // Availability and "time in state" move with the clock, not with events.
-  setInterval(() => soon(0), 15_000);
+  setInterval(() => {
+    soon(0);
+    refreshStatus().catch(() => {});
+  }, 15_000);
 }
 
 start();

@@ -17,7 +17,7 @@ const COLUMNS = [
   ['Conn/s', ''],
   ['Packets/s', ''],
   ['Bytes/s', ''],
-  ['Health (10 min)', ''],
+  ['Health', ''],
   ['Last check', ''],
   ['Uptime', 'num'],
   ['MTBF', 'num'],
@@ -44,6 +44,10 @@ export class RowView {
     this.tr = document.createElement('tr');
     this.tr.dataset.key = row.key;
     this.tr.dataset.rs = row.rid;
+    // Rows out of view keep their samples but skip drawing (ctx.observer says which are in view).
+    this.visible = true;
+    ctx.observer?.observe(this.tr);
+    this.tr.lvsRow = this;
     this.cells = {};
     for (const name of [
       'rs',
@@ -95,25 +99,32 @@ export class RowView {
     this.row = row;
     this.paintState();
     set(this.cells.weight, row.inTable ? row.weight : '–');
+    // Out of the table it has no rates any more: do not leave the last ones standing.
+    if (!row.inTable) for (const sp of Object.values(this.sparks)) sp.blank();
     this.cells.weight.title = row.inTable ? '' : 'not in the table (removed by its health check)';
     set(this.cells.active, row.activeConns);
     set(this.cells.inact, row.inactConns);
     const h = row.health;
     if (h) {
       const last = h.checkers?.find((c) => c.last)?.last;
-      set(
-        this.cells.check,
+      this.check(
         last
           ? `${last.ok ? 'ok' : 'FAIL'} ${Math.round(last.durationMs)}ms ${last.message}`
           : h.message || '-',
       );
       if (Number.isFinite(h.since)) this.timeline.mark(h.up, h.since);
-    } else set(this.cells.check, 'not checked');
+    } else this.check('not checked');
     const a = row.avail;
     set(this.cells.uptime, a ? pct(a.uptimePct) : '-');
     set(this.cells.mtbf, a && a.failures > 0 ? duration(a.mtbfMs) : '-');
     set(this.cells.mttr, a && a.failures > 0 ? duration(a.mttrMs) : '-');
     this.cells.mtbf.title = a ? `${a.failures} failure(s) observed` : '';
+  }
+
+  /** The last-check cell, its full text also as hover text (the cell is cut with an ellipsis). */
+  check(text) {
+    set(this.cells.check, text);
+    if (this.cells.check.title !== text) this.cells.check.title = text;
   }
 
   paintState() {
@@ -137,9 +148,17 @@ export class RowView {
     set(this.cells.active, d.activeConns);
     set(this.cells.inact, d.inactConns);
     const rt = d.rates;
-    this.sparks.cps.push(rt.cps, si(rt.cps));
-    this.sparks.pps.push(rt.inpps + rt.outpps, si(rt.inpps + rt.outpps));
-    this.sparks.bps.push(rt.inbps + rt.outbps, `${si(rt.inbps + rt.outbps)}B`);
+    const v = this.visible;
+    this.sparks.cps.push(rt.cps, si(rt.cps), v);
+    this.sparks.pps.push(rt.inpps + rt.outpps, si(rt.inpps + rt.outpps), v);
+    this.sparks.bps.push(rt.inbps + rt.outbps, `${si(rt.inbps + rt.outbps)}B`, v);
+  }
+
+  /** The row came into view: draws what was deferred. */
+  show(now, spanS) {
+    this.visible = true;
+    for (const sp of Object.values(this.sparks)) sp.draw();
+    this.timeline.scroll(now, spanS);
   }
 
   /** A health transition for this row. */
@@ -148,7 +167,7 @@ export class RowView {
       this.row.health = { ...this.row.health, up, since: at, message };
     } else this.row.health = { up, since: at, message, checkers: [] };
     this.timeline.mark(up, at);
-    set(this.cells.check, message);
+    this.check(message);
     this.paintState();
   }
 }
@@ -236,6 +255,7 @@ export class ServiceView {
     }
     for (const [k, v] of this.rows)
       if (!keep.has(k)) {
+        this.ctx.observer?.unobserve(v.tr);
         v.tr.remove();
         this.rows.delete(k);
       }
@@ -257,8 +277,18 @@ export class ServiceView {
     return known;
   }
 
-  /** Moves every row's health timeline to `now`. */
-  scroll(now) {
-    for (const v of this.rows.values()) v.timeline.scroll(now);
+  /** Moves every row's health timeline to show `spanS` seconds up to `now`. */
+  scroll(now, spanS) {
+    for (const v of this.rows.values()) if (v.visible) v.timeline.scroll(now, spanS);
+  }
+
+  /** The earliest health state any row knows, wall-clock ms, or undefined. */
+  first() {
+    let f;
+    for (const v of this.rows.values()) {
+      const t = v.timeline.first();
+      if (t !== undefined && (f === undefined || t < f)) f = t;
+    }
+    return f;
   }
 }
