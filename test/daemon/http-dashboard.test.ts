@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { healthTransitionChannel } from '../../src/control/channels.js';
 import { DASHBOARD_CSP, DASHBOARD_FILES, dashboardRoutes } from '../../src/daemon/http/dashboard-routes.js';
 import { type HttpServer, startHttpServer } from '../../src/daemon/http/http-server.js';
@@ -64,6 +65,38 @@ describe('GET / serves the dashboard', () => {
       assert.equal(r.status, 404, p);
       assert.equal((r.json as { code: string }).code, 'ERR_LVS_HTTP_NOT_FOUND', p);
     }
+  });
+
+  it('answers any path under /dashboard/ with a listed file or a coded 404, never anything else', async () => {
+    const names = Object.keys(DASHBOARD_FILES);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.constantFrom(...names),
+          fc.string({ maxLength: 40 }),
+          fc.webSegment(),
+          fc
+            .array(fc.constantFrom('..', '%2e%2e', '%2f', 'index.html', '.', '%00', '~'), { maxLength: 5 })
+            .map((a) => a.join('/')),
+        ),
+        async (rest) => {
+          const path = `/dashboard/${rest}`;
+          // Only what an HTTP request line can carry.
+          if (!/^[\x21-\x7e]*$/.test(path)) return;
+          const r = await send(port, 'GET', path);
+          // The server resolves dot segments as a browser does (`/dashboard/..` is `/`, the page).
+          const resolved = new URL(path, 'http://x').pathname;
+          const name = resolved === '/' ? 'index.html' : resolved.slice('/dashboard/'.length);
+          if (names.includes(name) && (resolved === '/' || resolved.startsWith('/dashboard/')))
+            assert.equal(r.status, 200, path);
+          else if (r.status !== 400) {
+            assert.equal(r.status, 404, path);
+            assert.equal((r.json as { code: string }).code, 'ERR_LVS_HTTP_NOT_FOUND', path);
+          } else assert.match((r.json as { code: string }).code, /^ERR_LVS_HTTP_/, path);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('answers a coded 404 instead of failing when the files are not installed', async () => {

@@ -30,6 +30,16 @@ const CONNECT_TIMEOUT_S = 1;
 const CONF = `global_defs {
   router_id dash_e2e
 }
+vrrp_instance VI_DASH {
+  state MASTER
+  interface vip0
+  virtual_router_id 61
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.20/32
+  }
+}
 virtual_server ${VIP} 80 {
   delay_loop ${DELAY_LOOP_S}
   lb_algo rr
@@ -175,6 +185,12 @@ describe('the dashboard in headless Chromium against a real lvsd', { skip: skip 
     for (const a of RS)
       await page.waitFor(`(${cell(`${a}:${RS_PORT}`, 'state')}) === 'UP'`, 10_000, `${a} UP`);
     assert.equal(await page.evaluate('document.querySelectorAll("tr[data-rs]").length'), RS.length);
+    // The VRRP instance, alone on its link, is MASTER (the page re-reads /api/vrrp on each transition).
+    await page.waitFor(
+      `document.querySelector('#vrrp tbody')?.textContent.startsWith('VI_DASHMASTER61vip0')`,
+      15_000,
+      'VI_DASH MASTER in the VRRP table',
+    );
 
     // The page's own answers carry the policy, the content type and revalidation.
     const headers = await page.evaluate<Record<string, string>>(
@@ -299,8 +315,8 @@ describe('the dashboard at 200 real servers', { skip: skip ?? false }, () => {
       `${N} rows`,
     );
     const loadMs = Date.now() - t0;
-    // Wait for four stats events (2 s apart), then read what applying each one cost.
-    await page.waitFor('window.lvsDashboard.perf.statsEvents >= 4', 15_000, 'four stats events');
+    // Wait for six stats events (2 s apart), then read what applying each one cost.
+    await page.waitFor('window.lvsDashboard.perf.statsEvents >= 6', 20_000, 'six stats events');
     const perf = await page.evaluate<{ statsApplyMs: number[]; statsFrameMs: number[]; refreshMs: number[] }>(
       'window.lvsDashboard.perf',
     );
