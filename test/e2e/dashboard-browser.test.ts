@@ -352,7 +352,7 @@ describe('the dashboard at 200 real servers', { skip: skip ?? false }, () => {
     assert.ok(max < 500, `max stats apply ${max} ms`);
     assert.ok(updateMs < 3000, `weight change shown after ${updateMs} ms`);
     // One frame is 16.7 ms: a stats event patches cells in place and redraws only the rows in
-    // view, so its median stays within one (5 ms measured at load 20 on 2 CPUs).
+    // view, so its median stays within one (5 to 13 ms measured at load 17 to 20 on 2 CPUs).
     assert.ok(median < 16.7, `median stats apply ${median} ms`);
     assert.equal(await page.evaluate(cell(rs, 'weight')), '7');
     assert.deepEqual(realProblems(page), []);
