@@ -21,6 +21,7 @@ export const TEST_PEERS = {
   ethtool: "the labs read the client's checksum offloads",
   procps: '`sysctl` inside the test namespaces',
   ipvsadm: 'the real ipvsadm 1.31 run under the fake-ipvs.so shim: the oracle of the argv fuzzer',
+  chromium: 'the headless browser that drives the dashboard (test/e2e/dashboard-browser.test.ts)',
 };
 
 /** Packages of TEST_PEERS that dpkg does not list as installed (all of them without dpkg). */

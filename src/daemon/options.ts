@@ -178,8 +178,9 @@ Options:
   --check-config [FILE]  validate FILE (default as --config) like keepalived -t
                          and exit: 0 clean, 4 fatal or missing, 5 errors/warnings
                          (ldirectord files: 2 on error)
-  --http ADDR:PORT       serve the HTTP API there (e.g. 127.0.0.1:9180; off by
-                         default); reads are open on loopback, writes need a token
+  --http ADDR:PORT       serve the HTTP API, /metrics and the dashboard (/) there
+                         (e.g. 127.0.0.1:9180; off by default); reads are open on
+                         loopback, writes need a token
   --http-token-file FILE bearer token for the HTTP API (mode 0600); required for
                          an address other than loopback
   -h, --help             show this help

@@ -44,6 +44,8 @@ const CALLS: ReadonlyArray<{ path: string; method: string; url: string; body?: u
     url: `/api/connections?limit=10&service=${SVC}&state=established`,
   },
   { path: '/api/stats', method: 'get', url: '/api/stats' },
+  { path: '/api/stats/live', method: 'get', url: '/api/stats/live' },
+  { path: '/api/events/recent', method: 'get', url: '/api/events/recent?after=0' },
   { path: '/api/health', method: 'get', url: '/api/health' },
   { path: '/api/availability', method: 'get', url: '/api/availability' },
   { path: '/api/vrrp', method: 'get', url: '/api/vrrp' },

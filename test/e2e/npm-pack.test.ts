@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { probeSocket } from '../../src/daemon/control-server.js';
+import { DASHBOARD_FILES } from '../../src/daemon/http/dashboard-routes.js';
 import { startNotifyReceiver } from '../helpers/notify-receiver.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -78,6 +79,9 @@ describe('npm pack and install -g', { timeout: 600_000 }, () => {
     ]) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
+    // The dashboard lvsd serves at / (dist/daemon/http/dashboard-routes.js reads them).
+    for (const name of Object.keys(DASHBOARD_FILES))
+      assert.ok(files.includes(`assets/dashboard/${name}`), `assets/dashboard/${name} is in the tarball`);
     // Every source binding.gyp names is packed, so the addon can build at install.
     const gyp = JSON.parse(readFileSync('native/binding.gyp', 'utf8')) as {
       targets: { sources: string[] }[];

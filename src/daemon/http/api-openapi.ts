@@ -155,12 +155,24 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/events': {
       get: {
-        summary: 'Server-Sent Events: table, health and vrrp',
+        summary:
+          'Server-Sent Events: table, health and vrrp; with stats=1 also a stats event (LiveStats) every 2 s',
+        parameters: [q('stats', '1: also send a `stats` event (LiveStats as data) at once and every 2 s')],
         responses: {
           200: { description: 'an event stream', content: { 'text/event-stream': { schema: str } } },
+          ...errors(400, 404, 503),
         },
       },
     },
+    '/api/events/recent': read(
+      'the last 500 events of the stream (kept since the server started), after an event id',
+      'RecentEvents',
+      { parameters: [q('after', 'only events with a larger id')] },
+    ),
+    '/api/stats/live': read(
+      'what a stats event carries: each service and real server, its weight, connections and rates',
+      'LiveStats',
+    ),
     '/api/openapi.json': {
       get: {
         summary: 'this document',

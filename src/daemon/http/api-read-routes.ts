@@ -100,6 +100,33 @@ function connections(deps: ApiDeps, req: IncomingMessage, res: ServerResponse): 
   sendJson(res, 200, { total: hits.length, offset, limit, ...next, connections: page });
 }
 
+/**
+ * What the dashboard redraws every 2 s: each service's and real server's weight, connections and
+ * rates (GET /api/stats/live, and the `stats` event of /api/events?stats=1). Counters stay out to
+ * keep the frame small at a few hundred real servers; /api/stats has them.
+ */
+export function liveStats(deps: ApiDeps, now = Date.now()): unknown {
+  return {
+    at: now,
+    services: ask(deps, { q: 'list' }).snapshot.services.map((s) => {
+      let active = 0;
+      let inact = 0;
+      const dests = s.dests.map((d) => {
+        active += d.activeConns;
+        inact += d.inactConns;
+        return {
+          id: destId(d),
+          weight: d.weight,
+          activeConns: d.activeConns,
+          inactConns: d.inactConns,
+          rates: d.rates,
+        };
+      });
+      return { id: serviceId(s.key), activeConns: active, inactConns: inact, rates: s.rates, dests };
+    }),
+  };
+}
+
 /** The read routes. */
 export function readRoutes(deps: ApiDeps): HttpRoute[] {
   const get = (path: string, handle: HttpRoute['handle']): HttpRoute => ({
@@ -147,6 +174,10 @@ export function readRoutes(deps: ApiDeps): HttpRoute[] {
           dests: s.dests.map((d) => ({ id: destId(d), stats: d.stats, rates: d.rates })),
         })),
       })),
+    ),
+    get(
+      '/api/stats/live',
+      json(() => liveStats(deps)),
     ),
     get(
       '/api/health',

@@ -205,6 +205,28 @@ export const SCHEMAS: Record<string, Schema> = {
       }),
     ),
   }),
+  LiveStats: obj({
+    at: num,
+    services: arr(
+      obj({
+        id: str,
+        activeConns: num,
+        inactConns: num,
+        rates: ref('Rates'),
+        dests: arr(obj({ id: str, weight: int, activeConns: num, inactConns: num, rates: ref('Rates') })),
+      }),
+    ),
+  }),
+  RecentEvents: obj({
+    last: int,
+    events: arr(
+      obj({
+        id: int,
+        type: { enum: ['table', 'health', 'vrrp'] },
+        data: { type: 'object' },
+      }),
+    ),
+  }),
   Checker: obj(
     {
       type: str,

@@ -4,9 +4,9 @@
  * routes the caller adds (metrics, the dashboard) on one node:http server.
  */
 import type { ApiDeps } from './api-context.js';
-import { eventsRoute } from './api-events.js';
+import { eventRoutes } from './api-events.js';
 import { openapiRoute } from './api-openapi.js';
-import { readRoutes } from './api-read-routes.js';
+import { liveStats, readRoutes } from './api-read-routes.js';
 import { writeRoutes } from './api-write-routes.js';
 import type { HttpRoute } from './http-route.js';
 import { type HttpLimits, type HttpServer, startHttpServer } from './http-server.js';
@@ -33,9 +33,13 @@ export function prepareHttp(l: HttpListen): PreparedHttp {
   return { host: l.host, port: l.port, ...(token !== undefined ? { token } : {}) };
 }
 
-/** Every API route: reads, writes, the event stream and the OpenAPI document. */
+/** Every API route: reads, writes, the event stream (and recent events) and the OpenAPI document. */
 export function apiRoutes(deps: ApiDeps): HttpRoute[] {
-  return [...readRoutes(deps), ...writeRoutes(deps), eventsRoute(deps.source), openapiRoute()];
+  const events = eventRoutes({
+    ...(deps.source !== undefined ? { source: deps.source } : {}),
+    stats: () => liveStats(deps),
+  });
+  return [...readRoutes(deps), ...writeRoutes(deps), ...events, openapiRoute()];
 }
 
 /** Starts the HTTP server with the API routes plus `extra` (metrics, dashboard). */

@@ -13,4 +13,6 @@ export interface HttpRoute {
   readonly write: boolean;
   /** Answers one request; the server has already checked method, path and token. */
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  /** Releases what the route holds (timers, channel subscriptions); called when the server closes. */
+  close?(): void;
 }

@@ -180,6 +180,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        for (const r of routes) r.close?.();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });

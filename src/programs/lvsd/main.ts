@@ -15,6 +15,7 @@ import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
 import { daemonApiDeps } from '../../daemon/http/daemon-api-deps.js';
+import { dashboardRoutes } from '../../daemon/http/dashboard-routes.js';
 import { type PreparedHttp, prepareHttp, startHttpApi } from '../../daemon/http/http-api.js';
 import type { HttpRoute } from '../../daemon/http/http-route.js';
 import type { HttpServer } from '../../daemon/http/http-server.js';
@@ -371,6 +372,8 @@ export function main(argv: string[]): void {
           // the daemon's own queries like lvsadm's.
           metrics = createMetrics(d);
           httpRoutes.push(...metrics.routes);
+          // GET /: the live dashboard (assets/dashboard), on the API's reads and event stream.
+          httpRoutes.push(...dashboardRoutes());
           startHttpApi(
             hp,
             daemonApiDeps(d, log, () => plane),
