@@ -20,6 +20,7 @@ export const TEST_PEERS = {
   nftables: 'lvsd --ingress-bypass, rs-agent and the lab kernel director',
   ethtool: "the labs read the client's checksum offloads",
   procps: '`sysctl` inside the test namespaces',
+  bird2: 'the BIRD 2 router and director daemons of the lvsd --bgp tests (issue 18)',
 };
 
 /** Packages of TEST_PEERS that dpkg does not list as installed (all of them without dpkg). */

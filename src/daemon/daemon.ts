@@ -15,6 +15,7 @@ import type { VrrpView } from '../control/vrrp-views.js';
 import { LVS_TS_VERSION } from '../core/version.js';
 import { answerQuery, type ControlDeps, handleDecoded, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
+import type { BgpControl } from './director-port.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
 import { ServeWatch } from './serve-watch.js';
@@ -43,6 +44,8 @@ export interface DaemonConfig {
   readonly vrrp?: () => VrrpView | undefined;
   /** Builds the sync daemons (`--start-daemon`); omitted means EOPNOTSUPP for them. */
   readonly sync?: SyncServiceFactory;
+  /** `--bgp`: the announcer's view and drain (daemon/bgp); omitted means ERR_LVS_NO_BGP. */
+  readonly bgp?: BgpControl;
 }
 
 /** A running daemon. */
@@ -77,7 +80,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   // Before anything publishes: the initial table and the plane's start report on the channels.
   // lvsd runs one daemon per process, so its logger takes every message.
   const unsubscribe = subscribeLogger(cfg.logger);
-  const director = createDirectorPort(cfg.connTabBits, cfg.sync);
+  const director = createDirectorPort(cfg.connTabBits, cfg.sync, cfg.bgp);
   const started = Date.now();
   let plane: DataPlaneHandle | undefined;
   try {
@@ -119,6 +122,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
       : {}),
     ...(cfg.vrrp ? { vrrp: cfg.vrrp } : {}),
+    ...(cfg.bgp ? { bgp: () => (cfg.bgp as BgpControl).view() } : {}),
     refuse: (cmd) => plane?.refuse?.(cmd),
     onChanges(cmd, changes) {
       try {
