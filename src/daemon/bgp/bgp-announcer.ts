@@ -69,7 +69,7 @@ export class BgpAnnouncer {
       debounceMs: 200,
       minIntervalMs: 1000,
       retryMs: 2000,
-      pollMs: 3000,
+      pollMs: 2000,
       stopTimeoutMs: 3000,
       ...options,
     };
@@ -180,6 +180,8 @@ export class BgpAnnouncer {
     const wanted = this.#wanted();
     const ok = await this.#reload(wanted);
     if (ok) {
+      // BIRD's protocols changed (a static protocol's routes at least): the view reads them again.
+      void this.#poll();
       const before = this.#announced;
       this.#d.log('info', 'bgp: BIRD reloaded', {
         announced: wanted,
