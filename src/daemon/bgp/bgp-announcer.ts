@@ -206,7 +206,9 @@ export class BgpAnnouncer {
       this.#recovered();
       return true;
     } catch (e) {
-      this.#announced = undefined;
+      // A refused file leaves BIRD on its running configuration ("configure" keeps the old one,
+      // BIRD 2 user's guide, "Remote control"): what it announces is unchanged. Otherwise unknown.
+      if (!(e instanceof LvsError && e.code === 'ERR_LVS_BIRD_CONFIGURE')) this.#announced = undefined;
       this.#fail(e);
       return false;
     }
