@@ -48,6 +48,7 @@ test('lvsd --bgp waits for BIRD, reports a refused reload with BIRD’s words, a
   writeFileSync(include, '');
   await withNetns({ namespaces: ['dir'] }, async (ns: Netns) => {
     ns.ip('dir', 'addr', 'add', '192.0.2.10/32', 'dev', 'lo');
+    ns.ip('dir', 'addr', 'add', '2001:db8::10/128', 'dev', 'lo', 'nodad');
     const lvsd = ns.spawn('dir', [
       process.execPath,
       'bin/lvsd',
@@ -77,6 +78,9 @@ test('lvsd --bgp waits for BIRD, reports a refused reload with BIRD’s words, a
         (await lvsadm(socket, '-a', '-t', '192.0.2.10:80', '-r', '203.0.113.2:8080', '-m')).code,
         0,
       );
+      assert.equal((await lvsadm(socket, '-A', '-t', '[2001:db8::10]:80', '-s', 'rr')).code, 0);
+      const rs6 = await lvsadm(socket, '-a', '-t', '[2001:db8::10]:80', '-r', '[2001:db8::2]:8080', '-m');
+      assert.equal(rs6.code, 0, rs6.stderr);
       // No BIRD yet: one line with the code however many retries pass; the VIP is served meanwhile.
       await until('the unreachable error', 10_000, () => count('ERR_LVS_BIRD_UNREACHABLE') > 0);
       await new Promise((r) => setTimeout(r, 4500));
@@ -88,6 +92,9 @@ test('lvsd --bgp waits for BIRD, reports a refused reload with BIRD’s words, a
       // (BIRD reads the include lvsd already wrote at its own start, so the route comes first.)
       await until('the VIP in BIRD', 15_000, birdRoute);
       await until('lvsd back in step with BIRD', 10_000, () => /BIRD reachable again/.test(log));
+      // The IPv6 VIP is in the second static protocol.
+      const route6 = ns.exec('dir', ['birdc', '-s', ctl, 'show', 'route', '2001:db8::10/128']).stdout;
+      assert.match(route6, /2001:db8::10\/128\s+blackhole \[lvs_vips6 /);
 
       // The operator's file breaks: the next reload is refused, BIRD keeps the VIP it had.
       writeFileSync(conf, `${good}protocol static lvs_vips { ipv4; }\n`);
