@@ -155,6 +155,20 @@ describe('BGP announcer against a fake BIRD', () => {
     await until('accepted', () => r.bird.loaded.includes('192.0.2.10/32'));
   });
 
+  it('after a refused reload, what BIRD announced stays (BIRD keeps its running configuration)', async () => {
+    const r = rig();
+    r.serving.set('TCP 192.0.2.10:80', true);
+    r.a.start();
+    await until('announced', () => r.bird.loaded.length === 1);
+    r.bird.refuse = '/etc/bird/bird.conf:3:26 Symbol already defined';
+    r.a.drain(undefined, true);
+    await until('the refusal', () => r.a.view().error?.code === 'ERR_LVS_BIRD_CONFIGURE');
+    assert.deepEqual(r.a.view().announced, ['192.0.2.10/32']);
+    assert.equal(r.a.view().pending, true);
+    r.bird.refuse = undefined;
+    await until('withdrawn', () => r.a.view().announced.length === 0 && r.bird.loaded.length === 0);
+  });
+
   it('reads BIRD sessions for the view, keeping BGP rows and its own protocols', async () => {
     const r = rig();
     r.bird.rows = [
