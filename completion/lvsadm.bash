@@ -59,7 +59,7 @@ _lvsadm() {
   local commands='-A --add-service -E --edit-service -D --delete-service -C --clear -R --restore
     -S --save -a --add-server -e --edit-server -d --delete-server -L -l --list -Z --zero --set
     --start-daemon --stop-daemon -h --help -v --version -P --add-laddr -Q --del-laddr -G --get-laddr
-    --help-extensions --sysctl'
+    --help-extensions --sysctl --bgp --bgp-drain --bgp-undrain'
   local options='-t --tcp-service -u --udp-service --sctp-service -f --fwmark-service -6 --ipv6
     -s --scheduler --pe -p --persistent -M --netmask -r --real-server -g --gatewaying -i --ipip
     -m --masquerading --fullnat --tun-type --tun-port --tun-nocsum --tun-csum --tun-remcsum
@@ -81,10 +81,10 @@ _lvsd() {
     --log-format) COMPREPLY=($(compgen -W 'json text' -- "$cur")); return ;;
     --mark-format) COMPREPLY=($(compgen -W 'lvsd iptables nft' -- "$cur")); return ;;
     --sysctl-files) COMPREPLY=($(compgen -W 'none' -f -- "$cur")); return ;;
-    --http-token-file | --mark-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --http-token-file | --mark-file | --bgp-include | --bgp-socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --config-format) COMPREPLY=($(compgen -W 'keepalived ldirectord' -- "$cur")); return ;;
     --socket | --restore | --config | --check-config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --conn-tab-bits | --config-id | --mark | --sysctl | --http) return ;;
+    --conn-tab-bits | --config-id | --mark | --sysctl | --http | --bgp-protocol) return ;;
   esac
   if [[ $COMP_CWORD -eq 1 && $cur != -* ]]; then
     COMPREPLY=($(compgen -W 'simulate rs-setup rs-agent' -- "$cur"))
@@ -93,7 +93,7 @@ _lvsd() {
   COMPREPLY=($(compgen -W '--socket --restore --dataplane --interface --ingress-bypass --xdp
     --conn-tab-bits --log-level --log-format --demo --config --config-format --config-id
     --check-config --mark --mark-file --mark-format --sysctl --sysctl-files --http
-    --http-token-file --help --version' -- "$cur"))
+    --http-token-file --bgp --bgp-include --bgp-socket --bgp-protocol --help --version' -- "$cur"))
 }
 
 complete -F _lvsadm lvsadm

@@ -4,7 +4,7 @@
  * the pure core and returns what changed, and callers (data planes, logs, the dashboard) react
  * to the returned changes.
  */
-import { TableError } from '../core/errors.js';
+import { LvsError, TableError } from '../core/errors.js';
 import type { ServiceTable } from '../core/service-table.js';
 import type { DestKey, ServiceKey } from '../core/types.js';
 import type { Command, SyncDaemonConfig, SysctlName } from './commands.js';
@@ -22,6 +22,8 @@ export interface ControlTarget {
   stopDaemon?(state: 'master' | 'backup'): void;
   /** Whether a sync daemon (either role) runs: the kernel's `ipvs->sync_state != 0`. */
   syncRunning?(): boolean;
+  /** `--bgp-drain`/`--bgp-undrain` (ours); absent when lvsd runs without `--bgp`. */
+  bgpDrain?(vip: string | undefined, drained: boolean): void;
 }
 
 /**
@@ -48,6 +50,9 @@ function refuseMixedFamily(what: string): never {
   );
 }
 
+/** Code of a BGP command or query when lvsd runs without `--bgp`. */
+export const NO_BGP_CODE = 'ERR_LVS_NO_BGP';
+
 /** One effect of an applied command. */
 export type Change =
   | { readonly kind: 'service-added' | 'service-edited' | 'service-deleted'; readonly service: ServiceKey }
@@ -57,7 +62,7 @@ export type Change =
       readonly dest: DestKey;
     }
   | { readonly kind: 'laddr-added' | 'laddr-deleted'; readonly service: ServiceKey; readonly addr: string }
-  | { readonly kind: 'cleared' | 'zeroed' | 'timeouts' | 'sysctl' | 'daemon' };
+  | { readonly kind: 'cleared' | 'zeroed' | 'timeouts' | 'sysctl' | 'daemon' | 'bgp' };
 
 /**
  * Applies one command at time `now` (ms). Throws TableError with the kernel's errno meaning on
@@ -110,6 +115,12 @@ export function apply(target: ControlTarget, cmd: Command, now: number): Change[
         throw new TableError('ERR_LVS_NOT_SUPPORTED', 'connection sync is not available');
       target.stopDaemon(cmd.state);
       return [{ kind: 'daemon' }];
+    case 'bgp-drain':
+    case 'bgp-undrain':
+      if (!target.bgpDrain)
+        throw new LvsError(NO_BGP_CODE, 'lvsd announces nothing over BGP (start it with --bgp)');
+      target.bgpDrain(cmd.vip, cmd.op === 'bgp-drain');
+      return [{ kind: 'bgp' }];
     case 'add-laddr': {
       const svc = t.find(cmd.service);
       if (!svc) throw new TableError('ERR_LVS_NO_SERVICE', 'no such service');

@@ -32,7 +32,12 @@ export type Command =
     }
   | { readonly op: 'del-laddr'; readonly service: ServiceKey; readonly addr: string }
   /** A net.ipv4.vs.* style setting, e.g. `expire_nodest_conn`. */
-  | { readonly op: 'set-sysctl'; readonly name: SysctlName; readonly value: number };
+  | { readonly op: 'set-sysctl'; readonly name: SysctlName; readonly value: number }
+  /**
+   * `lvsadm --bgp-drain [VIP]` and `--bgp-undrain [VIP]` (ours, issue 18): withdraw a VIP's BGP
+   * announcement (or every one without `vip`) while lvsd keeps serving, and announce it again.
+   */
+  | { readonly op: 'bgp-drain' | 'bgp-undrain'; readonly vip?: string };
 
 /** The sync daemon settings `--start-daemon` carries (ipvsadm(8), ip_vs_sync.c). */
 export interface SyncDaemonConfig {
@@ -61,4 +66,6 @@ export type Query =
   /** `lvsadm --vrrp` (our extension): state, priorities and receive counters of each VRRP instance. */
   | { readonly q: 'vrrp' }
   /** `lvsadm --sysctl` (our extension): the current net.ipv4.vs.* values. */
-  | { readonly q: 'sysctls' };
+  | { readonly q: 'sysctls' }
+  /** `lvsadm --bgp` (our extension): what lvsd announces through BIRD, and BIRD's sessions. */
+  | { readonly q: 'bgp' };

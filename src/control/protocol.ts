@@ -9,6 +9,7 @@
 import type { Errno } from '../core/errors.js';
 import { LvsError } from '../core/errors.js';
 import type { Change } from './apply.js';
+import type { BgpView } from './bgp-views.js';
 import type { Command, Query, SysctlName } from './commands.js';
 import type { AvailabilityView, HealthView } from './health-views.js';
 import { validateCommand, validateQuery } from './validate.js';
@@ -135,7 +136,9 @@ export type QueryResult =
   | { readonly q: 'availability'; readonly availability: AvailabilityView }
   /** Built by the daemon's VRRP runner (src/daemon/vrrp). */
   | { readonly q: 'vrrp'; readonly vrrp: VrrpView }
-  | { readonly q: 'sysctls'; readonly sysctls: Readonly<Record<SysctlName, number>> };
+  | { readonly q: 'sysctls'; readonly sysctls: Readonly<Record<SysctlName, number>> }
+  /** Built by the daemon's BGP announcer (src/daemon/bgp). */
+  | { readonly q: 'bgp'; readonly bgp: BgpView };
 
 /** Code of the answer to a health query when lvsd runs no health checks (no `--config`). */
 export const NO_HEALTH_CODE = 'ERR_LVS_NO_HEALTH';

@@ -174,6 +174,9 @@ export function validateCommand(x: unknown): Command {
       }
       return { op: 'set-sysctl', name: name as SysctlName, value: int(o, 'value', p, 0, 0x7fffffff) };
     }
+    case 'bgp-drain':
+    case 'bgp-undrain':
+      return o.vip === undefined ? { op: o.op } : { op: o.op, vip: ip(o, 'vip', p) };
     default:
       throw new RequestError(`${p}.op: unknown operation`);
   }
@@ -200,6 +203,7 @@ export function validateQuery(x: unknown): Query {
     case 'availability':
     case 'vrrp':
     case 'sysctls':
+    case 'bgp':
       return { q: o.q };
     default:
       throw new RequestError('query.q: unknown query');

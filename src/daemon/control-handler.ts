@@ -3,7 +3,8 @@
  * code that turns socket input into `apply` calls, and it never throws, so no request can
  * crash the daemon (the socket server in control-server.ts only frames lines).
  */
-import { apply, type Change, type ControlTarget } from '../control/apply.js';
+import { apply, type Change, type ControlTarget, NO_BGP_CODE } from '../control/apply.js';
+import type { BgpView } from '../control/bgp-views.js';
 import { type TableChangeOrigin, tableChangeChannel } from '../control/channels.js';
 import type { Command, Query, SysctlName } from '../control/commands.js';
 import type { AvailabilityView, HealthView } from '../control/health-views.js';
@@ -54,6 +55,8 @@ export interface ControlDeps {
   vrrp?(): VrrpView | undefined;
   /** Current net.ipv4.vs.* values for `lvsadm --sysctl`; absent: the query is not supported. */
   sysctls?(): Readonly<Record<SysctlName, number>>;
+  /** `--bgp` data; absent when lvsd runs without `--bgp`. */
+  bgp?(): BgpView;
 }
 
 function noHealth(): never {
@@ -95,6 +98,10 @@ export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResu
       if (vrrp === undefined)
         throw new LvsError(NO_VRRP_CODE, 'lvsd runs no VRRP instance (no vrrp_instance in --config)');
       return { q: 'vrrp', vrrp };
+    }
+    case 'bgp': {
+      if (!deps.bgp) throw new LvsError(NO_BGP_CODE, 'lvsd announces nothing over BGP (start it with --bgp)');
+      return { q: 'bgp', bgp: deps.bgp() };
     }
     case 'sysctls': {
       if (!deps.sysctls) throw new TableError('ERR_LVS_NOT_SUPPORTED', 'this director has no sysctls');

@@ -29,6 +29,7 @@ import { LVS_TS_VERSION } from '../core/version.js';
 import { type MemorySource, procMemorySource } from '../io/host/memory-source.js';
 import { answerQuery, type ControlDeps, handleDecoded, handleLine } from './control-handler.js';
 import { type ControlServer, startControlServer } from './control-server.js';
+import type { BgpControl } from './director-port.js';
 import { createDirectorPort, type SyncServiceFactory } from './director-port.js';
 import { subscribeLogger } from './log-subscriber.js';
 import { ServeWatch } from './serve-watch.js';
@@ -61,6 +62,8 @@ export interface DaemonConfig {
   readonly memory?: MemorySource;
   /** Period of the defense timer in ms (default 1000, the kernel's DEFENSE_TIMER_PERIOD). */
   readonly defenseMs?: number;
+  /** `--bgp`: the announcer's view and drain (daemon/bgp); omitted means ERR_LVS_NO_BGP. */
+  readonly bgp?: BgpControl;
 }
 
 /** A running daemon. */
@@ -95,7 +98,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   // Before anything publishes: the initial table and the plane's start report on the channels.
   // lvsd runs one daemon per process, so its logger takes every message.
   const unsubscribe = subscribeLogger(cfg.logger);
-  const director = createDirectorPort(cfg.connTabBits, cfg.sync);
+  const director = createDirectorPort(cfg.connTabBits, cfg.sync, cfg.bgp);
   const started = Date.now();
   let plane: DataPlaneHandle | undefined;
   try {
@@ -138,6 +141,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       ? { health: () => cfg.health?.health(), availability: () => cfg.health?.availability() }
       : {}),
     ...(cfg.vrrp ? { vrrp: cfg.vrrp } : {}),
+    ...(cfg.bgp ? { bgp: () => (cfg.bgp as BgpControl).view() } : {}),
     refuse: (cmd) => plane?.refuse?.(cmd),
     onChanges(cmd, changes) {
       try {

@@ -4,6 +4,7 @@
  * and the periodic tick. createDirectorPort wraps the core's Director; data planes reach the
  * Director itself through `director`.
  */
+import type { BgpView } from '../control/bgp-views.js';
 import type { SyncDaemonConfig } from '../control/commands.js';
 import type { DataPlaneHandle, DirectorPort } from '../control/ports.js';
 import { connViews } from '../core/conn-views.js';
@@ -23,6 +24,12 @@ export type SyncServiceFactory = (
   joint: SyncPlaneJoint,
 ) => SyncService;
 
+/** What the control path needs of `lvsd --bgp` (daemon/bgp/bgp-announcer.ts implements it). */
+export interface BgpControl {
+  view(): BgpView;
+  drain(vip: string | undefined, drained: boolean): void;
+}
+
 /**
  * A Director with every built-in scheduler, seen as a DirectorPort. With `sync`, the director
  * runs sync daemons (`--start-daemon`, `-L --daemon`); without it `startDaemon`/`stopDaemon` are
@@ -31,6 +38,7 @@ export type SyncServiceFactory = (
 export function createDirectorPort(
   connTabBits: number,
   sync?: SyncServiceFactory,
+  bgp?: BgpControl,
 ): DirectorPort & { readonly sync?: SyncService; bindPlane(plane: DataPlaneHandle | undefined): void } {
   const director = new Director({ schedulers: findScheduler, tabBits: connTabBits });
   // The sync sysctls are read through the director's settings when it knows them (they arrive
@@ -52,6 +60,7 @@ export function createDirectorPort(
     conns: (now) => connViews(director, now),
     tick: (now) => director.tick(now),
     bindPlane: (plane) => joint.bind(plane),
+    ...(bgp ? { bgpDrain: (vip: string | undefined, drained: boolean) => bgp.drain(vip, drained) } : {}),
     ...(service
       ? {
           startDaemon: (cfg: SyncDaemonConfig) => service.start(cfg),

@@ -4,7 +4,9 @@
  * ipvsadm's usage errors).
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BIRD_PROTOCOL_NAME, DEFAULT_BIRD_PROTOCOL } from '../config/bird/bird-include.js';
 import type { ConfigFormat } from '../config/check-config.js';
 import { MARK_FORMATS, type MarkFormat } from '../config/marks/mark-file.js';
 import type { SysctlArg } from '../config/sysctl-plan.js';
@@ -99,7 +101,14 @@ export interface LvsdOptions {
   readonly markFile?: string;
   /** `--mark-format`: the mark file's format, sniffed when absent. */
   readonly markFormat?: MarkFormat;
+  /** `--bgp` with `--bgp-include`, `--bgp-socket`, `--bgp-protocol`: drive a local BIRD (daemon/bgp). */
+  readonly bgp?: { readonly include: string; readonly socket: string; readonly protocol: string };
 }
+
+/** `--bgp-include` default: beside Debian bird2's /etc/bird/bird.conf. */
+export const DEFAULT_BGP_INCLUDE = '/etc/bird/lvs-vips.conf';
+/** `--bgp-socket` default: Debian bird2's control socket. */
+export const DEFAULT_BGP_SOCKET = '/run/bird/bird.ctl';
 
 /** Checks one `--sysctl` argument: `[net.ipv4.vs.]NAME=VALUE`. Throws SysctlError. */
 export function parseSysctlArg(arg: string): SysctlArg {
@@ -183,6 +192,15 @@ Options:
                          loopback, writes need a token
   --http-token-file FILE bearer token for the HTTP API (mode 0600); required for
                          an address other than loopback
+  --bgp                  announce each VIP over BGP through a local BIRD 2 while
+                         the data plane serves it with a healthy real server:
+                         lvsd writes static routes to --bgp-include and reloads
+                         BIRD; lvsadm --bgp-drain withdraws, SIGTERM withdraws all
+  --bgp-include FILE     the BIRD config file lvsd writes for bird.conf to include
+                         (default ${DEFAULT_BGP_INCLUDE})
+  --bgp-socket PATH      BIRD's control socket (default ${DEFAULT_BGP_SOCKET})
+  --bgp-protocol NAME    names of the static protocols written: NAME (IPv4) and
+                         NAME6 (IPv6) (default ${DEFAULT_BIRD_PROTOCOL})
   -h, --help             show this help
   -v, --version          show LVS.ts's version and the tool versions it imitates
 
@@ -231,6 +249,10 @@ export function parseLvsdArgs(
         mark: { type: 'string', multiple: true },
         'mark-file': { type: 'string' },
         'mark-format': { type: 'string' },
+        bgp: { type: 'boolean' },
+        'bgp-include': { type: 'string' },
+        'bgp-socket': { type: 'string' },
+        'bgp-protocol': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -358,6 +380,26 @@ export function parseLvsdArgs(
         },
       }
     : {};
+  const bgpInclude = str('bgp-include');
+  const bgpSocket = str('bgp-socket');
+  const bgpProtocol = str('bgp-protocol');
+  if (values.bgp !== true && (bgpInclude ?? bgpSocket ?? bgpProtocol) !== undefined)
+    return fail('--bgp-include, --bgp-socket and --bgp-protocol need --bgp');
+  if (bgpInclude === '' || bgpSocket === '') return fail('--bgp-include and --bgp-socket need a path');
+  if (bgpProtocol !== undefined && !BIRD_PROTOCOL_NAME.test(bgpProtocol))
+    return fail(
+      `--bgp-protocol must be a BIRD name (a letter or _, then letters, digits, _; at most 31), got '${bgpProtocol}'`,
+    );
+  const bgp =
+    values.bgp === true
+      ? {
+          bgp: {
+            include: resolve(bgpInclude ?? DEFAULT_BGP_INCLUDE),
+            socket: bgpSocket ?? DEFAULT_BGP_SOCKET,
+            protocol: bgpProtocol ?? DEFAULT_BIRD_PROTOCOL,
+          },
+        }
+      : {};
   return {
     kind: 'run',
     options: {
@@ -377,6 +419,7 @@ export function parseLvsdArgs(
       ...(sysctlFiles !== undefined ? { sysctlFiles } : {}),
       ...http,
       ...markOpts,
+      ...bgp,
     },
   };
 }

@@ -17,6 +17,7 @@
 import { parseSysctlValue, sysctlName } from '../control/sysctl-values.js';
 import { LvsError } from '../core/errors.js';
 import { EXIT_OPERATION, EXIT_USAGE, type Failure, tryHelp } from './messages.js';
+import { BGP_WORDS, parseBgpRequest } from './parse-bgp.js';
 import { namesIn, runParse } from './parse-run.js';
 import type { ListFormat, ListRequest, ListView, ParsedCommand } from './parsed-command.js';
 import { NUMERIC_RESOLVER, type Resolver } from './resolve.js';
@@ -86,6 +87,8 @@ export function parse(argv: readonly string[], opts: ParseOptions = {}): ParsedC
   // Ours, and in the first place like -h: ipvsadm's popt table would refuse it as unknown.
   if (s.rest[0] === '--help-extensions') return { kind: 'help', text: EXTENSIONS_TEXT, ...sock };
   const first = s.rest[0] ?? '';
+  if ((BGP_WORDS as readonly string[]).includes(first))
+    return { ...parseBgpRequest(first, s.rest.slice(1)), ...sock };
   if (first === '--sysctl' || first.startsWith('--sysctl=')) {
     const args =
       first === '--sysctl' ? s.rest.slice(1) : [first.slice('--sysctl='.length), ...s.rest.slice(1)];

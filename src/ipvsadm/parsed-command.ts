@@ -51,6 +51,8 @@ export type ParsedCommand = (
    * one (`set`) through lvsd's apply.
    */
   | { readonly kind: 'sysctl'; readonly get?: SysctlName; readonly set?: SysctlSetting }
+  /** `--bgp` (ours): what lvsd announces through BIRD, and BIRD's sessions. */
+  | { readonly kind: 'bgp' }
   /**
    * Text for stdout; exit 0. `terminalNote` follows it only when stdout is a terminal (usage.ts
    * TERMINAL_NOTE: ipvsadm's bytes for anything that captures the output).

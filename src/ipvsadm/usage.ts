@@ -109,6 +109,10 @@ Extensions beyond ipvsadm ${IMITATED.ipvsadm}:
                                       one, or set one (NAME with or without net.ipv4.vs.);
                                       lvsd also reads them from /etc/sysctl.conf, sysctl.d and
                                       lvsd --sysctl at start
+  --bgp                               what lvsd --bgp announces through BIRD, and BIRD's sessions
+  --bgp-drain [VIP]                   withdraw VIP's BGP route (every VIP without one); lvsd keeps
+                                      serving the connections the router still sends
+  --bgp-undrain [VIP]                 announce it again (once it is served and healthy)
 
 List views (-L, or alone: lvsadm --health):
   --status                            whether the data plane serves each virtual service, and why not

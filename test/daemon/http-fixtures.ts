@@ -1,4 +1,5 @@
 /** Test fixtures for the HTTP API: health, availability and VRRP views as the daemon would build them. */
+import type { BgpView } from '../../src/control/bgp-views.js';
 import type { AvailabilityView, HealthView } from '../../src/control/health-views.js';
 import type { VrrpView } from '../../src/control/vrrp-views.js';
 
@@ -97,5 +98,34 @@ export function vrrpView(): VrrpView {
         vips: ['192.0.2.10/32'],
       },
     ],
+  };
+}
+
+/** A `--bgp` view: one VIP announced, one drained, a failed reload, BIRD's session row. */
+export function bgpView(): BgpView {
+  return {
+    now: 1_700_000_010_000,
+    include: '/etc/bird/lvs-vips.conf',
+    socket: '/run/bird/bird.ctl',
+    protocols: ['lvs_vips', 'lvs_vips6'],
+    vips: [
+      { prefix: '192.0.2.10/32', announce: true, services: ['TCP 192.0.2.10:80'] },
+      {
+        prefix: '192.0.2.11/32',
+        announce: false,
+        reason: 'drained (lvsadm --bgp-drain 192.0.2.11)',
+        services: ['TCP 192.0.2.11:80'],
+      },
+    ],
+    drainedAll: false,
+    drained: ['192.0.2.11'],
+    announced: ['192.0.2.10/32'],
+    configuredAt: 1_700_000_000_000,
+    pending: false,
+    error: { code: 'ERR_LVS_BIRD_UNREACHABLE', message: 'no such socket', since: 1_700_000_005_000 },
+    bird: [
+      { name: 'router1', proto: 'BGP', table: '---', state: 'up', since: '10:00:00', info: 'Established' },
+    ],
+    birdAt: null,
   };
 }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { OPENAPI_DOCUMENT } from '../../src/daemon/http/api-openapi.js';
 import { apiRoutes } from '../../src/daemon/http/http-api.js';
 import { checkSchema } from '../helpers/json-schema.js';
-import { availabilityView, healthView, vrrpView } from './http-fixtures.js';
+import { availabilityView, bgpView, healthView, vrrpView } from './http-fixtures.js';
 import { type Rig, startRig } from './http-rig.js';
 
 type Op = { responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> };
@@ -50,6 +50,7 @@ const CALLS: ReadonlyArray<{ path: string; method: string; url: string; body?: u
   { path: '/api/availability', method: 'get', url: '/api/availability' },
   { path: '/api/vrrp', method: 'get', url: '/api/vrrp' },
   { path: '/api/sync', method: 'get', url: '/api/sync' },
+  { path: '/api/bgp', method: 'get', url: '/api/bgp' },
   { path: '/api/dataplane', method: 'get', url: '/api/dataplane' },
   { path: '/api/settings', method: 'get', url: '/api/settings' },
   { path: '/api/log-level', method: 'get', url: '/api/log-level' },
@@ -95,6 +96,7 @@ describe('OpenAPI document of the HTTP API', () => {
     rig = await startRig({
       health: { health: healthView, availability: availabilityView },
       vrrp: vrrpView,
+      bgp: { view: bgpView, drain: () => {} },
     });
   });
   after(() => rig.close());

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import type { AvailabilityView, HealthView } from '../../src/control/health-views.js';
 import type { VrrpView } from '../../src/control/vrrp-views.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import type { BgpControl } from '../../src/daemon/director-port.js';
 import { daemonApiDeps } from '../../src/daemon/http/daemon-api-deps.js';
 import { startHttpApi } from '../../src/daemon/http/http-api.js';
 import type { HttpLimits, HttpServer } from '../../src/daemon/http/http-server.js';
@@ -49,6 +50,8 @@ export interface RigOptions {
   readonly token?: string | null;
   readonly health?: { health(): HealthView | undefined; availability(): AvailabilityView | undefined };
   readonly vrrp?: () => VrrpView | undefined;
+  /** `lvsd --bgp` stand-in for GET /api/bgp. */
+  readonly bgp?: BgpControl;
   readonly limits?: Partial<HttpLimits>;
 }
 
@@ -95,6 +98,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
     logger,
     ...(o.health ? { health: o.health } : {}),
     ...(o.vrrp ? { vrrp: o.vrrp } : {}),
+    ...(o.bgp ? { bgp: o.bgp } : {}),
   });
   const token = o.token === null ? undefined : (o.token ?? TOKEN);
   const http = await startHttpApi(

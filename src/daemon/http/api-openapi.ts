@@ -129,6 +129,7 @@ export const OPENAPI_DOCUMENT = {
     ),
     '/api/availability': read('uptime, MTBF, MTTR, availability (lvsadm --availability)', 'Availability'),
     '/api/vrrp': read('VRRP instances (lvsadm --vrrp)', 'Vrrp'),
+    '/api/bgp': read('VIPs announced through BIRD, and its BGP sessions (lvsadm --bgp)', 'Bgp'),
     '/api/sync': read('sync daemons (lvsadm -L --daemon)', 'Sync'),
     '/api/dataplane': read('data-plane status and counters', 'Dataplane'),
     '/api/settings': read('timeouts, sysctls and log level', 'Settings'),

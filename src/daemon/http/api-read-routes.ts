@@ -192,6 +192,10 @@ export function readRoutes(deps: ApiDeps): HttpRoute[] {
       json(() => ask(deps, { q: 'vrrp' }).vrrp),
     ),
     get(
+      '/api/bgp',
+      json(() => ask(deps, { q: 'bgp' }).bgp),
+    ),
+    get(
       '/api/sync',
       json(() => ({ daemons: ask(deps, { q: 'daemons' }).daemons })),
     ),

@@ -298,6 +298,43 @@ export const SCHEMAS: Record<string, Schema> = {
       },
     }),
   }),
+  Bgp: obj(
+    {
+      now: num,
+      include: str,
+      socket: str,
+      protocols: arr(str),
+      vips: arr(
+        obj({ prefix: str, announce: bool, reason: str, services: arr(str) }, [
+          'prefix',
+          'announce',
+          'services',
+        ]),
+      ),
+      drainedAll: bool,
+      drained: arr(str),
+      announced: arr(str),
+      configuredAt: numOrNull,
+      pending: bool,
+      error: obj({ code: str, message: str, since: num }),
+      bird: arr(obj({ name: str, proto: str, table: str, state: str, since: str, info: str })),
+      birdAt: numOrNull,
+    },
+    [
+      'now',
+      'include',
+      'socket',
+      'protocols',
+      'vips',
+      'drainedAll',
+      'drained',
+      'announced',
+      'configuredAt',
+      'pending',
+      'bird',
+      'birdAt',
+    ],
+  ),
   Sync: obj({
     daemons: arr(
       obj({

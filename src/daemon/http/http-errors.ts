@@ -61,6 +61,7 @@ const CODE_STATUS: Readonly<Record<string, number>> = {
   ERR_LVS_DATAPLANE_UNSUPPORTED: 501,
   ERR_LVS_NO_HEALTH: 404,
   ERR_LVS_NO_VRRP: 404,
+  ERR_LVS_NO_BGP: 404,
   ERR_LVS_INTERNAL: 500,
 };
 

@@ -4,6 +4,7 @@
  * answered in-process by the daemon, plus prom-client's registry for the process metrics and
  * the channel-fed event counters. There is no second way to read the table.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Query } from '../../control/commands.js';
@@ -11,6 +12,7 @@ import type { QueryResult } from '../../control/protocol.js';
 import type { StatsView } from '../../control/views.js';
 import { LvsError } from '../../core/errors.js';
 import type { HttpRoute } from '../http/http-route.js';
+import { writeBgpFamilies } from './bgp-families.js';
 import { subscribeEventCounters } from './event-counters.js';
 import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
 import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
@@ -87,6 +89,8 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
     if (avail) writeAvailabilityFamilies(out, avail.availability);
     const vrrp = optional<Extract<QueryResult, { q: 'vrrp' }>>(source, { q: 'vrrp' });
     if (vrrp) writeVrrpFamilies(out, vrrp.vrrp);
+    const bgp = optional<Extract<QueryResult, { q: 'bgp' }>>(source, { q: 'bgp' });
+    if (bgp) writeBgpFamilies(out, bgp.bgp);
     out.raw(await registry.metrics());
     return Buffer.concat([Buffer.from(head.text()), rows, Buffer.from(out.text())]);
   };

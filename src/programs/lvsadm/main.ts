@@ -284,6 +284,14 @@ async function execute(env: RunnerEnv, s: Session, p: ParsedCommand): Promise<nu
       return restore(env, s);
     case 'sysctl':
       return runSysctl(env, s, p);
+    case 'bgp': {
+      const resp = await s.request({ query: { q: 'bgp' } });
+      if (!resp.ok || !('result' in resp) || resp.result.q !== 'bgp')
+        return reportFailure(env, 'other', resp);
+      const { formatBgp } = await import('../../ipvsadm/format-bgp.js');
+      env.stdout(formatBgp(resp.result.bgp));
+      return 0;
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import { apply } from '../../control/apply.js';
 import type { Command } from '../../control/commands.js';
 import type { DataPlaneHandle, DirectorPort } from '../../control/ports.js';
 import { LvsError } from '../../core/errors.js';
+import { lvsdBgpAnnouncer } from '../../daemon/bgp/lvsd-bgp.js';
 import { diagnosticLine, loadConfig } from '../../daemon/config-loader.js';
 import { type Daemon, startDaemon } from '../../daemon/daemon.js';
 import { DEMO_PORT, DEMO_VIP, type Demo, demoServeState, startDemo } from '../../daemon/demo.js';
@@ -190,6 +191,15 @@ export function main(argv: string[]): void {
       vrrp: session?.vrrpView()?.instances ?? [],
     }),
   });
+  // --bgp (issue 18): the served VIPs announced through a local BIRD (daemon/bgp); withdrawn first at stop.
+  const bgp = o.bgp
+    ? lvsdBgpAnnouncer(o.bgp, log, () => ({
+        services: daemon?.director.table.list().map((s) => s.key) ?? [],
+        ...(plane ? { status: plane.vipStatus() } : {}),
+        ...(session ? { model: session.current } : {}),
+        ...(session?.healthView() ? { health: session.healthView() } : {}),
+      }))
+    : undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -198,7 +208,8 @@ export function main(argv: string[]): void {
     notifier.stopping();
     // VRRP hands the VIPs over (priority 0) while the data plane still runs, then it closes.
     metrics?.close();
-    void Promise.resolve(http?.close())
+    void Promise.resolve(bgp?.stop())
+      .then(() => http?.close())
       .then(() => session?.close())
       .then(() => syncFollower?.stop())
       .then(() => Promise.all([daemon?.close(), demo?.close()]))
@@ -305,6 +316,7 @@ export function main(argv: string[]): void {
             }
           : {}),
         socket: o.socket,
+        ...(bgp ? { bgp } : {}),
         connTabBits: o.connTabBits,
         tickMs: o.tickMs,
         logger: log,
@@ -394,6 +406,7 @@ export function main(argv: string[]): void {
             },
           );
         }
+        bgp?.start();
         // With --http, lvsd is ready once the HTTP server listens too.
         if (!httpPrep) ready(d);
       },
