@@ -76,9 +76,17 @@ describe('PING checks where ping_group_range is "1 0"', { skip }, () => {
       // PATH without ping: a check that fell back to spawning could only fail.
       const d = ns.spawn(
         'd',
-        ['env', 'PATH=/nonexistent', 'LVSD_SOCKET=', process.execPath, 'bin/lvsd', '--sysctl-files', 'none', '--socket', socket].concat(
-          ['--dataplane', 'none', '--config', conf],
-        ),
+        [
+          'env',
+          'PATH=/nonexistent',
+          'LVSD_SOCKET=',
+          process.execPath,
+          'bin/lvsd',
+          '--sysctl-files',
+          'none',
+          '--socket',
+          socket,
+        ].concat(['--dataplane', 'none', '--config', conf]),
         { cwd: process.cwd() },
       );
       let err = '';

@@ -69,7 +69,18 @@ function startLvsd(label: string, prio: number) {
   const socket = join(dir, `${label}.sock`);
   const proc = ns.spawn(
     label,
-    [process.execPath, 'bin/lvsd', '--sysctl-files', 'none', '--socket', socket, '--dataplane', 'none', '--config', file],
+    [
+      process.execPath,
+      'bin/lvsd',
+      '--sysctl-files',
+      'none',
+      '--socket',
+      socket,
+      '--dataplane',
+      'none',
+      '--config',
+      file,
+    ],
     {
       cwd: process.cwd(),
       env: { ...process.env, LVSD_SOCKET: '' },

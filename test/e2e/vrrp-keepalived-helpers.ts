@@ -126,7 +126,18 @@ export function startLvsd(ns: Netns, dir: string, s: Side): Lvsd {
   const socket = join(dir, 'lvsd.sock');
   const proc = ns.spawn(
     'lv',
-    [process.execPath, 'bin/lvsd', '--sysctl-files', 'none', '--socket', socket, '--dataplane', 'proxy', '--config', file],
+    [
+      process.execPath,
+      'bin/lvsd',
+      '--sysctl-files',
+      'none',
+      '--socket',
+      socket,
+      '--dataplane',
+      'proxy',
+      '--config',
+      file,
+    ],
     { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
   );
   let log = '';

@@ -165,7 +165,18 @@ function startLvsd(
   const socket = join(dir, `lvsd-${priority}.sock`);
   const proc = ns.spawn(
     'lv',
-    [process.execPath, 'bin/lvsd', '--sysctl-files', 'none', '--socket', socket, '--dataplane', 'proxy', '--config', file],
+    [
+      process.execPath,
+      'bin/lvsd',
+      '--sysctl-files',
+      'none',
+      '--socket',
+      socket,
+      '--dataplane',
+      'proxy',
+      '--config',
+      file,
+    ],
     { cwd: process.cwd(), env: { ...process.env, LVSD_SOCKET: '' } },
   );
   let log = '';
