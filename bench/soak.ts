@@ -184,6 +184,7 @@ async function main(): Promise<number> {
     const kills: number[] = [];
     const samples: Sample[] = [];
     let reloads = 0;
+    const reloadAt: number[] = [];
     let edits = 0;
     let editsRefused = 0;
     let ok = 0;
@@ -235,6 +236,7 @@ async function main(): Promise<number> {
       if (now >= nextReload) {
         lvsd.kill('SIGHUP');
         reloads++;
+        reloadAt.push(Date.now());
         nextReload += reloadEvery;
       }
       if (now >= nextEdit) {
@@ -361,6 +363,13 @@ async function main(): Promise<number> {
           verdicts,
           errs,
           samples,
+          // When things happened, in ms from the start: to place each failure against the kills,
+          // restarts and reloads around it.
+          timeline: {
+            kills: kills.map((k) => k - t0),
+            reloads: reloadAt.map((k) => k - t0),
+            failures: failAt.map((f) => f - t0),
+          },
           load: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(),
         },
         null,
