@@ -75,22 +75,32 @@ export class Stats {
 
   /** Counters as listings show them (current minus the zero baseline). */
   view(): StatsView {
-    const r = this.raw();
     const z = this.z;
     return {
-      conns: (r[0] ?? 0) - (z[0] ?? 0),
-      inpkts: (r[1] ?? 0) - (z[1] ?? 0),
-      outpkts: (r[2] ?? 0) - (z[2] ?? 0),
-      inbytes: (r[3] ?? 0) - (z[3] ?? 0),
-      outbytes: (r[4] ?? 0) - (z[4] ?? 0),
+      conns: this.conns - (z[0] ?? 0),
+      inpkts: this.inpkts - (z[1] ?? 0),
+      outpkts: this.outpkts - (z[2] ?? 0),
+      inbytes: this.inbytes - (z[3] ?? 0),
+      outbytes: this.outbytes - (z[4] ?? 0),
     };
+  }
+
+  /**
+   * {@link Stats.view}'s five values written to `out[at..at+4]` without allocating: /metrics reads
+   * 10,000 real servers per scrape this way (bench/metrics-scrape.ts).
+   */
+  writeView(out: Float64Array, at: number): void {
+    const z = this.z;
+    out[at] = this.conns - (z[0] ?? 0);
+    out[at + 1] = this.inpkts - (z[1] ?? 0);
+    out[at + 2] = this.outpkts - (z[2] ?? 0);
+    out[at + 3] = this.inbytes - (z[3] ?? 0);
+    out[at + 4] = this.outbytes - (z[4] ?? 0);
   }
 
   /** Rates as ipvsadm reads them out: (avg + 0x1FF) >> 10 and (avg + 0xF) >> 5 (ip_vs_read_estimator). */
   rates(): RateView {
     const a = this.avg;
-    const pps = (x: number) => Math.max(0, Math.floor((x + 0x1ff) / 1024));
-    const bps = (x: number) => Math.max(0, Math.floor((x + 0xf) / 32));
     return {
       cps: pps(a[0] ?? 0),
       inpps: pps(a[1] ?? 0),
@@ -99,4 +109,24 @@ export class Stats {
       outbps: bps(a[4] ?? 0),
     };
   }
+
+  /** {@link Stats.rates}' five values written to `out[at..at+4]` without allocating. */
+  writeRates(out: Float64Array, at: number): void {
+    const a = this.avg;
+    out[at] = pps(a[0] ?? 0);
+    out[at + 1] = pps(a[1] ?? 0);
+    out[at + 2] = pps(a[2] ?? 0);
+    out[at + 3] = bps(a[3] ?? 0);
+    out[at + 4] = bps(a[4] ?? 0);
+  }
+}
+
+/** A scaled conns/packets average read out per second: (avg + 0x1FF) >> 10, never negative. */
+function pps(x: number): number {
+  return Math.max(0, Math.floor((x + 0x1ff) / 1024));
+}
+
+/** A scaled bytes average read out per second: (avg + 0xF) >> 5, never negative. */
+function bps(x: number): number {
+  return Math.max(0, Math.floor((x + 0xf) / 32));
 }

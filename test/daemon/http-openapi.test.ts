@@ -122,7 +122,6 @@ describe('OpenAPI document of the HTTP API', () => {
       handle: () => {
         throw new Error('unused');
       },
-      sysctls: () => ({}) as never,
       logLevel: () => 'info',
       setLogLevel: () => {},
     });

@@ -4,7 +4,7 @@
  * lvsadm's control socket uses, daemon/control-handler.ts), so the API cannot drift from lvsadm.
  */
 import type { Change } from '../../control/apply.js';
-import type { Command, Query, SysctlName } from '../../control/commands.js';
+import type { Command, Query } from '../../control/commands.js';
 import type { QueryResult, Request, Response } from '../../control/protocol.js';
 import { LvsError } from '../../core/errors.js';
 import type { LogLevel } from '../logger.js';
@@ -13,8 +13,6 @@ import type { LogLevel } from '../logger.js';
 export interface ApiDeps {
   /** Daemon.handle: one validated request, answered as the control socket answers it. */
   handle(request: Request, origin: 'http'): Response;
-  /** Current value of every sysctl the core honours. */
-  sysctls(): Readonly<Record<SysctlName, number>>;
   /**
    * The data plane's own counters (the packet plane's frames and drops by reason), or undefined
    * when the plane keeps none.

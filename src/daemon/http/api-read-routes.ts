@@ -211,7 +211,8 @@ export function readRoutes(deps: ApiDeps): HttpRoute[] {
       '/api/settings',
       json(() => ({
         timeouts: ask(deps, { q: 'timeouts' }).timeouts,
-        sysctls: deps.sysctls(),
+        // The `sysctls` query lvsadm --sysctl sends, so the API and lvsadm say the same thing.
+        sysctls: ask(deps, { q: 'sysctls' }).sysctls,
         logLevel: deps.logLevel(),
       })),
     ),

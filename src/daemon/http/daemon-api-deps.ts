@@ -3,16 +3,13 @@
  * plane, so programs/lvsd/main.ts wires `--http` in a few lines.
  */
 import type { Logger } from 'pino';
-import { SYSCTLS, type SysctlName } from '../../control/commands.js';
 import type { Daemon } from '../daemon.js';
 import type { ApiDeps } from './api-context.js';
 
 /** ApiDeps of `daemon`; `plane()` is the running data plane (its status() holds its counters). */
 export function daemonApiDeps(daemon: Daemon, log: Logger, plane: () => object | undefined): ApiDeps {
-  const settings = daemon.director.director.settings;
   return {
     handle: (request, origin) => daemon.handle(request, origin),
-    sysctls: () => Object.fromEntries(SYSCTLS.map((n) => [n, settings.get(n)])) as Record<SysctlName, number>,
     dataplaneCounters: () => {
       // The packet plane keeps frame, drop and ring counters (PacketPlaneStatus); the proxy none.
       const p = plane() as { status?: () => unknown } | undefined;

@@ -2,28 +2,34 @@
  * lvsd's Prometheus metrics: GET /metrics answers the text exposition 0.0.4 built, at each scrape,
  * from the same queries lvsadm sends (`-L`, `--status`, `--health`, `--availability`, `--vrrp`),
  * answered in-process by the daemon, plus prom-client's registry for the process metrics and
- * the channel-fed event counters. There is no second way to read the table.
+ * the channel-fed event counters. The per-service and per-real-server counters, 140,000 values at
+ * 10,000 real servers, are read from the core's Stats without building views (table-writer.ts);
+ * the labels still come from the `list` query's views, rebuilt only when the table changes.
  */
-
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Query } from '../../control/commands.js';
 import type { QueryResult } from '../../control/protocol.js';
-import type { StatsView } from '../../control/views.js';
+import type { Snapshot, StatsView } from '../../control/views.js';
 import { LvsError } from '../../core/errors.js';
 import type { HttpRoute } from '../http/http-route.js';
 import { writeBgpFamilies } from './bgp-families.js';
+import { ChunkPool, streamBody } from './chunk-stream.js';
 import { subscribeEventCounters } from './event-counters.js';
 import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
 import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
 import { writeIpvsTotals } from './ipvs-families.js';
 import { writeStatusFamilies, writeVrrpFamilies } from './status-families.js';
 import { writeTableCounts } from './table-families.js';
-import { TableWriter } from './table-writer.js';
+import { type CountedTable, type TableChunks, TableWriter } from './table-writer.js';
 
-/** What the metrics read: the daemon's query answerer (daemon.ts `Daemon.query`). */
+/**
+ * What the metrics read: the daemon's query answerer (daemon.ts `Daemon.query`) and, when there
+ * is one, its director's service table for the counters (without it they come from `list` views).
+ */
 export interface MetricsSource {
   query(q: Query): QueryResult;
+  readonly director?: { readonly table: CountedTable };
 }
 
 /** Options of {@link createMetrics}. */
@@ -72,16 +78,30 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const unsubscribe = subscribeEventCounters(registry);
 
-  const table = new TableWriter();
-  const renderBytes = async (): Promise<Buffer> => {
+  const writer = new TableWriter();
+  const pool = new ChunkPool();
+  const noTable: Snapshot = { connTabSize: 0, services: [] };
+  const list = (): Snapshot => {
+    const r = source.query({ q: 'list' });
+    return r.q === 'list' ? r.snapshot : noTable;
+  };
+
+  /** One scrape: every value read now, synchronously; the table families are written later. */
+  const scrape = async (): Promise<{ head: Buffer; table: TableChunks; tail: Buffer }> => {
     const head = new Exposition();
     const status = optional<Extract<QueryResult, { q: 'status' }>>(source, { q: 'status' })?.status;
-    const list = source.query({ q: 'list' });
-    const snapshot = list.q === 'list' ? list.snapshot : { connTabSize: 0, services: [] };
-    writeIpvsTotals(head, status?.totals ?? sumStats(snapshot.services));
-    const rows = table.render(snapshot);
+    let table: TableChunks;
+    const t = source.director?.table;
+    if (t && status?.totals) {
+      table = writer.scrape(t, list);
+      writeIpvsTotals(head, status.totals);
+    } else {
+      const snapshot = list();
+      table = writer.scrapeViews(snapshot);
+      writeIpvsTotals(head, status?.totals ?? sumStats(snapshot.services));
+    }
     const out = new Exposition();
-    writeTableCounts(out, snapshot);
+    writeTableCounts(out, table.services, table.realServers);
     if (status) writeStatusFamilies(out, status);
     const health = optional<Extract<QueryResult, { q: 'health' }>>(source, { q: 'health' });
     if (health) writeHealthFamilies(out, health.health);
@@ -92,20 +112,24 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
     const bgp = optional<Extract<QueryResult, { q: 'bgp' }>>(source, { q: 'bgp' });
     if (bgp) writeBgpFamilies(out, bgp.bgp);
     out.raw(await registry.metrics());
-    return Buffer.concat([Buffer.from(head.text()), rows, Buffer.from(out.text())]);
+    return { head: Buffer.from(head.text()), table, tail: Buffer.from(out.text()) };
+  };
+  const renderBytes = async (): Promise<Buffer> => {
+    const b = await scrape();
+    return Buffer.concat([b.head, b.table.rest(), b.tail]);
   };
 
   const handle = async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let body: Buffer;
+    let body: Awaited<ReturnType<typeof scrape>>;
     try {
-      body = await renderBytes();
+      body = await scrape();
     } catch (e) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`metrics unavailable: ${e instanceof LvsError ? e.code : 'ERR_LVS_INTERNAL'}\n`);
       return;
     }
     res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
-    res.end(body);
+    await streamBody(res, body.head, body.table, body.tail, pool);
   };
 
   return {

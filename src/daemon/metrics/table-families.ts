@@ -4,15 +4,12 @@
  * table-writer.ts; labels there: `service` as lvsadm names it (`TCP 192.0.2.1:80`, `FWM 1`) and
  * `real_server` as `addr:port` (`[2001:db8::1]:80` for IPv6).
  */
-import type { Snapshot } from '../../control/views.js';
 import type { Exposition } from './exposition.js';
 
 /** Writes lvs_services and lvs_real_servers. */
-export function writeTableCounts(out: Exposition, snapshot: Snapshot): void {
-  let dests = 0;
-  for (const s of snapshot.services) dests += s.dests.length;
+export function writeTableCounts(out: Exposition, services: number, dests: number): void {
   out.family('lvs_services', 'gauge', 'Virtual services in the table.');
-  out.sample('lvs_services', '', snapshot.services.length);
+  out.sample('lvs_services', '', services);
   out.family('lvs_real_servers', 'gauge', 'Real servers in the table, over all virtual services.');
   out.sample('lvs_real_servers', '', dests);
 }

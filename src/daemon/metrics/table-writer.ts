@@ -1,166 +1,49 @@
 /**
- * The per-service and per-real-server families written as bytes: every line's `name{labels} `
- * prefix is kept, encoded once, from scrape to scrape while the table holds the same services and
- * real servers in the same order, and each scrape copies the prefixes into one Buffer with the
- * values' digits written in place. At 10,000 real servers that is 150,000 lines, where building
- * strings cost several times the 50 ms a scrape may take (bench/metrics-scrape.ts).
+ * The per-service and per-real-server families written as bytes: the layout (table-layout.ts, every
+ * line's encoded `name{labels} ` prefix) is kept from scrape to scrape while the table holds the
+ * same services and real servers in the same order, and each scrape copies the prefixes into
+ * chunks with the values' digits written in place. At 10,000 real servers that is 150,000 lines,
+ * where building strings cost several times the 50 ms a scrape may take (bench/metrics-scrape.ts).
+ *
+ * A scrape reads the counters straight from the core's Stats (writeView/writeRates, the numbers
+ * Stats.view()/rates() give the listings) into one Float64Array, all at once so the body is one
+ * moment's table; the chunks are then written from that array, so a caller may hand each chunk to
+ * the socket and yield to the event loop before writing the next.
  */
-import type { DestView, ServiceView, Snapshot, StatsView } from '../../control/views.js';
+import type { Snapshot } from '../../control/views.js';
+import type { Stats } from '../../core/stats.js';
 import { serviceKeyText } from '../../core/types.js';
-import { escapeLabel, formatValue } from './exposition.js';
-import { backendRows } from './ipvs-families.js';
+import { formatValue } from './exposition.js';
+import { buildLayout, DEST_VALUES, type Layout, SERVICE_VALUES, serviceValues } from './table-layout.js';
 
-type Fam = { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string };
+/** What the writer reads of a core Stats. */
+type CountedStats = Pick<Stats, 'writeView' | 'writeRates'>;
 
-const FIELDS = [
-  ['connections', 'conns', 'cps', 'connections scheduled'],
-  ['in_packets', 'inpkts', 'inpps', 'packets from clients'],
-  ['out_packets', 'outpkts', 'outpps', 'packets to clients'],
-  ['in_bytes', 'inbytes', 'inbps', 'bytes from clients'],
-  ['out_bytes', 'outbytes', 'outbps', 'bytes to clients'],
-] as const;
-
-function statFamilies(prefix: string, what: string): Fam[] {
-  return [
-    ...FIELDS.map(([stem, , , words]) => ({
-      name: `${prefix}_${stem}_total`,
-      type: 'counter' as const,
-      help: `${what}: ${words} since it was added or zeroed (lvsadm -Ln --stats).`,
-    })),
-    ...FIELDS.map(([stem, , , words]) => ({
-      name: `${prefix}_${stem}_per_second`,
-      type: 'gauge' as const,
-      help: `${what}: ${words} per second, the 2-second estimator's average (lvsadm -Ln --rate).`,
-    })),
-  ];
+/** A real server as the writer reads it (core/dest.ts Dest). */
+export interface CountedDest {
+  readonly activeConns: number;
+  readonly inactConns: number;
+  readonly weight: number;
+  readonly persistConns: number;
+  readonly stats: CountedStats;
 }
 
-/** Per backend, in this order: node_ipvs_backend_* (3), then lvs_real_server_* (11). */
-const DEST_FAMS: readonly Fam[] = [
-  {
-    name: 'node_ipvs_backend_connections_active',
-    type: 'gauge',
-    help: 'The current active connections by local and remote address.',
-  },
-  {
-    name: 'node_ipvs_backend_connections_inactive',
-    type: 'gauge',
-    help: 'The current inactive connections by local and remote address.',
-  },
-  {
-    name: 'node_ipvs_backend_weight',
-    type: 'gauge',
-    help: 'The current backend weight by local and remote address.',
-  },
-  ...statFamilies('lvs_real_server', 'Real server'),
-  // Weight and active/inactive connections per real server are the node_ipvs_backend_* series.
-  {
-    name: 'lvs_real_server_persistent_connections',
-    type: 'gauge',
-    help: 'Real server persistence templates (PersistConn).',
-  },
-];
-const SVC_FAMS: readonly Fam[] = statFamilies('lvs_service', 'Virtual service');
-const NODE_IPVS = 3;
-
-function statValues(out: Float64Array, at: number, s: StatsView, r: ServiceView['rates']): void {
-  out[at] = s.conns;
-  out[at + 1] = s.inpkts;
-  out[at + 2] = s.outpkts;
-  out[at + 3] = s.inbytes;
-  out[at + 4] = s.outbytes;
-  out[at + 5] = r.cps;
-  out[at + 6] = r.inpps;
-  out[at + 7] = r.outpps;
-  out[at + 8] = r.inbps;
-  out[at + 9] = r.outbps;
+/** A virtual service as the writer reads it (core/service.ts Service). */
+export interface CountedService {
+  readonly stats: CountedStats;
+  readonly dests: readonly CountedDest[];
 }
 
-/** The encoded prefixes of one table layout. */
-interface Layout {
-  /** One key per service and real server, to tell whether a snapshot has this layout. */
-  readonly keys: readonly string[];
-  /** Segments in output order: a family header (value slot -1) or a sample prefix. */
-  readonly bytes: Buffer;
-  readonly ends: Uint32Array;
-  /** For each segment, the index into the scrape's value array, or -1 for a header. */
-  readonly slot: Int32Array;
-  readonly nSvc: number;
-  readonly nDest: number;
+/** The service table as the writer reads it (core/service-table.ts ServiceTable). */
+export interface CountedTable {
+  /** Bumped on every table change: while it holds, the services and real servers are the same. */
+  readonly generation: number;
+  /** Services in listing order (what `list` views follow). */
+  enumerate(): readonly CountedService[];
 }
 
-function layoutKeys(snapshot: Snapshot): string[] {
-  const keys: string[] = [];
-  for (const s of snapshot.services) {
-    keys.push(serviceKeyText(s.key));
-    for (const d of s.dests) keys.push(`${d.addr}|${d.port}`);
-  }
-  return keys;
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function buildLayout(snapshot: Snapshot, keys: string[]): Layout {
-  const svcLabels: string[] = [];
-  const destLabels: string[] = [];
-  const ipvsLabels = backendRows(snapshot).map((r) => r.labels);
-  for (const s of snapshot.services) {
-    const svc = `service="${escapeLabel(serviceKeyText(s.key))}"`;
-    svcLabels.push(`{${svc}}`);
-    for (const d of s.dests) {
-      const rs = d.af === 6 ? `[${d.addr}]:${d.port}` : `${d.addr}:${d.port}`;
-      destLabels.push(`{${svc},real_server="${escapeLabel(rs)}"}`);
-    }
-  }
-  const texts: string[] = [];
-  const slots: number[] = [];
-  const nSvc = svcLabels.length;
-  const nDest = destLabels.length;
-  const header = (f: Fam) => {
-    texts.push(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`);
-    slots.push(-1);
-  };
-  // Values: services first (10 each), then real servers (14 each).
-  DEST_FAMS.forEach((f, k) => {
-    if (nDest === 0) return;
-    header(f);
-    const labels = k < NODE_IPVS ? ipvsLabels : destLabels;
-    for (let i = 0; i < nDest; i++) {
-      texts.push(`${f.name}${labels[i]} `);
-      slots.push(nSvc * SVC_FAMS.length + i * DEST_FAMS.length + k);
-    }
-    // node_ipvs families first, then lvs_service_*, then lvs_real_server_*.
-    if (k === NODE_IPVS - 1)
-      SVC_FAMS.forEach((sf, j) => {
-        header(sf);
-        for (let i = 0; i < nSvc; i++) {
-          texts.push(`${sf.name}${svcLabels[i]} `);
-          slots.push(i * SVC_FAMS.length + j);
-        }
-      });
-  });
-  if (nDest === 0)
-    SVC_FAMS.forEach((sf, j) => {
-      if (nSvc === 0) return;
-      header(sf);
-      for (let i = 0; i < nSvc; i++) {
-        texts.push(`${sf.name}${svcLabels[i]} `);
-        slots.push(i * SVC_FAMS.length + j);
-      }
-    });
-  const parts = texts.map((t) => Buffer.from(t, 'utf8'));
-  const ends = new Uint32Array(parts.length);
-  let n = 0;
-  parts.forEach((p, i) => {
-    n += p.length;
-    ends[i] = n;
-  });
-  return { keys, bytes: Buffer.concat(parts, n), ends, slot: Int32Array.from(slots), nSvc, nDest };
-}
+/** Room a value takes at most: String() of a double is at most 24 characters, then the newline. */
+const VALUE_ROOM = 32;
 
 /** Writes a non-negative integer's digits at `at`; returns the new end. */
 function writeUint(buf: Buffer, at: number, v: number): number {
@@ -178,47 +61,155 @@ function writeUint(buf: Buffer, at: number, v: number): number {
   return at + len;
 }
 
-/** Keeps the layout between scrapes and renders the table families of a snapshot. */
-export class TableWriter {
-  private layout: Layout | undefined;
+/** One scrape's table families: a layout and the values read for it, written out chunk by chunk. */
+export class TableChunks {
+  private seg = 0;
 
-  /** The node_ipvs_backend_*, lvs_service_* and lvs_real_server_* families of `snapshot`, as bytes. */
-  render(snapshot: Snapshot): Buffer {
-    const keys = layoutKeys(snapshot);
-    let l = this.layout;
-    if (!l || !sameKeys(l.keys, keys)) l = this.layout = buildLayout(snapshot, keys);
-    const values = new Float64Array(l.nSvc * SVC_FAMS.length + l.nDest * DEST_FAMS.length);
-    let si = 0;
-    let di = l.nSvc * SVC_FAMS.length;
-    for (const s of snapshot.services) {
-      statValues(values, si, s.stats, s.rates);
-      si += SVC_FAMS.length;
-      for (const d of s.dests as readonly DestView[]) {
-        values[di] = d.activeConns;
-        values[di + 1] = d.inactConns;
-        values[di + 2] = d.weight;
-        statValues(values, di + NODE_IPVS, d.stats, d.rates);
-        values[di + NODE_IPVS + 10] = d.persistConns;
-        di += DEST_FAMS.length;
-      }
-    }
-    // Integers up to 2^53 take at most 16 digits; anything else is written as formatValue text.
-    const out = Buffer.allocUnsafe(l.bytes.length + values.length * 24);
+  constructor(
+    private readonly layout: Layout,
+    private readonly values: Float64Array,
+  ) {}
+
+  /** Whether every line has been written. */
+  get done(): boolean {
+    return this.seg >= this.layout.ends.length;
+  }
+
+  /** Virtual services in this scrape. */
+  get services(): number {
+    return this.layout.nSvc;
+  }
+
+  /** Real servers in this scrape, over all virtual services. */
+  get realServers(): number {
+    return this.layout.nDest;
+  }
+
+  /** The smallest chunk {@link TableChunks.fill} can always make progress with. */
+  get minChunk(): number {
+    return this.layout.maxSegment + VALUE_ROOM;
+  }
+
+  /** Writes whole lines from `out`'s start while they fit; returns the bytes written. */
+  fill(out: Buffer): number {
+    const { bytes, ends, slot } = this.layout;
+    const values = this.values;
+    const room = out.length - VALUE_ROOM;
     let at = 0;
-    let start = 0;
-    const { bytes, ends, slot } = l;
-    for (let i = 0; i < ends.length; i++) {
-      const end = ends[i]!;
-      out.set(bytes.subarray(start, end), at);
-      at += end - start;
+    let i = this.seg;
+    let start = i === 0 ? 0 : (ends[i - 1] as number);
+    for (; i < ends.length; i++) {
+      const end = ends[i] as number;
+      if (at + (end - start) > room) break;
+      at += bytes.copy(out, at, start, end);
       start = end;
-      const k = slot[i]!;
+      const k = slot[i] as number;
       if (k < 0) continue;
-      const v = values[k]!;
+      const v = values[k] as number;
       if (Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER) at = writeUint(out, at, v);
       else at += out.write(formatValue(v), at, 'latin1');
       out[at++] = 10;
     }
-    return out.subarray(0, at);
+    this.seg = i;
+    return at;
   }
+
+  /** The remaining lines as one buffer (tests, and callers that do not stream). */
+  rest(): Buffer {
+    const out = Buffer.allocUnsafe(this.layout.bytes.length + this.values.length * VALUE_ROOM + VALUE_ROOM);
+    return out.subarray(0, this.fill(out));
+  }
+}
+
+/** Keeps the layout between scrapes and reads each scrape's values. */
+export class TableWriter {
+  private fromViews: { keys: readonly string[]; layout: Layout } | undefined;
+  private fromTable:
+    | { generation: number; services: readonly CountedService[]; refs: readonly object[]; layout: Layout }
+    | undefined;
+
+  /**
+   * The table families of `table`, its counters read now. `list` gives the views the layout's labels
+   * are built from when the services or real servers changed (the daemon's `list` query).
+   */
+  scrape(table: CountedTable, list: () => Snapshot): TableChunks {
+    let t = this.fromTable;
+    if (t?.generation !== table.generation) {
+      const services = table.enumerate();
+      if (t && sameShape(t.refs, services)) t = { ...t, generation: table.generation, services };
+      else {
+        const refs: object[] = [];
+        for (const s of services) refs.push(s, ...s.dests);
+        t = { generation: table.generation, services, refs, layout: buildLayout(list()) };
+      }
+      this.fromTable = t;
+    }
+    const { layout, services } = t;
+    const values = new Float64Array(layout.nValues);
+    let si = 0;
+    let di = layout.nSvc * SERVICE_VALUES;
+    for (const s of services) {
+      s.stats.writeView(values, si);
+      s.stats.writeRates(values, si + 5);
+      si += SERVICE_VALUES;
+      for (const d of s.dests) {
+        values[di] = d.activeConns;
+        values[di + 1] = d.inactConns;
+        values[di + 2] = d.weight;
+        d.stats.writeView(values, di + 3);
+        d.stats.writeRates(values, di + 8);
+        values[di + 13] = d.persistConns;
+        di += DEST_VALUES;
+      }
+    }
+    return new TableChunks(layout, values);
+  }
+
+  /** The table families of a snapshot's views (sources without a table, and tests). */
+  scrapeViews(snapshot: Snapshot): TableChunks {
+    const keys: string[] = [];
+    for (const s of snapshot.services) {
+      keys.push(serviceKeyText(s.key));
+      for (const d of s.dests) keys.push(`${d.addr}|${d.port}`);
+    }
+    let v = this.fromViews;
+    if (!v || !sameStrings(v.keys, keys)) v = this.fromViews = { keys, layout: buildLayout(snapshot) };
+    const values = new Float64Array(v.layout.nValues);
+    let si = 0;
+    let di = v.layout.nSvc * SERVICE_VALUES;
+    for (const s of snapshot.services) {
+      serviceValues(values, si, s.stats, s.rates);
+      si += SERVICE_VALUES;
+      for (const d of s.dests) {
+        values[di] = d.activeConns;
+        values[di + 1] = d.inactConns;
+        values[di + 2] = d.weight;
+        serviceValues(values, di + 3, d.stats, d.rates);
+        values[di + 13] = d.persistConns;
+        di += DEST_VALUES;
+      }
+    }
+    return new TableChunks(v.layout, values);
+  }
+
+  /** The node_ipvs_backend_*, lvs_service_* and lvs_real_server_* families of `snapshot`, as bytes. */
+  render(snapshot: Snapshot): Buffer {
+    return this.scrapeViews(snapshot).rest();
+  }
+}
+
+/** Whether `services` and their real servers are, object for object and in order, `refs`. */
+function sameShape(refs: readonly object[], services: readonly CountedService[]): boolean {
+  let i = 0;
+  for (const s of services) {
+    if (refs[i++] !== s) return false;
+    for (const d of s.dests) if (refs[i++] !== d) return false;
+  }
+  return i === refs.length;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
