@@ -343,6 +343,34 @@ export class Director implements PersistContext {
   }
 
   /**
+   * ip_vs_in_icmp() with schedule_icmp set, when an ICMP error about a packet from a virtual
+   * service matched no conn: ip_vs_try_to_schedule() with the quoted header read inverted. `p`
+   * carries that tuple the right way round (client = the quoted destination, VIP:vport = the
+   * quoted source), its protocol, the ICMP packet's length and mark. The service is found and a
+   * dest scheduled as for a first packet, with no SYN/INIT check (tcp_conn_schedule() skips it for
+   * ICMP), no state transition (the conn keeps state NONE and its 3 s first timeout) and the in
+   * counters counted (ip_vs_in_stats()). Returns the conn index, VERDICT.ACCEPT when no service
+   * matches, or another VERDICT when none can be scheduled: then ip_vs_leave() only drops, since it
+   * never answers an ICMP error with one (nor bypasses it).
+   */
+  scheduleIcmp(p: PacketInfo, now: number): number {
+    if (this.opsPending >= 0) this.flushOps();
+    this.conns.expire(now);
+    const proto = p.protocol;
+    if (proto !== PROTO.TCP && proto !== PROTO.UDP && proto !== PROTO.SCTP) return VERDICT.ACCEPT;
+    bytesToWords(p.srcAddr, this.c);
+    bytesToWords(p.dstAddr, this.v);
+    const svc = this.table.lookup(p.af, proto, p.dstAddr, p.dstPort, p.fwmark);
+    if (!svc) return VERDICT.ACCEPT;
+    const idx = this.schedule(svc, p, now);
+    if (idx < 0) return idx;
+    this.countIn(idx, p.length, 1);
+    // A one-packet conn goes after this ICMP packet, as after a datagram (ip_vs_conn_put()).
+    if (this.conns.flagsOf(idx) & CONN_F.ONE_PACKET) this.opsPending = idx;
+    return idx;
+  }
+
+  /**
    * ip_vs_schedule: creates a conn for a packet that may start one. Persistent services go through
    * a template; non-persistent port-0 services are refused; dport = dest.port or the packet's vport.
    */

@@ -42,6 +42,7 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.TX_FULL]: 'the batch output is full',
   [DROP.NDP_IGNORED]: 'neighbour discovery not for one of our addresses, or invalid',
   [DROP.SYNC_UNBOUND]: 'synced connection for a real server this director does not have yet',
+  [DROP.NAT_NO_CONN]: 'from a NAT real server, no connection (nat_icmp_send: port unreachable sent)',
 };
 
 /** `name: words` for a drop code, e.g. `no_dest: no usable real server (ICMP port unreachable sent)`. */

@@ -60,6 +60,11 @@ export const DROP = {
    * (net/netfilter/ipvs/ip_vs_conn.c ip_vs_try_bind_dest()).
    */
   SYNC_UNBOUND: 85,
+  /**
+   * A packet from a NAT real server's address and port that belongs to no conn, with nat_icmp_send
+   * set: ICMP port unreachable sent back to the real server (ip_vs_out()).
+   */
+  NAT_NO_CONN: 88,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */

@@ -37,6 +37,7 @@ import { FRAG_DIR, FragTable } from './frag-table.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import { MarkTable } from './mark-table.js';
 import type { Output } from './output.js';
+import { RealServices } from './real-services.js';
 
 const SYN = 0x02;
 const RST = 0x04;
@@ -73,6 +74,8 @@ export class IpPath {
   icmpSent = 0;
   echoReplies = 0;
   private readonly pkt = new PacketInfo();
+  /** NAT real services by address and port, for nat_icmp_send. */
+  private readonly realServices = new RealServices();
   /** Later fragments find their datagram's conn here. */
   readonly frags = new FragTable();
   private readonly tun = new TunParams();
@@ -155,10 +158,11 @@ export class IpPath {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
         return;
       }
-      if ((kind & LOCAL.VIP) === 0) {
-        this.out.drop(DROP.NOT_OURS);
-        return;
-      }
+    }
+    if (this.director.settings.natIcmpSend && this.natStray(buf, flow, now)) return;
+    if ((kind & LOCAL.VIP) === 0) {
+      this.out.drop(DROP.NOT_OURS);
+      return;
     }
     if (!sctp) {
       const idx = this.director.inPacket4(
@@ -180,6 +184,24 @@ export class IpPath {
       this.fillPkt(buf, flow);
     }
     this.request(buf, flow, gso, now);
+  }
+
+  /**
+   * ip_vs_out()'s last step with nat_icmp_send set: a TCP, UDP or SCTP packet that matched no conn
+   * but comes from the address and port of a NAT real server (ip_vs_has_real_service()) is
+   * answered with ICMP port unreachable to that server and dropped, unless it is a TCP RST or an
+   * SCTP ABORT. True when it was. The engine asks only after its reply lookup missed, as ip_vs_out
+   * does; every other packet goes on as before.
+   */
+  private natStray(buf: Uint8Array, flow: Flow, now: number): boolean {
+    const proto = flow.proto;
+    if (!this.realServices.has4(this.director.table, proto, flow.src4, flow.sport)) return false;
+    if (proto === IPPROTO.TCP && (flow.tcpFlags & RST) !== 0) return false;
+    // is_sctp_abort(): the first chunk after the 12-byte common header is an ABORT (type 6).
+    if (proto === IPPROTO.SCTP && flow.l4Off + 12 < flow.ipEnd && buf[flow.l4Off + 12] === 6) return false;
+    this.icmpError(buf, flow, 3, 3, 0, now);
+    this.out.drop(DROP.NAT_NO_CONN);
+    return true;
   }
 
   /**
@@ -697,6 +719,35 @@ export class IpPath {
     out.sendL3(out.arena, o + ETH_LEN, len, ETHERTYPE.IPV4, slot, nh, now);
   }
 
+  /**
+   * schedule_icmp (ip_vs_in_icmp() → ip_vs_try_to_schedule()): an ICMP error to a VIP about a
+   * packet VIP:vport → client with no conn schedules one for client → VIP:vport, as a first packet
+   * would (Director.scheduleIcmp), so the error reaches a real server; e.g. a router's
+   * frag-needed for a conn another director of an ECMP group started. Returns the conn or < 0.
+   */
+  private scheduleIcmp(buf: Uint8Array, flow: Flow, now: number): number {
+    const p = this.pkt;
+    const s = p.srcAddr;
+    const d = p.dstAddr;
+    const qs = flow.innerL3Off + 12;
+    for (let i = 0; i < 4; i++) {
+      s[i] = buf[qs + 4 + i]!;
+      d[i] = buf[qs + i]!;
+    }
+    p.af = 4;
+    p.protocol = flow.innerProto;
+    p.srcPort = flow.innerDport;
+    p.dstPort = flow.innerSport;
+    p.tcpFlags = 0;
+    p.sctpChunk = -1;
+    p.sctpNextChunk = -1;
+    p.length = flow.ipEnd - flow.l3Off;
+    p.fragment = false;
+    // skb->mark of the ICMP packet itself, as PREROUTING's rules left it.
+    p.fwmark = this.marks.classify4(flow, this.rxIf);
+    return this.director.scheduleIcmp(p, now);
+  }
+
   // ip_vs_in_icmp / ip_vs_out_icmp, and echo replies for our addresses.
   private icmp(buf: Uint8Array, flow: Flow, kind: number, gso: boolean, now: number): void {
     const out = this.out;
@@ -735,7 +786,8 @@ export class IpPath {
       // About our reply VIP:vport → client: find the conn by the quoted tuple reversed.
       a[0] = flow.innerDst4;
       b[0] = flow.innerSrc4;
-      const idx = conns.findIn(4, p, a, flow.innerDport, b, flow.innerSport);
+      let idx = conns.findIn(4, p, a, flow.innerDport, b, flow.innerSport);
+      if (idx < 0 && this.director.settings.scheduleIcmp) idx = this.scheduleIcmp(buf, flow, now);
       if (idx < 0 || conns.daf(idx) !== 4) {
         out.drop(DROP.ICMP_NO_CONN);
         return;

@@ -32,6 +32,7 @@ import type { LocalAddrs6 } from './local-addrs6.js';
 import { MarkTable } from './mark-table.js';
 import type { Output6 } from './ndp.js';
 import type { Output } from './output.js';
+import { RealServices } from './real-services.js';
 
 /** The minimum link MTU every IPv6 path has (RFC 8200 §5): packet-too-big never advertises less. */
 const IPV6_MIN_MTU = 1280;
@@ -64,6 +65,8 @@ export class Ip6Path {
   private tunPort = 0;
   /** The sync master told of every inbound packet of a conn while a master sync daemon runs (IpPath.syncMaster). */
   syncMaster: SyncMaster | null = null;
+  /** NAT real services by address and port, for nat_icmp_send. */
+  private readonly realServices = new RealServices();
   /** The mark rules (Engine.setMarks swaps them whole); a packet's mark is set before the service lookup. */
   marks = new MarkTable([]);
   /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
@@ -106,10 +109,13 @@ export class Ip6Path {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
         return;
       }
-      if ((kind & LOCAL.VIP) === 0) {
-        this.out.drop(DROP.NOT_OURS);
-        return;
-      }
+    }
+    // ip_vs_out() with nat_icmp_send: a NAT real server's packet with no conn gets ICMPv6 port
+    // unreachable (not for a TCP RST or an SCTP ABORT), as IpPath.natStray for IPv4.
+    if (this.director.settings.natIcmpSend && this.natStray(buf, flow, now)) return;
+    if ((kind & LOCAL.VIP) === 0) {
+      this.out.drop(DROP.NOT_OURS);
+      return;
     }
     const idx = this.director.inPacket(this.pkt, now);
     if (idx < 0) {
@@ -128,6 +134,17 @@ export class Ip6Path {
       return;
     }
     this.xmitIn(buf, flow, idx, false, gso, now);
+  }
+
+  // See the comment at the call: true when the packet was answered and dropped.
+  private natStray(buf: Uint8Array, flow: Flow, now: number): boolean {
+    const proto = flow.proto;
+    if (!this.realServices.has6(this.director.table, proto, buf, flow.srcOff, flow.sport)) return false;
+    if (proto === IPPROTO.TCP && (flow.tcpFlags & 0x04) !== 0) return false;
+    if (proto === IPPROTO.SCTP && flow.l4Off + 12 < flow.ipEnd && buf[flow.l4Off + 12] === 6) return false;
+    this.icmpError(buf, flow, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, now);
+    this.out.drop(DROP.NAT_NO_CONN);
+    return true;
   }
 
   private fillPkt(buf: Uint8Array, flow: Flow): void {
@@ -378,7 +395,23 @@ export class Ip6Path {
     bytesToWords(flow.innerSrc6, this.w2);
     if (kind & LOCAL.VIP) {
       // About our reply VIP:vport → client: the conn by the quoted tuple reversed.
-      const idx = conns.findIn(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      let idx = conns.findIn(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      // schedule_icmp: ip_vs_in_icmp_v6() schedules a conn for the quoted tuple reversed (IpPath.scheduleIcmp).
+      if (idx < 0 && this.director.settings.scheduleIcmp) {
+        const q = this.pkt;
+        q.srcAddr.set(flow.innerDst6);
+        q.dstAddr.set(flow.innerSrc6);
+        q.protocol = p;
+        q.srcPort = flow.innerDport;
+        q.dstPort = flow.innerSport;
+        q.tcpFlags = 0;
+        q.sctpChunk = -1;
+        q.sctpNextChunk = -1;
+        q.length = flow.ipEnd - flow.l3Off;
+        q.fragment = false;
+        q.fwmark = this.marks.classify6(buf, flow, this.rxIf);
+        idx = this.director.scheduleIcmp(q, now);
+      }
       if (idx < 0) {
         out.drop(DROP.ICMP_NO_CONN);
         return;
