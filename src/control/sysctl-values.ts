@@ -33,7 +33,7 @@ export const KERNEL_ONLY_SYSCTLS: readonly string[] = [
  * Names lvsd accepts and stores (SYSCTLS) that no data plane reads yet: setting them changes
  * what `lvsadm --sysctl` shows and nothing else, and lvsd's start log says so.
  */
-export const NOT_YET_HONOURED: ReadonlySet<SysctlName> = new Set<SysctlName>(['cache_bypass', 'pmtu_disc']);
+export const NOT_YET_HONOURED: ReadonlySet<SysctlName> = new Set<SysctlName>(['cache_bypass']);
 
 /** Stable codes of sysctl name and value errors. */
 export type SysctlErrorCode =

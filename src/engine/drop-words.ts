@@ -33,7 +33,7 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.NEIGH_TABLE_FULL]: 'the neighbour table is full',
   [DROP.TTL_EXCEEDED]: 'TTL would reach 0 (ICMP time exceeded sent)',
   [DROP.TOO_BIG]: 'too big for the path with DF set (ICMP fragmentation needed sent)',
-  [DROP.NEEDS_FRAGMENTATION]: 'too big for the path without DF: the engine does not fragment',
+  [DROP.NEEDS_FRAGMENTATION]: 'too big for the path without DF: the engine fragments only tunnelled packets',
   [DROP.NO_LOCAL_PORT]: 'FULLNAT: no local address:port left',
   [DROP.NO_LOCAL_ADDRESS]: 'FULLNAT service without a local address (LIP)',
   [DROP.ICMP_NO_CONN]: 'ICMP error that matches no connection',

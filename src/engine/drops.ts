@@ -38,7 +38,7 @@ export const DROP = {
   TTL_EXCEEDED: 75,
   /** Too big for the path with DF set: ICMP fragmentation needed / packet too big sent. */
   TOO_BIG: 76,
-  /** Too big without DF: the engine does not fragment. */
+  /** Too big without DF: the engine fragments only tunnelled packets (outer DF clear), not the others. */
   NEEDS_FRAGMENTATION: 77,
   /** FULLNAT: no local address:port left for the real server. */
   NO_LOCAL_PORT: 78,

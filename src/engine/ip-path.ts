@@ -13,6 +13,7 @@ import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { DIR } from '../core/proto/tcp.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
+import { fragCount4, writeFragment4 } from '../forward/frag4.js';
 import { ETH_LEN, moveFrame } from '../forward/frame.js';
 import {
   adjustSynAckMss,
@@ -288,7 +289,8 @@ export class IpPath {
       decrementTtl4(frameView(buf), flow);
       if (type === TUN_TYPE.IPIP) {
         const id = out.nextIpId();
-        ipipEncap4(frameView(buf), flow.l3Off, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+        const df = flow.df && this.director.settings.pmtuDisc;
+        ipipEncap4(frameView(buf), flow.l3Off, ipLen, flow.tos, flow.ttl, df, id, src, rip);
       } else {
         this.tunEncapOf(buf, flow.l3Off, ipLen, flow, idx, src, rip);
       }
@@ -306,7 +308,8 @@ export class IpPath {
     if (type === TUN_TYPE.IPIP) {
       // The common tunnel: no parameters to fill, no flow hash (GUE only), the outer header as words.
       const id = out.nextIpId();
-      const at = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+      const df = flow.df && this.director.settings.pmtuDisc;
+      const at = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, df, id, src, rip);
       out.sendCached(out.arena, at, ipLen + over, key);
       return;
     }
@@ -332,7 +335,8 @@ export class IpPath {
     t.src4 = src;
     t.dst4 = rip;
     t.id = this.out.nextIpId();
-    return tunEncap(b, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
+    const df = flow.df && this.director.settings.pmtuDisc;
+    return tunEncap(b, inner, ipLen, 4, flow.tos, flow.ttl, df, flowHash(flow), t);
   }
 
   // (tunnel type << 8 | IPv4 outer overhead) of dest `key` (conn `idx`'s), or -1 without a Dest.
@@ -494,7 +498,10 @@ export class IpPath {
       t.dst4 = rip | 0;
       over = tunOverhead(t.type, t.flags);
     }
-    if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
+    // ensure_mtu_is_adequate(): a tunnelled packet whose outer DF will be clear (pmtu_disc = 0, or
+    // no DF on the inner packet) is not checked; the output path fragments the outer packet.
+    this.fragOuter = over > 0 && !gso && !(flow.df && this.director.settings.pmtuDisc);
+    if (!this.fragOuter && !this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
     if (!decrementTtl(buf, flow)) {
       if (!icmp) this.icmpError(buf, flow, 11, 0, 0, now);
       out.drop(DROP.TTL_EXCEEDED);
@@ -532,6 +539,46 @@ export class IpPath {
       }
     }
     this.emit(b, flow, slot, nh, mtu, over, now, hit ? key : key >= 0 ? -1 - key : -1, rip);
+    this.fragOuter = false;
+  }
+
+  // Set by xmitIn for the packet being sent: a tunnel whose outer DF is clear, fragmented when too big.
+  private fragOuter = false;
+
+  // The tunnelled packet whole (outer DF clear), then cut into fragments of the route's MTU.
+  private emitFragments(
+    buf: Uint8Array,
+    flow: Flow,
+    slot: number,
+    nh: number,
+    mtu: number,
+    over: number,
+    now: number,
+    cache: number,
+    cacheDst: number,
+  ): void {
+    const out = this.out;
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const total = ipLen + over;
+    const count = fragCount4(total, mtu);
+    if (count < 0) {
+      out.drop(DROP.NEEDS_FRAGMENTATION);
+      return;
+    }
+    const inner = out.placeSegment(buf, flow, ipLen, over, 0, 1);
+    if (inner < 0) return;
+    this.tun.id = out.nextIpId();
+    const l3 = tunEncap(out.arena, inner, ipLen, 4, flow.tos, flow.ttl, false, flowHash(flow), this.tun);
+    for (let k = 0; k < count; k++) {
+      const o = out.reserve(ETH_LEN + mtu);
+      if (o < 0) {
+        out.drop(DROP.TX_FULL);
+        return;
+      }
+      const len = writeFragment4(out.arena, l3, total, mtu, k, out.arena, o + ETH_LEN);
+      if (cache >= 0) out.sendCached(out.arena, o + ETH_LEN, len, cache);
+      else out.sendL3(out.arena, o + ETH_LEN, len, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
+    }
   }
 
   // DPVS tcp_fnat_in_handler: TOA goes into the SYN and into segments acknowledging the server's SYN-ACK.
@@ -669,6 +716,10 @@ export class IpPath {
     const out = this.out;
     const ipLen = flow.ipEnd - flow.l3Off;
     const room = mtu - over;
+    if (this.fragOuter && ipLen > room) {
+      this.emitFragments(buf, flow, slot, nh, mtu, over, now, cache, cacheDst);
+      return;
+    }
     if (ipLen <= room && over === 0) {
       if (cache >= 0) out.sendCached(buf, flow.l3Off, ipLen, cache);
       else out.sendL3(buf, flow.l3Off, ipLen, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
@@ -684,7 +735,8 @@ export class IpPath {
       let l3 = inner;
       if (over > 0) {
         this.tun.id = out.nextIpId();
-        l3 = tunEncap(out.arena, inner, len, 4, flow.tos, flow.ttl, flow.df, hash, this.tun);
+        const df = flow.df && this.director.settings.pmtuDisc;
+        l3 = tunEncap(out.arena, inner, len, 4, flow.tos, flow.ttl, df, hash, this.tun);
       }
       if (cache >= 0) out.sendCached(out.arena, l3, len + over, cache);
       else out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);

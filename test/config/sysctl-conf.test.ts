@@ -131,8 +131,11 @@ describe('planSysctls', () => {
   });
 
   it('names the settings it stores that no data plane acts on yet', () => {
-    const p = planSysctls(file('net.ipv4.vs.pmtu_disc=0\nnet.ipv4.vs.sloppy_tcp=1\n'), []);
-    assert.deepEqual(p.notHonoured, ['pmtu_disc']);
+    const p = planSysctls(
+      file('net.ipv4.vs.cache_bypass=1\nnet.ipv4.vs.pmtu_disc=0\nnet.ipv4.vs.sloppy_tcp=1\n'),
+      [],
+    );
+    assert.deepEqual(p.notHonoured, ['cache_bypass']);
   });
 });
 
