@@ -402,6 +402,8 @@ export class IpPath {
     const sm = this.syncMaster;
     if (sm !== null) sm.onPacket(idx, now);
     this.forward(buf, flow, idx, gso, now);
+    // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
+    if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();
   }
 
   // Transmits a request of conn idx by its method.
@@ -845,6 +847,7 @@ export class IpPath {
         return;
       }
       this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, true, false, now);
+      if (conns.kind(idx) === KIND.OPS) this.director.flushOps();
       return;
     }
     let idx: number;

@@ -11,7 +11,7 @@
  * without translating ICMPv6 errors). Not carried over IPv6 yet, counted as UNSUPPORTED: real
  * servers of the other family (IPv4 RIPs under an IPv6 VIP).
  */
-import { CONN_F } from '../core/conn-table.js';
+import { CONN_F, KIND } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
 import { FWD } from '../core/types.js';
@@ -134,6 +134,8 @@ export class Ip6Path {
       return;
     }
     this.xmitIn(buf, flow, idx, false, gso, now);
+    // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
+    if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();
   }
 
   // See the comment at the call: true when the packet was answered and dropped.
@@ -417,6 +419,7 @@ export class Ip6Path {
         return;
       }
       this.xmitIn(buf, flow, idx, true, false, now);
+      if (conns.kind(idx) === KIND.OPS) this.director.flushOps();
       return;
     }
     if (kind & LOCAL.LIP) {
