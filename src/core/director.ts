@@ -22,7 +22,7 @@ import type { Service } from './service.js';
 import { type SchedulerLookup, ServiceTable } from './service-table.js';
 import { Settings } from './settings.js';
 import { EST_PERIOD_MS, Stats } from './stats.js';
-import { PROTO } from './types.js';
+import { FWD, PROTO } from './types.js';
 
 /** Negative results of inPacket/outPacket (a conn index is ≥ 0). */
 export const VERDICT = {
@@ -339,6 +339,50 @@ export class Director implements PersistContext {
     p.tcpFlags = tcpFlags;
     this.transition(idx, DIR.OUTPUT, p);
     conns.touch(idx, now);
+    return idx;
+  }
+
+  /**
+   * ip_vs_leave() with cache_bypass set, for a first packet `p` that {@link inPacket} answered
+   * VERDICT.NO_DEST: when its service is a fwmark one and the caller has found its destination
+   * to be a non-local unicast address (ip_vs_addr_is_unicast()), a bypass conn is created
+   * (IP_VS_CONN_F_BYPASS, real server 0.0.0.0:0, no dest, ONE_PACKET for a one-packet UDP
+   * service) and given the packet's state transition, so this packet and the flow's next ones are
+   * forwarded to their original destination (ip_vs_bypass_xmit()). No counters move: a conn
+   * without a dest counts nothing (ip_vs_in_stats()). Returns the conn, or VERDICT.NO_DEST when
+   * the sysctl is 0 or the service is not a fwmark one.
+   */
+  bypass(p: PacketInfo, now: number): number {
+    if (!this.settings.cacheBypass || p.fragment) return VERDICT.NO_DEST;
+    const svc = this.table.lookup(p.af, p.protocol, p.dstAddr, p.dstPort, p.fwmark);
+    if (!svc || svc.fwmark === 0) return VERDICT.NO_DEST;
+    const conns = this.conns;
+    bytesToWords(p.srcAddr, this.c);
+    bytesToWords(p.dstAddr, this.v);
+    this.tv.fill(0);
+    const one = svc.onePacket && p.protocol === PROTO.UDP ? CONN_F.ONE_PACKET : 0;
+    const idx = conns.create(
+      p.af,
+      p.protocol,
+      this.c,
+      p.srcPort,
+      this.v,
+      p.dstPort,
+      p.af,
+      this.tv,
+      0,
+      FWD.BYPASS | one,
+      p.fwmark,
+      -1,
+      svc.id,
+      now,
+    );
+    this.transition(idx, DIR.INPUT, p);
+    if (one) this.opsPending = idx;
+    else {
+      conns.setInPkts(idx, conns.inPktsOf(idx) + 1);
+      conns.touch(idx, now);
+    }
     return idx;
   }
 

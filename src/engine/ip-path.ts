@@ -206,6 +206,36 @@ export class IpPath {
   }
 
   /**
+   * ip_vs_addr_is_unicast() for cache_bypass: `dst` is a unicast address that is not local.
+   * lvsd's VIPs are not host addresses, so "local" here is what the kernel's director would hold:
+   * its interface addresses, the VIPs of address (non-fwmark) services, LIPs and owned VRRP
+   * addresses; a destination that is a VIP only because a mark rule names it (the transparent
+   * cache's origin server) is not. Multicast, broadcast and 0.0.0.0 are not unicast.
+   */
+  private nonLocal4(dst: number): boolean {
+    const a = dst >>> 0;
+    if (a === 0 || a >>> 28 >= 14) return false;
+    const ifs = this.out.ifAddr4;
+    for (let i = 0; i < ifs.length; i++) if (ifs[i] === a) return false;
+    if ((this.local.kind(a) & (LOCAL.LIP | LOCAL.ADDR)) !== 0) return false;
+    const table = this.director.table;
+    if (this.svcAddrGen !== table.generation) {
+      this.svcAddrs = new Set();
+      for (const s of table.list()) {
+        const b = s.addrBytes;
+        if (s.af === 4 && s.fwmark === 0 && b)
+          this.svcAddrs.add(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
+      }
+      this.svcAddrGen = table.generation;
+    }
+    return !this.svcAddrs.has(a);
+  }
+
+  // Addresses of IPv4 address services, for nonLocal4, valid for table generation svcAddrGen.
+  private svcAddrs = new Set<number>();
+  private svcAddrGen = -1;
+
+  /**
    * The fast path for an IPv4 TCP/UDP packet to a VIP of an established conn (the kernel's
    * lookup → transition → counters → xmit): the director's u32 entry point, then, when the real
    * server's path is cached and no ICMP, TOA or tunnel work applies, a one-pass rewrite and the
@@ -387,7 +417,17 @@ export class IpPath {
     const idx = this.director.inPacket(this.pkt, now);
     if (idx < 0) {
       if (idx === VERDICT.NO_DEST) {
-        // ip_vs_leave: ICMP port unreachable from the VIP.
+        // ip_vs_leave: cache_bypass sends a fwmark service's packet on to its original
+        // destination when that is not one of the director's addresses...
+        if (this.director.settings.cacheBypass && this.nonLocal4(flow.dst4)) {
+          const b = this.director.bypass(this.pkt, now);
+          if (b >= 0) {
+            this.forward(buf, flow, b, gso, now);
+            if (this.director.conns.kind(b) === KIND.OPS) this.director.flushOps();
+            return;
+          }
+        }
+        // ...else ICMP port unreachable from the VIP.
         this.icmpError(buf, flow, 3, 3, 0, now);
         this.out.drop(DROP.NO_DEST);
         return;
@@ -458,8 +498,15 @@ export class IpPath {
   ): void {
     const out = this.out;
     const conns = this.director.conns;
-    const rip = conns.daddrOf(idx);
-    if (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL && fwd !== FWD.FULLNAT) {
+    // A cache_bypass conn has no real server: ip_vs_bypass_xmit() routes to the packet's own destination.
+    const rip = fwd === FWD.BYPASS ? flow.dst4 >>> 0 : conns.daddrOf(idx);
+    if (
+      fwd !== FWD.MASQ &&
+      fwd !== FWD.DROUTE &&
+      fwd !== FWD.TUNNEL &&
+      fwd !== FWD.FULLNAT &&
+      fwd !== FWD.BYPASS
+    ) {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
