@@ -120,7 +120,18 @@ export class Ip6Path {
     const idx = this.director.inPacket(this.pkt, now);
     if (idx < 0) {
       if (idx === VERDICT.NO_DEST) {
-        // ip_vs_leave: ICMPv6 port unreachable from the VIP.
+        // ip_vs_leave: cache_bypass sends a fwmark service's packet on to its destination when that
+        // is unicast (ip_vs_addr_is_unicast(): for IPv6 any unicast address, local ones too)...
+        const d0 = flow.dst6[0]!;
+        if (this.director.settings.cacheBypass && d0 !== 0xff && !isUnspecified6(flow.dst6)) {
+          const b = this.director.bypass(this.pkt, now);
+          if (b >= 0) {
+            this.xmitIn(buf, flow, b, false, gso, now);
+            if (this.director.conns.kind(b) === KIND.OPS) this.director.flushOps();
+            return;
+          }
+        }
+        // ...else ICMPv6 port unreachable from the VIP.
         this.icmpError(buf, flow, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, now);
         this.out.drop(DROP.NO_DEST);
       } else if (idx === VERDICT.ACCEPT) this.out.drop(DROP.NO_SERVICE);
@@ -172,13 +183,21 @@ export class Ip6Path {
     const conns = this.director.conns;
     const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
     const methodOk =
-      fwd === FWD.MASQ || fwd === FWD.DROUTE || fwd === FWD.TUNNEL || (fwd === FWD.FULLNAT && !icmp);
+      fwd === FWD.MASQ ||
+      fwd === FWD.DROUTE ||
+      fwd === FWD.TUNNEL ||
+      fwd === FWD.BYPASS ||
+      (fwd === FWD.FULLNAT && !icmp);
     if (conns.daf(idx) !== 6 || !methodOk) {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
-    conns.readAddr(idx, 8, this.w1);
-    wordsToBytes(this.w1, this.rip);
+    // A cache_bypass conn has no real server: ip_vs_bypass_xmit_v6() routes to the packet's own destination.
+    if (fwd === FWD.BYPASS) this.rip.set(flow.dst6);
+    else {
+      conns.readAddr(idx, 8, this.w1);
+      wordsToBytes(this.w1, this.rip);
+    }
     let over = 0;
     if (fwd === FWD.TUNNEL) {
       const dest = this.director.destOf(idx);
@@ -440,6 +459,11 @@ export class Ip6Path {
     natIcmpOut6(buf, flow, this.vip, conns.vport[idx] as number);
     this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
   }
+}
+
+function isUnspecified6(a: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
+  return true;
 }
 
 function wordsToBytes(w: Uint32Array, b: Uint8Array): void {

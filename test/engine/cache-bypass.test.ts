@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMarkArgs } from '../../src/config/marks/mark-rules.js';
 import { MarkTable } from '../../src/engine/mark-table.js';
-import { SIM_IFINDEX } from '../../src/tools/simulate.js';
+import { createSimulation, SIM_IFINDEX } from '../../src/tools/simulate.js';
 import { flowOf, fromClient, toClient } from '../forward/fixtures.js';
-import { CLIENT, hex, lab, RS1, run, VIP } from './lab.js';
+import { CLIENT, DIR_IP, DIR_MAC, GW, GW_MAC, hex, lab, RS1, run, VIP } from './lab.js';
+import { CLIENT6, DIR6, fromGw6, GW6, toGw6 } from './lab6.js';
 
 // 203.0.113.50 is an origin server beyond the gateway; mark 1 sends its port 80 to a cache
 // service (fwmark 1) whose only cache, RS1, has weight 0 (no usable real server).
@@ -90,5 +91,42 @@ describe('cache_bypass', () => {
       assert.equal(flowOf(r.tx[0]!).icmpType, 3);
     }
     assert.equal(s.director.conns.count, 0);
+  });
+
+  it('IPv6: 0 answers ICMPv6 port unreachable, 1 forwards the SYN to the origin through the IPv6 gateway', () => {
+    const ORIGIN6 = '2001:db8:99::50';
+    const mk = (v: number) => {
+      const s6 = createSimulation({
+        rules: '-A -f 3 -6 -s rr\n',
+        directorMac: DIR_MAC,
+        directorIp: `${DIR_IP}/24`,
+        gateway: GW,
+        directorIp6: `${DIR6}/64`,
+        gateway6: GW6,
+        neighbours: `${GW6} ${GW_MAC}\n`,
+        now: 1_000_000,
+      });
+      const p = parseMarkArgs([`tcp dst ${ORIGIN6} dport 80 mark 3`]);
+      s6.engine.setMarks(new MarkTable(p.rules, () => undefined));
+      s6.director.setSysctl('cache_bypass', v);
+      return s6;
+    };
+    const syn6 = () =>
+      fromGw6()
+        .ipv6({ src: CLIENT6, dst: ORIGIN6 })
+        .tcp({ sport: 40000, dport: 80, flags: 'S', seq: 1 })
+        .build();
+    const r0 = run(mk(0), syn6());
+    assert.deepEqual(r0.drops, ['no_dest']);
+    assert.equal(flowOf(r0.tx[0]!).icmpType, 1);
+    const on = mk(1);
+    const r1 = run(on, syn6());
+    assert.deepEqual(r1.drops, []);
+    const want = toGw6()
+      .ipv6({ src: CLIENT6, dst: ORIGIN6, hopLimit: 63 })
+      .tcp({ sport: 40000, dport: 80, flags: 'S', seq: 1 })
+      .build();
+    assert.deepEqual(r1.tx.map(hex), [hex(want)]);
+    assert.equal(on.director.conns.count, 1);
   });
 });
