@@ -26,15 +26,11 @@ export const KERNEL_ONLY_SYSCTLS: readonly string[] = [
 ];
 
 /**
- * Names lvsd accepts and stores (SYSCTLS) that no data plane reads yet: setting them changes
- * what `lvsadm --sysctl` shows and nothing else, and lvsd's start log says so.
+ * Names lvsd accepts and stores (SYSCTLS) that no data plane reads yet: setting them would change
+ * what `lvsadm --sysctl` shows and nothing else, and lvsd's start log would say so. Empty since
+ * cache_bypass, nat_icmp_send, pmtu_disc and schedule_icmp are honoured by the packet plane.
  */
-export const NOT_YET_HONOURED: ReadonlySet<SysctlName> = new Set<SysctlName>([
-  'cache_bypass',
-  'nat_icmp_send',
-  'pmtu_disc',
-  'schedule_icmp',
-]);
+export const NOT_YET_HONOURED: ReadonlySet<SysctlName> = new Set<SysctlName>();
 
 /** Stable codes of sysctl name and value errors. */
 export type SysctlErrorCode =

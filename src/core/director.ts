@@ -24,7 +24,7 @@ import type { Service } from './service.js';
 import { type SchedulerLookup, ServiceTable } from './service-table.js';
 import { Settings } from './settings.js';
 import { EST_PERIOD_MS, Stats } from './stats.js';
-import { PROTO } from './types.js';
+import { FWD, PROTO } from './types.js';
 
 /** Negative results of inPacket/outPacket (a conn index is ≥ 0). */
 export const VERDICT = {
@@ -379,6 +379,78 @@ export class Director implements PersistContext {
     p.tcpFlags = tcpFlags;
     this.transition(idx, DIR.OUTPUT, p);
     conns.touch(idx, now);
+    return idx;
+  }
+
+  /**
+   * ip_vs_leave() with cache_bypass set, for a first packet `p` that {@link inPacket} answered
+   * VERDICT.NO_DEST: when its service is a fwmark one and the caller has found its destination
+   * to be a non-local unicast address (ip_vs_addr_is_unicast()), a bypass conn is created
+   * (IP_VS_CONN_F_BYPASS, real server 0.0.0.0:0, no dest, ONE_PACKET for a one-packet UDP
+   * service) and given the packet's state transition, so this packet and the flow's next ones are
+   * forwarded to their original destination (ip_vs_bypass_xmit()). No counters move: a conn
+   * without a dest counts nothing (ip_vs_in_stats()). Returns the conn, or VERDICT.NO_DEST when
+   * the sysctl is 0 or the service is not a fwmark one.
+   */
+  bypass(p: PacketInfo, now: number): number {
+    if (!this.settings.cacheBypass || p.fragment) return VERDICT.NO_DEST;
+    const svc = this.table.lookup(p.af, p.protocol, p.dstAddr, p.dstPort, p.fwmark);
+    if (!svc || svc.fwmark === 0) return VERDICT.NO_DEST;
+    const conns = this.conns;
+    bytesToWords(p.srcAddr, this.c);
+    bytesToWords(p.dstAddr, this.v);
+    this.tv.fill(0);
+    const one = svc.onePacket && p.protocol === PROTO.UDP ? CONN_F.ONE_PACKET : 0;
+    const idx = conns.create(
+      p.af,
+      p.protocol,
+      this.c,
+      p.srcPort,
+      this.v,
+      p.dstPort,
+      p.af,
+      this.tv,
+      0,
+      FWD.BYPASS | one,
+      p.fwmark,
+      -1,
+      svc.id,
+      now,
+    );
+    this.transition(idx, DIR.INPUT, p);
+    if (one) this.opsPending = idx;
+    else {
+      conns.setInPkts(idx, conns.inPktsOf(idx) + 1);
+      conns.touch(idx, now);
+    }
+    return idx;
+  }
+
+  /**
+   * ip_vs_in_icmp() with schedule_icmp set, when an ICMP error about a packet from a virtual
+   * service matched no conn: ip_vs_try_to_schedule() with the quoted header read inverted. `p`
+   * carries that tuple the right way round (client = the quoted destination, VIP:vport = the
+   * quoted source), its protocol, the ICMP packet's length and mark. The service is found and a
+   * dest scheduled as for a first packet, with no SYN/INIT check (tcp_conn_schedule() skips it for
+   * ICMP), no state transition (the conn keeps state NONE and its 3 s first timeout) and the in
+   * counters counted (ip_vs_in_stats()). Returns the conn index, VERDICT.ACCEPT when no service
+   * matches, or another VERDICT when none can be scheduled: then ip_vs_leave() only drops, since it
+   * never answers an ICMP error with one (nor bypasses it).
+   */
+  scheduleIcmp(p: PacketInfo, now: number): number {
+    if (this.opsPending >= 0) this.flushOps();
+    this.conns.expire(now);
+    const proto = p.protocol;
+    if (proto !== PROTO.TCP && proto !== PROTO.UDP && proto !== PROTO.SCTP) return VERDICT.ACCEPT;
+    bytesToWords(p.srcAddr, this.c);
+    bytesToWords(p.dstAddr, this.v);
+    const svc = this.table.lookup(p.af, proto, p.dstAddr, p.dstPort, p.fwmark);
+    if (!svc) return VERDICT.ACCEPT;
+    const idx = this.schedule(svc, p, now);
+    if (idx < 0) return idx;
+    this.countIn(idx, p.length, 1);
+    // A one-packet conn goes after this ICMP packet, as after a datagram (ip_vs_conn_put()).
+    if (this.conns.flagsOf(idx) & CONN_F.ONE_PACKET) this.opsPending = idx;
     return idx;
   }
 

@@ -93,6 +93,14 @@ export class Settings {
   syncPersistMode = false;
   /** Cached sync_version (0 or 1). */
   syncVersion = 1;
+  /** Cached schedule_icmp != 0: an ICMP error about a VIP with no conn may start one (ip_vs_in_icmp). */
+  scheduleIcmp = false;
+  /** Cached nat_icmp_send != 0: a NAT real server's packet with no conn gets port unreachable (ip_vs_out). */
+  natIcmpSend = false;
+  /** Cached cache_bypass != 0: a fwmark service without a usable dest forwards to the original destination (ip_vs_leave). */
+  cacheBypass = false;
+  /** Cached pmtu_disc != 0: tunnelled IPv4 packets keep DF and too-big ones get frag-needed (ip_vs_xmit.c). */
+  pmtuDisc = true;
 
   /** `--set tcp tcpfin udp`: seconds, 0 keeps the current value (ip_vs_set_timeout). */
   setTimeouts(tcp: number, tcpfin: number, udp: number): void {
@@ -145,6 +153,10 @@ export class Settings {
     this.syncPersistMode = this.values.sync_persist_mode !== 0;
     this.syncVersion = this.values.sync_version;
     this.connMax = this.values.conn_max;
+    this.scheduleIcmp = this.values.schedule_icmp !== 0;
+    this.natIcmpSend = this.values.nat_icmp_send !== 0;
+    this.cacheBypass = this.values.cache_bypass !== 0;
+    this.pmtuDisc = this.values.pmtu_disc !== 0;
   }
 
   /** All sysctls with their current values. */

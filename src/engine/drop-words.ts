@@ -33,7 +33,7 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.NEIGH_TABLE_FULL]: 'the neighbour table is full',
   [DROP.TTL_EXCEEDED]: 'TTL would reach 0 (ICMP time exceeded sent)',
   [DROP.TOO_BIG]: 'too big for the path with DF set (ICMP fragmentation needed sent)',
-  [DROP.NEEDS_FRAGMENTATION]: 'too big for the path without DF: the engine does not fragment',
+  [DROP.NEEDS_FRAGMENTATION]: 'too big for the path without DF: the engine fragments only tunnelled packets',
   [DROP.NO_LOCAL_PORT]: 'FULLNAT: no local address:port left',
   [DROP.NO_LOCAL_ADDRESS]: 'FULLNAT service without a local address (LIP)',
   [DROP.ICMP_NO_CONN]: 'ICMP error that matches no connection',
@@ -44,6 +44,7 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.SYNC_UNBOUND]: 'synced connection for a real server this director does not have yet',
   [DROP.DEFENSE_DROP_PACKET]: 'new connection dropped by the drop_packet defense (memory low or mode 3)',
   [DROP.CONN_LIMIT]: 'new connection refused: the connection table holds conn_max entries',
+  [DROP.NAT_NO_CONN]: 'from a NAT real server, no connection (nat_icmp_send: port unreachable sent)',
 };
 
 /** `name: words` for a drop code, e.g. `no_dest: no usable real server (ICMP port unreachable sent)`. */

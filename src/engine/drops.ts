@@ -39,7 +39,7 @@ export const DROP = {
   TTL_EXCEEDED: 75,
   /** Too big for the path with DF set: ICMP fragmentation needed / packet too big sent. */
   TOO_BIG: 76,
-  /** Too big without DF: the engine does not fragment. */
+  /** Too big without DF: the engine fragments only tunnelled packets (outer DF clear), not the others. */
   NEEDS_FRAGMENTATION: 77,
   /** FULLNAT: no local address:port left for the real server. */
   NO_LOCAL_PORT: 78,
@@ -65,6 +65,11 @@ export const DROP = {
   DEFENSE_DROP_PACKET: 86,
   /** A new connection refused: the table holds conn_max entries (LVS.ts's bound). */
   CONN_LIMIT: 87,
+  /**
+   * A packet from a NAT real server's address and port that belongs to no conn, with nat_icmp_send
+   * set: ICMP port unreachable sent back to the real server (ip_vs_out()).
+   */
+  NAT_NO_CONN: 88,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */

@@ -13,6 +13,7 @@ import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { DIR } from '../core/proto/tcp.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
+import { fragCount4, writeFragment4 } from '../forward/frag4.js';
 import { ETH_LEN, moveFrame } from '../forward/frame.js';
 import {
   adjustSynAckMss,
@@ -37,6 +38,7 @@ import { FRAG_DIR, FragTable } from './frag-table.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import { MarkTable } from './mark-table.js';
 import type { Output } from './output.js';
+import { RealServices } from './real-services.js';
 
 const SYN = 0x02;
 const RST = 0x04;
@@ -73,6 +75,8 @@ export class IpPath {
   icmpSent = 0;
   echoReplies = 0;
   private readonly pkt = new PacketInfo();
+  /** NAT real services by address and port, for nat_icmp_send. */
+  private readonly realServices = new RealServices();
   /** Later fragments find their datagram's conn here. */
   readonly frags = new FragTable();
   private readonly tun = new TunParams();
@@ -155,10 +159,11 @@ export class IpPath {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
         return;
       }
-      if ((kind & LOCAL.VIP) === 0) {
-        this.out.drop(DROP.NOT_OURS);
-        return;
-      }
+    }
+    if (this.director.settings.natIcmpSend && this.natStray(buf, flow, now)) return;
+    if ((kind & LOCAL.VIP) === 0) {
+      this.out.drop(DROP.NOT_OURS);
+      return;
     }
     if (!sctp) {
       const idx = this.director.inPacket4(
@@ -181,6 +186,54 @@ export class IpPath {
     }
     this.request(buf, flow, gso, now);
   }
+
+  /**
+   * ip_vs_out()'s last step with nat_icmp_send set: a TCP, UDP or SCTP packet that matched no conn
+   * but comes from the address and port of a NAT real server (ip_vs_has_real_service()) is
+   * answered with ICMP port unreachable to that server and dropped, unless it is a TCP RST or an
+   * SCTP ABORT. True when it was. The engine asks only after its reply lookup missed, as ip_vs_out
+   * does; every other packet goes on as before.
+   */
+  private natStray(buf: Uint8Array, flow: Flow, now: number): boolean {
+    const proto = flow.proto;
+    if (!this.realServices.has4(this.director.table, proto, flow.src4, flow.sport)) return false;
+    if (proto === IPPROTO.TCP && (flow.tcpFlags & RST) !== 0) return false;
+    // is_sctp_abort(): the first chunk after the 12-byte common header is an ABORT (type 6).
+    if (proto === IPPROTO.SCTP && flow.l4Off + 12 < flow.ipEnd && buf[flow.l4Off + 12] === 6) return false;
+    this.icmpError(buf, flow, 3, 3, 0, now);
+    this.out.drop(DROP.NAT_NO_CONN);
+    return true;
+  }
+
+  /**
+   * ip_vs_addr_is_unicast() for cache_bypass: `dst` is a unicast address that is not local.
+   * lvsd's VIPs are not host addresses, so "local" here is what the kernel's director would hold:
+   * its interface addresses, the VIPs of address (non-fwmark) services, LIPs and owned VRRP
+   * addresses; a destination that is a VIP only because a mark rule names it (the transparent
+   * cache's origin server) is not. Multicast, broadcast and 0.0.0.0 are not unicast.
+   */
+  private nonLocal4(dst: number): boolean {
+    const a = dst >>> 0;
+    if (a === 0 || a >>> 28 >= 14) return false;
+    const ifs = this.out.ifAddr4;
+    for (let i = 0; i < ifs.length; i++) if (ifs[i] === a) return false;
+    if ((this.local.kind(a) & (LOCAL.LIP | LOCAL.ADDR)) !== 0) return false;
+    const table = this.director.table;
+    if (this.svcAddrGen !== table.generation) {
+      this.svcAddrs = new Set();
+      for (const s of table.list()) {
+        const b = s.addrBytes;
+        if (s.af === 4 && s.fwmark === 0 && b)
+          this.svcAddrs.add(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
+      }
+      this.svcAddrGen = table.generation;
+    }
+    return !this.svcAddrs.has(a);
+  }
+
+  // Addresses of IPv4 address services, for nonLocal4, valid for table generation svcAddrGen.
+  private svcAddrs = new Set<number>();
+  private svcAddrGen = -1;
 
   /**
    * The fast path for an IPv4 TCP/UDP packet to a VIP of an established conn (the kernel's
@@ -266,7 +319,8 @@ export class IpPath {
       decrementTtl4(frameView(buf), flow);
       if (type === TUN_TYPE.IPIP) {
         const id = out.nextIpId();
-        ipipEncap4(frameView(buf), flow.l3Off, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+        const df = flow.df && this.director.settings.pmtuDisc;
+        ipipEncap4(frameView(buf), flow.l3Off, ipLen, flow.tos, flow.ttl, df, id, src, rip);
       } else {
         this.tunEncapOf(buf, flow.l3Off, ipLen, flow, idx, src, rip);
       }
@@ -284,7 +338,8 @@ export class IpPath {
     if (type === TUN_TYPE.IPIP) {
       // The common tunnel: no parameters to fill, no flow hash (GUE only), the outer header as words.
       const id = out.nextIpId();
-      const at = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, flow.df, id, src, rip);
+      const df = flow.df && this.director.settings.pmtuDisc;
+      const at = ipipEncap4(out.arenaView, inner, ipLen, flow.tos, flow.ttl, df, id, src, rip);
       out.sendCached(out.arena, at, ipLen + over, key);
       return;
     }
@@ -310,7 +365,8 @@ export class IpPath {
     t.src4 = src;
     t.dst4 = rip;
     t.id = this.out.nextIpId();
-    return tunEncap(b, inner, ipLen, 4, flow.tos, flow.ttl, flow.df, flowHash(flow), t);
+    const df = flow.df && this.director.settings.pmtuDisc;
+    return tunEncap(b, inner, ipLen, 4, flow.tos, flow.ttl, df, flowHash(flow), t);
   }
 
   // (tunnel type << 8 | IPv4 outer overhead) of dest `key` (conn `idx`'s), or -1 without a Dest.
@@ -361,7 +417,17 @@ export class IpPath {
     const idx = this.director.inPacket(this.pkt, now);
     if (idx < 0) {
       if (idx === VERDICT.NO_DEST) {
-        // ip_vs_leave: ICMP port unreachable from the VIP.
+        // ip_vs_leave: cache_bypass sends a fwmark service's packet on to its original
+        // destination when that is not one of the director's addresses...
+        if (this.director.settings.cacheBypass && this.nonLocal4(flow.dst4)) {
+          const b = this.director.bypass(this.pkt, now);
+          if (b >= 0) {
+            this.forward(buf, flow, b, gso, now);
+            if (this.director.conns.kind(b) === KIND.OPS) this.director.flushOps();
+            return;
+          }
+        }
+        // ...else ICMP port unreachable from the VIP.
         this.icmpError(buf, flow, 3, 3, 0, now);
         this.out.drop(DROP.NO_DEST);
         return;
@@ -376,6 +442,8 @@ export class IpPath {
     const sm = this.syncMaster;
     if (sm !== null) sm.onPacket(idx, now);
     this.forward(buf, flow, idx, gso, now);
+    // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
+    if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();
   }
 
   // Transmits a request of conn idx by its method.
@@ -430,8 +498,15 @@ export class IpPath {
   ): void {
     const out = this.out;
     const conns = this.director.conns;
-    const rip = conns.daddrOf(idx);
-    if (fwd !== FWD.MASQ && fwd !== FWD.DROUTE && fwd !== FWD.TUNNEL && fwd !== FWD.FULLNAT) {
+    // A cache_bypass conn has no real server: ip_vs_bypass_xmit() routes to the packet's own destination.
+    const rip = fwd === FWD.BYPASS ? flow.dst4 >>> 0 : conns.daddrOf(idx);
+    if (
+      fwd !== FWD.MASQ &&
+      fwd !== FWD.DROUTE &&
+      fwd !== FWD.TUNNEL &&
+      fwd !== FWD.FULLNAT &&
+      fwd !== FWD.BYPASS
+    ) {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
@@ -472,7 +547,10 @@ export class IpPath {
       t.dst4 = rip | 0;
       over = tunOverhead(t.type, t.flags);
     }
-    if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
+    // ensure_mtu_is_adequate(): a tunnelled packet whose outer DF will be clear (pmtu_disc = 0, or
+    // no DF on the inner packet) is not checked; the output path fragments the outer packet.
+    this.fragOuter = over > 0 && !gso && !(flow.df && this.director.settings.pmtuDisc);
+    if (!this.fragOuter && !this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
     if (!decrementTtl(buf, flow)) {
       if (!icmp) this.icmpError(buf, flow, 11, 0, 0, now);
       out.drop(DROP.TTL_EXCEEDED);
@@ -510,6 +588,46 @@ export class IpPath {
       }
     }
     this.emit(b, flow, slot, nh, mtu, over, now, hit ? key : key >= 0 ? -1 - key : -1, rip);
+    this.fragOuter = false;
+  }
+
+  // Set by xmitIn for the packet being sent: a tunnel whose outer DF is clear, fragmented when too big.
+  private fragOuter = false;
+
+  // The tunnelled packet whole (outer DF clear), then cut into fragments of the route's MTU.
+  private emitFragments(
+    buf: Uint8Array,
+    flow: Flow,
+    slot: number,
+    nh: number,
+    mtu: number,
+    over: number,
+    now: number,
+    cache: number,
+    cacheDst: number,
+  ): void {
+    const out = this.out;
+    const ipLen = flow.ipEnd - flow.l3Off;
+    const total = ipLen + over;
+    const count = fragCount4(total, mtu);
+    if (count < 0) {
+      out.drop(DROP.NEEDS_FRAGMENTATION);
+      return;
+    }
+    const inner = out.placeSegment(buf, flow, ipLen, over, 0, 1);
+    if (inner < 0) return;
+    this.tun.id = out.nextIpId();
+    const l3 = tunEncap(out.arena, inner, ipLen, 4, flow.tos, flow.ttl, false, flowHash(flow), this.tun);
+    for (let k = 0; k < count; k++) {
+      const o = out.reserve(ETH_LEN + mtu);
+      if (o < 0) {
+        out.drop(DROP.TX_FULL);
+        return;
+      }
+      const len = writeFragment4(out.arena, l3, total, mtu, k, out.arena, o + ETH_LEN);
+      if (cache >= 0) out.sendCached(out.arena, o + ETH_LEN, len, cache);
+      else out.sendL3(out.arena, o + ETH_LEN, len, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
+    }
   }
 
   // DPVS tcp_fnat_in_handler: TOA goes into the SYN and into segments acknowledging the server's SYN-ACK.
@@ -647,6 +765,10 @@ export class IpPath {
     const out = this.out;
     const ipLen = flow.ipEnd - flow.l3Off;
     const room = mtu - over;
+    if (this.fragOuter && ipLen > room) {
+      this.emitFragments(buf, flow, slot, nh, mtu, over, now, cache, cacheDst);
+      return;
+    }
     if (ipLen <= room && over === 0) {
       if (cache >= 0) out.sendCached(buf, flow.l3Off, ipLen, cache);
       else out.sendL3(buf, flow.l3Off, ipLen, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
@@ -662,7 +784,8 @@ export class IpPath {
       let l3 = inner;
       if (over > 0) {
         this.tun.id = out.nextIpId();
-        l3 = tunEncap(out.arena, inner, len, 4, flow.tos, flow.ttl, flow.df, hash, this.tun);
+        const df = flow.df && this.director.settings.pmtuDisc;
+        l3 = tunEncap(out.arena, inner, len, 4, flow.tos, flow.ttl, df, hash, this.tun);
       }
       if (cache >= 0) out.sendCached(out.arena, l3, len + over, cache);
       else out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now, -1 - cache, cacheDst);
@@ -695,6 +818,35 @@ export class IpPath {
     );
     this.icmpSent++;
     out.sendL3(out.arena, o + ETH_LEN, len, ETHERTYPE.IPV4, slot, nh, now);
+  }
+
+  /**
+   * schedule_icmp (ip_vs_in_icmp() → ip_vs_try_to_schedule()): an ICMP error to a VIP about a
+   * packet VIP:vport → client with no conn schedules one for client → VIP:vport, as a first packet
+   * would (Director.scheduleIcmp), so the error reaches a real server; e.g. a router's
+   * frag-needed for a conn another director of an ECMP group started. Returns the conn or < 0.
+   */
+  private scheduleIcmp(buf: Uint8Array, flow: Flow, now: number): number {
+    const p = this.pkt;
+    const s = p.srcAddr;
+    const d = p.dstAddr;
+    const qs = flow.innerL3Off + 12;
+    for (let i = 0; i < 4; i++) {
+      s[i] = buf[qs + 4 + i]!;
+      d[i] = buf[qs + i]!;
+    }
+    p.af = 4;
+    p.protocol = flow.innerProto;
+    p.srcPort = flow.innerDport;
+    p.dstPort = flow.innerSport;
+    p.tcpFlags = 0;
+    p.sctpChunk = -1;
+    p.sctpNextChunk = -1;
+    p.length = flow.ipEnd - flow.l3Off;
+    p.fragment = false;
+    // skb->mark of the ICMP packet itself, as PREROUTING's rules left it.
+    p.fwmark = this.marks.classify4(flow, this.rxIf);
+    return this.director.scheduleIcmp(p, now);
   }
 
   // ip_vs_in_icmp / ip_vs_out_icmp, and echo replies for our addresses.
@@ -735,12 +887,14 @@ export class IpPath {
       // About our reply VIP:vport → client: find the conn by the quoted tuple reversed.
       a[0] = flow.innerDst4;
       b[0] = flow.innerSrc4;
-      const idx = conns.findIn(4, p, a, flow.innerDport, b, flow.innerSport);
+      let idx = conns.findIn(4, p, a, flow.innerDport, b, flow.innerSport);
+      if (idx < 0 && this.director.settings.scheduleIcmp) idx = this.scheduleIcmp(buf, flow, now);
       if (idx < 0 || conns.daf(idx) !== 4) {
         out.drop(DROP.ICMP_NO_CONN);
         return;
       }
       this.xmitIn(buf, flow, idx, conns.flagsOf(idx) & CONN_F.FWD_MASK, true, false, now);
+      if (conns.kind(idx) === KIND.OPS) this.director.flushOps();
       return;
     }
     let idx: number;

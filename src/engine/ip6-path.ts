@@ -11,7 +11,7 @@
  * without translating ICMPv6 errors). Not carried over IPv6 yet, counted as UNSUPPORTED: real
  * servers of the other family (IPv4 RIPs under an IPv6 VIP).
  */
-import { CONN_F } from '../core/conn-table.js';
+import { CONN_F, KIND } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
 import { FWD } from '../core/types.js';
@@ -32,6 +32,7 @@ import type { LocalAddrs6 } from './local-addrs6.js';
 import { MarkTable } from './mark-table.js';
 import type { Output6 } from './ndp.js';
 import type { Output } from './output.js';
+import { RealServices } from './real-services.js';
 
 /** The minimum link MTU every IPv6 path has (RFC 8200 §5): packet-too-big never advertises less. */
 const IPV6_MIN_MTU = 1280;
@@ -64,6 +65,8 @@ export class Ip6Path {
   private tunPort = 0;
   /** The sync master told of every inbound packet of a conn while a master sync daemon runs (IpPath.syncMaster). */
   syncMaster: SyncMaster | null = null;
+  /** NAT real services by address and port, for nat_icmp_send. */
+  private readonly realServices = new RealServices();
   /** The mark rules (Engine.setMarks swaps them whole); a packet's mark is set before the service lookup. */
   marks = new MarkTable([]);
   /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
@@ -106,15 +109,29 @@ export class Ip6Path {
         this.reply(buf, flow, idx, (kind & LOCAL.LIP) !== 0, gso, now);
         return;
       }
-      if ((kind & LOCAL.VIP) === 0) {
-        this.out.drop(DROP.NOT_OURS);
-        return;
-      }
+    }
+    // ip_vs_out() with nat_icmp_send: a NAT real server's packet with no conn gets ICMPv6 port
+    // unreachable (not for a TCP RST or an SCTP ABORT), as IpPath.natStray for IPv4.
+    if (this.director.settings.natIcmpSend && this.natStray(buf, flow, now)) return;
+    if ((kind & LOCAL.VIP) === 0) {
+      this.out.drop(DROP.NOT_OURS);
+      return;
     }
     const idx = this.director.inPacket(this.pkt, now);
     if (idx < 0) {
       if (idx === VERDICT.NO_DEST) {
-        // ip_vs_leave: ICMPv6 port unreachable from the VIP.
+        // ip_vs_leave: cache_bypass sends a fwmark service's packet on to its destination when that
+        // is unicast (ip_vs_addr_is_unicast(): for IPv6 any unicast address, local ones too)...
+        const d0 = flow.dst6[0]!;
+        if (this.director.settings.cacheBypass && d0 !== 0xff && !isUnspecified6(flow.dst6)) {
+          const b = this.director.bypass(this.pkt, now);
+          if (b >= 0) {
+            this.xmitIn(buf, flow, b, false, gso, now);
+            if (this.director.conns.kind(b) === KIND.OPS) this.director.flushOps();
+            return;
+          }
+        }
+        // ...else ICMPv6 port unreachable from the VIP.
         this.icmpError(buf, flow, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, now);
         this.out.drop(DROP.NO_DEST);
       } else if (idx === VERDICT.ACCEPT) this.out.drop(DROP.NO_SERVICE);
@@ -128,6 +145,19 @@ export class Ip6Path {
       return;
     }
     this.xmitIn(buf, flow, idx, false, gso, now);
+    // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
+    if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();
+  }
+
+  // See the comment at the call: true when the packet was answered and dropped.
+  private natStray(buf: Uint8Array, flow: Flow, now: number): boolean {
+    const proto = flow.proto;
+    if (!this.realServices.has6(this.director.table, proto, buf, flow.srcOff, flow.sport)) return false;
+    if (proto === IPPROTO.TCP && (flow.tcpFlags & 0x04) !== 0) return false;
+    if (proto === IPPROTO.SCTP && flow.l4Off + 12 < flow.ipEnd && buf[flow.l4Off + 12] === 6) return false;
+    this.icmpError(buf, flow, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, now);
+    this.out.drop(DROP.NAT_NO_CONN);
+    return true;
   }
 
   private fillPkt(buf: Uint8Array, flow: Flow): void {
@@ -153,13 +183,21 @@ export class Ip6Path {
     const conns = this.director.conns;
     const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
     const methodOk =
-      fwd === FWD.MASQ || fwd === FWD.DROUTE || fwd === FWD.TUNNEL || (fwd === FWD.FULLNAT && !icmp);
+      fwd === FWD.MASQ ||
+      fwd === FWD.DROUTE ||
+      fwd === FWD.TUNNEL ||
+      fwd === FWD.BYPASS ||
+      (fwd === FWD.FULLNAT && !icmp);
     if (conns.daf(idx) !== 6 || !methodOk) {
       out.drop(DROP.UNSUPPORTED);
       return;
     }
-    conns.readAddr(idx, 8, this.w1);
-    wordsToBytes(this.w1, this.rip);
+    // A cache_bypass conn has no real server: ip_vs_bypass_xmit_v6() routes to the packet's own destination.
+    if (fwd === FWD.BYPASS) this.rip.set(flow.dst6);
+    else {
+      conns.readAddr(idx, 8, this.w1);
+      wordsToBytes(this.w1, this.rip);
+    }
     let over = 0;
     if (fwd === FWD.TUNNEL) {
       const dest = this.director.destOf(idx);
@@ -378,12 +416,29 @@ export class Ip6Path {
     bytesToWords(flow.innerSrc6, this.w2);
     if (kind & LOCAL.VIP) {
       // About our reply VIP:vport → client: the conn by the quoted tuple reversed.
-      const idx = conns.findIn(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      let idx = conns.findIn(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      // schedule_icmp: ip_vs_in_icmp_v6() schedules a conn for the quoted tuple reversed (IpPath.scheduleIcmp).
+      if (idx < 0 && this.director.settings.scheduleIcmp) {
+        const q = this.pkt;
+        q.srcAddr.set(flow.innerDst6);
+        q.dstAddr.set(flow.innerSrc6);
+        q.protocol = p;
+        q.srcPort = flow.innerDport;
+        q.dstPort = flow.innerSport;
+        q.tcpFlags = 0;
+        q.sctpChunk = -1;
+        q.sctpNextChunk = -1;
+        q.length = flow.ipEnd - flow.l3Off;
+        q.fragment = false;
+        q.fwmark = this.marks.classify6(buf, flow, this.rxIf);
+        idx = this.director.scheduleIcmp(q, now);
+      }
       if (idx < 0) {
         out.drop(DROP.ICMP_NO_CONN);
         return;
       }
       this.xmitIn(buf, flow, idx, true, false, now);
+      if (conns.kind(idx) === KIND.OPS) this.director.flushOps();
       return;
     }
     if (kind & LOCAL.LIP) {
@@ -404,6 +459,11 @@ export class Ip6Path {
     natIcmpOut6(buf, flow, this.vip, conns.vport[idx] as number);
     this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
   }
+}
+
+function isUnspecified6(a: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
+  return true;
 }
 
 function wordsToBytes(w: Uint32Array, b: Uint8Array): void {

@@ -3,8 +3,9 @@
  * ipvs_gre_encap (ip_vs_xmit.c). The inner packet is left as the client sent it (after the TTL
  * decrement) and outer headers are written in front of it: outer source = the director's address
  * on the route to the real server, outer destination = RIP, TTL copied from the inner packet,
- * TOS copied with ECN encapsulation (INET_ECN_encapsulate), DF copied from an IPv4 inner packet
- * (pmtu_disc = 1, the default) and always set over IPv6 inner packets, a fresh IP ID.
+ * TOS copied with ECN encapsulation (INET_ECN_encapsulate), DF as the caller gives it (the inner
+ * packet's while pmtu_disc = 1, the default, else clear) and always set over IPv6 inner packets,
+ * a fresh IP ID.
  *
  * Only an IPv4 outer header is written (an IPv6 real server under a tunnel is reported as
  * unsupported by the engine). `--tun-remcsum` emits no remote-checksum option: the engine always

@@ -130,9 +130,14 @@ describe('planSysctls', () => {
     );
   });
 
-  it('names the settings it stores that no data plane acts on yet', () => {
-    const p = planSysctls(file('net.ipv4.vs.pmtu_disc=0\nnet.ipv4.vs.sloppy_tcp=1\n'), []);
-    assert.deepEqual(p.notHonoured, ['pmtu_disc']);
+  it('names no stored setting as not acted on: the four the packet plane once ignored are honoured now', () => {
+    const p = planSysctls(
+      file(
+        'net.ipv4.vs.cache_bypass=1\nnet.ipv4.vs.nat_icmp_send=1\nnet.ipv4.vs.pmtu_disc=0\nnet.ipv4.vs.schedule_icmp=1\n',
+      ),
+      [],
+    );
+    assert.deepEqual(p.notHonoured, []);
   });
 });
 
