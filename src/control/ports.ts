@@ -73,6 +73,11 @@ export interface DataPlaneHandle {
    * sees the skb->mark of MARK rules. Absent: the plane cannot serve fwmark services at all.
    */
   setMarks?(rules: readonly MarkRule[]): void;
+  /**
+   * Writes the plane's start-up lines (its descriptor budget, ...) once the daemon has started:
+   * until then a start failure must stay one plain line on stderr.
+   */
+  logStarted?(): void;
   close(): Promise<void>;
 }
 

@@ -168,6 +168,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     unsubscribe();
     throw e;
   }
+  plane?.logStarted?.();
   watch?.start();
   // The estimator samples every 2 s (ip_vs_est.c); ticking faster keeps expiry timely.
   const timer = setInterval(() => {

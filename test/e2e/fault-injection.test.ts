@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { type Lvsd, startLvsd } from '../helpers/lvsd-in-netns.js';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
 
@@ -140,7 +140,8 @@ describe('fault injection on the proxy plane', { skip, timeout: 480_000 }, () =>
         let out = '';
         c.stdout?.on('data', (d) => (out += d));
         return new Promise<{ code: number; secs: number; exit: number }>((r) =>
-          c.once('exit', (exit) => {
+          // 'close', not 'exit': curl's -w line may still be in the pipe when it exits.
+          c.once('close', (exit) => {
             const [code = '0', secs = '0'] = out.trim().split(' ');
             r({ code: Number(code), secs: Number(secs), exit: exit ?? -1 });
           }),
@@ -182,6 +183,11 @@ describe('fault injection on the proxy plane', { skip, timeout: 480_000 }, () =>
     );
     // Warm the relay so the fd baseline includes what the first connections open once.
     await requests(4);
+  });
+
+  // A test that failed half-way must not leave its fault for the next one.
+  beforeEach(() => {
+    ns.exec('f', ['nft', 'flush', 'ruleset']);
   });
 
   after(() => {

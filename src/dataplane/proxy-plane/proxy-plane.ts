@@ -71,11 +71,6 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     heldReason,
     ...(o.localAddresses ? { localAddresses: o.localAddresses } : {}),
   });
-  const fd = plane.budget.size;
-  log.info(
-    { limit: fd.limit, reserve: fd.reserve, budget: fd.total, udpFlowsMax: fd.udpMax },
-    `proxy plane file descriptors: up to ${fd.total} of ${fd.limit} (${fd.reserve} kept for the rest of lvsd), UDP flows up to ${fd.udpMax}`,
-  );
   const addrs = new VrrpAddresses();
   const freebindKeys = (): Set<string> => {
     const keys = new Set<string>();
@@ -106,6 +101,13 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
   plane.start();
   return {
     name: 'proxy',
+    logStarted() {
+      const fd = plane.budget.size;
+      log.info(
+        { limit: fd.limit, reserve: fd.reserve, budget: fd.total, udpFlowsMax: fd.udpMax },
+        `proxy plane file descriptors: up to ${fd.total} of ${fd.limit} (${fd.reserve} kept for the rest of lvsd), UDP flows up to ${fd.udpMax}`,
+      );
+    },
     onChanges() {
       // A DR/TUN real server from a file or a health change is accepted; the daemon's status
       // watch (daemon/serve-watch.ts) says it is not served, with the reason.
