@@ -13,6 +13,7 @@ import { buildCommands } from '../src/config/to-commands.js';
 import { apply } from '../src/control/apply.js';
 import { ConfigError } from '../src/core/errors.js';
 import { createDirectorPort } from '../src/daemon/director-port.js';
+import { CONFIG_FUZZ_TOKENS } from '../test/config/config-fuzz-tokens.js';
 import { memIo } from '../test/config/mem-io.js';
 import { Rng } from './rng.js';
 import { bump, describeThrown, Findings, type FuzzTarget, type TargetResult } from './target.js';
@@ -33,67 +34,7 @@ function seeds(): ['keepalived' | 'ldirectord', string][] {
   return out;
 }
 
-const TOKENS = [
-  '{',
-  '}',
-  '"',
-  "'",
-  '\\',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: keepalived.conf's own ${NAME} syntax
-  '$X=${X}${X}',
-  '~SEQ(A,0,5)',
-  '~LST(B,1,2)',
-  '@x',
-  'include /etc/k/inc.conf',
-  'include /etc/k/*',
-  '#',
-  '!',
-  '=',
-  ':',
-  'virtual=',
-  '\treal=',
-  'real_server',
-  'virtual_server',
-  'url',
-  '-1',
-  '0',
-  '1',
-  '65535',
-  '65536',
-  '4294967296',
-  '99999999999999999999',
-  '1e999',
-  'NaN',
-  '0x10',
-  '::',
-  '[',
-  ']',
-  '\n',
-  '\t',
-  '',
-  'lb_algo wlcc',
-  'lb_kind DR',
-  'lb_kind TUN',
-  'protocol SCTP',
-  'weight',
-  'delay_loop',
-  'quorum',
-  'hysteresis',
-  'persistence_timeout',
-  'fwmark',
-  'virtual_server_group',
-  'scheduler=',
-  'service=',
-  'checktype=',
-  'checkport=',
-  'quiescent=',
-  '192.0.2.1',
-  '2001:db8::1',
-  '203.0.113.300',
-  'ä',
-  '\u0000',
-  'x'.repeat(300),
-];
+const TOKENS = CONFIG_FUZZ_TOKENS;
 
 function mutate(rng: Rng, text: string, other: string): string {
   let s = text;

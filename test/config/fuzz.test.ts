@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: keepalived.conf uses ${NAME} in plain strings
 /**
  * Property tests: random byte, line and token mutations of the fixtures only ever yield
  * ConfigError diagnostics located by file:line; parsing never throws anything else.
@@ -11,40 +10,12 @@ import { parseKeepalived } from '../../src/config/keepalived/index.js';
 import { parseLdirectord } from '../../src/config/ldirectord/parser.js';
 import { buildCommands } from '../../src/config/to-commands.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { CONFIG_FUZZ_TOKENS } from './config-fuzz-tokens.js';
 import { memIo } from './mem-io.js';
 
 const KA = readFileSync(new URL('../fixtures/keepalived/director.conf', import.meta.url), 'utf8');
 const LD = readFileSync(new URL('../fixtures/ldirectord/director.cf', import.meta.url), 'utf8');
-const TOKENS = [
-  '{',
-  '}',
-  '"',
-  "'",
-  '\\',
-  '$X=${X}${X}',
-  '~SEQ(A,0,5)',
-  '~LST(B,1,2)',
-  '@x',
-  'include *',
-  '#',
-  '!',
-  '=',
-  '->',
-  ':',
-  'virtual=',
-  '\treal=',
-  'real_server',
-  'url',
-  '-1',
-  '99999999999',
-  '0',
-  '::',
-  '[',
-  ']',
-  '\n',
-  '\t',
-  '',
-];
+const TOKENS = CONFIG_FUZZ_TOKENS;
 
 /** A mutation: replace a byte range, drop/duplicate a line, or splice in a token. */
 const mutation = fc.oneof(
