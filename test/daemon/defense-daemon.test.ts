@@ -13,22 +13,7 @@ import { pino } from 'pino';
 import type { StatusView } from '../../src/control/protocol.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { FakeMemorySource } from '../../src/io/host/fake-memory-source.js';
-import { connectClient } from '../../src/programs/lvsadm/client.js';
-import { type RunnerEnv, run } from '../../src/programs/lvsadm/main.js';
-
-async function lvsadm(socket: string, argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env: RunnerEnv = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    readStdin: () => Promise.resolve(''),
-    connect: (p) => connectClient(p),
-    socketEnv: { env: { LVSD_SOCKET: socket }, uid: undefined },
-  };
-  const code = await run(argv, env);
-  return { code, out: out.join(''), err: err.join('') };
-}
+import { lvsadm } from '../helpers/lvsadm-in-process.js';
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;

@@ -11,23 +11,8 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { syncServiceFactory } from '../../src/daemon/sync/sync-service-factory.js';
-import { connectClient } from '../../src/programs/lvsadm/client.js';
-import { type RunnerEnv, run } from '../../src/programs/lvsadm/main.js';
 import { FakeSyncNetwork } from '../../src/sync/fake-sync-transport.js';
-
-async function lvsadm(socket: string, argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env: RunnerEnv = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    readStdin: () => Promise.resolve(''),
-    connect: (p) => connectClient(p),
-    socketEnv: { env: { LVSD_SOCKET: socket }, uid: undefined },
-  };
-  const code = await run(argv, env);
-  return { code, out: out.join(''), err: err.join('') };
-}
+import { lvsadm } from '../helpers/lvsadm-in-process.js';
 
 test('lvsadm starts, lists and stops sync daemons with ipvsadm output and errors', async () => {
   const net = new FakeSyncNetwork();

@@ -11,22 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
-import { connectClient } from '../../src/programs/lvsadm/client.js';
-import { type RunnerEnv, run } from '../../src/programs/lvsadm/main.js';
-
-async function lvsadm(socket: string, argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env: RunnerEnv = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    readStdin: () => Promise.resolve(''),
-    connect: (p) => connectClient(p),
-    socketEnv: { env: { LVSD_SOCKET: socket }, uid: undefined },
-  };
-  const code = await run(argv, env);
-  return { code, out: out.join(''), err: err.join('') };
-}
+import { lvsadm } from '../helpers/lvsadm-in-process.js';
 
 describe('lvsadm --sysctl', () => {
   let dir: string;
