@@ -58,7 +58,9 @@ describe('ICMP echo sockets in namespaces', { skip }, () => {
     // and icmp_ratelimit, sharing one inet_peer): switch the per-namespace one off, and give the
     // test that needs two errors in a row its own source address (a fresh bucket).
     ns.ip('a', 'addr', 'add', '198.51.100.11/32', 'dev', 'eth0');
-    ns.ip('a', 'route', 'add', '203.0.113.128/25', 'via', '198.51.100.2', 'src', '198.51.100.11');
+    ns.ip('a', 'addr', 'add', '198.51.100.12/32', 'dev', 'eth0');
+    ns.ip('a', 'route', 'add', '203.0.113.128/26', 'via', '198.51.100.2', 'src', '198.51.100.11');
+    ns.ip('a', 'route', 'add', '203.0.113.192/26', 'via', '198.51.100.2', 'src', '198.51.100.12');
     const fw = ns.exec('b', [
       'sysctl',
       '-qw',
@@ -120,10 +122,12 @@ describe('ICMP echo sockets in namespaces', { skip }, () => {
 
   it('dgram: the socket keeps receiving after an ICMP error was read from its error queue', async () => {
     // libuv stops a poll handle on POLLERR; the addon must resume it after draining the queue.
+    // Each unreachable comes from its own source address: the router's per-source buckets
+    // (ip_error's and icmp_ratelimit's share one inet_peer) then cannot swallow the second error.
     const pings: [string, number][] = [
       ['203.0.113.129', 3000],
       ['127.0.0.1', 1000],
-      ['203.0.113.130', 3000],
+      ['203.0.113.193', 3000],
       ['127.0.0.1', 1000],
     ];
     const r = await runIcmpChild(ns, 'a', {
@@ -133,9 +137,13 @@ describe('ICMP echo sockets in namespaces', { skip }, () => {
       sequential: true,
       pings,
     });
+    // On failure, say whether the router sent both errors (OutDestUnreachs) or limited one.
+    const nstat = (): string =>
+      ns.exec('b', ['nstat', '-az', 'IcmpOutDestUnreachs', 'IcmpOutRateLimit*', 'IcmpMsgOutType3']).stdout;
     assert.deepEqual(
       results(r).map((p) => p.code ?? p.ok),
       ['EHOSTUNREACH', true, 'EHOSTUNREACH', true],
+      `${JSON.stringify(results(r))}\nrouter counters:\n${nstat()}`,
     );
   });
 
