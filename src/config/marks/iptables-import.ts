@@ -13,7 +13,7 @@
 import type { Af } from '../../core/addr.js';
 import type { MarkPrefix, MarkRule, PortRanges } from '../../core/mark-rule.js';
 import { IFNAME, type MarkParse, markRule } from './mark-rules.js';
-import { type MarkFinding, parseMark, parsePorts, parsePrefix } from './mark-values.js';
+import { findingsAt, type MarkFinding, parseMark, parsePorts, parsePrefix } from './mark-values.js';
 import { type Word, words } from './mark-words.js';
 
 const PROTOS: Record<string, number> = { tcp: 6, '6': 6, udp: 17, '17': 17, sctp: 132, '132': 132 };
@@ -58,12 +58,7 @@ export function parseIptablesSave(text: string, source: string, af?: Af): MarkPa
 }
 
 function iptablesRule(ws: readonly Word[], line: number, origin: string, fam?: Af): MarkRule | MarkFinding {
-  const fail = (w: Word | undefined, code: MarkFinding['code'], message: string): MarkFinding => ({
-    code,
-    line,
-    column: w?.column ?? 1,
-    message,
-  });
+  const fail = findingsAt(line);
   let proto = 0;
   let af = fam;
   let dst: MarkPrefix | undefined;

@@ -10,7 +10,14 @@
  */
 import type { Af } from '../../core/addr.js';
 import { MARK_PROTOS, type MarkPrefix, type MarkRule, type PortRanges } from '../../core/mark-rule.js';
-import { type MarkFinding, type Parsed, parseMark, parsePorts, parsePrefix } from './mark-values.js';
+import {
+  findingsAt,
+  type MarkFinding,
+  type Parsed,
+  parseMark,
+  parsePorts,
+  parsePrefix,
+} from './mark-values.js';
 import { type Word, words } from './mark-words.js';
 
 /** Rules parsed from a source, and the findings of the lines that did not parse. */
@@ -52,12 +59,9 @@ export function markRule(f: MarkRuleFields): MarkRule {
 
 /** Parses one rule of `ws` (a line's words); `origin` names it in log lines. */
 export function parseRuleWords(ws: readonly Word[], line: number, origin: string): MarkRule | MarkFinding {
-  const at = (w: Word | undefined, p: { code: MarkFinding['code']; message: string }): MarkFinding => ({
-    code: p.code,
-    message: p.message,
-    line,
-    column: w?.column ?? 1,
-  });
+  const finding = findingsAt(line);
+  const at = (w: Word | undefined, p: { code: MarkFinding['code']; message: string }): MarkFinding =>
+    finding(w, p.code, p.message);
   let proto = MARK_PROTOS.any as number;
   let af: Af | undefined;
   let dst: MarkPrefix | undefined;

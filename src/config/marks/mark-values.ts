@@ -39,6 +39,13 @@ export interface MarkFinding {
   readonly message: string;
 }
 
+/** Makes the findings of one source line: each at its word's column (1 without a word). */
+export function findingsAt(
+  line: number,
+): (w: { readonly column: number } | undefined, code: MarkCode, message: string) => MarkFinding {
+  return (w, code, message) => ({ code, line, column: w?.column ?? 1, message });
+}
+
 /** `file:line:column: message (CODE)`, the form lvsd logs and prints. */
 export function findingText(source: string, f: MarkFinding): string {
   return `${source}:${f.line}:${f.column}: ${f.message} (${f.code})`;

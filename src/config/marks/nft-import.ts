@@ -12,7 +12,7 @@
 import type { Af } from '../../core/addr.js';
 import type { MarkPrefix, MarkRule, PortRanges } from '../../core/mark-rule.js';
 import { IFNAME, type MarkParse, markRule } from './mark-rules.js';
-import { type MarkFinding, parseMark, parsePorts, parsePrefix } from './mark-values.js';
+import { findingsAt, type MarkFinding, parseMark, parsePorts, parsePrefix } from './mark-values.js';
 import { type Word, words } from './mark-words.js';
 
 const L4: Record<string, number> = { tcp: 6, udp: 17, sctp: 132 };
@@ -83,12 +83,7 @@ function nftRule(
   origin: string,
   fam?: Af,
 ): MarkRule | MarkFinding | undefined {
-  const fail = (w: Word | undefined, code: MarkFinding['code'], message: string): MarkFinding => ({
-    code,
-    line,
-    column: w?.column ?? 1,
-    message,
-  });
+  const fail = findingsAt(line);
   let proto = 0;
   let af = fam;
   let dst: MarkPrefix | undefined;
