@@ -17,6 +17,11 @@ export const CONN_F = {
   TEMPLATE: 0x1000,
   ONE_PACKET: 0x2000,
   NFCT: 0x10000,
+  /**
+   * lvsd-internal: an application helper (ip_vs_ftp) is bound, the kernel's cp->app != NULL. From
+   * bit 16 on, flags are not sent to a backup (a backup binds its own helper by vport).
+   */
+  APP: 0x40000,
 } as const;
 
 /** Template states (IP_VS_CTPL_S_*): NONE until a controlled conn is confirmed, then ASSURED. */

@@ -20,6 +20,7 @@
  */
 
 import { ConnAddr6 } from './conn-addr6.js';
+import { APP_N_CONTROL, APP_W, ConnApp } from './conn-app.js';
 import { ConnKeyIndex, fold6, IDX_MASK, MAX_INDEX } from './conn-hash.js';
 import { ConnLocalIndex, LOC_W } from './conn-local.js';
 import {
@@ -113,6 +114,10 @@ export class ConnTable implements WheelOwner {
   private readonly a6 = new ConnAddr6();
   private readonly local = new ConnLocalIndex();
   private readonly warm = new ConnWarm();
+  /** Application-helper records and ports (conn-app.ts). */
+  readonly app = new ConnApp();
+  /** Live entries with NO_CPORT (ip_vs_conn_no_cport_cnt): while 0, no second inbound lookup. */
+  noCport = 0;
   private readonly scratch = new Uint32Array(4);
 
   private cap: number;
@@ -164,7 +169,7 @@ export class ConnTable implements WheelOwner {
       this.ctl,
       this.ix.slots,
     ];
-    let n = this.wheel.bytes() + this.a6.bytes() + this.local.bytes();
+    let n = this.wheel.bytes() + this.a6.bytes() + this.local.bytes() + this.app.bytes();
     for (const a of arrays) n += a.byteLength;
     return n;
   }
@@ -342,7 +347,14 @@ export class ConnTable implements WheelOwner {
     this.setMeta(i, meta);
     this.proto[i] = proto;
     this.setState(i, 0);
-    this.setFlags(i, flags);
+    // ip_vs_bind_app() → tcp_app_conn_bind(): a helper binds to NAT TCP conns to its ports.
+    let f = flags;
+    if (proto === 6 && (f & (CONN_F.FWD_MASK | CONN_F.TEMPLATE)) === 0 && this.app.watches(vport)) {
+      f |= CONN_F.APP;
+      this.app.bind(i, this.cap);
+    }
+    if (f & CONN_F.NO_CPORT) this.noCport++;
+    this.setFlags(i, f);
     this.cport[i] = cport;
     this.vport[i] = vport;
     this.setDport(i, dport);
@@ -354,7 +366,7 @@ export class ConnTable implements WheelOwner {
     this.setInPkts(i, 0);
     this.count++;
     if ((meta & KIND_MASK) === KIND.LIVE) {
-      this.setFlags(i, flags | CONN_F.HASHED);
+      this.setFlags(i, f | CONN_F.HASHED);
       this.hashIn(i);
       this.setExpires(i, now + 3000);
       this.wheel.insert(i, now + 3000);
@@ -561,7 +573,7 @@ export class ConnTable implements WheelOwner {
 
   /** For the wheel: entry `i` is due at `now`; frees it (true) or re-arms a template still in control (false). */
   expireDue(i: number, now: number): boolean {
-    if ((this.flagsOf(i) & CONN_F.TEMPLATE) !== 0 && (this.ctl[i] as number) > 0) {
+    if (this.nControl(i) > 0) {
       // ip_vs_conn_expire: "do I control anybody?" → try again in 60 s, with timeout 60 from now on.
       this.setTimeoutSecs(i, 60);
       this.setExpires(i, now + 60_000);
@@ -573,6 +585,17 @@ export class ConnTable implements WheelOwner {
     }
     this.kill(i);
     return true;
+  }
+
+  /**
+   * n_control of entry `i`: the conns it controls. A template keeps it in `ctl`; a conn with a
+   * helper (an FTP control conn, controlling its data conns) in its helper record.
+   */
+  nControl(i: number): number {
+    const f = this.flagsOf(i);
+    if (f & CONN_F.TEMPLATE) return this.ctl[i] as number;
+    if (f & CONN_F.APP) return this.app.rec[i * APP_W + APP_N_CONTROL] as number;
+    return 0;
   }
 
   /**
@@ -596,7 +619,11 @@ export class ConnTable implements WheelOwner {
     this.onFree?.(i);
     const f = this.flagsOf(i);
     const ct = this.ctl[i] as number;
-    if ((f & CONN_F.TEMPLATE) === 0 && ct >= 0) this.ctl[ct] = (this.ctl[ct] as number) - 1;
+    if ((f & CONN_F.TEMPLATE) === 0 && ct >= 0) this.controlDel(ct);
+    if (f & CONN_F.NO_CPORT) this.noCport--;
+    // A helper conn freed while it controls conns (a kill, not expiry, which waits for them):
+    // its data conns lose their controller, as ip_vs_control_del() would leave them.
+    if (f & CONN_F.APP && (this.app.rec[i * APP_W + APP_N_CONTROL] as number) > 0) this.orphan(i);
     const s6 = this.slot6(i);
     if (s6 >= 0) this.a6.release(s6);
     this.setMeta(i, KIND.FREE);
@@ -608,10 +635,52 @@ export class ConnTable implements WheelOwner {
     this.count--;
   }
 
-  /** Links conn `i` to template `t` (ip_vs_control_add): n_control++. */
+  /** Links conn `i` to its controller `t`, a template or a helper conn (ip_vs_control_add): n_control++. */
   setControl(i: number, t: number): void {
     this.ctl[i] = t;
-    this.ctl[t] = (this.ctl[t] as number) + 1;
+    if (this.flagsOf(t) & CONN_F.TEMPLATE) this.ctl[t] = (this.ctl[t] as number) + 1;
+    else {
+      const o = t * APP_W + APP_N_CONTROL;
+      this.app.rec[o] = (this.app.rec[o] as number) + 1;
+    }
+  }
+
+  // ip_vs_control_del: n_control-- on controller `ct`.
+  private controlDel(ct: number): void {
+    if (this.flagsOf(ct) & CONN_F.TEMPLATE) this.ctl[ct] = (this.ctl[ct] as number) - 1;
+    else if (this.flagsOf(ct) & CONN_F.APP) {
+      const o = ct * APP_W + APP_N_CONTROL;
+      this.app.rec[o] = (this.app.rec[o] as number) - 1;
+    }
+  }
+
+  // Unlinks every conn controlled by helper conn `t` (rare: only a killed FTP control conn).
+  private orphan(t: number): void {
+    for (let j = 0; j < this.high; j++) {
+      if (
+        j !== t &&
+        this.ctl[j] === t &&
+        (this.flagsOf(j) & CONN_F.TEMPLATE) === 0 &&
+        this.metaOf(j) & KIND_MASK
+      )
+        this.ctl[j] = -1;
+    }
+    this.app.rec[t * APP_W + APP_N_CONTROL] = 0;
+  }
+
+  /**
+   * ip_vs_conn_fill_cport(): a NO_CPORT conn (an FTP data conn announced by a 227/229 reply) met
+   * its client's first packet; it is rehashed under the client's port and loses NO_CPORT.
+   */
+  fillCport(i: number, cport: number): void {
+    const f = this.flagsOf(i);
+    if ((f & CONN_F.NO_CPORT) === 0) return;
+    const hashed = (this.metaOf(i) & KIND_MASK) === KIND.LIVE;
+    if (hashed) this.unhashIn(i);
+    this.cport[i] = cport;
+    this.setFlags(i, f & ~CONN_F.NO_CPORT);
+    this.noCport--;
+    if (hashed) this.hashIn(i);
   }
 
   /**
@@ -740,5 +809,6 @@ export class ConnTable implements WheelOwner {
     this.wheel.grow(nc);
     this.cap = nc;
     this.local.grow(nc);
+    this.app.grow(nc);
   }
 }

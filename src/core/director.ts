@@ -201,6 +201,13 @@ export class Director implements PersistContext {
     bytesToWords(p.srcAddr, this.c);
     bytesToWords(p.dstAddr, this.v);
     let idx = conns.findIn(p.af, proto, this.c, p.srcPort, this.v, p.dstPort);
+    // ip_vs_conn_in_get(): while conns without a client port exist (FTP data conns a 227/229 reply
+    // announced), a miss is retried with cport 0; the conn found takes this client port
+    // (ip_vs_conn_fill_cport(), which the kernel calls at transmit).
+    if (idx < 0 && conns.noCport > 0) {
+      idx = conns.findIn(p.af, proto, this.c, 0, this.v, p.dstPort);
+      if (idx >= 0) conns.fillCport(idx, p.srcPort);
+    }
     if (idx >= 0 && !p.fragment && isNewConn(p)) {
       const dest = this.destOf(idx);
       let resched = false;
@@ -500,6 +507,56 @@ export class Director implements PersistContext {
     const dest = this.pick();
     if (!dest) return VERDICT.NO_DEST;
     return this.newConn(svc, p, dest, dest.port !== 0 ? dest.port : p.dstPort, oneFlag, now);
+  }
+
+  /**
+   * ip_vs_conn_new() for an application helper's expected conn (ip_vs_ftp's data conns): client
+   * `c:cport` (cport 0 with NO_CPORT in `flags` when not known yet), virtual `v:vport`, real server
+   * `d:dport`, on conn `ctl`'s dest, service and mark; then ip_vs_control_add() (controlled by
+   * `ctl`) and ip_vs_tcp_conn_listen() (state LISTEN with its timeout). No scheduler runs and no
+   * conn counter moves, as in the kernel. Returns the conn, or < 0 when conn_max is reached or
+   * `ctl` has no dest.
+   */
+  expectConn(
+    ctl: number,
+    c: Uint32Array,
+    cport: number,
+    v: Uint32Array,
+    vport: number,
+    d: Uint32Array,
+    dport: number,
+    flags: number,
+    now: number,
+  ): number {
+    const conns = this.conns;
+    const max = this.settings.connMax;
+    if (max > 0 && conns.count >= max) return this.refuseConnMax();
+    const dest = this.destOf(ctl);
+    if (!dest) return VERDICT.DROP;
+    const fl = flags | destConnFlags(dest);
+    const af = conns.af(ctl);
+    const idx = conns.create(
+      af,
+      PROTO.TCP,
+      c,
+      cport,
+      v,
+      vport,
+      dest.af,
+      d,
+      dport,
+      fl,
+      conns.fwmark[ctl] as number,
+      dest.id,
+      conns.svc[ctl] as number,
+      now,
+    );
+    dest.bind(countKind(fl));
+    conns.setControl(idx, ctl);
+    conns.setState(idx, TCP_S.LISTEN);
+    conns.setTimeoutSecs(idx, this.settings.tcpTimeouts[TCP_S.LISTEN] as number);
+    conns.touch(idx, now);
+    return idx;
   }
 
   private refuseConnMax(): number {
@@ -834,7 +891,13 @@ export class Director implements PersistContext {
       }
       const ct = conns.ctl[i] as number;
       conns.kill(i);
-      if (ct >= 0 && conns.kind(ct) === KIND.LIVE && (conns.ctl[ct] as number) === 0) conns.kill(ct);
+      if (
+        ct >= 0 &&
+        conns.kind(ct) === KIND.LIVE &&
+        (conns.flagsOf(ct) & CONN_F.TEMPLATE) !== 0 &&
+        (conns.ctl[ct] as number) === 0
+      )
+        conns.kill(ct);
     }
   }
 }
