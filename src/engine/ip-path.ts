@@ -35,6 +35,7 @@ import { decrementTtl, decrementTtl4, translate4 } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP, verdictDrop } from './drops.js';
 import { FRAG_DIR, FragTable } from './frag-table.js';
+import { FtpHelper } from './ftp-helper.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
 import { MarkTable } from './mark-table.js';
 import type { Output } from './output.js';
@@ -80,6 +81,8 @@ export class IpPath {
   /** Later fragments find their datagram's conn here. */
   readonly frags = new FragTable();
   private readonly tun = new TunParams();
+  /** ip_vs_ftp for the NAT conns the helper is bound to (conns with CONN_F.APP). */
+  readonly ftp: FtpHelper;
   private readonly w1 = new Uint32Array(4);
   private readonly w2 = new Uint32Array(4);
   private readonly toa: boolean;
@@ -109,6 +112,7 @@ export class IpPath {
     this.toa = o.toa ?? true;
     this.headroom = o.headroom ?? 0;
     this.fnat = new FullnatPorts(o.lportMin, o.lportMax);
+    this.ftp = new FtpHelper(director, out);
     this.pkt.srcAddr = new Uint8Array(4);
     this.pkt.dstAddr = new Uint8Array(4);
   }
@@ -264,11 +268,13 @@ export class IpPath {
     if (sm !== null) sm.onPacket(idx, now);
     const conns = this.director.conns;
     const out = this.out;
-    const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
+    const flags = conns.flagsOf(idx);
+    const fwd = flags & CONN_F.FWD_MASK;
     const key = conns.destOf(idx);
     const rip = conns.daddr4(idx);
     if (
       key < 0 ||
+      (flags & CONN_F.APP) !== 0 ||
       flow.ttl <= 1 ||
       conns.daf(idx) !== 4 ||
       !out.cached(key, rip, now) ||
@@ -560,7 +566,10 @@ export class IpPath {
     let b = buf;
     if (fwd === FWD.MASQ) {
       if (icmp) natIcmpIn4(b, flow, rip, rport);
-      else natIn4(b, flow, rip, rport);
+      else {
+        if (conns.flagsOf(idx) & CONN_F.APP && !flow.fragment) this.ftp.clientSegment(b, flow, idx, now);
+        natIn4(b, flow, rip, rport);
+      }
     } else if (fwd === FWD.FULLNAT) {
       let lport = conns.readLocal(idx, this.w1);
       if (lport < 0) {
@@ -694,7 +703,11 @@ export class IpPath {
       }
       fnatOut4(buf, flow, vip, vport, conns.caddr[idx] as number, conns.cport[idx] as number);
     } else {
-      natOut4(buf, flow, vip, vport);
+      let b = buf;
+      if (conns.flagsOf(idx) & CONN_F.APP && !flow.fragment) b = this.ftp.serverSegment(buf, flow, idx, now);
+      natOut4(b, flow, vip, vport);
+      this.emit(b, flow, this.cSlot, this.cNh, this.cMtu, 0, now);
+      return;
     }
     this.emit(buf, flow, this.cSlot, this.cNh, this.cMtu, 0, now);
   }

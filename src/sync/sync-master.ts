@@ -185,7 +185,7 @@ export function connToSyncEntry(director: Director, i: number): SyncConnEntry | 
   const e: SyncConnEntry = {
     af,
     protocol: conns.proto[i] as number,
-    flags: conns.flagsOf(i) & ~CONN_F.HASHED,
+    flags: conns.flagsOf(i) & ~(CONN_F.HASHED | CONN_F.APP),
     state: conns.stateOf(i),
     cport: conns.cport[i] as number,
     vport: conns.vport[i] as number,
