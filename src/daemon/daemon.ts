@@ -39,6 +39,8 @@ import type { SyncService } from './sync/sync-service.js';
 export interface DaemonConfig {
   readonly socket: string;
   readonly connTabBits: number;
+  /** `--ftp-ports`: the FTP helper's ports (ConnApp.setPorts); absent or empty: no helper. */
+  readonly ftpPorts?: readonly number[];
   readonly tickMs: number;
   /**
    * Subscribed to the instrumentation channels (control/channels.ts) from start to close: it
@@ -99,6 +101,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   // lvsd runs one daemon per process, so its logger takes every message.
   const unsubscribe = subscribeLogger(cfg.logger);
   const director = createDirectorPort(cfg.connTabBits, cfg.sync, cfg.bgp);
+  if (cfg.ftpPorts) director.director.conns.app.setPorts(cfg.ftpPorts);
   const started = Date.now();
   let plane: DataPlaneHandle | undefined;
   try {

@@ -12,6 +12,7 @@ import { MARK_FORMATS, type MarkFormat } from '../config/marks/mark-file.js';
 import type { SysctlArg } from '../config/sysctl-plan.js';
 import { DATAPLANES, type DataplaneName } from '../control/ports.js';
 import { parseSysctlValue, SysctlError, sysctlName } from '../control/sysctl-values.js';
+import { APP_MAX_PORTS } from '../core/conn-app.js';
 import { LvsError } from '../core/errors.js';
 import { IMITATED, LVS_TS_VERSION } from '../core/version.js';
 import {
@@ -101,6 +102,11 @@ export interface LvsdOptions {
   readonly markFile?: string;
   /** `--mark-format`: the mark file's format, sniffed when absent. */
   readonly markFormat?: MarkFormat;
+  /**
+   * `--ftp-ports LIST` (packet plane): load the FTP helper on these TCP ports, as `modprobe
+   * ip_vs_ftp ports=LIST` does; absent: no helper, as without the module.
+   */
+  readonly ftpPorts?: readonly number[];
   /** `--bgp` with `--bgp-include`, `--bgp-socket`, `--bgp-protocol`: drive a local BIRD (daemon/bgp). */
   readonly bgp?: { readonly include: string; readonly socket: string; readonly protocol: string };
 }
@@ -165,6 +171,11 @@ Options:
                          ip6tables-save MARK rules, or an nft list ruleset dump;
                          re-read on SIGHUP
   --mark-format FMT      ${MARK_FORMATS.join(', ')} (default: detected)
+  --ftp-ports LIST       packet data plane: the FTP helper (ip_vs_ftp) on these
+                         comma-separated TCP ports (at most ${APP_MAX_PORTS}; e.g. 21):
+                         NAT services there get PORT/EPRT and 227/229 handled
+                         and their data connections; off by default, as without
+                         modprobe ip_vs_ftp
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info); SIGUSR2 flips
                          between debug and this level
@@ -234,6 +245,7 @@ export function parseLvsdArgs(
         'ingress-bypass': { type: 'boolean' },
         xdp: { type: 'string' },
         'conn-tab-bits': { type: 'string' },
+        'ftp-ports': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         'tick-ms': { type: 'string' },
@@ -282,6 +294,17 @@ export function parseLvsdArgs(
     );
   }
 
+  const ftpText = str('ftp-ports');
+  let ftpPorts: number[] | undefined;
+  if (ftpText !== undefined) {
+    const parts = ftpText.split(',');
+    ftpPorts = parts.map((p) => (/^\d{1,5}$/.test(p.trim()) ? Number(p.trim()) : Number.NaN));
+    if (ftpPorts.some((p) => !(p >= 1 && p <= 65535)) || ftpPorts.length > APP_MAX_PORTS)
+      return fail(
+        `--ftp-ports needs 1 to ${APP_MAX_PORTS} comma-separated ports in 1..65535, got '${ftpText}'`,
+      );
+  }
+
   const level = str('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     return fail(`unknown log level '${level}' (expected ${LOG_LEVELS.join('|')})`);
@@ -298,6 +321,7 @@ export function parseLvsdArgs(
 
   const ingressBypass = values['ingress-bypass'] === true;
   if (ingressBypass && dp !== 'packet') return fail('--ingress-bypass needs --dataplane packet');
+  if (ftpPorts && dp !== 'packet') return fail('--ftp-ports needs --dataplane packet');
 
   const xdpText = str('xdp');
   if (xdpText !== undefined && !(XDP_FLAG_VALUES as readonly string[]).includes(xdpText))
@@ -410,6 +434,7 @@ export function parseLvsdArgs(
       ...(ingressBypass ? { ingressBypass } : {}),
       ...(xdp !== undefined ? { xdp } : {}),
       connTabBits: bits,
+      ...(ftpPorts ? { ftpPorts } : {}),
       logLevel: level as LogLevel,
       ...(logFormat !== undefined ? { logFormat: logFormat as LogFormat } : {}),
       tickMs,

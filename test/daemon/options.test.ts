@@ -144,6 +144,20 @@ describe('lvsd options', () => {
     assert.equal(xdpOf([]), undefined);
   });
 
+  it('takes --ftp-ports on the packet plane (absent: no helper) and refuses bad lists or another plane', () => {
+    const of = (argv: string[]) => {
+      const a = parseLvsdArgs(argv, user);
+      return a.kind === 'run' ? a.options.ftpPorts : a.kind === 'error' ? a.text : a.kind;
+    };
+    const pk = ['--dataplane', 'packet', '--interface', 'eth0'];
+    assert.equal(of(pk), undefined);
+    assert.deepEqual(of([...pk, '--ftp-ports', '21']), [21]);
+    assert.deepEqual(of([...pk, '--ftp-ports', '21,2121']), [21, 2121]);
+    for (const bad of ['0', '65536', 'ftp', '', '21,,22', '1,2,3,4,5,6,7,8,9'])
+      assert.match(String(of([...pk, '--ftp-ports', bad])), /--ftp-ports needs 1 to 8/, bad);
+    assert.match(String(of(['--ftp-ports', '21'])), /--ftp-ports needs --dataplane packet/);
+  });
+
   it('runs the demo with --demo alongside other options, and not with options alone', () => {
     const on = parseLvsdArgs(['--demo', '--socket', '/s'], user);
     const off = parseLvsdArgs(['--socket', '/s'], user);

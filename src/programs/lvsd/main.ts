@@ -318,6 +318,7 @@ export function main(argv: string[]): void {
         socket: o.socket,
         ...(bgp ? { bgp } : {}),
         connTabBits: o.connTabBits,
+        ...(o.ftpPorts ? { ftpPorts: o.ftpPorts } : {}),
         tickMs: o.tickMs,
         logger: log,
         initial,
