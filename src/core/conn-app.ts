@@ -61,6 +61,25 @@ export class ConnApp {
     return p !== null && p[vport] === 1;
   }
 
+  /**
+   * Entry `i`'s sequence record `which` (APP_IN_SEQ or APP_OUT_SEQ) as u32 words
+   * [init_seq, delta, previous_delta]: what the SEQ_DATA option of a sync message carries.
+   */
+  readSeq(i: number, which: number, out: Uint32Array): void {
+    const o = i * APP_W + which;
+    const r = this.rec;
+    for (let k = 0; k < SEQ_WORDS; k++) out[k] = (r[o + k] as number) >>> 0;
+  }
+
+  /** Sets entry `i`'s sequence record `which` from u32 words (a sync backup's ip_vs_proc_conn()). */
+  writeSeq(i: number, which: number, init: number, delta: number, prev: number): void {
+    const o = i * APP_W + which;
+    const r = this.rec;
+    r[o] = init | 0;
+    r[o + 1] = delta | 0;
+    r[o + 2] = prev | 0;
+  }
+
   /** Clears entry `i`'s record for a newly bound conn; `capacity` is the table's. */
   bind(i: number, capacity: number): void {
     if (this.rec.length < capacity * APP_W) this.growTo(capacity);

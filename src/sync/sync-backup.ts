@@ -3,6 +3,8 @@
  * as net/netfilter/ipvs/ip_vs_sync.c ip_vs_proc_sync_conn() and ip_vs_proc_conn() do. Pure: `now`
  * comes in (ms), and the result says what happened; counting is the caller's.
  */
+
+import { APP_IN_SEQ, APP_OUT_SEQ } from '../core/conn-app.js';
 import { findSyncDest, syncBoundFlags, tryBindDest } from '../core/conn-bind.js';
 import { CONN_F, CTPL_S, KIND } from '../core/conn-table.js';
 import { CONN_COUNT } from '../core/dest.js';
@@ -164,6 +166,13 @@ export function applySyncEntry(
   conns.setState(idx, state);
   conns.setTimeoutSecs(idx, syncTimeout(settings, proto, template, state, entry.timeoutS));
   if (entry.local !== undefined) reserveLocal(director, idx, proto, entry, dport);
+  // The SEQ_DATA option: the master's sequence adjustment of a helper (FTP control) conn, kept
+  // where this director bound the helper too (it binds by vport, as the master did).
+  const sq = entry.seq;
+  if (sq !== undefined && (conns.flagsOf(idx) & CONN_F.APP) !== 0) {
+    conns.app.writeSeq(idx, APP_IN_SEQ, sq.in.initSeq, sq.in.delta, sq.in.previousDelta);
+    conns.app.writeSeq(idx, APP_OUT_SEQ, sq.out.initSeq, sq.out.delta, sq.out.previousDelta);
+  }
   conns.touch(idx, now);
   const bound = conns.destOf(idx) >= 0;
   return created ? { kind: 'created', idx, bound } : { kind: 'updated', idx, bound };

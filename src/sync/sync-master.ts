@@ -4,13 +4,14 @@
  * entry each one becomes. Pure: time comes in as `now` (ms), entries go to a {@link SyncSink}
  * (the message builder, in production). The per-packet call allocates nothing unless it sends.
  */
+import { APP_IN_SEQ, APP_OUT_SEQ } from '../core/conn-app.js';
 import { CONN_F, type ConnTable, KIND } from '../core/conn-table.js';
 import type { Director } from '../core/director.js';
 import { SCTP_S } from '../core/proto/sctp.js';
 import { TCP_S } from '../core/proto/tcp.js';
 import type { Settings } from '../core/settings.js';
 import { PROTO } from '../core/types.js';
-import type { SyncConnEntry } from './sync-entry.js';
+import type { SyncConnEntry, SyncSeq } from './sync-entry.js';
 
 /**
  * Where the master puts the entries it decides to send (the message builders of the sync daemon,
@@ -158,6 +159,19 @@ function inPersistence(conns: ConnTable, i: number): boolean {
   return ct >= 0 && (conns.flagsOf(ct) & CONN_F.TEMPLATE) !== 0;
 }
 
+// The SEQ_DATA option (ip_vs_sync_conn() copies cp->in_seq and cp->out_seq when IN_SEQ/OUT_SEQ
+// are set): a helper conn's sequence adjustment, so a backup taking over keeps it.
+function seqData(conns: ConnTable, i: number): { seq?: { in: SyncSeq; out: SyncSeq } } {
+  const f = conns.flagsOf(i);
+  if ((f & (CONN_F.IN_SEQ | CONN_F.OUT_SEQ)) === 0 || (f & CONN_F.APP) === 0) return {};
+  const w = new Uint32Array(3);
+  const rec = (which: number): SyncSeq => {
+    conns.app.readSeq(i, which, w);
+    return { initSeq: w[0] as number, delta: w[1] as number, previousDelta: w[2] as number };
+  };
+  return { seq: { in: rec(APP_IN_SEQ), out: rec(APP_OUT_SEQ) } };
+}
+
 /**
  * The sync entry of conn `i` (ip_vs_sync_conn()'s copy): flags without HASHED, the conn's timeout
  * in seconds (cp->timeout / HZ: the conn has just been re-armed with it, so it is also what
@@ -196,6 +210,7 @@ export function connToSyncEntry(director: Director, i: number): SyncConnEntry | 
     vaddr,
     daddr,
     ...(lport >= 0 ? { local: { laddr, lport } } : {}),
+    ...seqData(conns, i),
   };
   return e;
 }

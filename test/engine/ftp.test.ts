@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONN_F } from '../../src/core/conn-table.js';
 import { TCP_S } from '../../src/core/proto/tcp.js';
+import { applySyncEntry } from '../../src/sync/sync-backup.js';
+import { decodeSyncMessage, encodeSyncMessage, syncMessageLength } from '../../src/sync/sync-codec.js';
+import { connToSyncEntry } from '../../src/sync/sync-master.js';
 import { fromClient, fromRs, toClient, toRs } from '../forward/fixtures.js';
 import { CLIENT, hex, lab, RS1, RS1_MAC, run, VIP } from './lab.js';
 
@@ -179,6 +182,32 @@ describe('ftp helper, NAT IPv4, active mode', () => {
     const eprt = 'EPRT |1|203.0.113.7|40010|\r\n';
     step(sim, cIn('PA', c, s, eprt), cOut('PA', c, s, eprt), 'EPRT unchanged');
     step(sim, sIn('S', 9000, 0, '', 20, 40010), sOut('S', 9000, 0, '', 20, 40010), 'RS1:20 SYN as VIP:20');
+  });
+});
+
+describe('ftp helper and sync', () => {
+  it('the control conn sync entry carries out_seq (SEQ_DATA); a backup with the helper adjusts as the master did', () => {
+    const master = ftpLab();
+    let { c, s } = handshake(master);
+    step(master, cIn('PA', c, s, 'PASV\r\n'), cOut('PA', c, s, 'PASV\r\n'), 'PASV');
+    c += 6;
+    const reply = '227 Entering Passive Mode (192,0,2,10,195,80).\r\n';
+    step(master, sIn('PA', s, c, reply), sOut('PA', s, c, reply.replace('10,195', '100,195')), '227');
+    s += reply.length;
+    const entry = connToSyncEntry(master.director, connOf(master, 21));
+    assert.ok(entry?.seq);
+    assert.deepEqual(entry.seq.out, { initSeq: s - reply.length, delta: 1, previousDelta: 0 });
+    // Through the wire format (version 1), then applied on a backup that loads the helper too.
+    const msg = { syncId: 0, version: 1 as const, entries: [entry] };
+    const buf = new Uint8Array(syncMessageLength(msg));
+    encodeSyncMessage(msg, buf, 0);
+    const got = decodeSyncMessage(buf, 0).entries[0];
+    assert.ok(got);
+    const backup = ftpLab();
+    assert.equal(applySyncEntry(backup.director, got, 1_000_000).kind, 'created');
+    const ok = '150 Here comes the file\r\n';
+    step(backup, sIn('PA', s, c, ok), sOut('PA', s + 1, c, ok), 'the backup moves the server seq on');
+    step(backup, cIn('A', c, s + ok.length + 1), cOut('A', c, s + ok.length), 'and the client ack back');
   });
 });
 
