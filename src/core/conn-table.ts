@@ -347,9 +347,11 @@ export class ConnTable implements WheelOwner {
     this.setMeta(i, meta);
     this.proto[i] = proto;
     this.setState(i, 0);
-    // ip_vs_bind_app() → tcp_app_conn_bind(): a helper binds to NAT TCP conns to its ports.
+    // ip_vs_bind_app() → tcp_app_conn_bind(): a helper binds to NAT TCP conns to its ports
+    // (and here to FULLNAT ones, forwarding method 5, which the kernel does not have).
     let f = flags;
-    if (proto === 6 && (f & (CONN_F.FWD_MASK | CONN_F.TEMPLATE)) === 0 && this.app.watches(vport)) {
+    const fwd = f & CONN_F.FWD_MASK;
+    if (proto === 6 && (fwd === 0 || fwd === 5) && (f & CONN_F.TEMPLATE) === 0 && this.app.watches(vport)) {
       f |= CONN_F.APP;
       this.app.bind(i, this.cap);
     }

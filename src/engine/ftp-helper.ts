@@ -1,6 +1,6 @@
 /**
  * ip_vs_ftp on the packet plane, for NAT (masquerading) IPv4 conns the helper is bound to
- * (CONN_F.APP; the ports are ConnApp's): what ip_vs_app.c's app_tcp_pkt_in/app_tcp_pkt_out and
+ * (CONN_F.APP; the ports are ConnApp's), and FULLNAT ones in passive mode: what ip_vs_app.c's app_tcp_pkt_in/app_tcp_pkt_out and
  * ip_vs_ftp.c's ip_vs_ftp_in/ip_vs_ftp_out do to a control-conn segment before its addresses are
  * rewritten.
  *
@@ -22,6 +22,7 @@ import { CONN_F } from '../core/conn-table.js';
 import type { Director } from '../core/director.js';
 import { TCP_S } from '../core/proto/tcp.js';
 import { fixAckSeq, fixSeq, seqUpdate } from '../core/seq-adjust.js';
+import { FWD } from '../core/types.js';
 import { moveFrame } from '../forward/frame.js';
 import {
   FTP_MODE,
@@ -79,6 +80,9 @@ export class FtpHelper {
     }
     // PORT / EPRT: passive mode off; the real server will connect from its port vport-1.
     rec[o + APP_MODE] = FTP_MODE.ACTIVE;
+    // FULLNAT: the real server sees a local address, not the client, so an active data conn would
+    // need the command rewritten to a LIP and a port reserved there; not done (passive only).
+    if ((flags & CONN_F.FWD_MASK) === FWD.FULLNAT) return;
     const c = this.c;
     const v = this.v;
     const d = this.d;

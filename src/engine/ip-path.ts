@@ -583,6 +583,7 @@ export class IpPath {
       const lip = this.w1[0] as number;
       if (icmp) fnatIcmpIn4(b, flow, lip, lport, rip, rport);
       else {
+        if (conns.flagsOf(idx) & CONN_F.APP && !flow.fragment) this.ftp.clientSegment(b, flow, idx, now);
         // No TOA in a fragment: growing the first would move every later fragment's offset.
         const toa = this.toa && flow.proto === IPPROTO.TCP && !flow.fragment && this.wantsToa(b, flow, idx);
         fnatIn4(b, flow, lip, lport, rip, rport);
@@ -692,6 +693,12 @@ export class IpPath {
     if (!this.prepareToClient(buf, flow, idx, gso, false, now)) return;
     const vip = conns.vaddr[idx] as number;
     const vport = conns.vport[idx] as number;
+    if (toLip && conns.flagsOf(idx) & CONN_F.APP && !flow.fragment) {
+      const b = this.ftp.serverSegment(buf, flow, idx, now);
+      fnatOut4(b, flow, vip, vport, conns.caddr[idx] as number, conns.cport[idx] as number);
+      this.emit(b, flow, this.cSlot, this.cNh, this.cMtu, 0, now);
+      return;
+    }
     if (toLip) {
       if (flow.proto === IPPROTO.TCP && (flow.tcpFlags & (SYN | ACK)) === (SYN | ACK)) {
         const o = flow.l4Off + 4;

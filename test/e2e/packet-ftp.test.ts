@@ -8,6 +8,7 @@
  * (the real server connects from port 20 and lvsd masquerades it as VIP:20). The file's bytes
  * must match. Once on AF_PACKET alone and once with the XDP filter, which must pass the data
  * connections (to VIP ports that are no service, and from the real server's port 20) to lvsd.
+ * Then FULLNAT (the real server sees a local address, 198.51.100.200) in the two passive modes.
  * Root only, and vsftpd must be installed (Debian package vsftpd).
  */
 import assert from 'node:assert/strict';
@@ -41,8 +42,14 @@ const FILE = Buffer.alloc(300 * 1024);
 for (let i = 0; i < FILE.length; i++) FILE[i] = (i * 131 + (i >>> 9)) & 0xff;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-for (const xdp of ['off', 'on'] as const)
-  describe(`FTP through lvsd --dataplane packet --xdp ${xdp}, NAT, --ftp-ports 21`, { skip }, () => {
+const LIP = '198.51.100.200';
+
+for (const [method, xdp] of [
+  ['NAT', 'off'],
+  ['NAT', 'on'],
+  ['FULLNAT', 'off'],
+] as const)
+  describe(`FTP through lvsd --dataplane packet --xdp ${xdp}, ${method}, --ftp-ports 21`, { skip }, () => {
     let ns: Netns | undefined;
     let dir = '';
     let log = '';
@@ -129,7 +136,12 @@ for (const xdp of ['off', 'on'] as const)
         () => ftpLog,
       );
 
-      writeFileSync(join(dir, 'rules'), `-A -t ${VIP}:21 -s rr\n-a -t ${VIP}:21 -r ${RIP}:21 -m -w 1\n`);
+      writeFileSync(
+        join(dir, 'rules'),
+        method === 'NAT'
+          ? `-A -t ${VIP}:21 -s rr\n-a -t ${VIP}:21 -r ${RIP}:21 -m -w 1\n`
+          : `-A -t ${VIP}:21 -s rr\n-a -t ${VIP}:21 -r ${RIP}:21 -b -w 1\n-P -t ${VIP}:21 -z ${LIP} -F eth1\n`,
+      );
       const lvsd = ns.spawn(
         'dir',
         [
@@ -179,11 +191,16 @@ for (const xdp of ['off', 'on'] as const)
       return { r, got };
     };
 
+    // FULLNAT: the passive modes only (an active data conn would need PORT rewritten to a LIP).
     for (const [name, mode, args] of [
       ['epsv', 'passive, EPSV (curl default)', []],
       ['pasv', 'passive, PASV: the 227 address rewritten, control seqs adjusted', ['--disable-epsv']],
-      ['eprt', 'active, EPRT: the server connects from port 20 as VIP:20', ['--ftp-port', '-']],
-      ['port', 'active, PORT', ['--ftp-port', '-', '--disable-eprt']],
+      ...(method === 'NAT'
+        ? ([
+            ['eprt', 'active, EPRT: the server connects from port 20 as VIP:20', ['--ftp-port', '-']],
+            ['port', 'active, PORT', ['--ftp-port', '-', '--disable-eprt']],
+          ] as const)
+        : []),
     ] as const)
       it(`curl ftp://VIP/file.bin, ${mode}: the file arrives whole`, () => {
         const { r, got } = fetch(name, [...args]);

@@ -12,8 +12,8 @@ import { TCP_S } from '../../src/core/proto/tcp.js';
 import { applySyncEntry } from '../../src/sync/sync-backup.js';
 import { decodeSyncMessage, encodeSyncMessage, syncMessageLength } from '../../src/sync/sync-codec.js';
 import { connToSyncEntry } from '../../src/sync/sync-master.js';
-import { fromClient, fromRs, toClient, toRs } from '../forward/fixtures.js';
-import { CLIENT, hex, lab, RS1, RS1_MAC, run, VIP } from './lab.js';
+import { flowOf, fromClient, fromRs, toClient, toRs } from '../forward/fixtures.js';
+import { CLIENT, hex, LIP, lab, RS1, RS1_MAC, RS2, RS2_MAC, run, VIP } from './lab.js';
 
 const RULES = `
 -A -t ${VIP}:21 -s rr
@@ -182,6 +182,61 @@ describe('ftp helper, NAT IPv4, active mode', () => {
     const eprt = 'EPRT |1|203.0.113.7|40010|\r\n';
     step(sim, cIn('PA', c, s, eprt), cOut('PA', c, s, eprt), 'EPRT unchanged');
     step(sim, sIn('S', 9000, 0, '', 20, 40010), sOut('S', 9000, 0, '', 20, 40010), 'RS1:20 SYN as VIP:20');
+  });
+});
+
+describe('ftp helper, FULLNAT IPv4, passive mode', () => {
+  const FNAT = `
+-A -t ${VIP}:21 -s rr
+-a -t ${VIP}:21 -r ${RS2}:21 -b -w 1
+-P -t ${VIP}:21 -z ${LIP} -F eth0
+`;
+  const payload = (b: Buffer) => {
+    const f = flowOf(b);
+    return b.subarray(f.payloadOff, f.ipEnd).toString('latin1');
+  };
+  const seqOf = (b: Buffer) => flowOf(b).l4Off;
+  const rd = (b: Buffer, at: number) => b.readUInt32BE(at);
+
+  it('the 227 from the real server names the VIP, the seqs follow, the data conn reaches the real server from a LIP', () => {
+    const sim = lab({ rules: FNAT });
+    sim.director.conns.app.setPorts([21]);
+    const one = (f: Uint8Array) => {
+      const r = run(sim, f);
+      assert.deepEqual(r.drops, []);
+      assert.equal(r.tx.length, 1);
+      return r.tx[0] as Buffer;
+    };
+    const syn = one(cIn('S', C_ISN, 0));
+    const lport = flowOf(syn).sport;
+    assert.equal(flowOf(syn).src4 >>> 0, 0xc00002c8, 'from the LIP');
+    const fromRs2 = (flags: string, seq: number, ack: number, data = '') => {
+      const b = fromRs(RS2_MAC)
+        .ipv4({ src: RS2, dst: LIP })
+        .tcp({ sport: 21, dport: lport, flags, seq, ack });
+      return (data ? b.payload(data) : b).build();
+    };
+    one(fromRs2('SA', S_ISN, C_ISN + 1));
+    one(cIn('A', C_ISN + 1, S_ISN + 1));
+    let c = C_ISN + 1;
+    let s = S_ISN + 1;
+    one(cIn('PA', c, s, 'PASV\r\n'));
+    c += 6;
+    const reply = '227 Entering Passive Mode (192,0,2,11,195,80).\r\n';
+    const out = one(fromRs2('PA', s, c, reply));
+    assert.equal(payload(out), '227 Entering Passive Mode (192,0,2,100,195,80).\r\n');
+    assert.deepEqual(
+      [flowOf(out).src4 >>> 0, flowOf(out).sport, rd(out, seqOf(out) + 4)],
+      [0xc0000264, 21, s],
+    );
+    s += reply.length;
+    const next = one(fromRs2('PA', s, c, '150 ok\r\n'));
+    assert.equal(rd(next, seqOf(next) + 4), s + 1, 'later server seq moved by the growth');
+    const ack = one(cIn('A', c, s + 1 + 8));
+    assert.equal(rd(ack, seqOf(ack) + 8), s + 8, 'the client ack moved back');
+    const data = one(cIn('S', 7000, 0, '', 40001, 50000));
+    const f = flowOf(data);
+    assert.deepEqual([f.src4 >>> 0, f.dst4 >>> 0, f.dport], [0xc00002c8, 0xc000020b, 50000]);
   });
 });
 
