@@ -174,8 +174,8 @@ Options:
   --ftp-ports LIST       packet data plane: the FTP helper (ip_vs_ftp) on these
                          comma-separated TCP ports (at most ${APP_MAX_PORTS}; e.g. 21):
                          NAT services there get PORT/EPRT and 227/229 handled
-                         and their data connections; off by default, as without
-                         modprobe ip_vs_ftp
+                         and their data connections (FULLNAT: passive only);
+                         off by default, as without modprobe ip_vs_ftp
   --conn-tab-bits N      connection table size 2^N, N in ${CONN_TAB_BITS.min}..${CONN_TAB_BITS.max} (default ${CONN_TAB_BITS.default})
   --log-level LEVEL      ${LOG_LEVELS.join('|')} (default info); SIGUSR2 flips
                          between debug and this level
