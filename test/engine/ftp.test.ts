@@ -7,8 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { CONN_F } from '../../src/core/conn-table.js';
 import { TCP_S } from '../../src/core/proto/tcp.js';
+import { verifyIPv4Checksum, verifyL4Checksum } from '../../src/packet/checksum.js';
 import { applySyncEntry } from '../../src/sync/sync-backup.js';
 import { decodeSyncMessage, encodeSyncMessage, syncMessageLength } from '../../src/sync/sync-codec.js';
 import { connToSyncEntry } from '../../src/sync/sync-master.js';
@@ -237,6 +239,70 @@ describe('ftp helper, FULLNAT IPv4, passive mode', () => {
     const data = one(cIn('S', 7000, 0, '', 40001, 50000));
     const f = flowOf(data);
     assert.deepEqual([f.src4 >>> 0, f.dst4 >>> 0, f.dport], [0xc00002c8, 0xc000020b, 50000]);
+  });
+});
+
+describe('ftp helper, hostile control traffic', () => {
+  it('any payload either way on an armed control conn is forwarded (one frame out), never throws', () => {
+    const sim = ftpLab();
+    let { c, s } = handshake(sim);
+    const text = fc.oneof(
+      fc.uint8Array({ maxLength: 120 }),
+      fc
+        .array(
+          fc.constantFrom(
+            '227 ',
+            '229 ',
+            'PORT ',
+            'EPRT ',
+            'PASV\r\n',
+            'EPSV\r\n',
+            '(',
+            '|',
+            ',',
+            '1',
+            '255',
+            '.',
+            '\r\n',
+          ),
+          {
+            maxLength: 20,
+          },
+        )
+        .map((a) => new TextEncoder().encode(a.join(''))),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), text, (fromServer, bytes) => {
+        if (bytes.length === 0) return;
+        const data = Buffer.from(bytes);
+        const r = fromServer
+          ? run(
+              sim,
+              fromRs(RS1_MAC)
+                .ipv4({ src: RS1, dst: CLIENT })
+                .tcp({ sport: 21, dport: 40000, flags: 'PA', seq: s, ack: c })
+                .payload(data)
+                .build(),
+            )
+          : run(
+              sim,
+              fromClient()
+                .ipv4({ src: CLIENT, dst: VIP })
+                .tcp({ sport: 40000, dport: 21, flags: 'PA', seq: c, ack: s })
+                .payload(data)
+                .build(),
+            );
+        assert.deepEqual([r.tx.length, r.drops], [1, []]);
+        const f = flowOf(r.tx[0] as Buffer);
+        assert.ok(f.ipEnd - f.payloadOff >= 1);
+        const out = r.tx[0] as Buffer;
+        assert.ok(verifyL4Checksum(out, f.l3Off, f.l4Off, f.ipEnd, 6), 'TCP checksum');
+        assert.ok(verifyIPv4Checksum(out, f.l3Off), 'IP checksum');
+        if (fromServer) s = (s + data.length) >>> 0;
+        else c = (c + data.length) >>> 0;
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 
