@@ -23,6 +23,7 @@ export const TEST_PEERS = {
   ipvsadm: 'the real ipvsadm 1.31 run under the fake-ipvs.so shim: the oracle of the argv fuzzer',
   chromium: 'the headless browser that drives the dashboard (test/e2e/dashboard-browser.test.ts)',
   bird2: 'the BIRD 2 router and director daemons of the lvsd --bgp tests (issue 18)',
+  vsftpd: 'the real FTP server behind the director in the --ftp-ports tests (test/e2e/packet-ftp.test.ts)',
 };
 
 /** Packages of TEST_PEERS that dpkg does not list as installed (all of them without dpkg). */
