@@ -43,6 +43,7 @@ describe('packet benchmark overload check', () => {
       { target: 4e5, offered: 1.3e5, forwarded: 1.3e5 },
     ]);
     assert.equal(r.met, false);
+    assert.match(formatOverload('lvsd-nat', r), /not judged: the generator reached only 1\.20x and 1\.30x/);
   });
 
   it('reports an unjudged run with its reason', () => {
