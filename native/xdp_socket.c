@@ -41,6 +41,22 @@
 #endif
 /* setsockopt of 6.17+: frames one sendto() may push in copy mode (default 32). Optional. */
 #define LVS_XDP_MAX_TX_SKB_BUDGET 9
+/* Busy-poll socket options (asm-generic/socket.h); older libc headers lack the last two. */
+#ifndef SO_BUSY_POLL
+#define SO_BUSY_POLL 46
+#endif
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+/* xskBind flag bit 1: preferred busy polling (see busy_poll_setup). */
+#define XSK_BIND_BUSY_POLL 2
+/* Frames one busy poll may take off the device (a veth's whole 256-entry ring). */
+#define BUSY_POLL_BUDGET 256
+/* Busy polls per collect while each still brings frames. */
+#define BUSY_POLL_ROUNDS 4
 
 #define META_WORDS 6
 #define TP_STATUS_CSUMNOTREADY (1 << 3)
@@ -57,11 +73,12 @@ typedef struct {
 
 enum { CH_FREE, CH_KERNEL, CH_HELD, CH_TX };
 /* Our counters, after the 6 of XDP_STATISTICS in stats(). */
-enum { C_TX_ZERO, C_TX_COPY, C_TX_DROP, C_CSUM_PARTIAL, C_KICKS, C_COUNT };
+enum { C_TX_ZERO, C_TX_COPY, C_TX_DROP, C_CSUM_PARTIAL, C_KICKS, C_BUSY_POLLS, C_COUNT };
 
 typedef struct {
   lvs_reader rd; /* the meta records are its buffer */
   int fd, ifindex, csum_check;
+  int busy_poll; /* SO_PREFER_BUSY_POLL took: collect() drives the device's NAPI itself */
   uint32_t mtu;
   uint8_t *umem;
   size_t umem_len;
@@ -168,6 +185,45 @@ static void reap(xsock *s) {
   __atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
 }
 
+/*
+ * Preferred busy polling (Documentation/networking/napi.rst, "Preferred busy polling"; net/core/
+ * dev.c napi_busy_loop and busy_poll_stop): with SO_PREFER_BUSY_POLL the receive work of the
+ * queue runs inside this process's own recvfrom()/sendto() (xsk_recvmsg and xsk_sendmsg call
+ * sk_busy_loop), BUSY_POLL_BUDGET frames at a time, when the process asks for more, and the
+ * device's softirq or NAPI thread only runs when the process has not polled for the interface's
+ * gro_flush_timeout (with napi_defer_hard_irqs > 0, set by the TypeScript side). So receive work
+ * can no longer run ahead of the process that drains the ring on a shared core (receive
+ * livelock): when lvsd is behind, frames wait in (and overflow) the device's own ring, where a
+ * drop costs the director nothing. SO_BUSY_POLL must be non-zero for sk_can_busy_loop; nonblocking
+ * polls do one pass whatever its value. Returns 1 when all three options took.
+ */
+static int busy_poll_setup(int fd) {
+  int one = 1, usec = 50, budget = BUSY_POLL_BUDGET;
+  if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one) < 0) return 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usec, sizeof usec) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof budget) < 0) {
+    one = 0;
+    setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one);
+    usec = 0;
+    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usec, sizeof usec);
+    return 0;
+  }
+  return 1;
+}
+
+/* Busy polls the queue's NAPI into the RX ring while each poll brings frames and the ring has
+ * room for a batch (the socket's NAPI id is known once the first frame arrived). */
+static void busy_poll(xsock *s) {
+  xring *r = &s->rx;
+  for (int i = 0; i < BUSY_POLL_ROUNDS; i++) {
+    uint32_t before = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+    if (before - r->cached_cons >= s->meta_cap) break;
+    recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+    s->cnt[C_BUSY_POLLS]++;
+    if (__atomic_load_n(r->prod, __ATOMIC_ACQUIRE) == before) break;
+  }
+}
+
 /* Tops the fill ring up from the free list, keeping TX_RESERVE chunks for copies. */
 static void refill(xsock *s) {
   xring *r = &s->fill;
@@ -271,11 +327,13 @@ static int xbind(xsock *s, const char *ifname, uint32_t queue, uint32_t nchunks,
   if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0) return xfail(s, errno);
   s->ifindex = (int)idx;
   s->csum_check = (flags & 1) != 0;
+  s->busy_poll = (flags & XSK_BIND_BUSY_POLL) ? busy_poll_setup(s->fd) : 0;
   return 0;
 }
 
 /* xskBind(h, ifname, queue, chunks, chunkSize, ringSize, flags) -> 0 | -errno. flags bit 0:
- * classify L4 checksums (see csum_state). Sizes must be powers of two (checked in TS). */
+ * classify L4 checksums (see csum_state); bit 1: preferred busy polling (busy_poll_setup).
+ * Sizes must be powers of two (checked in TS). */
 static napi_value js_xsk_bind(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   xsock *s = xargs(env, info, 7, argv);
@@ -389,6 +447,7 @@ static int reader_collect(void *sock, uint32_t *frames) {
   xsock *s = sock;
   if (!s->umem) return 0;
   reap(s);
+  if (s->busy_poll) busy_poll(s);
   uint32_t n = xcollect(s);
   if (n == 0) return 0;
   /* Give the kernel chunks for what arrives while JS runs this batch (the held ones come back
@@ -531,10 +590,10 @@ static napi_value js_xsk_send(napi_env env, napi_callback_info info) {
   return lvs_num(env, queued);
 }
 
-/* xskStats(h, out: Float64Array[11]) -> 0 | -errno: XDP_STATISTICS (rx_dropped,
+/* xskStats(h, out: Float64Array[15]) -> 0 | -errno: XDP_STATISTICS (rx_dropped,
  * rx_invalid_descs, tx_invalid_descs, rx_ring_full, rx_fill_ring_empty_descs,
- * tx_ring_empty_descs), then tx zero-copy, tx copied, tx dropped, partial checksums, kicks;
- * then free chunks and the per-sendto TX budget. Cumulative. */
+ * tx_ring_empty_descs), then tx zero-copy, tx copied, tx dropped, partial checksums, kicks,
+ * busy polls; then free chunks, the per-sendto TX budget and 1 when busy polling. Cumulative. */
 static napi_value js_xsk_stats(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   xsock *s = xargs(env, info, 2, argv);
@@ -542,7 +601,7 @@ static napi_value js_xsk_stats(napi_env env, napi_callback_info info) {
   if (s->fd < 0) return lvs_num(env, -EBADF);
   size_t len;
   void *data;
-  if (!lvs_typed(env, argv[1], napi_float64_array, &data, &len) || len < 6 + C_COUNT + 2)
+  if (!lvs_typed(env, argv[1], napi_float64_array, &data, &len) || len < 6 + C_COUNT + 3)
     return lvs_num(env, -EINVAL);
   struct xdp_statistics st;
   memset(&st, 0, sizeof st);
@@ -558,6 +617,7 @@ static napi_value js_xsk_stats(napi_env env, napi_callback_info info) {
   for (int i = 0; i < C_COUNT; i++) o[6 + i] = (double)s->cnt[i];
   o[6 + C_COUNT] = s->nfree;
   o[7 + C_COUNT] = s->tx_budget;
+  o[8 + C_COUNT] = s->busy_poll;
   return lvs_num(env, 0);
 }
 
@@ -585,6 +645,6 @@ napi_value lvs_xdp_register(napi_env env, napi_value exports) {
       {"xskClose", js_xsk_close},
   };
   if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
-  napi_set_named_property(env, exports, "xdpAbiVersion", lvs_num(env, 1));
+  napi_set_named_property(env, exports, "xdpAbiVersion", lvs_num(env, 2));
   return exports;
 }

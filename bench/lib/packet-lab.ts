@@ -304,12 +304,18 @@ function kthreads(prefix: string): number[] {
 
 /**
  * Moves the NAPI polling of `ifname` in `host` into kernel threads pinned to `cpu` (threaded
- * NAPI) at SCHED_FIFO priority 50, and returns their pids. With an XDP program on a veth, the receive work (the program,
+ * NAPI) at SCHED_FIFO priority 50 (SCHED_OTHER, nice 0, when `fifo` is false), and returns their pids. With an XDP program on a veth, the receive work (the program,
  * the copy into the AF_XDP UMEM) runs in the veth's NAPI, which the sender's CPU schedules and
  * RPS cannot move (XDP runs before RPS): without this the director's receive cost would be
  * charged to the generator's core. The threads' CPU time then counts as the director's.
  */
-export function threadedNapi(mode: LabMode, host: LabHost, ifname: string, cpu: number): number[] {
+export function threadedNapi(
+  mode: LabMode,
+  host: LabHost,
+  ifname: string,
+  cpu: number,
+  fifo = true,
+): number[] {
   const before = new Set(kthreads(`napi/${ifname}-`));
   labExec(mode, host, ['sh', '-c', `echo 1 > /sys/class/net/${ifname}/threaded`]);
   const pids = kthreads(`napi/${ifname}-`).filter((p) => !before.has(p));
@@ -318,8 +324,13 @@ export function threadedNapi(mode: LabMode, host: LabHost, ifname: string, cpu: 
     // SCHED_FIFO, as softirq NAPI runs ahead of any process when it is not threaded: at an equal
     // nice the thread waited for the director process to yield, and the veth's 256-entry ring
     // overflowed meanwhile (the sender's tx "dropped" counter).
-    const fifo = spawnSync('chrt', ['-f', '-p', '50', String(p)], { stdio: 'ignore' });
-    if (fifo.status !== 0) spawnSync('renice', ['-n', '-19', '-p', String(p)], { stdio: 'ignore' });
+    // fifo false: SCHED_OTHER at nice 0, below a director process reniced to -19 (dedicate).
+    if (!fifo) {
+      spawnSync('chrt', ['-o', '-p', '0', String(p)], { stdio: 'ignore' });
+      continue;
+    }
+    const rt = spawnSync('chrt', ['-f', '-p', '50', String(p)], { stdio: 'ignore' });
+    if (rt.status !== 0) spawnSync('renice', ['-n', '-19', '-p', String(p)], { stdio: 'ignore' });
   }
   return pids;
 }
@@ -342,9 +353,9 @@ export function peerOf(mode: LabMode, ifname: string): { host: LabHost; ifname: 
  * then threaded NAPI. Otherwise the kernel and AF_PACKET directors would receive through the
  * sender's backlog (netif_rx + RPS) while the AF_XDP one receives in NAPI.
  */
-export function napiOnDirector(mode: LabMode, ifname: string, cpu: number): number[] {
+export function napiOnDirector(mode: LabMode, ifname: string, cpu: number, fifo = true): number[] {
   const peer = peerOf(mode, ifname);
   labExec(mode, peer.host, ['ethtool', '-K', peer.ifname, 'tso', 'off']);
   labExec(mode, 'director', ['ethtool', '-K', ifname, 'gro', 'on']);
-  return threadedNapi(mode, 'director', ifname, cpu);
+  return threadedNapi(mode, 'director', ifname, cpu, fifo);
 }

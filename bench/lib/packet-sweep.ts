@@ -71,8 +71,10 @@ export function nextRate(
   const b = bestPass(points, policy);
   const last = points[points.length - 1] as SweepPoint;
   if (b < 0) {
-    // Nothing passed yet: first the rate the director managed under overload, then lower.
-    const next = points.length === 1 ? probe.forwarded : last.target * policy.backoff;
+    // Nothing passed yet: first the rate the director managed under overload, then lower. A
+    // director in receive livelock forwards (almost) nothing unpaced: start an eighth down then.
+    const first = probe.forwarded >= 0.01 * probe.offered ? probe.forwarded : probe.offered / 8;
+    const next = points.length === 1 ? first : last.target * policy.backoff;
     return next >= 1 ? Math.round(next) : undefined;
   }
   const lo = (points[b] as SweepPoint).offered;

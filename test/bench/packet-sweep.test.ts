@@ -33,6 +33,18 @@ describe('offered-rate sweep', () => {
     assert.equal(bestPass(p), 0);
   });
 
+  it('carries on an eighth of the offered rate down when the unpaced probe forwarded nothing', () => {
+    const p: SweepPoint[] = [{ target: 0, offered: 8e5, forwarded: 0 }];
+    assert.equal(nextRate(p), 1e5);
+    p.push({ target: 1e5, offered: 1e5, forwarded: 1e5 });
+    assert.ok(bestPass(p) === 1);
+    // A livelocked director (0 forwarded under overload) still gets a judged rate.
+    const pts = runSweep(2e5, 0, 8e5);
+    const b = bestPass(pts);
+    assert.ok(b > 0, JSON.stringify(pts));
+    assert.ok((pts[b] as SweepPoint).offered <= 2e5 && (pts[b] as SweepPoint).offered >= 1e5);
+  });
+
   it('tries the overloaded forwarded rate next, then backs off while nothing passes', () => {
     const p: SweepPoint[] = [{ target: 0, offered: 6e5, forwarded: 1e5 }];
     assert.equal(nextRate(p), 1e5);

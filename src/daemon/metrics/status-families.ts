@@ -34,7 +34,7 @@ function snake(s: string): string {
 }
 
 /** XDP socket fields that are levels, not event counts. */
-const XDP_GAUGES = new Set(['freeChunks', 'txBudget']);
+const XDP_GAUGES = new Set(['freeChunks', 'txBudget', 'busyPoll']);
 
 /** Writes the daemon, data plane and sync families of a status view. */
 export function writeStatusFamilies(out: Exposition, st: StatusView): void {

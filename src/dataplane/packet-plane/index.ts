@@ -458,6 +458,8 @@ function startXdp(
       {
         interfaces: chosen.map((i, k) => `${i.name}:${x.modes[k]}`),
         filterEntries: x.program.entries.filter.size,
+        busyPoll: x.sockets.every((s) => s.stats().busyPoll === 1),
+        ...(x.deferralFailures.length ? { napiDeferralFailed: x.deferralFailures } : {}),
       },
       'AF_XDP fast path attached',
     );

@@ -6,11 +6,18 @@
  * AF_PACKET socket still sees it. Each interface's driver is therefore a pair: batches come
  * from both sockets, engine output goes out through the AF_XDP TX ring (from the UMEM chunk it
  * arrived in when it can), and frames sent outside the loop (gratuitous ARP) through AF_PACKET.
+ *
+ * Overload: by default each AF_XDP socket busy-polls its queue with SO_PREFER_BUSY_POLL and the
+ * interface defers its NAPI re-arms (napi-deferral.ts), so the kernel's receive work runs inside
+ * lvsd's own drain rather than ahead of it on a shared core, where a flood above lvsd's capacity
+ * used to starve lvsd to zero forwarded frames (receive livelock). `LVS_XDP_BUSY_POLL=0` in the
+ * environment turns it off (for comparison).
  */
 import type { BatchHandler, Driver, Frames } from '../../io/driver.js';
 import type { BypassSpec } from '../../io/host/bypass-rules.js';
 import { XdpError } from '../../io/packet-socket/errors.js';
 import type { PacketSocket } from '../../io/packet-socket/index.js';
+import { NapiDeferral } from '../../io/packet-socket/napi-deferral.js';
 import { type XdpAttachMode, XdpProgram } from '../../io/packet-socket/xdp-program.js';
 import { XdpSocket, type XdpSocketStats } from '../../io/packet-socket/xdp-socket.js';
 import type { DirectSend } from './plane-loop.js';
@@ -60,15 +67,34 @@ export interface XdpStatus {
   readonly filterEntries: number;
 }
 
+/** Options of {@link XdpPath.start}. */
+export interface XdpPathOptions {
+  /**
+   * Preferred busy polling with NAPI deferral on each interface (default: on unless the
+   * environment has LVS_XDP_BUSY_POLL=0).
+   */
+  readonly busyPoll?: boolean;
+  /** Test seam: the interface settings writer. */
+  readonly deferral?: NapiDeferral;
+}
+
+/** Whether busy polling is on when the caller did not say (LVS_XDP_BUSY_POLL, default on). */
+export function busyPollDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.LVS_XDP_BUSY_POLL !== '0';
+}
+
 /** The programs, sockets and drivers of the AF_XDP path. */
 export class XdpPath {
   readonly drivers: XdpPlaneDriver[];
+  /** Interfaces whose NAPI deferral could not be set, with the reason (busy polling then still runs). */
+  readonly deferralFailures: string[] = [];
   private constructor(
     readonly program: XdpProgram,
     readonly sockets: readonly XdpSocket[],
     readonly modes: readonly XdpAttachMode[],
     private readonly ifs: readonly XdpInterface[],
     packets: readonly PacketSocket[],
+    private readonly deferral: NapiDeferral | undefined,
   ) {
     this.drivers = sockets.map((s, k) => new XdpPlaneDriver(packets[k]!, s));
   }
@@ -78,23 +104,36 @@ export class XdpPath {
    * XSKMAPs and the filter filled from `spec` before any program attaches, so nothing is
    * redirected to a socket that is not there. Throws an XdpError; leaves nothing behind then.
    */
-  static start(ifs: readonly XdpInterface[], packets: readonly PacketSocket[], spec: BypassSpec): XdpPath {
+  static start(
+    ifs: readonly XdpInterface[],
+    packets: readonly PacketSocket[],
+    spec: BypassSpec,
+    o: XdpPathOptions = {},
+  ): XdpPath {
     const program = new XdpProgram();
     const sockets: XdpSocket[] = [];
+    const busyPoll = o.busyPoll ?? busyPollDefault();
+    const deferral = busyPoll ? (o.deferral ?? new NapiDeferral()) : undefined;
+    const failures: string[] = [];
     try {
       const modes: XdpAttachMode[] = [];
       program.update(spec);
       for (const i of ifs) {
         program.load(i.ifindex);
-        const s = new XdpSocket({ binding: program.binding }).bind(i.name, i.ifindex);
+        const s = new XdpSocket({ binding: program.binding, busyPoll }).bind(i.name, i.ifindex);
         sockets.push(s);
         program.setSocket(i.ifindex, 0, s.fd);
+        const why = deferral?.apply(i.name);
+        if (why) failures.push(why);
       }
       for (const i of ifs) modes.push(program.attach(i.ifindex));
-      return new XdpPath(program, sockets, modes, ifs, packets);
+      const path = new XdpPath(program, sockets, modes, ifs, packets, deferral);
+      path.deferralFailures.push(...failures);
+      return path;
     } catch (e) {
       for (const s of sockets) s.close();
       program.close();
+      deferral?.restore();
       throw e;
     }
   }
@@ -119,9 +158,10 @@ export class XdpPath {
     };
   }
 
-  /** Detaches the programs and frees the maps (the sockets close with their drivers). */
+  /** Detaches the programs, frees the maps and restores the interfaces' NAPI settings (the sockets close with their drivers). */
   close(): void {
     this.program.close();
+    this.deferral?.restore();
   }
 }
 

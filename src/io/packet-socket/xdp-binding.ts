@@ -7,7 +7,7 @@ import { loadPacketAddon, type PacketBinding, type PacketHandle } from './addon.
 import { XdpError } from './errors.js';
 
 /** The addon's AF_XDP contract version; must equal xdpAbiVersion in xdp_socket.c. */
-export const XDP_ADDON_ABI = 1;
+export const XDP_ADDON_ABI = 2;
 
 /** BPF_MAP_TYPE_HASH. */
 export const BPF_MAP_TYPE_HASH = 1;
@@ -21,8 +21,13 @@ export const XDP_FLAGS_SKB_MODE = 1 << 1;
 export const XDP_FLAGS_DRV_MODE = 1 << 2;
 /** xskBind flag: classify L4 checksums of received frames (veth's CHECKSUM_PARTIAL, see xdp_socket.c). */
 export const XSK_BIND_CSUM_CHECK = 1;
-/** Words xskStats fills: 6 of XDP_STATISTICS, 5 counters of ours, free chunks, TX budget. */
-export const XSK_STATS_WORDS = 13;
+/**
+ * xskBind flag: preferred busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET):
+ * the queue's receive work runs in the socket owner's own calls (xdp_socket.c busy_poll_setup).
+ */
+export const XSK_BIND_BUSY_POLL = 2;
+/** Words xskStats fills: 6 of XDP_STATISTICS, 6 counters of ours, free chunks, TX budget, busy polling. */
+export const XSK_STATS_WORDS = 15;
 
 /** What xdp_socket.c adds to the addon's exports. */
 export interface XdpBinding {

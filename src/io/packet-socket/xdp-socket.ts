@@ -17,7 +17,13 @@ import {
 } from '../driver.js';
 import type { PacketHandle } from './addon.js';
 import { PacketSocketError, PacketSystemError, XdpError, xdpSyscallError } from './errors.js';
-import { loadXdpBinding, type XdpBinding, XSK_BIND_CSUM_CHECK, XSK_STATS_WORDS } from './xdp-binding.js';
+import {
+  loadXdpBinding,
+  type XdpBinding,
+  XSK_BIND_BUSY_POLL,
+  XSK_BIND_CSUM_CHECK,
+  XSK_STATS_WORDS,
+} from './xdp-binding.js';
 
 /** Options of {@link XdpSocket}. */
 export interface XdpSocketOptions {
@@ -34,6 +40,13 @@ export interface XdpSocketOptions {
   readonly ringSize?: number;
   /** Classify partial L4 checksums on receive (default true; needed on veth). */
   readonly checksumCheck?: boolean;
+  /**
+   * Preferred busy polling (default false): the queue's receive work runs inside this socket's
+   * own drain, so it cannot run ahead of it on a shared core. Pair it with the interface's
+   * napi_defer_hard_irqs and gro_flush_timeout (napi-deferral.ts); where the kernel refuses
+   * the options the socket works as without them (stats().busyPoll 0).
+   */
+  readonly busyPoll?: boolean;
   /** Test seam. */
   readonly binding?: XdpBinding;
 }
@@ -51,9 +64,13 @@ export interface XdpSocketStats {
   txDropped: number;
   partialChecksums: number;
   kicks: number;
+  /** recvfrom() busy polls made by the drain (busyPoll). */
+  busyPolls: number;
   freeChunks: number;
   /** Frames one sendto() transmits in copy mode (32 unless XDP_MAX_TX_SKB_BUDGET took). */
   txBudget: number;
+  /** 1 when the kernel took the busy-poll options, else 0 (a level, not a count). */
+  busyPoll: number;
 }
 
 const pow2 = (v: number, min: number, max: number): boolean =>
@@ -82,6 +99,7 @@ export class XdpSocket extends EventEmitter implements Driver {
       chunkSize: o.chunkSize ?? 2048,
       ringSize: o.ringSize ?? 2048,
       checksumCheck: o.checksumCheck ?? true,
+      busyPoll: o.busyPoll ?? false,
     };
     if (!pow2(this.o.chunks, 64, 1 << 20)) throw argValue('chunks', this.o.chunks);
     if (this.o.chunkSize !== 2048 && this.o.chunkSize !== 4096) throw argValue('chunkSize', this.o.chunkSize);
@@ -103,7 +121,7 @@ export class XdpSocket extends EventEmitter implements Driver {
       this.o.chunks,
       this.o.chunkSize,
       this.o.ringSize,
-      this.o.checksumCheck ? XSK_BIND_CSUM_CHECK : 0,
+      (this.o.checksumCheck ? XSK_BIND_CSUM_CHECK : 0) | (this.o.busyPoll ? XSK_BIND_BUSY_POLL : 0),
     );
     if (r < 0) {
       b.xskClose(h);
@@ -192,8 +210,10 @@ export class XdpSocket extends EventEmitter implements Driver {
       txDropped: s[8]!,
       partialChecksums: s[9]!,
       kicks: s[10]!,
-      freeChunks: s[11]!,
-      txBudget: s[12]!,
+      busyPolls: s[11]!,
+      freeChunks: s[12]!,
+      txBudget: s[13]!,
+      busyPoll: s[14]!,
     };
   }
 
