@@ -144,20 +144,27 @@ function bindOnly(): void {
 
 function fanout(): void {
   const counts = [0, 0];
+  let done = false;
+  // Ends once `expect` test frames arrived (or at the timeout): a loaded machine may take seconds
+  // to start the sender, so a fixed listening window would undercount.
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    for (const s of socks) s.close();
+    say({ first: counts[0]!, second: counts[1]! });
+    process.exit(0);
+  };
   const socks = counts.map((_, k) => {
     const sock = new PacketSocket({ fanout: { group: 42, mode: 'lb' }, promiscuous: true }).bind(cfg.ifname);
     sock.start((b) => {
       for (let i = 0; i < b.count; i++) {
         if (b.buffer.readUInt16BE(b.offset(i) + 12) === TEST_ETHERTYPE) counts[k]!++;
       }
+      if (cfg.expect !== undefined && counts[0]! + counts[1]! >= cfg.expect) setImmediate(finish);
     });
     return sock;
   });
-  setTimeout(() => {
-    for (const s of socks) s.close();
-    say({ first: counts[0]!, second: counts[1]! });
-    process.exit(0);
-  }, cfg.timeoutMs ?? 1500);
+  setTimeout(finish, cfg.timeoutMs ?? 1500);
   say({ ready: true });
 }
 
