@@ -87,6 +87,10 @@ describe('lvsd options', () => {
       /--xdp must be auto\|on\|off, got 'maybe'/,
     ],
     [['--xdp', 'on'], /--xdp needs --dataplane packet/],
+    [['--listen-backlog', '0'], /--listen-backlog must be an integer in 1\.\.65535, got '0'/],
+    [['--listen-backlog', '1e3'], /got '1e3'/],
+    [['--listen-backlog', '65536'], /got '65536'/],
+    [['--dataplane', 'none', '--listen-backlog', '128'], /--listen-backlog needs --dataplane proxy/],
     [['--log-level', 'loud'], /unknown log level 'loud'/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /Unexpected argument 'extra'/],
@@ -142,6 +146,16 @@ describe('lvsd options', () => {
     assert.equal(xdpOf([...pk, '--xdp', 'on']), 'on');
     assert.equal(xdpOf([...pk, '--xdp', 'off']), 'off');
     assert.equal(xdpOf([]), undefined);
+  });
+
+  it('takes --listen-backlog on the proxy plane, absent by default (the plane chooses)', () => {
+    const of = (argv: string[]) => {
+      const a = parseLvsdArgs(argv, user);
+      return a.kind === 'run' ? a.options.listenBacklog : 'error';
+    };
+    assert.equal(of([]), undefined);
+    assert.equal(of(['--listen-backlog', '128']), 128);
+    assert.equal(of(['--dataplane', 'proxy', '--listen-backlog', '65535']), 65535);
   });
 
   it('runs the demo with --demo alongside other options, and not with options alone', () => {
@@ -230,6 +244,8 @@ describe('lvsd argv property', () => {
         'net/ipv4/vs/sync_ports=0x10',
         '--sysctl-files',
         'none',
+        '--listen-backlog',
+        '4096',
         '--demo',
         '--restore',
         '--socket',
