@@ -12,7 +12,9 @@
  * kill counts as in flight) must be 0; once warmed (after --warmup of the run and after the 2 min
  * a closed conn spends in TIME_WAIT), RSS, fds and conns must stay within ±10% of their median
  * (conns and fds also within an absolute slack of 20, which small counts need); after the client
- * stops, the connection table must drain to zero within --drain-seconds (0: not judged). Runs
+ * stops, the connection table must drain to zero within --drain-seconds (0: not judged). With
+ * --mem-probe (and --heap-snapshots S1,S2) lvsd runs with bench/lib/mem-probe.mjs preloaded, and
+ * its heap, external and array-buffer sizes go into the results beside RSS (`memory`). Runs
  * too short for a warm window say "not judged". Prints a table, writes bench/results/soak.json
  * (bench/results/soak-smoke.json for runs under 5 min), exits 1 when a judgement fails.
  */
@@ -33,6 +35,13 @@ const { values } = parseArgs({
     'edit-every': { type: 'string', default: '7' },
     warmup: { type: 'string', default: '0.3' },
     'drain-seconds': { type: 'string', default: '150' },
+    // lvsd's process.memoryUsage() every 2 s (bench/lib/mem-probe.mjs) into the results.
+    'mem-probe': { type: 'boolean', default: false },
+    // Heap snapshots of lvsd at these seconds after its start (comma-separated), into --snapshot-dir.
+    'heap-snapshots': { type: 'string', default: '' },
+    'snapshot-dir': { type: 'string', default: '/tmp' },
+    // Results file name under bench/results (default soak.json, soak-smoke.json under 5 min).
+    out: { type: 'string', default: '' },
   },
 });
 
@@ -135,6 +144,25 @@ function spread(xs: number[], slack: number): { median: number; min: number; max
   return { median, min, max, worst: Math.max(dev(min), dev(max)) };
 }
 
+/** The mem-probe lines, in KiB (t in ms since lvsd started). */
+function readMemProbe(file: string): Record<string, number>[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const m = JSON.parse(l) as Record<string, number>;
+      const kib: Record<string, number> = {};
+      for (const [k, v] of Object.entries(m)) kib[k] = k === 't' ? v : Math.round(v / 1024);
+      return kib;
+    });
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {
@@ -152,18 +180,34 @@ async function main(): Promise<number> {
     writeFileSync(conf, keepalivedConf());
     const socket = join(dir, 'lvsd.sock');
     let lvsdLog = '';
-    const lvsd = ns.spawn('soak', [
-      process.execPath,
-      'bin/lvsd',
-      '--sysctl-files',
-      'none',
-      '--socket',
-      socket,
-      '--dataplane',
-      'proxy',
-      '--config',
-      conf,
-    ]);
+    const memFile = join(dir, 'mem.jsonl');
+    const probe = values['mem-probe'] || values['heap-snapshots'] !== '';
+    const lvsd = ns.spawn(
+      'soak',
+      [
+        process.execPath,
+        ...(probe ? ['--import', new URL('./lib/mem-probe.mjs', import.meta.url).href] : []),
+        'bin/lvsd',
+        '--sysctl-files',
+        'none',
+        '--socket',
+        socket,
+        '--dataplane',
+        'proxy',
+        '--config',
+        conf,
+      ],
+      probe
+        ? {
+            env: {
+              ...process.env,
+              LVS_MEM_PROBE: memFile,
+              LVS_MEM_SNAPSHOTS: values['heap-snapshots'],
+              LVS_MEM_SNAPSHOT_DIR: values['snapshot-dir'],
+            },
+          }
+        : {},
+    );
     lvsd.stdout?.on('data', (d) => (lvsdLog += d));
     lvsd.stderr?.on('data', (d) => (lvsdLog += d));
     const servers = new Map<string, ChildProcess>();
@@ -342,7 +386,7 @@ async function main(): Promise<number> {
         (Object.keys(errs).length > 0 ? `client errors: ${JSON.stringify(errs)}\n` : ''),
     );
     writeFileSync(
-      new URL(minutes < 5 ? './results/soak-smoke.json' : './results/soak.json', import.meta.url),
+      new URL(`./results/${values.out || (minutes < 5 ? 'soak-smoke.json' : 'soak.json')}`, import.meta.url),
       `${JSON.stringify(
         {
           at: new Date().toISOString(),
@@ -370,6 +414,8 @@ async function main(): Promise<number> {
             reloads: reloadAt.map((k) => k - t0),
             failures: failAt.map((f) => f - t0),
           },
+          // process.memoryUsage() of lvsd every 2 s (--mem-probe), t in ms since lvsd started.
+          memory: probe ? readMemProbe(memFile) : undefined,
           load: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(),
         },
         null,

@@ -73,6 +73,12 @@ export interface LvsdOptions {
    * the XDP program loads and logs why not; on refuses to start without it; off is AF_PACKET only.
    */
   readonly xdp?: (typeof XDP_FLAG_VALUES)[number];
+  /**
+   * `--listen-backlog N` (proxy plane): the listen(2) backlog of its TCP listeners; absent: the
+   * plane's default (io/proxy/listen-backlog.ts: as many as its descriptor budget can carry, at
+   * most 4096). The kernel caps it at net.core.somaxconn.
+   */
+  readonly listenBacklog?: number;
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
   /** `--log-format json|text`; absent: text on a terminal, JSON elsewhere. */
@@ -164,6 +170,9 @@ Options:
                          route it too; writes host firewall state, hence opt-in
   --xdp auto|on|off      packet data plane: AF_XDP fast path for the traffic lvsd
                          serves (default auto: used when the XDP program loads)
+  --listen-backlog N     proxy data plane: listen backlog of its TCP listeners
+                         (default: the TCP connections its descriptor budget can
+                         carry, at most 4096; the kernel caps it at somaxconn)
   --mark RULE            packet data plane: set a firewall mark for fwmark (-f)
                          services, e.g. 'tcp dst 192.0.2.100 dport 80,443 mark 1'
                          (repeatable; first matching rule wins)
@@ -244,6 +253,7 @@ export function parseLvsdArgs(
         interface: { type: 'string', multiple: true },
         'ingress-bypass': { type: 'boolean' },
         xdp: { type: 'string' },
+        'listen-backlog': { type: 'string' },
         'conn-tab-bits': { type: 'string' },
         'ftp-ports': { type: 'string' },
         'log-level': { type: 'string' },
@@ -318,6 +328,13 @@ export function parseLvsdArgs(
   const tickText = str('tick-ms') ?? '250';
   const tickMs = /^\d+$/.test(tickText) ? Number(tickText) : Number.NaN;
   if (!(tickMs >= 10 && tickMs <= 2000)) return fail(`--tick-ms must be in 10..2000, got '${tickText}'`);
+
+  const backlogText = str('listen-backlog');
+  const listenBacklog =
+    backlogText === undefined ? undefined : /^\d+$/.test(backlogText) ? Number(backlogText) : -1;
+  if (listenBacklog !== undefined && !(listenBacklog >= 1 && listenBacklog <= 65535))
+    return fail(`--listen-backlog must be an integer in 1..65535, got '${backlogText}'`);
+  if (listenBacklog !== undefined && dp !== 'proxy') return fail('--listen-backlog needs --dataplane proxy');
 
   const ingressBypass = values['ingress-bypass'] === true;
   if (ingressBypass && dp !== 'packet') return fail('--ingress-bypass needs --dataplane packet');
@@ -433,6 +450,7 @@ export function parseLvsdArgs(
       interfaces: Array.isArray(values.interface) ? (values.interface as string[]) : [],
       ...(ingressBypass ? { ingressBypass } : {}),
       ...(xdp !== undefined ? { xdp } : {}),
+      ...(listenBacklog !== undefined ? { listenBacklog } : {}),
       connTabBits: bits,
       ...(ftpPorts ? { ftpPorts } : {}),
       logLevel: level as LogLevel,

@@ -87,6 +87,10 @@ describe('lvsd options', () => {
       /--xdp must be auto\|on\|off, got 'maybe'/,
     ],
     [['--xdp', 'on'], /--xdp needs --dataplane packet/],
+    [['--listen-backlog', '0'], /--listen-backlog must be an integer in 1\.\.65535, got '0'/],
+    [['--listen-backlog', '1e3'], /got '1e3'/],
+    [['--listen-backlog', '65536'], /got '65536'/],
+    [['--dataplane', 'none', '--listen-backlog', '128'], /--listen-backlog needs --dataplane proxy/],
     [['--log-level', 'loud'], /unknown log level 'loud'/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /Unexpected argument 'extra'/],
@@ -156,6 +160,16 @@ describe('lvsd options', () => {
     for (const bad of ['0', '65536', 'ftp', '', '21,,22', '1,2,3,4,5,6,7,8,9'])
       assert.match(String(of([...pk, '--ftp-ports', bad])), /--ftp-ports needs 1 to 8/, bad);
     assert.match(String(of(['--ftp-ports', '21'])), /--ftp-ports needs --dataplane packet/);
+  });
+
+  it('takes --listen-backlog on the proxy plane, absent by default (the plane chooses)', () => {
+    const of = (argv: string[]) => {
+      const a = parseLvsdArgs(argv, user);
+      return a.kind === 'run' ? a.options.listenBacklog : 'error';
+    };
+    assert.equal(of([]), undefined);
+    assert.equal(of(['--listen-backlog', '128']), 128);
+    assert.equal(of(['--dataplane', 'proxy', '--listen-backlog', '65535']), 65535);
   });
 
   it('runs the demo with --demo alongside other options, and not with options alone', () => {
@@ -244,6 +258,8 @@ describe('lvsd argv property', () => {
         'net/ipv4/vs/sync_ports=0x10',
         '--sysctl-files',
         'none',
+        '--listen-backlog',
+        '4096',
         '--demo',
         '--restore',
         '--socket',

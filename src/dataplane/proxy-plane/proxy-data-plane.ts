@@ -28,8 +28,10 @@ import {
   type LocalAddressSet,
 } from '../../io/host/local-addresses.js';
 import { countOpenFds, readOpenFilesLimit } from '../../io/host/open-files.js';
+import { readSomaxconn } from '../../io/host/somaxconn.js';
 import type { ProxyCore } from '../../io/proxy/core.js';
 import { FdBudget, fdBudgetSize } from '../../io/proxy/fd-budget.js';
+import { defaultListenBacklog, effectiveListenBacklog } from '../../io/proxy/listen-backlog.js';
 import { IPV6ONLY, newServerHandle, type RawTcp } from '../../io/proxy/raw.js';
 import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
 import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
@@ -47,7 +49,10 @@ export interface ProxyDataPlaneOptions {
   connectTimeoutMs?: number;
   /** How often unserved listeners are retried (default 2 s). */
   retryMs?: number;
-  /** Listen backlog (default 4096; the kernel caps it at somaxconn). */
+  /**
+   * Listen backlog (default: io/proxy/listen-backlog.ts, the TCP connections the descriptor
+   * budget can carry, at most 4096; the kernel caps it at somaxconn).
+   */
   backlog?: number;
   /** The udp timeout in ms for one-packet flows (default: the core's `udpTimeoutMs()`). */
   udpTimeoutMs?: () => number;
@@ -98,6 +103,8 @@ export class ProxyDataPlane {
   readonly tcp: TcpRelay;
   /** The descriptor budget: its size, what the plane holds, and refusals. */
   readonly budget: FdBudget;
+  /** The listen backlog asked for, and what the kernel applies (capped at somaxconn). */
+  readonly backlog: { readonly asked: number; readonly effective: number; readonly somaxconn?: number };
   private readonly listeners = new Map<string, Listener>();
   private readonly opts: Required<
     Omit<
@@ -118,21 +125,28 @@ export class ProxyDataPlane {
   private freebind: ReadonlySet<string> = new Set();
 
   constructor(o: ProxyDataPlaneOptions) {
+    const size = fdBudgetSize(
+      o.fdLimit ?? readOpenFilesLimit()?.soft ?? Number.POSITIVE_INFINITY,
+      o.fdHeld ?? countOpenFds() ?? 0,
+    );
+    const asked = o.backlog ?? defaultListenBacklog(size.total);
+    const somaxconn = readSomaxconn();
+    this.backlog = {
+      asked,
+      effective: effectiveListenBacklog(asked, somaxconn),
+      ...(somaxconn !== undefined ? { somaxconn } : {}),
+    };
     this.opts = {
       core: o.core,
       connectTimeoutMs: o.connectTimeoutMs ?? 5000,
       retryMs: o.retryMs ?? 2000,
-      backlog: o.backlog ?? 4096,
+      backlog: asked,
       tickCore: o.tickCore ?? false,
       log: o.log ?? (() => {}),
       udpTimeoutMs: o.udpTimeoutMs ?? (() => o.core.udpTimeoutMs()),
     };
     this.local = o.localAddresses ?? hostLocalAddresses();
     this.heldReason = o.heldReason ?? (() => undefined);
-    const size = fdBudgetSize(
-      o.fdLimit ?? readOpenFilesLimit()?.soft ?? Number.POSITIVE_INFINITY,
-      o.fdHeld ?? countOpenFds() ?? 0,
-    );
     // Each listener holds at most one descriptor; unserved ones are counted too (conservative).
     this.budget = new FdBudget(
       size,

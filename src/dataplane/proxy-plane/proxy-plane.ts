@@ -38,6 +38,8 @@ export interface ProxyPlaneOptions {
    * these addresses bind with IP_FREEBIND from the start instead of failing until MASTER.
    */
   readonly vrrpInstances?: readonly { readonly name: string; readonly vips: readonly VrrpVip[] }[];
+  /** `--listen-backlog`: the TCP listeners' backlog (default: io/proxy/listen-backlog.ts). */
+  readonly listenBacklog?: number;
 }
 
 // Whether two key sets hold the same keys.
@@ -70,6 +72,7 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
     heldReason,
     ...(o.localAddresses ? { localAddresses: o.localAddresses } : {}),
+    ...(o.listenBacklog !== undefined ? { backlog: o.listenBacklog } : {}),
   });
   const addrs = new VrrpAddresses();
   const freebindKeys = (): Set<string> => {
@@ -106,6 +109,14 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
       log.info(
         { limit: fd.limit, reserve: fd.reserve, budget: fd.total, udpFlowsMax: fd.udpMax },
         `proxy plane file descriptors: up to ${fd.total} of ${fd.limit} (${fd.reserve} kept for the rest of lvsd), UDP flows up to ${fd.udpMax}`,
+      );
+      const b = plane.backlog;
+      // The kernel caps listen(2)'s backlog at somaxconn silently: say so when it does.
+      log[b.effective < b.asked ? 'warn' : 'info'](
+        { backlog: b.asked, effective: b.effective, somaxconn: b.somaxconn },
+        b.effective < b.asked
+          ? `proxy plane listen backlog ${b.asked} capped at ${b.effective} by net.core.somaxconn`
+          : `proxy plane listen backlog ${b.effective}`,
       );
     },
     onChanges() {

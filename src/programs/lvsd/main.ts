@@ -345,7 +345,10 @@ export function main(argv: string[]): void {
                           vrrpInstances: vrrpVips(),
                         }),
                       )
-                    : startProxyPlane(port, log, { vrrpInstances: vrrpVips() }),
+                    : startProxyPlane(port, log, {
+                        vrrpInstances: vrrpVips(),
+                        ...(o.listenBacklog !== undefined ? { listenBacklog: o.listenBacklog } : {}),
+                      }),
                 ).then((p) => {
                   // VRRP instances run from the table's start; the VIPs follow once the plane is up.
                   session?.attachPlane(p);
