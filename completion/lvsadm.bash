@@ -84,14 +84,14 @@ _lvsd() {
     --http-token-file | --mark-file | --bgp-include | --bgp-socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --config-format) COMPREPLY=($(compgen -W 'keepalived ldirectord' -- "$cur")); return ;;
     --socket | --restore | --config | --check-config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --conn-tab-bits | --config-id | --mark | --sysctl | --http | --bgp-protocol | --ftp-ports) return ;;
+    --conn-tab-bits | --config-id | --mark | --sysctl | --http | --bgp-protocol | --ftp-ports | --listen-backlog) return ;;
   esac
   if [[ $COMP_CWORD -eq 1 && $cur != -* ]]; then
     COMPREPLY=($(compgen -W 'simulate rs-setup rs-agent' -- "$cur"))
     return
   fi
   COMPREPLY=($(compgen -W '--socket --restore --dataplane --interface --ingress-bypass --xdp
-    --conn-tab-bits --ftp-ports --log-level --log-format --demo --config --config-format --config-id
+    --conn-tab-bits --ftp-ports --listen-backlog --log-level --log-format --demo --config --config-format --config-id
     --check-config --mark --mark-file --mark-format --sysctl --sysctl-files --http
     --http-token-file --bgp --bgp-include --bgp-socket --bgp-protocol --help --version' -- "$cur"))
 }
