@@ -72,6 +72,12 @@ export interface LvsdOptions {
    * the XDP program loads and logs why not; on refuses to start without it; off is AF_PACKET only.
    */
   readonly xdp?: (typeof XDP_FLAG_VALUES)[number];
+  /**
+   * `--xdp-offload auto|on|off` (packet plane, with the AF_XDP path): established DR conns
+   * forwarded by the XDP program itself. auto (the default) when the program attached in the
+   * driver's mode; on also in generic mode, and refuses to start without it; off never.
+   */
+  readonly xdpOffload?: (typeof XDP_FLAG_VALUES)[number];
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
   /** `--log-format json|text`; absent: text on a terminal, JSON elsewhere. */
@@ -158,6 +164,10 @@ Options:
                          route it too; writes host firewall state, hence opt-in
   --xdp auto|on|off      packet data plane: AF_XDP fast path for the traffic lvsd
                          serves (default auto: used when the XDP program loads)
+  --xdp-offload auto|on|off
+                         packet data plane: forward established DR TCP conns in
+                         the XDP program (default auto: when XDP runs in the
+                         driver's mode)
   --mark RULE            packet data plane: set a firewall mark for fwmark (-f)
                          services, e.g. 'tcp dst 192.0.2.100 dport 80,443 mark 1'
                          (repeatable; first matching rule wins)
@@ -233,6 +243,7 @@ export function parseLvsdArgs(
         interface: { type: 'string', multiple: true },
         'ingress-bypass': { type: 'boolean' },
         xdp: { type: 'string' },
+        'xdp-offload': { type: 'string' },
         'conn-tab-bits': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
@@ -304,6 +315,15 @@ export function parseLvsdArgs(
     return fail(`--xdp must be ${XDP_FLAG_VALUES.join('|')}, got '${xdpText}'`);
   if (xdpText !== undefined && dp !== 'packet') return fail('--xdp needs --dataplane packet');
   const xdp = dp === 'packet' ? ((xdpText ?? 'auto') as (typeof XDP_FLAG_VALUES)[number]) : undefined;
+  const offText = str('xdp-offload');
+  if (offText !== undefined && !(XDP_FLAG_VALUES as readonly string[]).includes(offText))
+    return fail(`--xdp-offload must be ${XDP_FLAG_VALUES.join('|')}, got '${offText}'`);
+  if (offText !== undefined && dp !== 'packet') return fail('--xdp-offload needs --dataplane packet');
+  if (offText === 'on' && xdp === 'off') return fail('--xdp-offload on needs --xdp auto or on');
+  const xdpOffload =
+    dp === 'packet'
+      ? ((offText ?? (xdp === 'off' ? 'off' : 'auto')) as (typeof XDP_FLAG_VALUES)[number])
+      : undefined;
 
   const marks = Array.isArray(values.mark) ? (values.mark as string[]) : [];
   const markFile = str('mark-file');
@@ -409,6 +429,7 @@ export function parseLvsdArgs(
       interfaces: Array.isArray(values.interface) ? (values.interface as string[]) : [],
       ...(ingressBypass ? { ingressBypass } : {}),
       ...(xdp !== undefined ? { xdp } : {}),
+      ...(xdpOffload !== undefined ? { xdpOffload } : {}),
       connTabBits: bits,
       logLevel: level as LogLevel,
       ...(logFormat !== undefined ? { logFormat: logFormat as LogFormat } : {}),

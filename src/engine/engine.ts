@@ -143,6 +143,15 @@ export class Engine {
     this.director.onConnExpire(off === null ? null : (idx) => off.onFree(idx));
   }
 
+  /**
+   * End of a receive batch (the plane loop calls it after sending the batch's output): installs
+   * the conns the batch offered to the flow offload, off the per-packet path.
+   */
+  afterBatch(now: number): void {
+    const off = this.ip.offload;
+    if (off !== null) off.flush(now);
+  }
+
   /** The mark rules in force. */
   get marks(): MarkTable {
     return this.ip.marks;

@@ -11,6 +11,7 @@ import type { BatchHandler, Driver, Frames } from '../../io/driver.js';
 import type { BypassSpec } from '../../io/host/bypass-rules.js';
 import { XdpError } from '../../io/packet-socket/errors.js';
 import type { PacketSocket } from '../../io/packet-socket/index.js';
+import type { XdpFlowMap } from '../../io/packet-socket/xdp-flow-map.js';
 import { type XdpAttachMode, XdpProgram } from '../../io/packet-socket/xdp-program.js';
 import { XdpSocket, type XdpSocketStats } from '../../io/packet-socket/xdp-socket.js';
 import type { DirectSend } from './plane-loop.js';
@@ -78,13 +79,21 @@ export class XdpPath {
    * XSKMAPs and the filter filled from `spec` before any program attaches, so nothing is
    * redirected to a socket that is not there. Throws an XdpError; leaves nothing behind then.
    */
-  static start(ifs: readonly XdpInterface[], packets: readonly PacketSocket[], spec: BypassSpec): XdpPath {
-    const program = new XdpProgram();
+  static start(
+    ifs: readonly XdpInterface[],
+    packets: readonly PacketSocket[],
+    spec: BypassSpec,
+    flows?: XdpFlowMap,
+  ): XdpPath {
+    // With `flows` (flow offload, offload-plane.ts) the programs carry the offload section and
+    // may redirect to every served interface through the devmap.
+    const program = new XdpProgram(flows ? { binding: flows.binding, flows } : {});
     const sockets: XdpSocket[] = [];
     try {
       const modes: XdpAttachMode[] = [];
       program.update(spec);
       for (const i of ifs) {
+        flows?.addEgress(i.ifindex);
         program.load(i.ifindex);
         const s = new XdpSocket({ binding: program.binding }).bind(i.name, i.ifindex);
         sockets.push(s);
@@ -95,6 +104,7 @@ export class XdpPath {
     } catch (e) {
       for (const s of sockets) s.close();
       program.close();
+      flows?.close();
       throw e;
     }
   }
@@ -122,6 +132,7 @@ export class XdpPath {
   /** Detaches the programs and frees the maps (the sockets close with their drivers). */
   close(): void {
     this.program.close();
+    this.program.flows?.close();
   }
 }
 

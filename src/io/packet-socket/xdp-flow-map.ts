@@ -35,6 +35,8 @@ export class XdpFlowMap implements FlowMapPort {
   /** Fd of the egress devmap. */
   readonly devFd: number;
   private readonly b: OffloadBinding;
+  /** The binding the maps were made with (the programs must use the same). */
+  readonly binding: XdpBinding;
   private readonly egress = new Set<number>();
   private closed = false;
 
@@ -45,6 +47,7 @@ export class XdpFlowMap implements FlowMapPort {
     const why = offloadUnsupported(binding);
     if (why !== undefined) throw new XdpError('ERR_XDP_UNAVAILABLE', why);
     this.b = binding as OffloadBinding;
+    this.binding = binding;
     const fd = binding.bpfMapCreate(
       BPF_MAP_TYPE_HASH,
       FLOW_KEY_BYTES,
