@@ -76,7 +76,7 @@ _lvsd() {
   case $prev in
     --dataplane) COMPREPLY=($(compgen -W 'proxy packet none' -- "$cur")); return ;;
     --interface) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
-    --xdp) COMPREPLY=($(compgen -W 'auto on off' -- "$cur")); return ;;
+    --xdp|--xdp-offload) COMPREPLY=($(compgen -W 'auto on off' -- "$cur")); return ;;
     --log-level) COMPREPLY=($(compgen -W 'trace debug info warn error fatal silent' -- "$cur")); return ;;
     --log-format) COMPREPLY=($(compgen -W 'json text' -- "$cur")); return ;;
     --mark-format) COMPREPLY=($(compgen -W 'lvsd iptables nft' -- "$cur")); return ;;
@@ -91,7 +91,7 @@ _lvsd() {
     return
   fi
   COMPREPLY=($(compgen -W '--socket --restore --dataplane --interface --ingress-bypass --xdp
-    --conn-tab-bits --ftp-ports --listen-backlog --log-level --log-format --demo --config --config-format --config-id
+    --xdp-offload --conn-tab-bits --ftp-ports --listen-backlog --log-level --log-format --demo --config --config-format --config-id
     --check-config --mark --mark-file --mark-format --sysctl --sysctl-files --http
     --http-token-file --bgp --bgp-include --bgp-socket --bgp-protocol --help --version' -- "$cur"))
 }

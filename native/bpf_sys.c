@@ -79,18 +79,15 @@ static napi_value js_map_delete(napi_env env, napi_callback_info info) {
   return lvs_num(env, sys_bpf(BPF_MAP_DELETE_ELEM, &a) < 0 ? -errno : 0);
 }
 
-/* bpfXdpFilterLoad(xskMapFd, filterMapFd, localMapFd, log: Uint8Array) -> prog fd | -errno.
- * On failure the verifier's log (NUL-terminated) is in `log`. */
-static napi_value js_filter_load(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!num_arg(env, info, 4, argv)) return NULL;
+/* Loads the filter with these map fds (flow < 0: without the offload section); the prog fd or
+ * -errno, the verifier's log (NUL-terminated) in `log` on failure. */
+static napi_value filter_load(napi_env env, int xsk, int filter, int local, int flow, int dev, napi_value logv) {
   void *log = NULL;
   size_t loglen = 0;
-  if (!lvs_typed(env, argv[3], napi_uint8_array, &log, &loglen)) return lvs_num(env, -EINVAL);
+  if (!lvs_typed(env, logv, napi_uint8_array, &log, &loglen)) return lvs_num(env, -EINVAL);
   struct bpf_insn *insns = malloc(sizeof *insns * LVS_XDP_FILTER_MAX_INSNS);
   if (!insns) return lvs_num(env, -ENOMEM);
-  int n = lvs_xdp_filter_build(insns, (int)lvs_int(env, argv[0]), (int)lvs_int(env, argv[1]),
-                               (int)lvs_int(env, argv[2]));
+  int n = lvs_xdp_filter_build(insns, xsk, filter, local, flow, dev);
   static const char license[] = "GPL";
   union bpf_attr a;
   memset(&a, 0, sizeof a);
@@ -117,11 +114,87 @@ static napi_value js_filter_load(napi_env env, napi_callback_info info) {
   return lvs_num(env, fd < 0 ? -errno : fd);
 }
 
+/* bpfXdpFilterLoad(xskMapFd, filterMapFd, localMapFd, log: Uint8Array) -> prog fd | -errno. */
+static napi_value js_filter_load(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!num_arg(env, info, 4, argv)) return NULL;
+  return filter_load(env, (int)lvs_int(env, argv[0]), (int)lvs_int(env, argv[1]), (int)lvs_int(env, argv[2]), -1,
+                     -1, argv[3]);
+}
+
+/* bpfXdpOffloadLoad(xskMapFd, filterMapFd, localMapFd, flowMapFd, devMapFd, log) -> prog fd |
+ * -errno: the filter with the flow-offload section (xdp_filter.c offload()). */
+static napi_value js_offload_load(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!num_arg(env, info, 6, argv)) return NULL;
+  int flow = (int)lvs_int(env, argv[3]);
+  if (flow < 0) return lvs_num(env, -EBADF);
+  return filter_load(env, (int)lvs_int(env, argv[0]), (int)lvs_int(env, argv[1]), (int)lvs_int(env, argv[2]), flow,
+                     (int)lvs_int(env, argv[4]), argv[5]);
+}
+
+/* bpfMapUpdateFlags(fd, key, value, flags) -> 0 | -errno (BPF_NOEXIST: -EEXIST; a full hash: -E2BIG) */
+static napi_value js_map_update_flags(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!num_arg(env, info, 4, argv)) return NULL;
+  void *k, *v;
+  size_t kl, vl;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
+    return lvs_num(env, -EINVAL);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)lvs_int(env, argv[0]);
+  a.key = (uint64_t)(uintptr_t)k;
+  a.value = (uint64_t)(uintptr_t)v;
+  int64_t f = lvs_int(env, argv[3]);
+  a.flags = f < 0 ? BPF_ANY : (uint64_t)f;
+  return lvs_num(env, sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0);
+}
+
+/* bpfMapLookup(fd, key, value: Uint8Array out) -> 0 | -errno (-ENOENT: no such key) */
+static napi_value js_map_lookup(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!num_arg(env, info, 3, argv)) return NULL;
+  void *k, *v;
+  size_t kl, vl;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
+    return lvs_num(env, -EINVAL);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)lvs_int(env, argv[0]);
+  a.key = (uint64_t)(uintptr_t)k;
+  a.value = (uint64_t)(uintptr_t)v;
+  return lvs_num(env, sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0 ? -errno : 0);
+}
+
+/* bpfTestRunData(progFd, frame, out: Uint8Array, meta: Uint32Array) -> the program's return
+ * value | -errno; the frame as the program left it is in `out`, its length in meta[0]. */
+static napi_value js_test_run_data(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!num_arg(env, info, 4, argv)) return NULL;
+  void *d, *o, *m;
+  size_t dl, ol, ml;
+  if (!lvs_typed(env, argv[1], napi_uint8_array, &d, &dl) || !lvs_typed(env, argv[2], napi_uint8_array, &o, &ol) ||
+      !lvs_typed(env, argv[3], napi_uint32_array, &m, &ml) || ml < 1)
+    return lvs_num(env, -EINVAL);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.test.prog_fd = (uint32_t)lvs_int(env, argv[0]);
+  a.test.data_in = (uint64_t)(uintptr_t)d;
+  a.test.data_size_in = (uint32_t)dl;
+  a.test.data_out = (uint64_t)(uintptr_t)o;
+  a.test.data_size_out = (uint32_t)ol;
+  a.test.repeat = 1;
+  if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0) return lvs_num(env, -errno);
+  ((uint32_t *)m)[0] = a.test.data_size_out;
+  return lvs_num(env, a.test.retval);
+}
+
 /* bpfXdpFilterInsns() -> instruction count of the filter (diagnostics). */
 static napi_value js_filter_insns(napi_env env, napi_callback_info info) {
   (void)info;
   struct bpf_insn insns[LVS_XDP_FILTER_MAX_INSNS];
-  return lvs_num(env, lvs_xdp_filter_build(insns, 0, 0, 0));
+  return lvs_num(env, lvs_xdp_filter_build(insns, 0, 0, 0, -1, -1));
 }
 
 /* bpfLinkXdp(progFd, ifindex, flags) -> link fd | -errno. The link detaches when its fd closes. */
@@ -173,6 +246,10 @@ napi_value lvs_bpf_register(napi_env env, napi_value exports) {
       {"bpfMapUpdate", js_map_update},
       {"bpfMapDelete", js_map_delete},
       {"bpfXdpFilterLoad", js_filter_load},
+      {"bpfXdpOffloadLoad", js_offload_load},
+      {"bpfMapUpdateFlags", js_map_update_flags},
+      {"bpfMapLookup", js_map_lookup},
+      {"bpfTestRunData", js_test_run_data},
       {"bpfXdpFilterInsns", js_filter_insns},
       {"bpfLinkXdp", js_link_xdp},
       {"bpfTestRun", js_test_run},

@@ -13,12 +13,12 @@
 #include <string.h>
 
 /* A tiny assembler: jumps name a label, resolved once the program is complete. */
-enum { L_PASS, L_REDIRECT, L_PORTS, L_COUNT };
+enum { L_PASS, L_REDIRECT, L_PORTS, L_FILTER, L_RESTORE, L_TX, L_COUNT };
 typedef struct {
   struct bpf_insn *in; /* LVS_XDP_FILTER_MAX_INSNS */
   int n;
   int label[L_COUNT];
-  int fix_at[32], fix_to[32], nfix;
+  int fix_at[64], fix_to[64], nfix;
 } bpf_asm;
 
 static void emit(bpf_asm *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
@@ -40,6 +40,10 @@ static void emit(bpf_asm *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off
 #define CALL(f) emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT() emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 #define LABEL(l) (p->label[l] = p->n)
+/* 16-bit byte swap on this little-endian host: the kernel's BPF_END | BPF_TO_BE, imm 16. */
+#define BE16(d) emit(p, BPF_ALU | BPF_END | BPF_TO_BE, d, 0, 0, 16)
+/* Atomic 64-bit add of register s to *(d + o) (BPF_ATOMIC with imm BPF_ADD). */
+#define XADD64(d, s, o) emit(p, BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
 
 static void jmp(bpf_asm *p, uint8_t op, uint8_t src_kind, uint8_t d, uint8_t s, int32_t imm, int to) {
   p->fix_at[p->nfix] = p->n;
@@ -48,6 +52,7 @@ static void jmp(bpf_asm *p, uint8_t op, uint8_t src_kind, uint8_t d, uint8_t s, 
 }
 #define JI(op, d, i, to) jmp(p, op, BPF_K, d, 0, i, to)
 #define JR(op, d, s, to) jmp(p, op, BPF_X, d, s, 0, to)
+#define JA(to) jmp(p, BPF_JA, BPF_K, 0, 0, 0, to)
 
 static void ld_map(bpf_asm *p, uint8_t d, int fd) {
   emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd);
@@ -68,7 +73,97 @@ static void lookup(bpf_asm *p, int map, int16_t off) {
  * fp-16 sport, fp-14 dport, fp-24 local-address key. Byte constants below are the little-endian
  * views of network-order fields (0x0008 = EtherType 0x0800; 0xff3f masks MF and the fragment offset).
  */
-static void assemble(bpf_asm *p, int xsks, int filter, int local) {
+/*
+ * The flow offload (xdp_filter.h has the key and value layouts): an IPv4 TCP segment whose
+ * flags among ACK/SYN/FIN/RST are ACK alone, whose 5-tuple the engine installed (an ESTABLISHED
+ * DR conn on a cached path) and that the engine's fast path would send unchanged but for the
+ * TTL and the MACs, is forwarded here: TTL decremented with the RFC 1624 eqn. 3 update of the
+ * header checksum (the engine's decrementTtl4, bit for bit), the prebuilt Ethernet addresses
+ * written, the flow's packet and IP-byte counters bumped atomically and its last-seen time set
+ * (bpf_ktime_get_ns: CLOCK_MONOTONIC), then XDP_TX on the ingress interface or bpf_redirect_map
+ * through the devmap (flags 0: XDP_ABORTED if the egress is missing, which lvsd never installs).
+ * TTL <= 1 (ICMP time exceeded) and packets above the path MTU (ICMP fragmentation needed) stay
+ * with the engine, as in its fast path (ip-path.ts fastRequest). Entry: r2 = data + IP header
+ * length, r3 = data_end, r7 = protocol, r8 = saddr, r9 = daddr, ports at fp-16/fp-14. On a miss
+ * it continues at L_FILTER with those registers (r8 restored from the key on the stack).
+ */
+static void offload(bpf_asm *p, int flow, int devmap) {
+  JI(BPF_JNE, BPF_REG_7, 6, L_FILTER);
+  MOVR(BPF_REG_5, BPF_REG_2);
+  ALUI(BPF_ADD, BPF_REG_5, 34); /* Ethernet + a 20-byte TCP header */
+  JR(BPF_JGT, BPF_REG_5, BPF_REG_3, L_FILTER);
+  LDX(BPF_B, BPF_REG_5, BPF_REG_2, 27); /* TCP flags */
+  ALUI(BPF_AND, BPF_REG_5, 0x17);
+  JI(BPF_JNE, BPF_REG_5, 0x10, L_FILTER);
+  /* key at fp-48: saddr, daddr, sport, dport (network order), protocol, three zero bytes */
+  STX(BPF_W, BPF_REG_10, BPF_REG_8, -48);
+  STX(BPF_W, BPF_REG_10, BPF_REG_9, -44);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_10, -16);
+  STX(BPF_H, BPF_REG_10, BPF_REG_5, -40);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_10, -14);
+  STX(BPF_H, BPF_REG_10, BPF_REG_5, -38);
+  STI(BPF_W, BPF_REG_10, -36, 6);
+  lookup(p, flow, -48);
+  JI(BPF_JEQ, BPF_REG_0, 0, L_RESTORE);
+  MOVR(BPF_REG_8, BPF_REG_0); /* the value; saddr is back from the key on any way out */
+  LDX(BPF_W, BPF_REG_2, BPF_REG_6, 0);
+  LDX(BPF_W, BPF_REG_3, BPF_REG_6, 4);
+  MOVR(BPF_REG_4, BPF_REG_2);
+  ALUI(BPF_ADD, BPF_REG_4, 34);
+  JR(BPF_JGT, BPF_REG_4, BPF_REG_3, L_RESTORE);
+  LDX(BPF_B, BPF_REG_4, BPF_REG_2, 22); /* TTL */
+  JI(BPF_JLE, BPF_REG_4, 1, L_RESTORE);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_2, 16); /* total length */
+  BE16(BPF_REG_5);
+  LDX(BPF_W, BPF_REG_4, BPF_REG_8, LVS_FLOW_V_MTU);
+  JR(BPF_JGT, BPF_REG_5, BPF_REG_4, L_RESTORE);
+  MOVI(BPF_REG_1, 1);
+  XADD64(BPF_REG_8, BPF_REG_1, LVS_FLOW_V_PACKETS);
+  XADD64(BPF_REG_8, BPF_REG_5, LVS_FLOW_V_BYTES);
+  /* HC' = ~(~HC + ~m + m') with m' = m - 0x100 (m >= 0x200 here): ~m + m' = 0xfeff. */
+  LDX(BPF_H, BPF_REG_4, BPF_REG_2, 24);
+  BE16(BPF_REG_4);
+  ALUI(BPF_XOR, BPF_REG_4, 0xffff);
+  ALUI(BPF_ADD, BPF_REG_4, 0xfeff);
+  for (int k = 0; k < 2; k++) {
+    MOVR(BPF_REG_5, BPF_REG_4);
+    ALUI(BPF_RSH, BPF_REG_5, 16);
+    ALUI(BPF_AND, BPF_REG_4, 0xffff);
+    ALUR(BPF_ADD, BPF_REG_4, BPF_REG_5);
+  }
+  ALUI(BPF_XOR, BPF_REG_4, 0xffff);
+  BE16(BPF_REG_4);
+  STX(BPF_H, BPF_REG_2, BPF_REG_4, 24);
+  LDX(BPF_B, BPF_REG_4, BPF_REG_2, 22);
+  ALUI(BPF_SUB, BPF_REG_4, 1);
+  STX(BPF_B, BPF_REG_2, BPF_REG_4, 22);
+  /* destination then source MAC, as the engine's transmit cache prebuilt them */
+  LDX(BPF_W, BPF_REG_4, BPF_REG_8, 0);
+  STX(BPF_W, BPF_REG_2, BPF_REG_4, 0);
+  LDX(BPF_H, BPF_REG_4, BPF_REG_8, 4);
+  STX(BPF_H, BPF_REG_2, BPF_REG_4, 4);
+  LDX(BPF_W, BPF_REG_4, BPF_REG_8, 6);
+  STX(BPF_W, BPF_REG_2, BPF_REG_4, 6);
+  LDX(BPF_H, BPF_REG_4, BPF_REG_8, 10);
+  STX(BPF_H, BPF_REG_2, BPF_REG_4, 10);
+  CALL(BPF_FUNC_ktime_get_ns);
+  STX(BPF_DW, BPF_REG_8, BPF_REG_0, LVS_FLOW_V_SEEN);
+  LDX(BPF_W, BPF_REG_2, BPF_REG_8, LVS_FLOW_V_IFINDEX);
+  LDX(BPF_W, BPF_REG_3, BPF_REG_6, 12); /* ingress_ifindex */
+  JR(BPF_JEQ, BPF_REG_2, BPF_REG_3, L_TX);
+  ld_map(p, BPF_REG_1, devmap);
+  MOVI(BPF_REG_3, 0);
+  CALL(BPF_FUNC_redirect_map);
+  EXIT();
+  LABEL(L_TX);
+  MOVI(BPF_REG_0, XDP_TX);
+  EXIT();
+  LABEL(L_RESTORE);
+  LDX(BPF_W, BPF_REG_8, BPF_REG_10, -48);
+  JA(L_FILTER);
+}
+
+static void assemble(bpf_asm *p, int xsks, int filter, int local, int flow, int devmap) {
   MOVR(BPF_REG_6, BPF_REG_1);
   LDX(BPF_W, BPF_REG_2, BPF_REG_6, 0); /* data */
   LDX(BPF_W, BPF_REG_3, BPF_REG_6, 4); /* data_end */
@@ -104,6 +199,9 @@ static void assemble(bpf_asm *p, int xsks, int filter, int local) {
   STX(BPF_H, BPF_REG_10, BPF_REG_5, -16);
   LDX(BPF_H, BPF_REG_5, BPF_REG_2, 16);
   STX(BPF_H, BPF_REG_10, BPF_REG_5, -14);
+  if (flow >= 0) offload(p, flow, devmap);
+  LABEL(L_FILTER);
+  LDX(BPF_H, BPF_REG_5, BPF_REG_10, -14);
   /* (daddr, proto, dport), then (daddr, proto, every port) */
   STX(BPF_W, BPF_REG_10, BPF_REG_9, -8);
   STX(BPF_B, BPF_REG_10, BPF_REG_7, -4);
@@ -140,10 +238,11 @@ static void assemble(bpf_asm *p, int xsks, int filter, int local) {
   for (int i = 0; i < p->nfix; i++) p->in[p->fix_at[i]].off = (int16_t)(p->label[p->fix_to[i]] - p->fix_at[i] - 1);
 }
 
-int lvs_xdp_filter_build(struct bpf_insn *out, int xsk_map, int filter_map, int local_map) {
+int lvs_xdp_filter_build(struct bpf_insn *out, int xsk_map, int filter_map, int local_map, int flow_map,
+                         int dev_map) {
   bpf_asm a;
   memset(&a, 0, sizeof a);
   a.in = out;
-  assemble(&a, xsk_map, filter_map, local_map);
+  assemble(&a, xsk_map, filter_map, local_map, flow_map, dev_map);
   return a.n;
 }

@@ -44,6 +44,11 @@ export interface DataPlaneHandle {
   vipStatus(): readonly VipStatus[];
   /** The plane's cumulative counters (drops, relay, rings), for status and metrics. */
   counters?(): DataPlaneCounters;
+  /**
+   * Folds counters the plane keeps outside the director (the XDP flow offload's) into its stats;
+   * called before a listing or status is answered.
+   */
+  beforeRead?(): void;
   /** Why this plane refuses a control-socket command (e.g. `-g` on the proxy plane), or undefined. */
   refuse?(cmd: Command): string | undefined;
   /**

@@ -102,6 +102,8 @@ export interface DataPlaneCounters {
     readonly name: string;
     readonly counters: Readonly<Record<string, number>>;
   }>;
+  /** Packet plane with XDP flow offload: entries installed now, installs, refusals, removals, folded packets and bytes. */
+  readonly offload?: Readonly<Record<string, number>>;
 }
 
 /** Frame counters of one interface of the packet plane. */

@@ -57,6 +57,11 @@ export interface ControlDeps {
   sysctls?(): Readonly<Record<SysctlName, number>>;
   /** `--bgp` data; absent when lvsd runs without `--bgp`. */
   bgp?(): BgpView;
+  /**
+   * Called before a listing or status is built, so counters kept outside the director (the XDP
+   * flow offload's per-flow counters) are folded in and `--stats` totals are exact.
+   */
+  beforeRead?(): void;
 }
 
 function noHealth(): never {
@@ -65,6 +70,7 @@ function noHealth(): never {
 
 /** Answers one query. Throws TableError (ESRCH) for a listing of a missing service. */
 export function answerQuery(deps: ControlDeps, q: Query, now: number): QueryResult {
+  if (q.q === 'list' || q.q === 'status') deps.beforeRead?.();
   switch (q.q) {
     case 'list':
     case 'laddrs': {

@@ -146,6 +146,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     ...(cfg.vrrp ? { vrrp: cfg.vrrp } : {}),
     ...(cfg.bgp ? { bgp: () => (cfg.bgp as BgpControl).view() } : {}),
     refuse: (cmd) => plane?.refuse?.(cmd),
+    beforeRead: () => plane?.beforeRead?.(),
     onChanges(cmd, changes) {
       try {
         plane?.onChanges(cmd, changes);

@@ -79,6 +79,13 @@ export interface LvsdOptions {
    * most 4096). The kernel caps it at net.core.somaxconn.
    */
   readonly listenBacklog?: number;
+  /**
+   * `--xdp-offload auto|on|off` (packet plane, with the AF_XDP path): established DR conns
+   * forwarded by the XDP program itself. auto: when the program attached in the driver's mode on
+   * a physical NIC; on also in generic mode, and refuses to start without it; off (the default
+   * until it has been seen forwarding end to end on a real link) never.
+   */
+  readonly xdpOffload?: (typeof XDP_FLAG_VALUES)[number];
   readonly connTabBits: number;
   readonly logLevel: LogLevel;
   /** `--log-format json|text`; absent: text on a terminal, JSON elsewhere. */
@@ -173,6 +180,10 @@ Options:
   --listen-backlog N     proxy data plane: listen backlog of its TCP listeners
                          (default: the TCP connections its descriptor budget can
                          carry, at most 4096; the kernel caps it at somaxconn)
+  --xdp-offload auto|on|off
+                         packet data plane: forward established DR TCP conns in
+                         the XDP program (default off; auto: when XDP runs in
+                         the driver's mode on a physical NIC)
   --mark RULE            packet data plane: set a firewall mark for fwmark (-f)
                          services, e.g. 'tcp dst 192.0.2.100 dport 80,443 mark 1'
                          (repeatable; first matching rule wins)
@@ -254,6 +265,7 @@ export function parseLvsdArgs(
         'ingress-bypass': { type: 'boolean' },
         xdp: { type: 'string' },
         'listen-backlog': { type: 'string' },
+        'xdp-offload': { type: 'string' },
         'conn-tab-bits': { type: 'string' },
         'ftp-ports': { type: 'string' },
         'log-level': { type: 'string' },
@@ -345,6 +357,12 @@ export function parseLvsdArgs(
     return fail(`--xdp must be ${XDP_FLAG_VALUES.join('|')}, got '${xdpText}'`);
   if (xdpText !== undefined && dp !== 'packet') return fail('--xdp needs --dataplane packet');
   const xdp = dp === 'packet' ? ((xdpText ?? 'auto') as (typeof XDP_FLAG_VALUES)[number]) : undefined;
+  const offText = str('xdp-offload');
+  if (offText !== undefined && !(XDP_FLAG_VALUES as readonly string[]).includes(offText))
+    return fail(`--xdp-offload must be ${XDP_FLAG_VALUES.join('|')}, got '${offText}'`);
+  if (offText !== undefined && dp !== 'packet') return fail('--xdp-offload needs --dataplane packet');
+  if (offText === 'on' && xdp === 'off') return fail('--xdp-offload on needs --xdp auto or on');
+  const xdpOffload = dp === 'packet' ? ((offText ?? 'off') as (typeof XDP_FLAG_VALUES)[number]) : undefined;
 
   const marks = Array.isArray(values.mark) ? (values.mark as string[]) : [];
   const markFile = str('mark-file');
@@ -451,6 +469,7 @@ export function parseLvsdArgs(
       ...(ingressBypass ? { ingressBypass } : {}),
       ...(xdp !== undefined ? { xdp } : {}),
       ...(listenBacklog !== undefined ? { listenBacklog } : {}),
+      ...(xdpOffload !== undefined ? { xdpOffload } : {}),
       connTabBits: bits,
       ...(ftpPorts ? { ftpPorts } : {}),
       logLevel: level as LogLevel,

@@ -27,6 +27,7 @@ import { Flow, frameView, PARSE, parseFlow } from '../packet/flow.js';
 import { completeChecksum } from '../packet/rewrite.js';
 import type { ActionList } from './actions.js';
 import { DROP, DROP_COUNT, DROP_NAME } from './drops.js';
+import type { FlowOffload } from './flow-offload.js';
 import { IpPath, type IpPathOptions } from './ip-path.js';
 
 /** Driver headroom (EngineOptions.headroom) from which every IPv4 tunnel is built in place. */
@@ -127,6 +128,28 @@ export class Engine {
     this.local6.marks = marks;
     this.local.rebuild(this.director.table);
     this.local6.rebuild(this.director.table);
+  }
+
+  /**
+   * Hands established DR conns to an XDP flow map from now on (flow-offload.ts), or stops with
+   * null (the old controller's entries are folded and removed first). The controller is told of
+   * every entry the conn table frees through the director's free hook, which the packet plane
+   * does not otherwise use.
+   */
+  setOffload(off: FlowOffload | null): void {
+    const old = this.ip.offload;
+    if (old !== null && old !== off) old.clear();
+    this.ip.offload = off;
+    this.director.onConnExpire(off === null ? null : (idx) => off.onFree(idx));
+  }
+
+  /**
+   * End of a receive batch (the plane loop calls it after sending the batch's output): installs
+   * the conns the batch offered to the flow offload, off the per-packet path.
+   */
+  afterBatch(now: number): void {
+    const off = this.ip.offload;
+    if (off !== null) off.flush(now);
   }
 
   /** The mark rules in force. */

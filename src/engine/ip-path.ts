@@ -11,7 +11,7 @@ import { tryBindDest } from '../core/conn-bind.js';
 import { CONN_F, KIND } from '../core/conn-table.js';
 import type { Dest } from '../core/dest.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
-import { DIR } from '../core/proto/tcp.js';
+import { DIR, TCP_S } from '../core/proto/tcp.js';
 import { FWD, TUN_TYPE } from '../core/types.js';
 import { fragCount4, writeFragment4 } from '../forward/frag4.js';
 import { ETH_LEN, moveFrame } from '../forward/frame.js';
@@ -34,6 +34,7 @@ import { type Flow, frameView } from '../packet/flow.js';
 import { decrementTtl, decrementTtl4, translate4 } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP, verdictDrop } from './drops.js';
+import type { FlowOffload } from './flow-offload.js';
 import { FRAG_DIR, FragTable } from './frag-table.js';
 import { FtpHelper } from './ftp-helper.js';
 import { LOCAL, type LocalAddrs } from './local-addrs.js';
@@ -93,6 +94,12 @@ export class IpPath {
    * (ip_vs_in()'s ip_vs_sync_conn() call); null otherwise, so the check costs one load per packet.
    */
   syncMaster: SyncMaster | null = null;
+  /**
+   * The XDP flow offload (flow-offload.ts; Engine.setOffload): offered DR conns after their
+   * fast-path send, and told of every conn packet so a FIN or RST takes the entry back; null
+   * (the default) costs one load per packet.
+   */
+  offload: FlowOffload | null = null;
   /** The mark rules (Engine.setMarks swaps them whole); a packet's mark is set before the service lookup. */
   marks = new MarkTable([]);
   /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
@@ -266,6 +273,8 @@ export class IpPath {
     if (idx < 0) return false;
     const sm = this.syncMaster;
     if (sm !== null) sm.onPacket(idx, now);
+    const off = this.offload;
+    if (off !== null) off.afterPacket(idx);
     const conns = this.director.conns;
     const out = this.out;
     const flags = conns.flagsOf(idx);
@@ -303,6 +312,16 @@ export class IpPath {
       return true;
     }
     out.sendCached(buf, flow.l3Off, ipLen, key);
+    // An ACK-only segment of an ESTABLISHED DR conn just took the path the XDP program can take
+    // for it (same TTL and MAC rewrite): offer the conn; installs happen after the batch.
+    if (
+      off !== null &&
+      fwd === FWD.DROUTE &&
+      proto === IPPROTO.TCP &&
+      (flow.tcpFlags & 0x17) === 0x10 &&
+      conns.stateOf(idx) === TCP_S.ESTABLISHED
+    )
+      off.want(idx);
     return true;
   }
 
@@ -447,6 +466,8 @@ export class IpPath {
     }
     const sm = this.syncMaster;
     if (sm !== null) sm.onPacket(idx, now);
+    const off = this.offload;
+    if (off !== null) off.afterPacket(idx);
     this.forward(buf, flow, idx, gso, now);
     // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
     if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();

@@ -190,6 +190,25 @@ export class Output {
     );
   }
 
+  /**
+   * The link half of transmit-cache entry `key` for the XDP flow offload (flow-offload.ts):
+   * writes the destination then source MAC (12 bytes) at `out[off]` exactly as
+   * {@link sendCached} would write them, and returns the egress ifindex. The caller has checked
+   * {@link cached}.
+   */
+  cachedLink(key: number, out: Uint8Array, off: number): number {
+    const e = this.xcEth;
+    const h = key * 3;
+    for (let w = 0; w < 3; w++) {
+      const v = e[h + w]!;
+      out[off + w * 4] = v >>> 24;
+      out[off + w * 4 + 1] = (v >>> 16) & 255;
+      out[off + w * 4 + 2] = (v >>> 8) & 255;
+      out[off + w * 4 + 3] = v & 255;
+    }
+    return this.xcIfindex[key]!;
+  }
+
   /** Sends the IPv4 packet `buf[l3Off, l3Off + ipLen)` by a valid transmit-cache entry (see {@link cached}). */
   sendCached(buf: Uint8Array, l3Off: number, ipLen: number, key: number): void {
     const o = l3Off - ETH_LEN;

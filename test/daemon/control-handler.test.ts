@@ -45,6 +45,16 @@ const VIP = tcp('10.0.0.1', 80);
 const addSvc: Command = { op: 'add-service', service: VIP, config: svcConfig({ scheduler: 'rr' }) };
 
 describe('control handler', () => {
+  it("folds the plane's outside counters (beforeRead) before a listing or status, not before other queries", () => {
+    let reads = 0;
+    const d = { ...deps(), beforeRead: () => void reads++ };
+    assert.equal(send(d, { query: { q: 'list' } }).ok, true);
+    assert.equal(send(d, { query: { q: 'status' } }).ok, true);
+    assert.equal(reads, 2);
+    assert.equal(send(d, { query: { q: 'timeouts' } }).ok, true);
+    assert.equal(reads, 2);
+  });
+
   it('applies a command and returns its changes', () => {
     const d = deps();
     const r = send(d, { command: addSvc });

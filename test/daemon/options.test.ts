@@ -71,6 +71,7 @@ describe('lvsd options', () => {
       dataplane: 'packet',
       interfaces: ['veth0', 'veth1'],
       xdp: 'auto',
+      xdpOffload: 'off',
       connTabBits: 20,
       logLevel: 'debug',
       tickMs: 250,
@@ -170,6 +171,26 @@ describe('lvsd options', () => {
     assert.equal(of([]), undefined);
     assert.equal(of(['--listen-backlog', '128']), 128);
     assert.equal(of(['--dataplane', 'proxy', '--listen-backlog', '65535']), 65535);
+  });
+
+  it('takes --xdp-offload auto/on/off on the packet plane: off by default, and with --xdp off', () => {
+    const offOf = (argv: string[]) => {
+      const a = parseLvsdArgs(argv, user);
+      return a.kind === 'run' ? a.options.xdpOffload : a.kind === 'error' ? a.text : 'other';
+    };
+    const pk = ['--dataplane', 'packet', '--interface', 'eth0'];
+    assert.equal(offOf(pk), 'off');
+    assert.equal(offOf([...pk, '--xdp-offload', 'auto']), 'auto');
+    assert.equal(offOf([...pk, '--xdp-offload', 'on']), 'on');
+    assert.equal(offOf([...pk, '--xdp-offload', 'off']), 'off');
+    assert.equal(offOf([...pk, '--xdp', 'off']), 'off');
+    assert.match(
+      String(offOf([...pk, '--xdp', 'off', '--xdp-offload', 'on'])),
+      /--xdp-offload on needs --xdp/,
+    );
+    assert.match(String(offOf([...pk, '--xdp-offload', 'maybe'])), /--xdp-offload must be auto\|on\|off/);
+    assert.match(String(offOf(['--xdp-offload', 'on'])), /--xdp-offload needs --dataplane packet/);
+    assert.equal(offOf([]), undefined);
   });
 
   it('runs the demo with --demo alongside other options, and not with options alone', () => {

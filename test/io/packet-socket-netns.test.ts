@@ -74,7 +74,12 @@ describe('packet socket on a veth pair in namespaces', { skip }, () => {
     assert.equal(client.status, 0, client.stderr);
     tcp = await sink.result;
 
-    const group = await startChild(ns, 'b', { mode: 'fanout', ifname: 'eth0', expect: FRAMES, timeoutMs: 15000 });
+    const group = await startChild(ns, 'b', {
+      mode: 'fanout',
+      ifname: 'eth0',
+      expect: FRAMES,
+      timeoutMs: 15000,
+    });
     promiscuityOpen = promiscuity(ns);
     ns.exec('a', [...NODE, JSON.stringify({ mode: 'tx', ifname: 'eth0', count: FRAMES, dst })]);
     fan = await group.result;

@@ -71,3 +71,23 @@ test('--status lists each real server under its service, as -L does, served or n
     ].join('\n'),
   );
 });
+
+test('--status prints the XDP flow offload line when the packet plane runs it', () => {
+  const text = formatStatus({
+    version: '1.0.0',
+    pid: 42,
+    uptimeMs: 1000,
+    dataplane: 'packet',
+    connTabSize: 4096,
+    services: 0,
+    vips: [],
+    plane: {
+      drops: {},
+      offload: { installed: 2, installs: 5, refused: 1, removed: 3, failed: 0, packets: 700, bytes: 36400 },
+    },
+  });
+  assert.equal(
+    text.split('\n')[1],
+    'xdp flow offload: 2 flows in XDP, 5 installed, 1 refused (map full), 3 removed; 700 packets, 36400 bytes forwarded in XDP',
+  );
+});

@@ -18,6 +18,7 @@ import { parseIPv6 } from '../../core/addr.js';
 import type { MarkRule } from '../../core/mark-rule.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
+import type { FlowOffloadCounters } from '../../engine/flow-offload.js';
 import { MarkTable } from '../../engine/mark-table.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
@@ -34,10 +35,12 @@ import {
 import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
 import { IngressBypass } from '../../io/host/ingress-bypass.js';
 import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
+import type { XdpFlowMap } from '../../io/packet-socket/xdp-flow-map.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncSink } from '../../sync/sync-master.js';
 import { serviceStatus } from '../serve-status.js';
 import { parseVip } from '../vrrp-vip.js';
+import { OffloadPlane, offloadMaps, physicalInterface, type XdpOffloadMode } from './offload-plane.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
 import { fwmarkUnserved, markEndpoints } from './plane-marks.js';
 import { PlaneSync, type PlaneSyncCounters, type SyncApplyCounts } from './plane-sync.js';
@@ -77,6 +80,11 @@ export interface PacketPlaneOptions {
    */
   readonly xdp?: XdpMode;
   /**
+   * `--xdp-offload` (offload-plane.ts): established DR conns forwarded by the XDP program.
+   * Default off here (lvsd's CLI defaults to auto); needs the AF_XDP path.
+   */
+  readonly xdpOffload?: XdpOffloadMode;
+  /**
    * The VRRP instances and their VIPs, known before the runner reports any state: each starts
    * held back (as keepalived starts every instance outside MASTER), so a director that comes up
    * as BACKUP never answers or announces its peer's addresses. vrrpOwn then moves them.
@@ -103,6 +111,8 @@ export interface PacketPlaneStatus {
   readonly drops: Record<string, number>;
   /** The AF_XDP path, when it runs. */
   readonly xdp?: XdpStatus;
+  /** The XDP flow offload, when it runs. */
+  readonly offload?: FlowOffloadCounters;
 }
 
 /** The running packet plane, in the daemon's DataPlaneHandle shape plus status(). */
@@ -113,6 +123,8 @@ export interface PacketPlaneHandle {
   status(): PacketPlaneStatus;
   /** The status counters in the daemon's shape (DataPlaneHandle.counters). */
   counters(): DataPlaneCounters;
+  /** Folds the XDP flow offload's counters into the stats (DataPlaneHandle.beforeRead). */
+  beforeRead(): void;
   /** VRRP: answer for and forward to `vips` only while `master` (DataPlaneHandle.vrrpOwn). */
   vrrpOwn(instance: string, vips: readonly VrrpVip[], master: boolean): Promise<void>;
   /** VRRP: a gratuitous ARP / unsolicited advert per VIP (DataPlaneHandle.vrrpAnnounce). */
@@ -233,7 +245,47 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     const marked = markEndpoints(services, markRules);
     return marked.length ? { ...spec, lips: [...spec.lips, ...marked] } : spec;
   };
-  const xdp = startXdp(port, chosen, sockets, bypassSpec(), o);
+  const offMode = o.xdpOffload ?? 'off';
+  let offSkipped = false;
+  // One line, once: why offload is off (with on, a start error instead).
+  const offSkip = (why: string): void => {
+    if (offMode === 'on') throw new PacketPlaneError('ERR_PACKET_PLANE_XDP', `--xdp-offload on: ${why}`);
+    if (!offSkipped) o.log?.info({ reason: why }, 'XDP flow offload off');
+    offSkipped = true;
+  };
+  let flows: XdpFlowMap | undefined;
+  try {
+    // auto on a virtual link: no maps at all, so the program has no offload lookup to pay for.
+    const virtual = chosen.filter((i) => !physicalInterface(i.name)).map((i) => i.name);
+    if (offMode === 'auto' && virtual.length > 0)
+      offSkip(
+        `${virtual.join(', ')} is not a physical NIC (veth and other virtual links: use --xdp-offload on to force)`,
+      );
+    else flows = offloadMaps(offMode, offSkip);
+  } catch (e) {
+    for (const s of sockets) s.close();
+    throw e;
+  }
+  const xdp = startXdp(port, chosen, sockets, bypassSpec(), o, flows);
+  let offload: OffloadPlane | undefined;
+  try {
+    if (!xdp && offMode !== 'off') offSkip('the AF_XDP path is not running');
+    offload = xdp
+      ? OffloadPlane.start(
+          engine,
+          port.director,
+          xdp,
+          offMode,
+          offSkip,
+          chosen.map((i) => i.name),
+        )
+      : undefined;
+  } catch (e) {
+    xdp?.close();
+    for (const s of sockets) s.close();
+    throw e;
+  }
+  if (offload) o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, IPv4, TCP)');
   const loop = new PlaneLoop(
     engine,
     chosen.map(
@@ -409,11 +461,16 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
         garpSent: c[PLANE_COUNTER.GARP_SENT]!,
         drops,
         ...(xdp ? { xdp: xdp.status() } : {}),
+        ...(offload ? { offload: offload.counters() } : {}),
       };
+    },
+    beforeRead() {
+      offload?.sweep();
     },
     counters() {
       const st = handle.status();
       return {
+        ...(st.offload ? { offload: { ...st.offload } } : {}),
         drops: st.drops,
         interfaces: st.interfaces.map(({ ifindex: _, ...c }) => c),
         ...(st.xdp
@@ -431,6 +488,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       if (statsTimer) clearInterval(statsTimer);
       stopWatch();
       loop.close();
+      offload?.close();
       xdp?.close();
       await bypass?.close();
     },
@@ -449,11 +507,15 @@ function startXdp(
   sockets: readonly PacketSocket[],
   spec: BypassSpec,
   o: PacketPlaneOptions,
+  flows: XdpFlowMap | undefined,
 ): XdpPath | undefined {
   const mode = o.xdp ?? 'off';
-  if (mode === 'off') return undefined;
+  if (mode === 'off') {
+    flows?.close();
+    return undefined;
+  }
   try {
-    const x = XdpPath.start(chosen, sockets, spec);
+    const x = XdpPath.start(chosen, sockets, spec, flows);
     o.log?.info(
       {
         interfaces: chosen.map((i, k) => `${i.name}:${x.modes[k]}`),

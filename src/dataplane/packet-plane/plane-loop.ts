@@ -73,6 +73,8 @@ export interface FrameEngine {
   readonly queuedFrames?: number;
   /** Timer work (ARP retries); appends actions. */
   tick?(now: number): void;
+  /** End of a receive batch, its output sent (the XDP flow offload's installs). */
+  afterBatch?(now: number): void;
   /** Appends a gratuitous ARP for the IPv4 address `ip` (host-order u32) on `ifindex`; false if it cannot. */
   announce?(ifindex: number, ip: number): boolean;
   /** Appends an unsolicited neighbour advert for the IPv6 address `ip` (16 bytes) on `ifindex`; false if it cannot. */
@@ -236,6 +238,7 @@ export class PlaneLoop {
       this.ifCounters[slot * IF_COUNTER_WORDS + 1]! += bytes;
     }
     this.execute();
+    engine.afterBatch?.(now);
   }
 
   /** Copies pending tx actions into per-interface batches, sends them, and resets the list. */

@@ -18,6 +18,7 @@ import type { BypassSpec } from '../../io/host/bypass-rules.js';
 import { XdpError } from '../../io/packet-socket/errors.js';
 import type { PacketSocket } from '../../io/packet-socket/index.js';
 import { NapiDeferral } from '../../io/packet-socket/napi-deferral.js';
+import type { XdpFlowMap } from '../../io/packet-socket/xdp-flow-map.js';
 import { type XdpAttachMode, XdpProgram } from '../../io/packet-socket/xdp-program.js';
 import { XdpSocket, type XdpSocketStats } from '../../io/packet-socket/xdp-socket.js';
 import type { DirectSend } from './plane-loop.js';
@@ -108,9 +109,12 @@ export class XdpPath {
     ifs: readonly XdpInterface[],
     packets: readonly PacketSocket[],
     spec: BypassSpec,
+    flows?: XdpFlowMap,
     o: XdpPathOptions = {},
   ): XdpPath {
-    const program = new XdpProgram();
+    // With `flows` (flow offload, offload-plane.ts) the programs carry the offload section and
+    // may redirect to every served interface through the devmap.
+    const program = new XdpProgram(flows ? { binding: flows.binding, flows } : {});
     const sockets: XdpSocket[] = [];
     const busyPoll = o.busyPoll ?? busyPollDefault();
     const deferral = busyPoll ? (o.deferral ?? new NapiDeferral()) : undefined;
@@ -119,6 +123,7 @@ export class XdpPath {
       const modes: XdpAttachMode[] = [];
       program.update(spec);
       for (const i of ifs) {
+        flows?.addEgress(i.ifindex);
         program.load(i.ifindex);
         const s = new XdpSocket({ binding: program.binding, busyPoll }).bind(i.name, i.ifindex);
         sockets.push(s);
@@ -134,6 +139,7 @@ export class XdpPath {
       for (const s of sockets) s.close();
       program.close();
       deferral?.restore();
+      flows?.close();
       throw e;
     }
   }
@@ -162,6 +168,7 @@ export class XdpPath {
   close(): void {
     this.program.close();
     this.deferral?.restore();
+    this.program.flows?.close();
   }
 }
 

@@ -11,6 +11,10 @@ export const XDP_ADDON_ABI = 2;
 
 /** BPF_MAP_TYPE_HASH. */
 export const BPF_MAP_TYPE_HASH = 1;
+/** BPF_MAP_TYPE_DEVMAP_HASH: egress interfaces keyed by ifindex, for bpf_redirect_map. */
+export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
+/** BPF_MAP_UPDATE_ELEM flag: create only (include/uapi/linux/bpf.h BPF_NOEXIST). */
+export const BPF_NOEXIST = 1;
 /** BPF_MAP_TYPE_XSKMAP. */
 export const BPF_MAP_TYPE_XSKMAP = 17;
 /** XDP actions a program returns (linux/bpf.h enum xdp_action). */
@@ -38,6 +42,24 @@ export interface XdpBinding {
   /** Loads the filter program using the three maps; on failure `log` holds the verifier's log. */
   bpfXdpFilterLoad(xskMapFd: number, filterMapFd: number, localMapFd: number, log: Uint8Array): number;
   bpfXdpFilterInsns(): number;
+  /**
+   * The filter with the flow-offload section (native/xdp_filter.c offload()); absent from an
+   * addon built before it, which leaves offload off.
+   */
+  bpfXdpOffloadLoad?(
+    xskMapFd: number,
+    filterMapFd: number,
+    localMapFd: number,
+    flowMapFd: number,
+    devMapFd: number,
+    log: Uint8Array,
+  ): number;
+  /** BPF_MAP_UPDATE_ELEM with `flags` (BPF_NOEXIST: -EEXIST when present; a full hash: -E2BIG). */
+  bpfMapUpdateFlags?(fd: number, key: Uint8Array, value: Uint8Array, flags: number): number;
+  /** BPF_MAP_LOOKUP_ELEM into `value`; -ENOENT (-2) when the key is absent. */
+  bpfMapLookup?(fd: number, key: Uint8Array, value: Uint8Array): number;
+  /** BPF_PROG_TEST_RUN returning the frame the program left in `out`, its length in meta[0]. */
+  bpfTestRunData?(progFd: number, frame: Uint8Array, out: Uint8Array, meta: Uint32Array): number;
   /** BPF_LINK_CREATE of an XDP program on `ifindex`; the program detaches when the fd closes. */
   bpfLinkXdp(progFd: number, ifindex: number, flags: number): number;
   /** BPF_PROG_TEST_RUN of `frame` through the program; its XDP action. */

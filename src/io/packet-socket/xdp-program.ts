@@ -15,6 +15,7 @@ import {
   type XdpBinding,
 } from './xdp-binding.js';
 import { FILTER_KEY_BYTES, type FilterEntries, filterEntries, keyBytes } from './xdp-filter-keys.js';
+import type { XdpFlowMap } from './xdp-flow-map.js';
 
 /** Entries the filter map holds at most (VIPs, LIPs and RIPs together). */
 export const FILTER_MAX_ENTRIES = 16384;
@@ -28,6 +29,11 @@ export type XdpAttachMode = 'drv' | 'skb';
 export interface XdpProgramOptions {
   /** Test seam: the binding to use instead of the addon's. */
   readonly binding?: XdpBinding;
+  /**
+   * Flow offload: the programs are loaded with the offload section over these maps (made with
+   * this program's binding); without it, the filter alone.
+   */
+  readonly flows?: XdpFlowMap;
 }
 
 /** One interface's program: its XSKMAP and program fds, and the link once attached. */
@@ -47,9 +53,12 @@ export class XdpProgram {
   private readonly attached = new Map<number, Attachment>();
   private installed: FilterEntries = { filter: new Set(), local: new Set() };
   private closed = false;
+  /** The flow-offload maps the programs use, if any. */
+  readonly flows: XdpFlowMap | undefined;
 
   constructor(o: XdpProgramOptions = {}) {
     this.binding = o.binding ?? loadXdpBinding();
+    this.flows = o.flows;
     const b = this.binding;
     this.filterMap = check(
       b.bpfMapCreate(BPF_MAP_TYPE_HASH, FILTER_KEY_BYTES, 4, FILTER_MAX_ENTRIES, 'lvsd_filter'),
@@ -78,7 +87,10 @@ export class XdpProgram {
       'create the XSKMAP',
     );
     const log = new Uint8Array(1 << 18);
-    const prog = b.bpfXdpFilterLoad(xskMap, this.filterMap, this.localMap, log);
+    const f = this.flows;
+    const prog = f
+      ? f.loadProgram(xskMap, this.filterMap, this.localMap, log)
+      : b.bpfXdpFilterLoad(xskMap, this.filterMap, this.localMap, log);
     if (prog < 0) {
       b.bpfClose(xskMap);
       const text = Buffer.from(log).toString('utf8').replace(/\0.*$/s, '').trim();
@@ -121,6 +133,22 @@ export class XdpProgram {
   testRun(ifindex: number, frame: Uint8Array): number {
     return check(
       this.binding.bpfTestRun(this.get(ifindex).prog, frame),
+      'ERR_XDP_SOCKET',
+      'BPF_PROG_TEST_RUN',
+    );
+  }
+
+  /**
+   * Runs `frame` through interface `ifindex`'s program and copies the frame the program left into
+   * `out`; returns the XDP action, the frame's length in meta[0]. Needs an addon with
+   * bpfTestRunData.
+   */
+  testRunData(ifindex: number, frame: Uint8Array, out: Uint8Array, meta: Uint32Array): number {
+    const run = this.binding.bpfTestRunData;
+    if (typeof run !== 'function')
+      throw new XdpError('ERR_XDP_UNAVAILABLE', 'the addon has no bpfTestRunData');
+    return check(
+      run.call(this.binding, this.get(ifindex).prog, frame, out, meta),
       'ERR_XDP_SOCKET',
       'BPF_PROG_TEST_RUN',
     );

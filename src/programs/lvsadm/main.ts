@@ -237,7 +237,18 @@ export function formatStatus(st: StatusView): string {
     out += `${v.service.padEnd(w)}  ${what(v.serving, v.reason)}\n`;
     for (const d of v.dests ?? []) out += `${`  -> ${d.dest}`.padEnd(w)}  ${what(d.serving, d.reason)}\n`;
   }
-  return out + defenseText(st);
+  return out + offloadText(st) + defenseText(st);
+}
+
+// The packet plane's XDP flow offload, when it runs.
+function offloadText(st: StatusView): string {
+  const o = st.plane?.offload;
+  if (!o) return '';
+  return (
+    `xdp flow offload: ${o.installed ?? 0} flows in XDP, ${o.installs ?? 0} installed, ` +
+    `${o.refused ?? 0} refused (map full), ${o.removed ?? 0} removed; ` +
+    `${o.packets ?? 0} packets, ${o.bytes ?? 0} bytes forwarded in XDP\n`
+  );
 }
 
 // The connection-table defenses, once one is set, in force or has refused anything.

@@ -342,6 +342,7 @@ export function main(argv: string[]): void {
                           log,
                           ingressBypass: o.ingressBypass === true,
                           ...(o.xdp ? { xdp: o.xdp } : {}),
+                          ...(o.xdpOffload ? { xdpOffload: o.xdpOffload } : {}),
                           vrrpInstances: vrrpVips(),
                         }),
                       )

@@ -3,7 +3,7 @@
  * startDaemon/restore path as `lvsd --dataplane packet --interface IF --restore FILE`, but
  * without depending on programs/lvsd/main.ts's argument handling so the lab runs whatever
  * lvsd's CLI looks like. Args: --socket PATH --restore FILE --interface IF [--interface IF...]
- * [--ingress-bypass] [--xdp auto|on|off].
+ * [--ingress-bypass] [--xdp auto|on|off] [--xdp-offload auto|on|off].
  */
 import { parseArgs } from 'node:util';
 import { startDaemon } from '../../daemon/daemon.js';
@@ -21,6 +21,7 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
       interface: { type: 'string', multiple: true },
       'ingress-bypass': { type: 'boolean' },
       xdp: { type: 'string' },
+      'xdp-offload': { type: 'string' },
     },
   });
   const log = createLogger('info', 'json');
@@ -40,6 +41,13 @@ export async function runLabLvsd(argv: readonly string[]): Promise<void> {
         ingressBypass: values['ingress-bypass'] === true,
         // As lvsd's CLI: auto unless told otherwise.
         xdp: values.xdp === 'on' || values.xdp === 'off' ? values.xdp : 'auto',
+        // As lvsd's CLI: auto unless told otherwise, off with --xdp off.
+        xdpOffload:
+          values['xdp-offload'] === 'on' || values['xdp-offload'] === 'off'
+            ? values['xdp-offload']
+            : values.xdp === 'off'
+              ? 'off'
+              : 'auto',
       }),
   });
   log.info({ socket: d.socket }, 'lab lvsd ready');
