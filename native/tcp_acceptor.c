@@ -206,6 +206,7 @@ void acceptor_ready(relay_ctx *c, uint32_t lid) {
     c->acc_fd[n++] = fd;
   }
   if (n == 0) return;
+  relay_flush(c); /* JS decides with every earlier event seen (the fd budget counts closes) */
   call_js(c, lid, n);
   for (int i = 0; i < n; i++) answer(c, c->acc + (size_t)i * REC_WORDS, c->acc_fd[i]);
 }
@@ -214,6 +215,9 @@ void acceptor_free(relay_ctx *c) {
   napi_env env = c->env;
   lvs_drop_ref(env, &c->acc_ref);
   lvs_drop_ref(env, &c->acc_cb_ref);
+  lvs_drop_ref(env, &c->evq_ref);
+  lvs_drop_ref(env, &c->evq_cb_ref);
+  c->evq = NULL;
   free(c->lfd);
   free(c->acc_fd);
   if (c->reserve_fd >= 0) close(c->reserve_fd);
@@ -221,18 +225,21 @@ void acceptor_free(relay_ctx *c) {
 
 /* ---- JS API ---- */
 
-/* acceptInit(batch: Int32Array, onAccept(lid, n)) -> 0 | -errno. After relayInit. */
+/* acceptInit(batch: Int32Array, onAccept(lid, n), events: Int32Array, onEvents(n)) -> 0 | -errno.
+ * After relayInit. From then on relay events are queued in `events` (see emit in tcp_relay.c). */
 static napi_value js_accept_init(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   relay_ctx *c = relay_ctx_of(env);
-  void *d;
-  size_t len;
-  napi_valuetype cbt;
-  if (argc < 2 || !lvs_typed(env, argv[0], napi_int32_array, &d, &len) || len < REC_WORDS ||
-      napi_typeof(env, argv[1], &cbt) != napi_ok || cbt != napi_function) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "acceptInit(Int32Array, function)");
+  void *d, *q;
+  size_t len, qlen;
+  napi_valuetype cbt, qbt;
+  if (argc < 4 || !lvs_typed(env, argv[0], napi_int32_array, &d, &len) || len < REC_WORDS ||
+      napi_typeof(env, argv[1], &cbt) != napi_ok || cbt != napi_function ||
+      !lvs_typed(env, argv[2], napi_int32_array, &q, &qlen) || qlen < 2 ||
+      napi_typeof(env, argv[3], &qbt) != napi_ok || qbt != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "acceptInit(Int32Array, function, Int32Array, function)");
     return NULL;
   }
   if (!c || c->epfd < 0) return lvs_num(env, -ENOTCONN);
@@ -241,12 +248,20 @@ static napi_value js_accept_init(napi_env env, napi_callback_info info) {
   if (!fds) return lvs_num(env, -ENOMEM);
   c->acc_fd = fds;
   if (c->reserve_fd < 0) c->reserve_fd = open("/", O_RDONLY | O_CLOEXEC);
+  relay_flush(c);
   lvs_drop_ref(env, &c->acc_ref);
   lvs_drop_ref(env, &c->acc_cb_ref);
+  lvs_drop_ref(env, &c->evq_ref);
+  lvs_drop_ref(env, &c->evq_cb_ref);
   CHECK(napi_create_reference(env, argv[0], 1, &c->acc_ref));
   CHECK(napi_create_reference(env, argv[1], 1, &c->acc_cb_ref));
+  CHECK(napi_create_reference(env, argv[2], 1, &c->evq_ref));
+  CHECK(napi_create_reference(env, argv[3], 1, &c->evq_cb_ref));
   c->acc = d;
   c->acc_cap = cap;
+  c->evq = q;
+  c->evq_cap = qlen / 2;
+  c->evq_n = 0;
   return lvs_num(env, 0);
 }
 

@@ -86,6 +86,11 @@ struct relay_ctx {
   int *acc_fd;
   int reserve_fd;
   napi_ref acc_ref, acc_cb_ref;
+  /* With native accept, relay events are queued here as (slot, ev) pairs and JS gets them in
+   * one call per epoll round (onEvents), not one call each; see emit() in tcp_relay.c. */
+  int32_t *evq;
+  size_t evq_cap, evq_n;
+  napi_ref evq_ref, evq_cb_ref;
 };
 
 /* Epoll data of a listening socket: this bit, and the listener id in the low bits (a relay's
@@ -95,6 +100,7 @@ struct relay_ctx {
 /* tcp_relay.c, for tcp_acceptor.c. */
 uint8_t *relay_buf_get(relay_ctx *c);
 void relay_emit(relay_ctx *c, uint32_t slot, int ev);
+void relay_flush(relay_ctx *c);
 void relay_close(relay *r, int rst);
 void relay_live_changed(relay_ctx *c);
 relay *relay_add(relay_ctx *c, uint32_t slot, int cfd, int *err);

@@ -48,6 +48,8 @@ export interface AcceptTarget {
 
 /** Clients taken per wakeup at most (the rest wait in the accept queue, in order). */
 export const ACCEPT_BATCH = 64;
+/** Relay events C queues before handing them to JS (it hands them over early when full). */
+const EVENT_QUEUE = 1024;
 /** Byte offsets in a record (native/tcp_acceptor.c). */
 const ADDR = 32;
 const DADDR = 48;
@@ -85,7 +87,14 @@ export class NativeAcceptor {
     this.grow(relay.capacity);
     relay.onGrow = (cap) => this.grow(cap);
     relay.connectEvent = (slot, ev) => this.connectEvent(slot, ev);
-    const err = b.acceptInit(this.batch, (lid, n) => this.onAccept(lid, n));
+    // C's relay events, queued and handed over once per epoll round (native/tcp_relay.c emit).
+    const evq = new Int32Array(2 * EVENT_QUEUE);
+    const err = b.acceptInit(
+      this.batch,
+      (lid, n) => this.onAccept(lid, n),
+      evq,
+      (n) => relay.events(evq, n),
+    );
     if (err !== 0) throw new Error(`acceptInit failed: ${err}`);
   }
 

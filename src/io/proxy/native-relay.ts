@@ -28,7 +28,12 @@ export interface RelayBinding {
   relayInfo(out: Float64Array): number;
   /** Int32 words per record of the native acceptor's batch (native/tcp_acceptor.c). */
   readonly acceptRecWords: number;
-  acceptInit(batch: Int32Array, onAccept: (lid: number, n: number) => void): number;
+  acceptInit(
+    batch: Int32Array,
+    onAccept: (lid: number, n: number) => void,
+    events: Int32Array,
+    onEvents: (n: number) => void,
+  ): number;
   acceptListen(fd: number, backlog: number): number;
   acceptClose(lid: number): number;
   relayConnect(slot: number, af: number, addr: Uint8Array, port: number, header?: Uint8Array): number;
@@ -189,6 +194,11 @@ export class NativeRelay {
     if (inC) this.b.relayClose(slot, true);
     this.stats.fill(0, slot * W, slot * W + W);
     this.release(slot);
+  }
+
+  /** Handles `n` queued (slot, event) pairs from `q` (native accept queues C's events). */
+  events(q: Int32Array, n: number): void {
+    for (let i = 0; i < n; i++) this.event(q[2 * i] as number, q[2 * i + 1] as number);
   }
 
   /** Connections the native relay currently holds. */
