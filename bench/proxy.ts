@@ -15,7 +15,9 @@
  * --only keepalive,newconn,... (measure a subset; the others print 0), --peers haproxy,lvs (race a
  * subset; HAProxy is always kept since every ratio is to it). A subset is for quick A/B work on
  * one metric; the recorded race is the full run. `--peers haproxy,lvs,lvsjs` adds lvsd with
- * LVS_PROXY_RELAY=js (its JavaScript relay) to A/B the native relay in the same slices.
+ * LVS_PROXY_RELAY=js (its JavaScript relay) to A/B the native relay in the same slices, and
+ * `lvsjsaccept` adds lvsd with LVS_PROXY_ACCEPT=js (JS accepts and connects, then hands the fds
+ * to the native relay) to A/B native accept.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
@@ -82,11 +84,13 @@ const LABEL: Record<Metric, string> = {
   cpuClose: 'proxy CPU per new-conn request (µs)',
   rssPerConn: 'RSS per idle proxied conn (bytes)',
 };
-const ALL_PEERS = ['haproxy', 'nginx', 'lvs', 'lvsjs'] as const;
+const ALL_PEERS = ['haproxy', 'nginx', 'lvs', 'lvsjs', 'lvsjsaccept'] as const;
 type Peer = (typeof ALL_PEERS)[number];
-// lvsjs (lvsd relaying in JavaScript) only races when asked for.
+// lvsjs and lvsjsaccept (lvsd relaying or accepting in JavaScript) only race when asked for.
 const PEERS = ALL_PEERS.filter(
-  (p) => p === 'haproxy' || (list('peers') ?? ALL_PEERS.filter((x) => x !== 'lvsjs')).includes(p),
+  (p) =>
+    p === 'haproxy' ||
+    (list('peers') ?? ALL_PEERS.filter((x) => x !== 'lvsjs' && x !== 'lvsjsaccept')).includes(p),
 );
 
 const median = (xs: number[]) => {
@@ -173,8 +177,15 @@ async function main(): Promise<void> {
     lvs: [base + 6, base + 7],
   };
   const lvsjsPorts: [number, number] = [base + 8, base + 9];
+  const lvsjsacceptPorts: [number, number] = [base + 10, base + 11];
   const procs: Proc[] = [];
-  const runs: Record<Peer, Record<Metric, number>[]> = { haproxy: [], nginx: [], lvs: [], lvsjs: [] };
+  const runs: Record<Peer, Record<Metric, number>[]> = {
+    haproxy: [],
+    nginx: [],
+    lvs: [],
+    lvsjs: [],
+    lvsjsaccept: [],
+  };
   try {
     procs.push(start('backend-nginx', 'nginx', ['-p', dir, '-c', backendNginxConf(dir, ports.httpBackend)]));
     procs.push(start('iperf3-server', 'iperf3', ['-s', '-p', String(ports.iperf)]));
@@ -208,6 +219,22 @@ async function main(): Promise<void> {
           false,
           { LVS_PROXY_RELAY: 'js' },
         ),
+      lvsjsaccept: () =>
+        start(
+          'lvsd-js-accept',
+          process.execPath,
+          [
+            'bin/lvsd',
+            '--socket',
+            join(dir, 'lvsd-js-accept.sock'),
+            '--restore',
+            lvsRules(dir, { ...ports, lvs: lvsjsacceptPorts }, 'lvsjsaccept.rules'),
+            '--log-level',
+            'warn',
+          ],
+          false,
+          { LVS_PROXY_ACCEPT: 'js' },
+        ),
     };
     await waitPort(ports.httpBackend);
     const portsOf: Record<Peer, [number, number]> = {
@@ -215,6 +242,7 @@ async function main(): Promise<void> {
       nginx: ports.nginx,
       lvs: ports.lvs,
       lvsjs: lvsjsPorts,
+      lvsjsaccept: lvsjsacceptPorts,
     };
     for (let round = 1; round <= ROUNDS; round++) {
       // Every peer starts fresh each round; each measurement runs the peers back to back, in an
@@ -307,6 +335,14 @@ async function main(): Promise<void> {
     const per = (k: Metric) =>
       runs.lvs.map((r, i) => (r[k] / (runs.haproxy[i]?.[k] ?? 1)).toFixed(2)).join(' ');
     console.log(`\nper-round lvsd/HAProxy: keep-alive ${per('keepalive')}; CPU per request ${per('cpuKa')}`);
+    for (const p of ['lvs', 'lvsjsaccept'] as const) {
+      if (!runs[p].length || !want('newconn')) continue;
+      const pn = (k: Metric) =>
+        runs[p].map((r, i) => (r[k] / (runs.haproxy[i]?.[k] ?? 1)).toFixed(2)).join(' ');
+      console.log(
+        `per-round ${p}/HAProxy: new conn ${pn('newconn')}; CPU per new-conn request ${pn('cpuClose')}; medians new conn ${ratio(p, 'newconn').toFixed(2)} cpu ${ratio(p, 'cpuClose').toFixed(2)}`,
+      );
+    }
     if (runs.lvsjs.length) {
       const pj = (k: Metric) =>
         runs.lvsjs.map((r, i) => (r[k] / (runs.haproxy[i]?.[k] ?? 1)).toFixed(2)).join(' ');

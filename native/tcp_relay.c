@@ -46,6 +46,7 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "tcp_relay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,67 +58,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* Bumped when the JS-visible contract of the relay functions changes (native-relay.ts checks). */
-#define RELAY_ABI 1
-#define RELAY_BUF (64 * 1024)
-/* A read this big keeps its direction's private buffer (bulk mode, no copies). */
-#define BULK_AT (16 * 1024)
-/* Packets are estimated as segments of one loopback/Ethernet MSS, as the JS relay does. */
-#define MSS 1448
-/* Buffers kept for reuse: bulk connections come and go without malloc churn, and idle memory
- * stays bounded (at most POOL_MAX * 64 KB beyond what live transfers hold). */
-#define POOL_MAX 32
-/* Events taken per epoll_wait, and rounds per libuv wakeup before yielding to the loop. */
-#define BATCH 256
-#define ROUNDS 4
-
-/* Float64 words per stats slot: bytes in, bytes out, packets in, packets out, dirty flag. */
-#define STAT_WORDS 5
-/* Events passed to JS: the same numbers as CONN_EV in src/io/proxy/core.ts, plus a bit saying
- * the relay closed both sockets (it is then gone and its slot free). */
-#define EV_CLIENT_FIN 1
-#define EV_SERVER_FIN 2
-#define EV_CLIENT_RST 3
-#define EV_SERVER_RST 4
-#define EV_CLOSED 8
-
-/* Per-side flags. Side 0 is the client, 1 the real server; direction d carries side d's bytes
- * to side 1-d, so direction 0 is the kernel's "in" (DIR_IN) and 1 is "out" (DIR_OUT). */
-#define F_EOF(s) (1u << (s))   /* side s sent its FIN */
-#define F_SHUT(s) (4u << (s))  /* we shut down writing toward side s */
-#define F_CAN_R(s) (16u << (s)) /* edge seen: side s may have bytes to read */
-#define F_CAN_W(s) (64u << (s)) /* side s took everything we wrote so far */
-#define F_RDHUP(s) (256u << (s)) /* side s's FIN has arrived: read until recv says 0 */
-
-typedef struct relay_ctx relay_ctx;
-
-typedef struct {
-  relay_ctx *ctx;
-  int fd[2];
-  uint32_t slot, gen;
-  uint32_t flags;
-  uint8_t *own[2];         /* per-direction buffer (pending bytes or bulk reads) */
-  uint32_t off[2], len[2]; /* pending bytes of direction d in own[d] */
-} relay;
-
-struct relay_ctx {
-  napi_env env;
-  napi_ref stats_ref, dirty_ref, cb_ref;
-  napi_async_context actx;
-  double *stats;
-  int32_t *dirty; /* dirty[0]: count (may exceed capacity: JS then scans all), then slots */
-  size_t dirty_cap;
-  relay **slots;
-  size_t nslots;
-  size_t live;
-  uint32_t gen;
-  int epfd;
-  uv_poll_t *epoll_poll;
-  uint8_t *pool[POOL_MAX];
-  int npool;
-  uint8_t *shared;
-};
 
 static uint8_t *buf_get(relay_ctx *c) { return c->npool > 0 ? c->pool[--c->npool] : malloc(RELAY_BUF); }
 
@@ -140,11 +80,11 @@ static void count(relay *r, int d, ssize_t n) {
   }
 }
 
-/* The epoll fd's libuv watcher keeps the loop alive only while connections are relayed, as
- * their libuv handles did. */
+/* The epoll fd's libuv watcher keeps the loop alive only while connections are relayed or a
+ * native listener is open, as their libuv handles did. */
 static void live_changed(relay_ctx *c) {
   if (!c->epoll_poll) return;
-  if (c->live) uv_ref((uv_handle_t *)c->epoll_poll);
+  if (c->live || c->nlisten) uv_ref((uv_handle_t *)c->epoll_poll);
   else uv_unref((uv_handle_t *)c->epoll_poll);
 }
 
@@ -159,7 +99,7 @@ static void close_relay(relay *r, int rst) {
       struct linger l = {1, 0};
       setsockopt(r->fd[s], SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
-    close(r->fd[s]);
+    if (r->fd[s] >= 0) close(r->fd[s]); /* a failed connect leaves no server socket */
     buf_put(c, r->own[s]);
   }
   if (r->slot < c->nslots && c->slots[r->slot] == r) c->slots[r->slot] = NULL;
@@ -168,20 +108,47 @@ static void close_relay(relay *r, int rst) {
   free(r);
 }
 
-/* Calls JS: onEvent(slot, ev). From a uv callback, so through napi_make_callback. */
-static void emit(relay_ctx *c, uint32_t slot, int ev) {
+/* Calls JS: fn(a, b), through napi_make_callback since we are in a uv callback. */
+static void call2(relay_ctx *c, napi_ref fn, int64_t a, int64_t b) {
   napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, argv[2], ret;
-  if (c->cb_ref && napi_get_reference_value(env, c->cb_ref, &cb) == napi_ok && cb) {
+  if (fn && napi_get_reference_value(env, fn, &cb) == napi_ok && cb) {
     napi_get_global(env, &recv);
-    argv[0] = lvs_num(env, slot);
-    argv[1] = lvs_num(env, ev);
+    argv[0] = lvs_num(env, a);
+    argv[1] = lvs_num(env, b);
     if (napi_make_callback(env, c->actx, recv, cb, 2, argv, &ret) == napi_pending_exception)
       lvs_fatal_pending(env);
   }
   napi_close_handle_scope(env, scope);
+}
+
+/* Hands the queued events to JS in one call: onEvents(n, 0). */
+void relay_flush(relay_ctx *c) {
+  size_t n = c->evq_n;
+  if (n == 0) return;
+  c->evq_n = 0;
+  call2(c, c->evq_cb_ref, (int64_t)n, 0);
+}
+
+/* Tells JS about a connection event. With native accept the event is queued (in order, flushed
+ * at the end of the epoll round, before any other call into JS and when the queue is full):
+ * JS learns of ESTABLISHED, the FINs and the close of a short connection in one call per round
+ * instead of one each, which was most of the JS cost of a new connection. Only a failed connect
+ * calls JS at once, after the queue, since JS answers it with a retry. Without native accept,
+ * onEvent(slot, ev) per event. Queued events reach JS after C freed a closed relay's slot; JS
+ * reuses a slot only when it has seen its close, so no event can name the wrong connection. */
+static void emit(relay_ctx *c, uint32_t slot, int ev) {
+  if (c->evq && !(ev & EV_CONNECT_FAILED)) {
+    if (c->evq_n == c->evq_cap) relay_flush(c);
+    c->evq[2 * c->evq_n] = (int32_t)slot;
+    c->evq[2 * c->evq_n + 1] = ev;
+    c->evq_n++;
+    return;
+  }
+  relay_flush(c);
+  call2(c, c->cb_ref, slot, ev);
 }
 
 /* Side s failed (reset, or a socket error): the peer gets a reset, JS gets s's RST event. */
@@ -320,8 +287,53 @@ static int drain_side(relay *r, int s) {
   return 0;
 }
 
+/* The connect of r's server socket finished (EPOLLOUT, or an error): on success the relay starts,
+ * with JS told once (EV_ESTABLISHED); on failure the socket closes and JS decides about a retry
+ * (EV_CONNECT_FAILED with the errno). Returns 1 when r is relaying, 0 when not (or gone). */
+static int connect_done(relay *r, uint32_t ev) {
+  relay_ctx *c = r->ctx;
+  uint32_t slot = r->slot, gen = r->gen;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(r->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  if (err == 0 && (ev & (EPOLLERR | EPOLLHUP))) err = ECONNREFUSED;
+  if (err != 0) {
+    close(r->fd[1]); /* the only fd on that socket: it leaves the epoll set */
+    r->fd[1] = -1;
+    relay_emit(c, slot, EV_CONNECT_FAILED | (err << 8));
+    return 0;
+  }
+  if (!(ev & EPOLLOUT)) return 0;
+  r->flags &= ~F_CONNECTING;
+  relay_emit(c, slot, EV_ESTABLISHED);
+  relay *x = relay_at(c, slot);
+  return x == r && x->gen == gen;
+}
+
 /* One readiness event of side s of r (edge-triggered: the flags remember what is possible). */
 static void on_event(relay *r, int s, uint32_t ev) {
+  if (r->flags & F_CONNECTING) {
+    /* Natively accepted, server not connected yet: the client's readiness is remembered (its
+     * bytes wait in its socket, as they would in the JS path's unread handle) and nothing is
+     * relayed until the connect completes. */
+    if (s == 0) {
+      if (ev & EPOLLERR) {
+        fail(r, 0);
+        return;
+      }
+      if (ev & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) r->flags |= F_CAN_R(0);
+      if (ev & (EPOLLHUP | EPOLLRDHUP)) r->flags |= F_RDHUP(0);
+      if (ev & EPOLLOUT) r->flags |= F_CAN_W(0);
+      return;
+    }
+    if (r->fd[1] < 0 || !connect_done(r, ev)) return;
+    /* Now relaying: the PROXY header (pending in direction 0) goes first, then whatever the
+     * client sent meanwhile, then the server's side as any event. */
+    r->flags |= F_CAN_W(1);
+    if (r->len[0] > 0 && flush(r, 0) < 0) return;
+    if (r->len[0] == 0 && drain_side(r, 0) < 0) return;
+    ev &= ~(uint32_t)EPOLLOUT;
+  }
   if (ev & EPOLLERR) {
     fail(r, s);
     return;
@@ -346,12 +358,67 @@ static void on_epoll(uv_poll_t *p, int status, int events) {
     int n = epoll_wait(c->epfd, evs, BATCH, 0);
     for (int i = 0; i < n; i++) {
       uint64_t u = evs[i].data.u64;
+      if (u & TAG_LISTENER) {
+        acceptor_ready(c, (uint32_t)u);
+        continue;
+      }
       uint32_t slot = (uint32_t)u >> 1, gen = (uint32_t)(u >> 32);
       relay *r = slot < c->nslots ? c->slots[slot] : NULL;
       if (r && r->gen == gen) on_event(r, (int)(u & 1), evs[i].events);
     }
     if (n < BATCH) break;
   }
+  relay_flush(c);
+}
+
+/* ---- for tcp_acceptor.c ---- */
+
+uint8_t *relay_buf_get(relay_ctx *c) { return buf_get(c); }
+void relay_emit(relay_ctx *c, uint32_t slot, int ev) { emit(c, slot, ev); }
+void relay_close(relay *r, int rst) { close_relay(r, rst); }
+void relay_live_changed(relay_ctx *c) { live_changed(c); }
+relay *relay_at(relay_ctx *c, uint32_t slot) { return slot < c->nslots ? c->slots[slot] : NULL; }
+
+/* Adds side k's fd to the epoll set, once for the connection's life (closing it removes it),
+ * edge-triggered, where a uv_poll_t per socket cost a DEL + ADD per mask change. 0 or -errno. */
+int relay_watch(relay *r, int k) {
+  struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                          .data.u64 = ((uint64_t)r->gen << 32) | ((uint64_t)r->slot << 1) | (uint64_t)k};
+  return epoll_ctl(r->ctx->epfd, EPOLL_CTL_ADD, r->fd[k], &e) < 0 ? -errno : 0;
+}
+
+/* A relay in `slot` owning client fd cfd (watched) and no server socket yet; NULL with *err set
+ * when the slot is taken or out of range, or on ENOMEM / epoll failure (cfd is then not owned). */
+relay *relay_add(relay_ctx *c, uint32_t slot, int cfd, int *err) {
+  if (!c->stats) {
+    *err = -ENOTCONN;
+    return NULL;
+  }
+  if (slot >= c->nslots || c->slots[slot]) {
+    *err = -EINVAL;
+    return NULL;
+  }
+  relay *r = calloc(1, sizeof *r);
+  if (!r) {
+    *err = -ENOMEM;
+    return NULL;
+  }
+  r->ctx = c;
+  r->slot = slot;
+  r->gen = c->gen = (c->gen + 1) & 0x7fffffff;
+  r->flags = F_CAN_W(0) | F_CAN_W(1);
+  r->fd[0] = cfd;
+  r->fd[1] = -1;
+  if ((*err = relay_watch(r, 0)) < 0) {
+    free(r);
+    return NULL;
+  }
+  double *st = c->stats + (size_t)slot * STAT_WORDS;
+  memset(st, 0, STAT_WORDS * sizeof *st);
+  c->slots[slot] = r;
+  c->live++;
+  live_changed(c);
+  return r;
 }
 
 /* ---- JS API ---- */
@@ -362,6 +429,8 @@ static void on_epoll(uv_poll_t *p, int status, int events) {
 static relay_ctx *g_ctx;
 
 static relay_ctx *ctx_of(napi_env env) { return g_ctx && g_ctx->env == env ? g_ctx : NULL; }
+
+relay_ctx *relay_ctx_of(napi_env env) { return ctx_of(env); }
 
 /* relayInit(stats: Float64Array, dirty: Int32Array, onEvent(slot, ev)) -> 0 | -errno.
  * Called again with larger arrays when JS needs more slots (JS copies the old contents). */
@@ -459,33 +528,25 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   if (slot >= c->nslots || c->slots[slot]) return lvs_num(env, -EINVAL);
   if (cfd < 0 || sfd < 0) return lvs_num(env, -EBADF);
   if (flen > RELAY_BUF) return lvs_num(env, -EMSGSIZE);
-  relay *r = calloc(1, sizeof *r);
-  if (!r) return lvs_num(env, -ENOMEM);
-  r->ctx = c;
-  r->slot = slot;
-  r->gen = c->gen = (c->gen + 1) & 0x7fffffff;
-  r->flags = F_CAN_W(0) | F_CAN_W(1);
-  r->fd[0] = dup_fd(cfd);
-  r->fd[1] = r->fd[0] < 0 ? -1 : dup_fd(sfd);
-  int err = r->fd[0] < 0 ? r->fd[0] : r->fd[1] < 0 ? r->fd[1] : 0;
-  for (int k = 0; k < 2 && !err; k++) {
-    /* Registered once, edge-triggered: no epoll_ctl again for the connection's life (closing
-     * our dup removes it), where a uv_poll_t per socket cost a DEL + ADD per mask change. */
-    struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                            .data.u64 = ((uint64_t)r->gen << 32) | ((uint64_t)slot << 1) | (uint64_t)k};
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, r->fd[k], &e) < 0) err = -errno;
+  int cd = dup_fd(cfd);
+  if (cd < 0) return lvs_num(env, cd);
+  int sd = dup_fd(sfd);
+  if (sd < 0) {
+    close(cd);
+    return lvs_num(env, sd);
   }
-  if (err) {
-    if (r->fd[0] >= 0) close(r->fd[0]);
-    if (r->fd[1] >= 0) close(r->fd[1]);
-    free(r);
+  int err = 0;
+  relay *r = relay_add(c, slot, cd, &err);
+  if (!r) {
+    close(cd);
+    close(sd);
     return lvs_num(env, err);
   }
-  double *st = c->stats + (size_t)slot * STAT_WORDS;
-  memset(st, 0, STAT_WORDS * sizeof *st);
-  c->slots[slot] = r;
-  c->live++;
-  live_changed(c);
+  r->fd[1] = sd;
+  if ((err = relay_watch(r, 1)) < 0) {
+    close_relay(r, 0); /* closes only our dups: JS keeps relaying on its handles */
+    return lvs_num(env, err);
+  }
   if (flen > 0) {
     ssize_t w = send(r->fd[1], first, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0 && !is_again(errno)) {
@@ -564,6 +625,7 @@ static void ctx_free(void *data) {
   lvs_drop_ref(env, &c->dirty_ref);
   lvs_drop_ref(env, &c->cb_ref);
   if (c->actx) napi_async_destroy(env, c->actx);
+  acceptor_free(c);
   lvs_poll_stop(&c->epoll_poll);
   if (c->epfd >= 0) close(c->epfd);
   for (int i = 0; i < c->npool; i++) free(c->pool[i]);
@@ -582,6 +644,7 @@ napi_value lvs_relay_register(napi_env env, napi_value exports) {
   if (!c) return exports;
   c->env = env;
   c->epfd = -1;
+  c->reserve_fd = -1;
   if (napi_add_env_cleanup_hook(env, ctx_free, c) != napi_ok) {
     free(c);
     return exports;
@@ -590,5 +653,5 @@ napi_value lvs_relay_register(napi_env env, napi_value exports) {
   if (!lvs_register_fns(env, exports, fns, sizeof fns / sizeof fns[0])) return NULL;
   napi_set_named_property(env, exports, "relayAbi", lvs_num(env, RELAY_ABI));
   napi_set_named_property(env, exports, "relayStatWords", lvs_num(env, STAT_WORDS));
-  return exports;
+  return lvs_acceptor_register(env, exports);
 }

@@ -1,4 +1,5 @@
-// The shared relay suite against the native relay (native/tcp_relay.c), the plane's default.
+// The shared relay suite against the native relay (native/tcp_relay.c) with native accept
+// (native/tcp_acceptor.c), the plane's default.
 // Skips, saying why, only where the addon cannot be built.
 import { test } from 'node:test';
 import { loadRelayBinding } from '../../src/io/proxy/native-relay.js';

@@ -23,8 +23,11 @@ function pattern(i: number, len: number): Buffer {
   return b;
 }
 
-/** Registers the shared relay tests, for a plane whose relay must be `kind`. */
-export function relaySuite(kind: RelayKind): void {
+/**
+ * Registers the shared relay tests, for a plane whose relay must be `kind` and whose clients
+ * are accepted by `accept` (native: native/tcp_acceptor.c; js: libuv handles, then handed over).
+ */
+export function relaySuite(kind: RelayKind, accept: RelayKind = kind): void {
   let r: Rig;
   let A: Backend;
 
@@ -37,8 +40,9 @@ export function relaySuite(kind: RelayKind): void {
     await A.close();
   });
 
-  test(`the plane relays with the ${kind} relay`, async () => {
+  test(`the plane relays with the ${kind} relay, accepting in ${accept}`, async () => {
     assert.equal(r.plane.tcp.relayKind, kind);
+    assert.equal(r.plane.tcp.acceptKind, accept);
     const port = await addProxyService(r, 'rr', [[A.port, 1]]);
     const before = r.plane.tcp.counters.native;
     const { sock } = await greet(port);

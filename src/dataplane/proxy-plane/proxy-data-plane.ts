@@ -91,6 +91,8 @@ interface Listener {
   readonly id: string;
   svc: Service;
   tcp: RawTcp | null;
+  /** The native acceptor's listener id (-1: none; the TCP relay accepts in JS or not open). */
+  lid: number;
   udp: dgram.Socket | null;
   udpRelay: UdpRelay | null;
   served: boolean;
@@ -198,6 +200,7 @@ export class ProxyDataPlane {
         id,
         svc: s,
         tcp: null,
+        lid: -1,
         udp: null,
         udpRelay: null,
         served: false,
@@ -358,6 +361,19 @@ export class ProxyDataPlane {
     if (fd === undefined) err = s.af === 6 ? h.bind6(addr, s.port, IPV6ONLY) : h.bind(addr, s.port);
     else if (fd < 0) err = fd;
     else if ((err = openFd(h, fd)) !== 0) closeFd(fd);
+    // Native accept listens on a dup of the bound socket (the handle, which never listened,
+    // closes here); else libuv listens and accepts.
+    const lid = err === 0 ? this.tcp.listenNative(h.fd, this.opts.backlog, l) : undefined;
+    if (lid !== undefined) {
+      h.close();
+      if (lid < 0) {
+        this.notServed(l, getSystemErrorName(lid));
+        return;
+      }
+      l.lid = lid;
+      this.nowServed(l);
+      return;
+    }
     if (err === 0) err = h.listen(this.opts.backlog);
     if (err !== 0) {
       h.close();
@@ -431,6 +447,10 @@ export class ProxyDataPlane {
       l.tcp.onconnection = () => {};
       l.tcp.close();
       l.tcp = null;
+    }
+    if (l.lid >= 0) {
+      this.tcp.unlisten(l.lid);
+      l.lid = -1;
     }
     l.udpRelay?.closeAll();
     l.udp?.close();

@@ -16,7 +16,7 @@ import { loadPacketAddon } from '../packet-socket/addon.js';
 import { CONN_EV, type ProxyCore } from './core.js';
 
 /** The relay's JS contract version; must equal RELAY_ABI in native/tcp_relay.c. */
-export const RELAY_ABI = 1;
+export const RELAY_ABI = 2;
 
 /** The relay functions of the addon (each returns 0 or a negative errno). */
 export interface RelayBinding {
@@ -26,6 +26,18 @@ export interface RelayBinding {
   relayStart(slot: number, clientFd: number, serverFd: number, first?: Uint8Array): number;
   relayClose(slot: number, rst: boolean): number;
   relayInfo(out: Float64Array): number;
+  /** Int32 words per record of the native acceptor's batch (native/tcp_acceptor.c). */
+  readonly acceptRecWords: number;
+  acceptInit(
+    batch: Int32Array,
+    onAccept: (lid: number, n: number) => void,
+    events: Int32Array,
+    onEvents: (n: number) => void,
+  ): number;
+  acceptListen(fd: number, backlog: number): number;
+  acceptClose(lid: number): number;
+  relayConnect(slot: number, af: number, addr: Uint8Array, port: number, header?: Uint8Array): number;
+  relayConnectAbort(slot: number): number;
 }
 
 /** Stable codes of {@link ProxyRelayError}. */
@@ -89,12 +101,19 @@ export interface NativeRelayInfo {
 
 const W = 5; // Float64 words per slot: bytes in, bytes out, packets in, packets out, dirty
 const EV_CLOSED = 8;
+/** Native accept: the connect completed, or failed (errno in bits 8 and up). */
+export const EV_ESTABLISHED = 16;
+/** See {@link EV_ESTABLISHED}; with EV_CLOSED the relay is gone (a local failure). */
+export const EV_CONNECT_FAILED = 32;
+/** The bit of a relay event saying C closed both sockets and freed the slot. */
+export const EV_GONE = EV_CLOSED;
 const FIRST_SLOTS = 1024;
 
 /** Slot states. */
 const S_FREE = 0;
 const S_RELAYING = 1;
 const S_HALF_CLOSED = 2;
+const S_CONNECTING = 3;
 
 /** Native relays of one process, their slots and their counters. */
 export class NativeRelay {
@@ -108,6 +127,11 @@ export class NativeRelay {
   private free: number[] = [];
   private cap = 0;
   private live = 0;
+  private connectingNow = 0;
+  /** Native accept's handler of EV_ESTABLISHED / EV_CONNECT_FAILED (native-acceptor.ts). */
+  connectEvent: (slot: number, ev: number) => void = () => {};
+  /** Called with the new slot count whenever the slot arrays grow. */
+  onGrow: (cap: number) => void = () => {};
   private readonly onEvent = (slot: number, ev: number) => this.event(slot, ev);
 
   constructor(
@@ -119,6 +143,62 @@ export class NativeRelay {
     this.state = new Uint8Array(0);
     this.idxOf = new Int32Array(0);
     this.grow(FIRST_SLOTS);
+  }
+
+  /** Slots (the bound of every slot number). */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Slots natively accepted whose real server is not connected yet. */
+  get connecting(): number {
+    return this.connectingNow;
+  }
+
+  /** Whether `slot` waits for its real server's connect. */
+  isConnecting(slot: number): boolean {
+    return this.state[slot] === S_CONNECTING;
+  }
+
+  /** The core connection index of `slot` (-1: none). */
+  idxAt(slot: number): number {
+    return this.idxOf[slot] as number;
+  }
+
+  /**
+   * Takes a slot for a client the native acceptor is about to hand C, bound to core connection
+   * `idx`, in the connecting state (C puts the client in it when JS's batch call returns).
+   */
+  claim(idx: number): number {
+    if (this.free.length === 0) this.grow(this.cap * 2);
+    const slot = this.free.pop() as number;
+    this.state[slot] = S_CONNECTING;
+    this.connectingNow++;
+    this.idxOf[slot] = idx;
+    this.slotOf[idx] = slot;
+    this.live++;
+    return slot;
+  }
+
+  /** Binds a connecting slot to another core connection (a retry scheduled it anew). */
+  rebind(slot: number, idx: number): void {
+    const old = this.idxOf[slot] as number;
+    if (old >= 0 && this.slotOf[old] === slot) this.slotOf[old] = undefined;
+    this.idxOf[slot] = idx;
+    if (idx >= 0) this.slotOf[idx] = slot;
+  }
+
+  /** Frees a slot JS gives up (refused, failed): C resets both sockets if it holds them. */
+  drop(slot: number, inC: boolean): void {
+    if (this.state[slot] === S_FREE) return;
+    if (inC) this.b.relayClose(slot, true);
+    this.stats.fill(0, slot * W, slot * W + W);
+    this.release(slot);
+  }
+
+  /** Handles `n` queued (slot, event) pairs from `q` (native accept queues C's events). */
+  events(q: Int32Array, n: number): void {
+    for (let i = 0; i < n; i++) this.event(q[2 * i] as number, q[2 * i + 1] as number);
   }
 
   /** Connections the native relay currently holds. */
@@ -195,6 +275,14 @@ export class NativeRelay {
 
   private event(slot: number, ev: number): void {
     if (this.state[slot] === S_FREE) return;
+    if ((ev & (EV_ESTABLISHED | EV_CONNECT_FAILED)) !== 0) {
+      if ((ev & EV_ESTABLISHED) !== 0) {
+        this.state[slot] = S_RELAYING;
+        this.connectingNow--;
+      }
+      this.connectEvent(slot, ev);
+      return;
+    }
     const now = Date.now();
     this.report(slot, now); // bytes first: they came before the FIN or reset
     const idx = this.idxOf[slot] as number;
@@ -207,6 +295,7 @@ export class NativeRelay {
   }
 
   private release(slot: number): void {
+    if (this.state[slot] === S_CONNECTING) this.connectingNow--;
     const idx = this.idxOf[slot] as number;
     if (idx >= 0 && this.slotOf[idx] === slot) this.slotOf[idx] = undefined;
     this.idxOf[slot] = -1;
@@ -235,5 +324,6 @@ export class NativeRelay {
     this.state = state;
     this.idxOf = idxOf;
     this.cap = cap;
+    this.onGrow(cap);
   }
 }

@@ -18,8 +18,11 @@
  * - Half-close: an EOF becomes a shutdown() of the other side, queued behind pending writes;
  *   the connection closes once both sides are done. A reset (or a failed write) resets the peer.
  * - Native relay (default when the addon loads; `LVS_PROXY_RELAY=js` keeps everything here):
- *   accept, scheduling, connect, retry and the PROXY header stay in JS, then the two sockets
- *   are handed to native/tcp_relay.c (native-relay.ts), which relays without JS per read.
+ *   native/tcp_relay.c (native-relay.ts) relays without JS per read. With native accept (the
+ *   default with the native relay; `LVS_PROXY_ACCEPT=js` keeps accept here) C also accepts in
+ *   batches and connects (native-acceptor.ts), and asks this file's decisions once per batch;
+ *   otherwise accept, scheduling, connect, retry and the PROXY header run here and the two
+ *   sockets are then handed to C.
  * - File descriptors: with a budget (fd-budget.ts) a client that would take the plane past it
  *   is reset at accept, before it is scheduled, and counted. A socket the director cannot open
  *   (EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL) is the director's failure, not the real
@@ -39,7 +42,14 @@ import { proxyHeader } from '../../forward/proxy-protocol.js';
 import { CONN_EV, DIR_IN, DIR_OUT, OPEN_REFUSED, type ProxyCore } from './core.js';
 import { CountNotice } from './count-notice.js';
 import type { FdBudget } from './fd-budget.js';
-import { loadRelayBinding, NativeRelay, type NativeRelayInfo, relayStartError } from './native-relay.js';
+import { type AcceptDecisions, type AcceptTarget, NativeAcceptor } from './native-acceptor.js';
+import {
+  loadRelayBinding,
+  NativeRelay,
+  type NativeRelayInfo,
+  type RelayBinding,
+  relayStartError,
+} from './native-relay.js';
 import {
   K_ASYNC,
   K_READ,
@@ -129,7 +139,7 @@ export interface TcpRelayCounters {
   connectFailures: number;
   retries: number;
   expired: number;
-  /** Connections handed to the native relay. */
+  /** Connections handed to the native relay (natively accepted ones once connected). */
   native: number;
   /** Clients (TCP, and UDP flows the UDP relays report) dropped: the director could not open a socket (EMFILE, ENOBUFS, ...). */
   localErrors: number;
@@ -159,6 +169,11 @@ export interface TcpRelayOptions {
   relay?: RelayKind | 'auto';
   /** The plane's descriptor budget: clients past it are reset at accept (none: no bound). */
   budget?: FdBudget;
+  /**
+   * `auto` (default, from LVS_PROXY_ACCEPT when set): accept and connect natively when the
+   * native relay is in use, else in JS.
+   */
+  accept?: RelayKind | 'auto';
 }
 
 /** Relays accepted client connections to real servers. */
@@ -181,6 +196,9 @@ export class TcpRelay {
   /** Why the native relay is not used, when it is not. */
   readonly nativeUnavailable: string | undefined;
   private readonly native: NativeRelay | null = null;
+  private readonly acceptor: NativeAcceptor | null = null;
+  /** Who accepts and connects new clients: C (native-acceptor.ts) or libuv handles here. */
+  readonly acceptKind: RelayKind;
   /** Live records by core connection index, so core expiry can find them. */
   private readonly byIdx: (Conn | undefined)[] = [];
   private readonly connecting = new Set<Conn>();
@@ -208,11 +226,67 @@ export class TcpRelay {
       } else {
         this.native = new NativeRelay(b, core);
         why = undefined;
+        const aenv = process.env.LVS_PROXY_ACCEPT;
+        const accept = opts.accept ?? (aenv === 'js' || aenv === 'native' ? aenv : 'auto');
+        if (accept !== 'js') this.acceptor = this.newAcceptor(b, this.native);
       }
     }
     this.budget = opts.budget;
     this.relayKind = this.native ? 'native' : 'js';
+    this.acceptKind = this.acceptor ? 'native' : 'js';
     this.nativeUnavailable = why;
+  }
+
+  /**
+   * Listens natively on the bound socket `fd` for `target`'s service (the caller closes its
+   * handle, which never listened): the listener id, -errno, or undefined when this relay
+   * accepts in JS.
+   */
+  listenNative(fd: number, backlog: number, target: AcceptTarget): number | undefined {
+    return this.acceptor?.listen(fd, backlog, target);
+  }
+
+  /** Native accept's batches and the clients they carried (undefined when JS accepts). */
+  acceptStats(): { batches: number; clients: number } | undefined {
+    return this.acceptor ? { ...this.acceptor.stats } : undefined;
+  }
+
+  /** Closes native listener `lid`; its connections run on. */
+  unlisten(lid: number): void {
+    this.acceptor?.close(lid);
+  }
+
+  // The decisions native accept asks for: the same code as the JS path's below.
+  private newAcceptor(b: RelayBinding, n: NativeRelay): NativeAcceptor {
+    const core = this.core;
+    const d: AcceptDecisions = {
+      admit: () => !this.budget || this.budget.admitTcp(),
+      schedule: (svc, caddr, cport, now) => {
+        this.clock = now + CLOCK_STEP_MS;
+        this.counters.accepted++;
+        return this.schedule(svc, caddr, cport, now);
+      },
+      reschedule: (svc, caddr, cport, failed, now) => this.reschedule(svc, caddr, cport, failed, now),
+      connectFailure: (failed, status) => this.noteConnectFailure(failed, status),
+      isLocal: isLocalError,
+      localFailure: (status, now) => this.noteLocalFailure(status, now),
+      established: (idx, now) => {
+        this.counters.native++;
+        core.connEvent(idx, CONN_EV.ESTABLISHED, now);
+      },
+      uncount: (dest) => core.uncount(dest),
+      dropConn: (idx, now) => core.dropConn(idx, now),
+      connDest: (idx) => core.connDest(idx),
+    };
+    return new NativeAcceptor(b, n, d, this.connectTimeoutMs);
+  }
+
+  /** Schedules a client as a SYN would; the conn index, or negative (counted) when none. */
+  private schedule(svc: Service, caddr: Uint8Array, cport: number, now: number): number {
+    const idx = this.core.openConn(svc, caddr, cport, svc.addrBytes as Uint8Array, svc.port, now);
+    if (idx === OPEN_REFUSED) this.counters.refused++;
+    else if (idx < 0) this.counters.noDest++;
+    return idx;
   }
 
   /** Connections currently relayed (or connecting). */
@@ -237,10 +311,8 @@ export class TcpRelay {
     const r = new Conn(this, c, svc, caddr, cport);
     c.rec = r;
     this.live++;
-    const idx = this.core.openConn(svc, caddr, cport, svc.addrBytes as Uint8Array, svc.port, now);
+    const idx = this.schedule(svc, caddr, cport, now);
     if (idx < 0) {
-      if (idx === OPEN_REFUSED) this.counters.refused++;
-      else this.counters.noDest++;
       this.abort(r, true);
       return;
     }
@@ -266,6 +338,7 @@ export class TcpRelay {
   sweep(now: number): void {
     this.clock = now + CLOCK_STEP_MS;
     this.native?.sweep(now);
+    this.acceptor?.sweep(now);
     this.noteLocalErrors(now);
     for (const r of this.connecting) {
       if (r.deadline > now) continue;
@@ -378,13 +451,18 @@ export class TcpRelay {
   /** The director could not open a socket for `r`: its failure, not the server's. */
   private localFailed(r: Conn, now: number, status: number): void {
     this.connecting.delete(r);
-    this.counters.localErrors++;
-    this.lastLocalErrno = status;
-    this.localNotice.add();
     if (r.dest) this.core.uncount(r.dest);
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     this.abort(r, true);
+    this.noteLocalFailure(status, now);
+  }
+
+  /** Counts a client the director could not open a socket for (status: -errno). */
+  private noteLocalFailure(status: number, now: number): void {
+    this.counters.localErrors++;
+    this.lastLocalErrno = status;
+    this.localNotice.add();
     this.noteLocalErrors(now);
   }
 
@@ -412,15 +490,8 @@ export class TcpRelay {
       return;
     }
     this.connecting.delete(r);
-    this.counters.connectFailures++;
     const failed = r.dest;
-    // Per connection: build the detail only when someone listens.
-    if (dataplaneFaultChannel.hasSubscribers)
-      // keepalived's notation for a real server in logs (`[198.51.100.12]:8081`).
-      this.fault('rs-connect-failed', {
-        dest: failed ? `[${failed.addr}]:${failed.port}` : '?',
-        ...(status < 0 ? { errno: getSystemErrorName(status) } : { errno: 'ETIMEDOUT' }),
-      });
+    this.noteConnectFailure(failed ?? undefined, status);
     if (r.idx >= 0) this.core.dropConn(r.idx, now);
     this.unbindIdx(r);
     if ((r.flags & F_RETRIED) !== 0 || (r.flags & F_CLOSED) !== 0 || !failed) {
@@ -428,27 +499,47 @@ export class TcpRelay {
       return;
     }
     r.flags |= F_RETRIED;
+    const idx = this.reschedule(r.svc, r.caddr, r.cport, failed, now);
+    if (idx < 0) {
+      this.abort(r, true);
+      return;
+    }
+    this.bindIdx(r, idx);
+    this.startConnect(r, now);
+  }
+
+  /** Counts a real server's failed connect (status -errno, 0 for a timeout) and reports it. */
+  private noteConnectFailure(failed: Dest | undefined, status: number): void {
+    this.counters.connectFailures++;
+    // Per connection: build the detail only when someone listens.
+    if (dataplaneFaultChannel.hasSubscribers)
+      // keepalived's notation for a real server in logs (`[198.51.100.12]:8081`).
+      this.fault('rs-connect-failed', {
+        dest: failed ? `[${failed.addr}]:${failed.port}` : '?',
+        ...(status < 0 ? { errno: getSystemErrorName(status) } : { errno: 'ETIMEDOUT' }),
+      });
+  }
+
+  /**
+   * Schedules a client once more after `failed` failed its connect: the new conn index, or
+   * negative (counted) when no server took it.
+   */
+  private reschedule(svc: Service, caddr: Uint8Array, cport: number, failed: Dest, now: number): number {
     this.counters.retries++;
     // Schedule once more, to another server: every scheduler skips OVERLOAD dests, so the failed
     // one is marked overloaded for this one decision (persistence still pins to it, as it should).
     const was = failed.flags & DEST_F.OVERLOAD;
     failed.flags |= DEST_F.OVERLOAD;
     failed.svc.sched?.loadChanged?.(failed);
-    const idx = this.core.openConn(r.svc, r.caddr, r.cport, r.svc.addrBytes as Uint8Array, r.svc.port, now);
+    const idx = this.schedule(svc, caddr, cport, now);
     if (!was) {
       failed.flags &= ~DEST_F.OVERLOAD;
       failed.svc.sched?.loadChanged?.(failed);
     }
-    if (idx < 0) {
-      if (idx === OPEN_REFUSED) this.counters.refused++;
-      else this.counters.noDest++;
-      this.abort(r, true);
-      return;
-    }
+    if (idx < 0) return idx;
     // The client now counts on the server that took it, not also on the one that failed.
     this.core.uncount(failed);
-    this.bindIdx(r, idx);
-    this.startConnect(r, now);
+    return idx;
   }
 
   /** Writes `buf` to `dst`; returns true when libuv queued it (the caller must stop reading). */
