@@ -22,7 +22,7 @@
 import { ConnAddr6 } from './conn-addr6.js';
 import { APP_N_CONTROL, APP_W, ConnApp } from './conn-app.js';
 import { ConnKeyIndex, fold6, IDX_MASK, MAX_INDEX } from './conn-hash.js';
-import { ConnLocalIndex, LOC_W } from './conn-local.js';
+import { ConnLocalIndex, LOC_ADDR, LOC_PORT, LOC_W } from './conn-local.js';
 import {
   type AddrWords,
   CONN_F,
@@ -743,12 +743,12 @@ export class ConnTable implements WheelOwner {
 
   /** FULLNAT local port of entry `i`, or -1 if it has none (the fast path's {@link readLocal}). */
   localPort(i: number): number {
-    return this.metaOf(i) & META_LOCAL ? (this.local.rec[i * LOC_W + 4] as number) : -1;
+    return this.metaOf(i) & META_LOCAL ? (this.local.rec[i * LOC_W + LOC_PORT] as number) : -1;
   }
 
   /** Word 0 of entry `i`'s FULLNAT local address as int32: the IPv4 LIP when {@link localPort} ≥ 0. */
   localAddr4(i: number): number {
-    return this.local.rec[i * LOC_W] as number;
+    return this.local.rec[i * LOC_W + LOC_ADDR] as number;
   }
 
   /** Reads the FULLNAT local address of entry `i` into `out`; returns lport, or -1 if it has none. */
@@ -756,8 +756,8 @@ export class ConnTable implements WheelOwner {
     if ((this.metaOf(i) & META_LOCAL) === 0) return -1;
     const o = i * LOC_W;
     const L = this.local.rec;
-    for (let k = 0; k < 4; k++) out[k] = L[o + k] as number;
-    return L[o + 4] as number;
+    for (let k = 0; k < 4; k++) out[k] = L[o + LOC_ADDR + k] as number;
+    return L[o + LOC_PORT] as number;
   }
 
   private unhashLocal(i: number): void {

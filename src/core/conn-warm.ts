@@ -139,9 +139,13 @@ export class ConnWarm {
       }
       if (w3 === 0) continue;
       const i = (w3 & IDX_MASK) - 1;
-      // One load: the hot record is one line (and the FULLNAT local record when present).
-      x ^= records[i * recWords] as number;
+      // Both ends of the record: a 32-byte record is one line only when the buffer is 32-byte
+      // aligned, and the buffer's address is not ours to choose (malloc gives 16 bytes: half the
+      // records then straddle two lines). The second load is an L1 hit when they do not.
+      const r = i * recWords;
+      x ^= (records[r] as number) ^ (records[r + recWords - 1] as number);
       warmed++;
+      // The FULLNAT record's port and IPv4 address lead it (conn-local.ts): one load.
       if (localCount > 0) x ^= local[i * localWords] as number;
     }
     this.lastRecords = warmed;

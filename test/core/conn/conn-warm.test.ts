@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ConnKeyIndex } from '../../../src/core/conn-hash.js';
+import { LOC_ADDR, LOC_PORT } from '../../../src/core/conn-local.js';
 import { ConnTable, pcodeOf } from '../../../src/core/conn-table.js';
+import { ConnWarm } from '../../../src/core/conn-warm.js';
 
 // The batch warm-up (ConnKeyIndex.touch, ConnTable.warmIn4) must load exactly the home slot the
 // lookup will probe first, and must change nothing: lookups after it answer as before.
@@ -126,4 +128,54 @@ test('record warming is skipped for a batch that visits entries in creation orde
   assert.equal(warmed(inOrder), 0, 'creation order: index only');
   // Every key's entry is found (at home or a few slots on) and its record loaded.
   assert.equal(warmed(shuffled), n, 'shuffled: records too');
+});
+
+test('the record warm-up loads both ends of each found key hot record and the head of its FULLNAT record', () => {
+  // A 32-byte record straddles two cache lines whenever the buffer is not 32-byte aligned (malloc
+  // gives 16), so loading word 0 alone would leave the record's second half cold for half the
+  // entries; the fast path reads the FULLNAT record's port and IPv4 address, which lead it.
+  assert.ok(
+    (LOC_PORT + 1) * 4 <= 8 && (LOC_ADDR + 1) * 4 <= 8,
+    'lport and the IPv4 LIP in the first 8 bytes',
+  );
+  const ix = new ConnKeyIndex(100, SEED);
+  const idx = [3, 17, 40];
+  for (const [k, i] of idx.entries())
+    ix.insert(0x0a000001 + k, 0xcb007101 | 0, ((5000 + k) << 16) | 80, 1, i);
+  const keys = new Int32Array(8);
+  for (let k = 0; k < 4; k++) {
+    keys[2 * k] = 0x0a000001 + k; // the fourth key is not in the index: nothing to load for it
+    keys[2 * k + 1] = ((5000 + k) << 2) | 1;
+  }
+  const readsOf = (a: Int32Array, seen: number[]): Int32Array =>
+    new Proxy(a, {
+      get(t, p) {
+        if (typeof p === 'string' && /^\d+$/.test(p)) seen.push(Number(p));
+        return Reflect.get(t, p);
+      },
+    });
+  const recReads: number[] = [];
+  const locReads: number[] = [];
+  const warm = new ConnWarm();
+  warm.entries = true;
+  warm.warmIn4(
+    ix,
+    keys,
+    4,
+    64,
+    readsOf(new Int32Array(64 * 8), recReads),
+    8,
+    readsOf(new Int32Array(64 * 8), locReads),
+    8,
+    1,
+  );
+  assert.equal(warm.lastRecords, 3);
+  assert.deepEqual(
+    recReads,
+    idx.flatMap((i) => [i * 8, i * 8 + 7]),
+  );
+  assert.deepEqual(
+    locReads,
+    idx.map((i) => i * 8),
+  );
 });
