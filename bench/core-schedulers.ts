@@ -7,6 +7,9 @@
  * iteration (pick + bind + unbind), so the figure is an upper bound on the pick alone. Time is
  * the process's CPU time (process.cpuUsage), which stays meaningful on a busy machine.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CONN_COUNT, type Dest } from '../src/core/dest.js';
 import { BUILTIN_SCHEDULERS } from '../src/core/schedulers/all.js';
 import { findScheduler } from '../src/core/schedulers/index.js';
@@ -112,8 +115,14 @@ export function benchSchedulers(opts: SchedulerBenchOptions = {}): SchedulerBenc
  */
 export async function benchSchedulersCompiled(
   opts: SchedulerBenchOptions = {},
+  distDir?: string,
 ): Promise<SchedulerBenchRow[]> {
-  const dist = new URL('../dist/core/', import.meta.url).href;
+  // BENCH_DIST (or distDir) points at another build output, e.g. a private --outDir of an older
+  // commit to race before against after in one session.
+  const alt = distDir ?? process.env.BENCH_DIST;
+  const dist = alt
+    ? pathToFileURL(`${resolve(alt)}/core/`).href
+    : new URL('../dist/core/', import.meta.url).href;
   const st = (await import(`${dist}service-table.js`)) as { ServiceTable: typeof ServiceTable };
   const ix = (await import(`${dist}schedulers/index.js`)) as { findScheduler: typeof findScheduler };
   const all = (await import(`${dist}schedulers/all.js`)) as { BUILTIN_SCHEDULERS: typeof BUILTIN_SCHEDULERS };
@@ -180,15 +189,55 @@ function run(deps: Deps, opts: SchedulerBenchOptions): SchedulerBenchRow[] {
   return rows;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // Standalone: `npm run build && node --import tsx bench/core-schedulers.ts [--src]`.
-  const rows = process.argv.includes('--src') ? benchSchedulers() : await benchSchedulersCompiled();
-  const sizes = [...new Set(rows.map((r) => r.servers))];
-  console.log(['scheduler', ...sizes.map((s) => `${s} srv`)].map((c) => c.padStart(10)).join(''));
-  for (const name of new Set(rows.map((r) => r.scheduler))) {
-    const cells = sizes.map(
-      (s) => `${rows.find((r) => r.scheduler === name && r.servers === s)?.nsPerPick} ns`,
-    );
-    console.log([name, ...cells].map((c) => c.padStart(10)).join(''));
+  // Standalone: `npm run build && node --import tsx bench/core-schedulers.ts [--src]
+  //   [--only lc,wlc] [--servers 10,1000,10000] [--runs 5] [--dist DIR[,DIR2...]]`.
+  // Several --dist outputs (e.g. an older commit's build and this one) run interleaved, run by
+  // run, so before and after see the same machine; each cell is the median of --runs.
+  const { values } = parseArgs({
+    options: {
+      src: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      servers: { type: 'string' },
+      runs: { type: 'string', default: '1' },
+      dist: { type: 'string' },
+    },
+  });
+  const opts: SchedulerBenchOptions = {
+    ...(values.only ? { schedulers: values.only.split(',') } : {}),
+    ...(values.servers ? { servers: values.servers.split(',').map(Number) } : {}),
+  };
+  const dists: (string | undefined)[] = values.dist ? values.dist.split(',') : [undefined];
+  const runs = Math.max(1, Number(values.runs));
+  const all: SchedulerBenchRow[][][] = dists.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < dists.length; k++) {
+      const rows = values.src ? benchSchedulers(opts) : await benchSchedulersCompiled(opts, dists[k]);
+      all[k]?.push(rows);
+    }
+  }
+  for (let k = 0; k < dists.length; k++) {
+    const per = all[k] ?? [];
+    const rows = (per[0] ?? []).map((row, i) => ({
+      ...row,
+      nsPerPick: median(per.map((x) => x[i]?.nsPerPick ?? Number.NaN)),
+      all: per.map((x) => x[i]?.nsPerPick ?? Number.NaN),
+    }));
+    const sizes = [...new Set(rows.map((r) => r.servers))];
+    console.log(`\n${dists[k] ?? (values.src ? 'src' : 'dist')}: median of ${runs} (ns per pick)`);
+    console.log(['scheduler', ...sizes.map((s) => `${s} srv`)].map((c) => c.padStart(10)).join(''));
+    for (const name of new Set(rows.map((r) => r.scheduler))) {
+      const cells = sizes.map(
+        (s) => `${rows.find((r) => r.scheduler === name && r.servers === s)?.nsPerPick} ns`,
+      );
+      console.log([name, ...cells].map((c) => c.padStart(10)).join(''));
+    }
+    if (runs > 1) console.log(JSON.stringify(rows.map((r) => [r.scheduler, r.servers, r.all])));
   }
 }

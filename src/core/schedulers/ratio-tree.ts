@@ -4,10 +4,24 @@
  * num/den, compared by cross-multiplication with a strict `>` (a later dest replaces the current
  * best only when strictly better). Ties therefore keep the leftmost leaf, as the scan keeps the
  * earliest dest. Picks read the root in O(1); a load change costs O(log n) and usually stops early.
+ *
+ * Every node stores its winner AND the winner's key, so repairing a path reads one sibling slot
+ * per level at an address known in advance (no winner → key indirection), and the loads of a
+ * whole path can be in flight at once.
  */
 
 /** Largest integer a double holds exactly; products above it are compared with BigInt. */
 const EXACT = 9007199254740991;
+/**
+ * Leaves whose num < 2^32 and den < 2^20 ("small") compare exactly as doubles: two different
+ * fractions a/b and c/d differ by at least 1/(b*d), while rounding moves each by at most 2^-53 of
+ * itself, so they can only round to the same double when a*d >= 2^52. Among small leaves equal
+ * keys are equal fractions and the leftmost wins on its own; the kernel's overheads are ints
+ * (< 2^31) and ipvsadm's weights at most 65535, so real services never leave the fast path.
+ */
+const NUM_SMALL = 2 ** 32;
+const DEN_SMALL = 2 ** 20;
+const INF = Number.POSITIVE_INFINITY;
 
 /** Min-ratio tournament tree with leftmost-wins ties. */
 export class RatioTree {
@@ -17,15 +31,16 @@ export class RatioTree {
   private size = 1;
   /** Winner position per node (root at 1, leaves at size + pos); every leaf names itself. */
   private win = new Int32Array(2);
+  /** The winner's key per node (leaves at size + pos): num/den, +Infinity when ineligible. */
+  private nkey = new Float64Array(2).fill(INF);
   /** Numerator per position (e.g. the conn overhead). */
   num = new Float64Array(1);
   /** Denominator per position (e.g. the weight). */
   den = new Float64Array(1);
-  /**
-   * num/den as a double, +Infinity when ineligible. Rounding is monotonic, so unequal doubles
-   * order the exact fractions; and ineligible leaves lose every comparison without a branch.
-   */
-  private key = new Float64Array(1).fill(Number.POSITIVE_INFINITY);
+  /** 1 where an eligible leaf is not small (see NUM_SMALL): its ties need exact arithmetic. */
+  private bigLeaf = new Uint8Array(1);
+  /** Number of eligible leaves that are not small; while 0 every comparison is a double compare. */
+  private big = 0;
 
   /** Starts over with `n` leaves, all ineligible; call setLeaf for each, then build(). */
   reset(n: number): void {
@@ -34,11 +49,14 @@ export class RatioTree {
     if (size !== this.size) {
       this.size = size;
       this.win = new Int32Array(2 * size);
+      this.nkey = new Float64Array(2 * size);
       this.num = new Float64Array(size);
       this.den = new Float64Array(size);
-      this.key = new Float64Array(size);
+      this.bigLeaf = new Uint8Array(size);
     }
-    this.key.fill(Number.POSITIVE_INFINITY);
+    this.nkey.fill(INF);
+    this.bigLeaf.fill(0);
+    this.big = 0;
     for (let p = 0; p < size; p++) this.win[size + p] = p;
     this.n = n;
   }
@@ -47,47 +65,105 @@ export class RatioTree {
   setLeaf(pos: number, eligible: boolean, num: number, den: number): void {
     this.num[pos] = num;
     this.den[pos] = den;
-    this.key[pos] = eligible ? num / den : Number.POSITIVE_INFINITY;
+    this.nkey[this.size + pos] = eligible ? num / den : INF;
+    this.setBig(pos, eligible && (num >= NUM_SMALL || den >= DEN_SMALL));
   }
 
   /** Recomputes every internal node from the leaves. */
   build(): void {
     const w = this.win;
-    for (let i = this.size - 1; i >= 1; i--) w[i] = this.pick(w[2 * i] as number, w[2 * i + 1] as number);
+    const k = this.nkey;
+    for (let i = this.size - 1; i >= 1; i--) {
+      const r = this.pick(w[2 * i] as number, w[2 * i + 1] as number);
+      w[i] = r;
+      k[i] = k[this.size + r] as number;
+    }
   }
 
   /** Changes one leaf and repairs its path to the root, stopping once nothing above can change. */
   update(pos: number, eligible: boolean, num: number, den: number): void {
-    const key = eligible ? num / den : Number.POSITIVE_INFINITY;
-    // Most load changes leave the key alone (fo always, sed/nq on inactive conns): nothing to do.
-    if (this.num[pos] === num && this.den[pos] === den && this.key[pos] === key) return;
+    const size = this.size;
+    const k = this.nkey;
+    const key = eligible ? num / den : INF;
+    const wasBig = this.bigLeaf[pos] === 1;
+    const isBig = eligible && (num >= NUM_SMALL || den >= DEN_SMALL);
+    if (k[size + pos] === key && !wasBig && !isBig) {
+      // Same key among small leaves is the same fraction: no comparison can change.
+      this.num[pos] = num;
+      this.den[pos] = den;
+      return;
+    }
     this.num[pos] = num;
     this.den[pos] = den;
-    this.key[pos] = key;
+    k[size + pos] = key;
+    if (wasBig !== isBig) this.setBig(pos, isBig);
+    // A leaf that was big may keep its key with another fraction, so stored results above it can
+    // change without its key changing: only the exact climb (which follows it) is safe then.
+    if (this.big === 0 && !wasBig) this.climbFast(size + pos, pos, key);
+    else this.climbExact(size + pos, pos);
+  }
+
+  /** The winning position, or -1 when no leaf is eligible. */
+  winner(): number {
+    return this.nkey[1] === INF ? -1 : (this.win[1] as number);
+  }
+
+  /**
+   * Path repair when every eligible leaf is small: a double compare per level, the sibling winning
+   * ties only from the left (it then precedes every position under the path child).
+   */
+  private climbFast(leaf: number, pos: number, key: number): void {
     const w = this.win;
-    let i = (this.size + pos) >> 1;
+    const k = this.nkey;
+    let i = leaf;
+    let cw = pos;
+    let ck = key;
+    while (i > 1) {
+      const s = i ^ 1;
+      const ks = k[s] as number;
+      // Sibling wins when strictly smaller, or equal and on the left (s < i when i is a right child).
+      const takeS = ks < ck || (ks === ck && (i & 1) === 1);
+      i >>= 1;
+      if (takeS) {
+        cw = w[s] as number;
+        ck = ks;
+      }
+      // The parent keeps its winner and key: every ancestor sees identical inputs.
+      if (w[i] === cw && k[i] === ck) return;
+      w[i] = cw;
+      k[i] = ck;
+    }
+  }
+
+  /** Path repair with exact tie-breaks (some eligible leaf is big). */
+  private climbExact(leaf: number, pos: number): void {
+    const w = this.win;
+    const k = this.nkey;
+    let i = leaf >> 1;
     while (i >= 1) {
       const old = w[i] as number;
       const nw = this.pick(w[2 * i] as number, w[2 * i + 1] as number);
       w[i] = nw;
+      k[i] = k[this.size + nw] as number;
       // Same winner, and not the leaf that changed: every ancestor sees identical inputs.
       if (nw === old && nw !== pos) return;
       i >>= 1;
     }
   }
 
-  /** The winning position, or -1 when no leaf is eligible. */
-  winner(): number {
-    const w = this.win[1] as number;
-    return this.key[w] === Number.POSITIVE_INFINITY ? -1 : w;
+  private setBig(pos: number, isBig: boolean): void {
+    const was = this.bigLeaf[pos] === 1;
+    if (was === isBig) return;
+    this.bigLeaf[pos] = isBig ? 1 : 0;
+    this.big += isBig ? 1 : -1;
   }
 
   /** Left operand `a` precedes `b` in list order; `b` wins only when strictly better. */
   private pick(a: number, b: number): number {
-    const ka = this.key[a] as number;
-    const kb = this.key[b] as number;
+    const ka = this.nkey[this.size + a] as number;
+    const kb = this.nkey[this.size + b] as number;
     if (kb < ka) return b;
-    if (kb !== ka || ka === Number.POSITIVE_INFINITY) return a;
+    if (kb !== ka || ka === INF) return a;
     return this.tie(a, b);
   }
 
