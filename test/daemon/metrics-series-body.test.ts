@@ -212,6 +212,27 @@ test('chunks still being sent keep their bytes while later scrapes rewrite the b
   );
 });
 
+test('a block moved to a new buffer is not freed by sends of its old one', () => {
+  const body = new SeriesBody(1 << 16);
+  const layout = {
+    parts: () => [
+      { name: Buffer.from('y'), labels: Buffer.from(' '), ends: Uint32Array.of(1), first: 0, stride: 1 },
+    ],
+    segments: 1,
+    nValues: 1,
+  };
+  const text = (c: BodyChunks) => Buffer.concat(c.chunks as Buffer[]).toString();
+  const a = body.prepareNow(layout, Float64Array.of(1)); // half 0
+  const b = body.prepareNow(layout, Float64Array.of(2)); // half 1
+  const c = body.prepareNow(layout, Float64Array.of(3)); // half 0 is a's: a new buffer, its half 1
+  assert.equal(text(c), 'y 3\n');
+  concatChunks(a);
+  concatChunks(b); // the old buffer's half 1, not the new one's
+  body.prepareNow(layout, Float64Array.of(4)); // the new buffer's half 0
+  body.prepareNow(layout, Float64Array.of(5)); // its half 1 is still c's
+  assert.equal(text(c), 'y 3\n');
+});
+
 test('values are written as String() writes them', () => {
   fc.assert(
     fc.property(fc.oneof(fc.double(), fc.maxSafeNat(), fc.integer()), (v) => {
