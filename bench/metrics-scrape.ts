@@ -22,7 +22,8 @@
  * written through prom-client Gauges (reset and set per label set, then registry.metrics()) versus
  * the direct writer, to show why the table families bypass prom-client.
  * Results in bench/results/metrics-scrape.json. Options: --runs N (default 30), --secs S per
- * part-B window (default 3), --rounds R of part-B window pairs (default 3), --conns K (default 4).
+ * part-B window (default 3), --rounds R of part-B window pairs (default 3), --conns K (default 4),
+ * --in-process-only (part A alone; the results file is then left as it was).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -60,6 +61,7 @@ const { values } = parseArgs({
     secs: { type: 'string' },
     rounds: { type: 'string' },
     conns: { type: 'string' },
+    'in-process-only': { type: 'boolean' },
   },
 });
 const runs = Number(values.runs ?? 30);
@@ -189,11 +191,34 @@ const dest0 = {
 } as const;
 const weightCpu: number[] = [];
 const addCpu: number[] = [];
+const addDelay: number[] = [];
 for (let i = 0; i < 5; i++) {
   weightCpu.push(await changed({ op: 'edit-dest', service: svc0, dest: { ...dest0, weight: 2 + i } })());
+  h.reset();
+  h.enable();
   addCpu.push(
     await changed({ op: 'add-dest', service: svc0, dest: { ...dest0, addr: `198.51.100.${200 + i}` } })(),
   );
+  h.disable();
+  addDelay.push(h.max / 1e6);
+}
+// Traffic on every real server and an estimator period between scrapes: every counter and most
+// rates change, so no line of the previous body can be sent as it was (the worst case of a scrape).
+const trafficCpu: number[] = [];
+let tNow = t0 + 4000;
+for (let i = 0; i < Math.min(runs, 10); i++) {
+  for (let s = 0; s < SERVICES; s++)
+    for (let r = 0; r < REALS; r++) {
+      p.dstAddr = ipBytes(`192.0.2.${1 + (s % 250)}`) as Uint8Array;
+      p.dstPort = 1000 + s;
+      p.srcPort = 2048 + ((i * REALS + r) % 60000);
+      p.length = 60 + i * 7;
+      core.inPacket(p, tNow);
+    }
+  core.tick((tNow += 2000));
+  const c0 = cpuMs();
+  await scrapeOnce();
+  trafficCpu.push(cpuMs() - c0);
 }
 client.stop();
 await http.close();
@@ -263,119 +288,126 @@ for (let i = 0; i < 3; i++) {
 }
 await d.close();
 
-// Part B: a real lvsd process, proxy plane, the same table on loopback, and a ping-pong load.
-const freePort = () =>
-  new Promise<number>((ok) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => ok(port));
+/** Part B: a real lvsd process, proxy plane, the same table on loopback, and a ping-pong load. */
+async function partB() {
+  // Part B: a real lvsd process, proxy plane, the same table on loopback, and a ping-pong load.
+  const freePort = () =>
+    new Promise<number>((ok) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as { port: number }).port;
+        srv.close(() => ok(port));
+      });
     });
-  });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
-const [httpPort, echoPort, vipPort] = [await freePort(), await freePort(), await freePort()];
-const rules: string[] = [];
-for (let s = 0; s < SERVICES; s++) {
-  // 127.0.1.0/24 is loopback on Linux (127/8 on lo): the listeners need no address added.
-  const vip = `127.0.1.${1 + (s % 250)}:${20000 + s}`;
-  rules.push(`-A -t ${vip} -s rr`);
-  for (let r = 0; r < REALS; r++) rules.push(`-a -t ${vip} -r 127.0.2.${1 + r}:8000 -m -w ${1 + r}`);
-}
-rules.push(`-A -t 127.0.0.1:${vipPort} -s rr`, `-a -t 127.0.0.1:${vipPort} -r 127.0.0.1:${echoPort} -m -w 1`);
-writeFileSync(join(dir, 'rules'), `${rules.join('\n')}\n`);
-const lvsd = start('lvsd', process.execPath, [
-  'bin/lvsd',
-  '--socket',
-  join(dir, 'lvsd.sock'),
-  '--restore',
-  join(dir, 'rules'),
-  '--http',
-  `127.0.0.1:${httpPort}`,
-  '--sysctl-files',
-  'none',
-  '--log-level',
-  'warn',
-]);
-const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
-let up = false;
-for (let i = 0; i < 300 && !up; i++) {
-  up = await fetch(metricsUrl).then(
-    async (r) => {
-      await r.arrayBuffer();
-      return r.ok;
-    },
-    () => false,
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
+  const [httpPort, echoPort, vipPort] = [await freePort(), await freePort(), await freePort()];
+  const rules: string[] = [];
+  for (let s = 0; s < SERVICES; s++) {
+    // 127.0.1.0/24 is loopback on Linux (127/8 on lo): the listeners need no address added.
+    const vip = `127.0.1.${1 + (s % 250)}:${20000 + s}`;
+    rules.push(`-A -t ${vip} -s rr`);
+    for (let r = 0; r < REALS; r++) rules.push(`-a -t ${vip} -r 127.0.2.${1 + r}:8000 -m -w ${1 + r}`);
+  }
+  rules.push(
+    `-A -t 127.0.0.1:${vipPort} -s rr`,
+    `-a -t 127.0.0.1:${vipPort} -r 127.0.0.1:${echoPort} -m -w 1`,
   );
-  if (!up) await sleep(100);
+  writeFileSync(join(dir, 'rules'), `${rules.join('\n')}\n`);
+  const lvsd = start('lvsd', process.execPath, [
+    'bin/lvsd',
+    '--socket',
+    join(dir, 'lvsd.sock'),
+    '--restore',
+    join(dir, 'rules'),
+    '--http',
+    `127.0.0.1:${httpPort}`,
+    '--sysctl-files',
+    'none',
+    '--log-level',
+    'warn',
+  ]);
+  const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
+  let up = false;
+  for (let i = 0; i < 300 && !up; i++) {
+    up = await fetch(metricsUrl).then(
+      async (r) => {
+        await r.arrayBuffer();
+        return r.ok;
+      },
+      () => false,
+    );
+    if (!up) await sleep(100);
+  }
+  if (!up) throw new Error('lvsd --http did not answer /metrics');
+  const pid = lvsd.child.pid as number;
+  const pp = pingPong(vipPort, echoPort, CONNS);
+  await pp.ready;
+  await pp.ask('start');
+  await sleep(1000);
+  await pp.ask('report'); // warm-up
+  const sc = scraper(metricsUrl);
+  type Window = {
+    n: number;
+    p50: number;
+    p99: number;
+    max: number;
+    secs: number;
+    cpuUs: number;
+    scrapes: number;
+  };
+  const quietW: Window[] = [];
+  const busyW: Window[] = [];
+  const everyW: Window[] = [];
+  /** A window of load: no scrapes, scrapes back to back (0), or one every `every` ms. */
+  const window = async (every: number | undefined): Promise<Window> => {
+    const c0 = cpuMicros(pid);
+    const t0 = performance.now();
+    if (every !== undefined) await sc.ask(`loop ${every}`);
+    await sleep(SECS * 1000);
+    const scrapes = every !== undefined ? Number(await sc.ask('stop')) : 0;
+    const load = JSON.parse(await pp.ask('report')) as { n: number; p50: number; p99: number; max: number };
+    return { ...load, secs: (performance.now() - t0) / 1000, cpuUs: cpuMicros(pid) - c0, scrapes };
+  };
+  for (let r = 0; r < ROUNDS; r++) {
+    quietW.push(await window(undefined));
+    everyW.push(await window(EVERY_MS));
+    busyW.push(await window(0));
+  }
+  sc.stop();
+  pp.stop();
+  await lvsd.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const rtps = (w: Window) => w.n / w.secs;
+  // lvsd CPU per scrape: the scraping window's CPU minus the load's share (the quiet window's rate).
+  const perScrapeMs = busyW.map((w, i) => {
+    const q = quietW[i] as Window;
+    return (w.cpuUs - (q.cpuUs / q.secs) * w.secs) / 1000 / Math.max(1, w.scrapes);
+  });
+  return {
+    conns: CONNS,
+    secs: SECS,
+    rounds: ROUNDS,
+    quiet: {
+      roundTripsPerSec: median(quietW.map(rtps)),
+      p99Ms: median(quietW.map((w) => w.p99)),
+      maxMs: Math.max(...quietW.map((w) => w.max)),
+    },
+    scrapingEverySecond: {
+      everyMs: EVERY_MS,
+      roundTripsPerSec: median(everyW.map(rtps)),
+      p99Ms: median(everyW.map((w) => w.p99)),
+      maxMs: Math.max(...everyW.map((w) => w.max)),
+    },
+    scraping: {
+      roundTripsPerSec: median(busyW.map(rtps)),
+      p99Ms: median(busyW.map((w) => w.p99)),
+      maxMs: Math.max(...busyW.map((w) => w.max)),
+      scrapesPerSec: median(busyW.map((w) => w.scrapes / w.secs)),
+      lvsdCpuMsPerScrape: median(perScrapeMs),
+    },
+  };
 }
-if (!up) throw new Error('lvsd --http did not answer /metrics');
-const pid = lvsd.child.pid as number;
-const pp = pingPong(vipPort, echoPort, CONNS);
-await pp.ready;
-await pp.ask('start');
-await sleep(1000);
-await pp.ask('report'); // warm-up
-const sc = scraper(metricsUrl);
-type Window = {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-  secs: number;
-  cpuUs: number;
-  scrapes: number;
-};
-const quietW: Window[] = [];
-const busyW: Window[] = [];
-const everyW: Window[] = [];
-/** A window of load: no scrapes, scrapes back to back (0), or one every `every` ms. */
-const window = async (every: number | undefined): Promise<Window> => {
-  const c0 = cpuMicros(pid);
-  const t0 = performance.now();
-  if (every !== undefined) await sc.ask(`loop ${every}`);
-  await sleep(SECS * 1000);
-  const scrapes = every !== undefined ? Number(await sc.ask('stop')) : 0;
-  const load = JSON.parse(await pp.ask('report')) as { n: number; p50: number; p99: number; max: number };
-  return { ...load, secs: (performance.now() - t0) / 1000, cpuUs: cpuMicros(pid) - c0, scrapes };
-};
-for (let r = 0; r < ROUNDS; r++) {
-  quietW.push(await window(undefined));
-  everyW.push(await window(EVERY_MS));
-  busyW.push(await window(0));
-}
-sc.stop();
-pp.stop();
-await lvsd.stop();
-rmSync(dir, { recursive: true, force: true });
-const rtps = (w: Window) => w.n / w.secs;
-// lvsd CPU per scrape: the scraping window's CPU minus the load's share (the quiet window's rate).
-const perScrapeMs = busyW.map((w, i) => {
-  const q = quietW[i] as Window;
-  return (w.cpuUs - (q.cpuUs / q.secs) * w.secs) / 1000 / Math.max(1, w.scrapes);
-});
-const live = {
-  conns: CONNS,
-  secs: SECS,
-  rounds: ROUNDS,
-  quiet: {
-    roundTripsPerSec: median(quietW.map(rtps)),
-    p99Ms: median(quietW.map((w) => w.p99)),
-    maxMs: Math.max(...quietW.map((w) => w.max)),
-  },
-  scrapingEverySecond: {
-    everyMs: EVERY_MS,
-    roundTripsPerSec: median(everyW.map(rtps)),
-    p99Ms: median(everyW.map((w) => w.p99)),
-    maxMs: Math.max(...everyW.map((w) => w.max)),
-  },
-  scraping: {
-    roundTripsPerSec: median(busyW.map(rtps)),
-    p99Ms: median(busyW.map((w) => w.p99)),
-    maxMs: Math.max(...busyW.map((w) => w.max)),
-    scrapesPerSec: median(busyW.map((w) => w.scrapes / w.secs)),
-    lvsdCpuMsPerScrape: median(perScrapeMs),
-  },
-};
+const live = values['in-process-only'] ? undefined : await partB();
 
 const result = {
   date: new Date().toISOString(),
@@ -393,13 +425,19 @@ const result = {
     bytes,
     series,
   },
-  afterChange: { weightEditCpuMsMedian: median(weightCpu), addDestCpuMsMedian: median(addCpu) },
+  afterChange: {
+    weightEditCpuMsMedian: median(weightCpu),
+    addDestCpuMsMedian: median(addCpu),
+    addDestLoopDelayMaxMs: Math.max(...addDelay),
+    everyCounterChangedCpuMsMedian: median(trafficCpu),
+  },
   gzipLevel1: { cpuMs: gzipCpu, bytes: gzBytes },
   eventLoopDelay: { idle, scraping },
   live,
   tableFamilies: { directCpuMsMedian: median(directCpu), promClientCpuMsMedian: median(promCpu) },
 };
-writeFileSync('bench/results/metrics-scrape.json', `${JSON.stringify(result, null, 2)}\n`);
+// A run of part A alone does not replace the recorded figures.
+if (live) writeFileSync('bench/results/metrics-scrape.json', `${JSON.stringify(result, null, 2)}\n`);
 console.log(
   [
     `| figure (1,000 services × 10 real servers, ${runs} scrapes) | median | max |`,
@@ -408,6 +446,8 @@ console.log(
     `| building the whole body at once (queries + writer), ms | ${median(renderCpu).toFixed(1)} | ${Math.max(...renderCpu).toFixed(1)} |`,
     `| scrape after a weight edit (labels kept), CPU ms | ${median(weightCpu).toFixed(1)} | ${Math.max(...weightCpu).toFixed(1)} |`,
     `| scrape after adding a real server (labels rebuilt), CPU ms | ${median(addCpu).toFixed(1)} | ${Math.max(...addCpu).toFixed(1)} |`,
+    `| event-loop delay during that scrape, max ms (of ${addDelay.length}) | | ${Math.max(...addDelay).toFixed(1)} |`,
+    `| scrape after traffic on every real server (every counter changed), CPU ms | ${median(trafficCpu).toFixed(1)} | ${Math.max(...trafficCpu).toFixed(1)} |`,
     `| gzip level 1 of the body (not done), CPU ms; ${(gzBytes / 1e6).toFixed(2)} MB | ${gzipCpu.toFixed(1)} | |`,
     `| wall time per scrape, ms | ${median(wall).toFixed(1)} | ${Math.max(...wall).toFixed(1)} |`,
     `| event-loop delay idle, ms (p99 / max) | ${idle.p99Ms.toFixed(1)} | ${idle.maxMs.toFixed(1)} |`,
@@ -415,12 +455,16 @@ console.log(
     `| table families, direct writer CPU ms | ${median(directCpu).toFixed(1)} | |`,
     `| table families, prom-client gauges CPU ms | ${median(promCpu).toFixed(1)} | |`,
     `| body: ${(bytes / 1e6).toFixed(1)} MB, ${series} series | | |`,
-    '',
-    `| real lvsd, proxy plane, ${CONNS} ping-pong connections, ${ROUNDS} × ${SECS} s windows | no scrapes | a scrape every ${EVERY_MS} ms | scraping back to back |`,
-    '|---|---:|---:|---:|',
-    `| round trips per second (median of windows) | ${live.quiet.roundTripsPerSec.toFixed(0)} | ${live.scrapingEverySecond.roundTripsPerSec.toFixed(0)} | ${live.scraping.roundTripsPerSec.toFixed(0)} |`,
-    `| round-trip latency p99, ms (median of windows) | ${live.quiet.p99Ms.toFixed(2)} | ${live.scrapingEverySecond.p99Ms.toFixed(2)} | ${live.scraping.p99Ms.toFixed(2)} |`,
-    `| round-trip latency max, ms | ${live.quiet.maxMs.toFixed(1)} | ${live.scrapingEverySecond.maxMs.toFixed(1)} | ${live.scraping.maxMs.toFixed(1)} |`,
-    `| scrapes per second; lvsd CPU per scrape, ms (/proc) | | | ${live.scraping.scrapesPerSec.toFixed(1)}; ${live.scraping.lvsdCpuMsPerScrape.toFixed(1)} |`,
   ].join('\n'),
 );
+if (live)
+  console.log(
+    [
+      `| real lvsd, proxy plane, ${CONNS} ping-pong connections, ${ROUNDS} × ${SECS} s windows | no scrapes | a scrape every ${EVERY_MS} ms | scraping back to back |`,
+      '|---|---:|---:|---:|',
+      `| round trips per second (median of windows) | ${live.quiet.roundTripsPerSec.toFixed(0)} | ${live.scrapingEverySecond.roundTripsPerSec.toFixed(0)} | ${live.scraping.roundTripsPerSec.toFixed(0)} |`,
+      `| round-trip latency p99, ms (median of windows) | ${live.quiet.p99Ms.toFixed(2)} | ${live.scrapingEverySecond.p99Ms.toFixed(2)} | ${live.scraping.p99Ms.toFixed(2)} |`,
+      `| round-trip latency max, ms | ${live.quiet.maxMs.toFixed(1)} | ${live.scrapingEverySecond.maxMs.toFixed(1)} | ${live.scraping.maxMs.toFixed(1)} |`,
+      `| scrapes per second; lvsd CPU per scrape, ms (/proc) | | | ${live.scraping.scrapesPerSec.toFixed(1)}; ${live.scraping.lvsdCpuMsPerScrape.toFixed(1)} |`,
+    ].join('\n'),
+  );

@@ -8,14 +8,13 @@
  * address service has local_mark "" and its address in Go's net.IP text (dotted IPv4, RFC 5952
  * IPv6 without brackets).
  */
-import type { ServiceView, Snapshot, StatsView } from '../../control/views.js';
+import type { StatsView } from '../../control/views.js';
 import { canonicalIp } from '../../core/addr.js';
-import { PROTO } from '../../core/types.js';
+import { PROTO, type ServiceKey } from '../../core/types.js';
 import { type Exposition, escapeLabel } from './exposition.js';
 
 /** The service half of a backend's labels, as the collector writes them. */
-function serviceLabels(s: ServiceView): string {
-  const k = s.key;
+function serviceLabels(k: ServiceKey): string {
   if (k.kind === 'fwmark') return 'local_address="",local_port="0",';
   return `local_address="${ipText(k.addr)}",local_port="${k.port}",`;
 }
@@ -40,31 +39,15 @@ function markText(fwmark: number): string {
 }
 
 /** `TCP`, `UDP`, `SCTP` or `FWM`: the first field of the service's /proc/net/ip_vs line. */
-function protoText(s: ServiceView): string {
-  const k = s.key;
+function protoText(k: ServiceKey): string {
   if (k.kind === 'fwmark') return 'FWM';
   return k.protocol === PROTO.TCP ? 'TCP' : k.protocol === PROTO.UDP ? 'UDP' : 'SCTP';
 }
 
-/** One real server of one service, with its full label text. */
-export interface BackendRow {
-  readonly labels: string;
-}
-
-/** The backend rows of a snapshot, in listing order (labels rendered once per scrape). */
-export function backendRows(snapshot: Snapshot): BackendRow[] {
-  const rows: BackendRow[] = [];
-  for (const s of snapshot.services) {
-    const local = serviceLabels(s);
-    const proto = protoText(s);
-    const mark = s.key.kind === 'fwmark' ? markText(s.key.fwmark) : '';
-    for (const d of s.dests) {
-      rows.push({
-        labels: `{${local}remote_address="${ipText(d.addr)}",remote_port="${d.port}",proto="${proto}",local_mark="${mark}"}`,
-      });
-    }
-  }
-  return rows;
+/** The label set `{local_address=…,local_mark=…}` of one real server (`addr`, `port`) of service `key`. */
+export function backendLabels(key: ServiceKey, addr: string, port: number): string {
+  const mark = key.kind === 'fwmark' ? markText(key.fwmark) : '';
+  return `{${serviceLabels(key)}remote_address="${ipText(addr)}",remote_port="${port}",proto="${protoText(key)}",local_mark="${mark}"}`;
 }
 
 /**

@@ -4,7 +4,7 @@
  * answered in-process by the daemon, plus prom-client's registry for the process metrics and
  * the channel-fed event counters. The per-service and per-real-server counters, 140,000 values at
  * 10,000 real servers, are read from the core's Stats without building views (table-writer.ts);
- * the labels still come from the `list` query's views, rebuilt only when the table changes.
+ * their labels are rebuilt only when a service or real server is added or removed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -14,14 +14,15 @@ import type { Snapshot, StatsView } from '../../control/views.js';
 import { LvsError } from '../../core/errors.js';
 import type { HttpRoute } from '../http/http-route.js';
 import { writeBgpFamilies } from './bgp-families.js';
-import { ChunkPool, streamBody } from './chunk-stream.js';
+import { streamBody } from './chunk-stream.js';
 import { subscribeEventCounters } from './event-counters.js';
 import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
 import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
 import { writeIpvsTotals } from './ipvs-families.js';
+import type { BodyChunks } from './series-body.js';
 import { writeStatusFamilies, writeVrrpFamilies } from './status-families.js';
 import { writeTableCounts } from './table-families.js';
-import { type CountedTable, type TableChunks, TableWriter } from './table-writer.js';
+import { type CountedTable, concatChunks, type TableScrape, TableWriter } from './table-writer.js';
 
 /**
  * What the metrics read: the daemon's query answerer (daemon.ts `Daemon.query`) and, when there
@@ -79,29 +80,31 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
   const unsubscribe = subscribeEventCounters(registry);
 
   const writer = new TableWriter();
-  const pool = new ChunkPool();
   const noTable: Snapshot = { connTabSize: 0, services: [] };
   const list = (): Snapshot => {
     const r = source.query({ q: 'list' });
     return r.q === 'list' ? r.snapshot : noTable;
   };
 
-  /** One scrape: every value read now, synchronously; the table families are written later. */
-  const scrape = async (): Promise<{ head: Buffer; table: TableChunks; tail: Buffer }> => {
+  /**
+   * One scrape: every value read now, synchronously; the table families' body is then prepared
+   * in steps with turns of the event loop between them (table-writer.ts).
+   */
+  const scrape = async (): Promise<{ head: Buffer; table: BodyChunks; tail: Buffer }> => {
     const head = new Exposition();
     const status = optional<Extract<QueryResult, { q: 'status' }>>(source, { q: 'status' })?.status;
-    let table: TableChunks;
+    let table: TableScrape;
     const t = source.director?.table;
     if (t && status?.totals) {
-      table = writer.scrape(t, list);
+      table = writer.read(t);
       writeIpvsTotals(head, status.totals);
     } else {
       const snapshot = list();
-      table = writer.scrapeViews(snapshot);
+      table = writer.readViews(snapshot);
       writeIpvsTotals(head, status?.totals ?? sumStats(snapshot.services));
     }
     const out = new Exposition();
-    writeTableCounts(out, table.services, table.realServers);
+    writeTableCounts(out, table.layout.nSvc, table.layout.nDest);
     if (status) writeStatusFamilies(out, status);
     const health = optional<Extract<QueryResult, { q: 'health' }>>(source, { q: 'health' });
     if (health) writeHealthFamilies(out, health.health);
@@ -112,11 +115,15 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
     const bgp = optional<Extract<QueryResult, { q: 'bgp' }>>(source, { q: 'bgp' });
     if (bgp) writeBgpFamilies(out, bgp.bgp);
     out.raw(await registry.metrics());
-    return { head: Buffer.from(head.text()), table, tail: Buffer.from(out.text()) };
+    return {
+      head: Buffer.from(head.text()),
+      table: await writer.prepare(table),
+      tail: Buffer.from(out.text()),
+    };
   };
   const renderBytes = async (): Promise<Buffer> => {
     const b = await scrape();
-    return Buffer.concat([b.head, b.table.rest(), b.tail]);
+    return Buffer.concat([b.head, concatChunks(b.table), b.tail]);
   };
 
   const handle = async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -129,7 +136,7 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
       return;
     }
     res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
-    await streamBody(res, body.head, body.table, body.tail, pool);
+    await streamBody(res, body.head, body.table, body.tail);
   };
 
   return {

@@ -1,16 +1,18 @@
 /**
  * The layout of the per-service and per-real-server families (node_ipvs_backend_*, lvs_service_*,
- * lvs_real_server_*): every line's `name{labels} ` prefix and every family header, encoded once as
- * bytes while the table holds the same services and real servers in the same order, and for each
- * line the index of its value in a scrape's value array (services first, 10 values each, then real
- * servers, 14 each, in listing order). table-writer.ts copies the prefixes and writes the digits.
+ * lvs_real_server_*): every family header, each family's name and the label sets of its lines,
+ * encoded once as bytes while the table holds the same services and real servers in the same
+ * order, and for each line the index of its value in a scrape's value array (services first, 10
+ * values each, then real servers, 14 each, in listing order). series-body.ts writes the lines.
  */
-import type { ServiceView, Snapshot, StatsView } from '../../control/views.js';
-import { serviceKeyText } from '../../core/types.js';
+import type { ServiceView, StatsView } from '../../control/views.js';
+import { type ServiceKey, serviceKeyText } from '../../core/types.js';
 import { escapeLabel } from './exposition.js';
-import { backendRows } from './ipvs-families.js';
+import { backendLabels } from './ipvs-families.js';
+import type { LayoutPart, SeriesLayout } from './series-body.js';
 
-type Fam = { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string };
+/** A family's name, type and help text. */
+export type Fam = { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string };
 
 const FIELDS = [
   ['connections', 'conns', 'cps', 'connections scheduled'],
@@ -36,7 +38,7 @@ function statFamilies(prefix: string, what: string): Fam[] {
 }
 
 /** Per backend, in this order: node_ipvs_backend_* (3), then lvs_real_server_* (11). */
-const DEST_FAMS: readonly Fam[] = [
+export const DEST_FAMS: readonly Fam[] = [
   {
     name: 'node_ipvs_backend_connections_active',
     type: 'gauge',
@@ -60,8 +62,10 @@ const DEST_FAMS: readonly Fam[] = [
     help: 'Real server persistence templates (PersistConn).',
   },
 ];
-const SVC_FAMS: readonly Fam[] = statFamilies('lvs_service', 'Virtual service');
-const NODE_IPVS = 3;
+/** Per service: the five totals, then the five rates. */
+export const SVC_FAMS: readonly Fam[] = statFamilies('lvs_service', 'Virtual service');
+/** The node_ipvs_backend_* families, the first of {@link DEST_FAMS}. */
+export const NODE_IPVS = 3;
 
 /** Values per service in a scrape's value array: the five totals, then the five rates. */
 export const SERVICE_VALUES = SVC_FAMS.length;
@@ -82,21 +86,23 @@ export function serviceValues(out: Float64Array, at: number, s: StatsView, r: Se
   out[at + 9] = r.outbps;
 }
 
-/** The encoded prefixes of one table layout. */
-export interface Layout {
-  /** Segments in output order: a family header (value slot -1) or a sample prefix. */
-  readonly bytes: Buffer;
-  /** End offset of each segment in `bytes`. */
-  readonly ends: Uint32Array;
-  /** For each segment, the index into the scrape's value array, or -1 for a header. */
-  readonly slot: Int32Array;
-  /** The longest segment, bytes (a chunk must hold it and its value). */
-  readonly maxSegment: number;
+/** A service as the layout labels it: core/service.ts Service and control/views.ts ServiceView alike. */
+export interface LabelledService {
+  readonly key: ServiceKey;
+  readonly dests: readonly { readonly addr: string; readonly port: number; readonly af: number }[];
+}
+
+/** The table families' lines: a {@link SeriesLayout} and the table's size. */
+export interface TableLayout extends SeriesLayout {
   readonly nSvc: number;
   readonly nDest: number;
-  /** Length of a scrape's value array. */
-  readonly nValues: number;
 }
+
+/**
+ * Label text worked out per service and real server object, kept while the object lives: a
+ * layout after one real server is added computes one new label set, not 10,000.
+ */
+export type LabelCache = WeakMap<object, readonly string[]>;
 
 /** Strings encoded into one buffer, with each one's end offset. */
 interface Encoded {
@@ -118,98 +124,116 @@ function encodeAll(strs: readonly string[]): Encoded {
   return { buf, ends };
 }
 
-/** Builds the layout of `snapshot`'s services and real servers (their labels; values are not read). */
-export function buildLayout(snapshot: Snapshot): Layout {
+/** `{service="…"} `, then per real server `{service="…",real_server="…"} ` and the node_ipvs set. */
+function labelsOf(s: LabelledService, cache: LabelCache): readonly string[] {
+  // Keyed by the key object, which a service keeps for life (the layout's service objects are copies).
+  let l = cache.get(s.key);
+  if (l === undefined) {
+    l = [`service="${escapeLabel(serviceKeyText(s.key))}"`];
+    cache.set(s.key, l);
+  }
+  return l;
+}
+
+function destLabelsOf(
+  s: LabelledService,
+  svc: string,
+  d: LabelledService['dests'][number],
+  cache: LabelCache,
+): readonly string[] {
+  let l = cache.get(d);
+  if (l === undefined) {
+    const rs = d.af === 6 ? `[${d.addr}]:${d.port}` : `${d.addr}:${d.port}`;
+    l = [`{${svc},real_server="${escapeLabel(rs)}"} `, `${backendLabels(s.key, d.addr, d.port)} `];
+    cache.set(d, l);
+  }
+  return l;
+}
+
+/**
+ * The layout of `services` (their labels; values are not read). Only the sizes are worked out
+ * here; the label bytes when the body is first written for it (parts(), in preparation steps of
+ * their own): label text comes from `cache` for objects seen before, one string per label kind is
+ * encoded, and each line is copied from it by series-body.ts. `services` and their `dests` must
+ * not change afterwards (callers pass copies of the table's arrays).
+ */
+export function buildLayout(services: readonly LabelledService[], cache: LabelCache): TableLayout {
+  const nSvc = services.length;
+  let nDest = 0;
+  for (const s of services) nDest += s.dests.length;
+  const families = (nDest > 0 ? DEST_FAMS.length : 0) + (nSvc > 0 ? SVC_FAMS.length : 0);
+  let parts: LayoutPart[] | undefined;
+  const stages = layoutStages(services, cache, nSvc, nDest);
+  return {
+    nSvc,
+    nDest,
+    nValues: nSvc * SERVICE_VALUES + nDest * DEST_VALUES,
+    segments: families + (nDest > 0 ? DEST_FAMS.length * nDest : 0) + (nSvc > 0 ? SVC_FAMS.length * nSvc : 0),
+    parts: () => {
+      if (parts === undefined) {
+        const r = stages.next();
+        if (!r.done) return undefined;
+        parts = r.value;
+      }
+      return parts;
+    },
+  };
+}
+
+/** The parts in stages (label text, then each kind's bytes), a few ms each at 10,000 real servers. */
+function* layoutStages(
+  services: readonly LabelledService[],
+  cache: LabelCache,
+  nSvc: number,
+  nDest: number,
+): Generator<undefined, LayoutPart[]> {
   const svcLabels: string[] = [];
   const destLabels: string[] = [];
-  const ipvsLabels = backendRows(snapshot).map((r) => r.labels);
-  for (const s of snapshot.services) {
-    const svc = `service="${escapeLabel(serviceKeyText(s.key))}"`;
-    svcLabels.push(`{${svc}}`);
+  const ipvsLabels: string[] = [];
+  for (const s of services) {
+    const svc = labelsOf(s, cache)[0] as string;
+    svcLabels.push(`{${svc}} `);
     for (const d of s.dests) {
-      const rs = d.af === 6 ? `[${d.addr}]:${d.port}` : `${d.addr}:${d.port}`;
-      destLabels.push(`{${svc},real_server="${escapeLabel(rs)}"}`);
+      const l = destLabelsOf(s, svc, d, cache);
+      destLabels.push(l[0] as string);
+      ipvsLabels.push(l[1] as string);
     }
   }
-  const nSvc = svcLabels.length;
-  const nDest = destLabels.length;
-  // Every label set and name is encoded once and the lines are assembled by copying bytes: as
-  // 150,000 template strings joined and encoded, the layout of 10,000 real servers took 250 ms of
-  // mostly garbage collection (bench/metrics-scrape.ts).
+  yield;
   const dest = encodeAll(destLabels);
+  yield;
   const ipvs = encodeAll(ipvsLabels);
+  yield;
   const svc = encodeAll(svcLabels);
-  type Part = { header: Buffer } | { name: Buffer; labels: Encoded; first: number };
-  const parts: Part[] = [];
+  const parts: LayoutPart[] = [];
   const header = (f: Fam) =>
     parts.push({ header: Buffer.from(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`, 'utf8') });
   const serviceFamilies = () =>
     SVC_FAMS.forEach((sf, j) => {
       if (nSvc === 0) return;
       header(sf);
-      parts.push({ name: Buffer.from(sf.name), labels: svc, first: j });
+      parts.push({
+        name: Buffer.from(sf.name),
+        labels: svc.buf,
+        ends: svc.ends,
+        first: j,
+        stride: SERVICE_VALUES,
+      });
     });
   // node_ipvs families first, then lvs_service_*, then lvs_real_server_*.
   DEST_FAMS.forEach((f, k) => {
     if (nDest === 0) return;
     header(f);
+    const l = k < NODE_IPVS ? ipvs : dest;
     parts.push({
       name: Buffer.from(f.name),
-      labels: k < NODE_IPVS ? ipvs : dest,
+      labels: l.buf,
+      ends: l.ends,
       first: nSvc * SERVICE_VALUES + k,
+      stride: DEST_VALUES,
     });
     if (k === NODE_IPVS - 1) serviceFamilies();
   });
   if (nDest === 0) serviceFamilies();
-
-  let size = 0;
-  let segments = 0;
-  for (const p of parts) {
-    if ('header' in p) {
-      size += p.header.length;
-      segments++;
-    } else {
-      const count = p.labels.ends.length;
-      size += (p.name.length + 1) * count + p.labels.buf.length;
-      segments += count;
-    }
-  }
-  const bytes = Buffer.allocUnsafeSlow(size);
-  const ends = new Uint32Array(segments);
-  const slot = new Int32Array(segments);
-  let at = 0;
-  let i = 0;
-  let maxSegment = 0;
-  for (const p of parts) {
-    if ('header' in p) {
-      at += p.header.copy(bytes, at);
-      maxSegment = Math.max(maxSegment, p.header.length);
-      ends[i] = at;
-      slot[i++] = -1;
-      continue;
-    }
-    const { buf, ends: le } = p.labels;
-    const stride = p.labels === svc ? SERVICE_VALUES : DEST_VALUES;
-    let start = 0;
-    for (let r = 0; r < le.length; r++) {
-      const end = le[r] as number;
-      const line = at;
-      at += p.name.copy(bytes, at);
-      at += buf.copy(bytes, at, start, end);
-      bytes[at++] = 32;
-      start = end;
-      maxSegment = Math.max(maxSegment, at - line);
-      ends[i] = at;
-      slot[i++] = p.first + r * stride;
-    }
-  }
-  return {
-    bytes,
-    ends,
-    slot,
-    maxSegment,
-    nSvc,
-    nDest,
-    nValues: nSvc * SERVICE_VALUES + nDest * DEST_VALUES,
-  };
+  return parts;
 }

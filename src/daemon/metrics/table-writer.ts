@@ -1,26 +1,39 @@
 /**
- * The per-service and per-real-server families written as bytes: the layout (table-layout.ts, every
- * line's encoded `name{labels} ` prefix) is kept from scrape to scrape while the table holds the
- * same services and real servers in the same order, and each scrape copies the prefixes into
- * chunks with the values' digits written in place. At 10,000 real servers that is 150,000 lines,
- * where building strings cost several times the 50 ms a scrape may take (bench/metrics-scrape.ts).
+ * The per-service and per-real-server families written as bytes: the layout (table-layout.ts, the
+ * families' headers and each line's label bytes) is kept from scrape to scrape while the table
+ * holds the same services and real servers in the same order, and the body (series-body.ts) keeps
+ * the previous scrape's lines, so a scrape writes only the values that changed. At 10,000 real
+ * servers that is 150,000 lines, where building strings cost several times the 50 ms a scrape may
+ * take (bench/metrics-scrape.ts).
  *
  * A scrape reads the counters straight from the core's Stats (writeView/writeRates, the numbers
  * Stats.view()/rates() give the listings) into one Float64Array, all at once so the body is one
- * moment's table; the chunks are then written from that array, so a caller may hand each chunk to
- * the socket and yield to the event loop before writing the next.
+ * moment's table ({@link TableWriter.read}); the body is then prepared from that array in steps
+ * with a turn of the event loop between them ({@link TableWriter.prepare}).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Snapshot } from '../../control/views.js';
 import type { Stats } from '../../core/stats.js';
-import { serviceKeyText } from '../../core/types.js';
-import { formatValue } from './exposition.js';
-import { buildLayout, DEST_VALUES, type Layout, SERVICE_VALUES, serviceValues } from './table-layout.js';
+import { type ServiceKey, serviceKeyText } from '../../core/types.js';
+import { type BodyChunks, SeriesBody } from './series-body.js';
+import {
+  buildLayout,
+  DEST_VALUES,
+  type LabelCache,
+  type LabelledService,
+  SERVICE_VALUES,
+  serviceValues,
+  type TableLayout,
+} from './table-layout.js';
 
 /** What the writer reads of a core Stats. */
 type CountedStats = Pick<Stats, 'writeView' | 'writeRates'>;
 
 /** A real server as the writer reads it (core/dest.ts Dest). */
 export interface CountedDest {
+  readonly addr: string;
+  readonly port: number;
+  readonly af: number;
   readonly activeConns: number;
   readonly inactConns: number;
   readonly weight: number;
@@ -30,6 +43,7 @@ export interface CountedDest {
 
 /** A virtual service as the writer reads it (core/service.ts Service). */
 export interface CountedService {
+  readonly key: ServiceKey;
   readonly stats: CountedStats;
   readonly dests: readonly CountedDest[];
 }
@@ -42,105 +56,50 @@ export interface CountedTable {
   enumerate(): readonly CountedService[];
 }
 
-/** Room a value takes at most: String() of a double is at most 24 characters, then the newline. */
-const VALUE_ROOM = 32;
-
-/** Writes a non-negative integer's digits at `at`; returns the new end. */
-function writeUint(buf: Buffer, at: number, v: number): number {
-  if (v < 10) {
-    buf[at] = 48 + v;
-    return at + 1;
-  }
-  let len = 0;
-  for (let x = v; x >= 1; x = Math.floor(x / 10)) len++;
-  let x = v;
-  for (let i = at + len - 1; i >= at; i--) {
-    buf[i] = 48 + (x % 10);
-    x = Math.floor(x / 10);
-  }
-  return at + len;
+/** One scrape's table families before they are written: the layout and the values read for it. */
+export interface TableScrape {
+  readonly layout: TableLayout;
+  readonly values: Float64Array;
 }
 
-/** One scrape's table families: a layout and the values read for it, written out chunk by chunk. */
-export class TableChunks {
-  private seg = 0;
+/** CPU time a preparation step takes at most before the event loop gets a turn, ms. */
+export const STEP_MS = 4;
 
-  constructor(
-    private readonly layout: Layout,
-    private readonly values: Float64Array,
-  ) {}
-
-  /** Whether every line has been written. */
-  get done(): boolean {
-    return this.seg >= this.layout.ends.length;
-  }
-
-  /** Virtual services in this scrape. */
-  get services(): number {
-    return this.layout.nSvc;
-  }
-
-  /** Real servers in this scrape, over all virtual services. */
-  get realServers(): number {
-    return this.layout.nDest;
-  }
-
-  /** The smallest chunk {@link TableChunks.fill} can always make progress with. */
-  get minChunk(): number {
-    return this.layout.maxSegment + VALUE_ROOM;
-  }
-
-  /** Writes whole lines from `out`'s start while they fit; returns the bytes written. */
-  fill(out: Buffer): number {
-    const { bytes, ends, slot } = this.layout;
-    const values = this.values;
-    const room = out.length - VALUE_ROOM;
-    let at = 0;
-    let i = this.seg;
-    let start = i === 0 ? 0 : (ends[i - 1] as number);
-    for (; i < ends.length; i++) {
-      const end = ends[i] as number;
-      if (at + (end - start) > room) break;
-      at += bytes.copy(out, at, start, end);
-      start = end;
-      const k = slot[i] as number;
-      if (k < 0) continue;
-      const v = values[k] as number;
-      if (Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER) at = writeUint(out, at, v);
-      else at += out.write(formatValue(v), at, 'latin1');
-      out[at++] = 10;
-    }
-    this.seg = i;
-    return at;
-  }
-
-  /** The remaining lines as one buffer (tests, and callers that do not stream). */
-  rest(): Buffer {
-    const out = Buffer.allocUnsafe(this.layout.bytes.length + this.values.length * VALUE_ROOM + VALUE_ROOM);
-    return out.subarray(0, this.fill(out));
-  }
-}
-
-/** Keeps the layout between scrapes and reads each scrape's values. */
+/** Keeps the layout and the body between scrapes. */
 export class TableWriter {
-  private fromViews: { keys: readonly string[]; layout: Layout } | undefined;
+  private readonly body: SeriesBody;
+  private readonly labels: LabelCache = new WeakMap();
+  private fromViews: { keys: readonly string[]; layout: TableLayout } | undefined;
   private fromTable:
-    | { generation: number; services: readonly CountedService[]; refs: readonly object[]; layout: Layout }
+    | {
+        generation: number;
+        services: readonly CountedService[];
+        refs: readonly object[];
+        layout: TableLayout;
+      }
     | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
 
-  /**
-   * The table families of `table`, its counters read now. `list` gives the views the layout's labels
-   * are built from when the services or real servers changed (the daemon's `list` query).
-   */
-  scrape(table: CountedTable, list: () => Snapshot): TableChunks {
+  /** `blockBytes`: the body's block size (series-body.ts BLOCK_BYTES; smaller in tests). */
+  constructor(blockBytes?: number) {
+    this.body = new SeriesBody(blockBytes);
+  }
+
+  /** The layout of `table` and its counters, read now. */
+  read(table: CountedTable): TableScrape {
     let t = this.fromTable;
     if (t?.generation !== table.generation) {
       const services = table.enumerate();
       if (t && sameShape(t.refs, services)) t = { ...t, generation: table.generation, services };
       else {
         const refs: object[] = [];
-        for (const s of services) refs.push(s, ...s.dests);
-        t = { generation: table.generation, services, refs, layout: buildLayout(list()) };
+        // The layout's labels are worked out later, from these copies of the table's arrays.
+        const shape: LabelledService[] = [];
+        for (const s of services) {
+          refs.push(s, ...s.dests);
+          shape.push({ key: s.key, dests: s.dests.slice() });
+        }
+        t = { generation: table.generation, services, refs, layout: buildLayout(shape, this.labels) };
       }
       this.fromTable = t;
     }
@@ -162,18 +121,20 @@ export class TableWriter {
         di += DEST_VALUES;
       }
     }
-    return new TableChunks(layout, values);
+    return { layout, values };
   }
 
-  /** The table families of a snapshot's views (sources without a table, and tests). */
-  scrapeViews(snapshot: Snapshot): TableChunks {
+  /** The layout and values of a snapshot's views (sources without a table, and tests). */
+  readViews(snapshot: Snapshot): TableScrape {
+    // Views are new objects at every query: the layout holds while the keys are the same.
     const keys: string[] = [];
     for (const s of snapshot.services) {
       keys.push(serviceKeyText(s.key));
       for (const d of s.dests) keys.push(`${d.addr}|${d.port}`);
     }
     let v = this.fromViews;
-    if (!v || !sameStrings(v.keys, keys)) v = this.fromViews = { keys, layout: buildLayout(snapshot) };
+    if (!v || !sameStrings(v.keys, keys))
+      v = this.fromViews = { keys, layout: buildLayout(snapshot.services, new WeakMap()) };
     const values = new Float64Array(v.layout.nValues);
     let si = 0;
     let di = v.layout.nSvc * SERVICE_VALUES;
@@ -189,13 +150,42 @@ export class TableWriter {
         di += DEST_VALUES;
       }
     }
-    return new TableChunks(v.layout, values);
+    return { layout: v.layout, values };
+  }
+
+  /**
+   * The body of `s`, prepared in steps of about {@link STEP_MS} with a turn of the event loop
+   * between them; one preparation at a time, in call order.
+   */
+  prepare(s: TableScrape): Promise<BodyChunks> {
+    const run = this.queue.then(async () => {
+      const p = this.body.prepare(s.layout, s.values);
+      for (;;) {
+        const c = p.step(STEP_MS);
+        if (c) return c;
+        await nextTurn();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The body of `s` prepared at once (tests, the benchmark); not while {@link prepare} runs. */
+  prepareNow(s: TableScrape): BodyChunks {
+    return this.body.prepareNow(s.layout, s.values);
   }
 
   /** The node_ipvs_backend_*, lvs_service_* and lvs_real_server_* families of `snapshot`, as bytes. */
   render(snapshot: Snapshot): Buffer {
-    return this.scrapeViews(snapshot).rest();
+    return concatChunks(this.prepareNow(this.readViews(snapshot)));
   }
+}
+
+/** A prepared body's chunks as one buffer, their holds released. */
+export function concatChunks(c: BodyChunks): Buffer {
+  const all = Buffer.concat(c.chunks as Buffer[]);
+  for (let i = 0; i < c.chunks.length; i++) c.release(i);
+  return all;
 }
 
 /** Whether `services` and their real servers are, object for object and in order, `refs`. */
