@@ -48,10 +48,9 @@ static napi_value js_map_create(napi_env env, napi_callback_info info) {
   return lvs_num(env, fd < 0 ? -errno : fd);
 }
 
-/* bpfMapUpdate(fd, key: Uint8Array, value: Uint8Array) -> 0 | -errno */
-static napi_value js_map_update(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!num_arg(env, info, 3, argv)) return NULL;
+/* One BPF_MAP_*_ELEM on argv[0] (map fd), argv[1] (key) and argv[2] (value): the shared body of
+ * bpfMapUpdate, bpfMapUpdateFlags and bpfMapLookup. */
+static napi_value map_elem(napi_env env, napi_value *argv, int cmd, uint64_t flags) {
   void *k, *v;
   size_t kl, vl;
   if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
@@ -61,8 +60,15 @@ static napi_value js_map_update(napi_env env, napi_callback_info info) {
   a.map_fd = (uint32_t)lvs_int(env, argv[0]);
   a.key = (uint64_t)(uintptr_t)k;
   a.value = (uint64_t)(uintptr_t)v;
-  a.flags = BPF_ANY;
-  return lvs_num(env, sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0);
+  a.flags = flags;
+  return lvs_num(env, sys_bpf(cmd, &a) < 0 ? -errno : 0);
+}
+
+/* bpfMapUpdate(fd, key: Uint8Array, value: Uint8Array) -> 0 | -errno */
+static napi_value js_map_update(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!num_arg(env, info, 3, argv)) return NULL;
+  return map_elem(env, argv, BPF_MAP_UPDATE_ELEM, BPF_ANY);
 }
 
 /* bpfMapDelete(fd, key: Uint8Array) -> 0 | -errno */
@@ -137,34 +143,15 @@ static napi_value js_offload_load(napi_env env, napi_callback_info info) {
 static napi_value js_map_update_flags(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   if (!num_arg(env, info, 4, argv)) return NULL;
-  void *k, *v;
-  size_t kl, vl;
-  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
-    return lvs_num(env, -EINVAL);
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_fd = (uint32_t)lvs_int(env, argv[0]);
-  a.key = (uint64_t)(uintptr_t)k;
-  a.value = (uint64_t)(uintptr_t)v;
   int64_t f = lvs_int(env, argv[3]);
-  a.flags = f < 0 ? BPF_ANY : (uint64_t)f;
-  return lvs_num(env, sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0);
+  return map_elem(env, argv, BPF_MAP_UPDATE_ELEM, f < 0 ? BPF_ANY : (uint64_t)f);
 }
 
 /* bpfMapLookup(fd, key, value: Uint8Array out) -> 0 | -errno (-ENOENT: no such key) */
 static napi_value js_map_lookup(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (!num_arg(env, info, 3, argv)) return NULL;
-  void *k, *v;
-  size_t kl, vl;
-  if (!lvs_typed(env, argv[1], napi_uint8_array, &k, &kl) || !lvs_typed(env, argv[2], napi_uint8_array, &v, &vl))
-    return lvs_num(env, -EINVAL);
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_fd = (uint32_t)lvs_int(env, argv[0]);
-  a.key = (uint64_t)(uintptr_t)k;
-  a.value = (uint64_t)(uintptr_t)v;
-  return lvs_num(env, sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0 ? -errno : 0);
+  return map_elem(env, argv, BPF_MAP_LOOKUP_ELEM, 0);
 }
 
 /* bpfTestRunData(progFd, frame, out: Uint8Array, meta: Uint32Array) -> the program's return
