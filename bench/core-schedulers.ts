@@ -196,6 +196,8 @@ function median(xs: number[]): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // lvsd's V8 flags first, before any scheduler code is optimized (LVS_V8_DEFAULTS=1: defaults).
+  console.log((await import('./v8-flags.js')).applyLvsdV8Flags());
   // Standalone: `npm run build && node --import tsx bench/core-schedulers.ts [--src]
   //   [--only lc,wlc] [--servers 10,1000,10000] [--runs 5] [--dist DIR[,DIR2...]]`.
   // Several --dist outputs (e.g. an older commit's build and this one) run interleaved, run by

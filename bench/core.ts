@@ -11,6 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchConnTable, type ConnTabResult } from './core-conntab.js';
 import { benchSchedulersCompiled, type SchedulerBenchRow } from './core-schedulers.js';
+import { applyLvsdV8Flags } from './v8-flags.js';
+
+// Before any hot code is optimized, as lvsd does at start.
+const V8_LINE = applyLvsdV8Flags();
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const SIZES = (process.env.BENCH_CONNTAB_SIZES ?? '1000000,10000000').split(',').map(Number);
@@ -56,7 +60,7 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en');
 
 async function main(): Promise<void> {
   console.log(
-    `bench:core — ${RUNS} runs per figure, medians; ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    `bench:core — ${RUNS} runs per figure, medians; ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${V8_LINE}`,
   );
   const sched = await schedulers();
   const sizes = [...new Set(sched.map((r) => r.servers))];
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model,
+    v8: V8_LINE,
     runs: RUNS,
     targets: TARGET,
     schedulers: sched,
