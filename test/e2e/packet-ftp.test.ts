@@ -16,26 +16,17 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import { bridge, hostAddr, startPacketLvsd, waitFor } from '../helpers/packet-lab.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 const VIP = '192.0.2.100';
 const RIP = '198.51.100.10';
 
 const VSFTPD = ['/usr/sbin/vsftpd', '/usr/bin/vsftpd'].find((p) => spawnSync('test', ['-x', p]).status === 0);
 const skip = netnsSkipReason() ?? (VSFTPD ? undefined : 'vsftpd is not installed (apt-get install vsftpd)');
 if (skip) console.log(`# skipping the FTP end-to-end test: ${skip}`);
-
-async function waitFor(what: string, cond: () => boolean, out: () => string, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out()}`);
-    await sleep(50);
-  }
-}
 
 // 300 kB of a fixed pattern: larger than one window, so the data conn carries many segments.
 const FILE = Buffer.alloc(300 * 1024);
@@ -52,7 +43,7 @@ for (const [method, xdp] of [
   describe(`FTP through lvsd --dataplane packet --xdp ${xdp}, ${method}, --ftp-ports 21`, { skip }, () => {
     let ns: Netns | undefined;
     let dir = '';
-    let log = '';
+    let log = () => '';
     let ftpLog = '';
 
     before(async () => {
@@ -65,25 +56,12 @@ for (const [method, xdp] of [
           { a: 'dir', b: 'sw2', aIf: 'eth1', bIf: 'p3' },
         ],
       });
-      for (const [sw, ports] of [
-        ['sw', ['p0', 'p1']],
-        ['sw2', ['p2', 'p3']],
-      ] as const) {
-        ns.ip(sw, 'link', 'add', 'br0', 'type', 'bridge');
-        for (const p of ports) {
-          ns.ip(sw, 'link', 'set', p, 'master', 'br0');
-          ns.ip(sw, 'link', 'set', p, 'up');
-        }
-        ns.ip(sw, 'link', 'set', 'br0', 'up');
-      }
-      const addr = (label: string, a: string, dev = 'eth0') => {
-        ns!.ip(label, 'addr', 'add', a, 'dev', dev);
-        ns!.ip(label, 'link', 'set', dev, 'up');
-      };
-      addr('client', '192.0.2.7/24');
-      addr('dir', '192.0.2.1/24');
-      addr('dir', '198.51.100.1/24', 'eth1');
-      addr('rs1', `${RIP}/24`);
+      bridge(ns, 'sw', ['p0', 'p1']);
+      bridge(ns, 'sw2', ['p2', 'p3']);
+      hostAddr(ns, 'client', '192.0.2.7/24');
+      hostAddr(ns, 'dir', '192.0.2.1/24');
+      hostAddr(ns, 'dir', '198.51.100.1/24', 'eth1');
+      hostAddr(ns, 'rs1', `${RIP}/24`);
       ns.ip('rs1', 'link', 'set', 'lo', 'up');
       ns.ip('rs1', 'route', 'add', 'default', 'via', '198.51.100.1');
 
@@ -142,37 +120,16 @@ for (const [method, xdp] of [
           ? `-A -t ${VIP}:21 -s rr\n-a -t ${VIP}:21 -r ${RIP}:21 -m -w 1\n`
           : `-A -t ${VIP}:21 -s rr\n-a -t ${VIP}:21 -r ${RIP}:21 -b -w 1\n-P -t ${VIP}:21 -z ${LIP} -F eth1\n`,
       );
-      const lvsd = ns.spawn(
+      const lvsd = await startPacketLvsd(
+        ns,
         'dir',
         [
-          process.execPath,
-          'bin/lvsd',
-          ...[
-            '--sysctl-files',
-            'none',
-            '--dataplane',
-            'packet',
-            '--interface',
-            'eth0',
-            '--interface',
-            'eth1',
-          ],
-          ...['--xdp', xdp, '--ftp-ports', '21'],
+          ...['--interface', 'eth0', '--interface', 'eth1', '--xdp', xdp, '--ftp-ports', '21'],
           ...['--socket', join(dir, 'lvsd.sock'), '--restore', join(dir, 'rules')],
         ],
-        { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
+        'packet data plane started',
       );
-      const keep = (d: Buffer) => {
-        log += d.toString();
-      };
-      lvsd.stdout?.on('data', keep);
-      lvsd.stderr?.on('data', keep);
-      await waitFor(
-        'lvsd ready',
-        () => log.includes('packet data plane started') || lvsd.exitCode !== null,
-        () => log,
-      );
-      assert.equal(lvsd.exitCode, null, log);
+      log = lvsd.log;
     });
 
     after(() => {
@@ -204,7 +161,7 @@ for (const [method, xdp] of [
     ] as const)
       it(`curl ftp://VIP/file.bin, ${mode}: the file arrives whole`, () => {
         const { r, got } = fetch(name, [...args]);
-        assert.equal(r.status, 0, `curl: ${r.stderr}\nlvsd:\n${log}\nvsftpd:\n${ftpLog}`);
+        assert.equal(r.status, 0, `curl: ${r.stderr}\nlvsd:\n${log()}\nvsftpd:\n${ftpLog}`);
         assert.equal(got.length, FILE.length);
         assert.equal(sha(got), sha(FILE));
         // curl -v shows the reply as the client got it: the VIP, not the real server's address.
@@ -231,7 +188,7 @@ for (const [method, xdp] of [
         ],
         30_000,
       );
-      assert.equal(r.status, 0, `curl: ${r.stderr}\n${log}`);
+      assert.equal(r.status, 0, `curl: ${r.stderr}\n${log()}`);
       assert.equal(r.stderr.match(/< 227 Entering Passive Mode \(192,0,2,100,/g)?.length, 2, r.stderr);
       assert.equal(sha(readFileSync(a)), sha(FILE));
       assert.equal(sha(readFileSync(b)), sha(FILE));

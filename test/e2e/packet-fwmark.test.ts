@@ -11,13 +11,21 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import {
+  bridge,
+  drRealServer,
+  hostAddr,
+  type LabLvsd,
+  REPO,
+  startNodeServer,
+  startPacketLvsd,
+  waitFor,
+} from '../helpers/packet-lab.js';
 import { lvsadm } from './config-helpers.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 const VIP = '192.0.2.100';
 const skip = netnsSkipReason();
 
@@ -28,22 +36,14 @@ let n = 0;
 for (const port of [80, 443])
   http.createServer((q, s) => s.end('${name}\\n')).listen(port, '0.0.0.0', () => { if (++n === 2) console.log('listening'); });`;
 
-async function waitFor(what: string, cond: () => boolean, out: () => string, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out()}`);
-    await sleep(50);
-  }
-}
-
 for (const xdp of ['off', 'on'] as const)
   describe(`fwmark service on the packet plane, --xdp ${xdp} (ports 80 and 443 grouped, persistent)`, {
     skip,
   }, () => {
     let ns: Netns | undefined;
     let dir = '';
-    let log = '';
-    let lvsd: ReturnType<Netns['spawn']> | undefined;
+    let lvsd: LabLvsd | undefined;
+    const log = () => lvsd?.log() ?? '';
     const socket = () => join(dir, 'lvsd.sock');
     const markFile = () => join(dir, 'marks');
 
@@ -52,43 +52,15 @@ for (const xdp of ['off', 'on'] as const)
         namespaces: ['sw', 'c1', 'c2', 'dir', 'rs1', 'rs2'],
         links: ['c1', 'c2', 'dir', 'rs1', 'rs2'].map((a, i) => ({ a, b: 'sw', aIf: 'eth0', bIf: `p${i}` })),
       });
-      ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge');
-      for (let i = 0; i < 5; i++) {
-        ns.ip('sw', 'link', 'set', `p${i}`, 'master', 'br0');
-        ns.ip('sw', 'link', 'set', `p${i}`, 'up');
-      }
-      ns.ip('sw', 'link', 'set', 'br0', 'up');
-      const addrs: [string, string][] = [
-        ['c1', '192.0.2.7'],
-        ['c2', '192.0.2.8'],
-        ['dir', '192.0.2.1'],
-        ['rs1', '192.0.2.10'],
-        ['rs2', '192.0.2.11'],
-      ];
-      for (const [l, a] of addrs) {
-        ns.ip(l, 'addr', 'add', `${a}/24`, 'dev', 'eth0');
-        ns.ip(l, 'link', 'set', 'eth0', 'up');
-      }
+      bridge(ns, 'sw', ['p0', 'p1', 'p2', 'p3', 'p4']);
+      hostAddr(ns, 'c1', '192.0.2.7/24');
+      hostAddr(ns, 'c2', '192.0.2.8/24');
+      hostAddr(ns, 'dir', '192.0.2.1/24');
+      hostAddr(ns, 'rs1', '192.0.2.10/24');
+      hostAddr(ns, 'rs2', '192.0.2.11/24');
       for (const rs of ['rs1', 'rs2']) {
-        // DR real servers: the VIP on lo, never announced nor answered for on eth0 (ipvsadm(8) DR notes).
-        ns.ip(rs, 'link', 'set', 'lo', 'up');
-        ns.ip(rs, 'addr', 'add', `${VIP}/32`, 'dev', 'lo');
-        for (const k of ['all', 'eth0']) {
-          ns.exec(rs, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`]);
-          ns.exec(rs, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_announce=2`]);
-        }
-        const p = ns.spawn(rs, [process.execPath, '-e', rsServer(rs)], {
-          stdio: ['ignore', 'pipe', 'ignore'],
-        });
-        let o = '';
-        p.stdout?.on('data', (d: Buffer) => {
-          o += d.toString();
-        });
-        await waitFor(
-          `${rs} http`,
-          () => o.includes('listening'),
-          () => o,
-        );
+        drRealServer(ns, rs, VIP);
+        await startNodeServer(ns, rs, rsServer(rs));
       }
       dir = mkdtempSync(join(tmpdir(), 'lvs-fwm-'));
       writeFileSync(
@@ -98,37 +70,14 @@ for (const xdp of ['off', 'on'] as const)
       );
       // At first only port 80 is marked; the SIGHUP test widens it.
       writeFileSync(markFile(), `# lvsd mark rules\ntcp dst ${VIP} dport 80 mark 1\n`);
-      lvsd = ns.spawn(
-        'dir',
-        [
-          process.execPath,
-          'bin/lvsd',
-          '--sysctl-files',
-          'none',
-          '--dataplane',
-          'packet',
-          '--interface',
-          'eth0',
-          '--socket',
-          socket(),
-        ].concat(['--restore', join(dir, 'rules'), '--mark-file', markFile(), '--xdp', xdp]),
-        { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
-      );
-      const keep = (d: Buffer) => {
-        log += d.toString();
-      };
-      lvsd.stdout?.on('data', keep);
-      lvsd.stderr?.on('data', keep);
-      await waitFor(
-        'lvsd ready',
-        () => log.includes('lvsd ready') || lvsd?.exitCode !== null,
-        () => log,
-      );
-      assert.equal(lvsd.exitCode, null, log);
+      lvsd = await startPacketLvsd(ns, 'dir', [
+        ...['--interface', 'eth0', '--socket', socket(), '--restore', join(dir, 'rules')],
+        ...['--mark-file', markFile(), '--xdp', xdp],
+      ]);
     });
 
     after(() => {
-      lvsd?.kill('SIGTERM');
+      lvsd?.proc.kill('SIGTERM');
       ns?.destroy();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
@@ -141,26 +90,22 @@ for (const xdp of ['off', 'on'] as const)
       );
 
     it('a marked port reaches a real server; an unmarked one does not', () => {
-      assert.match(curl('c1', 80, 40001).stdout, /^rs[12]$/m, log);
+      assert.match(curl('c1', 80, 40001).stdout, /^rs[12]$/m, log());
       assert.notEqual(curl('c1', 443, 40002).status, 0, 'port 443 has no mark yet');
     });
 
     it('after SIGHUP with an nft list ruleset dump, each client reaches one real server on both ports', async () => {
       // A real `nft list ruleset` dump (test/fixtures/marks): ip daddr 192.0.2.100 tcp dport { 80, 443 } → mark 1.
-      writeFileSync(markFile(), readFileSync(join(repo, 'test/fixtures/marks/nft-native.txt')));
-      lvsd!.kill('SIGHUP');
-      await waitFor(
-        'mark reload',
-        () => log.includes('mark rules reloaded'),
-        () => log,
-      );
+      writeFileSync(markFile(), readFileSync(join(REPO, 'test/fixtures/marks/nft-native.txt')));
+      lvsd!.proc.kill('SIGHUP');
+      await waitFor('mark reload', () => log().includes('mark rules reloaded'), log);
       const seen = new Map<string, Set<string>>();
       for (const c of ['c1', 'c2']) {
         const got = new Set<string>();
         for (let i = 0; i < 3; i++) {
           for (const port of [80, 443]) {
             const r = curl(c, port, 41000 + i * 10 + port / 80);
-            assert.equal(r.status, 0, `${c} port ${port}: ${r.stderr}\n${log}`);
+            assert.equal(r.status, 0, `${c} port ${port}: ${r.stderr}\n${log()}`);
             got.add(r.stdout.trim());
           }
         }
@@ -186,13 +131,9 @@ for (const xdp of ['off', 'on'] as const)
 
     it('a mark file with an error is refused on SIGHUP, naming file:line:column, and the rules in force stay', async () => {
       writeFileSync(markFile(), `tcp dst ${VIP} dport 80,443 mark 1\ntcp dport 99999 mark 1\n`);
-      lvsd!.kill('SIGHUP');
-      await waitFor(
-        'refusal',
-        () => log.includes('mark file refused'),
-        () => log,
-      );
-      assert.match(log, new RegExp(`${markFile()}:2:11: .*ERR_MARK_PORT`));
+      lvsd!.proc.kill('SIGHUP');
+      await waitFor('refusal', () => log().includes('mark file refused'), log);
+      assert.match(log(), new RegExp(`${markFile()}:2:11: .*ERR_MARK_PORT`));
       assert.equal(curl('c1', 443, 42001).status, 0, 'port 443 still marked');
     });
   });

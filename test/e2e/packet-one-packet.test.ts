@@ -8,13 +8,19 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import {
+  bridge,
+  drRealServer,
+  hostAddr,
+  type LabLvsd,
+  startNodeServer,
+  startPacketLvsd,
+} from '../helpers/packet-lab.js';
 import { lvsadm } from './config-helpers.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 const VIP = '192.0.2.100';
 const skip = netnsSkipReason();
 
@@ -37,19 +43,11 @@ s.bind(40053, () => {
   }, 100);
 });`;
 
-async function waitFor(what: string, cond: () => boolean, out: () => string, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out()}`);
-    await sleep(50);
-  }
-}
-
 describe('one-packet UDP service (-o) on the packet plane, DR', { skip }, () => {
   let ns: Netns | undefined;
   let dir = '';
-  let log = '';
-  let lvsd: ReturnType<Netns['spawn']> | undefined;
+  let lvsd: LabLvsd | undefined;
+  const log = () => lvsd?.log() ?? '';
   const socket = () => join(dir, 'lvsd.sock');
 
   before(async () => {
@@ -57,73 +55,32 @@ describe('one-packet UDP service (-o) on the packet plane, DR', { skip }, () => 
       namespaces: ['sw', 'c1', 'dir', 'rs1', 'rs2'],
       links: ['c1', 'dir', 'rs1', 'rs2'].map((a, i) => ({ a, b: 'sw', aIf: 'eth0', bIf: `p${i}` })),
     });
-    ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge');
-    for (let i = 0; i < 4; i++) {
-      ns.ip('sw', 'link', 'set', `p${i}`, 'master', 'br0');
-      ns.ip('sw', 'link', 'set', `p${i}`, 'up');
-    }
-    ns.ip('sw', 'link', 'set', 'br0', 'up');
-    for (const [l, a] of [
-      ['c1', '192.0.2.7'],
-      ['dir', '192.0.2.1'],
-      ['rs1', '192.0.2.10'],
-      ['rs2', '192.0.2.11'],
-    ] as const) {
-      ns.ip(l, 'addr', 'add', `${a}/24`, 'dev', 'eth0');
-      ns.ip(l, 'link', 'set', 'eth0', 'up');
-    }
+    bridge(ns, 'sw', ['p0', 'p1', 'p2', 'p3']);
+    hostAddr(ns, 'c1', '192.0.2.7/24');
+    hostAddr(ns, 'dir', '192.0.2.1/24');
+    hostAddr(ns, 'rs1', '192.0.2.10/24');
+    hostAddr(ns, 'rs2', '192.0.2.11/24');
     for (const rs of ['rs1', 'rs2']) {
-      ns.ip(rs, 'link', 'set', 'lo', 'up');
-      ns.ip(rs, 'addr', 'add', `${VIP}/32`, 'dev', 'lo');
-      for (const k of ['all', 'eth0']) {
-        ns.exec(rs, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`]);
-        ns.exec(rs, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_announce=2`]);
-      }
-      const p = ns.spawn(rs, [process.execPath, '-e', rsServer(rs)], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let o = '';
-      p.stdout?.on('data', (d: Buffer) => {
-        o += d.toString();
-      });
-      await waitFor(
-        `${rs} udp`,
-        () => o.includes('listening'),
-        () => o,
-      );
+      drRealServer(ns, rs, VIP);
+      await startNodeServer(ns, rs, rsServer(rs));
     }
     dir = mkdtempSync(join(tmpdir(), 'lvs-ops-'));
     writeFileSync(
       join(dir, 'rules'),
       `-A -u ${VIP}:53 -s rr -o\n-a -u ${VIP}:53 -r 192.0.2.10 -g -w 1\n-a -u ${VIP}:53 -r 192.0.2.11 -g -w 1\n`,
     );
-    lvsd = ns.spawn(
-      'dir',
-      [
-        process.execPath,
-        'bin/lvsd',
-        '--dataplane',
-        'packet',
-        '--interface',
-        'eth0',
-        '--socket',
-        socket(),
-      ].concat(['--restore', join(dir, 'rules'), '--sysctl-files', 'none']),
-      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
-    );
-    const keep = (d: Buffer) => {
-      log += d.toString();
-    };
-    lvsd.stdout?.on('data', keep);
-    lvsd.stderr?.on('data', keep);
-    await waitFor(
-      'lvsd ready',
-      () => log.includes('lvsd ready') || lvsd?.exitCode !== null,
-      () => log,
-    );
-    assert.equal(lvsd.exitCode, null, log);
+    lvsd = await startPacketLvsd(ns, 'dir', [
+      '--interface',
+      'eth0',
+      '--socket',
+      socket(),
+      '--restore',
+      join(dir, 'rules'),
+    ]);
   });
 
   after(() => {
-    lvsd?.kill('SIGTERM');
+    lvsd?.proc.kill('SIGTERM');
     ns?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -132,7 +89,7 @@ describe('one-packet UDP service (-o) on the packet plane, DR', { skip }, () => 
     const r = ns!.exec('c1', [process.execPath, '-e', client], 20_000);
     assert.equal(r.status, 0, r.stderr);
     const names = r.stdout.trim().split(' ');
-    assert.equal(names.length, 6, `${r.stdout}\n${log}`);
+    assert.equal(names.length, 6, `${r.stdout}\n${log()}`);
     for (let i = 1; i < 6; i++)
       assert.notEqual(names[i], names[i - 1], `round robin per datagram: ${r.stdout}`);
     assert.deepEqual(new Set(names), new Set(['rs1', 'rs2']));
