@@ -1,9 +1,10 @@
 /**
  * Active-active connection sync on the packet plane, DR (issue 18 point 3; root only): two lvsd
  * directors A and B on one segment, both serving the VIP with `mh`, each running the master and
- * the backup sync daemon at once on syncid 7 (`lvsadm --start-daemon master` and `--start-daemon
- * backup`, as ip_vs_sync.c allows), a real server holding the VIP on lo, and a client that
- * reaches the VIP through a host route, standing in for the router's ECMP choice. The segment is
+ * the backup sync daemon at once on syncid 7, as ip_vs_sync.c allows (`lvs_sync_daemon eth0 id 7`
+ * without `inst` in A's keepalived.conf; `lvsadm --start-daemon master` and `--start-daemon
+ * backup` on B), a real server holding the VIP on lo, and a client that reaches the VIP through a
+ * host route, standing in for the router's ECMP choice. The segment is
  * test/helpers/sync-pair-net.ts's DR one, without VRRP.
  *
  * 1. Only A's daemons run; a client's 20 long-lived connections and a paced download go through
@@ -36,7 +37,12 @@ const START_MS = 40_000;
 const skip = syncPairSkipReason();
 if (skip) console.log(`# skipping the active-active sync test: ${skip}`);
 
-/** The same service on both directors (keepalived.conf), no VRRP, no sync in the file. */
+/**
+ * The same service on both directors (keepalived.conf), no VRRP. A's file also has
+ * `lvs_sync_daemon eth0 id 7` without `inst`, which starts both roles with the table; B's
+ * daemons are started later with lvsadm, so both ways are run.
+ */
+const SYNC_DEFS = 'global_defs {\n  lvs_sync_daemon eth0 id 7\n}\n';
 const CONF = `virtual_server ${N.vip} 80 {
   lvs_sched mh
   lvs_method DR
@@ -139,7 +145,7 @@ test('active-active sync (DR): conns of either director appear in the other and 
     const rs = ns.spawn('rs', [process.execPath, '-e', RS_JS], { cwd: process.cwd() });
     await new Promise((r) => rs.stderr?.once('data', r));
     const args = ['--dataplane', 'packet', '--interface', 'eth0'];
-    const a = startLvsd(ns, 'd1', dir, 'a', CONF, args);
+    const a = startLvsd(ns, 'd1', dir, 'a', SYNC_DEFS + CONF, args);
     const b = startLvsd(ns, 'd2', dir, 'b', CONF, args);
     ds.push(a, b);
     for (const d of [a, b])
@@ -148,7 +154,11 @@ test('active-active sync (DR): conns of either director appear in the other and 
         START_MS,
         `lvsd up (${d.log()})`,
       );
-    await startDaemons(a);
+    await until(
+      async () => (await lvsadm(a.socket, '-L', '--daemon')).stdout.split('\n').filter(Boolean).length === 2,
+      START_MS,
+      `A's two sync daemons from its file (${a.log()})`,
+    );
     const route = (via: string) => ns.ip('c', 'route', 'replace', `${N.vip}/32`, 'via', via);
     route(N.d1);
 
