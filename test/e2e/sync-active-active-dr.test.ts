@@ -179,7 +179,7 @@ test('active-active sync (DR): conns of either director appear in the other and 
         return ports1.every((p) => onB.has(p));
       },
       30_000,
-      `B listing A's conns (has ${onB.size} of ${ports1.length})`,
+      `B listing all ${ports1.length} of A's conns`,
     );
 
     // 3. The route moves to B mid-flow; a second client opens through B.
@@ -196,7 +196,7 @@ test('active-active sync (DR): conns of either director appear in the other and 
         return ports2.every((p) => onA.has(p));
       },
       30_000,
-      `A listing B's conns (of ${ports2.length})`,
+      `A listing all ${ports2.length} of B's conns`,
     );
 
     // 4. Back to A mid-flow; both clients go on for 3 s more, then report.
