@@ -10,7 +10,8 @@
  * 1. Only A's daemons run; a client's 20 long-lived connections and a paced download go through
  *    A. A's master sends, A's backup reads nothing (make_send_sock(): multicast loop off), and B
  *    lists none of them.
- * 2. B starts both daemons: B's `lvsadm -Lnc` lists every one of them (A's master sends a conn
+ *    B's backup on syncid 8 (another tier) receives A's messages and applies none of them.
+ * 2. B starts both daemons on syncid 7: B's `lvsadm -Lnc` lists every one of them (A's master sends a conn
  *    again every sync_period packets).
  * 3. The client's route moves to B mid-flow: B forwards their packets (ACKs without SYN) to the
  *    real server. A second client's connections open through B and appear in A's table.
@@ -88,11 +89,15 @@ async function status(d: Lvsd): Promise<{ master?: number; backup?: number; conn
   }
 }
 
-async function startDaemons(d: Lvsd): Promise<void> {
-  for (const role of ['master', 'backup']) {
-    const r = await lvsadm(d.socket, '--start-daemon', role, '--mcast-interface', 'eth0', '--syncid', '7');
-    assert.equal(r.code, 0, `--start-daemon ${role}: ${r.stderr} (${d.log()})`);
-  }
+/** `lvsadm` on `d`, which must succeed. */
+async function must(d: Lvsd, ...args: string[]): Promise<void> {
+  const r = await lvsadm(d.socket, ...args);
+  assert.equal(r.code, 0, `lvsadm ${args.join(' ')}: ${r.stderr} (${d.log()})`);
+}
+
+async function startDaemons(d: Lvsd, syncId = 7, roles = ['master', 'backup']): Promise<void> {
+  for (const role of roles)
+    await must(d, '--start-daemon', role, '--mcast-interface', 'eth0', '--syncid', `${syncId}`);
 }
 
 /** A client in namespace c: `conns` connections, one download; its ports and its report. */
@@ -169,6 +174,12 @@ test('active-active sync (DR): conns of either director appear in the other and 
     await until(async () => ((await status(a)).master ?? 0) > 0, 15_000, "A's master sending");
     assert.equal((await status(a)).backup, 0, 'A read its own messages');
     assert.equal((await listed(b)).size, 0, 'B lists conns before it runs a backup daemon');
+
+    // Another tier's backup (syncid 8) on the same link reads A's messages and applies none.
+    await startDaemons(b, 8, ['backup']);
+    await until(async () => ((await status(b)).backup ?? 0) > 0, 20_000, "B's syncid-8 backup receiving");
+    assert.equal((await listed(b)).size, 0, 'a backup of syncid 8 applied syncid 7');
+    await must(b, '--stop-daemon', 'backup');
 
     // 2. B's daemons: A's conns reach B.
     await startDaemons(b);
