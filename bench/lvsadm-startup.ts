@@ -1,8 +1,10 @@
 /**
  * lvsadm's start-up (`npm run bench:lvsadm`): the wall time of `lvsadm -Ln` run from a shell
- * (`sh -c 'node bin/lvsadm -Ln'`) against a running lvsd holding a small table, as an operator or
- * a script calls it once per command. Beside it, `node -e 0` (Node's own start, the floor) and,
- * with `--base DIR`, another checkout's bin/lvsadm (e.g. main's, for a before/after). The
+ * against a running lvsd holding a small table, as an operator or a script calls it once per
+ * command, both as `sh -c 'node bin/lvsadm -Ln'` and as `sh -c 'bin/lvsadm -Ln'` (the launcher's
+ * own #! line, as `lvsadm` on PATH runs). Beside it, `node -e 0` (Node's own start, the floor;
+ * also without NODE_EXTRA_CA_CERTS when it is set, as the launcher starts Node) and, with
+ * `--base DIR`, another checkout's bin/lvsadm run from the shell (e.g. main's, for a before/after). The
  * commands take turns in every round so a shared machine's load hits them alike; medians and
  * minima of the wall time, and the mean CPU time (user + system, from the children's times in
  * /proc/self/stat) per call, which a loaded machine inflates far less than the wall time.
@@ -13,7 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeSocket } from '../src/daemon/control-server.js';
 
@@ -52,13 +54,21 @@ try {
     const r = spawnSync(process.execPath, ['bin/lvsadm', '--socket', socket, ...a.split(' ')]);
     if (r.status !== 0) throw new Error(`lvsadm ${a}: ${r.stderr}`);
   }
+  // Node 20 loads NODE_EXTRA_CA_CERTS before any script runs (bin/lvsadm); where it is set, Node's
+  // start without it is the floor of bin/lvsadm run from the shell, which drops it.
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   const cmds: Record<string, string> = {
     'node -e 0': `${process.execPath} -e 0`,
-    'lvsadm -Ln': `${process.execPath} bin/lvsadm --socket ${socket} -Ln`,
+    ...(extraCa
+      ? { 'node -e 0, no NODE_EXTRA_CA_CERTS': `env -u NODE_EXTRA_CA_CERTS ${process.execPath} -e 0` }
+      : {}),
+    'node bin/lvsadm -Ln': `${process.execPath} bin/lvsadm --socket ${socket} -Ln`,
+    // As `lvsadm -Ln` on PATH runs: the kernel runs the launcher's #! line (node found on PATH).
+    'bin/lvsadm -Ln (from the shell)': `PATH=${dirname(process.execPath)}:$PATH bin/lvsadm --socket ${socket} -Ln`,
   };
   if (values.base) {
-    cmds[`${values.base} lvsadm -Ln`] =
-      `${process.execPath} ${resolve(values.base, 'bin/lvsadm')} --socket ${socket} -Ln`;
+    cmds[`${values.base}/bin/lvsadm -Ln (from the shell)`] =
+      `PATH=${dirname(process.execPath)}:$PATH ${resolve(values.base, 'bin/lvsadm')} --socket ${socket} -Ln`;
   }
   const wall: Record<string, number[]> = {};
   const cpu: Record<string, number> = {};
@@ -84,6 +94,7 @@ try {
   const result = {
     date: new Date().toISOString(),
     node: process.version,
+    nodeExtraCaCerts: extraCa ?? null,
     cpus: cpus().length,
     loadavg1: { before: load0, after: loadavg()[0] ?? 0 },
     runs,
@@ -91,7 +102,7 @@ try {
   };
   for (const r of rows) {
     console.log(
-      `${r.command.padEnd(40)} wall median ${String(r.wallMedianMs).padStart(4)} ms  min ${String(r.wallMinMs).padStart(4)} ms  cpu ${String(r.cpuMeanMs).padStart(4)} ms`,
+      `${r.command.padEnd(48)} wall median ${String(r.wallMedianMs).padStart(4)} ms  min ${String(r.wallMinMs).padStart(4)} ms  cpu ${String(r.cpuMeanMs).padStart(4)} ms`,
     );
   }
   console.log(
