@@ -55,14 +55,25 @@ interface FamilyRows {
   readonly labels: readonly string[];
 }
 
-/** The families of a view pair, in health-families.ts order, with each line's labels. */
-function familiesOf(h: HealthView | undefined, a: AvailabilityView | undefined): FamilyRows[] {
+/** Services whose label text one step works out (about 1,000 lines at 10 real servers each). */
+const SERVICES_PER_STEP = 100;
+
+/**
+ * The families of a view pair, in health-families.ts order, with each line's labels; it yields
+ * every {@link SERVICES_PER_STEP} services so a new layout is worked out in steps.
+ */
+function* familiesOf(
+  h: HealthView | undefined,
+  a: AvailabilityView | undefined,
+): Generator<undefined, FamilyRows[]> {
   const out: FamilyRows[] = [];
+  let n = 0;
   if (h) {
     const services: string[] = [];
     const reals: string[] = [];
     const checks: string[] = [];
     for (const s of h.services) {
+      if (++n % SERVICES_PER_STEP === 0) yield;
       const svc = `service="${escapeLabel(s.id)}"`;
       services.push(`{${svc}} `);
       for (const r of s.reals) {
@@ -82,6 +93,7 @@ function familiesOf(h: HealthView | undefined, a: AvailabilityView | undefined):
     const services: string[] = [];
     const reals: string[] = [];
     for (const s of a.services) {
+      if (++n % SERVICES_PER_STEP === 0) yield;
       const svc = `service="${escapeLabel(s.service.subject)}"`;
       services.push(`{${svc}} `);
       for (const r of s.reals) reals.push(`{${svc},real_server="${escapeLabel(r.subject)}"} `);
@@ -97,27 +109,74 @@ function familiesOf(h: HealthView | undefined, a: AvailabilityView | undefined):
   return out.filter((f) => f.labels.length > 0);
 }
 
-/** The layout of a view pair: each family's lines take one run of the value array. */
-function layoutOf(h: HealthView | undefined, a: AvailabilityView | undefined): SeriesLayout {
-  const families = familiesOf(h, a);
+/** Lines per family of a view pair, in familiesOf's order, empty families included. */
+function lineCounts(h: HealthView | undefined, a: AvailabilityView | undefined): number[] {
+  const counts: number[] = [];
+  if (h) {
+    let reals = 0;
+    let checks = 0;
+    for (const s of h.services)
+      for (const r of s.reals) {
+        reals++;
+        for (const c of r.checkers) if (c.last) checks++;
+      }
+    counts.push(h.services.length, reals, checks, checks);
+  }
+  if (a) {
+    let reals = 0;
+    for (const s of a.services) reals += s.reals.length;
+    for (const rows of [a.services.length, reals]) for (const _ of AVAILABILITY_FAMILIES) counts.push(rows);
+  }
+  return counts;
+}
+
+/** The layout's parts in steps: the label text (familiesOf), then each label set's bytes. */
+function* partsOf(
+  h: HealthView | undefined,
+  a: AvailabilityView | undefined,
+): Generator<undefined, LayoutPart[]> {
+  const families = yield* familiesOf(h, a);
   const parts: LayoutPart[] = [];
   const encoded = new Map<readonly string[], ReturnType<typeof encodeAll>>();
   let first = 0;
-  let lines = 0;
   for (const f of families) {
     parts.push({
       header: Buffer.from(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`),
     });
     let e = encoded.get(f.labels);
     if (e === undefined) {
+      yield;
       e = encodeAll(f.labels);
       encoded.set(f.labels, e);
     }
     parts.push({ name: Buffer.from(f.name), labels: e.buf, ends: e.ends, first, stride: 1 });
     first += f.labels.length;
-    lines += 1 + f.labels.length;
   }
-  return { parts: () => parts, segments: lines, nValues: first };
+  return parts;
+}
+
+/**
+ * The layout of a view pair: each family's lines take one run of the value array. Only the sizes
+ * are worked out here; the labels when the body is first written (parts(), in preparation steps
+ * of their own), from these views, which nothing changes afterwards (each query builds new ones).
+ */
+function layoutOf(h: HealthView | undefined, a: AvailabilityView | undefined): SeriesLayout {
+  const counts = lineCounts(h, a).filter((n) => n > 0);
+  const nValues = counts.reduce((x, y) => x + y, 0);
+  const stages = partsOf(h, a);
+  let parts: LayoutPart[] | undefined;
+  return {
+    segments: nValues + counts.length,
+    nValues,
+    parts: () => {
+      if (parts === undefined) {
+        const r = stages.next();
+        if (!r.done) return undefined;
+        parts = r.value;
+      }
+      return parts;
+    },
+  };
 }
 
 /** Writes the values of a view pair in its layout's order (familiesOf). */
