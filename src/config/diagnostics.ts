@@ -26,6 +26,8 @@ export const CONFIG_CODES = [
   'ERR_CONFIG_SCRIPT_INSECURE',
   'ERR_CONFIG_SCRIPT_UNAVAILABLE',
   'ERR_CONFIG_SCRIPT_USER',
+  'ERR_CONFIG_LOAD_TIMEOUT',
+  'ERR_CONFIG_LOAD_FAILED',
 ] as const;
 /**
  * One of {@link CONFIG_CODES}, or the table's own code for a value the service table would

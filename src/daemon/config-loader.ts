@@ -8,7 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { type ConfigCheck, type ConfigFormat, checkConfig } from '../config/check-config.js';
@@ -46,12 +46,17 @@ const MAX_CONFIG_FILE_BYTES = 16 * 1024 * 1024;
  * non-executable file - skipping"), larger than MAX_CONFIG_FILE_BYTES, or unreadable.
  */
 function readText(path: string): string | undefined {
+  let fd: number | undefined;
   try {
-    const st = statSync(path);
+    // O_NONBLOCK: a FIFO swapped in after a stat would block open(2); the fd is checked instead.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
     if (!st.isFile() || st.size > MAX_CONFIG_FILE_BYTES) return undefined;
-    return readFileSync(path, 'utf8');
+    return readFileSync(fd, 'utf8');
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

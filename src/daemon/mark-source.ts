@@ -4,7 +4,8 @@
  * finding is refused whole, with every finding as `source:line:column: message (CODE)`, so a
  * typo never leaves a service half classified; on reload the rules in force then stay.
  */
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { type MarkFormat, parseMarkFile } from '../config/marks/mark-file.js';
 import { parseMarkArgs } from '../config/marks/mark-rules.js';
 import { findingText } from '../config/marks/mark-values.js';
@@ -47,4 +48,40 @@ export function loadMarks(o: MarkSourceOptions, read = (p: string) => readFileSy
     }
   }
   return lines.length ? { ok: false, lines } : { ok: true, rules };
+}
+
+/** Largest mark file read (a rule list is kilobytes; a device never ends). */
+const MAX_MARK_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a mark file off the event loop (SIGHUP): a regular file only (opened O_NONBLOCK, so a
+ * FIFO cannot hold the open), at most MAX_MARK_FILE_BYTES.
+ */
+async function readMarkFile(path: string): Promise<string> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    if (st.size > MAX_MARK_FILE_BYTES)
+      throw Object.assign(new Error('too large'), { code: 'larger than 16 MiB' });
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** {@link loadMarks} with the file read off the event loop, for reloads. Never throws. */
+export async function loadMarksOffLoop(o: MarkSourceOptions): Promise<MarkLoad> {
+  if (o.markFile === undefined) return loadMarks(o);
+  let text: string | undefined;
+  let err: unknown;
+  try {
+    text = await readMarkFile(o.markFile);
+  } catch (e) {
+    err = e;
+  }
+  return loadMarks(o, () => {
+    if (err !== undefined) throw err;
+    return text as string;
+  });
 }

@@ -8,7 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ConfigCheck, ConfigFormat } from '../config/check-config.js';
 import type { ConfigDiagnostic } from '../config/diagnostics.js';
@@ -20,6 +21,7 @@ import type { DataPlaneHandle } from '../control/ports.js';
 import type { VrrpView } from '../control/vrrp-views.js';
 import { HealthRunner } from '../health/runner.js';
 import { type LoadOptions, loadConfig } from './config-loader.js';
+import { loadConfigOffLoop } from './load-config-off-loop.js';
 
 /** What drives the table for a configuration: the HealthRunner, or a check-less stand-in. */
 export interface HealthEngine {
@@ -83,7 +85,10 @@ export interface ConfigSessionOptions {
   readonly engine: EngineFactory;
   /** Runs the vrrp_instance blocks; without it they are parsed, validated and not applied. */
   readonly vrrp?: VrrpEngineFactory;
-  /** Reads and checks the file; the fs-backed loader by default (tests inject one). */
+  /**
+   * Reads and checks the file; the fs-backed loader by default (tests inject one): on this thread
+   * at start, in a worker thread on reload (load-config-off-loop.ts).
+   */
   readonly load?: (path: string, opts: LoadOptions) => Promise<ConfigCheck>;
   /** Poll interval of the autoreload watch (ldirectord polls once per check loop). */
   readonly watchIntervalMs?: number;
@@ -91,9 +96,12 @@ export interface ConfigSessionOptions {
   readonly debounceMs?: number;
 }
 
-function digest(path: string): string | undefined {
+/** The file's MD5 (ldirectord's change test), read off the event loop; undefined when unreadable. */
+async function digest(path: string): Promise<string | undefined> {
   try {
-    return createHash('md5').update(readFileSync(path)).digest('hex');
+    return createHash('md5')
+      .update(await readFile(path))
+      .digest('hex');
   } catch {
     return undefined;
   }
@@ -126,9 +134,10 @@ export class ConfigSession {
   private constructor(
     private readonly opts: ConfigSessionOptions,
     private check: ConfigCheck,
+    sum: string | undefined,
   ) {
     this.model = check.model;
-    this.sum = digest(opts.path);
+    this.sum = sum;
   }
 
   /**
@@ -141,7 +150,7 @@ export class ConfigSession {
     const check = await (opts.load ?? loadConfig)(opts.path, ConfigSession.loadOptions(opts));
     const findings = blockingFindings(check, 'start');
     if (findings.length > 0) return { ok: false, findings: check.diagnostics };
-    return { ok: true, session: new ConfigSession(opts, check) };
+    return { ok: true, session: new ConfigSession(opts, check, await digest(opts.path)) };
   }
 
   private static loadOptions(opts: ConfigSessionOptions): LoadOptions {
@@ -278,8 +287,9 @@ export class ConfigSession {
   private async reloadOnce(reason: string): Promise<ReloadOutcome> {
     const file = this.opts.path;
     if (reloadChannel.hasSubscribers) reloadChannel.publish({ phase: 'started', source: this, file, reason });
-    const sum = digest(file);
-    const check = await (this.opts.load ?? loadConfig)(file, ConfigSession.loadOptions(this.opts));
+    const sum = await digest(file);
+    // A worker thread reads and parses: the forwarding loop never waits for a large file.
+    const check = await (this.opts.load ?? loadConfigOffLoop)(file, ConfigSession.loadOptions(this.opts));
     const findings = blockingFindings(check, 'reload');
     this.publishChecked(check);
     if (findings.length > 0 || !this.engine) {
@@ -315,14 +325,14 @@ export class ConfigSession {
     this.watching = true;
     watchFile(file, { interval: this.opts.watchIntervalMs ?? 1000, persistent: false }, () => {
       if (this.debounce) clearTimeout(this.debounce);
-      this.debounce = setTimeout(() => this.onFileChange(), this.opts.debounceMs ?? 200);
+      this.debounce = setTimeout(() => void this.onFileChange(), this.opts.debounceMs ?? 200);
       this.debounce.unref();
     });
   }
 
-  private onFileChange(): void {
+  private async onFileChange(): Promise<void> {
     this.debounce = undefined;
-    const sum = digest(this.opts.path);
+    const sum = await digest(this.opts.path);
     // ldirectord compares the mtime, then the MD5: a touch alone reloads nothing.
     if (sum === undefined || sum === this.sum) return;
     const g = this.model.globals;

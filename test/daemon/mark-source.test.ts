@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { hasMarkSource, loadMarks } from '../../src/daemon/mark-source.js';
+import { hasMarkSource, loadMarks, loadMarksOffLoop } from '../../src/daemon/mark-source.js';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
 import type { SocketEnv } from '../../src/daemon/socket-path.js';
 
@@ -112,5 +115,43 @@ describe('lvsd with bad mark rules', () => {
       r.stderr,
       "lvsd: --mark:2:9: prefix length '40' is not 0..32 (ERR_MARK_ADDR)\nlvsd: mark rules refused, not starting\n",
     );
+  });
+});
+
+describe('--mark-file re-read on SIGHUP, off the event loop', () => {
+  it('reads the rules a regular file holds, as loadMarks does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-marks-'));
+    try {
+      const f = join(dir, 'marks');
+      writeFileSync(f, 'udp dport 53 mark 2\nmark 3\n');
+      const m = await loadMarksOffLoop({ marks: ['tcp dport 80 mark 1'], markFile: f });
+      assert.deepEqual(m, loadMarks({ marks: ['tcp dport 80 mark 1'], markFile: f }));
+      assert.ok(m.ok && m.rules.length === 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a FIFO, a device and a missing file at once, with ERR_MARK_FILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-marks-'));
+    try {
+      const fifo = join(dir, 'fifo');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      const t0 = Date.now();
+      for (const [file, why] of [
+        [fifo, 'not a regular file'],
+        ['/dev/zero', 'not a regular file'],
+        [join(dir, 'none'), 'ENOENT'],
+      ] as const) {
+        const m = await loadMarksOffLoop({ markFile: file });
+        assert.deepEqual(m, {
+          ok: false,
+          lines: [`${file}: cannot read the mark file (${why}) (ERR_MARK_FILE)`],
+        });
+      }
+      assert.ok(Date.now() - t0 < 2000, 'a FIFO held the read');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

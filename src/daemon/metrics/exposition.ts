@@ -18,7 +18,7 @@ export function escapeLabel(v: string): string {
 }
 
 /** Escapes HELP text: backslash and newline. */
-function escapeHelp(v: string): string {
+export function escapeHelp(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 

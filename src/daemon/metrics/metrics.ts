@@ -17,7 +17,7 @@ import { writeBgpFamilies } from './bgp-families.js';
 import { streamBody } from './chunk-stream.js';
 import { subscribeEventCounters } from './event-counters.js';
 import { EXPOSITION_CONTENT_TYPE, Exposition } from './exposition.js';
-import { writeAvailabilityFamilies, writeHealthFamilies } from './health-families.js';
+import { HealthWriter } from './health-writer.js';
 import { writeIpvsTotals } from './ipvs-families.js';
 import type { BodyChunks } from './series-body.js';
 import { writeStatusFamilies, writeVrrpFamilies } from './status-families.js';
@@ -80,6 +80,7 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
   const unsubscribe = subscribeEventCounters(registry);
 
   const writer = new TableWriter();
+  const healthWriter = new HealthWriter();
   const noTable: Snapshot = { connTabSize: 0, services: [] };
   const list = (): Snapshot => {
     const r = source.query({ q: 'list' });
@@ -87,10 +88,11 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
   };
 
   /**
-   * One scrape: every value read now, synchronously; the table families' body is then prepared
-   * in steps with turns of the event loop between them (table-writer.ts).
+   * One scrape: every value read now, synchronously; the table and health families' bodies are
+   * then prepared in steps with turns of the event loop between them (table-writer.ts,
+   * health-writer.ts).
    */
-  const scrape = async (): Promise<{ head: Buffer; table: BodyChunks; tail: Buffer }> => {
+  const scrape = async (): Promise<(Buffer | BodyChunks)[]> => {
     const head = new Exposition();
     const status = optional<Extract<QueryResult, { q: 'status' }>>(source, { q: 'status' })?.status;
     let table: TableScrape;
@@ -107,27 +109,35 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
     writeTableCounts(out, table.layout.nSvc, table.layout.nDest);
     if (status) writeStatusFamilies(out, status);
     const health = optional<Extract<QueryResult, { q: 'health' }>>(source, { q: 'health' });
-    if (health) writeHealthFamilies(out, health.health);
     const avail = optional<Extract<QueryResult, { q: 'availability' }>>(source, { q: 'availability' });
-    if (avail) writeAvailabilityFamilies(out, avail.availability);
+    const healthScrape = healthWriter.read(health?.health, avail?.availability);
+    const rest = new Exposition();
     const vrrp = optional<Extract<QueryResult, { q: 'vrrp' }>>(source, { q: 'vrrp' });
-    if (vrrp) writeVrrpFamilies(out, vrrp.vrrp);
+    if (vrrp) writeVrrpFamilies(rest, vrrp.vrrp);
     const bgp = optional<Extract<QueryResult, { q: 'bgp' }>>(source, { q: 'bgp' });
-    if (bgp) writeBgpFamilies(out, bgp.bgp);
-    out.raw(await registry.metrics());
-    return {
-      head: Buffer.from(head.text()),
-      table: await writer.prepare(table),
-      tail: Buffer.from(out.text()),
-    };
+    if (bgp) writeBgpFamilies(rest, bgp.bgp);
+    rest.raw(await registry.metrics());
+    const tableBody = await writer.prepare(table);
+    let healthBody: BodyChunks;
+    try {
+      healthBody = await healthWriter.prepare(healthScrape);
+    } catch (e) {
+      for (let i = 0; i < tableBody.chunks.length; i++) tableBody.release(i);
+      throw e;
+    }
+    return [
+      Buffer.from(head.text()),
+      tableBody,
+      Buffer.from(out.text()),
+      healthBody,
+      Buffer.from(rest.text()),
+    ];
   };
-  const renderBytes = async (): Promise<Buffer> => {
-    const b = await scrape();
-    return Buffer.concat([b.head, concatChunks(b.table), b.tail]);
-  };
+  const renderBytes = async (): Promise<Buffer> =>
+    Buffer.concat((await scrape()).map((p) => (Buffer.isBuffer(p) ? p : concatChunks(p))));
 
   const handle = async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let body: Awaited<ReturnType<typeof scrape>>;
+    let body: (Buffer | BodyChunks)[];
     try {
       body = await scrape();
     } catch (e) {
@@ -136,7 +146,7 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Me
       return;
     }
     res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
-    await streamBody(res, body.head, body.table, body.tail);
+    await streamBody(res, body);
   };
 
   return {

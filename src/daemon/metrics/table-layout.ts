@@ -105,12 +105,13 @@ export interface TableLayout extends SeriesLayout {
 export type LabelCache = WeakMap<object, readonly string[]>;
 
 /** Strings encoded into one buffer, with each one's end offset. */
-interface Encoded {
+export interface Encoded {
   readonly buf: Buffer;
   readonly ends: Uint32Array;
 }
 
-function encodeAll(strs: readonly string[]): Encoded {
+/** Encodes `strs` into one UTF-8 buffer with each one's end offset (a {@link LayoutPart}'s labels). */
+export function encodeAll(strs: readonly string[]): Encoded {
   const all = strs.join('');
   const buf = Buffer.from(all, 'utf8');
   // Offsets are string lengths where the text is ASCII (addresses, ports, protocols), else bytes.

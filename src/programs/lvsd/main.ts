@@ -22,7 +22,7 @@ import type { HttpRoute } from '../../daemon/http/http-route.js';
 import type { HttpServer } from '../../daemon/http/http-server.js';
 import { applyLogFile } from '../../daemon/log-file.js';
 import { createDaemonLogger, toggleLogLevel } from '../../daemon/logger.js';
-import { hasMarkSource, loadMarks } from '../../daemon/mark-source.js';
+import { hasMarkSource, loadMarks, loadMarksOffLoop } from '../../daemon/mark-source.js';
 import { createMetrics, type Metrics } from '../../daemon/metrics/metrics.js';
 import { logOpenFiles } from '../../daemon/open-files-log.js';
 import { type LvsdOptions, type LvsdSubcommand, parseLvsdArgs } from '../../daemon/options.js';
@@ -224,7 +224,7 @@ export function main(argv: string[]): void {
   // keepalived and ldirectord reload on SIGHUP (keepalived(8), ldirectord(8)); without --config there is
   // nothing to re-read, and HUP must not kill the director either.
   process.on('SIGHUP', () => {
-    if (o.markFile !== undefined) reloadMarks();
+    if (o.markFile !== undefined) void reloadMarks();
     if (!session) {
       if (o.markFile === undefined)
         log.info('SIGHUP ignored: lvsd was started without --config or --mark-file');
@@ -237,8 +237,8 @@ export function main(argv: string[]): void {
   // SIGUSR2: debug logging on, and off again (daemon/logger.ts toggledLevel).
   process.on('SIGUSR2', () => toggleLogLevel(log, o.logLevel));
   // `--mark-file` again: a file with any finding leaves the rules in force (as a refused --config reload).
-  const reloadMarks = () => {
-    const m = loadMarks(o);
+  const reloadMarks = async () => {
+    const m = await loadMarksOffLoop(o);
     if (!m.ok) {
       for (const l of m.lines) log.warn({ file: o.markFile }, l);
       log.warn({ file: o.markFile }, 'mark file refused: the rules in force stay');
