@@ -5,7 +5,8 @@
  * IPv6-in-IPv6, GUE or GRE (ip_vs_tunnel_xmit_v6; forward/tun6.ts). The
  * kernel's transmit checks come first, as in __ip_vs_get_out_rt_v6: route, then MTU (ICMPv6
  * packet too big, never fragmentation: IPv6 routers do not fragment, RFC 8200 §5), then hop
- * limit (time exceeded), so an error quotes the packet as the client sent it.
+ * limit (time exceeded), so an error quotes the packet as the client sent it. Fragments are
+ * forwarded one by one: the first finds the conn, the later ones follow it (frag-table6.ts).
  *
  * FULLNAT translates both ends through the service's IPv6 local addresses (without TOA, and
  * without translating ICMPv6 errors). Not carried over IPv6 yet, counted as UNSUPPORTED: real
@@ -14,6 +15,7 @@
 import { CONN_F, KIND } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
+import { DIR } from '../core/proto/tcp.js';
 import { FWD } from '../core/types.js';
 import { ETH_LEN } from '../forward/frame.js';
 import { FNAT_FAIL, FullnatPorts } from '../forward/fullnat-ports.js';
@@ -26,6 +28,8 @@ import type { Flow } from '../packet/flow.js';
 import { decrementTtl } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP, verdictDrop } from './drops.js';
+import { FRAG_DIR } from './frag-table.js';
+import { FragTable6 } from './frag-table6.js';
 import { bindSynced } from './ip-path.js';
 import { LOCAL } from './local-addrs.js';
 import type { LocalAddrs6 } from './local-addrs6.js';
@@ -71,6 +75,8 @@ export class Ip6Path {
   marks = new MarkTable([]);
   /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
   rxIf = 0;
+  /** Later fragments find their datagram's conn here. */
+  readonly frags = new FragTable6();
 
   constructor(
     private readonly director: Director,
@@ -88,8 +94,16 @@ export class Ip6Path {
   /** Handles a parsed IPv6 packet (not NDP) whose checksums are complete; `gso` marks a TCP super-frame. */
   handle(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
     if (flow.fragment) {
-      this.out.drop(DROP.FRAGMENT);
-      return;
+      // A first fragment goes on like any packet and is remembered (request, reply); a later one
+      // takes its datagram's conn (frag-table6.ts). ICMPv6 fragments are dropped, as for IPv4.
+      if (flow.proto === IPPROTO.ICMPV6) {
+        this.out.drop(DROP.FRAGMENT);
+        return;
+      }
+      if (!flow.hasL4) {
+        this.laterFragment(buf, flow, gso, now);
+        return;
+      }
     }
     const kind = this.local.kind(buf, flow.dstOff);
     if (flow.proto === IPPROTO.ICMPV6) {
@@ -144,9 +158,29 @@ export class Ip6Path {
       this.out.drop(DROP.SYNC_UNBOUND);
       return;
     }
+    if (flow.fragment) this.frags.put(buf, flow.srcOff, flow.dstOff, flow.ipId, idx, FRAG_DIR.REQUEST, now);
     this.xmitIn(buf, flow, idx, false, gso, now);
     // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
     if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();
+  }
+
+  // A fragment without the L4 header: the conn its first fragment found, the same rewrite minus ports.
+  private laterFragment(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
+    const f = this.frags;
+    const s = f.find(buf, flow.srcOff, flow.dstOff, flow.ipId, now);
+    const conns = this.director.conns;
+    if (s < 0 || conns.kind(f.conn[s]!) !== KIND.LIVE) {
+      this.out.drop(DROP.FRAGMENT);
+      return;
+    }
+    const idx = f.conn[s]!;
+    const dir = f.dir[s]!;
+    // The kernel counts the reassembled datagram once: a later fragment's payload bytes join the
+    // first fragment's count, with no extra packet (l4Off is where its payload starts).
+    const bytes = flow.ipEnd - flow.l4Off;
+    this.director.countBytes(idx, dir === FRAG_DIR.REQUEST ? DIR.INPUT : DIR.OUTPUT, bytes, 0, now);
+    if (dir === FRAG_DIR.REQUEST) this.xmitIn(buf, flow, idx, false, gso, now);
+    else this.reply(buf, flow, idx, dir === FRAG_DIR.REPLY_LIP, gso, now);
   }
 
   // See the comment at the call: true when the packet was answered and dropped.
@@ -170,7 +204,9 @@ export class Ip6Path {
     p.tcpFlags = flow.tcpFlags & 0xff;
     p.sctpChunk = flow.proto === IPPROTO.SCTP && flow.l4Off + 13 <= flow.ipEnd ? buf[flow.l4Off + 12]! : -1;
     p.sctpNextChunk = -1;
-    p.length = flow.ipEnd - flow.l3Off;
+    // A first fragment counts as the reassembled datagram will (nf_ct_frag6_reasm drops the
+    // Fragment header); the later ones add their payload (laterFragment).
+    p.length = flow.ipEnd - flow.l3Off - (flow.fragment ? 8 : 0);
     p.fragment = false;
     // skb->mark as PREROUTING's MARK rules would have left it, for ip_vs_service_find()'s fwmark step.
     p.fwmark = this.marks.classify6(buf, flow, this.rxIf);
@@ -245,6 +281,10 @@ export class Ip6Path {
   // ip_vs_out for a MASQ reply (SNAT to VIP:vport) or a FULLNAT one to a LIP (to VIP:vport →
   // client:cport), and on to the client.
   private reply(buf: Uint8Array, flow: Flow, idx: number, toLip: boolean, gso: boolean, now: number): void {
+    if (flow.fragment && flow.hasL4) {
+      const dir = toLip ? FRAG_DIR.REPLY_LIP : FRAG_DIR.REPLY;
+      this.frags.put(buf, flow.srcOff, flow.dstOff, flow.ipId, idx, dir, now);
+    }
     const conns = this.director.conns;
     if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) !== (toLip ? FWD.FULLNAT : FWD.MASQ)) {
       this.out.drop(DROP.NOT_OURS);
@@ -482,6 +522,7 @@ function flowHash6(flow: Flow): number {
   const b = flow.dst6;
   let h = Math.imul((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!, 0x85ebca6b);
   h ^= Math.imul((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!, 0xc2b2ae35);
-  h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
+  // Fragments hash without ports, so every fragment of a datagram gets the same outer source port.
+  if (!flow.fragment) h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
   return h ^ (h >>> 15);
 }
