@@ -8,8 +8,8 @@
  * limit (time exceeded), so an error quotes the packet as the client sent it. Fragments are
  * forwarded one by one: the first finds the conn, the later ones follow it (frag-table6.ts).
  *
- * FULLNAT translates both ends through the service's IPv6 local addresses (without TOA, and
- * without translating ICMPv6 errors). Not carried over IPv6 yet, counted as UNSUPPORTED: real
+ * FULLNAT translates both ends through the service's IPv6 local addresses, ICMPv6 errors
+ * included (without TOA). Not carried over IPv6 yet, counted as UNSUPPORTED: real
  * servers of the other family (IPv4 RIPs under an IPv6 VIP).
  */
 import { CONN_F, KIND } from '../core/conn-table.js';
@@ -19,7 +19,7 @@ import { DIR } from '../core/proto/tcp.js';
 import { FWD } from '../core/types.js';
 import { ETH_LEN } from '../forward/frame.js';
 import { FNAT_FAIL, FullnatPorts } from '../forward/fullnat-ports.js';
-import { fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
+import { fnatIcmpIn6, fnatIcmpOut6, fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
 import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
@@ -223,7 +223,7 @@ export class Ip6Path {
       fwd === FWD.DROUTE ||
       fwd === FWD.TUNNEL ||
       fwd === FWD.BYPASS ||
-      (fwd === FWD.FULLNAT && !icmp);
+      fwd === FWD.FULLNAT;
     if (conns.daf(idx) !== 6 || !methodOk) {
       out.drop(DROP.UNSUPPORTED);
       return;
@@ -273,7 +273,8 @@ export class Ip6Path {
       if (lport < 0) lport = this.allocLocal(idx, rport);
       if (lport < 0) return;
       wordsToBytes(this.w2, this.lip);
-      fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
+      if (icmp) fnatIcmpIn6(buf, flow, this.lip, lport, this.rip, rport);
+      else fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
     }
     this.emit(buf, flow, slot, mtu, over, now);
   }
@@ -481,22 +482,31 @@ export class Ip6Path {
       if (conns.kind(idx) === KIND.OPS) this.director.flushOps();
       return;
     }
-    if (kind & LOCAL.LIP) {
-      // ICMPv6 errors about FULLNAT traffic are not translated yet.
-      out.drop(DROP.ICMP_NO_CONN);
-      return;
-    }
-    // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
-    const idx = conns.findOut(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
-    if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
-      out.drop(DROP.NOT_OURS);
-      return;
+    const toLip = (kind & LOCAL.LIP) !== 0;
+    let idx: number;
+    if (toLip) {
+      // About a request we sent LIP:lport → RIP:rport (FULLNAT), relayed to the client.
+      idx = conns.findOutLocal(p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.FULLNAT) {
+        out.drop(DROP.ICMP_NO_CONN);
+        return;
+      }
+    } else {
+      // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
+      idx = conns.findOut(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+        out.drop(DROP.NOT_OURS);
+        return;
+      }
     }
     const slot = this.toClient(buf, flow, idx, gso, true, now);
     if (slot < 0) return;
     conns.readAddr(idx, 4, this.w1);
     wordsToBytes(this.w1, this.vip);
-    natIcmpOut6(buf, flow, this.vip, conns.vport[idx] as number);
+    // toClient left the client's address in this.cip.
+    const vport = conns.vport[idx] as number;
+    if (toLip) fnatIcmpOut6(buf, flow, this.vip, vport, this.cip, conns.cport[idx] as number);
+    else natIcmpOut6(buf, flow, this.vip, vport);
     this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
   }
 }
