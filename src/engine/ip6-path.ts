@@ -9,7 +9,7 @@
  * forwarded one by one: the first finds the conn, the later ones follow it (frag-table6.ts).
  *
  * FULLNAT translates both ends through the service's IPv6 local addresses, ICMPv6 errors
- * included (without TOA). Not carried over IPv6 yet, counted as UNSUPPORTED: real
+ * included, and gives the real server the client's address in the 20-byte IPv6 TOA. Not carried over IPv6 yet, counted as UNSUPPORTED: real
  * servers of the other family (IPv4 RIPs under an IPv6 VIP).
  */
 import { CONN_F, KIND } from '../core/conn-table.js';
@@ -17,9 +17,17 @@ import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
 import { DIR } from '../core/proto/tcp.js';
 import { FWD } from '../core/types.js';
-import { ETH_LEN } from '../forward/frame.js';
+import { ETH_LEN, moveFrame } from '../forward/frame.js';
 import { FNAT_FAIL, FullnatPorts } from '../forward/fullnat-ports.js';
-import { fnatIcmpIn6, fnatIcmpOut6, fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
+import {
+  adjustSynAckMss6,
+  fnatIcmpIn6,
+  fnatIcmpOut6,
+  fnatIn6,
+  fnatOut6,
+  insertToa6,
+  toaFits6,
+} from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
 import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
@@ -63,6 +71,8 @@ export class Ip6Path {
   private readonly lip = new Uint8Array(16);
   /** FULLNAT local address and port allocation for IPv6 conns. */
   readonly fnat: FullnatPorts;
+  // Insert TOA into FULLNAT TCP requests (IpPathOptions.toa).
+  private readonly toa: boolean;
   // The tunnel of the packet being sent (set by xmitIn for TUN real servers).
   private tunType = 0;
   private tunFlags = 0;
@@ -83,8 +93,9 @@ export class Ip6Path {
     private readonly out: Output,
     private readonly out6: Output6,
     private readonly local: LocalAddrs6,
-    o: { lportMin?: number; lportMax?: number } = {},
+    o: { toa?: boolean; lportMin?: number; lportMax?: number } = {},
   ) {
+    this.toa = o.toa ?? true;
     this.fnat = new FullnatPorts(o.lportMin, o.lportMax);
     this.pkt.af = 6;
     this.pkt.srcAddr = new Uint8Array(16);
@@ -274,7 +285,26 @@ export class Ip6Path {
       if (lport < 0) return;
       wordsToBytes(this.w2, this.lip);
       if (icmp) fnatIcmpIn6(buf, flow, this.lip, lport, this.rip, rport);
-      else fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
+      else {
+        const toa =
+          this.toa &&
+          flow.proto === IPPROTO.TCP &&
+          !flow.fragment &&
+          this.fnat.wantsToa(idx, buf, flow.l4Off, flow.tcpFlags);
+        fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
+        // The grown packet goes from the arena: the received buffer may have no room after it.
+        if (toa && toaFits6(buf, flow, mtu)) {
+          const o = this.out.reserve(flow.ipEnd - flow.base + 32);
+          if (o >= 0) {
+            moveFrame(buf, flow, this.out.arena, o);
+            conns.readAddr(idx, 0, this.w1);
+            wordsToBytes(this.w1, this.cip);
+            insertToa6(this.out.arena, flow, this.cip, conns.cport[idx] as number);
+            this.emit(this.out.arena, flow, slot, mtu, over, now);
+            return;
+          }
+        }
+      }
     }
     this.emit(buf, flow, slot, mtu, over, now);
   }
@@ -295,6 +325,12 @@ export class Ip6Path {
     if (slot < 0) return;
     conns.readAddr(idx, 4, this.w1);
     wordsToBytes(this.w1, this.vip);
+    if (toLip && this.toa && flow.proto === IPPROTO.TCP && (flow.tcpFlags & 0x12) === 0x12 && flow.hasL4) {
+      // The SYN-ACK: remember its ISN for the first data segment's TOA, and lower its MSS by the
+      // option's size so full-sized client segments still fit with it (DPVS tcp_fnat_out_handler).
+      this.fnat.sawSynAck(idx, buf, flow.l4Off);
+      adjustSynAckMss6(buf, flow);
+    }
     // toClient left the client's address in this.cip.
     if (toLip)
       fnatOut6(buf, flow, this.vip, conns.vport[idx] as number, this.cip, conns.cport[idx] as number);

@@ -235,6 +235,47 @@ s.send(m, 9000, '${VIP}');`;
         assert.equal(r.stdout.trim(), `${VIP} 3000 true`, `${r.stdout}${r.stderr}\n${lab!.out()}`);
       });
 
+    if (mode === 'fullnat')
+      it("the real server receives the client's address in the 20-byte IPv6 TOA (kind 254) of the SYN", async () => {
+        // What the real server's kernel sees on the wire, read by tshark in its namespace.
+        const caps = ['rs1', 'rs2'].map((rs) => {
+          const c = lab!.ns.spawn(
+            rs,
+            [
+              'tshark',
+              '-n',
+              '-i',
+              'eth0',
+              '-a',
+              'duration:6',
+              '-f',
+              'ip6 and tcp port 80',
+              '-T',
+              'fields',
+              '-e',
+              'tcp.options',
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          );
+          let o = '';
+          let e = '';
+          c.stdout?.on('data', (d: Buffer) => {
+            o += d.toString();
+          });
+          c.stderr?.on('data', (d: Buffer) => {
+            e += d.toString();
+          });
+          return { c, out: () => o, err: () => e };
+        });
+        for (const k of caps) await waitFor('tshark', () => k.err().includes('Capturing on'), k.err);
+        assert.equal(curl(lab!).status, 0);
+        assert.equal(curl(lab!).status, 0);
+        await Promise.all(caps.map((k) => new Promise((r) => k.c.once('exit', r))));
+        const opts = caps.map((k) => k.out()).join('');
+        // kind 254, length 20 (0x14), then the client's port (any) and address 2001:db8:1::7.
+        assert.match(opts, /fe14[0-9a-f]{4}20010db8000100000000000000000007/, opts);
+      });
+
     it("the client's neighbour entry for the VIP is the director's MAC (lvsd answered the solicitation)", () => {
       const neigh = lab!.ns.exec('client', ['ip', '-6', 'neigh', 'show', VIP]).stdout;
       const mac = /link\/ether ([0-9a-f:]{17})/.exec(lab!.ns.ip('dir', 'link', 'show', 'eth0'))?.[1];

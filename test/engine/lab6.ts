@@ -34,7 +34,7 @@ export const RULES6 = `
 `;
 
 /** A lab director with IPv6; `neighbours: false` leaves IPv6 next hops to neighbour discovery. */
-export function lab6(o: { neighbours?: boolean; mtu?: number } = {}): Simulation {
+export function lab6(o: { neighbours?: boolean; mtu?: number; toa?: boolean } = {}): Simulation {
   return createSimulation({
     rules: RULES6,
     directorMac: DIR_MAC,
@@ -44,6 +44,7 @@ export function lab6(o: { neighbours?: boolean; mtu?: number } = {}): Simulation
     gateway6: GW6,
     neighbours: o.neighbours === false ? '' : `${GW6} ${GW_MAC}\n${RS6} ${RS1_MAC}\n${RS6B} ${RS2_MAC}\n`,
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+    ...(o.toa !== undefined ? { toa: o.toa } : {}),
     laddrs: [LIP6],
     now: 1_000_000,
   });
