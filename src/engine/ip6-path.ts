@@ -9,8 +9,9 @@
  * forwarded one by one: the first finds the conn, the later ones follow it (frag-table6.ts).
  *
  * FULLNAT translates both ends through the service's IPv6 local addresses, ICMPv6 errors
- * included, and gives the real server the client's address in the 20-byte IPv6 TOA. Not carried over IPv6 yet, counted as UNSUPPORTED: real
- * servers of the other family (IPv4 RIPs under an IPv6 VIP).
+ * included, and gives the real server the client's address in the 20-byte IPv6 TOA. An IPv4 real server
+ * under an IPv6 VIP is served by TUN only (IPv6 in IPv4, GUE or GRE); by the other methods it
+ * is counted as UNSUPPORTED, as the kernel refuses such a real server for them.
  */
 import { CONN_F, KIND } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
@@ -30,8 +31,10 @@ import {
 } from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
+import { TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
 import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
 import { IPPROTO } from '../packet/checksum.js';
+import { ETHERTYPE } from '../packet/ethernet.js';
 import type { Flow } from '../packet/flow.js';
 import { decrementTtl } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
@@ -73,6 +76,8 @@ export class Ip6Path {
   readonly fnat: FullnatPorts;
   // Insert TOA into FULLNAT TCP requests (IpPathOptions.toa).
   private readonly toa: boolean;
+  // The IPv4 tunnel of a mixed-family TUN packet (xmitTun4).
+  private readonly tun4 = new TunParams();
   // The tunnel of the packet being sent (set by xmitIn for TUN real servers).
   private tunType = 0;
   private tunFlags = 0;
@@ -235,6 +240,12 @@ export class Ip6Path {
       fwd === FWD.TUNNEL ||
       fwd === FWD.BYPASS ||
       fwd === FWD.FULLNAT;
+    // Mixed-family TUN (an IPv4 real server under an IPv6 VIP): ip_vs_tunnel_xmit() carries the
+    // IPv6 packet in an IPv4 outer header (protocol 41, or GUE/GRE carrying IPv6), as since 3.18.
+    if (conns.daf(idx) === 4 && fwd === FWD.TUNNEL) {
+      this.xmitTun4(buf, flow, idx, icmp, gso, now);
+      return;
+    }
     if (conns.daf(idx) !== 6 || !methodOk) {
       out.drop(DROP.UNSUPPORTED);
       return;
@@ -307,6 +318,50 @@ export class Ip6Path {
       }
     }
     this.emit(buf, flow, slot, mtu, over, now);
+  }
+
+  // An IPv6 packet through an IPv4 tunnel to conn idx's IPv4 real server. The outer DF is always
+  // set for an IPv6 inner packet (tunEncap), so a packet too big for the tunnel gets packet too big
+  // with the MTU left inside it, as ip_vs_tunnel_xmit's ensure_mtu_is_adequate does for IPv6.
+  private xmitTun4(buf: Uint8Array, flow: Flow, idx: number, icmp: boolean, gso: boolean, now: number): void {
+    const out = this.out;
+    const dest = this.director.destOf(idx);
+    if (!dest) {
+      out.drop(DROP.DEST_GONE);
+      return;
+    }
+    const rip = this.director.conns.daddrOf(idx);
+    const slot = out.routeTo(rip);
+    if (slot < 0) {
+      out.drop(DROP.NO_ROUTE);
+      return;
+    }
+    const nh = out.route.gateway4 || rip;
+    const mtu = out.routeMtu(slot);
+    const t = this.tun4;
+    t.type = dest.tunType;
+    t.flags = dest.tunFlags;
+    t.port = dest.tunPort;
+    t.src4 = out.routeSrc(slot) | 0;
+    t.dst4 = rip | 0;
+    const over = tunOverhead(t.type, t.flags);
+    if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
+    if (!decrementTtl(buf, flow)) {
+      if (!icmp) this.icmpError(buf, flow, ICMPV6_TIME_EXCEED, 0, 0, now);
+      out.drop(DROP.TTL_EXCEEDED);
+      return;
+    }
+    const room = mtu - over;
+    const count = out.segmentCount(flow, room);
+    if (count < 0) return;
+    for (let k = 0; k < count; k++) {
+      const inner = out.placeSegment(buf, flow, room, over, k, count);
+      if (inner < 0) return;
+      const len = out.segLen;
+      t.id = out.nextIpId();
+      const l3 = tunEncap(out.arena, inner, len, 6, flow.tos, flow.ttl, true, flowHash6(flow), t);
+      out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now);
+    }
   }
 
   // ip_vs_out for a MASQ reply (SNAT to VIP:vport) or a FULLNAT one to a LIP (to VIP:vport →
