@@ -26,7 +26,7 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.DEST_GONE]: "the connection's real server was deleted (expire_nodest_conn 0)",
   [DROP.RESCHEDULED]: 'old connection expired to reschedule; the client retransmits',
   [DROP.UNSUPPORTED]: 'forwarding method or address family the engine does not implement',
-  [DROP.FRAGMENT]: 'a fragment the engine cannot place (first fragment unseen, or IPv6)',
+  [DROP.FRAGMENT]: 'a fragment the engine cannot place (first fragment unseen, or ICMP)',
   [DROP.NO_ROUTE]: 'no route to the next hop',
   [DROP.NEIGH_QUEUE_FULL]: 'waiting for ARP/ND, and the queue is full',
   [DROP.NEIGH_FAILED]: 'the next hop never answered ARP/ND (3 probes)',

@@ -22,9 +22,9 @@ export const DROP = {
   /** A forwarding method or address-family combination the engine does not implement. */
   UNSUPPORTED: 69,
   /**
-   * An IPv4 fragment the engine cannot place: a later fragment whose first one was not seen (out
-   * of order or expired), or an ICMP fragment; and every IPv6 fragment. IPVS sees datagrams whole;
-   * the engine forwards IPv4 fragments one by one (frag-table.ts) instead of reassembling.
+   * A fragment the engine cannot place: a later fragment whose first one was not seen (out of
+   * order or expired), or an ICMP/ICMPv6 fragment. IPVS sees datagrams whole; the engine forwards
+   * fragments one by one (frag-table.ts, frag-table6.ts) instead of reassembling.
    */
   FRAGMENT: 70,
   /** No route to the next hop. */

@@ -5,27 +5,42 @@
  * IPv6-in-IPv6, GUE or GRE (ip_vs_tunnel_xmit_v6; forward/tun6.ts). The
  * kernel's transmit checks come first, as in __ip_vs_get_out_rt_v6: route, then MTU (ICMPv6
  * packet too big, never fragmentation: IPv6 routers do not fragment, RFC 8200 §5), then hop
- * limit (time exceeded), so an error quotes the packet as the client sent it.
+ * limit (time exceeded), so an error quotes the packet as the client sent it. Fragments are
+ * forwarded one by one: the first finds the conn, the later ones follow it (frag-table6.ts).
  *
- * FULLNAT translates both ends through the service's IPv6 local addresses (without TOA, and
- * without translating ICMPv6 errors). Not carried over IPv6 yet, counted as UNSUPPORTED: real
- * servers of the other family (IPv4 RIPs under an IPv6 VIP).
+ * FULLNAT translates both ends through the service's IPv6 local addresses, ICMPv6 errors
+ * included, and gives the real server the client's address in the 20-byte IPv6 TOA. An IPv4 real server
+ * under an IPv6 VIP is served by TUN only (IPv6 in IPv4, GUE or GRE); by the other methods it
+ * is counted as UNSUPPORTED, as the kernel refuses such a real server for them.
  */
 import { CONN_F, KIND } from '../core/conn-table.js';
 import { type Director, PacketInfo, VERDICT } from '../core/director.js';
 import { bytesToWords } from '../core/persistence.js';
+import { DIR } from '../core/proto/tcp.js';
 import { FWD } from '../core/types.js';
-import { ETH_LEN } from '../forward/frame.js';
+import { ETH_LEN, moveFrame } from '../forward/frame.js';
 import { FNAT_FAIL, FullnatPorts } from '../forward/fullnat-ports.js';
-import { fnatIn6, fnatOut6 } from '../forward/fullnat6.js';
+import {
+  adjustSynAckMss6,
+  fnatIcmpIn6,
+  fnatIcmpOut6,
+  fnatIn6,
+  fnatOut6,
+  insertToa6,
+  toaFits6,
+} from '../forward/fullnat6.js';
 import { echoReplyInPlace, writeIcmpError6 } from '../forward/icmp-reply.js';
 import { natIcmpIn6, natIcmpOut6, natIn6, natOut6 } from '../forward/nat.js';
+import { TunParams, tunEncap, tunOverhead } from '../forward/tun.js';
 import { tunEncap6, tunOverhead6 } from '../forward/tun6.js';
 import { IPPROTO } from '../packet/checksum.js';
+import { ETHERTYPE } from '../packet/ethernet.js';
 import type { Flow } from '../packet/flow.js';
 import { decrementTtl } from '../packet/rewrite.js';
 import type { SyncMaster } from '../sync/sync-master.js';
 import { DROP, verdictDrop } from './drops.js';
+import { FRAG_DIR } from './frag-table.js';
+import { FragTable6 } from './frag-table6.js';
 import { bindSynced } from './ip-path.js';
 import { LOCAL } from './local-addrs.js';
 import type { LocalAddrs6 } from './local-addrs6.js';
@@ -59,6 +74,10 @@ export class Ip6Path {
   private readonly lip = new Uint8Array(16);
   /** FULLNAT local address and port allocation for IPv6 conns. */
   readonly fnat: FullnatPorts;
+  // Insert TOA into FULLNAT TCP requests (IpPathOptions.toa).
+  private readonly toa: boolean;
+  // The IPv4 tunnel of a mixed-family TUN packet (xmitTun4).
+  private readonly tun4 = new TunParams();
   // The tunnel of the packet being sent (set by xmitIn for TUN real servers).
   private tunType = 0;
   private tunFlags = 0;
@@ -71,14 +90,17 @@ export class Ip6Path {
   marks = new MarkTable([]);
   /** The ifindex the current frame arrived on (set by the engine per frame), for `iif` rules. */
   rxIf = 0;
+  /** Later fragments find their datagram's conn here. */
+  readonly frags = new FragTable6();
 
   constructor(
     private readonly director: Director,
     private readonly out: Output,
     private readonly out6: Output6,
     private readonly local: LocalAddrs6,
-    o: { lportMin?: number; lportMax?: number } = {},
+    o: { toa?: boolean; lportMin?: number; lportMax?: number } = {},
   ) {
+    this.toa = o.toa ?? true;
     this.fnat = new FullnatPorts(o.lportMin, o.lportMax);
     this.pkt.af = 6;
     this.pkt.srcAddr = new Uint8Array(16);
@@ -88,8 +110,16 @@ export class Ip6Path {
   /** Handles a parsed IPv6 packet (not NDP) whose checksums are complete; `gso` marks a TCP super-frame. */
   handle(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
     if (flow.fragment) {
-      this.out.drop(DROP.FRAGMENT);
-      return;
+      // A first fragment goes on like any packet and is remembered (request, reply); a later one
+      // takes its datagram's conn (frag-table6.ts). ICMPv6 fragments are dropped, as for IPv4.
+      if (flow.proto === IPPROTO.ICMPV6) {
+        this.out.drop(DROP.FRAGMENT);
+        return;
+      }
+      if (!flow.hasL4) {
+        this.laterFragment(buf, flow, gso, now);
+        return;
+      }
     }
     const kind = this.local.kind(buf, flow.dstOff);
     if (flow.proto === IPPROTO.ICMPV6) {
@@ -144,9 +174,29 @@ export class Ip6Path {
       this.out.drop(DROP.SYNC_UNBOUND);
       return;
     }
+    if (flow.fragment) this.frags.put(buf, flow.srcOff, flow.dstOff, flow.ipId, idx, FRAG_DIR.REQUEST, now);
     this.xmitIn(buf, flow, idx, false, gso, now);
     // A one-packet conn (-o, UDP) is freed once its datagram is sent, as ip_vs_conn_put() does.
     if (this.director.conns.kind(idx) === KIND.OPS) this.director.flushOps();
+  }
+
+  // A fragment without the L4 header: the conn its first fragment found, the same rewrite minus ports.
+  private laterFragment(buf: Uint8Array, flow: Flow, gso: boolean, now: number): void {
+    const f = this.frags;
+    const s = f.find(buf, flow.srcOff, flow.dstOff, flow.ipId, now);
+    const conns = this.director.conns;
+    if (s < 0 || conns.kind(f.conn[s]!) !== KIND.LIVE) {
+      this.out.drop(DROP.FRAGMENT);
+      return;
+    }
+    const idx = f.conn[s]!;
+    const dir = f.dir[s]!;
+    // The kernel counts the reassembled datagram once: a later fragment's payload bytes join the
+    // first fragment's count, with no extra packet (l4Off is where its payload starts).
+    const bytes = flow.ipEnd - flow.l4Off;
+    this.director.countBytes(idx, dir === FRAG_DIR.REQUEST ? DIR.INPUT : DIR.OUTPUT, bytes, 0, now);
+    if (dir === FRAG_DIR.REQUEST) this.xmitIn(buf, flow, idx, false, gso, now);
+    else this.reply(buf, flow, idx, dir === FRAG_DIR.REPLY_LIP, gso, now);
   }
 
   // See the comment at the call: true when the packet was answered and dropped.
@@ -170,7 +220,9 @@ export class Ip6Path {
     p.tcpFlags = flow.tcpFlags & 0xff;
     p.sctpChunk = flow.proto === IPPROTO.SCTP && flow.l4Off + 13 <= flow.ipEnd ? buf[flow.l4Off + 12]! : -1;
     p.sctpNextChunk = -1;
-    p.length = flow.ipEnd - flow.l3Off;
+    // A first fragment counts as the reassembled datagram will (nf_ct_frag6_reasm drops the
+    // Fragment header); the later ones add their payload (laterFragment).
+    p.length = flow.ipEnd - flow.l3Off - (flow.fragment ? 8 : 0);
     p.fragment = false;
     // skb->mark as PREROUTING's MARK rules would have left it, for ip_vs_service_find()'s fwmark step.
     p.fwmark = this.marks.classify6(buf, flow, this.rxIf);
@@ -187,7 +239,13 @@ export class Ip6Path {
       fwd === FWD.DROUTE ||
       fwd === FWD.TUNNEL ||
       fwd === FWD.BYPASS ||
-      (fwd === FWD.FULLNAT && !icmp);
+      fwd === FWD.FULLNAT;
+    // Mixed-family TUN (an IPv4 real server under an IPv6 VIP): ip_vs_tunnel_xmit() carries the
+    // IPv6 packet in an IPv4 outer header (protocol 41, or GUE/GRE carrying IPv6), as since 3.18.
+    if (conns.daf(idx) === 4 && fwd === FWD.TUNNEL) {
+      this.xmitTun4(buf, flow, idx, icmp, gso, now);
+      return;
+    }
     if (conns.daf(idx) !== 6 || !methodOk) {
       out.drop(DROP.UNSUPPORTED);
       return;
@@ -237,14 +295,82 @@ export class Ip6Path {
       if (lport < 0) lport = this.allocLocal(idx, rport);
       if (lport < 0) return;
       wordsToBytes(this.w2, this.lip);
-      fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
+      if (icmp) fnatIcmpIn6(buf, flow, this.lip, lport, this.rip, rport);
+      else {
+        const toa =
+          this.toa &&
+          flow.proto === IPPROTO.TCP &&
+          !flow.fragment &&
+          this.fnat.wantsToa(idx, buf, flow.l4Off, flow.tcpFlags);
+        fnatIn6(buf, flow, this.lip, lport, this.rip, rport);
+        // The grown packet goes from the arena: the received buffer may have no room after it.
+        if (toa && toaFits6(buf, flow, mtu)) {
+          const o = this.out.reserve(flow.ipEnd - flow.base + 32);
+          if (o >= 0) {
+            moveFrame(buf, flow, this.out.arena, o);
+            conns.readAddr(idx, 0, this.w1);
+            wordsToBytes(this.w1, this.cip);
+            insertToa6(this.out.arena, flow, this.cip, conns.cport[idx] as number);
+            this.emit(this.out.arena, flow, slot, mtu, over, now);
+            return;
+          }
+        }
+      }
     }
     this.emit(buf, flow, slot, mtu, over, now);
+  }
+
+  // An IPv6 packet through an IPv4 tunnel to conn idx's IPv4 real server. The outer DF is always
+  // set for an IPv6 inner packet (tunEncap), so a packet too big for the tunnel gets packet too big
+  // with the MTU left inside it, as ip_vs_tunnel_xmit's ensure_mtu_is_adequate does for IPv6.
+  private xmitTun4(buf: Uint8Array, flow: Flow, idx: number, icmp: boolean, gso: boolean, now: number): void {
+    const out = this.out;
+    const dest = this.director.destOf(idx);
+    if (!dest) {
+      out.drop(DROP.DEST_GONE);
+      return;
+    }
+    const rip = this.director.conns.daddrOf(idx);
+    const slot = out.routeTo(rip);
+    if (slot < 0) {
+      out.drop(DROP.NO_ROUTE);
+      return;
+    }
+    const nh = out.route.gateway4 || rip;
+    const mtu = out.routeMtu(slot);
+    const t = this.tun4;
+    t.type = dest.tunType;
+    t.flags = dest.tunFlags;
+    t.port = dest.tunPort;
+    t.src4 = out.routeSrc(slot) | 0;
+    t.dst4 = rip | 0;
+    const over = tunOverhead(t.type, t.flags);
+    if (!this.mtuOk(buf, flow, mtu - over, gso && !icmp, now)) return;
+    if (!decrementTtl(buf, flow)) {
+      if (!icmp) this.icmpError(buf, flow, ICMPV6_TIME_EXCEED, 0, 0, now);
+      out.drop(DROP.TTL_EXCEEDED);
+      return;
+    }
+    const room = mtu - over;
+    const count = out.segmentCount(flow, room);
+    if (count < 0) return;
+    for (let k = 0; k < count; k++) {
+      const inner = out.placeSegment(buf, flow, room, over, k, count);
+      if (inner < 0) return;
+      const len = out.segLen;
+      t.id = out.nextIpId();
+      const l3 = tunEncap(out.arena, inner, len, 6, flow.tos, flow.ttl, true, flowHash6(flow), t);
+      out.sendL3(out.arena, l3, len + over, ETHERTYPE.IPV4, slot, nh, now);
+    }
   }
 
   // ip_vs_out for a MASQ reply (SNAT to VIP:vport) or a FULLNAT one to a LIP (to VIP:vport →
   // client:cport), and on to the client.
   private reply(buf: Uint8Array, flow: Flow, idx: number, toLip: boolean, gso: boolean, now: number): void {
+    if (flow.fragment && flow.hasL4) {
+      const dir = toLip ? FRAG_DIR.REPLY_LIP : FRAG_DIR.REPLY;
+      this.frags.put(buf, flow.srcOff, flow.dstOff, flow.ipId, idx, dir, now);
+    }
     const conns = this.director.conns;
     if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) !== (toLip ? FWD.FULLNAT : FWD.MASQ)) {
       this.out.drop(DROP.NOT_OURS);
@@ -254,6 +380,12 @@ export class Ip6Path {
     if (slot < 0) return;
     conns.readAddr(idx, 4, this.w1);
     wordsToBytes(this.w1, this.vip);
+    if (toLip && this.toa && flow.proto === IPPROTO.TCP && (flow.tcpFlags & 0x12) === 0x12 && flow.hasL4) {
+      // The SYN-ACK: remember its ISN for the first data segment's TOA, and lower its MSS by the
+      // option's size so full-sized client segments still fit with it (DPVS tcp_fnat_out_handler).
+      this.fnat.sawSynAck(idx, buf, flow.l4Off);
+      adjustSynAckMss6(buf, flow);
+    }
     // toClient left the client's address in this.cip.
     if (toLip)
       fnatOut6(buf, flow, this.vip, conns.vport[idx] as number, this.cip, conns.cport[idx] as number);
@@ -441,22 +573,31 @@ export class Ip6Path {
       if (conns.kind(idx) === KIND.OPS) this.director.flushOps();
       return;
     }
-    if (kind & LOCAL.LIP) {
-      // ICMPv6 errors about FULLNAT traffic are not translated yet.
-      out.drop(DROP.ICMP_NO_CONN);
-      return;
-    }
-    // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
-    const idx = conns.findOut(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
-    if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
-      out.drop(DROP.NOT_OURS);
-      return;
+    const toLip = (kind & LOCAL.LIP) !== 0;
+    let idx: number;
+    if (toLip) {
+      // About a request we sent LIP:lport → RIP:rport (FULLNAT), relayed to the client.
+      idx = conns.findOutLocal(p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.FULLNAT) {
+        out.drop(DROP.ICMP_NO_CONN);
+        return;
+      }
+    } else {
+      // About a request we forwarded client → RIP:rport (NAT), on its way to the client.
+      idx = conns.findOut(6, p, this.w1, flow.innerDport, this.w2, flow.innerSport);
+      if (idx < 0 || (conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.MASQ) {
+        out.drop(DROP.NOT_OURS);
+        return;
+      }
     }
     const slot = this.toClient(buf, flow, idx, gso, true, now);
     if (slot < 0) return;
     conns.readAddr(idx, 4, this.w1);
     wordsToBytes(this.w1, this.vip);
-    natIcmpOut6(buf, flow, this.vip, conns.vport[idx] as number);
+    // toClient left the client's address in this.cip.
+    const vport = conns.vport[idx] as number;
+    if (toLip) fnatIcmpOut6(buf, flow, this.vip, vport, this.cip, conns.cport[idx] as number);
+    else natIcmpOut6(buf, flow, this.vip, vport);
     this.emit(buf, flow, slot, this.out6.routeMtu(slot), 0, now);
   }
 }
@@ -482,6 +623,7 @@ function flowHash6(flow: Flow): number {
   const b = flow.dst6;
   let h = Math.imul((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!, 0x85ebca6b);
   h ^= Math.imul((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!, 0xc2b2ae35);
-  h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
+  // Fragments hash without ports, so every fragment of a datagram gets the same outer source port.
+  if (!flow.fragment) h ^= Math.imul((flow.sport << 16) | flow.dport, 0x27d4eb2f);
   return h ^ (h >>> 15);
 }

@@ -11,7 +11,8 @@ import { FWD } from '../core/types.js';
 /** Why the engine cannot forward to `d` of a service of family `af`, or undefined when it can. */
 export function destUnsupported(af: number, d: Dest): string | undefined {
   if (d.af !== af && d.fwd !== FWD.TUNNEL) return 'real servers of the other family need a tunnel';
-  if (d.af !== af) return 'tunnels to real servers of the other family are not carried yet';
+  // ip6-path.ts carries an IPv6 VIP's packets to IPv4 real servers (IPv6 in IPv4); the reverse is not yet.
+  if (d.af !== af && af === 4) return 'tunnels from an IPv4 VIP to IPv6 real servers are not carried yet';
   return undefined;
 }
 

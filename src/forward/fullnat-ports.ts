@@ -133,6 +133,32 @@ export class FullnatPorts {
     return false;
   }
 
+  /**
+   * Records a real server's SYN-ACK for conn `idx` (DPVS tcp_out_init_seq: fdata_seq = its ISN
+   * + 1), so the client segment acknowledging it is known as the first data one. `buf` holds the
+   * TCP header at `tcpOff`.
+   */
+  sawSynAck(idx: number, buf: Uint8Array, tcpOff: number): void {
+    const o = tcpOff + 4;
+    this.fdataSeq[idx] =
+      (((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) + 1) >>> 0;
+    this.state[idx] = (this.state[idx] as number) | FNAT_S.FDATA;
+  }
+
+  /**
+   * True if a client TCP segment with flags `flags` (TCP header at `tcpOff`) of conn `idx` gets
+   * TOA, as DPVS tcp_fnat_in_handler decides: the SYN, and segments acknowledging the server's
+   * SYN-ACK (neither SYN, RST nor FIN).
+   */
+  wantsToa(idx: number, buf: Uint8Array, tcpOff: number, flags: number): boolean {
+    if ((flags & 0x12) === 0x02) return true;
+    if (flags & 0x07) return false;
+    if (((this.state[idx] as number) & FNAT_S.FDATA) === 0) return false;
+    const o = tcpOff + 8;
+    const ack = ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+    return ack === this.fdataSeq[idx];
+  }
+
   /** Resets the per-conn state of a freshly created conn `idx` (conn indexes are reused). */
   resetConn(idx: number): void {
     if (idx >= this.state.length) {

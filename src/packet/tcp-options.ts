@@ -229,6 +229,18 @@ export function writeToa4(buf: Uint8Array, off: number, port: number, addr: numb
   return TCPOLEN_TOA;
 }
 
+/**
+ * Writes the 20-byte IPv6 TOA option (kind 254, length 20, port, 16-byte address from
+ * `addr[addrOff..]`) at `off` (dpvs kmod/toa/toa.h struct toa_ip6_data); returns its length.
+ */
+export function writeToa6(buf: Uint8Array, off: number, port: number, addr: Uint8Array, addrOff = 0): number {
+  buf[off] = TCPOPT.TOA;
+  buf[off + 1] = TCPOLEN_TOA6;
+  wr16(buf, off + 2, port);
+  for (let i = 0; i < 16; i++) buf[off + 4 + i] = addr[addrOff + i]!;
+  return TCPOLEN_TOA6;
+}
+
 /** Reads the IPv4 address of an 8-byte TOA option at `off` as a host-order u32. */
 export function readToa4Addr(buf: Uint8Array, off: number): number {
   return rd32(buf, off + 4);

@@ -24,8 +24,13 @@ const VIP = '2001:db8:1::100';
 const LIP = '2001:db8:2::200';
 const skip = netnsSkipReason();
 
-// A tiny HTTP server per real server: its name, or the peer address at /whoami.
-const rsServer = (name: string) => `
+// A tiny HTTP server per real server: its name, or the peer address at /whoami. And a UDP echo
+// server on port 9000, bound to \`udpBind\` (the VIP for DR, so replies leave from it).
+const rsServer = (name: string, udpBind: string) => `
+const dgram = require('node:dgram');
+const u = dgram.createSocket('udp6');
+u.on('message', (m, r) => u.send(m, r.port, r.address));
+u.bind(9000, '${udpBind}');
 const http = require('node:http');
 // /big: 20 MB of a fixed pattern, so the client can check its digest.
 const big = Buffer.alloc(20 * 1024 * 1024);
@@ -113,7 +118,10 @@ async function up(mode: 'dr' | 'nat' | 'tun' | 'fullnat'): Promise<Lab> {
     }
   }
   for (const rs of ['rs1', 'rs2']) {
-    const p = ns.spawn(rs, [process.execPath, '-e', rsServer(rs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const udpBind = mode === 'dr' ? VIP : '::';
+    const p = ns.spawn(rs, [process.execPath, '-e', rsServer(rs, udpBind)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let o = '';
     p.stdout?.on('data', (d: Buffer) => {
       o += d.toString();
@@ -130,14 +138,17 @@ async function up(mode: 'dr' | 'nat' | 'tun' | 'fullnat'): Promise<Lab> {
   writeFileSync(
     join(dir, 'rules'),
     `-A -t [${VIP}]:80 -s rr\n-a -t [${VIP}]:80 -r [${rip}10]:80 ${flag} -w 1\n-a -t [${VIP}]:80 -r [${rip}11]:80 ${flag} -w 1\n` +
-      (mode === 'fullnat' ? `-P -t [${VIP}]:80 -z ${LIP} -F eth1\n` : ''),
+      `-A -u [${VIP}]:9000 -s rr\n-a -u [${VIP}]:9000 -r [${rip}10]:9000 ${flag} -w 1\n` +
+      (mode === 'fullnat'
+        ? `-P -t [${VIP}]:80 -z ${LIP} -F eth1\n-P -u [${VIP}]:9000 -z ${LIP} -F eth1\n`
+        : ''),
   );
   const lvsd = ns.spawn(
     'dir',
     [
       ...tsxArgv,
       ...['--dataplane', 'packet', '--interface', 'eth0', ...(nat ? ['--interface', 'eth1'] : [])],
-      ...['--socket', join(dir, 'lvsd.sock'), '--restore', join(dir, 'rules')],
+      ...['--socket', join(dir, 'lvsd.sock'), '--restore', join(dir, 'rules'), '--sysctl-files', 'none'],
     ],
     { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -206,6 +217,64 @@ for (const mode of ['dr', 'nat', 'tun', 'fullnat'] as const) {
       // DR and TUN: the director carries only the client's ACKs, far less than the 20 MB.
       if (bypass) assert.ok(rx() - before < 5 * 1024 * 1024, `director received ${rx() - before} bytes`);
     });
+
+    if (mode !== 'tun')
+      it('a 3,000-byte UDP datagram crosses in fragments both ways and comes back whole (IPv6 fragments)', () => {
+        // The client's kernel cuts the datagram into fragments (RFC 8200 §4.5, MTU 1500); the
+        // director forwards each one, the real server's kernel reassembles it and echoes it back,
+        // fragmented again (through the director for NAT and FULLNAT, straight for DR).
+        const script = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp6');
+const m = Buffer.alloc(3000);
+for (let i = 0; i < m.length; i++) m[i] = (i * 7 + 3) & 0xff;
+const t = setTimeout(() => { console.log('timeout'); process.exit(1); }, 4000);
+s.on('message', (r, ri) => { console.log(ri.address, r.length, r.equals(m)); clearTimeout(t); s.close(); });
+s.send(m, 9000, '${VIP}');`;
+        const r = lab!.ns.exec('client', [process.execPath, '-e', script], 15_000);
+        assert.equal(r.stdout.trim(), `${VIP} 3000 true`, `${r.stdout}${r.stderr}\n${lab!.out()}`);
+      });
+
+    if (mode === 'fullnat')
+      it("the real server receives the client's address in the 20-byte IPv6 TOA (kind 254) of the SYN", async () => {
+        // What the real server's kernel sees on the wire, read by tshark in its namespace.
+        const caps = ['rs1', 'rs2'].map((rs) => {
+          const c = lab!.ns.spawn(
+            rs,
+            [
+              'tshark',
+              '-n',
+              '-i',
+              'eth0',
+              '-a',
+              'duration:6',
+              '-f',
+              'ip6 and tcp port 80',
+              '-T',
+              'fields',
+              '-e',
+              'tcp.options',
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          );
+          let o = '';
+          let e = '';
+          c.stdout?.on('data', (d: Buffer) => {
+            o += d.toString();
+          });
+          c.stderr?.on('data', (d: Buffer) => {
+            e += d.toString();
+          });
+          return { c, out: () => o, err: () => e };
+        });
+        for (const k of caps) await waitFor('tshark', () => k.err().includes('Capturing on'), k.err);
+        assert.equal(curl(lab!).status, 0);
+        assert.equal(curl(lab!).status, 0);
+        await Promise.all(caps.map((k) => new Promise((r) => k.c.once('exit', r))));
+        const opts = caps.map((k) => k.out()).join('');
+        // kind 254, length 20 (0x14), then the client's port (any) and address 2001:db8:1::7.
+        assert.match(opts, /fe14[0-9a-f]{4}20010db8000100000000000000000007/, opts);
+      });
 
     it("the client's neighbour entry for the VIP is the director's MAC (lvsd answered the solicitation)", () => {
       const neigh = lab!.ns.exec('client', ['ip', '-6', 'neigh', 'show', VIP]).stdout;

@@ -7,6 +7,7 @@ import { FRAME_F } from '../../src/engine/engine.js';
 import { findLla } from '../../src/engine/ndp.js';
 import { RouteResult6, StaticRoutes6 } from '../../src/engine/routes6.js';
 import { IPPROTO, verifyL4Checksum } from '../../src/packet/checksum.js';
+import { toaOption } from '../../src/packet/tcp-options.js';
 import { SIM_IFINDEX } from '../../src/tools/simulate.js';
 import { flowOf } from '../forward/fixtures.js';
 import { pkt } from '../helpers/packet-builder.js';
@@ -216,7 +217,7 @@ describe('IPv6 forwarding', () => {
     assert.deepEqual(run(lab6(), syn(84)).tx.map(hex), [hex(want)]);
   });
 
-  it('FULLNAT: the request leaves from LIP:lport to RIP:rport, the reply returns from VIP:vport to the client', () => {
+  it('FULLNAT: the request leaves from LIP:lport to RIP:rport with the IPv6 TOA, the reply returns from VIP:vport to the client', () => {
     const sim = lab6();
     const r = run(sim, syn(85));
     assert.equal(r.tx.length, 1);
@@ -226,7 +227,7 @@ describe('IPv6 forwarding', () => {
     const want = pkt()
       .eth({ src: DIR_MAC, dst: RS2_MAC })
       .ipv6({ src: LIP6, dst: RS6B, hopLimit: 63 })
-      .tcp({ sport: lport, dport: 8085, flags: 'S', seq: 1000 })
+      .tcp({ sport: lport, dport: 8085, flags: 'S', seq: 1000, options: [toaOption(40000, a6(CLIENT6))] })
       .build();
     assert.equal(hex(r.tx[0]!), hex(want));
     const reply = pkt()
@@ -239,6 +240,24 @@ describe('IPv6 forwarding', () => {
       .tcp({ sport: 85, dport: 40000, flags: 'SA', seq: 7000, ack: 1001 })
       .build();
     assert.deepEqual(run(sim, reply).tx.map(hex), [hex(back)]);
+  });
+
+  it('FULLNAT: without TOA (simulate --no-toa, IpPathOptions.toa) the SYN leaves unchanged in length', () => {
+    const sim = lab6({ toa: false });
+    const r = run(sim, syn(85));
+    assert.equal(r.tx.length, 1);
+    assert.equal(r.tx[0]!.length, syn(85).length);
+  });
+
+  it('FULLNAT: no TOA when it would not fit the route MTU (the segment goes on without it)', () => {
+    const sim = lab6({ mtu: 1500 });
+    const big = fromGw6()
+      .ipv6({ src: CLIENT6, dst: VIP6, hopLimit: 64 })
+      .tcp({ sport: 40000, dport: 85, flags: 'S', seq: 1000 })
+      .payload(1500 - 60)
+      .build();
+    const r = run(sim, big);
+    assert.deepEqual([r.tx.length, r.tx[0]?.length], [1, big.length]);
   });
 
   it('FULLNAT: lvsd answers neighbour solicitations for the IPv6 LIP too', () => {

@@ -4,7 +4,7 @@
  */
 import { createSimulation, type Simulation } from '../../src/tools/simulate.js';
 import { type PacketBuilder, pkt } from '../helpers/packet-builder.js';
-import { DIR_IP, DIR_MAC, GW, GW_MAC, RS1_MAC, RS2_MAC } from './lab.js';
+import { DIR_IP, DIR_MAC, GW, GW_MAC, RS1, RS1_MAC, RS2_MAC } from './lab.js';
 
 export const DIR6 = '2001:db8:1::1';
 export const GW6 = '2001:db8:1::fe';
@@ -14,7 +14,7 @@ export const RS6 = '2001:db8:1::10';
 export const RS6B = '2001:db8:1::11';
 export const LIP6 = '2001:db8:1::200';
 
-/** 80 NAT (port-mapped), 81 DR, 82 TUN (ip6ip6), 83 GUE, 84 GRE (with checksum), 85 FULLNAT (LIP 2001:db8:1::200), 86 no dests, 53/udp NAT. */
+/** 80 NAT (port-mapped), 81 DR, 82 TUN (ip6ip6), 83 GUE, 84 GRE (with checksum), 85 FULLNAT (LIP 2001:db8:1::200), 86 no dests, 87 TUN to the IPv4 RS1 (IPv6 in IPv4), 53/udp NAT. */
 export const RULES6 = `
 -A -t [${VIP6}]:80 -s rr
 -a -t [${VIP6}]:80 -r [${RS6}]:8080 -m -w 1
@@ -31,10 +31,12 @@ export const RULES6 = `
 -A -t [${VIP6}]:85 -s rr
 -a -t [${VIP6}]:85 -r [${RS6B}]:8085 -b -w 1
 -A -t [${VIP6}]:86 -s rr
+-A -t [${VIP6}]:87 -s rr
+-a -t [${VIP6}]:87 -r ${RS1}:87 -i -w 1
 `;
 
 /** A lab director with IPv6; `neighbours: false` leaves IPv6 next hops to neighbour discovery. */
-export function lab6(o: { neighbours?: boolean; mtu?: number } = {}): Simulation {
+export function lab6(o: { neighbours?: boolean; mtu?: number; toa?: boolean } = {}): Simulation {
   return createSimulation({
     rules: RULES6,
     directorMac: DIR_MAC,
@@ -42,8 +44,12 @@ export function lab6(o: { neighbours?: boolean; mtu?: number } = {}): Simulation
     gateway: GW,
     directorIp6: `${DIR6}/64`,
     gateway6: GW6,
-    neighbours: o.neighbours === false ? '' : `${GW6} ${GW_MAC}\n${RS6} ${RS1_MAC}\n${RS6B} ${RS2_MAC}\n`,
+    neighbours:
+      o.neighbours === false
+        ? ''
+        : `${GW6} ${GW_MAC}\n${RS6} ${RS1_MAC}\n${RS6B} ${RS2_MAC}\n${RS1} ${RS1_MAC}\n`,
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+    ...(o.toa !== undefined ? { toa: o.toa } : {}),
     laddrs: [LIP6],
     now: 1_000_000,
   });

@@ -16,6 +16,7 @@ describe('packet-plane service support', () => {
     [83, true, undefined, 'forwarded'],
     [84, true, undefined, 'forwarded'],
     [85, true, undefined, 'forwarded'],
+    [87, true, undefined, 'forwarded'],
   ];
   for (const [port, serving, reason, fate] of rows) {
     it(`IPv6 service port ${port}: status ${serving ? 'served' : 'not served'} agrees with the engine (${fate})`, () => {
