@@ -7,7 +7,7 @@
  * whatever happened before.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -116,6 +116,8 @@ export function clusterStartDirector(st: ClusterLabState, i: number): void {
   labExec(CLUSTER_MODE, d, ['nft', 'delete', 'table', 'inet', 'lab_dead']);
   bird(st, d, d);
   const socket = join(st.stateDir, `${d}.sock`);
+  // A crashed lvsd leaves its socket behind; waiting for the file must wait for the new one.
+  rmSync(socket, { force: true });
   st.sockets[d] = socket;
   startDetached(st, d, d, [
     process.execPath,
@@ -269,15 +271,20 @@ export function clusterFail(st: ClusterLabState, i: number): void {
   writeFileSync(f, DEAD_NFT);
   const l = labExec(CLUSTER_MODE, d, ['nft', '-f', f]);
   if (l.status !== 0) throw new Error(`${d}: nft: ${l.stderr.trim()}`);
-  const r = spawnSync('ip', ['netns', 'pids', labNamespace(CLUSTER_MODE, d)], { encoding: 'utf8' });
-  for (const pid of (r.stdout ?? '').split('\n').filter(Boolean)) {
+  const pids = (): string[] =>
+    (spawnSync('ip', ['netns', 'pids', labNamespace(CLUSTER_MODE, d)], { encoding: 'utf8' }).stdout ?? '')
+      .split('\n')
+      .filter(Boolean);
+  for (const pid of pids()) {
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {
       /* already gone */
     }
   }
-  waitFor(`${d}'s processes to go`, () => !alive(st.pids[d]) && !alive(st.pids[`${d}-bird`]), 5000);
+  // Not by pid: when this process started them they stay zombies until its event loop reaps
+  // them; a zombie has left its namespace, so `ip netns pids` no longer lists it.
+  waitFor(`${d}'s processes to go`, () => pids().length === 0, 5000);
 }
 
 /**
