@@ -5,7 +5,8 @@
  * whose health checks all fail is withdrawn within its check interval plus lvsd's reload and BGP's
  * time; 60 long-lived connections and a fresh connection every 100 ms survive a director's crash and
  * its return with `mh` (every director picks the same real server for a moved flow), and the same
- * crash breaks moved flows with `rr` and no sync.
+ * crash breaks moved flows with `rr` and no sync, and breaks none with `rr` when every director runs
+ * a sync master and backup; TUN flows are answered through the lab's rs-agent.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -111,5 +112,42 @@ describe('lab cluster, rr without sync (DR, three directors)', { skip, timeout: 
     // servers, three of which answer its mid-flow segment with a reset.
     assert.ok(fail.broken > 0, summary(fail));
     assert.ok(fail.broken <= (fail.moved ?? 0), summary(fail));
+  });
+});
+
+describe('lab cluster, rr with sync on every director (DR, three directors)', {
+  skip,
+  timeout: 300_000,
+}, () => {
+  let st: ClusterLabState;
+  before(() => {
+    st = clusterUp({ directors: 3, method: 'dr', sched: 'rr', sync: true });
+  });
+  after(() => {
+    labDown(CLUSTER_MODE);
+    assert.deepEqual(labNamespacesPresent(CLUSTER_MODE), []);
+  });
+
+  it('a director crash breaks no flow: the survivors hold the conns it synced to them', async () => {
+    const fail = await runClusterFlows(st, { event: 'fail', director: 1 });
+    console.log(`# rr + sync ${summary(fail)}`);
+    assert.deepEqual(fail.nextHopsAfter, ['198.51.100.11', '198.51.100.13']);
+    assert.equal(fail.broken, 0, summary(fail));
+  });
+});
+
+describe('lab cluster, TUN', { skip, timeout: 300_000 }, () => {
+  after(() => {
+    labDown(CLUSTER_MODE);
+    assert.deepEqual(labNamespacesPresent(CLUSTER_MODE), []);
+  });
+
+  it('every flow is answered through the tunnel, by the real server its director chose', async () => {
+    const st = clusterUp({ directors: 3, method: 'tun', sched: 'mh' });
+    const t = await clusterTrace(st, 12);
+    for (const f of t.flows) {
+      assert.equal(f.directors.length, 1, JSON.stringify(f));
+      assert.equal(`this is rs${Number(f.servers[0]!.split('.')[3]) - 20}`, f.response);
+    }
   });
 });
