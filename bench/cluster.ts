@@ -16,13 +16,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
+import { clusterFailChecks } from '../src/tools/lab/cluster-fail.js';
 import {
   birdAvailable,
   type ClusterFlowsResult,
   runClusterFlows,
   waitNextHops,
 } from '../src/tools/lab/cluster-flows.js';
-import { type ClusterLabState, clusterFailChecks, clusterUp } from '../src/tools/lab/cluster-lab.js';
+import { type ClusterLabState, clusterUp } from '../src/tools/lab/cluster-lab.js';
 import { CLUSTER_MODE } from '../src/tools/lab/plan.js';
 import { labDown } from '../src/tools/lab/topology.js';
 import { netnsSkipReason } from '../test/helpers/netns.js';

@@ -10,14 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { clusterFailChecks } from '../../src/tools/lab/cluster-fail.js';
 import { birdAvailable, runClusterFlows, waitNextHops } from '../../src/tools/lab/cluster-flows.js';
-import {
-  type ClusterLabState,
-  clusterFailChecks,
-  clusterNextHops,
-  clusterUp,
-  planOf,
-} from '../../src/tools/lab/cluster-lab.js';
+import { type ClusterLabState, clusterNextHops, clusterUp, planOf } from '../../src/tools/lab/cluster-lab.js';
 import { clusterTrace } from '../../src/tools/lab/cluster-trace.js';
 import { CLUSTER_MODE } from '../../src/tools/lab/plan.js';
 import { labDown, labNamespacesPresent } from '../../src/tools/lab/topology.js';

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterFail } from './cluster-fail.js';
 import {
   alive,
-  clusterFail,
   clusterNextHops,
   clusterStartDirector,
   clusterUp,

@@ -8,9 +8,9 @@
  * connection is broken when it errored, was closed or got no answer in its last 3 s.
  */
 import { spawnSync } from 'node:child_process';
+import { clusterFail } from './cluster-fail.js';
 import {
   type ClusterLabState,
-  clusterFail,
   clusterLvsadm,
   clusterNextHops,
   clusterStartDirector,
