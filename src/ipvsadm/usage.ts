@@ -136,6 +136,7 @@ format); -L --daemon lists them.
 Labs (root, network namespaces):
   lvsadm lab up|down|status|trace MODE   a client, a director and two real servers per forwarding
                                          mode; lvsadm lab --help lists the modes
+  lvsadm lab up|...|trace cluster        a BIRD/ECMP router in front of three lvsd --bgp directors
 
 The daemon: lvsd --help (--config keepalived.conf|ldirectord.cf, --dataplane proxy|packet|none,
 --check-config) and its subcommands simulate, rs-setup, rs-agent; lvsd --version.

@@ -6,7 +6,7 @@
  */
 import { commandForm } from '../../io/command-form.js';
 import { formatLabList, listLabs } from './lab-list.js';
-import { HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan, labPrefix } from './plan.js';
+import { CLUSTER_MODE, HA_MODE, isLabMode, LAB_MODES, labNamespace, labPlan, labPrefix } from './plan.js';
 import {
   type DirectorKind,
   LAB_STATE_ROOT,
@@ -24,6 +24,7 @@ const USAGE = `Usage: lvsadm lab up|down|status|trace MODE [--director lvsd|kern
   real servers ("this is rs1", "this is rs2") in network namespaces (root only).
   Run commands inside a host with: ip netns exec lvslab-MODE-client curl http://VIP/
   lvsadm lab up|down|status|trace|fail ha: two VRRP directors (lvsadm lab up ha --help).
+  lvsadm lab up|down|status|trace|fail|join cluster: directors behind BGP/ECMP (lab up cluster --help).
 `;
 
 /** Runs the lab subcommand; resolves with the exit code. */
@@ -45,6 +46,8 @@ export async function runLab(
     return labs.length > 0 ? 0 : 3;
   }
   if (action && mode === HA_MODE) return (await import('./ha-command.js')).runHaLab(action, rest, out, err);
+  if (action && mode === CLUSTER_MODE)
+    return (await import('./cluster-command.js')).runClusterLab(action, rest, out, err);
   let director: DirectorKind = 'lvsd';
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--director' && (rest[i + 1] === 'lvsd' || rest[i + 1] === 'kernel')) {

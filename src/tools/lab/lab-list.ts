@@ -4,7 +4,7 @@
  * with each lab's state directory (`<root>/<prefix>-<mode>`, topology.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { HA_MODE, LAB_MODES, type LabMode } from './plan.js';
+import { CLUSTER_MODE, HA_MODE, LAB_MODES, type LabMode } from './plan.js';
 import { LAB_STATE_ROOT, type LabState, readLabState } from './topology.js';
 
 /** One lab found up. */
@@ -16,8 +16,23 @@ export interface LabUp {
   readonly state?: LabState;
 }
 
-const HOSTS = ['client', 'director', 'director1', 'director2', 'rs1', 'rs2', 'sw', 'router'];
-const NAME = new RegExp(`^([a-z0-9][a-z0-9-]*)-(${[...LAB_MODES, HA_MODE].join('|')})-(${HOSTS.join('|')})$`);
+const HOSTS = [
+  'client',
+  'director',
+  'director1',
+  'director2',
+  'director3',
+  'director4',
+  'rs1',
+  'rs2',
+  'rs3',
+  'rs4',
+  'sw',
+  'router',
+];
+const NAME = new RegExp(
+  `^([a-z0-9][a-z0-9-]*)-(${[...LAB_MODES, HA_MODE, CLUSTER_MODE].join('|')})-(${HOSTS.join('|')})$`,
+);
 
 /** Groups namespace names into labs (pure: the parsing half of {@link listLabs}). */
 export function labsOfNamespaces(

@@ -9,14 +9,29 @@
 export const LAB_MODES = ['nat', 'dr', 'tun', 'fullnat'] as const;
 /** The HA lab (ha-plan.ts): two directors sharing the VIP through VRRP, DR to the real servers. */
 export const HA_MODE = 'ha';
-/** A lab mode: a forwarding method, or the HA lab. */
-export type LabMode = (typeof LAB_MODES)[number] | typeof HA_MODE;
+/** The cluster lab (cluster-plan.ts): directors behind a BGP/ECMP router, each announcing the VIP. */
+export const CLUSTER_MODE = 'cluster';
+/** A lab mode: a forwarding method, the HA lab or the cluster lab. */
+export type LabMode = (typeof LAB_MODES)[number] | typeof HA_MODE | typeof CLUSTER_MODE;
 
 /**
- * Hosts of a lab; `sw` is the Ethernet switch (a bridge), `router` only exists in FULLNAT and
- * `director1`/`director2` only in the HA lab.
+ * Hosts of a lab; `sw` is the Ethernet switch (a bridge), `router` only exists in FULLNAT and the
+ * cluster lab, `director1`/`director2` only in the HA and cluster labs, `director3`/`director4` and
+ * `rs3`/`rs4` only in the cluster lab.
  */
-export type LabHost = 'client' | 'director' | 'director1' | 'director2' | 'rs1' | 'rs2' | 'sw' | 'router';
+export type LabHost =
+  | 'client'
+  | 'director'
+  | 'director1'
+  | 'director2'
+  | 'director3'
+  | 'director4'
+  | 'rs1'
+  | 'rs2'
+  | 'rs3'
+  | 'rs4'
+  | 'sw'
+  | 'router';
 
 /** One end of a link: a host and the interface name inside it. */
 export interface LinkEnd {
@@ -215,9 +230,11 @@ function fullnatPlan(): LabPlan {
   };
 }
 
-/** The plan of one lab mode. */
+/** The plan of one lab mode; the cluster lab's is sized by its options (cluster-plan.ts clusterPlan). */
 export function labPlan(mode: LabMode): LabPlan {
   switch (mode) {
+    case 'cluster':
+      throw new Error('the cluster lab has no fixed plan: cluster-plan.ts clusterPlan(directors, method)');
     case 'ha':
       return haPlan();
     case 'nat':

@@ -46,6 +46,10 @@ export function startRsHttp(name: string, port: number, host = '0.0.0.0'): Promi
     }
     res.end(`this is ${name}\n`);
   });
+  // Node closes an idle keep-alive connection after 5 s by default; a flow the cluster lab's router
+  // moves to another director can wait that long for its retransmission, and must not be counted
+  // broken for the server's idle timer.
+  server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(() => server.close()));
