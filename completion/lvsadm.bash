@@ -52,7 +52,12 @@ _lvsadm() {
     return
   fi
   if [[ ${words[1]} == lab ]]; then
-    [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W 'up down status trace --help' -- "$cur"))
+    case $cword in
+      2) COMPREPLY=($(compgen -W 'up down status trace fail join --help' -- "$cur")) ;;
+      3) COMPREPLY=($(compgen -W 'nat dr tun fullnat ha cluster' -- "$cur")) ;;
+      *) [[ ${words[3]} == cluster ]] &&
+        COMPREPLY=($(compgen -W '--directors --method --sched --sync --flows' -- "$cur")) ;;
+    esac
     return
   fi
 

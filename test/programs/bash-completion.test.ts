@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseLvsdArgs } from '../../src/daemon/options.js';
 import { COMMAND_OPTS, OPTION_OPTS, SCHED_FLAGS_OPT } from '../../src/ipvsadm/parse-tables.js';
+import { CLUSTER_MODE, HA_MODE, LAB_MODES } from '../../src/tools/lab/plan.js';
 import { type LvsdProc, spawnLvsd, waitReady } from '../daemon/lvsd-process.js';
 
 const FILE = 'completion/lvsadm.bash';
@@ -34,6 +35,16 @@ describe('bash completion', () => {
     assert.deepEqual(complete(['lvsadm', '--start-daemon', '']), ['master', 'backup']);
     assert.deepEqual(complete(['lvsd', '--log-format', '']), ['json', 'text']);
     assert.deepEqual(complete(['lvsd', '--dataplane', 'p']), ['proxy', 'packet']);
+  });
+
+  it('offers the lab actions, every lab mode and the cluster lab options', () => {
+    assert.ok(complete(['lvsadm', 'lab', '']).includes('join'));
+    assert.deepEqual(
+      complete(['lvsadm', 'lab', 'up', '']).sort(),
+      [...LAB_MODES, HA_MODE, CLUSTER_MODE].sort(),
+    );
+    assert.deepEqual(complete(['lvsadm', 'lab', 'up', 'cluster', '--s']), ['--sched', '--sync']);
+    assert.deepEqual(complete(['lvsadm', 'lab', 'up', 'dr', '--s']), []);
   });
 
   it('knows every option lvsadm parses, long and short', () => {
