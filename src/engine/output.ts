@@ -74,6 +74,8 @@ export class Output {
   readonly drops = new Float64Array(DROP_COUNT);
   /** Frames handed to the driver. */
   txFrames = 0;
+  /** Frames handed to the director's own stack (ACT.LOCAL). */
+  localFrames = 0;
   /** ARP requests sent to resolve next hops. */
   arpRequests = 0;
   /** The last route lookup's answer. */
@@ -160,6 +162,8 @@ export class Output {
    * (counted by the caller) when there is no route or it leaves by an interface we do not know.
    */
   routeTo(dst: number): number {
+    // A table that never says `local` leaves the flag as this lookup found it: false.
+    this.route.local = false;
     if (!this.routes.lookup4(dst, this.route)) return -1;
     return this.slotOf(this.route.ifindex);
   }
@@ -335,6 +339,18 @@ export class Output {
   drop(reason: number): void {
     this.drops[reason] = this.drops[reason]! + 1;
     this.actions.drop(reason);
+  }
+
+  /**
+   * Hands the IP packet `buf[l3Off, l3Off + ipLen)` of `etherType` to the director's own stack
+   * (ACT.LOCAL): writes an all-zero Ethernet header in the 14 bytes before l3Off, as the loopback
+   * device carries frames, and appends the action, counting a TX_FULL drop if the list is full.
+   */
+  deliverLocal(buf: Uint8Array, l3Off: number, ipLen: number, etherType: number): void {
+    const o = l3Off - ETH_LEN;
+    writeEth(buf, o, ZERO_MAC, 0, ZERO_MAC, 0, etherType);
+    if (this.actions.local(buf, o, ipLen + ETH_LEN)) this.localFrames++;
+    else this.drops[DROP.TX_FULL] = this.drops[DROP.TX_FULL]! + 1;
   }
 
   /** Appends a tx action, counting a TX_FULL drop if the list is full. */
