@@ -36,6 +36,11 @@ export interface OutputOptions {
   /** Actions per batch. */
   maxActions?: number;
   neighbours?: NeighbourOptions;
+  /**
+   * The interface that carries frames into the director's own stack (ACT.LOCAL): the loopback
+   * device, whose received frames the host delivers locally (default 0: none).
+   */
+  localIfindex?: number;
 }
 
 const BCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -76,6 +81,8 @@ export class Output {
   txFrames = 0;
   /** Frames handed to the director's own stack (ACT.LOCAL). */
   localFrames = 0;
+  /** OutputOptions.localIfindex. */
+  private readonly localIfindex: number;
   /** ARP requests sent to resolve next hops. */
   arpRequests = 0;
   /** The last route lookup's answer. */
@@ -108,6 +115,7 @@ export class Output {
 
   constructor(routes: RouteTable, interfaces: readonly EngineInterface[], o: OutputOptions = {}) {
     this.routes = routes;
+    this.localIfindex = o.localIfindex ?? 0;
     this.actions = new ActionList(o.maxActions ?? 4096);
     this.neigh = new NeighbourTable(o.neighbours);
     this.arena = new Uint8Array(o.arenaBytes ?? 1 << 20);
@@ -349,7 +357,7 @@ export class Output {
   deliverLocal(buf: Uint8Array, l3Off: number, ipLen: number, etherType: number): void {
     const o = l3Off - ETH_LEN;
     writeEth(buf, o, ZERO_MAC, 0, ZERO_MAC, 0, etherType);
-    if (this.actions.local(buf, o, ipLen + ETH_LEN)) this.localFrames++;
+    if (this.actions.local(buf, o, ipLen + ETH_LEN, this.localIfindex)) this.localFrames++;
     else this.drops[DROP.TX_FULL] = this.drops[DROP.TX_FULL]! + 1;
   }
 

@@ -199,7 +199,8 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   // Only routes over bound interfaces are usable: the engine cannot send anywhere else.
   const bound = new Set(chosen.map((i) => i.ifindex));
   const loadRoutes = (h: HostConfig): void => {
-    routes.current = new StaticRoutes(h.routes.filter((r) => bound.has(r.ifindex)));
+    // Local routes stay whatever their device: they lead to the host itself (ACT.LOCAL).
+    routes.current = new StaticRoutes(h.routes.filter((r) => r.local || bound.has(r.ifindex)));
   };
   loadRoutes(host);
   // IPv6: the interfaces' own addresses (NDP and ICMPv6 source) and the IPv6 main table.
@@ -210,6 +211,8 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     routes6.current = new StaticRoutes6(r.filter((x) => bound.has(x.ifindex)));
   };
   loadRoutes6(host6.routes);
+  // The loopback device carries frames for a local real server into the host (ACT.LOCAL).
+  const lo = host.interfaces.find((i) => i.name === 'lo');
   const engine = new Engine({
     director: port.director,
     routes,
@@ -221,6 +224,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     // Both drivers leave room before every received frame: AF_PACKET its PACKET_RESERVE, AF_XDP
     // the XDP_PACKET_HEADROOM (256) in front of each chunk's data. TUN then encapsulates in place.
     headroom: loadPacketAddon().rxHeadroom ?? 0,
+    ...(lo ? { localIfindex: lo.ifindex } : {}),
   });
   const sync = new PlaneSync(engine);
   const sockets: PacketSocket[] = [];
@@ -286,17 +290,26 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     throw e;
   }
   if (offload) o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, IPv4, TCP)');
-  const loop = new PlaneLoop(
-    engine,
-    chosen.map(
-      (i, k): PlaneInterface => ({
-        ifindex: i.ifindex,
-        name: i.name,
-        mac: i.mac,
-        driver: xdp ? xdp.drivers[k]! : sockets[k]!,
-      }),
-    ),
+  const planeIfs = chosen.map(
+    (i, k): PlaneInterface => ({
+      ifindex: i.ifindex,
+      name: i.name,
+      mac: i.mac,
+      driver: xdp ? xdp.drivers[k]! : sockets[k]!,
+    }),
   );
+  // Send only, with the smallest ring (never read: the host's own loopback traffic fills it once
+  // and is then dropped by the kernel at no further cost to lvsd).
+  if (lo && !bound.has(lo.ifindex)) {
+    try {
+      const driver = new PacketSocket({ blockSize: 1 << 16, blockCount: 1 }).bind(lo.name);
+      planeIfs.push({ ifindex: lo.ifindex, name: lo.name, mac: lo.mac, driver, txOnly: true });
+    } catch (e) {
+      // Without it, frames for a local real server are counted as tx_dropped.
+      o.log?.info({ err: String(e) }, 'cannot open a packet socket on lo: local real servers get nothing');
+    }
+  }
+  const loop = new PlaneLoop(engine, planeIfs);
   for (const s of sockets) s.on('error', (e: Error) => fault(port, 'packet-socket-error', e.message));
   loop.start();
   const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
