@@ -169,3 +169,117 @@ for (const [title, planeArgs] of [
     });
   });
 }
+
+describe('a local real server on the proxy plane (masq, and -g to a host address)', { skip }, () => {
+  let ns: Netns | undefined;
+  let dir = '';
+  let log = '';
+  let lvsd: ReturnType<Netns['spawn']> | undefined;
+  const socket = () => join(dir, 'lvsd.sock');
+
+  before(async () => {
+    ns = createNetns({
+      namespaces: ['sw', 'c1', 'dir', 'rs1'],
+      links: ['c1', 'dir', 'rs1'].map((a, i) => ({ a, b: 'sw', aIf: 'eth0', bIf: `p${i}` })),
+    });
+    ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge');
+    for (let i = 0; i < 3; i++) {
+      ns.ip('sw', 'link', 'set', `p${i}`, 'master', 'br0');
+      ns.ip('sw', 'link', 'set', `p${i}`, 'up');
+    }
+    ns.ip('sw', 'link', 'set', 'br0', 'up');
+    for (const [l, a] of [
+      ['c1', '192.0.2.7'],
+      ['dir', DIR_IP],
+      ['rs1', '192.0.2.10'],
+    ] as const) {
+      ns.ip(l, 'addr', 'add', `${a}/24`, 'dev', 'eth0');
+      ns.ip(l, 'link', 'set', 'eth0', 'up');
+    }
+    // The proxy plane listens on the VIP: an address of the director.
+    ns.ip('dir', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0');
+    ns.ip('dir', 'link', 'set', 'lo', 'up');
+    for (const [label, name, at] of [
+      ['rs1', 'rs1', "80, '0.0.0.0'"],
+      ['dir', 'director', "8080, '127.0.0.1'"],
+      ['dir', 'director-dr', `81, '${DIR_IP}'`],
+    ] as const) {
+      const src = `require('node:http').createServer((q, s) => s.end('${name}')).listen(${at}, () => console.log('listening'));`;
+      const p = ns.spawn(label, [process.execPath, '-e', src], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let o = '';
+      p.stdout?.on('data', (d: Buffer) => {
+        o += d.toString();
+      });
+      await waitFor(
+        `${name} http`,
+        () => o.includes('listening'),
+        () => o,
+      );
+    }
+    dir = mkdtempSync(join(tmpdir(), 'lvs-localrs-'));
+    // Port 80: a remote masq real server and a local one on 127.0.0.1:8080. Port 81: only a -g
+    // real server at the director's own address, which the proxy plane serves by a local connect.
+    writeFileSync(
+      join(dir, 'rules'),
+      [
+        `-A -t ${VIP}:80 -s rr`,
+        `-a -t ${VIP}:80 -r 192.0.2.10:80 -m -w 1`,
+        `-a -t ${VIP}:80 -r 127.0.0.1:8080 -m -w 1`,
+        `-A -t ${VIP}:81 -s rr`,
+        `-a -t ${VIP}:81 -r ${DIR_IP}:81 -g -w 1`,
+        '',
+      ].join('\n'),
+    );
+    lvsd = ns.spawn(
+      'dir',
+      [process.execPath, 'bin/lvsd', '--dataplane', 'proxy'].concat([
+        '--socket',
+        socket(),
+        '--restore',
+        join(dir, 'rules'),
+        '--sysctl-files',
+        'none',
+      ]),
+      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
+    );
+    const keep = (d: Buffer) => {
+      log += d.toString();
+    };
+    lvsd.stdout?.on('data', keep);
+    lvsd.stderr?.on('data', keep);
+    await waitFor(
+      'lvsd ready',
+      () => log.includes('lvsd ready') || lvsd?.exitCode !== null,
+      () => log,
+    );
+    assert.equal(lvsd.exitCode, null, log);
+  });
+
+  after(() => {
+    lvsd?.kill('SIGTERM');
+    ns?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('requests reach the remote and the local real server, --stats counts both, and a local -g real server is served', async () => {
+    const r = ns!.exec('c1', [process.execPath, '-e', client], 30_000);
+    assert.equal(r.status, 0, `${r.stderr}\n${log}`);
+    assert.deepEqual(new Set(r.stdout.trim().split(' ')), new Set(['rs1', 'director']), r.stdout);
+    const s = await lvsadm(socket(), '-L', '-n', '--stats');
+    for (const rs of ['192.0.2.10:80', '127.0.0.1:8080']) {
+      const line = s.stdout.split('\n').find((l) => l.includes(`-> ${rs}`)) ?? '';
+      assert.ok(Number(line.trim().split(/\s+/)[2]) >= 3, `${rs}:\n${s.stdout}`);
+    }
+    const dr = ns!.exec('c1', [process.execPath, '-e', client.replace('port: 80', 'port: 81')], 30_000);
+    assert.equal(dr.status, 0, `${dr.stderr}\n${log}`);
+    assert.deepEqual(new Set(dr.stdout.trim().split(' ')), new Set(['director-dr']), dr.stdout);
+    const st = await lvsadm(socket(), '-L', '-n', '--status');
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, new RegExp(`${DIR_IP.replaceAll('.', '\\.')}:81`), st.stdout);
+    assert.doesNotMatch(st.stdout, /direct routing \(-g\) needs|not served/, st.stdout);
+    // lvsadm -a refuses the service's own address and port (it would be lvsd's own listener).
+    const own = await lvsadm(socket(), '-a', '-t', `${VIP}:81`, '-r', `${VIP}:81`, '-m');
+    assert.notEqual(own.code, 0);
+    assert.match(own.stderr, /own address and port/);
+  });
+});
