@@ -15,6 +15,20 @@ export function destUnsupported(af: number, d: Dest): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the engine cannot serve `d`, a real server at one of the director's own addresses (a local
+ * route: ip-path.ts toLocal), or undefined when it can: NAT to 127.0.0.0/8 is refused as
+ * ip_vs_nat_xmit() refuses it, FULLNAT has no local form, and a NAT real server's replies leave
+ * the director's kernel untranslated (not carried yet). DR and TUN are served.
+ */
+export function localDestUnsupported(d: Dest): string | undefined {
+  if (d.fwd === FWD.FULLNAT) return "FULLNAT to one of the director's own addresses is not supported";
+  if (d.fwd !== FWD.MASQ) return undefined;
+  if (d.af === 4 && d.addrBytes[0] === 127)
+    return 'NAT to a loopback address is refused (as ip_vs_nat_xmit())';
+  return "NAT to one of the director's own addresses: requests are delivered, replies are not translated yet";
+}
+
 /** The status of one service on the packet plane: served, or why not (every real server unsupported). */
 export function serviceSupport(s: Service): { serving: boolean; reason?: string } {
   const reasons = new Set<string>();

@@ -163,6 +163,10 @@ for (const [title, planeArgs] of [
         const conns = Number(line.trim().split(/\s+/)[2]);
         assert.ok(conns >= 3, `${rs} counted ${conns} conns:\n${s.stdout}`);
       }
+      const st = await lvsadm(socket(), '-L', '-n', '--status');
+      assert.equal(st.code, 0, st.stderr);
+      assert.match(st.stdout, new RegExp(`${DIR_IP.replaceAll('.', '\\.')}:80`), st.stdout);
+      assert.doesNotMatch(st.stdout, /not served/, st.stdout);
       // The listing keeps the configured method: no `Local` (ip_vs_ctl.c copies the flags as set).
       const l = await lvsadm(socket(), '-L', '-n');
       assert.match(l.stdout, new RegExp(`-> ${DIR_IP.replaceAll('.', '\\.')}:80\\s+Route\\s`), l.stdout);

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { localDestUnsupported } from '../../src/engine/support.js';
 import { fromClient, fromRs, toClient } from '../forward/fixtures.js';
 import { CLIENT, DIR_IP, hex, lab, RS1, RS1_MAC, run, VIP } from './lab.js';
 
@@ -123,5 +124,21 @@ describe('local real servers on the packet plane', () => {
     assert.equal(r.local.length, 0);
     // 192.0.2.2 has no neighbour entry: queued behind an ARP request, which is what goes out.
     assert.equal(r.tx.length, 1);
+  });
+
+  it('the status view says what of a local real server the engine serves, method by method', () => {
+    const s = lab({ rules: RULES });
+    const why = (port: number, addr: string) => {
+      const d = s.director.table
+        .list()
+        .find((x) => x.port === port)!
+        .dests.find((x) => x.addr === addr)!;
+      return localDestUnsupported(d);
+    };
+    assert.equal(why(81, DIR_IP), undefined);
+    assert.equal(why(82, DIR_IP), undefined);
+    assert.match(why(80, DIR_IP) ?? '', /replies are not translated yet/);
+    assert.match(why(83, '127.0.0.1') ?? '', /loopback/);
+    assert.match(why(85, DIR_IP) ?? '', /FULLNAT/);
   });
 });

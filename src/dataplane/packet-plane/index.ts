@@ -15,6 +15,7 @@ import type { Command } from '../../control/commands.js';
 import type { DirectorPort, VrrpVip } from '../../control/ports.js';
 import type { DataPlaneCounters, VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
+import type { Dest } from '../../core/dest.js';
 import type { MarkRule } from '../../core/mark-rule.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
@@ -22,7 +23,7 @@ import type { FlowOffloadCounters } from '../../engine/flow-offload.js';
 import { MarkTable } from '../../engine/mark-table.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
-import { destUnsupported, serviceSupport } from '../../engine/support.js';
+import { destUnsupported, localDestUnsupported, serviceSupport } from '../../engine/support.js';
 import { type BypassSpec, bypassSpecFromServices } from '../../io/host/bypass-rules.js';
 import {
   type HostConfig,
@@ -316,6 +317,13 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   timer.unref();
   const statsTimer = startStatsLog(loop, sockets, o, xdp);
 
+  // A real server at one of the host's addresses (a local route): engine/support.ts says what of it is served.
+  const isLocalDest = (d: Dest): boolean => {
+    const b = d.addrBytes;
+    if (d.af !== 4) return false;
+    rr.local = false;
+    return routes.lookup4(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, rr) && rr.local;
+  };
   const announced = new Set<number>();
   const announced6 = new Set<string>();
   const rr = new RouteResult();
@@ -403,7 +411,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
           : undefined;
         const st = serviceStatus(
           s,
-          (svc, d) => destUnsupported(svc.af, d),
+          (svc, d) => destUnsupported(svc.af, d) ?? (isLocalDest(d) ? localDestUnsupported(d) : undefined),
           why ?? fwmarkUnserved(s, markRules, (n) => o.interfaces.includes(n)),
         );
         // serviceSupport words a service of mixed families as served with a caveat.
