@@ -133,12 +133,16 @@ describe('local real servers on the packet plane', () => {
         .list()
         .find((x) => x.port === port)!
         .dests.find((x) => x.addr === addr)!;
-      return localDestUnsupported(d);
+      return localDestUnsupported(d, alone);
     };
+    let alone = true;
     assert.equal(why(81, DIR_IP), undefined);
     assert.equal(why(82, DIR_IP), undefined);
     assert.match(why(80, DIR_IP) ?? '', /replies are not translated yet/);
     assert.match(why(83, '127.0.0.1') ?? '', /loopback/);
     assert.match(why(85, DIR_IP) ?? '', /FULLNAT/);
+    alone = false;
+    assert.match(why(81, DIR_IP) ?? '', /--ingress-bypass/);
+    assert.match(why(82, DIR_IP) ?? '', /--ingress-bypass/);
   });
 });

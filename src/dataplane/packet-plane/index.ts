@@ -411,7 +411,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
           : undefined;
         const st = serviceStatus(
           s,
-          (svc, d) => destUnsupported(svc.af, d) ?? (isLocalDest(d) ? localDestUnsupported(d) : undefined),
+          (svc, d) =>
+            destUnsupported(svc.af, d) ??
+            (isLocalDest(d) ? localDestUnsupported(d, xdp !== undefined || bypass !== undefined) : undefined),
           why ?? fwmarkUnserved(s, markRules, (n) => o.interfaces.includes(n)),
         );
         // serviceSupport words a service of mixed families as served with a caveat.
