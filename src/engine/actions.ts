@@ -6,8 +6,15 @@
  * {@link Engine.flush}, so a driver can handle a whole receive batch and then send once.
  */
 
-/** Action kinds. */
-export const ACT = { TX: 1, DROP: 2 } as const;
+/**
+ * Action kinds. LOCAL: a frame for the director's own stack (a real server whose address is the
+ * host's), which the kernel would hand to LOCAL_IN whatever the method (ip_vs_xmit.c
+ * __ip_vs_get_out_rt() with IP_VS_RT_MODE_LOCAL, then ip_vs_send_or_cont() with `local`): the
+ * driver injects it into the host on the loopback device (`ifindex` is the one the engine was
+ * given, OutputOptions.localIfindex), so a driver that sends it like a tx needs nothing more; its
+ * Ethernet header is all zero, as loopback frames carry.
+ */
+export const ACT = { TX: 1, DROP: 2, LOCAL: 3 } as const;
 
 /** Typed-array action records; appending allocates nothing. */
 export class ActionList {
@@ -50,6 +57,13 @@ export class ActionList {
     this.len[i] = len;
     this.ifindex[i] = ifindex;
     this.count = i + 1;
+    return true;
+  }
+
+  /** Appends a local-delivery action (see {@link ACT}.LOCAL); false when the list is full. */
+  local(buf: Uint8Array, off: number, len: number, ifindex: number): boolean {
+    if (!this.tx(buf, off, len, ifindex)) return false;
+    this.kind[this.count - 1] = ACT.LOCAL;
     return true;
   }
 

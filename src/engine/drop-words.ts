@@ -44,6 +44,9 @@ const WORDS: Readonly<Record<number, string>> = {
   [DROP.SYNC_UNBOUND]: 'synced connection for a real server this director does not have yet',
   [DROP.DEFENSE_DROP_PACKET]: 'new connection dropped by the drop_packet defense (memory low or mode 3)',
   [DROP.CONN_LIMIT]: 'new connection refused: the connection table holds conn_max entries',
+  [DROP.LOOPBACK_DNAT]:
+    'NAT to a loopback real server (127.0.0.0/8) from the network: refused as the kernel does',
+  [DROP.BYPASS_LOCAL]: 'cache_bypass to an address of the director itself',
   [DROP.NAT_NO_CONN]: 'from a NAT real server, no connection (nat_icmp_send: port unreachable sent)',
 };
 

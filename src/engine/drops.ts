@@ -70,6 +70,14 @@ export const DROP = {
    * set: ICMP port unreachable sent back to the real server (ip_vs_out()).
    */
   NAT_NO_CONN: 88,
+  /**
+   * NAT to a loopback real server (127.0.0.0/8) for a packet from the network: the kernel stops
+   * it (ip_vs_xmit.c ip_vs_nat_xmit(), "stopping DNAT to loopback address"), as the host would
+   * take such a packet for a martian.
+   */
+  LOOPBACK_DNAT: 89,
+  /** cache_bypass to an address of the director itself (ip_vs_bypass_xmit() routes non-local only). */
+  BYPASS_LOCAL: 90,
 } as const;
 
 /** Number of drop counters (codes 0..DROP_COUNT-1). */

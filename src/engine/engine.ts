@@ -78,6 +78,8 @@ export interface EngineOptions extends OutputOptions, IpPathOptions {
 export interface EngineCounters {
   rxFrames: number;
   txFrames: number;
+  /** Frames handed to the director's own stack: requests for a local real server (ACT.LOCAL). */
+  localFrames: number;
   arpReplies: number;
   arpRequests: number;
   echoReplies: number;
@@ -453,6 +455,7 @@ export class Engine {
     return {
       rxFrames: this.rxFrames,
       txFrames: this.out.txFrames,
+      localFrames: this.out.localFrames,
       arpReplies: this.arpReplies,
       arpRequests: this.out.arpRequests,
       echoReplies: this.ip.echoReplies + this.ip6.echoReplies,

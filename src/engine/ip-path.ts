@@ -551,6 +551,10 @@ export class IpPath {
       src = out.xcSrc[key]!;
     } else {
       slot = out.routeTo(rip);
+      if (out.route.local) {
+        this.toLocal(buf, flow, idx, fwd, icmp, rip, now);
+        return;
+      }
       if (slot < 0) {
         out.drop(DROP.NO_ROUTE);
         return;
@@ -620,6 +624,50 @@ export class IpPath {
     }
     this.emit(b, flow, slot, nh, mtu, over, now, hit ? key : key >= 0 ? -1 - key : -1, rip);
     this.fragOuter = false;
+  }
+
+  /**
+   * A real server at one of the director's own addresses: the kernel hands the packet to its own
+   * stack whatever the method (ip_vs_xmit.c: __ip_vs_get_out_rt() finds a local route, and
+   * ip_vs_nat_xmit(), ip_vs_dr_xmit() and ip_vs_tunnel_xmit() end in ip_vs_send_or_cont() with
+   * `local` set): DR and TUN unchanged (no TTL decrement, no encapsulation, no MTU check), NAT
+   * after its destination rewrite, and never NAT to a loopback address from the network. The
+   * transmit cache is never filled for such a dest, so every packet comes here. FULLNAT has no
+   * kernel counterpart and its source rewrite would send the host's replies to a LIP only lvsd
+   * holds: refused as unsupported.
+   */
+  private toLocal(
+    buf: Uint8Array,
+    flow: Flow,
+    idx: number,
+    fwd: number,
+    icmp: boolean,
+    rip: number,
+    now: number,
+  ): void {
+    const out = this.out;
+    const conns = this.director.conns;
+    if (fwd === FWD.BYPASS) {
+      out.drop(DROP.BYPASS_LOCAL);
+      return;
+    }
+    if (fwd === FWD.FULLNAT) {
+      out.drop(DROP.UNSUPPORTED);
+      return;
+    }
+    if (fwd === FWD.MASQ) {
+      if (rip >>> 24 === 127) {
+        out.drop(DROP.LOOPBACK_DNAT);
+        return;
+      }
+      const rport = conns.dportOf(idx);
+      if (icmp) natIcmpIn4(buf, flow, rip, rport);
+      else {
+        if (conns.flagsOf(idx) & CONN_F.APP && !flow.fragment) this.ftp.clientSegment(buf, flow, idx, now);
+        natIn4(buf, flow, rip, rport);
+      }
+    }
+    out.deliverLocal(buf, flow.l3Off, flow.ipEnd - flow.l3Off, ETHERTYPE.IPV4);
   }
 
   // Set by xmitIn for the packet being sent: a tunnel whose outer DF is clear, fragmented when too big.

@@ -36,6 +36,11 @@ export interface OutputOptions {
   /** Actions per batch. */
   maxActions?: number;
   neighbours?: NeighbourOptions;
+  /**
+   * The interface that carries frames into the director's own stack (ACT.LOCAL): the loopback
+   * device, whose received frames the host delivers locally (default 0: none).
+   */
+  localIfindex?: number;
 }
 
 const BCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -74,6 +79,10 @@ export class Output {
   readonly drops = new Float64Array(DROP_COUNT);
   /** Frames handed to the driver. */
   txFrames = 0;
+  /** Frames handed to the director's own stack (ACT.LOCAL). */
+  localFrames = 0;
+  /** OutputOptions.localIfindex. */
+  private readonly localIfindex: number;
   /** ARP requests sent to resolve next hops. */
   arpRequests = 0;
   /** The last route lookup's answer. */
@@ -106,6 +115,7 @@ export class Output {
 
   constructor(routes: RouteTable, interfaces: readonly EngineInterface[], o: OutputOptions = {}) {
     this.routes = routes;
+    this.localIfindex = o.localIfindex ?? 0;
     this.actions = new ActionList(o.maxActions ?? 4096);
     this.neigh = new NeighbourTable(o.neighbours);
     this.arena = new Uint8Array(o.arenaBytes ?? 1 << 20);
@@ -160,6 +170,8 @@ export class Output {
    * (counted by the caller) when there is no route or it leaves by an interface we do not know.
    */
   routeTo(dst: number): number {
+    // A table that never says `local` leaves the flag as this lookup found it: false.
+    this.route.local = false;
     if (!this.routes.lookup4(dst, this.route)) return -1;
     return this.slotOf(this.route.ifindex);
   }
@@ -335,6 +347,18 @@ export class Output {
   drop(reason: number): void {
     this.drops[reason] = this.drops[reason]! + 1;
     this.actions.drop(reason);
+  }
+
+  /**
+   * Hands the IP packet `buf[l3Off, l3Off + ipLen)` of `etherType` to the director's own stack
+   * (ACT.LOCAL): writes an all-zero Ethernet header in the 14 bytes before l3Off, as the loopback
+   * device carries frames, and appends the action, counting a TX_FULL drop if the list is full.
+   */
+  deliverLocal(buf: Uint8Array, l3Off: number, ipLen: number, etherType: number): void {
+    const o = l3Off - ETH_LEN;
+    writeEth(buf, o, ZERO_MAC, 0, ZERO_MAC, 0, etherType);
+    if (this.actions.local(buf, o, ipLen + ETH_LEN, this.localIfindex)) this.localFrames++;
+    else this.drops[DROP.TX_FULL] = this.drops[DROP.TX_FULL]! + 1;
   }
 
   /** Appends a tx action, counting a TX_FULL drop if the list is full. */

@@ -15,6 +15,11 @@ export class RouteResult {
   src4 = 0;
   /** Route MTU, or 0 for the interface MTU. */
   mtu = 0;
+  /**
+   * True when the destination is one of the host's own addresses (a route of type `local`, as
+   * the kernel's local table holds): the packet is for the director's own stack, not a next hop.
+   */
+  local = false;
 }
 
 /** An injected IPv4 routing table. */
@@ -42,6 +47,8 @@ export interface StaticRoute {
   /** Preferred source (0 = interface address). */
   readonly src?: number;
   readonly mtu?: number;
+  /** A host address of the director (`ip route show table local` type local). */
+  readonly local?: boolean;
 }
 
 /**
@@ -56,6 +63,7 @@ export class StaticRoutes implements RouteTable {
   private gateway = new Uint32Array(0);
   private src = new Uint32Array(0);
   private mtu = new Uint32Array(0);
+  private local = new Uint8Array(0);
   private readonly routes: StaticRoute[] = [];
   /** Distinct for every contents of every StaticRoutes (see RouteTable.generation). */
   generation = 0;
@@ -81,6 +89,7 @@ export class StaticRoutes implements RouteTable {
     this.gateway = new Uint32Array(n);
     this.src = new Uint32Array(n);
     this.mtu = new Uint32Array(n);
+    this.local = new Uint8Array(n);
     rs.forEach((r, i) => {
       const m = r.len <= 0 ? 0 : r.len >= 32 ? 0xffffffff : (0xffffffff << (32 - r.len)) >>> 0;
       this.mask[i] = m | 0;
@@ -89,6 +98,7 @@ export class StaticRoutes implements RouteTable {
       this.gateway[i] = r.gateway ?? 0;
       this.src[i] = r.src ?? 0;
       this.mtu[i] = r.mtu ?? 0;
+      this.local[i] = r.local ? 1 : 0;
     });
   }
 
@@ -102,6 +112,7 @@ export class StaticRoutes implements RouteTable {
         out.gateway4 = this.gateway[i]!;
         out.src4 = this.src[i]!;
         out.mtu = this.mtu[i]!;
+        out.local = this.local[i] === 1;
         return true;
       }
     }

@@ -16,6 +16,25 @@ export function destUnsupported(af: number, d: Dest): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the engine cannot serve `d`, a real server at one of the director's own addresses (a local
+ * route: ip-path.ts toLocal), or undefined when it can: NAT to 127.0.0.0/8 is refused as
+ * ip_vs_nat_xmit() refuses it, FULLNAT has no local form, and a NAT real server's replies leave
+ * the director's kernel untranslated (not carried yet). DR and TUN are served when lvsd takes the
+ * VIP's frames alone (`vipAlone`: XDP or the ingress bypass); else the director's kernel, which
+ * holds the VIP for them, answers the VIP's frames from the link as well.
+ */
+export function localDestUnsupported(d: Dest, vipAlone: boolean): string | undefined {
+  if (d.fwd === FWD.FULLNAT) return "FULLNAT to one of the director's own addresses is not supported";
+  if (d.fwd !== FWD.MASQ)
+    return vipAlone
+      ? undefined
+      : "DR/TUN to the director itself needs the VIP's frames kept from its kernel: --xdp on/auto or --ingress-bypass";
+  if (d.af === 4 && d.addrBytes[0] === 127)
+    return 'NAT to a loopback address is refused (as ip_vs_nat_xmit())';
+  return "NAT to one of the director's own addresses: requests are delivered, replies are not translated yet";
+}
+
 /** The status of one service on the packet plane: served, or why not (every real server unsupported). */
 export function serviceSupport(s: Service): { serving: boolean; reason?: string } {
   const reasons = new Set<string>();

@@ -112,7 +112,11 @@ export function createSimulation(c: SimulationConfig): Simulation {
   const gw = c.gateway === undefined ? 0 : parseIPv4(c.gateway);
   if (gw === undefined) throw new LvsError('ERR_LVS_SIMULATE_USAGE', `bad --gateway ${c.gateway}`);
   // The director's subnet is on-link; everything else goes to the gateway (on-link without one).
+  // The director's own address and the loopback network are local, as the kernel's local table
+  // holds them: a real server there is the director itself (ACT.LOCAL).
   const routes = new StaticRoutes([
+    { prefix: ip, len: 32, ifindex: SIM_IFINDEX, local: true },
+    { prefix: 0x7f000000, len: 8, ifindex: SIM_IFINDEX, local: true },
     { prefix: ip, len: prefixLen, ifindex: SIM_IFINDEX },
     { prefix: 0, len: 0, ifindex: SIM_IFINDEX, gateway: gw },
   ]);
@@ -193,7 +197,9 @@ export function simulateSteps(
     const out: Uint8Array[] = [];
     const drops: number[] = [];
     for (let i = 0; i < a.count; i++) {
-      if (a.kind[i] !== ACT.TX) {
+      // A frame for the director's own stack (ACT.LOCAL) is listed and written like a sent one:
+      // its all-zero MACs are how the loopback device carries it.
+      if (a.kind[i] !== ACT.TX && a.kind[i] !== ACT.LOCAL) {
         drops.push(a.reason[i]!);
         continue;
       }

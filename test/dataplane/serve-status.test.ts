@@ -29,7 +29,7 @@ test('serveStatus: a bound VIP that leaves the host address list is not served, 
   const port = await freePort();
   director.table.addService(tcpKey(port), svcConfig('rr'));
   director.table.addDest(tcpKey(port), dest(9, 1));
-  director.table.addDest(tcpKey(port), dest(10, 1, { fwd: FWD.DROUTE }));
+  director.table.addDest(tcpKey(port), dest(10, 1, { fwd: FWD.DROUTE, addr: '198.51.100.10' }));
   plane.start();
   try {
     const svc = `TCP 127.0.0.1:${port}`;
@@ -38,7 +38,11 @@ test('serveStatus: a bound VIP that leaves the host address list is not served, 
         service: svc,
         serving: true,
         dests: [
-          { dest: '127.0.0.1:10', serving: false, reason: 'direct routing (-g) needs the packet data plane' },
+          {
+            dest: '198.51.100.10:10',
+            serving: false,
+            reason: 'direct routing (-g) needs the packet data plane',
+          },
           { dest: '127.0.0.1:9', serving: true },
         ],
       },

@@ -233,11 +233,21 @@ test('deleting one service leaves other services and its own open connections ru
 
 test('direct routing and tunnel destinations are refused, naming the packet data plane', () => {
   const svc = tcpKey(80);
-  assert.match(proxyRefusal({ op: 'add-dest', service: svc, dest: dest(80, 1, { fwd: 3 }) }) ?? '', /packet/);
+  const addr = '198.51.100.9';
   assert.match(
-    proxyRefusal({ op: 'edit-dest', service: svc, dest: dest(80, 1, { fwd: 2 }) }) ?? '',
+    proxyRefusal({ op: 'add-dest', service: svc, dest: dest(80, 1, { fwd: 3, addr }) }) ?? '',
     /packet/,
   );
-  assert.equal(proxyRefusal({ op: 'add-dest', service: svc, dest: dest(80, 1, { fwd: 0 }) }), undefined);
-  assert.equal(proxyRefusal({ op: 'add-dest', service: svc, dest: dest(80, 1, { fwd: 5 }) }), undefined);
+  assert.match(
+    proxyRefusal({ op: 'edit-dest', service: svc, dest: dest(80, 1, { fwd: 2, addr }) }) ?? '',
+    /packet/,
+  );
+  assert.equal(
+    proxyRefusal({ op: 'add-dest', service: svc, dest: dest(80, 1, { fwd: 0, addr }) }),
+    undefined,
+  );
+  assert.equal(
+    proxyRefusal({ op: 'add-dest', service: svc, dest: dest(80, 1, { fwd: 5, addr }) }),
+    undefined,
+  );
 });

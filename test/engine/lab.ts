@@ -65,6 +65,8 @@ export interface Result {
   tx: Buffer[];
   /** Drop reasons by name. */
   drops: string[];
+  /** Frames handed to the director's own stack (ACT.LOCAL; copies). */
+  local: Buffer[];
 }
 
 /** Runs one frame through the engine at `now` (default 1 000 000 ms) with FRAME_F `flags`. */
@@ -80,12 +82,14 @@ export function collect(sim: Simulation): Result {
   const a = sim.engine.actions;
   const tx: Buffer[] = [];
   const drops: string[] = [];
+  const local: Buffer[] = [];
   for (let i = 0; i < a.count; i++) {
     if (a.kind[i] === ACT.TX) tx.push(Buffer.from(a.frame(i)));
+    else if (a.kind[i] === ACT.LOCAL) local.push(Buffer.from(a.frame(i)));
     else drops.push(DROP_NAME[a.reason[i]!] ?? String(a.reason[i]));
   }
   sim.engine.flush();
-  return { tx, drops };
+  return { tx, drops, local };
 }
 
 /** Hex of a frame for readable assertion diffs. */

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { interfaceForAddr, parseIpAddrJson, parseIpRouteJson } from '../../src/io/host/host-config.js';
+import { RouteResult, StaticRoutes } from '../../src/engine/routes.js';
+import {
+  hostLocalRoutes,
+  interfaceForAddr,
+  parseIpAddrJson,
+  parseIpRouteJson,
+} from '../../src/io/host/host-config.js';
 
 // Captured from `ip -j addr` / `ip -j route` in a namespace (iproute2 6.1).
 const ADDR = `[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"address":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"},{"family":"inet6","local":"::1","prefixlen":128}]},
@@ -36,4 +42,25 @@ test('the interface of an address is the one whose connected subnet holds it', (
   const ifs = parseIpAddrJson(ADDR);
   assert.equal(interfaceForAddr(ifs, 0xc0000264)?.name, 'eth0');
   assert.equal(interfaceForAddr(ifs, 0xcb007164), undefined);
+});
+
+test('the host addresses become local routes (/32 each, 127.0.0.0/8 on lo), and one wins over its subnet route', () => {
+  const ifs = parseIpAddrJson(ADDR);
+  const local = hostLocalRoutes(ifs);
+  assert.deepEqual(
+    local.map((r) => [r.prefix >>> 0, r.len, r.ifindex, r.local]),
+    [
+      [0x7f000001, 32, 1, true],
+      [0xc0000202, 32, 3, true],
+      [0x7f000000, 8, 1, true],
+    ],
+  );
+  const table = new StaticRoutes([...local, ...parseIpRouteJson(ROUTE, ifs)]);
+  const rr = new RouteResult();
+  assert.ok(table.lookup4(0xc0000202, rr));
+  assert.equal(rr.local, true);
+  assert.ok(table.lookup4(0x7f000005, rr));
+  assert.equal(rr.local, true);
+  assert.ok(table.lookup4(0xc0000203, rr));
+  assert.equal(rr.local, false);
 });

@@ -15,6 +15,7 @@ import type { Command } from '../../control/commands.js';
 import type { DirectorPort, VrrpVip } from '../../control/ports.js';
 import type { DataPlaneCounters, VipStatus } from '../../control/protocol.js';
 import { parseIPv6 } from '../../core/addr.js';
+import type { Dest } from '../../core/dest.js';
 import type { MarkRule } from '../../core/mark-rule.js';
 import { DROP_NAME } from '../../engine/drops.js';
 import { Engine } from '../../engine/engine.js';
@@ -22,7 +23,7 @@ import type { FlowOffloadCounters } from '../../engine/flow-offload.js';
 import { MarkTable } from '../../engine/mark-table.js';
 import { RouteResult, type RouteTable, StaticRoutes } from '../../engine/routes.js';
 import { RouteResult6, StaticRoutes6 } from '../../engine/routes6.js';
-import { destUnsupported, serviceSupport } from '../../engine/support.js';
+import { destUnsupported, localDestUnsupported, serviceSupport } from '../../engine/support.js';
 import { type BypassSpec, bypassSpecFromServices } from '../../io/host/bypass-rules.js';
 import {
   type HostConfig,
@@ -199,7 +200,8 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   // Only routes over bound interfaces are usable: the engine cannot send anywhere else.
   const bound = new Set(chosen.map((i) => i.ifindex));
   const loadRoutes = (h: HostConfig): void => {
-    routes.current = new StaticRoutes(h.routes.filter((r) => bound.has(r.ifindex)));
+    // Local routes stay whatever their device: they lead to the host itself (ACT.LOCAL).
+    routes.current = new StaticRoutes(h.routes.filter((r) => r.local || bound.has(r.ifindex)));
   };
   loadRoutes(host);
   // IPv6: the interfaces' own addresses (NDP and ICMPv6 source) and the IPv6 main table.
@@ -210,6 +212,8 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     routes6.current = new StaticRoutes6(r.filter((x) => bound.has(x.ifindex)));
   };
   loadRoutes6(host6.routes);
+  // The loopback device carries frames for a local real server into the host (ACT.LOCAL).
+  const lo = host.interfaces.find((i) => i.name === 'lo');
   const engine = new Engine({
     director: port.director,
     routes,
@@ -221,6 +225,7 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     // Both drivers leave room before every received frame: AF_PACKET its PACKET_RESERVE, AF_XDP
     // the XDP_PACKET_HEADROOM (256) in front of each chunk's data. TUN then encapsulates in place.
     headroom: loadPacketAddon().rxHeadroom ?? 0,
+    ...(lo ? { localIfindex: lo.ifindex } : {}),
   });
   const sync = new PlaneSync(engine);
   const sockets: PacketSocket[] = [];
@@ -286,23 +291,39 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     throw e;
   }
   if (offload) o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, IPv4, TCP)');
-  const loop = new PlaneLoop(
-    engine,
-    chosen.map(
-      (i, k): PlaneInterface => ({
-        ifindex: i.ifindex,
-        name: i.name,
-        mac: i.mac,
-        driver: xdp ? xdp.drivers[k]! : sockets[k]!,
-      }),
-    ),
+  const planeIfs = chosen.map(
+    (i, k): PlaneInterface => ({
+      ifindex: i.ifindex,
+      name: i.name,
+      mac: i.mac,
+      driver: xdp ? xdp.drivers[k]! : sockets[k]!,
+    }),
   );
+  // Send only, with the smallest ring (never read: the host's own loopback traffic fills it once
+  // and is then dropped by the kernel at no further cost to lvsd).
+  if (lo && !bound.has(lo.ifindex)) {
+    try {
+      const driver = new PacketSocket({ blockSize: 1 << 16, blockCount: 1 }).bind(lo.name);
+      planeIfs.push({ ifindex: lo.ifindex, name: lo.name, mac: lo.mac, driver, txOnly: true });
+    } catch (e) {
+      // Without it, frames for a local real server are counted as tx_dropped.
+      o.log?.info({ err: String(e) }, 'cannot open a packet socket on lo: local real servers get nothing');
+    }
+  }
+  const loop = new PlaneLoop(engine, planeIfs);
   for (const s of sockets) s.on('error', (e: Error) => fault(port, 'packet-socket-error', e.message));
   loop.start();
   const timer = setInterval(() => loop.tick(), o.tickMs ?? 100);
   timer.unref();
   const statsTimer = startStatsLog(loop, sockets, o, xdp);
 
+  // A real server at one of the host's addresses (a local route): engine/support.ts says what of it is served.
+  const isLocalDest = (d: Dest): boolean => {
+    const b = d.addrBytes;
+    if (d.af !== 4) return false;
+    rr.local = false;
+    return routes.lookup4(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, rr) && rr.local;
+  };
   const announced = new Set<number>();
   const announced6 = new Set<string>();
   const rr = new RouteResult();
@@ -390,7 +411,9 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
           : undefined;
         const st = serviceStatus(
           s,
-          (svc, d) => destUnsupported(svc.af, d),
+          (svc, d) =>
+            destUnsupported(svc.af, d) ??
+            (isLocalDest(d) ? localDestUnsupported(d, xdp !== undefined || bypass !== undefined) : undefined),
           why ?? fwmarkUnserved(s, markRules, (n) => o.interfaces.includes(n)),
         );
         // serviceSupport words a service of mixed families as served with a caveat.

@@ -25,7 +25,7 @@ import {
   TxBatch,
 } from '../../io/driver.js';
 
-/** ACT.DROP of engine/actions.ts. */
+/** ACT.DROP of engine/actions.ts (ACT.TX and ACT.LOCAL are sent alike, by their ifindex). */
 const ACT_DROP = 2;
 
 /** The engine's action records as the loop reads them (engine/actions.ts ActionList). */
@@ -123,6 +123,11 @@ export interface PlaneInterface {
   readonly name: string;
   readonly mac: Uint8Array;
   readonly driver: Driver & Partial<DirectSend>;
+  /**
+   * Send only: never started for receiving (the loopback device that carries ACT.LOCAL frames
+   * into the director's own stack; its traffic is the host's, not the plane's).
+   */
+  readonly txOnly?: boolean;
 }
 
 /** Most frames one zero-copy run holds before it is sent. */
@@ -176,7 +181,7 @@ export class PlaneLoop {
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const i of this.interfaces) i.driver.start((b) => this.onBatch(b));
+    for (const i of this.interfaces) if (!i.txOnly) i.driver.start((b) => this.onBatch(b));
   }
 
   private readonly flagBuf = new Uint8Array(CHUNK_FRAMES);

@@ -10,6 +10,7 @@ import { CONN_F, KIND } from '../../core/conn-table.js';
 import type { Dest } from '../../core/dest.js';
 import { CONN_EVENT, type Director, VERDICT } from '../../core/director.js';
 import type { Service } from '../../core/service.js';
+import { DEST_F } from '../../core/types.js';
 import { CONN_EV, type ConnEvent, OPEN_REFUSED, type ProxyCore } from '../../io/proxy/core.js';
 import type { SyncMaster } from '../../sync/sync-master.js';
 
@@ -47,11 +48,51 @@ export class DirectorProxyCore implements ProxyCore {
     vport: number,
     now: number,
   ): number {
-    const idx = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
+    let idx = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
+    const self = idx >= 0 ? this.director.destOf(idx) : undefined;
+    if (self && isOwnListener(self, vaddr, vport))
+      idx = this.avoidLoop(svc, caddr, cport, vaddr, vport, self, now, idx);
     if (idx === VERDICT.DROP_DEFENSE || idx === VERDICT.CONN_LIMIT) return OPEN_REFUSED;
     if (idx < 0) return -1;
     if (this.syncMaster) this.syncTemplate(idx, now);
     return idx;
+  }
+
+  /**
+   * The scheduler chose a real server at the service's own address and port (a rule from a file:
+   * lvsadm's -a/-e are refused, refusal.ts). The kernel would hand such a packet to the socket
+   * listening there; on this plane that socket is lvsd's own listener, so connecting would loop
+   * back to it. The conn is dropped and the client scheduled once more with that server
+   * excluded (marked overloaded for this one decision, as a failed connect's retry does); -1
+   * when no other server takes it (persistence pinning the client to it, or no other server).
+   */
+  private avoidLoop(
+    svc: Service,
+    caddr: Uint8Array,
+    cport: number,
+    vaddr: Uint8Array,
+    vport: number,
+    self: Dest,
+    now: number,
+    idx: number,
+  ): number {
+    this.dropConn(idx, now);
+    const was = self.flags & DEST_F.OVERLOAD;
+    self.flags |= DEST_F.OVERLOAD;
+    self.svc.sched?.loadChanged?.(self);
+    const again = this.director.openConn(svc, caddr, cport, now, vaddr, vport);
+    if (!was) {
+      self.flags &= ~DEST_F.OVERLOAD;
+      self.svc.sched?.loadChanged?.(self);
+    }
+    this.director.uncountConn(self);
+    const d = again >= 0 ? this.director.destOf(again) : undefined;
+    if (d && isOwnListener(d, vaddr, vport)) {
+      this.dropConn(again, now);
+      this.director.uncountConn(d);
+      return -1;
+    }
+    return again;
   }
 
   /**
@@ -114,4 +155,13 @@ export class DirectorProxyCore implements ProxyCore {
   tick(now: number): void {
     this.director.tick(now);
   }
+}
+
+/** True when `d` is the address and port the proxy plane itself listens on for the service. */
+export function isOwnListener(d: Dest, vaddr: Uint8Array, vport: number): boolean {
+  if (d.port !== vport) return false;
+  const a = d.addrBytes;
+  if (a.length !== vaddr.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== vaddr[i]) return false;
+  return true;
 }

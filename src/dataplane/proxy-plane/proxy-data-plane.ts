@@ -37,7 +37,9 @@ import { CLOCK_STEP_MS, TcpRelay } from '../../io/proxy/tcp-relay.js';
 import { addrBytes, UdpRelay } from '../../io/proxy/udp-relay.js';
 import { serviceStatus } from '../serve-status.js';
 import { addrKey } from '../vrrp-vip.js';
+import { isOwnListener } from './director-core.js';
 import { closeFd, freebindSocket, openFd } from './freebind.js';
+import { OWN_LISTENER } from './refusal.js';
 
 /** Log sink: level, message and structured fields (the daemon passes pino through it). */
 export type ProxyLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
@@ -235,7 +237,14 @@ export class ProxyDataPlane {
     const local = this.local.snapshot();
     return this.opts.core.table
       .list()
-      .map((s) => serviceStatus(s, proxyDestSupport, this.addressReason(s, local)));
+      .map((s) =>
+        serviceStatus(s, (svc, d) => proxyDestSupport(svc, d, local), this.addressReason(s, local)),
+      );
+  }
+
+  /** Whether `addr` is one of this host's addresses now (a local real server: refusal.ts). */
+  isLocal(addr: string): boolean {
+    return this.local.snapshot().has(addr);
   }
 
   // Why the virtual address of `s` takes no connection here, or undefined when it does.
@@ -472,8 +481,15 @@ function unservableReason(s: Service): string {
   return '';
 }
 
-/** The proxy carries masq and FULLNAT only: DR and tunnels need frames (refusal.ts). */
-function proxyDestSupport(_s: Service, d: Dest): string | undefined {
+/**
+ * The proxy carries masq and FULLNAT only: DR and tunnels need frames (refusal.ts), except to a
+ * real server at one of the host's addresses, which the kernel hands to its own stack whatever
+ * the method and a local connect reaches alike. A real server at the service's own address and
+ * port would be this plane's own listener (director-core.ts skips it).
+ */
+function proxyDestSupport(s: Service, d: Dest, local: LocalAddressSet): string | undefined {
+  if (s.addrBytes && isOwnListener(d, s.addrBytes, s.port)) return OWN_LISTENER;
+  if (local.has(d.addr)) return undefined;
   if (d.fwd === FWD.DROUTE) return 'direct routing (-g) needs the packet data plane';
   if (d.fwd === FWD.TUNNEL) return 'tunnelling (-i) needs the packet data plane';
   return undefined;

@@ -124,7 +124,7 @@ export function startProxyPlane(port: DirectorPort, log: Logger, o: ProxyPlaneOp
       // watch (daemon/serve-watch.ts) says it is not served, with the reason.
       plane.sync();
     },
-    refuse: proxyRefusal,
+    refuse: (cmd) => proxyRefusal(cmd, (a) => plane.isLocal(a)),
     vipStatus: () => plane.serveStatus(),
     counters() {
       const r = plane.tcp.counters;

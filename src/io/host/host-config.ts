@@ -36,6 +36,8 @@ export interface HostRoute {
   readonly src: number;
   /** Route MTU (0 = the interface's). */
   readonly mtu: number;
+  /** A host address (the kernel's local table): engine/routes.ts StaticRoute.local. */
+  readonly local?: boolean;
 }
 
 /** Interfaces and routes as read together. */
@@ -113,7 +115,32 @@ export function parseIpRouteJson(json: string, ifs: readonly HostInterface[]): H
   return out;
 }
 
-/** Reads the host's interfaces and IPv4 main-table routes now. */
+/**
+ * The host's own IPv4 addresses as local routes (what `ip route show table local` lists as type
+ * local): each interface address /32, and 127.0.0.0/8 on the loopback device. The engine hands a
+ * packet whose real server is one of them to the host (ACT.LOCAL), as the kernel's
+ * __ip_vs_get_out_rt() does on a local route.
+ */
+export function hostLocalRoutes(ifs: readonly HostInterface[]): HostRoute[] {
+  const out: HostRoute[] = [];
+  const lo = ifs.find((i) => i.name === 'lo');
+  for (const i of ifs)
+    for (const a of i.addrs)
+      out.push({
+        prefix: a.addr >>> 0,
+        len: 32,
+        ifindex: i.ifindex,
+        gateway: 0,
+        src: 0,
+        mtu: 0,
+        local: true,
+      });
+  if (lo)
+    out.push({ prefix: 0x7f000000, len: 8, ifindex: lo.ifindex, gateway: 0, src: 0, mtu: 0, local: true });
+  return out;
+}
+
+/** Reads the host's interfaces, IPv4 main-table routes and local addresses (hostLocalRoutes) now. */
 export function readHostConfig(): HostConfig {
   const a = spawnSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' });
   const all = spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' });
@@ -124,7 +151,10 @@ export function readHostConfig(): HostConfig {
   const interfaces = parseIpAddrJson(all.stdout).map((i) => ({ ...i, addrs: addrsOf.get(i.ifindex) ?? [] }));
   const r = spawnSync('ip', ['-j', '-4', 'route', 'show'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip -j route failed: ${r.stderr}`);
-  return { interfaces, routes: parseIpRouteJson(r.stdout || '[]', interfaces) };
+  return {
+    interfaces,
+    routes: [...hostLocalRoutes(interfaces), ...parseIpRouteJson(r.stdout || '[]', interfaces)],
+  };
 }
 
 /**
