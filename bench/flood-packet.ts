@@ -13,7 +13,7 @@
  * a director short of memory: this host has 24 GB free, which no 2 M-SYN flood dents). Printed as a
  * table and written to bench/results/flood-packet.json. Needs root; prints a skip line otherwise.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -126,7 +126,10 @@ function table(rows: readonly Row[]): string {
 }
 
 main().then(
-  (c) => process.exit(c),
+  (c) => {
+    rmSync(stateRoot, { recursive: true, force: true });
+    process.exit(c);
+  },
   (e) => {
     process.stderr.write(`flood-packet: ${e instanceof Error ? e.stack : String(e)}\n`);
     labDown('dr', stateRoot);
