@@ -10,6 +10,8 @@
  * per-packet work happens in JS either way. Traffic is bounded by --secs and --max-packets.
  * --rate PPS (ring method only; 0 = unpaced) paces the ring by the clock, so a director can be
  * offered a known load below saturation.
+ * --syn-sources CIDR,... [--syn-exclude A,...] sends spoofed-source TCP SYNs instead, one distinct
+ * (address, port) per flow (bench/lib/syn-frames.ts): the SYN flood of bench/flood-packet.ts.
  * Prints one JSON line: {"sent":N,"refused":N,"secs":S,"method":M}.
  */
 import { parseArgs } from 'node:util';
@@ -19,7 +21,8 @@ import {
   loadPacketAddon,
 } from '../../src/io/packet-socket/addon.js';
 import { type BenchBinding, loadBenchAddon } from './bench-addon.js';
-import { buildUdpFlows } from './packet-frames.js';
+import { buildUdpFlows, type FrameBlock } from './packet-frames.js';
+import { buildSynFlood, expandSources } from './syn-frames.js';
 
 const BATCH = 1024;
 
@@ -46,20 +49,32 @@ function main(): void {
       'max-packets': { type: 'string', default: '100000000' },
       method: { type: 'string', default: 'ring' },
       rate: { type: 'string', default: '0' },
+      'syn-sources': { type: 'string' },
+      'syn-exclude': { type: 'string', default: '' },
     },
   });
   const rate = Number(v.rate);
   if (!(rate >= 0)) throw new Error(`--rate ${v.rate}: not a rate`);
   const flows = Number(v.flows);
-  const block = buildUdpFlows({
-    srcMac: v['src-mac'] ?? '',
-    dstMac: v['dst-mac'] ?? '',
-    srcIp: v['src-ip'] ?? '',
-    dstIp: v['dst-ip'] ?? '',
-    dstPort: Number(v.dport),
-    firstSrcPort: 10000,
-    flows,
-  });
+  const syn = v['syn-sources'];
+  const block: FrameBlock = syn
+    ? buildSynFlood({
+        srcMac: v['src-mac'] ?? '',
+        dstMac: v['dst-mac'] ?? '',
+        sources: expandSources(syn.split(','), (v['syn-exclude'] ?? '').split(',').filter(Boolean)),
+        dstIp: v['dst-ip'] ?? '',
+        dstPort: Number(v.dport),
+        flows,
+      })
+    : buildUdpFlows({
+        srcMac: v['src-mac'] ?? '',
+        dstMac: v['dst-mac'] ?? '',
+        srcIp: v['src-ip'] ?? '',
+        dstIp: v['dst-ip'] ?? '',
+        dstPort: Number(v.dport),
+        firstSrcPort: 10000,
+        flows,
+      });
   // Cycle through the flows: views of the pair table starting at every BATCH-th frame, with
   // the table repeated once so a view never runs off the end.
   const pairs = new Uint32Array(block.pairs.length * 2);
@@ -92,8 +107,8 @@ function main(): void {
   const buf = block.buffer;
   while (sent < max) {
     // Check the clock once per 16 batches (16k frames): hrtime is cheap but not free.
-    for (let i = 0; i < 16; i++) {
-      const got = b.send(h, buf, views[k] as Uint32Array, n);
+    for (let i = 0; i < 16 && sent < max; i++) {
+      const got = b.send(h, buf, views[k] as Uint32Array, Math.min(n, max - sent));
       if (got > 0) sent += got;
       if (got < n) refused += n - Math.max(got, 0);
       k = k + 1 === views.length ? 0 : k + 1;

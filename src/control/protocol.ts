@@ -87,6 +87,8 @@ export interface DefenseStatus {
   readonly droppedEntries: number;
   /** New connections refused at conn_max. */
   readonly refusedConnMax: number;
+  /** Half-open entries evicted to admit a new connection at conn_max (absent from older daemons). */
+  readonly evictedConnMax?: number;
 }
 
 /** Cumulative counters of a data plane, by stable name (for status and metrics). */

@@ -52,6 +52,8 @@ export class Defense {
   droppedEntries = 0;
   /** New connections refused because the table held conn_max entries. */
   refusedConnMax = 0;
+  /** Half-open entries removed to admit a new connection at conn_max (early drop, drop-entry.ts). */
+  evictedConnMax = 0;
   private oldSecureTcp = 0;
 
   /**

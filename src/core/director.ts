@@ -51,6 +51,12 @@ export const VERDICT = {
  */
 export const FAST_MISS = -16;
 
+/** Random entries conn_max's early drop looks at before refusing (nf_conntrack_core.c NF_CT_EVICTION_RANGE). */
+export const EARLY_DROP_TRIES = 8;
+
+/** How long a half-open entry must have been idle to be evicted at conn_max: TCP's initial RTO (RFC 6298 section 2.1). */
+export const EARLY_DROP_IDLE_MS = 1000;
+
 /** Synthetic events for the proxy data plane, which sees sockets rather than segments. */
 export const CONN_EVENT = {
   /** Handshake completed with both sides (server SYN-ACK then client ACK). */
@@ -102,6 +108,12 @@ export class Director implements PersistContext {
   readonly stats = new Stats();
   /** The connection-table defenses (drop_entry, drop_packet, secure_tcp, conn_max) and their counters. */
   readonly defense = new Defense();
+  /**
+   * Whether a new conn at conn_max may evict a half-open entry (fullTable()). The packet plane's
+   * engine turns it on; the proxy plane keeps it off, because its half-open entries are
+   * connections in progress whose sockets it holds (a connect to the real server under way).
+   */
+  earlyDrop = false;
   private readonly dropper = new DropEntry();
   /** Scheduler options shared with the service table; sysctl changes update them in place. */
   readonly schedulerOptions: SchedulerOptions;
@@ -475,7 +487,7 @@ export class Director implements PersistContext {
     const af = p.af;
     const oneFlag = svc.onePacket && p.protocol === PROTO.UDP ? CONN_F.ONE_PACKET : 0;
     const max = this.settings.connMax;
-    if (max > 0 && conns.count >= max) return this.refuseConnMax();
+    if (max > 0 && this.fullTable(now)) return this.refuseConnMax();
     if (svc.persistent) {
       const t = findOrCreateTemplate(
         this,
@@ -494,7 +506,7 @@ export class Director implements PersistContext {
       if (t < 0) return VERDICT.NO_DEST;
       // A new template took the last place: refused like a failed ip_vs_conn_new(), the template
       // left to its timer as ip_vs_sched_persist() leaves it.
-      if (max > 0 && conns.count >= max) return this.refuseConnMax();
+      if (max > 0 && this.fullTable(now)) return this.refuseConnMax();
       const dest = this.destOf(t) as Dest;
       const dport = p.dstPort === svc.port && dest.port !== 0 ? dest.port : p.dstPort;
       const idx = this.newConn(svc, p, dest, dport, oneFlag, now);
@@ -557,6 +569,22 @@ export class Director implements PersistContext {
     conns.setTimeoutSecs(idx, this.settings.tcpTimeouts[TCP_S.LISTEN] as number);
     conns.touch(idx, now);
     return idx;
+  }
+
+  // The table holds conn_max entries: room for the new conn by evicting a half-open one (early
+  // drop, drop-entry.ts evictHalfOpen), else refused and counted.
+  private fullTable(now: number): boolean {
+    const conns = this.conns;
+    if (conns.count < this.settings.connMax) return false;
+    if (
+      this.earlyDrop &&
+      conns.count === this.settings.connMax &&
+      this.dropper.evictHalfOpen(this, EARLY_DROP_TRIES, now, EARLY_DROP_IDLE_MS)
+    ) {
+      this.defense.evictedConnMax++;
+      return false;
+    }
+    return true;
   }
 
   private refuseConnMax(): number {

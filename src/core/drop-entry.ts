@@ -49,6 +49,38 @@ export class DropEntry {
     });
   }
 
+  /**
+   * conn_max's early drop: the table is full and a new conn wants in. Samples up to `tries` random
+   * entries and removes the first half-open one (TCP SYN_RECV or SYNACK, SCTP INIT1 or INIT, not a
+   * template): the entries a spoofed-source SYN flood fills the table with, which will never
+   * complete. As nf_conntrack's early_drop() (net/netfilter/nf_conntrack_core.c) makes room in a
+   * full table by evicting an entry that is not ASSURED, so a flood that fills the table does not
+   * lock legitimate clients out until its entries time out. Only entries idle for at least
+   * `minIdleMs` go: a legitimate handshake completes within a round trip, so a half-open entry
+   * that has seen nothing for the initial retransmission timeout (1 s, RFC 6298 section 2.1) is
+   * the flood's, and a client between its SYN and its ACK is not evicted. Returns whether one was
+   * removed.
+   */
+  evictHalfOpen(ctx: DropEntryContext, tries: number, now: number, minIdleMs: number): boolean {
+    const conns = ctx.conns;
+    const limit = conns.limit;
+    if (limit === 0) return false;
+    for (let k = 0; k < tries; k++) {
+      const i = this.next() % limit;
+      if (conns.kind(i) !== KIND.LIVE || conns.flagsOf(i) & CONN_F.TEMPLATE) continue;
+      const proto = conns.proto[i] as number;
+      const st = conns.stateOf(i);
+      const half =
+        proto === PROTO.TCP
+          ? st === TCP_S.SYN_RECV || st === TCP_S.SYNACK
+          : proto === PROTO.SCTP && (st === SCTP_S.INIT1 || st === SCTP_S.INIT);
+      if (!half || conns.timeoutOf(i) * 1000 + now < conns.expiresOf(i) + minIdleMs) continue;
+      conns.kill(i);
+      return true;
+    }
+    return false;
+  }
+
   // The body of ip_vs_random_dropentry()'s loop for one entry.
   private candidate(ctx: DropEntryContext, i: number, now: number): boolean {
     const conns = ctx.conns;

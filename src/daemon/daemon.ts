@@ -221,6 +221,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       droppedPackets: d.droppedPackets,
       droppedEntries: d.droppedEntries,
       refusedConnMax: d.refusedConnMax,
+      evictedConnMax: d.evictedConnMax,
     };
   }
 

@@ -111,6 +111,9 @@ export class Engine {
 
   constructor(o: EngineOptions) {
     this.director = o.director;
+    // At conn_max a new conn may replace a half-open one (core/director.ts fullTable()): a packet
+    // plane's half-open entries hold nothing but the entry.
+    this.director.earlyDrop = true;
     this.out = new Output(o.routes, o.interfaces, o);
     this.ip = new IpPath(o.director, this.out, this.local, o);
     this.out6 = new Output6(this.out, o.routes6, o.interfaces, o.neighbours);

@@ -2,7 +2,8 @@
  * The packet plane under the connection-table defenses: the engine drops a new connection the
  * director refuses (drop_packet, conn_max) with its own counter and sends nothing, keeps
  * forwarding admitted ones, and under a spoofed-source SYN flood the table stays at conn_max
- * while drop_entry reclaims the half-open entries each tick.
+ * while a new conn at the bound evicts a half-open entry (early drop) and drop_entry reclaims
+ * half-open entries each tick.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -19,10 +20,14 @@ const spoofed = (n: number, flags = 'S') =>
     .build();
 
 describe('packet plane: refused new connections', () => {
-  it('conn_max: past the bound a SYN is dropped as conn_limit, nothing sent; admitted conns flow', () => {
+  it('conn_max: past a bound of established conns a SYN is dropped as conn_limit, nothing sent; admitted conns flow', () => {
     const sim = lab();
     sim.director.setSysctl('conn_max', 3);
-    const r = Array.from({ length: 5 }, (_, n) => run(sim, spoofed(n)));
+    const r = Array.from({ length: 5 }, (_, n) => {
+      const syn = run(sim, spoofed(n));
+      if (n < 3) run(sim, spoofed(n, 'A')); // established: not evictable
+      return syn;
+    });
     assert.deepEqual(
       r.map((x) => [x.tx.length, x.drops]),
       [
@@ -34,7 +39,25 @@ describe('packet plane: refused new connections', () => {
       ],
     );
     assert.equal(sim.director.conns.count, 3);
+    assert.equal(sim.director.defense.evictedConnMax, 0);
     assert.deepEqual(run(sim, spoofed(0, 'A')).tx.length, 1);
+  });
+
+  it('conn_max: a SYN at a table full of half-open entries idle ≥ 1 s evicts one and is forwarded (early drop)', () => {
+    const sim = lab();
+    sim.director.setSysctl('conn_max', 3);
+    // The first three at T0; the fourth at T0 + 999 ms finds none idle long enough.
+    const r = Array.from({ length: 3 }, (_, n) => run(sim, spoofed(n), 0, T0));
+    assert.deepEqual(run(sim, spoofed(3), 0, T0 + 999).drops, ['conn_limit']);
+    assert.equal(sim.director.defense.refusedConnMax, 1);
+    r.push(...Array.from({ length: 3 }, (_, n) => run(sim, spoofed(4 + n), 0, T0 + 1000)));
+    assert.deepEqual(
+      r.map((x) => [x.tx.length, x.drops]),
+      Array.from({ length: 6 }, () => [1, []]),
+    );
+    assert.equal(sim.director.conns.count, 3);
+    assert.equal(sim.director.defense.evictedConnMax, 3);
+    assert.equal(sim.director.defense.refusedConnMax, 1);
   });
 
   it('drop_packet 3: one new connection in am_droprate is dropped as defense_drop_packet', () => {
@@ -59,21 +82,26 @@ describe('packet plane: refused new connections', () => {
   it('IPv6 new connections are refused the same way', () => {
     const sim = lab6();
     sim.director.setSysctl('conn_max', 1);
-    const syn6 = (sport: number) =>
+    const syn6 = (sport: number, flags = 'S') =>
       fromGw6()
         .ipv6({ src: `2001:db8:99::${sport.toString(16)}`, dst: VIP6 })
-        .tcp({ sport, dport: 81, flags: 'S', seq: 1 })
+        .tcp({ sport, dport: 81, flags, seq: 1 })
         .build();
-    assert.deepEqual(run(sim, syn6(1000)).drops, []);
-    assert.deepEqual(run(sim, syn6(1001)).drops, ['conn_limit']);
+    assert.deepEqual(run(sim, syn6(1000), 0, T0).drops, []);
+    // Half-open and idle 1 s: the next SYN takes its place.
+    assert.deepEqual(run(sim, syn6(1001), 0, T0 + 1000).drops, []);
+    assert.equal(sim.director.defense.evictedConnMax, 1);
+    run(sim, syn6(1001, 'A'), 0, T0 + 1000);
+    assert.deepEqual(run(sim, syn6(1002), 0, T0 + 3000).drops, ['conn_limit']);
   });
 });
 
 describe('packet plane: a spoofed SYN flood', () => {
-  it('keeps the table at conn_max; drop_entry reclaims half-open entries so a new client gets in', () => {
+  it('keeps the table at conn_max; new clients get in by evicting half-open entries; drop_entry reclaims more', () => {
     const sim = lab();
     const d = sim.director;
-    d.setSysctl('conn_max', 2000);
+    // A bound above a second of the flood (5,000 SYNs), so entries reach the 1 s early drop waits for.
+    d.setSysctl('conn_max', 20_000);
     d.setSysctl('drop_entry', 3);
     // A legitimate client's established connection, before the flood.
     const legit = (flags: string) =>
@@ -86,30 +114,42 @@ describe('packet plane: a spoofed SYN flood', () => {
     let peak = 0;
     let refused = 0;
     let legitOk = 0;
-    // 20 simulated seconds of 5,000 SYNs each (100,000 in all), the defense tick once a second.
+    let freshOk = 0;
+    // 20 simulated seconds of 5,000 SYNs each, spread over the second (100,000 in all), the
+    // defense tick once a second.
     for (let s = 0; s < 20; s++) {
-      const now = T0 + s * 1000;
+      const now = T0 + s * 1000 + 999;
       for (let k = 0; k < 5000; k++) {
-        const r = run(sim, spoofed(s * 5000 + k), 0, now);
+        const r = run(sim, spoofed(s * 5000 + k), 0, T0 + s * 1000 + Math.floor(k / 5));
         if (r.drops[0] === 'conn_limit') refused++;
         peak = Math.max(peak, d.conns.count);
       }
       if (run(sim, legit('A'), 0, now).tx.length === 1) legitOk++;
+      // A new legitimate client each second, in the middle of the flood: its SYN and ACK flow.
+      const c = (flags: string) =>
+        fromClient()
+          .ipv4({ src: '192.0.2.60', dst: VIP })
+          .tcp({ sport: 7000 + s, dport: 81, flags, seq: 1 })
+          .build();
+      if (run(sim, c('S'), 0, now).tx.length === 1 && run(sim, c('A'), 0, now).tx.length === 1) freshOk++;
       d.defenseTick(now, 1 << 30);
     }
-    assert.ok(peak <= 2000, `peak ${peak}`);
+    assert.ok(peak <= 20_000, `peak ${peak}`);
     assert.equal(legitOk, 20, 'the established client kept flowing');
+    assert.equal(freshOk, 20, 'every new client during the flood got in');
     assert.equal(refused, d.defense.refusedConnMax);
-    assert.ok(refused > 90_000, `refused ${refused}`);
+    // Each SYN past the bound evicted a half-open entry idle ≥ 1 s (8 random looks find one).
+    assert.ok(d.defense.evictedConnMax > 60_000, `evicted ${d.defense.evictedConnMax}`);
+    assert.ok(refused < 100, `refused ${refused}`);
     // Each tick looked at a random 1/32 of the table and dropped the SYN_RECV entries it found.
-    assert.ok(d.defense.droppedEntries > 20 * 40, `dropped ${d.defense.droppedEntries}`);
+    assert.ok(d.defense.droppedEntries > 20 * 400, `dropped ${d.defense.droppedEntries}`);
     const after = d.conns.count;
-    d.defenseTick(T0 + 20_000, 1 << 30);
+    d.defenseTick(T0 + 21_000, 1 << 30);
     assert.ok(d.conns.count < after, 'the tick freed places');
     const fresh = fromClient()
       .ipv4({ src: '192.0.2.51', dst: VIP })
       .tcp({ sport: 6000, dport: 81, flags: 'S', seq: 1 })
       .build();
-    assert.deepEqual(run(sim, fresh, 0, T0 + 20_000).drops, []);
+    assert.deepEqual(run(sim, fresh, 0, T0 + 21_000).drops, []);
   });
 });

@@ -189,6 +189,7 @@ export const SCHEMAS: Record<string, Schema> = {
           droppedPackets: int,
           droppedEntries: int,
           refusedConnMax: int,
+          evictedConnMax: int,
         },
         ['active', 'conns', 'connMax', 'droppedPackets', 'droppedEntries', 'refusedConnMax'],
       ),

@@ -69,11 +69,12 @@ export function writeStatusFamilies(out: Exposition, st: StatusView): void {
       out,
       'lvs_defense_drops_total',
       'counter',
-      'New connections dropped (drop_packet) or refused (conn_max), and entries removed (drop_entry).',
+      'New connections dropped (drop_packet) or refused (conn_max), and entries removed (drop_entry; conn_max_early_drop: half-open ones evicted at conn_max).',
       [
         { labels: '{defense="drop_packet"}', v: df.droppedPackets },
         { labels: '{defense="conn_max"}', v: df.refusedConnMax },
         { labels: '{defense="drop_entry"}', v: df.droppedEntries },
+        { labels: '{defense="conn_max_early_drop"}', v: df.evictedConnMax ?? 0 },
       ],
     );
   }

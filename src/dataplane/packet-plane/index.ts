@@ -34,8 +34,9 @@ import {
   watchHostConfig,
 } from '../../io/host/host-config.js';
 import { HostRoutes6, readHostConfig6 } from '../../io/host/host-config6.js';
-import { IngressBypass } from '../../io/host/ingress-bypass.js';
+import { IngressBypass, removeBypassLeftovers } from '../../io/host/ingress-bypass.js';
 import { loadPacketAddon, PacketSocket, packetAddonUnavailableReason } from '../../io/packet-socket/index.js';
+import { NapiDeferral } from '../../io/packet-socket/napi-deferral.js';
 import type { XdpFlowMap } from '../../io/packet-socket/xdp-flow-map.js';
 import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncSink } from '../../sync/sync-master.js';
@@ -196,6 +197,14 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     if (!i) throw new PacketPlaneError('ERR_PACKET_PLANE_INTERFACE', `no such interface: ${name}`);
     return i;
   });
+  // A SIGKILLed lvsd left its NAPI deferral on these interfaces: write the originals it recorded
+  // back first (the AF_XDP path, if it runs, defers again from the true originals).
+  const napi = new NapiDeferral();
+  for (const i of chosen) {
+    const restored = napi.recoverStale(i.name);
+    if (restored.length > 0)
+      o.log?.info({ interface: i.name, restored }, 'restored NAPI settings a previous lvsd left changed');
+  }
   const routes = new HostRoutes();
   // Only routes over bound interfaces are usable: the engine cannot send anywhere else.
   const bound = new Set(chosen.map((i) => i.ifindex));
@@ -378,6 +387,11 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
       })
     : undefined;
   bypass?.update(bypassSpec());
+  if (!bypass)
+    void removeBypassLeftovers(o.interfaces, o.nft).then((gone) => {
+      if (gone.length > 0)
+        o.log?.info({ tables: gone }, 'removed ingress-bypass tables a previous lvsd left');
+    });
   const stopWatch = watchHostConfig(() => {
     try {
       host = readHostConfig();

@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { type DataplaneFaultCode, dataplaneFaultChannel } from '../../control/channels.js';
-import { type BypassSpec, bypassRemoval, bypassRuleset } from './bypass-rules.js';
+import { type BypassSpec, bypassRemoval, bypassRuleset, bypassTableName } from './bypass-rules.js';
 
 /** Minimal logger (pino's shape). */
 interface BypassLogger {
@@ -167,4 +167,32 @@ function runNft(cmd: readonly string[], script: string): Promise<NftResult> {
     });
     c.stdin.end(script);
   });
+}
+
+/**
+ * For an lvsd started without --ingress-bypass: removes the bypass tables of `interfaces` that a
+ * previous lvsd left (a SIGKILL runs neither close() nor the exit hook, and nft tables outlive
+ * their process). Their drop rules would keep ending the kernel's copy of VIP traffic no lvsd
+ * asked to drop. Resolves with the tables removed (empty: none there, or nft missing).
+ */
+export async function removeBypassLeftovers(
+  interfaces: readonly string[],
+  nft: readonly string[] = ['nft'],
+): Promise<string[]> {
+  const listed = await new Promise<string>((resolve) => {
+    let out = '';
+    const c = spawn(nft[0]!, [...nft.slice(1), 'list', 'tables', 'netdev'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    c.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+    });
+    c.on('error', () => resolve(''));
+    c.on('close', () => resolve(out));
+  });
+  const present = new Set(listed.split('\n').map((l) => l.trim().replace(/^table netdev /, '')));
+  const left = interfaces.filter((i) => present.has(bypassTableName(i)));
+  if (left.length === 0) return [];
+  const r = await runNft(nft, bypassRemoval(left));
+  return r.ok ? left.map(bypassTableName) : [];
 }

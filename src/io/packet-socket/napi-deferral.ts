@@ -8,9 +8,14 @@
  * work then runs at most once per timeout while lvsd busy-polls, instead of ahead of it.
  *
  * The values are the host's: they are applied per interface while the AF_XDP path runs and the
- * old ones written back on close.
+ * old ones written back on close. The old ones are also recorded in a file under /run (keyed by
+ * the network namespace and the interface) before anything is written, because a SIGKILLed lvsd
+ * runs no close: the next lvsd on that interface finds the record of a process that is gone,
+ * takes its originals as the values to restore, and writes them back (recoverStale()) when it
+ * does not defer itself.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The sysfs reads and writes NapiDeferral makes (a fake in tests). */
 export interface SysfsFiles {
@@ -23,6 +28,76 @@ export const realSysfs: SysfsFiles = {
   read: (path) => readFileSync(path, 'utf8'),
   write: (path, value) => writeFileSync(path, value),
 };
+
+/** A record of the values an interface had before an lvsd changed them. */
+export interface DeferralRecord {
+  /** The process that changed them. */
+  readonly pid: number;
+  /** sysfs file name (napi_defer_hard_irqs, gro_flush_timeout) to its original value. */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/** Where the originals are kept across a process's death (a fake in tests). */
+export interface DeferralRecords {
+  load(ifname: string): DeferralRecord | undefined;
+  save(ifname: string, r: DeferralRecord): void;
+  remove(ifname: string): void;
+  /** Whether process `pid` is still running. */
+  alive(pid: number): boolean;
+}
+
+/** Directory of the real records: /run is cleared at boot, as the sysfs values are. */
+export const DEFERRAL_RECORD_DIR = '/run/lvs-ts/napi-deferral';
+
+/**
+ * Records in `dir`, one JSON file per (network namespace, interface): interface names repeat
+ * across namespaces, which share /run. Errors reading are "no record"; errors writing are
+ * ignored (the deferral still works, it is only not recoverable after a SIGKILL).
+ */
+export function fileRecords(dir = DEFERRAL_RECORD_DIR): DeferralRecords {
+  let ns = 'unknown';
+  try {
+    ns = String(statSync('/proc/self/ns/net').ino);
+  } catch {
+    /* no procfs: one namespace assumed */
+  }
+  const path = (ifname: string) => join(dir, `${ns}-${ifname}.json`);
+  return {
+    load(ifname) {
+      try {
+        const r = JSON.parse(readFileSync(path(ifname), 'utf8')) as DeferralRecord;
+        return typeof r.pid === 'number' && r.values && typeof r.values === 'object' ? r : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    save(ifname, r) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const p = path(ifname);
+        writeFileSync(`${p}.tmp`, JSON.stringify(r), { mode: 0o600 });
+        renameSync(`${p}.tmp`, p);
+      } catch {
+        /* not recoverable after a SIGKILL; the deferral itself still works */
+      }
+    },
+    remove(ifname) {
+      try {
+        unlinkSync(path(ifname));
+      } catch {
+        /* already gone */
+      }
+    },
+    alive(pid) {
+      // A zombie (state Z: killed, not yet reaped by its parent) is dead for this purpose.
+      try {
+        return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    },
+  };
+}
 
 /** What NapiDeferral writes. */
 export interface NapiDeferralValues {
@@ -44,11 +119,43 @@ const KEYS = ['napi_defer_hard_irqs', 'gro_flush_timeout'] as const;
 /** Applied deferral settings of some interfaces, restorable. */
 export class NapiDeferral {
   private readonly saved: { path: string; value: string }[] = [];
+  private readonly recorded: string[] = [];
 
   constructor(
     private readonly files: SysfsFiles = realSysfs,
     private readonly root = '/sys/class/net',
+    private readonly records: DeferralRecords = fileRecords(),
+    private readonly pid = process.pid,
   ) {}
+
+  /** The record a dead process left for `ifname`, if any (one of a live process is not stale). */
+  private stale(ifname: string): DeferralRecord | undefined {
+    const r = this.records.load(ifname);
+    return r && (r.pid === this.pid || !this.records.alive(r.pid)) ? r : undefined;
+  }
+
+  /**
+   * Writes back the values a dead lvsd recorded for `ifname` and removes its record; returns the
+   * files restored (empty when there was nothing to recover). For an lvsd that will not defer
+   * `ifname` itself; apply() adopts such a record instead.
+   */
+  recoverStale(ifname: string): string[] {
+    const r = this.stale(ifname);
+    if (!r) return [];
+    const done: string[] = [];
+    for (const k of KEYS) {
+      const v = r.values[k];
+      if (v === undefined) continue;
+      try {
+        this.files.write(`${this.root}/${ifname}/${k}`, v);
+        done.push(k);
+      } catch {
+        /* interface gone or refused: nothing more to do */
+      }
+    }
+    this.records.remove(ifname);
+    return done;
+  }
 
   /**
    * Writes the values for `ifname`, remembering the old ones. Returns an error text when the
@@ -56,13 +163,33 @@ export class NapiDeferral {
    */
   apply(ifname: string, v: NapiDeferralValues = NAPI_DEFERRAL_DEFAULTS): string | undefined {
     const want = [String(v.deferHardIrqs), String(v.groFlushTimeoutNs)];
-    for (let k = 0; k < KEYS.length; k++) {
-      const path = `${this.root}/${ifname}/${KEYS[k]}`;
+    // A dead lvsd's values are not the originals: its record holds those.
+    const prior = this.stale(ifname);
+    const originals: Record<string, string> = {};
+    for (const k of KEYS) {
+      const path = `${this.root}/${ifname}/${k}`;
       try {
-        const old = this.files.read(path).trim();
-        if (old === want[k]) continue;
-        this.files.write(path, want[k] as string);
-        this.saved.push({ path, value: old });
+        originals[k] = prior?.values[k] ?? this.files.read(path).trim();
+      } catch (e) {
+        return `${path}: ${(e as Error).message}`;
+      }
+    }
+    const changes = KEYS.map((k, i) => ({ k, want: want[i] as string, old: originals[k] as string })).filter(
+      (c) => c.old !== c.want,
+    );
+    if (changes.length > 0) {
+      // Recorded before the first write, so a SIGKILL at any point leaves the originals findable.
+      this.records.save(ifname, {
+        pid: this.pid,
+        values: Object.fromEntries(changes.map((c) => [c.k, c.old])),
+      });
+      this.recorded.push(ifname);
+    } else if (prior) this.records.remove(ifname);
+    for (const c of changes) {
+      const path = `${this.root}/${ifname}/${c.k}`;
+      try {
+        if (this.files.read(path).trim() !== c.want) this.files.write(path, c.want);
+        this.saved.push({ path, value: c.old });
       } catch (e) {
         return `${path}: ${(e as Error).message}`;
       }
@@ -79,5 +206,6 @@ export class NapiDeferral {
         /* interface gone */
       }
     }
+    for (const i of this.recorded.splice(0)) this.records.remove(i);
   }
 }

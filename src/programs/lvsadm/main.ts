@@ -255,14 +255,15 @@ function offloadText(st: StatusView): string {
 function defenseText(st: StatusView): string {
   const d = st.defense;
   if (!d) return '';
-  const counted = d.droppedPackets + d.droppedEntries + d.refusedConnMax;
+  const evicted = d.evictedConnMax ?? 0;
+  const counted = d.droppedPackets + d.droppedEntries + d.refusedConnMax + evicted;
   if (d.active.length === 0 && d.connMax === 0 && counted === 0) return '';
   const max = d.connMax > 0 ? `conn_max ${d.connMax}` : 'no conn_max';
   const on = d.active.length > 0 ? d.active.join(',') : 'none';
   return (
     `connections ${d.conns} (${max}), defenses in force: ${on}; ` +
     `new connections dropped ${d.droppedPackets} (drop_packet), refused ${d.refusedConnMax} (conn_max); ` +
-    `entries dropped ${d.droppedEntries} (drop_entry)\n`
+    `entries dropped ${d.droppedEntries} (drop_entry), ${evicted} half-open evicted at conn_max\n`
   );
 }
 
