@@ -70,7 +70,7 @@ export async function runLab(
     return 2;
   }
   if (offload && director !== 'lvsd') {
-    err("lvsadm lab: --xdp-offload is lvsd's\n");
+    err('lvsadm lab: --xdp-offload needs --director lvsd\n');
     return 2;
   }
   try {
