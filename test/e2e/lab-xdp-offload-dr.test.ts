@@ -157,11 +157,13 @@ test('DR lab with the XDP flow offload', { skip }, async (t) => {
 
       assert.ok(off.installs - off0.installs >= 2, `both bulk conns installed: ${detail}`);
       assert.equal(off.refused, 0, detail);
-      assert.ok(forwarded > 1000, `segments forwarded in XDP: ${detail}`);
+      // How many frames the client sends depends on its receive coalescing (hundreds to
+      // thousands for these transfers); the engine keeps the SYNs, FINs and first segments.
+      assert.ok(forwarded > 200, `segments forwarded in XDP: ${detail}`);
       // Every frame the program sent back out is one it counted as forwarded.
       assert.equal(xdp.tx - xdp0.tx, forwarded, detail);
       // lvsd's engine saw only the rest: fewer frames than the client sent.
-      assert.ok(handed < sent.pkts - 1000, `frames handed to lvsd: ${detail}`);
+      assert.ok(handed * 4 < sent.pkts, `frames handed to lvsd: ${detail}`);
       assert.equal(handed + forwarded, sent.pkts, `every client frame either forwarded or handed: ${detail}`);
       // The stats count each client segment once, exactly: packets, and IP bytes (at netdev
       // ingress the Ethernet header is already pulled, so the nft counter counts IP bytes too).
