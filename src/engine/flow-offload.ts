@@ -41,9 +41,27 @@ import type { Output } from './output.js';
 /** Bytes of a flow key (xdp_filter.h LVS_FLOW_KEY_BYTES). */
 export const FLOW_KEY_BYTES = 16;
 /** Bytes of a flow value (xdp_filter.h LVS_FLOW_VALUE_BYTES). */
-export const FLOW_VALUE_BYTES = 48;
+export const FLOW_VALUE_BYTES = 64;
 /** Offsets in a flow value (xdp_filter.h LVS_FLOW_V_*). */
-export const FLOW_V = { IFINDEX: 12, MTU: 16, PACKETS: 24, BYTES: 32, SEEN: 40 } as const;
+export const FLOW_V = {
+  IFINDEX: 12,
+  MTU: 16,
+  ADDR: 20,
+  PACKETS: 24,
+  BYTES: 32,
+  SEEN: 40,
+  IPADD: 48,
+  L4ADD: 52,
+  PORT: 56,
+  KIND: 58,
+} as const;
+/** A flow value's kind (xdp_filter.h LVS_FLOW_V_KIND): what the program rewrites besides TTL and MACs. */
+export const FLOW_KIND = { DR: 0, NAT_DST: 1, NAT_SRC: 2 } as const;
+/**
+ * The IP header checksum sum of a TTL decrement (RFC 1624 eqn. 3 with m' = m - 0x100): ~m + m'
+ * = 0xfeff for any TTL above 1. Every value carries it; NAT adds its address change.
+ */
+export const TTL_SUM = 0xfeff;
 /** {@link FlowMapPort.insert}'s result when the map is at its bound (-E2BIG). */
 export const FLOW_MAP_FULL = -7;
 
@@ -284,6 +302,7 @@ export class FlowOffload {
     const ifindex = this.out.cachedLink(dest, this.value, 0);
     this.view.setUint32(FLOW_V.IFINDEX, ifindex, true);
     this.view.setUint32(FLOW_V.MTU, this.out.xcMtu[dest]!, true);
+    this.view.setUint32(FLOW_V.IPADD, TTL_SUM, true);
     const r = this.map.insert(key, this.value);
     if (r === FLOW_MAP_FULL) {
       c.refused++;
