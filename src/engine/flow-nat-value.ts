@@ -5,7 +5,7 @@
  * word; an unchanged field adds nothing, since adding ~m + m = 0xffff could turn a 0x0000
  * checksum into 0xffff). The IP header sum also carries the TTL decrement's 0xfeff. Pure.
  */
-import { type FLOW_KIND, FLOW_V, TTL_SUM } from './flow-offload.js';
+import { type FLOW_KIND, FLOW_V, TTL_SUM } from './flow-value.js';
 
 /** What a NAT flow value rewrites: the destination (requests) or the source (replies). */
 export type NatRewriteKind = typeof FLOW_KIND.NAT_DST | typeof FLOW_KIND.NAT_SRC;

@@ -4,8 +4,9 @@
  * NAT addresses and ports, either direction, and random starting checksums (so the 0x0000/0xffff
  * edges come up), the frame comes out byte for byte as the engine's own rewrite of it
  * (packet/rewrite.ts translate4, which the NAT fast path runs, plus the cached MACs), with the
- * sums the installer writes (engine/flow-nat-value.ts). The installer side for NAT conns is not
- * there yet: lvsd offloads DR conns only.
+ * sums the installer writes (engine/flow-nat-value.ts). And a NAT conn the engine itself
+ * installed (engine/flow-offload.ts, the lab's masquerading service VIP:80 -> RS1:8080) has its
+ * client's segments rewritten byte for byte as the engine-only director sends them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +20,8 @@ import { XdpProgram } from '../../src/io/packet-socket/xdp-program.js';
 import { Flow, PARSE, parseFlow } from '../../src/packet/flow.js';
 import { translate4 } from '../../src/packet/rewrite.js';
 import { SIM_IFINDEX } from '../../src/tools/simulate.js';
+import { lab, run } from '../engine/lab.js';
+import { establish, flowKey, offloadLab, seg, T0 } from '../engine/offload-lab.js';
 import { fromClient } from '../forward/fixtures.js';
 
 function skipReason(): string | undefined {
@@ -123,5 +126,40 @@ describe('XDP flow offload NAT rewrite under BPF_PROG_TEST_RUN', { skip }, () =>
       ),
       { numRuns: 400 },
     );
+  });
+
+  it("forwards the client's segments of a NAT conn the engine installed byte for byte as the engine-only director", () => {
+    const SPORT = 41000;
+    const { sim, off } = offloadLab(flows, 64);
+    const ref = lab();
+    establish(sim, SPORT, T0, 80);
+    establish(ref, SPORT, T0, 80);
+    off.flush(T0);
+    assert.equal(off.size, 1);
+    const v = new Uint8Array(FLOW_VALUE_BYTES);
+    assert.equal(flows.lookup(flowKey(SPORT, 80), v), 0);
+    assert.equal(v[FLOW_V.KIND], FLOW_KIND.NAT_DST);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 255 }),
+        fc.integer({ min: 0, max: 1400 }),
+        fc.boolean(),
+        fc.constantFrom('A', 'PA'),
+        (ttl, payload, df, flags) => {
+          const f = seg(SPORT, flags, { ttl, payload, df, dport: 80 });
+          const action = prog.testRunData(SIM_IFINDEX, f, out, meta);
+          assert.equal(action, XDP_ACTION.TX);
+          const r = run(ref, f);
+          assert.equal(r.tx.length, 1);
+          assert.equal(Buffer.from(out.subarray(0, meta[0])).toString('hex'), r.tx[0]!.toString('hex'));
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // A FIN goes to the engine, which takes the entry back.
+    assert.equal(prog.testRunData(SIM_IFINDEX, seg(SPORT, 'FA', { dport: 80 }), out, meta), XDP_ACTION.PASS);
+    run(sim, seg(SPORT, 'FA', { dport: 80 }), 0, T0);
+    off.flush(T0);
+    assert.equal(flows.lookup(flowKey(SPORT, 80), v), -2);
   });
 });

@@ -290,7 +290,8 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     for (const s of sockets) s.close();
     throw e;
   }
-  if (offload) o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, IPv4, TCP)');
+  if (offload)
+    o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, NAT requests; IPv4, TCP)');
   const loop = new PlaneLoop(
     engine,
     chosen.map(
