@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* A tiny assembler: jumps name a label, resolved once the program is complete. */
-enum { L_PASS, L_REDIRECT, L_PORTS, L_FILTER, L_RESTORE, L_TX, L_COUNT };
+enum { L_PASS, L_REDIRECT, L_PORTS, L_FILTER, L_RESTORE, L_TX, L_SNAT, L_L4SUM, L_SEND, L_COUNT };
 typedef struct {
   struct bpf_insn *in; /* LVS_XDP_FILTER_MAX_INSNS */
   int n;
@@ -83,7 +83,10 @@ static void lookup(bpf_asm *p, int map, int16_t off) {
  * (bpf_ktime_get_ns: CLOCK_MONOTONIC), then XDP_TX on the ingress interface or bpf_redirect_map
  * through the devmap (flags 0: XDP_ABORTED if the egress is missing, which lvsd never installs).
  * TTL <= 1 (ICMP time exceeded) and packets above the path MTU (ICMP fragmentation needed) stay
- * with the engine, as in its fast path (ip-path.ts fastRequest). Entry: r2 = data + IP header
+ * with the engine, as in its fast path (ip-path.ts fastRequest). A value of kind 1 or 2 (NAT)
+ * also gets its destination or source address and port rewritten and the TCP checksum updated
+ * by the sum the installer precomputed (engine/flow-nat-value.ts); the IP checksum's sum then
+ * carries the address change too. Entry: r2 = data + IP header
  * length, r3 = data_end, r7 = protocol, r8 = saddr, r9 = daddr, ports at fp-16/fp-14. On a miss
  * it continues at L_FILTER with those registers (r8 restored from the key on the stack).
  */
@@ -117,14 +120,29 @@ static void offload(bpf_asm *p, int flow, int devmap) {
   BE16(BPF_REG_5);
   LDX(BPF_W, BPF_REG_4, BPF_REG_8, LVS_FLOW_V_MTU);
   JR(BPF_JGT, BPF_REG_5, BPF_REG_4, L_RESTORE);
+  /* r9 = the TCP header less the 14 Ethernet bytes (frame offset of the L4 header - 14), with
+   * room for the Ethernet header and 20 TCP bytes checked again for the verifier (the first
+   * check was on r2 before the lookup). Past here nothing goes back to the filter. */
+  LDX(BPF_B, BPF_REG_0, BPF_REG_2, 14);
+  ALUI(BPF_AND, BPF_REG_0, 0x0f);
+  ALUI(BPF_LSH, BPF_REG_0, 2);
+  MOVR(BPF_REG_4, BPF_REG_2);
+  ALUR(BPF_ADD, BPF_REG_4, BPF_REG_0);
+  MOVR(BPF_REG_0, BPF_REG_4);
+  ALUI(BPF_ADD, BPF_REG_0, 34);
+  JR(BPF_JGT, BPF_REG_0, BPF_REG_3, L_RESTORE);
+  MOVR(BPF_REG_9, BPF_REG_4);
   MOVI(BPF_REG_1, 1);
   XADD64(BPF_REG_8, BPF_REG_1, LVS_FLOW_V_PACKETS);
   XADD64(BPF_REG_8, BPF_REG_5, LVS_FLOW_V_BYTES);
-  /* HC' = ~(~HC + ~m + m') with m' = m - 0x100 (m >= 0x200 here): ~m + m' = 0xfeff. */
+  /* HC' = ~(~HC + ~m + m') with m' = m - 0x100 (m >= 0x200 here): ~m + m' = 0xfeff; the value
+   * holds 0xfeff plus, for NAT, the address change's ~old + new 16-bit words (rewrite.ts
+   * translate4's sum, constant per flow). */
   LDX(BPF_H, BPF_REG_4, BPF_REG_2, 24);
   BE16(BPF_REG_4);
   ALUI(BPF_XOR, BPF_REG_4, 0xffff);
-  ALUI(BPF_ADD, BPF_REG_4, 0xfeff);
+  LDX(BPF_W, BPF_REG_5, BPF_REG_8, LVS_FLOW_V_IPADD);
+  ALUR(BPF_ADD, BPF_REG_4, BPF_REG_5);
   for (int k = 0; k < 2; k++) {
     MOVR(BPF_REG_5, BPF_REG_4);
     ALUI(BPF_RSH, BPF_REG_5, 16);
@@ -146,6 +164,36 @@ static void offload(bpf_asm *p, int flow, int devmap) {
   STX(BPF_W, BPF_REG_2, BPF_REG_4, 6);
   LDX(BPF_H, BPF_REG_4, BPF_REG_8, 10);
   STX(BPF_H, BPF_REG_2, BPF_REG_4, 10);
+  /* NAT (kind 1: the destination, as ip_vs_nat_xmit's DNAT; 2: the source, as the SNAT of a
+   * reply): the new address and port, and the TCP checksum updated by the value's sum (the
+   * pseudo-header's address words and the port, as translate4). */
+  LDX(BPF_B, BPF_REG_4, BPF_REG_8, LVS_FLOW_V_KIND);
+  JI(BPF_JEQ, BPF_REG_4, 0, L_SEND);
+  LDX(BPF_W, BPF_REG_5, BPF_REG_8, LVS_FLOW_V_ADDR);
+  LDX(BPF_H, BPF_REG_3, BPF_REG_8, LVS_FLOW_V_PORT);
+  JI(BPF_JEQ, BPF_REG_4, 2, L_SNAT);
+  STX(BPF_W, BPF_REG_2, BPF_REG_5, 30);
+  STX(BPF_H, BPF_REG_9, BPF_REG_3, 16);
+  JA(L_L4SUM);
+  LABEL(L_SNAT);
+  STX(BPF_W, BPF_REG_2, BPF_REG_5, 26);
+  STX(BPF_H, BPF_REG_9, BPF_REG_3, 14);
+  LABEL(L_L4SUM);
+  LDX(BPF_H, BPF_REG_4, BPF_REG_9, 30);
+  BE16(BPF_REG_4);
+  ALUI(BPF_XOR, BPF_REG_4, 0xffff);
+  LDX(BPF_W, BPF_REG_5, BPF_REG_8, LVS_FLOW_V_L4ADD);
+  ALUR(BPF_ADD, BPF_REG_4, BPF_REG_5);
+  for (int k = 0; k < 2; k++) {
+    MOVR(BPF_REG_5, BPF_REG_4);
+    ALUI(BPF_RSH, BPF_REG_5, 16);
+    ALUI(BPF_AND, BPF_REG_4, 0xffff);
+    ALUR(BPF_ADD, BPF_REG_4, BPF_REG_5);
+  }
+  ALUI(BPF_XOR, BPF_REG_4, 0xffff);
+  BE16(BPF_REG_4);
+  STX(BPF_H, BPF_REG_9, BPF_REG_4, 30);
+  LABEL(L_SEND);
   CALL(BPF_FUNC_ktime_get_ns);
   STX(BPF_DW, BPF_REG_8, BPF_REG_0, LVS_FLOW_V_SEEN);
   LDX(BPF_W, BPF_REG_2, BPF_REG_8, LVS_FLOW_V_IFINDEX);

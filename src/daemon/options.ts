@@ -81,9 +81,10 @@ export interface LvsdOptions {
   readonly listenBacklog?: number;
   /**
    * `--xdp-offload auto|on|off` (packet plane, with the AF_XDP path): established DR conns
-   * forwarded by the XDP program itself. auto: when the program attached in the driver's mode on
-   * a physical NIC; on also in generic mode, and refuses to start without it; off (the default
-   * until it has been seen forwarding end to end on a real link) never.
+   * forwarded by the XDP program itself. auto (the default; off with `--xdp off`): when the
+   * program attached in the driver's mode on a NIC with a device (not veth, whose peer needs an
+   * XDP program of its own); on also on veth and in generic mode, and refuses to start without
+   * the maps; off never.
    */
   readonly xdpOffload?: (typeof XDP_FLAG_VALUES)[number];
   readonly connTabBits: number;
@@ -182,8 +183,8 @@ Options:
                          carry, at most 4096; the kernel caps it at somaxconn)
   --xdp-offload auto|on|off
                          packet data plane: forward established DR TCP conns in
-                         the XDP program (default off; auto: when XDP runs in
-                         the driver's mode on a physical NIC)
+                         the XDP program (default auto: when XDP runs in the
+                         driver's mode on a NIC, not veth; off with --xdp off)
   --mark RULE            packet data plane: set a firewall mark for fwmark (-f)
                          services, e.g. 'tcp dst 192.0.2.100 dport 80,443 mark 1'
                          (repeatable; first matching rule wins)
@@ -362,7 +363,11 @@ export function parseLvsdArgs(
     return fail(`--xdp-offload must be ${XDP_FLAG_VALUES.join('|')}, got '${offText}'`);
   if (offText !== undefined && dp !== 'packet') return fail('--xdp-offload needs --dataplane packet');
   if (offText === 'on' && xdp === 'off') return fail('--xdp-offload on needs --xdp auto or on');
-  const xdpOffload = dp === 'packet' ? ((offText ?? 'off') as (typeof XDP_FLAG_VALUES)[number]) : undefined;
+  // auto unless told otherwise; off with --xdp off, as there is no program to forward in.
+  const xdpOffload =
+    dp === 'packet'
+      ? ((offText ?? (xdp === 'off' ? 'off' : 'auto')) as (typeof XDP_FLAG_VALUES)[number])
+      : undefined;
 
   const marks = Array.isArray(values.mark) ? (values.mark as string[]) : [];
   const markFile = str('mark-file');

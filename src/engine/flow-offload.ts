@@ -36,14 +36,11 @@ import { CONN_F, KIND } from '../core/conn-table.js';
 import type { Director } from '../core/director.js';
 import { TCP_S } from '../core/proto/tcp.js';
 import { FWD } from '../core/types.js';
+import { writeNatRewrite } from './flow-nat-value.js';
+import { FLOW_KEY_BYTES, FLOW_KIND, FLOW_V, FLOW_VALUE_BYTES, TTL_SUM } from './flow-value.js';
 import type { Output } from './output.js';
 
-/** Bytes of a flow key (xdp_filter.h LVS_FLOW_KEY_BYTES). */
-export const FLOW_KEY_BYTES = 16;
-/** Bytes of a flow value (xdp_filter.h LVS_FLOW_VALUE_BYTES). */
-export const FLOW_VALUE_BYTES = 48;
-/** Offsets in a flow value (xdp_filter.h LVS_FLOW_V_*). */
-export const FLOW_V = { IFINDEX: 12, MTU: 16, PACKETS: 24, BYTES: 32, SEEN: 40 } as const;
+export { FLOW_KEY_BYTES, FLOW_KIND, FLOW_V, FLOW_VALUE_BYTES, TTL_SUM };
 /** {@link FlowMapPort.insert}'s result when the map is at its bound (-E2BIG). */
 export const FLOW_MAP_FULL = -7;
 
@@ -247,12 +244,13 @@ export class FlowOffload {
     if (conns.kind(idx) === KIND.LIVE) conns.setInPkts(idx, conns.inPktsOf(idx) + dp);
   }
 
-  // The conditions of the fast path's DR branch, for a conn and not a packet.
+  // The conditions of the fast path's DR and NAT branches, for a conn and not a packet.
   private qualifies(idx: number, now: number, checkDest: boolean): boolean {
     const conns = this.director.conns;
     if (conns.kind(idx) !== KIND.LIVE || conns.proto[idx] !== 6) return false;
     if (conns.af(idx) !== 4 || conns.daf(idx) !== 4) return false;
-    if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) !== FWD.DROUTE) return false;
+    const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
+    if (fwd !== FWD.DROUTE && fwd !== FWD.MASQ) return false;
     if (conns.stateOf(idx) !== TCP_S.ESTABLISHED) return false;
     const key = conns.destOf(idx);
     if (key < 0 || !this.out.cached(key, conns.daddr4(idx), now)) return false;
@@ -284,6 +282,18 @@ export class FlowOffload {
     const ifindex = this.out.cachedLink(dest, this.value, 0);
     this.view.setUint32(FLOW_V.IFINDEX, ifindex, true);
     this.view.setUint32(FLOW_V.MTU, this.out.xcMtu[dest]!, true);
+    this.view.setUint32(FLOW_V.IPADD, TTL_SUM, true);
+    // NAT: the request's destination becomes the real server's (ip_vs_nat_xmit), as translate4 in
+    // the fast path; the replies still go through the engine.
+    if ((conns.flagsOf(idx) & CONN_F.FWD_MASK) === FWD.MASQ)
+      writeNatRewrite(
+        this.view,
+        FLOW_KIND.NAT_DST,
+        conns.vaddr[idx]!,
+        conns.daddr4(idx),
+        conns.vport[idx]!,
+        conns.dportOf(idx),
+      );
     const r = this.map.insert(key, this.value);
     if (r === FLOW_MAP_FULL) {
       c.refused++;

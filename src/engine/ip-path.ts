@@ -312,11 +312,12 @@ export class IpPath {
       return true;
     }
     out.sendCached(buf, flow.l3Off, ipLen, key);
-    // An ACK-only segment of an ESTABLISHED DR conn just took the path the XDP program can take
-    // for it (same TTL and MAC rewrite): offer the conn; installs happen after the batch.
+    // An ACK-only segment of an ESTABLISHED DR or NAT conn just took the path the XDP program can
+    // take for it (same TTL, MAC and, for NAT, destination rewrite): offer the conn; installs
+    // happen after the batch.
     if (
       off !== null &&
-      fwd === FWD.DROUTE &&
+      (fwd === FWD.DROUTE || fwd === FWD.MASQ) &&
       proto === IPPROTO.TCP &&
       (flow.tcpFlags & 0x17) === 0x10 &&
       conns.stateOf(idx) === TCP_S.ESTABLISHED

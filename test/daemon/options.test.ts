@@ -71,7 +71,7 @@ describe('lvsd options', () => {
       dataplane: 'packet',
       interfaces: ['veth0', 'veth1'],
       xdp: 'auto',
-      xdpOffload: 'off',
+      xdpOffload: 'auto',
       connTabBits: 20,
       logLevel: 'debug',
       tickMs: 250,
@@ -173,13 +173,14 @@ describe('lvsd options', () => {
     assert.equal(of(['--dataplane', 'proxy', '--listen-backlog', '65535']), 65535);
   });
 
-  it('takes --xdp-offload auto/on/off on the packet plane: off by default, and with --xdp off', () => {
+  it('takes --xdp-offload auto/on/off on the packet plane: auto by default, off with --xdp off', () => {
     const offOf = (argv: string[]) => {
       const a = parseLvsdArgs(argv, user);
       return a.kind === 'run' ? a.options.xdpOffload : a.kind === 'error' ? a.text : 'other';
     };
     const pk = ['--dataplane', 'packet', '--interface', 'eth0'];
-    assert.equal(offOf(pk), 'off');
+    assert.equal(offOf(pk), 'auto');
+    assert.equal(offOf([...pk, '--xdp', 'on']), 'auto');
     assert.equal(offOf([...pk, '--xdp-offload', 'auto']), 'auto');
     assert.equal(offOf([...pk, '--xdp-offload', 'on']), 'on');
     assert.equal(offOf([...pk, '--xdp-offload', 'off']), 'off');

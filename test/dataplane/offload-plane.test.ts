@@ -1,6 +1,6 @@
 /**
  * `--xdp-offload` decisions of the packet plane (dataplane/packet-plane/offload-plane.ts): auto
- * hands conns to XDP only with every program in the driver's mode on physical NICs, on also
+ * hands conns to XDP only with every program in the driver's mode on NICs with a device, on also
  * elsewhere, off never; the controller detaches (folding its entries back) on close.
  */
 import assert from 'node:assert/strict';
@@ -46,7 +46,7 @@ describe('XDP offload plane', () => {
     assert.match(a.why[0]!, /generic \(skb\) mode/);
     const b = start(['drv'], 'auto', false);
     assert.equal(b.p, undefined);
-    assert.match(b.why[0]!, /eth0 is not a physical NIC/);
+    assert.match(b.why[0]!, /eth0: no device \(veth or another virtual link\)/);
     assert.equal(b.sim.engine.ip.offload, null);
   });
 

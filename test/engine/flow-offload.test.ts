@@ -8,8 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KIND } from '../../src/core/conn-table.js';
 import { FakeFlowMap } from '../../src/engine/fake-flow-map.js';
+import { FLOW_KIND, FLOW_V, FLOW_VALUE_BYTES } from '../../src/engine/flow-value.js';
 import { lab, RS1, run, VIP } from './lab.js';
 import { establish, flowKey, offloadLab, rules, seg, T0 } from './offload-lab.js';
+
+const ip4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const SPORT = 40000;
@@ -47,12 +50,26 @@ describe('XDP flow offload: installs', () => {
     assert.equal(map.entries.size, 1);
   });
 
-  it('leaves NAT, tunnel and FULLNAT conns to the engine', () => {
+  it('leaves tunnel and FULLNAT conns to the engine', () => {
     const map = new FakeFlowMap(16);
     const { sim, off } = offloadLab(map);
-    for (const port of [80, 82, 84, 85]) establish(sim, SPORT, T0, port);
+    for (const port of [82, 84, 85]) establish(sim, SPORT, T0, port);
     off.flush(T0);
     assert.equal(map.entries.size, 0);
+  });
+
+  it("installs a NAT conn's requests with its destination rewrite (VIP:80 -> RS1:8080)", () => {
+    const map = new FakeFlowMap(16);
+    const { sim, off } = offloadLab(map);
+    establish(sim, SPORT, T0, 80);
+    off.flush(T0);
+    assert.equal(map.entries.size, 1);
+    const v = new Uint8Array(FLOW_VALUE_BYTES);
+    assert.equal(map.lookup(flowKey(SPORT, 80), v), 0);
+    const w = new DataView(v.buffer);
+    assert.equal(v[FLOW_V.KIND], FLOW_KIND.NAT_DST);
+    assert.equal(ip4(w.getUint32(FLOW_V.ADDR)), RS1);
+    assert.equal(w.getUint16(FLOW_V.PORT), 8080);
   });
 
   it('a flood of new flows never grows the map past its bound, and refusals are counted', () => {

@@ -42,7 +42,13 @@ import type { SyncConnEntry } from '../../sync/sync-entry.js';
 import type { SyncSink } from '../../sync/sync-master.js';
 import { serviceStatus } from '../serve-status.js';
 import { parseVip } from '../vrrp-vip.js';
-import { OffloadPlane, offloadMaps, physicalInterface, type XdpOffloadMode } from './offload-plane.js';
+import {
+  OffloadPlane,
+  offloadMaps,
+  physicalInterface,
+  virtualLinkReason,
+  type XdpOffloadMode,
+} from './offload-plane.js';
 import { IF_COUNTER_WORDS, PLANE_COUNTER, type PlaneInterface, PlaneLoop } from './plane-loop.js';
 import { fwmarkUnserved, markEndpoints } from './plane-marks.js';
 import { PlaneSync, type PlaneSyncCounters, type SyncApplyCounts } from './plane-sync.js';
@@ -52,6 +58,8 @@ import { type XdpMode, XdpPath, type XdpStatus, xdpFailureReason } from './xdp-p
 /** Minimal logger (pino's shape) for progress lines; faults go to `lvs:dataplane:fault`. */
 export interface PlaneLogger {
   info(obj: object, msg?: string): void;
+  /** Warnings (pino's warn); info when absent. */
+  warn?(obj: object, msg?: string): void;
 }
 
 /** Options of {@link startPacketDataPlane}. */
@@ -261,20 +269,17 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
   };
   const offMode = o.xdpOffload ?? 'off';
   let offSkipped = false;
-  // One line, once: why offload is off (with on, a start error instead).
+  // One warning, once: why offload is off (with on, a start error instead).
   const offSkip = (why: string): void => {
     if (offMode === 'on') throw new PacketPlaneError('ERR_PACKET_PLANE_XDP', `--xdp-offload on: ${why}`);
-    if (!offSkipped) o.log?.info({ reason: why }, 'XDP flow offload off');
+    if (!offSkipped) (o.log?.warn ?? o.log?.info)?.call(o.log, { reason: why }, 'XDP flow offload off');
     offSkipped = true;
   };
   let flows: XdpFlowMap | undefined;
   try {
     // auto on a virtual link: no maps at all, so the program has no offload lookup to pay for.
     const virtual = chosen.filter((i) => !physicalInterface(i.name)).map((i) => i.name);
-    if (offMode === 'auto' && virtual.length > 0)
-      offSkip(
-        `${virtual.join(', ')} is not a physical NIC (veth and other virtual links: use --xdp-offload on to force)`,
-      );
+    if (offMode === 'auto' && virtual.length > 0) offSkip(virtualLinkReason(virtual));
     else flows = offloadMaps(offMode, offSkip);
   } catch (e) {
     for (const s of sockets) s.close();
@@ -299,7 +304,8 @@ export function startPacketDataPlane(port: DirectorPort, o: PacketPlaneOptions):
     for (const s of sockets) s.close();
     throw e;
   }
-  if (offload) o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, IPv4, TCP)');
+  if (offload)
+    o.log?.info({ maxEntries: flows?.maxEntries }, 'XDP flow offload on (DR, NAT requests; IPv4, TCP)');
   const planeIfs = chosen.map(
     (i, k): PlaneInterface => ({
       ifindex: i.ifindex,

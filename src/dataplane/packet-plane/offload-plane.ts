@@ -4,13 +4,15 @@
  * AF_XDP path starts, decides after the attach whether the engine hands conns down, and sweeps
  * the program's counters into the stats once a second.
  *
- * auto hands conns down only where every program runs in the driver's mode on a physical NIC
- * (/sys/class/net/IF/device exists). Two things rule out virtual links: a veth peer that
- * offloads checksums sends CHECKSUM_PARTIAL segments, which XDP sees without that mark and
- * cannot complete (the engine completes them), and on this host's veth labs the frames the
- * program returned with XDP_TX were counted as sent (rx_queue_0_xdp_tx, no errors) but never
- * reached the peer, even with GRO on the peer (drivers/net/veth.c veth_xdp_xmit wants the
- * peer's NAPI). `on` hands conns down anyway.
+ * auto (lvsd's default) hands conns down only where every program runs in the driver's mode on
+ * a NIC with a device (/sys/class/net/IF/device: physical NICs, virtio-net). A veth is left out:
+ * it delivers the frames the program returns with XDP_TX or redirects only to a peer that runs
+ * an XDP program itself (drivers/net/veth.c veth_xdp_flush schedules the peer's NAPI only when
+ * the peer's rq has an xdp_prog; without one they wait in its ring), and a veth peer that
+ * offloads checksums sends CHECKSUM_PARTIAL segments, which XDP sees without that mark and would
+ * forward with their partial sum (the engine completes them). lvsd cannot see the peer, often
+ * in another namespace, so `on` is for veths where both are arranged (tools/lab/offload-links.ts
+ * does it for the lab).
  */
 import { existsSync } from 'node:fs';
 import type { Director } from '../../core/director.js';
@@ -45,6 +47,14 @@ export function offloadMaps(
     onSkip(why);
     return undefined;
   }
+}
+
+/** Why auto leaves the offload off on these interfaces without a device (veth and the like). */
+export function virtualLinkReason(ifnames: readonly string[]): string {
+  return (
+    `${ifnames.join(', ')}: no device (veth or another virtual link); a veth peer receives XDP_TX'd ` +
+    'frames only with an XDP program of its own, and must send full checksums: --xdp-offload on where it does'
+  );
 }
 
 /** True when `ifname` is backed by a device (a physical NIC), as /sys/class/net/IF/device says. */
@@ -85,9 +95,7 @@ export class OffloadPlane {
     }
     const virtual = ifnames.filter((n) => !isPhysical(n));
     if (mode === 'auto' && virtual.length > 0) {
-      onSkip(
-        `${virtual.join(', ')} is not a physical NIC (veth and other virtual links: use --xdp-offload on to force)`,
-      );
+      onSkip(virtualLinkReason(virtual));
       return undefined;
     }
     const off = new FlowOffload(director, engine.out, flows, { maxEntries: flows.maxEntries });

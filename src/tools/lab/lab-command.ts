@@ -1,7 +1,10 @@
 /**
- * `lvsadm lab up|down|status|trace MODE [--director lvsd|kernel]`: our extension that builds the
- * classic LVS teaching topologies in network namespaces (needs root). `--director kernel` lets
- * the kernel do the director's job with nftables instead of lvsd (a stand-in for comparison).
+ * `lvsadm lab up|down|status|trace MODE [--director lvsd|kernel] [--xdp-offload]`: our extension
+ * that builds the classic LVS teaching topologies in network namespaces (needs root).
+ * `--director kernel` lets the kernel do the director's job with nftables instead of lvsd (a
+ * stand-in for comparison). `--xdp-offload` (with `up`) runs lvsd with `--xdp on --xdp-offload
+ * on` on links prepared for it (offload-links.ts: the veth peers run an XDP_PASS program, hosts
+ * send full checksums).
  * `lvsadm lab status` with no mode lists every lab that is up, whatever its LVS_LAB_PREFIX.
  */
 import { commandForm } from '../../io/command-form.js';
@@ -18,10 +21,11 @@ import {
 } from './topology.js';
 import { formatTrace, traceRequest } from './trace.js';
 
-const USAGE = `Usage: lvsadm lab up|down|status|trace MODE [--director lvsd|kernel]
+const USAGE = `Usage: lvsadm lab up|down|status|trace MODE [--director lvsd|kernel] [--xdp-offload]
        lvsadm lab status                (every lab that is up, whatever its prefix)
   MODE is one of ${LAB_MODES.join(', ')}. Builds a client, a director running lvsd and two
   real servers ("this is rs1", "this is rs2") in network namespaces (root only).
+  --xdp-offload: lvsd forwards established DR conns in XDP (links prepared for it).
   Run commands inside a host with: ip netns exec lvslab-MODE-client curl http://VIP/
   lvsadm lab up|down|status|trace|fail ha: two VRRP directors (lvsadm lab up ha --help).
   lvsadm lab up|down|status|trace|fail|join cluster: directors behind BGP/ECMP (lab up cluster --help).
@@ -49,9 +53,12 @@ export async function runLab(
   if (action && mode === CLUSTER_MODE)
     return (await import('./cluster-command.js')).runClusterLab(action, rest, out, err);
   let director: DirectorKind = 'lvsd';
+  let offload = false;
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--director' && (rest[i + 1] === 'lvsd' || rest[i + 1] === 'kernel')) {
       director = rest[++i] as DirectorKind;
+    } else if (rest[i] === '--xdp-offload' && action === 'up') {
+      offload = true;
     } else {
       err(USAGE);
       return 2;
@@ -65,10 +72,18 @@ export async function runLab(
     err('lvsadm lab: network namespaces need root\n');
     return 2;
   }
+  if (offload && director !== 'lvsd') {
+    err('lvsadm lab: --xdp-offload needs --director lvsd\n');
+    return 2;
+  }
   try {
     const plan = labPlan(mode);
     if (action === 'up') {
-      const st = labUp(mode, { director, stateRoot: root });
+      const st = labUp(mode, {
+        director,
+        stateRoot: root,
+        ...(offload ? { lvsdArgs: ['--xdp', 'on', '--xdp-offload', 'on'], offloadLinks: true } : {}),
+      });
       out(`lab ${mode} is up (director: ${st.director}); VIP ${plan.vip}:${plan.port}\n`);
       out(`  try: ip netns exec ${labNamespace(mode, 'client')} curl http://${plan.vip}/\n`);
       if (st.director === 'lvsd') out(`  rules: LVSD_SOCKET=${st.socket} ${commandForm('lvsadm')} -Ln\n`);

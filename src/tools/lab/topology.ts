@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareOffloadLinks } from './offload-links.js';
 import { type LabHost, type LabMode, type LabPlan, labNamespace, labPlan, labPrefix } from './plan.js';
 
 /** Who does the director's job: lvsd on the packet plane, or the kernel with nftables (a
@@ -22,6 +23,11 @@ export interface LabUpOptions {
   lvsdArgs?: readonly string[];
   /** State directory root (default /run/lvs-ts/lab). */
   stateRoot?: string;
+  /**
+   * Make the links carry lvsd's XDP flow offload as a wire would (offload-links.ts): an
+   * XDP_PASS program on the far end of each director link, full checksums from every host.
+   */
+  offloadLinks?: boolean;
 }
 
 /** A running lab. */
@@ -236,6 +242,7 @@ export function labUp(mode: LabMode, o: LabUpOptions = {}): LabState {
   };
   try {
     buildNamespaces(plan);
+    if (o.offloadLinks) prepareOffloadLinks(plan, dir);
     for (const h of ['rs1', 'rs2'] as const) {
       startDetached(st, h, h, procArgv('rs-http', h, String(plan.port)));
       if (mode === 'tun')
