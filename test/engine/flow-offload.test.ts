@@ -72,6 +72,16 @@ describe('XDP flow offload: installs', () => {
     assert.equal(w.getUint16(FLOW_V.PORT), 8080);
   });
 
+  it('leaves a NAT conn bound to the FTP helper to the engine (its segments need seq adjustment)', () => {
+    const map = new FakeFlowMap(16);
+    const { sim, off } = offloadLab(map);
+    // As `--ftp-ports 80`: port-80 conns get the helper (CONN_F.APP), which XDP cannot run.
+    sim.director.conns.app.setPorts([80]);
+    establish(sim, SPORT, T0, 80);
+    off.flush(T0);
+    assert.equal(map.entries.size, 0);
+  });
+
   it('a flood of new flows never grows the map past its bound, and refusals are counted', () => {
     const map = new FakeFlowMap(8);
     const { sim, off } = offloadLab(map, 8);
