@@ -97,9 +97,28 @@ static void report_poll_error(lvs_reader *r, int status, int64_t got) {
   if (call_js(r, 0, -err, 1, 0) == napi_pending_exception) lvs_fatal_pending(r->env);
 }
 
+/*
+ * libuv reports POLLERR on a watched fd as status UV_EBADF and stops the handle (uv__poll_io in
+ * src/unix/poll.c). On these sockets POLLERR means a pending socket error, not a bad fd: a
+ * packet socket whose link goes down gets sk_err = ENETDOWN (net/packet/af_packet.c
+ * packet_notifier, NETDEV_DOWN) and is hooked in again when the link comes back (NETDEV_UP).
+ * Reading SO_ERROR clears the error (socket(7)); with one found, watch again so frames flow after
+ * the link returns, and report the real errno. Returns the status to report.
+ */
+static int rewatch_after_pollerr(lvs_reader *r, uv_poll_t *p, int status) {
+  int fd = *r->fd;
+  if (status != UV_EBADF || fd < 0 || r->poll != p) return status;
+  int err = 0;
+  socklen_t l = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || err == 0) return status;
+  if (uv_poll_start(p, UV_READABLE, lvs_reader_on_readable) < 0) return status;
+  return -err;
+}
+
 void lvs_reader_on_readable(uv_poll_t *p, int status, int events) {
   (void)events;
   lvs_reader *r = p->data;
+  status = rewatch_after_pollerr(r, p, status);
   napi_handle_scope scope;
   napi_open_handle_scope(r->env, &scope);
   int64_t got = status < 0 ? 0 : lvs_reader_drain(r, 1);
