@@ -84,7 +84,7 @@ export interface LvsdOptions {
    * forwarded by the XDP program itself. auto (the default; off with `--xdp off`): when the
    * program attached in the driver's mode on a NIC with a device (not veth, whose peer needs an
    * XDP program of its own); on also on veth and in generic mode, and refuses to start without
-   * the maps; off never.
+   * the maps, and then hands down NAT requests too; off never. Paused while a sync master runs.
    */
   readonly xdpOffload?: (typeof XDP_FLAG_VALUES)[number];
   readonly connTabBits: number;
@@ -184,7 +184,8 @@ Options:
   --xdp-offload auto|on|off
                          packet data plane: forward established DR TCP conns in
                          the XDP program (default auto: when XDP runs in the
-                         driver's mode on a NIC, not veth; off with --xdp off)
+                         driver's mode on a NIC, not veth; off with --xdp off;
+                         on: NAT requests too; none while a sync master runs)
   --mark RULE            packet data plane: set a firewall mark for fwmark (-f)
                          services, e.g. 'tcp dst 192.0.2.100 dport 80,443 mark 1'
                          (repeatable; first matching rule wins)

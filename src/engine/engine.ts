@@ -136,7 +136,8 @@ export class Engine {
   }
 
   /**
-   * Hands established DR conns to an XDP flow map from now on (flow-offload.ts), or stops with
+   * Hands established DR and NAT conns to an XDP flow map from now on (flow-offload.ts; none
+   * while a sync master runs, see setSyncMaster), or stops with
    * null (the old controller's entries are folded and removed first). The controller is told of
    * every entry the conn table frees through the director's free hook, which the packet plane
    * does not otherwise use.
@@ -414,6 +415,10 @@ export class Engine {
    * m.onRearm (ip_vs_conn_expire()). Off the hot path: called when a master daemon starts or stops.
    */
   setSyncMaster(m: SyncMaster | null): void {
+    // Offloaded segments never reach the engine, so the master could not resend their conns
+    // every sync_period packets as ip_vs_sync_conn() does, and a backup would let a long flow
+    // expire: the flow offload pauses (entries handed back, no new ones) while a master runs.
+    if (m !== null) this.ip.offload?.clear();
     this.ip.syncMaster = m;
     this.ip6.syncMaster = m;
     this.director.conns.onRearm = m === null ? null : (idx, now) => m.onRearm(idx, now);

@@ -58,6 +58,12 @@ export interface FlowMapPort {
 export interface FlowOffloadOptions {
   /** The map's bound (BPF max_entries); installs above it are refused. */
   readonly maxEntries: number;
+  /**
+   * Whether NAT conns are installed too (default true). `--xdp-offload auto` leaves them to the
+   * engine: the NAT rewrite is proven against the engine under BPF_PROG_TEST_RUN but has not
+   * been seen forwarding on a link yet, while DR has.
+   */
+  readonly nat?: boolean;
 }
 
 /** Counters of the offload, for `--stats` lines, metrics and tests. */
@@ -250,7 +256,7 @@ export class FlowOffload {
     if (conns.kind(idx) !== KIND.LIVE || conns.proto[idx] !== 6) return false;
     if (conns.af(idx) !== 4 || conns.daf(idx) !== 4) return false;
     const fwd = conns.flagsOf(idx) & CONN_F.FWD_MASK;
-    if (fwd !== FWD.DROUTE && fwd !== FWD.MASQ) return false;
+    if (fwd !== FWD.DROUTE && (fwd !== FWD.MASQ || this.o.nat === false)) return false;
     if (conns.stateOf(idx) !== TCP_S.ESTABLISHED) return false;
     const key = conns.destOf(idx);
     if (key < 0 || !this.out.cached(key, conns.daddr4(idx), now)) return false;

@@ -317,6 +317,7 @@ export class IpPath {
     // happen after the batch.
     if (
       off !== null &&
+      sm === null &&
       (fwd === FWD.DROUTE || fwd === FWD.MASQ) &&
       proto === IPPROTO.TCP &&
       (flow.tcpFlags & 0x17) === 0x10 &&

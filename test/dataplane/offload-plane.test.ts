@@ -40,6 +40,21 @@ describe('XDP offload plane', () => {
     assert.equal(sim.engine.ip.offload, null);
   });
 
+  it('auto: DR conns only; on: NAT requests too', () => {
+    for (const [mode, want] of [
+      ['auto', 0],
+      ['on', 1],
+    ] as const) {
+      const { sim, p } = start(['drv'], mode, true);
+      assert.ok(p);
+      // Port 80 is the lab's NAT service (VIP:80 -> RS1:8080).
+      establish(sim, 40000, T0, 80);
+      sim.engine.afterBatch(T0);
+      assert.equal(p.offload.size, want, mode);
+      p.close();
+    }
+  });
+
   it('auto: off in generic mode, and on a virtual link, saying why', () => {
     const a = start(['skb'], 'auto', true);
     assert.equal(a.p, undefined);

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { KIND } from '../../src/core/conn-table.js';
 import { FakeFlowMap } from '../../src/engine/fake-flow-map.js';
 import { FLOW_KIND, FLOW_V, FLOW_VALUE_BYTES } from '../../src/engine/flow-value.js';
+import { SyncMaster, type SyncSink } from '../../src/sync/sync-master.js';
 import { lab, RS1, run, VIP } from './lab.js';
 import { establish, flowKey, offloadLab, rules, seg, T0 } from './offload-lab.js';
 
@@ -80,6 +81,23 @@ describe('XDP flow offload: installs', () => {
     establish(sim, SPORT, T0, 80);
     off.flush(T0);
     assert.equal(map.entries.size, 0);
+  });
+
+  it('pauses while a sync master runs (offloaded segments could not be resynced), and resumes after', () => {
+    const { map, sim, off } = installedLab();
+    assert.equal(map.entries.size, 1);
+    const sink: SyncSink = { add: () => {} };
+    const master = new SyncMaster(sim.director, sink);
+    sim.engine.setSyncMaster(master);
+    assert.equal(map.entries.size, 0, 'the installed conn is handed back to the engine');
+    establish(sim, SPORT + 1);
+    run(sim, seg(SPORT + 1, 'A'));
+    off.flush(T0);
+    assert.equal(map.entries.size, 0, 'nothing new is installed while the master runs');
+    sim.engine.setSyncMaster(null);
+    run(sim, seg(SPORT + 1, 'A'));
+    off.flush(T0);
+    assert.equal(map.entries.size, 1);
   });
 
   it('a flood of new flows never grows the map past its bound, and refusals are counted', () => {

@@ -98,7 +98,11 @@ export class OffloadPlane {
       onSkip(virtualLinkReason(virtual));
       return undefined;
     }
-    const off = new FlowOffload(director, engine.out, flows, { maxEntries: flows.maxEntries });
+    // auto: DR only (seen end to end on a link); on: NAT requests too.
+    const off = new FlowOffload(director, engine.out, flows, {
+      maxEntries: flows.maxEntries,
+      nat: mode === 'on',
+    });
     engine.setOffload(off);
     return new OffloadPlane(engine, off);
   }
