@@ -13,16 +13,31 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, type Netns, netnsSkipReason } from '../helpers/netns.js';
+import {
+  bridge,
+  drRealServer,
+  hostAddr,
+  type LabLvsd,
+  startLvsdIn,
+  startNodeServer,
+  startPacketLvsd,
+} from '../helpers/packet-lab.js';
 import { lvsadm } from './config-helpers.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 const VIP = '192.0.2.100';
 const DIR_IP = '192.0.2.1';
 const skip = netnsSkipReason();
+
+/** The bridged 192.0.2.0/24: client c1, the director, rs1. */
+function lan(ns: Netns): void {
+  bridge(ns, 'sw', ['p0', 'p1', 'p2']);
+  hostAddr(ns, 'c1', '192.0.2.7/24');
+  hostAddr(ns, 'dir', `${DIR_IP}/24`);
+  hostAddr(ns, 'rs1', '192.0.2.10/24');
+}
 
 // An HTTP server on port 80 answering every request with its host's name.
 const server = (name: string) => `
@@ -47,24 +62,6 @@ const http = require('node:http');
   console.log(got.join(' '));
 })().catch((e) => { console.error(String(e)); process.exit(1); });`;
 
-async function waitFor(what: string, cond: () => boolean, out: () => string, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out()}`);
-    await sleep(50);
-  }
-}
-
-/** The DR real-server set-up (lvs_rs.sh): the VIP on lo/32, no ARP for it. */
-function drRealServer(ns: Netns, label: string): void {
-  ns.ip(label, 'link', 'set', 'lo', 'up');
-  ns.ip(label, 'addr', 'add', `${VIP}/32`, 'dev', 'lo');
-  for (const k of ['all', 'eth0']) {
-    ns.exec(label, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`]);
-    ns.exec(label, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_announce=2`]);
-  }
-}
-
 for (const [title, planeArgs] of [
   ['AF_PACKET with --ingress-bypass', ['--xdp', 'off', '--ingress-bypass']],
   ['AF_XDP', ['--xdp', 'on']],
@@ -72,8 +69,8 @@ for (const [title, planeArgs] of [
   describe(`a local real server on the packet plane (DR, ${title})`, { skip }, () => {
     let ns: Netns | undefined;
     let dir = '';
-    let log = '';
-    let lvsd: ReturnType<Netns['spawn']> | undefined;
+    let lvsd: LabLvsd | undefined;
+    const log = () => lvsd?.log() ?? '';
     const socket = () => join(dir, 'lvsd.sock');
 
     before(async () => {
@@ -81,80 +78,33 @@ for (const [title, planeArgs] of [
         namespaces: ['sw', 'c1', 'dir', 'rs1'],
         links: ['c1', 'dir', 'rs1'].map((a, i) => ({ a, b: 'sw', aIf: 'eth0', bIf: `p${i}` })),
       });
-      ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge');
-      for (let i = 0; i < 3; i++) {
-        ns.ip('sw', 'link', 'set', `p${i}`, 'master', 'br0');
-        ns.ip('sw', 'link', 'set', `p${i}`, 'up');
-      }
-      ns.ip('sw', 'link', 'set', 'br0', 'up');
-      for (const [l, a] of [
-        ['c1', '192.0.2.7'],
-        ['dir', DIR_IP],
-        ['rs1', '192.0.2.10'],
-      ] as const) {
-        ns.ip(l, 'addr', 'add', `${a}/24`, 'dev', 'eth0');
-        ns.ip(l, 'link', 'set', 'eth0', 'up');
-      }
-      drRealServer(ns, 'rs1');
-      drRealServer(ns, 'dir');
-      for (const [label, name] of [
-        ['rs1', 'rs1'],
-        ['dir', 'director'],
-      ] as const) {
-        const p = ns.spawn(label, [process.execPath, '-e', server(name)], {
-          stdio: ['ignore', 'pipe', 'ignore'],
-        });
-        let o = '';
-        p.stdout?.on('data', (d: Buffer) => {
-          o += d.toString();
-        });
-        await waitFor(
-          `${label} http`,
-          () => o.includes('listening'),
-          () => o,
-        );
-      }
+      lan(ns);
+      drRealServer(ns, 'rs1', VIP);
+      drRealServer(ns, 'dir', VIP);
+      await startNodeServer(ns, 'rs1', server('rs1'));
+      await startNodeServer(ns, 'dir', server('director'));
       dir = mkdtempSync(join(tmpdir(), 'lvs-localrs-'));
       writeFileSync(
         join(dir, 'rules'),
         `-A -t ${VIP}:80 -s rr\n-a -t ${VIP}:80 -r 192.0.2.10 -g -w 1\n-a -t ${VIP}:80 -r ${DIR_IP} -g -w 1\n`,
       );
-      lvsd = ns.spawn(
-        'dir',
-        [process.execPath, 'bin/lvsd', '--dataplane', 'packet', '--interface', 'eth0', ...planeArgs].concat([
-          '--socket',
-          socket(),
-          '--restore',
-          join(dir, 'rules'),
-          '--sysctl-files',
-          'none',
-        ]),
-        { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
-      );
-      const keep = (d: Buffer) => {
-        log += d.toString();
-      };
-      lvsd.stdout?.on('data', keep);
-      lvsd.stderr?.on('data', keep);
-      await waitFor(
-        'lvsd ready',
-        () => log.includes('lvsd ready') || lvsd?.exitCode !== null,
-        () => log,
-      );
-      assert.equal(lvsd.exitCode, null, log);
+      lvsd = await startPacketLvsd(ns, 'dir', [
+        ...['--interface', 'eth0', ...planeArgs],
+        ...['--socket', socket(), '--restore', join(dir, 'rules')],
+      ]);
     });
 
     after(() => {
-      lvsd?.kill('SIGTERM');
+      lvsd?.proc.kill('SIGTERM');
       ns?.destroy();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     it('requests reach both the remote and the local real server, and --stats counts both', async () => {
       const r = ns!.exec('c1', [process.execPath, '-e', client], 30_000);
-      assert.equal(r.status, 0, `${r.stderr}\n${log}`);
+      assert.equal(r.status, 0, `${r.stderr}\n${log()}`);
       const names = r.stdout.trim().split(' ');
-      assert.equal(names.length, 8, `${r.stdout}\n${log}`);
+      assert.equal(names.length, 8, `${r.stdout}\n${log()}`);
       assert.deepEqual(new Set(names), new Set(['rs1', 'director']), r.stdout);
       const s = await lvsadm(socket(), '-L', '-n', '--stats');
       assert.equal(s.code, 0, s.stderr);
@@ -177,8 +127,8 @@ for (const [title, planeArgs] of [
 describe('a local real server on the proxy plane (masq, and -g to a host address)', { skip }, () => {
   let ns: Netns | undefined;
   let dir = '';
-  let log = '';
-  let lvsd: ReturnType<Netns['spawn']> | undefined;
+  let lvsd: LabLvsd | undefined;
+  const log = () => lvsd?.log() ?? '';
   const socket = () => join(dir, 'lvsd.sock');
 
   before(async () => {
@@ -186,20 +136,7 @@ describe('a local real server on the proxy plane (masq, and -g to a host address
       namespaces: ['sw', 'c1', 'dir', 'rs1'],
       links: ['c1', 'dir', 'rs1'].map((a, i) => ({ a, b: 'sw', aIf: 'eth0', bIf: `p${i}` })),
     });
-    ns.ip('sw', 'link', 'add', 'br0', 'type', 'bridge');
-    for (let i = 0; i < 3; i++) {
-      ns.ip('sw', 'link', 'set', `p${i}`, 'master', 'br0');
-      ns.ip('sw', 'link', 'set', `p${i}`, 'up');
-    }
-    ns.ip('sw', 'link', 'set', 'br0', 'up');
-    for (const [l, a] of [
-      ['c1', '192.0.2.7'],
-      ['dir', DIR_IP],
-      ['rs1', '192.0.2.10'],
-    ] as const) {
-      ns.ip(l, 'addr', 'add', `${a}/24`, 'dev', 'eth0');
-      ns.ip(l, 'link', 'set', 'eth0', 'up');
-    }
+    lan(ns);
     // The proxy plane listens on the VIP: an address of the director.
     ns.ip('dir', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0');
     ns.ip('dir', 'link', 'set', 'lo', 'up');
@@ -209,16 +146,7 @@ describe('a local real server on the proxy plane (masq, and -g to a host address
       ['dir', 'director-dr', `81, '${DIR_IP}'`],
     ] as const) {
       const src = `require('node:http').createServer((q, s) => s.end('${name}')).listen(${at}, () => console.log('listening'));`;
-      const p = ns.spawn(label, [process.execPath, '-e', src], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let o = '';
-      p.stdout?.on('data', (d: Buffer) => {
-        o += d.toString();
-      });
-      await waitFor(
-        `${name} http`,
-        () => o.includes('listening'),
-        () => o,
-      );
+      await startNodeServer(ns, label, src);
     }
     dir = mkdtempSync(join(tmpdir(), 'lvs-localrs-'));
     // Port 80: a remote masq real server and a local one on 127.0.0.1:8080. Port 81: only a -g
@@ -234,40 +162,20 @@ describe('a local real server on the proxy plane (masq, and -g to a host address
         '',
       ].join('\n'),
     );
-    lvsd = ns.spawn(
-      'dir',
-      [process.execPath, 'bin/lvsd', '--dataplane', 'proxy'].concat([
-        '--socket',
-        socket(),
-        '--restore',
-        join(dir, 'rules'),
-        '--sysctl-files',
-        'none',
-      ]),
-      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
-    );
-    const keep = (d: Buffer) => {
-      log += d.toString();
-    };
-    lvsd.stdout?.on('data', keep);
-    lvsd.stderr?.on('data', keep);
-    await waitFor(
-      'lvsd ready',
-      () => log.includes('lvsd ready') || lvsd?.exitCode !== null,
-      () => log,
-    );
-    assert.equal(lvsd.exitCode, null, log);
+    lvsd = await startLvsdIn(ns, 'dir', [
+      ...['--dataplane', 'proxy', '--socket', socket(), '--restore', join(dir, 'rules')],
+    ]);
   });
 
   after(() => {
-    lvsd?.kill('SIGTERM');
+    lvsd?.proc.kill('SIGTERM');
     ns?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('requests reach the remote and the local real server, --stats counts both, and a local -g real server is served', async () => {
     const r = ns!.exec('c1', [process.execPath, '-e', client], 30_000);
-    assert.equal(r.status, 0, `${r.stderr}\n${log}`);
+    assert.equal(r.status, 0, `${r.stderr}\n${log()}`);
     assert.deepEqual(new Set(r.stdout.trim().split(' ')), new Set(['rs1', 'director']), r.stdout);
     const s = await lvsadm(socket(), '-L', '-n', '--stats');
     for (const rs of ['192.0.2.10:80', '127.0.0.1:8080']) {
@@ -275,7 +183,7 @@ describe('a local real server on the proxy plane (masq, and -g to a host address
       assert.ok(Number(line.trim().split(/\s+/)[2]) >= 3, `${rs}:\n${s.stdout}`);
     }
     const dr = ns!.exec('c1', [process.execPath, '-e', client.replace('port: 80', 'port: 81')], 30_000);
-    assert.equal(dr.status, 0, `${dr.stderr}\n${log}`);
+    assert.equal(dr.status, 0, `${dr.stderr}\n${log()}`);
     assert.deepEqual(new Set(dr.stdout.trim().split(' ')), new Set(['director-dr']), dr.stdout);
     const st = await lvsadm(socket(), '-L', '-n', '--status');
     assert.equal(st.code, 0, st.stderr);

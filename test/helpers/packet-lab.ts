@@ -81,17 +81,27 @@ export interface LabLvsd {
  * Starts `bin/lvsd --sysctl-files none --dataplane packet ARGS` in `label` and waits until it
  * prints `ready` (default: `lvsd ready`); fails with its output if it exits first.
  */
-export async function startPacketLvsd(
+export function startPacketLvsd(
   ns: Netns,
   label: string,
   args: readonly string[],
   ready = 'lvsd ready',
 ): Promise<LabLvsd> {
-  const proc = ns.spawn(
-    label,
-    [process.execPath, 'bin/lvsd', '--sysctl-files', 'none', '--dataplane', 'packet', ...args],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LVSD_SOCKET: '' } },
-  );
+  return startLvsdIn(ns, label, ['--dataplane', 'packet', ...args], ready);
+}
+
+/** Starts `bin/lvsd --sysctl-files none ARGS` in `label` and waits as {@link startPacketLvsd}. */
+export async function startLvsdIn(
+  ns: Netns,
+  label: string,
+  args: readonly string[],
+  ready = 'lvsd ready',
+): Promise<LabLvsd> {
+  const proc = ns.spawn(label, [process.execPath, 'bin/lvsd', '--sysctl-files', 'none', ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LVSD_SOCKET: '' },
+  });
   let log = '';
   const keep = (d: Buffer) => {
     log += d.toString();
