@@ -8,7 +8,6 @@
  * A scrape reads every value from the views at once ({@link HealthWriter.read}), so the body is
  * one moment's health; the body is then prepared in steps with loop turns between them.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AvailabilityRow, AvailabilityView, HealthView } from '../../control/health-views.js';
 import { escapeHelp, escapeLabel } from './exposition.js';
 import { AVAILABILITY_FAMILIES, HEALTH_FAMILIES, rsText } from './health-families.js';
@@ -229,7 +228,6 @@ export class HealthWriter {
   private readonly body: SeriesBody;
   private shape: Shape = [];
   private layout: SeriesLayout | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** `blockBytes`: the body's block size (series-body.ts BLOCK_BYTES; smaller in tests). */
   constructor(blockBytes?: number) {
@@ -248,16 +246,7 @@ export class HealthWriter {
 
   /** The body of `s`, prepared in steps with loop turns between; one at a time, in call order. */
   prepare(s: HealthScrape): Promise<BodyChunks> {
-    const run = this.queue.then(async () => {
-      const p = this.body.prepare(s.layout, s.values);
-      for (;;) {
-        const c = p.step(STEP_MS);
-        if (c) return c;
-        await nextTurn();
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.body.prepareStepped(s.layout, s.values, STEP_MS);
   }
 
   /** The body of `s` prepared at once (tests, the benchmark); not while {@link prepare} runs. */

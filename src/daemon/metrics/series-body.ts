@@ -14,6 +14,8 @@
  * is still held moves to a new buffer.
  */
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 /** Bytes a block is filled to before the next line starts a new one (what one socket write takes). */
 export const BLOCK_BYTES = 256 * 1024;
 
@@ -124,6 +126,8 @@ export class SeriesBody {
   private vAt = new Uint32Array(0);
   private vEnd = new Uint32Array(0);
   private busy = false;
+  /** The last stepped preparation (settled), which the next one waits for. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** `blockBytes`: how full a block is written before the next starts (smaller in tests). */
   constructor(private readonly blockBytes = BLOCK_BYTES) {}
@@ -145,6 +149,23 @@ export class SeriesBody {
         }
       },
     };
+  }
+
+  /**
+   * Prepares in steps of about `stepMs` with a turn of the event loop between them, so a scrape
+   * never holds the loop for a whole rebuild; calls queue and run one at a time, in call order.
+   */
+  prepareStepped(layout: SeriesLayout, values: Float64Array, stepMs: number): Promise<BodyChunks> {
+    const run = this.queue.then(async () => {
+      const p = this.prepare(layout, values);
+      for (;;) {
+        const c = p.step(stepMs);
+        if (c) return c;
+        await nextTurn();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Prepares at once (tests, callers that do not stream). */

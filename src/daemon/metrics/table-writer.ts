@@ -11,7 +11,6 @@
  * moment's table ({@link TableWriter.read}); the body is then prepared from that array in steps
  * with a turn of the event loop between them ({@link TableWriter.prepare}).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Snapshot } from '../../control/views.js';
 import type { Stats } from '../../core/stats.js';
 import { type ServiceKey, serviceKeyText } from '../../core/types.js';
@@ -78,7 +77,6 @@ export class TableWriter {
         layout: TableLayout;
       }
     | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** `blockBytes`: the body's block size (series-body.ts BLOCK_BYTES; smaller in tests). */
   constructor(blockBytes?: number) {
@@ -158,16 +156,7 @@ export class TableWriter {
    * between them; one preparation at a time, in call order.
    */
   prepare(s: TableScrape): Promise<BodyChunks> {
-    const run = this.queue.then(async () => {
-      const p = this.body.prepare(s.layout, s.values);
-      for (;;) {
-        const c = p.step(STEP_MS);
-        if (c) return c;
-        await nextTurn();
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.body.prepareStepped(s.layout, s.values, STEP_MS);
   }
 
   /** The body of `s` prepared at once (tests, the benchmark); not while {@link prepare} runs. */
