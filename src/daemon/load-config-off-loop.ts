@@ -64,7 +64,8 @@ export async function loadConfigOffLoop(
   } catch {
     return loadConfig(file, opts);
   }
-  worker.unref();
+  // Kept referenced: a caller with nothing else on the loop (a test, `--check-config`) must not
+  // see the process end with the load still pending. It lives only until the result is in.
   const services: VirtualService[] = [];
   const diagnostics: ConfigDiagnostic[] = [];
   let started = false;
