@@ -2,7 +2,8 @@
  * lvsd warns at load for each rule its data plane will not serve, whichever source loaded it:
  * an ipvsadm rules file (`--restore`), an ldirectord.cf and a keepalived.conf, each with a DR
  * real server on the default proxy plane; a rule added later with lvsadm, and a health change, are
- * reported the same way.
+ * reported the same way. The real servers are at 198.51.100.2, not a host address: one at a host
+ * address (127.0.0.2 is one) is served by a local connect.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,7 @@ async function warnings(args: (dir: string, port: number) => string[], port: num
   const d = spawnLvsd(args(dir, port), { dir });
   try {
     await waitReady(d, 20_000);
-    const want = `real server [127.0.0.2]:tcp:${port} of [127.0.0.1]:tcp:${port} not served: ${DR}`;
+    const want = `real server [198.51.100.2]:tcp:${port} of [127.0.0.1]:tcp:${port} not served: ${DR}`;
     const end = Date.now() + 5000;
     while (!d.stderr().includes(want) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     return d
@@ -35,7 +36,7 @@ async function warnings(args: (dir: string, port: number) => string[], port: num
 
 function expectDrWarnings(got: readonly string[], port: number): void {
   assert.ok(
-    got.includes(`real server [127.0.0.2]:tcp:${port} of [127.0.0.1]:tcp:${port} not served: ${DR}`),
+    got.includes(`real server [198.51.100.2]:tcp:${port} of [127.0.0.1]:tcp:${port} not served: ${DR}`),
     got.join('\n'),
   );
   assert.ok(
@@ -48,7 +49,7 @@ test('--restore: a DR rule on the proxy plane is a "not served" warning at load'
   const port = await freePort();
   const got = await warnings((dir, p) => {
     const f = join(dir, 'rules');
-    writeFileSync(f, `-A -t 127.0.0.1:${p} -s rr\n-a -t 127.0.0.1:${p} -r 127.0.0.2:${p} -g\n`);
+    writeFileSync(f, `-A -t 127.0.0.1:${p} -s rr\n-a -t 127.0.0.1:${p} -r 198.51.100.2:${p} -g\n`);
     return ['--restore', f];
   }, port);
   expectDrWarnings(got, port);
@@ -58,7 +59,10 @@ test('ldirectord.cf: a gate real server on the proxy plane is a "not served" war
   const port = await freePort();
   const got = await warnings((dir, p) => {
     const f = join(dir, 'ldirectord.cf');
-    writeFileSync(f, `virtual=127.0.0.1:${p}\n\treal=127.0.0.2:${p} gate\n\tchecktype=on\n\tscheduler=rr\n`);
+    writeFileSync(
+      f,
+      `virtual=127.0.0.1:${p}\n\treal=198.51.100.2:${p} gate\n\tchecktype=on\n\tscheduler=rr\n`,
+    );
     return ['--config', f];
   }, port);
   expectDrWarnings(got, port);
@@ -70,7 +74,7 @@ test('keepalived.conf: a lb_kind DR real server on the proxy plane is a "not ser
     const f = join(dir, 'keepalived.conf');
     writeFileSync(
       f,
-      `virtual_server 127.0.0.1 ${p} {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 127.0.0.2 ${p} {\n }\n}\n`,
+      `virtual_server 127.0.0.1 ${p} {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 198.51.100.2 ${p} {\n }\n}\n`,
     );
     return ['--config', f];
   }, port);
@@ -92,7 +96,7 @@ test('lvsadm: a service added later with no real server is reported, and served 
     const end = Date.now() + 5000;
     while (!d.stderr().includes(not) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     assert.ok(d.stderr().includes(not), d.stderr());
-    assert.equal(lvsadm(`-a -t 127.0.0.1:${port} -r 127.0.0.2:${port} -m`).status, 0);
+    assert.equal(lvsadm(`-a -t 127.0.0.1:${port} -r 198.51.100.2:${port} -m`).status, 0);
     const back = `virtual service [127.0.0.1]:tcp:${port} served`;
     const end2 = Date.now() + 5000;
     while (!d.stderr().includes(back) && Date.now() < end2) await new Promise((r) => setTimeout(r, 100));

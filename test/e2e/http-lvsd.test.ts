@@ -178,7 +178,8 @@ describe('lvsd --http on the proxy data plane', () => {
       };
       const svc = `tcp:127.0.0.1:${vport}`;
       assert.equal((await post('/api/services', { service: svc })).status, 201);
-      const dr = await post(`/api/services/${svc}/dests`, { addr: '127.0.0.2', port: 80, fwd: 'droute' });
+      // Not a host address: a DR real server at one (127.0.0.2) is served by a local connect.
+      const dr = await post(`/api/services/${svc}/dests`, { addr: '198.51.100.2', port: 80, fwd: 'droute' });
       assert.equal(dr.status, 501, dr.text);
       assert.equal((dr.json as { code: string }).code, 'ERR_LVS_DATAPLANE_UNSUPPORTED');
       assert.equal(

@@ -21,12 +21,14 @@ if (skip) console.log(`# skipping --status e2e: ${skip}`);
 
 const VIP = '192.0.2.10';
 const RS = '198.51.100.11';
+// DR real servers on another host: one at a host address (RS) would be served by a local connect.
+const DR_RS = '198.51.100.13';
 
 const CONF = `virtual_server ${VIP} 80 {
   lb_algo rr
   lb_kind DR
   protocol TCP
-  real_server ${RS} 80 {
+  real_server ${DR_RS} 80 {
     weight 1
   }
   real_server 198.51.100.12 80 {
@@ -123,7 +125,7 @@ test('--status: a DR service on the proxy plane is not served, nor its real serv
   const st = await status();
   const dr = 'direct routing (-g) needs the packet data plane';
   assert.equal(row(st, `TCP ${VIP}:80`), `not served: no real server can be reached: ${dr}`, st);
-  assert.equal(row(st, `TCP ${VIP}:80`, `${RS}:80`), `not served: ${dr}`, st);
+  assert.equal(row(st, `TCP ${VIP}:80`, `${DR_RS}:80`), `not served: ${dr}`, st);
   assert.equal(row(st, `TCP ${VIP}:80`, '198.51.100.12:80'), `not served: ${dr}`, st);
 });
 
@@ -151,7 +153,7 @@ test('the log warns at load for each unserved service and real server, whatever 
     .map((l) => (JSON.parse(l) as { msg: string }).msg);
   for (const want of [
     `virtual service [${VIP}]:tcp:80 not served:`,
-    `real server [${RS}]:tcp:80 of [${VIP}]:tcp:80 not served: direct routing`,
+    `real server [${DR_RS}]:tcp:80 of [${VIP}]:tcp:80 not served: direct routing`,
     `real server [198.51.100.12]:tcp:80 of [${VIP}]:tcp:80 not served: direct routing`,
     `virtual service [${VIP}]:tcp:8081 not served: no healthy real server`,
     `virtual service [${VIP}]:tcp:8082 not served: port busy`,
