@@ -154,22 +154,24 @@ test('reloads asked for during a reload run once more afterwards, never concurre
         gates.push(res);
       }),
   });
-  const o = await (async () => {
-    const p = r.open();
-    await new Promise((res) => setImmediate(res));
-    gates.shift()?.();
-    return p;
-  })();
+  // Releases loads one at a time as they arrive, until `n` have run. A reload first reads the
+  // file's digest through fs/promises, so a load arrives after an unknown number of loop turns.
+  const release = async (n: number) => {
+    const until = Date.now() + 10_000;
+    while ((r.stats().loads < n || gates.length > 0) && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 1));
+      gates.shift()?.();
+    }
+  };
+  const opening = r.open();
+  await release(1);
+  const o = await opening;
   assert.ok(o.ok);
   o.session.start(() => {});
   const first = o.session.reload('a');
   const second = o.session.reload('b');
   const third = o.session.reload('c');
-  // Release loads one at a time as they arrive.
-  for (let i = 0; i < 10 && r.stats().loads < 3; i++) {
-    await new Promise((res) => setImmediate(res));
-    gates.shift()?.();
-  }
+  await release(3);
   await Promise.all([first, second, third]);
   assert.equal(r.stats().maxInFlight, 1);
   assert.equal(r.stats().loads, 3, 'the open, one reload, and one more for the requests during it');
