@@ -31,6 +31,11 @@ export interface SynFloodOptions {
   readonly root: string;
   /** The legitimate client's patience per request, s (curl -m): 10 lets a SYN be retransmitted at 1, 3 and 7 s. */
   readonly legitTimeoutSecs?: number;
+  /**
+   * Legitimate clients fetching side by side, each one request after another (default 1). More
+   * give a sample during a flood of a few seconds large enough for a percentage to mean something.
+   */
+  readonly legitClients?: number;
 }
 
 /** One sample of the director. */
@@ -152,7 +157,7 @@ export async function runSynFlood(st: LabState, o: SynFloodOptions): Promise<Syn
     }
   })();
   const legit = { ok: 0, failed: 0, ms: [] as number[] };
-  const client = (async () => {
+  const oneClient = async () => {
     while (!stop) {
       const r = await fetchAsync(st, plan.vip, plan.port, o.legitTimeoutSecs ?? 10);
       if (r.ok) legit.ok++;
@@ -160,7 +165,8 @@ export async function runSynFlood(st: LabState, o: SynFloodOptions): Promise<Syn
       legit.ms.push(r.ms);
       await sleep(100);
     }
-  })();
+  };
+  const client = Promise.all(Array.from({ length: Math.max(1, o.legitClients ?? 1) }, oneClient));
   // The lab's own addresses are left out: a real server answering the real client would not be spoofing.
   const exclude = [
     plan.vip,

@@ -52,7 +52,9 @@ for (const mode of ['dr', 'nat'] as const) {
         `amemthresh=${Math.ceil(freePages() * 1.25)}`,
       ])
         await lvsadmAt(st.socket, ['--sysctl', kv]);
-      const r = await runSynFlood(st, { syns: 200_000, maxSecs: 30, settleSecs: 3, root });
+      // Four legitimate clients side by side: with one, a flood of about 2 s gave 13 requests, and a
+      // single conn that drop_entry took (as the kernel's would) was already 8% (CI, 12/13).
+      const r = await runSynFlood(st, { syns: 200_000, maxSecs: 30, settleSecs: 3, root, legitClients: 4 });
       const d = r.defense;
       const n = r.legit.ok + r.legit.failed;
       const why = `sent ${r.sent} in ${r.floodSecs.toFixed(1)} s, lvsd received ${r.rxByLvsd}; peak table ${r.peakConns}; engaged ${r.engaged.join(',')}; defense ${JSON.stringify(d)}; RSS ${r.baselineRssKiB} -> ${r.peakRssKiB} KiB; legit ${r.legit.ok}/${n} (ms ${r.legit.ms.join(',')}); lvsd: ${tail(st, 'lvsd', 3)}`;
@@ -67,7 +69,7 @@ for (const mode of ['dr', 'nat'] as const) {
       assert.ok(d.droppedEntries > 0, `drop_entry removed entries: ${why}`);
       assert.ok((d.evictedConnMax ?? 0) + d.refusedConnMax > 0, `conn_max reached and counted: ${why}`);
       assert.ok(r.peakRssKiB - r.baselineRssKiB < 100 * 1024, `RSS bounded: ${why}`);
-      assert.ok(n >= 10, `the legitimate client ran: ${why}`);
+      assert.ok(n >= 40, `the legitimate clients ran: ${why}`);
       assert.ok(r.legit.ok >= Math.ceil(n * 0.95), `≥ 95% of legitimate requests served: ${why}`);
     } finally {
       labDown(mode, stateRoot);
